@@ -1,0 +1,69 @@
+variable "region" {
+  description = "AWS region (the seed: us-east-1)."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "azs" {
+  description = "The three availability zones of the seed plan."
+  type        = list(string)
+  default     = ["us-east-1a", "us-east-1b", "us-east-1c"]
+}
+
+variable "environment" {
+  description = "Environment name, used in secret paths (pujo/<environment>/app) and tags."
+  type        = string
+  default     = "production"
+}
+
+variable "name" {
+  description = "Name prefix of every resource (the seed's durga-puja-vpc, durga-puja-eks, durga-puja-db, durga-puja-redis)."
+  type        = string
+  default     = "durga-puja"
+}
+
+variable "kubernetes_version" {
+  description = "EKS Kubernetes minor version. 1.35 is in standard support until March 2027; the infra checks validate the manifests against this default."
+  type        = string
+  default     = "1.35"
+}
+
+variable "endpoint_public_access_cidrs" {
+  description = "Networks allowed to reach the public Kubernetes API endpoint (operators, CI runners). Never 0.0.0.0/0."
+  type        = list(string)
+}
+
+variable "admin_principal_arns" {
+  description = "IAM roles given cluster-admin on EKS (operators' SSO role, the CI deploy role)."
+  type        = list(string)
+  default     = []
+}
+
+variable "domain_name" {
+  description = "Public host name of the site, e.g. \"pujo.example.org\"; Terraform requests its ACM certificate."
+  type        = string
+}
+
+variable "route53_zone_id" {
+  description = "Route 53 hosted zone of domain_name for DNS validation of the certificate. Empty: validate by hand with the records in output acm_validation_records."
+  type        = string
+  default     = ""
+}
+
+variable "db_instance_class" {
+  description = "RDS instance class (the seed: db.t3.micro)."
+  type        = string
+  default     = "db.t3.micro"
+}
+
+variable "redis_node_type" {
+  description = "ElastiCache node type (the seed: cache.t3.micro)."
+  type        = string
+  default     = "cache.t3.micro"
+}
+
+variable "spot_nodes_enabled" {
+  description = "Run the optional spot node group (seed: 0-5 t3.medium spot nodes)."
+  type        = bool
+  default     = true
+}
