@@ -1,0 +1,80 @@
+//! Liveness, readiness and the metrics page.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+
+use http::{HeaderValue, Response, StatusCode, header};
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::http::{Body, full};
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+    git_sha: &'static str,
+    uptime_seconds: u64,
+}
+
+/// 200 while the process can serve at all.
+pub fn health(state: &AppState) -> Response<Body> {
+    let body = Health {
+        status: "ok",
+        version: crate::VERSION,
+        git_sha: crate::GIT_SHA,
+        uptime_seconds: state.started.elapsed().as_secs(),
+    };
+    super::json(StatusCode::OK, &body)
+}
+
+#[derive(Serialize)]
+struct Check {
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Ready {
+    status: &'static str,
+    checks: BTreeMap<&'static str, Check>,
+}
+
+/// 200 only when every configured dependency answers; 503 while draining.
+pub async fn ready(state: &AppState) -> Response<Body> {
+    let mut checks = BTreeMap::new();
+    let data_dir = match tokio::fs::metadata(&state.config.data_dir).await {
+        Ok(m) if m.is_dir() => Check {
+            status: "ok",
+            error: None,
+        },
+        Ok(_) => Check {
+            status: "failed",
+            error: Some("not a directory".to_owned()),
+        },
+        Err(e) => Check {
+            status: "failed",
+            error: Some(e.kind().to_string()),
+        },
+    };
+    checks.insert("data_dir", data_dir);
+    let draining = state.draining.load(Ordering::SeqCst);
+    let healthy = checks.values().all(|c| c.status == "ok");
+    let (status, code) = match (draining, healthy) {
+        (true, _) => ("draining", StatusCode::SERVICE_UNAVAILABLE),
+        (false, false) => ("not_ready", StatusCode::SERVICE_UNAVAILABLE),
+        (false, true) => ("ready", StatusCode::OK),
+    };
+    super::json(code, &Ready { status, checks })
+}
+
+/// Prometheus text exposition, for the admin listener only.
+pub fn metrics(state: &AppState) -> Response<Body> {
+    let mut response = Response::new(full(state.metrics.render()));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}

@@ -1,0 +1,246 @@
+//! Start-up and shutdown: `App::build` binds the listeners and prepares shared state;
+//! `App::run` serves until asked to stop, then drains.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use http::HeaderValue;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::api::{ADMIN_ROUTES, PUBLIC_ROUTES};
+use crate::assets::Assets;
+use crate::config::Config;
+use crate::http::{self as pipeline, Listener, Routes};
+use crate::metrics::Metrics;
+use crate::server::{self, ConnSettings, tls::Tls};
+
+/// What every request handler can reach.
+#[derive(Debug)]
+pub struct AppState {
+    pub config: Config,
+    pub metrics: Metrics,
+    pub assets: Assets,
+    pub public_routes: Routes,
+    pub admin_routes: Routes,
+    /// Set at the first shutdown signal: readiness answers 503 from then on.
+    pub draining: AtomicBool,
+    pub started: Instant,
+    /// The Strict-Transport-Security value when serving TLS.
+    pub hsts: Option<HeaderValue>,
+}
+
+/// A start-up failure, reported in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr} ({what}): {source}")]
+    Bind {
+        addr: SocketAddr,
+        what: &'static str,
+        source: std::io::Error,
+    },
+    #[error("cannot create the data folder {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Tls(#[from] server::tls::TlsError),
+}
+
+/// A bound, ready-to-run Pujo.
+pub struct App {
+    state: Arc<AppState>,
+    public: TcpListener,
+    admin: Option<TcpListener>,
+    redirect: Option<TcpListener>,
+    tls: Option<Tls>,
+    stop_requested: watch::Sender<bool>,
+}
+
+/// Asks a running [`App`] to shut down gracefully (what SIGTERM does).
+#[derive(Clone)]
+pub struct AppHandle {
+    stop_requested: watch::Sender<bool>,
+    state: Arc<AppState>,
+}
+
+impl AppHandle {
+    pub fn shutdown(&self) {
+        self.stop_requested.send_replace(true);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.state.draining.load(Ordering::SeqCst)
+    }
+}
+
+impl App {
+    /// Prepares everything that can fail before the first request: the data folder,
+    /// TLS material and the listening sockets (port 0 picks a free port).
+    pub async fn build(config: Config) -> Result<App, StartError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
+        let metrics = Metrics::new(crate::VERSION, crate::GIT_SHA);
+        let tls = Tls::setup(&config, &metrics)?;
+        let bind = |addr: SocketAddr, what: &'static str| async move {
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind { addr, what, source })
+        };
+        let public = bind(config.listen, "PUJO_LISTEN").await?;
+        let admin = match config.admin_listen {
+            Some(addr) => Some(bind(addr, "PUJO_ADMIN_LISTEN").await?),
+            None => None,
+        };
+        let redirect = match config.redirect_listen {
+            Some(addr) => Some(bind(addr, "PUJO_REDIRECT_LISTEN").await?),
+            None => None,
+        };
+        let hsts = match (&tls, config.hsts_max_age.as_secs()) {
+            (Some(_), secs) if secs > 0 => {
+                Some(HeaderValue::from_str(&format!("max-age={secs}")).expect("digits"))
+            }
+            _ => None,
+        };
+        let state = Arc::new(AppState {
+            metrics,
+            assets: Assets::load(),
+            public_routes: Routes::new(PUBLIC_ROUTES),
+            admin_routes: Routes::new(ADMIN_ROUTES),
+            draining: AtomicBool::new(false),
+            started: Instant::now(),
+            hsts,
+            config,
+        });
+        let (stop_requested, _) = watch::channel(false);
+        Ok(App {
+            state,
+            public,
+            admin,
+            redirect,
+            tls,
+            stop_requested,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.public
+            .local_addr()
+            .expect("bound socket has an address")
+    }
+
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    pub fn redirect_addr(&self) -> Option<SocketAddr> {
+        self.redirect.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    pub fn handle(&self) -> AppHandle {
+        AppHandle {
+            stop_requested: self.stop_requested.clone(),
+            state: self.state.clone(),
+        }
+    }
+
+    /// Serves until [`AppHandle::shutdown`], then: readiness 503 at once, keep accepting
+    /// for the shutdown delay, stop accepting, let in-flight requests finish within the
+    /// drain timeout.
+    pub async fn run(self) {
+        let App {
+            state,
+            public,
+            admin,
+            redirect,
+            tls,
+            stop_requested,
+        } = self;
+        let config = &state.config;
+        let stop = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let conn = ConnSettings::from_config(config);
+        let public_addr = public.local_addr().ok();
+        let (acceptor, reloader) = match tls {
+            Some(tls) => {
+                let (acceptor, reloader) = tls.split();
+                (Some(acceptor), reloader)
+            }
+            None => (None, None),
+        };
+        if let Some(reloader) = reloader {
+            tokio::spawn(reloader.watch(stop.clone()));
+        }
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
+        tracker.spawn(server::accept_loop(
+            public,
+            Listener::Public.label(),
+            acceptor,
+            pipeline::service(state.clone(), Listener::Public),
+            conn.clone(),
+            stop.clone(),
+            tracker.clone(),
+            state.metrics.clone(),
+        ));
+        if let Some(admin) = admin {
+            if let Ok(addr) = admin.local_addr() {
+                tracing::info!(%addr, "admin listener (metrics) ready");
+            }
+            tracker.spawn(server::accept_loop(
+                admin,
+                Listener::Admin.label(),
+                None,
+                pipeline::service(state.clone(), Listener::Admin),
+                conn.clone(),
+                stop.clone(),
+                tracker.clone(),
+                state.metrics.clone(),
+            ));
+        }
+        if let Some(redirect) = redirect {
+            let https_port = public_addr.map_or(443, |a| a.port());
+            tracker.spawn(server::accept_loop(
+                redirect,
+                "redirect",
+                None,
+                pipeline::redirect::service(https_port),
+                conn.clone(),
+                stop.clone(),
+                tracker.clone(),
+                state.metrics.clone(),
+            ));
+        }
+        tracing::info!(
+            url = %public_addr.map(|a| format!("{scheme}://{a}")).unwrap_or_default(),
+            version = crate::VERSION,
+            assets = state.assets.len(),
+            "pujo is serving"
+        );
+
+        let mut requested = stop_requested.subscribe();
+        let _ = requested.wait_for(|stop| *stop).await;
+        state.draining.store(true, Ordering::SeqCst);
+        tracing::info!(delay = ?config.shutdown_delay, "shutdown requested; readiness now fails");
+        tokio::time::sleep(config.shutdown_delay).await;
+        stop.cancel();
+        tracker.close();
+        tracing::info!(timeout = ?config.drain_timeout, "listeners closed; draining in-flight requests");
+        if tokio::time::timeout(config.drain_timeout, tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                remaining = tracker.len(),
+                "drain timeout reached; closing remaining connections"
+            );
+        }
+        tracing::info!("stopped");
+    }
+}

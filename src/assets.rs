@@ -1,0 +1,388 @@
+//! The embedded React site: looked up in memory, never on disk.
+//!
+//! The build script stages `web/dist` with `.br` and `.gz` variants; at start-up each file
+//! becomes an [`Asset`] with its headers prepared, so a request is one map lookup.
+//! Unknown paths can never reach the filesystem: the map holds only what was embedded.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
+
+use crate::http::{Body, full};
+
+#[derive(rust_embed::Embed)]
+#[folder = "$OUT_DIR/site"]
+struct Site;
+
+/// One representation of a file (identity, brotli or gzip).
+#[derive(Debug, Clone)]
+struct Variant {
+    bytes: Bytes,
+    etag: HeaderValue,
+    length: HeaderValue,
+}
+
+#[derive(Debug, Clone)]
+pub struct Asset {
+    content_type: HeaderValue,
+    cache_control: HeaderValue,
+    identity: Variant,
+    br: Option<Variant>,
+    gzip: Option<Variant>,
+}
+
+/// The embedded site, keyed by path without the leading slash.
+#[derive(Debug)]
+pub struct Assets {
+    files: HashMap<String, Asset>,
+}
+
+/// Which route template served the request, for metrics and logs.
+pub const ROUTE_INDEX: &str = "/";
+pub const ROUTE_ASSET: &str = "/assets/*";
+pub const ROUTE_FILE: &str = "/{file}";
+pub const ROUTE_SPA: &str = "/{*spa}";
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const REVALIDATE: &str = "no-cache";
+
+impl Assets {
+    /// Indexes every embedded file; the site must contain `index.html`.
+    pub fn load() -> Assets {
+        let mut files = HashMap::new();
+        for name in Site::iter() {
+            if name.ends_with(".br") || name.ends_with(".gz") {
+                continue;
+            }
+            let Some(file) = Site::get(&name) else {
+                continue;
+            };
+            let variant = |suffix: &str| {
+                Site::get(&format!("{name}.{suffix}"))
+                    .map(|f| make_variant(to_bytes(f.data), &f.metadata.sha256_hash(), suffix))
+            };
+            let asset = Asset {
+                content_type: HeaderValue::from_static(content_type(&name)),
+                cache_control: HeaderValue::from_static(if name.starts_with("assets/") {
+                    IMMUTABLE
+                } else {
+                    REVALIDATE
+                }),
+                br: variant("br"),
+                gzip: variant("gz"),
+                identity: make_variant(to_bytes(file.data), &file.metadata.sha256_hash(), ""),
+            };
+            files.insert(name.into_owned(), asset);
+        }
+        assert!(
+            files.contains_key("index.html"),
+            "the embedded site has no index.html"
+        );
+        Assets { files }
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// The route template this path would be served under.
+    pub fn route_of(&self, path: &str) -> &'static str {
+        match self.lookup(path) {
+            Lookup::File(_) if path == "/" => ROUTE_INDEX,
+            Lookup::File(_) if path.starts_with("/assets/") => ROUTE_ASSET,
+            Lookup::File(_) => ROUTE_FILE,
+            Lookup::Spa => ROUTE_SPA,
+            Lookup::Missing => ROUTE_FILE,
+        }
+    }
+
+    fn lookup(&self, raw_path: &str) -> Lookup<'_> {
+        let Some(path) = clean_path(raw_path) else {
+            return Lookup::Missing;
+        };
+        let key = if path.is_empty() {
+            "index.html"
+        } else {
+            path.as_str()
+        };
+        if let Some(asset) = self.files.get(key) {
+            return Lookup::File(asset);
+        }
+        // Hashed bundles and anything that looks like a file must not turn into HTML:
+        // a browser would try to run index.html as a script.
+        let last = path.rsplit('/').next().unwrap_or("");
+        if path.starts_with("assets/") || last.contains('.') {
+            return Lookup::Missing;
+        }
+        Lookup::Spa
+    }
+
+    /// Serves GET and HEAD for the site, with negotiation and conditional requests.
+    pub fn serve<B>(&self, req: &Request<B>) -> Response<Body> {
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            return plain(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed\n",
+                Some("GET, HEAD"),
+            );
+        }
+        let asset = match self.lookup(req.uri().path()) {
+            Lookup::File(asset) => asset,
+            Lookup::Spa => &self.files["index.html"],
+            Lookup::Missing => return plain(StatusCode::NOT_FOUND, "not found\n", None),
+        };
+        let variant = match preferred_encoding(req.headers()) {
+            Encoding::Brotli if asset.br.is_some() => asset.br.as_ref(),
+            Encoding::Brotli | Encoding::Gzip
+                if asset.gzip.is_some() && accepts(req.headers(), "gzip") =>
+            {
+                asset.gzip.as_ref()
+            }
+            _ => None,
+        };
+        let (chosen, encoding) = match variant {
+            Some(v) if asset.br.as_ref().is_some_and(|b| std::ptr::eq(b, v)) => (v, Some("br")),
+            Some(v) => (v, Some("gzip")),
+            None => (&asset.identity, None),
+        };
+        let not_modified = req
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .is_some_and(|inm| etag_matches(inm.as_bytes(), chosen.etag.as_bytes()));
+        let mut response = if not_modified || req.method() == Method::HEAD {
+            Response::new(crate::http::empty())
+        } else {
+            Response::new(full(chosen.bytes.clone()))
+        };
+        let headers = response.headers_mut();
+        headers.insert(header::ETAG, chosen.etag.clone());
+        headers.insert(header::CACHE_CONTROL, asset.cache_control.clone());
+        if asset.br.is_some() || asset.gzip.is_some() {
+            headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        }
+        if not_modified {
+            *response.status_mut() = StatusCode::NOT_MODIFIED;
+            return response;
+        }
+        headers.insert(header::CONTENT_TYPE, asset.content_type.clone());
+        headers.insert(header::CONTENT_LENGTH, chosen.length.clone());
+        if let Some(enc) = encoding {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
+        }
+        response
+    }
+}
+
+enum Lookup<'a> {
+    File(&'a Asset),
+    Spa,
+    Missing,
+}
+
+fn to_bytes(data: std::borrow::Cow<'static, [u8]>) -> Bytes {
+    match data {
+        std::borrow::Cow::Borrowed(b) => Bytes::from_static(b),
+        std::borrow::Cow::Owned(v) => Bytes::from(v),
+    }
+}
+
+fn make_variant(bytes: Bytes, sha256: &[u8; 32], suffix: &str) -> Variant {
+    // Strong validators differ per content coding (RFC 9110 §8.8.3).
+    let hex: String = sha256[..12].iter().map(|b| format!("{b:02x}")).collect();
+    let tag = if suffix.is_empty() {
+        format!("\"{hex}\"")
+    } else {
+        format!("\"{hex}-{suffix}\"")
+    };
+    Variant {
+        length: HeaderValue::from(bytes.len()),
+        etag: HeaderValue::from_str(&tag).expect("hex is a valid header"),
+        bytes,
+    }
+}
+
+/// Decodes the path and refuses anything that could name a parent folder or a hidden
+/// file; the result has no leading slash.
+fn clean_path(raw: &str) -> Option<String> {
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .ok()?;
+    if decoded.contains('\\') || decoded.contains('\0') {
+        return None;
+    }
+    let trimmed = decoded.trim_start_matches('/');
+    for segment in trimmed.split('/') {
+        if segment == ".." || segment == "." || (segment.starts_with('.') && segment.len() > 1) {
+            return None;
+        }
+    }
+    Some(trimmed.to_owned())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Encoding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+fn preferred_encoding(headers: &HeaderMap) -> Encoding {
+    if accepts(headers, "br") {
+        Encoding::Brotli
+    } else if accepts(headers, "gzip") {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
+}
+
+/// Whether `Accept-Encoding` allows `coding` (explicitly or through `*`) with q > 0.
+fn accepts(headers: &HeaderMap, coding: &str) -> bool {
+    let mut wildcard = None;
+    for value in headers.get_all(header::ACCEPT_ENCODING) {
+        let Ok(value) = value.to_str() else { continue };
+        for item in value.split(',') {
+            let mut parts = item.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let q = parts
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            if name.eq_ignore_ascii_case(coding) {
+                return q > 0.0;
+            }
+            if name == "*" {
+                wildcard = Some(q > 0.0);
+            }
+        }
+    }
+    wildcard.unwrap_or(false)
+}
+
+fn etag_matches(if_none_match: &[u8], etag: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(if_none_match) else {
+        return false;
+    };
+    text.split(',').map(str::trim).any(|candidate| {
+        candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate).as_bytes() == etag
+    })
+}
+
+fn plain(status: StatusCode, text: &'static str, allow: Option<&'static str>) -> Response<Body> {
+    let mut response = Response::new(full(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if let Some(allow) = allow {
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
+    }
+    response
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" | "map" => "application/json",
+        "webmanifest" => "application/manifest+json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "woff" => "font/woff",
+        "txt" => "text/plain; charset=utf-8",
+        "xml" => "application/xml",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(accept: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(accept).unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn accept_encoding_is_negotiated_with_q_values() {
+        assert_eq!(
+            preferred_encoding(&headers("gzip, deflate, br, zstd")),
+            Encoding::Brotli
+        );
+        assert_eq!(preferred_encoding(&headers("gzip, br;q=0")), Encoding::Gzip);
+        assert_eq!(preferred_encoding(&headers("identity")), Encoding::Identity);
+        assert_eq!(preferred_encoding(&headers("*")), Encoding::Brotli);
+        assert_eq!(preferred_encoding(&headers("*;q=0, gzip")), Encoding::Gzip);
+        assert_eq!(preferred_encoding(&HeaderMap::new()), Encoding::Identity);
+    }
+
+    #[test]
+    fn traversal_and_hidden_paths_are_refused() {
+        for bad in [
+            "/../etc/passwd",
+            "/%2e%2e/etc/passwd",
+            "/assets/..%2f..%2fCargo.toml",
+            "/.git/config",
+            "/a\\b",
+            "/%00",
+        ] {
+            assert_eq!(clean_path(bad), None, "{bad}");
+        }
+        assert_eq!(
+            clean_path("/assets/app.js").as_deref(),
+            Some("assets/app.js")
+        );
+        assert_eq!(
+            clean_path("/pandals/kolkata%20north").as_deref(),
+            Some("pandals/kolkata north")
+        );
+    }
+
+    #[test]
+    fn etags_match_strong_weak_and_star() {
+        assert!(etag_matches(b"\"abc\"", b"\"abc\""));
+        assert!(etag_matches(b"W/\"abc\"", b"\"abc\""));
+        assert!(etag_matches(b"\"x\", \"abc\"", b"\"abc\""));
+        assert!(etag_matches(b"*", b"\"abc\""));
+        assert!(!etag_matches(b"\"abd\"", b"\"abc\""));
+    }
+
+    #[test]
+    fn the_embedded_site_has_an_index_and_hashed_bundles() {
+        let assets = Assets::load();
+        assert!(assets.files.contains_key("index.html"));
+        let bundle = assets
+            .files
+            .keys()
+            .find(|k| k.starts_with("assets/") && k.ends_with(".js"));
+        let bundle = bundle.expect("a hashed JS bundle");
+        assert!(
+            assets.files[bundle].br.is_some(),
+            "bundles get a brotli variant"
+        );
+        assert_eq!(assets.route_of("/albums/42"), ROUTE_SPA);
+        assert_eq!(assets.route_of(&format!("/{bundle}")), ROUTE_ASSET);
+    }
+}

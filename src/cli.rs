@@ -1,0 +1,191 @@
+//! The command line (argh). Each command that needs the configuration takes the same
+//! setting flags, generated once by `setting_flags!` so they cannot drift apart.
+
+use argh::FromArgs;
+
+/// Pujo: a photo-sharing site for Durga Puja pandals, in one binary.
+///
+/// Settings come from flags, then PUJO_* environment variables (or files named by
+/// PUJO_*_FILE), then defaults. `pujo config` prints the effective values.
+#[derive(FromArgs, Debug)]
+pub struct Cli {
+    #[argh(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(FromArgs, Debug)]
+#[argh(subcommand)]
+pub enum Command {
+    Serve(Serve),
+    Migrate(Migrate),
+    Healthcheck(Healthcheck),
+    Config(ShowConfig),
+    Version(Version),
+}
+
+/// The setting flags; every field is an optional string, parsed by `config`.
+macro_rules! setting_flags {
+    ($( $(#[$meta:meta])* struct $name:ident; )*) => { $(
+        #[derive(FromArgs, Debug, Default)]
+        $(#[$meta])*
+        pub struct $name {
+            /// public listener, host:port [PUJO_LISTEN; 127.0.0.1:8080]
+            #[argh(option)]
+            pub listen: Option<String>,
+            /// admin listener for /metrics, or `off` [PUJO_ADMIN_LISTEN; 127.0.0.1:9090]
+            #[argh(option)]
+            pub admin_listen: Option<String>,
+            /// plain-HTTP listener that redirects to HTTPS [PUJO_REDIRECT_LISTEN]
+            #[argh(option)]
+            pub redirect_listen: Option<String>,
+            /// folder for local data [PUJO_DATA_DIR; ./data]
+            #[argh(option)]
+            pub data_dir: Option<String>,
+            /// auto, off, files or self-signed [PUJO_TLS; auto]
+            #[argh(option)]
+            pub tls: Option<String>,
+            /// PEM certificate chain [PUJO_TLS_CERT_PATH]
+            #[argh(option)]
+            pub tls_cert_path: Option<String>,
+            /// PEM private key [PUJO_TLS_KEY_PATH]
+            #[argh(option)]
+            pub tls_key_path: Option<String>,
+            /// certificate change check interval [PUJO_TLS_RELOAD_INTERVAL; 10s]
+            #[argh(option)]
+            pub tls_reload_interval: Option<String>,
+            /// TLS handshake timeout [PUJO_TLS_HANDSHAKE_TIMEOUT; 10s]
+            #[argh(option)]
+            pub tls_handshake_timeout: Option<String>,
+            /// HSTS max-age with TLS, 0s disables [PUJO_HSTS_MAX_AGE; 365d]
+            #[argh(option)]
+            pub hsts_max_age: Option<String>,
+            /// time to receive request headers [PUJO_HEADER_READ_TIMEOUT; 10s]
+            #[argh(option)]
+            pub header_read_timeout: Option<String>,
+            /// largest request head in bytes [PUJO_MAX_HEADER_BYTES; 16384]
+            #[argh(option)]
+            pub max_header_bytes: Option<String>,
+            /// concurrent connections per listener [PUJO_MAX_CONNECTIONS; 10000]
+            #[argh(option)]
+            pub max_connections: Option<String>,
+            /// idle keep-alive limit [PUJO_KEEP_ALIVE_TIMEOUT; 75s]
+            #[argh(option)]
+            pub keep_alive_timeout: Option<String>,
+            /// per-request time limit [PUJO_REQUEST_TIMEOUT; 30s]
+            #[argh(option)]
+            pub request_timeout: Option<String>,
+            /// largest JSON body in bytes [PUJO_MAX_BODY_BYTES; 1048576]
+            #[argh(option)]
+            pub max_body_bytes: Option<String>,
+            /// accept this long after SIGTERM [PUJO_SHUTDOWN_DELAY; 0s]
+            #[argh(option)]
+            pub shutdown_delay: Option<String>,
+            /// time for in-flight requests at shutdown [PUJO_DRAIN_TIMEOUT; 25s]
+            #[argh(option)]
+            pub drain_timeout: Option<String>,
+            /// log filter [PUJO_LOG; info]
+            #[argh(option)]
+            pub log: Option<String>,
+            /// auto, json or text [PUJO_LOG_FORMAT; auto]
+            #[argh(option)]
+            pub log_format: Option<String>,
+            /// log every request once [PUJO_ACCESS_LOG; true]
+            #[argh(option)]
+            pub access_log: Option<String>,
+        }
+
+        impl $name {
+            /// The flags given, as `(setting key, value)` pairs for `Config`.
+            pub fn settings(&self) -> Vec<(&'static str, String)> {
+                let given = [
+                    ("listen", &self.listen),
+                    ("admin-listen", &self.admin_listen),
+                    ("redirect-listen", &self.redirect_listen),
+                    ("data-dir", &self.data_dir),
+                    ("tls", &self.tls),
+                    ("tls-cert-path", &self.tls_cert_path),
+                    ("tls-key-path", &self.tls_key_path),
+                    ("tls-reload-interval", &self.tls_reload_interval),
+                    ("tls-handshake-timeout", &self.tls_handshake_timeout),
+                    ("hsts-max-age", &self.hsts_max_age),
+                    ("header-read-timeout", &self.header_read_timeout),
+                    ("max-header-bytes", &self.max_header_bytes),
+                    ("max-connections", &self.max_connections),
+                    ("keep-alive-timeout", &self.keep_alive_timeout),
+                    ("request-timeout", &self.request_timeout),
+                    ("max-body-bytes", &self.max_body_bytes),
+                    ("shutdown-delay", &self.shutdown_delay),
+                    ("drain-timeout", &self.drain_timeout),
+                    ("log", &self.log),
+                    ("log-format", &self.log_format),
+                    ("access-log", &self.access_log),
+                ];
+                given.into_iter().filter_map(|(k, v)| v.clone().map(|v| (k, v))).collect()
+            }
+        }
+    )* };
+}
+
+setting_flags! {
+    /// run the server (what a bare `pujo` does)
+    #[argh(subcommand, name = "serve")]
+    struct Serve;
+
+    /// apply database migrations and exit
+    #[argh(subcommand, name = "migrate")]
+    struct Migrate;
+
+    /// print the effective configuration, secrets masked
+    #[argh(subcommand, name = "config")]
+    struct ShowConfig;
+}
+
+/// exit 0 when the URL answers 2xx, 1 otherwise (for images with no shell or curl)
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "healthcheck")]
+pub struct Healthcheck {
+    /// URL to check [default http://127.0.0.1:8080/health]
+    #[argh(option, default = "String::from(\"http://127.0.0.1:8080/health\")")]
+    pub url: String,
+    /// seconds to wait for an answer
+    #[argh(option, default = "5")]
+    pub timeout: u64,
+    /// accept any certificate (for --tls self-signed)
+    #[argh(switch)]
+    pub insecure: bool,
+}
+
+/// print the version and the commit it was built from
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "version")]
+pub struct Version {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SETTINGS;
+
+    #[test]
+    fn every_setting_has_a_flag_and_every_flag_a_setting() {
+        // Give every flag a value and check that each maps to a known setting once.
+        let mut args: Vec<String> = vec!["serve".into()];
+        for s in SETTINGS {
+            args.push(format!("--{}", s.key));
+            args.push(format!("v-{}", s.key));
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let cli = Cli::from_args(&["pujo"], &refs).expect("all setting flags parse");
+        let Some(Command::Serve(serve)) = cli.command else {
+            panic!("serve expected")
+        };
+        let given = serve.settings();
+        assert_eq!(given.len(), SETTINGS.len());
+        for s in SETTINGS {
+            let v = given
+                .iter()
+                .find(|(k, _)| *k == s.key)
+                .map(|(_, v)| v.as_str());
+            assert_eq!(v, Some(format!("v-{}", s.key).as_str()));
+        }
+    }
+}

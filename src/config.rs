@@ -1,0 +1,613 @@
+//! Settings: command-line flags first, then `PUJO_*` environment variables (or the file
+//! named by `PUJO_*_FILE`), then defaults.
+//!
+//! This is the only module that reads the process environment. Everything else receives a
+//! [`Config`] value. A bad value is refused with one line that names the setting.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One setting as documented in the README's configuration table.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    /// Flag name without dashes; the environment name is derived from it.
+    pub key: &'static str,
+    pub default: Option<&'static str>,
+    /// Secrets are masked by `pujo config` and never logged.
+    pub secret: bool,
+    pub help: &'static str,
+}
+
+impl Setting {
+    pub fn env_name(&self) -> String {
+        format!("PUJO_{}", self.key.to_ascii_uppercase().replace('-', "_"))
+    }
+}
+
+const fn setting(key: &'static str, default: Option<&'static str>, help: &'static str) -> Setting {
+    Setting {
+        key,
+        default,
+        secret: false,
+        help,
+    }
+}
+
+/// Every setting Pujo knows. Unknown `PUJO_*` variables are refused, so typos surface.
+pub const SETTINGS: &[Setting] = &[
+    setting(
+        "listen",
+        Some("127.0.0.1:8080"),
+        "public listener (site, API, probes), host:port",
+    ),
+    setting(
+        "admin-listen",
+        Some("127.0.0.1:9090"),
+        "admin listener for /metrics, /health, /ready; `off` disables it",
+    ),
+    setting(
+        "redirect-listen",
+        None,
+        "optional plain-HTTP listener that redirects to HTTPS (with TLS only)",
+    ),
+    setting(
+        "data-dir",
+        Some("./data"),
+        "folder for local data: embedded database, blobs, temp files, self-signed cert",
+    ),
+    setting(
+        "tls",
+        Some("auto"),
+        "`off`, `files` (PEM cert and key), `self-signed`, or `auto` (files when both paths are set)",
+    ),
+    setting(
+        "tls-cert-path",
+        None,
+        "PEM certificate chain; reloaded when it changes",
+    ),
+    setting(
+        "tls-key-path",
+        None,
+        "PEM private key; reloaded when it changes",
+    ),
+    setting(
+        "tls-reload-interval",
+        Some("10s"),
+        "how often the certificate files are checked for changes",
+    ),
+    setting(
+        "tls-handshake-timeout",
+        Some("10s"),
+        "time allowed for a TLS handshake",
+    ),
+    setting(
+        "hsts-max-age",
+        Some("365d"),
+        "Strict-Transport-Security max-age when serving TLS; 0s disables",
+    ),
+    setting(
+        "header-read-timeout",
+        Some("10s"),
+        "time allowed to receive a request's headers (slow clients are cut off)",
+    ),
+    setting(
+        "max-header-bytes",
+        Some("16384"),
+        "largest request head accepted, in bytes (at least 8192)",
+    ),
+    setting(
+        "max-connections",
+        Some("10000"),
+        "concurrent connections per listener; more wait in the kernel backlog",
+    ),
+    setting(
+        "keep-alive-timeout",
+        Some("75s"),
+        "idle keep-alive connections are closed after this",
+    ),
+    setting(
+        "request-timeout",
+        Some("30s"),
+        "a request still running after this gets 408",
+    ),
+    setting(
+        "max-body-bytes",
+        Some("1048576"),
+        "largest JSON request body, in bytes",
+    ),
+    setting(
+        "shutdown-delay",
+        Some("0s"),
+        "after SIGTERM, keep accepting this long (readiness already 503) so load balancers deregister",
+    ),
+    setting(
+        "drain-timeout",
+        Some("25s"),
+        "after the listener closes, in-flight requests get this long to finish",
+    ),
+    setting(
+        "log",
+        Some("info"),
+        "log filter, e.g. `info` or `pujo=debug,info`",
+    ),
+    setting(
+        "log-format",
+        Some("auto"),
+        "`json`, `text`, or `auto` (text on a terminal, JSON otherwise)",
+    ),
+    setting(
+        "access-log",
+        Some("true"),
+        "log every request once (method, route, status, duration, request id)",
+    ),
+];
+
+/// Build-time variables that may be present in a developer's shell; not settings.
+const NOT_SETTINGS: &[&str] = &["PUJO_WEB_DIST", "PUJO_GIT_SHA"];
+
+/// A setting that could not be used; the message is one line naming it.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("invalid {name}: {value:?} {problem}")]
+    Invalid {
+        name: String,
+        value: String,
+        problem: String,
+    },
+    #[error("unknown setting {0}; `pujo --help` lists the settings")]
+    Unknown(String),
+    #[error("{0} and {0}_FILE are both set; use one")]
+    Both(String),
+    #[error("cannot read {name}_FILE {path:?}: {reason}")]
+    File {
+        name: String,
+        path: String,
+        reason: String,
+    },
+    #[error("{0}")]
+    Conflict(String),
+}
+
+/// Where a value came from, shown by `pujo config`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Flag,
+    Env,
+    File,
+    Default,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Origin::Flag => "flag",
+            Origin::Env => "env",
+            Origin::File => "file",
+            Origin::Default => "default",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsMode {
+    Off,
+    Files { cert: PathBuf, key: PathBuf },
+    SelfSigned,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Auto,
+    Json,
+    Text,
+}
+
+/// The effective configuration of one Pujo process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub admin_listen: Option<SocketAddr>,
+    pub redirect_listen: Option<SocketAddr>,
+    pub data_dir: PathBuf,
+    pub tls: TlsMode,
+    pub tls_reload_interval: Duration,
+    pub tls_handshake_timeout: Duration,
+    pub hsts_max_age: Duration,
+    pub header_read_timeout: Duration,
+    pub max_header_bytes: usize,
+    pub max_connections: usize,
+    pub keep_alive_timeout: Duration,
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub shutdown_delay: Duration,
+    pub drain_timeout: Duration,
+    pub log: String,
+    pub log_format: LogFormat,
+    pub access_log: bool,
+    /// Every setting's value and origin, for `pujo config`.
+    pub effective: Vec<(Setting, Option<String>, Origin)>,
+}
+
+impl Config {
+    /// Reads the process environment; flags are `(key, value)` pairs from the command line.
+    pub fn from_process(flags: &[(&'static str, String)]) -> Result<Config, ConfigError> {
+        Config::from_sources(flags, std::env::vars())
+    }
+
+    /// The defaults alone, as `pujo serve` with no flags and a clean environment sees them.
+    pub fn defaults() -> Config {
+        Config::from_sources(&[], std::iter::empty()).expect("defaults are valid")
+    }
+
+    /// Resolves every setting from explicit sources (tests use this directly).
+    pub fn from_sources(
+        flags: &[(&'static str, String)],
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let env: BTreeMap<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("PUJO_"))
+            .collect();
+        check_unknown(&env)?;
+        let mut effective = Vec::with_capacity(SETTINGS.len());
+        for s in SETTINGS {
+            let (value, origin) = resolve(s, flags, &env)?;
+            effective.push((*s, value, origin));
+        }
+        let raw = Raw {
+            effective: &effective,
+        };
+        let tls_mode = raw.str("tls").unwrap_or("auto").to_owned();
+        let cert = raw.opt_str("tls-cert-path").map(PathBuf::from);
+        let key = raw.opt_str("tls-key-path").map(PathBuf::from);
+        let tls = match (tls_mode.as_str(), cert, key) {
+            ("off", _, _) => TlsMode::Off,
+            ("self-signed", _, _) => TlsMode::SelfSigned,
+            ("files" | "auto", Some(cert), Some(key)) => TlsMode::Files { cert, key },
+            ("auto", None, None) => TlsMode::Off,
+            ("files" | "auto", _, _) => {
+                return Err(ConfigError::Conflict(
+                    "PUJO_TLS_CERT_PATH and PUJO_TLS_KEY_PATH must be set together".to_owned(),
+                ));
+            }
+            (other, _, _) => {
+                return Err(raw.invalid(
+                    "tls",
+                    other,
+                    "is not one of auto, off, files, self-signed",
+                ));
+            }
+        };
+        let redirect_listen = raw.opt_addr("redirect-listen")?;
+        if redirect_listen.is_some() && tls == TlsMode::Off {
+            return Err(ConfigError::Conflict(
+                "PUJO_REDIRECT_LISTEN needs TLS on the main listener".to_owned(),
+            ));
+        }
+        let max_header_bytes = raw.usize("max-header-bytes")?;
+        if max_header_bytes < 8192 {
+            return Err(raw.invalid(
+                "max-header-bytes",
+                &max_header_bytes.to_string(),
+                "is below the minimum of 8192",
+            ));
+        }
+        let log_format = match raw.str("log-format").unwrap_or("auto") {
+            "auto" => LogFormat::Auto,
+            "json" => LogFormat::Json,
+            "text" => LogFormat::Text,
+            other => {
+                return Err(raw.invalid("log-format", other, "is not one of auto, json, text"));
+            }
+        };
+        let config = Config {
+            listen: raw.addr("listen")?,
+            admin_listen: match raw.str("admin-listen") {
+                Some("off") => None,
+                _ => raw.opt_addr("admin-listen")?,
+            },
+            redirect_listen,
+            data_dir: PathBuf::from(raw.str("data-dir").unwrap_or("./data")),
+            tls,
+            tls_reload_interval: raw.positive_duration("tls-reload-interval")?,
+            tls_handshake_timeout: raw.positive_duration("tls-handshake-timeout")?,
+            hsts_max_age: raw.duration("hsts-max-age")?,
+            header_read_timeout: raw.positive_duration("header-read-timeout")?,
+            max_header_bytes,
+            max_connections: raw.positive_usize("max-connections")?,
+            keep_alive_timeout: raw.positive_duration("keep-alive-timeout")?,
+            request_timeout: raw.positive_duration("request-timeout")?,
+            max_body_bytes: raw.positive_usize("max-body-bytes")?,
+            shutdown_delay: raw.duration("shutdown-delay")?,
+            drain_timeout: raw.duration("drain-timeout")?,
+            log: raw.str("log").unwrap_or("info").to_owned(),
+            log_format,
+            access_log: raw.bool("access-log")?,
+            effective: Vec::new(),
+        };
+        Ok(Config {
+            effective,
+            ..config
+        })
+    }
+
+    /// `PUJO_NAME=value  (origin)` lines with secrets masked, for `pujo config`.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for (s, value, origin) in &self.effective {
+            let shown = match value {
+                None => String::new(),
+                Some(_) if s.secret => "********".to_owned(),
+                Some(v) => v.clone(),
+            };
+            out.push_str(&format!("{}={}  # {}\n", s.env_name(), shown, origin));
+        }
+        out
+    }
+}
+
+fn check_unknown(env: &BTreeMap<String, String>) -> Result<(), ConfigError> {
+    for name in env.keys() {
+        if NOT_SETTINGS.contains(&name.as_str()) {
+            continue;
+        }
+        let base = name.strip_suffix("_FILE").unwrap_or(name);
+        if !SETTINGS.iter().any(|s| s.env_name() == base) {
+            return Err(ConfigError::Unknown(name.clone()));
+        }
+    }
+    Ok(())
+}
+
+fn resolve(
+    s: &Setting,
+    flags: &[(&'static str, String)],
+    env: &BTreeMap<String, String>,
+) -> Result<(Option<String>, Origin), ConfigError> {
+    if let Some((_, v)) = flags.iter().rev().find(|(k, _)| *k == s.key) {
+        return Ok((Some(v.clone()), Origin::Flag));
+    }
+    let name = s.env_name();
+    let file_name = format!("{name}_FILE");
+    match (env.get(&name), env.get(&file_name)) {
+        (Some(_), Some(_)) => Err(ConfigError::Both(name)),
+        (Some(v), None) => Ok((Some(v.clone()), Origin::Env)),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+                name: name.clone(),
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            // Secret mounts and `echo` leave a trailing newline that is not part of the value.
+            Ok((
+                Some(text.trim_end_matches(['\n', '\r']).to_owned()),
+                Origin::File,
+            ))
+        }
+        (None, None) => Ok((s.default.map(str::to_owned), Origin::Default)),
+    }
+}
+
+/// Typed views of the resolved strings; each failure names the setting.
+struct Raw<'a> {
+    effective: &'a [(Setting, Option<String>, Origin)],
+}
+
+impl Raw<'_> {
+    fn str(&self, key: &str) -> Option<&str> {
+        self.effective
+            .iter()
+            .find(|(s, _, _)| s.key == key)
+            .and_then(|(_, v, _)| v.as_deref())
+    }
+
+    fn opt_str(&self, key: &str) -> Option<&str> {
+        self.str(key).filter(|v| !v.is_empty())
+    }
+
+    fn invalid(&self, key: &str, value: &str, problem: &str) -> ConfigError {
+        let name = SETTINGS
+            .iter()
+            .find(|s| s.key == key)
+            .map_or_else(|| key.to_owned(), Setting::env_name);
+        ConfigError::Invalid {
+            name,
+            value: value.to_owned(),
+            problem: problem.to_owned(),
+        }
+    }
+
+    fn addr(&self, key: &str) -> Result<SocketAddr, ConfigError> {
+        let v = self.str(key).unwrap_or("");
+        v.parse()
+            .map_err(|_| self.invalid(key, v, "is not an address like 127.0.0.1:8080 or [::]:8080"))
+    }
+
+    fn opt_addr(&self, key: &str) -> Result<Option<SocketAddr>, ConfigError> {
+        match self.opt_str(key) {
+            None => Ok(None),
+            Some(_) => self.addr(key).map(Some),
+        }
+    }
+
+    fn duration(&self, key: &str) -> Result<Duration, ConfigError> {
+        let v = self.str(key).unwrap_or("");
+        if let Ok(secs) = v.parse::<u64>() {
+            return Ok(Duration::from_secs(secs));
+        }
+        humantime::parse_duration(v)
+            .map_err(|_| self.invalid(key, v, "is not a duration like 10s, 500ms or 5m"))
+    }
+
+    fn positive_duration(&self, key: &str) -> Result<Duration, ConfigError> {
+        let d = self.duration(key)?;
+        if d.is_zero() {
+            return Err(self.invalid(
+                key,
+                self.str(key).unwrap_or(""),
+                "must be greater than zero",
+            ));
+        }
+        Ok(d)
+    }
+
+    fn usize(&self, key: &str) -> Result<usize, ConfigError> {
+        let v = self.str(key).unwrap_or("");
+        v.parse()
+            .map_err(|_| self.invalid(key, v, "is not a whole number"))
+    }
+
+    fn positive_usize(&self, key: &str) -> Result<usize, ConfigError> {
+        let n = self.usize(key)?;
+        if n == 0 {
+            return Err(self.invalid(key, "0", "must be greater than zero"));
+        }
+        Ok(n)
+    }
+
+    fn bool(&self, key: &str) -> Result<bool, ConfigError> {
+        match self.str(key).unwrap_or("") {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            other => Err(self.invalid(key, other, "is not true or false")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let c = Config::defaults();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            c.admin_listen.map(|a| a.to_string()).as_deref(),
+            Some("127.0.0.1:9090")
+        );
+        assert_eq!(c.tls, TlsMode::Off);
+        assert_eq!(c.drain_timeout, Duration::from_secs(25));
+        assert_eq!(c.hsts_max_age, Duration::from_secs(365 * 86400));
+    }
+
+    #[test]
+    fn flags_beat_env_and_env_beats_defaults() {
+        let e = env(&[("PUJO_LISTEN", "127.0.0.1:1"), ("PUJO_DRAIN_TIMEOUT", "3s")]);
+        let c = Config::from_sources(&[("listen", "127.0.0.1:2".to_owned())], e).unwrap();
+        assert_eq!(c.listen.port(), 2);
+        assert_eq!(c.drain_timeout, Duration::from_secs(3));
+        let origin = |k: &str| c.effective.iter().find(|(s, _, _)| s.key == k).unwrap().2;
+        assert_eq!(origin("listen"), Origin::Flag);
+        assert_eq!(origin("drain-timeout"), Origin::Env);
+        assert_eq!(origin("log"), Origin::Default);
+    }
+
+    #[test]
+    fn a_setting_can_come_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        std::fs::write(&path, "debug\n").unwrap();
+        let e = env(&[("PUJO_LOG_FILE", path.to_str().unwrap())]);
+        let c = Config::from_sources(&[], e).unwrap();
+        assert_eq!(c.log, "debug");
+        let both = env(&[
+            ("PUJO_LOG_FILE", path.to_str().unwrap()),
+            ("PUJO_LOG", "info"),
+        ]);
+        assert_eq!(
+            Config::from_sources(&[], both).unwrap_err(),
+            ConfigError::Both("PUJO_LOG".into())
+        );
+        let missing = env(&[("PUJO_LOG_FILE", "/nonexistent/pujo-log")]);
+        let err = Config::from_sources(&[], missing).unwrap_err().to_string();
+        assert!(
+            err.starts_with("cannot read PUJO_LOG_FILE \"/nonexistent/pujo-log\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_setting_in_one_line() {
+        let cases = [
+            (
+                "PUJO_LISTEN",
+                "localhost",
+                "invalid PUJO_LISTEN: \"localhost\" is not an address",
+            ),
+            (
+                "PUJO_DRAIN_TIMEOUT",
+                "soon",
+                "invalid PUJO_DRAIN_TIMEOUT: \"soon\" is not a duration",
+            ),
+            (
+                "PUJO_MAX_HEADER_BYTES",
+                "100",
+                "invalid PUJO_MAX_HEADER_BYTES: \"100\" is below the minimum",
+            ),
+            (
+                "PUJO_ACCESS_LOG",
+                "maybe",
+                "invalid PUJO_ACCESS_LOG: \"maybe\" is not true or false",
+            ),
+            (
+                "PUJO_TLS",
+                "always",
+                "invalid PUJO_TLS: \"always\" is not one of",
+            ),
+            ("PUJO_LISTN", "x", "unknown setting PUJO_LISTN"),
+        ];
+        for (k, v, want) in cases {
+            let err = Config::from_sources(&[], env(&[(k, v)]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(want), "{k}={v}: {err}");
+            assert!(!err.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn tls_mode_follows_the_paths() {
+        let both = env(&[
+            ("PUJO_TLS_CERT_PATH", "/c.pem"),
+            ("PUJO_TLS_KEY_PATH", "/k.pem"),
+        ]);
+        let c = Config::from_sources(&[], both).unwrap();
+        assert_eq!(
+            c.tls,
+            TlsMode::Files {
+                cert: "/c.pem".into(),
+                key: "/k.pem".into()
+            }
+        );
+        let half = env(&[("PUJO_TLS_CERT_PATH", "/c.pem")]);
+        assert!(matches!(
+            Config::from_sources(&[], half),
+            Err(ConfigError::Conflict(_))
+        ));
+        let redirect = env(&[("PUJO_REDIRECT_LISTEN", "127.0.0.1:8081")]);
+        assert!(matches!(
+            Config::from_sources(&[], redirect),
+            Err(ConfigError::Conflict(_))
+        ));
+        let off = env(&[("PUJO_ADMIN_LISTEN", "off")]);
+        assert_eq!(Config::from_sources(&[], off).unwrap().admin_listen, None);
+    }
+
+    #[test]
+    fn render_lists_every_setting_once() {
+        let text = Config::defaults().render();
+        assert_eq!(text.lines().count(), SETTINGS.len());
+        assert!(text.contains("PUJO_LISTEN=127.0.0.1:8080  # default"));
+    }
+}

@@ -1,0 +1,275 @@
+//! The request pipeline shared by every listener: routing, middleware, headers.
+//!
+//! Outer to inner: request id -> observe (metrics + access log) -> timeout -> JSON
+//! compression -> panic guard -> route dispatch. Routing happens once, in `observe`, so
+//! the route template labels metrics even for answers the inner layers produce.
+
+pub mod redirect;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use std::panic::AssertUnwindSafe;
+
+use bytes::Bytes;
+use futures_util::FutureExt;
+use http::{HeaderValue, Request, Response, header};
+use http_body_util::{BodyExt, Empty, Full, combinators::UnsyncBoxBody};
+use hyper::body::Incoming;
+use tower::{ServiceBuilder, ServiceExt, util::BoxCloneService};
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{Predicate, SizeAbove};
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+
+use crate::api::{self, Endpoint};
+use crate::app::AppState;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// Every response body: in-memory bytes now, streams from the blob store later.
+pub type Body = UnsyncBoxBody<Bytes, BoxError>;
+/// A listener's whole request pipeline, cloned per connection.
+pub type HttpService = BoxCloneService<Request<Incoming>, Response<Body>, Infallible>;
+
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+pub fn empty() -> Body {
+    Empty::new().map_err(|never| match never {}).boxed_unsync()
+}
+
+/// Which listener a pipeline serves; they route differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    Public,
+    Admin,
+}
+
+impl Listener {
+    pub fn label(self) -> &'static str {
+        match self {
+            Listener::Public => "public",
+            Listener::Admin => "admin",
+        }
+    }
+}
+
+/// The routes of one listener, matched by template.
+#[derive(Debug)]
+pub struct Routes {
+    router: matchit::Router<(Endpoint, &'static str)>,
+}
+
+impl Routes {
+    pub fn new(table: &'static [(&'static str, Endpoint)]) -> Routes {
+        let mut router = matchit::Router::new();
+        for (template, endpoint) in table {
+            router
+                .insert(*template, (*endpoint, *template))
+                .expect("route templates do not overlap");
+        }
+        Routes { router }
+    }
+}
+
+/// What the router decided for a request; stored in its extensions.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Endpoint(Endpoint),
+    ApiNotFound,
+    Site,
+    NotFound,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Routed {
+    target: Target,
+    template: &'static str,
+}
+
+fn route(state: &AppState, listener: Listener, path: &str) -> Routed {
+    let routes = match listener {
+        Listener::Public => &state.public_routes,
+        Listener::Admin => &state.admin_routes,
+    };
+    if let Ok(m) = routes.router.at(path) {
+        let (endpoint, template) = *m.value;
+        return Routed {
+            target: Target::Endpoint(endpoint),
+            template,
+        };
+    }
+    match listener {
+        Listener::Admin => Routed {
+            target: Target::NotFound,
+            template: "unmatched",
+        },
+        Listener::Public if path == "/api" || path.starts_with("/api/") => Routed {
+            target: Target::ApiNotFound,
+            template: "/api/unmatched",
+        },
+        Listener::Public => Routed {
+            target: Target::Site,
+            template: state.assets.route_of(path),
+        },
+    }
+}
+
+/// Builds the pipeline for one listener.
+pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
+    let compress_json = SizeAbove::new(1024).and(
+        |_: http::StatusCode, _: http::Version, h: &http::HeaderMap, _: &http::Extensions| {
+            h.get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| {
+                    ct.starts_with("application/json")
+                        || ct.starts_with("text/plain; version=0.0.4")
+                })
+        },
+    );
+    let inner_state = state.clone();
+    let inner = ServiceBuilder::new()
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            http::StatusCode::REQUEST_TIMEOUT,
+            state.config.request_timeout,
+        ))
+        .layer(CompressionLayer::new().compress_when(compress_json))
+        .service_fn(move |req: Request<Incoming>| {
+            let state = inner_state.clone();
+            // A panicking handler costs its own request a 500, never the process.
+            async move {
+                let answer = AssertUnwindSafe(handle(state, req)).catch_unwind().await;
+                Ok::<_, Infallible>(answer.unwrap_or_else(|_| api::panic_response()))
+            }
+        });
+    let observed = tower::service_fn(move |mut req: Request<Incoming>| {
+        let state = state.clone();
+        let inner = inner.clone();
+        async move {
+            let started = Instant::now();
+            let routed = route(&state, listener, req.uri().path());
+            req.extensions_mut().insert(routed);
+            let method = req.method().clone();
+            let request_id = req
+                .extensions()
+                .get::<RequestId>()
+                .and_then(|id| id.header_value().to_str().ok())
+                .map(str::to_owned);
+            let _in_flight = InFlight::start(&state);
+            let response = inner
+                .oneshot(req)
+                .await
+                .unwrap_or_else(|never| match never {});
+            let mut response = response.map(BodyExt::boxed_unsync);
+            finish_headers(&state, &mut response);
+            let status = response.status();
+            let elapsed = started.elapsed();
+            let m = &state.metrics;
+            m.http_requests
+                .with_label_values(&[method.as_str(), routed.template, status.as_str()])
+                .inc();
+            m.http_duration
+                .with_label_values(&[method.as_str(), routed.template])
+                .observe(elapsed.as_secs_f64());
+            if state.config.access_log {
+                tracing::info!(
+                    target: "pujo::access",
+                    listener = listener.label(),
+                    method = %method,
+                    route = routed.template,
+                    status = status.as_u16(),
+                    duration_ms = elapsed.as_secs_f64() * 1000.0,
+                    request_id = request_id.as_deref().unwrap_or(""),
+                    "request"
+                );
+            }
+            Ok::<_, Infallible>(response)
+        }
+    });
+    let outer = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .service(observed);
+    BoxCloneService::new(outer)
+}
+
+/// Counts a request in flight for as long as it lives.
+struct InFlight<'a>(&'a AppState);
+
+impl<'a> InFlight<'a> {
+    fn start(state: &'a AppState) -> InFlight<'a> {
+        state.metrics.requests_in_flight.inc();
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.metrics.requests_in_flight.dec();
+    }
+}
+
+async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
+    let routed = req.extensions().get::<Routed>().copied();
+    match routed.map(|r| r.target) {
+        Some(Target::Endpoint(endpoint)) => api::dispatch(endpoint, state, req).await,
+        Some(Target::ApiNotFound) => api::not_found(),
+        Some(Target::Site) => state.assets.serve(&req),
+        Some(Target::NotFound) | None => api::not_found(),
+    }
+}
+
+const CSP_HTML: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+connect-src 'self'; font-src 'self'; media-src 'self' blob:; object-src 'none'; base-uri 'none'; \
+form-action 'self'; frame-ancestors 'none'; report-uri /api/v1/csp-report";
+const CSP_OTHER: &str = "default-src 'none'; frame-ancestors 'none'";
+const PERMISSIONS: &str =
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()";
+
+/// Security headers: every response gets nosniff and a CSP; HTML gets the full set.
+fn finish_headers(state: &AppState, response: &mut Response<Body>) {
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    let h = response.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if is_html {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP_HTML),
+        );
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        );
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        h.insert("permissions-policy", HeaderValue::from_static(PERMISSIONS));
+        h.insert(
+            "cross-origin-opener-policy",
+            HeaderValue::from_static("same-origin"),
+        );
+    } else if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP_OTHER),
+        );
+    }
+    if let Some(hsts) = &state.hsts {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
+    }
+}
+
+/// Whether the process is draining (readiness already failing).
+pub fn draining(state: &AppState) -> bool {
+    state.draining.load(Ordering::SeqCst)
+}

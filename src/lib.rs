@@ -1,0 +1,92 @@
+//! Pujo: a photo-sharing site for Durga Puja pandals, served by one binary.
+//!
+//! `ARCHITECTURE.md` at the repository root has the map of these modules and the
+//! rules between them.
+
+pub mod api;
+pub mod app;
+pub mod assets;
+pub mod cli;
+pub mod config;
+pub mod healthcheck;
+pub mod http;
+pub mod metrics;
+pub mod server;
+pub mod telemetry;
+
+use std::process::ExitCode;
+
+use cli::{Cli, Command};
+use config::Config;
+
+/// The version and commit baked into this binary.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const GIT_SHA: &str = env!("PUJO_GIT_SHA");
+
+/// Runs one command line to completion and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        None => serve(&[]),
+        Some(Command::Serve(args)) => serve(&args.settings()),
+        Some(Command::Migrate(args)) => match load_config(&args.settings()) {
+            // The embedded default has nothing to migrate yet; the database arrives with
+            // its own migrations, and this command is already what deploy jobs run.
+            Ok(_) => ExitCode::SUCCESS,
+            Err(code) => code,
+        },
+        Some(Command::Config(args)) => match load_config(&args.settings()) {
+            Ok(config) => {
+                print!("{}", config.render());
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+        Some(Command::Healthcheck(args)) => healthcheck::run(&args),
+        Some(Command::Version(_)) => {
+            println!("pujo {VERSION} ({GIT_SHA})");
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn load_config(flags: &[(&'static str, String)]) -> Result<Config, ExitCode> {
+    Config::from_process(flags).map_err(|e| {
+        eprintln!("pujo: {e}");
+        ExitCode::from(2)
+    })
+}
+
+fn serve(flags: &[(&'static str, String)]) -> ExitCode {
+    let config = match load_config(flags) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    telemetry::init(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pujo: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let app = match app::App::build(config).await {
+            Ok(app) => app,
+            Err(e) => {
+                tracing::error!(error = %e, "start-up failed");
+                eprintln!("pujo: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let handle = app.handle();
+        tokio::spawn(async move {
+            server::wait_for_signal().await;
+            handle.shutdown();
+        });
+        app.run().await;
+        ExitCode::SUCCESS
+    })
+}

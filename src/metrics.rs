@@ -1,0 +1,123 @@
+//! Prometheus metrics. Label values are bounded: routes are templates, never raw paths.
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+
+/// Handles to every metric the process exports, registered in one registry.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: IntCounterVec,
+    pub http_duration: HistogramVec,
+    pub connections_active: IntGaugeVec,
+    pub requests_in_flight: IntGauge,
+    pub tls_handshake_errors: IntCounter,
+    pub tls_reloads: IntCounterVec,
+    pub csp_reports: IntCounter,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Metrics {
+    pub fn new(version: &str, git_sha: &str) -> Metrics {
+        let registry = Registry::new();
+        let http_requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests answered, by method, route template and status",
+            ),
+            &["method", "route", "status"],
+        )
+        .expect("valid metric");
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time to produce a response head, by route template",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                10.0,
+            ]),
+            &["method", "route"],
+        )
+        .expect("valid metric");
+        let connections_active = IntGaugeVec::new(
+            Opts::new(
+                "http_connections_active",
+                "Open client connections, by listener",
+            ),
+            &["listener"],
+        )
+        .expect("valid metric");
+        let requests_in_flight =
+            IntGauge::new("http_requests_in_flight", "Requests being handled now")
+                .expect("valid metric");
+        let tls_handshake_errors = IntCounter::new(
+            "tls_handshake_errors_total",
+            "TLS handshakes that failed or timed out",
+        )
+        .expect("valid metric");
+        let tls_reloads = IntCounterVec::new(
+            Opts::new(
+                "tls_certificate_reloads_total",
+                "Certificate reloads after the files changed, by result",
+            ),
+            &["result"],
+        )
+        .expect("valid metric");
+        let csp_reports = IntCounter::new(
+            "csp_reports_total",
+            "Content-Security-Policy violation reports received",
+        )
+        .expect("valid metric");
+        let build_info = IntGaugeVec::new(
+            Opts::new(
+                "pujo_build_info",
+                "Version and commit of the running binary",
+            ),
+            &["version", "git_sha"],
+        )
+        .expect("valid metric");
+        build_info.with_label_values(&[version, git_sha]).set(1);
+
+        let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
+            Box::new(http_requests.clone()),
+            Box::new(http_duration.clone()),
+            Box::new(connections_active.clone()),
+            Box::new(requests_in_flight.clone()),
+            Box::new(tls_handshake_errors.clone()),
+            Box::new(tls_reloads.clone()),
+            Box::new(csp_reports.clone()),
+            Box::new(build_info),
+            Box::new(prometheus::process_collector::ProcessCollector::for_self()),
+        ];
+        for c in collectors {
+            registry.register(c).expect("metric names are unique");
+        }
+        Metrics {
+            registry,
+            http_requests,
+            http_duration,
+            connections_active,
+            requests_in_flight,
+            tls_handshake_errors,
+            tls_reloads,
+            csp_reports,
+        }
+    }
+
+    /// The registry in Prometheus text exposition format.
+    pub fn render(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8192);
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("text encoding cannot fail");
+        out
+    }
+}
