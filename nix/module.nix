@@ -1,0 +1,217 @@
+# NixOS module: services.pujo runs the Pujo server under a hardened
+# systemd unit with a dynamic unprivileged user.
+#
+#   services.pujo = {
+#     enable = true;
+#     settings.listen = "0.0.0.0:443";
+#     settings.redirect_listen = "0.0.0.0:80";
+#     tls = {
+#       certFile = "/var/lib/acme/pujo.example.org/fullchain.pem";
+#       keyFile = "/var/lib/acme/pujo.example.org/key.pem";
+#       group = "acme";   # may read the files; Pujo reloads them on renewal
+#     };
+#     environmentFile = "/run/secrets/pujo.env";   # PUJO_DATABASE_URL=... etc.
+#     openFirewall = true;
+#   };
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
+
+let
+  cfg = config.services.pujo;
+
+  # settings.admin_listen -> PUJO_ADMIN_LISTEN
+  envName = name: "PUJO_" + lib.toUpper (lib.replaceStrings [ "-" ] [ "_" ] name);
+  envValue = v: if lib.isBool v then lib.boolToString v else toString v;
+
+  tlsSettings = lib.optionalAttrs (cfg.tls.certFile != null) {
+    tls = "files";
+    tls_cert_path = cfg.tls.certFile;
+    tls_key_path = cfg.tls.keyFile;
+  };
+
+  environment = lib.mapAttrs' (n: v: lib.nameValuePair (envName n) (envValue v)) (
+    cfg.settings // tlsSettings // { data_dir = "/var/lib/pujo"; }
+  );
+
+  portOf = addr: lib.toInt (lib.last (lib.splitString ":" addr));
+  bindsPrivilegedPort = lib.any (a: a != null && a != "" && a != "off" && portOf a < 1024) [
+    (cfg.settings.listen or null)
+    (cfg.settings.redirect_listen or null)
+    (cfg.settings.admin_listen or null)
+  ];
+in
+{
+  options.services.pujo = {
+    enable = lib.mkEnableOption "Pujo, the Durga Puja photo-sharing site";
+
+    package = lib.mkOption {
+      type = lib.types.package;
+      description = "The pujo package (the flake sets its own).";
+    };
+
+    settings = lib.mkOption {
+      type = lib.types.submodule {
+        freeformType = lib.types.attrsOf (
+          lib.types.oneOf [
+            lib.types.str
+            lib.types.int
+            lib.types.bool
+          ]
+        );
+        options = {
+          listen = lib.mkOption {
+            type = lib.types.str;
+            default = "127.0.0.1:8080";
+            description = "PUJO_LISTEN: public HTTP/HTTPS listener. Ports below 1024 get CAP_NET_BIND_SERVICE.";
+          };
+          admin_listen = lib.mkOption {
+            type = lib.types.str;
+            default = "127.0.0.1:9090";
+            description = "PUJO_ADMIN_LISTEN: /metrics, /health, /ready; \"off\" disables it.";
+          };
+        };
+      };
+      default = { };
+      example = {
+        listen = "0.0.0.0:443";
+        redirect_listen = "0.0.0.0:80";
+        log = "info";
+        max_body_bytes = 20971520;
+      };
+      description = ''
+        Pujo settings, one attribute per setting without the PUJO_ prefix
+        (`admin_listen` becomes PUJO_ADMIN_LISTEN). See the configuration table
+        in README.md. Secrets belong in {option}`services.pujo.environmentFile`,
+        not here: the Nix store is world-readable. PUJO_DATA_DIR is fixed to the
+        unit's state directory, /var/lib/pujo.
+      '';
+    };
+
+    environmentFile = lib.mkOption {
+      type = lib.types.nullOr lib.types.path;
+      default = null;
+      example = "/run/secrets/pujo.env";
+      description = ''
+        File of PUJO_*=value lines read by systemd at start, for secrets such as
+        PUJO_DATABASE_URL and PUJO_REDIS_PASSWORD. Keep it out of the Nix store.
+      '';
+    };
+
+    tls = {
+      certFile = lib.mkOption {
+        type = lib.types.nullOr lib.types.path;
+        default = null;
+        description = "PEM certificate chain. Setting it (with keyFile) turns on PUJO_TLS=files; Pujo reloads renewed files without a restart.";
+      };
+      keyFile = lib.mkOption {
+        type = lib.types.nullOr lib.types.path;
+        default = null;
+        description = "PEM private key matching certFile.";
+      };
+      group = lib.mkOption {
+        type = lib.types.nullOr lib.types.str;
+        default = null;
+        example = "acme";
+        description = "Group allowed to read certFile and keyFile (e.g. the security.acme certificate's group); added as a supplementary group.";
+      };
+    };
+
+    openFirewall = lib.mkOption {
+      type = lib.types.bool;
+      default = false;
+      description = "Open the public listener's port (and the redirect listener's) in the firewall. The admin port stays closed.";
+    };
+  };
+
+  config = lib.mkIf cfg.enable {
+    assertions = [
+      {
+        assertion = (cfg.tls.certFile == null) == (cfg.tls.keyFile == null);
+        message = "services.pujo.tls: set both certFile and keyFile, or neither.";
+      }
+      {
+        assertion = !(cfg.settings ? data_dir);
+        message = "services.pujo.settings.data_dir is fixed to /var/lib/pujo (the unit's StateDirectory).";
+      }
+    ];
+
+    networking.firewall.allowedTCPPorts = lib.mkIf cfg.openFirewall (
+      [ (portOf cfg.settings.listen) ]
+      ++ lib.optional (cfg.settings ? redirect_listen) (portOf cfg.settings.redirect_listen)
+    );
+
+    systemd.services.pujo = {
+      description = "Pujo photo-sharing site";
+      documentation = [ "https://github.com/pujo-app/pujo/blob/main/docs/DEPLOYMENT.md" ];
+      wantedBy = [ "multi-user.target" ];
+      wants = [ "network-online.target" ];
+      after = [ "network-online.target" ];
+      inherit environment;
+
+      serviceConfig = {
+        # Fails fast, with one line naming the bad setting, before serving.
+        ExecStartPre = [
+          "${lib.getExe cfg.package} config"
+          "${lib.getExe cfg.package} migrate"
+        ];
+        ExecStart = "${lib.getExe cfg.package} serve";
+        EnvironmentFile = lib.mkIf (cfg.environmentFile != null) cfg.environmentFile;
+        Restart = "on-failure";
+        RestartSec = "2s";
+        # SIGTERM: Pujo stops accepting after PUJO_SHUTDOWN_DELAY and drains
+        # for at most PUJO_DRAIN_TIMEOUT (25 s by default).
+        KillSignal = "SIGTERM";
+        TimeoutStopSec = "45s";
+        LimitNOFILE = 65536;
+
+        DynamicUser = true;
+        StateDirectory = "pujo";
+        StateDirectoryMode = "0750";
+        WorkingDirectory = "/var/lib/pujo";
+        SupplementaryGroups = lib.optional (cfg.tls.group != null) cfg.tls.group;
+        UMask = "0077";
+
+        # Only the capability to bind 443/80, and only when a listener needs it.
+        CapabilityBoundingSet = lib.optionals bindsPrivilegedPort [ "CAP_NET_BIND_SERVICE" ];
+        AmbientCapabilities = lib.optionals bindsPrivilegedPort [ "CAP_NET_BIND_SERVICE" ];
+        NoNewPrivileges = true;
+
+        ProtectSystem = "strict";
+        ProtectHome = true;
+        PrivateTmp = true;
+        PrivateDevices = true;
+        PrivateUsers = !bindsPrivilegedPort;
+        ProtectHostname = true;
+        ProtectClock = true;
+        ProtectKernelTunables = true;
+        ProtectKernelModules = true;
+        ProtectKernelLogs = true;
+        ProtectControlGroups = true;
+        ProtectProc = "invisible";
+        ProcSubset = "pid";
+        RestrictAddressFamilies = [
+          "AF_INET"
+          "AF_INET6"
+          "AF_UNIX"
+        ];
+        RestrictNamespaces = true;
+        RestrictRealtime = true;
+        RestrictSUIDSGID = true;
+        RemoveIPC = true;
+        LockPersonality = true;
+        MemoryDenyWriteExecute = true;
+        SystemCallArchitectures = "native";
+        SystemCallFilter = [
+          "@system-service"
+          "~@privileged"
+          "~@resources"
+        ];
+        SystemCallErrorNumber = "EPERM";
+      };
+    };
+  };
+}
