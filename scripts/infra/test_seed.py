@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+"""The infrastructure matches the seed architecture and Pujo's contract.
+
+Reads the Terraform sources (python-hcl2) and the rendered Kubernetes
+overlays (files in $PUJO_INFRA_RENDERED, made by scripts/check-infra.sh, or
+rendered here with kubectl kustomize). Run: python -m unittest test_seed
+"""
+import ipaddress
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+import hcl2
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TF = ROOT / "terraform"
+K8S = ROOT / "deploy" / "kubernetes"
+ARGO = ROOT / "deploy" / "argocd"
+ENVS = ("production", "staging")
+
+# The seed's "Subnet CIDR Allocation" table.
+SEED_VPC = "10.0.0.0/16"
+SEED_SUBNETS = {
+    "public_subnet_cidrs": ["10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"],
+    "private_subnet_cidrs": ["10.0.11.0/24", "10.0.12.0/24", "10.0.13.0/24"],
+    "database_subnet_cidrs": ["10.0.21.0/24", "10.0.22.0/24", "10.0.23.0/24"],
+}
+SEED_AZS = ["us-east-1a", "us-east-1b", "us-east-1c"]
+
+# The seed's security group table as (group, direction, protocol, from, to,
+# peer) with peer a group name or a CIDR; -1 is "all".
+SEED_SG_RULES = {
+    ("alb", "in", "tcp", 80, 80, "0.0.0.0/0"),
+    ("alb", "in", "tcp", 443, 443, "0.0.0.0/0"),
+    ("alb", "out", "tcp", 30000, 32767, "nodes"),
+    ("nodes", "in", "tcp", 30000, 32767, "alb"),
+    ("nodes", "in", "-1", -1, -1, "nodes"),
+    ("nodes", "in", "tcp", 443, 443, "control_plane"),
+    ("nodes", "in", "tcp", 10250, 10250, "control_plane"),
+    ("nodes", "out", "-1", -1, -1, "0.0.0.0/0"),
+    ("rds", "in", "tcp", 5432, 5432, "nodes"),
+    ("redis", "in", "tcp", 6379, 6379, "nodes"),
+    ("control_plane", "in", "tcp", 443, 443, "nodes"),
+    ("control_plane", "out", "tcp", 443, 443, "nodes"),
+    ("control_plane", "out", "tcp", 10250, 10250, "nodes"),
+}
+# Additions the seed's table lacks, each explained in the module's header:
+# target-type ip (ALB -> pod port 8080) and the LB controller's webhook.
+DOCUMENTED_SG_ADDITIONS = {
+    ("alb", "out", "tcp", 8080, 8080, "nodes"),
+    ("nodes", "in", "tcp", 8080, 8080, "alb"),
+    ("control_plane", "out", "tcp", 9443, 9443, "nodes"),
+    ("nodes", "in", "tcp", 9443, 9443, "control_plane"),
+}
+
+
+def one(v):
+    """python-hcl2 wraps attribute values in one-element lists."""
+    while isinstance(v, list) and len(v) == 1:
+        v = v[0]
+    return v
+
+
+def load_hcl(path):
+    with open(path) as f:
+        return hcl2.load(f)
+
+
+def blocks(doc, kind):
+    """All blocks of a kind as {(type, name): body} or {name: body}."""
+    out = {}
+    for entry in doc.get(kind, []):
+        for k, v in entry.items():
+            if kind in ("resource", "data"):
+                for name, body in v.items():
+                    out[(k, name)] = body
+            else:
+                out[k] = v
+    return out
+
+
+def module_variables(module_dir):
+    out = {}
+    for tf in Path(module_dir).glob("*.tf"):
+        out.update(blocks(load_hcl(tf), "variable"))
+    return out
+
+
+def resolve(value, variables, overrides=None):
+    """Resolve a bare "${var.x}" against module call arguments or defaults."""
+    value = one(value)
+    if isinstance(value, str):
+        m = re.fullmatch(r"\$\{var\.([a-z0-9_]+)\}", value)
+        if m:
+            name = m.group(1)
+            if overrides and name in overrides:
+                return one(overrides[name])
+            return one(variables[name].get("default"))
+        m = re.fullmatch(r"\$\{(-?\d+)\}", value)
+        if m:
+            return int(m.group(1))
+    return value
+
+
+_rendered_cache = {}
+
+
+def rendered(overlay):
+    """Objects of a rendered overlay."""
+    if overlay not in _rendered_cache:
+        d = os.environ.get("PUJO_INFRA_RENDERED")
+        if d and (Path(d) / f"{overlay}.yaml").exists():
+            text = (Path(d) / f"{overlay}.yaml").read_text()
+        else:
+            text = subprocess.run(
+                ["kubectl", "kustomize", str(K8S / "overlays" / overlay)],
+                check=True, capture_output=True, text=True).stdout
+        _rendered_cache[overlay] = [d for d in yaml.safe_load_all(text) if d]
+    return _rendered_cache[overlay]
+
+
+def obj(overlay, kind, name):
+    for d in rendered(overlay):
+        if d["kind"] == kind and d["metadata"]["name"] == name:
+            return d
+    raise AssertionError(f"{overlay}: no {kind}/{name}")
+
+
+def seconds(duration):
+    """Humantime subset used in the manifests: 75s, 500ms, 5m, 1h."""
+    m = re.fullmatch(r"(\d+)(ms|s|m|h)", duration)
+    if not m:
+        raise ValueError(f"unsupported duration {duration!r}")
+    n, unit = int(m.group(1)), m.group(2)
+    return n * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+
+
+class CidrPlan(unittest.TestCase):
+    def test_vpc_module_defaults_are_the_seed_plan(self):
+        variables = module_variables(TF / "modules" / "vpc")
+        self.assertEqual(one(variables["cidr_block"]["default"]), SEED_VPC)
+        for name, cidrs in SEED_SUBNETS.items():
+            self.assertEqual(one(variables[name]["default"]), cidrs, name)
+
+    def test_each_environment_uses_the_seed_plan(self):
+        for env in ENVS:
+            main = blocks(load_hcl(TF / "envs" / env / "main.tf"), "module")
+            vpc = main["vpc"]
+            self.assertEqual(one(vpc["cidr_block"]), SEED_VPC, env)
+            for name, cidrs in SEED_SUBNETS.items():
+                self.assertEqual(one(vpc[name]), cidrs, f"{env}: {name}")
+            env_vars = module_variables(TF / "envs" / env)
+            self.assertEqual(one(env_vars["azs"]["default"]), SEED_AZS, env)
+
+    def test_subnets_fit_the_vpc_without_overlapping(self):
+        vpc = ipaddress.ip_network(SEED_VPC)
+        nets = [ipaddress.ip_network(c) for cs in SEED_SUBNETS.values() for c in cs]
+        for n in nets:
+            self.assertTrue(n.subnet_of(vpc), n)
+        for i, a in enumerate(nets):
+            for b in nets[i + 1:]:
+                self.assertFalse(a.overlaps(b), (a, b))
+
+    def test_database_subnets_have_no_route_out_and_nat_is_per_az(self):
+        vpc = load_hcl(TF / "modules" / "vpc" / "main.tf")
+        res = blocks(vpc, "resource")
+        routes = {k: v for k, v in res.items() if k[0] == "aws_route"}
+        self.assertEqual(sorted(n for _, n in routes), ["private_nat", "public_internet"])
+        for (_, name), body in routes.items():
+            self.assertNotIn("database", one(body["route_table_id"]), name)
+        self.assertIn("nat_gateway_id", routes[("aws_route", "private_nat")])
+        self.assertEqual(one(res[("aws_nat_gateway", "this")]["for_each"]), "${local.az_index}")
+        self.assertEqual(one(res[("aws_route_table", "private")]["for_each"]), "${local.az_index}")
+        self.assertNotIn("for_each", res[("aws_route_table", "database")])
+
+    def test_network_policy_cidrs_are_the_terraform_subnets(self):
+        for env in ENVS:
+            np = obj(env, "NetworkPolicy", "pujo")
+            alb = {b["ipBlock"]["cidr"] for rule in np["spec"]["ingress"]
+                   for b in rule["from"] if "ipBlock" in b}
+            self.assertEqual(alb, set(SEED_SUBNETS["public_subnet_cidrs"]), env)
+            db = {b["ipBlock"]["cidr"] for rule in np["spec"]["egress"]
+                  for b in rule.get("to", []) if "ipBlock" in b
+                  and any(p["port"] in (5432, 6379) for p in rule["ports"])}
+            self.assertEqual(db, set(SEED_SUBNETS["database_subnet_cidrs"]), env)
+
+
+class SecurityGroups(unittest.TestCase):
+    def test_rules_are_the_seed_table_plus_documented_additions(self):
+        mod = TF / "modules" / "security-groups"
+        doc = load_hcl(mod / "main.tf")
+        variables = module_variables(mod)
+        loc = {}
+        for entry in doc["locals"]:
+            loc.update(entry)
+        rules = set()
+        for direction, key in (("in", "ingress"), ("out", "egress")):
+            for name, r in one(loc[key]).items():
+                peer = r["peer"] if r["peer"] is not None else r["cidr"]
+                rules.add((r["sg"], direction, r["proto"],
+                           resolve(r["from"], variables), resolve(r["to"], variables), peer))
+        res = blocks(doc, "resource")
+        internet = res[("aws_vpc_security_group_ingress_rule", "alb_internet")]
+        for port in one(internet["for_each"]):
+            rules.add(("alb", "in", "tcp", int(port), int(port), one(internet["cidr_ipv4"])))
+        self.assertEqual(rules, SEED_SG_RULES | DOCUMENTED_SG_ADDITIONS)
+        for group in ("rds", "redis"):
+            self.assertFalse([r for r in rules if r[0] == group and r[1] == "out"],
+                             f"the seed says {group} has no outbound rules")
+
+
+class KubernetesContract(unittest.TestCase):
+    def test_hpa_is_the_seed_policy(self):
+        for env in ENVS:
+            hpa = obj(env, "HorizontalPodAutoscaler", "pujo")["spec"]
+            self.assertEqual((hpa["minReplicas"], hpa["maxReplicas"]), (3, 10), env)
+            targets = {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"]
+                       for m in hpa["metrics"]}
+            self.assertEqual(targets, {"cpu": 70, "memory": 80}, env)
+            up, down = hpa["behavior"]["scaleUp"], hpa["behavior"]["scaleDown"]
+            self.assertEqual([(p["type"], p["value"], p["periodSeconds"]) for p in up["policies"]],
+                             [("Pods", 1, 60)], env)
+            self.assertEqual([(p["type"], p["value"], p["periodSeconds"]) for p in down["policies"]],
+                             [("Pods", 1, 300)], env)
+
+    def test_probes_rollout_and_resources(self):
+        for env in ENVS:
+            dep = obj(env, "Deployment", "pujo")["spec"]
+            self.assertEqual(dep["replicas"], 3, env)
+            self.assertEqual(dep["strategy"]["rollingUpdate"], {"maxSurge": 1, "maxUnavailable": 0}, env)
+            pod = dep["template"]["spec"]
+            (c,) = pod["containers"]
+            ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+            self.assertEqual(ports, {"http": 8080, "metrics": 9090}, env)
+            for probe, path in (("livenessProbe", "/health"), ("readinessProbe", "/ready"),
+                                ("startupProbe", "/health")):
+                self.assertEqual(c[probe]["httpGet"]["path"], path, f"{env}: {probe}")
+                self.assertNotIn("exec", c[probe], f"{env}: {probe}")
+            self.assertEqual(c["resources"], {"requests": {"cpu": "200m", "memory": "256Mi"},
+                                              "limits": {"cpu": "1", "memory": "1Gi"}}, env)
+            ing = obj(env, "Ingress", "pujo")["metadata"]["annotations"]
+            self.assertEqual(ing["alb.ingress.kubernetes.io/healthcheck-path"], "/health", env)
+            self.assertEqual(ing["alb.ingress.kubernetes.io/target-type"], "ip", env)
+
+    def test_shutdown_fits_the_grace_period(self):
+        for env in ENVS:
+            pod = obj(env, "Deployment", "pujo")["spec"]["template"]["spec"]
+            cfg = obj(env, "ConfigMap", "pujo-config")["data"]
+            (c,) = pod["containers"]
+            total = (c["lifecycle"]["preStop"]["sleep"]["seconds"]
+                     + seconds(cfg["PUJO_SHUTDOWN_DELAY"]) + seconds(cfg["PUJO_DRAIN_TIMEOUT"]))
+            self.assertLess(total, pod["terminationGracePeriodSeconds"], env)
+            # Longer keep-alive than the ALB's idle timeout.
+            alb_idle = int(re.search(r"idle_timeout\.timeout_seconds=(\d+)", obj(
+                env, "Ingress", "pujo")["metadata"]["annotations"][
+                "alb.ingress.kubernetes.io/load-balancer-attributes"]).group(1))
+            self.assertGreater(seconds(cfg["PUJO_KEEP_ALIVE_TIMEOUT"]), alb_idle, env)
+
+    def test_no_secret_and_no_future_setting_in_the_pod_env(self):
+        later = {"PUJO_DATABASE_URL", "PUJO_REDIS_URL", "PUJO_REDIS_PASSWORD", "PUJO_S3_BUCKET",
+                 "PUJO_S3_REGION", "PUJO_S3_ENDPOINT", "PUJO_S3_PATH_STYLE"}
+        for env in ENVS:
+            cfg = obj(env, "ConfigMap", "pujo-config")["data"]
+            self.assertFalse(later & set(cfg), env)
+            self.assertFalse([d for d in rendered(env) if d["kind"] == "Secret"], env)
+
+    def test_irsa_roles_follow_terraform_names(self):
+        for env, prefix in (("production", "durga-puja"), ("staging", "durga-puja-staging")):
+            env_vars = module_variables(TF / "envs" / env)
+            self.assertEqual(one(env_vars["name"]["default"]), prefix)
+            sa = obj(env, "ServiceAccount", "pujo")["metadata"]["annotations"]
+            self.assertTrue(sa["eks.amazonaws.com/role-arn"].endswith(f":role/{prefix}-pujo-app"), env)
+            es = obj(env, "ExternalSecret", "pujo-secrets")["spec"]["data"]
+            self.assertEqual({d["remoteRef"]["key"] for d in es}, {f"pujo/{env}/app"}, env)
+            self.assertEqual({d["secretKey"] for d in es}, {"PUJO_DATABASE_URL", "PUJO_REDIS_PASSWORD"})
+
+
+class TerraformStyle(unittest.TestCase):
+    def test_modules_have_the_standard_files_and_typed_described_variables(self):
+        dirs = [d for d in (TF / "modules").iterdir() if d.is_dir()] + [TF / "envs" / e for e in ENVS]
+        for d in dirs:
+            for f in ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"):
+                self.assertTrue((d / f).exists(), f"{d.relative_to(ROOT)}/{f}")
+            for name, var in module_variables(d).items():
+                self.assertIn("type", var, f"{d.name}: variable {name}")
+                self.assertTrue(one(var.get("description", "")), f"{d.name}: variable {name}")
+            for tf in d.glob("*.tf"):
+                for name, out in blocks(load_hcl(tf), "output").items():
+                    self.assertTrue(one(out.get("description", "")), f"{d.name}: output {name}")
+
+    def test_versions_are_pinned(self):
+        for versions in TF.rglob("versions.tf"):
+            if ".terraform" in versions.parts:
+                continue
+            (tf,) = load_hcl(versions)["terraform"]
+            self.assertRegex(one(tf["required_version"]), r">=\s*1\.\d+", versions)
+            for providers in tf["required_providers"]:
+                for name, spec in providers.items():
+                    self.assertRegex(one(spec)["version"], r"^~>\s*\d+\.\d+", f"{versions}: {name}")
+
+    def test_backend_is_s3_with_locking(self):
+        for env in ENVS:
+            (tf,) = load_hcl(TF / "envs" / env / "versions.tf")["terraform"]
+            s3 = one(tf["backend"])["s3"]
+            self.assertIs(one(s3["use_lockfile"]), True, env)
+            self.assertIs(one(s3["encrypt"]), True, env)
+
+    def test_eks_version_is_one_default_everywhere(self):
+        module = one(module_variables(TF / "modules" / "eks")["kubernetes_version"]["default"])
+        for env in ENVS:
+            self.assertEqual(one(module_variables(TF / "envs" / env)["kubernetes_version"]["default"]),
+                             module, env)
+        self.assertNotEqual(module, "1.28", "the seed's 1.28 is past end of support")
+
+    def test_current_photos_are_never_expired(self):
+        s3 = blocks(load_hcl(TF / "modules" / "s3" / "main.tf"), "resource")
+        rules = s3[("aws_s3_bucket_lifecycle_configuration", "this")]["rule"]
+        variables = module_variables(TF / "modules" / "s3")
+        for rule in rules:
+            for exp in rule.get("expiration", []):
+                self.assertNotIn("days", exp, f"rule {one(rule['id'])} would delete current photos")
+                self.assertNotIn("date", exp, f"rule {one(rule['id'])} would delete current photos")
+        transitions = [(resolve(t["days"], variables), one(t["storage_class"]))
+                       for r in rules for t in r.get("transition", [])]
+        self.assertEqual(transitions, [(90, "STANDARD_IA")])
+        noncurrent = [resolve(e["noncurrent_days"], variables)
+                      for r in rules for e in r.get("noncurrent_version_expiration", [])]
+        self.assertEqual(noncurrent, [365])
+
+
+class ArgoCD(unittest.TestCase):
+    def test_applications_sync_automatically_and_pin_charts(self):
+        for env in ENVS:
+            text = subprocess.run(["kubectl", "kustomize", str(ARGO / "bootstrap" / env)],
+                                  check=True, capture_output=True, text=True).stdout
+            apps = [d for d in yaml.safe_load_all(text) if d and d["kind"] == "Application"]
+            names = {a["metadata"]["name"] for a in apps}
+            self.assertEqual(names, {f"pujo-{env}", "kube-prometheus-stack",
+                                     "aws-load-balancer-controller", "external-secrets",
+                                     "metrics-server", "cluster-autoscaler"})
+            for a in apps:
+                sp, src = a["spec"]["syncPolicy"], a["spec"]["source"]
+                self.assertEqual(sp["automated"], {"prune": True, "selfHeal": True}, a["metadata"]["name"])
+                self.assertIn("backoff", sp["retry"])
+                if "chart" in src:
+                    self.assertRegex(src["targetRevision"], r"^\d+\.\d+\.\d+$", src["chart"])
+                    self.assertNotIn("REPLACE", yaml.safe_dump(src), src["chart"])
+                else:
+                    self.assertEqual(src["path"], f"deploy/kubernetes/overlays/{env}")
+                    self.assertIn("CreateNamespace=true", sp["syncOptions"])
+
+
+if __name__ == "__main__":
+    unittest.main()
