@@ -61,7 +61,7 @@ dockerTools.streamLayeredImage {
       "org.opencontainers.image.url" = "https://github.com/pujo-app/pujo";
       "org.opencontainers.image.version" = pujo.version;
       "org.opencontainers.image.revision" = gitSha;
-      "org.opencontainers.image.licenses" = "AGPL-3.0-or-later";
+      "org.opencontainers.image.licenses" = pujo.meta.license.spdxId;
     };
   };
 }

@@ -29,6 +29,9 @@ rustPlatform.buildRustPackage {
       (root + "/src")
       (lib.fileset.maybeMissing (root + "/migrations"))
       (lib.fileset.maybeMissing (root + "/tests"))
+      # Cargo.toml may name examples and benches; the manifest must resolve.
+      (lib.fileset.maybeMissing (root + "/examples"))
+      (lib.fileset.maybeMissing (root + "/benches"))
     ];
   };
 
@@ -57,7 +60,8 @@ rustPlatform.buildRustPackage {
   meta = {
     description = "Photo-sharing site for Durga Puja: one binary serving the site and the JSON API";
     homepage = "https://github.com/pujo-app/pujo";
-    license = lib.licenses.agpl3Plus;
+    # Follows Cargo.toml.
+    license = lib.getLicenseFromSpdxId cargoToml.package.license;
     mainProgram = "pujo";
     platforms = lib.platforms.linux;
   };

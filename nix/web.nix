@@ -40,6 +40,7 @@ buildNpmPackage {
 
   meta = {
     description = "Pujo's browser front end (built assets)";
-    license = lib.licenses.agpl3Plus;
+    # The project license, from Cargo.toml.
+    license = lib.getLicenseFromSpdxId (lib.importTOML ../Cargo.toml).package.license;
   };
 }
