@@ -57,14 +57,23 @@ finish() {
 	exit $?
 }
 
-is_root() { [ "$(id -u)" -eq 0 ]; }
+# apt-get as root, or through passwordless sudo (CI runners).
+apt_get() {
+	if [ "$(id -u)" -eq 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get "$@"
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+		sudo -n env DEBIAN_FRONTEND=noninteractive apt-get "$@"
+	else
+		return 1
+	fi
+}
 
 apt_install() {
-	command -v apt-get >/dev/null 2>&1 && is_root || return 1
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 && return 0
+	command -v apt-get >/dev/null 2>&1 || return 1
+	apt_get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 && return 0
 	# A fresh machine may not have package lists yet.
-	apt-get update -qq >/dev/null 2>&1 &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1
+	apt_get update -qq >/dev/null 2>&1 &&
+		apt_get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1
 }
 
 # --- Tools --------------------------------------------------------------------
@@ -149,7 +158,7 @@ if command -v nix-instantiate >/dev/null 2>&1; then
 		check "nix-instantiate --parse $f" nix-instantiate --parse "$f"
 	done
 else
-	fail "nix: nix-instantiate" "nix-instantiate is missing and apt-get could not install nix-bin (needs root and Debian/Ubuntu)"
+	fail "nix: nix-instantiate" "nix-instantiate is missing and apt-get could not install nix-bin (needs Debian/Ubuntu and root or passwordless sudo)"
 fi
 
 # --- Terraform ----------------------------------------------------------------
