@@ -236,6 +236,7 @@ if [ -n "$PUJO_BIN" ]; then
 			"$PY" scripts/infra/check_pujo_env.py "$PUJO_BIN" "$WORK/rendered/production.yaml"
 	fi
 else
+	# shellcheck disable=SC2016 # literal backticks and $1 in the message
 	printf 'note: no pujo binary given, so `pujo config` was not run on the deployment settings (pass its path as $1)\n'
 fi
 
