@@ -32,6 +32,7 @@ pub struct AppState {
     pub started: Instant,
     /// The Strict-Transport-Security value when serving TLS.
     pub hsts: Option<HeaderValue>,
+    pub request_ids: pipeline::RequestIds,
 }
 
 /// A start-up failure, reported in one line.
@@ -117,6 +118,7 @@ impl App {
             draining: AtomicBool::new(false),
             started: Instant::now(),
             hsts,
+            request_ids: pipeline::RequestIds::new(),
             config,
         });
         let (stop_requested, _) = watch::channel(false);

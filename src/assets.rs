@@ -154,11 +154,14 @@ impl Assets {
             .headers()
             .get(header::IF_NONE_MATCH)
             .is_some_and(|inm| etag_matches(inm.as_bytes(), chosen.etag.as_bytes()));
-        let mut response = if not_modified || req.method() == Method::HEAD {
-            Response::new(crate::http::empty())
+        let body = if not_modified || req.method() == Method::HEAD {
+            crate::http::empty()
         } else {
-            Response::new(full(chosen.bytes.clone()))
+            full(chosen.bytes.clone())
         };
+        let mut response = Response::new(body);
+        // Room for these headers and the pipeline's security headers without regrowing.
+        response.headers_mut().reserve(16);
         let headers = response.headers_mut();
         headers.insert(header::ETAG, chosen.etag.clone());
         headers.insert(header::CACHE_CONTROL, asset.cache_control.clone());

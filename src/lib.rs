@@ -61,7 +61,7 @@ fn serve(flags: &[(&'static str, String)]) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    telemetry::init(&config);
+    let _log_guard = telemetry::init(&config);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -194,7 +194,8 @@ async fn connections_beyond_the_limit_wait_until_a_slot_frees() {
 
 #[test]
 fn bad_settings_stop_start_up_with_one_line_naming_the_setting() {
-    let cases: [(&[&str], &[(&str, &str)], &str); 5] = [
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 5] = [
         (&["serve", "--listen", "nowhere"], &[], "PUJO_LISTEN"),
         (
             &["serve"],
@@ -366,5 +367,62 @@ fn version_names_the_release() {
     assert!(
         String::from_utf8_lossy(&out.stdout)
             .starts_with(concat!("pujo ", env!("CARGO_PKG_VERSION")))
+    );
+}
+
+#[tokio::test]
+async fn every_request_is_logged_once_as_a_json_line() {
+    let data = tempfile::tempdir().expect("dir");
+    let port = common::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let data_s = data.path().display().to_string();
+    let child = binary(
+        &[
+            "serve",
+            "--listen",
+            &listen,
+            "--admin-listen",
+            "off",
+            "--data-dir",
+            &data_s,
+        ],
+        &[("PUJO_LOG_FORMAT", "json")],
+    )
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .expect("spawn");
+    let addr: std::net::SocketAddr = listen.parse().expect("addr");
+    let up = eventually(Duration::from_secs(10), || async move {
+        TcpStream::connect(addr).await.is_ok()
+    })
+    .await;
+    assert!(up);
+    let answer = get(
+        &format!("http://{addr}/pandals/kumartuli"),
+        &[("x-request-id", "trace-42")],
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    signal(&child, "TERM");
+    let output = child.wait_with_output().expect("exit");
+    assert!(output.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
+    let access: Vec<_> = lines
+        .iter()
+        .filter(|l| l["target"] == "pujo::access")
+        .collect();
+    assert_eq!(access.len(), 1, "{lines:?}");
+    let line = access[0];
+    assert_eq!(line["method"], "GET");
+    assert_eq!(line["route"], "/{*spa}");
+    assert_eq!(line["status"], 200);
+    assert_eq!(line["request_id"], "trace-42");
+    assert!(line["duration_ms"].as_f64().is_some_and(|d| d >= 0.0));
+    assert!(
+        lines.iter().any(|l| l["message"] == "stopped"),
+        "the buffer is flushed at exit"
     );
 }

@@ -327,3 +327,16 @@ async fn large_json_is_compressed_and_small_json_is_not() {
     let health = get(&app.url("/api/v1/health"), &[("accept-encoding", "gzip")]).await;
     assert!(health.headers.get("content-encoding").is_none());
 }
+
+#[tokio::test]
+async fn request_ids_are_echoed_when_sane_and_made_otherwise() {
+    let app = spawn_app().await;
+    let given = get(&app.url("/health"), &[("x-request-id", "alb-1-5f2a:trace")]).await;
+    assert_eq!(given.header("x-request-id"), "alb-1-5f2a:trace");
+    let hostile = get(&app.url("/health"), &[("x-request-id", "a\"b<script>")]).await;
+    assert_ne!(hostile.header("x-request-id"), "a\"b<script>");
+    let a = get(&app.url("/health"), &[]).await;
+    let b = get(&app.url("/health"), &[]).await;
+    assert!(!a.header("x-request-id").is_empty());
+    assert_ne!(a.header("x-request-id"), b.header("x-request-id"));
+}

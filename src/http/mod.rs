@@ -1,14 +1,16 @@
 //! The request pipeline shared by every listener: routing, middleware, headers.
 //!
-//! Outer to inner: request id -> observe (metrics + access log) -> timeout -> JSON
-//! compression -> panic guard -> route dispatch. Routing happens once, in `observe`, so
-//! the route template labels metrics even for answers the inner layers produce.
+//! Every request passes `observe` (request id, routing, metrics, access log, security
+//! headers). The embedded site is then answered from memory; everything else goes
+//! through timeout -> JSON compression -> panic guard -> the endpoint's handler.
+//! Routing happens once, in `observe`, so the route template labels metrics even for
+//! answers the inner layers produce (such as a 408).
 
 pub mod redirect;
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use std::panic::AssertUnwindSafe;
@@ -21,9 +23,6 @@ use hyper::body::Incoming;
 use tower::{ServiceBuilder, ServiceExt, util::BoxCloneService};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{Predicate, SizeAbove};
-use tower_http::request_id::{
-    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
 
 use crate::api::{self, Endpoint};
 use crate::app::AppState;
@@ -134,7 +133,8 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
         },
     );
     let inner_state = state.clone();
-    let inner = ServiceBuilder::new()
+    // Handlers that may wait on I/O run under a timeout and get JSON compression.
+    let handlers = ServiceBuilder::new()
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             http::StatusCode::REQUEST_TIMEOUT,
             state.config.request_timeout,
@@ -150,24 +150,29 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
         });
     let observed = tower::service_fn(move |mut req: Request<Incoming>| {
         let state = state.clone();
-        let inner = inner.clone();
+        let handlers = handlers.clone();
         async move {
             let started = Instant::now();
+            let request_id = state.request_ids.for_request(req.headers());
             let routed = route(&state, listener, req.uri().path());
-            req.extensions_mut().insert(routed);
             let method = req.method().clone();
-            let request_id = req
-                .extensions()
-                .get::<RequestId>()
-                .and_then(|id| id.header_value().to_str().ok())
-                .map(str::to_owned);
             let _in_flight = InFlight::start(&state);
-            let response = inner
-                .oneshot(req)
-                .await
-                .unwrap_or_else(|never| match never {});
-            let mut response = response.map(BodyExt::boxed_unsync);
+            let mut response = match routed.target {
+                // The site is answered from memory: nothing to time out or compress.
+                Target::Site => state.assets.serve(&req),
+                _ => {
+                    req.extensions_mut().insert(routed);
+                    let response = handlers
+                        .oneshot(req)
+                        .await
+                        .unwrap_or_else(|never| match never {});
+                    response.map(BodyExt::boxed_unsync)
+                }
+            };
             finish_headers(&state, &mut response);
+            response
+                .headers_mut()
+                .insert(X_REQUEST_ID, request_id.clone());
             let status = response.status();
             let elapsed = started.elapsed();
             let m = &state.metrics;
@@ -185,18 +190,63 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
                     route = routed.template,
                     status = status.as_u16(),
                     duration_ms = elapsed.as_secs_f64() * 1000.0,
-                    request_id = request_id.as_deref().unwrap_or(""),
+                    request_id = request_id.to_str().unwrap_or(""),
                     "request"
                 );
             }
             Ok::<_, Infallible>(response)
         }
     });
-    let outer = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .service(observed);
-    BoxCloneService::new(outer)
+    BoxCloneService::new(observed)
+}
+
+const X_REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
+
+/// Request ids: the caller's `X-Request-Id` when it is sane (the ALB or a client may set
+/// one), otherwise a per-process random prefix and a counter (no syscall per request).
+#[derive(Debug)]
+pub struct RequestIds {
+    prefix: String,
+    next: AtomicU64,
+}
+
+impl RequestIds {
+    pub fn new() -> RequestIds {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        RequestIds {
+            prefix: format!("{:016x}", h.finish()),
+            next: AtomicU64::new(1),
+        }
+    }
+
+    fn for_request(&self, headers: &http::HeaderMap) -> HeaderValue {
+        if let Some(given) = headers.get(X_REQUEST_ID) {
+            let ok = (1..=128).contains(&given.len())
+                && given
+                    .as_bytes()
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:/=+".contains(b));
+            if ok {
+                return given.clone();
+            }
+        }
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix))
+            .expect("hex is a valid header value")
+    }
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        RequestIds::new()
+    }
 }
 
 /// Counts a request in flight for as long as it lives.

@@ -156,7 +156,10 @@ async fn serve_connection<I>(
         served: 0,
         last: Instant::now(),
     }));
-    // Wakes the loop below when a request ends, so the idle deadline moves with it.
+    // Wakes the loop below once, when the first request ends: from then on the idle limit
+    // is the keep-alive timeout instead of the header timeout. Later requests only move
+    // `last`; the timer re-arms from it when it fires, so a busy connection costs no
+    // extra wake-up per request.
     let request_ended = Arc::new(tokio::sync::Notify::new());
     let (tracked, ended) = (activity.clone(), request_ended.clone());
     let hyper_service = hyper::service::service_fn(move |req| {
@@ -172,8 +175,11 @@ async fn serve_connection<I>(
             let mut a = activity.lock().expect("activity lock");
             a.in_flight -= 1;
             a.last = Instant::now();
+            let first = a.served == 1;
             drop(a);
-            ended.notify_one();
+            if first {
+                ended.notify_one();
+            }
             response
         }
     });

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Benchmark of the server core (docs/BENCHMARKS.md): Pujo serving the embedded site
+# against nginx (gzip_static) and against a minimal hyper server on the same stack,
+# all on loopback in one run; then idle memory and time from exec to ready.
+#
+# Servers are pinned to CPU 0 and wrk to CPU 1, so each server gets one core of its own
+# and the load generator never steals from it; rounds alternate between the servers and
+# the median of three rounds is reported, which keeps the ratios steady on a busy VM.
+#
+#   scripts/bench/server.sh [SECONDS_PER_RUN]
+#
+# Needs wrk and nginx (apt-get install wrk nginx). Every server listens on 127.0.0.1
+# and every load run stops by itself after SECONDS_PER_RUN (default 10).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+duration=${1:-10}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pujo/target}
+for tool in wrk nginx python3; do
+  command -v "$tool" >/dev/null || { echo "bench needs $tool (apt-get install wrk nginx)" >&2; exit 1; }
+done
+
+RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --quiet \
+  --target x86_64-unknown-linux-gnu --bin pujo --example bench_ceiling
+bin=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; return 1; }
+
+# The same files for every server: the built site and its precompressed variants.
+site=$work/site
+cp -r web/dist "$site"
+chmod 755 "$work"
+bundle=$(cd "$site" && ls -S assets/*.js | head -1)
+gzip -9 -k "$site/index.html" "$site/$bundle"
+python3 -c "import brotli" 2>/dev/null || python3 -m pip install --quiet --root-user-action=ignore brotli
+chmod -R a+rX "$site"
+python3 - "$site/index.html" "$site/$bundle" <<'PY'
+import sys
+try:
+    import brotli
+except ImportError:
+    sys.exit("python3 brotli module needed: pip install brotli")
+for path in sys.argv[1:]:
+    data = open(path, "rb").read()
+    open(path + ".br", "wb").write(brotli.compress(data, quality=11, lgwin=22))
+PY
+
+pujo_port=$(port)
+PUJO_LOG=info taskset -c 0 "$bin/pujo" serve --listen "127.0.0.1:$pujo_port" --admin-listen off --data-dir "$work/data" >/dev/null 2>&1 &
+pids+=($!); pujo_pid=$!
+wait_port "$pujo_port"
+
+nginx_port=$(port)
+mkdir -p "$work/nginx"
+cat > "$work/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  include /etc/nginx/mime.types;
+  access_log $work/nginx/access.log;
+  sendfile on; tcp_nopush on; tcp_nodelay on;
+  keepalive_requests 100000;
+  client_body_temp_path $work/nginx/body; proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fcgi; uwsgi_temp_path $work/nginx/uwsgi; scgi_temp_path $work/nginx/scgi;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    root $site;
+    gzip_static on;
+    etag on;
+    location /assets/ { add_header Cache-Control "public, max-age=31536000, immutable"; }
+    location / { try_files \$uri /index.html; add_header Cache-Control "no-cache"; }
+  }
+}
+NGINX
+taskset -c 0 nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+wait_port "$nginx_port"
+
+run_wrk() { # URL ENCODING -> "rps p50 p99"
+  taskset -c 1 wrk -t1 -c64 -d"${duration}s" --latency -H "Accept-Encoding: $2" "$1" > "$work/wrk.out"
+  python3 - "$work/wrk.out" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+def pct(p):
+    m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)\b", text)
+    v, u = float(m.group(1)), m.group(2)
+    return v / 1000 if u == "us" else v * 1000 if u == "s" else v
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+if errors:
+    sys.exit(f"wrk saw {errors.group(1)} error responses:\n{text}")
+print(f"{rps:.0f} {pct(50):.2f} {pct(99):.2f}")
+PY
+}
+
+echo "machine: $(nproc) cores, $(grep MemTotal /proc/meminfo | awk '{print int($2/1024)}') MiB; servers on CPU 0, wrk -t1 -c64 -d${duration}s on CPU 1; loopback; median of 3 rounds"
+printf '%-34s %10s %9s %9s\n' "case" "req/s" "p50 ms" "p99 ms"
+declare -A rps
+for file in index.html "$bundle"; do
+  case $file in
+    index.html) label=index.html; enc="gzip, br"; pujo_enc=br ;;
+    *) label="largest JS bundle"; enc="gzip, br"; pujo_enc=br ;;
+  esac
+  ceiling_port=$(port)
+  # The ceiling replays Pujo's own headers for this file (less those hyper adds itself).
+  curl -s -o /dev/null -D - -H "Accept-Encoding: $enc" "http://127.0.0.1:$pujo_port/$file" | tr -d '\r' \
+    | grep -viE '^(HTTP/|date:|content-length:|connection:|keep-alive:|$)' > "$work/headers"
+  taskset -c 0 "$bin/examples/bench_ceiling" "127.0.0.1:$ceiling_port" "$site/$file.br" "$work/headers" &
+  ceiling_pid=$!; pids+=($ceiling_pid)
+  wait_port "$ceiling_port"
+  declare -A runs=()
+  for round in 1 2 3; do
+    for server in pujo nginx ceiling; do
+      case $server in
+        pujo) url="http://127.0.0.1:$pujo_port/$file" ;;
+        nginx) url="http://127.0.0.1:$nginx_port/$file" ;;
+        ceiling) url="http://127.0.0.1:$ceiling_port/$file" ;;
+      esac
+      runs[$server]+="$(run_wrk "$url" "$enc");"
+    done
+  done
+  for server in pujo nginx ceiling; do
+    read -r r p50 p99 < <(python3 -c '
+import statistics, sys
+rows = [list(map(float, x.split())) for x in sys.argv[1].split(";") if x]
+print(*(f"{statistics.median(col):.0f}" if i == 0 else f"{statistics.median(col):.2f}" for i, col in enumerate(zip(*rows))))
+' "${runs[$server]}")
+    rps[$server,$label]=$r
+    printf '%-34s %10s %9s %9s\n' "$server: $label" "$r" "$p50" "$p99"
+  done
+  kill "$ceiling_pid"; wait "$ceiling_pid" 2>/dev/null || true
+  python3 -c "import sys; p,n,c=map(float,sys.argv[1:]); print(f'  ratios for {sys.argv[0] if False else \"$label\"}: pujo/nginx = {p/n:.2f}x, pujo/ceiling = {p/c:.2f}x')" \
+    "${rps[pujo,$label]}" "${rps[nginx,$label]}" "${rps[ceiling,$label]}"
+done
+echo "  (pujo sends brotli ($pujo_enc); nginx gzip_static sends gzip; the ceiling sends pujo's brotli bytes and headers)"
+
+# Idle memory after start-up and a few requests.
+for _ in 1 2 3; do curl -s -o /dev/null "http://127.0.0.1:$pujo_port/" || true; done
+kill "$pujo_pid"; wait "$pujo_pid" 2>/dev/null || true
+idle_port=$(port)
+PUJO_LOG=info "$bin/pujo" serve --listen "127.0.0.1:$idle_port" --admin-listen off --data-dir "$work/idle" >/dev/null 2>&1 &
+idle_pid=$!; pids+=($idle_pid)
+wait_port "$idle_port"
+python3 - "$idle_port" <<'PY'
+import http.client, sys
+for path in ["/", "/api/v1/health", "/ready"]:
+    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1])); c.request("GET", path); c.getresponse().read(); c.close()
+PY
+sleep 1
+echo "idle RSS: $(grep VmRSS /proc/$idle_pid/status | awk '{printf "%.1f MiB", $2/1024}') (VmHWM $(grep VmHWM /proc/$idle_pid/status | awk '{printf "%.1f MiB", $2/1024}'))"
+kill "$idle_pid"; wait "$idle_pid" 2>/dev/null || true
+
+# From exec to the first 200 from /ready, embedded defaults, 20 runs.
+python3 - "$bin/pujo" "$work" <<'PY'
+import http.client, os, socket, statistics, subprocess, sys, time
+binary, work = sys.argv[1], sys.argv[2]
+times = []
+for i in range(20):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+    env = {"PATH": os.environ["PATH"], "PUJO_LOG": "info"}
+    start = time.perf_counter()
+    p = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}", "--admin-listen", "off",
+                          "--data-dir", f"{work}/start{i}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            c.request("GET", "/ready")
+            if c.getresponse().status == 200:
+                break
+        except OSError:
+            time.sleep(0.0005)
+    times.append((time.perf_counter() - start) * 1000)
+    p.terminate(); p.wait()
+times.sort()
+print(f"exec to /ready 200: median {statistics.median(times):.1f} ms, max {times[-1]:.1f} ms over {len(times)} runs")
+PY

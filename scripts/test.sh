@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Runs every test suite Pujo has, on a Debian/Ubuntu machine with Rust and Node.js.
+# It installs what the suites need when it is missing (as root, through apt-get, pip,
+# npm and cargo) and uses what is already on PATH. Any failure fails the whole run;
+# nothing is skipped silently.
+#
+#   scripts/test.sh            # everything
+#
+# Caches: Cargo's target dir and npm's cache live under ${XDG_CACHE_HOME:-~/.cache}/pujo
+# unless CARGO_TARGET_DIR / npm_config_cache say otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/pujo
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$cache/target}
+export npm_config_cache=${npm_config_cache:-$cache/npm}
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+mkdir -p "$cache"
+
+passed=0
+failed=0
+failures=()
+step() { printf '\n==> %s\n' "$*"; }
+run_suite() {
+  local name=$1; shift
+  step "$name"
+  local started=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "--- $name: ok ($((SECONDS - started)) s)"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "--- $name: FAILED ($((SECONDS - started)) s)"
+  fi
+}
+
+# ---------------------------------------------------------------- tools
+apt_updated=0
+apt_install() {
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    echo "missing: $* (install them, or run this script as root on Debian/Ubuntu)" >&2
+    return 1
+  fi
+  if [ $apt_updated = 0 ]; then apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+need_cmd() { # need_cmd COMMAND DEBIAN_PACKAGE
+  command -v "$1" >/dev/null || apt_install "$2"
+}
+
+step "tools"
+need_cmd node nodejs
+need_cmd npm npm
+need_cmd python3 python3
+need_cmd kill procps
+need_cmd ldd libc-bin
+need_cmd cc gcc
+if ! command -v cargo-deny >/dev/null; then
+  echo "installing cargo-deny (once; kept in ~/.cargo/bin)"
+  cargo install cargo-deny --locked --quiet
+fi
+db_home=$(../shared/tools/advisory-db 2>/dev/null || true)
+if [ -z "$db_home" ]; then
+  echo "the RustSec snapshot in ../shared/advisory-db is missing; cargo-deny cannot check advisories offline" >&2
+  exit 1
+fi
+if command -v cargo-nextest >/dev/null; then
+  rust_tests=(cargo nextest run --no-fail-fast)
+else
+  rust_tests=(cargo test --no-fail-fast)
+fi
+echo "cargo target dir: $CARGO_TARGET_DIR"
+
+# ---------------------------------------------------------------- suites
+web_suite() {
+  cd "$root/web"
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+  npm run --silent typecheck && npm test --silent && npm run --silent build
+}
+
+rust_style() {
+  cargo fmt --all -- --check && cargo clippy --all-targets --locked -- -D warnings
+}
+
+rust_tests() {
+  "${rust_tests[@]}" --locked
+}
+
+static_binary() {
+  # Statically linked release build (gnu target with crt-static; musl comes via Nix).
+  RUSTFLAGS="-C target-feature=+crt-static" \
+    cargo build --release --locked --target x86_64-unknown-linux-gnu
+  local bin=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/pujo
+  if ! ldd "$bin" 2>&1 | grep -qE "not a dynamic executable|statically linked"; then
+    echo "pujo is dynamically linked:"; ldd "$bin"; return 1
+  fi
+  echo "static: $(ls -l "$bin" | awk '{print $5}') bytes, $(ldd "$bin" 2>&1)"
+  # Smoke test the shipped artefact itself: serve, answer the probe, stop cleanly.
+  local data port pid
+  data=$(mktemp -d)
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  PUJO_LOG=warn "$bin" serve --listen "127.0.0.1:$port" --admin-listen off --data-dir "$data" &
+  pid=$!
+  local ok=1
+  for _ in $(seq 1 100); do
+    if "$bin" healthcheck --url "http://127.0.0.1:$port/ready" >/dev/null 2>&1; then ok=0; break; fi
+    sleep 0.05
+  done
+  kill -TERM "$pid"
+  wait "$pid" || ok=1
+  rm -rf "$data"
+  return $ok
+}
+
+infra_checks() {
+  bash "$root/scripts/check-infra.sh" "$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/pujo"
+}
+
+supply_chain() {
+  cargo deny --offline --log-level error check advisories licenses bans sources
+}
+
+run_suite "web: typecheck, vitest, build" web_suite
+cd "$root"
+run_suite "rust: fmt and clippy" rust_style
+run_suite "rust: unit and integration tests" rust_tests
+run_suite "release: static binary" static_binary
+run_suite "infra: nix, terraform, kubernetes, yaml" infra_checks
+run_suite "supply chain: cargo deny" supply_chain
+
+echo
+if [ $failed -gt 0 ]; then
+  printf 'failed suites:\n'; printf '  - %s\n' "${failures[@]}"
+fi
+echo "suites: $passed passed, $failed failed"
+[ $failed = 0 ]
