@@ -56,6 +56,8 @@ need_cmd python3 python3
 need_cmd kill procps
 need_cmd ldd libc-bin
 need_cmd cc gcc
+need_cmd chromium chromium
+need_cmd curl curl
 if ! command -v cargo-deny >/dev/null; then
   echo "installing cargo-deny (once; kept in ~/.cargo/bin)"
   cargo install cargo-deny --locked --quiet
@@ -115,12 +117,31 @@ static_binary() {
   return $ok
 }
 
+browser_smoke() {
+  # The shipped binary's site rendered by Debian's Chromium under the real CSP: React
+  # must run (no inline script needed) and its call to the API must come back.
+  local bin=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/pujo data port pid dom
+  data=$(mktemp -d)
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  PUJO_LOG=warn "$bin" serve --listen "127.0.0.1:$port" --admin-listen off --data-dir "$data" &
+  pid=$!
+  for _ in $(seq 1 100); do "$bin" healthcheck --url "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.05; done
+  dom=$(timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+    --disable-component-update --disable-sync --no-first-run --user-data-dir="$data/chromium" \
+    --virtual-time-budget=10000 --dump-dom "http://127.0.0.1:$port/pandals" 2>/dev/null || true)
+  kill -TERM "$pid"; wait "$pid" || true
+  rm -rf "$data"
+  grep -q "Server: ok" <<<"$dom" && grep -q "<nav" <<<"$dom" || { echo "the page did not render:"; head -c 2000 <<<"$dom"; return 1; }
+  echo "rendered /pandals with the API status line"
+}
+
 infra_checks() {
   bash "$root/scripts/check-infra.sh" "$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/pujo"
 }
 
 supply_chain() {
-  cargo deny --offline --log-level error check advisories licenses bans sources
+  # The advisory database is the local snapshot; crates must be in the cache first.
+  cargo fetch --locked --quiet && cargo deny --offline --log-level error check advisories licenses bans sources
 }
 
 run_suite "web: typecheck, vitest, build" web_suite
@@ -128,6 +149,7 @@ cd "$root"
 run_suite "rust: fmt and clippy" rust_style
 run_suite "rust: unit and integration tests" rust_tests
 run_suite "release: static binary" static_binary
+run_suite "browser: the shipped site renders in Chromium" browser_smoke
 run_suite "infra: nix, terraform, kubernetes, yaml" infra_checks
 run_suite "supply chain: cargo deny" supply_chain
 
