@@ -74,6 +74,36 @@ else
 fi
 echo "cargo target dir: $CARGO_TARGET_DIR"
 
+# ---------------------------------------------------------------- servers
+# A throwaway PostgreSQL 15 on a random loopback port; tests create a database each.
+services=$(mktemp -d)
+chmod 755 "$services"
+pg_bin=""
+for dir in "$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/x)")" /usr/lib/postgresql/15/bin; do
+  if [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ] && "$dir/initdb" --version | grep -q ' 15\.'; then pg_bin=$dir; break; fi
+done
+if [ -z "$pg_bin" ]; then
+  apt_install postgresql-15 || apt_install postgresql
+  pg_bin=/usr/lib/postgresql/15/bin
+fi
+as_pg=()
+if [ "$(id -u)" = 0 ]; then
+  id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+  chown postgres "$services"
+  as_pg=(runuser -u postgres --)
+fi
+pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"${as_pg[@]}" "$pg_bin/initdb" -D "$services/pg" -U pujo --auth=trust -E UTF8 --no-sync >/dev/null
+"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$services/pg" -l "$services/pg.log" -w -o \
+  "-p $pg_port -k $services -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
+stop_services() {
+  "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$services/pg" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$services"
+}
+trap stop_services EXIT
+export TEST_POSTGRES_URL="postgres://pujo@127.0.0.1:$pg_port/postgres"
+echo "postgres: $("$pg_bin/postgres" --version) on 127.0.0.1:$pg_port"
+
 # ---------------------------------------------------------------- suites
 web_suite() {
   cd "$root/web"

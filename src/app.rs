@@ -15,6 +15,7 @@ use tokio_util::task::TaskTracker;
 use crate::api::{ADMIN_ROUTES, PUBLIC_ROUTES};
 use crate::assets::Assets;
 use crate::config::Config;
+use crate::db::{Database, DbError};
 use crate::http::{self as pipeline, Listener, Routes};
 use crate::metrics::Metrics;
 use crate::server::{self, ConnSettings, tls::Tls};
@@ -33,24 +34,20 @@ pub struct AppState {
     /// The Strict-Transport-Security value when serving TLS.
     pub hsts: Option<HeaderValue>,
     pub request_ids: pipeline::RequestIds,
+    pub db: Database,
 }
 
 /// A start-up failure, reported in one line.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot listen on {addr} ({what}): {source}")]
-    Bind {
-        addr: SocketAddr,
-        what: &'static str,
-        source: std::io::Error,
-    },
+    Bind { addr: SocketAddr, what: &'static str, source: std::io::Error },
     #[error("cannot create the data folder {path}: {source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
+    DataDir { path: String, source: std::io::Error },
     #[error(transparent)]
     Tls(#[from] server::tls::TlsError),
+    #[error(transparent)]
+    Database(#[from] DbError),
 }
 
 /// A bound, ready-to-run Pujo.
@@ -84,16 +81,25 @@ impl App {
     /// Prepares everything that can fail before the first request: the data folder,
     /// TLS material and the listening sockets (port 0 picks a free port).
     pub async fn build(config: Config) -> Result<App, StartError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
-            path: config.data_dir.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
         let metrics = Metrics::new(crate::VERSION, crate::GIT_SHA);
+        let db = Database::open(&config).await?;
+        if config.migrate {
+            let migrated = db.migrate().await?;
+            tracing::info!(
+                backend = db.backend(),
+                version = migrated.version,
+                applied = migrated.applied_now.len(),
+                "database migrated"
+            );
+        } else if let Err(e) = db.check_schema().await {
+            // Not fatal: the PreSync job may still be running. Readiness says why.
+            tracing::warn!(error = %e, "database not ready");
+        }
         let tls = Tls::setup(&config, &metrics)?;
         let bind = |addr: SocketAddr, what: &'static str| async move {
-            TcpListener::bind(addr)
-                .await
-                .map_err(|source| StartError::Bind { addr, what, source })
+            TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, what, source })
         };
         let public = bind(config.listen, "PUJO_LISTEN").await?;
         let admin = match config.admin_listen {
@@ -105,9 +111,7 @@ impl App {
             None => None,
         };
         let hsts = match (&tls, config.hsts_max_age.as_secs()) {
-            (Some(_), secs) if secs > 0 => {
-                Some(HeaderValue::from_str(&format!("max-age={secs}")).expect("digits"))
-            }
+            (Some(_), secs) if secs > 0 => Some(HeaderValue::from_str(&format!("max-age={secs}")).expect("digits")),
             _ => None,
         };
         let state = Arc::new(AppState {
@@ -119,23 +123,15 @@ impl App {
             started: Instant::now(),
             hsts,
             request_ids: pipeline::RequestIds::new(),
+            db,
             config,
         });
         let (stop_requested, _) = watch::channel(false);
-        Ok(App {
-            state,
-            public,
-            admin,
-            redirect,
-            tls,
-            stop_requested,
-        })
+        Ok(App { state, public, admin, redirect, tls, stop_requested })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.public
-            .local_addr()
-            .expect("bound socket has an address")
+        self.public.local_addr().expect("bound socket has an address")
     }
 
     pub fn admin_addr(&self) -> Option<SocketAddr> {
@@ -147,24 +143,14 @@ impl App {
     }
 
     pub fn handle(&self) -> AppHandle {
-        AppHandle {
-            stop_requested: self.stop_requested.clone(),
-            state: self.state.clone(),
-        }
+        AppHandle { stop_requested: self.stop_requested.clone(), state: self.state.clone() }
     }
 
     /// Serves until [`AppHandle::shutdown`], then: readiness 503 at once, keep accepting
     /// for the shutdown delay, stop accepting, let in-flight requests finish within the
     /// drain timeout.
     pub async fn run(self) {
-        let App {
-            state,
-            public,
-            admin,
-            redirect,
-            tls,
-            stop_requested,
-        } = self;
+        let App { state, public, admin, redirect, tls, stop_requested } = self;
         let config = &state.config;
         let stop = CancellationToken::new();
         let tracker = TaskTracker::new();
@@ -234,14 +220,8 @@ impl App {
         stop.cancel();
         tracker.close();
         tracing::info!(timeout = ?config.drain_timeout, "listeners closed; draining in-flight requests");
-        if tokio::time::timeout(config.drain_timeout, tracker.wait())
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                remaining = tracker.len(),
-                "drain timeout reached; closing remaining connections"
-            );
+        if tokio::time::timeout(config.drain_timeout, tracker.wait()).await.is_err() {
+            tracing::warn!(remaining = tracker.len(), "drain timeout reached; closing remaining connections");
         }
         tracing::info!("stopped");
     }

@@ -75,10 +75,7 @@ impl Assets {
             };
             files.insert(name.into_owned(), asset);
         }
-        assert!(
-            files.contains_key("index.html"),
-            "the embedded site has no index.html"
-        );
+        assert!(files.contains_key("index.html"), "the embedded site has no index.html");
         Assets { files }
     }
 
@@ -105,11 +102,7 @@ impl Assets {
         let Some(path) = clean_path(raw_path) else {
             return Lookup::Missing;
         };
-        let key = if path.is_empty() {
-            "index.html"
-        } else {
-            path.as_str()
-        };
+        let key = if path.is_empty() { "index.html" } else { path.as_str() };
         if let Some(asset) = self.files.get(key) {
             return Lookup::File(asset);
         }
@@ -125,11 +118,7 @@ impl Assets {
     /// Serves GET and HEAD for the site, with negotiation and conditional requests.
     pub fn serve<B>(&self, req: &Request<B>) -> Response<Body> {
         if req.method() != Method::GET && req.method() != Method::HEAD {
-            return plain(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method not allowed\n",
-                Some("GET, HEAD"),
-            );
+            return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n", Some("GET, HEAD"));
         }
         let asset = match self.lookup(req.uri().path()) {
             Lookup::File(asset) => asset,
@@ -138,9 +127,7 @@ impl Assets {
         };
         let variant = match preferred_encoding(req.headers()) {
             Encoding::Brotli if asset.br.is_some() => asset.br.as_ref(),
-            Encoding::Brotli | Encoding::Gzip
-                if asset.gzip.is_some() && accepts(req.headers(), "gzip") =>
-            {
+            Encoding::Brotli | Encoding::Gzip if asset.gzip.is_some() && accepts(req.headers(), "gzip") => {
                 asset.gzip.as_ref()
             }
             _ => None,
@@ -197,11 +184,7 @@ fn to_bytes(data: std::borrow::Cow<'static, [u8]>) -> Bytes {
 fn make_variant(bytes: Bytes, sha256: &[u8; 32], suffix: &str) -> Variant {
     // Strong validators differ per content coding (RFC 9110 §8.8.3).
     let hex: String = sha256[..12].iter().map(|b| format!("{b:02x}")).collect();
-    let tag = if suffix.is_empty() {
-        format!("\"{hex}\"")
-    } else {
-        format!("\"{hex}-{suffix}\"")
-    };
+    let tag = if suffix.is_empty() { format!("\"{hex}\"") } else { format!("\"{hex}-{suffix}\"") };
     Variant {
         length: HeaderValue::from(bytes.len()),
         etag: HeaderValue::from_str(&tag).expect("hex is a valid header"),
@@ -212,9 +195,7 @@ fn make_variant(bytes: Bytes, sha256: &[u8; 32], suffix: &str) -> Variant {
 /// Decodes the path and refuses anything that could name a parent folder or a hidden
 /// file; the result has no leading slash.
 fn clean_path(raw: &str) -> Option<String> {
-    let decoded = percent_encoding::percent_decode_str(raw)
-        .decode_utf8()
-        .ok()?;
+    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8().ok()?;
     if decoded.contains('\\') || decoded.contains('\0') {
         return None;
     }
@@ -253,11 +234,7 @@ fn accepts(headers: &HeaderMap, coding: &str) -> bool {
             let mut parts = item.split(';');
             let name = parts.next().unwrap_or("").trim();
             let q = parts
-                .find_map(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.trim().parse::<f32>().ok())
-                })
+                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()))
                 .unwrap_or(1.0);
             if name.eq_ignore_ascii_case(coding) {
                 return q > 0.0;
@@ -274,22 +251,17 @@ fn etag_matches(if_none_match: &[u8], etag: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(if_none_match) else {
         return false;
     };
-    text.split(',').map(str::trim).any(|candidate| {
-        candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate).as_bytes() == etag
-    })
+    text.split(',')
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate).as_bytes() == etag)
 }
 
 fn plain(status: StatusCode, text: &'static str, allow: Option<&'static str>) -> Response<Body> {
     let mut response = Response::new(full(text));
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     if let Some(allow) = allow {
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static(allow));
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
     }
     response
 }
@@ -321,19 +293,13 @@ mod tests {
 
     fn headers(accept: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(
-            header::ACCEPT_ENCODING,
-            HeaderValue::from_str(accept).unwrap(),
-        );
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(accept).unwrap());
         h
     }
 
     #[test]
     fn accept_encoding_is_negotiated_with_q_values() {
-        assert_eq!(
-            preferred_encoding(&headers("gzip, deflate, br, zstd")),
-            Encoding::Brotli
-        );
+        assert_eq!(preferred_encoding(&headers("gzip, deflate, br, zstd")), Encoding::Brotli);
         assert_eq!(preferred_encoding(&headers("gzip, br;q=0")), Encoding::Gzip);
         assert_eq!(preferred_encoding(&headers("identity")), Encoding::Identity);
         assert_eq!(preferred_encoding(&headers("*")), Encoding::Brotli);
@@ -343,24 +309,13 @@ mod tests {
 
     #[test]
     fn traversal_and_hidden_paths_are_refused() {
-        for bad in [
-            "/../etc/passwd",
-            "/%2e%2e/etc/passwd",
-            "/assets/..%2f..%2fCargo.toml",
-            "/.git/config",
-            "/a\\b",
-            "/%00",
-        ] {
+        for bad in
+            ["/../etc/passwd", "/%2e%2e/etc/passwd", "/assets/..%2f..%2fCargo.toml", "/.git/config", "/a\\b", "/%00"]
+        {
             assert_eq!(clean_path(bad), None, "{bad}");
         }
-        assert_eq!(
-            clean_path("/assets/app.js").as_deref(),
-            Some("assets/app.js")
-        );
-        assert_eq!(
-            clean_path("/pandals/kolkata%20north").as_deref(),
-            Some("pandals/kolkata north")
-        );
+        assert_eq!(clean_path("/assets/app.js").as_deref(), Some("assets/app.js"));
+        assert_eq!(clean_path("/pandals/kolkata%20north").as_deref(), Some("pandals/kolkata north"));
     }
 
     #[test]
@@ -376,15 +331,9 @@ mod tests {
     fn the_embedded_site_has_an_index_and_hashed_bundles() {
         let assets = Assets::load();
         assert!(assets.files.contains_key("index.html"));
-        let bundle = assets
-            .files
-            .keys()
-            .find(|k| k.starts_with("assets/") && k.ends_with(".js"));
+        let bundle = assets.files.keys().find(|k| k.starts_with("assets/") && k.ends_with(".js"));
         let bundle = bundle.expect("a hashed JS bundle");
-        assert!(
-            assets.files[bundle].br.is_some(),
-            "bundles get a brotli variant"
-        );
+        assert!(assets.files[bundle].br.is_some(), "bundles get a brotli variant");
         assert_eq!(assets.route_of("/albums/42"), ROUTE_SPA);
         assert_eq!(assets.route_of(&format!("/{bundle}")), ROUTE_ASSET);
     }

@@ -83,6 +83,21 @@ macro_rules! setting_flags {
             /// time for in-flight requests at shutdown [PUJO_DRAIN_TIMEOUT; 25s]
             #[argh(option)]
             pub drain_timeout: Option<String>,
+            /// postgres:// URL; unset = SQLite in the data dir [PUJO_DATABASE_URL]
+            #[argh(option)]
+            pub database_url: Option<String>,
+            /// connections to PostgreSQL per process [PUJO_DB_POOL_SIZE; 16]
+            #[argh(option)]
+            pub db_pool_size: Option<String>,
+            /// time to get a PostgreSQL connection [PUJO_DB_CONNECT_TIMEOUT; 5s]
+            #[argh(option)]
+            pub db_connect_timeout: Option<String>,
+            /// statement timeout for PostgreSQL [PUJO_DB_STATEMENT_TIMEOUT; 5s]
+            #[argh(option)]
+            pub db_statement_timeout: Option<String>,
+            /// apply migrations at start, true or false [PUJO_MIGRATE; false]
+            #[argh(option)]
+            pub migrate: Option<String>,
             /// log filter [PUJO_LOG; info]
             #[argh(option)]
             pub log: Option<String>,
@@ -116,6 +131,11 @@ macro_rules! setting_flags {
                     ("max-body-bytes", &self.max_body_bytes),
                     ("shutdown-delay", &self.shutdown_delay),
                     ("drain-timeout", &self.drain_timeout),
+                    ("database-url", &self.database_url),
+                    ("db-pool-size", &self.db_pool_size),
+                    ("db-connect-timeout", &self.db_connect_timeout),
+                    ("db-statement-timeout", &self.db_statement_timeout),
+                    ("migrate", &self.migrate),
                     ("log", &self.log),
                     ("log-format", &self.log_format),
                     ("access-log", &self.access_log),
@@ -175,16 +195,11 @@ mod tests {
         }
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let cli = Cli::from_args(&["pujo"], &refs).expect("all setting flags parse");
-        let Some(Command::Serve(serve)) = cli.command else {
-            panic!("serve expected")
-        };
+        let Some(Command::Serve(serve)) = cli.command else { panic!("serve expected") };
         let given = serve.settings();
         assert_eq!(given.len(), SETTINGS.len());
         for s in SETTINGS {
-            let v = given
-                .iter()
-                .find(|(k, _)| *k == s.key)
-                .map(|(_, v)| v.as_str());
+            let v = given.iter().find(|(k, _)| *k == s.key).map(|(_, v)| v.as_str());
             assert_eq!(v, Some(format!("v-{}", s.key).as_str()));
         }
     }

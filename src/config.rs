@@ -28,31 +28,18 @@ impl Setting {
 }
 
 const fn setting(key: &'static str, default: Option<&'static str>, help: &'static str) -> Setting {
-    Setting {
-        key,
-        default,
-        secret: false,
-        help,
-    }
+    Setting { key, default, secret: false, help }
+}
+
+const fn secret(key: &'static str, help: &'static str) -> Setting {
+    Setting { key, default: None, secret: true, help }
 }
 
 /// Every setting Pujo knows. Unknown `PUJO_*` variables are refused, so typos surface.
 pub const SETTINGS: &[Setting] = &[
-    setting(
-        "listen",
-        Some("127.0.0.1:8080"),
-        "public listener (site, API, probes), host:port",
-    ),
-    setting(
-        "admin-listen",
-        Some("127.0.0.1:9090"),
-        "admin listener for /metrics, /health, /ready; `off` disables it",
-    ),
-    setting(
-        "redirect-listen",
-        None,
-        "optional plain-HTTP listener that redirects to HTTPS (with TLS only)",
-    ),
+    setting("listen", Some("127.0.0.1:8080"), "public listener (site, API, probes), host:port"),
+    setting("admin-listen", Some("127.0.0.1:9090"), "admin listener for /metrics, /health, /ready; `off` disables it"),
+    setting("redirect-listen", None, "optional plain-HTTP listener that redirects to HTTPS (with TLS only)"),
     setting(
         "data-dir",
         Some("./data"),
@@ -63,86 +50,38 @@ pub const SETTINGS: &[Setting] = &[
         Some("auto"),
         "`off`, `files` (PEM cert and key), `self-signed`, or `auto` (files when both paths are set)",
     ),
-    setting(
-        "tls-cert-path",
-        None,
-        "PEM certificate chain; reloaded when it changes",
-    ),
-    setting(
-        "tls-key-path",
-        None,
-        "PEM private key; reloaded when it changes",
-    ),
-    setting(
-        "tls-reload-interval",
-        Some("10s"),
-        "how often the certificate files are checked for changes",
-    ),
-    setting(
-        "tls-handshake-timeout",
-        Some("10s"),
-        "time allowed for a TLS handshake",
-    ),
-    setting(
-        "hsts-max-age",
-        Some("365d"),
-        "Strict-Transport-Security max-age when serving TLS; 0s disables",
-    ),
+    setting("tls-cert-path", None, "PEM certificate chain; reloaded when it changes"),
+    setting("tls-key-path", None, "PEM private key; reloaded when it changes"),
+    setting("tls-reload-interval", Some("10s"), "how often the certificate files are checked for changes"),
+    setting("tls-handshake-timeout", Some("10s"), "time allowed for a TLS handshake"),
+    setting("hsts-max-age", Some("365d"), "Strict-Transport-Security max-age when serving TLS; 0s disables"),
     setting(
         "header-read-timeout",
         Some("10s"),
         "time allowed to receive a request's headers (slow clients are cut off)",
     ),
-    setting(
-        "max-header-bytes",
-        Some("16384"),
-        "largest request head accepted, in bytes (at least 8192)",
-    ),
-    setting(
-        "max-connections",
-        Some("10000"),
-        "concurrent connections per listener; more wait in the kernel backlog",
-    ),
-    setting(
-        "keep-alive-timeout",
-        Some("75s"),
-        "idle keep-alive connections are closed after this",
-    ),
-    setting(
-        "request-timeout",
-        Some("30s"),
-        "a request still running after this gets 408",
-    ),
-    setting(
-        "max-body-bytes",
-        Some("1048576"),
-        "largest JSON request body, in bytes",
-    ),
+    setting("max-header-bytes", Some("16384"), "largest request head accepted, in bytes (at least 8192)"),
+    setting("max-connections", Some("10000"), "concurrent connections per listener; more wait in the kernel backlog"),
+    setting("keep-alive-timeout", Some("75s"), "idle keep-alive connections are closed after this"),
+    setting("request-timeout", Some("30s"), "a request still running after this gets 408"),
+    setting("max-body-bytes", Some("1048576"), "largest JSON request body, in bytes"),
     setting(
         "shutdown-delay",
         Some("0s"),
         "after SIGTERM, keep accepting this long (readiness already 503) so load balancers deregister",
     ),
-    setting(
-        "drain-timeout",
-        Some("25s"),
-        "after the listener closes, in-flight requests get this long to finish",
+    setting("drain-timeout", Some("25s"), "after the listener closes, in-flight requests get this long to finish"),
+    secret(
+        "database-url",
+        "postgres://user:password@host:5432/db selects PostgreSQL; unset uses SQLite in the data folder",
     ),
-    setting(
-        "log",
-        Some("info"),
-        "log filter, e.g. `info` or `pujo=debug,info`",
-    ),
-    setting(
-        "log-format",
-        Some("auto"),
-        "`json`, `text`, or `auto` (text on a terminal, JSON otherwise)",
-    ),
-    setting(
-        "access-log",
-        Some("true"),
-        "log every request once (method, route, status, duration, request id)",
-    ),
+    setting("db-pool-size", Some("16"), "PostgreSQL connections per process"),
+    setting("db-connect-timeout", Some("5s"), "time to get or open a PostgreSQL connection"),
+    setting("db-statement-timeout", Some("5s"), "PostgreSQL statement_timeout for every query"),
+    setting("migrate", Some("false"), "apply database migrations at start (SQLite always does)"),
+    setting("log", Some("info"), "log filter, e.g. `info` or `pujo=debug,info`"),
+    setting("log-format", Some("auto"), "`json`, `text`, or `auto` (text on a terminal, JSON otherwise)"),
+    setting("access-log", Some("true"), "log every request once (method, route, status, duration, request id)"),
 ];
 
 /// Build-time variables that may be present in a developer's shell; not settings.
@@ -152,21 +91,13 @@ const NOT_SETTINGS: &[&str] = &["PUJO_WEB_DIST", "PUJO_GIT_SHA"];
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("invalid {name}: {value:?} {problem}")]
-    Invalid {
-        name: String,
-        value: String,
-        problem: String,
-    },
+    Invalid { name: String, value: String, problem: String },
     #[error("unknown setting {0}; `pujo --help` lists the settings")]
     Unknown(String),
     #[error("{0} and {0}_FILE are both set; use one")]
     Both(String),
     #[error("cannot read {name}_FILE {path:?}: {reason}")]
-    File {
-        name: String,
-        path: String,
-        reason: String,
-    },
+    File { name: String, path: String, reason: String },
     #[error("{0}")]
     Conflict(String),
 }
@@ -224,6 +155,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub shutdown_delay: Duration,
     pub drain_timeout: Duration,
+    /// PostgreSQL URL; `None` selects SQLite in the data folder.
+    pub database_url: Option<String>,
+    pub db: crate::db::DbSettings,
+    pub migrate: bool,
     pub log: String,
     pub log_format: LogFormat,
     pub access_log: bool,
@@ -247,19 +182,14 @@ impl Config {
         flags: &[(&'static str, String)],
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
-        let env: BTreeMap<String, String> = env
-            .into_iter()
-            .filter(|(k, _)| k.starts_with("PUJO_"))
-            .collect();
+        let env: BTreeMap<String, String> = env.into_iter().filter(|(k, _)| k.starts_with("PUJO_")).collect();
         check_unknown(&env)?;
         let mut effective = Vec::with_capacity(SETTINGS.len());
         for s in SETTINGS {
             let (value, origin) = resolve(s, flags, &env)?;
             effective.push((*s, value, origin));
         }
-        let raw = Raw {
-            effective: &effective,
-        };
+        let raw = Raw { effective: &effective };
         let tls_mode = raw.str("tls").unwrap_or("auto").to_owned();
         let cert = raw.opt_str("tls-cert-path").map(PathBuf::from);
         let key = raw.opt_str("tls-key-path").map(PathBuf::from);
@@ -274,26 +204,22 @@ impl Config {
                 ));
             }
             (other, _, _) => {
-                return Err(raw.invalid(
-                    "tls",
-                    other,
-                    "is not one of auto, off, files, self-signed",
-                ));
+                return Err(raw.invalid("tls", other, "is not one of auto, off, files, self-signed"));
             }
         };
+        if let Some(url) = raw.opt_str("database-url")
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            // The value is a secret: name the setting, never echo it.
+            return Err(raw.invalid("database-url", "********", "must start with postgres:// or postgresql://"));
+        }
         let redirect_listen = raw.opt_addr("redirect-listen")?;
         if redirect_listen.is_some() && tls == TlsMode::Off {
-            return Err(ConfigError::Conflict(
-                "PUJO_REDIRECT_LISTEN needs TLS on the main listener".to_owned(),
-            ));
+            return Err(ConfigError::Conflict("PUJO_REDIRECT_LISTEN needs TLS on the main listener".to_owned()));
         }
         let max_header_bytes = raw.usize("max-header-bytes")?;
         if max_header_bytes < 8192 {
-            return Err(raw.invalid(
-                "max-header-bytes",
-                &max_header_bytes.to_string(),
-                "is below the minimum of 8192",
-            ));
+            return Err(raw.invalid("max-header-bytes", &max_header_bytes.to_string(), "is below the minimum of 8192"));
         }
         let log_format = match raw.str("log-format").unwrap_or("auto") {
             "auto" => LogFormat::Auto,
@@ -323,15 +249,19 @@ impl Config {
             max_body_bytes: raw.positive_usize("max-body-bytes")?,
             shutdown_delay: raw.duration("shutdown-delay")?,
             drain_timeout: raw.duration("drain-timeout")?,
+            database_url: raw.opt_str("database-url").map(str::to_owned),
+            db: crate::db::DbSettings {
+                pool_size: raw.positive_usize("db-pool-size")?,
+                connect_timeout: raw.positive_duration("db-connect-timeout")?,
+                statement_timeout: raw.positive_duration("db-statement-timeout")?,
+            },
+            migrate: raw.bool("migrate")?,
             log: raw.str("log").unwrap_or("info").to_owned(),
             log_format,
             access_log: raw.bool("access-log")?,
             effective: Vec::new(),
         };
-        Ok(Config {
-            effective,
-            ..config
-        })
+        Ok(Config { effective, ..config })
     }
 
     /// `PUJO_NAME=value  (origin)` lines with secrets masked, for `pujo config`.
@@ -382,10 +312,7 @@ fn resolve(
                 reason: e.to_string(),
             })?;
             // Secret mounts and `echo` leave a trailing newline that is not part of the value.
-            Ok((
-                Some(text.trim_end_matches(['\n', '\r']).to_owned()),
-                Origin::File,
-            ))
+            Ok((Some(text.trim_end_matches(['\n', '\r']).to_owned()), Origin::File))
         }
         (None, None) => Ok((s.default.map(str::to_owned), Origin::Default)),
     }
@@ -398,10 +325,7 @@ struct Raw<'a> {
 
 impl Raw<'_> {
     fn str(&self, key: &str) -> Option<&str> {
-        self.effective
-            .iter()
-            .find(|(s, _, _)| s.key == key)
-            .and_then(|(_, v, _)| v.as_deref())
+        self.effective.iter().find(|(s, _, _)| s.key == key).and_then(|(_, v, _)| v.as_deref())
     }
 
     fn opt_str(&self, key: &str) -> Option<&str> {
@@ -409,21 +333,13 @@ impl Raw<'_> {
     }
 
     fn invalid(&self, key: &str, value: &str, problem: &str) -> ConfigError {
-        let name = SETTINGS
-            .iter()
-            .find(|s| s.key == key)
-            .map_or_else(|| key.to_owned(), Setting::env_name);
-        ConfigError::Invalid {
-            name,
-            value: value.to_owned(),
-            problem: problem.to_owned(),
-        }
+        let name = SETTINGS.iter().find(|s| s.key == key).map_or_else(|| key.to_owned(), Setting::env_name);
+        ConfigError::Invalid { name, value: value.to_owned(), problem: problem.to_owned() }
     }
 
     fn addr(&self, key: &str) -> Result<SocketAddr, ConfigError> {
         let v = self.str(key).unwrap_or("");
-        v.parse()
-            .map_err(|_| self.invalid(key, v, "is not an address like 127.0.0.1:8080 or [::]:8080"))
+        v.parse().map_err(|_| self.invalid(key, v, "is not an address like 127.0.0.1:8080 or [::]:8080"))
     }
 
     fn opt_addr(&self, key: &str) -> Result<Option<SocketAddr>, ConfigError> {
@@ -438,26 +354,20 @@ impl Raw<'_> {
         if let Ok(secs) = v.parse::<u64>() {
             return Ok(Duration::from_secs(secs));
         }
-        humantime::parse_duration(v)
-            .map_err(|_| self.invalid(key, v, "is not a duration like 10s, 500ms or 5m"))
+        humantime::parse_duration(v).map_err(|_| self.invalid(key, v, "is not a duration like 10s, 500ms or 5m"))
     }
 
     fn positive_duration(&self, key: &str) -> Result<Duration, ConfigError> {
         let d = self.duration(key)?;
         if d.is_zero() {
-            return Err(self.invalid(
-                key,
-                self.str(key).unwrap_or(""),
-                "must be greater than zero",
-            ));
+            return Err(self.invalid(key, self.str(key).unwrap_or(""), "must be greater than zero"));
         }
         Ok(d)
     }
 
     fn usize(&self, key: &str) -> Result<usize, ConfigError> {
         let v = self.str(key).unwrap_or("");
-        v.parse()
-            .map_err(|_| self.invalid(key, v, "is not a whole number"))
+        v.parse().map_err(|_| self.invalid(key, v, "is not a whole number"))
     }
 
     fn positive_usize(&self, key: &str) -> Result<usize, ConfigError> {
@@ -482,20 +392,14 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]
     fn defaults_are_the_embedded_setup() {
         let c = Config::defaults();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(
-            c.admin_listen.map(|a| a.to_string()).as_deref(),
-            Some("127.0.0.1:9090")
-        );
+        assert_eq!(c.admin_listen.map(|a| a.to_string()).as_deref(), Some("127.0.0.1:9090"));
         assert_eq!(c.tls, TlsMode::Off);
         assert_eq!(c.drain_timeout, Duration::from_secs(25));
         assert_eq!(c.hsts_max_age, Duration::from_secs(365 * 86400));
@@ -521,56 +425,25 @@ mod tests {
         let e = env(&[("PUJO_LOG_FILE", path.to_str().unwrap())]);
         let c = Config::from_sources(&[], e).unwrap();
         assert_eq!(c.log, "debug");
-        let both = env(&[
-            ("PUJO_LOG_FILE", path.to_str().unwrap()),
-            ("PUJO_LOG", "info"),
-        ]);
-        assert_eq!(
-            Config::from_sources(&[], both).unwrap_err(),
-            ConfigError::Both("PUJO_LOG".into())
-        );
+        let both = env(&[("PUJO_LOG_FILE", path.to_str().unwrap()), ("PUJO_LOG", "info")]);
+        assert_eq!(Config::from_sources(&[], both).unwrap_err(), ConfigError::Both("PUJO_LOG".into()));
         let missing = env(&[("PUJO_LOG_FILE", "/nonexistent/pujo-log")]);
         let err = Config::from_sources(&[], missing).unwrap_err().to_string();
-        assert!(
-            err.starts_with("cannot read PUJO_LOG_FILE \"/nonexistent/pujo-log\""),
-            "{err}"
-        );
+        assert!(err.starts_with("cannot read PUJO_LOG_FILE \"/nonexistent/pujo-log\""), "{err}");
     }
 
     #[test]
     fn bad_values_name_the_setting_in_one_line() {
         let cases = [
-            (
-                "PUJO_LISTEN",
-                "localhost",
-                "invalid PUJO_LISTEN: \"localhost\" is not an address",
-            ),
-            (
-                "PUJO_DRAIN_TIMEOUT",
-                "soon",
-                "invalid PUJO_DRAIN_TIMEOUT: \"soon\" is not a duration",
-            ),
-            (
-                "PUJO_MAX_HEADER_BYTES",
-                "100",
-                "invalid PUJO_MAX_HEADER_BYTES: \"100\" is below the minimum",
-            ),
-            (
-                "PUJO_ACCESS_LOG",
-                "maybe",
-                "invalid PUJO_ACCESS_LOG: \"maybe\" is not true or false",
-            ),
-            (
-                "PUJO_TLS",
-                "always",
-                "invalid PUJO_TLS: \"always\" is not one of",
-            ),
+            ("PUJO_LISTEN", "localhost", "invalid PUJO_LISTEN: \"localhost\" is not an address"),
+            ("PUJO_DRAIN_TIMEOUT", "soon", "invalid PUJO_DRAIN_TIMEOUT: \"soon\" is not a duration"),
+            ("PUJO_MAX_HEADER_BYTES", "100", "invalid PUJO_MAX_HEADER_BYTES: \"100\" is below the minimum"),
+            ("PUJO_ACCESS_LOG", "maybe", "invalid PUJO_ACCESS_LOG: \"maybe\" is not true or false"),
+            ("PUJO_TLS", "always", "invalid PUJO_TLS: \"always\" is not one of"),
             ("PUJO_LISTN", "x", "unknown setting PUJO_LISTN"),
         ];
         for (k, v, want) in cases {
-            let err = Config::from_sources(&[], env(&[(k, v)]))
-                .unwrap_err()
-                .to_string();
+            let err = Config::from_sources(&[], env(&[(k, v)])).unwrap_err().to_string();
             assert!(err.starts_with(want), "{k}={v}: {err}");
             assert!(!err.contains('\n'));
         }
@@ -578,30 +451,28 @@ mod tests {
 
     #[test]
     fn tls_mode_follows_the_paths() {
-        let both = env(&[
-            ("PUJO_TLS_CERT_PATH", "/c.pem"),
-            ("PUJO_TLS_KEY_PATH", "/k.pem"),
-        ]);
+        let both = env(&[("PUJO_TLS_CERT_PATH", "/c.pem"), ("PUJO_TLS_KEY_PATH", "/k.pem")]);
         let c = Config::from_sources(&[], both).unwrap();
-        assert_eq!(
-            c.tls,
-            TlsMode::Files {
-                cert: "/c.pem".into(),
-                key: "/k.pem".into()
-            }
-        );
+        assert_eq!(c.tls, TlsMode::Files { cert: "/c.pem".into(), key: "/k.pem".into() });
         let half = env(&[("PUJO_TLS_CERT_PATH", "/c.pem")]);
-        assert!(matches!(
-            Config::from_sources(&[], half),
-            Err(ConfigError::Conflict(_))
-        ));
+        assert!(matches!(Config::from_sources(&[], half), Err(ConfigError::Conflict(_))));
         let redirect = env(&[("PUJO_REDIRECT_LISTEN", "127.0.0.1:8081")]);
-        assert!(matches!(
-            Config::from_sources(&[], redirect),
-            Err(ConfigError::Conflict(_))
-        ));
+        assert!(matches!(Config::from_sources(&[], redirect), Err(ConfigError::Conflict(_))));
         let off = env(&[("PUJO_ADMIN_LISTEN", "off")]);
         assert_eq!(Config::from_sources(&[], off).unwrap().admin_listen, None);
+    }
+
+    #[test]
+    fn secrets_are_masked_and_never_echoed_in_errors() {
+        let url = "postgres://pujo:hunter2@db:5432/pujo";
+        let c = Config::from_sources(&[], env(&[("PUJO_DATABASE_URL", url)])).unwrap();
+        assert_eq!(c.database_url.as_deref(), Some(url));
+        let text = c.render();
+        assert!(text.contains("PUJO_DATABASE_URL=********  # env"), "{text}");
+        assert!(!text.contains("hunter2"));
+        let bad = Config::from_sources(&[], env(&[("PUJO_DATABASE_URL", "mysql://root:hunter2@db")])).unwrap_err();
+        assert!(bad.to_string().starts_with("invalid PUJO_DATABASE_URL"), "{bad}");
+        assert!(!bad.to_string().contains("hunter2"));
     }
 
     #[test]

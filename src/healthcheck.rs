@@ -16,10 +16,7 @@ use tokio::net::TcpStream;
 use crate::cli::Healthcheck;
 
 pub fn run(args: &Healthcheck) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("pujo healthcheck: {e}");
@@ -27,12 +24,9 @@ pub fn run(args: &Healthcheck) -> ExitCode {
         }
     };
     let outcome = runtime.block_on(async {
-        tokio::time::timeout(
-            Duration::from_secs(args.timeout),
-            check(&args.url, args.insecure),
-        )
-        .await
-        .unwrap_or_else(|_| Err(format!("no answer within {} s", args.timeout)))
+        tokio::time::timeout(Duration::from_secs(args.timeout), check(&args.url, args.insecure))
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {} s", args.timeout)))
     });
     match outcome {
         Ok(status) if status.is_success() => {
@@ -57,30 +51,18 @@ async fn check(url: &str, insecure: bool) -> Result<http::StatusCode, String> {
         Some("https") => true,
         _ => return Err("the URL must start with http:// or https://".to_owned()),
     };
-    let host = uri
-        .host()
-        .ok_or("the URL has no host")?
-        .trim_matches(['[', ']'])
-        .to_owned();
+    let host = uri.host().ok_or("the URL has no host")?.trim_matches(['[', ']']).to_owned();
     let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-    let tcp = TcpStream::connect((host.as_str(), port))
-        .await
-        .map_err(|e| e.to_string())?;
+    let tcp = TcpStream::connect((host.as_str(), port)).await.map_err(|e| e.to_string())?;
     let authority = uri.authority().map_or(host.clone(), |a| a.to_string());
     let request = Request::get(uri.path_and_query().map_or("/", |p| p.as_str()))
         .header(http::header::HOST, authority)
-        .header(
-            http::header::USER_AGENT,
-            concat!("pujo-healthcheck/", env!("CARGO_PKG_VERSION")),
-        )
+        .header(http::header::USER_AGENT, concat!("pujo-healthcheck/", env!("CARGO_PKG_VERSION")))
         .body(Empty::<bytes::Bytes>::new())
         .map_err(|e| e.to_string())?;
     if https {
         if !insecure {
-            return Err(
-                "https checks need --insecure (they run against this host's own listener)"
-                    .to_owned(),
-            );
+            return Err("https checks need --insecure (they run against this host's own listener)".to_owned());
         }
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider.clone())
@@ -104,14 +86,10 @@ async fn send<I>(io: I, request: Request<Empty<bytes::Bytes>>) -> Result<http::S
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
-        .await
-        .map_err(|e| e.to_string())?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(TokioIo::new(io)).await.map_err(|e| e.to_string())?;
     tokio::spawn(conn);
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| e.to_string())?;
+    let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
     Ok(response.status())
 }
 
@@ -138,12 +116,7 @@ impl ServerCertVerifier for AnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -152,12 +125,7 @@ impl ServerCertVerifier for AnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

@@ -8,6 +8,7 @@ pub mod app;
 pub mod assets;
 pub mod cli;
 pub mod config;
+pub mod db;
 pub mod healthcheck;
 pub mod http;
 pub mod metrics;
@@ -29,9 +30,7 @@ pub fn run(cli: Cli) -> ExitCode {
         None => serve(&[]),
         Some(Command::Serve(args)) => serve(&args.settings()),
         Some(Command::Migrate(args)) => match load_config(&args.settings()) {
-            // The embedded default has nothing to migrate yet; the database arrives with
-            // its own migrations, and this command is already what deploy jobs run.
-            Ok(_) => ExitCode::SUCCESS,
+            Ok(config) => migrate(&config),
             Err(code) => code,
         },
         Some(Command::Config(args)) => match load_config(&args.settings()) {
@@ -56,16 +55,43 @@ fn load_config(flags: &[(&'static str, String)]) -> Result<Config, ExitCode> {
     })
 }
 
+/// `pujo migrate`: applies pending migrations (safe to run from several replicas at
+/// once) and reports the schema version.
+fn migrate(config: &Config) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pujo migrate: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| e.to_string())?;
+        let db = db::Database::open(config).await.map_err(|e| e.to_string())?;
+        db.migrate().await.map(|m| (db.backend(), m)).map_err(|e| e.to_string())
+    });
+    match outcome {
+        Ok((backend, migrated)) => {
+            for name in &migrated.applied_now {
+                println!("applied {name}");
+            }
+            println!("{backend} schema at version {}", migrated.version);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("pujo migrate: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn serve(flags: &[(&'static str, String)]) -> ExitCode {
     let config = match load_config(flags) {
         Ok(c) => c,
         Err(code) => return code,
     };
     let _log_guard = telemetry::init(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("pujo: cannot start the async runtime: {e}");

@@ -1,8 +1,7 @@
 //! Prometheus metrics. Label values are bounded: routes are templates, never raw paths.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// Handles to every metric the process exports, registered in one registry.
@@ -28,59 +27,35 @@ impl Metrics {
     pub fn new(version: &str, git_sha: &str) -> Metrics {
         let registry = Registry::new();
         let http_requests = IntCounterVec::new(
-            Opts::new(
-                "http_requests_total",
-                "HTTP requests answered, by method, route template and status",
-            ),
+            Opts::new("http_requests_total", "HTTP requests answered, by method, route template and status"),
             &["method", "route", "status"],
         )
         .expect("valid metric");
         let http_duration = HistogramVec::new(
-            HistogramOpts::new(
-                "http_request_duration_seconds",
-                "Time to produce a response head, by route template",
-            )
-            .buckets(vec![
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-                10.0,
-            ]),
+            HistogramOpts::new("http_request_duration_seconds", "Time to produce a response head, by route template")
+                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
             &["method", "route"],
         )
         .expect("valid metric");
         let connections_active = IntGaugeVec::new(
-            Opts::new(
-                "http_connections_active",
-                "Open client connections, by listener",
-            ),
+            Opts::new("http_connections_active", "Open client connections, by listener"),
             &["listener"],
         )
         .expect("valid metric");
         let requests_in_flight =
-            IntGauge::new("http_requests_in_flight", "Requests being handled now")
+            IntGauge::new("http_requests_in_flight", "Requests being handled now").expect("valid metric");
+        let tls_handshake_errors =
+            IntCounter::new("tls_handshake_errors_total", "TLS handshakes that failed or timed out")
                 .expect("valid metric");
-        let tls_handshake_errors = IntCounter::new(
-            "tls_handshake_errors_total",
-            "TLS handshakes that failed or timed out",
-        )
-        .expect("valid metric");
         let tls_reloads = IntCounterVec::new(
-            Opts::new(
-                "tls_certificate_reloads_total",
-                "Certificate reloads after the files changed, by result",
-            ),
+            Opts::new("tls_certificate_reloads_total", "Certificate reloads after the files changed, by result"),
             &["result"],
         )
         .expect("valid metric");
-        let csp_reports = IntCounter::new(
-            "csp_reports_total",
-            "Content-Security-Policy violation reports received",
-        )
-        .expect("valid metric");
+        let csp_reports = IntCounter::new("csp_reports_total", "Content-Security-Policy violation reports received")
+            .expect("valid metric");
         let build_info = IntGaugeVec::new(
-            Opts::new(
-                "pujo_build_info",
-                "Version and commit of the running binary",
-            ),
+            Opts::new("pujo_build_info", "Version and commit of the running binary"),
             &["version", "git_sha"],
         )
         .expect("valid metric");
@@ -115,9 +90,7 @@ impl Metrics {
     /// The registry in Prometheus text exposition format.
     pub fn render(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(8192);
-        TextEncoder::new()
-            .encode(&self.registry.gather(), &mut out)
-            .expect("text encoding cannot fail");
+        TextEncoder::new().encode(&self.registry.gather(), &mut out).expect("text encoding cannot fail");
         out
     }
 }

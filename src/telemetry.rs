@@ -27,10 +27,7 @@ const FLUSH_AT_BYTES: usize = 256 * 1024;
 /// returned guard alive until exit: dropping it writes what is still buffered.
 pub fn init(config: &Config) -> LogGuard {
     let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|e| {
-        eprintln!(
-            "pujo: PUJO_LOG {:?} is not a valid filter ({e}); using `info`",
-            config.log
-        );
+        eprintln!("pujo: PUJO_LOG {:?} is not a valid filter ({e}); using `info`", config.log);
         EnvFilter::new("info")
     });
     let json = match config.log_format {
@@ -44,11 +41,7 @@ pub fn init(config: &Config) -> LogGuard {
         .with_target(true)
         .with_ansi(!json && std::io::stdout().is_terminal())
         .with_writer(writer.clone());
-    let _ = if json {
-        builder.event_format(JsonLines).try_init()
-    } else {
-        builder.try_init()
-    };
+    let _ = if json { builder.event_format(JsonLines).try_init() } else { builder.try_init() };
     LogGuard(writer)
 }
 
@@ -73,10 +66,7 @@ where
         SystemTime.format_time(&mut writer)?;
         write!(writer, "\",\"level\":\"{}\",\"target\":", meta.level())?;
         write_json_str(&mut writer, meta.target())?;
-        let mut fields = JsonFields {
-            writer: &mut writer,
-            result: Ok(()),
-        };
+        let mut fields = JsonFields { writer: &mut writer, result: Ok(()) };
         event.record(&mut fields);
         fields.result?;
         writer.write_str("}\n")
@@ -97,44 +87,32 @@ impl JsonFields<'_, '_> {
 impl Visit for JsonFields<'_, '_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if self.result.is_ok() {
-            self.result = self
-                .key(field)
-                .and_then(|()| write_json_str(self.writer, value));
+            self.result = self.key(field).and_then(|()| write_json_str(self.writer, value));
         }
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
         if self.result.is_ok() {
-            self.result = self
-                .key(field)
-                .and_then(|()| write!(self.writer, "{value}"));
+            self.result = self.key(field).and_then(|()| write!(self.writer, "{value}"));
         }
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
         if self.result.is_ok() {
-            self.result = self
-                .key(field)
-                .and_then(|()| write!(self.writer, "{value}"));
+            self.result = self.key(field).and_then(|()| write!(self.writer, "{value}"));
         }
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
         if self.result.is_ok() {
-            self.result = self
-                .key(field)
-                .and_then(|()| write!(self.writer, "{value}"));
+            self.result = self.key(field).and_then(|()| write!(self.writer, "{value}"));
         }
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
         if self.result.is_ok() {
             self.result = self.key(field).and_then(|()| {
-                if value.is_finite() {
-                    write!(self.writer, "{value}")
-                } else {
-                    self.writer.write_str("null")
-                }
+                if value.is_finite() { write!(self.writer, "{value}") } else { self.writer.write_str("null") }
             });
         }
     }
@@ -203,10 +181,7 @@ impl Shared {
     /// nowhere left to report them).
     fn flush(&self) {
         let pending = {
-            let mut buffer = self
-                .buffer
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut buffer = self.buffer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             std::mem::take(&mut *buffer)
         };
         if !pending.is_empty() {
@@ -225,25 +200,17 @@ pub struct BatchWriter {
 
 impl BatchWriter {
     fn start() -> BatchWriter {
-        let shared = Arc::new(Shared {
-            buffer: Mutex::new(Vec::with_capacity(FLUSH_AT_BYTES)),
-            wake: Condvar::new(),
-        });
+        let shared = Arc::new(Shared { buffer: Mutex::new(Vec::with_capacity(FLUSH_AT_BYTES)), wake: Condvar::new() });
         let worker = shared.clone();
-        let spawned = std::thread::Builder::new()
-            .name("pujo-log".into())
-            .spawn(move || {
-                loop {
-                    {
-                        let buffer = worker
-                            .buffer
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner);
-                        let _ = worker.wake.wait_timeout(buffer, FLUSH_EVERY);
-                    }
-                    worker.flush();
+        let spawned = std::thread::Builder::new().name("pujo-log".into()).spawn(move || {
+            loop {
+                {
+                    let buffer = worker.buffer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let _ = worker.wake.wait_timeout(buffer, FLUSH_EVERY);
                 }
-            });
+                worker.flush();
+            }
+        });
         if let Err(e) = spawned {
             eprintln!("pujo: cannot start the log thread ({e}); logs are written as they come");
         }
@@ -253,11 +220,7 @@ impl BatchWriter {
 
 impl Write for BatchWriter {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let mut buffer = self
-            .shared
-            .buffer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut buffer = self.shared.buffer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         buffer.extend_from_slice(bytes);
         if buffer.len() >= FLUSH_AT_BYTES {
             self.shared.wake.notify_one();

@@ -2,8 +2,7 @@
 
 #[test]
 fn the_readme_lists_every_setting_with_its_flag_and_default() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md");
     for s in pujo::config::SETTINGS {
         let row = readme
             .lines()
@@ -11,11 +10,7 @@ fn the_readme_lists_every_setting_with_its_flag_and_default() {
             .unwrap_or_else(|| panic!("README has no row for {}", s.env_name()));
         assert!(row.contains(&format!("`--{}`", s.key)), "{row}");
         if let Some(default) = s.default {
-            assert!(
-                row.contains(&format!("`{default}`")),
-                "README default for {}: {row}",
-                s.env_name()
-            );
+            assert!(row.contains(&format!("`{default}`")), "README default for {}: {row}", s.env_name());
         }
     }
 }

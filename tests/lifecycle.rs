@@ -21,11 +21,7 @@ async fn read_all(s: &mut TcpStream, within: Duration) -> Option<String> {
 #[tokio::test]
 async fn sigterm_drains_in_flight_requests_refuses_new_ones_and_exits_zero() {
     let data = tempfile::tempdir().expect("dir");
-    let (mut child, addr, _) = spawn_binary(
-        data.path(),
-        &["--shutdown-delay", "1s", "--drain-timeout", "20s"],
-    )
-    .await;
+    let (mut child, addr, _) = spawn_binary(data.path(), &["--shutdown-delay", "1s", "--drain-timeout", "20s"]).await;
 
     // A request whose body is still arriving when the signal comes.
     let body = r#"{"csp-report":{"violated-directive":"img-src","blocked-uri":"https://x"}}"#;
@@ -35,9 +31,7 @@ async fn sigterm_drains_in_flight_requests_refuses_new_ones_and_exits_zero() {
         body.len()
     );
     slow.write_all(head.as_bytes()).await.expect("head");
-    slow.write_all(&body.as_bytes()[..10])
-        .await
-        .expect("first bytes");
+    slow.write_all(&body.as_bytes()[..10]).await.expect("first bytes");
 
     signal(&child, "TERM");
     // Readiness fails at once while the listener still accepts (the shutdown delay).
@@ -49,22 +43,12 @@ async fn sigterm_drains_in_flight_requests_refuses_new_ones_and_exits_zero() {
     let ready = get(&format!("http://{addr}/ready"), &[]).await;
     assert_eq!(ready.json()["status"], "draining");
     // Then new connections are refused.
-    let refused = eventually(Duration::from_secs(5), || async move {
-        TcpStream::connect(addr).await.is_err()
-    })
-    .await;
-    assert!(
-        refused,
-        "the listener kept accepting after the shutdown delay"
-    );
+    let refused = eventually(Duration::from_secs(5), || async move { TcpStream::connect(addr).await.is_err() }).await;
+    assert!(refused, "the listener kept accepting after the shutdown delay");
 
     // The in-flight request still completes.
-    slow.write_all(&body.as_bytes()[10..])
-        .await
-        .expect("rest of body");
-    let answer = read_all(&mut slow, Duration::from_secs(10))
-        .await
-        .expect("answer before the drain timeout");
+    slow.write_all(&body.as_bytes()[10..]).await.expect("rest of body");
+    let answer = read_all(&mut slow, Duration::from_secs(10)).await.expect("answer before the drain timeout");
     assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
 
     let started = Instant::now();
@@ -72,10 +56,7 @@ async fn sigterm_drains_in_flight_requests_refuses_new_ones_and_exits_zero() {
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "pujo did not exit after draining"
-        );
+        assert!(started.elapsed() < Duration::from_secs(10), "pujo did not exit after draining");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(status.success(), "exit status {status:?}");
@@ -91,10 +72,7 @@ async fn sigint_stops_an_idle_server_promptly() {
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "idle shutdown took too long"
-        );
+        assert!(started.elapsed() < Duration::from_secs(5), "idle shutdown took too long");
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     assert!(status.success());
@@ -104,9 +82,7 @@ async fn sigint_stops_an_idle_server_promptly() {
 async fn a_slowloris_client_is_cut_off_by_the_header_timeout() {
     let app = spawn_app_with(&[("header-read-timeout", "300ms")]).await;
     let mut s = TcpStream::connect(app.addr).await.expect("connect");
-    s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: 1")
-        .await
-        .expect("partial head");
+    s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: 1").await.expect("partial head");
     let started = Instant::now();
     let closed = read_all(&mut s, Duration::from_secs(5)).await;
     assert!(closed.is_some(), "the connection stayed open");
@@ -115,37 +91,26 @@ async fn a_slowloris_client_is_cut_off_by_the_header_timeout() {
 
     // A client that sends nothing at all is closed too.
     let mut silent = TcpStream::connect(app.addr).await.expect("connect");
-    assert!(
-        read_all(&mut silent, Duration::from_secs(5))
-            .await
-            .is_some()
-    );
+    assert!(read_all(&mut silent, Duration::from_secs(5)).await.is_some());
 }
 
 #[tokio::test]
 async fn idle_keep_alive_connections_are_closed_after_the_timeout() {
     let app = spawn_app_with(&[("keep-alive-timeout", "400ms")]).await;
     let mut s = TcpStream::connect(app.addr).await.expect("connect");
-    s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .await
-        .expect("request");
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n").await.expect("request");
     let mut buf = vec![0u8; 4096];
     let n = s.read(&mut buf).await.expect("response");
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
     // Reusing the connection within the timeout works.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .await
-        .expect("second request");
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n").await.expect("second request");
     let n = s.read(&mut buf).await.expect("second response");
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
     let started = Instant::now();
     let closed = read_all(&mut s, Duration::from_secs(5)).await;
     assert!(closed.is_some(), "idle connection was never closed");
-    assert!(
-        started.elapsed() >= Duration::from_millis(300),
-        "closed before the keep-alive timeout"
-    );
+    assert!(started.elapsed() >= Duration::from_millis(300), "closed before the keep-alive timeout");
 }
 
 #[tokio::test]
@@ -155,13 +120,8 @@ async fn oversized_headers_are_refused() {
     let big = "a".repeat(20_000);
     let req = format!("GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: {big}\r\n\r\n");
     let _ = s.write_all(req.as_bytes()).await;
-    let answer = read_all(&mut s, Duration::from_secs(5))
-        .await
-        .expect("answer");
-    assert!(
-        answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
-        "{answer}"
-    );
+    let answer = read_all(&mut s, Duration::from_secs(5)).await.expect("answer");
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 431"), "{answer}");
     // Normal requests still work.
     assert_eq!(get(&app.url("/health"), &[]).await.status, StatusCode::OK);
 }
@@ -170,25 +130,16 @@ async fn oversized_headers_are_refused() {
 async fn connections_beyond_the_limit_wait_until_a_slot_frees() {
     let app = spawn_app_with(&[("max-connections", "1"), ("keep-alive-timeout", "30s")]).await;
     let mut first = TcpStream::connect(app.addr).await.expect("connect");
-    first
-        .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .await
-        .expect("request");
+    first.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n").await.expect("request");
     let mut buf = vec![0u8; 4096];
     assert!(first.read(&mut buf).await.expect("first answer") > 0);
     // The second connection lands in the backlog and is not served while the first lives.
     let url = app.url("/health");
     let waiting = tokio::spawn(async move { get(&url, &[]).await.status });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        !waiting.is_finished(),
-        "a second connection was served over the limit"
-    );
+    assert!(!waiting.is_finished(), "a second connection was served over the limit");
     drop(first);
-    let status = tokio::time::timeout(Duration::from_secs(5), waiting)
-        .await
-        .expect("served after")
-        .expect("task");
+    let status = tokio::time::timeout(Duration::from_secs(5), waiting).await.expect("served after").expect("task");
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -197,28 +148,10 @@ fn bad_settings_stop_start_up_with_one_line_naming_the_setting() {
     type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
     let cases: [Case; 5] = [
         (&["serve", "--listen", "nowhere"], &[], "PUJO_LISTEN"),
-        (
-            &["serve"],
-            &[("PUJO_DRAIN_TIMEOUT", "soon")],
-            "PUJO_DRAIN_TIMEOUT",
-        ),
+        (&["serve"], &[("PUJO_DRAIN_TIMEOUT", "soon")], "PUJO_DRAIN_TIMEOUT"),
         (&["serve"], &[("PUJO_LISTN", "127.0.0.1:1")], "PUJO_LISTN"),
-        (
-            &[
-                "serve",
-                "--tls",
-                "files",
-                "--tls-cert-path",
-                "/nonexistent.pem",
-            ],
-            &[],
-            "PUJO_TLS_KEY_PATH",
-        ),
-        (
-            &["config"],
-            &[("PUJO_MAX_CONNECTIONS", "0")],
-            "PUJO_MAX_CONNECTIONS",
-        ),
+        (&["serve", "--tls", "files", "--tls-cert-path", "/nonexistent.pem"], &[], "PUJO_TLS_KEY_PATH"),
+        (&["config"], &[("PUJO_MAX_CONNECTIONS", "0")], "PUJO_MAX_CONNECTIONS"),
     ];
     for (args, env, name) in cases {
         let out = binary(args, env).output().expect("run pujo");
@@ -257,12 +190,10 @@ fn config_prints_the_effective_values_and_their_origin() {
     let dir = tempfile::tempdir().expect("dir");
     let file = dir.path().join("drain");
     std::fs::write(&file, "7s\n").expect("write");
-    let out = binary(
-        &["config", "--listen", "0.0.0.0:80"],
-        &[("PUJO_DRAIN_TIMEOUT_FILE", file.to_str().expect("utf8"))],
-    )
-    .output()
-    .expect("run pujo");
+    let out =
+        binary(&["config", "--listen", "0.0.0.0:80"], &[("PUJO_DRAIN_TIMEOUT_FILE", file.to_str().expect("utf8"))])
+            .output()
+            .expect("run pujo");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("PUJO_LISTEN=0.0.0.0:80  # flag"), "{text}");
@@ -275,30 +206,13 @@ async fn healthcheck_exits_zero_for_a_live_server_and_one_otherwise() {
     let data = tempfile::tempdir().expect("dir");
     let (mut child, addr, _) = spawn_binary(data.path(), &[]).await;
     let url = format!("http://{addr}/ready");
-    let ok = binary(&["healthcheck", "--url", &url], &[])
-        .output()
-        .expect("run");
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-    let missing = binary(
-        &[
-            "healthcheck",
-            "--url",
-            &format!("http://{addr}/api/v1/none"),
-        ],
-        &[],
-    )
-    .output()
-    .expect("run");
+    let ok = binary(&["healthcheck", "--url", &url], &[]).output().expect("run");
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let missing = binary(&["healthcheck", "--url", &format!("http://{addr}/api/v1/none")], &[]).output().expect("run");
     assert_eq!(missing.status.code(), Some(1));
     signal(&child, "TERM");
     child.wait().expect("exit");
-    let down = binary(&["healthcheck", "--url", &url], &[])
-        .output()
-        .expect("run");
+    let down = binary(&["healthcheck", "--url", &url], &[]).output().expect("run");
     assert_eq!(down.status.code(), Some(1));
     assert!(!String::from_utf8_lossy(&down.stderr).is_empty());
 }
@@ -308,54 +222,27 @@ async fn healthcheck_speaks_tls_to_a_self_signed_listener() {
     let data = tempfile::tempdir().expect("dir");
     let (mut child, addr, _) = spawn_binary_tls(data.path()).await;
     let url = format!("https://localhost:{}/health", addr.port());
-    let ok = binary(&["healthcheck", "--insecure", "--url", &url], &[])
-        .output()
-        .expect("run");
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-    let strict = binary(&["healthcheck", "--url", &url], &[])
-        .output()
-        .expect("run");
+    let ok = binary(&["healthcheck", "--insecure", "--url", &url], &[]).output().expect("run");
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let strict = binary(&["healthcheck", "--url", &url], &[]).output().expect("run");
     assert_eq!(strict.status.code(), Some(1));
     signal(&child, "TERM");
     child.wait().expect("exit");
 }
 
-async fn spawn_binary_tls(
-    data: &std::path::Path,
-) -> (
-    std::process::Child,
-    std::net::SocketAddr,
-    std::net::SocketAddr,
-) {
+async fn spawn_binary_tls(data: &std::path::Path) -> (std::process::Child, std::net::SocketAddr, std::net::SocketAddr) {
     let port = common::free_port();
     let listen = format!("127.0.0.1:{port}");
     let data_s = data.display().to_string();
     let child = binary(
-        &[
-            "serve",
-            "--tls",
-            "self-signed",
-            "--listen",
-            &listen,
-            "--admin-listen",
-            "off",
-            "--data-dir",
-            &data_s,
-        ],
+        &["serve", "--tls", "self-signed", "--listen", &listen, "--admin-listen", "off", "--data-dir", &data_s],
         &[("PUJO_LOG", "warn")],
     )
     .stdout(std::process::Stdio::null())
     .spawn()
     .expect("spawn");
     let addr: std::net::SocketAddr = listen.parse().expect("addr");
-    let up = eventually(Duration::from_secs(10), || async move {
-        TcpStream::connect(addr).await.is_ok()
-    })
-    .await;
+    let up = eventually(Duration::from_secs(10), || async move { TcpStream::connect(addr).await.is_ok() }).await;
     assert!(up);
     (child, addr, addr)
 }
@@ -364,10 +251,7 @@ async fn spawn_binary_tls(
 fn version_names_the_release() {
     let out = binary(&["version"], &[]).output().expect("run");
     assert!(out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .starts_with(concat!("pujo ", env!("CARGO_PKG_VERSION")))
-    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with(concat!("pujo ", env!("CARGO_PKG_VERSION"))));
 }
 
 #[tokio::test]
@@ -377,31 +261,16 @@ async fn every_request_is_logged_once_as_a_json_line() {
     let listen = format!("127.0.0.1:{port}");
     let data_s = data.path().display().to_string();
     let child = binary(
-        &[
-            "serve",
-            "--listen",
-            &listen,
-            "--admin-listen",
-            "off",
-            "--data-dir",
-            &data_s,
-        ],
+        &["serve", "--listen", &listen, "--admin-listen", "off", "--data-dir", &data_s],
         &[("PUJO_LOG_FORMAT", "json")],
     )
     .stdout(std::process::Stdio::piped())
     .spawn()
     .expect("spawn");
     let addr: std::net::SocketAddr = listen.parse().expect("addr");
-    let up = eventually(Duration::from_secs(10), || async move {
-        TcpStream::connect(addr).await.is_ok()
-    })
-    .await;
+    let up = eventually(Duration::from_secs(10), || async move { TcpStream::connect(addr).await.is_ok() }).await;
     assert!(up);
-    let answer = get(
-        &format!("http://{addr}/pandals/kumartuli"),
-        &[("x-request-id", "trace-42")],
-    )
-    .await;
+    let answer = get(&format!("http://{addr}/pandals/kumartuli"), &[("x-request-id", "trace-42")]).await;
     assert_eq!(answer.status, StatusCode::OK);
     signal(&child, "TERM");
     let output = child.wait_with_output().expect("exit");
@@ -410,10 +279,7 @@ async fn every_request_is_logged_once_as_a_json_line() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
         .collect();
-    let access: Vec<_> = lines
-        .iter()
-        .filter(|l| l["target"] == "pujo::access")
-        .collect();
+    let access: Vec<_> = lines.iter().filter(|l| l["target"] == "pujo::access").collect();
     assert_eq!(access.len(), 1, "{lines:?}");
     let line = access[0];
     assert_eq!(line["method"], "GET");
@@ -421,8 +287,5 @@ async fn every_request_is_logged_once_as_a_json_line() {
     assert_eq!(line["status"], 200);
     assert_eq!(line["request_id"], "trace-42");
     assert!(line["duration_ms"].as_f64().is_some_and(|d| d >= 0.0));
-    assert!(
-        lines.iter().any(|l| l["message"] == "stopped"),
-        "the buffer is flushed at exit"
-    );
+    assert!(lines.iter().any(|l| l["message"] == "stopped"), "the buffer is flushed at exit");
 }

@@ -13,9 +13,7 @@ use tokio::net::TcpStream;
 /// The first hashed JS bundle referenced by index.html.
 async fn bundle_path(app: &common::TestApp) -> String {
     let index = get(&app.url("/"), &[]).await.text();
-    let start = index
-        .find("/assets/")
-        .expect("index.html references /assets/");
+    let start = index.find("/assets/").expect("index.html references /assets/");
     let end = index[start..].find(".js").expect("a .js bundle") + start + 3;
     index[start..end].to_owned()
 }
@@ -29,16 +27,10 @@ async fn index_is_html_revalidated_with_security_headers() {
     assert_eq!(r.header("cache-control"), "no-cache");
     assert!(r.text().contains("<div id=\"root\">"));
     let csp = r.header("content-security-policy");
-    assert!(
-        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
-        "{csp}"
-    );
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(!csp.contains("unsafe-inline"));
     assert_eq!(r.header("x-content-type-options"), "nosniff");
-    assert_eq!(
-        r.header("referrer-policy"),
-        "strict-origin-when-cross-origin"
-    );
+    assert_eq!(r.header("referrer-policy"), "strict-origin-when-cross-origin");
     assert!(r.header("permissions-policy").contains("camera=()"));
     assert!(!r.header("x-request-id").is_empty());
     // No HSTS on plain HTTP.
@@ -51,14 +43,8 @@ async fn hashed_bundles_are_immutable_and_negotiate_brotli_and_gzip() {
     let path = bundle_path(&app).await;
     let plain = get(&app.url(&path), &[]).await;
     assert_eq!(plain.status, StatusCode::OK);
-    assert_eq!(
-        plain.header("cache-control"),
-        "public, max-age=31536000, immutable"
-    );
-    assert_eq!(
-        plain.header("content-type"),
-        "text/javascript; charset=utf-8"
-    );
+    assert_eq!(plain.header("cache-control"), "public, max-age=31536000, immutable");
+    assert_eq!(plain.header("content-type"), "text/javascript; charset=utf-8");
     assert_eq!(plain.header("vary"), "Accept-Encoding");
     assert!(plain.headers.get("content-encoding").is_none());
 
@@ -72,21 +58,14 @@ async fn hashed_bundles_are_immutable_and_negotiate_brotli_and_gzip() {
     let gz = get(&app.url(&path), &[("accept-encoding", "gzip;q=1, br;q=0")]).await;
     assert_eq!(gz.header("content-encoding"), "gzip");
     let mut unzipped = Vec::new();
-    std::io::Read::read_to_end(
-        &mut flate2::read::GzDecoder::new(&gz.body[..]),
-        &mut unzipped,
-    )
-    .expect("valid gzip");
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz.body[..]), &mut unzipped).expect("valid gzip");
     assert_eq!(unzipped, plain.body, "the gzip variant is the same file");
     let ids = get(&app.url(&path), &[("accept-encoding", "identity")]).await;
     assert!(ids.headers.get("content-encoding").is_none());
 
     // Each representation has its own strong validator.
     let tags = [plain.header("etag"), br.header("etag"), gz.header("etag")];
-    assert!(
-        tags.iter().all(|t| t.starts_with('"') && t.ends_with('"')),
-        "{tags:?}"
-    );
+    assert!(tags.iter().all(|t| t.starts_with('"') && t.ends_with('"')), "{tags:?}");
     assert_ne!(tags[0], tags[1]);
     assert_ne!(tags[1], tags[2]);
 }
@@ -101,32 +80,15 @@ async fn if_none_match_answers_304_and_head_has_no_body() {
     let path = bundle_path(&app).await;
     let first = get(&app.url(&path), &[("accept-encoding", "br")]).await;
     let etag = first.header("etag").to_owned();
-    let again = get(
-        &app.url(&path),
-        &[("accept-encoding", "br"), ("if-none-match", &etag)],
-    )
-    .await;
+    let again = get(&app.url(&path), &[("accept-encoding", "br"), ("if-none-match", &etag)]).await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     assert!(again.body.is_empty());
     assert_eq!(again.header("etag"), etag);
-    assert_eq!(
-        again.header("cache-control"),
-        "public, max-age=31536000, immutable"
-    );
-    let other = get(
-        &app.url(&path),
-        &[("accept-encoding", "br"), ("if-none-match", "\"nope\"")],
-    )
-    .await;
+    assert_eq!(again.header("cache-control"), "public, max-age=31536000, immutable");
+    let other = get(&app.url(&path), &[("accept-encoding", "br"), ("if-none-match", "\"nope\"")]).await;
     assert_eq!(other.status, StatusCode::OK);
 
-    let head = send(
-        "HEAD",
-        &app.url(&path),
-        &[("accept-encoding", "br")],
-        Bytes::new(),
-    )
-    .await;
+    let head = send("HEAD", &app.url(&path), &[("accept-encoding", "br")], Bytes::new()).await;
     assert_eq!(head.status, StatusCode::OK);
     assert!(head.body.is_empty());
     assert_eq!(head.header("content-length"), first.body.len().to_string());
@@ -137,22 +99,14 @@ async fn if_none_match_answers_304_and_head_has_no_body() {
 async fn unknown_pages_fall_back_to_the_app_but_not_for_files_api_or_assets() {
     let app = spawn_app().await;
     let index = get(&app.url("/"), &[]).await;
-    for page in [
-        "/pandals",
-        "/pandals/kolkata/2026",
-        "/albums/42?sort=new",
-        "/%E0%A6%AA%E0%A7%81%E0%A6%9C%E0%A7%8B",
-    ] {
+    for page in ["/pandals", "/pandals/kolkata/2026", "/albums/42?sort=new", "/%E0%A6%AA%E0%A7%81%E0%A6%9C%E0%A7%8B"] {
         let r = get(&app.url(page), &[]).await;
         assert_eq!(r.status, StatusCode::OK, "{page}");
         assert_eq!(r.body, index.body, "{page} serves index.html");
     }
     let missing_bundle = get(&app.url("/assets/index-deadbeef.js"), &[]).await;
     assert_eq!(missing_bundle.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        get(&app.url("/robots.txt"), &[]).await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(get(&app.url("/robots.txt"), &[]).await.status, StatusCode::NOT_FOUND);
     let api = get(&app.url("/api/v1/nothing-here"), &[]).await;
     assert_eq!(api.status, StatusCode::NOT_FOUND);
     assert_eq!(api.json()["error"]["code"], "not_found");
@@ -167,10 +121,7 @@ async fn raw_get(addr: std::net::SocketAddr, target: &str) -> String {
     let req = format!("GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     s.write_all(req.as_bytes()).await.expect("write");
     let mut out = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out))
-        .await
-        .expect("answer")
-        .expect("read");
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await.expect("answer").expect("read");
     String::from_utf8_lossy(&out).into_owned()
 }
 
@@ -192,26 +143,13 @@ async fn traversal_attempts_never_leave_the_embedded_site() {
     for target in attempts {
         let answer = raw_get(app.addr, target).await;
         let status: u16 = answer[9..12].parse().expect("status");
-        assert!(
-            !answer.contains("root:x:0:0"),
-            "{target} leaked /etc/passwd"
-        );
+        assert!(!answer.contains("root:x:0:0"), "{target} leaked /etc/passwd");
         assert!(!answer.contains("[package]"), "{target} leaked Cargo.toml");
-        assert!(
-            !answer.contains("data-dir-secret"),
-            "{target} leaked the data dir"
-        );
+        assert!(!answer.contains("data-dir-secret"), "{target} leaked the data dir");
         // Either refused outright or the app shell: never a file from outside the embed.
-        assert!(
-            status == 400 || status == 404 || answer.contains("<div id=\"root\">"),
-            "{target}: {answer}"
-        );
+        assert!(status == 400 || status == 404 || answer.contains("<div id=\"root\">"), "{target}: {answer}");
     }
-    assert!(
-        raw_get(app.addr, "/%2e%2e/%2e%2e/etc/passwd")
-            .await
-            .starts_with("HTTP/1.1 404")
-    );
+    assert!(raw_get(app.addr, "/%2e%2e/%2e%2e/etc/passwd").await.starts_with("HTTP/1.1 404"));
 }
 
 #[tokio::test]
@@ -222,17 +160,9 @@ async fn metrics_show_the_route_template_on_the_admin_listener_only() {
     let metrics = get(&app.admin_url("/metrics"), &[]).await;
     assert_eq!(metrics.status, StatusCode::OK);
     let text = metrics.text();
-    assert!(
-        text.contains(r#"http_requests_total{method="GET",route="/{*spa}",status="200"} 1"#),
-        "{text}"
-    );
-    assert!(
-        text.contains(r#"http_requests_total{method="GET",route="/api/v1/health",status="200"} 1"#)
-    );
-    assert!(
-        !text.contains("durga-2026"),
-        "raw paths never become labels"
-    );
+    assert!(text.contains(r#"http_requests_total{method="GET",route="/{*spa}",status="200"} 1"#), "{text}");
+    assert!(text.contains(r#"http_requests_total{method="GET",route="/api/v1/health",status="200"} 1"#));
+    assert!(!text.contains("durga-2026"), "raw paths never become labels");
     for name in [
         "http_request_duration_seconds_bucket",
         "http_connections_active",
@@ -243,10 +173,7 @@ async fn metrics_show_the_route_template_on_the_admin_listener_only() {
     ] {
         assert!(text.contains(name), "missing {name}");
     }
-    assert_eq!(
-        get(&app.url("/metrics"), &[]).await.header("content-type"),
-        "text/html; charset=utf-8"
-    );
+    assert_eq!(get(&app.url("/metrics"), &[]).await.header("content-type"), "text/html; charset=utf-8");
 }
 
 #[tokio::test]
@@ -277,13 +204,8 @@ async fn csp_reports_are_accepted_bounded_and_typed() {
     )
     .await;
     assert_eq!(ok.status, StatusCode::NO_CONTENT);
-    let wrong_type = send(
-        "POST",
-        &app.url("/api/v1/csp-report"),
-        &[("content-type", "text/plain")],
-        Bytes::from(report),
-    )
-    .await;
+    let wrong_type =
+        send("POST", &app.url("/api/v1/csp-report"), &[("content-type", "text/plain")], Bytes::from(report)).await;
     assert_eq!(wrong_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(wrong_type.json()["error"]["code"], "unsupported_media_type");
     let bad = send(
@@ -296,33 +218,21 @@ async fn csp_reports_are_accepted_bounded_and_typed() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.json()["error"]["code"], "validation");
     let big = Bytes::from(vec![b' '; 64 * 1024]);
-    let too_big = send(
-        "POST",
-        &app.url("/api/v1/csp-report"),
-        &[("content-type", "application/csp-report")],
-        big,
-    )
-    .await;
+    let too_big =
+        send("POST", &app.url("/api/v1/csp-report"), &[("content-type", "application/csp-report")], big).await;
     assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(too_big.json()["error"]["code"], "payload_too_large");
     let get_it = get(&app.url("/api/v1/csp-report"), &[]).await;
     assert_eq!(get_it.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(get_it.header("allow"), "POST");
     let metrics = get(&app.admin_url("/metrics"), &[]).await.text();
-    assert!(
-        metrics.contains("csp_reports_total 1"),
-        "only the valid report counts"
-    );
+    assert!(metrics.contains("csp_reports_total 1"), "only the valid report counts");
 }
 
 #[tokio::test]
 async fn large_json_is_compressed_and_small_json_is_not() {
     let app = spawn_app().await;
-    let openapi = get(
-        &app.url("/api/openapi.json"),
-        &[("accept-encoding", "gzip")],
-    )
-    .await;
+    let openapi = get(&app.url("/api/openapi.json"), &[("accept-encoding", "gzip")]).await;
     assert_eq!(openapi.header("content-encoding"), "gzip");
     let health = get(&app.url("/api/v1/health"), &[("accept-encoding", "gzip")]).await;
     assert!(health.headers.get("content-encoding").is_none());

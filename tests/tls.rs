@@ -19,10 +19,7 @@ async fn serves_http2_over_tls_by_alpn_with_hsts() {
     let (answer, _) = tls_get(app.addr, &pem, "/api/v1/health").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.version, http::Version::HTTP_2);
-    assert_eq!(
-        answer.header("strict-transport-security"),
-        "max-age=31536000"
-    );
+    assert_eq!(answer.header("strict-transport-security"), "max-age=31536000");
     let (index, _) = tls_get(app.addr, &pem, "/").await;
     assert!(index.text().contains("<div id=\"root\">"));
 }
@@ -59,10 +56,7 @@ async fn a_rotated_certificate_is_served_to_new_connections_without_restart() {
     assert_eq!(answer.status, StatusCode::OK);
     assert_ne!(before, after);
     let metrics = get(&app.admin_url("/metrics"), &[]).await.text();
-    assert!(
-        metrics.contains(r#"tls_certificate_reloads_total{result="ok"} 1"#),
-        "{metrics}"
-    );
+    assert!(metrics.contains(r#"tls_certificate_reloads_total{result="ok"} 1"#), "{metrics}");
 }
 
 #[tokio::test]
@@ -79,36 +73,23 @@ async fn a_broken_replacement_keeps_the_old_certificate() {
     let admin = app.admin_url("/metrics");
     let noticed = eventually(Duration::from_secs(10), || {
         let admin = admin.clone();
-        async move {
-            get(&admin, &[])
-                .await
-                .text()
-                .contains(r#"tls_certificate_reloads_total{result="failed"} 1"#)
-        }
+        async move { get(&admin, &[]).await.text().contains(r#"tls_certificate_reloads_total{result="failed"} 1"#) }
     })
     .await;
     assert!(noticed, "the bad files were never examined");
     let (answer, _) = tls_get(app.addr, &pem, "/health").await;
-    assert_eq!(
-        answer.status,
-        StatusCode::OK,
-        "still serving with the previous certificate"
-    );
+    assert_eq!(answer.status, StatusCode::OK, "still serving with the previous certificate");
 }
 
 #[tokio::test]
 async fn self_signed_mode_creates_a_certificate_and_keeps_it() {
     let data = tempfile::tempdir().expect("dir");
     let app = common::spawn_app_in(data, &[("tls", "self-signed")]).await;
-    let pem =
-        std::fs::read(app.data.path().join("tls/self-signed.crt")).expect("certificate saved");
+    let pem = std::fs::read(app.data.path().join("tls/self-signed.crt")).expect("certificate saved");
     let (answer, presented) = tls_get(app.addr, &pem, "/ready").await;
     assert_eq!(answer.status, StatusCode::OK);
     let mode = std::fs::metadata(app.data.path().join("tls/self-signed.key")).expect("key");
-    assert_eq!(
-        std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
-        0o600
-    );
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777, 0o600);
     // A restart on the same data folder reuses the same certificate.
     app.handle.shutdown();
     app.task.await.expect("stopped");
@@ -130,10 +111,7 @@ async fn the_plain_listener_redirects_to_https() {
     let redirect = app.redirect.expect("redirect listener");
     let r = get(&format!("http://{redirect}/pandals?year=2026"), &[]).await;
     assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT);
-    assert_eq!(
-        r.header("location"),
-        format!("https://127.0.0.1:{}/pandals?year=2026", app.addr.port())
-    );
+    assert_eq!(r.header("location"), format!("https://127.0.0.1:{}/pandals?year=2026", app.addr.port()));
 }
 
 #[tokio::test]
@@ -146,27 +124,14 @@ async fn failed_handshakes_are_counted() {
     ])
     .await;
     // Plain HTTP to the TLS port is not a handshake.
-    let mut s = tokio::net::TcpStream::connect(app.addr)
-        .await
-        .expect("connect");
-    tokio::io::AsyncWriteExt::write_all(&mut s, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("write");
+    let mut s = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    tokio::io::AsyncWriteExt::write_all(&mut s, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("write");
     let mut buf = Vec::new();
-    let _ = tokio::time::timeout(
-        Duration::from_secs(5),
-        tokio::io::AsyncReadExt::read_to_end(&mut s, &mut buf),
-    )
-    .await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), tokio::io::AsyncReadExt::read_to_end(&mut s, &mut buf)).await;
     let admin = app.admin_url("/metrics");
     let counted = eventually(Duration::from_secs(5), || {
         let admin = admin.clone();
-        async move {
-            get(&admin, &[])
-                .await
-                .text()
-                .contains("tls_handshake_errors_total 1")
-        }
+        async move { get(&admin, &[]).await.text().contains("tls_handshake_errors_total 1") }
     })
     .await;
     assert!(counted);

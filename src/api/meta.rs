@@ -15,34 +15,17 @@ const CSP_REPORT_LIMIT: usize = 16 * 1024;
 
 pub fn openapi() -> Response<Body> {
     let mut response = Response::new(full(OPENAPI));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
 }
 
 /// Records a Content-Security-Policy violation report sent by a browser.
-pub async fn csp_report(
-    state: &AppState,
-    req: Request<Incoming>,
-) -> Result<Response<Body>, ApiError> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+pub async fn csp_report(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let media = content_type.split(';').next().unwrap_or("").trim();
-    if !matches!(
-        media,
-        "application/csp-report" | "application/reports+json" | "application/json"
-    ) {
-        return Err(ApiError::UnsupportedMediaType(
-            "application/csp-report or application/reports+json",
-        ));
+    if !matches!(media, "application/csp-report" | "application/reports+json" | "application/json") {
+        return Err(ApiError::UnsupportedMediaType("application/csp-report or application/reports+json"));
     }
     let limit = CSP_REPORT_LIMIT.min(state.config.max_body_bytes);
     let body = read_body(req, limit).await?;
@@ -50,15 +33,8 @@ pub async fn csp_report(
         .map_err(|e| ApiError::Validation(format!("the report is not valid JSON: {e}")))?;
     // Both report formats carry the directive and the blocked URL; log those, bounded.
     let find = |key: &str| -> String {
-        let found = report
-            .pointer(&format!("/csp-report/{key}"))
-            .or_else(|| report.pointer(&format!("/0/body/{key}")));
-        found
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .chars()
-            .take(200)
-            .collect()
+        let found = report.pointer(&format!("/csp-report/{key}")).or_else(|| report.pointer(&format!("/0/body/{key}")));
+        found.and_then(|v| v.as_str()).unwrap_or("").chars().take(200).collect()
     };
     state.metrics.csp_reports.inc();
     tracing::warn!(

@@ -35,18 +35,11 @@ pub const PUBLIC_ROUTES: &[(&str, Endpoint)] = &[
 ];
 
 /// Route templates of the admin listener (not routed by the public ingress).
-pub const ADMIN_ROUTES: &[(&str, Endpoint)] = &[
-    ("/metrics", Endpoint::Metrics),
-    ("/health", Endpoint::Health),
-    ("/ready", Endpoint::Ready),
-];
+pub const ADMIN_ROUTES: &[(&str, Endpoint)] =
+    &[("/metrics", Endpoint::Metrics), ("/health", Endpoint::Health), ("/ready", Endpoint::Ready)];
 
 /// Answers one request for an endpoint the router matched.
-pub async fn dispatch(
-    endpoint: Endpoint,
-    state: Arc<AppState>,
-    req: Request<Incoming>,
-) -> Response<Body> {
+pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
     let method = req.method().clone();
     let result = match (endpoint, &method) {
         (Endpoint::Health, &Method::GET | &Method::HEAD) => Ok(probes::health(&state)),
@@ -124,17 +117,10 @@ impl ApiError {
             code: &'a str,
             message: String,
         }
-        let envelope = Envelope {
-            error: Inner {
-                code: self.code(),
-                message: self.to_string(),
-            },
-        };
+        let envelope = Envelope { error: Inner { code: self.code(), message: self.to_string() } };
         let mut response = json(self.status(), &envelope);
         if let ApiError::MethodNotAllowed(allow) = self {
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static(allow));
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         response
     }
@@ -150,37 +136,24 @@ pub fn json(status: StatusCode, value: &impl Serialize) -> Response<Body> {
     let bytes = serde_json::to_vec(value).expect("API values serialize");
     let mut response = Response::new(full(bytes));
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
 /// Reads a request body of at most `limit` bytes; larger ones are refused as early as
 /// their `Content-Length` (or their bytes) show it.
 pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, ApiError> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::PayloadTooLarge(limit));
     }
     match Limited::new(req.into_body(), limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
             Err(ApiError::PayloadTooLarge(limit))
         }
-        Err(e) => Err(ApiError::Validation(format!(
-            "could not read the request body: {e}"
-        ))),
+        Err(e) => Err(ApiError::Validation(format!("could not read the request body: {e}"))),
     }
 }

@@ -45,20 +45,21 @@ struct Ready {
 pub async fn ready(state: &AppState) -> Response<Body> {
     let mut checks = BTreeMap::new();
     let data_dir = match tokio::fs::metadata(&state.config.data_dir).await {
-        Ok(m) if m.is_dir() => Check {
-            status: "ok",
-            error: None,
-        },
-        Ok(_) => Check {
-            status: "failed",
-            error: Some("not a directory".to_owned()),
-        },
-        Err(e) => Check {
-            status: "failed",
-            error: Some(e.kind().to_string()),
-        },
+        Ok(m) if m.is_dir() => Check { status: "ok", error: None },
+        Ok(_) => Check { status: "failed", error: Some("not a directory".to_owned()) },
+        Err(e) => Check { status: "failed", error: Some(e.kind().to_string()) },
     };
     checks.insert("data_dir", data_dir);
+    let schema = async {
+        state.db.ping().await?;
+        state.db.check_schema().await
+    };
+    let database = match tokio::time::timeout(state.config.db.connect_timeout, schema).await {
+        Ok(Ok(())) => Check { status: "ok", error: None },
+        Ok(Err(e)) => Check { status: "failed", error: Some(e.to_string()) },
+        Err(_) => Check { status: "failed", error: Some("no answer in time".to_owned()) },
+    };
+    checks.insert("database", database);
     let draining = state.draining.load(Ordering::SeqCst);
     let healthy = checks.values().all(|c| c.status == "ok");
     let (status, code) = match (draining, healthy) {
@@ -72,9 +73,8 @@ pub async fn ready(state: &AppState) -> Response<Body> {
 /// Prometheus text exposition, for the admin listener only.
 pub fn metrics(state: &AppState) -> Response<Body> {
     let mut response = Response::new(full(state.metrics.render()));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
     response
 }

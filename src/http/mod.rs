@@ -34,9 +34,7 @@ pub type Body = UnsyncBoxBody<Bytes, BoxError>;
 pub type HttpService = BoxCloneService<Request<Incoming>, Response<Body>, Infallible>;
 
 pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into())
-        .map_err(|never| match never {})
-        .boxed_unsync()
+    Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
 }
 
 pub fn empty() -> Body {
@@ -69,9 +67,7 @@ impl Routes {
     pub fn new(table: &'static [(&'static str, Endpoint)]) -> Routes {
         let mut router = matchit::Router::new();
         for (template, endpoint) in table {
-            router
-                .insert(*template, (*endpoint, *template))
-                .expect("route templates do not overlap");
+            router.insert(*template, (*endpoint, *template)).expect("route templates do not overlap");
         }
         Routes { router }
     }
@@ -99,39 +95,25 @@ fn route(state: &AppState, listener: Listener, path: &str) -> Routed {
     };
     if let Ok(m) = routes.router.at(path) {
         let (endpoint, template) = *m.value;
-        return Routed {
-            target: Target::Endpoint(endpoint),
-            template,
-        };
+        return Routed { target: Target::Endpoint(endpoint), template };
     }
     match listener {
-        Listener::Admin => Routed {
-            target: Target::NotFound,
-            template: "unmatched",
-        },
-        Listener::Public if path == "/api" || path.starts_with("/api/") => Routed {
-            target: Target::ApiNotFound,
-            template: "/api/unmatched",
-        },
-        Listener::Public => Routed {
-            target: Target::Site,
-            template: state.assets.route_of(path),
-        },
+        Listener::Admin => Routed { target: Target::NotFound, template: "unmatched" },
+        Listener::Public if path == "/api" || path.starts_with("/api/") => {
+            Routed { target: Target::ApiNotFound, template: "/api/unmatched" }
+        }
+        Listener::Public => Routed { target: Target::Site, template: state.assets.route_of(path) },
     }
 }
 
 /// Builds the pipeline for one listener.
 pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
-    let compress_json = SizeAbove::new(1024).and(
-        |_: http::StatusCode, _: http::Version, h: &http::HeaderMap, _: &http::Extensions| {
+    let compress_json =
+        SizeAbove::new(1024).and(|_: http::StatusCode, _: http::Version, h: &http::HeaderMap, _: &http::Extensions| {
             h.get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|ct| {
-                    ct.starts_with("application/json")
-                        || ct.starts_with("text/plain; version=0.0.4")
-                })
-        },
-    );
+                .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("text/plain; version=0.0.4"))
+        });
     let inner_state = state.clone();
     // Handlers that may wait on I/O run under a timeout and get JSON compression.
     let handlers = ServiceBuilder::new()
@@ -162,26 +144,17 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
                 Target::Site => state.assets.serve(&req),
                 _ => {
                     req.extensions_mut().insert(routed);
-                    let response = handlers
-                        .oneshot(req)
-                        .await
-                        .unwrap_or_else(|never| match never {});
+                    let response = handlers.oneshot(req).await.unwrap_or_else(|never| match never {});
                     response.map(BodyExt::boxed_unsync)
                 }
             };
             finish_headers(&state, &mut response);
-            response
-                .headers_mut()
-                .insert(X_REQUEST_ID, request_id.clone());
+            response.headers_mut().insert(X_REQUEST_ID, request_id.clone());
             let status = response.status();
             let elapsed = started.elapsed();
             let m = &state.metrics;
-            m.http_requests
-                .with_label_values(&[method.as_str(), routed.template, status.as_str()])
-                .inc();
-            m.http_duration
-                .with_label_values(&[method.as_str(), routed.template])
-                .observe(elapsed.as_secs_f64());
+            m.http_requests.with_label_values(&[method.as_str(), routed.template, status.as_str()]).inc();
+            m.http_duration.with_label_values(&[method.as_str(), routed.template]).observe(elapsed.as_secs_f64());
             if state.config.access_log {
                 tracing::info!(
                     target: "pujo::access",
@@ -215,31 +188,20 @@ impl RequestIds {
         use std::hash::{BuildHasher, Hasher};
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
         h.write_u32(std::process::id());
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos()),
-        );
-        RequestIds {
-            prefix: format!("{:016x}", h.finish()),
-            next: AtomicU64::new(1),
-        }
+        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+        RequestIds { prefix: format!("{:016x}", h.finish()), next: AtomicU64::new(1) }
     }
 
     fn for_request(&self, headers: &http::HeaderMap) -> HeaderValue {
         if let Some(given) = headers.get(X_REQUEST_ID) {
             let ok = (1..=128).contains(&given.len())
-                && given
-                    .as_bytes()
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:/=+".contains(b));
+                && given.as_bytes().iter().all(|b| b.is_ascii_alphanumeric() || b"-_.:/=+".contains(b));
             if ok {
                 return given.clone();
             }
         }
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix))
-            .expect("hex is a valid header value")
+        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix)).expect("hex is a valid header value")
     }
 }
 
@@ -279,40 +241,21 @@ const CSP_HTML: &str = "default-src 'self'; script-src 'self'; style-src 'self';
 connect-src 'self'; font-src 'self'; media-src 'self' blob:; object-src 'none'; base-uri 'none'; \
 form-action 'self'; frame-ancestors 'none'; report-uri /api/v1/csp-report";
 const CSP_OTHER: &str = "default-src 'none'; frame-ancestors 'none'";
-const PERMISSIONS: &str =
-    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()";
+const PERMISSIONS: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()";
 
 /// Security headers: every response gets nosniff and a CSP; HTML gets the full set.
 fn finish_headers(state: &AppState, response: &mut Response<Body>) {
-    let is_html = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    let is_html = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     let h = response.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if is_html {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP_HTML),
-        );
-        h.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        );
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP_HTML));
+        h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         h.insert("permissions-policy", HeaderValue::from_static(PERMISSIONS));
-        h.insert(
-            "cross-origin-opener-policy",
-            HeaderValue::from_static("same-origin"),
-        );
+        h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     } else if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP_OTHER),
-        );
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP_OTHER));
     }
     if let Some(hsts) = &state.hsts {
         h.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());

@@ -10,9 +10,9 @@ use super::{Body, HttpService, full};
 
 /// 308 to `https://host[:https_port]/path?query`; a missing or bad Host gets 400.
 pub fn service(https_port: u16) -> HttpService {
-    BoxCloneService::new(tower::service_fn(
-        move |req: Request<Incoming>| async move { Ok::<_, Infallible>(redirect(&req, https_port)) },
-    ))
+    BoxCloneService::new(tower::service_fn(move |req: Request<Incoming>| async move {
+        Ok::<_, Infallible>(redirect(&req, https_port))
+    }))
 }
 
 fn redirect<B>(req: &Request<B>, https_port: u16) -> Response<Body> {
@@ -27,11 +27,7 @@ fn redirect<B>(req: &Request<B>, https_port: u16) -> Response<Body> {
         *response.status_mut() = StatusCode::BAD_REQUEST;
         return response;
     };
-    let port = if https_port == 443 {
-        String::new()
-    } else {
-        format!(":{https_port}")
-    };
+    let port = if https_port == 443 { String::new() } else { format!(":{https_port}") };
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
     let location = format!("https://{}{}{}", host.host(), port, path);
     let mut response = Response::new(super::empty());
@@ -51,21 +47,12 @@ mod tests {
 
     #[test]
     fn redirects_keep_host_path_and_query() {
-        let req = Request::get("/pandals?city=kolkata")
-            .header("host", "pujo.example:8081")
-            .body(())
-            .unwrap();
+        let req = Request::get("/pandals?city=kolkata").header("host", "pujo.example:8081").body(()).unwrap();
         let r = redirect(&req, 8443);
         assert_eq!(r.status(), StatusCode::PERMANENT_REDIRECT);
-        assert_eq!(
-            r.headers()[header::LOCATION],
-            "https://pujo.example:8443/pandals?city=kolkata"
-        );
+        assert_eq!(r.headers()[header::LOCATION], "https://pujo.example:8443/pandals?city=kolkata");
         let r = redirect(&req, 443);
-        assert_eq!(
-            r.headers()[header::LOCATION],
-            "https://pujo.example/pandals?city=kolkata"
-        );
+        assert_eq!(r.headers()[header::LOCATION], "https://pujo.example/pandals?city=kolkata");
         let bad = Request::get("/").header("host", "a b").body(()).unwrap();
         assert_eq!(redirect(&bad, 443).status(), StatusCode::BAD_REQUEST);
     }

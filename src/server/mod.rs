@@ -95,13 +95,8 @@ pub async fn accept_loop(
             () = stop.cancelled() => break,
         };
         let _ = stream.set_nodelay(true);
-        let (service, builder, stop, active, metrics) = (
-            service.clone(),
-            builder.clone(),
-            stop.clone(),
-            active.clone(),
-            metrics.clone(),
-        );
+        let (service, builder, stop, active, metrics) =
+            (service.clone(), builder.clone(), stop.clone(), active.clone(), metrics.clone());
         let (tls, settings) = (tls.clone(), settings.clone());
         tracker.spawn(async move {
             let _permit = permit;
@@ -109,9 +104,7 @@ pub async fn accept_loop(
             match tls {
                 None => serve_connection(stream, service, &builder, &stop, &settings).await,
                 Some(acceptor) => {
-                    match tokio::time::timeout(settings.handshake_timeout, acceptor.accept(stream))
-                        .await
-                    {
+                    match tokio::time::timeout(settings.handshake_timeout, acceptor.accept(stream)).await {
                         Ok(Ok(stream)) => {
                             serve_connection(stream, service, &builder, &stop, &settings).await;
                         }
@@ -151,11 +144,7 @@ async fn serve_connection<I>(
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let activity = Arc::new(Mutex::new(Activity {
-        in_flight: 0,
-        served: 0,
-        last: Instant::now(),
-    }));
+    let activity = Arc::new(Mutex::new(Activity { in_flight: 0, served: 0, last: Instant::now() }));
     // Wakes the loop below once, when the first request ends: from then on the idle limit
     // is the keep-alive timeout instead of the header timeout. Later requests only move
     // `last`; the timer re-arms from it when it fires, so a busy connection costs no
@@ -188,19 +177,11 @@ async fn serve_connection<I>(
     let mut closing = false;
     loop {
         let allowed_idle = |a: &Activity| {
-            if a.served == 0 {
-                settings.header_read_timeout
-            } else {
-                settings.keep_alive_timeout
-            }
+            if a.served == 0 { settings.header_read_timeout } else { settings.keep_alive_timeout }
         };
         let idle_deadline = {
             let a = activity.lock().expect("activity lock");
-            if a.in_flight > 0 {
-                Instant::now() + settings.keep_alive_timeout
-            } else {
-                a.last + allowed_idle(&a)
-            }
+            if a.in_flight > 0 { Instant::now() + settings.keep_alive_timeout } else { a.last + allowed_idle(&a) }
         };
         tokio::select! {
             result = conn.as_mut() => {

@@ -77,10 +77,7 @@ impl Tls {
             fingerprint,
             metrics: metrics.clone(),
         });
-        Ok(Some(Tls {
-            acceptor: TlsAcceptor::from(Arc::new(server)),
-            reloader,
-        }))
+        Ok(Some(Tls { acceptor: TlsAcceptor::from(Arc::new(server)), reloader }))
     }
 
     pub fn split(self) -> (TlsAcceptor, Option<Reloader>) {
@@ -122,10 +119,7 @@ impl Reloader {
                     tracing::info!(cert = %self.cert.display(), "TLS certificate reloaded");
                 }
                 Err(e) => {
-                    self.metrics
-                        .tls_reloads
-                        .with_label_values(&["failed"])
-                        .inc();
+                    self.metrics.tls_reloads.with_label_values(&["failed"]).inc();
                     tracing::warn!(error = %e, "new TLS files are not usable; the previous certificate stays");
                 }
             }
@@ -140,19 +134,9 @@ fn fingerprint(cert: &Path, key: &Path) -> std::io::Result<u64> {
     Ok(hasher.finish())
 }
 
-fn load(
-    provider: &CryptoProvider,
-    cert: &Path,
-    key: &Path,
-) -> Result<(CertifiedKey, u64), TlsError> {
-    let cert_err = |reason: String| TlsError::Cert {
-        path: cert.to_owned(),
-        reason,
-    };
-    let key_err = |reason: String| TlsError::Key {
-        path: key.to_owned(),
-        reason,
-    };
+fn load(provider: &CryptoProvider, cert: &Path, key: &Path) -> Result<(CertifiedKey, u64), TlsError> {
+    let cert_err = |reason: String| TlsError::Cert { path: cert.to_owned(), reason };
+    let key_err = |reason: String| TlsError::Key { path: key.to_owned(), reason };
     let fp = fingerprint(cert, key).map_err(|e| cert_err(e.to_string()))?;
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .map_err(|e| cert_err(e.to_string()))?
@@ -162,16 +146,10 @@ fn load(
         return Err(cert_err("no CERTIFICATE block found".to_owned()));
     }
     let der = PrivateKeyDer::from_pem_file(key).map_err(|e| key_err(e.to_string()))?;
-    let signing = provider
-        .key_provider
-        .load_private_key(der)
-        .map_err(|e| key_err(e.to_string()))?;
+    let signing = provider.key_provider.load_private_key(der).map_err(|e| key_err(e.to_string()))?;
     let certified = CertifiedKey::new(chain, signing);
     if certified.keys_match().is_err() {
-        return Err(TlsError::Mismatch {
-            cert: cert.to_owned(),
-            key: key.to_owned(),
-        });
+        return Err(TlsError::Mismatch { cert: cert.to_owned(), key: key.to_owned() });
     }
     Ok((certified, fp))
 }
@@ -183,19 +161,11 @@ fn self_signed(dir: &Path) -> Result<(PathBuf, PathBuf), TlsError> {
     if cert.is_file() && key.is_file() {
         return Ok((cert, key));
     }
-    let err = |reason: String| TlsError::SelfSigned {
-        path: dir.to_owned(),
-        reason,
-    };
+    let err = |reason: String| TlsError::SelfSigned { path: dir.to_owned(), reason };
     std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
-    let names = vec![
-        "localhost".to_owned(),
-        "127.0.0.1".to_owned(),
-        "::1".to_owned(),
-    ];
+    let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
     let generated = rcgen::generate_simple_self_signed(names).map_err(|e| err(e.to_string()))?;
-    write_private(&key, generated.signing_key.serialize_pem().as_bytes())
-        .map_err(|e| err(e.to_string()))?;
+    write_private(&key, generated.signing_key.serialize_pem().as_bytes()).map_err(|e| err(e.to_string()))?;
     std::fs::write(&cert, generated.cert.pem()).map_err(|e| err(e.to_string()))?;
     tracing::info!(cert = %cert.display(), "created a self-signed certificate for local use");
     Ok((cert, key))
@@ -204,12 +174,7 @@ fn self_signed(dir: &Path) -> Result<(PathBuf, PathBuf), TlsError> {
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
     file.write_all(bytes)?;
     file.sync_all()
 }

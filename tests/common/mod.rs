@@ -62,21 +62,10 @@ pub async fn spawn_app_in(data: tempfile::TempDir, extra: &[(&'static str, &str)
     flags.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
     let config = Config::from_sources(&flags, std::iter::empty()).expect("test config is valid");
     let app = App::build(config).await.expect("app builds");
-    let (addr, admin, redirect) = (
-        app.local_addr(),
-        app.admin_addr().expect("admin on"),
-        app.redirect_addr(),
-    );
+    let (addr, admin, redirect) = (app.local_addr(), app.admin_addr().expect("admin on"), app.redirect_addr());
     let handle = app.handle();
     let task = tokio::spawn(app.run());
-    TestApp {
-        addr,
-        admin,
-        redirect,
-        handle,
-        data,
-        task,
-    }
+    TestApp { addr, admin, redirect, handle, data, task }
 }
 
 /// A response read whole.
@@ -90,10 +79,7 @@ pub struct Answer {
 
 impl Answer {
     pub fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 
     pub fn text(&self) -> String {
@@ -101,8 +87,7 @@ impl Answer {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 }
 
@@ -115,17 +100,13 @@ pub async fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Bytes
     let uri: http::Uri = url.parse().expect("url");
     let authority = uri.authority().expect("authority").to_string();
     let stream = TcpStream::connect(&authority).await.expect("connect");
-    let mut builder = Request::builder()
-        .method(method)
-        .uri(uri.path_and_query().expect("path").as_str());
+    let mut builder = Request::builder().method(method).uri(uri.path_and_query().expect("path").as_str());
     builder = builder.header("host", authority);
     for (k, v) in headers {
         builder = builder.header(*k, *v);
     }
     let request = builder.body(Full::new(body)).expect("request");
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
     tokio::spawn(conn);
     let response = sender.send_request(request).await.expect("response");
     read(response).await
@@ -134,12 +115,7 @@ pub async fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Bytes
 pub async fn read(response: http::Response<hyper::body::Incoming>) -> Answer {
     let (parts, body) = response.into_parts();
     let body = body.collect().await.expect("body").to_bytes();
-    Answer {
-        status: parts.status,
-        headers: parts.headers,
-        body,
-        version: parts.version,
-    }
+    Answer { status: parts.status, headers: parts.headers, body, version: parts.version }
 }
 
 /// A rustls client that trusts exactly `ca_pem` and offers h2 and http/1.1.
@@ -165,35 +141,24 @@ pub fn tls_client(ca_pem: &[u8]) -> tokio_rustls::TlsConnector {
 pub async fn tls_get(addr: SocketAddr, ca_pem: &[u8], path: &str) -> (Answer, Vec<u8>) {
     let tcp = TcpStream::connect(addr).await.expect("connect");
     let name = rustls_pki_types::ServerName::try_from("localhost").expect("name");
-    let tls = tls_client(ca_pem)
-        .connect(name, tcp)
-        .await
-        .expect("TLS handshake");
+    let tls = tls_client(ca_pem).connect(name, tcp).await.expect("TLS handshake");
     let (_, session) = tls.get_ref();
     let presented = session.peer_certificates().expect("certificate")[0].to_vec();
     let h2 = session.alpn_protocol() == Some(b"h2");
     let uri = format!("https://localhost:{}{}", addr.port(), path);
-    let request = Request::get(uri)
-        .body(Full::new(Bytes::new()))
-        .expect("request");
+    let request = Request::get(uri).body(Full::new(Bytes::new())).expect("request");
     let answer = if h2 {
-        let (mut sender, conn) = hyper::client::conn::http2::handshake(
-            hyper_util::rt::TokioExecutor::new(),
-            TokioIo::new(tls),
-        )
-        .await
-        .expect("h2 handshake");
+        let (mut sender, conn) =
+            hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), TokioIo::new(tls))
+                .await
+                .expect("h2 handshake");
         tokio::spawn(conn);
         read(sender.send_request(request).await.expect("response")).await
     } else {
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-            .await
-            .expect("handshake");
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.expect("handshake");
         tokio::spawn(conn);
         let mut request = request;
-        request
-            .headers_mut()
-            .insert("host", "localhost".parse().expect("host"));
+        request.headers_mut().insert("host", "localhost".parse().expect("host"));
         read(sender.send_request(request).await.expect("response")).await
     };
     (answer, presented)
@@ -230,9 +195,7 @@ where
 /// The real `pujo` binary with a clean environment plus `env`.
 pub fn binary(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pujo"));
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    cmd.args(args).env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -241,11 +204,7 @@ pub fn binary(args: &[&str], env: &[(&str, &str)]) -> Command {
 
 /// A free loopback port (bound then released).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
 /// Starts `pujo serve` on free ports and waits until `/ready` answers 200.
@@ -253,21 +212,11 @@ pub async fn spawn_binary(data: &Path, extra_args: &[&str]) -> (Child, SocketAdd
     let (port, admin) = (free_port(), free_port());
     let listen = format!("127.0.0.1:{port}");
     let admin_listen = format!("127.0.0.1:{admin}");
-    let mut args = vec![
-        "serve",
-        "--listen",
-        &listen,
-        "--admin-listen",
-        &admin_listen,
-        "--data-dir",
-    ];
+    let mut args = vec!["serve", "--listen", &listen, "--admin-listen", &admin_listen, "--data-dir"];
     let data = data.display().to_string();
     args.push(&data);
     args.extend_from_slice(extra_args);
-    let child = binary(&args, &[("PUJO_LOG", "warn")])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn pujo");
+    let child = binary(&args, &[("PUJO_LOG", "warn")]).stdout(Stdio::null()).spawn().expect("spawn pujo");
     let addr: SocketAddr = listen.parse().expect("addr");
     let ready = eventually(Duration::from_secs(10), || async move {
         match TcpStream::connect(addr).await {
@@ -282,10 +231,8 @@ pub async fn spawn_binary(data: &Path, extra_args: &[&str]) -> (Child, SocketAdd
 
 /// Sends a signal with the system's `kill`.
 pub fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(child.id().to_string())
-        .status()
-        .expect("kill");
+    let status = Command::new("kill").arg(format!("-{name}")).arg(child.id().to_string()).status().expect("kill");
     assert!(status.success());
 }
+
+pub mod db;

@@ -1,0 +1,182 @@
+//! The database: PostgreSQL in production, SQLite inside the binary by default.
+//!
+//! Every SQL statement lives under this module, once per dialect (`postgres.rs`,
+//! `sqlite.rs`); the rest of Pujo calls the methods of [`Database`] and never sees SQL,
+//! rows or drivers. Both backends pass the same conformance tests
+//! (`tests/db_conformance.rs`).
+
+mod model;
+mod postgres;
+mod sqlite;
+
+pub use model::{NewUser, Role, User};
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::config::Config;
+
+/// A database failure, by what the caller can do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The database cannot be reached or timed out; the request may be retried.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A unique value is taken; `field` names it (`username`, `email`).
+    #[error("{field} is already taken")]
+    Conflict { field: &'static str },
+    /// The schema is older than this binary; `pujo migrate` brings it up to date.
+    #[error("the database schema is behind this binary ({applied} of {known} migrations applied); run `pujo migrate`")]
+    SchemaBehind { applied: u32, known: u32 },
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+/// Which backend, chosen by `PUJO_DATABASE_URL`.
+pub enum Database {
+    Postgres(postgres::Pg),
+    Sqlite(sqlite::Lite),
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.backend())
+    }
+}
+
+/// What `migrate` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migrated {
+    pub applied_now: Vec<String>,
+    pub version: u32,
+}
+
+impl Database {
+    /// Opens the configured database. SQLite files are created and migrated here (one
+    /// process owns them); Postgres is only connected: migrations there are a deploy
+    /// step (`pujo migrate` or `pujo serve --migrate`).
+    pub async fn open(config: &Config) -> Result<Database, DbError> {
+        match &config.database_url {
+            Some(url) => Ok(Database::Postgres(postgres::Pg::connect(url, &config.db).await?)),
+            None => {
+                let lite = sqlite::Lite::open(&config.data_dir.join("pujo.db")).await?;
+                lite.migrate().await?;
+                Ok(Database::Sqlite(lite))
+            }
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Database::Postgres(_) => "postgres",
+            Database::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// Applies pending migrations. On Postgres an advisory lock makes replicas that
+    /// start together take turns; the second finds nothing left to do.
+    pub async fn migrate(&self) -> Result<Migrated, DbError> {
+        match self {
+            Database::Postgres(db) => db.migrate().await,
+            Database::Sqlite(db) => db.migrate().await,
+        }
+    }
+
+    /// Errors with `SchemaBehind` when migrations this binary knows are not applied.
+    pub async fn check_schema(&self) -> Result<(), DbError> {
+        match self {
+            Database::Postgres(db) => db.check_schema().await,
+            Database::Sqlite(db) => db.check_schema().await,
+        }
+    }
+
+    /// A round trip to the database, for `/ready`.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        match self {
+            Database::Postgres(db) => db.ping().await,
+            Database::Sqlite(db) => db.ping().await,
+        }
+    }
+
+    pub async fn create_user(&self, user: &NewUser) -> Result<User, DbError> {
+        match self {
+            Database::Postgres(db) => db.create_user(user).await,
+            Database::Sqlite(db) => db.create_user(user.clone()).await,
+        }
+    }
+
+    /// The user whose username or email is `login` (case-insensitive), with their
+    /// password hash.
+    pub async fn user_by_login(&self, login: &str) -> Result<Option<(User, String)>, DbError> {
+        match self {
+            Database::Postgres(db) => db.user_by_login(login).await,
+            Database::Sqlite(db) => db.user_by_login(login.to_owned()).await,
+        }
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, DbError> {
+        match self {
+            Database::Postgres(db) => db.user_by_id(id).await,
+            Database::Sqlite(db) => db.user_by_id(id).await,
+        }
+    }
+
+    /// Stores a session by the hash of its token.
+    pub async fn create_session(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        lifetime: Duration,
+        user_agent: &str,
+    ) -> Result<(), DbError> {
+        let now = OffsetDateTime::now_utc();
+        let expires = now + lifetime;
+        match self {
+            Database::Postgres(db) => db.create_session(token_hash, user_id, now, expires, user_agent).await,
+            Database::Sqlite(db) => {
+                db.create_session(token_hash.to_vec(), user_id, now, expires, user_agent.to_owned()).await
+            }
+        }
+    }
+
+    /// The user of a live session, sliding its expiry to `lifetime` from now; expired
+    /// sessions are deleted and answer `None`.
+    pub async fn session_user(&self, token_hash: &[u8], lifetime: Duration) -> Result<Option<User>, DbError> {
+        let now = OffsetDateTime::now_utc();
+        match self {
+            Database::Postgres(db) => db.session_user(token_hash, now, now + lifetime).await,
+            Database::Sqlite(db) => db.session_user(token_hash.to_vec(), now, now + lifetime).await,
+        }
+    }
+
+    pub async fn delete_session(&self, token_hash: &[u8]) -> Result<(), DbError> {
+        match self {
+            Database::Postgres(db) => db.delete_session(token_hash).await,
+            Database::Sqlite(db) => db.delete_session(token_hash.to_vec()).await,
+        }
+    }
+
+    /// Ends every session of a user except `keep` (after a password change).
+    pub async fn delete_sessions_of(&self, user_id: i64, keep: Option<&[u8]>) -> Result<u64, DbError> {
+        match self {
+            Database::Postgres(db) => db.delete_sessions_of(user_id, keep).await,
+            Database::Sqlite(db) => db.delete_sessions_of(user_id, keep.map(<[u8]>::to_vec)).await,
+        }
+    }
+}
+
+/// Pool and timeout settings for Postgres.
+#[derive(Debug, Clone)]
+pub struct DbSettings {
+    pub pool_size: usize,
+    pub connect_timeout: Duration,
+    pub statement_timeout: Duration,
+}
+
+/// Maps a unique-index name to the field a person would recognise.
+fn conflict_field(constraint: &str) -> &'static str {
+    if constraint.contains("email") { "email" } else { "username" }
+}

@@ -1,0 +1,224 @@
+//! PostgreSQL through tokio-postgres and a deadpool pool.
+
+use std::str::FromStr;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use time::OffsetDateTime;
+use tokio_postgres::NoTls;
+use tokio_postgres::error::SqlState;
+
+use super::{DbError, DbSettings, Migrated, NewUser, Role, User, conflict_field};
+
+mod embedded {
+    refinery::embed_migrations!("migrations/postgres");
+}
+
+/// Key of the advisory lock that serialises migrations across replicas ("pujo" in ASCII).
+const MIGRATION_LOCK: i64 = 0x70_75_6a_6f;
+
+pub struct Pg {
+    pool: Pool,
+}
+
+const USER_COLUMNS: &str = "id, username, email, display_name, bio, role, gps_privacy, created_at";
+
+fn user_from(row: &tokio_postgres::Row) -> User {
+    User {
+        id: row.get(0),
+        username: row.get(1),
+        email: row.get(2),
+        display_name: row.get(3),
+        bio: row.get(4),
+        role: Role::parse(row.get(5)),
+        gps_privacy: row.get(6),
+        created_at: row.get(7),
+    }
+}
+
+/// Sorts driver errors into what callers act on: lost connections and timeouts are
+/// `Unavailable`, unique violations `Conflict`.
+fn classify(e: tokio_postgres::Error) -> DbError {
+    if let Some(db) = e.as_db_error() {
+        if *db.code() == SqlState::UNIQUE_VIOLATION {
+            return DbError::Conflict { field: conflict_field(db.constraint().unwrap_or("")) };
+        }
+        if *db.code() == SqlState::QUERY_CANCELED
+            || db.code().code().starts_with("08")
+            || db.code().code().starts_with("57P")
+        {
+            return DbError::Unavailable(db.message().to_owned());
+        }
+        return DbError::Other(format!("{}: {}", db.code().code(), db.message()));
+    }
+    // No server answer at all: refused, reset, timed out or closed connections.
+    let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+    let text = e.to_string();
+    if io || e.is_closed() || text.contains("connect") || text.contains("timeout") || text.contains("closed") {
+        return DbError::Unavailable(text);
+    }
+    DbError::Other(text)
+}
+
+fn pool_error(e: deadpool_postgres::PoolError) -> DbError {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => classify(e),
+        other => DbError::Unavailable(other.to_string()),
+    }
+}
+
+impl Pg {
+    pub async fn connect(url: &str, settings: &DbSettings) -> Result<Pg, DbError> {
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| DbError::Other(format!("PUJO_DATABASE_URL is not a valid Postgres URL: {e}")))?;
+        config.connect_timeout(settings.connect_timeout);
+        config.application_name("pujo");
+        config.options(format!("-c statement_timeout={}", settings.statement_timeout.as_millis()));
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(settings.pool_size)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(settings.connect_timeout))
+            .create_timeout(Some(settings.connect_timeout))
+            .recycle_timeout(Some(settings.connect_timeout))
+            .build()
+            .map_err(|e| DbError::Other(e.to_string()))?;
+        Ok(Pg { pool })
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, DbError> {
+        self.pool.get().await.map_err(pool_error)
+    }
+
+    pub async fn migrate(&self) -> Result<Migrated, DbError> {
+        let mut object = self.client().await?;
+        let client: &mut tokio_postgres::Client = &mut object;
+        client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await.map_err(classify)?;
+        let result = embedded::migrations::runner().set_abort_divergent(true).run_async(client).await;
+        let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).await;
+        let report = result.map_err(|e| DbError::Migration(e.to_string()))?;
+        unlocked.map_err(classify)?;
+        let last = client
+            .query_opt("SELECT max(version) FROM refinery_schema_history", &[])
+            .await
+            .map_err(classify)?
+            .and_then(|r| r.get::<_, Option<i32>>(0))
+            .unwrap_or(0);
+        Ok(Migrated {
+            applied_now: report.applied_migrations().iter().map(ToString::to_string).collect(),
+            version: u32::try_from(last).unwrap_or(0),
+        })
+    }
+
+    pub async fn check_schema(&self) -> Result<(), DbError> {
+        let known = u32::try_from(embedded::migrations::runner().get_migrations().len()).unwrap_or(u32::MAX);
+        let client = self.client().await?;
+        let exists: bool = client
+            .query_one("SELECT to_regclass('refinery_schema_history') IS NOT NULL", &[])
+            .await
+            .map_err(classify)?
+            .get(0);
+        let applied: i64 = if exists {
+            client.query_one("SELECT count(*) FROM refinery_schema_history", &[]).await.map_err(classify)?.get(0)
+        } else {
+            0
+        };
+        let applied = u32::try_from(applied).unwrap_or(0);
+        if applied < known {
+            return Err(DbError::SchemaBehind { applied, known });
+        }
+        Ok(())
+    }
+
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.client().await?.simple_query("SELECT 1").await.map_err(classify)?;
+        Ok(())
+    }
+
+    pub async fn create_user(&self, u: &NewUser) -> Result<User, DbError> {
+        let sql = format!(
+            "INSERT INTO users (username, email, display_name, password_hash) VALUES ($1, $2, $3, $4) RETURNING {USER_COLUMNS}"
+        );
+        let row = self
+            .client()
+            .await?
+            .query_one(&sql, &[&u.username, &u.email, &u.display_name, &u.password_hash])
+            .await
+            .map_err(classify)?;
+        Ok(user_from(&row))
+    }
+
+    pub async fn user_by_login(&self, login: &str) -> Result<Option<(User, String)>, DbError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE lower(username) = lower($1) OR lower(email) = lower($1) LIMIT 1"
+        );
+        let row = self.client().await?.query_opt(&sql, &[&login]).await.map_err(classify)?;
+        Ok(row.map(|r| (user_from(&r), r.get(8))))
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, DbError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let row = self.client().await?.query_opt(&sql, &[&id]).await.map_err(classify)?;
+        Ok(row.as_ref().map(user_from))
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        now: OffsetDateTime,
+        expires: OffsetDateTime,
+        user_agent: &str,
+    ) -> Result<(), DbError> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, user_agent) \
+                 VALUES ($1, $2, $3, $3, $4, $5)",
+                &[&token_hash, &user_id, &now, &expires, &user_agent],
+            )
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    pub async fn session_user(
+        &self,
+        token_hash: &[u8],
+        now: OffsetDateTime,
+        expires: OffsetDateTime,
+    ) -> Result<Option<User>, DbError> {
+        let client = self.client().await?;
+        let sql = format!(
+            "UPDATE sessions s SET last_seen_at = $2, expires_at = $3 FROM users u \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.id = s.user_id \
+             RETURNING {}",
+            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        let row = client.query_opt(&sql, &[&token_hash, &now, &expires]).await.map_err(classify)?;
+        if row.is_none() {
+            client
+                .execute("DELETE FROM sessions WHERE token_hash = $1 AND expires_at <= $2", &[&token_hash, &now])
+                .await
+                .map_err(classify)?;
+        }
+        Ok(row.as_ref().map(user_from))
+    }
+
+    pub async fn delete_session(&self, token_hash: &[u8]) -> Result<(), DbError> {
+        self.client()
+            .await?
+            .execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    pub async fn delete_sessions_of(&self, user_id: i64, keep: Option<&[u8]>) -> Result<u64, DbError> {
+        let keep = keep.unwrap_or(&[]);
+        self.client()
+            .await?
+            .execute("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2", &[&user_id, &keep])
+            .await
+            .map_err(classify)
+    }
+}

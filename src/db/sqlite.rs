@@ -1,0 +1,228 @@
+//! SQLite inside the binary: one file in the data folder, WAL with `synchronous=FULL`,
+//! every call on the blocking pool so the async threads never wait on disk.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use time::OffsetDateTime;
+
+use super::{DbError, Migrated, NewUser, Role, User, conflict_field};
+
+mod embedded {
+    refinery::embed_migrations!("migrations/sqlite");
+}
+
+pub struct Lite {
+    conn: Arc<Mutex<Connection>>,
+}
+
+const USER_COLUMNS: &str = "id, username, email, display_name, bio, role, gps_privacy, created_at";
+
+fn millis(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn from_millis(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn user_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get(0)?,
+        username: row.get(1)?,
+        email: row.get(2)?,
+        display_name: row.get(3)?,
+        bio: row.get(4)?,
+        role: Role::parse(&row.get::<_, String>(5)?),
+        gps_privacy: row.get(6)?,
+        created_at: from_millis(row.get(7)?),
+    })
+}
+
+fn classify(e: rusqlite::Error) -> DbError {
+    if let rusqlite::Error::SqliteFailure(failure, message) = &e {
+        let message = message.as_deref().unwrap_or("");
+        match failure.code {
+            ErrorCode::ConstraintViolation if message.contains("UNIQUE") => {
+                // "UNIQUE constraint failed: index 'users_email_key'"
+                return DbError::Conflict { field: conflict_field(message) };
+            }
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => return DbError::Unavailable(e.to_string()),
+            _ => {}
+        }
+    }
+    DbError::Other(e.to_string())
+}
+
+impl Lite {
+    pub async fn open(path: &Path) -> Result<Lite, DbError> {
+        let path = path.to_owned();
+        let conn = tokio::task::spawn_blocking(move || -> rusqlite::Result<Connection> {
+            let conn = Connection::open(&path)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            Ok(conn)
+        })
+        .await
+        .map_err(|e| DbError::Other(e.to_string()))?
+        .map_err(|e| DbError::Unavailable(format!("cannot open the database file: {e}")))?;
+        Ok(Lite { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn with<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| DbError::Other(format!("database task failed: {e}")))?
+    }
+
+    pub async fn migrate(&self) -> Result<Migrated, DbError> {
+        self.with(|conn| {
+            let report = embedded::migrations::runner()
+                .set_abort_divergent(true)
+                .run(conn)
+                .map_err(|e| DbError::Migration(e.to_string()))?;
+            let version: i64 = conn
+                .query_row("SELECT coalesce(max(version), 0) FROM refinery_schema_history", [], |r| r.get(0))
+                .map_err(classify)?;
+            Ok(Migrated {
+                applied_now: report.applied_migrations().iter().map(ToString::to_string).collect(),
+                version: u32::try_from(version).unwrap_or(0),
+            })
+        })
+        .await
+    }
+
+    pub async fn check_schema(&self) -> Result<(), DbError> {
+        let known = u32::try_from(embedded::migrations::runner().get_migrations().len()).unwrap_or(u32::MAX);
+        let applied = self
+            .with(|conn| {
+                conn.query_row("SELECT count(*) FROM refinery_schema_history", [], |r| r.get::<_, i64>(0))
+                    .map_err(classify)
+            })
+            .await?;
+        let applied = u32::try_from(applied).unwrap_or(0);
+        if applied < known {
+            return Err(DbError::SchemaBehind { applied, known });
+        }
+        Ok(())
+    }
+
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.with(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(classify)).await
+    }
+
+    pub async fn create_user(&self, u: NewUser) -> Result<User, DbError> {
+        self.with(move |conn| {
+            let now = millis(OffsetDateTime::now_utc());
+            let sql = format!(
+                "INSERT INTO users (username, email, display_name, password_hash, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING {USER_COLUMNS}"
+            );
+            conn.query_row(&sql, params![u.username, u.email, u.display_name, u.password_hash, now], user_from)
+                .map_err(classify)
+        })
+        .await
+    }
+
+    pub async fn user_by_login(&self, login: String) -> Result<Option<(User, String)>, DbError> {
+        self.with(move |conn| {
+            let sql = format!(
+                "SELECT {USER_COLUMNS}, password_hash FROM users \
+                 WHERE lower(username) = lower(?1) OR lower(email) = lower(?1) LIMIT 1"
+            );
+            conn.query_row(&sql, params![login], |r| Ok((user_from(r)?, r.get(8)?))).optional().map_err(classify)
+        })
+        .await
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, DbError> {
+        self.with(move |conn| {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
+            conn.query_row(&sql, params![id], user_from).optional().map_err(classify)
+        })
+        .await
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: Vec<u8>,
+        user_id: i64,
+        now: OffsetDateTime,
+        expires: OffsetDateTime,
+        user_agent: String,
+    ) -> Result<(), DbError> {
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, user_agent) \
+                 VALUES (?1, ?2, ?3, ?3, ?4, ?5)",
+                params![token_hash, user_id, millis(now), millis(expires), user_agent],
+            )
+            .map_err(classify)?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn session_user(
+        &self,
+        token_hash: Vec<u8>,
+        now: OffsetDateTime,
+        expires: OffsetDateTime,
+    ) -> Result<Option<User>, DbError> {
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(classify)?;
+            let (now, expires) = (millis(now), millis(expires));
+            let live = tx
+                .execute(
+                    "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 WHERE token_hash = ?1 AND expires_at > ?2",
+                    params![token_hash, now, expires],
+                )
+                .map_err(classify)?;
+            let user = if live == 1 {
+                let sql = format!(
+                    "SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
+                    USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+                );
+                tx.query_row(&sql, params![token_hash], user_from).optional().map_err(classify)?
+            } else {
+                tx.execute("DELETE FROM sessions WHERE token_hash = ?1 AND expires_at <= ?2", params![token_hash, now])
+                    .map_err(classify)?;
+                None
+            };
+            tx.commit().map_err(classify)?;
+            Ok(user)
+        })
+        .await
+    }
+
+    pub async fn delete_session(&self, token_hash: Vec<u8>) -> Result<(), DbError> {
+        self.with(move |conn| {
+            conn.execute("DELETE FROM sessions WHERE token_hash = ?1", params![token_hash]).map_err(classify)?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn delete_sessions_of(&self, user_id: i64, keep: Option<Vec<u8>>) -> Result<u64, DbError> {
+        self.with(move |conn| {
+            let keep = keep.unwrap_or_default();
+            let n = conn
+                .execute("DELETE FROM sessions WHERE user_id = ?1 AND token_hash <> ?2", params![user_id, keep])
+                .map_err(classify)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+}
