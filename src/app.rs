@@ -35,6 +35,9 @@ pub struct AppState {
     pub hsts: Option<HeaderValue>,
     pub request_ids: pipeline::RequestIds,
     pub db: Database,
+    /// Session cookies are `__Host-` and Secure unless Pujo serves plain HTTP on
+    /// loopback (a laptop), where a browser would not send them back.
+    pub secure_cookies: bool,
 }
 
 /// A start-up failure, reported in one line.
@@ -124,6 +127,7 @@ impl App {
             hsts,
             request_ids: pipeline::RequestIds::new(),
             db,
+            secure_cookies: tls.is_some() || !config.listen.ip().is_loopback(),
             config,
         });
         let (stop_requested, _) = watch::channel(false);

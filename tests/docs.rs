@@ -14,3 +14,12 @@ fn the_readme_lists_every_setting_with_its_flag_and_default() {
         }
     }
 }
+
+#[test]
+fn the_openapi_document_describes_every_route() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/openapi.json")).expect("openapi");
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    for (template, _) in pujo::api::PUBLIC_ROUTES {
+        assert!(doc["paths"][*template].is_object(), "openapi.json has no entry for {template}");
+    }
+}

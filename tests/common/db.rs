@@ -61,3 +61,13 @@ pub async fn fresh(backend: Backend, extra: &[(&'static str, &str)]) -> TestDb {
     let config = Config::from_sources(&flags, std::iter::empty()).expect("valid test config");
     TestDb { config, url, data }
 }
+
+/// Pujo in-process on a fresh database of the given backend.
+pub async fn spawn_app_on(backend: Backend) -> super::TestApp {
+    let t = fresh(backend, &[]).await;
+    let app = pujo::app::App::build(t.config).await.expect("app builds");
+    let (addr, admin, redirect) = (app.local_addr(), app.admin_addr().expect("admin on"), app.redirect_addr());
+    let handle = app.handle();
+    let task = tokio::spawn(app.run());
+    super::TestApp { addr, admin, redirect, handle, data: t.data, task }
+}

@@ -1,0 +1,169 @@
+//! Accounts and sessions through the HTTP API, on SQLite and on PostgreSQL.
+
+mod common;
+
+use bytes::Bytes;
+use common::db::{Backend, spawn_app_on};
+use common::{Answer, TestApp, get, send};
+use http::StatusCode;
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test] async fn $name() { super::$name(super::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test] async fn $name() { super::$name(super::Backend::Postgres).await } )*
+        }
+    };
+}
+
+conformance!(
+    register_log_out_and_log_in_again,
+    duplicates_are_409_naming_the_field,
+    bad_bodies_are_refused_with_stable_codes,
+    wrong_credentials_get_the_same_answer_whether_or_not_the_account_exists,
+    cross_site_writes_are_refused,
+);
+
+async fn post_json(app: &TestApp, path: &str, body: &str, extra: &[(&str, &str)]) -> Answer {
+    let mut headers = vec![("content-type", "application/json")];
+    headers.extend_from_slice(extra);
+    send("POST", &app.url(path), &headers, Bytes::from(body.to_owned())).await
+}
+
+/// The `name=value` part of the session cookie a response sets.
+fn session_cookie(answer: &Answer) -> String {
+    let set = answer.header("set-cookie");
+    set.split(';').next().unwrap_or("").to_owned()
+}
+
+async fn register(app: &TestApp, username: &str, email: &str) -> Answer {
+    let body = format!(r#"{{"username":"{username}","email":"{email}","password":"shiuli-phool-2026"}}"#);
+    post_json(app, "/api/v1/auth/register", &body, &[]).await
+}
+
+async fn register_log_out_and_log_in_again(backend: Backend) {
+    let app = spawn_app_on(backend).await;
+    let created = register(&app, "Kumartuli", "idols@pujo.example").await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let user = created.json();
+    assert_eq!(user["username"], "Kumartuli");
+    assert_eq!(user["email"], "idols@pujo.example");
+    assert!(user.get("password_hash").is_none());
+    let set_cookie = created.header("set-cookie").to_owned();
+    assert!(set_cookie.starts_with("pujo_session="), "plain HTTP on loopback: {set_cookie}");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=86400"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    let cookie = session_cookie(&created);
+
+    let me = get(&app.url("/api/v1/me"), &[("cookie", &cookie)]).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json()["id"], user["id"]);
+
+    let out = post_json(&app, "/api/v1/auth/logout", "", &[("cookie", &cookie)]).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert!(out.header("set-cookie").contains("Max-Age=0"));
+    let after = get(&app.url("/api/v1/me"), &[("cookie", &cookie)]).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(after.json()["error"]["code"], "unauthorized");
+
+    for login in ["kumartuli", "IDOLS@pujo.example"] {
+        let body = format!(r#"{{"login":"{login}","password":"shiuli-phool-2026"}}"#);
+        let back = post_json(&app, "/api/v1/auth/login", &body, &[]).await;
+        assert_eq!(back.status, StatusCode::OK, "{}", back.text());
+        let again = get(&app.url("/api/v1/me"), &[("cookie", &session_cookie(&back))]).await;
+        assert_eq!(again.json()["username"], "Kumartuli");
+    }
+}
+
+async fn duplicates_are_409_naming_the_field(backend: Backend) {
+    let app = spawn_app_on(backend).await;
+    assert_eq!(register(&app, "bagbazar", "b@pujo.example").await.status, StatusCode::CREATED);
+    let name = register(&app, "BagBazar", "other@pujo.example").await;
+    assert_eq!(name.status, StatusCode::CONFLICT);
+    assert_eq!(name.json()["error"]["code"], "conflict");
+    assert!(name.json()["error"]["fields"]["username"].is_string());
+    let email = register(&app, "someone", "B@pujo.example").await;
+    assert_eq!(email.status, StatusCode::CONFLICT);
+    assert!(email.json()["error"]["fields"]["email"].is_string());
+}
+
+async fn bad_bodies_are_refused_with_stable_codes(backend: Backend) {
+    let app = spawn_app_on(backend).await;
+    let cases: [(&str, StatusCode, &str); 5] = [
+        (r#"{"username":"ab","email":"nope","password":"short"}"#, StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+        (
+            r#"{"username":"okname","email":"a@b.org","password":"long enough pw","admin":true}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            r#"{"username":5,"email":"a@b.org","password":"long enough pw"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (r#"{"username":"okname""#, StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+        (r#"[]"#, StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+    ];
+    for (body, status, code) in cases {
+        let r = post_json(&app, "/api/v1/auth/register", body, &[]).await;
+        assert_eq!(r.status, status, "{body}: {}", r.text());
+        assert_eq!(r.json()["error"]["code"], code, "{body}");
+    }
+    let fields = post_json(&app, "/api/v1/auth/register", cases[0].0, &[]).await.json();
+    for field in ["username", "email", "password"] {
+        assert!(fields["error"]["fields"][field].is_string(), "{fields}");
+    }
+    let unknown = post_json(&app, "/api/v1/auth/register", cases[1].0, &[]).await.json();
+    assert!(unknown["error"]["fields"]["admin"].is_string(), "{unknown}");
+    let huge = format!(r#"{{"username":"x","email":"x@y.org","password":"{}"}}"#, "p".repeat(10_000));
+    let big = post_json(&app, "/api/v1/auth/register", &huge, &[]).await;
+    assert_eq!(big.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let text =
+        send("POST", &app.url("/api/v1/auth/register"), &[("content-type", "text/plain")], Bytes::from("x")).await;
+    assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // Nothing was created by any of them.
+    let login = post_json(&app, "/api/v1/auth/login", r#"{"login":"okname","password":"long enough pw"}"#, &[]).await;
+    assert_eq!(login.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn wrong_credentials_get_the_same_answer_whether_or_not_the_account_exists(backend: Backend) {
+    let app = spawn_app_on(backend).await;
+    register(&app, "ahiritola", "a@pujo.example").await;
+    let wrong_pw =
+        post_json(&app, "/api/v1/auth/login", r#"{"login":"ahiritola","password":"not the password"}"#, &[]).await;
+    let nobody =
+        post_json(&app, "/api/v1/auth/login", r#"{"login":"nobody-here","password":"not the password"}"#, &[]).await;
+    assert_eq!(wrong_pw.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong_pw.body, nobody.body);
+    assert!(wrong_pw.headers.get("set-cookie").is_none());
+}
+
+async fn cross_site_writes_are_refused(backend: Backend) {
+    let app = spawn_app_on(backend).await;
+    let body = r#"{"username":"santosh","email":"s@pujo.example","password":"shiuli-phool-2026"}"#;
+    let evil = post_json(&app, "/api/v1/auth/register", body, &[("origin", "https://evil.example")]).await;
+    assert_eq!(evil.status, StatusCode::FORBIDDEN);
+    assert_eq!(evil.json()["error"]["code"], "csrf");
+    let fetch = post_json(&app, "/api/v1/auth/register", body, &[("sec-fetch-site", "cross-site")]).await;
+    assert_eq!(fetch.status, StatusCode::FORBIDDEN);
+    let same_origin = format!("http://{}", app.addr);
+    let ok =
+        post_json(&app, "/api/v1/auth/register", body, &[("origin", &same_origin), ("sec-fetch-site", "same-origin")])
+            .await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text());
+}
+
+#[tokio::test]
+async fn passwords_are_stored_as_argon2id() {
+    let app = spawn_app_on(Backend::Sqlite).await;
+    register(&app, "chorbagan", "c@pujo.example").await;
+    let config =
+        pujo::config::Config::from_sources(&[("data-dir", app.data.path().display().to_string())], std::iter::empty())
+            .expect("config");
+    let db = pujo::db::Database::open(&config).await.expect("open");
+    let (_, hash) = db.user_by_login("chorbagan").await.expect("lookup").expect("exists");
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+}
