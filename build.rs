@@ -26,18 +26,7 @@ const WEB_INPUTS: &[&str] = &[
 ];
 
 /// Files worth compressing; images and fonts are already compressed.
-const COMPRESSIBLE: &[&str] = &[
-    "html",
-    "js",
-    "mjs",
-    "css",
-    "svg",
-    "json",
-    "txt",
-    "map",
-    "webmanifest",
-    "xml",
-];
+const COMPRESSIBLE: &[&str] = &["html", "js", "mjs", "css", "svg", "json", "txt", "map", "webmanifest", "xml"];
 
 fn main() {
     println!("cargo:rerun-if-env-changed=PUJO_WEB_DIST");
@@ -49,10 +38,7 @@ fn main() {
         Some(dir) => {
             let dir = PathBuf::from(dir);
             if !dir.join("index.html").is_file() {
-                fail(&format!(
-                    "PUJO_WEB_DIST={} has no index.html",
-                    dir.display()
-                ));
+                fail(&format!("PUJO_WEB_DIST={} has no index.html", dir.display()));
             }
             dir
         }
@@ -62,8 +48,7 @@ fn main() {
 
     let site = out.join("site");
     if site.exists() {
-        fs::remove_dir_all(&site)
-            .unwrap_or_else(|e| fail(&format!("cannot clear {}: {e}", site.display())));
+        fs::remove_dir_all(&site).unwrap_or_else(|e| fail(&format!("cannot clear {}: {e}", site.display())));
     }
     stage(&dist, &site);
     println!("cargo:rustc-env=PUJO_GIT_SHA={}", git_sha(&manifest));
@@ -81,13 +66,8 @@ fn build_web(manifest: &Path) -> PathBuf {
     for input in WEB_INPUTS {
         println!("cargo:rerun-if-changed={input}");
     }
-    let newest_input = WEB_INPUTS
-        .iter()
-        .filter_map(|p| newest_mtime(&manifest.join(p)))
-        .max();
-    let built = fs::metadata(dist.join("index.html"))
-        .and_then(|m| m.modified())
-        .ok();
+    let newest_input = WEB_INPUTS.iter().filter_map(|p| newest_mtime(&manifest.join(p))).max();
+    let built = fs::metadata(dist.join("index.html")).and_then(|m| m.modified()).ok();
     let fresh = matches!((built, newest_input), (Some(b), Some(i)) if b >= i);
     if fresh {
         return dist;
@@ -99,22 +79,11 @@ fn build_web(manifest: &Path) -> PathBuf {
         );
     }
     if !web.join("node_modules").is_dir()
-        || older(
-            &web.join("node_modules/.package-lock.json"),
-            &web.join("package-lock.json"),
-        )
+        || older(&web.join("node_modules/.package-lock.json"), &web.join("package-lock.json"))
     {
-        run(
-            Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund"])
-                .current_dir(&web),
-            "npm ci",
-        );
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&web), "npm ci");
     }
-    run(
-        Command::new("npm").args(["run", "build"]).current_dir(&web),
-        "npm run build",
-    );
+    run(Command::new("npm").args(["run", "build"]).current_dir(&web), "npm run build");
     if !dist.join("index.html").is_file() {
         fail("npm run build finished but web/dist/index.html is missing");
     }
@@ -130,13 +99,9 @@ fn older(a: &Path, b: &Path) -> bool {
 }
 
 fn run(cmd: &mut Command, what: &str) {
-    let status = cmd
-        .status()
-        .unwrap_or_else(|e| fail(&format!("{what} could not start: {e}")));
+    let status = cmd.status().unwrap_or_else(|e| fail(&format!("{what} could not start: {e}")));
     if !status.success() {
-        fail(&format!(
-            "{what} failed ({status}); run it in web/ to see why"
-        ));
+        fail(&format!("{what} failed ({status}); run it in web/ to see why"));
     }
 }
 
@@ -145,19 +110,13 @@ fn newest_mtime(path: &Path) -> Option<SystemTime> {
     if meta.is_file() {
         return meta.modified().ok();
     }
-    fs::read_dir(path)
-        .ok()?
-        .filter_map(Result::ok)
-        .filter_map(|e| newest_mtime(&e.path()))
-        .max()
+    fs::read_dir(path).ok()?.filter_map(Result::ok).filter_map(|e| newest_mtime(&e.path())).max()
 }
 
 /// Copies `from` into `to`, adding `.br` and `.gz` variants that are smaller than the file.
 fn stage(from: &Path, to: &Path) {
-    fs::create_dir_all(to)
-        .unwrap_or_else(|e| fail(&format!("cannot create {}: {e}", to.display())));
-    let entries = fs::read_dir(from)
-        .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", from.display())));
+    fs::create_dir_all(to).unwrap_or_else(|e| fail(&format!("cannot create {}: {e}", to.display())));
+    let entries = fs::read_dir(from).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", from.display())));
     for entry in entries.filter_map(Result::ok) {
         let src = entry.path();
         let dst = to.join(entry.file_name());
@@ -165,10 +124,8 @@ fn stage(from: &Path, to: &Path) {
             stage(&src, &dst);
             continue;
         }
-        let bytes =
-            fs::read(&src).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", src.display())));
-        fs::write(&dst, &bytes)
-            .unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", dst.display())));
+        let bytes = fs::read(&src).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", src.display())));
+        fs::write(&dst, &bytes).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", dst.display())));
         let ext = src.extension().and_then(|e| e.to_str()).unwrap_or("");
         if !COMPRESSIBLE.contains(&ext) {
             continue;
@@ -193,20 +150,14 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 
 fn brotli_bytes(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
-        lgwin: 22,
-        ..Default::default()
-    };
-    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)
-        .unwrap_or_else(|e| fail(&format!("brotli: {e}")));
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).unwrap_or_else(|e| fail(&format!("brotli: {e}")));
     out
 }
 
 fn gzip_bytes(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    enc.write_all(bytes)
-        .unwrap_or_else(|e| fail(&format!("gzip: {e}")));
+    enc.write_all(bytes).unwrap_or_else(|e| fail(&format!("gzip: {e}")));
     enc.finish().unwrap_or_else(|e| fail(&format!("gzip: {e}")))
 }
 

@@ -19,25 +19,15 @@ use hyper_util::server::conn::auto;
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
-    let addr = args
-        .next()
-        .expect("usage: bench_ceiling ADDR BODY_FILE [HEADERS_FILE]");
-    let file = args
-        .next()
-        .expect("usage: bench_ceiling ADDR BODY_FILE [HEADERS_FILE]");
+    let addr = args.next().expect("usage: bench_ceiling ADDR BODY_FILE [HEADERS_FILE]");
+    let file = args.next().expect("usage: bench_ceiling ADDR BODY_FILE [HEADERS_FILE]");
     let body = Bytes::from(std::fs::read(&file).expect("readable file"));
     let mut headers = HeaderMap::new();
     if let Some(path) = args.next() {
-        for line in std::fs::read_to_string(path)
-            .expect("readable headers")
-            .lines()
-        {
+        for line in std::fs::read_to_string(path).expect("readable headers").lines() {
             if let Some((name, value)) = line.split_once(':') {
                 let name = HeaderName::from_bytes(name.trim().as_bytes()).expect("header name");
-                headers.append(
-                    name,
-                    HeaderValue::from_str(value.trim()).expect("header value"),
-                );
+                headers.append(name, HeaderValue::from_str(value.trim()).expect("header value"));
             }
         }
     }
@@ -55,9 +45,7 @@ async fn main() {
                 *response.headers_mut() = (*headers).clone();
                 async move { Ok::<_, Infallible>(response) }
             });
-            let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await;
         });
     }
 }
