@@ -5,7 +5,8 @@
 #   scripts/check-infra.sh [PATH_TO_PUJO_BINARY]
 #
 # With a pujo binary, it also checks that every environment the deployment
-# hands to Pujo is accepted by `pujo config`. Installs its own tools when
+# hands to Pujo is accepted by `pujo config` (settings read from mounted
+# secrets, PUJO_*_FILE, from dummy files of the same shape). Installs its own tools when
 # missing (pinned, into ${XDG_CACHE_HOME:-$HOME/.cache}/pujo/infra-venv; Debian's
 # nix-bin for nix-instantiate). Prints one line per check and ends with
 # "infra: N passed, M failed"; exits non-zero if anything failed. Nothing
@@ -220,7 +221,7 @@ fi
 # --- The seed and Pujo's contract ---------------------------------------------
 
 if [ "$KUBECTL_OK" -eq 1 ]; then
-	check "seed: CIDR plan, security groups, HPA, probes, lifecycle, ArgoCD (scripts/infra/test_seed.py)" \
+	check "seed: CIDR plan, security groups, HPA, probes, lifecycle, database secret and migrations, ArgoCD (scripts/infra/test_seed.py)" \
 		env PUJO_INFRA_RENDERED="$WORK/rendered" "$PY" -m unittest discover -s scripts/infra -p 'test_*.py'
 else
 	fail "seed tests (scripts/infra/test_seed.py)" "they need the rendered overlays, so kubectl"

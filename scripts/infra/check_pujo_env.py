@@ -13,15 +13,28 @@ Runs `env -i <vars> PUJO_BINARY config` (exit 0 expected) for:
     environment file deploy/vm/pujo.env.example.
 `pujo config` rejects unknown PUJO_* variables and invalid values, so a
 setting the binary does not know yet can never reach a pod.
+
+A `PUJO_X_FILE` variable names a file Pujo reads PUJO_X from: in a pod, a
+mounted Secret that does not exist here. Each is pointed at a temporary
+file holding a harmless dummy value of the right shape (DUMMY_SECRETS), so
+`pujo config` still reads and validates the setting. A *_FILE variable with
+no dummy here fails the check: add one of the shape Pujo expects.
 """
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# Stand-ins for the values behind PUJO_*_FILE, shaped like the real ones.
+DUMMY_SECRETS = {
+    "PUJO_DATABASE_URL": "postgres://pujo:dummy@127.0.0.1:5432/pujo",
+    "PUJO_REDIS_PASSWORD": "dummy",
+}
 
 
 def container_env(docs, kind, name):
@@ -74,6 +87,24 @@ def unit_env(path):
     return env
 
 
+def with_dummy_files(env, tmp, label):
+    """env with every PUJO_*_FILE pointed at a file holding a dummy value."""
+    out = dict(env)
+    for name, path in env.items():
+        if not (name.startswith("PUJO_") and name.endswith("_FILE")):
+            continue
+        setting = name[:-len("_FILE")]
+        if setting not in DUMMY_SECRETS:
+            raise SystemExit(f"{label}: {name}={path}: no dummy value for {setting} in "
+                             f"scripts/infra/check_pujo_env.py DUMMY_SECRETS")
+        dummy = Path(tmp) / label.replace("/", "_").replace(" ", "_") / setting
+        dummy.parent.mkdir(parents=True, exist_ok=True)
+        # A trailing newline, as a Secret written by `echo` would have.
+        dummy.write_text(DUMMY_SECRETS[setting] + "\n")
+        out[name] = str(dummy)
+    return out
+
+
 def main():
     if len(sys.argv) != 3:
         raise SystemExit(__doc__)
@@ -85,15 +116,19 @@ def main():
     vm.update(unit_env(ROOT / "deploy" / "vm" / "pujo.service"))
     cases.append(("deploy/vm/pujo.service + pujo.env.example", vm))
     failed = 0
-    for label, env in cases:
-        proc = subprocess.run(["env", "-i", *[f"{k}={v}" for k, v in sorted(env.items())],
-                               binary, "config"], capture_output=True, text=True)
-        if proc.returncode == 0:
-            print(f"ok: {label}: `pujo config` accepts {len(env)} settings")
-        else:
-            failed += 1
-            print(f"FAIL: {label}: `pujo config` exited {proc.returncode}: "
-                  f"{(proc.stderr or proc.stdout).strip()}", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="pujo-env-") as tmp:
+        for label, env in cases:
+            run_env = with_dummy_files(env, tmp, label)
+            files = sorted(k for k in env if run_env[k] != env[k])
+            proc = subprocess.run(["env", "-i", *[f"{k}={v}" for k, v in sorted(run_env.items())],
+                                   binary, "config"], capture_output=True, text=True)
+            note = f" ({', '.join(files)} read from dummy files)" if files else ""
+            if proc.returncode == 0:
+                print(f"ok: {label}: `pujo config` accepts {len(env)} settings{note}")
+            else:
+                failed += 1
+                print(f"FAIL: {label}: `pujo config` exited {proc.returncode}{note}: "
+                      f"{(proc.stderr or proc.stdout).strip()}", file=sys.stderr)
     return 1 if failed else 0
 
 

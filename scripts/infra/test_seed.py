@@ -49,6 +49,21 @@ SEED_SG_RULES = {
     ("control_plane", "out", "tcp", 443, 443, "nodes"),
     ("control_plane", "out", "tcp", 10250, 10250, "nodes"),
 }
+# Where the pods find Pujo's secrets: the Secret `pujo-secrets` (written by
+# the ExternalSecret of the same name), mounted read-only here.
+SECRETS_SECRET = "pujo-secrets"
+SECRETS_DIR = "/run/secrets/pujo"
+
+# Connections a database instance class takes from Pujo's pods: RDS sets
+# max_connections to DBInstanceClassMemory/9531392 (80-110 for 1 GiB, as
+# RDS keeps some memory for itself); planned at the low end, minus slots
+# for superusers, the migration Job and an operator's psql. Add a class
+# here when Terraform's default changes.
+DB_CONNECTION_BUDGET = {
+    "db.t3.micro": 80 - 10,
+    "db.t4g.micro": 80 - 10,
+}
+
 # Additions the seed's table lacks, each explained in the module's header:
 # target-type ip (ALB -> pod port 8080) and the LB controller's webhook.
 DOCUMENTED_SG_ADDITIONS = {
@@ -262,12 +277,113 @@ class KubernetesContract(unittest.TestCase):
             self.assertGreater(seconds(cfg["PUJO_KEEP_ALIVE_TIMEOUT"]), alb_idle, env)
 
     def test_no_secret_and_no_future_setting_in_the_pod_env(self):
-        later = {"PUJO_DATABASE_URL", "PUJO_REDIS_URL", "PUJO_REDIS_PASSWORD", "PUJO_S3_BUCKET",
+        # Settings `pujo config` does not know yet (Redis, S3), and secret
+        # values, which only ever arrive as files from the mounted Secret.
+        later = {"PUJO_REDIS_URL", "PUJO_REDIS_PASSWORD_FILE", "PUJO_S3_BUCKET",
                  "PUJO_S3_REGION", "PUJO_S3_ENDPOINT", "PUJO_S3_PATH_STYLE"}
+        secrets = {"PUJO_DATABASE_URL", "PUJO_REDIS_PASSWORD"}
         for env in ENVS:
             cfg = obj(env, "ConfigMap", "pujo-config")["data"]
             self.assertFalse(later & set(cfg), env)
+            self.assertFalse(secrets & set(cfg), f"{env}: a secret value in the ConfigMap")
+            for kind, name in (("Deployment", "pujo"), ("Job", "pujo-migrate")):
+                (c,) = obj(env, kind, name)["spec"]["template"]["spec"]["containers"]
+                self.assertFalse(secrets & {e["name"] for e in c.get("env", [])},
+                                 f"{env}: {kind}/{name}: a secret value in the env")
             self.assertFalse([d for d in rendered(env) if d["kind"] == "Secret"], env)
+
+    def secret_files(self, env, kind, name):
+        """{path: Secret key} of the pujo-secrets files a workload's container sees."""
+        pod = obj(env, kind, name)["spec"]["template"]["spec"]
+        (c,) = pod["containers"]
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
+        files = {}
+        for m in c.get("volumeMounts", []):
+            secret = volumes[m["name"]].get("secret")
+            if not secret or secret["secretName"] != SECRETS_SECRET:
+                continue
+            self.assertEqual(m["mountPath"], SECRETS_DIR, f"{env}: {kind}/{name}")
+            self.assertIs(m.get("readOnly"), True, f"{env}: {kind}/{name}: mount it read-only")
+            self.assertNotIn("subPath", m, f"{env}: {kind}/{name}")
+            self.assertFalse(secret.get("optional", False), f"{env}: {kind}/{name}")
+            if "items" in secret:
+                files.update({f"{SECRETS_DIR}/{i['path']}": i["key"] for i in secret["items"]})
+            else:
+                es = obj(env, "ExternalSecret", SECRETS_SECRET)["spec"]
+                keys = {d["secretKey"] for d in es["data"]}
+                files.update({f"{SECRETS_DIR}/{k}": k for k in keys})
+        return files
+
+    def test_database_url_comes_from_the_mounted_secret(self):
+        for env in ENVS:
+            es = obj(env, "ExternalSecret", SECRETS_SECRET)["spec"]
+            self.assertEqual(es["target"]["name"], SECRETS_SECRET, env)
+            written = {d["secretKey"] for d in es["data"]}
+            cfg = obj(env, "ConfigMap", "pujo-config")["data"]
+            (job,) = obj(env, "Job", "pujo-migrate")["spec"]["template"]["spec"]["containers"]
+            job_env = {e["name"]: e.get("value") for e in job.get("env", [])}
+            for kind, name, path in (("Deployment", "pujo", cfg.get("PUJO_DATABASE_URL_FILE")),
+                                     ("Job", "pujo-migrate", job_env.get("PUJO_DATABASE_URL_FILE"))):
+                where = f"{env}: {kind}/{name}"
+                self.assertEqual(path, f"{SECRETS_DIR}/PUJO_DATABASE_URL",
+                                 f"{where}: PUJO_DATABASE_URL_FILE")
+                files = self.secret_files(env, kind, name)
+                self.assertIn(path, files,
+                              f"{where}: {path} is not in a mount of Secret {SECRETS_SECRET}")
+                self.assertIn(files[path], written,
+                              f"{where}: the ExternalSecret does not write {files[path]}")
+            (c,) = obj(env, "Deployment", "pujo")["spec"]["template"]["spec"]["containers"]
+            self.assertEqual([s["configMapRef"]["name"] for s in c["envFrom"]], ["pujo-config"], env)
+
+    def test_migrations_run_before_the_pods_change(self):
+        def wave(d):
+            return int(d["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", "0"))
+
+        for env in ENVS:
+            job = obj(env, "Job", "pujo-migrate")
+            ann = job["metadata"]["annotations"]
+            pod = job["spec"]["template"]["spec"]
+            (c,) = pod["containers"]
+            self.assertEqual(c["args"], ["migrate"], env)
+            self.assertEqual(ann["argocd.argoproj.io/hook-delete-policy"], "BeforeHookCreation", env)
+            # A Sync hook in a wave before everything it must precede, after
+            # everything it needs. (A PreSync hook would run before its
+            # ServiceAccount and Secret exist on a first sync.)
+            self.assertEqual(ann["argocd.argoproj.io/hook"], "Sync", env)
+            needs = [obj(env, "Namespace", "durga-puja"),
+                     obj(env, "ServiceAccount", pod["serviceAccountName"]),
+                     obj(env, "ServiceAccount", "pujo-external-secrets"),
+                     obj(env, "SecretStore", "aws-secrets-manager"),
+                     obj(env, "ExternalSecret", SECRETS_SECRET)]
+            for d in needs:
+                self.assertLess(wave(d), wave(job), f"{env}: {d['kind']}/{d['metadata']['name']}")
+            self.assertLess(wave(needs[0]), min(wave(d) for d in needs[1:]),
+                            f"{env}: the Namespace first")
+            for d in rendered(env):
+                if d is job or any(d is n for n in needs):
+                    continue
+                self.assertNotIn("argocd.argoproj.io/hook", d["metadata"].get("annotations", {}),
+                                 f"{env}: {d['kind']}/{d['metadata']['name']}")
+                self.assertGreater(wave(d), wave(job), f"{env}: {d['kind']}/{d['metadata']['name']}")
+            # The serving pods leave migrating to the Job.
+            cfg = obj(env, "ConfigMap", "pujo-config")["data"]
+            self.assertEqual(cfg.get("PUJO_MIGRATE", "false"), "false", env)
+            (server,) = obj(env, "Deployment", "pujo")["spec"]["template"]["spec"]["containers"]
+            self.assertNotIn("--migrate", server.get("args", []), env)
+
+    def test_database_connections_fit_the_instance(self):
+        for env in ENVS:
+            db_class = one(module_variables(TF / "envs" / env)["db_instance_class"]["default"])
+            self.assertIn(db_class, DB_CONNECTION_BUDGET,
+                          f"{env}: no connection budget for {db_class} in DB_CONNECTION_BUDGET")
+            cfg = obj(env, "ConfigMap", "pujo-config")["data"]
+            pool = int(cfg.get("PUJO_DB_POOL_SIZE", "16"))
+            hpa = obj(env, "HorizontalPodAutoscaler", "pujo")["spec"]
+            surge = obj(env, "Deployment", "pujo")["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
+            pods = hpa["maxReplicas"] + surge
+            self.assertLessEqual(
+                pods * pool, DB_CONNECTION_BUDGET[db_class],
+                f"{env}: {pods} pods x PUJO_DB_POOL_SIZE {pool} exceed what {db_class} allows")
 
     def test_irsa_roles_follow_terraform_names(self):
         for env, prefix in (("production", "durga-puja"), ("staging", "durga-puja-staging")):
