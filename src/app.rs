@@ -97,7 +97,7 @@ impl App {
                 "database migrated"
             );
         } else if let Err(e) = db.check_schema().await {
-            // Not fatal: the PreSync job may still be running. Readiness says why.
+            // Not fatal: the migration job may still be running. Readiness says why.
             tracing::warn!(error = %e, "database not ready");
         }
         let tls = Tls::setup(&config, &metrics)?;

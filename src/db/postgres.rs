@@ -93,7 +93,13 @@ impl Pg {
         let mut object = self.client().await?;
         let client: &mut tokio_postgres::Client = &mut object;
         client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await.map_err(classify)?;
-        let result = embedded::migrations::runner().set_abort_divergent(true).run_async(client).await;
+        let result = embedded::migrations::runner()
+            .set_abort_divergent(true)
+            // A newer schema than this binary (rolling back a release) is fine: migrations
+            // only add, so an older binary keeps working on it.
+            .set_abort_missing(false)
+            .run_async(client)
+            .await;
         let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).await;
         let report = result.map_err(|e| DbError::Migration(e.to_string()))?;
         unlocked.map_err(classify)?;

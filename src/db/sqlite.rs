@@ -91,6 +91,9 @@ impl Lite {
         self.with(|conn| {
             let report = embedded::migrations::runner()
                 .set_abort_divergent(true)
+                // A newer schema than this binary (rolling back a release) is fine: migrations
+                // only add, so an older binary keeps working on it.
+                .set_abort_missing(false)
                 .run(conn)
                 .map_err(|e| DbError::Migration(e.to_string()))?;
             let version: i64 = conn
