@@ -1,22 +1,12 @@
 //! Accounts and sessions through the HTTP API, on SQLite and on PostgreSQL.
 
+#[macro_use]
 mod common;
 
 use bytes::Bytes;
 use common::db::{Backend, spawn_app_on};
 use common::{Answer, TestApp, get, send};
 use http::StatusCode;
-
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[tokio::test] async fn $name() { super::$name(super::Backend::Sqlite).await } )*
-        }
-        mod postgres {
-            $( #[tokio::test] async fn $name() { super::$name(super::Backend::Postgres).await } )*
-        }
-    };
-}
 
 conformance!(
     register_log_out_and_log_in_again,

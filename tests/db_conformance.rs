@@ -1,23 +1,12 @@
 //! The database layer's contract, written once and run against SQLite and PostgreSQL.
 
+#[macro_use]
 mod common;
 
 use std::time::Duration;
 
 use common::db::{Backend, fresh};
 use pujo::db::{Database, DbError, NewUser};
-
-/// Generates one test per backend for each listed function.
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[tokio::test] async fn $name() { super::$name(super::Backend::Sqlite).await } )*
-        }
-        mod postgres {
-            $( #[tokio::test] async fn $name() { super::$name(super::Backend::Postgres).await } )*
-        }
-    };
-}
 
 conformance!(
     migrations_apply_once_and_record_their_version,

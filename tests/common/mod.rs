@@ -16,6 +16,20 @@ use pujo::app::{App, AppHandle};
 use pujo::config::Config;
 use tokio::net::TcpStream;
 
+/// Generates one test per backend for each listed function, so a contract is
+/// written once and holds for SQLite and PostgreSQL alike.
+#[allow(unused_macros)]
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test] async fn $name() { super::$name(super::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test] async fn $name() { super::$name(super::Backend::Postgres).await } )*
+        }
+    };
+}
+
 /// A running in-process Pujo.
 pub struct TestApp {
     pub addr: SocketAddr,
