@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::db::{Database, DbError};
 use crate::http::{self as pipeline, Listener, Routes};
 use crate::metrics::Metrics;
-use crate::server::{self, ConnSettings, tls::Tls};
+use crate::server::{self, ConnSettings, Listeners, tls::Tls};
 
 /// What every request handler can reach.
 #[derive(Debug)]
@@ -67,16 +67,11 @@ pub struct App {
 #[derive(Clone)]
 pub struct AppHandle {
     stop_requested: watch::Sender<bool>,
-    state: Arc<AppState>,
 }
 
 impl AppHandle {
     pub fn shutdown(&self) {
         self.stop_requested.send_replace(true);
-    }
-
-    pub fn is_draining(&self) -> bool {
-        self.state.draining.load(Ordering::SeqCst)
     }
 }
 
@@ -88,7 +83,7 @@ impl App {
             .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
         let metrics = Metrics::new(crate::VERSION, crate::GIT_SHA);
         let db = Database::open(&config).await?;
-        if config.migrate {
+        if config.migrate || db.is_embedded() {
             let migrated = db.migrate().await?;
             tracing::info!(
                 backend = db.backend(),
@@ -147,7 +142,7 @@ impl App {
     }
 
     pub fn handle(&self) -> AppHandle {
-        AppHandle { stop_requested: self.stop_requested.clone(), state: self.state.clone() }
+        AppHandle { stop_requested: self.stop_requested.clone() }
     }
 
     /// Serves until [`AppHandle::shutdown`], then: readiness 503 at once, keep accepting
@@ -156,9 +151,13 @@ impl App {
     pub async fn run(self) {
         let App { state, public, admin, redirect, tls, stop_requested } = self;
         let config = &state.config;
-        let stop = CancellationToken::new();
-        let tracker = TaskTracker::new();
-        let conn = ConnSettings::from_config(config);
+        let listeners = Listeners {
+            settings: ConnSettings::from_config(config),
+            stop: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+            metrics: state.metrics.clone(),
+        };
+        let (stop, tracker) = (listeners.stop.clone(), listeners.tracker.clone());
         let public_addr = public.local_addr().ok();
         let (acceptor, reloader) = match tls {
             Some(tls) => {
@@ -171,48 +170,21 @@ impl App {
             tokio::spawn(reloader.watch(stop.clone()));
         }
         let scheme = if acceptor.is_some() { "https" } else { "http" };
-        tracker.spawn(server::accept_loop(
-            public,
-            Listener::Public.label(),
-            acceptor,
-            pipeline::service(state.clone(), Listener::Public),
-            conn.clone(),
-            stop.clone(),
-            tracker.clone(),
-            state.metrics.clone(),
-        ));
+        listeners.spawn(public, Listener::Public.label(), acceptor, pipeline::service(state.clone(), Listener::Public));
         if let Some(admin) = admin {
             if let Ok(addr) = admin.local_addr() {
                 tracing::info!(%addr, "admin listener (metrics) ready");
             }
-            tracker.spawn(server::accept_loop(
-                admin,
-                Listener::Admin.label(),
-                None,
-                pipeline::service(state.clone(), Listener::Admin),
-                conn.clone(),
-                stop.clone(),
-                tracker.clone(),
-                state.metrics.clone(),
-            ));
+            listeners.spawn(admin, Listener::Admin.label(), None, pipeline::service(state.clone(), Listener::Admin));
         }
         if let Some(redirect) = redirect {
             let https_port = public_addr.map_or(443, |a| a.port());
-            tracker.spawn(server::accept_loop(
-                redirect,
-                "redirect",
-                None,
-                pipeline::redirect::service(https_port),
-                conn.clone(),
-                stop.clone(),
-                tracker.clone(),
-                state.metrics.clone(),
-            ));
+            listeners.spawn(redirect, "redirect", None, pipeline::redirect::service(https_port));
         }
         tracing::info!(
             url = %public_addr.map(|a| format!("{scheme}://{a}")).unwrap_or_default(),
             version = crate::VERSION,
-            assets = state.assets.len(),
+            assets = state.assets.file_count(),
             "pujo is serving"
         );
 

@@ -79,12 +79,9 @@ impl Assets {
         Assets { files }
     }
 
-    pub fn len(&self) -> usize {
+    /// How many files the site has (variants not counted).
+    pub fn file_count(&self) -> usize {
         self.files.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
     }
 
     /// The route template this path would be served under.

@@ -16,12 +16,9 @@ use tokio::net::TcpStream;
 use crate::cli::Healthcheck;
 
 pub fn run(args: &Healthcheck) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match crate::runtime(false) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("pujo healthcheck: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let outcome = runtime.block_on(async {
         tokio::time::timeout(Duration::from_secs(args.timeout), check(&args.url, args.insecure))

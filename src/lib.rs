@@ -49,6 +49,19 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// A Tokio runtime: multi-threaded for `serve`, one thread for the short commands.
+pub(crate) fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, ExitCode> {
+    let mut builder = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    builder.enable_all().build().map_err(|e| {
+        eprintln!("pujo: cannot start the async runtime: {e}");
+        ExitCode::FAILURE
+    })
+}
+
 fn load_config(flags: &[(&'static str, String)]) -> Result<Config, ExitCode> {
     Config::from_process(flags).map_err(|e| {
         eprintln!("pujo: {e}");
@@ -59,12 +72,9 @@ fn load_config(flags: &[(&'static str, String)]) -> Result<Config, ExitCode> {
 /// `pujo migrate`: applies pending migrations (safe to run from several replicas at
 /// once) and reports the schema version.
 fn migrate(config: &Config) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match runtime(false) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("pujo migrate: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let outcome = runtime.block_on(async {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| e.to_string())?;
@@ -92,12 +102,9 @@ fn serve(flags: &[(&'static str, String)]) -> ExitCode {
         Err(code) => return code,
     };
     let _log_guard = telemetry::init(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match runtime(true) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("pujo: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async move {
         let app = match app::App::build(config).await {

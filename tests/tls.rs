@@ -2,20 +2,31 @@
 
 mod common;
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{eventually, get, spawn_app_with, tls_get, write_cert};
+use common::{TestApp, eventually, get, spawn_app_with, tls_get, write_cert};
 use http::StatusCode;
+
+/// Pujo serving TLS from freshly written certificate files in `dir`; returns the app,
+/// the certificate and key paths, and the certificate's PEM for clients to trust.
+async fn spawn_on_cert_files(
+    dir: &Path,
+    name: &str,
+    extra: &[(&'static str, &str)],
+) -> (TestApp, PathBuf, PathBuf, Vec<u8>) {
+    let (cert, key, pem) = write_cert(dir, name);
+    let mut settings =
+        vec![("tls-cert-path", cert.to_str().expect("utf8")), ("tls-key-path", key.to_str().expect("utf8"))];
+    settings.extend_from_slice(extra);
+    let app = spawn_app_with(&settings).await;
+    (app, cert, key, pem)
+}
 
 #[tokio::test]
 async fn serves_http2_over_tls_by_alpn_with_hsts() {
     let dir = tempfile::tempdir().expect("dir");
-    let (cert, key, pem) = write_cert(dir.path(), "one");
-    let app = spawn_app_with(&[
-        ("tls-cert-path", cert.to_str().expect("utf8")),
-        ("tls-key-path", key.to_str().expect("utf8")),
-    ])
-    .await;
+    let (app, _, _, pem) = spawn_on_cert_files(dir.path(), "one", &[]).await;
     let (answer, _) = tls_get(app.addr, &pem, "/api/v1/health").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.version, http::Version::HTTP_2);
@@ -27,13 +38,8 @@ async fn serves_http2_over_tls_by_alpn_with_hsts() {
 #[tokio::test]
 async fn a_rotated_certificate_is_served_to_new_connections_without_restart() {
     let dir = tempfile::tempdir().expect("dir");
-    let (cert, key, first_pem) = write_cert(dir.path(), "live");
-    let app = spawn_app_with(&[
-        ("tls-cert-path", cert.to_str().expect("utf8")),
-        ("tls-key-path", key.to_str().expect("utf8")),
-        ("tls-reload-interval", "100ms"),
-    ])
-    .await;
+    let (app, cert, key, first_pem) =
+        spawn_on_cert_files(dir.path(), "live", &[("tls-reload-interval", "100ms")]).await;
     let (_, before) = tls_get(app.addr, &first_pem, "/health").await;
 
     // Rotate as cert-manager does: new files written, then swapped into place.
@@ -62,13 +68,7 @@ async fn a_rotated_certificate_is_served_to_new_connections_without_restart() {
 #[tokio::test]
 async fn a_broken_replacement_keeps_the_old_certificate() {
     let dir = tempfile::tempdir().expect("dir");
-    let (cert, key, pem) = write_cert(dir.path(), "live");
-    let app = spawn_app_with(&[
-        ("tls-cert-path", cert.to_str().expect("utf8")),
-        ("tls-key-path", key.to_str().expect("utf8")),
-        ("tls-reload-interval", "50ms"),
-    ])
-    .await;
+    let (app, _, key, pem) = spawn_on_cert_files(dir.path(), "live", &[("tls-reload-interval", "50ms")]).await;
     std::fs::write(&key, "not a key").expect("break key");
     let admin = app.admin_url("/metrics");
     let noticed = eventually(Duration::from_secs(10), || {
@@ -101,13 +101,7 @@ async fn self_signed_mode_creates_a_certificate_and_keeps_it() {
 #[tokio::test]
 async fn the_plain_listener_redirects_to_https() {
     let dir = tempfile::tempdir().expect("dir");
-    let (cert, key, _) = write_cert(dir.path(), "one");
-    let app = spawn_app_with(&[
-        ("tls-cert-path", cert.to_str().expect("utf8")),
-        ("tls-key-path", key.to_str().expect("utf8")),
-        ("redirect-listen", "127.0.0.1:0"),
-    ])
-    .await;
+    let (app, _, _, _) = spawn_on_cert_files(dir.path(), "one", &[("redirect-listen", "127.0.0.1:0")]).await;
     let redirect = app.redirect.expect("redirect listener");
     let r = get(&format!("http://{redirect}/pandals?year=2026"), &[]).await;
     assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT);
@@ -117,12 +111,7 @@ async fn the_plain_listener_redirects_to_https() {
 #[tokio::test]
 async fn failed_handshakes_are_counted() {
     let dir = tempfile::tempdir().expect("dir");
-    let (cert, key, _) = write_cert(dir.path(), "one");
-    let app = spawn_app_with(&[
-        ("tls-cert-path", cert.to_str().expect("utf8")),
-        ("tls-key-path", key.to_str().expect("utf8")),
-    ])
-    .await;
+    let (app, _, _, _) = spawn_on_cert_files(dir.path(), "one", &[]).await;
     // Plain HTTP to the TLS port is not a handshake.
     let mut s = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
     tokio::io::AsyncWriteExt::write_all(&mut s, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("write");

@@ -55,18 +55,20 @@ pub struct Migrated {
 }
 
 impl Database {
-    /// Opens the configured database. SQLite files are created and migrated here (one
-    /// process owns them); Postgres is only connected: migrations there are a deploy
-    /// step (`pujo migrate` or `pujo serve --migrate`).
+    /// Opens the configured database (creating the SQLite file if needed) without
+    /// migrating it; see [`Database::is_embedded`] for who migrates when.
     pub async fn open(config: &Config) -> Result<Database, DbError> {
         match &config.database_url {
             Some(url) => Ok(Database::Postgres(postgres::Pg::connect(url, &config.db).await?)),
-            None => {
-                let lite = sqlite::Lite::open(&config.data_dir.join("pujo.db")).await?;
-                lite.migrate().await?;
-                Ok(Database::Sqlite(lite))
-            }
+            None => Ok(Database::Sqlite(sqlite::Lite::open(&config.data_dir.join("pujo.db")).await?)),
         }
+    }
+
+    /// The embedded SQLite file belongs to this one process, so `pujo serve` migrates it
+    /// at start; Postgres is shared by replicas and migrates only as a deploy step
+    /// (`pujo migrate` or `pujo serve --migrate`).
+    pub fn is_embedded(&self) -> bool {
+        matches!(self, Database::Sqlite(_))
     }
 
     pub fn backend(&self) -> &'static str {

@@ -21,6 +21,8 @@ pub struct Pg {
 }
 
 const USER_COLUMNS: &str = "id, username, email, display_name, bio, role, gps_privacy, created_at";
+/// The same columns read through the alias `u`, for joins.
+const USER_COLUMNS_U: &str = "u.id, u.username, u.email, u.display_name, u.bio, u.role, u.gps_privacy, u.created_at";
 
 fn user_from(row: &tokio_postgres::Row) -> User {
     User {
@@ -197,8 +199,7 @@ impl Pg {
         let sql = format!(
             "UPDATE sessions s SET last_seen_at = $2, expires_at = $3 FROM users u \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.id = s.user_id \
-             RETURNING {}",
-            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+             RETURNING {USER_COLUMNS_U}"
         );
         let row = client.query_opt(&sql, &[&token_hash, &now, &expires]).await.map_err(classify)?;
         if row.is_none() {

@@ -18,6 +18,8 @@ pub struct Lite {
 }
 
 const USER_COLUMNS: &str = "id, username, email, display_name, bio, role, gps_privacy, created_at";
+/// The same columns read through the alias `u`, for joins.
+const USER_COLUMNS_U: &str = "u.id, u.username, u.email, u.display_name, u.bio, u.role, u.gps_privacy, u.created_at";
 
 fn millis(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
@@ -195,8 +197,7 @@ impl Lite {
                 .map_err(classify)?;
             let user = if live == 1 {
                 let sql = format!(
-                    "SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
-                    USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+                    "SELECT {USER_COLUMNS_U} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1"
                 );
                 tx.query_row(&sql, params![token_hash], user_from).optional().map_err(classify)?
             } else {

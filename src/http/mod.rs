@@ -261,8 +261,3 @@ fn finish_headers(state: &AppState, response: &mut Response<Body>) {
         h.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
     }
 }
-
-/// Whether the process is draining (readiness already failing).
-pub fn draining(state: &AppState) -> bool {
-    state.draining.load(Ordering::SeqCst)
-}

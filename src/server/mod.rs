@@ -60,19 +60,33 @@ impl ConnSettings {
     }
 }
 
+/// What every listener of one process shares: connection limits, the stop signal,
+/// the tracker that shutdown waits on, and the metrics.
+#[derive(Clone)]
+pub struct Listeners {
+    pub settings: ConnSettings,
+    pub stop: CancellationToken,
+    pub tracker: TaskTracker,
+    pub metrics: Metrics,
+}
+
+impl Listeners {
+    /// Serves `service` on `listener` (through TLS when given) until `stop`.
+    pub fn spawn(&self, listener: TcpListener, name: &'static str, tls: Option<TlsAcceptor>, service: HttpService) {
+        self.tracker.spawn(accept_loop(listener, name, tls, service, self.clone()));
+    }
+}
+
 /// Accepts connections until `stop`, then drops the listener so new connections are
 /// refused; each connection is served in a task of `tracker`.
-#[allow(clippy::too_many_arguments)]
-pub async fn accept_loop(
+async fn accept_loop(
     listener: TcpListener,
     name: &'static str,
     tls: Option<TlsAcceptor>,
     service: HttpService,
-    settings: ConnSettings,
-    stop: CancellationToken,
-    tracker: TaskTracker,
-    metrics: Metrics,
+    shared: Listeners,
 ) {
+    let Listeners { settings, stop, tracker, metrics } = shared;
     let builder = settings.builder();
     let slots = Arc::new(Semaphore::new(settings.max_connections));
     let active = metrics.connections_active.with_label_values(&[name]);
