@@ -122,6 +122,28 @@ def resolve(value, variables, overrides=None):
     return value
 
 
+def stack_call(env):
+    """Arguments of the one `module "stack"` call of terraform/envs/<env>."""
+    modules = blocks(load_hcl(TF / "envs" / env / "main.tf"), "module")
+    stack = modules["stack"]
+    if one(stack["source"]) != "../../modules/stack":
+        raise AssertionError(f"{env}: module stack has source {one(stack['source'])}")
+    return stack
+
+
+def stack_module(name):
+    """Arguments of a module call in terraform/modules/stack/main.tf."""
+    return blocks(load_hcl(TF / "modules" / "stack" / "main.tf"), "module")[name]
+
+
+def env_value(env, value):
+    """A value in terraform/modules/stack as environment env deploys it: a
+    bare var.x of the stack is what envs/<env>/main.tf passes for x, and a
+    bare var.y there is the default in envs/<env>/variables.tf."""
+    value = resolve(value, module_variables(TF / "modules" / "stack"), stack_call(env))
+    return resolve(value, module_variables(TF / "envs" / env))
+
+
 _rendered_cache = {}
 
 
@@ -163,14 +185,16 @@ class CidrPlan(unittest.TestCase):
             self.assertEqual(one(variables[name]["default"]), cidrs, name)
 
     def test_each_environment_uses_the_seed_plan(self):
+        # Each environment is one call of terraform/modules/stack, which calls
+        # the vpc module.
+        vpc = stack_module("vpc")
         for env in ENVS:
-            main = blocks(load_hcl(TF / "envs" / env / "main.tf"), "module")
-            vpc = main["vpc"]
-            self.assertEqual(one(vpc["cidr_block"]), SEED_VPC, env)
+            self.assertEqual(env_value(env, vpc["cidr_block"]), SEED_VPC, env)
             for name, cidrs in SEED_SUBNETS.items():
-                self.assertEqual(one(vpc[name]), cidrs, f"{env}: {name}")
+                self.assertEqual(env_value(env, vpc[name]), cidrs, f"{env}: {name}")
             env_vars = module_variables(TF / "envs" / env)
             self.assertEqual(one(env_vars["azs"]["default"]), SEED_AZS, env)
+            self.assertEqual(env_value(env, vpc["azs"]), SEED_AZS, env)
 
     def test_subnets_fit_the_vpc_without_overlapping(self):
         vpc = ipaddress.ip_network(SEED_VPC)
@@ -373,7 +397,7 @@ class KubernetesContract(unittest.TestCase):
 
     def test_database_connections_fit_the_instance(self):
         for env in ENVS:
-            db_class = one(module_variables(TF / "envs" / env)["db_instance_class"]["default"])
+            db_class = env_value(env, stack_module("rds")["instance_class"])
             self.assertIn(db_class, DB_CONNECTION_BUDGET,
                           f"{env}: no connection budget for {db_class} in DB_CONNECTION_BUDGET")
             cfg = obj(env, "ConfigMap", "pujo-config")["data"]
@@ -389,6 +413,7 @@ class KubernetesContract(unittest.TestCase):
         for env, prefix in (("production", "durga-puja"), ("staging", "durga-puja-staging")):
             env_vars = module_variables(TF / "envs" / env)
             self.assertEqual(one(env_vars["name"]["default"]), prefix)
+            self.assertEqual(env_value(env, stack_module("iam")["name"]), prefix, env)
             sa = obj(env, "ServiceAccount", "pujo")["metadata"]["annotations"]
             self.assertTrue(sa["eks.amazonaws.com/role-arn"].endswith(f":role/{prefix}-pujo-app"), env)
             es = obj(env, "ExternalSecret", "pujo-secrets")["spec"]["data"]
@@ -431,6 +456,7 @@ class TerraformStyle(unittest.TestCase):
         for env in ENVS:
             self.assertEqual(one(module_variables(TF / "envs" / env)["kubernetes_version"]["default"]),
                              module, env)
+            self.assertEqual(env_value(env, stack_module("eks")["kubernetes_version"]), module, env)
         self.assertNotEqual(module, "1.28", "the seed's 1.28 is past end of support")
 
     def test_current_photos_are_never_expired(self):

@@ -1,23 +1,24 @@
 # What deploy/kubernetes/overlays/production and deploy/argocd need.
+# The values are built in terraform/modules/stack (except region).
 
 output "cluster_name" {
   description = "EKS cluster name (aws eks update-kubeconfig --name ...; add-on values clusterName / autoDiscovery.clusterName)."
-  value       = module.eks.cluster_name
+  value       = module.stack.cluster_name
 }
 
 output "cluster_version" {
   description = "Kubernetes version of the cluster; the manifests are validated against it."
-  value       = module.eks.cluster_version
+  value       = module.stack.cluster_version
 }
 
 output "cluster_endpoint" {
   description = "Kubernetes API endpoint."
-  value       = module.eks.cluster_endpoint
+  value       = module.stack.cluster_endpoint
 }
 
 output "vpc_id" {
   description = "VPC ID (AWS Load Balancer Controller value vpcId)."
-  value       = module.vpc.vpc_id
+  value       = module.stack.vpc_id
 }
 
 output "region" {
@@ -27,64 +28,60 @@ output "region" {
 
 output "alb_security_group_name" {
   description = "Ingress annotation alb.ingress.kubernetes.io/security-groups."
-  value       = module.security_groups.alb_security_group_name
+  value       = module.stack.alb_security_group_name
 }
 
 output "acm_certificate_arn" {
   description = "Certificate for domain_name; the controller discovers it from the Ingress tls host."
-  value       = aws_acm_certificate.site.arn
+  value       = module.stack.acm_certificate_arn
 }
 
 output "acm_validation_records" {
   description = "DNS records that validate the certificate, when Route 53 is not managed here."
-  value = [for o in aws_acm_certificate.site.domain_validation_options : {
-    name  = o.resource_record_name
-    type  = o.resource_record_type
-    value = o.resource_record_value
-  }]
+  value       = module.stack.acm_validation_records
 }
 
 output "app_irsa_role_arn" {
   description = "ServiceAccount durga-puja/pujo: eks.amazonaws.com/role-arn."
-  value       = module.iam.app_role_arn
+  value       = module.stack.app_irsa_role_arn
 }
 
 output "external_secrets_irsa_role_arn" {
   description = "ServiceAccount durga-puja/pujo-external-secrets: eks.amazonaws.com/role-arn."
-  value       = module.iam.external_secrets_role_arn
+  value       = module.stack.external_secrets_irsa_role_arn
 }
 
 output "lb_controller_irsa_role_arn" {
   description = "aws-load-balancer-controller chart: serviceAccount.annotations.eks.amazonaws.com/role-arn."
-  value       = module.iam.lb_controller_role_arn
+  value       = module.stack.lb_controller_irsa_role_arn
 }
 
 output "cluster_autoscaler_irsa_role_arn" {
   description = "cluster-autoscaler chart: rbac.serviceAccount.annotations.eks.amazonaws.com/role-arn."
-  value       = module.iam.cluster_autoscaler_role_arn
+  value       = module.stack.cluster_autoscaler_irsa_role_arn
 }
 
 output "app_secret_name" {
   description = "Secrets Manager secret with PUJO_DATABASE_URL and PUJO_REDIS_PASSWORD (ExternalSecret remoteRef key)."
-  value       = module.secrets.secret_name
+  value       = module.stack.app_secret_name
 }
 
 output "s3_bucket_name" {
   description = "PUJO_S3_BUCKET."
-  value       = module.s3.bucket_name
+  value       = module.stack.s3_bucket_name
 }
 
 output "redis_url" {
   description = "PUJO_REDIS_URL (TLS; the password comes from PUJO_REDIS_PASSWORD)."
-  value       = "rediss://${module.elasticache.primary_endpoint_address}:${module.elasticache.port}"
+  value       = module.stack.redis_url
 }
 
 output "db_address" {
   description = "RDS primary host name (the full URL with the password is only in Secrets Manager)."
-  value       = module.rds.address
+  value       = module.stack.db_address
 }
 
 output "nat_public_ips" {
   description = "Outbound addresses of the cluster."
-  value       = module.vpc.nat_public_ips
+  value       = module.stack.nat_public_ips
 }

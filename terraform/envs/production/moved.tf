@@ -1,0 +1,80 @@
+# State addresses from before terraform/modules/stack, when this root called
+# the modules itself: the objects move into module.stack unchanged, so
+# `terraform plan` shows moves and no destroy/create. Keep these until every
+# copy of this environment's state has been applied once with them; removing
+# them earlier would plan the whole environment anew.
+
+moved {
+  from = module.kms
+  to   = module.stack.module.kms
+}
+
+moved {
+  from = module.vpc
+  to   = module.stack.module.vpc
+}
+
+moved {
+  from = module.security_groups
+  to   = module.stack.module.security_groups
+}
+
+moved {
+  from = module.eks
+  to   = module.stack.module.eks
+}
+
+moved {
+  from = module.rds
+  to   = module.stack.module.rds
+}
+
+moved {
+  from = module.elasticache
+  to   = module.stack.module.elasticache
+}
+
+moved {
+  from = module.s3
+  to   = module.stack.module.s3
+}
+
+moved {
+  from = module.secrets
+  to   = module.stack.module.secrets
+}
+
+moved {
+  from = module.iam
+  to   = module.stack.module.iam
+}
+
+moved {
+  from = random_password.db
+  to   = module.stack.random_password.db
+}
+
+moved {
+  from = random_password.redis
+  to   = module.stack.random_password.redis
+}
+
+moved {
+  from = random_id.bucket_suffix
+  to   = module.stack.random_id.bucket_suffix
+}
+
+moved {
+  from = aws_acm_certificate.site
+  to   = module.stack.aws_acm_certificate.site
+}
+
+moved {
+  from = aws_route53_record.site_validation
+  to   = module.stack.aws_route53_record.site_validation
+}
+
+moved {
+  from = aws_acm_certificate_validation.site
+  to   = module.stack.aws_acm_certificate_validation.site
+}

@@ -1,0 +1,162 @@
+# One environment of Pujo on AWS, the seed architecture: every module of
+# terraform/modules wired together. terraform/envs/<env> calls this once with
+# the environment's names and sizes.
+
+locals {
+  cluster_name = "${var.name}-eks"
+  secret_name  = "pujo/${var.environment}/app"
+}
+
+module "kms" {
+  source = "../kms"
+
+  name = var.name
+}
+
+module "vpc" {
+  source = "../vpc"
+
+  name         = var.name
+  cluster_name = local.cluster_name
+  azs          = var.azs
+  kms_key_arn  = module.kms.key_arn
+  # The seed's CIDR plan (also the module defaults; stated here so a reader
+  # sees the whole plan in one place - the infra checks compare it to the seed).
+  cidr_block            = "10.0.0.0/16"
+  public_subnet_cidrs   = ["10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"]
+  private_subnet_cidrs  = ["10.0.11.0/24", "10.0.12.0/24", "10.0.13.0/24"]
+  database_subnet_cidrs = ["10.0.21.0/24", "10.0.22.0/24", "10.0.23.0/24"]
+}
+
+module "security_groups" {
+  source = "../security-groups"
+
+  name     = var.name
+  vpc_id   = module.vpc.vpc_id
+  app_port = 8080
+}
+
+module "eks" {
+  source = "../eks"
+
+  cluster_name                    = local.cluster_name
+  kubernetes_version              = var.kubernetes_version
+  vpc_id                          = module.vpc.vpc_id
+  subnet_ids                      = module.vpc.private_subnet_ids
+  control_plane_security_group_id = module.security_groups.control_plane_security_group_id
+  node_security_group_id          = module.security_groups.node_security_group_id
+  endpoint_public_access_cidrs    = var.endpoint_public_access_cidrs
+  admin_principal_arns            = var.admin_principal_arns
+  kms_key_arn                     = module.kms.key_arn
+
+  spot_node_group = {
+    enabled        = var.spot_nodes_enabled
+    instance_types = ["t3.medium", "t3a.medium"]
+    min_size       = 0
+    desired_size   = 2
+    max_size       = 5
+    disk_size_gb   = 30
+  }
+}
+
+# --- Data -------------------------------------------------------------------
+
+# Letters and digits only: valid in a URL without escaping, and allowed by
+# both RDS and ElastiCache.
+resource "random_password" "db" {
+  length  = 40
+  special = false
+}
+
+resource "random_password" "redis" {
+  length  = 64
+  special = false
+}
+
+module "rds" {
+  source = "../rds"
+
+  identifier        = "${var.name}-db"
+  instance_class    = var.db_instance_class
+  subnet_ids        = module.vpc.database_subnet_ids
+  security_group_id = module.security_groups.rds_security_group_id
+  password          = random_password.db.result
+  kms_key_arn       = module.kms.key_arn
+}
+
+module "elasticache" {
+  source = "../elasticache"
+
+  replication_group_id = "${var.name}-redis"
+  node_type            = var.redis_node_type
+  subnet_ids           = module.vpc.database_subnet_ids
+  security_group_id    = module.security_groups.redis_security_group_id
+  auth_token           = random_password.redis.result
+  kms_key_arn          = module.kms.key_arn
+}
+
+resource "random_id" "bucket_suffix" {
+  byte_length = 4
+}
+
+module "s3" {
+  source = "../s3"
+
+  bucket_name = "${var.name}-assets-${random_id.bucket_suffix.hex}"
+  kms_key_arn = module.kms.key_arn
+}
+
+module "secrets" {
+  source = "../secrets"
+
+  name        = local.secret_name
+  kms_key_arn = module.kms.key_arn
+  database_url = format(
+    "postgres://%s:%s@%s:%d/%s?sslmode=require",
+    module.rds.username, random_password.db.result, module.rds.address, module.rds.port, module.rds.database_name,
+  )
+  redis_password = random_password.redis.result
+}
+
+module "iam" {
+  source = "../iam"
+
+  name              = var.name
+  cluster_name      = module.eks.cluster_name
+  oidc_provider_arn = module.eks.oidc_provider_arn
+  oidc_provider     = module.eks.oidc_provider
+  bucket_arn        = module.s3.bucket_arn
+  kms_key_arn       = module.kms.key_arn
+  app_secret_arns   = [module.secrets.secret_arn]
+}
+
+# --- TLS certificate for the ALB ---------------------------------------------
+
+resource "aws_acm_certificate" "site" {
+  domain_name       = var.domain_name
+  validation_method = "DNS"
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_route53_record" "site_validation" {
+  for_each = var.route53_zone_id == "" ? {} : {
+    for o in aws_acm_certificate.site.domain_validation_options : o.domain_name => o
+  }
+
+  zone_id         = var.route53_zone_id
+  name            = each.value.resource_record_name
+  type            = each.value.resource_record_type
+  records         = [each.value.resource_record_value]
+  ttl             = 300
+  allow_overwrite = true
+}
+
+resource "aws_acm_certificate_validation" "site" {
+  count = var.route53_zone_id == "" ? 0 : 1
+
+  certificate_arn         = aws_acm_certificate.site.arn
+  validation_record_fqdns = [for r in aws_route53_record.site_validation : r.fqdn]
+}
