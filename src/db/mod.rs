@@ -5,11 +5,15 @@
 //! rows or drivers. Both backends pass the same conformance tests
 //! (`tests/db_conformance.rs`).
 
+mod content;
 mod model;
 mod postgres;
+pub(crate) mod query;
 mod sqlite;
+mod text;
 
-pub use model::{NewUser, Role, User};
+pub use content::NOBODY;
+pub use model::*;
 
 use std::time::Duration;
 
@@ -180,5 +184,13 @@ pub struct DbSettings {
 
 /// Maps a unique-index name to the field a person would recognise.
 fn conflict_field(constraint: &str) -> &'static str {
-    if constraint.contains("email") { "email" } else { "username" }
+    if constraint.contains("email") {
+        "email"
+    } else if constraint.contains("pandals") {
+        "name"
+    } else if constraint.contains("photos") {
+        "file"
+    } else {
+        "username"
+    }
 }

@@ -31,7 +31,7 @@ pub struct User {
     pub display_name: String,
     pub bio: String,
     pub role: Role,
-    pub gps_privacy: String,
+    pub gps_privacy: GpsPrivacy,
     pub created_at: OffsetDateTime,
 }
 
@@ -41,4 +41,256 @@ pub struct NewUser {
     pub email: String,
     pub display_name: String,
     pub password_hash: String,
+}
+
+/// Who may see an album (and so its photos).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Listed, searchable, visible to everyone.
+    Public,
+    /// Visible to anyone with the link; never listed or searched.
+    Unlisted,
+    /// Visible to the owner alone; 404 to everyone else.
+    Private,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Unlisted => "unlisted",
+            Visibility::Private => "private",
+        }
+    }
+
+    pub fn parse(s: &str) -> Visibility {
+        match s {
+            "public" => Visibility::Public,
+            "unlisted" => Visibility::Unlisted,
+            _ => Visibility::Private,
+        }
+    }
+}
+
+/// How much of where a photo was taken its viewers learn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GpsPrivacy {
+    Hidden,
+    /// Rounded to about a kilometre.
+    Coarse,
+    Exact,
+}
+
+impl GpsPrivacy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GpsPrivacy::Hidden => "hidden",
+            GpsPrivacy::Coarse => "coarse",
+            GpsPrivacy::Exact => "exact",
+        }
+    }
+
+    pub fn parse(s: &str) -> GpsPrivacy {
+        match s {
+            "exact" => GpsPrivacy::Exact,
+            "coarse" => GpsPrivacy::Coarse,
+            _ => GpsPrivacy::Hidden,
+        }
+    }
+}
+
+/// A person as others see them next to their things.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRef {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PandalRef {
+    pub id: i64,
+    pub name: String,
+    pub para: String,
+    pub city: String,
+    pub year: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pandal {
+    pub id: i64,
+    pub name: String,
+    pub para: String,
+    pub city: String,
+    pub year: i64,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// Public albums of this pandal.
+    pub album_count: i64,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPandal {
+    pub name: String,
+    pub para: String,
+    pub city: String,
+    pub year: i64,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub created_by: Option<i64>,
+}
+
+/// A partial change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct PandalPatch {
+    pub name: Option<String>,
+    pub para: Option<String>,
+    pub city: Option<String>,
+    pub year: Option<i64>,
+    pub lat: Option<Option<f64>>,
+    pub lon: Option<Option<f64>>,
+}
+
+/// The photo that stands for an album in lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cover {
+    pub id: i64,
+    pub width: i64,
+    pub height: i64,
+    pub thumbhash: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Album {
+    pub id: i64,
+    pub owner: UserRef,
+    pub title: String,
+    pub description: String,
+    pub visibility: Visibility,
+    pub pandal: Option<PandalRef>,
+    /// The chosen cover, else the newest photo.
+    pub cover: Option<Cover>,
+    pub photo_count: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAlbum {
+    pub owner_id: i64,
+    pub title: String,
+    pub description: String,
+    pub visibility: Visibility,
+    pub pandal_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AlbumPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub visibility: Option<Visibility>,
+    pub pandal_id: Option<Option<i64>>,
+    pub cover_photo_id: Option<Option<i64>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Photo {
+    pub id: i64,
+    pub album_id: i64,
+    pub owner: UserRef,
+    pub caption: String,
+    pub width: i64,
+    pub height: i64,
+    pub taken_at: Option<OffsetDateTime>,
+    pub exif: serde_json::Value,
+    pub sha256: Vec<u8>,
+    pub content_type: String,
+    pub byte_size: i64,
+    pub thumbhash: Option<Vec<u8>>,
+    pub gps_privacy: GpsPrivacy,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub allow_original: bool,
+    /// The album's visibility, which is the photo's.
+    pub visibility: Visibility,
+    pub like_count: i64,
+    pub comment_count: i64,
+    /// Whether the viewer the photo was read for likes it.
+    pub liked_by_me: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPhoto {
+    pub owner_id: i64,
+    pub album_id: i64,
+    pub caption: String,
+    pub width: i64,
+    pub height: i64,
+    pub taken_at: Option<OffsetDateTime>,
+    pub exif: serde_json::Value,
+    pub sha256: Vec<u8>,
+    pub content_type: String,
+    pub byte_size: i64,
+    pub thumbhash: Option<Vec<u8>>,
+    pub gps_privacy: GpsPrivacy,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PhotoPatch {
+    pub caption: Option<String>,
+    pub gps_privacy: Option<GpsPrivacy>,
+    pub allow_original: Option<bool>,
+    pub album_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub id: i64,
+    pub photo_id: i64,
+    pub author: UserRef,
+    pub body: String,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProfilePatch {
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub gps_privacy: Option<GpsPrivacy>,
+}
+
+/// Where a keyset page starts: items with ids below `before`, at most `limit` of them.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub before: Option<i64>,
+    pub limit: usize,
+}
+
+/// One page of a list, newest first; `next` is the `before` of the following page.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<i64>,
+}
+
+/// Everything a search found that the viewer may see.
+#[derive(Debug, Clone, Default)]
+pub struct SearchHits {
+    pub photos: Vec<Photo>,
+    pub albums: Vec<Album>,
+    pub pandals: Vec<Pandal>,
+}
+
+/// Counts of pandals by city and by year, for browsing.
+#[derive(Debug, Clone, Default)]
+pub struct PandalFacets {
+    pub cities: Vec<(String, i64)>,
+    pub years: Vec<(i64, i64)>,
 }

@@ -7,7 +7,8 @@ use time::OffsetDateTime;
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
-use super::{DbError, DbSettings, Migrated, NewUser, Role, User, conflict_field};
+use super::query::{Decode, Value};
+use super::{DbError, DbSettings, GpsPrivacy, Migrated, NewUser, Role, User, conflict_field};
 
 mod embedded {
     refinery::embed_migrations!("migrations/postgres");
@@ -32,7 +33,7 @@ fn user_from(row: &tokio_postgres::Row) -> User {
         display_name: row.get(3),
         bio: row.get(4),
         role: Role::parse(row.get(5)),
-        gps_privacy: row.get(6),
+        gps_privacy: GpsPrivacy::parse(row.get(6)),
         created_at: row.get(7),
     }
 }
@@ -227,5 +228,22 @@ impl Pg {
             .execute("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2", &[&user_id, &keep])
             .await
             .map_err(classify)
+    }
+
+    /// Runs one statement and decodes its rows (statements are prepared once per connection).
+    pub async fn query<T>(&self, sql: &str, params: &[Value], decode: Decode<T>) -> Result<Vec<T>, DbError> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(sql).await.map_err(classify)?;
+        let params: Vec<_> = params.iter().map(Value::as_pg).collect();
+        let rows = client.query(&statement, &params).await.map_err(classify)?;
+        rows.iter().map(|row| decode(row)).collect()
+    }
+
+    /// Runs one statement and returns how many rows it changed.
+    pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(sql).await.map_err(classify)?;
+        let params: Vec<_> = params.iter().map(Value::as_pg).collect();
+        client.execute(&statement, &params).await.map_err(classify)
     }
 }

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use time::OffsetDateTime;
 
-use super::{DbError, Migrated, NewUser, Role, User, conflict_field};
+use super::query::{Decode, Value, from_millis, lite_placeholders, millis};
+use super::{DbError, GpsPrivacy, Migrated, NewUser, Role, User, conflict_field};
 
 mod embedded {
     refinery::embed_migrations!("migrations/sqlite");
@@ -21,14 +22,6 @@ const USER_COLUMNS: &str = "id, username, email, display_name, bio, role, gps_pr
 /// The same columns read through the alias `u`, for joins.
 const USER_COLUMNS_U: &str = "u.id, u.username, u.email, u.display_name, u.bio, u.role, u.gps_privacy, u.created_at";
 
-fn millis(t: OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-fn from_millis(ms: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
 fn user_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
         id: row.get(0)?,
@@ -37,7 +30,7 @@ fn user_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
         display_name: row.get(3)?,
         bio: row.get(4)?,
         role: Role::parse(&row.get::<_, String>(5)?),
-        gps_privacy: row.get(6)?,
+        gps_privacy: GpsPrivacy::parse(&row.get::<_, String>(6)?),
         created_at: from_millis(row.get(7)?),
     })
 }
@@ -225,6 +218,37 @@ impl Lite {
             let n = conn
                 .execute("DELETE FROM sessions WHERE user_id = ?1 AND token_hash <> ?2", params![user_id, keep])
                 .map_err(classify)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    /// Runs one statement (written with `$n` placeholders) and decodes its rows.
+    pub async fn query<T: Send + 'static>(
+        &self,
+        sql: &'static str,
+        params: Vec<Value>,
+        decode: Decode<T>,
+    ) -> Result<Vec<T>, DbError> {
+        self.with(move |conn| {
+            let mut statement = conn.prepare_cached(&lite_placeholders(sql)).map_err(classify)?;
+            let mut rows =
+                statement.query(rusqlite::params_from_iter(params.iter().map(Value::to_lite))).map_err(classify)?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(classify)? {
+                out.push(decode(row)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Runs one statement and returns how many rows it changed.
+    pub async fn execute(&self, sql: &'static str, params: Vec<Value>) -> Result<u64, DbError> {
+        self.with(move |conn| {
+            let mut statement = conn.prepare_cached(&lite_placeholders(sql)).map_err(classify)?;
+            let n =
+                statement.execute(rusqlite::params_from_iter(params.iter().map(Value::to_lite))).map_err(classify)?;
             Ok(n as u64)
         })
         .await

@@ -1,0 +1,680 @@
+//! Pandals, albums, photos, comments, likes and search: every statement is written once
+//! (see [`super::query`]) and decoded once.
+//!
+//! Visibility is decided here, in SQL, so no caller can forget it. `$1` is always the
+//! viewer's user id (0 for nobody):
+//! - *visible* (by id): the album is not private, or the viewer owns it;
+//! - *listed* (lists and search): the album is public, or the viewer owns it.
+
+use time::OffsetDateTime;
+
+use super::query::{Decode, Row, Sql, Value, params};
+use super::text;
+use super::{
+    Album, AlbumPatch, Comment, Cover, Database, DbError, GpsPrivacy, NewAlbum, NewPandal, NewPhoto, Page, PageRequest,
+    Pandal, PandalFacets, PandalPatch, PandalRef, Photo, PhotoPatch, ProfilePatch, SearchHits, User, UserRef,
+    Visibility,
+};
+
+/// The viewer id of somebody who is not logged in (no user has it).
+pub const NOBODY: i64 = 0;
+
+macro_rules! photo_select {
+    () => {
+        "SELECT p.id, p.album_id, p.owner_id, u.username, u.display_name, p.caption, p.width, p.height, \
+         p.taken_at, p.exif, p.sha256, p.content_type, p.byte_size, p.thumbhash, p.gps_privacy, p.lat, p.lon, \
+         p.allow_original, a.visibility, \
+         (SELECT count(*) FROM likes l WHERE l.photo_id = p.id), \
+         (SELECT count(*) FROM comments c WHERE c.photo_id = p.id), \
+         EXISTS (SELECT 1 FROM likes l WHERE l.photo_id = p.id AND l.user_id = $1), \
+         p.created_at, p.updated_at \
+         FROM photos p JOIN albums a ON a.id = p.album_id JOIN users u ON u.id = p.owner_id "
+    };
+}
+
+macro_rules! album_select {
+    () => {
+        "SELECT a.id, a.owner_id, u.username, u.display_name, a.title, a.description, a.visibility, \
+         pd.id, pd.name, pd.para, pd.city, pd.year, cp.id, cp.width, cp.height, cp.thumbhash, \
+         (SELECT count(*) FROM photos x WHERE x.album_id = a.id), a.created_at, a.updated_at \
+         FROM albums a JOIN users u ON u.id = a.owner_id \
+         LEFT JOIN pandals pd ON pd.id = a.pandal_id \
+         LEFT JOIN photos cp ON cp.id = COALESCE(a.cover_photo_id, \
+             (SELECT max(y.id) FROM photos y WHERE y.album_id = a.id)) "
+    };
+}
+
+macro_rules! pandal_select {
+    () => {
+        "SELECT pd.id, pd.name, pd.para, pd.city, pd.year, pd.lat, pd.lon, \
+         (SELECT count(*) FROM albums a WHERE a.pandal_id = pd.id AND a.visibility = 'public'), pd.created_at \
+         FROM pandals pd "
+    };
+}
+
+macro_rules! comment_select {
+    () => {
+        "SELECT c.id, c.photo_id, c.author_id, u.username, u.display_name, c.body, c.created_at \
+         FROM comments c JOIN users u ON u.id = c.author_id "
+    };
+}
+
+const PHOTO_BY_ID: Sql =
+    Sql::same(concat!(photo_select!(), "WHERE p.id = $2 AND (a.visibility <> 'private' OR a.owner_id = $1)"));
+const ALBUM_PHOTOS: Sql = Sql::same(concat!(
+    photo_select!(),
+    "WHERE p.album_id = $2 AND p.id < $3 AND (a.visibility <> 'private' OR a.owner_id = $1) \
+     ORDER BY p.id DESC LIMIT $4"
+));
+const FEED: Sql =
+    Sql::same(concat!(photo_select!(), "WHERE a.visibility = 'public' AND p.id < $2 ORDER BY p.id DESC LIMIT $3"));
+const FEED_OF_PANDAL: Sql = Sql::same(concat!(
+    photo_select!(),
+    "WHERE a.pandal_id = $4 AND (a.visibility = 'public' OR a.owner_id = $1) AND p.id < $2 \
+     ORDER BY p.id DESC LIMIT $3"
+));
+const SEARCH_PHOTOS: Sql = Sql {
+    pg: concat!(
+        photo_select!(),
+        "WHERE p.search @@ CAST(CAST($2 AS TEXT) AS tsquery) AND (a.visibility = 'public' OR a.owner_id = $1) \
+         ORDER BY p.id DESC LIMIT $3"
+    ),
+    lite: concat!(
+        photo_select!(),
+        "WHERE p.id IN (SELECT rowid FROM photos_fts WHERE photos_fts MATCH $2) \
+         AND (a.visibility = 'public' OR a.owner_id = $1) ORDER BY p.id DESC LIMIT $3"
+    ),
+};
+const INSERT_PHOTO: Sql = Sql::same(
+    "INSERT INTO photos (owner_id, album_id, caption, width, height, taken_at, exif, sha256, content_type, \
+     byte_size, thumbhash, gps_privacy, lat, lon, created_at, updated_at, search_text) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) \
+     ON CONFLICT (album_id, sha256) DO NOTHING",
+);
+const PHOTO_ID_BY_CONTENT: Sql = Sql::same("SELECT id FROM photos WHERE album_id = $1 AND sha256 = $2");
+const UPDATE_PHOTO: Sql = Sql::same(
+    "UPDATE photos SET caption = $2, gps_privacy = $3, allow_original = $4, album_id = $5, search_text = $6, \
+     updated_at = $7 WHERE id = $1",
+);
+const DELETE_PHOTO: Sql = Sql::same("DELETE FROM photos WHERE id = $1");
+
+const ALBUM_BY_ID: Sql =
+    Sql::same(concat!(album_select!(), "WHERE a.id = $2 AND (a.visibility <> 'private' OR a.owner_id = $1)"));
+const ALBUMS: Sql = Sql::same(concat!(
+    album_select!(),
+    "WHERE (a.visibility = 'public' OR a.owner_id = $1) AND a.id < $2 ORDER BY a.id DESC LIMIT $3"
+));
+const ALBUMS_OF_OWNER: Sql = Sql::same(concat!(
+    album_select!(),
+    "WHERE a.owner_id = $4 AND (a.visibility = 'public' OR a.owner_id = $1) AND a.id < $2 \
+     ORDER BY a.id DESC LIMIT $3"
+));
+const ALBUMS_OF_PANDAL: Sql = Sql::same(concat!(
+    album_select!(),
+    "WHERE a.pandal_id = $4 AND (a.visibility = 'public' OR a.owner_id = $1) AND a.id < $2 \
+     ORDER BY a.id DESC LIMIT $3"
+));
+const SEARCH_ALBUMS: Sql = Sql {
+    pg: concat!(
+        album_select!(),
+        "WHERE a.search @@ CAST(CAST($2 AS TEXT) AS tsquery) AND (a.visibility = 'public' OR a.owner_id = $1) \
+         ORDER BY a.id DESC LIMIT $3"
+    ),
+    lite: concat!(
+        album_select!(),
+        "WHERE a.id IN (SELECT rowid FROM albums_fts WHERE albums_fts MATCH $2) \
+         AND (a.visibility = 'public' OR a.owner_id = $1) ORDER BY a.id DESC LIMIT $3"
+    ),
+};
+const INSERT_ALBUM: Sql = Sql::same(
+    "INSERT INTO albums (owner_id, title, description, visibility, pandal_id, created_at, updated_at, search_text) \
+     VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id",
+);
+/// The cover must be a photo of the album itself; anything else clears it.
+const UPDATE_ALBUM: Sql = Sql::same(
+    "UPDATE albums SET title = $2, description = $3, visibility = $4, pandal_id = $5, \
+     cover_photo_id = (SELECT id FROM photos WHERE id = $6 AND album_id = $1), search_text = $7, updated_at = $8 \
+     WHERE id = $1",
+);
+const DELETE_ALBUM: Sql = Sql::same("DELETE FROM albums WHERE id = $1");
+
+const PANDAL_BY_ID: Sql = Sql::same(concat!(pandal_select!(), "WHERE pd.id = $1"));
+const PANDALS: Sql = Sql::same(concat!(
+    pandal_select!(),
+    "WHERE (CAST($3 AS TEXT) IS NULL OR lower(pd.city) = lower(CAST($3 AS TEXT))) \
+     AND (CAST($4 AS BIGINT) IS NULL OR pd.year = CAST($4 AS BIGINT)) AND pd.id < $1 \
+     ORDER BY pd.id DESC LIMIT $2"
+));
+const SEARCH_PANDALS: Sql = Sql {
+    pg: concat!(pandal_select!(), "WHERE pd.search @@ CAST(CAST($1 AS TEXT) AS tsquery) ORDER BY pd.id DESC LIMIT $2"),
+    lite: concat!(
+        pandal_select!(),
+        "WHERE pd.id IN (SELECT rowid FROM pandals_fts WHERE pandals_fts MATCH $1) ORDER BY pd.id DESC LIMIT $2"
+    ),
+};
+const INSERT_PANDAL: Sql = Sql::same(
+    "INSERT INTO pandals (name, para, city, year, lat, lon, created_by, created_at, search_text) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+);
+const UPDATE_PANDAL: Sql = Sql::same(
+    "UPDATE pandals SET name = $2, para = $3, city = $4, year = $5, lat = $6, lon = $7, search_text = $8 \
+     WHERE id = $1",
+);
+const CITY_FACETS: Sql =
+    Sql::same("SELECT min(city), count(*) FROM pandals GROUP BY lower(city) ORDER BY 2 DESC, 1 LIMIT 200");
+const YEAR_FACETS: Sql = Sql::same("SELECT year, count(*) FROM pandals GROUP BY year ORDER BY year DESC LIMIT 200");
+
+const COMMENTS: Sql =
+    Sql::same(concat!(comment_select!(), "WHERE c.photo_id = $1 AND c.id < $2 ORDER BY c.id DESC LIMIT $3"));
+const COMMENT_BY_ID: Sql = Sql::same(concat!(comment_select!(), "WHERE c.id = $1"));
+const INSERT_COMMENT: Sql =
+    Sql::same("INSERT INTO comments (photo_id, author_id, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id");
+const DELETE_COMMENT: Sql = Sql::same("DELETE FROM comments WHERE id = $1");
+
+const LIKE: Sql = Sql::same(
+    "INSERT INTO likes (photo_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (photo_id, user_id) DO NOTHING",
+);
+const UNLIKE: Sql = Sql::same("DELETE FROM likes WHERE photo_id = $1 AND user_id = $2");
+const LIKE_STATE: Sql = Sql::same(
+    "SELECT (SELECT count(*) FROM likes WHERE photo_id = $1), \
+     EXISTS (SELECT 1 FROM likes WHERE photo_id = $1 AND user_id = $2)",
+);
+
+const USER_BY_USERNAME: Sql = Sql::same(
+    "SELECT id, username, email, display_name, bio, role, gps_privacy, created_at FROM users \
+     WHERE lower(username) = lower($1)",
+);
+const UPDATE_PROFILE: Sql =
+    Sql::same("UPDATE users SET display_name = $2, bio = $3, gps_privacy = $4, updated_at = $5 WHERE id = $1");
+const PASSWORD_HASH: Sql = Sql::same("SELECT password_hash FROM users WHERE id = $1");
+const SET_PASSWORD_HASH: Sql = Sql::same("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1");
+const SET_ROLE: Sql = Sql::same("UPDATE users SET role = $2, updated_at = $3 WHERE lower(username) = lower($1)");
+/// Everything a person owns goes with them (foreign keys cascade): sessions, albums,
+/// photos, comments and likes.
+const DELETE_USER: Sql = Sql::same("DELETE FROM users WHERE id = $1");
+/// The content hashes of a person's photos, for the blob store.
+const PHOTO_HASHES_OF: Sql = Sql::same("SELECT DISTINCT sha256 FROM photos WHERE owner_id = $1");
+
+fn user_ref(r: &dyn Row, at: usize) -> Result<UserRef, DbError> {
+    Ok(UserRef { id: r.int(at)?, username: r.text(at + 1)?, display_name: r.text(at + 2)? })
+}
+
+fn photo_from(r: &dyn Row) -> Result<Photo, DbError> {
+    Ok(Photo {
+        id: r.int(0)?,
+        album_id: r.int(1)?,
+        owner: user_ref(r, 2)?,
+        caption: r.text(5)?,
+        width: r.int(6)?,
+        height: r.int(7)?,
+        taken_at: r.opt_time(8)?,
+        exif: r.json(9)?,
+        sha256: r.bytes(10)?,
+        content_type: r.text(11)?,
+        byte_size: r.int(12)?,
+        thumbhash: r.opt_bytes(13)?,
+        gps_privacy: GpsPrivacy::parse(&r.text(14)?),
+        lat: r.opt_float(15)?,
+        lon: r.opt_float(16)?,
+        allow_original: r.bool(17)?,
+        visibility: Visibility::parse(&r.text(18)?),
+        like_count: r.int(19)?,
+        comment_count: r.int(20)?,
+        liked_by_me: r.bool(21)?,
+        created_at: r.time(22)?,
+        updated_at: r.time(23)?,
+    })
+}
+
+fn album_from(r: &dyn Row) -> Result<Album, DbError> {
+    let pandal = match r.opt_int(7)? {
+        Some(id) => Some(PandalRef { id, name: r.text(8)?, para: r.text(9)?, city: r.text(10)?, year: r.int(11)? }),
+        None => None,
+    };
+    let cover = match r.opt_int(12)? {
+        Some(id) => Some(Cover { id, width: r.int(13)?, height: r.int(14)?, thumbhash: r.opt_bytes(15)? }),
+        None => None,
+    };
+    Ok(Album {
+        id: r.int(0)?,
+        owner: user_ref(r, 1)?,
+        title: r.text(4)?,
+        description: r.text(5)?,
+        visibility: Visibility::parse(&r.text(6)?),
+        pandal,
+        cover,
+        photo_count: r.int(16)?,
+        created_at: r.time(17)?,
+        updated_at: r.time(18)?,
+    })
+}
+
+fn pandal_from(r: &dyn Row) -> Result<Pandal, DbError> {
+    Ok(Pandal {
+        id: r.int(0)?,
+        name: r.text(1)?,
+        para: r.text(2)?,
+        city: r.text(3)?,
+        year: r.int(4)?,
+        lat: r.opt_float(5)?,
+        lon: r.opt_float(6)?,
+        album_count: r.int(7)?,
+        created_at: r.time(8)?,
+    })
+}
+
+fn comment_from(r: &dyn Row) -> Result<Comment, DbError> {
+    Ok(Comment {
+        id: r.int(0)?,
+        photo_id: r.int(1)?,
+        author: user_ref(r, 2)?,
+        body: r.text(5)?,
+        created_at: r.time(6)?,
+    })
+}
+
+fn user_from(r: &dyn Row) -> Result<User, DbError> {
+    Ok(User {
+        id: r.int(0)?,
+        username: r.text(1)?,
+        email: r.text(2)?,
+        display_name: r.text(3)?,
+        bio: r.text(4)?,
+        role: super::Role::parse(&r.text(5)?),
+        gps_privacy: GpsPrivacy::parse(&r.text(6)?),
+        created_at: r.time(7)?,
+    })
+}
+
+fn id_from(r: &dyn Row) -> Result<i64, DbError> {
+    r.int(0)
+}
+
+fn city_count(r: &dyn Row) -> Result<(String, i64), DbError> {
+    Ok((r.text(0)?, r.int(1)?))
+}
+
+fn year_count(r: &dyn Row) -> Result<(i64, i64), DbError> {
+    Ok((r.int(0)?, r.int(1)?))
+}
+
+fn like_state(r: &dyn Row) -> Result<(i64, bool), DbError> {
+    Ok((r.int(0)?, r.bool(1)?))
+}
+
+fn password_hash(r: &dyn Row) -> Result<String, DbError> {
+    r.text(0)
+}
+
+fn hash_from(r: &dyn Row) -> Result<Vec<u8>, DbError> {
+    r.bytes(0)
+}
+
+/// Asks for one more row than the page holds, to learn whether another page follows.
+fn fetch_limit(page: PageRequest) -> i64 {
+    i64::try_from(page.limit).unwrap_or(100) + 1
+}
+
+fn before(page: PageRequest) -> i64 {
+    page.before.unwrap_or(i64::MAX)
+}
+
+fn paged<T>(mut items: Vec<T>, page: PageRequest, id: fn(&T) -> i64) -> Page<T> {
+    let next = if items.len() > page.limit {
+        items.truncate(page.limit);
+        items.last().map(id)
+    } else {
+        None
+    };
+    Page { items, next }
+}
+
+impl Database {
+    /// Runs one statement and decodes every row.
+    pub(crate) async fn query<T: Send + 'static>(
+        &self,
+        sql: Sql,
+        params: Vec<Value>,
+        decode: Decode<T>,
+    ) -> Result<Vec<T>, DbError> {
+        match self {
+            Database::Postgres(db) => db.query(sql.pg, &params, decode).await,
+            Database::Sqlite(db) => db.query(sql.lite, params, decode).await,
+        }
+    }
+
+    /// Runs one statement and decodes its first row, if any.
+    pub(crate) async fn query_opt<T: Send + 'static>(
+        &self,
+        sql: Sql,
+        params: Vec<Value>,
+        decode: Decode<T>,
+    ) -> Result<Option<T>, DbError> {
+        Ok(self.query(sql, params, decode).await?.into_iter().next())
+    }
+
+    async fn query_one<T: Send + 'static>(
+        &self,
+        sql: Sql,
+        params: Vec<Value>,
+        decode: Decode<T>,
+    ) -> Result<T, DbError> {
+        self.query_opt(sql, params, decode).await?.ok_or_else(|| DbError::Other("statement returned no row".into()))
+    }
+
+    /// Runs one statement and returns how many rows it changed.
+    pub(crate) async fn execute(&self, sql: Sql, params: Vec<Value>) -> Result<u64, DbError> {
+        match self {
+            Database::Postgres(db) => db.execute(sql.pg, &params).await,
+            Database::Sqlite(db) => db.execute(sql.lite, params).await,
+        }
+    }
+
+    // ------------------------------------------------------------------ people
+
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, DbError> {
+        self.query_opt(USER_BY_USERNAME, params![username], user_from).await
+    }
+
+    /// Applies a profile change and returns the person as they are now.
+    pub async fn update_profile(&self, user: &User, patch: ProfilePatch) -> Result<User, DbError> {
+        let display_name = patch.display_name.unwrap_or_else(|| user.display_name.clone());
+        let bio = patch.bio.unwrap_or_else(|| user.bio.clone());
+        let gps = patch.gps_privacy.unwrap_or(user.gps_privacy);
+        let now = OffsetDateTime::now_utc();
+        self.execute(UPDATE_PROFILE, params![user.id, display_name, bio, gps.as_str(), now]).await?;
+        self.user_by_id(user.id).await?.ok_or_else(|| DbError::Other("user vanished during update".into()))
+    }
+
+    pub async fn password_hash(&self, user_id: i64) -> Result<Option<String>, DbError> {
+        self.query_opt(PASSWORD_HASH, params![user_id], password_hash).await
+    }
+
+    pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<(), DbError> {
+        self.execute(SET_PASSWORD_HASH, params![user_id, hash, OffsetDateTime::now_utc()]).await?;
+        Ok(())
+    }
+
+    /// Gives a role to the person with this username; false when there is nobody by it.
+    pub async fn set_role(&self, username: &str, role: super::Role) -> Result<bool, DbError> {
+        Ok(self.execute(SET_ROLE, params![username, role.as_str(), OffsetDateTime::now_utc()]).await? == 1)
+    }
+
+    /// Deletes a person and everything they own; returns the content hashes their
+    /// photos had, so the caller can let the blob store collect what no one else uses.
+    pub async fn delete_user(&self, user_id: i64) -> Result<Vec<Vec<u8>>, DbError> {
+        let hashes = self.query(PHOTO_HASHES_OF, params![user_id], hash_from).await?;
+        self.execute(DELETE_USER, params![user_id]).await?;
+        Ok(hashes)
+    }
+
+    // ------------------------------------------------------------------ pandals
+
+    pub async fn create_pandal(&self, new: &NewPandal) -> Result<Pandal, DbError> {
+        let search = text::search_text(&[&new.name, &new.para, &new.city, &new.year.to_string()]);
+        let id = self
+            .query_one(
+                INSERT_PANDAL,
+                params![
+                    new.name.as_str(),
+                    new.para.as_str(),
+                    new.city.as_str(),
+                    new.year,
+                    new.lat,
+                    new.lon,
+                    new.created_by,
+                    OffsetDateTime::now_utc(),
+                    search
+                ],
+                id_from,
+            )
+            .await?;
+        self.pandal(id).await?.ok_or_else(|| DbError::Other("pandal vanished after insert".into()))
+    }
+
+    pub async fn pandal(&self, id: i64) -> Result<Option<Pandal>, DbError> {
+        self.query_opt(PANDAL_BY_ID, params![id], pandal_from).await
+    }
+
+    pub async fn update_pandal(&self, current: &Pandal, patch: PandalPatch) -> Result<Pandal, DbError> {
+        let name = patch.name.unwrap_or_else(|| current.name.clone());
+        let para = patch.para.unwrap_or_else(|| current.para.clone());
+        let city = patch.city.unwrap_or_else(|| current.city.clone());
+        let year = patch.year.unwrap_or(current.year);
+        let lat = patch.lat.unwrap_or(current.lat);
+        let lon = patch.lon.unwrap_or(current.lon);
+        let search = text::search_text(&[&name, &para, &city, &year.to_string()]);
+        self.execute(UPDATE_PANDAL, params![current.id, name, para, city, year, lat, lon, search]).await?;
+        self.pandal(current.id).await?.ok_or_else(|| DbError::Other("pandal vanished during update".into()))
+    }
+
+    /// Pandals, newest first, optionally of one city and/or year.
+    pub async fn pandals(
+        &self,
+        city: Option<&str>,
+        year: Option<i64>,
+        page: PageRequest,
+    ) -> Result<Page<Pandal>, DbError> {
+        let items = self.query(PANDALS, params![before(page), fetch_limit(page), city, year], pandal_from).await?;
+        Ok(paged(items, page, |p| p.id))
+    }
+
+    pub async fn pandal_facets(&self) -> Result<PandalFacets, DbError> {
+        Ok(PandalFacets {
+            cities: self.query(CITY_FACETS, vec![], city_count).await?,
+            years: self.query(YEAR_FACETS, vec![], year_count).await?,
+        })
+    }
+
+    // ------------------------------------------------------------------ albums
+
+    pub async fn create_album(&self, new: &NewAlbum) -> Result<Album, DbError> {
+        let search = text::search_text(&[&new.title, &new.description]);
+        let id = self
+            .query_one(
+                INSERT_ALBUM,
+                params![
+                    new.owner_id,
+                    new.title.as_str(),
+                    new.description.as_str(),
+                    new.visibility.as_str(),
+                    new.pandal_id,
+                    OffsetDateTime::now_utc(),
+                    search
+                ],
+                id_from,
+            )
+            .await?;
+        self.album(id, new.owner_id).await?.ok_or_else(|| DbError::Other("album vanished after insert".into()))
+    }
+
+    /// The album if `viewer` may see it.
+    pub async fn album(&self, id: i64, viewer: i64) -> Result<Option<Album>, DbError> {
+        self.query_opt(ALBUM_BY_ID, params![viewer, id], album_from).await
+    }
+
+    /// Albums `viewer` may see in lists: everyone's public ones and their own.
+    pub async fn albums(
+        &self,
+        viewer: i64,
+        owner: Option<i64>,
+        pandal: Option<i64>,
+        page: PageRequest,
+    ) -> Result<Page<Album>, DbError> {
+        let (sql, extra) = match (owner, pandal) {
+            (Some(owner), _) => (ALBUMS_OF_OWNER, Some(owner)),
+            (None, Some(pandal)) => (ALBUMS_OF_PANDAL, Some(pandal)),
+            (None, None) => (ALBUMS, None),
+        };
+        let mut params = params![viewer, before(page), fetch_limit(page)];
+        params.extend(extra.map(Value::from));
+        let items = self.query(sql, params, album_from).await?;
+        Ok(paged(items, page, |a| a.id))
+    }
+
+    /// Applies a change to an album (its owner checked by the caller).
+    pub async fn update_album(&self, current: &Album, patch: AlbumPatch) -> Result<Album, DbError> {
+        let title = patch.title.unwrap_or_else(|| current.title.clone());
+        let description = patch.description.unwrap_or_else(|| current.description.clone());
+        let visibility = patch.visibility.unwrap_or(current.visibility);
+        let pandal = patch.pandal_id.unwrap_or(current.pandal.as_ref().map(|p| p.id));
+        // Without a change, keep the cover only if it was chosen (not the newest photo).
+        let cover = match patch.cover_photo_id {
+            Some(cover) => cover,
+            None => self.chosen_cover(current.id).await?,
+        };
+        let search = text::search_text(&[&title, &description]);
+        let now = OffsetDateTime::now_utc();
+        self.execute(
+            UPDATE_ALBUM,
+            params![current.id, title, description, visibility.as_str(), pandal, cover, search, now],
+        )
+        .await?;
+        self.album(current.id, current.owner.id)
+            .await?
+            .ok_or_else(|| DbError::Other("album vanished during update".into()))
+    }
+
+    async fn chosen_cover(&self, album_id: i64) -> Result<Option<i64>, DbError> {
+        const COVER: Sql = Sql::same("SELECT cover_photo_id FROM albums WHERE id = $1");
+        fn cover(r: &dyn Row) -> Result<Option<i64>, DbError> {
+            r.opt_int(0)
+        }
+        Ok(self.query_opt(COVER, params![album_id], cover).await?.flatten())
+    }
+
+    /// Deletes an album with its photos, their comments and likes.
+    pub async fn delete_album(&self, id: i64) -> Result<bool, DbError> {
+        Ok(self.execute(DELETE_ALBUM, params![id]).await? == 1)
+    }
+
+    // ------------------------------------------------------------------ photos
+
+    /// Adds a photo to an album; the same content added twice to one album gives the
+    /// first photo back.
+    pub async fn create_photo(&self, new: &NewPhoto) -> Result<Photo, DbError> {
+        let search = text::search_text(&[&new.caption]);
+        let now = OffsetDateTime::now_utc();
+        self.execute(
+            INSERT_PHOTO,
+            params![
+                new.owner_id,
+                new.album_id,
+                new.caption.as_str(),
+                new.width,
+                new.height,
+                new.taken_at,
+                new.exif.clone(),
+                new.sha256.clone(),
+                new.content_type.as_str(),
+                new.byte_size,
+                new.thumbhash.clone(),
+                new.gps_privacy.as_str(),
+                new.lat,
+                new.lon,
+                now,
+                search
+            ],
+        )
+        .await?;
+        let id = self.query_one(PHOTO_ID_BY_CONTENT, params![new.album_id, new.sha256.clone()], id_from).await?;
+        self.photo(id, new.owner_id).await?.ok_or_else(|| DbError::Other("photo vanished after insert".into()))
+    }
+
+    /// The photo if `viewer` may see its album.
+    pub async fn photo(&self, id: i64, viewer: i64) -> Result<Option<Photo>, DbError> {
+        self.query_opt(PHOTO_BY_ID, params![viewer, id], photo_from).await
+    }
+
+    /// Photos of an album (whose visibility the query checks again), newest first.
+    pub async fn album_photos(&self, album_id: i64, viewer: i64, page: PageRequest) -> Result<Page<Photo>, DbError> {
+        let items =
+            self.query(ALBUM_PHOTOS, params![viewer, album_id, before(page), fetch_limit(page)], photo_from).await?;
+        Ok(paged(items, page, |p| p.id))
+    }
+
+    /// The newest public photos (of one pandal's albums, when given).
+    pub async fn photo_feed(
+        &self,
+        viewer: i64,
+        pandal: Option<i64>,
+        page: PageRequest,
+    ) -> Result<Page<Photo>, DbError> {
+        let items = match pandal {
+            Some(pandal) => {
+                self.query(FEED_OF_PANDAL, params![viewer, before(page), fetch_limit(page), pandal], photo_from).await?
+            }
+            None => self.query(FEED, params![viewer, before(page), fetch_limit(page)], photo_from).await?,
+        };
+        Ok(paged(items, page, |p| p.id))
+    }
+
+    /// Applies a change to a photo (its owner, and the target album's, checked by the caller).
+    pub async fn update_photo(&self, current: &Photo, patch: PhotoPatch) -> Result<Photo, DbError> {
+        let caption = patch.caption.unwrap_or_else(|| current.caption.clone());
+        let gps = patch.gps_privacy.unwrap_or(current.gps_privacy);
+        let allow_original = patch.allow_original.unwrap_or(current.allow_original);
+        let album = patch.album_id.unwrap_or(current.album_id);
+        let search = text::search_text(&[&caption]);
+        let now = OffsetDateTime::now_utc();
+        self.execute(UPDATE_PHOTO, params![current.id, caption, gps.as_str(), allow_original, album, search, now])
+            .await?;
+        self.photo(current.id, current.owner.id)
+            .await?
+            .ok_or_else(|| DbError::Other("photo vanished during update".into()))
+    }
+
+    pub async fn delete_photo(&self, id: i64) -> Result<bool, DbError> {
+        Ok(self.execute(DELETE_PHOTO, params![id]).await? == 1)
+    }
+
+    // ------------------------------------------------------------------ comments, likes
+
+    pub async fn comments(&self, photo_id: i64, page: PageRequest) -> Result<Page<Comment>, DbError> {
+        let items = self.query(COMMENTS, params![photo_id, before(page), fetch_limit(page)], comment_from).await?;
+        Ok(paged(items, page, |c| c.id))
+    }
+
+    pub async fn comment(&self, id: i64) -> Result<Option<Comment>, DbError> {
+        self.query_opt(COMMENT_BY_ID, params![id], comment_from).await
+    }
+
+    pub async fn create_comment(&self, photo_id: i64, author_id: i64, body: &str) -> Result<Comment, DbError> {
+        let now = OffsetDateTime::now_utc();
+        let id = self.query_one(INSERT_COMMENT, params![photo_id, author_id, body, now], id_from).await?;
+        self.comment(id).await?.ok_or_else(|| DbError::Other("comment vanished after insert".into()))
+    }
+
+    pub async fn delete_comment(&self, id: i64) -> Result<bool, DbError> {
+        Ok(self.execute(DELETE_COMMENT, params![id]).await? == 1)
+    }
+
+    /// Likes or unlikes a photo (idempotent); returns the like count and whether the
+    /// user likes it now.
+    pub async fn set_like(&self, photo_id: i64, user_id: i64, liked: bool) -> Result<(i64, bool), DbError> {
+        if liked {
+            self.execute(LIKE, params![photo_id, user_id, OffsetDateTime::now_utc()]).await?;
+        } else {
+            self.execute(UNLIKE, params![photo_id, user_id]).await?;
+        }
+        self.query_one(LIKE_STATE, params![photo_id, user_id], like_state).await
+    }
+
+    // ------------------------------------------------------------------ search
+
+    /// Photos, albums and pandals matching every word of `q` (as word prefixes) that
+    /// `viewer` may see in lists, newest first, at most `limit` of each.
+    pub async fn search(&self, viewer: i64, q: &str, limit: usize) -> Result<SearchHits, DbError> {
+        let query = match self {
+            Database::Postgres(_) => text::pg_query(q),
+            Database::Sqlite(_) => text::fts5_query(q),
+        };
+        let Some(query) = query else { return Ok(SearchHits::default()) };
+        let limit = i64::try_from(limit).unwrap_or(100);
+        Ok(SearchHits {
+            photos: self.query(SEARCH_PHOTOS, params![viewer, query.as_str(), limit], photo_from).await?,
+            albums: self.query(SEARCH_ALBUMS, params![viewer, query.as_str(), limit], album_from).await?,
+            pandals: self.query(SEARCH_PANDALS, params![query.as_str(), limit], pandal_from).await?,
+        })
+    }
+}

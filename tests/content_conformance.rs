@@ -1,0 +1,352 @@
+//! Pandals, albums, photos, comments, likes and search: the database contract, written
+//! once and run against SQLite and PostgreSQL.
+
+#[macro_use]
+mod common;
+
+use common::db::{Backend, fresh};
+use pujo::db::{
+    AlbumPatch, Database, DbError, GpsPrivacy, NOBODY, NewAlbum, NewPandal, NewPhoto, NewUser, PageRequest,
+    PandalPatch, PhotoPatch, User, Visibility,
+};
+
+conformance!(
+    private_albums_are_invisible_to_everyone_but_their_owner,
+    unlisted_albums_open_by_id_but_are_never_listed_or_searched,
+    keyset_pages_have_no_duplicates_or_gaps_under_inserts,
+    search_matches_word_prefixes_in_bengali_and_english,
+    likes_are_idempotent_and_counted,
+    comments_page_newest_first_and_go_with_their_photo,
+    the_same_content_twice_in_one_album_is_one_photo,
+    album_covers_must_be_photos_of_the_album,
+    deleting_a_person_deletes_everything_they_own,
+    pandals_filter_by_city_and_year_and_are_unique_per_year,
+);
+
+struct World {
+    db: Database,
+    _t: common::db::TestDb,
+}
+
+async fn world(backend: Backend) -> World {
+    let t = fresh(backend, &[]).await;
+    let db = Database::open(&t.config).await.expect("open");
+    db.migrate().await.expect("migrate");
+    World { db, _t: t }
+}
+
+impl World {
+    async fn person(&self, name: &str) -> User {
+        self.db
+            .create_user(&NewUser {
+                username: name.to_owned(),
+                email: format!("{name}@pujo.example"),
+                display_name: name.to_owned(),
+                password_hash: "x".to_owned(),
+            })
+            .await
+            .expect("user")
+    }
+
+    async fn album(&self, owner: &User, title: &str, visibility: Visibility) -> i64 {
+        let new = NewAlbum {
+            owner_id: owner.id,
+            title: title.to_owned(),
+            description: String::new(),
+            visibility,
+            pandal_id: None,
+        };
+        self.db.create_album(&new).await.expect("album").id
+    }
+
+    async fn photo(&self, owner: &User, album: i64, caption: &str) -> i64 {
+        self.db.create_photo(&new_photo(owner, album, caption, caption.as_bytes())).await.expect("photo").id
+    }
+}
+
+fn new_photo(owner: &User, album: i64, caption: &str, content: &[u8]) -> NewPhoto {
+    use sha2::Digest;
+    NewPhoto {
+        owner_id: owner.id,
+        album_id: album,
+        caption: caption.to_owned(),
+        width: 4000,
+        height: 3000,
+        taken_at: None,
+        exif: serde_json::json!({"camera": "Pixel"}),
+        sha256: sha2::Sha256::digest(content).to_vec(),
+        content_type: "image/jpeg".to_owned(),
+        byte_size: 1234,
+        thumbhash: Some(vec![1, 2, 3]),
+        gps_privacy: GpsPrivacy::Hidden,
+        lat: Some(22.6),
+        lon: Some(88.36),
+    }
+}
+
+fn first(limit: usize) -> PageRequest {
+    PageRequest { before: None, limit }
+}
+
+async fn private_albums_are_invisible_to_everyone_but_their_owner(backend: Backend) {
+    let w = world(backend).await;
+    let (owner, other) = (w.person("uma").await, w.person("shiva").await);
+    let album = w.album(&owner, "Ghorer pujo", Visibility::Private).await;
+    let photo = w.photo(&owner, album, "thakur ghor").await;
+
+    for viewer in [other.id, NOBODY] {
+        assert!(w.db.album(album, viewer).await.expect("album").is_none());
+        assert!(w.db.photo(photo, viewer).await.expect("photo").is_none());
+        assert!(w.db.album_photos(album, viewer, first(10)).await.expect("photos").items.is_empty());
+        assert!(w.db.albums(viewer, None, None, first(10)).await.expect("albums").items.is_empty());
+        assert!(w.db.albums(viewer, Some(owner.id), None, first(10)).await.expect("albums").items.is_empty());
+        assert!(w.db.photo_feed(viewer, None, first(10)).await.expect("feed").items.is_empty());
+        let hits = w.db.search(viewer, "thakur", 10).await.expect("search");
+        assert!(hits.photos.is_empty() && hits.albums.is_empty());
+        assert!(w.db.search(viewer, "ghorer", 10).await.expect("search").albums.is_empty());
+    }
+    // The owner sees it everywhere but the public feed.
+    assert_eq!(w.db.album(album, owner.id).await.expect("album").expect("own").photo_count, 1);
+    assert_eq!(w.db.photo(photo, owner.id).await.expect("photo").expect("own").visibility, Visibility::Private);
+    assert_eq!(w.db.albums(owner.id, Some(owner.id), None, first(10)).await.expect("albums").items.len(), 1);
+    assert_eq!(w.db.search(owner.id, "thakur", 10).await.expect("search").photos.len(), 1);
+    assert!(w.db.photo_feed(owner.id, None, first(10)).await.expect("feed").items.is_empty());
+}
+
+async fn unlisted_albums_open_by_id_but_are_never_listed_or_searched(backend: Backend) {
+    let w = world(backend).await;
+    let (owner, other) = (w.person("lakshmi").await, w.person("kartik").await);
+    let album = w.album(&owner, "Bhog for friends", Visibility::Unlisted).await;
+    let photo = w.photo(&owner, album, "khichuri bhog").await;
+    let public = w.album(&owner, "Bhog for all", Visibility::Public).await;
+
+    assert!(w.db.album(album, other.id).await.expect("album").is_some());
+    assert!(w.db.photo(photo, NOBODY).await.expect("photo").is_some());
+    assert_eq!(w.db.album_photos(album, NOBODY, first(5)).await.expect("photos").items.len(), 1);
+    let listed = w.db.albums(other.id, None, None, first(10)).await.expect("albums");
+    assert_eq!(listed.items.iter().map(|a| a.id).collect::<Vec<_>>(), [public]);
+    assert!(w.db.photo_feed(NOBODY, None, first(10)).await.expect("feed").items.is_empty());
+    let hits = w.db.search(other.id, "bhog", 10).await.expect("search");
+    assert!(hits.photos.is_empty());
+    assert_eq!(hits.albums.iter().map(|a| a.id).collect::<Vec<_>>(), [public]);
+}
+
+async fn keyset_pages_have_no_duplicates_or_gaps_under_inserts(backend: Backend) {
+    let w = world(backend).await;
+    let owner = w.person("ganesh").await;
+    let album = w.album(&owner, "Bisorjon", Visibility::Public).await;
+    let mut expected = Vec::new();
+    for i in 0..25 {
+        expected.push(w.photo(&owner, album, &format!("ghat {i}")).await);
+    }
+    expected.reverse();
+    let mut seen = Vec::new();
+    let mut page = first(7);
+    loop {
+        let got = w.db.album_photos(album, NOBODY, page).await.expect("page");
+        seen.extend(got.items.iter().map(|p| p.id));
+        // Newer photos arriving between pages do not shift the pages already underway.
+        w.photo(&owner, album, &format!("late {}", seen.len())).await;
+        match got.next {
+            Some(next) => page = PageRequest { before: Some(next), limit: 7 },
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
+    let feed = w.db.photo_feed(NOBODY, None, first(100)).await.expect("feed");
+    let mut ids: Vec<i64> = feed.items.iter().map(|p| p.id).collect();
+    let sorted = {
+        let mut s = ids.clone();
+        s.sort_unstable_by(|a, b| b.cmp(a));
+        s
+    };
+    assert_eq!(ids, sorted, "newest first");
+    ids.dedup();
+    assert_eq!(ids.len(), 29);
+}
+
+async fn search_matches_word_prefixes_in_bengali_and_english(backend: Backend) {
+    let w = world(backend).await;
+    let owner = w.person("durga").await;
+    let pandal =
+        w.db.create_pandal(&NewPandal {
+            name: "বাগবাজার সার্বজনীন".to_owned(),
+            para: "Bagbazar".to_owned(),
+            city: "Kolkata".to_owned(),
+            year: 2026,
+            lat: None,
+            lon: None,
+            created_by: None,
+        })
+        .await
+        .expect("pandal");
+    let album = w.album(&owner, "Shashthi night", Visibility::Public).await;
+    let bengali = w.photo(&owner, album, "দুর্গাপূজার সন্ধ্যা আরতি").await;
+    let english = w.photo(&owner, album, "Dhunuchi NAACH at the Ghat").await;
+    let sql = w.photo(&owner, album, "'); DROP TABLE photos; -- \"quoted\" OR NOT").await;
+
+    let ids = |hits: &pujo::db::SearchHits| hits.photos.iter().map(|p| p.id).collect::<Vec<_>>();
+    assert_eq!(ids(&w.db.search(NOBODY, "দুর্গা", 10).await.expect("bn")), [bengali]);
+    assert_eq!(ids(&w.db.search(NOBODY, "আরতি সন্ধ্যা", 10).await.expect("bn words")), [bengali]);
+    assert_eq!(ids(&w.db.search(NOBODY, "dhunu ghat", 10).await.expect("en prefix")), [english]);
+    assert_eq!(ids(&w.db.search(NOBODY, "naach", 10).await.expect("case")), [english]);
+    assert!(ids(&w.db.search(NOBODY, "naach আরতি", 10).await.expect("all words")).is_empty());
+    assert_eq!(ids(&w.db.search(NOBODY, "drop table", 10).await.expect("sql")), [sql]);
+    assert_eq!(ids(&w.db.search(NOBODY, "\"quoted\" OR", 10).await.expect("syntax")), [sql]);
+    assert!(w.db.search(NOBODY, " ;:!? ", 10).await.expect("no words").photos.is_empty());
+    let pandals = w.db.search(NOBODY, "বাগবাজার 2026", 10).await.expect("pandal").pandals;
+    assert_eq!(pandals.iter().map(|p| p.id).collect::<Vec<_>>(), [pandal.id]);
+    assert_eq!(w.db.search(NOBODY, "kolk", 10).await.expect("city").pandals.len(), 1);
+    assert_eq!(w.db.search(NOBODY, "shashthi", 10).await.expect("album").albums.len(), 1);
+}
+
+async fn likes_are_idempotent_and_counted(backend: Backend) {
+    let w = world(backend).await;
+    let (owner, a, b) = (w.person("saraswati").await, w.person("a_fan").await, w.person("b_fan").await);
+    let album = w.album(&owner, "Anjali", Visibility::Public).await;
+    let photo = w.photo(&owner, album, "pushpanjali").await;
+    assert_eq!(w.db.set_like(photo, a.id, true).await.expect("like"), (1, true));
+    assert_eq!(w.db.set_like(photo, a.id, true).await.expect("again"), (1, true));
+    assert_eq!(w.db.set_like(photo, b.id, true).await.expect("like"), (2, true));
+    let seen_by_a = w.db.photo(photo, a.id).await.expect("photo").expect("visible");
+    assert_eq!((seen_by_a.like_count, seen_by_a.liked_by_me), (2, true));
+    let seen_by_owner = w.db.photo(photo, owner.id).await.expect("photo").expect("visible");
+    assert!(!seen_by_owner.liked_by_me);
+    assert_eq!(w.db.set_like(photo, a.id, false).await.expect("unlike"), (1, false));
+    assert_eq!(w.db.set_like(photo, a.id, false).await.expect("unlike again"), (1, false));
+}
+
+async fn comments_page_newest_first_and_go_with_their_photo(backend: Backend) {
+    let w = world(backend).await;
+    let (owner, guest) = (w.person("asur").await, w.person("mahish").await);
+    let album = w.album(&owner, "Sandhi puja", Visibility::Public).await;
+    let photo = w.photo(&owner, album, "108 lamps").await;
+    let mut ids = Vec::new();
+    for text in ["প্রথম", "🙏🪔", "Robert'); DROP TABLE comments;--"] {
+        let c = w.db.create_comment(photo, guest.id, text).await.expect("comment");
+        assert_eq!(c.body, text);
+        assert_eq!(c.author.username, "mahish");
+        ids.push(c.id);
+    }
+    let page = w.db.comments(photo, first(2)).await.expect("page");
+    assert_eq!(page.items.iter().map(|c| c.id).collect::<Vec<_>>(), [ids[2], ids[1]]);
+    let rest = w.db.comments(photo, PageRequest { before: page.next, limit: 2 }).await.expect("page 2");
+    assert_eq!(rest.items.iter().map(|c| c.id).collect::<Vec<_>>(), [ids[0]]);
+    assert_eq!(rest.next, None);
+    assert_eq!(w.db.photo(photo, NOBODY).await.expect("photo").expect("visible").comment_count, 3);
+    assert!(w.db.delete_comment(ids[0]).await.expect("delete"));
+    assert!(!w.db.delete_comment(ids[0]).await.expect("delete again"));
+    assert!(w.db.delete_photo(photo).await.expect("delete photo"));
+    assert!(w.db.comment(ids[1]).await.expect("lookup").is_none(), "comments go with their photo");
+}
+
+async fn the_same_content_twice_in_one_album_is_one_photo(backend: Backend) {
+    let w = world(backend).await;
+    let owner = w.person("nandi").await;
+    let (one, two) =
+        (w.album(&owner, "One", Visibility::Public).await, w.album(&owner, "Two", Visibility::Public).await);
+    let (first_upload, second_upload) =
+        (new_photo(&owner, one, "first", b"same bytes"), new_photo(&owner, one, "second", b"same bytes"));
+    let (a, b) = tokio::join!(w.db.create_photo(&first_upload), w.db.create_photo(&second_upload));
+    assert_eq!(a.expect("a").id, b.expect("b").id);
+    assert_eq!(w.db.album(one, owner.id).await.expect("album").expect("own").photo_count, 1);
+    let elsewhere = w.db.create_photo(&new_photo(&owner, two, "copy", b"same bytes")).await.expect("other album");
+    // Moving it next to its twin is refused, and nothing changes.
+    let moved = w.db.update_photo(&elsewhere, PhotoPatch { album_id: Some(one), ..PhotoPatch::default() }).await;
+    assert!(matches!(moved, Err(DbError::Conflict { field: "file" })), "{moved:?}");
+    assert_eq!(w.db.photo(elsewhere.id, owner.id).await.expect("photo").expect("own").album_id, two);
+}
+
+async fn album_covers_must_be_photos_of_the_album(backend: Backend) {
+    let w = world(backend).await;
+    let owner = w.person("jaya").await;
+    let (one, two) =
+        (w.album(&owner, "One", Visibility::Public).await, w.album(&owner, "Two", Visibility::Public).await);
+    let older = w.photo(&owner, one, "older").await;
+    let newer = w.photo(&owner, one, "newer").await;
+    let foreign = w.photo(&owner, two, "foreign").await;
+    let album = w.db.album(one, NOBODY).await.expect("album").expect("public");
+    assert_eq!(album.cover.as_ref().map(|c| c.id), Some(newer), "the newest photo by default");
+    let chosen =
+        w.db.update_album(&album, AlbumPatch { cover_photo_id: Some(Some(older)), ..AlbumPatch::default() })
+            .await
+            .expect("choose");
+    assert_eq!(chosen.cover.as_ref().map(|c| c.id), Some(older));
+    let renamed =
+        w.db.update_album(&chosen, AlbumPatch { title: Some("Ek".to_owned()), ..AlbumPatch::default() })
+            .await
+            .expect("rename");
+    assert_eq!((renamed.title.as_str(), renamed.cover.as_ref().map(|c| c.id)), ("Ek", Some(older)));
+    let refused =
+        w.db.update_album(&renamed, AlbumPatch { cover_photo_id: Some(Some(foreign)), ..AlbumPatch::default() })
+            .await
+            .expect("update");
+    assert_eq!(refused.cover.as_ref().map(|c| c.id), Some(newer), "a foreign photo is no cover");
+}
+
+async fn deleting_a_person_deletes_everything_they_own(backend: Backend) {
+    let w = world(backend).await;
+    let (gone, stays) = (w.person("mahishasura").await, w.person("durga").await);
+    let album = w.album(&gone, "Mine", Visibility::Public).await;
+    let photo = w.photo(&gone, album, "buffalo").await;
+    let other_album = w.album(&stays, "Hers", Visibility::Public).await;
+    let other_photo = w.photo(&stays, other_album, "trishul").await;
+    let comment = w.db.create_comment(other_photo, gone.id, "I will be back").await.expect("comment");
+    w.db.set_like(other_photo, gone.id, true).await.expect("like");
+    w.db.create_session(b"gone-session", gone.id, std::time::Duration::from_secs(60), "").await.expect("session");
+
+    let hashes = w.db.delete_user(gone.id).await.expect("delete");
+    assert_eq!(hashes.len(), 1);
+    assert!(w.db.user_by_id(gone.id).await.expect("user").is_none());
+    assert!(w.db.album(album, gone.id).await.expect("album").is_none());
+    assert!(w.db.photo(photo, gone.id).await.expect("photo").is_none());
+    assert!(w.db.comment(comment.id).await.expect("comment").is_none());
+    assert!(w.db.session_user(b"gone-session", std::time::Duration::from_secs(60)).await.expect("s").is_none());
+    let theirs = w.db.photo(other_photo, NOBODY).await.expect("photo").expect("stays");
+    assert_eq!((theirs.like_count, theirs.comment_count), (0, 0));
+}
+
+async fn pandals_filter_by_city_and_year_and_are_unique_per_year(backend: Backend) {
+    let w = world(backend).await;
+    let admin = w.person("admin").await;
+    let make = |name: &str, city: &str, year: i64| NewPandal {
+        name: name.to_owned(),
+        para: String::new(),
+        city: city.to_owned(),
+        year,
+        lat: Some(22.57),
+        lon: Some(88.36),
+        created_by: Some(admin.id),
+    };
+    let a = w.db.create_pandal(&make("Santosh Mitra Square", "Kolkata", 2025)).await.expect("a");
+    let b = w.db.create_pandal(&make("Santosh Mitra Square", "Kolkata", 2026)).await.expect("b");
+    let c = w.db.create_pandal(&make("CR Park Mela Ground", "Delhi", 2026)).await.expect("c");
+    let dup = w.db.create_pandal(&make("santosh mitra square", "KOLKATA", 2026)).await;
+    assert!(matches!(dup, Err(DbError::Conflict { field: "name" })), "{dup:?}");
+
+    let ids = |p: pujo::db::Page<pujo::db::Pandal>| p.items.iter().map(|p| p.id).collect::<Vec<_>>();
+    assert_eq!(ids(w.db.pandals(None, None, first(10)).await.expect("all")), [c.id, b.id, a.id]);
+    assert_eq!(ids(w.db.pandals(Some("kolkata"), None, first(10)).await.expect("city")), [b.id, a.id]);
+    assert_eq!(ids(w.db.pandals(None, Some(2026), first(10)).await.expect("year")), [c.id, b.id]);
+    assert_eq!(ids(w.db.pandals(Some("Delhi"), Some(2025), first(10)).await.expect("none")), Vec::<i64>::new());
+    let facets = w.db.pandal_facets().await.expect("facets");
+    assert_eq!(facets.cities, [("Kolkata".to_owned(), 2), ("Delhi".to_owned(), 1)]);
+    assert_eq!(facets.years, [(2026, 2), (2025, 1)]);
+
+    let album = NewAlbum {
+        owner_id: admin.id,
+        title: "Theme pandal".to_owned(),
+        description: String::new(),
+        visibility: Visibility::Public,
+        pandal_id: Some(b.id),
+    };
+    let album = w.db.create_album(&album).await.expect("album");
+    assert_eq!(album.pandal.as_ref().map(|p| p.year), Some(2026));
+    assert_eq!(w.db.pandal(b.id).await.expect("pandal").expect("exists").album_count, 1);
+    let moved =
+        w.db.update_pandal(&b, PandalPatch { lat: Some(None), name: Some("SMS".to_owned()), ..PandalPatch::default() })
+            .await
+            .expect("update");
+    assert_eq!((moved.name.as_str(), moved.lat, moved.lon), ("SMS", None, Some(88.36)));
+    assert_eq!(w.db.search(NOBODY, "sms", 5).await.expect("search").pandals.len(), 1);
+}
