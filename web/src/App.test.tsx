@@ -1,103 +1,97 @@
-import { describe, expect, it, vi } from 'vitest'
-import { fireEvent, render, screen, within } from '@testing-library/react'
+import { fireEvent, screen, waitFor, within } from '@testing-library/react'
+import { describe, expect, it } from 'vitest'
 import { App } from './App'
+import { STORAGE_KEY } from './i18n'
+import { ME, apiError, json, photo, renderWithProviders, stubApi } from './test/helpers'
 
-function jsonResponse(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'Content-Type': 'application/json' },
-  })
-}
+const health = () => json({ status: 'ok', version: '0.1.0' })
+const anonymous = () => apiError(401, 'unauthorized')
+const feed = () => json({ items: [photo(1), photo(2, { caption: '' })], next_cursor: null })
 
-function mockFetch(impl: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>) {
-  const fn = vi.fn(impl)
-  vi.stubGlobal('fetch', fn)
-  return fn
-}
-
-describe('App shell', () => {
-  it('renders the header, nav and home page', () => {
-    mockFetch(() => new Promise<Response>(() => {}))
-    render(<App />)
-
-    const banner = screen.getByRole('banner')
-    expect(within(banner).getByRole('link', { name: 'Pujo' }).getAttribute('href')).toBe('/')
-    expect(banner.textContent).toMatch(/Durga Puja pandals/)
+describe('App', () => {
+  it('renders the header, nav, footer and the newest photos', async () => {
+    const calls = stubApi({ 'GET /api/v1/health': health, 'GET /api/v1/me': anonymous, 'GET /api/v1/photos': feed })
+    renderWithProviders(<App />)
 
     const nav = screen.getByRole('navigation', { name: 'Main' })
-    const labels = within(nav).getAllByRole('link').map((a) => [a.textContent, a.getAttribute('href')])
-    expect(labels).toEqual([
+    expect(within(nav).getAllByRole('link').map((a) => [a.textContent, a.getAttribute('href')])).toEqual([
       ['Home', '/'],
       ['Pandals', '/pandals'],
       ['Search', '/search'],
       ['Upload', '/upload'],
     ])
     expect(within(nav).getByRole('link', { name: 'Home' }).getAttribute('aria-current')).toBe('page')
-
-    expect(screen.getByRole('main').id).toBe('main')
     expect(screen.getByRole('link', { name: 'Skip to main content' }).getAttribute('href')).toBe('#main')
-    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Durga Puja, one pandal at a time')
-    expect(screen.getByTestId('server-status').textContent).toBe('Server: checking…')
-  })
 
-  it('shows the server version when /api/v1/health succeeds', async () => {
-    const fetchMock = mockFetch(async () => jsonResponse({ status: 'ok', version: '0.1.0', uptime_seconds: 5 }))
-    render(<App />)
-
+    expect(await screen.findByRole('heading', { level: 1, name: 'Durga Puja, one pandal at a time' })).toBeTruthy()
+    const grid = await screen.findByRole('list', { name: 'Newest photos' })
+    const images = within(grid).getAllByRole('img')
+    expect(images.map((img) => img.getAttribute('alt'))).toEqual(['Pandal 1', 'Photo by Durga Das'])
+    expect(images[0]!.getAttribute('srcset')).toBe('/media/1/thumb 400w, /media/1/display 1600w')
     expect(await screen.findByText('Server: ok · version 0.1.0')).toBeTruthy()
-    expect(fetchMock).toHaveBeenCalledTimes(1)
-    const [url, init] = fetchMock.mock.calls[0]!
-    expect(url).toBe('/api/v1/health')
-    expect(init?.credentials).toBe('same-origin')
+    expect(await screen.findByRole('link', { name: 'Log in' })).toBeTruthy()
+    const feedCall = calls.find((c) => c.path === '/api/v1/photos')!
+    expect(feedCall.search.get('limit')).toBe('30')
+    expect(feedCall.search.has('cursor')).toBe(false)
   })
 
-  it('says the server is unreachable when fetch fails', async () => {
-    mockFetch(async () => {
-      throw new TypeError('Failed to fetch')
+  it('navigates in the page, names the document and moves focus to the heading', async () => {
+    stubApi({
+      'GET /api/v1/health': health,
+      'GET /api/v1/me': anonymous,
+      'GET /api/v1/photos': feed,
+      'GET /api/v1/pandals/facets': () => json({ cities: [{ city: 'Kolkata', count: 3 }], years: [{ year: 2025, count: 3 }] }),
+      'GET /api/v1/pandals': () => json({ items: [], next_cursor: null }),
     })
-    render(<App />)
-
-    const status = await screen.findByText(/^Server unreachable/)
-    expect(status.className).toContain('server-status--down')
-    expect(screen.getByTestId('server-status').textContent).not.toMatch(/version/)
-  })
-
-  it('says the server is unreachable when health answers with an error', async () => {
-    mockFetch(async () => jsonResponse({ error: { code: 'unavailable', message: 'Starting up' } }, 503))
-    render(<App />)
-
-    expect(await screen.findByText(/^Server unreachable/)).toBeTruthy()
-  })
-
-  it('navigates client-side to a section that says Coming soon', async () => {
-    const fetchMock = mockFetch(async () => jsonResponse({ status: 'ok', version: '0.1.0' }))
-    render(<App />)
-    await screen.findByText('Server: ok · version 0.1.0')
+    renderWithProviders(<App />)
+    await screen.findByRole('heading', { level: 1 })
 
     const nav = screen.getByRole('navigation', { name: 'Main' })
     fireEvent.click(within(nav).getByRole('link', { name: 'Pandals' }))
 
-    expect(window.location.pathname).toBe('/pandals')
-    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Pandals')
-    expect(screen.getByText('Coming soon.')).toBeTruthy()
+    const heading = await screen.findByRole('heading', { level: 1, name: 'Pandals' })
     expect(within(nav).getByRole('link', { name: 'Pandals' }).getAttribute('aria-current')).toBe('page')
     expect(within(nav).getByRole('link', { name: 'Home' }).getAttribute('aria-current')).toBeNull()
-    expect(document.title).toBe('Pandals · Pujo')
-    expect(document.activeElement).toBe(screen.getByRole('heading', { level: 1 }))
-    // The footer is not re-mounted, so health is not fetched again.
-    expect(fetchMock).toHaveBeenCalledTimes(1)
+    await waitFor(() => expect(document.title).toBe('Pandals · Pujo'))
+    expect(document.activeElement).toBe(heading)
+    expect(await screen.findByRole('option', { name: 'Kolkata (3)' })).toBeTruthy()
   })
 
-  it('loads a deep link and shows Not found for unknown paths', () => {
-    mockFetch(() => new Promise<Response>(() => {}))
-    window.history.replaceState(null, '', '/upload/')
-    const { unmount } = render(<App />)
-    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Upload')
-    unmount()
+  it('shows a friendly Not found for unknown paths and private albums', async () => {
+    stubApi({ 'GET /api/v1/health': health, 'GET /api/v1/me': anonymous })
+    const first = renderWithProviders(<App />, { route: '/no-such-page' })
+    expect(await screen.findByRole('heading', { level: 1, name: 'Not found' })).toBeTruthy()
+    first.unmount()
 
-    window.history.replaceState(null, '', '/no-such-page')
-    render(<App />)
-    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Page not found')
-    expect(screen.getByText('/no-such-page')).toBeTruthy()
+    renderWithProviders(<App />, { route: '/albums/42' })
+    expect(await screen.findByRole('heading', { level: 1, name: 'Not found' })).toBeTruthy()
+    expect(screen.getByText(/may be private or deleted/)).toBeTruthy()
+  })
+
+  it('switches to Bengali and remembers it', async () => {
+    stubApi({ 'GET /api/v1/health': health, 'GET /api/v1/me': anonymous, 'GET /api/v1/photos': feed })
+    renderWithProviders(<App />)
+    fireEvent.click(screen.getByRole('button', { name: 'Language: বাংলা' }))
+
+    const nav = await screen.findByRole('navigation', { name: 'প্রধান' })
+    expect(within(nav).getAllByRole('link').map((a) => a.textContent)).toEqual(['প্রথম পাতা', 'প্যান্ডেল', 'খুঁজুন', 'আপলোড'])
+    expect(document.documentElement.lang).toBe('bn')
+    expect(window.localStorage.getItem(STORAGE_KEY)).toBe('bn')
+    expect(await screen.findByRole('heading', { level: 1, name: 'দুর্গাপুজো, এক এক করে প্যান্ডেল' })).toBeTruthy()
+  })
+
+  it('shows the signed-in person and logs out', async () => {
+    const calls = stubApi({
+      'GET /api/v1/health': health,
+      'GET /api/v1/me': () => json(ME),
+      'GET /api/v1/photos': feed,
+      'POST /api/v1/auth/logout': () => json(null, 204),
+    })
+    renderWithProviders(<App />)
+    expect(await screen.findByRole('link', { name: 'Your profile: Durga Das' })).toBeTruthy()
+    fireEvent.click(screen.getByRole('button', { name: 'Log out' }))
+
+    expect(await screen.findByRole('link', { name: 'Log in' })).toBeTruthy()
+    expect(calls.some((c) => c.method === 'POST' && c.path === '/api/v1/auth/logout')).toBe(true)
   })
 })

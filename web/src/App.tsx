@@ -1,58 +1,60 @@
-import { useEffect, useRef } from 'react'
+import { lazy, Suspense, useEffect } from 'react'
+import { Route, Routes, useLocation, useNavigationType } from 'react-router'
+import { Header } from './components/Header'
 import { ServerStatus } from './components/ServerStatus'
-import { ComingSoonPage } from './pages/ComingSoonPage'
-import { HomePage } from './pages/HomePage'
-import { NotFoundPage } from './pages/NotFoundPage'
-import { Link, usePathname } from './router'
-import { SECTIONS, findSection, normalisePath } from './routes'
+import { Loading } from './components/Status'
+import { useI18n } from './i18n'
+
+// Every page is its own chunk: the first load carries only the shell.
+const HomePage = lazy(() => import('./pages/HomePage'))
+const PandalsPage = lazy(() => import('./pages/PandalsPage'))
+const PandalPage = lazy(() => import('./pages/PandalPage'))
+const AlbumPage = lazy(() => import('./pages/AlbumPage'))
+const PhotoPage = lazy(() => import('./pages/PhotoPage'))
+const ProfilePage = lazy(() => import('./pages/ProfilePage'))
+const SearchPage = lazy(() => import('./pages/SearchPage'))
+const UploadPage = lazy(() => import('./pages/UploadPage'))
+const LoginPage = lazy(() => import('./pages/LoginPage'))
+const RegisterPage = lazy(() => import('./pages/RegisterPage'))
+const SettingsPage = lazy(() => import('./pages/SettingsPage'))
+const NotFoundPage = lazy(() => import('./pages/NotFoundPage'))
+
+/** New pages start at the top; back and forward keep the browser's position. */
+function ScrollToTop() {
+  const { pathname } = useLocation()
+  const type = useNavigationType()
+  useEffect(() => {
+    if (type !== 'POP') window.scrollTo?.(0, 0)
+  }, [pathname, type])
+  return null
+}
 
 export function App() {
-  const pathname = usePathname()
-  const section = findSection(pathname)
-  const current = normalisePath(pathname)
-  const shownPath = useRef(pathname)
-
-  useEffect(() => {
-    document.title = section && section.path !== '/' ? `${section.label} · Pujo` : section ? 'Pujo' : 'Not found · Pujo'
-    // After in-page navigation, move focus to the new page's heading so
-    // keyboard and screen-reader users land on the new content.
-    // (Not on first load; comparing paths also keeps StrictMode's double
-    // effect run from stealing focus.)
-    if (shownPath.current === pathname) return
-    shownPath.current = pathname
-    document.getElementById('page-title')?.focus()
-  }, [section, pathname])
-
-  let page
-  if (!section) page = <NotFoundPage pathname={pathname} />
-  else if (section.path === '/') page = <HomePage />
-  else page = <ComingSoonPage section={section} />
-
+  const { t } = useI18n()
   return (
     <div className="shell">
-      <a className="skip-link" href="#main">Skip to main content</a>
-      <header className="site-header">
-        <div className="site-header__inner">
-          <Link to="/" className="brand">
-            <img className="brand__logo" src="/favicon.svg" alt="" width="32" height="32" />
-            <span className="brand__name">Pujo</span>
-          </Link>
-          <p className="tagline">Photos of Durga Puja pandals, shared by the people who visit them</p>
-        </div>
-        <nav className="site-nav" aria-label="Main">
-          <ul>
-            {SECTIONS.map((s) => (
-              <li key={s.path}>
-                <Link to={s.path} aria-current={current === s.path ? 'page' : undefined}>
-                  {s.label}
-                </Link>
-              </li>
-            ))}
-          </ul>
-        </nav>
-      </header>
+      <a className="skip-link" href="#main">
+        {t('skip')}
+      </a>
+      <ScrollToTop />
+      <Header />
       <main id="main" className="site-main" tabIndex={-1}>
-        {page}
+        <Suspense fallback={<Loading />}>
+          <Routes>
+            <Route path="/" element={<HomePage />} />
+            <Route path="/pandals" element={<PandalsPage />} />
+            <Route path="/pandals/:id" element={<PandalPage />} />
+            <Route path="/albums/:id" element={<AlbumPage />} />
+            <Route path="/photos/:id" element={<PhotoPage />} />
+            <Route path="/u/:username" element={<ProfilePage />} />
+            <Route path="/search" element={<SearchPage />} />
+            <Route path="/upload" element={<UploadPage />} />
+            <Route path="/login" element={<LoginPage />} />
+            <Route path="/register" element={<RegisterPage />} />
+            <Route path="/settings" element={<SettingsPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Routes>
+        </Suspense>
       </main>
       <footer className="site-footer">
         <ServerStatus />

@@ -5,4 +5,10 @@ import { cleanup } from '@testing-library/react'
 afterEach(() => {
   cleanup()
   window.history.replaceState(null, '', '/')
+  window.localStorage.clear()
+  document.documentElement.lang = 'en'
+  document.body.className = ''
 })
+
+// jsdom has no layout: scrolling is a no-op rather than a "not implemented" error.
+window.scrollTo = () => {}

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { ApiError, apiErrorFromBody, apiFetch, apiSend, getHealth } from './api'
+import { ApiError, apiErrorFromBody, apiFetch, apiSend, getHealth } from './client'
 
 function jsonResponse(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), {

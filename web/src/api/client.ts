@@ -29,6 +29,8 @@ export class ApiError extends Error {
   readonly code: string
   /** Per-field messages for form validation errors (may be empty). */
   readonly fields: FieldErrors
+  /** Seconds to wait before trying again (from `Retry-After` on 429/503), if given. */
+  retryAfter: number | null = null
 
   constructor(status: number, code: string, message: string, fields: FieldErrors = {}, options?: ErrorOptions) {
     super(message, options)
@@ -37,6 +39,15 @@ export class ApiError extends Error {
     this.code = code
     this.fields = fields
   }
+}
+
+/** `Retry-After` in seconds: either delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
+  if (value == null || value.trim() === '') return null
+  if (/^\d+$/.test(value.trim())) return Number(value.trim())
+  const when = Date.parse(value)
+  if (Number.isNaN(when)) return null
+  return Math.max(0, Math.ceil((when - now) / 1000))
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -110,7 +121,11 @@ export async function apiFetch<T>(path: string, init: RequestInit = {}): Promise
     throw new ApiError(res.status, INVALID_RESPONSE, 'The server sent a response that is not JSON', {}, { cause: err })
   }
 
-  if (!res.ok) throw apiErrorFromBody(res.status, body, res.statusText)
+  if (!res.ok) {
+    const err = apiErrorFromBody(res.status, body, res.statusText)
+    err.retryAfter = parseRetryAfter(res.headers.get('Retry-After'))
+    throw err
+  }
   return body as T
 }
 
@@ -121,6 +136,20 @@ export function apiSend<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: st
     method,
     body: data === undefined ? undefined : JSON.stringify(data),
   })
+}
+
+/** Every JSON endpoint lives under this prefix. */
+export const API = '/api/v1'
+
+/** `?a=1&b=x` from the defined, non-empty values (empty string when none). */
+export function query(params: Record<string, string | number | null | undefined>): string {
+  const search = new URLSearchParams()
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null || value === '') continue
+    search.set(key, String(value))
+  }
+  const text = search.toString()
+  return text === '' ? '' : `?${text}`
 }
 
 /** `GET /api/v1/health` response (extra fields are ignored). */

@@ -1,13 +1,12 @@
 import { useEffect, useState } from 'react'
-import { getHealth, type Health } from '../api'
+import { getHealth, type Health } from '../api/client'
+import { useI18n } from '../i18n'
 
-type State =
-  | { kind: 'checking' }
-  | { kind: 'up'; health: Health }
-  | { kind: 'down' }
+type State = { kind: 'checking' } | { kind: 'up'; health: Health } | { kind: 'down' }
 
 /** Footer line reporting `GET /api/v1/health`. */
 export function ServerStatus() {
+  const { t } = useI18n()
   const [state, setState] = useState<State>({ kind: 'checking' })
 
   useEffect(() => {
@@ -25,15 +24,15 @@ export function ServerStatus() {
   let tone: string
   switch (state.kind) {
     case 'checking':
-      text = 'Server: checking…'
+      text = t('status.checking')
       tone = 'checking'
       break
     case 'up':
-      text = `Server: ${state.health.status} · version ${state.health.version}`
+      text = t('status.up', { status: state.health.status, version: state.health.version })
       tone = state.health.status === 'ok' ? 'ok' : 'warn'
       break
     case 'down':
-      text = 'Server unreachable: photos and uploads will not work until it is back.'
+      text = t('status.down')
       tone = 'down'
       break
   }

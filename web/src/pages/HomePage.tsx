@@ -1,28 +1,33 @@
-import { Link } from '../router'
+import { Link } from 'react-router'
+import { listPhotos } from '../api/endpoints'
+import { PageTitle } from '../components/PageTitle'
+import { PhotoBrowser } from '../components/PhotoBrowser'
+import { useCursorList } from '../hooks/useCursorList'
+import { useMe } from '../hooks/useSession'
+import { useI18n } from '../i18n'
+import { keys } from '../queryClient'
 
-export function HomePage() {
+export const FEED_PAGE = 30
+
+export default function HomePage() {
+  const { t } = useI18n()
+  const me = useMe()
+  const feed = useCursorList(keys.feed, (cursor, signal) => listPhotos({ cursor, limit: FEED_PAGE }, signal))
   return (
     <>
-      <h1 id="page-title" tabIndex={-1}>Durga Puja, one pandal at a time</h1>
-      <p className="lede">
-        Pujo is a place to share the photos you take while pandal hopping, keep them in albums,
-        and find every pandal by its name, its city and the year you saw it.
-      </p>
-      <ul className="cards">
-        <li className="card">
-          <h2><Link to="/pandals">Pandals</Link></h2>
-          <p>Browse pandals and the photos people have shared of them.</p>
-        </li>
-        <li className="card">
-          <h2><Link to="/search">Search</Link></h2>
-          <p>Look up a pandal by name, city and year.</p>
-        </li>
-        <li className="card">
-          <h2><Link to="/upload">Upload</Link></h2>
-          <p>Add your own photos and collect them in albums.</p>
-        </li>
-      </ul>
-      <p className="note">This is an early version: browsing, search and uploads are still being built.</p>
+      <div className="page-head">
+        <div>
+          <PageTitle title={t('brand')}>{t('home.title')}</PageTitle>
+          <p className="lede">{t('home.lede')}</p>
+        </div>
+        <p className="page-actions">
+          <Link className="button" to={me ? '/upload' : '/register'}>
+            {me ? t('home.cta_upload') : t('home.cta_join')}
+          </Link>
+        </p>
+      </div>
+      <h2 className="section-title">{t('home.newest')}</h2>
+      <PhotoBrowser list={feed} label={t('home.newest')} empty={t('home.empty')} />
     </>
   )
 }

@@ -1,13 +1,21 @@
-import { Link } from '../router'
+import { Link } from 'react-router'
+import { useI18n } from '../i18n'
+import { PageTitle } from '../components/PageTitle'
 
-export function NotFoundPage({ pathname }: { pathname: string }) {
+/** Shown for unknown paths and for anything the server answers 404 to (including private albums). */
+export function NotFoundContent() {
+  const { t } = useI18n()
   return (
-    <>
-      <h1 id="page-title" tabIndex={-1}>Page not found</h1>
-      <p className="lede">
-        There is no page at <code>{pathname}</code>. It may be coming soon, or the link may be wrong.
+    <div className="not-found">
+      <PageTitle title={t('notfound.title')} />
+      <p className="lede">{t('notfound.body')}</p>
+      <p>
+        <Link to="/">{t('notfound.home')}</Link>
       </p>
-      <p><Link to="/">Go to the home page</Link></p>
-    </>
+    </div>
   )
+}
+
+export default function NotFoundPage() {
+  return <NotFoundContent />
 }

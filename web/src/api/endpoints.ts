@@ -1,0 +1,143 @@
+/**
+ * One typed function per API endpoint. Pages call these (through TanStack
+ * Query); nothing else in the site writes an API path.
+ */
+import { API, ApiError, apiFetch, apiSend, query } from './client'
+import type {
+  Album,
+  Comment,
+  Facets,
+  GpsPrivacy,
+  LikeState,
+  Me,
+  Page,
+  Pandal,
+  PandalDetail,
+  Photo,
+  Profile,
+  SearchResults,
+  Visibility,
+} from './types'
+
+export interface PageParams {
+  cursor?: string | null
+  limit?: number
+}
+
+// Accounts
+
+export interface RegisterInput {
+  username: string
+  email: string
+  password: string
+  display_name?: string
+}
+
+export const register = (input: RegisterInput) => apiSend<Me>('POST', `${API}/auth/register`, input)
+export const login = (login: string, password: string) => apiSend<Me>('POST', `${API}/auth/login`, { login, password })
+export const logout = () => apiSend<void>('POST', `${API}/auth/logout`)
+
+/** The signed-in person, or null when nobody is (401). */
+export async function getMe(signal?: AbortSignal): Promise<Me | null> {
+  try {
+    return await apiFetch<Me>(`${API}/me`, { signal })
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return null
+    throw err
+  }
+}
+
+export interface MeUpdate {
+  display_name?: string
+  bio?: string
+  gps_privacy?: GpsPrivacy
+}
+
+export const updateMe = (patch: MeUpdate) => apiSend<Me>('PATCH', `${API}/me`, patch)
+export const changePassword = (current_password: string, new_password: string) =>
+  apiSend<void>('PUT', `${API}/me/password`, { current_password, new_password })
+export const deleteMe = (password: string) => apiSend<void>('DELETE', `${API}/me`, { password })
+
+export const getProfile = (username: string, signal?: AbortSignal) =>
+  apiFetch<Profile>(`${API}/users/${encodeURIComponent(username)}`, { signal })
+
+// Photos
+
+export const listPhotos = (p: PageParams & { pandal?: number }, signal?: AbortSignal) =>
+  apiFetch<Page<Photo>>(`${API}/photos${query({ limit: p.limit, cursor: p.cursor, pandal: p.pandal })}`, { signal })
+export const getPhoto = (id: number, signal?: AbortSignal) => apiFetch<Photo>(`${API}/photos/${id}`, { signal })
+
+export interface PhotoUpdate {
+  caption?: string
+  gps_privacy?: GpsPrivacy
+  allow_original?: boolean
+  album_id?: number
+}
+
+export const updatePhoto = (id: number, patch: PhotoUpdate) => apiSend<Photo>('PATCH', `${API}/photos/${id}`, patch)
+export const deletePhoto = (id: number) => apiSend<void>('DELETE', `${API}/photos/${id}`)
+
+export const setLiked = (id: number, liked: boolean) =>
+  apiSend<LikeState>(liked ? 'PUT' : 'DELETE', `${API}/photos/${id}/like`)
+
+// Comments
+
+export const listComments = (photoId: number, p: PageParams, signal?: AbortSignal) =>
+  apiFetch<Page<Comment>>(`${API}/photos/${photoId}/comments${query({ limit: p.limit, cursor: p.cursor })}`, { signal })
+export const createComment = (photoId: number, body: string) =>
+  apiSend<Comment>('POST', `${API}/photos/${photoId}/comments`, { body })
+export const deleteComment = (id: number) => apiSend<void>('DELETE', `${API}/comments/${id}`)
+
+// Albums
+
+export const listAlbums = (p: PageParams & { owner?: string; pandal?: number }, signal?: AbortSignal) =>
+  apiFetch<Page<Album>>(
+    `${API}/albums${query({ owner: p.owner, pandal: p.pandal, limit: p.limit, cursor: p.cursor })}`,
+    { signal },
+  )
+export const getAlbum = (id: number, signal?: AbortSignal) => apiFetch<Album>(`${API}/albums/${id}`, { signal })
+export const listAlbumPhotos = (id: number, p: PageParams, signal?: AbortSignal) =>
+  apiFetch<Page<Photo>>(`${API}/albums/${id}/photos${query({ limit: p.limit, cursor: p.cursor })}`, { signal })
+
+export interface AlbumInput {
+  title: string
+  description?: string
+  visibility?: Visibility
+  pandal_id?: number | null
+}
+
+export const createAlbum = (input: AlbumInput) => apiSend<Album>('POST', `${API}/albums`, input)
+export const updateAlbum = (id: number, patch: Partial<AlbumInput> & { cover_photo_id?: number }) =>
+  apiSend<Album>('PATCH', `${API}/albums/${id}`, patch)
+export const deleteAlbum = (id: number) => apiSend<void>('DELETE', `${API}/albums/${id}`)
+
+// Pandals
+
+export const listPandals = (p: PageParams & { city?: string; year?: number }, signal?: AbortSignal) =>
+  apiFetch<Page<Pandal>>(
+    `${API}/pandals${query({ city: p.city, year: p.year, limit: p.limit, cursor: p.cursor })}`,
+    { signal },
+  )
+export const getPandalFacets = (signal?: AbortSignal) => apiFetch<Facets>(`${API}/pandals/facets`, { signal })
+export const getPandal = (id: number, signal?: AbortSignal) => apiFetch<PandalDetail>(`${API}/pandals/${id}`, { signal })
+
+export interface PandalInput {
+  name: string
+  para?: string
+  city: string
+  year: number
+  lat?: number | null
+  lon?: number | null
+}
+
+export const createPandal = (input: PandalInput) => apiSend<Pandal>('POST', `${API}/pandals`, input)
+export const updatePandal = (id: number, patch: Partial<PandalInput>) =>
+  apiSend<Pandal>('PATCH', `${API}/pandals/${id}`, patch)
+
+// Search
+
+export const search = (q: string, limit: number, signal?: AbortSignal) =>
+  apiFetch<SearchResults>(`${API}/search${query({ q, limit })}`, { signal })
+
+/** Where a photo is uploaded to (multipart, one file per request: see upload.ts). */
+export const albumPhotosUrl = (albumId: number) => `${API}/albums/${albumId}/photos`

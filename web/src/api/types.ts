@@ -1,0 +1,165 @@
+/**
+ * The JSON shapes of the Pujo API (`/api/v1`), as the server sends them.
+ * Timestamps are RFC 3339 strings; ids are numbers.
+ */
+
+export type Role = 'user' | 'admin'
+export type GpsPrivacy = 'hidden' | 'coarse' | 'exact'
+export type Visibility = 'public' | 'unlisted' | 'private'
+
+export interface UserRef {
+  id: number
+  username: string
+  display_name: string
+}
+
+export interface Me {
+  id: number
+  username: string
+  display_name: string
+  bio: string
+  role: Role
+  created_at: string
+  email: string
+  gps_privacy: GpsPrivacy
+}
+
+export interface PublicUser {
+  id: number
+  username: string
+  display_name: string
+  bio: string
+  role: Role
+  created_at: string
+}
+
+export interface PandalRef {
+  id: number
+  name: string
+  para: string
+  city: string
+  year: number
+}
+
+export interface Pandal extends PandalRef {
+  lat: number | null
+  lon: number | null
+  album_count: number
+  created_at: string
+}
+
+/** Derivative URLs: thumb is 400 px on the long edge, display 1600 px. */
+export interface PhotoUrls {
+  thumb: string
+  display: string
+  /** Null unless the viewer may download the original. */
+  original: string | null
+}
+
+export interface Exif {
+  camera?: string
+  lens?: string
+  exposure?: string | number
+  aperture?: string | number
+  iso?: string | number
+  focal_length?: string | number
+}
+
+export interface PhotoLocation {
+  lat: number
+  lon: number
+  precision: 'coarse' | 'exact'
+}
+
+export interface Photo {
+  id: number
+  album_id: number
+  owner: UserRef
+  caption: string
+  width: number
+  height: number
+  taken_at: string | null
+  created_at: string
+  updated_at: string
+  /** Base64 ThumbHash, decoded in the browser into a blurred placeholder. */
+  thumbhash: string | null
+  exif: Exif
+  location: PhotoLocation | null
+  like_count: number
+  comment_count: number
+  liked_by_me: boolean
+  urls: PhotoUrls
+  visibility: Visibility
+  can_edit: boolean
+  /** Only sent to the owner. */
+  gps_privacy?: GpsPrivacy
+  /** Only sent to the owner. */
+  allow_original?: boolean
+}
+
+export interface AlbumCover {
+  id: number
+  width: number
+  height: number
+  thumbhash: string | null
+  urls: PhotoUrls
+}
+
+export interface Album {
+  id: number
+  owner: UserRef
+  title: string
+  description: string
+  visibility: Visibility
+  pandal: PandalRef | null
+  cover: AlbumCover | null
+  photo_count: number
+  created_at: string
+  updated_at: string
+  can_edit: boolean
+}
+
+export interface Comment {
+  id: number
+  photo_id: number
+  author: UserRef
+  body: string
+  created_at: string
+  can_delete: boolean
+}
+
+/** One page of a keyset-paged list, newest first. */
+export interface Page<T> {
+  items: T[]
+  next_cursor: string | null
+}
+
+export interface LikeState {
+  like_count: number
+  liked_by_me: boolean
+}
+
+export interface Facets {
+  cities: { city: string; count: number }[]
+  years: { year: number; count: number }[]
+}
+
+export interface PandalDetail {
+  pandal: Pandal
+  albums: Album[]
+  photos: Photo[]
+}
+
+export interface Profile {
+  user: PublicUser
+  albums: Album[]
+}
+
+export interface SearchResults {
+  photos: Photo[]
+  albums: Album[]
+  pandals: Pandal[]
+}
+
+/** Anything the justified grid and the lightbox can show. */
+export type ImageLike = Pick<Photo, 'id' | 'width' | 'height' | 'thumbhash' | 'urls'>

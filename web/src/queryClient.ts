@@ -1,0 +1,34 @@
+import { QueryClient } from '@tanstack/react-query'
+import { ApiError } from './api/client'
+
+/** Only failures that may pass are retried: network trouble and 5xx, twice. */
+export function shouldRetry(failureCount: number, error: unknown): boolean {
+  if (failureCount >= 2) return false
+  if (!(error instanceof ApiError)) return false
+  return error.status === 0 || error.status >= 500
+}
+
+export function makeQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: { staleTime: 30_000, retry: shouldRetry, refetchOnWindowFocus: false },
+      mutations: { retry: false },
+    },
+  })
+}
+
+/** Query keys in one place, so invalidation matches what was cached. */
+export const keys = {
+  me: ['me'] as const,
+  feed: ['photos', 'feed'] as const,
+  photo: (id: number) => ['photos', id] as const,
+  pandalPhotos: (id: number) => ['photos', 'pandal', id] as const,
+  comments: (photoId: number) => ['comments', photoId] as const,
+  album: (id: number) => ['albums', id] as const,
+  albumPhotos: (id: number) => ['albums', id, 'photos'] as const,
+  profile: (username: string) => ['users', username] as const,
+  pandals: (city: string, year: number | undefined) => ['pandals', 'list', city, year ?? null] as const,
+  facets: ['pandals', 'facets'] as const,
+  pandal: (id: number) => ['pandals', id] as const,
+  search: (q: string) => ['search', q] as const,
+}
