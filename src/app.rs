@@ -38,6 +38,19 @@ pub struct AppState {
     /// Session cookies are `__Host-` and Secure unless Pujo serves plain HTTP on
     /// loopback (a laptop), where a browser would not send them back.
     pub secure_cookies: bool,
+    /// Log-in and registration attempts.
+    pub limiter: crate::ratelimit::RateLimiter,
+}
+
+impl AppState {
+    /// The address a request came from, through trusted proxies (see `PUJO_TRUSTED_PROXIES`).
+    pub fn client_ip<B>(&self, req: &http::Request<B>) -> std::net::IpAddr {
+        let peer = req
+            .extensions()
+            .get::<crate::http::PeerAddr>()
+            .map_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |p| p.0.ip());
+        crate::http::client::client_ip(peer, req.headers(), &self.config.trusted_proxies)
+    }
 }
 
 /// A start-up failure, reported in one line.
@@ -123,6 +136,7 @@ impl App {
             request_ids: pipeline::RequestIds::new(),
             db,
             secure_cookies: tls.is_some() || !config.listen.ip().is_loopback(),
+            limiter: crate::ratelimit::RateLimiter::default(),
             config,
         });
         let (stop_requested, _) = watch::channel(false);

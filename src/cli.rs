@@ -95,6 +95,9 @@ macro_rules! setting_flags {
             /// statement timeout for PostgreSQL [PUJO_DB_STATEMENT_TIMEOUT; 5s]
             #[argh(option)]
             pub db_statement_timeout: Option<String>,
+            /// CA certificates for PostgreSQL TLS [PUJO_DB_CA_FILE; unset]
+            #[argh(option)]
+            pub db_ca_file: Option<String>,
             /// apply migrations at start, true or false [PUJO_MIGRATE; false]
             #[argh(option)]
             pub migrate: Option<String>,
@@ -107,6 +110,9 @@ macro_rules! setting_flags {
             /// log every request once [PUJO_ACCESS_LOG; true]
             #[argh(option)]
             pub access_log: Option<String>,
+            /// CIDRs of proxies whose X-Forwarded-For is believed [PUJO_TRUSTED_PROXIES; unset]
+            #[argh(option)]
+            pub trusted_proxies: Option<String>,
         }
 
         impl $name {
@@ -135,10 +141,12 @@ macro_rules! setting_flags {
                     ("db-pool-size", &self.db_pool_size),
                     ("db-connect-timeout", &self.db_connect_timeout),
                     ("db-statement-timeout", &self.db_statement_timeout),
+                    ("db-ca-file", &self.db_ca_file),
                     ("migrate", &self.migrate),
                     ("log", &self.log),
                     ("log-format", &self.log_format),
                     ("access-log", &self.access_log),
+                    ("trusted-proxies", &self.trusted_proxies),
                 ];
                 given.into_iter().filter_map(|(k, v)| v.clone().map(|v| (k, v))).collect()
             }

@@ -78,10 +78,20 @@ pub const SETTINGS: &[Setting] = &[
     setting("db-pool-size", Some("16"), "PostgreSQL connections per process"),
     setting("db-connect-timeout", Some("5s"), "time to get or open a PostgreSQL connection"),
     setting("db-statement-timeout", Some("5s"), "PostgreSQL statement_timeout for every query"),
+    setting(
+        "db-ca-file",
+        None,
+        "PEM file of CA certificates that sign the PostgreSQL server's certificate (e.g. the RDS bundle); unset trusts the system's roots",
+    ),
     setting("migrate", Some("false"), "apply database migrations at start (SQLite always does)"),
     setting("log", Some("info"), "log filter, e.g. `info` or `pujo=debug,info`"),
     setting("log-format", Some("auto"), "`json`, `text`, or `auto` (text on a terminal, JSON otherwise)"),
     setting("access-log", Some("true"), "log every request once (method, route, status, duration, request id)"),
+    setting(
+        "trusted-proxies",
+        None,
+        "comma-separated CIDRs of proxies whose X-Forwarded-For is believed (the load balancer's subnets)",
+    ),
 ];
 
 /// Build-time variables that may be present in a developer's shell; not settings.
@@ -162,6 +172,8 @@ pub struct Config {
     pub log: String,
     pub log_format: LogFormat,
     pub access_log: bool,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<crate::http::client::Cidr>,
     /// Every setting's value and origin, for `pujo config`.
     pub effective: Vec<(Setting, Option<String>, Origin)>,
 }
@@ -254,11 +266,13 @@ impl Config {
                 pool_size: raw.positive_usize("db-pool-size")?,
                 connect_timeout: raw.positive_duration("db-connect-timeout")?,
                 statement_timeout: raw.positive_duration("db-statement-timeout")?,
+                ca_file: raw.opt_str("db-ca-file").map(PathBuf::from),
             },
             migrate: raw.bool("migrate")?,
             log: raw.str("log").unwrap_or("info").to_owned(),
             log_format,
             access_log: raw.bool("access-log")?,
+            trusted_proxies: raw.cidrs("trusted-proxies")?,
             effective: Vec::new(),
         };
         Ok(Config { effective, ..config })
@@ -384,6 +398,11 @@ impl Raw<'_> {
             "false" | "0" | "no" | "off" => Ok(false),
             other => Err(self.invalid(key, other, "is not true or false")),
         }
+    }
+
+    fn cidrs(&self, key: &str) -> Result<Vec<crate::http::client::Cidr>, ConfigError> {
+        let text = self.str(key).unwrap_or("");
+        crate::http::client::Cidr::parse_list(text).map_err(|problem| self.invalid(key, text, &problem))
     }
 }
 

@@ -13,6 +13,7 @@ pub mod db;
 pub mod healthcheck;
 pub mod http;
 pub mod metrics;
+pub mod ratelimit;
 pub mod server;
 pub mod telemetry;
 

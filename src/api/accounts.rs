@@ -1,17 +1,19 @@
-//! Register, log in, log out, and who am I.
+//! Register, log in, log out, who am I, profile, password, and leaving.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::{ApiError, json, parse_json};
+use super::views::{Check, UserJson};
+use super::{ApiError, json, no_content, parse_json};
 use crate::app::AppState;
 use crate::auth;
-use crate::db::{NewUser, User};
+use crate::db::{GpsPrivacy, NewUser, ProfilePatch, User};
 use crate::http::Body;
+use crate::ratelimit::{FAILURES_PER_ACCOUNT, LOGIN_PER_CLIENT, REGISTRATIONS_PER_CLIENT};
 
 /// Sessions live 24 hours after their last use.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(24 * 3600);
@@ -32,37 +34,6 @@ struct Register {
 struct Login {
     login: String,
     password: String,
-}
-
-/// A person as they see themselves (with email) or as others see them.
-#[derive(Serialize)]
-pub struct UserJson {
-    id: i64,
-    username: String,
-    display_name: String,
-    bio: String,
-    role: &'static str,
-    created_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<String>,
-}
-
-impl UserJson {
-    pub fn private(u: &User) -> UserJson {
-        UserJson { email: Some(u.email.clone()), ..UserJson::public(u) }
-    }
-
-    pub fn public(u: &User) -> UserJson {
-        UserJson {
-            id: u.id,
-            username: u.username.clone(),
-            display_name: u.display_name.clone(),
-            bio: u.bio.clone(),
-            role: u.role.as_str(),
-            created_at: u.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-            email: None,
-        }
-    }
 }
 
 fn validate_registration(r: &Register) -> Result<(), ApiError> {
@@ -90,6 +61,8 @@ fn validate_registration(r: &Register) -> Result<(), ApiError> {
 
 pub async fn register(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let user_agent = user_agent(&req);
+    let client = format!("register:{}", state.client_ip(&req));
+    state.limiter.hit(&client, REGISTRATIONS_PER_CLIENT).map_err(ApiError::RateLimited)?;
     let body: Register = parse_json(req, BODY_LIMIT).await?;
     validate_registration(&body)?;
     let new = NewUser {
@@ -106,8 +79,14 @@ pub async fn register(state: &AppState, req: Request<Incoming>) -> Result<Respon
 
 pub async fn login(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let user_agent = user_agent(&req);
+    let client = format!("login:{}", state.client_ip(&req));
+    state.limiter.hit(&client, LOGIN_PER_CLIENT).map_err(ApiError::RateLimited)?;
     let body: Login = parse_json(req, BODY_LIMIT).await?;
-    let found = state.db.user_by_login(body.login.trim()).await?;
+    let login = body.login.trim();
+    // Counted by what was typed, so the answer is the same whether or not it exists.
+    let account = format!("account:{}", login.to_lowercase());
+    state.limiter.check(&account, FAILURES_PER_ACCOUNT).map_err(ApiError::RateLimited)?;
+    let found = state.db.user_by_login(login).await?;
     let (user, hash) = match found {
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
@@ -115,8 +94,10 @@ pub async fn login(state: &AppState, req: Request<Incoming>) -> Result<Response<
     // The same argon2 work whether or not the account exists.
     let ok = auth::verify_password(body.password, hash).await;
     let Some(user) = user.filter(|_| ok) else {
+        let _ = state.limiter.hit(&account, FAILURES_PER_ACCOUNT);
         return Err(ApiError::Unauthorized("wrong username, email or password"));
     };
+    state.limiter.reset(&account);
     let mut response = json(StatusCode::OK, &UserJson::private(&user));
     start_session(state, &mut response, user.id, &user_agent).await?;
     Ok(response)
@@ -126,23 +107,115 @@ pub async fn logout(state: &AppState, req: Request<Incoming>) -> Result<Response
     if let Some(token) = session_token(&req, state) {
         state.db.delete_session(&auth::token_hash(&token)).await?;
     }
-    let mut response = Response::new(crate::http::empty());
-    *response.status_mut() = StatusCode::NO_CONTENT;
+    let mut response = no_content();
     set_cookie(state, &mut response, "", 0);
     Ok(response)
 }
 
 pub async fn me(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let token = session_token(&req, state).ok_or(ApiError::Unauthorized("not logged in"))?;
-    let user = state
-        .db
-        .session_user(&auth::token_hash(&token), SESSION_LIFETIME)
-        .await?
-        .ok_or(ApiError::Unauthorized("not logged in"))?;
+    let user = require_user(state, &req).await?;
     let mut response = json(StatusCode::OK, &UserJson::private(&user));
     // The session slid forward; so does the cookie.
     set_cookie(state, &mut response, &token, SESSION_LIFETIME.as_secs());
     Ok(response)
+}
+
+/// The person whose live session the request carries, if any (sliding its expiry).
+pub async fn current_user<B>(state: &AppState, req: &Request<B>) -> Result<Option<User>, ApiError> {
+    let Some(token) = session_token(req, state) else { return Ok(None) };
+    Ok(state.db.session_user(&auth::token_hash(&token), SESSION_LIFETIME).await?)
+}
+
+/// The logged-in person, or 401.
+pub async fn require_user<B>(state: &AppState, req: &Request<B>) -> Result<User, ApiError> {
+    current_user(state, req).await?.ok_or(ApiError::Unauthorized("not logged in"))
+}
+
+/// The viewer's user id for visibility checks, or `NOBODY`.
+pub async fn viewer_id<B>(state: &AppState, req: &Request<B>) -> Result<i64, ApiError> {
+    Ok(current_user(state, req).await?.map_or(crate::db::NOBODY, |u| u.id))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileChange {
+    display_name: Option<String>,
+    bio: Option<String>,
+    gps_privacy: Option<GpsPrivacy>,
+}
+
+pub async fn update_me(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let user = require_user(state, &req).await?;
+    let body: ProfileChange = parse_json(req, BODY_LIMIT).await?;
+    let mut check = Check::default();
+    if let Some(name) = &body.display_name {
+        check.text("display_name", name, 1, 64, false);
+    }
+    if let Some(bio) = &body.bio {
+        check.text("bio", bio, 0, 500, true);
+    }
+    check.finish()?;
+    let patch = ProfilePatch {
+        display_name: body.display_name.map(|d| d.trim().to_owned()),
+        bio: body.bio,
+        gps_privacy: body.gps_privacy,
+    };
+    let user = state.db.update_profile(&user, patch).await?;
+    Ok(json(StatusCode::OK, &UserJson::private(&user)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// Changes the password after checking the current one, and ends every other session.
+pub async fn change_password(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let user = require_user(state, &req).await?;
+    let token = session_token(&req, state).unwrap_or_default();
+    let body: PasswordChange = parse_json(req, BODY_LIMIT).await?;
+    let length = body.new_password.chars().count();
+    if !(10..=128).contains(&length) {
+        return Err(ApiError::Fields(BTreeMap::from([("new_password".to_owned(), "10 to 128 characters".to_owned())])));
+    }
+    confirm_password(state, &user, body.current_password, "current_password").await?;
+    let hash = auth::hash_password(body.new_password).await;
+    state.db.set_password_hash(user.id, &hash).await?;
+    state.db.delete_sessions_of(user.id, Some(&auth::token_hash(&token))).await?;
+    Ok(no_content())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Leaving {
+    password: String,
+}
+
+/// Deletes the account and everything it owns, after the password confirms it.
+pub async fn delete_me(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let user = require_user(state, &req).await?;
+    let body: Leaving = parse_json(req, BODY_LIMIT).await?;
+    confirm_password(state, &user, body.password, "password").await?;
+    state.db.delete_user(user.id).await?;
+    tracing::info!(user_id = user.id, "account deleted");
+    let mut response = no_content();
+    set_cookie(state, &mut response, "", 0);
+    Ok(response)
+}
+
+/// Checks a password the person typed again, counting failures like log-ins do.
+async fn confirm_password(state: &AppState, user: &User, password: String, field: &str) -> Result<(), ApiError> {
+    let account = format!("account:{}", user.username.to_lowercase());
+    state.limiter.check(&account, FAILURES_PER_ACCOUNT).map_err(ApiError::RateLimited)?;
+    let hash = state.db.password_hash(user.id).await?;
+    if !auth::verify_password(password, hash).await {
+        let _ = state.limiter.hit(&account, FAILURES_PER_ACCOUNT);
+        return Err(ApiError::Fields(BTreeMap::from([(field.to_owned(), "is not your password".to_owned())])));
+    }
+    Ok(())
 }
 
 async fn start_session(

@@ -1,8 +1,12 @@
 //! The JSON API and the probes: every JSON shape and error code lives under this module.
 
 mod accounts;
+mod albums;
 mod meta;
+mod pandals;
+mod photos;
 mod probes;
+mod views;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,6 +34,20 @@ pub enum Endpoint {
     Login,
     Logout,
     Me,
+    MyPassword,
+    User,
+    Albums,
+    Album,
+    AlbumPhotos,
+    Photos,
+    Photo,
+    PhotoComments,
+    PhotoLike,
+    Comment,
+    Pandals,
+    PandalFacets,
+    Pandal,
+    Search,
 }
 
 /// Route templates of the public listener. The template is also the metrics label.
@@ -43,11 +61,36 @@ pub const PUBLIC_ROUTES: &[(&str, Endpoint)] = &[
     ("/api/v1/auth/login", Endpoint::Login),
     ("/api/v1/auth/logout", Endpoint::Logout),
     ("/api/v1/me", Endpoint::Me),
+    ("/api/v1/me/password", Endpoint::MyPassword),
+    ("/api/v1/users/{username}", Endpoint::User),
+    ("/api/v1/albums", Endpoint::Albums),
+    ("/api/v1/albums/{id}", Endpoint::Album),
+    ("/api/v1/albums/{id}/photos", Endpoint::AlbumPhotos),
+    ("/api/v1/photos", Endpoint::Photos),
+    ("/api/v1/photos/{id}", Endpoint::Photo),
+    ("/api/v1/photos/{id}/comments", Endpoint::PhotoComments),
+    ("/api/v1/photos/{id}/like", Endpoint::PhotoLike),
+    ("/api/v1/comments/{id}", Endpoint::Comment),
+    ("/api/v1/pandals", Endpoint::Pandals),
+    ("/api/v1/pandals/facets", Endpoint::PandalFacets),
+    ("/api/v1/pandals/{id}", Endpoint::Pandal),
+    ("/api/v1/search", Endpoint::Search),
 ];
 
 /// Route templates of the admin listener (not routed by the public ingress).
 pub const ADMIN_ROUTES: &[(&str, Endpoint)] =
     &[("/metrics", Endpoint::Metrics), ("/health", Endpoint::Health), ("/ready", Endpoint::Ready)];
+
+/// Picks the handler for the request's method; any other method is 405 with `Allow`.
+/// HEAD is answered as GET (without the body).
+macro_rules! by_method {
+    ($method:expr, $($name:ident => $handler:expr),+ $(,)?) => {
+        match $method {
+            $(Method::$name => $handler,)+
+            _ => Err(ApiError::MethodNotAllowed(concat!($(stringify!($name), ", "),+))),
+        }
+    };
+}
 
 /// Answers one request for an endpoint the router matched.
 pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
@@ -56,20 +99,59 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
     if unsafe_method && let Err(e) = csrf_check(req.headers()) {
         return e.into_response();
     }
-    let result = match (endpoint, &method) {
-        (Endpoint::Health, &Method::GET | &Method::HEAD) => Ok(probes::health(&state)),
-        (Endpoint::Ready, &Method::GET | &Method::HEAD) => Ok(probes::ready(&state).await),
-        (Endpoint::Metrics, &Method::GET | &Method::HEAD) => Ok(probes::metrics(&state)),
-        (Endpoint::ApiHealth, &Method::GET | &Method::HEAD) => Ok(probes::health(&state)),
-        (Endpoint::OpenApi, &Method::GET | &Method::HEAD) => Ok(meta::openapi()),
-        (Endpoint::CspReport, &Method::POST) => meta::csp_report(&state, req).await,
-        (Endpoint::CspReport, _) => Err(ApiError::MethodNotAllowed("POST")),
-        (Endpoint::Register, &Method::POST) => accounts::register(&state, req).await,
-        (Endpoint::Login, &Method::POST) => accounts::login(&state, req).await,
-        (Endpoint::Logout, &Method::POST) => accounts::logout(&state, req).await,
-        (Endpoint::Me, &Method::GET | &Method::HEAD) => accounts::me(&state, req).await,
-        (Endpoint::Register | Endpoint::Login | Endpoint::Logout, _) => Err(ApiError::MethodNotAllowed("POST")),
-        _ => Err(ApiError::MethodNotAllowed("GET, HEAD")),
+    let as_get = if method == Method::HEAD { Method::GET } else { method.clone() };
+    let s = &state;
+    let result = match endpoint {
+        Endpoint::Health | Endpoint::ApiHealth => by_method!(as_get, GET => Ok(probes::health(s))),
+        Endpoint::Ready => by_method!(as_get, GET => Ok(probes::ready(s).await)),
+        Endpoint::Metrics => by_method!(as_get, GET => Ok(probes::metrics(s))),
+        Endpoint::OpenApi => by_method!(as_get, GET => Ok(meta::openapi())),
+        Endpoint::CspReport => by_method!(as_get, POST => meta::csp_report(s, req).await),
+        Endpoint::Register => by_method!(as_get, POST => accounts::register(s, req).await),
+        Endpoint::Login => by_method!(as_get, POST => accounts::login(s, req).await),
+        Endpoint::Logout => by_method!(as_get, POST => accounts::logout(s, req).await),
+        Endpoint::Me => by_method!(as_get,
+            GET => accounts::me(s, req).await,
+            PATCH => accounts::update_me(s, req).await,
+            DELETE => accounts::delete_me(s, req).await,
+        ),
+        Endpoint::MyPassword => by_method!(as_get, PUT => accounts::change_password(s, req).await),
+        Endpoint::User => by_method!(as_get, GET => albums::profile(s, req).await),
+        Endpoint::Albums => by_method!(as_get,
+            GET => albums::list(s, req).await,
+            POST => albums::create(s, req).await,
+        ),
+        Endpoint::Album => by_method!(as_get,
+            GET => albums::get(s, req).await,
+            PATCH => albums::update(s, req).await,
+            DELETE => albums::delete(s, req).await,
+        ),
+        Endpoint::AlbumPhotos => by_method!(as_get, GET => albums::photos(s, req).await),
+        Endpoint::Photos => by_method!(as_get, GET => photos::feed(s, req).await),
+        Endpoint::Photo => by_method!(as_get,
+            GET => photos::get(s, req).await,
+            PATCH => photos::update(s, req).await,
+            DELETE => photos::delete(s, req).await,
+        ),
+        Endpoint::PhotoComments => by_method!(as_get,
+            GET => photos::comments(s, req).await,
+            POST => photos::comment(s, req).await,
+        ),
+        Endpoint::PhotoLike => by_method!(as_get,
+            PUT => photos::like(s, req, true).await,
+            DELETE => photos::like(s, req, false).await,
+        ),
+        Endpoint::Comment => by_method!(as_get, DELETE => photos::delete_comment(s, req).await),
+        Endpoint::Pandals => by_method!(as_get,
+            GET => pandals::list(s, req).await,
+            POST => pandals::create(s, req).await,
+        ),
+        Endpoint::PandalFacets => by_method!(as_get, GET => pandals::facets(s).await),
+        Endpoint::Pandal => by_method!(as_get,
+            GET => pandals::get(s, req).await,
+            PATCH => pandals::update(s, req).await,
+        ),
+        Endpoint::Search => by_method!(as_get, GET => pandals::search(s, req).await),
     };
     let mut response = result.unwrap_or_else(ApiError::into_response);
     if method == Method::HEAD {
@@ -98,6 +180,10 @@ pub enum ApiError {
     Conflict(&'static str),
     #[error("{0}")]
     Unauthorized(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("too many attempts; try again in {0} seconds")]
+    RateLimited(u64),
     #[error("cross-site request refused")]
     Csrf,
     #[error("temporarily unavailable; try again shortly")]
@@ -118,6 +204,8 @@ impl ApiError {
             ApiError::Validation(_) | ApiError::Fields(_) => "validation",
             ApiError::Conflict(_) => "conflict",
             ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::RateLimited(_) => "rate_limited",
             ApiError::Csrf => "csrf",
             ApiError::Unavailable => "unavailable",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
@@ -133,6 +221,8 @@ impl ApiError {
             ApiError::Validation(_) | ApiError::Fields(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Csrf => StatusCode::FORBIDDEN,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -166,7 +256,15 @@ impl ApiError {
         let mut response = json(self.status(), &envelope);
         match self {
             ApiError::MethodNotAllowed(allow) => {
-                response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+                let allow = allow.trim_end_matches(", ");
+                let allow =
+                    if allow.split(", ").any(|m| m == "GET") { format!("{allow}, HEAD") } else { allow.to_owned() };
+                if let Ok(v) = HeaderValue::from_str(&allow) {
+                    response.headers_mut().insert(header::ALLOW, v);
+                }
+            }
+            ApiError::RateLimited(seconds) => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
             }
             ApiError::Unavailable => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
@@ -220,22 +318,41 @@ pub async fn parse_json<T: serde::de::DeserializeOwned>(req: Request<Incoming>, 
         return Err(ApiError::UnsupportedMediaType("application/json"));
     }
     let body = read_body(req, limit).await?;
-    serde_json::from_slice(&body).map_err(|e| {
-        let message = e.to_string();
-        // serde names the field in backticks: "unknown field `x`", "missing field `y`".
-        match message.split('`').nth(1) {
-            Some(field) if message.contains(" field `") => ApiError::Fields(BTreeMap::from([(
-                field.to_owned(),
-                message.split(" at line").next().unwrap_or("").to_owned(),
-            )])),
-            _ => ApiError::Validation(format!("the body is not valid JSON for this request: {message}")),
+    json_value(&body)
+}
+
+/// Deserializes `T` from JSON bytes, naming the field at fault.
+pub fn json_value<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let message = e.inner().to_string();
+        let message = message.split(" at line").next().unwrap_or("").to_owned();
+        let path = e.path().to_string();
+        // serde names an unknown or missing field in backticks: "unknown field `x`".
+        let field = match message.split('`').nth(1) {
+            Some(name) if message.contains(" field `") => Some(if path == "." { name.to_owned() } else { path }),
+            _ if path != "." => Some(path),
+            _ => None,
+        };
+        match field {
+            Some(field) => ApiError::Fields(BTreeMap::from([(field, message)])),
+            None => ApiError::Validation(format!("the body is not valid JSON for this request: {message}")),
         }
-    })
+    })?;
+    de.end().map_err(|e| ApiError::Validation(format!("the body has more than one JSON value: {e}")))?;
+    Ok(value)
 }
 
 /// The JSON body of a panic caught by the middleware: the same envelope as any error.
 pub fn panic_response() -> Response<Body> {
     ApiError::Internal("handler panicked".into()).into_response()
+}
+
+/// 204 No Content.
+pub fn no_content() -> Response<Body> {
+    let mut response = Response::new(crate::http::empty());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response
 }
 
 /// A JSON response with the given status.

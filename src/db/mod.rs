@@ -180,6 +180,8 @@ pub struct DbSettings {
     pub pool_size: usize,
     pub connect_timeout: Duration,
     pub statement_timeout: Duration,
+    /// CA certificates for TLS to PostgreSQL; `None` trusts the system's roots.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// Maps a unique-index name to the field a person would recognise.

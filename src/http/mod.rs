@@ -6,6 +6,7 @@
 //! Routing happens once, in `observe`, so the route template labels metrics even for
 //! answers the inner layers produce (such as a 408).
 
+pub mod client;
 pub mod redirect;
 
 use std::convert::Infallible;
@@ -40,6 +41,16 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
 pub fn empty() -> Body {
     Empty::new().map_err(|never| match never {}).boxed_unsync()
 }
+
+/// The address a connection came from (a load balancer's, behind one); in every
+/// request's extensions.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
+/// The values of a route template's `{parameters}`, in order; in the extensions of
+/// requests routed to an endpoint.
+#[derive(Debug, Clone, Default)]
+pub struct PathParams(pub Vec<String>);
 
 /// Which listener a pipeline serves; they route differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,15 +99,20 @@ struct Routed {
     template: &'static str,
 }
 
-fn route(state: &AppState, listener: Listener, path: &str) -> Routed {
+fn route(state: &AppState, listener: Listener, path: &str) -> (Routed, Option<PathParams>) {
     let routes = match listener {
         Listener::Public => &state.public_routes,
         Listener::Admin => &state.admin_routes,
     };
     if let Ok(m) = routes.router.at(path) {
         let (endpoint, template) = *m.value;
-        return Routed { target: Target::Endpoint(endpoint), template };
+        let params = PathParams(m.params.iter().map(|(_, v)| v.to_owned()).collect());
+        return (Routed { target: Target::Endpoint(endpoint), template }, Some(params));
     }
+    (route_elsewhere(state, listener, path), None)
+}
+
+fn route_elsewhere(state: &AppState, listener: Listener, path: &str) -> Routed {
     match listener {
         Listener::Admin => Routed { target: Target::NotFound, template: "unmatched" },
         Listener::Public if path == "/api" || path.starts_with("/api/") => {
@@ -136,7 +152,7 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
         async move {
             let started = Instant::now();
             let request_id = state.request_ids.for_request(req.headers());
-            let routed = route(&state, listener, req.uri().path());
+            let (routed, params) = route(&state, listener, req.uri().path());
             let method = req.method().clone();
             let _in_flight = InFlight::start(&state);
             let mut response = match routed.target {
@@ -144,6 +160,9 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
                 Target::Site => state.assets.serve(&req),
                 _ => {
                     req.extensions_mut().insert(routed);
+                    if let Some(params) = params {
+                        req.extensions_mut().insert(params);
+                    }
                     let response = handlers.oneshot(req).await.unwrap_or_else(|never| match never {});
                     response.map(BodyExt::boxed_unsync)
                 }

@@ -96,7 +96,7 @@ async fn accept_loop(
             permit = slots.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
             () = stop.cancelled() => break,
         };
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
@@ -116,11 +116,11 @@ async fn accept_loop(
             let _permit = permit;
             active.inc();
             match tls {
-                None => serve_connection(stream, service, &builder, &stop, &settings).await,
+                None => serve_connection(stream, peer, service, &builder, &stop, &settings).await,
                 Some(acceptor) => {
                     match tokio::time::timeout(settings.handshake_timeout, acceptor.accept(stream)).await {
                         Ok(Ok(stream)) => {
-                            serve_connection(stream, service, &builder, &stop, &settings).await;
+                            serve_connection(stream, peer, service, &builder, &stop, &settings).await;
                         }
                         Ok(Err(e)) => {
                             metrics.tls_handshake_errors.inc();
@@ -151,6 +151,7 @@ struct Activity {
 /// starts only at the first byte), or when it has been idle for the keep-alive timeout.
 async fn serve_connection<I>(
     io: I,
+    peer: std::net::SocketAddr,
     service: HttpService,
     builder: &auto::Builder<TokioExecutor>,
     stop: &CancellationToken,
@@ -165,7 +166,8 @@ async fn serve_connection<I>(
     // extra wake-up per request.
     let request_ended = Arc::new(tokio::sync::Notify::new());
     let (tracked, ended) = (activity.clone(), request_ended.clone());
-    let hyper_service = hyper::service::service_fn(move |req| {
+    let hyper_service = hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(crate::http::PeerAddr(peer));
         let (activity, ended) = (tracked.clone(), ended.clone());
         {
             let mut a = activity.lock().expect("activity lock");

@@ -71,3 +71,16 @@ pub async fn spawn_app_on(backend: Backend) -> super::TestApp {
     let task = tokio::spawn(app.run());
     super::TestApp { addr, admin, redirect, handle, data: t.data, task }
 }
+
+/// Pujo on a fresh database, plus a second handle on that database for a test to
+/// arrange what the API cannot create yet (photos) or should not (admins).
+pub async fn spawn_app_with_db(backend: Backend) -> (super::TestApp, pujo::db::Database) {
+    let t = fresh(backend, &[]).await;
+    let db_config = t.config.clone();
+    let app = pujo::app::App::build(t.config).await.expect("app builds");
+    let db = pujo::db::Database::open(&db_config).await.expect("second handle");
+    let (addr, admin, redirect) = (app.local_addr(), app.admin_addr().expect("admin on"), app.redirect_addr());
+    let handle = app.handle();
+    let task = tokio::spawn(app.run());
+    (super::TestApp { addr, admin, redirect, handle, data: t.data, task }, db)
+}

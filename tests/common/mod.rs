@@ -249,4 +249,5 @@ pub fn signal(child: &Child, name: &str) {
     assert!(status.success());
 }
 
+pub mod api;
 pub mod db;

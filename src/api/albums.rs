@@ -1,0 +1,176 @@
+//! Albums, an album's photos, and people's public profiles.
+
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde::{Deserialize, Serialize};
+
+use super::accounts::{require_user, viewer_id};
+use super::views::{AlbumJson, Check, PageJson, PhotoJson, Query, UserJson, double_option, path_id, path_param};
+use super::{ApiError, json, parse_json};
+use crate::app::AppState;
+use crate::db::{Album, AlbumPatch, NewAlbum, PageRequest, Visibility};
+use crate::http::Body;
+
+const BODY_LIMIT: usize = 16 * 1024;
+
+/// Albums shown on a profile or a pandal page before "more".
+pub const EMBEDDED_ALBUMS: usize = 50;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewAlbumBody {
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default = "public")]
+    visibility: Visibility,
+    #[serde(default)]
+    pandal_id: Option<i64>,
+}
+
+fn public() -> Visibility {
+    Visibility::Public
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlbumChange {
+    title: Option<String>,
+    description: Option<String>,
+    visibility: Option<Visibility>,
+    #[serde(default, deserialize_with = "double_option")]
+    pandal_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    cover_photo_id: Option<Option<i64>>,
+}
+
+fn check_album_text(check: &mut Check, title: Option<&str>, description: Option<&str>) {
+    if let Some(title) = title {
+        check.text("title", title, 1, 120, false);
+    }
+    if let Some(description) = description {
+        check.text("description", description, 0, 2000, true);
+    }
+}
+
+/// A pandal id in a body must name a pandal.
+async fn check_pandal(state: &AppState, check: &mut Check, pandal: Option<i64>) -> Result<(), ApiError> {
+    if let Some(id) = pandal
+        && state.db.pandal(id).await?.is_none()
+    {
+        check.fail("pandal_id", "no pandal has this id");
+    }
+    Ok(())
+}
+
+/// `GET /api/v1/albums?owner=&pandal=`: albums the viewer may see in lists.
+pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let viewer = viewer_id(state, &req).await?;
+    let query = Query::of(&req);
+    let page = query.page(super::views::MAX_LIMIT)?;
+    let owner = match query.get("owner").filter(|o| !o.is_empty()) {
+        Some(username) => match state.db.user_by_username(username).await? {
+            Some(user) => Some(user.id),
+            None => return Ok(json(StatusCode::OK, &PageJson::<AlbumJson> { items: vec![], next_cursor: None })),
+        },
+        None => None,
+    };
+    let albums = state.db.albums(viewer, owner, query.id("pandal")?, page).await?;
+    Ok(json(StatusCode::OK, &PageJson::of(albums, |a| AlbumJson::view(a, viewer))))
+}
+
+pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let user = require_user(state, &req).await?;
+    let body: NewAlbumBody = parse_json(req, BODY_LIMIT).await?;
+    let mut check = Check::default();
+    check_album_text(&mut check, Some(&body.title), Some(&body.description));
+    check_pandal(state, &mut check, body.pandal_id).await?;
+    check.finish()?;
+    let album = state
+        .db
+        .create_album(&NewAlbum {
+            owner_id: user.id,
+            title: body.title.trim().to_owned(),
+            description: body.description,
+            visibility: body.visibility,
+            pandal_id: body.pandal_id,
+        })
+        .await?;
+    Ok(json(StatusCode::CREATED, &AlbumJson::view(album, user.id)))
+}
+
+pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let viewer = viewer_id(state, &req).await?;
+    let album = state.db.album(path_id(&req, 0)?, viewer).await?.ok_or(ApiError::NotFound)?;
+    Ok(json(StatusCode::OK, &AlbumJson::view(album, viewer)))
+}
+
+/// The album if the viewer owns it: 404 when they may not see it, 403 when they may
+/// see but not change it.
+async fn own_album(state: &AppState, id: i64, viewer: i64) -> Result<Album, ApiError> {
+    let album = state.db.album(id, viewer).await?.ok_or(ApiError::NotFound)?;
+    if album.owner.id != viewer {
+        return Err(ApiError::Forbidden("only the album's owner may change it"));
+    }
+    Ok(album)
+}
+
+pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let user = require_user(state, &req).await?;
+    let album = own_album(state, path_id(&req, 0)?, user.id).await?;
+    let body: AlbumChange = parse_json(req, BODY_LIMIT).await?;
+    let mut check = Check::default();
+    check_album_text(&mut check, body.title.as_deref(), body.description.as_deref());
+    check_pandal(state, &mut check, body.pandal_id.flatten()).await?;
+    if let Some(Some(cover)) = body.cover_photo_id {
+        let in_album = state.db.photo(cover, user.id).await?.is_some_and(|p| p.album_id == album.id);
+        if !in_album {
+            check.fail("cover_photo_id", "not a photo of this album");
+        }
+    }
+    check.finish()?;
+    let patch = AlbumPatch {
+        title: body.title.map(|t| t.trim().to_owned()),
+        description: body.description,
+        visibility: body.visibility,
+        pandal_id: body.pandal_id,
+        cover_photo_id: body.cover_photo_id,
+    };
+    let album = state.db.update_album(&album, patch).await?;
+    Ok(json(StatusCode::OK, &AlbumJson::view(album, user.id)))
+}
+
+pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let user = require_user(state, &req).await?;
+    let album = own_album(state, path_id(&req, 0)?, user.id).await?;
+    state.db.delete_album(album.id).await?;
+    Ok(super::no_content())
+}
+
+/// `GET /api/v1/albums/{id}/photos`.
+pub async fn photos(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let viewer = viewer_id(state, &req).await?;
+    let album = state.db.album(path_id(&req, 0)?, viewer).await?.ok_or(ApiError::NotFound)?;
+    let page = Query::of(&req).page(super::views::MAX_LIMIT)?;
+    let photos = state.db.album_photos(album.id, viewer, page).await?;
+    Ok(json(StatusCode::OK, &PageJson::of(photos, |p| PhotoJson::view(p, viewer))))
+}
+
+#[derive(Serialize)]
+struct Profile {
+    user: UserJson,
+    albums: Vec<AlbumJson>,
+}
+
+/// `GET /api/v1/users/{username}`: a person and the albums the viewer may see.
+pub async fn profile(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let viewer = viewer_id(state, &req).await?;
+    let user = state.db.user_by_username(path_param(&req, 0)).await?.ok_or(ApiError::NotFound)?;
+    let page = PageRequest { before: None, limit: EMBEDDED_ALBUMS };
+    let albums = state.db.albums(viewer, Some(user.id), None, page).await?;
+    let body = Profile {
+        user: UserJson::public(&user),
+        albums: albums.items.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),
+    };
+    Ok(json(StatusCode::OK, &body))
+}

@@ -1,0 +1,218 @@
+//! Pandals (browsed by city and year, kept by admins) and search across everything.
+
+use std::collections::BTreeMap;
+
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde::{Deserialize, Serialize};
+
+use super::accounts::{require_user, viewer_id};
+use super::albums::EMBEDDED_ALBUMS;
+use super::views::{AlbumJson, Check, PageJson, PandalJson, PhotoJson, Query, double_option, path_id};
+use super::{ApiError, json, parse_json};
+use crate::app::AppState;
+use crate::db::{NewPandal, PageRequest, PandalPatch, Role, User};
+use crate::http::Body;
+
+const BODY_LIMIT: usize = 8 * 1024;
+/// Photos shown on a pandal page before "more".
+const EMBEDDED_PHOTOS: usize = 48;
+/// Search results per kind: default and most.
+const SEARCH_LIMIT: usize = 20;
+const SEARCH_MAX: usize = 50;
+
+pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let query = Query::of(&req);
+    let page = query.page(super::views::MAX_LIMIT)?;
+    let city = query.get("city").map(str::trim).filter(|c| !c.is_empty());
+    let year = match query.get("year") {
+        None | Some("") => None,
+        Some(y) => Some(y.parse::<i64>().ok().filter(|y| (1800..=2200).contains(y)).ok_or_else(|| {
+            ApiError::Fields(BTreeMap::from([("year".to_owned(), "a year from 1800 to 2200".to_owned())]))
+        })?),
+    };
+    let pandals = state.db.pandals(city, year, page).await?;
+    Ok(json(StatusCode::OK, &PageJson::of(pandals, PandalJson::from)))
+}
+
+#[derive(Serialize)]
+struct CityCount {
+    city: String,
+    count: i64,
+}
+
+#[derive(Serialize)]
+struct YearCount {
+    year: i64,
+    count: i64,
+}
+
+#[derive(Serialize)]
+struct Facets {
+    cities: Vec<CityCount>,
+    years: Vec<YearCount>,
+}
+
+pub async fn facets(state: &AppState) -> Result<Response<Body>, ApiError> {
+    let f = state.db.pandal_facets().await?;
+    let body = Facets {
+        cities: f.cities.into_iter().map(|(city, count)| CityCount { city, count }).collect(),
+        years: f.years.into_iter().map(|(year, count)| YearCount { year, count }).collect(),
+    };
+    Ok(json(StatusCode::OK, &body))
+}
+
+#[derive(Serialize)]
+struct PandalPage {
+    pandal: PandalJson,
+    albums: Vec<AlbumJson>,
+    photos: Vec<PhotoJson>,
+}
+
+/// A pandal with the newest albums and photos the viewer may see.
+pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let viewer = viewer_id(state, &req).await?;
+    let pandal = state.db.pandal(path_id(&req, 0)?).await?.ok_or(ApiError::NotFound)?;
+    let albums =
+        state.db.albums(viewer, None, Some(pandal.id), PageRequest { before: None, limit: EMBEDDED_ALBUMS }).await?;
+    let photos =
+        state.db.photo_feed(viewer, Some(pandal.id), PageRequest { before: None, limit: EMBEDDED_PHOTOS }).await?;
+    let body = PandalPage {
+        pandal: pandal.into(),
+        albums: albums.items.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),
+        photos: photos.items.into_iter().map(|p| PhotoJson::view(p, viewer)).collect(),
+    };
+    Ok(json(StatusCode::OK, &body))
+}
+
+async fn require_admin(state: &AppState, req: &Request<Incoming>) -> Result<User, ApiError> {
+    let user = require_user(state, req).await?;
+    if user.role != Role::Admin {
+        return Err(ApiError::Forbidden("only admins keep the pandal list"));
+    }
+    Ok(user)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PandalBody {
+    name: String,
+    #[serde(default)]
+    para: String,
+    city: String,
+    year: i64,
+    #[serde(default)]
+    lat: Option<f64>,
+    #[serde(default)]
+    lon: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PandalChange {
+    name: Option<String>,
+    para: Option<String>,
+    city: Option<String>,
+    year: Option<i64>,
+    #[serde(default, deserialize_with = "double_option")]
+    lat: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    lon: Option<Option<f64>>,
+}
+
+fn check_pandal(
+    check: &mut Check,
+    name: Option<&str>,
+    para: Option<&str>,
+    city: Option<&str>,
+    year: Option<i64>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+) {
+    if let Some(name) = name {
+        check.text("name", name, 1, 120, false);
+    }
+    if let Some(para) = para {
+        check.text("para", para, 0, 120, false);
+    }
+    if let Some(city) = city {
+        check.text("city", city, 1, 80, false);
+    }
+    if year.is_some_and(|y| !(1800..=2200).contains(&y)) {
+        check.fail("year", "a year from 1800 to 2200");
+    }
+    if lat.is_some_and(|v| !(-90.0..=90.0).contains(&v)) {
+        check.fail("lat", "a latitude from -90 to 90");
+    }
+    if lon.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
+        check.fail("lon", "a longitude from -180 to 180");
+    }
+}
+
+pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let admin = require_admin(state, &req).await?;
+    let b: PandalBody = parse_json(req, BODY_LIMIT).await?;
+    let mut check = Check::default();
+    check_pandal(&mut check, Some(&b.name), Some(&b.para), Some(&b.city), Some(b.year), b.lat, b.lon);
+    check.finish()?;
+    let new = NewPandal {
+        name: b.name.trim().to_owned(),
+        para: b.para.trim().to_owned(),
+        city: b.city.trim().to_owned(),
+        year: b.year,
+        lat: b.lat,
+        lon: b.lon,
+        created_by: Some(admin.id),
+    };
+    let pandal = state.db.create_pandal(&new).await?;
+    Ok(json(StatusCode::CREATED, &PandalJson::from(pandal)))
+}
+
+pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    require_admin(state, &req).await?;
+    let pandal = state.db.pandal(path_id(&req, 0)?).await?.ok_or(ApiError::NotFound)?;
+    let b: PandalChange = parse_json(req, BODY_LIMIT).await?;
+    let mut check = Check::default();
+    let (lat, lon) = (b.lat.flatten(), b.lon.flatten());
+    check_pandal(&mut check, b.name.as_deref(), b.para.as_deref(), b.city.as_deref(), b.year, lat, lon);
+    check.finish()?;
+    let trim = |v: Option<String>| v.map(|s| s.trim().to_owned());
+    let patch = PandalPatch {
+        name: trim(b.name),
+        para: trim(b.para),
+        city: trim(b.city),
+        year: b.year,
+        lat: b.lat,
+        lon: b.lon,
+    };
+    let pandal = state.db.update_pandal(&pandal, patch).await?;
+    Ok(json(StatusCode::OK, &PandalJson::from(pandal)))
+}
+
+#[derive(Serialize)]
+struct SearchResults {
+    photos: Vec<PhotoJson>,
+    albums: Vec<AlbumJson>,
+    pandals: Vec<PandalJson>,
+}
+
+/// `GET /api/v1/search?q=&limit=`.
+pub async fn search(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let viewer = viewer_id(state, &req).await?;
+    let query = Query::of(&req);
+    let q = query.get("q").unwrap_or("");
+    let mut check = Check::default();
+    check.text("q", q, 1, 200, false);
+    check.finish()?;
+    let limit = match query.get("limit") {
+        None | Some("") => SEARCH_LIMIT,
+        Some(_) => query.page(SEARCH_MAX)?.limit,
+    };
+    let hits = state.db.search(viewer, q, limit).await?;
+    let body = SearchResults {
+        photos: hits.photos.into_iter().map(|p| PhotoJson::view(p, viewer)).collect(),
+        albums: hits.albums.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),
+        pandals: hits.pandals.into_iter().map(PandalJson::from).collect(),
+    };
+    Ok(json(StatusCode::OK, &body))
+}

@@ -1,0 +1,144 @@
+//! Photos (reading and changing; uploads arrive with the media store), comments, likes.
+
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde::{Deserialize, Serialize};
+
+use super::accounts::{current_user, require_user, viewer_id};
+use super::views::{Check, CommentJson, PageJson, PhotoJson, Query, path_id};
+use super::{ApiError, json, no_content, parse_json};
+use crate::app::AppState;
+use crate::db::{GpsPrivacy, NOBODY, Photo, PhotoPatch, Role, User};
+use crate::http::Body;
+
+const BODY_LIMIT: usize = 16 * 1024;
+
+/// `GET /api/v1/photos?pandal=`: the newest public photos.
+pub async fn feed(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let viewer = viewer_id(state, &req).await?;
+    let query = Query::of(&req);
+    let page = query.page(super::views::MAX_LIMIT)?;
+    let photos = state.db.photo_feed(viewer, query.id("pandal")?, page).await?;
+    Ok(json(StatusCode::OK, &PageJson::of(photos, |p| PhotoJson::view(p, viewer))))
+}
+
+pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let viewer = viewer_id(state, &req).await?;
+    let photo = state.db.photo(path_id(&req, 0)?, viewer).await?.ok_or(ApiError::NotFound)?;
+    Ok(json(StatusCode::OK, &PhotoJson::view(photo, viewer)))
+}
+
+/// The photo the logged-in person may see, or 404.
+async fn visible_photo(state: &AppState, req: &Request<Incoming>) -> Result<(User, Photo), ApiError> {
+    let user = require_user(state, req).await?;
+    let photo = state.db.photo(path_id(req, 0)?, user.id).await?.ok_or(ApiError::NotFound)?;
+    Ok((user, photo))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PhotoChange {
+    caption: Option<String>,
+    gps_privacy: Option<GpsPrivacy>,
+    allow_original: Option<bool>,
+    album_id: Option<i64>,
+}
+
+pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let (user, photo) = visible_photo(state, &req).await?;
+    if photo.owner.id != user.id {
+        return Err(ApiError::Forbidden("only the photo's owner may change it"));
+    }
+    let body: PhotoChange = parse_json(req, BODY_LIMIT).await?;
+    let mut check = Check::default();
+    if let Some(caption) = &body.caption {
+        check.text("caption", caption, 0, 2000, true);
+    }
+    if let Some(album) = body.album_id {
+        let own = state.db.album(album, user.id).await?.is_some_and(|a| a.owner.id == user.id);
+        if !own {
+            check.fail("album_id", "not one of your albums");
+        }
+    }
+    check.finish()?;
+    let patch = PhotoPatch {
+        caption: body.caption,
+        gps_privacy: body.gps_privacy,
+        allow_original: body.allow_original,
+        album_id: body.album_id,
+    };
+    let photo = state.db.update_photo(&photo, patch).await?;
+    Ok(json(StatusCode::OK, &PhotoJson::view(photo, user.id)))
+}
+
+/// Owners delete their photos; admins may remove any photo they can see.
+pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let (user, photo) = visible_photo(state, &req).await?;
+    if photo.owner.id != user.id && user.role != Role::Admin {
+        return Err(ApiError::Forbidden("only the photo's owner or an admin may delete it"));
+    }
+    state.db.delete_photo(photo.id).await?;
+    if photo.owner.id != user.id {
+        tracing::info!(photo_id = photo.id, admin_id = user.id, "photo removed by an admin");
+    }
+    Ok(no_content())
+}
+
+/// Who may delete a comment: its author, the photo's owner, or an admin.
+fn may_delete_comment(viewer: Option<&User>, author: i64, photo_owner: i64) -> bool {
+    viewer.is_some_and(|u| u.id == author || u.id == photo_owner || u.role == Role::Admin)
+}
+
+pub async fn comments(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let viewer = current_user(state, &req).await?;
+    let viewer_id = viewer.as_ref().map_or(NOBODY, |u| u.id);
+    let photo = state.db.photo(path_id(&req, 0)?, viewer_id).await?.ok_or(ApiError::NotFound)?;
+    let page = Query::of(&req).page(super::views::MAX_LIMIT)?;
+    let comments = state.db.comments(photo.id, page).await?;
+    let body = PageJson::of(comments, |c| {
+        let can_delete = may_delete_comment(viewer.as_ref(), c.author.id, photo.owner.id);
+        CommentJson::view(c, can_delete)
+    });
+    Ok(json(StatusCode::OK, &body))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewComment {
+    body: String,
+}
+
+pub async fn comment(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let (user, photo) = visible_photo(state, &req).await?;
+    let body: NewComment = parse_json(req, BODY_LIMIT).await?;
+    let mut check = Check::default();
+    check.text("body", &body.body, 1, 2000, true);
+    check.finish()?;
+    let comment = state.db.create_comment(photo.id, user.id, body.body.trim()).await?;
+    Ok(json(StatusCode::CREATED, &CommentJson::view(comment, true)))
+}
+
+pub async fn delete_comment(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let user = require_user(state, &req).await?;
+    let comment = state.db.comment(path_id(&req, 0)?).await?.ok_or(ApiError::NotFound)?;
+    // A comment on a photo the person cannot see does not exist for them.
+    let photo = state.db.photo(comment.photo_id, user.id).await?.ok_or(ApiError::NotFound)?;
+    if !may_delete_comment(Some(&user), comment.author.id, photo.owner.id) {
+        return Err(ApiError::Forbidden("only the comment's author, the photo's owner or an admin may delete it"));
+    }
+    state.db.delete_comment(comment.id).await?;
+    Ok(no_content())
+}
+
+#[derive(Serialize)]
+struct LikeState {
+    like_count: i64,
+    liked_by_me: bool,
+}
+
+/// `PUT` and `DELETE /api/v1/photos/{id}/like`; both idempotent.
+pub async fn like(state: &AppState, req: Request<Incoming>, liked: bool) -> Result<Response<Body>, ApiError> {
+    let (user, photo) = visible_photo(state, &req).await?;
+    let (like_count, liked_by_me) = state.db.set_like(photo.id, user.id, liked).await?;
+    Ok(json(StatusCode::OK, &LikeState { like_count, liked_by_me }))
+}

@@ -1,0 +1,124 @@
+//! Who a request comes from: the connection's address, or, behind a trusted proxy (the
+//! ALB), the address that proxy saw, taken from `X-Forwarded-For`.
+
+use std::net::IpAddr;
+
+use http::HeaderMap;
+
+/// An IP network such as `10.0.0.0/16` or `fd00::/8`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// Parses `addr/prefix`, or a bare address (a network of one).
+    pub fn parse(text: &str) -> Result<Cidr, String> {
+        let (addr, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text, None),
+        };
+        let addr: IpAddr = addr.trim().parse().map_err(|_| format!("{text:?} is not an IP address or CIDR"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => {
+                p.trim().parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| format!("bad prefix in {text:?}"))?
+            }
+            None => max,
+        };
+        Ok(Cidr { addr, prefix })
+    }
+
+    /// A comma-separated list; empty text is an empty list.
+    pub fn parse_list(text: &str) -> Result<Vec<Cidr>, String> {
+        text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Cidr::parse).collect()
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                masked(u128::from(u32::from(net)) << 96, self.prefix)
+                    == masked(u128::from(u32::from(ip)) << 96, self.prefix)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                masked(u128::from(net), self.prefix) == masked(u128::from(ip), self.prefix)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn masked(bits: u128, prefix: u8) -> u128 {
+    if prefix == 0 { 0 } else { bits & (u128::MAX << (128 - u32::from(prefix))) }
+}
+
+/// IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) compare as the IPv4 address they are.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// The client's address: walking `X-Forwarded-For` from the right while the hop that
+/// added an entry is trusted, so a client cannot choose its own address by sending the
+/// header itself.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr {
+    let mut current = canonical(peer);
+    if !trusted.iter().any(|c| c.contains(current)) {
+        return current;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for hop in forwarded.iter().rev() {
+        let Ok(ip) = hop.parse::<IpAddr>() else { break };
+        current = canonical(ip);
+        if !trusted.iter().any(|c| c.contains(current)) {
+            break;
+        }
+    }
+    current
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(xff: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", xff.parse().expect("header"));
+        h
+    }
+
+    #[test]
+    fn networks_contain_their_addresses() {
+        let net = Cidr::parse("10.1.0.0/16").expect("cidr");
+        assert!(net.contains("10.1.200.3".parse().expect("ip")));
+        assert!(net.contains("::ffff:10.1.0.9".parse().expect("ip")));
+        assert!(!net.contains("10.2.0.1".parse().expect("ip")));
+        assert!(Cidr::parse("0.0.0.0/0").expect("all").contains("8.8.8.8".parse().expect("ip")));
+        assert!(Cidr::parse("fd00::/8").expect("v6").contains("fd12::1".parse().expect("ip")));
+        assert!(Cidr::parse("10.0.0.0/33").is_err());
+        assert_eq!(Cidr::parse_list(" ").expect("empty"), vec![]);
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let trusted = Cidr::parse_list("10.0.0.0/8").expect("list");
+        let alb: IpAddr = "10.0.3.4".parse().expect("ip");
+        let stranger: IpAddr = "203.0.113.9".parse().expect("ip");
+        // The client forged the first entry; the ALB appended the real one.
+        let h = headers("1.2.3.4, 198.51.100.7");
+        assert_eq!(client_ip(alb, &h, &trusted), "198.51.100.7".parse::<IpAddr>().expect("ip"));
+        assert_eq!(client_ip(stranger, &h, &trusted), stranger);
+        assert_eq!(client_ip(alb, &headers("garbage"), &trusted), alb);
+        assert_eq!(client_ip(alb, &HeaderMap::new(), &[]), alb);
+    }
+}

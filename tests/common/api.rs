@@ -1,0 +1,81 @@
+//! A small JSON API client for tests: one person's session cookie and the same-origin
+//! headers a browser sends.
+
+use bytes::Bytes;
+
+use super::{Answer, TestApp, send};
+
+pub struct Api<'a> {
+    pub app: &'a TestApp,
+    pub cookie: Option<String>,
+    pub user: serde_json::Value,
+}
+
+impl<'a> Api<'a> {
+    /// Somebody who is not logged in.
+    pub fn anonymous(app: &'a TestApp) -> Api<'a> {
+        Api { app, cookie: None, user: serde_json::Value::Null }
+    }
+
+    /// Registers `username` (password `shiuli-phool-2026`) and keeps the session.
+    pub async fn register(app: &'a TestApp, username: &str) -> Api<'a> {
+        let body = serde_json::json!({
+            "username": username,
+            "email": format!("{username}@pujo.example"),
+            "password": "shiuli-phool-2026",
+        });
+        let answer = Api::anonymous(app).call("POST", "/api/v1/auth/register", Some(&body.to_string())).await;
+        assert_eq!(answer.status, http::StatusCode::CREATED, "{}", answer.text());
+        Api::with_session(app, &answer)
+    }
+
+    /// Logs in and keeps the new session.
+    pub async fn login(app: &'a TestApp, login: &str, password: &str) -> Answer {
+        let body = serde_json::json!({"login": login, "password": password});
+        Api::anonymous(app).call("POST", "/api/v1/auth/login", Some(&body.to_string())).await
+    }
+
+    /// The session a register or log-in answer set.
+    pub fn with_session(app: &'a TestApp, answer: &Answer) -> Api<'a> {
+        let cookie = answer.header("set-cookie").split(';').next().unwrap_or("").to_owned();
+        assert!(!cookie.is_empty(), "no session cookie: {}", answer.text());
+        Api { app, cookie: Some(cookie), user: answer.json() }
+    }
+
+    pub fn id(&self) -> i64 {
+        self.user["id"].as_i64().expect("a registered user")
+    }
+
+    pub async fn call(&self, method: &str, path: &str, body: Option<&str>) -> Answer {
+        let origin = format!("http://{}", self.app.addr);
+        let mut headers = vec![("origin", origin.as_str()), ("sec-fetch-site", "same-origin")];
+        if let Some(cookie) = &self.cookie {
+            headers.push(("cookie", cookie));
+        }
+        if body.is_some() {
+            headers.push(("content-type", "application/json"));
+        }
+        let body = Bytes::from(body.unwrap_or("").to_owned());
+        send(method, &self.app.url(path), &headers, body).await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.call("GET", path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> Answer {
+        self.call("POST", path, Some(&body.to_string())).await
+    }
+
+    pub async fn patch(&self, path: &str, body: serde_json::Value) -> Answer {
+        self.call("PATCH", path, Some(&body.to_string())).await
+    }
+
+    pub async fn put(&self, path: &str) -> Answer {
+        self.call("PUT", path, None).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Answer {
+        self.call("DELETE", path, None).await
+    }
+}
