@@ -20,15 +20,17 @@ pub enum Command {
     Migrate(Migrate),
     Healthcheck(Healthcheck),
     Config(ShowConfig),
+    Admin(Admin),
     Version(Version),
 }
 
 /// The setting flags; every field is an optional string, parsed by `config`.
 macro_rules! setting_flags {
-    ($( $(#[$meta:meta])* struct $name:ident; )*) => { $(
-        #[derive(FromArgs, Debug, Default)]
+    ($( $(#[$meta:meta])* struct $name:ident { $($extra:tt)* } )*) => { $(
+        #[derive(FromArgs, Debug)]
         $(#[$meta])*
         pub struct $name {
+            $($extra)*
             /// public listener, host:port [PUJO_LISTEN; 127.0.0.1:8080]
             #[argh(option)]
             pub listen: Option<String>,
@@ -157,15 +159,72 @@ macro_rules! setting_flags {
 setting_flags! {
     /// run the server (what a bare `pujo` does)
     #[argh(subcommand, name = "serve")]
-    struct Serve;
+    struct Serve {}
 
     /// apply database migrations and exit
     #[argh(subcommand, name = "migrate")]
-    struct Migrate;
+    struct Migrate {}
 
     /// print the effective configuration, secrets masked
     #[argh(subcommand, name = "config")]
-    struct ShowConfig;
+    struct ShowConfig {}
+
+    /// administer people and pandals from the command line
+    #[argh(subcommand, name = "admin")]
+    struct Admin {
+        #[argh(subcommand)]
+        pub action: AdminAction,
+    }
+}
+
+#[derive(FromArgs, Debug)]
+#[argh(subcommand)]
+pub enum AdminAction {
+    GrantAdmin(GrantAdmin),
+    RevokeAdmin(RevokeAdmin),
+    CreatePandal(CreatePandal),
+}
+
+/// make a person an admin (they may then keep pandals and remove any photo or comment)
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "grant-admin")]
+pub struct GrantAdmin {
+    /// the person's username
+    #[argh(positional)]
+    pub username: String,
+}
+
+/// make an admin an ordinary user again
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "revoke-admin")]
+pub struct RevokeAdmin {
+    /// the person's username
+    #[argh(positional)]
+    pub username: String,
+}
+
+/// add a pandal (name, city and year identify it)
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "create-pandal")]
+pub struct CreatePandal {
+    /// the pandal's name, e.g. "Bagbazar Sarbojanin"
+    #[argh(option)]
+    pub name: String,
+    /// its para or locality
+    #[argh(option, default = "String::new()")]
+    pub para: String,
+    /// its city
+    #[argh(option)]
+    pub city: String,
+    /// the Puja year
+    #[argh(option)]
+    pub year: i64,
+    /// latitude, -90 to 90
+    #[argh(option)]
+    pub lat: Option<f64>,
+    /// longitude, -180 to 180
+    #[argh(option)]
+    pub lon: Option<f64>,
 }
 
 /// exit 0 when the URL answers 2xx, 1 otherwise (for images with no shell or curl)

@@ -3,6 +3,7 @@
 //! `ARCHITECTURE.md` at the repository root has the map of these modules and the
 //! rules between them.
 
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod assets;
@@ -40,6 +41,10 @@ pub fn run(cli: Cli) -> ExitCode {
                 print!("{}", config.render());
                 ExitCode::SUCCESS
             }
+            Err(code) => code,
+        },
+        Some(Command::Admin(args)) => match load_config(&args.settings()) {
+            Ok(config) => admin::run(&config, &args.action),
             Err(code) => code,
         },
         Some(Command::Healthcheck(args)) => healthcheck::run(&args),

@@ -73,3 +73,51 @@ async fn the_embedded_default_is_sqlite_in_the_data_folder() {
     assert_eq!(ready.json()["checks"]["database"]["status"], "ok");
     assert!(app.data.path().join("pujo.db").is_file());
 }
+
+/// `pujo admin` on both backends: the first admin, and pandals from a shell.
+#[tokio::test]
+async fn pujo_admin_grants_roles_and_creates_pandals() {
+    for backend in [common::db::Backend::Sqlite, common::db::Backend::Postgres] {
+        let t = common::db::fresh(backend, &[]).await;
+        let db = pujo::db::Database::open(&t.config).await.expect("open");
+        db.migrate().await.expect("migrate");
+        let user = pujo::db::NewUser {
+            username: "Pujari".to_owned(),
+            email: "pujari@pujo.example".to_owned(),
+            display_name: String::new(),
+            password_hash: "x".to_owned(),
+        };
+        db.create_user(&user).await.expect("user");
+        let data_dir = t.data.path().display().to_string();
+        let env: Vec<(&str, &str)> = match &t.url {
+            Some(url) => vec![("PUJO_DATABASE_URL", url.as_str())],
+            None => vec![],
+        };
+        let admin = |args: &[&str]| {
+            let mut all = vec!["admin", "--data-dir", data_dir.as_str()];
+            all.extend_from_slice(args);
+            binary(&all, &env).output().expect("run")
+        };
+
+        let granted = admin(&["grant-admin", "pujari"]);
+        assert!(granted.status.success(), "{backend:?}: {}", String::from_utf8_lossy(&granted.stderr));
+        let found = db.user_by_login("pujari").await.expect("lookup").expect("exists");
+        assert_eq!(found.0.role, pujo::db::Role::Admin, "{backend:?}");
+        let nobody = admin(&["grant-admin", "nobody"]);
+        assert_eq!(nobody.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&nobody.stderr).contains("nobody"));
+
+        let args =
+            ["create-pandal", "--name", "Kumartuli Park", "--city", "Kolkata", "--year", "2026", "--lat", "22.6"];
+        let created = admin(&args);
+        assert!(created.status.success(), "{backend:?}: {}", String::from_utf8_lossy(&created.stderr));
+        assert!(String::from_utf8_lossy(&created.stdout).contains("created pandal"));
+        assert_eq!(admin(&args).status.code(), Some(2), "the same pandal twice");
+        let bad = admin(&["create-pandal", "--name", "X", "--city", "Kolkata", "--year", "3026"]);
+        assert_eq!(bad.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("--year"), "{}", String::from_utf8_lossy(&bad.stderr));
+        let pandals = db.pandals(None, None, pujo::db::PageRequest { before: None, limit: 10 }).await.expect("list");
+        assert_eq!(pandals.items.len(), 1, "{backend:?}");
+        assert_eq!(pandals.items[0].lat, Some(22.6));
+    }
+}

@@ -3,10 +3,10 @@
 mod accounts;
 mod albums;
 mod meta;
-mod pandals;
+pub(crate) mod pandals;
 mod photos;
 mod probes;
-mod views;
+pub(crate) mod views;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

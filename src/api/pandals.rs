@@ -120,7 +120,8 @@ struct PandalChange {
     lon: Option<Option<f64>>,
 }
 
-fn check_pandal(
+/// The checks a new or changed pandal passes, for the API and `pujo admin create-pandal`.
+pub(crate) fn check_pandal(
     check: &mut Check,
     name: Option<&str>,
     para: Option<&str>,

@@ -124,6 +124,11 @@ impl Check {
     pub fn finish(self) -> Result<(), ApiError> {
         if self.0.is_empty() { Ok(()) } else { Err(ApiError::Fields(self.0)) }
     }
+
+    /// The problems found, by field.
+    pub fn problems(&self) -> &BTreeMap<String, String> {
+        &self.0
+    }
 }
 
 // ---------------------------------------------------------------- shapes

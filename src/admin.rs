@@ -1,0 +1,89 @@
+//! `pujo admin`: the few things done from a shell rather than the site (the first
+//! admin has nobody to grant them the role).
+
+use std::process::ExitCode;
+
+use crate::api::pandals::check_pandal;
+use crate::api::views::Check;
+use crate::cli::AdminAction;
+use crate::config::Config;
+use crate::db::{Database, NewPandal, Role};
+
+pub fn run(config: &Config, action: &AdminAction) -> ExitCode {
+    let runtime = match crate::runtime(false) {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    match runtime.block_on(act(config, action)) {
+        Ok(done) => {
+            println!("{done}");
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Invalid(e)) => {
+            eprintln!("pujo admin: {e}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Failed(e)) => {
+            eprintln!("pujo admin: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+enum Failure {
+    /// The command line asked for something impossible (exit 2).
+    Invalid(String),
+    /// The database said no or could not be reached (exit 1).
+    Failed(String),
+}
+
+impl From<crate::db::DbError> for Failure {
+    fn from(e: crate::db::DbError) -> Failure {
+        Failure::Failed(e.to_string())
+    }
+}
+
+async fn act(config: &Config, action: &AdminAction) -> Result<String, Failure> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| Failure::Failed(format!("data folder: {e}")))?;
+    let db = Database::open(config).await?;
+    if db.is_embedded() {
+        db.migrate().await?;
+    } else {
+        db.check_schema().await?;
+    }
+    match action {
+        AdminAction::GrantAdmin(a) => set_role(&db, &a.username, Role::Admin).await,
+        AdminAction::RevokeAdmin(a) => set_role(&db, &a.username, Role::User).await,
+        AdminAction::CreatePandal(p) => {
+            let mut check = Check::default();
+            check_pandal(&mut check, Some(&p.name), Some(&p.para), Some(&p.city), Some(p.year), p.lat, p.lon);
+            if let Some((field, problem)) = check.problems().iter().next() {
+                return Err(Failure::Invalid(format!("--{field}: {problem}")));
+            }
+            let new = NewPandal {
+                name: p.name.trim().to_owned(),
+                para: p.para.trim().to_owned(),
+                city: p.city.trim().to_owned(),
+                year: p.year,
+                lat: p.lat,
+                lon: p.lon,
+                created_by: None,
+            };
+            let pandal = db.create_pandal(&new).await.map_err(|e| match e {
+                crate::db::DbError::Conflict { .. } => {
+                    Failure::Invalid(format!("{} in {} {} already exists", new.name, new.city, new.year))
+                }
+                other => other.into(),
+            })?;
+            Ok(format!("created pandal {}: {}, {} {}", pandal.id, pandal.name, pandal.city, pandal.year))
+        }
+    }
+}
+
+async fn set_role(db: &Database, username: &str, role: Role) -> Result<String, Failure> {
+    if db.set_role(username, role).await? {
+        Ok(format!("{username} is now {}", if role == Role::Admin { "an admin" } else { "a user" }))
+    } else {
+        Err(Failure::Invalid(format!("nobody is called {username:?}")))
+    }
+}
