@@ -1,0 +1,146 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { ApiError } from './client'
+import { uploadPhoto } from './upload'
+
+/** Just enough of XMLHttpRequest for uploadPhoto; the test plays the server. */
+class FakeXhr {
+  static last: FakeXhr | null = null
+  method = ''
+  url = ''
+  headers: Record<string, string> = {}
+  body: FormData | null = null
+  status = 0
+  statusText = ''
+  responseText = ''
+  responseType = ''
+  responseHeaders: Record<string, string> = {}
+  aborted = false
+  upload: { onprogress: ((e: { lengthComputable: boolean; loaded: number; total: number }) => void) | null } = { onprogress: null }
+  onload: (() => void) | null = null
+  onerror: (() => void) | null = null
+  onabort: (() => void) | null = null
+  ontimeout: (() => void) | null = null
+
+  constructor() {
+    FakeXhr.last = this
+  }
+  open(method: string, url: string) {
+    this.method = method
+    this.url = url
+  }
+  setRequestHeader(name: string, value: string) {
+    this.headers[name] = value
+  }
+  getResponseHeader(name: string) {
+    return this.responseHeaders[name] ?? null
+  }
+  send(body: FormData) {
+    this.body = body
+  }
+  abort() {
+    this.aborted = true
+    this.onabort?.()
+  }
+  // Test side
+  progress(loaded: number, total: number) {
+    this.upload.onprogress?.({ lengthComputable: true, loaded, total })
+  }
+  respond(status: number, body: unknown, headers: Record<string, string> = {}) {
+    this.status = status
+    this.responseText = typeof body === 'string' ? body : JSON.stringify(body)
+    this.responseHeaders = headers
+    this.onload?.()
+  }
+}
+
+function xhr(): FakeXhr {
+  if (!FakeXhr.last) throw new Error('no request was made')
+  return FakeXhr.last
+}
+
+afterEach(() => {
+  FakeXhr.last = null
+})
+
+const file = () => new File(['jpeg bytes'], 'durga.jpg', { type: 'image/jpeg' })
+
+describe('uploadPhoto', () => {
+  it('posts one file and the caption as multipart, reporting progress', async () => {
+    vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    const progress = vi.fn()
+    const done = uploadPhoto(12, file(), { caption: '  Maa Durga ', onProgress: progress })
+
+    expect(xhr().method).toBe('POST')
+    expect(xhr().url).toBe('/api/v1/albums/12/photos')
+    expect(xhr().headers.Accept).toBe('application/json')
+    expect(xhr().body!.get('caption')).toBe('Maa Durga')
+    expect((xhr().body!.get('file') as File).name).toBe('durga.jpg')
+    expect(xhr().body!.getAll('file')).toHaveLength(1)
+
+    xhr().progress(10, 100)
+    xhr().progress(100, 100)
+    expect(progress.mock.calls).toEqual([
+      [10, 100],
+      [100, 100],
+    ])
+    xhr().respond(201, { items: [{ id: 5 }] })
+    await expect(done).resolves.toEqual([{ id: 5 }])
+  })
+
+  it('leaves out an empty caption', () => {
+    vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    void uploadPhoto(1, file(), { caption: '   ' })
+    expect(xhr().body!.has('caption')).toBe(false)
+  })
+
+  it('rejects with the server error envelope, fields and Retry-After', async () => {
+    vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    const done = uploadPhoto(1, file())
+    xhr().respond(429, { error: { code: 'rate_limited', message: 'slow down' } }, { 'Retry-After': '30' })
+    const err = await done.catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ApiError)
+    expect(err).toMatchObject({ status: 429, code: 'rate_limited', message: 'slow down', retryAfter: 30 })
+
+    const again = uploadPhoto(1, file())
+    xhr().respond(422, { error: { code: 'validation', message: 'bad', fields: { caption: 'is too long' } } })
+    await expect(again).rejects.toMatchObject({ code: 'validation', fields: { caption: 'is too long' } })
+  })
+
+  it('gives an http_ code to a non-JSON error page', async () => {
+    vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    const done = uploadPhoto(1, file())
+    xhr().respond(502, '<html>bad gateway</html>')
+    await expect(done).rejects.toMatchObject({ status: 502, code: 'http_502' })
+  })
+
+  it('turns a network failure into network_error', async () => {
+    vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    const done = uploadPhoto(1, file())
+    xhr().onerror?.()
+    await expect(done).rejects.toMatchObject({ status: 0, code: 'network_error' })
+  })
+
+  it('aborts the request when the signal fires, rejecting with AbortError', async () => {
+    vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    const controller = new AbortController()
+    const done = uploadPhoto(1, file(), { signal: controller.signal })
+    controller.abort()
+    expect(xhr().aborted).toBe(true)
+    await expect(done).rejects.toMatchObject({ name: 'AbortError' })
+  })
+
+  it('does not start when already cancelled', async () => {
+    vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    const controller = new AbortController()
+    controller.abort()
+    await expect(uploadPhoto(1, file(), { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' })
+    expect(FakeXhr.last).toBeNull()
+  })
+
+  it('rejects a success answer without a photo list', async () => {
+    vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    const done = uploadPhoto(1, file())
+    xhr().respond(201, { id: 1 })
+    await expect(done).rejects.toMatchObject({ code: 'invalid_response' })
+  })
+})
