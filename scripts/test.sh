@@ -102,6 +102,9 @@ stop_services() {
 }
 trap stop_services EXIT
 export TEST_POSTGRES_URL="postgres://pujo@127.0.0.1:$pg_port/postgres"
+# Tests that stop, restart or reconfigure a server start their own from these.
+export TEST_PG_BIN="$pg_bin"
+export TEST_PG_USER="${as_pg[2]:-}"
 echo "postgres: $("$pg_bin/postgres" --version) on 127.0.0.1:$pg_port"
 
 # ---------------------------------------------------------------- suites

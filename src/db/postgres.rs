@@ -4,7 +4,6 @@ use std::str::FromStr;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use time::OffsetDateTime;
-use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
 use super::query::{Decode, Value};
@@ -55,7 +54,14 @@ fn classify(e: tokio_postgres::Error) -> DbError {
     }
     // No server answer at all: refused, reset, timed out or closed connections.
     let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
-    let text = e.to_string();
+    // The driver's own text is generic ("error performing TLS handshake"); the causes say why.
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
     if io || e.is_closed() || text.contains("connect") || text.contains("timeout") || text.contains("closed") {
         return DbError::Unavailable(text);
     }
@@ -69,6 +75,37 @@ fn pool_error(e: deadpool_postgres::PoolError) -> DbError {
     }
 }
 
+/// TLS for connections whose URL asks for it (`sslmode=require`; the default `prefer`
+/// uses it when the server offers it). Unlike libpq's `require`, the certificate chain
+/// and the host name are always verified: against `PUJO_DB_CA_FILE` (the RDS bundle)
+/// when set, else the system's roots.
+fn tls_connector(ca_file: Option<&std::path::Path>) -> Result<tokio_postgres_rustls::MakeRustlsConnect, DbError> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    match ca_file {
+        Some(path) => {
+            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+                .and_then(|certs| certs.collect::<Result<_, _>>())
+                .map_err(|e| DbError::Other(format!("PUJO_DB_CA_FILE {}: {e}", path.display())))?;
+            let (added, _) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(DbError::Other(format!("PUJO_DB_CA_FILE {} holds no CA certificate", path.display())));
+            }
+        }
+        None => {
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| DbError::Other(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
 impl Pg {
     pub async fn connect(url: &str, settings: &DbSettings) -> Result<Pg, DbError> {
         let mut config = tokio_postgres::Config::from_str(url)
@@ -76,7 +113,8 @@ impl Pg {
         config.connect_timeout(settings.connect_timeout);
         config.application_name("pujo");
         config.options(format!("-c statement_timeout={}", settings.statement_timeout.as_millis()));
-        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let tls = tls_connector(settings.ca_file.as_deref())?;
+        let manager = Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(settings.pool_size)
             .runtime(Runtime::Tokio1)

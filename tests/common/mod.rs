@@ -251,3 +251,4 @@ pub fn signal(child: &Child, name: &str) {
 
 pub mod api;
 pub mod db;
+pub mod pg;
