@@ -1,57 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ApiError } from './client'
+import { FakeXhr } from '../test/fakeXhr'
 import { uploadPhoto } from './upload'
-
-/** Just enough of XMLHttpRequest for uploadPhoto; the test plays the server. */
-class FakeXhr {
-  static last: FakeXhr | null = null
-  method = ''
-  url = ''
-  headers: Record<string, string> = {}
-  body: FormData | null = null
-  status = 0
-  statusText = ''
-  responseText = ''
-  responseType = ''
-  responseHeaders: Record<string, string> = {}
-  aborted = false
-  upload: { onprogress: ((e: { lengthComputable: boolean; loaded: number; total: number }) => void) | null } = { onprogress: null }
-  onload: (() => void) | null = null
-  onerror: (() => void) | null = null
-  onabort: (() => void) | null = null
-  ontimeout: (() => void) | null = null
-
-  constructor() {
-    FakeXhr.last = this
-  }
-  open(method: string, url: string) {
-    this.method = method
-    this.url = url
-  }
-  setRequestHeader(name: string, value: string) {
-    this.headers[name] = value
-  }
-  getResponseHeader(name: string) {
-    return this.responseHeaders[name] ?? null
-  }
-  send(body: FormData) {
-    this.body = body
-  }
-  abort() {
-    this.aborted = true
-    this.onabort?.()
-  }
-  // Test side
-  progress(loaded: number, total: number) {
-    this.upload.onprogress?.({ lengthComputable: true, loaded, total })
-  }
-  respond(status: number, body: unknown, headers: Record<string, string> = {}) {
-    this.status = status
-    this.responseText = typeof body === 'string' ? body : JSON.stringify(body)
-    this.responseHeaders = headers
-    this.onload?.()
-  }
-}
 
 function xhr(): FakeXhr {
   if (!FakeXhr.last) throw new Error('no request was made')
@@ -60,6 +10,7 @@ function xhr(): FakeXhr {
 
 afterEach(() => {
   FakeXhr.last = null
+  FakeXhr.all = []
 })
 
 const file = () => new File(['jpeg bytes'], 'durga.jpg', { type: 'image/jpeg' })

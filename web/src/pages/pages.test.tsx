@@ -1,0 +1,224 @@
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react'
+import { Route, Routes } from 'react-router'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { FakeXhr } from '../test/fakeXhr'
+import { ME, apiError, json, photo, renderWithProviders, stubApi } from '../test/helpers'
+import AlbumPage from './AlbumPage'
+import LoginPage from './LoginPage'
+import PhotoPage from './PhotoPage'
+import RegisterPage from './RegisterPage'
+import UploadPage from './UploadPage'
+
+afterEach(() => {
+  FakeXhr.last = null
+  FakeXhr.all = []
+})
+
+const album = {
+  id: 10,
+  owner: { id: 1, username: 'durga', display_name: 'Durga Das' },
+  title: 'Saptami night',
+  description: '',
+  visibility: 'private',
+  pandal: null,
+  cover: null,
+  photo_count: 2,
+  created_at: '2025-10-02T10:00:00Z',
+  updated_at: '2025-10-02T10:00:00Z',
+  can_edit: true,
+}
+
+describe('LoginPage', () => {
+  it('says when the password is wrong and when to try again', async () => {
+    let status = 401
+    stubApi({
+      'POST /api/v1/auth/login': () =>
+        status === 401 ? apiError(401, 'unauthorized') : json({ error: { code: 'rate_limited', message: 'x' } }, 429, { 'Retry-After': '60' }),
+    })
+    renderWithProviders(<LoginPage />, { route: '/login' })
+    fireEvent.change(screen.getByLabelText('Username or email'), { target: { value: 'durga' } })
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'wrong password' } })
+    fireEvent.click(screen.getByRole('button', { name: 'Log in' }))
+    expect((await screen.findByRole('alert')).textContent).toBe('That username or email and password do not match.')
+
+    status = 429
+    fireEvent.click(screen.getByRole('button', { name: 'Log in' }))
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toBe('Too many tries. Try again in 60 seconds.'))
+  })
+
+  it('logs in and goes where it was asked to', async () => {
+    const calls = stubApi({ 'POST /api/v1/auth/login': () => json(ME) })
+    renderWithProviders(
+      <Routes>
+        <Route path="/login" element={<LoginPage />} />
+        <Route path="/upload" element={<p>upload page</p>} />
+      </Routes>,
+      { route: '/login?next=%2Fupload' },
+    )
+    fireEvent.change(screen.getByLabelText('Username or email'), { target: { value: ' durga ' } })
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'correct horse battery' } })
+    fireEvent.click(screen.getByRole('button', { name: 'Log in' }))
+    expect(await screen.findByText('upload page')).toBeTruthy()
+    expect(calls[0]!.body).toEqual({ login: 'durga', password: 'correct horse battery' })
+  })
+})
+
+describe('RegisterPage', () => {
+  it('shows the server’s message next to the field it names', async () => {
+    stubApi({ 'POST /api/v1/auth/register': () => apiError(409, 'conflict', 'taken', { username: 'is already taken' }) })
+    renderWithProviders(<RegisterPage />, { route: '/register' })
+    fireEvent.change(screen.getByLabelText('Username'), { target: { value: 'durga' } })
+    fireEvent.change(screen.getByLabelText('Email'), { target: { value: 'd@example.com' } })
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'long enough password' } })
+    fireEvent.click(screen.getByRole('button', { name: 'Create account' }))
+
+    await screen.findByText('is already taken')
+    const username = screen.getByLabelText('Username')
+    expect(username.getAttribute('aria-invalid')).toBe('true')
+    expect(username.getAttribute('aria-describedby')).toContain(screen.getByText('is already taken').id)
+    expect(screen.getByRole('alert').textContent).toBe('That is already taken.')
+  })
+})
+
+describe('AlbumPage', () => {
+  it('shows the owner’s album with its photos and the owner’s controls', async () => {
+    stubApi({
+      'GET /api/v1/albums/10': () => json(album),
+      'GET /api/v1/albums/10/photos': () => json({ items: [photo(1), photo(2)], next_cursor: null }),
+    })
+    renderWithProviders(
+      <Routes>
+        <Route path="/albums/:id" element={<AlbumPage />} />
+      </Routes>,
+      { route: '/albums/10' },
+    )
+    expect(await screen.findByRole('heading', { level: 1, name: 'Saptami night' })).toBeTruthy()
+    expect(screen.getByText('Private')).toBeTruthy()
+    expect(screen.getByRole('link', { name: 'Add photos' }).getAttribute('href')).toBe('/upload?album=10')
+    const grid = await screen.findByRole('list', { name: 'Photos in this album' })
+    fireEvent.click(within(grid).getAllByRole('link')[1]!)
+    expect(screen.getByRole('dialog', { name: 'Photo viewer' })).toBeTruthy()
+    expect(screen.getByText('Photo 2 of 2')).toBeTruthy()
+  })
+})
+
+describe('PhotoPage', () => {
+  it('likes, comments and shows the EXIF summary', async () => {
+    let liked = false
+    let comments: unknown[] = []
+    const p = photo(5, {
+      exif: { camera: 'Pixel 8', exposure: 0.004, aperture: 1.8, iso: 200 },
+      location: { lat: 22.6, lon: 88.37, precision: 'coarse' },
+    })
+    const calls = stubApi({
+      'GET /api/v1/me': () => json(ME),
+      'GET /api/v1/photos/5': () => json(p),
+      'GET /api/v1/albums/10/photos': () => json({ items: [p], next_cursor: null }),
+      'GET /api/v1/photos/5/comments': () => json({ items: comments, next_cursor: null }),
+      'PUT /api/v1/photos/5/like': () => {
+        liked = true
+        return json({ like_count: 1, liked_by_me: true })
+      },
+      'POST /api/v1/photos/5/comments': (c) => {
+        const body = (c.body as { body: string }).body
+        comments = [{ id: 1, photo_id: 5, author: ME, body, created_at: '2025-10-03T10:00:00Z', can_delete: true }]
+        return json(comments[0], 201)
+      },
+    })
+    renderWithProviders(
+      <Routes>
+        <Route path="/photos/:id" element={<PhotoPage />} />
+      </Routes>,
+      { route: '/photos/5' },
+    )
+    expect(await screen.findByRole('heading', { level: 1, name: 'Pandal 5' })).toBeTruthy()
+    expect(screen.getByText('1/250 s · ƒ/1.8 · ISO 200')).toBeTruthy()
+    expect(screen.getByText('Approximate location')).toBeTruthy()
+
+    const like = await screen.findByRole('button', { name: /Like/ })
+    expect(like.getAttribute('aria-pressed')).toBe('false')
+    fireEvent.click(like)
+    await waitFor(() => expect(screen.getByRole('button', { name: /Like/ }).getAttribute('aria-pressed')).toBe('true'))
+    expect(liked).toBe(true)
+    expect(screen.getByText('1 like')).toBeTruthy()
+
+    fireEvent.change(screen.getByLabelText('Add a comment'), { target: { value: 'শুভ মহালয়া' } })
+    fireEvent.click(screen.getByRole('button', { name: 'Post comment' }))
+    expect(await screen.findByRole('heading', { name: '1 comment' })).toBeTruthy()
+    expect(await screen.findByText('শুভ মহালয়া', { selector: '.comment__body' })).toBeTruthy()
+    expect((screen.getByLabelText('Add a comment') as HTMLTextAreaElement).value).toBe('')
+    expect(calls.some((c) => c.method === 'POST' && c.path === '/api/v1/photos/5/comments')).toBe(true)
+  })
+})
+
+describe('UploadPage', () => {
+  it('uploads each file with its own progress bar, and retries a failure showing the server’s words', async () => {
+    vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    stubApi({
+      'GET /api/v1/me': () => json(ME),
+      'GET /api/v1/users/durga': () => json({ user: ME, albums: [album] }),
+    })
+    renderWithProviders(
+      <Routes>
+        <Route path="/upload" element={<UploadPage />} />
+      </Routes>,
+      { route: '/upload?album=10' },
+    )
+    const picker = await screen.findByLabelText('Choose photos')
+    const files = [new File(['a'], 'one.jpg', { type: 'image/jpeg' }), new File(['b'], 'two.jpg', { type: 'image/jpeg' })]
+    fireEvent.change(picker, { target: { files } })
+    fireEvent.change(screen.getByLabelText('Caption for one.jpg'), { target: { value: 'Ashtami' } })
+    fireEvent.click(screen.getByRole('button', { name: 'Upload 2 photos' }))
+
+    expect(FakeXhr.all).toHaveLength(2)
+    expect(FakeXhr.all[0]!.url).toBe('/api/v1/albums/10/photos')
+    expect(FakeXhr.all[0]!.body!.get('caption')).toBe('Ashtami')
+    const bar = screen.getByRole('progressbar', { name: 'Upload progress of one.jpg' })
+    act(() => FakeXhr.all[0]!.progress(50, 200))
+    expect(bar.getAttribute('value')).toBe('25')
+    expect(screen.getByText('Uploading: 25%')).toBeTruthy()
+
+    act(() => FakeXhr.all[0]!.respond(201, { items: [photo(77)] }))
+    act(() => FakeXhr.all[1]!.respond(503, { error: { code: 'unavailable', message: 'storage is resting' } }))
+    await screen.findByText('Uploaded.')
+    expect(screen.getByRole('status', { name: '' }).textContent).toBe('1 of 2 uploaded, 0 uploading, 1 failed.')
+    expect(screen.getByText('storage is resting')).toBeTruthy()
+
+    fireEvent.click(screen.getByRole('button', { name: 'Retry two.jpg' }))
+    expect(FakeXhr.all).toHaveLength(3)
+    act(() => FakeXhr.all[2]!.respond(201, { items: [photo(78)] }))
+    await waitFor(() => expect(screen.getAllByText('Uploaded.')).toHaveLength(2))
+    expect(screen.getByRole('link', { name: 'See the album' }).getAttribute('href')).toBe('/albums/10')
+  })
+
+  it('cancels an upload in flight', async () => {
+    vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    stubApi({ 'GET /api/v1/me': () => json(ME), 'GET /api/v1/users/durga': () => json({ user: ME, albums: [album] }) })
+    renderWithProviders(
+      <Routes>
+        <Route path="/upload" element={<UploadPage />} />
+      </Routes>,
+      { route: '/upload?album=10' },
+    )
+    fireEvent.change(await screen.findByLabelText('Choose photos'), {
+      target: { files: [new File(['a'], 'one.jpg', { type: 'image/jpeg' })] },
+    })
+    fireEvent.click(screen.getByRole('button', { name: 'Upload 1 photo' }))
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel one.jpg' }))
+    expect(FakeXhr.all[0]!.aborted).toBe(true)
+    expect(await screen.findByText('Cancelled.')).toBeTruthy()
+    expect(screen.getByRole('button', { name: 'Retry one.jpg' })).toBeTruthy()
+  })
+
+  it('sends people who are not logged in to the login page', async () => {
+    stubApi({ 'GET /api/v1/me': () => apiError(401, 'unauthorized') })
+    renderWithProviders(
+      <Routes>
+        <Route path="/upload" element={<UploadPage />} />
+        <Route path="/login" element={<LoginPage />} />
+      </Routes>,
+      { route: '/upload?album=10' },
+    )
+    expect(await screen.findByRole('heading', { level: 1, name: 'Log in' })).toBeTruthy()
+  })
+})
