@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
 import { Link, useNavigate } from 'react-router'
-import { deletePhoto, getPhoto, listAlbumPhotos, setLiked } from '../api/endpoints'
+import { deletePhoto, getAlbum, getPhoto, listAlbumPhotos, setLiked } from '../api/endpoints'
 import type { Photo } from '../api/types'
 import { Comments } from '../components/Comments'
 import { ConfirmAction } from '../components/ConfirmAction'
@@ -103,7 +103,7 @@ function LikeButton({ photo }: { photo: Photo }) {
 
 function PhotoView({ id }: { id: number }) {
   const i18n = useI18n()
-  const { t, date } = i18n
+  const { t, date, year } = i18n
   const me = useMe()
   const navigate = useNavigate()
   const client = useQueryClient()
@@ -111,6 +111,12 @@ function PhotoView({ id }: { id: number }) {
   const [viewing, setViewing] = useState(false)
   const photo = useQuery({ queryKey: keys.photo(id), queryFn: ({ signal }) => getPhoto(id, signal) })
   const albumId = photo.data?.album_id
+  // For the album's title and pandal (usually cached from the album page).
+  const album = useQuery({
+    queryKey: keys.album(albumId ?? 0),
+    queryFn: ({ signal }) => getAlbum(albumId!, signal),
+    enabled: albumId !== undefined,
+  })
   // The album's photos give the previous / next photo and the lightbox's list.
   const siblings = useCursorList(
     keys.albumPhotos(albumId ?? 0),
@@ -172,9 +178,16 @@ function PhotoView({ id }: { id: number }) {
           <PageTitle title={p.caption.trim() !== '' ? p.caption : alt} />
           <p className="byline">
             <Link to={`/u/${p.owner.username}`}>{ownerName}</Link> ·{' '}
-            <Link to={`/albums/${p.album_id}`}>{t('photo.in_album')}</Link> ·{' '}
+            <Link to={`/albums/${p.album_id}`}>{album.data?.title ?? t('photo.in_album')}</Link> ·{' '}
             <time dateTime={p.created_at}>{t('photo.uploaded', { date: date(p.created_at) })}</time>
           </p>
+          {album.data?.pandal && (
+            <p>
+              <Link to={`/pandals/${album.data.pandal.id}`}>
+                {album.data.pandal.name} · {album.data.pandal.city} · {year(album.data.pandal.year)}
+              </Link>
+            </p>
+          )}
           <LikeButton photo={p} />
           <div className="actions">
             {p.urls.original && (

@@ -6,7 +6,9 @@ import { ME, apiError, json, photo, renderWithProviders, stubApi } from '../test
 import AlbumPage from './AlbumPage'
 import LoginPage from './LoginPage'
 import PhotoPage from './PhotoPage'
+import PandalsPage from './PandalsPage'
 import RegisterPage from './RegisterPage'
+import SearchPage from './SearchPage'
 import UploadPage from './UploadPage'
 
 afterEach(() => {
@@ -220,5 +222,63 @@ describe('UploadPage', () => {
       { route: '/upload?album=10' },
     )
     expect(await screen.findByRole('heading', { level: 1, name: 'Log in' })).toBeTruthy()
+  })
+})
+
+describe('PandalsPage', () => {
+  it('filters by city and year through the facets, keeping the filter in the address', async () => {
+    const calls = stubApi({
+      'GET /api/v1/me': () => apiError(401, 'unauthorized'),
+      'GET /api/v1/pandals/facets': () =>
+        json({ cities: [{ city: 'Kolkata', count: 3 }, { city: 'Howrah', count: 1 }], years: [{ year: 2025, count: 4 }] }),
+      'GET /api/v1/pandals': (c) =>
+        json({
+          items: [
+            { id: 3, name: c.search.get('city') === 'Howrah' ? 'Salkia Sarbojanin' : 'Bagbazar Sarbojanin', para: '', city: 'Kolkata', year: 2025, lat: null, lon: null, album_count: 2, created_at: '2025-09-01T00:00:00Z' },
+          ],
+          next_cursor: null,
+        }),
+    })
+    renderWithProviders(
+      <Routes>
+        <Route path="/pandals" element={<PandalsPage />} />
+      </Routes>,
+      { route: '/pandals' },
+    )
+    expect(await screen.findByRole('link', { name: 'Bagbazar Sarbojanin' })).toBeTruthy()
+    expect(screen.getByText('Kolkata · 2025 · 2 albums')).toBeTruthy()
+    await screen.findByRole('option', { name: 'Howrah (1)' })
+    fireEvent.change(screen.getByLabelText('City'), { target: { value: 'Howrah' } })
+    expect(await screen.findByRole('link', { name: 'Salkia Sarbojanin' })).toBeTruthy()
+    fireEvent.change(screen.getByLabelText('Year'), { target: { value: '2025' } })
+    await waitFor(() => expect(calls.at(-1)!.search.get('year')).toBe('2025'))
+    expect(calls.at(-1)!.search.get('city')).toBe('Howrah')
+    expect(screen.queryByRole('button', { name: 'Add a pandal' })).toBeNull()
+  })
+})
+
+describe('SearchPage', () => {
+  it('searches photos, albums and pandals and says how many it found', async () => {
+    const calls = stubApi({
+      'GET /api/v1/search': () =>
+        json({
+          photos: [photo(1)],
+          albums: [{ ...album, visibility: 'public' }],
+          pandals: [],
+        }),
+    })
+    renderWithProviders(
+      <Routes>
+        <Route path="/search" element={<SearchPage />} />
+      </Routes>,
+      { route: '/search' },
+    )
+    fireEvent.change(screen.getByLabelText('Pandal, city, album or caption'), { target: { value: 'বাগবাজার' } })
+    fireEvent.click(screen.getByRole('button', { name: 'Search' }))
+    expect(await screen.findByText('2 results')).toBeTruthy()
+    expect(calls[0]!.search.get('q')).toBe('বাগবাজার')
+    expect(screen.getByRole('heading', { name: 'Albums' })).toBeTruthy()
+    expect(screen.getByRole('list', { name: 'Photos' })).toBeTruthy()
+    expect(screen.queryByRole('heading', { name: 'Pandals' })).toBeNull()
   })
 })
