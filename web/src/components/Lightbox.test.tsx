@@ -121,3 +121,12 @@ describe('Lightbox', () => {
     expect(onNeedMore).toHaveBeenCalled()
   })
 })
+
+describe('Lightbox with a shrinking list', () => {
+  it('closes itself when its photo is gone', () => {
+    const onClose = vi.fn()
+    renderWithProviders(<Lightbox photos={[]} index={0} onIndexChange={() => {}} onClose={onClose} />)
+    expect(onClose).toHaveBeenCalled()
+    expect(screen.queryByRole('dialog')).toBeNull()
+  })
+})

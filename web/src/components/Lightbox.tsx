@@ -47,6 +47,11 @@ export function Lightbox({
     }
   }, [])
 
+  // The list changed under us (a photo was deleted): nothing left to show.
+  useEffect(() => {
+    if (!photo) onClose()
+  }, [photo, onClose])
+
   // Near the end of what is loaded: ask for the next page.
   useEffect(() => {
     if (hasMore && onNeedMore && index >= count - 3) onNeedMore()
