@@ -282,6 +282,15 @@ async fn album_covers_must_be_photos_of_the_album(backend: Backend) {
             .await
             .expect("update");
     assert_eq!(refused.cover.as_ref().map(|c| c.id), Some(newer), "a foreign photo is no cover");
+
+    // Counts follow moves and deletions.
+    let moving = w.db.photo(foreign, owner.id).await.expect("photo").expect("own");
+    w.db.update_photo(&moving, PhotoPatch { album_id: Some(one), ..PhotoPatch::default() }).await.expect("move");
+    let count = |album: Option<pujo::db::Album>| album.expect("own").photo_count;
+    assert_eq!(count(w.db.album(one, owner.id).await.expect("album")), 3);
+    assert_eq!(count(w.db.album(two, owner.id).await.expect("album")), 0);
+    w.db.delete_photo(older).await.expect("delete");
+    assert_eq!(count(w.db.album(one, owner.id).await.expect("album")), 2);
 }
 
 async fn deleting_a_person_deletes_everything_they_own(backend: Backend) {

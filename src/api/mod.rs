@@ -279,6 +279,7 @@ impl From<DbError> for ApiError {
     fn from(e: DbError) -> ApiError {
         match e {
             DbError::Conflict { field } => ApiError::Conflict(field),
+            DbError::Gone => ApiError::NotFound,
             DbError::Unavailable(reason) => {
                 tracing::warn!(%reason, "database unavailable");
                 ApiError::Unavailable

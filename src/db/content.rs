@@ -24,8 +24,7 @@ macro_rules! photo_select {
         "SELECT p.id, p.album_id, p.owner_id, u.username, u.display_name, p.caption, p.width, p.height, \
          p.taken_at, p.exif, p.sha256, p.content_type, p.byte_size, p.thumbhash, p.gps_privacy, p.lat, p.lon, \
          p.allow_original, a.visibility, \
-         (SELECT count(*) FROM likes l WHERE l.photo_id = p.id), \
-         (SELECT count(*) FROM comments c WHERE c.photo_id = p.id), \
+         p.like_count, p.comment_count, \
          EXISTS (SELECT 1 FROM likes l WHERE l.photo_id = p.id AND l.user_id = $1), \
          p.created_at, p.updated_at \
          FROM photos p JOIN albums a ON a.id = p.album_id JOIN users u ON u.id = p.owner_id "
@@ -36,7 +35,7 @@ macro_rules! album_select {
     () => {
         "SELECT a.id, a.owner_id, u.username, u.display_name, a.title, a.description, a.visibility, \
          pd.id, pd.name, pd.para, pd.city, pd.year, cp.id, cp.width, cp.height, cp.thumbhash, \
-         (SELECT count(*) FROM photos x WHERE x.album_id = a.id), a.created_at, a.updated_at \
+         a.photo_count, a.created_at, a.updated_at \
          FROM albums a JOIN users u ON u.id = a.owner_id \
          LEFT JOIN pandals pd ON pd.id = a.pandal_id \
          LEFT JOIN photos cp ON cp.id = COALESCE(a.cover_photo_id, \
@@ -176,8 +175,8 @@ const LIKE: Sql = Sql::same(
 );
 const UNLIKE: Sql = Sql::same("DELETE FROM likes WHERE photo_id = $1 AND user_id = $2");
 const LIKE_STATE: Sql = Sql::same(
-    "SELECT (SELECT count(*) FROM likes WHERE photo_id = $1), \
-     EXISTS (SELECT 1 FROM likes WHERE photo_id = $1 AND user_id = $2)",
+    "SELECT p.like_count, EXISTS (SELECT 1 FROM likes l WHERE l.photo_id = $1 AND l.user_id = $2) \
+     FROM photos p WHERE p.id = $1",
 );
 
 const USER_BY_USERNAME: Sql = Sql::same(
@@ -650,14 +649,14 @@ impl Database {
     }
 
     /// Likes or unlikes a photo (idempotent); returns the like count and whether the
-    /// user likes it now.
+    /// user likes it now (`Gone` when the photo was deleted meanwhile).
     pub async fn set_like(&self, photo_id: i64, user_id: i64, liked: bool) -> Result<(i64, bool), DbError> {
         if liked {
             self.execute(LIKE, params![photo_id, user_id, OffsetDateTime::now_utc()]).await?;
         } else {
             self.execute(UNLIKE, params![photo_id, user_id]).await?;
         }
-        self.query_one(LIKE_STATE, params![photo_id, user_id], like_state).await
+        self.query_opt(LIKE_STATE, params![photo_id, user_id], like_state).await?.ok_or(DbError::Gone)
     }
 
     // ------------------------------------------------------------------ search

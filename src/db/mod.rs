@@ -30,6 +30,9 @@ pub enum DbError {
     /// A unique value is taken; `field` names it (`username`, `email`).
     #[error("{field} is already taken")]
     Conflict { field: &'static str },
+    /// A row the change refers to is gone (deleted meanwhile): a foreign key failed.
+    #[error("a row this change refers to no longer exists")]
+    Gone,
     /// The schema is older than this binary; `pujo migrate` brings it up to date.
     #[error("the database schema is behind this binary ({applied} of {known} migrations applied); run `pujo migrate`")]
     SchemaBehind { applied: u32, known: u32 },

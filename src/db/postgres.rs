@@ -44,6 +44,9 @@ fn classify(e: tokio_postgres::Error) -> DbError {
         if *db.code() == SqlState::UNIQUE_VIOLATION {
             return DbError::Conflict { field: conflict_field(db.constraint().unwrap_or("")) };
         }
+        if *db.code() == SqlState::FOREIGN_KEY_VIOLATION {
+            return DbError::Gone;
+        }
         if *db.code() == SqlState::QUERY_CANCELED
             || db.code().code().starts_with("08")
             || db.code().code().starts_with("57P")

@@ -43,6 +43,7 @@ fn classify(e: rusqlite::Error) -> DbError {
                 // "UNIQUE constraint failed: index 'users_email_key'"
                 return DbError::Conflict { field: conflict_field(message) };
             }
+            ErrorCode::ConstraintViolation if message.contains("FOREIGN KEY") => return DbError::Gone,
             ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => return DbError::Unavailable(e.to_string()),
             _ => {}
         }
