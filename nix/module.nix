@@ -11,6 +11,10 @@
 #       group = "acme";   # may read the files; Pujo reloads them on renewal
 #     };
 #     environmentFile = "/run/secrets/pujo.env";   # PUJO_DATABASE_URL=... etc.
+#     # PostgreSQL on RDS (URL with sslmode=require): the CAs that verify it.
+#     # settings.db_ca_file = "/etc/ssl/rds/us-east-1-bundle.pem";
+#     # Behind nginx or HAProxy on this host: believe its X-Forwarded-For.
+#     # settings.trusted_proxies = [ "127.0.0.1/32" "::1/128" ];
 #     openFirewall = true;
 #   };
 {
@@ -25,7 +29,14 @@ let
 
   # settings.admin_listen -> PUJO_ADMIN_LISTEN
   envName = name: "PUJO_" + lib.toUpper (lib.replaceStrings [ "-" ] [ "_" ] name);
-  envValue = v: if lib.isBool v then lib.boolToString v else toString v;
+  envValue =
+    v:
+    if lib.isBool v then
+      lib.boolToString v
+    else if lib.isList v then
+      lib.concatStringsSep "," v
+    else
+      toString v;
 
   tlsSettings = lib.optionalAttrs (cfg.tls.certFile != null) {
     tls = "files";
@@ -33,9 +44,21 @@ let
     tls_key_path = cfg.tls.keyFile;
   };
 
+  # Unset options (null, an empty list) leave Pujo's default. db_ca_file goes
+  # on the command line instead (caFlag), like in the Kubernetes pod spec:
+  # the flag is read the same by every Pujo that has the setting.
   environment = lib.mapAttrs' (n: v: lib.nameValuePair (envName n) (envValue v)) (
-    cfg.settings // tlsSettings // { data_dir = "/var/lib/pujo"; }
+    lib.filterAttrs (n: v: v != null && v != [ ] && n != "db_ca_file") cfg.settings
+    // tlsSettings
+    // {
+      data_dir = "/var/lib/pujo";
+    }
   );
+
+  caFlag = lib.optionalString (
+    cfg.settings.db_ca_file != null
+  ) " --db-ca-file ${lib.escapeShellArg (toString cfg.settings.db_ca_file)}";
+  pujo = command: "${lib.getExe cfg.package} ${command}${caFlag}";
 
   portOf = addr: lib.toInt (lib.last (lib.splitString ":" addr));
   bindsPrivilegedPort = lib.any (a: a != null && a != "" && a != "off" && portOf a < 1024) [
@@ -72,6 +95,38 @@ in
             type = lib.types.str;
             default = "127.0.0.1:9090";
             description = "PUJO_ADMIN_LISTEN: /metrics, /health, /ready; \"off\" disables it.";
+          };
+          db_ca_file = lib.mkOption {
+            type = lib.types.nullOr lib.types.path;
+            default = null;
+            example = "/etc/ssl/rds/us-east-1-bundle.pem";
+            description = ''
+              PUJO_DB_CA_FILE (passed as --db-ca-file): PEM CA certificates that
+              sign the PostgreSQL server's certificate. With sslmode=require in
+              the URL Pujo verifies the server's chain and host name, against the
+              system's roots when this is null. Amazon RDS needs its region's
+              bundle (https://truststore.pki.rds.amazonaws.com/<region>/<region>-bundle.pem),
+              which no system trusts. The file must be readable by the service's
+              dynamic user: a store path, or a world-readable file outside
+              /etc/pujo (the bundle is public).
+            '';
+          };
+          trusted_proxies = lib.mkOption {
+            type = lib.types.listOf lib.types.str;
+            default = [ ];
+            example = [
+              "127.0.0.1/32"
+              "::1/128"
+            ];
+            description = ''
+              PUJO_TRUSTED_PROXIES: networks (CIDRs) of reverse proxies whose
+              X-Forwarded-For names the client. Leave it empty when Pujo faces
+              the internet itself; behind nginx or HAProxy on the same host, the
+              loopback addresses. The log-in and registration limits count per
+              client address, so behind a proxy without this every client looks
+              like the proxy; trusting more than the proxies lets anyone choose
+              their address.
+            '';
           };
         };
       };
@@ -155,10 +210,10 @@ in
       serviceConfig = {
         # Fails fast, with one line naming the bad setting, before serving.
         ExecStartPre = [
-          "${lib.getExe cfg.package} config"
-          "${lib.getExe cfg.package} migrate"
+          (pujo "config")
+          (pujo "migrate")
         ];
-        ExecStart = "${lib.getExe cfg.package} serve";
+        ExecStart = pujo "serve";
         EnvironmentFile = lib.mkIf (cfg.environmentFile != null) cfg.environmentFile;
         Restart = "on-failure";
         RestartSec = "2s";

@@ -3,9 +3,11 @@
 
     check_pujo_env.py PUJO_BINARY RENDERED_PRODUCTION_YAML
 
-Runs `env -i <vars> PUJO_BINARY config` (exit 0 expected) for:
+Runs `env -i <vars> PUJO_BINARY config <flags>` (exit 0 expected) for:
   - the Deployment's container: its literal env plus every key of the
-    ConfigMaps it loads with envFrom (the rendered production overlay);
+    ConfigMaps it loads with envFrom (the rendered production overlay), and
+    the setting flags of its args (what follows the subcommand, such as
+    `--db-ca-file`);
   - the migration Job's container, the same way;
   - the container image's Env from nix/image.nix;
   - the VM unit deploy/vm/pujo.service: its Environment= lines (%d, the
@@ -19,6 +21,8 @@ mounted Secret that does not exist here. Each is pointed at a temporary
 file holding a harmless dummy value of the right shape (DUMMY_SECRETS), so
 `pujo config` still reads and validates the setting. A *_FILE variable with
 no dummy here fails the check: add one of the shape Pujo expects.
+PUJO_DB_CA_FILE is a setting of its own (a path), not the file form of a
+PUJO_DB_CA, and is passed through as it is.
 """
 import re
 import subprocess
@@ -35,6 +39,14 @@ DUMMY_SECRETS = {
     "PUJO_DATABASE_URL": "postgres://pujo:dummy@127.0.0.1:5432/pujo",
     "PUJO_REDIS_PASSWORD": "dummy",
 }
+
+# Settings whose own name ends in _FILE: paths Pujo opens itself, not the
+# `PUJO_X_FILE` form of a setting PUJO_X.
+PATH_SETTINGS = {"PUJO_DB_CA_FILE"}
+
+# The subcommands a pod may run; the flags after them are settings that
+# `pujo config` takes as well.
+SUBCOMMANDS = {"serve", "migrate"}
 
 
 def container_env(docs, kind, name):
@@ -54,7 +66,12 @@ def container_env(docs, kind, name):
             if "value" not in e:
                 raise SystemExit(f"{kind}/{name}: env {e['name']} is not a literal value")
             env[e["name"]] = str(e["value"])
-        envs.append((f"{kind}/{name} container {c['name']}", env))
+        args = [str(a) for a in c.get("args", [])]
+        if not args or args[0] not in SUBCOMMANDS or c.get("command"):
+            raise SystemExit(f"{kind}/{name}: container {c['name']} must run the image's pujo with "
+                             f"args [{' | '.join(sorted(SUBCOMMANDS))}, --setting, value, ...], "
+                             f"not command {c.get('command')} args {args}")
+        envs.append((f"{kind}/{name} container {c['name']}", env, args[1:]))
     return envs
 
 
@@ -91,7 +108,7 @@ def with_dummy_files(env, tmp, label):
     """env with every PUJO_*_FILE pointed at a file holding a dummy value."""
     out = dict(env)
     for name, path in env.items():
-        if not (name.startswith("PUJO_") and name.endswith("_FILE")):
+        if not (name.startswith("PUJO_") and name.endswith("_FILE")) or name in PATH_SETTINGS:
             continue
         setting = name[:-len("_FILE")]
         if setting not in DUMMY_SECRETS:
@@ -111,18 +128,20 @@ def main():
     binary, rendered = sys.argv[1], sys.argv[2]
     docs = [d for d in yaml.safe_load_all(Path(rendered).read_text()) if d]
     cases = container_env(docs, "Deployment", "pujo") + container_env(docs, "Job", "pujo-migrate")
-    cases.append(("nix/image.nix Env", image_env()))
+    cases.append(("nix/image.nix Env", image_env(), []))
     vm = env_file(ROOT / "deploy" / "vm" / "pujo.env.example")
     vm.update(unit_env(ROOT / "deploy" / "vm" / "pujo.service"))
-    cases.append(("deploy/vm/pujo.service + pujo.env.example", vm))
+    cases.append(("deploy/vm/pujo.service + pujo.env.example", vm, []))
     failed = 0
     with tempfile.TemporaryDirectory(prefix="pujo-env-") as tmp:
-        for label, env in cases:
+        for label, env, flags in cases:
             run_env = with_dummy_files(env, tmp, label)
             files = sorted(k for k in env if run_env[k] != env[k])
             proc = subprocess.run(["env", "-i", *[f"{k}={v}" for k, v in sorted(run_env.items())],
-                                   binary, "config"], capture_output=True, text=True)
+                                   binary, "config", *flags], capture_output=True, text=True)
             note = f" ({', '.join(files)} read from dummy files)" if files else ""
+            if flags:
+                note += f" (flags: {' '.join(flags)})"
             if proc.returncode == 0:
                 print(f"ok: {label}: `pujo config` accepts {len(env)} settings{note}")
             else:

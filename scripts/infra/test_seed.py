@@ -53,6 +53,11 @@ SEED_SG_RULES = {
 # the ExternalSecret of the same name), mounted read-only here.
 SECRETS_SECRET = "pujo-secrets"
 SECRETS_DIR = "/run/secrets/pujo"
+# The keys Terraform writes into Secrets Manager (module `secrets`) and the
+# ExternalSecret copies: two settings' values, and the RDS CA bundle that
+# Pujo verifies the database with (PUJO_DB_CA_FILE names its file).
+SECRET_KEYS = {"PUJO_DATABASE_URL", "PUJO_REDIS_PASSWORD", "RDS_CA_BUNDLE"}
+CA_BUNDLE_KEY = "RDS_CA_BUNDLE"
 
 # Connections a database instance class takes from Pujo's pods: RDS sets
 # max_connections to DBInstanceClassMemory/9531392 (80-110 for 1 GiB, as
@@ -359,6 +364,70 @@ class KubernetesContract(unittest.TestCase):
             (c,) = obj(env, "Deployment", "pujo")["spec"]["template"]["spec"]["containers"]
             self.assertEqual([s["configMapRef"]["name"] for s in c["envFrom"]], ["pujo-config"], env)
 
+    def ca_file(self, env, kind, name):
+        """Where a workload's container is told to find the database CA bundle:
+        its --db-ca-file flag, else PUJO_DB_CA_FILE in its env or ConfigMaps."""
+        (c,) = obj(env, kind, name)["spec"]["template"]["spec"]["containers"]
+        args = c.get("args", [])
+        found = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--db-ca-file"]
+        found += [a.split("=", 1)[1] for a in args if a.startswith("--db-ca-file=")]
+        found += [e["value"] for e in c.get("env", []) if e["name"] == "PUJO_DB_CA_FILE"]
+        for src in c.get("envFrom", []):
+            cm = obj(env, "ConfigMap", src["configMapRef"]["name"])["data"]
+            if "PUJO_DB_CA_FILE" in cm:
+                found.append(cm["PUJO_DB_CA_FILE"])
+        self.assertEqual(len(found), 1, f"{env}: {kind}/{name}: the database CA bundle set {len(found)} times")
+        return found[0]
+
+    def test_database_tls_is_verified_with_the_rds_bundle(self):
+        # Terraform: the URL makes TLS mandatory; the rds module fetches the
+        # region's bundle from the RDS truststore; the stack stores it in the
+        # secret under the key the ExternalSecret reads.
+        secrets_call = stack_module("secrets")
+        self.assertIn("sslmode=require", one(secrets_call["database_url"]))
+        self.assertEqual(one(secrets_call["db_ca_bundle"]), "${module.rds.ca_bundle_pem}")
+        rds = blocks(load_hcl(TF / "modules" / "rds" / "main.tf"), "data")
+        url = one(rds[("http", "ca_bundle")]["url"])
+        self.assertRegex(url, r"^https://truststore\.pki\.rds\.amazonaws\.com/"
+                              r"\$\{data\.aws_region\.current\.region\}/"
+                              r"\$\{data\.aws_region\.current\.region\}-bundle\.pem$")
+        self.assertIn('rds.force_ssl', (TF / "modules" / "rds" / "main.tf").read_text())
+        version = blocks(load_hcl(TF / "modules" / "secrets" / "main.tf"), "resource")[
+            ("aws_secretsmanager_secret_version", "app")]
+        stored = set(re.findall(r"'([A-Z_]+)': '\$\{var\.", one(version["secret_string"])))
+        self.assertEqual(stored, SECRET_KEYS, "keys of the Secrets Manager secret")
+        # Kubernetes: both workloads read the bundle from the mounted Secret.
+        for env in ENVS:
+            es = obj(env, "ExternalSecret", SECRETS_SECRET)["spec"]
+            self.assertEqual({d["remoteRef"]["property"] for d in es["data"]}, SECRET_KEYS, env)
+            for d in es["data"]:
+                self.assertEqual(d["secretKey"], d["remoteRef"]["property"], env)
+            for kind, name in (("Deployment", "pujo"), ("Job", "pujo-migrate")):
+                where = f"{env}: {kind}/{name}"
+                path = self.ca_file(env, kind, name)
+                self.assertEqual(path, f"{SECRETS_DIR}/{CA_BUNDLE_KEY}", where)
+                files = self.secret_files(env, kind, name)
+                self.assertEqual(files.get(path), CA_BUNDLE_KEY,
+                                 f"{where}: {path} is not key {CA_BUNDLE_KEY} of a mount of {SECRETS_SECRET}")
+
+    def test_trusted_proxies_are_the_alb_subnets(self):
+        # The ALB (target-type ip) connects from its interfaces in the public
+        # subnets; only there is X-Forwarded-For believed. The VM and the
+        # image trust no proxy.
+        for env in ENVS:
+            public = env_value(env, stack_module("vpc")["public_subnet_cidrs"])
+            cfg = obj(env, "ConfigMap", "pujo-config")["data"]
+            trusted = [c.strip() for c in cfg.get("PUJO_TRUSTED_PROXIES", "").split(",") if c.strip()]
+            self.assertEqual(trusted, public, f"{env}: PUJO_TRUSTED_PROXIES")
+            np = obj(env, "NetworkPolicy", "pujo")
+            to_http = {b["ipBlock"]["cidr"] for rule in np["spec"]["ingress"]
+                       if any(p["port"] == 8080 for p in rule["ports"])
+                       for b in rule["from"] if "ipBlock" in b}
+            self.assertEqual(to_http, set(trusted), f"{env}: the NetworkPolicy admits other proxies")
+        vm = (ROOT / "deploy" / "vm" / "pujo.env.example").read_text()
+        self.assertNotRegex(vm, r"(?m)^PUJO_TRUSTED_PROXIES=", "a VM without a proxy trusts none")
+        self.assertNotIn("PUJO_TRUSTED_PROXIES", (ROOT / "nix" / "image.nix").read_text())
+
     def test_migrations_run_before_the_pods_change(self):
         def wave(d):
             return int(d["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", "0"))
@@ -368,7 +437,7 @@ class KubernetesContract(unittest.TestCase):
             ann = job["metadata"]["annotations"]
             pod = job["spec"]["template"]["spec"]
             (c,) = pod["containers"]
-            self.assertEqual(c["args"], ["migrate"], env)
+            self.assertEqual(c["args"][0], "migrate", env)
             self.assertEqual(ann["argocd.argoproj.io/hook-delete-policy"], "BeforeHookCreation", env)
             # A Sync hook in a wave before everything it must precede, after
             # everything it needs. (A PreSync hook would run before its
@@ -418,7 +487,7 @@ class KubernetesContract(unittest.TestCase):
             self.assertTrue(sa["eks.amazonaws.com/role-arn"].endswith(f":role/{prefix}-pujo-app"), env)
             es = obj(env, "ExternalSecret", "pujo-secrets")["spec"]["data"]
             self.assertEqual({d["remoteRef"]["key"] for d in es}, {f"pujo/{env}/app"}, env)
-            self.assertEqual({d["secretKey"] for d in es}, {"PUJO_DATABASE_URL", "PUJO_REDIS_PASSWORD"})
+            self.assertEqual({d["secretKey"] for d in es}, SECRET_KEYS, env)
 
 
 class TerraformStyle(unittest.TestCase):

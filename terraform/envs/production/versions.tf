@@ -15,6 +15,11 @@ terraform {
       source  = "hashicorp/random"
       version = "~> 3.6"
     }
+    # modules/rds fetches the region's RDS CA bundle with it.
+    http = {
+      source  = "hashicorp/http"
+      version = "~> 3.4"
+    }
   }
 
   # Remote state in S3, encrypted, locked with an S3 lock file (no DynamoDB

@@ -3,6 +3,38 @@
 
 data "aws_partition" "current" {}
 
+data "aws_region" "current" {}
+
+# The CA certificates that sign this region's RDS server certificates
+# (ca_cert_identifier below, and the other RDS CAs a rotation could move
+# to). They are not in the system's or the image's roots, and Pujo verifies
+# the server's chain and host name, so it needs this bundle
+# (PUJO_DB_CA_FILE): the stack stores it next to the database URL in
+# Secrets Manager. Read on every plan, so a bundle AWS extends for a CA
+# rotation reaches the secret with the next apply. The region's bundle, not
+# the global one (every region's CAs): it must fit in a 64 KiB secret.
+data "http" "ca_bundle" {
+  url                = "https://truststore.pki.rds.amazonaws.com/${data.aws_region.current.region}/${data.aws_region.current.region}-bundle.pem"
+  request_timeout_ms = 30000
+
+  retry {
+    attempts     = 3
+    min_delay_ms = 1000
+    max_delay_ms = 10000
+  }
+
+  lifecycle {
+    postcondition {
+      condition     = self.status_code == 200 && strcontains(self.response_body, "-----BEGIN CERTIFICATE-----")
+      error_message = "${self.url} did not answer 200 with PEM certificates (status ${self.status_code}); Pujo cannot verify RDS without this bundle."
+    }
+    postcondition {
+      condition     = length(self.response_body) < 48000
+      error_message = "The RDS CA bundle from ${self.url} is ${length(self.response_body)} bytes; with the rest of Pujo's secret it must stay under Secrets Manager's 64 KiB."
+    }
+  }
+}
+
 resource "aws_db_subnet_group" "this" {
   name        = var.identifier
   description = "Database subnets of ${var.identifier}"
@@ -95,7 +127,10 @@ resource "aws_db_instance" "this" {
   vpc_security_group_ids = [var.security_group_id]
   publicly_accessible    = false
   parameter_group_name   = aws_db_parameter_group.this.name
-  ca_cert_identifier     = "rds-ca-rsa2048-g1"
+  # The CA of the server certificate; data.http.ca_bundle holds it. Change
+  # it only after the pods trust the new CA (docs/OPERATIONS.md, "RDS CA
+  # rotation").
+  ca_cert_identifier = var.ca_cert_identifier
 
   iam_database_authentication_enabled = true
 

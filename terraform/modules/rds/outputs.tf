@@ -27,3 +27,13 @@ output "identifier" {
   description = "Identifier of the DB instance."
   value       = aws_db_instance.this.identifier
 }
+
+output "ca_bundle_pem" {
+  description = "PEM bundle of the RDS CAs of this region, fetched from the RDS truststore; what Pujo verifies the server certificate with (PUJO_DB_CA_FILE)."
+  value       = data.http.ca_bundle.response_body
+}
+
+output "ca_bundle_url" {
+  description = "Where ca_bundle_pem was fetched from."
+  value       = data.http.ca_bundle.url
+}

@@ -102,6 +102,17 @@ variable "deletion_protection" {
   default     = true
 }
 
+variable "ca_cert_identifier" {
+  description = "RDS CA that signs the server certificate (rds-ca-rsa2048-g1, rds-ca-rsa4096-g1 or rds-ca-ecc384-g1). Pods must trust a new CA (output ca_bundle_pem, via Secrets Manager) before this changes."
+  type        = string
+  default     = "rds-ca-rsa2048-g1"
+
+  validation {
+    condition     = can(regex("^rds-ca-", var.ca_cert_identifier))
+    error_message = "An RDS CA identifier such as rds-ca-rsa2048-g1 (aws rds describe-certificates lists them)."
+  }
+}
+
 variable "kms_key_arn" {
   description = "KMS key for storage, snapshots and Performance Insights."
   type        = string

@@ -15,6 +15,16 @@ variable "redis_password" {
   sensitive   = true
 }
 
+variable "db_ca_bundle" {
+  description = "PEM CA certificates that sign the database's server certificate (the RDS bundle), stored as RDS_CA_BUNDLE; the pods read it through PUJO_DB_CA_FILE."
+  type        = string
+
+  validation {
+    condition     = strcontains(var.db_ca_bundle, "-----BEGIN CERTIFICATE-----")
+    error_message = "db_ca_bundle must hold PEM certificates."
+  }
+}
+
 variable "kms_key_arn" {
   description = "KMS key encrypting the secret."
   type        = string

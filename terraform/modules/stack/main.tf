@@ -116,6 +116,10 @@ module "secrets" {
     module.rds.username, random_password.db.result, module.rds.address, module.rds.port, module.rds.database_name,
   )
   redis_password = random_password.redis.result
+  # sslmode=require makes TLS mandatory, and Pujo always verifies the
+  # server's chain and host name: against this bundle, the region's RDS CAs
+  # (the pod specs pass its file as --db-ca-file).
+  db_ca_bundle = module.rds.ca_bundle_pem
 }
 
 module "iam" {

@@ -20,6 +20,11 @@ output "vpc_id" {
   value       = module.vpc.vpc_id
 }
 
+output "alb_subnet_cidrs" {
+  description = "Public subnets, where the ALB's interfaces are: PUJO_TRUSTED_PROXIES (comma-separated) and the NetworkPolicy's ipBlocks for port 8080."
+  value       = module.vpc.public_subnet_cidrs
+}
+
 output "alb_security_group_name" {
   description = "Ingress annotation alb.ingress.kubernetes.io/security-groups."
   value       = module.security_groups.alb_security_group_name
@@ -60,7 +65,7 @@ output "cluster_autoscaler_irsa_role_arn" {
 }
 
 output "app_secret_name" {
-  description = "Secrets Manager secret with PUJO_DATABASE_URL and PUJO_REDIS_PASSWORD (ExternalSecret remoteRef key)."
+  description = "Secrets Manager secret with PUJO_DATABASE_URL, PUJO_REDIS_PASSWORD and RDS_CA_BUNDLE (ExternalSecret remoteRef key)."
   value       = module.secrets.secret_name
 }
 

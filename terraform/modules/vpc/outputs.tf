@@ -13,6 +13,11 @@ output "public_subnet_ids" {
   value       = [for az in var.azs : aws_subnet.public[az].id]
 }
 
+output "public_subnet_cidrs" {
+  description = "CIDRs of the public subnets (load balancers), in AZ order."
+  value       = [for az in var.azs : aws_subnet.public[az].cidr_block]
+}
+
 output "private_subnet_ids" {
   description = "Private subnet IDs (EKS nodes and pods), in AZ order."
   value       = [for az in var.azs : aws_subnet.private[az].id]
