@@ -298,8 +298,10 @@ fn check_unknown(env: &BTreeMap<String, String>) -> Result<(), ConfigError> {
         if NOT_SETTINGS.contains(&name.as_str()) {
             continue;
         }
+        // `PUJO_X_FILE` is setting X read from a file, unless X_FILE is itself a
+        // setting's name (`PUJO_DB_CA_FILE`).
         let base = name.strip_suffix("_FILE").unwrap_or(name);
-        if !SETTINGS.iter().any(|s| s.env_name() == base) {
+        if !SETTINGS.iter().any(|s| s.env_name() == *name || s.env_name() == base) {
             return Err(ConfigError::Unknown(name.clone()));
         }
     }
@@ -422,6 +424,18 @@ mod tests {
         assert_eq!(c.tls, TlsMode::Off);
         assert_eq!(c.drain_timeout, Duration::from_secs(25));
         assert_eq!(c.hsts_max_age, Duration::from_secs(365 * 86400));
+    }
+
+    #[test]
+    fn a_setting_whose_name_ends_in_file_is_not_mistaken_for_a_file_variant() {
+        let c = Config::from_sources(&[], env(&[("PUJO_DB_CA_FILE", "/etc/rds.pem")])).expect("known setting");
+        assert_eq!(c.db.ca_file.as_deref(), Some(std::path::Path::new("/etc/rds.pem")));
+        let e = Config::from_sources(&[], env(&[("PUJO_DB_CA_FILES", "x")])).expect_err("unknown");
+        assert_eq!(e, ConfigError::Unknown("PUJO_DB_CA_FILES".to_owned()));
+        let c = Config::from_sources(&[], env(&[("PUJO_TRUSTED_PROXIES", "10.0.1.0/24, 10.0.2.0/24")])).expect("cidrs");
+        assert_eq!(c.trusted_proxies.len(), 2);
+        let e = Config::from_sources(&[], env(&[("PUJO_TRUSTED_PROXIES", "10.0.0.0/40")])).expect_err("bad cidr");
+        assert!(e.to_string().contains("PUJO_TRUSTED_PROXIES"), "{e}");
     }
 
     #[test]

@@ -236,6 +236,9 @@ async fn admins_keep_pandals_and_moderate(backend: Backend) {
     assert_eq!(ids(&page["albums"]), [album_id]);
     assert_eq!(ids(&page["photos"]), [photo]);
     assert_eq!(ids(&person.get("/api/v1/pandals?city=KOLKATA&year=2026").await.json()["items"]), [pandal]);
+    let twice = person.get("/api/v1/pandals?year=2026&year=2025").await;
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(twice.json()["error"]["fields"]["year"].is_string());
     assert!(ids(&person.get("/api/v1/pandals?year=2025").await.json()["items"]).is_empty());
     assert_eq!(person.get("/api/v1/pandals?year=twenty").await.status, StatusCode::UNPROCESSABLE_ENTITY);
     let facets = person.get("/api/v1/pandals/facets").await.json();
@@ -248,6 +251,17 @@ async fn admins_keep_pandals_and_moderate(backend: Backend) {
     assert_eq!(admin.patch(&photo_path, json!({"caption": "x"})).await.status, StatusCode::FORBIDDEN);
     assert_eq!(admin.delete(&photo_path).await.status, StatusCode::NO_CONTENT);
     assert_eq!(person.get(&photo_path).await.status, StatusCode::NOT_FOUND);
+    // JSON has one number type: 2025.0 is the integer 2025; 2025.5 is no year.
+    let float_year = json!({"name": "Kumartuli Park", "city": "Kolkata", "year": 2025.0});
+    let created = admin.post("/api/v1/pandals", float_year).await;
+    assert_eq!(
+        (created.status, created.json()["year"].clone()),
+        (StatusCode::CREATED, json!(2025)),
+        "{}",
+        created.text()
+    );
+    let half = admin.post("/api/v1/pandals", json!({"name": "Half", "city": "Kolkata", "year": 2025.5})).await;
+    assert!(half.json()["error"]["fields"]["year"].is_string(), "{}", half.text());
 }
 
 async fn profile_password_and_leaving(backend: Backend) {
@@ -351,6 +365,9 @@ async fn bad_input_is_422_naming_the_field_and_changes_nothing(backend: Backend)
     let huge = json!({"title": "ok", "description": "d".repeat(20_000)});
     assert_eq!(me.post("/api/v1/albums", huge).await.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(ids(&me.get("/api/v1/albums?owner=durga").await.json()["items"]).is_empty(), "nothing was created");
+    let control = json!({"username": "bell", "email": "bell@pujo.example", "password": "shiuli-phool-2026", "display_name": "\u{7} "});
+    let refused = Api::anonymous(&app).post("/api/v1/auth/register", control).await;
+    assert!(refused.json()["error"]["fields"]["display_name"].is_string(), "{}", refused.text());
     let search = me.get("/api/v1/search?q=").await;
     assert_eq!(search.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(search.json()["error"]["fields"]["q"].is_string());

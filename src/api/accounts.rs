@@ -53,8 +53,10 @@ fn validate_registration(r: &Register) -> Result<(), ApiError> {
     if !(10..=128).contains(&length) {
         fields.insert("password".to_owned(), "10 to 128 characters".to_owned());
     }
-    if r.display_name.as_ref().is_some_and(|d| d.chars().count() > 64) {
-        fields.insert("display_name".to_owned(), "at most 64 characters".to_owned());
+    if let Some(name) = &r.display_name {
+        let mut check = Check::default();
+        check.text("display_name", name, 1, 64, false);
+        fields.extend(check.problems().clone());
     }
     if fields.is_empty() { Ok(()) } else { Err(ApiError::Fields(fields)) }
 }
@@ -66,7 +68,7 @@ pub async fn register(state: &AppState, req: Request<Incoming>) -> Result<Respon
     let body: Register = parse_json(req, BODY_LIMIT).await?;
     validate_registration(&body)?;
     let new = NewUser {
-        display_name: body.display_name.clone().unwrap_or_else(|| body.username.clone()),
+        display_name: body.display_name.as_deref().map_or_else(|| body.username.clone(), |d| d.trim().to_owned()),
         username: body.username,
         email: body.email,
         password_hash: auth::hash_password(body.password).await,

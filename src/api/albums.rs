@@ -5,7 +5,7 @@ use hyper::body::Incoming;
 use serde::{Deserialize, Serialize};
 
 use super::accounts::{require_user, viewer_id};
-use super::views::{AlbumJson, Check, PageJson, PhotoJson, Query, UserJson, double_option, path_id, path_param};
+use super::views::{AlbumJson, Check, Int, PageJson, PhotoJson, Query, UserJson, double_option, path_id, path_param};
 use super::{ApiError, json, parse_json};
 use crate::app::AppState;
 use crate::db::{Album, AlbumPatch, NewAlbum, PageRequest, Visibility};
@@ -25,7 +25,7 @@ struct NewAlbumBody {
     #[serde(default = "public")]
     visibility: Visibility,
     #[serde(default)]
-    pandal_id: Option<i64>,
+    pandal_id: Option<Int>,
 }
 
 fn public() -> Visibility {
@@ -39,9 +39,9 @@ struct AlbumChange {
     description: Option<String>,
     visibility: Option<Visibility>,
     #[serde(default, deserialize_with = "double_option")]
-    pandal_id: Option<Option<i64>>,
+    pandal_id: Option<Option<Int>>,
     #[serde(default, deserialize_with = "double_option")]
-    cover_photo_id: Option<Option<i64>>,
+    cover_photo_id: Option<Option<Int>>,
 }
 
 fn check_album_text(check: &mut Check, title: Option<&str>, description: Option<&str>) {
@@ -66,8 +66,9 @@ async fn check_pandal(state: &AppState, check: &mut Check, pandal: Option<i64>) 
 /// `GET /api/v1/albums?owner=&pandal=`: albums the viewer may see in lists.
 pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
-    let query = Query::of(&req);
+    let query = Query::of(&req)?;
     let page = query.page(super::views::MAX_LIMIT)?;
+    let pandal = query.id("pandal")?;
     let owner = match query.get("owner").filter(|o| !o.is_empty()) {
         Some(username) => match state.db.user_by_username(username).await? {
             Some(user) => Some(user.id),
@@ -75,7 +76,7 @@ pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<B
         },
         None => None,
     };
-    let albums = state.db.albums(viewer, owner, query.id("pandal")?, page).await?;
+    let albums = state.db.albums(viewer, owner, pandal, page).await?;
     Ok(json(StatusCode::OK, &PageJson::of(albums, |a| AlbumJson::view(a, viewer))))
 }
 
@@ -84,7 +85,8 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
     let body: NewAlbumBody = parse_json(req, BODY_LIMIT).await?;
     let mut check = Check::default();
     check_album_text(&mut check, Some(&body.title), Some(&body.description));
-    check_pandal(state, &mut check, body.pandal_id).await?;
+    let pandal_id = body.pandal_id.map(|p| p.0);
+    check_pandal(state, &mut check, pandal_id).await?;
     check.finish()?;
     let album = state
         .db
@@ -93,7 +95,7 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
             title: body.title.trim().to_owned(),
             description: body.description,
             visibility: body.visibility,
-            pandal_id: body.pandal_id,
+            pandal_id,
         })
         .await?;
     Ok(json(StatusCode::CREATED, &AlbumJson::view(album, user.id)))
@@ -119,10 +121,12 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
     let user = require_user(state, &req).await?;
     let album = own_album(state, path_id(&req, 0)?, user.id).await?;
     let body: AlbumChange = parse_json(req, BODY_LIMIT).await?;
+    let pandal_id = body.pandal_id.map(|p| p.map(|i| i.0));
+    let cover_photo_id = body.cover_photo_id.map(|c| c.map(|i| i.0));
     let mut check = Check::default();
     check_album_text(&mut check, body.title.as_deref(), body.description.as_deref());
-    check_pandal(state, &mut check, body.pandal_id.flatten()).await?;
-    if let Some(Some(cover)) = body.cover_photo_id {
+    check_pandal(state, &mut check, pandal_id.flatten()).await?;
+    if let Some(Some(cover)) = cover_photo_id {
         let in_album = state.db.photo(cover, user.id).await?.is_some_and(|p| p.album_id == album.id);
         if !in_album {
             check.fail("cover_photo_id", "not a photo of this album");
@@ -133,8 +137,8 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
         title: body.title.map(|t| t.trim().to_owned()),
         description: body.description,
         visibility: body.visibility,
-        pandal_id: body.pandal_id,
-        cover_photo_id: body.cover_photo_id,
+        pandal_id,
+        cover_photo_id,
     };
     let album = state.db.update_album(&album, patch).await?;
     Ok(json(StatusCode::OK, &AlbumJson::view(album, user.id)))
@@ -151,7 +155,7 @@ pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response
 pub async fn photos(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
     let album = state.db.album(path_id(&req, 0)?, viewer).await?.ok_or(ApiError::NotFound)?;
-    let page = Query::of(&req).page(super::views::MAX_LIMIT)?;
+    let page = Query::of(&req)?.page(super::views::MAX_LIMIT)?;
     let photos = state.db.album_photos(album.id, viewer, page).await?;
     Ok(json(StatusCode::OK, &PageJson::of(photos, |p| PhotoJson::view(p, viewer))))
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::accounts::{require_user, viewer_id};
 use super::albums::EMBEDDED_ALBUMS;
-use super::views::{AlbumJson, Check, PageJson, PandalJson, PhotoJson, Query, double_option, path_id};
+use super::views::{AlbumJson, Check, Int, PageJson, PandalJson, PhotoJson, Query, double_option, path_id};
 use super::{ApiError, json, parse_json};
 use crate::app::AppState;
 use crate::db::{NewPandal, PageRequest, PandalPatch, Role, User};
@@ -22,7 +22,7 @@ const SEARCH_LIMIT: usize = 20;
 const SEARCH_MAX: usize = 50;
 
 pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
-    let query = Query::of(&req);
+    let query = Query::of(&req)?;
     let page = query.page(super::views::MAX_LIMIT)?;
     let city = query.get("city").map(str::trim).filter(|c| !c.is_empty());
     let year = match query.get("year") {
@@ -100,7 +100,7 @@ struct PandalBody {
     #[serde(default)]
     para: String,
     city: String,
-    year: i64,
+    year: Int,
     #[serde(default)]
     lat: Option<f64>,
     #[serde(default)]
@@ -113,7 +113,7 @@ struct PandalChange {
     name: Option<String>,
     para: Option<String>,
     city: Option<String>,
-    year: Option<i64>,
+    year: Option<Int>,
     #[serde(default, deserialize_with = "double_option")]
     lat: Option<Option<f64>>,
     #[serde(default, deserialize_with = "double_option")]
@@ -154,13 +154,13 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
     let admin = require_admin(state, &req).await?;
     let b: PandalBody = parse_json(req, BODY_LIMIT).await?;
     let mut check = Check::default();
-    check_pandal(&mut check, Some(&b.name), Some(&b.para), Some(&b.city), Some(b.year), b.lat, b.lon);
+    check_pandal(&mut check, Some(&b.name), Some(&b.para), Some(&b.city), Some(b.year.0), b.lat, b.lon);
     check.finish()?;
     let new = NewPandal {
         name: b.name.trim().to_owned(),
         para: b.para.trim().to_owned(),
         city: b.city.trim().to_owned(),
-        year: b.year,
+        year: b.year.0,
         lat: b.lat,
         lon: b.lon,
         created_by: Some(admin.id),
@@ -174,18 +174,12 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
     let pandal = state.db.pandal(path_id(&req, 0)?).await?.ok_or(ApiError::NotFound)?;
     let b: PandalChange = parse_json(req, BODY_LIMIT).await?;
     let mut check = Check::default();
-    let (lat, lon) = (b.lat.flatten(), b.lon.flatten());
-    check_pandal(&mut check, b.name.as_deref(), b.para.as_deref(), b.city.as_deref(), b.year, lat, lon);
+    let (lat, lon, year) = (b.lat.flatten(), b.lon.flatten(), b.year.map(|y| y.0));
+    check_pandal(&mut check, b.name.as_deref(), b.para.as_deref(), b.city.as_deref(), year, lat, lon);
     check.finish()?;
     let trim = |v: Option<String>| v.map(|s| s.trim().to_owned());
-    let patch = PandalPatch {
-        name: trim(b.name),
-        para: trim(b.para),
-        city: trim(b.city),
-        year: b.year,
-        lat: b.lat,
-        lon: b.lon,
-    };
+    let patch =
+        PandalPatch { name: trim(b.name), para: trim(b.para), city: trim(b.city), year, lat: b.lat, lon: b.lon };
     let pandal = state.db.update_pandal(&pandal, patch).await?;
     Ok(json(StatusCode::OK, &PandalJson::from(pandal)))
 }
@@ -200,15 +194,12 @@ struct SearchResults {
 /// `GET /api/v1/search?q=&limit=`.
 pub async fn search(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
-    let query = Query::of(&req);
+    let query = Query::of(&req)?;
     let q = query.get("q").unwrap_or("");
     let mut check = Check::default();
     check.text("q", q, 1, 200, false);
     check.finish()?;
-    let limit = match query.get("limit") {
-        None | Some("") => SEARCH_LIMIT,
-        Some(_) => query.page(SEARCH_MAX)?.limit,
-    };
+    let limit = query.limit(SEARCH_LIMIT, SEARCH_MAX)?;
     let hits = state.db.search(viewer, q, limit).await?;
     let body = SearchResults {
         photos: hits.photos.into_iter().map(|p| PhotoJson::view(p, viewer)).collect(),

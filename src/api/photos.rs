@@ -5,7 +5,7 @@ use hyper::body::Incoming;
 use serde::{Deserialize, Serialize};
 
 use super::accounts::{current_user, require_user, viewer_id};
-use super::views::{Check, CommentJson, PageJson, PhotoJson, Query, path_id};
+use super::views::{Check, CommentJson, Int, PageJson, PhotoJson, Query, path_id};
 use super::{ApiError, json, no_content, parse_json};
 use crate::app::AppState;
 use crate::db::{GpsPrivacy, NOBODY, Photo, PhotoPatch, Role, User};
@@ -16,7 +16,7 @@ const BODY_LIMIT: usize = 16 * 1024;
 /// `GET /api/v1/photos?pandal=`: the newest public photos.
 pub async fn feed(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
-    let query = Query::of(&req);
+    let query = Query::of(&req)?;
     let page = query.page(super::views::MAX_LIMIT)?;
     let photos = state.db.photo_feed(viewer, query.id("pandal")?, page).await?;
     Ok(json(StatusCode::OK, &PageJson::of(photos, |p| PhotoJson::view(p, viewer))))
@@ -41,7 +41,7 @@ struct PhotoChange {
     caption: Option<String>,
     gps_privacy: Option<GpsPrivacy>,
     allow_original: Option<bool>,
-    album_id: Option<i64>,
+    album_id: Option<Int>,
 }
 
 pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
@@ -50,11 +50,12 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
         return Err(ApiError::Forbidden("only the photo's owner may change it"));
     }
     let body: PhotoChange = parse_json(req, BODY_LIMIT).await?;
+    let album_id = body.album_id.map(|a| a.0);
     let mut check = Check::default();
     if let Some(caption) = &body.caption {
         check.text("caption", caption, 0, 2000, true);
     }
-    if let Some(album) = body.album_id {
+    if let Some(album) = album_id {
         let own = state.db.album(album, user.id).await?.is_some_and(|a| a.owner.id == user.id);
         if !own {
             check.fail("album_id", "not one of your albums");
@@ -65,7 +66,7 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
         caption: body.caption,
         gps_privacy: body.gps_privacy,
         allow_original: body.allow_original,
-        album_id: body.album_id,
+        album_id,
     };
     let photo = state.db.update_photo(&photo, patch).await?;
     Ok(json(StatusCode::OK, &PhotoJson::view(photo, user.id)))
@@ -93,7 +94,7 @@ pub async fn comments(state: &AppState, req: Request<Incoming>) -> Result<Respon
     let viewer = current_user(state, &req).await?;
     let viewer_id = viewer.as_ref().map_or(NOBODY, |u| u.id);
     let photo = state.db.photo(path_id(&req, 0)?, viewer_id).await?.ok_or(ApiError::NotFound)?;
-    let page = Query::of(&req).page(super::views::MAX_LIMIT)?;
+    let page = Query::of(&req)?.page(super::views::MAX_LIMIT)?;
     let comments = state.db.comments(photo.id, page).await?;
     let body = PageJson::of(comments, |c| {
         let can_delete = may_delete_comment(viewer.as_ref(), c.author.id, photo.owner.id);

@@ -40,9 +40,17 @@ pub fn path_id<B>(req: &Request<B>, i: usize) -> Result<i64, ApiError> {
 pub struct Query(Vec<(String, String)>);
 
 impl Query {
-    pub fn of<B>(req: &Request<B>) -> Query {
+    /// Decodes the query string; a parameter given twice is 422, since which one the
+    /// client meant is anyone's guess.
+    pub fn of<B>(req: &Request<B>) -> Result<Query, ApiError> {
         let raw = req.uri().query().unwrap_or("");
-        Query(form_urlencoded::parse(raw.as_bytes()).into_owned().collect())
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.as_bytes()).into_owned().collect();
+        for (i, (name, _)) in pairs.iter().enumerate() {
+            if pairs[..i].iter().any(|(earlier, _)| earlier == name) {
+                return Err(field(name, "given more than once"));
+            }
+        }
+        Ok(Query(pairs))
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -59,16 +67,21 @@ impl Query {
         }
     }
 
-    /// `limit` (1 to `max`) and `cursor` (from a previous page).
-    pub fn page(&self, max: usize) -> Result<PageRequest, ApiError> {
-        let limit = match self.get("limit") {
-            None | Some("") => DEFAULT_LIMIT.min(max),
+    /// `limit`, from 1 to `max`, else `default`.
+    pub fn limit(&self, default: usize, max: usize) -> Result<usize, ApiError> {
+        match self.get("limit") {
+            None | Some("") => Ok(default.min(max)),
             Some(v) => v
                 .parse::<usize>()
                 .ok()
                 .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| field("limit", &format!("a whole number from 1 to {max}")))?,
-        };
+                .ok_or_else(|| field("limit", &format!("a whole number from 1 to {max}"))),
+        }
+    }
+
+    /// `limit` (1 to `max`) and `cursor` (from a previous page).
+    pub fn page(&self, max: usize) -> Result<PageRequest, ApiError> {
+        let limit = self.limit(DEFAULT_LIMIT, max)?;
         let before = match self.get("cursor") {
             None | Some("") => None,
             Some(c) => Some(decode_cursor(c).ok_or_else(|| field("cursor", "not a cursor this API gave out"))?),
@@ -90,6 +103,29 @@ fn decode_cursor(cursor: &str) -> Option<i64> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let id = i64::from_be_bytes(bytes.try_into().ok()?);
     (id > 0).then_some(id)
+}
+
+/// A whole number in a JSON body. JSON has one number type, so `2026.0` and `2.026e3`
+/// are the same integer as `2026` and are taken as such; `2026.5` is not an integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Int(pub i64);
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Int, D::Error> {
+        use serde::de::Error;
+        let n = serde_json::Number::deserialize(d)?;
+        if let Some(i) = n.as_i64() {
+            return Ok(Int(i));
+        }
+        match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f >= -9_007_199_254_740_992.0 && f <= 9_007_199_254_740_992.0 =>
+            {
+                #[allow(clippy::cast_possible_truncation)]
+                Ok(Int(f as i64))
+            }
+            _ => Err(D::Error::custom(format!("invalid value: {n}, expected a whole number"))),
+        }
+    }
 }
 
 /// For PATCH bodies: a field that is absent stays `None`, an explicit `null` is
@@ -417,6 +453,17 @@ mod tests {
         assert_eq!(decode_cursor("not-a-cursor"), None);
         assert_eq!(decode_cursor(&encode_cursor(-4)), None);
         assert_eq!(decode_cursor(""), None);
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_as_floats() {
+        let parse = |s: &str| serde_json::from_str::<Int>(s).map(|i| i.0).ok();
+        assert_eq!(parse("2026"), Some(2026));
+        assert_eq!(parse("2026.0"), Some(2026));
+        assert_eq!(parse("2.026e3"), Some(2026));
+        assert_eq!(parse("2026.5"), None);
+        assert_eq!(parse("\"2026\""), None);
+        assert_eq!(parse("1e300"), None);
     }
 
     #[test]
