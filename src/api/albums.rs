@@ -154,9 +154,14 @@ pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response
 /// `GET /api/v1/albums/{id}/photos`.
 pub async fn photos(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
-    let album = state.db.album(path_id(&req, 0)?, viewer).await?.ok_or(ApiError::NotFound)?;
+    let album = path_id(&req, 0)?;
     let page = Query::of(&req)?.page(super::views::MAX_LIMIT)?;
-    let photos = state.db.album_photos(album.id, viewer, page).await?;
+    // The photo query checks the album's visibility itself; only an empty page needs to
+    // tell "no photos here" from "no album you may see" (404).
+    let photos = state.db.album_photos(album, viewer, page).await?;
+    if photos.items.is_empty() && state.db.album(album, viewer).await?.is_none() {
+        return Err(ApiError::NotFound);
+    }
     Ok(json(StatusCode::OK, &PageJson::of(photos, |p| PhotoJson::view(p, viewer))))
 }
 

@@ -20,14 +20,59 @@ use super::{
 pub const NOBODY: i64 = 0;
 
 macro_rules! photo_select {
-    () => {
-        "SELECT p.id, p.album_id, p.owner_id, u.username, u.display_name, p.caption, p.width, p.height, \
-         p.taken_at, p.exif, p.sha256, p.content_type, p.byte_size, p.thumbhash, p.gps_privacy, p.lat, p.lon, \
-         p.allow_original, a.visibility, \
-         p.like_count, p.comment_count, \
-         EXISTS (SELECT 1 FROM likes l WHERE l.photo_id = p.id AND l.user_id = $1), \
-         p.created_at, p.updated_at \
-         FROM photos p JOIN albums a ON a.id = p.album_id JOIN users u ON u.id = p.owner_id "
+    ($liked:expr) => {
+        concat!(
+            "SELECT p.id, p.album_id, p.owner_id, u.username, u.display_name, p.caption, p.width, p.height, \
+             p.taken_at, p.exif, p.sha256, p.content_type, p.byte_size, p.thumbhash, p.gps_privacy, p.lat, p.lon, \
+             p.allow_original, a.visibility, p.like_count, p.comment_count, ",
+            $liked,
+            ", p.created_at, p.updated_at \
+             FROM photos p JOIN albums a ON a.id = p.album_id JOIN users u ON u.id = p.owner_id "
+        )
+    };
+}
+
+/// Whether the viewer likes each photo. Nobody likes nothing, so their spelling skips
+/// the lookup per row; it still names `$1`, so both spellings take the same parameters.
+macro_rules! liked {
+    (viewer) => {
+        "EXISTS (SELECT 1 FROM likes l WHERE l.photo_id = p.id AND l.user_id = $1)"
+    };
+    (nobody) => {
+        "(CAST($1 AS BIGINT) < 0)"
+    };
+}
+
+/// A photo statement in two spellings: for a logged-in viewer and for nobody.
+struct PhotoSql {
+    viewer: Sql,
+    nobody: Sql,
+}
+
+impl PhotoSql {
+    fn for_viewer(&self, viewer: i64) -> Sql {
+        if viewer == NOBODY { self.nobody } else { self.viewer }
+    }
+}
+
+macro_rules! photo_sql {
+    ($tail:expr) => {
+        PhotoSql {
+            viewer: Sql::same(concat!(photo_select!(liked!(viewer)), $tail)),
+            nobody: Sql::same(concat!(photo_select!(liked!(nobody)), $tail)),
+        }
+    };
+    (pg: $pg:expr, lite: $lite:expr) => {
+        PhotoSql {
+            viewer: Sql {
+                pg: concat!(photo_select!(liked!(viewer)), $pg),
+                lite: concat!(photo_select!(liked!(viewer)), $lite),
+            },
+            nobody: Sql {
+                pg: concat!(photo_select!(liked!(nobody)), $pg),
+                lite: concat!(photo_select!(liked!(nobody)), $lite),
+            },
+        }
     };
 }
 
@@ -58,32 +103,22 @@ macro_rules! comment_select {
     };
 }
 
-const PHOTO_BY_ID: Sql =
-    Sql::same(concat!(photo_select!(), "WHERE p.id = $2 AND (a.visibility <> 'private' OR a.owner_id = $1)"));
-const ALBUM_PHOTOS: Sql = Sql::same(concat!(
-    photo_select!(),
+const PHOTO_BY_ID: PhotoSql = photo_sql!("WHERE p.id = $2 AND (a.visibility <> 'private' OR a.owner_id = $1)");
+const ALBUM_PHOTOS: PhotoSql = photo_sql!(
     "WHERE p.album_id = $2 AND p.id < $3 AND (a.visibility <> 'private' OR a.owner_id = $1) \
      ORDER BY p.id DESC LIMIT $4"
-));
-const FEED: Sql =
-    Sql::same(concat!(photo_select!(), "WHERE a.visibility = 'public' AND p.id < $2 ORDER BY p.id DESC LIMIT $3"));
-const FEED_OF_PANDAL: Sql = Sql::same(concat!(
-    photo_select!(),
+);
+const FEED: PhotoSql = photo_sql!("WHERE a.visibility = 'public' AND p.id < $2 ORDER BY p.id DESC LIMIT $3");
+const FEED_OF_PANDAL: PhotoSql = photo_sql!(
     "WHERE a.pandal_id = $4 AND (a.visibility = 'public' OR a.owner_id = $1) AND p.id < $2 \
      ORDER BY p.id DESC LIMIT $3"
-));
-const SEARCH_PHOTOS: Sql = Sql {
-    pg: concat!(
-        photo_select!(),
-        "WHERE p.search @@ CAST(CAST($2 AS TEXT) AS tsquery) AND (a.visibility = 'public' OR a.owner_id = $1) \
-         ORDER BY p.id DESC LIMIT $3"
-    ),
-    lite: concat!(
-        photo_select!(),
-        "WHERE p.id IN (SELECT rowid FROM photos_fts WHERE photos_fts MATCH $2) \
-         AND (a.visibility = 'public' OR a.owner_id = $1) ORDER BY p.id DESC LIMIT $3"
-    ),
-};
+);
+const SEARCH_PHOTOS: PhotoSql = photo_sql!(
+    pg: "WHERE p.search @@ CAST(CAST($2 AS TEXT) AS tsquery) AND (a.visibility = 'public' OR a.owner_id = $1) \
+         ORDER BY p.id DESC LIMIT $3",
+    lite: "WHERE p.id IN (SELECT rowid FROM photos_fts WHERE photos_fts MATCH $2) \
+           AND (a.visibility = 'public' OR a.owner_id = $1) ORDER BY p.id DESC LIMIT $3"
+);
 const INSERT_PHOTO: Sql = Sql::same(
     "INSERT INTO photos (owner_id, album_id, caption, width, height, taken_at, exif, sha256, content_type, \
      byte_size, thumbhash, gps_privacy, lat, lon, created_at, updated_at, search_text) \
@@ -582,13 +617,18 @@ impl Database {
 
     /// The photo if `viewer` may see its album.
     pub async fn photo(&self, id: i64, viewer: i64) -> Result<Option<Photo>, DbError> {
-        self.query_opt(PHOTO_BY_ID, params![viewer, id], photo_from).await
+        self.query_opt(PHOTO_BY_ID.for_viewer(viewer), params![viewer, id], photo_from).await
     }
 
     /// Photos of an album (whose visibility the query checks again), newest first.
     pub async fn album_photos(&self, album_id: i64, viewer: i64, page: PageRequest) -> Result<Page<Photo>, DbError> {
-        let items =
-            self.query(ALBUM_PHOTOS, params![viewer, album_id, before(page), fetch_limit(page)], photo_from).await?;
+        let items = self
+            .query(
+                ALBUM_PHOTOS.for_viewer(viewer),
+                params![viewer, album_id, before(page), fetch_limit(page)],
+                photo_from,
+            )
+            .await?;
         Ok(paged(items, page, |p| p.id))
     }
 
@@ -601,9 +641,17 @@ impl Database {
     ) -> Result<Page<Photo>, DbError> {
         let items = match pandal {
             Some(pandal) => {
-                self.query(FEED_OF_PANDAL, params![viewer, before(page), fetch_limit(page), pandal], photo_from).await?
+                self.query(
+                    FEED_OF_PANDAL.for_viewer(viewer),
+                    params![viewer, before(page), fetch_limit(page), pandal],
+                    photo_from,
+                )
+                .await?
             }
-            None => self.query(FEED, params![viewer, before(page), fetch_limit(page)], photo_from).await?,
+            None => {
+                self.query(FEED.for_viewer(viewer), params![viewer, before(page), fetch_limit(page)], photo_from)
+                    .await?
+            }
         };
         Ok(paged(items, page, |p| p.id))
     }
@@ -671,7 +719,9 @@ impl Database {
         let Some(query) = query else { return Ok(SearchHits::default()) };
         let limit = i64::try_from(limit).unwrap_or(100);
         Ok(SearchHits {
-            photos: self.query(SEARCH_PHOTOS, params![viewer, query.as_str(), limit], photo_from).await?,
+            photos: self
+                .query(SEARCH_PHOTOS.for_viewer(viewer), params![viewer, query.as_str(), limit], photo_from)
+                .await?,
             albums: self.query(SEARCH_ALBUMS, params![viewer, query.as_str(), limit], album_from).await?,
             pandals: self.query(SEARCH_PANDALS, params![query.as_str(), limit], pandal_from).await?,
         })
