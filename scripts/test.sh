@@ -168,6 +168,12 @@ browser_smoke() {
   echo "rendered /pandals with the API status line"
 }
 
+api_contract() {
+  # schemathesis drives the shipped binary from its own OpenAPI document: no 5xx and no
+  # answer that the document does not describe.
+  bash "$root/scripts/schemathesis.sh" "$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/pujo"
+}
+
 infra_checks() {
   bash "$root/scripts/check-infra.sh" "$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/pujo"
 }
@@ -182,6 +188,7 @@ cd "$root"
 run_suite "rust: fmt and clippy" rust_style
 run_suite "rust: unit and integration tests" rust_tests
 run_suite "release: static binary" static_binary
+run_suite "api: schemathesis against the OpenAPI document" api_contract
 run_suite "browser: the shipped site renders in Chromium" browser_smoke
 run_suite "infra: nix, terraform, kubernetes, yaml" infra_checks
 run_suite "supply chain: cargo deny" supply_chain
