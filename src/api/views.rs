@@ -118,7 +118,7 @@ impl<'de> Deserialize<'de> for Int {
             return Ok(Int(i));
         }
         match n.as_f64() {
-            Some(f) if f.fract() == 0.0 && f >= -9_007_199_254_740_992.0 && f <= 9_007_199_254_740_992.0 =>
+            Some(f) if f.fract() == 0.0 && (-9_007_199_254_740_992.0..=9_007_199_254_740_992.0).contains(&f) =>
             {
                 #[allow(clippy::cast_possible_truncation)]
                 Ok(Int(f as i64))
