@@ -58,6 +58,10 @@ need_cmd ldd libc-bin
 need_cmd cc gcc
 need_cmd chromium chromium
 need_cmd curl curl
+if ! command -v s3s-fs >/dev/null; then
+  echo "installing s3s-fs, the S3-compatible test server (once; kept in ~/.cargo/bin)"
+  cargo install s3s-fs --version 0.14.1 --features binary --locked --quiet
+fi
 if ! command -v cargo-deny >/dev/null; then
   echo "installing cargo-deny (once; kept in ~/.cargo/bin)"
   cargo install cargo-deny --locked --quiet
@@ -97,11 +101,24 @@ pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0));
 "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$services/pg" -l "$services/pg.log" -w -o \
   "-p $pg_port -k $services -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
 stop_services() {
+  [ -z "${s3_pid:-}" ] || kill "$s3_pid" 2>/dev/null || true
   "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$services/pg" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$services"
 }
 trap stop_services EXIT
 export TEST_POSTGRES_URL="postgres://pujo@127.0.0.1:$pg_port/postgres"
+
+# An S3-compatible server that checks SigV4 signatures (s3s-fs); tests make a bucket
+# each as a folder under its root, and tests that stop S3 start their own.
+s3_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$services/s3"
+s3s-fs --host 127.0.0.1 --port "$s3_port" --access-key pujo-test --secret-key pujo-test-secret "$services/s3" \
+  >"$services/s3.log" 2>&1 &
+s3_pid=$!
+for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$s3_port") 2>/dev/null && break; sleep 0.05; done
+export TEST_S3_ENDPOINT="http://127.0.0.1:$s3_port" TEST_S3_ROOT="$services/s3" TEST_S3S_BIN="$(command -v s3s-fs)"
+export TEST_S3_ACCESS_KEY=pujo-test TEST_S3_SECRET_KEY=pujo-test-secret
+echo "s3: s3s-fs 0.14.1 on 127.0.0.1:$s3_port"
 # Tests that stop, restart or reconfigure a server start their own from these.
 export TEST_PG_BIN="$pg_bin"
 export TEST_PG_USER="${as_pg[2]:-}"

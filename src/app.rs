@@ -40,6 +40,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Log-in and registration attempts.
     pub limiter: crate::ratelimit::RateLimiter,
+    /// Uploads, the blob store and the hot-derivative cache.
+    pub media: crate::media::Media,
 }
 
 impl AppState {
@@ -64,6 +66,8 @@ pub enum StartError {
     Tls(#[from] server::tls::TlsError),
     #[error(transparent)]
     Database(#[from] DbError),
+    #[error("media store: {0}")]
+    Media(#[from] crate::media::StoreError),
 }
 
 /// A bound, ready-to-run Pujo.
@@ -108,6 +112,7 @@ impl App {
             // Not fatal: the migration job may still be running. Readiness says why.
             tracing::warn!(error = %e, "database not ready");
         }
+        let media = crate::media::Media::open(config.media.clone(), &config.data_dir).await?;
         let tls = Tls::setup(&config, &metrics)?;
         let bind = |addr: SocketAddr, what: &'static str| async move {
             TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, what, source })
@@ -137,6 +142,7 @@ impl App {
             db,
             secure_cookies: tls.is_some() || !config.listen.ip().is_loopback(),
             limiter: crate::ratelimit::RateLimiter::default(),
+            media,
             config,
         });
         let (stop_requested, _) = watch::channel(false);

@@ -76,9 +76,48 @@ macro_rules! setting_flags {
             /// per-request time limit [PUJO_REQUEST_TIMEOUT; 30s]
             #[argh(option)]
             pub request_timeout: Option<String>,
+            /// time an upload request may take [PUJO_UPLOAD_TIMEOUT; 15m]
+            #[argh(option)]
+            pub upload_timeout: Option<String>,
             /// largest JSON body in bytes [PUJO_MAX_BODY_BYTES; 1048576]
             #[argh(option)]
             pub max_body_bytes: Option<String>,
+            /// largest photo file accepted, in bytes [PUJO_MAX_UPLOAD_BYTES; 31457280]
+            #[argh(option)]
+            pub max_upload_bytes: Option<String>,
+            /// largest photo accepted, in pixels [PUJO_MAX_PIXELS; 100000000]
+            #[argh(option)]
+            pub max_pixels: Option<String>,
+            /// memory for hot derivatives, in bytes [PUJO_MEDIA_CACHE_BYTES; 268435456]
+            #[argh(option)]
+            pub media_cache_bytes: Option<String>,
+            /// S3 bucket for photos [PUJO_S3_BUCKET; unset]
+            #[argh(option)]
+            pub s3_bucket: Option<String>,
+            /// endpoint of an S3-compatible server [PUJO_S3_ENDPOINT; unset]
+            #[argh(option)]
+            pub s3_endpoint: Option<String>,
+            /// S3 region [PUJO_S3_REGION; unset]
+            #[argh(option)]
+            pub s3_region: Option<String>,
+            /// path-style bucket addressing, true or false [PUJO_S3_PATH_STYLE; false]
+            #[argh(option)]
+            pub s3_path_style: Option<String>,
+            /// static S3 access key id [PUJO_S3_ACCESS_KEY_ID; unset]
+            #[argh(option)]
+            pub s3_access_key_id: Option<String>,
+            /// static S3 secret access key [PUJO_S3_SECRET_ACCESS_KEY; unset]
+            #[argh(option)]
+            pub s3_secret_access_key: Option<String>,
+            /// server-side encryption, AES256 or aws:kms [PUJO_S3_SSE; AES256]
+            #[argh(option)]
+            pub s3_sse: Option<String>,
+            /// KMS key id for aws:kms [PUJO_S3_KMS_KEY_ID; unset]
+            #[argh(option)]
+            pub s3_kms_key_id: Option<String>,
+            /// time allowed for one S3 request attempt [PUJO_S3_TIMEOUT; 30s]
+            #[argh(option)]
+            pub s3_timeout: Option<String>,
             /// accept this long after SIGTERM [PUJO_SHUTDOWN_DELAY; 0s]
             #[argh(option)]
             pub shutdown_delay: Option<String>,
@@ -136,7 +175,20 @@ macro_rules! setting_flags {
                     ("max-connections", &self.max_connections),
                     ("keep-alive-timeout", &self.keep_alive_timeout),
                     ("request-timeout", &self.request_timeout),
+                    ("upload-timeout", &self.upload_timeout),
                     ("max-body-bytes", &self.max_body_bytes),
+                    ("max-upload-bytes", &self.max_upload_bytes),
+                    ("max-pixels", &self.max_pixels),
+                    ("media-cache-bytes", &self.media_cache_bytes),
+                    ("s3-bucket", &self.s3_bucket),
+                    ("s3-endpoint", &self.s3_endpoint),
+                    ("s3-region", &self.s3_region),
+                    ("s3-path-style", &self.s3_path_style),
+                    ("s3-access-key-id", &self.s3_access_key_id),
+                    ("s3-secret-access-key", &self.s3_secret_access_key),
+                    ("s3-sse", &self.s3_sse),
+                    ("s3-kms-key-id", &self.s3_kms_key_id),
+                    ("s3-timeout", &self.s3_timeout),
                     ("shutdown-delay", &self.shutdown_delay),
                     ("drain-timeout", &self.drain_timeout),
                     ("database-url", &self.database_url),

@@ -64,7 +64,28 @@ pub const SETTINGS: &[Setting] = &[
     setting("max-connections", Some("10000"), "concurrent connections per listener; more wait in the kernel backlog"),
     setting("keep-alive-timeout", Some("75s"), "idle keep-alive connections are closed after this"),
     setting("request-timeout", Some("30s"), "a request still running after this gets 408"),
+    setting("upload-timeout", Some("15m"), "time an upload request may take (a silent one is cut after 60s)"),
     setting("max-body-bytes", Some("1048576"), "largest JSON request body, in bytes"),
+    setting("max-upload-bytes", Some("31457280"), "largest photo file accepted, in bytes (30 MiB)"),
+    setting(
+        "max-pixels",
+        Some("100000000"),
+        "largest photo accepted, in pixels (read from the header before decoding)",
+    ),
+    setting("media-cache-bytes", Some("268435456"), "memory for hot thumbnails and display images, in bytes"),
+    setting("s3-bucket", None, "S3 bucket for photos; unset keeps them under the data folder"),
+    setting("s3-endpoint", None, "endpoint URL of an S3-compatible server (MinIO, Garage, R2); unset uses AWS"),
+    setting("s3-region", None, "S3 region; unset takes the AWS default chain's (us-east-1 if none)"),
+    setting("s3-path-style", Some("false"), "address the bucket in the path, as most S3-compatible servers need"),
+    setting(
+        "s3-access-key-id",
+        None,
+        "static S3 access key id (with s3-secret-access-key); unset uses the AWS default chain",
+    ),
+    secret("s3-secret-access-key", "static S3 secret access key"),
+    setting("s3-sse", Some("AES256"), "server-side encryption of every put: AES256 or aws:kms"),
+    setting("s3-kms-key-id", None, "KMS key for s3-sse=aws:kms; unset uses the bucket's default key"),
+    setting("s3-timeout", Some("30s"), "time allowed for one S3 request attempt"),
     setting(
         "shutdown-delay",
         Some("0s"),
@@ -162,6 +183,7 @@ pub struct Config {
     pub max_connections: usize,
     pub keep_alive_timeout: Duration,
     pub request_timeout: Duration,
+    pub upload_timeout: Duration,
     pub max_body_bytes: usize,
     pub shutdown_delay: Duration,
     pub drain_timeout: Duration,
@@ -172,6 +194,8 @@ pub struct Config {
     pub log: String,
     pub log_format: LogFormat,
     pub access_log: bool,
+    /// Uploads, derivatives and the blob store.
+    pub media: crate::media::MediaSettings,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<crate::http::client::Cidr>,
     /// Every setting's value and origin, for `pujo config`.
@@ -258,6 +282,7 @@ impl Config {
             max_connections: raw.positive_usize("max-connections")?,
             keep_alive_timeout: raw.positive_duration("keep-alive-timeout")?,
             request_timeout: raw.positive_duration("request-timeout")?,
+            upload_timeout: raw.positive_duration("upload-timeout")?,
             max_body_bytes: raw.positive_usize("max-body-bytes")?,
             shutdown_delay: raw.duration("shutdown-delay")?,
             drain_timeout: raw.duration("drain-timeout")?,
@@ -273,6 +298,7 @@ impl Config {
             log_format,
             access_log: raw.bool("access-log")?,
             trusted_proxies: raw.cidrs("trusted-proxies")?,
+            media: media_settings(&raw)?,
             effective: Vec::new(),
         };
         Ok(Config { effective, ..config })
@@ -291,6 +317,47 @@ impl Config {
         }
         out
     }
+}
+
+fn media_settings(raw: &Raw<'_>) -> Result<crate::media::MediaSettings, ConfigError> {
+    let s3 = match raw.opt_str("s3-bucket") {
+        None => None,
+        Some(bucket) => {
+            let credentials = match (raw.opt_str("s3-access-key-id"), raw.opt_str("s3-secret-access-key")) {
+                (Some(id), Some(secret)) => Some((id.to_owned(), secret.to_owned())),
+                (None, None) => None,
+                (Some(_), None) => {
+                    return Err(raw.invalid("s3-secret-access-key", "", "is needed with PUJO_S3_ACCESS_KEY_ID"));
+                }
+                (None, Some(_)) => return Err(raw.invalid("s3-access-key-id", "", "is needed with the secret key")),
+            };
+            let sse = raw.str("s3-sse").unwrap_or("AES256");
+            if !matches!(sse, "AES256" | "aws:kms") {
+                return Err(raw.invalid("s3-sse", sse, "is not AES256 or aws:kms"));
+            }
+            if let Some(endpoint) = raw.opt_str("s3-endpoint")
+                && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+            {
+                return Err(raw.invalid("s3-endpoint", endpoint, "is not an http:// or https:// URL"));
+            }
+            Some(crate::media::S3Settings {
+                bucket: bucket.to_owned(),
+                endpoint: raw.opt_str("s3-endpoint").map(str::to_owned),
+                region: raw.opt_str("s3-region").map(str::to_owned),
+                path_style: raw.bool("s3-path-style")?,
+                credentials,
+                sse: sse.to_owned(),
+                kms_key_id: raw.opt_str("s3-kms-key-id").map(str::to_owned),
+                timeout: raw.positive_duration("s3-timeout")?,
+            })
+        }
+    };
+    Ok(crate::media::MediaSettings {
+        max_upload_bytes: raw.positive_usize("max-upload-bytes")? as u64,
+        max_pixels: raw.positive_usize("max-pixels")? as u64,
+        cache_bytes: raw.usize("media-cache-bytes")? as u64,
+        s3,
+    })
 }
 
 fn check_unknown(env: &BTreeMap<String, String>) -> Result<(), ConfigError> {

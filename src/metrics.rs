@@ -15,6 +15,14 @@ pub struct Metrics {
     pub tls_handshake_errors: IntCounter,
     pub tls_reloads: IntCounterVec,
     pub csp_reports: IntCounter,
+    pub uploads: IntCounterVec,
+    pub upload_bytes: IntCounterVec,
+    pub upload_seconds: HistogramVec,
+    pub media_processing: prometheus::Histogram,
+    pub blob_ops: IntCounterVec,
+    pub blob_seconds: HistogramVec,
+    pub media_cache: IntCounterVec,
+    pub media_cache_bytes: IntGauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -54,6 +62,48 @@ impl Metrics {
         .expect("valid metric");
         let csp_reports = IntCounter::new("csp_reports_total", "Content-Security-Policy violation reports received")
             .expect("valid metric");
+        let uploads = IntCounterVec::new(
+            Opts::new("uploads_total", "Uploaded files, by outcome (stored, duplicate, refused, too_large, failed)"),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        let upload_bytes = IntCounterVec::new(
+            Opts::new("upload_bytes_total", "Bytes of uploaded files received, by outcome"),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        let upload_seconds = HistogramVec::new(
+            HistogramOpts::new("upload_duration_seconds", "Time from a file's first byte to its answer, by outcome")
+                .buckets(vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        let media_processing = prometheus::Histogram::with_opts(
+            HistogramOpts::new(
+                "media_processing_seconds",
+                "Decoding and deriving one upload (after waiting for a slot)",
+            )
+            .buckets(vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0]),
+        )
+        .expect("valid metric");
+        let blob_ops = IntCounterVec::new(
+            Opts::new("blob_store_operations_total", "Blob store operations, by backend, operation and outcome"),
+            &["backend", "op", "outcome"],
+        )
+        .expect("valid metric");
+        let blob_seconds = HistogramVec::new(
+            HistogramOpts::new("blob_store_operation_seconds", "Blob store latency, by backend and operation")
+                .buckets(vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0]),
+            &["backend", "op"],
+        )
+        .expect("valid metric");
+        let media_cache = IntCounterVec::new(
+            Opts::new("media_cache_requests_total", "Derivative lookups in the in-memory cache, by result"),
+            &["result"],
+        )
+        .expect("valid metric");
+        let media_cache_bytes =
+            IntGauge::new("media_cache_bytes", "Bytes of derivatives held in memory").expect("valid metric");
         let build_info = IntGaugeVec::new(
             Opts::new("pujo_build_info", "Version and commit of the running binary"),
             &["version", "git_sha"],
@@ -69,6 +119,14 @@ impl Metrics {
             Box::new(tls_handshake_errors.clone()),
             Box::new(tls_reloads.clone()),
             Box::new(csp_reports.clone()),
+            Box::new(uploads.clone()),
+            Box::new(upload_bytes.clone()),
+            Box::new(upload_seconds.clone()),
+            Box::new(media_processing.clone()),
+            Box::new(blob_ops.clone()),
+            Box::new(blob_seconds.clone()),
+            Box::new(media_cache.clone()),
+            Box::new(media_cache_bytes.clone()),
             Box::new(build_info),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ];
@@ -84,6 +142,14 @@ impl Metrics {
             tls_handshake_errors,
             tls_reloads,
             csp_reports,
+            uploads,
+            upload_bytes,
+            upload_seconds,
+            media_processing,
+            blob_ops,
+            blob_seconds,
+            media_cache,
+            media_cache_bytes,
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod albums;
+mod media;
 mod meta;
 pub(crate) mod pandals;
 mod photos;
@@ -48,6 +49,7 @@ pub enum Endpoint {
     PandalFacets,
     Pandal,
     Search,
+    Media,
 }
 
 /// Route templates of the public listener. The template is also the metrics label.
@@ -75,6 +77,7 @@ pub const PUBLIC_ROUTES: &[(&str, Endpoint)] = &[
     ("/api/v1/pandals/facets", Endpoint::PandalFacets),
     ("/api/v1/pandals/{id}", Endpoint::Pandal),
     ("/api/v1/search", Endpoint::Search),
+    ("/media/{id}/{variant}", Endpoint::Media),
 ];
 
 /// Route templates of the admin listener (not routed by the public ingress).
@@ -126,7 +129,10 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
             PATCH => albums::update(s, req).await,
             DELETE => albums::delete(s, req).await,
         ),
-        Endpoint::AlbumPhotos => by_method!(as_get, GET => albums::photos(s, req).await),
+        Endpoint::AlbumPhotos => by_method!(as_get,
+            GET => albums::photos(s, req).await,
+            POST => media::upload(s, req).await,
+        ),
         Endpoint::Photos => by_method!(as_get, GET => photos::feed(s, req).await),
         Endpoint::Photo => by_method!(as_get,
             GET => photos::get(s, req).await,
@@ -152,6 +158,7 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
             PATCH => pandals::update(s, req).await,
         ),
         Endpoint::Search => by_method!(as_get, GET => pandals::search(s, req).await),
+        Endpoint::Media => by_method!(as_get, GET => media::serve(s, req).await),
     };
     let mut response = result.unwrap_or_else(ApiError::into_response);
     if method == Method::HEAD {
@@ -184,6 +191,8 @@ pub enum ApiError {
     Forbidden(&'static str),
     #[error("too many attempts; try again in {0} seconds")]
     RateLimited(u64),
+    #[error("the request took too long")]
+    Timeout,
     #[error("cross-site request refused")]
     Csrf,
     #[error("temporarily unavailable; try again shortly")]
@@ -206,6 +215,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::RateLimited(_) => "rate_limited",
+            ApiError::Timeout => "timeout",
             ApiError::Csrf => "csrf",
             ApiError::Unavailable => "unavailable",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
@@ -223,6 +233,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Csrf => StatusCode::FORBIDDEN,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

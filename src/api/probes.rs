@@ -60,6 +60,12 @@ pub async fn ready(state: &AppState) -> Response<Body> {
         Err(_) => Check { status: "failed", error: Some("no answer in time".to_owned()) },
     };
     checks.insert("database", database);
+    let blobs = match tokio::time::timeout(std::time::Duration::from_secs(5), state.media.store.health()).await {
+        Ok(Ok(())) => Check { status: "ok", error: None },
+        Ok(Err(e)) => Check { status: "failed", error: Some(e.to_string()) },
+        Err(_) => Check { status: "failed", error: Some("no answer in time".to_owned()) },
+    };
+    checks.insert("blob_store", blobs);
     let draining = state.draining.load(Ordering::SeqCst);
     let healthy = checks.values().all(|c| c.status == "ok");
     let (status, code) = match (draining, healthy) {

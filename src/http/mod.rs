@@ -132,20 +132,28 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
         });
     let inner_state = state.clone();
     // Handlers that may wait on I/O run under a timeout and get JSON compression.
-    let handlers = ServiceBuilder::new()
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            http::StatusCode::REQUEST_TIMEOUT,
-            state.config.request_timeout,
-        ))
-        .layer(CompressionLayer::new().compress_when(compress_json))
-        .service_fn(move |req: Request<Incoming>| {
+    let handlers = ServiceBuilder::new().layer(CompressionLayer::new().compress_when(compress_json)).service_fn(
+        move |req: Request<Incoming>| {
             let state = inner_state.clone();
-            // A panicking handler costs its own request a 500, never the process.
             async move {
-                let answer = AssertUnwindSafe(handle(state, req)).catch_unwind().await;
-                Ok::<_, Infallible>(answer.unwrap_or_else(|_| api::panic_response()))
+                // Uploads from phones on slow networks get longer than other requests.
+                let upload = req.method() == http::Method::POST
+                    && req.extensions().get::<Routed>().is_some_and(|r| r.template == UPLOAD_ROUTE);
+                let limit = if upload { state.config.upload_timeout } else { state.config.request_timeout };
+                // A panicking handler costs its own request a 500, never the process.
+                let answer = tokio::time::timeout(limit, AssertUnwindSafe(handle(state, req)).catch_unwind()).await;
+                Ok::<_, Infallible>(match answer {
+                    Ok(Ok(response)) => response,
+                    Ok(Err(_)) => api::panic_response(),
+                    Err(_) => {
+                        let mut response = Response::new(empty());
+                        *response.status_mut() = http::StatusCode::REQUEST_TIMEOUT;
+                        response
+                    }
+                })
             }
-        });
+        },
+    );
     let observed = tower::service_fn(move |mut req: Request<Incoming>| {
         let state = state.clone();
         let handlers = handlers.clone();
@@ -191,6 +199,9 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
     });
     BoxCloneService::new(observed)
 }
+
+/// The one route whose requests may run for `PUJO_UPLOAD_TIMEOUT`.
+const UPLOAD_ROUTE: &str = "/api/v1/albums/{id}/photos";
 
 const X_REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
 

@@ -59,6 +59,31 @@ impl<'a> Api<'a> {
         send(method, &self.app.url(path), &headers, body).await
     }
 
+    /// A request with this person's session and a body of the given type.
+    pub async fn send_raw(&self, method: &str, path: &str, content_type: &str, body: Bytes) -> Answer {
+        let origin = format!("http://{}", self.app.addr);
+        let mut headers = vec![("origin", origin.as_str()), ("content-type", content_type)];
+        if let Some(cookie) = &self.cookie {
+            headers.push(("cookie", cookie));
+        }
+        send(method, &self.app.url(path), &headers, body).await
+    }
+
+    /// `POST /api/v1/albums/{album}/photos` with `file` parts (name, bytes) and a caption.
+    pub async fn upload(&self, album: i64, files: &[(&str, &[u8])], caption: Option<&str>) -> Answer {
+        let (content_type, body) = multipart(files, caption);
+        self.send_raw("POST", &format!("/api/v1/albums/{album}/photos"), &content_type, body).await
+    }
+
+    /// GET with extra headers.
+    pub async fn get_with(&self, path: &str, extra: &[(&str, &str)]) -> Answer {
+        let mut headers: Vec<(&str, &str)> = extra.to_vec();
+        if let Some(cookie) = &self.cookie {
+            headers.push(("cookie", cookie));
+        }
+        super::get(&self.app.url(path), &headers).await
+    }
+
     pub async fn get(&self, path: &str) -> Answer {
         self.call("GET", path, None).await
     }
@@ -78,4 +103,24 @@ impl<'a> Api<'a> {
     pub async fn delete(&self, path: &str) -> Answer {
         self.call("DELETE", path, None).await
     }
+}
+
+/// A multipart/form-data body: `file` parts and an optional `caption`.
+pub fn multipart(files: &[(&str, &[u8])], caption: Option<&str>) -> (String, Bytes) {
+    let boundary = "pujo-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    if let Some(caption) = caption {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\n{caption}\r\n").as_bytes(),
+        );
+    }
+    for (name, bytes) in files {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: image/jpeg\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), Bytes::from(body))
 }

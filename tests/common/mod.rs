@@ -251,4 +251,5 @@ pub fn signal(child: &Child, name: &str) {
 
 pub mod api;
 pub mod db;
+pub mod images;
 pub mod pg;

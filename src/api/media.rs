@@ -1,0 +1,370 @@
+//! Photos in (`POST /api/v1/albums/{id}/photos`) and out (`GET /media/{id}/{variant}`).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode, header};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use serde::Serialize;
+use tokio::io::AsyncWriteExt;
+
+use super::accounts::{require_user, viewer_id};
+use super::views::{PhotoJson, path_id, path_param};
+use super::{ApiError, json};
+use crate::app::AppState;
+use crate::db::{NewPhoto, Visibility};
+use crate::http::Body;
+use crate::media::{Format, Hashing, IngestError, StoreError, derivative_key, original_key, public_original_key};
+
+/// Files per upload request; the site sends one, other clients may batch a few.
+const MAX_FILES: usize = 20;
+const MAX_CAPTION_BYTES: usize = 8 * 1024;
+/// An upload that sends nothing for this long is given up (408).
+const UPLOAD_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Deletes a temp file when the request is done with it, however it ends.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+struct Received {
+    temp: TempFile,
+    sha256: Vec<u8>,
+    len: u64,
+}
+
+fn field_error(name: &str, problem: &str) -> ApiError {
+    ApiError::Fields(BTreeMap::from([(name.to_owned(), problem.to_owned())]))
+}
+
+fn record(state: &AppState, outcome: &str, bytes: u64, started: Instant) {
+    let m = &state.metrics;
+    m.uploads.with_label_values(&[outcome]).inc();
+    m.upload_bytes.with_label_values(&[outcome]).inc_by(bytes);
+    m.upload_seconds.with_label_values(&[outcome]).observe(started.elapsed().as_secs_f64());
+}
+
+#[derive(Serialize)]
+struct Uploaded {
+    items: Vec<PhotoJson>,
+}
+
+/// Multipart upload into one of the person's albums: `file` parts (one or more) and
+/// an optional `caption`. Each file streams to a temp file while its SHA-256 is
+/// computed, never whole in memory; over the size limit it is refused (413) at the
+/// byte that crosses it. Nothing is recorded unless every file is taken in.
+pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let started = Instant::now();
+    let request_time = time::OffsetDateTime::now_utc();
+    let user = require_user(state, &req).await?;
+    let album = state.db.album(path_id(&req, 0)?, user.id).await?.ok_or(ApiError::NotFound)?;
+    if album.owner.id != user.id {
+        return Err(ApiError::Forbidden("only the album's owner may add photos to it"));
+    }
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let boundary = multer::parse_boundary(content_type)
+        .map_err(|_| ApiError::UnsupportedMediaType("multipart/form-data with `file` parts"))?;
+    let limit = state.media.settings.max_upload_bytes;
+    let body = req.into_body().into_data_stream();
+    let mut multipart = multer::Multipart::new(body, boundary);
+
+    let mut files: Vec<Received> = Vec::new();
+    let mut caption = String::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => return Err(ApiError::Validation(format!("the multipart body is malformed: {e}"))),
+        };
+        match field.name() {
+            Some("file") => {
+                if files.len() == MAX_FILES {
+                    return Err(field_error("file", &format!("at most {MAX_FILES} files per request")));
+                }
+                match receive(state, field, limit).await {
+                    Ok(received) => files.push(received),
+                    Err(e) => {
+                        if matches!(e, ApiError::PayloadTooLarge(_)) {
+                            record(state, "too_large", limit, started);
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+            Some("caption") => {
+                let bytes = read_small(field, MAX_CAPTION_BYTES).await?;
+                caption = String::from_utf8(bytes.to_vec()).map_err(|_| field_error("caption", "not UTF-8 text"))?;
+                let mut check = super::views::Check::default();
+                check.text("caption", &caption, 0, 2000, true);
+                check.finish()?;
+            }
+            other => {
+                return Err(field_error(other.unwrap_or("(unnamed)"), "unknown part; send `file` and `caption`"));
+            }
+        }
+    }
+    if files.is_empty() {
+        return Err(field_error("file", "no file in the upload"));
+    }
+
+    // Take every file in (check, decode, store) before recording any of them.
+    let mut ingested = Vec::with_capacity(files.len());
+    for file in &files {
+        match state.media.ingest(&state.metrics, &file.temp.0, file.sha256.clone(), file.len).await {
+            Ok(done) => ingested.push(done),
+            Err(e) => {
+                let total: u64 = files.iter().map(|f| f.len).sum();
+                let (outcome, error) = ingest_error(e);
+                record(state, outcome, total, started);
+                return Err(error);
+            }
+        }
+    }
+    let mut items = Vec::with_capacity(ingested.len());
+    for (done, file) in ingested.into_iter().zip(&files) {
+        let p = done.processed;
+        let new = NewPhoto {
+            owner_id: user.id,
+            album_id: album.id,
+            caption: caption.trim().to_owned(),
+            width: i64::from(p.width),
+            height: i64::from(p.height),
+            taken_at: p.exif.taken_at,
+            exif: serde_json::Value::Object(p.exif.shown),
+            sha256: done.sha256,
+            content_type: done.format.mime().to_owned(),
+            byte_size: i64::try_from(done.byte_size).unwrap_or(i64::MAX),
+            thumbhash: Some(p.thumbhash),
+            gps_privacy: user.gps_privacy,
+            lat: p.exif.lat,
+            lon: p.exif.lon,
+        };
+        let photo = state.db.create_photo(&new).await?;
+        // The same bytes were already in this album: that photo is the answer.
+        let outcome = if photo.created_at < request_time { "duplicate" } else { "stored" };
+        record(state, outcome, file.len, started);
+        items.push(PhotoJson::view(photo, user.id));
+    }
+    Ok(json(StatusCode::CREATED, &Uploaded { items }))
+}
+
+/// Streams one `file` part to a temp file, hashing as it goes.
+async fn receive(state: &AppState, mut field: multer::Field<'_>, limit: u64) -> Result<Received, ApiError> {
+    let temp = TempFile(state.media.temp_path());
+    let mut file = tokio::fs::File::create(&temp.0).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let mut hashing = Hashing::default();
+    loop {
+        // A phone on a crowded network may be slow, but not silent for this long.
+        let next = tokio::time::timeout(UPLOAD_IDLE, field.chunk()).await.map_err(|_| ApiError::Timeout)?;
+        let chunk = match next {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(e) => return Err(ApiError::Validation(format!("the upload was cut short: {e}"))),
+        };
+        if hashing.len + chunk.len() as u64 > limit {
+            return Err(ApiError::PayloadTooLarge(usize::try_from(limit).unwrap_or(usize::MAX)));
+        }
+        hashing.update(&chunk);
+        file.write_all(&chunk).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+    }
+    file.flush().await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+    if hashing.len == 0 {
+        return Err(field_error("file", "the file is empty"));
+    }
+    let len = hashing.len;
+    Ok(Received { temp, sha256: hashing.finish(), len })
+}
+
+async fn read_small(mut field: multer::Field<'_>, limit: usize) -> Result<Bytes, ApiError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| ApiError::Validation(e.to_string()))? {
+        if out.len() + chunk.len() > limit {
+            return Err(field_error("caption", "too long"));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out.into())
+}
+
+fn ingest_error(e: IngestError) -> (&'static str, ApiError) {
+    match e {
+        IngestError::Refused(crate::media::sniff::SniffError::Unsupported) => {
+            ("refused", ApiError::UnsupportedMediaType("a JPEG, PNG or WebP image"))
+        }
+        IngestError::Refused(other) => ("refused", field_error("file", &other.to_string())),
+        IngestError::Broken(e) => ("refused", field_error("file", &e.to_string())),
+        IngestError::Store(StoreError::Unavailable(reason)) => {
+            tracing::warn!(%reason, "blob store unavailable during an upload");
+            ("failed", ApiError::Unavailable)
+        }
+        IngestError::Store(e) => ("failed", ApiError::Internal(Box::new(e))),
+        IngestError::Io(e) => ("failed", ApiError::Internal(Box::new(e))),
+    }
+}
+
+// ------------------------------------------------------------------ serving
+
+/// `GET /media/{id}/{variant}`: the same visibility as the API (a photo the viewer may
+/// not see is 404), WebP or JPEG by `Accept`, single byte ranges, strong ETags.
+pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let viewer = viewer_id(state, &req).await?;
+    let photo = state.db.photo(path_id(&req, 0)?, viewer).await?.ok_or(ApiError::NotFound)?;
+    let variant = path_param(&req, 1);
+    let own = photo.owner.id == viewer;
+    let shared = if photo.visibility == Visibility::Public && !own { "public" } else { "private" };
+    let cache_control = format!("{shared}, max-age=31536000, immutable");
+    let original_format = Format::from_mime(&photo.content_type).unwrap_or(Format::Jpeg);
+    let (key, format, vary) = match variant {
+        "thumb" | "display" => {
+            let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let format = if accepts_webp(accept) { Format::Webp } else { Format::Jpeg };
+            (derivative_key(&photo.sha256, variant, format), format, true)
+        }
+        "original" if own => (original_key(&photo.sha256), original_format, false),
+        "original" if photo.allow_original => {
+            (public_original_key(&photo.sha256, original_format), original_format, false)
+        }
+        _ => return Err(ApiError::NotFound),
+    };
+    let etag = format!("\"{}-{variant}-{}\"", &crate::media::hex(&photo.sha256)[..32], format.extension());
+    let mut head = Response::builder()
+        .header(header::ETAG, &etag)
+        .header(header::CACHE_CONTROL, &cache_control)
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CONTENT_TYPE, format.mime())
+        .header("cross-origin-resource-policy", "same-origin");
+    if vary {
+        head = head.header(header::VARY, "Accept, Cookie");
+    } else {
+        head = head.header(header::VARY, "Cookie");
+    }
+    if let Some(inm) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
+        && inm.split(',').any(|t| t.trim() == etag || t.trim() == "*" || t.trim().trim_start_matches("W/") == etag)
+    {
+        return Ok(head.status(StatusCode::NOT_MODIFIED).body(crate::http::empty()).expect("valid response"));
+    }
+    let range = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if vary {
+        // Derivatives are small and hot: from the in-memory cache.
+        let bytes = state.media.derivative(&state.metrics, &key).await.map_err(|e| store_error(&e))?;
+        let total = bytes.len() as u64;
+        return Ok(match range.as_deref().map(|r| parse_range(r, total)) {
+            Some(Some((start, len))) => partial(head, start, len, total)
+                .body(crate::http::full(bytes.slice(start as usize..(start + len) as usize)))
+                .expect("valid response"),
+            Some(None) => unsatisfiable(head, total),
+            None => head.header(header::CONTENT_LENGTH, total).body(crate::http::full(bytes)).expect("valid response"),
+        });
+    }
+    // Originals stream from the store, a range at a time if asked.
+    let meta =
+        state.media.store.head(&state.metrics, &key).await.map_err(|e| store_error(&e))?.ok_or(ApiError::NotFound)?;
+    let total = meta.len;
+    match range.as_deref().map(|r| parse_range(r, total)) {
+        Some(Some((start, len))) => {
+            let body =
+                state.media.store.get(&state.metrics, &key, Some((start, len))).await.map_err(|e| store_error(&e))?;
+            Ok(partial(head, start, len, total).body(body).expect("valid response"))
+        }
+        Some(None) => Ok(unsatisfiable(head, total)),
+        None => {
+            let body = state.media.store.get(&state.metrics, &key, None).await.map_err(|e| store_error(&e))?;
+            let disposition = format!("inline; filename=\"pujo-{}.{}\"", photo.id, format.extension());
+            Ok(head
+                .header(header::CONTENT_LENGTH, total)
+                .header(header::CONTENT_DISPOSITION, disposition)
+                .body(body)
+                .expect("valid response"))
+        }
+    }
+}
+
+fn store_error(e: &StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::NotFound,
+        StoreError::Unavailable(reason) => {
+            tracing::warn!(%reason, "blob store unavailable");
+            ApiError::Unavailable
+        }
+        StoreError::Other(reason) => ApiError::Internal(reason.clone().into()),
+    }
+}
+
+/// WebP unless the client's `Accept` lists image types without it (old browsers send
+/// `image/*` or nothing; curl sends `*/*`: they get JPEG, which everyone can show).
+fn accepts_webp(accept: &str) -> bool {
+    accept.split(',').any(|part| {
+        let mut pieces = part.split(';');
+        let kind = pieces.next().unwrap_or("").trim();
+        let refused = pieces.any(|p| p.trim().replace(' ', "") == "q=0");
+        kind.eq_ignore_ascii_case("image/webp") && !refused
+    })
+}
+
+fn partial(head: http::response::Builder, start: u64, len: u64, total: u64) -> http::response::Builder {
+    head.status(StatusCode::PARTIAL_CONTENT)
+        .header(header::CONTENT_RANGE, format!("bytes {start}-{}/{total}", start + len - 1))
+        .header(header::CONTENT_LENGTH, len)
+}
+
+fn unsatisfiable(head: http::response::Builder, total: u64) -> Response<Body> {
+    head.status(StatusCode::RANGE_NOT_SATISFIABLE)
+        .header(header::CONTENT_RANGE, format!("bytes */{total}"))
+        .body(crate::http::empty())
+        .expect("valid response")
+}
+
+/// One `bytes=` range as (start, length); `None` when it cannot be satisfied. Several
+/// ranges are not supported (`None` too would refuse them, so the caller is given the
+/// first only when it stands alone).
+fn parse_range(header: &str, total: u64) -> Option<(u64, u64)> {
+    let spec = header.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') || total == 0 {
+        return None;
+    }
+    let (start, end) = spec.split_once('-')?;
+    let (start, end) = match (start.trim(), end.trim()) {
+        ("", suffix) => {
+            let n: u64 = suffix.parse().ok()?;
+            if n == 0 {
+                return None;
+            }
+            (total.saturating_sub(n), total - 1)
+        }
+        (s, "") => (s.parse().ok()?, total - 1),
+        (s, e) => (s.parse().ok()?, e.parse::<u64>().ok()?.min(total - 1)),
+    };
+    (start <= end && start < total).then(|| (start, end - start + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_single_and_within_the_blob() {
+        assert_eq!(parse_range("bytes=0-99", 1000), Some((0, 100)));
+        assert_eq!(parse_range("bytes=900-", 1000), Some((900, 100)));
+        assert_eq!(parse_range("bytes=-10", 1000), Some((990, 10)));
+        assert_eq!(parse_range("bytes=990-5000", 1000), Some((990, 10)));
+        assert_eq!(parse_range("bytes=1000-", 1000), None);
+        assert_eq!(parse_range("bytes=5-1", 1000), None);
+        assert_eq!(parse_range("bytes=0-1,5-6", 1000), None);
+        assert_eq!(parse_range("items=0-1", 1000), None);
+    }
+
+    #[test]
+    fn webp_only_when_asked_for() {
+        assert!(accepts_webp("image/avif,image/webp,image/apng,*/*;q=0.8"));
+        assert!(!accepts_webp("*/*"));
+        assert!(!accepts_webp("image/webp;q=0"));
+        assert!(!accepts_webp(""));
+    }
+}

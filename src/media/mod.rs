@@ -1,0 +1,209 @@
+//! Photo bytes: taking uploads in (`ingest`), the blob stores (`store`), and the hot
+//! derivatives cache in front of them. Knows nothing of HTTP or SQL.
+
+pub mod process;
+pub mod sniff;
+pub mod store;
+pub mod strip;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use sha2::Digest;
+use tokio::sync::Semaphore;
+
+use crate::metrics::Metrics;
+pub use sniff::Format;
+pub use store::{BlobStore, S3Settings, StoreError};
+
+/// Limits and places for media, from the configuration.
+#[derive(Debug, Clone)]
+pub struct MediaSettings {
+    pub max_upload_bytes: u64,
+    pub max_pixels: u64,
+    pub cache_bytes: u64,
+    /// `None` keeps blobs under the data folder.
+    pub s3: Option<S3Settings>,
+}
+
+/// Why an upload was not taken in.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Refused(#[from] sniff::SniffError),
+    #[error(transparent)]
+    Broken(#[from] process::ProcessError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("could not read the upload: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What an upload became: stored blobs and what the photo row needs.
+#[derive(Debug)]
+pub struct Ingested {
+    pub sha256: Vec<u8>,
+    pub format: Format,
+    pub byte_size: u64,
+    pub processed: process::Processed,
+}
+
+pub struct Media {
+    pub store: BlobStore,
+    cache: moka::future::Cache<String, Bytes>,
+    /// Decoding is memory-heavy: at most this many uploads are processed at once, the
+    /// rest wait their turn (their bytes are already on disk).
+    processing: Semaphore,
+    pub settings: MediaSettings,
+    temp_dir: PathBuf,
+}
+
+impl std::fmt::Debug for Media {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Media").field("store", &self.store).finish_non_exhaustive()
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn original_key(sha256: &[u8]) -> String {
+    format!("uploads/{}", hex(sha256))
+}
+
+pub fn derivative_key(sha256: &[u8], variant: &str, format: Format) -> String {
+    format!("thumbnails/{}/{variant}.{}", hex(sha256), format.extension())
+}
+
+/// The original without metadata, for people other than its owner.
+pub fn public_original_key(sha256: &[u8], format: Format) -> String {
+    derivative_key(sha256, "original", format)
+}
+
+impl Media {
+    pub async fn open(settings: MediaSettings, data_dir: &Path) -> Result<Media, StoreError> {
+        let store = match &settings.s3 {
+            Some(s3) => BlobStore::S3(store::S3Store::connect(s3).await?),
+            None => BlobStore::Fs(store::FsStore::open(data_dir.join("blobs"))?),
+        };
+        let temp_dir = data_dir.join("tmp");
+        std::fs::create_dir_all(&temp_dir)
+            .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", temp_dir.display())))?;
+        let cache = moka::future::Cache::builder()
+            .weigher(|_key: &String, value: &Bytes| u32::try_from(value.len()).unwrap_or(u32::MAX))
+            .max_capacity(settings.cache_bytes)
+            .build();
+        let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get).clamp(1, 4);
+        Ok(Media { store, cache, processing: Semaphore::new(workers), settings, temp_dir })
+    }
+
+    /// A fresh temp file path for an upload in progress.
+    pub fn temp_path(&self) -> PathBuf {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        self.temp_dir.join(format!("upload-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)))
+    }
+
+    /// A derivative's bytes, from memory when hot; concurrent misses for one key load it
+    /// from the store once.
+    pub async fn derivative(&self, metrics: &Metrics, key: &str) -> Result<Bytes, Arc<StoreError>> {
+        if let Some(hit) = self.cache.get(key).await {
+            metrics.media_cache.with_label_values(&["hit"]).inc();
+            return Ok(hit);
+        }
+        metrics.media_cache.with_label_values(&["miss"]).inc();
+        let loaded = self.cache.try_get_with(key.to_owned(), self.store.get_bytes(metrics, key)).await;
+        metrics.media_cache_bytes.set(i64::try_from(self.cache.weighted_size()).unwrap_or(i64::MAX));
+        loaded
+    }
+
+    /// Takes in an upload already written to `path` (with its SHA-256): checks its
+    /// type and size by header, decodes it once into every derivative, and stores the
+    /// original, its metadata-free copy and the derivatives. Stored blobs are
+    /// content-addressed, so a retry or a duplicate rewrites the same bytes.
+    pub async fn ingest(
+        &self,
+        metrics: &Metrics,
+        path: &Path,
+        sha256: Vec<u8>,
+        byte_size: u64,
+    ) -> Result<Ingested, IngestError> {
+        let head = read_head(path).await?;
+        let (format, width, height) = sniff::inspect(&head, self.settings.max_pixels)?;
+        let started = Instant::now();
+        let permit = self.processing.acquire().await.expect("the semaphore is never closed");
+        let source = path.to_owned();
+        let stripped = path.with_extension("public");
+        let stripped_path = stripped.clone();
+        let processed = tokio::task::spawn_blocking(move || -> Result<process::Processed, IngestError> {
+            let processed = process::process(&source, format, width, height)?;
+            strip::strip(&source, &stripped_path, format, processed.exif.orientation)?;
+            Ok(processed)
+        })
+        .await
+        .map_err(|e| IngestError::Io(std::io::Error::other(e.to_string())))?;
+        drop(permit);
+        metrics.media_processing.observe(started.elapsed().as_secs_f64());
+        let processed = match processed {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&stripped).await;
+                return Err(e);
+            }
+        };
+        let stored = self.store_all(metrics, path, &stripped, &sha256, format, &processed).await;
+        let _ = tokio::fs::remove_file(&stripped).await;
+        stored?;
+        Ok(Ingested { sha256, format, byte_size, processed })
+    }
+
+    async fn store_all(
+        &self,
+        metrics: &Metrics,
+        original: &Path,
+        stripped: &Path,
+        sha256: &[u8],
+        format: Format,
+        processed: &process::Processed,
+    ) -> Result<(), StoreError> {
+        let key = original_key(sha256);
+        if self.store.head(metrics, &key).await?.is_none() {
+            self.store.put_file(metrics, &key, original, format.mime()).await?;
+        }
+        self.store.put_file(metrics, &public_original_key(sha256, format), stripped, format.mime()).await?;
+        for d in &processed.derivatives {
+            let key = derivative_key(sha256, d.variant, d.format);
+            self.store.put_bytes(metrics, &key, Bytes::from(d.bytes.clone()), d.format.mime()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The first 256 KiB of a file: enough for every header `sniff` reads.
+async fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::with_capacity(256 * 1024);
+    tokio::fs::File::open(path).await?.take(256 * 1024).read_to_end(&mut head).await?;
+    Ok(head)
+}
+
+/// A running SHA-256 and byte count of a stream being written to disk.
+#[derive(Default)]
+pub struct Hashing {
+    hasher: sha2::Sha256,
+    pub len: u64,
+}
+
+impl Hashing {
+    pub fn update(&mut self, chunk: &[u8]) {
+        self.hasher.update(chunk);
+        self.len += chunk.len() as u64;
+    }
+
+    pub fn finish(self) -> Vec<u8> {
+        self.hasher.finalize().to_vec()
+    }
+}

@@ -1,0 +1,210 @@
+//! What an upload is, from its first bytes, and how big it claims to be, from its
+//! header: decided before anything is decoded, so a renamed zip, an SVG or a
+//! decompression bomb costs a few kilobytes of reading.
+
+/// The image formats Pujo accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Jpeg,
+    Png,
+    Webp,
+}
+
+impl Format {
+    pub fn mime(self) -> &'static str {
+        match self {
+            Format::Jpeg => "image/jpeg",
+            Format::Png => "image/png",
+            Format::Webp => "image/webp",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpg",
+            Format::Png => "png",
+            Format::Webp => "webp",
+        }
+    }
+
+    pub fn from_mime(mime: &str) -> Option<Format> {
+        match mime {
+            "image/jpeg" => Some(Format::Jpeg),
+            "image/png" => Some(Format::Png),
+            "image/webp" => Some(Format::Webp),
+            _ => None,
+        }
+    }
+}
+
+/// Why an upload was refused before decoding.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SniffError {
+    #[error("not a JPEG, PNG or WebP image")]
+    Unsupported,
+    #[error("the image header is damaged or incomplete")]
+    BadHeader,
+    #[error("the image is {width}x{height}, more than {limit} pixels")]
+    TooManyPixels { width: u32, height: u32, limit: u64 },
+}
+
+/// The format by magic bytes alone; names and declared types are never trusted.
+pub fn format(head: &[u8]) -> Option<Format> {
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(Format::Jpeg)
+    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(Format::Png)
+    } else if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WEBP" {
+        Some(Format::Webp)
+    } else {
+        None
+    }
+}
+
+/// Format and dimensions from the start of a file (the first 256 KiB is plenty: a
+/// JPEG's frame header follows its metadata segments, which are at most 64 KiB each
+/// and few), refusing anything over `max_pixels`.
+pub fn inspect(head: &[u8], max_pixels: u64) -> Result<(Format, u32, u32), SniffError> {
+    let format = format(head).ok_or(SniffError::Unsupported)?;
+    let (width, height) = match format {
+        Format::Jpeg => jpeg_size(head),
+        Format::Png => png_size(head),
+        Format::Webp => webp_size(head),
+    }
+    .ok_or(SniffError::BadHeader)?;
+    if width == 0 || height == 0 {
+        return Err(SniffError::BadHeader);
+    }
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(SniffError::TooManyPixels { width, height, limit: max_pixels });
+    }
+    Ok((format, width, height))
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes([*b.get(at)?, *b.get(at + 1)?, *b.get(at + 2)?, *b.get(at + 3)?]))
+}
+
+fn le16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes([*b.get(at)?, *b.get(at + 1)?]))
+}
+
+fn le24(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes([*b.get(at)?, *b.get(at + 1)?, *b.get(at + 2)?, 0]))
+}
+
+fn le32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes([*b.get(at)?, *b.get(at + 1)?, *b.get(at + 2)?, *b.get(at + 3)?]))
+}
+
+/// Walks the JPEG's segments to the first start-of-frame marker.
+fn jpeg_size(b: &[u8]) -> Option<(u32, u32)> {
+    let mut at = 2;
+    loop {
+        // Markers may be padded with any number of 0xFF bytes.
+        while *b.get(at)? == 0xFF && *b.get(at + 1)? == 0xFF {
+            at += 1;
+        }
+        if *b.get(at)? != 0xFF {
+            return None;
+        }
+        let marker = *b.get(at + 1)?;
+        at += 2;
+        match marker {
+            // Standalone markers carry no length.
+            0x01 | 0xD0..=0xD7 => continue,
+            // End of image or start of scan before any frame header: damaged.
+            0xD9 | 0xDA => return None,
+            // SOF0-SOF15 except DHT (C4), JPG (C8) and DAC (CC).
+            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
+                let height = be16(b, at + 3)?;
+                let width = be16(b, at + 5)?;
+                return Some((u32::from(width), u32::from(height)));
+            }
+            _ => {
+                let length = usize::from(be16(b, at)?);
+                if length < 2 {
+                    return None;
+                }
+                at += length;
+            }
+        }
+    }
+}
+
+fn png_size(b: &[u8]) -> Option<(u32, u32)> {
+    // The first chunk must be IHDR: length 13, then width and height.
+    if be32(b, 8)? != 13 || b.get(12..16)? != b"IHDR" {
+        return None;
+    }
+    Some((be32(b, 16)?, be32(b, 20)?))
+}
+
+fn webp_size(b: &[u8]) -> Option<(u32, u32)> {
+    match b.get(12..16)? {
+        b"VP8 " => {
+            // Key frame: a start code after the 3-byte frame tag, then 14-bit sizes.
+            if b.get(23..26)? != [0x9D, 0x01, 0x2A] {
+                return None;
+            }
+            Some((u32::from(le16(b, 26)? & 0x3FFF), u32::from(le16(b, 28)? & 0x3FFF)))
+        }
+        b"VP8L" => {
+            if *b.get(20)? != 0x2F {
+                return None;
+            }
+            let bits = le32(b, 21)?;
+            Some(((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1))
+        }
+        b"VP8X" => Some((le24(b, 24)? + 1, le24(b, 27)? + 1)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let mut b = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+        b.extend_from_slice(&width.to_be_bytes());
+        b.extend_from_slice(&height.to_be_bytes());
+        b.extend_from_slice(&[8, 2, 0, 0, 0]);
+        b
+    }
+
+    #[test]
+    fn formats_are_told_by_their_bytes() {
+        assert_eq!(format(b"\xFF\xD8\xFF\xE0rest"), Some(Format::Jpeg));
+        assert_eq!(format(&png(1, 1)), Some(Format::Png));
+        assert_eq!(format(b"RIFF\0\0\0\0WEBPVP8 "), Some(Format::Webp));
+        for other in [&b"PK\x03\x04zip"[..], b"<svg xmlns=", b"<!DOCTYPE html>", b"GIF89a", b""] {
+            assert_eq!(format(other), None);
+        }
+    }
+
+    #[test]
+    fn a_header_claiming_a_huge_image_is_refused_before_decoding() {
+        let bomb = png(60_000, 60_000);
+        assert_eq!(
+            inspect(&bomb, 100_000_000),
+            Err(SniffError::TooManyPixels { width: 60_000, height: 60_000, limit: 100_000_000 })
+        );
+        assert_eq!(inspect(&png(4000, 3000), 100_000_000), Ok((Format::Png, 4000, 3000)));
+        assert_eq!(inspect(&png(0, 10), 100), Err(SniffError::BadHeader));
+        assert_eq!(inspect(&png(4000, 3000)[..20], 100_000_000), Err(SniffError::BadHeader));
+    }
+
+    #[test]
+    fn jpeg_frames_are_found_after_metadata() {
+        let mut b = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x06, b'E', b'x', b'i', b'f', 0xFF, 0xFF, 0xC2, 0x00, 0x11, 8];
+        b.extend_from_slice(&3000u16.to_be_bytes());
+        b.extend_from_slice(&4000u16.to_be_bytes());
+        assert_eq!(inspect(&b, 100_000_000), Ok((Format::Jpeg, 4000, 3000)));
+        assert_eq!(inspect(&b[..10], 100_000_000), Err(SniffError::BadHeader));
+    }
+}
