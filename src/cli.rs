@@ -21,6 +21,7 @@ pub enum Command {
     Healthcheck(Healthcheck),
     Config(ShowConfig),
     Admin(Admin),
+    Blobs(Blobs),
     Version(Version),
 }
 
@@ -227,6 +228,46 @@ setting_flags! {
         #[argh(subcommand)]
         pub action: AdminAction,
     }
+
+    /// move photo blobs between stores, or collect the ones no photo uses
+    #[argh(subcommand, name = "blobs")]
+    struct Blobs {
+        #[argh(subcommand)]
+        pub action: BlobsAction,
+    }
+}
+
+#[derive(FromArgs, Debug)]
+#[argh(subcommand)]
+pub enum BlobsAction {
+    Migrate(BlobsMigrate),
+    Gc(BlobsGc),
+}
+
+/// copy every blob from one store to the other, verifying each by SHA-256; safe to
+/// interrupt and run again (what is already there is skipped)
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "migrate")]
+pub struct BlobsMigrate {
+    /// fs (the data folder) or s3 (the configured bucket)
+    #[argh(option)]
+    pub from: String,
+    /// fs or s3
+    #[argh(option)]
+    pub to: String,
+}
+
+/// delete blobs that no photo refers to and that are older than the grace period
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "gc")]
+pub struct BlobsGc {
+    /// how old an unreferenced blob must be before it goes (an upload in progress has
+    /// blobs but no row yet) [default 24h]
+    #[argh(option, default = "String::from(\"24h\")")]
+    pub grace: String,
+    /// list what would be deleted, delete nothing
+    #[argh(switch)]
+    pub dry_run: bool,
 }
 
 #[derive(FromArgs, Debug)]

@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod assets;
 pub mod auth;
+pub mod blobs;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -46,6 +47,10 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Some(Command::Admin(args)) => match load_config(&args.settings()) {
             Ok(config) => admin::run(&config, &args.action),
+            Err(code) => code,
+        },
+        Some(Command::Blobs(args)) => match load_config(&args.settings()) {
+            Ok(config) => blobs::run(&config, &args.action),
             Err(code) => code,
         },
         Some(Command::Healthcheck(args)) => healthcheck::run(&args),

@@ -228,6 +228,8 @@ const SET_ROLE: Sql = Sql::same("UPDATE users SET role = $2, updated_at = $3 WHE
 const DELETE_USER: Sql = Sql::same("DELETE FROM users WHERE id = $1");
 /// The content hashes of a person's photos, for the blob store.
 const PHOTO_HASHES_OF: Sql = Sql::same("SELECT DISTINCT sha256 FROM photos WHERE owner_id = $1");
+/// Every content hash any photo refers to, for `pujo blobs gc`.
+const ALL_PHOTO_HASHES: Sql = Sql::same("SELECT DISTINCT sha256 FROM photos");
 
 fn user_ref(r: &dyn Row, at: usize) -> Result<UserRef, DbError> {
     Ok(UserRef { id: r.int(at)?, username: r.text(at + 1)?, display_name: r.text(at + 2)? })
@@ -440,6 +442,11 @@ impl Database {
         let hashes = self.query(PHOTO_HASHES_OF, params![user_id], hash_from).await?;
         self.execute(DELETE_USER, params![user_id]).await?;
         Ok(hashes)
+    }
+
+    /// Every content hash a photo row refers to (what the blob store must keep).
+    pub async fn photo_hashes(&self) -> Result<std::collections::HashSet<Vec<u8>>, DbError> {
+        Ok(self.query(ALL_PHOTO_HASHES, vec![], hash_from).await?.into_iter().collect())
     }
 
     // ------------------------------------------------------------------ pandals

@@ -1,0 +1,234 @@
+//! `pujo blobs migrate` and `pujo blobs gc`: moving photo bytes between the data
+//! folder and S3, and collecting the ones no photo refers to.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use futures_util::StreamExt;
+use http_body_util::BodyExt;
+use sha2::Digest;
+use tokio::io::AsyncWriteExt;
+
+use crate::cli::BlobsAction;
+use crate::config::Config;
+use crate::media::store::{BlobStore, FsStore, S3Store};
+use crate::metrics::Metrics;
+
+/// The key prefixes Pujo writes; nothing else in a bucket is touched.
+const PREFIXES: [&str; 2] = ["uploads/", "thumbnails/"];
+
+pub fn run(config: &Config, action: &BlobsAction) -> ExitCode {
+    let runtime = match crate::runtime(true) {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let outcome = runtime.block_on(async {
+        match action {
+            BlobsAction::Migrate(m) => migrate(config, &m.from, &m.to).await,
+            BlobsAction::Gc(g) => {
+                let grace = humantime::parse_duration(&g.grace).map_err(|e| Failure::Usage(format!("--grace: {e}")))?;
+                gc(config, grace, g.dry_run).await
+            }
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(e)) => {
+            eprintln!("pujo blobs: {e}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Failed(e)) => {
+            eprintln!("pujo blobs: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+enum Failure {
+    Usage(String),
+    Failed(String),
+}
+
+fn failed(e: impl std::fmt::Display) -> Failure {
+    Failure::Failed(e.to_string())
+}
+
+async fn open(config: &Config, which: &str) -> Result<BlobStore, Failure> {
+    match which {
+        "fs" => Ok(BlobStore::Fs(FsStore::open(config.data_dir.join("blobs")).map_err(failed)?)),
+        "s3" => match &config.media.s3 {
+            Some(s3) => Ok(BlobStore::S3(S3Store::connect(s3).await.map_err(failed)?)),
+            None => Err(Failure::Usage("s3 needs PUJO_S3_BUCKET (and its other settings)".into())),
+        },
+        other => Err(Failure::Usage(format!("unknown store {other:?}; use fs or s3"))),
+    }
+}
+
+/// Progress on a terminal (one line rewritten), milestones otherwise.
+struct Progress {
+    total: usize,
+    tty: bool,
+}
+
+impl Progress {
+    fn show(&self, done: usize, copied: usize, bytes: u64) {
+        let line = format!("{done}/{} blobs checked, {copied} copied, {:.1} MB", self.total, bytes as f64 / 1e6);
+        if self.tty {
+            eprint!("\r{line}");
+            let _ = std::io::stderr().flush();
+        } else if done == self.total || done.is_multiple_of(1000) {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// Copies every blob the target lacks (or holds with another size), streaming through
+/// a temp file, and checks the target's bytes hash to the source's.
+async fn migrate(config: &Config, from: &str, to: &str) -> Result<(), Failure> {
+    if from == to {
+        return Err(Failure::Usage("--from and --to are the same store".into()));
+    }
+    let metrics = Metrics::new(crate::VERSION, crate::GIT_SHA);
+    let (source, target) = (open(config, from).await?, open(config, to).await?);
+    let mut keys = Vec::new();
+    for prefix in PREFIXES {
+        keys.extend(source.list(prefix).await.map_err(failed)?.into_iter().map(|(k, _)| k));
+    }
+    let temp_dir = config.data_dir.join("tmp");
+    tokio::fs::create_dir_all(&temp_dir).await.map_err(failed)?;
+    let progress = Progress { total: keys.len(), tty: std::io::stderr().is_terminal() };
+    let (mut copied, mut bytes) = (0, 0u64);
+    for (done, key) in keys.iter().enumerate() {
+        let source_len = source.head(&metrics, key).await.map_err(failed)?.map(|m| m.len);
+        let target_len = target.head(&metrics, key).await.map_err(failed)?.map(|m| m.len);
+        if source_len.is_some() && target_len == source_len {
+            progress.show(done + 1, copied, bytes);
+            continue;
+        }
+        let temp = temp_dir.join(format!("migrate-{}", std::process::id()));
+        let sha = download(&source, &metrics, key, &temp).await?;
+        if let Some(expected) = key.strip_prefix("uploads/")
+            && crate::media::hex(&sha) != expected
+        {
+            let _ = tokio::fs::remove_file(&temp).await;
+            return Err(failed(format!("{key} in {from} does not hash to its name; not copied")));
+        }
+        let content_type = content_type(key);
+        target.put_file(&metrics, key, &temp, content_type).await.map_err(failed)?;
+        let _ = tokio::fs::remove_file(&temp).await;
+        let check = hash_of(&target, &metrics, key).await?;
+        if check != sha {
+            return Err(failed(format!("{key} in {to} does not match {from} after copying")));
+        }
+        copied += 1;
+        bytes += source_len.unwrap_or(0);
+        progress.show(done + 1, copied, bytes);
+    }
+    if progress.tty {
+        eprintln!();
+    }
+    println!(
+        "{} blobs in {from}; {copied} copied to {to} and verified, {} already there",
+        keys.len(),
+        keys.len() - copied
+    );
+    Ok(())
+}
+
+async fn download(store: &BlobStore, metrics: &Metrics, key: &str, path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+    let body = store.get(metrics, key, None).await.map_err(failed)?;
+    let mut file = tokio::fs::File::create(path).await.map_err(failed)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(failed)?;
+        hasher.update(&chunk);
+        file.write_all(&chunk).await.map_err(failed)?;
+    }
+    file.sync_all().await.map_err(failed)?;
+    Ok(hasher.finalize().to_vec())
+}
+
+async fn hash_of(store: &BlobStore, metrics: &Metrics, key: &str) -> Result<Vec<u8>, Failure> {
+    let body = store.get(metrics, key, None).await.map_err(failed)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        hasher.update(&chunk.map_err(failed)?);
+    }
+    Ok(hasher.finalize().to_vec())
+}
+
+fn content_type(key: &str) -> &'static str {
+    match key.rsplit('.').next() {
+        Some("webp") => "image/webp",
+        Some("jpg") => "image/jpeg",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The content hash a key belongs to: `uploads/<hex>` or `thumbnails/<hex>/...`.
+fn hash_of_key(key: &str) -> Option<Vec<u8>> {
+    let hex = key.strip_prefix("uploads/").or_else(|| key.strip_prefix("thumbnails/")?.split('/').next())?;
+    if hex.len() != 64 {
+        return None;
+    }
+    (0..32).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()).collect()
+}
+
+/// Deletes blobs whose content no photo row refers to, once older than `grace` (an
+/// upload stores its blobs before its row; a deleted photo's blobs may be shared by
+/// another photo with the same bytes, which keeps them).
+async fn gc(config: &Config, grace: Duration, dry_run: bool) -> Result<(), Failure> {
+    let metrics = Metrics::new(crate::VERSION, crate::GIT_SHA);
+    let db = crate::db::Database::open(config).await.map_err(failed)?;
+    db.check_schema().await.map_err(failed)?;
+    let store = open(config, if config.media.s3.is_some() { "s3" } else { "fs" }).await?;
+    // The keys first, then the rows: a photo committed in between keeps its blobs.
+    let mut keys = Vec::new();
+    for prefix in PREFIXES {
+        keys.extend(store.list(prefix).await.map_err(failed)?);
+    }
+    let referenced = db.photo_hashes().await.map_err(failed)?;
+    let cutoff = SystemTime::now() - grace;
+    let (mut deleted, mut kept_young) = (0, 0);
+    for (key, modified) in &keys {
+        let Some(hash) = hash_of_key(key) else { continue };
+        if referenced.contains(&hash) {
+            continue;
+        }
+        if *modified > cutoff {
+            kept_young += 1;
+            continue;
+        }
+        if dry_run {
+            println!("would delete {key}");
+        } else {
+            store.delete(&metrics, key).await.map_err(failed)?;
+        }
+        deleted += 1;
+    }
+    let verb = if dry_run { "would delete" } else { "deleted" };
+    println!(
+        "{} blobs, {} photos' contents referenced; {verb} {deleted}, kept {kept_young} newer than the grace period",
+        keys.len(),
+        referenced.len()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_name_their_content() {
+        let hex = "ab".repeat(32);
+        assert_eq!(hash_of_key(&format!("uploads/{hex}")), Some(vec![0xab; 32]));
+        assert_eq!(hash_of_key(&format!("thumbnails/{hex}/thumb.webp")), Some(vec![0xab; 32]));
+        assert_eq!(hash_of_key("uploads/short"), None);
+        assert_eq!(hash_of_key("elsewhere/x"), None);
+    }
+}
