@@ -5,6 +5,7 @@ import { BrowserRouter } from 'react-router'
 import { App } from './App'
 import { I18nProvider, loadMessages, preferredLang } from './i18n'
 import { applyTheme, storedTheme } from './lib/theme'
+import { prefetchFirstPage } from './prefetch'
 import { makeQueryClient } from './queryClient'
 import './index.css'
 
@@ -14,6 +15,7 @@ if (!root) throw new Error('Pujo: #root element missing from index.html')
 applyTheme(storedTheme())
 const lang = preferredLang()
 const queryClient = makeQueryClient()
+prefetchFirstPage(queryClient, window.location.pathname)
 
 // Bengali is a separate chunk: have it before the first paint when it is
 // the reader's language, so the page never flashes English first.

@@ -17,6 +17,9 @@ export function makeQueryClient(): QueryClient {
   })
 }
 
+/** Photos per page of the home page's feed. */
+export const FEED_PAGE = 30
+
 /** Query keys in one place, so invalidation matches what was cached. */
 export const keys = {
   me: ['me'] as const,

@@ -47,13 +47,14 @@ export function pandalPlace(p: Pick<Pandal, 'para' | 'city'>): string {
   return p.para ? `${p.para}, ${p.city}` : p.city
 }
 
-export function PandalCard({ pandal }: { pandal: Pandal }) {
+/** `heading` is the card title's level: h2 when the list is the page's main content, h3 under a section's h2. */
+export function PandalCard({ pandal, heading: Heading = 'h3' }: { pandal: Pandal; heading?: 'h2' | 'h3' }) {
   const { tn, year } = useI18n()
   return (
     <li className="card pandal-card">
-      <h3>
+      <Heading className="card__title">
         <Link to={`/pandals/${pandal.id}`}>{pandal.name}</Link>
-      </h3>
+      </Heading>
       <p className="card__meta">
         {pandalPlace(pandal)} · {year(pandal.year)} · {tn('pandal.album_count', pandal.album_count)}
       </p>
@@ -61,11 +62,11 @@ export function PandalCard({ pandal }: { pandal: Pandal }) {
   )
 }
 
-export function PandalList({ pandals, label }: { pandals: Pandal[]; label: string }) {
+export function PandalList({ pandals, label, heading }: { pandals: Pandal[]; label: string; heading?: 'h2' | 'h3' }) {
   return (
     <ul className="card-grid card-grid--compact" aria-label={label}>
       {pandals.map((p) => (
-        <PandalCard key={p.id} pandal={p} />
+        <PandalCard key={p.id} pandal={p} heading={heading} />
       ))}
     </ul>
   )

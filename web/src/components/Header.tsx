@@ -54,7 +54,17 @@ function Account() {
   const me = useMe()
   const logout = useLogout()
   const navigate = useNavigate()
-  if (me === undefined) return null
+  if (me === undefined) {
+    // Until the session is known, hold the place of the logged-out buttons (the
+    // first visit's answer), so the header does not grow when they arrive: on a
+    // phone they wrap to a second row, which shifted the whole page down.
+    return (
+      <span className="tools__pending" aria-hidden="true">
+        <span className="button button--quiet tool">{t('nav.login')}</span>
+        <span className="button tool">{t('nav.register')}</span>
+      </span>
+    )
+  }
   if (me === null) {
     return (
       <>

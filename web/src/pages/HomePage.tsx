@@ -5,9 +5,7 @@ import { PhotoBrowser } from '../components/PhotoBrowser'
 import { useCursorList } from '../hooks/useCursorList'
 import { useMe } from '../hooks/useSession'
 import { useI18n } from '../i18n'
-import { keys } from '../queryClient'
-
-export const FEED_PAGE = 30
+import { FEED_PAGE, keys } from '../queryClient'
 
 export default function HomePage() {
   const { t } = useI18n()

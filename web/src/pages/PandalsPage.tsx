@@ -82,7 +82,7 @@ export default function PandalsPage() {
         <p className="empty">{t('pandals.empty')}</p>
       ) : (
         <>
-          <PandalList pandals={list.items} label={t('pandals.title')} />
+          <PandalList pandals={list.items} label={t('pandals.title')} heading="h2" />
           <LoadMore list={list} />
         </>
       )}

@@ -173,48 +173,54 @@ function PhotoView({ id }: { id: number }) {
         )}
       </nav>
 
-      <div className="photo-page__body">
-        <div className="photo-page__main">
-          <PageTitle title={p.caption.trim() !== '' ? p.caption : alt} />
-          <p className="byline">
-            <Link to={`/u/${p.owner.username}`}>{ownerName}</Link> ·{' '}
-            <Link to={`/albums/${p.album_id}`}>{album.data?.title ?? t('photo.in_album')}</Link> ·{' '}
-            <time dateTime={p.created_at}>{t('photo.uploaded', { date: date(p.created_at) })}</time>
-          </p>
-          {album.data?.pandal && (
-            <p>
-              <Link to={`/pandals/${album.data.pandal.id}`}>
-                {album.data.pandal.name} · {album.data.pandal.city} · {year(album.data.pandal.year)}
-              </Link>
+      {/* The text waits for the album (its title and pandal) and the session (the
+          like button): arriving one by one, they pushed the lines below them down. */}
+      {album.isPending || me === undefined ? (
+        <Loading />
+      ) : (
+        <div className="photo-page__body">
+          <div className="photo-page__main">
+            <PageTitle title={p.caption.trim() !== '' ? p.caption : alt} />
+            <p className="byline">
+              <Link to={`/u/${p.owner.username}`}>{ownerName}</Link> ·{' '}
+              <Link to={`/albums/${p.album_id}`}>{album.data?.title ?? t('photo.in_album')}</Link> ·{' '}
+              <time dateTime={p.created_at}>{t('photo.uploaded', { date: date(p.created_at) })}</time>
             </p>
-          )}
-          <LikeButton photo={p} />
-          <div className="actions">
-            {p.urls.original && (
-              <a className="button button--quiet" href={p.urls.original} download>
-                {t('photo.download')}
-              </a>
+            {album.data?.pandal && (
+              <p>
+                <Link to={`/pandals/${album.data.pandal.id}`}>
+                  {album.data.pandal.name} · {album.data.pandal.city} · {year(album.data.pandal.year)}
+                </Link>
+              </p>
             )}
-            {p.can_edit && (
-              <button type="button" className="button button--quiet" aria-expanded={editing} onClick={() => setEditing(!editing)}>
-                {t('photo.edit')}
-              </button>
-            )}
-            {canDelete && (
-              <ConfirmAction
-                label={t('photo.delete')}
-                question={t('photo.delete_question')}
-                busy={remove.isPending}
-                onConfirm={() => remove.mutate()}
-              />
-            )}
+            <LikeButton photo={p} />
+            <div className="actions">
+              {p.urls.original && (
+                <a className="button button--quiet" href={p.urls.original} download>
+                  {t('photo.download')}
+                </a>
+              )}
+              {p.can_edit && (
+                <button type="button" className="button button--quiet" aria-expanded={editing} onClick={() => setEditing(!editing)}>
+                  {t('photo.edit')}
+                </button>
+              )}
+              {canDelete && (
+                <ConfirmAction
+                  label={t('photo.delete')}
+                  question={t('photo.delete_question')}
+                  busy={remove.isPending}
+                  onConfirm={() => remove.mutate()}
+                />
+              )}
+            </div>
+            <FormError error={remove.error} />
+            {editing && <PhotoEditor photo={p} onDone={() => setEditing(false)} />}
+            <Comments photo={p} />
           </div>
-          <FormError error={remove.error} />
-          {editing && <PhotoEditor photo={p} onDone={() => setEditing(false)} />}
-          <Comments photo={p} />
+          <Exif photo={p} />
         </div>
-        <Exif photo={p} />
-      </div>
+      )}
 
       {viewing && (
         <Lightbox

@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { prefetchFirstPage } from './prefetch'
+import { FEED_PAGE, keys } from './queryClient'
+import { apiError, json, stubApi, testClient } from './test/helpers'
+
+const photo = { id: 7, album_id: 3 }
+
+afterEach(() => {
+  vi.unstubAllGlobals()
+})
+
+describe('prefetchFirstPage', () => {
+  it('asks for the session and the feed of the home page at once, as the page will', async () => {
+    const calls = stubApi({
+      'GET /api/v1/me': () => apiError(401, 'unauthorized'),
+      'GET /api/v1/photos': () => json({ items: [photo], next_cursor: null }),
+    })
+    const client = testClient()
+    prefetchFirstPage(client, '/')
+    await vi.waitFor(() => expect(client.getQueryData(keys.feed)).toBeDefined())
+    expect(calls.map((c) => c.path).sort()).toEqual(['/api/v1/me', '/api/v1/photos'])
+    expect(calls.find((c) => c.path === '/api/v1/photos')?.search.get('limit')).toBe(String(FEED_PAGE))
+    expect(client.getQueryData(keys.feed)).toEqual({ pages: [{ items: [photo], next_cursor: null }], pageParams: [null] })
+    await vi.waitFor(() => expect(client.getQueryData(keys.me)).toBeNull())
+  })
+
+  it('asks for a photo on its page, and an album with its photos on its page', async () => {
+    const calls = stubApi({
+      'GET /api/v1/photos/7': () => json(photo),
+      'GET /api/v1/albums/3': () => json({ id: 3 }),
+      'GET /api/v1/albums/3/photos': () => json({ items: [photo], next_cursor: null }),
+    })
+    const client = testClient()
+    prefetchFirstPage(client, '/photos/7')
+    prefetchFirstPage(client, '/albums/3')
+    await vi.waitFor(() => expect(client.getQueryData(keys.albumPhotos(3))).toBeDefined())
+    await vi.waitFor(() => expect(client.getQueryData(keys.photo(7))).toEqual(photo))
+    expect(client.getQueryData(keys.album(3))).toEqual({ id: 3 })
+    expect(calls.map((c) => c.path).filter((p) => p !== '/api/v1/me').sort()).toEqual([
+      '/api/v1/albums/3',
+      '/api/v1/albums/3/photos',
+      '/api/v1/photos/7',
+    ])
+  })
+
+  it('asks for nothing but the session elsewhere, or for ids the page would refuse', async () => {
+    const calls = stubApi({})
+    const client = testClient()
+    for (const path of ['/pandals', '/photos/0', '/photos/abc', '/albums/1/x', '/search']) prefetchFirstPage(client, path)
+    await vi.waitFor(() => expect(calls.length).toBeGreaterThan(0))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(new Set(calls.map((c) => c.path))).toEqual(new Set(['/api/v1/me']))
+  })
+})

@@ -1,0 +1,43 @@
+/**
+ * The first page's code and data, asked for as soon as the shell runs. Left
+ * to React, the page's chunk is fetched when the route first renders and its
+ * data only once that chunk has run, so the largest image (the home grid, a
+ * photo) waited for two round trips in a row; here both start at once, and
+ * the page finds its answers in the query cache.
+ */
+import type { QueryClient } from '@tanstack/react-query'
+import { getAlbum, getMe, getPhoto, listAlbumPhotos, listPhotos } from './api/endpoints'
+import { FEED_PAGE, keys } from './queryClient'
+
+const firstPage = { initialPageParam: null as string | null, getNextPageParam: () => undefined }
+
+export function prefetchFirstPage(client: QueryClient, pathname: string): void {
+  void client.prefetchQuery({ queryKey: keys.me, queryFn: ({ signal }) => getMe(signal), staleTime: 5 * 60_000 })
+  if (pathname === '/') {
+    void import('./pages/HomePage')
+    void client.prefetchInfiniteQuery({
+      queryKey: keys.feed,
+      queryFn: ({ pageParam, signal }) => listPhotos({ cursor: pageParam, limit: FEED_PAGE }, signal),
+      ...firstPage,
+    })
+    return
+  }
+  const photo = /^\/photos\/(\d{1,15})$/.exec(pathname)
+  if (photo && Number(photo[1]) > 0) {
+    void import('./pages/PhotoPage')
+    const id = Number(photo[1])
+    void client.prefetchQuery({ queryKey: keys.photo(id), queryFn: ({ signal }) => getPhoto(id, signal) })
+    return
+  }
+  const album = /^\/albums\/(\d{1,15})$/.exec(pathname)
+  if (album && Number(album[1]) > 0) {
+    void import('./pages/AlbumPage')
+    const id = Number(album[1])
+    void client.prefetchQuery({ queryKey: keys.album(id), queryFn: ({ signal }) => getAlbum(id, signal) })
+    void client.prefetchInfiniteQuery({
+      queryKey: keys.albumPhotos(id),
+      queryFn: ({ pageParam, signal }) => listAlbumPhotos(id, { cursor: pageParam }, signal),
+      ...firstPage,
+    })
+  }
+}
