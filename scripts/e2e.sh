@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# End-to-end, accessibility and Lighthouse tests of a pujo binary in Debian's Chromium
+# (tests/e2e/run.mjs says what they do).
+#
+#   scripts/e2e.sh PATH-TO-PUJO
+#
+# Starts the binary on its embedded defaults (SQLite in a temp data folder) on a free
+# loopback port, runs the tests against it and stops it. Installs what is missing:
+# tests/e2e's npm packages (npm ci) and, as root on Debian, chromium and fonts-noto-core.
+# Writes docs/screenshots/{home,photo,upload}.png and lighthouse.json. On failure it
+# keeps the artifacts folder (screenshots, axe and Lighthouse reports, the server log)
+# and prints where it is. Exit status: 0 only when every step passed.
+set -euo pipefail
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+  echo "usage: $0 PATH-TO-PUJO-BINARY" >&2
+  exit 2
+fi
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+cd "$(dirname "$0")/.."
+root=$PWD
+started=$SECONDS
+export npm_config_cache=${npm_config_cache:-${XDG_CACHE_HOME:-$HOME/.cache}/pujo/npm}
+
+# ---------------------------------------------------------------- tools
+apt_updated=0
+need_pkg() { # need_pkg TEST-COMMAND... -- DEBIAN-PACKAGE...
+  local test=() ; while [ "$1" != -- ]; do test+=("$1"); shift; done; shift
+  "${test[@]}" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    echo "missing: $* (install it, or run this as root on Debian)" >&2
+    return 1
+  fi
+  if [ $apt_updated = 0 ]; then apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+need_pkg command -v node -- nodejs
+need_pkg command -v npm -- npm
+need_pkg test -x /usr/bin/chromium -- chromium
+need_pkg test -d /usr/share/fonts/truetype/noto -- fonts-noto-core
+need_pkg command -v curl -- curl
+
+e2e=$root/tests/e2e
+if [ ! -f "$e2e/node_modules/.package-lock.json" ] || [ "$e2e/package-lock.json" -nt "$e2e/node_modules/.package-lock.json" ]; then
+  (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# ---------------------------------------------------------------- the server
+work=$(mktemp -d "${TMPDIR:-/tmp}/pujo-e2e.XXXXXX")
+artifacts=$work/artifacts
+mkdir -p "$work/data" "$artifacts"
+# The binary refuses PUJO_* variables it does not know, and the tests want its defaults.
+unset_pujo=()
+while IFS= read -r name; do unset_pujo+=(-u "$name"); done < <(compgen -e | grep '^PUJO_' || true)
+pujo() { env "${unset_pujo[@]}" "$bin" "$@"; }
+
+port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close() })')
+pandal="Bagbazar Sarbojanin"
+pujo admin --data-dir "$work/data" --log warn create-pandal --name "$pandal" --para Bagbazar --city Kolkata --year 2026 >/dev/null
+
+pid=""
+ok=0
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$work/data"
+  if [ $ok = 1 ]; then
+    rm -rf "$work"
+  else
+    echo "artifacts (screenshots, axe and Lighthouse reports, server log): $artifacts" >&2
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pujo serve --listen "127.0.0.1:$port" --admin-listen off --data-dir "$work/data" --log warn \
+  >"$artifacts/pujo.log" 2>&1 &
+pid=$!
+base=http://127.0.0.1:$port
+for _ in $(seq 1 200); do
+  if curl -fsS --max-time 1 "$base/ready" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$pid" 2>/dev/null; then echo "pujo exited at start:" >&2; cat "$artifacts/pujo.log" >&2; exit 1; fi
+  sleep 0.05
+done
+curl -fsS --max-time 2 "$base/ready" >/dev/null || { echo "pujo is not ready after 10 s" >&2; exit 1; }
+echo "pujo $(pujo version 2>/dev/null | head -1) on $base (data in $work/data)"
+
+# ---------------------------------------------------------------- the tests
+status=0
+E2E_BASE_URL=$base E2E_ARTIFACTS=$artifacts E2E_SCREENSHOTS=$root/docs/screenshots \
+  E2E_PANDAL=$pandal E2E_BINARY="$bin ($(pujo version 2>/dev/null | head -1))" \
+  timeout --kill-after=10 900 node "$e2e/run.mjs" || status=$?
+if [ $status = 124 ] || [ $status = 137 ]; then echo "e2e: timed out after 900 s" >&2; fi
+if [ $status = 0 ]; then ok=1; fi
+echo "e2e run: $((SECONDS - started)) s"
+exit $status
