@@ -7,7 +7,8 @@
 # Starts the binary on its embedded defaults (SQLite in a temp data folder) on a free
 # loopback port, runs the tests against it and stops it. Installs what is missing:
 # tests/e2e's npm packages (npm ci) and, as root on Debian, chromium and fonts-noto-core.
-# Writes docs/screenshots/{home,photo,upload}.png and lighthouse.json. On failure it
+# Writes docs/screenshots/{home,photo,upload}.png and lighthouse.json (E2E_SCREENSHOTS=DIR
+# puts them elsewhere; they are written only when the steps behind them passed). On failure it
 # keeps the artifacts folder (screenshots, axe and Lighthouse reports, the server log)
 # and prints where it is. Exit status: 0 only when every step passed.
 set -euo pipefail
@@ -36,7 +37,7 @@ need_pkg() { # need_pkg TEST-COMMAND... -- DEBIAN-PACKAGE...
 need_pkg command -v node -- nodejs
 need_pkg command -v npm -- npm
 need_pkg test -x /usr/bin/chromium -- chromium
-need_pkg test -d /usr/share/fonts/truetype/noto -- fonts-noto-core
+need_pkg test -e /usr/share/fonts/truetype/noto/NotoSansBengali-Regular.ttf -- fonts-noto-core
 need_pkg command -v curl -- curl
 
 e2e=$root/tests/e2e
@@ -70,6 +71,7 @@ cleanup() {
   if [ $ok = 1 ]; then
     rm -rf "$work"
   else
+    if [ -s "$artifacts/pujo.log" ]; then echo "last lines of the server log:" >&2; tail -n 20 "$artifacts/pujo.log" >&2; fi
     echo "artifacts (screenshots, axe and Lighthouse reports, server log): $artifacts" >&2
   fi
 }
@@ -90,7 +92,7 @@ echo "pujo $(pujo version 2>/dev/null | head -1) on $base (data in $work/data)"
 
 # ---------------------------------------------------------------- the tests
 status=0
-E2E_BASE_URL=$base E2E_ARTIFACTS=$artifacts E2E_SCREENSHOTS=$root/docs/screenshots \
+E2E_BASE_URL=$base E2E_ARTIFACTS=$artifacts E2E_SCREENSHOTS=${E2E_SCREENSHOTS:-$root/docs/screenshots} \
   E2E_PANDAL=$pandal E2E_BINARY="$bin ($(pujo version 2>/dev/null | head -1))" \
   timeout --kill-after=10 900 node "$e2e/run.mjs" || status=$?
 if [ $status = 124 ] || [ $status = 137 ]; then echo "e2e: timed out after 900 s" >&2; fi
