@@ -11,6 +11,16 @@
 #       group = "acme";   # may read the files; Pujo reloads them on renewal
 #     };
 #     environmentFile = "/run/secrets/pujo.env";   # PUJO_DATABASE_URL=... etc.
+#     # Photos stay in /var/lib/pujo/blobs unless a bucket is set; for an
+#     # S3-compatible server (Garage, MinIO, R2) with static keys:
+#     # settings = {
+#     #   s3_bucket = "pujo-photos";
+#     #   s3_endpoint = "https://s3.example.internal:3900";
+#     #   s3_region = "garage";
+#     #   s3_path_style = true;
+#     #   s3_access_key_id = "GK0123456789abcdef";
+#     # };
+#     # secretFiles.s3_secret_access_key = "/run/secrets/pujo-s3-secret";
 #     # PostgreSQL on RDS (URL with sslmode=require): the CAs that verify it.
 #     # settings.db_ca_file = "/etc/ssl/rds/us-east-1-bundle.pem";
 #     # Behind nginx or HAProxy on this host: believe its X-Forwarded-For.
@@ -38,6 +48,13 @@ let
     else
       toString v;
 
+  # secretFiles: each file reaches the unit as a systemd credential (read
+  # by root at start, so it can stay root-only) and Pujo as PUJO_<NAME>_FILE.
+  credentialName = name: lib.replaceStrings [ "_" ] [ "-" ] name;
+  secretFileSettings = lib.mapAttrs' (
+    n: _: lib.nameValuePair "${n}_file" "%d/${credentialName n}"
+  ) cfg.secretFiles;
+
   tlsSettings = lib.optionalAttrs (cfg.tls.certFile != null) {
     tls = "files";
     tls_cert_path = cfg.tls.certFile;
@@ -50,6 +67,7 @@ let
   environment = lib.mapAttrs' (n: v: lib.nameValuePair (envName n) (envValue v)) (
     lib.filterAttrs (n: v: v != null && v != [ ] && n != "db_ca_file") cfg.settings
     // tlsSettings
+    // secretFileSettings
     // {
       data_dir = "/var/lib/pujo";
     }
@@ -140,9 +158,29 @@ in
       description = ''
         Pujo settings, one attribute per setting without the PUJO_ prefix
         (`admin_listen` becomes PUJO_ADMIN_LISTEN). See the configuration table
-        in README.md. Secrets belong in {option}`services.pujo.environmentFile`,
-        not here: the Nix store is world-readable. PUJO_DATA_DIR is fixed to the
-        unit's state directory, /var/lib/pujo.
+        in README.md. Secrets (s3_secret_access_key, database_url) belong in
+        {option}`services.pujo.secretFiles` or
+        {option}`services.pujo.environmentFile`, not here: the Nix store is
+        world-readable. PUJO_DATA_DIR is fixed to the unit's state directory,
+        /var/lib/pujo; photos go to its blobs/ folder unless s3_bucket is set.
+      '';
+    };
+
+    secretFiles = lib.mkOption {
+      type = lib.types.attrsOf lib.types.path;
+      default = { };
+      example = {
+        s3_secret_access_key = "/run/secrets/pujo-s3-secret";
+        database_url = "/run/secrets/pujo-database-url";
+      };
+      description = ''
+        Settings read from files, one attribute per setting without the PUJO_
+        prefix, for secrets kept as files (sops-nix, agenix): the file holds
+        the value. Each is handed to the unit as a systemd credential (read
+        by root at start, so the file may stay readable by root only) and to
+        Pujo as PUJO_<NAME>_FILE. Pujo reads them at start: restart the
+        service after changing one. Use these paths as strings, not Nix
+        paths, so the secrets never enter the Nix store.
       '';
     };
 
@@ -152,7 +190,8 @@ in
       example = "/run/secrets/pujo.env";
       description = ''
         File of PUJO_*=value lines read by systemd at start, for secrets such as
-        PUJO_DATABASE_URL and PUJO_REDIS_PASSWORD. Keep it out of the Nix store.
+        PUJO_DATABASE_URL, PUJO_S3_SECRET_ACCESS_KEY and PUJO_REDIS_PASSWORD.
+        Keep it out of the Nix store.
       '';
     };
 
@@ -192,6 +231,10 @@ in
         assertion = !(cfg.settings ? data_dir);
         message = "services.pujo.settings.data_dir is fixed to /var/lib/pujo (the unit's StateDirectory).";
       }
+      {
+        assertion = lib.all (n: !(cfg.settings ? ${n})) (lib.attrNames cfg.secretFiles);
+        message = "services.pujo: a setting is either in settings or in secretFiles, not both.";
+      }
     ];
 
     networking.firewall.allowedTCPPorts = lib.mkIf cfg.openFirewall (
@@ -215,6 +258,9 @@ in
         ];
         ExecStart = pujo "serve";
         EnvironmentFile = lib.mkIf (cfg.environmentFile != null) cfg.environmentFile;
+        LoadCredential = lib.mkIf (cfg.secretFiles != { }) (
+          lib.mapAttrsToList (n: f: "${credentialName n}:${f}") cfg.secretFiles
+        );
         Restart = "on-failure";
         RestartSec = "2s";
         # SIGTERM: Pujo stops accepting after PUJO_SHUTDOWN_DELAY and drains
@@ -224,6 +270,9 @@ in
         LimitNOFILE = 65536;
 
         DynamicUser = true;
+        # /var/lib/pujo, the one writable place (ProtectSystem=strict): the
+        # embedded database, blobs/ (photos unless settings.s3_bucket is set)
+        # and tmp/ (uploads in progress, up to max_upload_bytes per file).
         StateDirectory = "pujo";
         StateDirectoryMode = "0750";
         WorkingDirectory = "/var/lib/pujo";

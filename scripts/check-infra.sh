@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Offline checks of Pujo's deployment code: Nix, Terraform, Kubernetes,
-# ArgoCD, the VM unit and CI.
+# ArgoCD, the VM unit, the nginx example and CI.
 #
 #   scripts/check-infra.sh [PATH_TO_PUJO_BINARY]
 #
@@ -218,10 +218,44 @@ else
 	fail "systemd-analyze verify deploy/vm/pujo.service" "systemd-analyze is missing (apt-get install systemd)"
 fi
 
+# nginx in front of Pujo (deploy/vm/nginx-pujo.conf): nginx's own parser, in
+# a scratch prefix with a throwaway certificate standing in for the real one.
+# Not installed on demand: the package would start a server on port 80.
+if command -v nginx >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1; then
+	ngx=$WORK/nginx
+	mkdir -p "$ngx"
+	if openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=pujo.test \
+		-keyout "$ngx/key.pem" -out "$ngx/cert.pem" >"$ngx/openssl.log" 2>&1; then
+		sed -e "s#/etc/letsencrypt/live/[^/]*/fullchain.pem#$ngx/cert.pem#" \
+			-e "s#/etc/letsencrypt/live/[^/]*/privkey.pem#$ngx/key.pem#" \
+			deploy/vm/nginx-pujo.conf >"$ngx/site.conf"
+		cat >"$ngx/nginx.conf" <<EOF
+pid $ngx/nginx.pid;
+error_log $ngx/error.log;
+events {}
+http {
+	access_log off;
+	client_body_temp_path $ngx/body;
+	proxy_temp_path $ngx/proxy;
+	fastcgi_temp_path $ngx/fastcgi;
+	uwsgi_temp_path $ngx/uwsgi;
+	scgi_temp_path $ngx/scgi;
+	include $ngx/site.conf;
+}
+EOF
+		check "nginx -t deploy/vm/nginx-pujo.conf" nginx -q -t -p "$ngx" -e "$ngx/error.log" -c "$ngx/nginx.conf"
+	else
+		fail "nginx -t deploy/vm/nginx-pujo.conf" "$(cat "$ngx/openssl.log")"
+	fi
+else
+	# shellcheck disable=SC2016 # literal backticks in the message
+	printf 'note: nginx or openssl is not installed, so `nginx -t` did not check deploy/vm/nginx-pujo.conf (test_seed.py still checks its upload limits)\n'
+fi
+
 # --- The seed and Pujo's contract ---------------------------------------------
 
 if [ "$KUBECTL_OK" -eq 1 ]; then
-	check "seed: CIDR plan, security groups, HPA, probes, lifecycle, database secret, RDS CA bundle, trusted proxies, migrations, ArgoCD (scripts/infra/test_seed.py)" \
+	check "seed: CIDR plan, security groups, HPA, probes, lifecycle, database secret, RDS CA bundle, trusted proxies, migrations, photo bucket, KMS and IRSA, upload space and memory, VM, ArgoCD (scripts/infra/test_seed.py)" \
 		env PUJO_INFRA_RENDERED="$WORK/rendered" "$PY" -m unittest discover -s scripts/infra -p 'test_*.py'
 else
 	fail "seed tests (scripts/infra/test_seed.py)" "they need the rendered overlays, so kubectl"

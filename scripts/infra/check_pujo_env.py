@@ -12,7 +12,10 @@ Runs `env -i <vars> PUJO_BINARY config <flags>` (exit 0 expected) for:
   - the container image's Env from nix/image.nix;
   - the VM unit deploy/vm/pujo.service: its Environment= lines (%d, the
     credentials directory, as systemd would expand it) plus the example
-    environment file deploy/vm/pujo.env.example.
+    environment file deploy/vm/pujo.env.example;
+  - the same with the example's "Photos" section uncommented (an
+    S3-compatible server with static keys), so the example an operator
+    copies is one Pujo takes.
 `pujo config` rejects unknown PUJO_* variables and invalid values, so a
 setting the binary does not know yet can never reach a pod.
 
@@ -38,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DUMMY_SECRETS = {
     "PUJO_DATABASE_URL": "postgres://pujo:dummy@127.0.0.1:5432/pujo",
     "PUJO_REDIS_PASSWORD": "dummy",
+    "PUJO_S3_SECRET_ACCESS_KEY": "dummy-secret-access-key",
 }
 
 # Settings whose own name ends in _FILE: paths Pujo opens itself, not the
@@ -94,6 +98,20 @@ def env_file(path):
     return env
 
 
+def commented_section(path, heading):
+    """The `# PUJO_X=value` example lines of one `# --- heading` section of
+    an env file, uncommented."""
+    env, inside = {}, False
+    for line in path.read_text().splitlines():
+        if line.startswith("# ---"):
+            inside = line[len("# ---"):].strip().startswith(heading)
+            continue
+        m = re.fullmatch(r"# (PUJO_[A-Z0-9_]+)=(.*)", line) if inside else None
+        if m:
+            env[m.group(1)] = m.group(2)
+    return env
+
+
 def unit_env(path):
     env = {}
     for line in path.read_text().splitlines():
@@ -132,6 +150,10 @@ def main():
     vm = env_file(ROOT / "deploy" / "vm" / "pujo.env.example")
     vm.update(unit_env(ROOT / "deploy" / "vm" / "pujo.service"))
     cases.append(("deploy/vm/pujo.service + pujo.env.example", vm, []))
+    photos = commented_section(ROOT / "deploy" / "vm" / "pujo.env.example", "Photos")
+    if "PUJO_S3_BUCKET" not in photos:
+        raise SystemExit("deploy/vm/pujo.env.example: no S3 example in its \"# --- Photos\" section")
+    cases.append(("deploy/vm/pujo.env.example with its Photos example", {**vm, **photos}, []))
     failed = 0
     with tempfile.TemporaryDirectory(prefix="pujo-env-") as tmp:
         for label, env, flags in cases:

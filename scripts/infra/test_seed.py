@@ -6,6 +6,7 @@ overlays (files in $PUJO_INFRA_RENDERED, made by scripts/check-infra.sh, or
 rendered here with kubectl kustomize). Run: python -m unittest test_seed
 """
 import ipaddress
+import math
 import os
 import re
 import subprocess
@@ -68,6 +69,29 @@ DB_CONNECTION_BUDGET = {
     "db.t3.micro": 80 - 10,
     "db.t4g.micro": 80 - 10,
 }
+
+# Photo uploads (docs/DEPLOYMENT.md, "Photos in S3"; deploy/kubernetes).
+MiB = 1024 * 1024
+# Uploads arriving at one pod at once that its scratch space must hold, each
+# up to PUJO_MAX_UPLOAD_BYTES plus the copy without GPS made while it is
+# processed (the copy exists for one upload per decoder at a time; counted
+# for every upload, to be safe).
+UPLOADS_IN_FLIGHT_PER_POD = 16
+# A pod's memory besides the media cache: the process itself (5 MiB idle,
+# docs/BENCHMARKS.md; connection buffers and the database pool under load).
+PROCESS_MEMORY = 64 * MiB
+# One ordinary upload being processed: a 12 MP JPEG is decoded at a reduced
+# DCT scale (about 2000x1500x3 bytes) before the derivatives are made.
+ONE_PHOTO_MEMORY = 64 * MiB
+# The worst single decode: a PNG or WebP near PUJO_MAX_PIXELS, which the
+# image decoder caps at 512 MiB (image::Limits' default max_alloc), plus
+# the 8-bit copy Pujo makes of a 16-bit image (half of it).
+WORST_DECODE_MEMORY = 512 * MiB + 256 * MiB
+# A photo upload under way when its pod is told to stop still gets this long
+# (ALB deregistration delay, Pujo's drain): a 30 MiB photo at 2 Mbit/s.
+UPLOAD_GRACE_SECONDS = 120
+# Multipart framing and the caption (at most 8 KiB) around one file.
+MULTIPART_OVERHEAD = 64 * 1024
 
 # Additions the seed's table lacks, each explained in the module's header:
 # target-type ip (ALB -> pod port 8080) and the LB controller's webhook.
@@ -180,6 +204,27 @@ def seconds(duration):
         raise ValueError(f"unsupported duration {duration!r}")
     n, unit = int(m.group(1)), m.group(2)
     return n * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+
+
+def quantity(q):
+    """Kubernetes quantities used here: 256Mi, 1Gi, 2Gi, 64Mi, plain bytes."""
+    m = re.fullmatch(r"(\d+)(Ki|Mi|Gi)?", str(q))
+    if not m:
+        raise ValueError(f"unsupported quantity {q!r}")
+    return int(m.group(1)) * {None: 1, "Ki": 1024, "Mi": MiB, "Gi": 1024 * MiB}[m.group(2)]
+
+
+def account_of(env):
+    """The AWS account ID of an overlay, from the app's IRSA role ARN."""
+    arn = obj(env, "ServiceAccount", "pujo")["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    m = re.fullmatch(r"arn:aws:iam::(\d{12}):role/.+", arn)
+    if not m:
+        raise AssertionError(f"{env}: ServiceAccount pujo: role ARN {arn!r}")
+    return m.group(1)
+
+
+def config_of(env):
+    return obj(env, "ConfigMap", "pujo-config")["data"]
 
 
 class CidrPlan(unittest.TestCase):
@@ -299,6 +344,14 @@ class KubernetesContract(unittest.TestCase):
             total = (c["lifecycle"]["preStop"]["sleep"]["seconds"]
                      + seconds(cfg["PUJO_SHUTDOWN_DELAY"]) + seconds(cfg["PUJO_DRAIN_TIMEOUT"]))
             self.assertLess(total, pod["terminationGracePeriodSeconds"], env)
+            # An upload under way when the pod starts stopping: the ALB keeps
+            # its connection for the deregistration delay, and Pujo keeps
+            # serving it at least as long.
+            ing_tg = obj(env, "Ingress", "pujo")["metadata"]["annotations"][
+                "alb.ingress.kubernetes.io/target-group-attributes"]
+            dereg = int(re.search(r"deregistration_delay\.timeout_seconds=(\d+)", ing_tg).group(1))
+            self.assertGreaterEqual(dereg, UPLOAD_GRACE_SECONDS, f"{env}: ALB deregistration delay")
+            self.assertGreaterEqual(total, dereg, f"{env}: Pujo stops before the ALB lets go of uploads")
             # Longer keep-alive than the ALB's idle timeout.
             alb_idle = int(re.search(r"idle_timeout\.timeout_seconds=(\d+)", obj(
                 env, "Ingress", "pujo")["metadata"]["annotations"][
@@ -306,11 +359,11 @@ class KubernetesContract(unittest.TestCase):
             self.assertGreater(seconds(cfg["PUJO_KEEP_ALIVE_TIMEOUT"]), alb_idle, env)
 
     def test_no_secret_and_no_future_setting_in_the_pod_env(self):
-        # Settings `pujo config` does not know yet (Redis, S3), and secret
+        # Settings `pujo config` does not know yet (Redis), and secret
         # values, which only ever arrive as files from the mounted Secret.
-        later = {"PUJO_REDIS_URL", "PUJO_REDIS_PASSWORD_FILE", "PUJO_S3_BUCKET",
-                 "PUJO_S3_REGION", "PUJO_S3_ENDPOINT", "PUJO_S3_PATH_STYLE"}
-        secrets = {"PUJO_DATABASE_URL", "PUJO_REDIS_PASSWORD"}
+        # (S3 needs no secret on EKS: the IRSA role, test_irsa_* below.)
+        later = {"PUJO_REDIS_URL", "PUJO_REDIS_PASSWORD_FILE"}
+        secrets = {"PUJO_DATABASE_URL", "PUJO_REDIS_PASSWORD", "PUJO_S3_SECRET_ACCESS_KEY"}
         for env in ENVS:
             cfg = obj(env, "ConfigMap", "pujo-config")["data"]
             self.assertFalse(later & set(cfg), env)
@@ -488,6 +541,201 @@ class KubernetesContract(unittest.TestCase):
             es = obj(env, "ExternalSecret", "pujo-secrets")["spec"]["data"]
             self.assertEqual({d["remoteRef"]["key"] for d in es}, {f"pujo/{env}/app"}, env)
             self.assertEqual({d["secretKey"] for d in es}, SECRET_KEYS, env)
+
+
+def app_policy_statements():
+    """The statements of Pujo's IRSA policy (terraform/modules/iam)."""
+    docs = blocks(load_hcl(TF / "modules" / "iam" / "main.tf"), "data")
+    return docs[("aws_iam_policy_document", "app")]["statement"]
+
+
+def keys_pujo_writes():
+    """The key prefixes of the blob store, from the functions that make keys
+    (src/media/mod.rs: original_key, derivative_key)."""
+    text = (ROOT / "src" / "media" / "mod.rs").read_text()
+    prefixes = set(re.findall(r'format!\("([a-z_]+/)\{', text))
+    if not prefixes:
+        raise AssertionError("src/media/mod.rs: no blob key prefixes found (format!(\"<prefix>/{...}\"))")
+    return prefixes
+
+
+class PhotoStorage(unittest.TestCase):
+    """Photos go to the environment's S3 bucket, encrypted with its KMS key,
+    through the pods' IRSA role, with scratch space and memory for uploads."""
+
+    def test_the_bucket_is_the_one_terraform_makes(self):
+        s3 = stack_module("s3")
+        self.assertEqual(one(s3["bucket_name"]),
+                         "${var.name}-assets-${data.aws_caller_identity.current.account_id}",
+                         "modules/stack: the bucket name must follow from name and account "
+                         "(deploy/ states it before anything is applied)")
+        for env in ENVS:
+            name = one(module_variables(TF / "envs" / env)["name"]["default"])
+            region = one(module_variables(TF / "envs" / env)["region"]["default"])
+            cfg = config_of(env)
+            bucket = f"{name}-assets-{account_of(env)}"
+            self.assertEqual(cfg.get("PUJO_S3_BUCKET"), bucket, f"{env}: PUJO_S3_BUCKET")
+            self.assertLessEqual(len(bucket + "-logs"), 63, f"{env}: S3 bucket names have at most 63 characters")
+            self.assertEqual(cfg.get("PUJO_S3_REGION"), region, f"{env}: PUJO_S3_REGION")
+            # AWS itself, through the role: no endpoint, no static keys.
+            for setting in ("PUJO_S3_ENDPOINT", "PUJO_S3_ACCESS_KEY_ID", "PUJO_S3_SECRET_ACCESS_KEY",
+                            "PUJO_S3_SECRET_ACCESS_KEY_FILE"):
+                self.assertNotIn(setting, cfg, f"{env}: {setting}: EKS uses the IRSA role")
+            self.assertEqual(cfg.get("PUJO_S3_PATH_STYLE", "false"), "false", env)
+
+    def test_puts_use_the_bucket_kms_key(self):
+        sse = blocks(load_hcl(TF / "modules" / "s3" / "main.tf"), "resource")[
+            ("aws_s3_bucket_server_side_encryption_configuration", "this")]
+        (rule,) = sse["rule"]
+        (default,) = rule["apply_server_side_encryption_by_default"]
+        self.assertEqual(one(default["sse_algorithm"]), "aws:kms")
+        self.assertEqual(one(default["kms_master_key_id"]), "${var.kms_key_arn}")
+        self.assertEqual(one(stack_module("s3")["kms_key_arn"]), "${module.kms.key_arn}")
+        self.assertEqual(one(stack_module("iam")["kms_key_arn"]), "${module.kms.key_arn}",
+                         "the role may use the key the bucket is encrypted with")
+        alias = blocks(load_hcl(TF / "modules" / "kms" / "main.tf"), "resource")[("aws_kms_alias", "this")]
+        self.assertEqual(one(alias["name"]), "alias/${var.name}")
+        self.assertEqual(one(stack_module("kms")["name"]), "${var.name}")
+        outputs = blocks(load_hcl(TF / "modules" / "stack" / "outputs.tf"), "output")
+        self.assertEqual(one(outputs["s3_kms_key_id"]["value"]), "${module.kms.alias_arn}")
+        for env in ENVS:
+            name = one(module_variables(TF / "envs" / env)["name"]["default"])
+            region = one(module_variables(TF / "envs" / env)["region"]["default"])
+            cfg = config_of(env)
+            # Pujo names the encryption on every put: AES256 (its default)
+            # would bypass the key, aws:kms without a key id would use aws/s3.
+            self.assertEqual(cfg.get("PUJO_S3_SSE"), "aws:kms", f"{env}: PUJO_S3_SSE")
+            self.assertEqual(cfg.get("PUJO_S3_KMS_KEY_ID"),
+                             f"arn:aws:kms:{region}:{account_of(env)}:alias/{name}", f"{env}: PUJO_S3_KMS_KEY_ID")
+
+    def test_irsa_role_allows_what_pujo_does_with_the_bucket(self):
+        iam = stack_module("iam")
+        self.assertEqual(one(iam["bucket_arn"]), "${module.s3.bucket_arn}")
+        variables = module_variables(TF / "modules" / "iam")
+        # python-hcl2 wraps the list once more; one() would also unwrap a
+        # one-element list into its string.
+        (prefixes,) = variables["bucket_prefixes"]["default"]
+        statements = app_policy_statements()
+
+        def granting(action):
+            return [st for st in statements if action in one(st["actions"])]
+
+        own_account = [("StringEquals", "s3:ResourceAccount", "${data.aws_caller_identity.current.account_id}")]
+
+        def conditions(st):
+            return [(one(c["test"]), one(c["variable"]), one(c["values"])) for c in st.get("condition", [])]
+
+        # HeadBucket (/ready) is ListBucket without a prefix: no condition
+        # but the bucket's owner, which every request has.
+        (listing,) = granting("s3:ListBucket")
+        self.assertEqual(one(listing["resources"]), "${var.bucket_arn}")
+        self.assertEqual(conditions(listing), own_account,
+                         "another condition on ListBucket (s3:prefix) would refuse HeadBucket")
+        for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
+            (st,) = granting(action)
+            resources = one(st["resources"])
+            m = re.fullmatch(r'\$\{\[for (\w+) in var\.bucket_prefixes : "\$\{var\.bucket_arn\}/\$\{\1\}\*"\]\}',
+                             resources)
+            self.assertTrue(m, f"{action}: resources {resources!r}")
+            self.assertEqual(conditions(st), own_account, action)
+        missing = keys_pujo_writes() - set(prefixes)
+        self.assertFalse(missing, f"Pujo writes keys under {sorted(missing)}, which the role may not touch")
+        kms = granting("kms:GenerateDataKey")
+        self.assertEqual(len(kms), 1)
+        self.assertIn("kms:Decrypt", one(kms[0]["actions"]))
+        self.assertEqual(one(kms[0]["resources"]), "${var.kms_key_arn}")
+        # The role is trusted by the ServiceAccount the pods run as.
+        for env in ENVS:
+            for kind, wname in (("Deployment", "pujo"), ("Job", "pujo-migrate")):
+                pod = obj(env, kind, wname)["spec"]["template"]["spec"]
+                self.assertEqual(pod["serviceAccountName"], one(variables["app_service_account"]["default"]),
+                                 f"{env}: {kind}/{wname}")
+            sa = obj(env, "ServiceAccount", "pujo")
+            self.assertEqual(sa["metadata"]["namespace"], one(variables["app_namespace"]["default"]), env)
+            self.assertIn("eks.amazonaws.com/role-arn", sa["metadata"].get("annotations", {}), env)
+            # S3 and STS (IRSA's web identity) over HTTPS.
+            np = obj(env, "NetworkPolicy", "pujo")
+            https = [r for r in np["spec"]["egress"] if any(p.get("port") == 443 for p in r.get("ports", []))]
+            self.assertTrue(https, f"{env}: the NetworkPolicy blocks HTTPS to S3 and STS")
+
+    def test_uploads_have_scratch_space(self):
+        for env in ENVS:
+            cfg = config_of(env)
+            pod = obj(env, "Deployment", "pujo")["spec"]["template"]["spec"]
+            (c,) = pod["containers"]
+            volumes = {v["name"]: v for v in pod["volumes"]}
+            (mount,) = [m for m in c["volumeMounts"] if m["mountPath"] == cfg["PUJO_DATA_DIR"]]
+            data = volumes[mount["name"]]["emptyDir"]
+            self.assertNotEqual(data.get("medium"), "Memory",
+                                f"{env}: uploads in a tmpfs would count against the memory limit")
+            per_upload = 2 * int(cfg["PUJO_MAX_UPLOAD_BYTES"])
+            self.assertGreaterEqual(quantity(data["sizeLimit"]), UPLOADS_IN_FLIGHT_PER_POD * per_upload,
+                                    f"{env}: PUJO_DATA_DIR emptyDir for {UPLOADS_IN_FLIGHT_PER_POD} uploads")
+
+    def test_memory_fits_the_cache_and_the_decoder(self):
+        for env in ENVS:
+            cfg = config_of(env)
+            pod = obj(env, "Deployment", "pujo")["spec"]["template"]["spec"]
+            (c,) = pod["containers"]
+            request = quantity(c["resources"]["requests"]["memory"])
+            limit = quantity(c["resources"]["limits"]["memory"])
+            cache = int(cfg.get("PUJO_MEDIA_CACHE_BYTES", 256 * MiB))
+            hpa = obj(env, "HorizontalPodAutoscaler", "pujo")["spec"]
+            (target,) = [m["resource"]["target"]["averageUtilization"] for m in hpa["metrics"]
+                         if m["resource"]["name"] == "memory"]
+            # A warm cache and one upload must not keep the HPA scaling out.
+            steady = PROCESS_MEMORY + cache + ONE_PHOTO_MEMORY
+            self.assertLessEqual(steady, request * target / 100,
+                                 f"{env}: process + PUJO_MEDIA_CACHE_BYTES + one upload exceed the HPA's "
+                                 f"{target} % of the {request // MiB} MiB request")
+            # Pujo decodes as many photos at once as it has CPUs (1-4).
+            workers = max(1, min(4, math.ceil(float(c["resources"]["limits"]["cpu"]))))
+            tmpfs = sum(quantity(v["emptyDir"].get("sizeLimit", 0)) for v in pod["volumes"]
+                        if v.get("emptyDir", {}).get("medium") == "Memory")
+            worst = PROCESS_MEMORY + cache + workers * WORST_DECODE_MEMORY + tmpfs
+            self.assertLessEqual(worst, limit, f"{env}: the worst decode would be OOM-killed")
+
+
+class VirtualMachine(unittest.TestCase):
+    def unit(self):
+        out = {}
+        for line in (ROOT / "deploy" / "vm" / "pujo.service").read_text().splitlines():
+            if "=" in line and not line.startswith(("#", ";")):
+                key, _, value = line.partition("=")
+                out.setdefault(key, []).append(value)
+        return out
+
+    def test_data_dir_is_the_writable_state_directory(self):
+        # ProtectSystem=strict leaves only the StateDirectory writable, and
+        # Pujo writes there: database, blobs/, tmp/ (uploads in progress).
+        unit = self.unit()
+        self.assertEqual(unit["ProtectSystem"], ["strict"])
+        (state,) = unit["StateDirectory"]
+        data_dirs = [v.split("=", 1)[1] for e in unit["Environment"] for v in e.split()
+                     if v.startswith("PUJO_DATA_DIR=")]
+        self.assertEqual(data_dirs, [f"/var/lib/{state}"])
+        self.assertNotRegex((ROOT / "deploy" / "vm" / "pujo.env.example").read_text(),
+                            r"(?m)^#?\s*PUJO_DATA_DIR=", "the unit sets PUJO_DATA_DIR")
+        module = (ROOT / "nix" / "module.nix").read_text()
+        self.assertIn('StateDirectory = "pujo";', module)
+        self.assertIn('data_dir = "/var/lib/pujo";', module)
+
+    def test_nginx_example_passes_uploads(self):
+        conf = (ROOT / "deploy" / "vm" / "nginx-pujo.conf").read_text()
+        directives = re.findall(r"(?m)^[ \t]*([a-z_0-9]+)[ \t]+([^;#\n]+);", conf)
+        values = {}
+        for k, v in directives:
+            values.setdefault(k, []).append(v.strip())
+        (size,) = values["client_max_body_size"]
+        m = re.fullmatch(r"(\d+)([kmg]?)", size.lower())
+        limit = int(m.group(1)) * {"": 1, "k": 1024, "m": MiB, "g": 1024 * MiB}[m.group(2)]
+        upload = int(config_of("production")["PUJO_MAX_UPLOAD_BYTES"])
+        self.assertGreaterEqual(limit, upload + MULTIPART_OVERHEAD,
+                                "nginx would refuse a photo Pujo accepts (413 from nginx)")
+        self.assertEqual(values["proxy_request_buffering"], ["off"], "stream uploads to Pujo")
+        self.assertEqual(values["proxy_pass"], ["http://127.0.0.1:8080"])
+        self.assertIn("PUJO_TRUSTED_PROXIES=127.0.0.1/32,::1/128", conf)
+        self.assertIn("$proxy_add_x_forwarded_for", conf)
 
 
 class TerraformStyle(unittest.TestCase):

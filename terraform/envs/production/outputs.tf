@@ -72,8 +72,13 @@ output "app_secret_name" {
 }
 
 output "s3_bucket_name" {
-  description = "PUJO_S3_BUCKET."
+  description = "PUJO_S3_BUCKET: <name>-assets-<account id>."
   value       = module.stack.s3_bucket_name
+}
+
+output "s3_kms_key_id" {
+  description = "PUJO_S3_KMS_KEY_ID (with PUJO_S3_SSE=aws:kms): the alias ARN of the key the bucket is encrypted with. Without it S3 would encrypt Pujo's puts with the account's aws/s3 key instead."
+  value       = module.stack.s3_kms_key_id
 }
 
 output "redis_url" {

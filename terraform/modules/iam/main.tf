@@ -64,18 +64,30 @@ resource "aws_iam_role_policy" "this" {
 
 # --- Pujo: its own bucket, its own prefixes ------------------------------------
 
+# What Pujo does with the bucket (src/media/store.rs): HeadBucket for /ready,
+# Put/Get/Head/Delete of uploads/<sha256> and thumbnails/<sha256>/..., and a
+# listing of those prefixes for `pujo blobs gc`. Every put names the bucket's
+# KMS key (PUJO_S3_SSE=aws:kms, PUJO_S3_KMS_KEY_ID), so S3 asks KMS for data
+# keys on Pujo's behalf.
 data "aws_iam_policy_document" "app" {
+  # HeadBucket is authorised as s3:ListBucket and carries no prefix, so this
+  # statement has no s3:prefix condition: one would deny /ready's blob_store
+  # check and keep every pod unready. Listing shows key names only, and the
+  # bucket holds nothing but Pujo's prefixes.
   statement {
-    sid       = "ListOwnPrefixes"
+    sid       = "HeadAndListBucket"
     actions   = ["s3:ListBucket"]
     resources = [var.bucket_arn]
+    # Only this account's bucket: the name alone (which the ARN is) could
+    # one day belong to another account, if this bucket were deleted.
     condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = concat([""], [for p in var.bucket_prefixes : "${p}*"])
+      test     = "StringEquals"
+      variable = "s3:ResourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 
+  # GetObject also covers HeadObject (and ranged GETs).
   statement {
     sid = "ReadWritePhotos"
     actions = [
@@ -86,8 +98,15 @@ data "aws_iam_policy_document" "app" {
       "s3:ListMultipartUploadParts",
     ]
     resources = [for p in var.bucket_prefixes : "${var.bucket_arn}/${p}*"]
+    condition {
+      test     = "StringEquals"
+      variable = "s3:ResourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
   }
 
+  # SSE-KMS through S3 only: GenerateDataKey to encrypt a put, Decrypt to
+  # read (and to reuse the S3 Bucket Key).
   statement {
     sid       = "UseBucketKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]

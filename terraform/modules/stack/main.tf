@@ -95,14 +95,18 @@ module "elasticache" {
   kms_key_arn          = module.kms.key_arn
 }
 
-resource "random_id" "bucket_suffix" {
-  byte_length = 4
-}
+# The seed's durga-puja-assets-{unique-id}, with the account ID as the unique
+# part: the name follows from `name` and the account alone, like the IRSA
+# role names, so deploy/kubernetes can state PUJO_S3_BUCKET before anything
+# is applied and scripts/infra/test_seed.py can check it is this bucket.
+# If someone else held the name, the apply would stop here; and Pujo's role
+# reaches only buckets of this account (modules/iam, s3:ResourceAccount).
+data "aws_caller_identity" "current" {}
 
 module "s3" {
   source = "../s3"
 
-  bucket_name = "${var.name}-assets-${random_id.bucket_suffix.hex}"
+  bucket_name = "${var.name}-assets-${data.aws_caller_identity.current.account_id}"
   kms_key_arn = module.kms.key_arn
 }
 

@@ -4,6 +4,14 @@
 variable "name" {
   description = "Name prefix of every resource (the seed's durga-puja-vpc, durga-puja-eks, durga-puja-db, durga-puja-redis)."
   type        = string
+
+  # The longest name made from it is the photo bucket's log bucket,
+  # <name>-assets-<12-digit account id>-logs, and S3 allows 63 characters
+  # of lower-case letters, digits and hyphens.
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,37}$", var.name))
+    error_message = "name must be lower-case letters, digits and hyphens, at most 38 characters (it names S3 buckets)."
+  }
 }
 
 variable "environment" {
