@@ -551,6 +551,42 @@ await h.step('home page LCP on loopback (median of three cold loads)', async () 
 })
 
 await h.step(
+  'on a phone: axe on the home, album and photo pages, and a swipe moves the lightbox',
+  async () => {
+    const page = await newPage('phone', { viewport: { width: 412, height: 823 }, deviceScaleFactor: 1.75, isMobile: true, hasTouch: true })
+    await page.goto(url('/'))
+    await heading(page).waitFor()
+    await imagesLoaded(page, '.jgrid img', 3)
+    await axe(page, 'home (phone)')
+    await page.goto(url(`/photos/${h.state.photoId}`))
+    await imagesLoaded(page, '.photo-page__figure img', 1)
+    await page.locator('.comment__body', { hasText: COMMENT }).waitFor()
+    await axe(page, 'photo (phone)')
+    await page.goto(url(`/albums/${h.state.publicAlbum}`))
+    await imagesLoaded(page, '.jgrid img', 3)
+    await axe(page, 'album (phone)')
+    await page.getByRole('list', { name: 'Photos in this album' }).getByRole('link').first().tap()
+    const dialog = page.getByRole('dialog', { name: 'Photo viewer' })
+    await dialog.getByText('Photo 1 of 3').waitFor()
+    // A real (trusted) touch swipe, right to left, through the DevTools protocol.
+    const cdp = await page.context().newCDPSession(page)
+    const swipe = async (fromX, toX) => {
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x: fromX, y: 420 }] })
+      for (const x of [fromX + (toX - fromX) / 3, fromX + (2 * (toX - fromX)) / 3, toX])
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x, y: 424 }] })
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] })
+    }
+    await swipe(330, 80)
+    await dialog.getByText('Photo 2 of 3').waitFor()
+    await swipe(80, 330)
+    await dialog.getByText('Photo 1 of 3').waitFor()
+    await cdp.detach()
+    await page.context().close()
+  },
+  { needs: ['photoId', 'publicAlbum'] },
+)
+
+await h.step(
   'README screenshots: home, photo, upload',
   async () => {
     const page = await newPage('screenshots')
