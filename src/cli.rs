@@ -110,7 +110,7 @@ macro_rules! setting_flags {
             /// static S3 secret access key [PUJO_S3_SECRET_ACCESS_KEY; unset]
             #[argh(option)]
             pub s3_secret_access_key: Option<String>,
-            /// server-side encryption, AES256 or aws:kms [PUJO_S3_SSE; AES256]
+            /// server-side encryption, AES256, aws:kms or off [PUJO_S3_SSE; AES256]
             #[argh(option)]
             pub s3_sse: Option<String>,
             /// KMS key id for aws:kms [PUJO_S3_KMS_KEY_ID; unset]

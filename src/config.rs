@@ -83,8 +83,8 @@ pub const SETTINGS: &[Setting] = &[
         "static S3 access key id (with s3-secret-access-key); unset uses the AWS default chain",
     ),
     secret("s3-secret-access-key", "static S3 secret access key"),
-    setting("s3-sse", Some("AES256"), "server-side encryption of every put: AES256 or aws:kms"),
-    setting("s3-kms-key-id", None, "KMS key for s3-sse=aws:kms; unset uses the bucket's default key"),
+    setting("s3-sse", Some("AES256"), "server-side encryption of every put: AES256, aws:kms, or off"),
+    setting("s3-kms-key-id", None, "KMS key for s3-sse=aws:kms; unset lets AWS use the account's aws/s3 key"),
     setting("s3-timeout", Some("30s"), "time allowed for one S3 request attempt"),
     setting(
         "shutdown-delay",
@@ -332,8 +332,8 @@ fn media_settings(raw: &Raw<'_>) -> Result<crate::media::MediaSettings, ConfigEr
                 (None, Some(_)) => return Err(raw.invalid("s3-access-key-id", "", "is needed with the secret key")),
             };
             let sse = raw.str("s3-sse").unwrap_or("AES256");
-            if !matches!(sse, "AES256" | "aws:kms") {
-                return Err(raw.invalid("s3-sse", sse, "is not AES256 or aws:kms"));
+            if !matches!(sse, "AES256" | "aws:kms" | "off") {
+                return Err(raw.invalid("s3-sse", sse, "is not AES256, aws:kms or off"));
             }
             if let Some(endpoint) = raw.opt_str("s3-endpoint")
                 && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))

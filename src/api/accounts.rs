@@ -202,6 +202,7 @@ pub async fn delete_me(state: &AppState, req: Request<Incoming>) -> Result<Respo
     let body: Leaving = parse_json(req, BODY_LIMIT).await?;
     confirm_password(state, &user, body.password, "password").await?;
     state.db.delete_user(user.id).await?;
+    state.media.forget_owner(user.id);
     tracing::info!(user_id = user.id, "account deleted");
     let mut response = no_content();
     set_cookie(state, &mut response, "", 0);

@@ -141,6 +141,7 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
         cover_photo_id,
     };
     let album = state.db.update_album(&album, patch).await?;
+    state.media.forget_album(album.id);
     Ok(json(StatusCode::OK, &AlbumJson::view(album, user.id)))
 }
 
@@ -148,6 +149,7 @@ pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response
     let user = require_user(state, &req).await?;
     let album = own_album(state, path_id(&req, 0)?, user.id).await?;
     state.db.delete_album(album.id).await?;
+    state.media.forget_album(album.id);
     Ok(super::no_content())
 }
 

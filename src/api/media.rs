@@ -114,21 +114,33 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
         return Err(field_error("file", "no file in the upload"));
     }
 
-    // Take every file in (check, decode, store) before recording any of them.
-    let mut ingested = Vec::with_capacity(files.len());
-    for file in &files {
+    // The same bytes uploaded again by the same person: their existing photo.
+    let mut items = Vec::with_capacity(files.len());
+    let mut fresh = Vec::with_capacity(files.len());
+    for file in files {
+        match state.db.photo_of_owner_by_content(user.id, &file.sha256).await? {
+            Some(photo) => {
+                record(state, "duplicate", file.len, started);
+                items.push(PhotoJson::view(photo, user.id));
+            }
+            None => fresh.push(file),
+        }
+    }
+    let any_new = !fresh.is_empty();
+    // Take every new file in (check, decode, store) before recording any of them.
+    let mut ingested = Vec::with_capacity(fresh.len());
+    for file in &fresh {
         match state.media.ingest(&state.metrics, &file.temp.0, file.sha256.clone(), file.len).await {
             Ok(done) => ingested.push(done),
             Err(e) => {
-                let total: u64 = files.iter().map(|f| f.len).sum();
+                let total: u64 = fresh.iter().map(|f| f.len).sum();
                 let (outcome, error) = ingest_error(e);
                 record(state, outcome, total, started);
                 return Err(error);
             }
         }
     }
-    let mut items = Vec::with_capacity(ingested.len());
-    for (done, file) in ingested.into_iter().zip(&files) {
+    for (done, file) in ingested.into_iter().zip(&fresh) {
         let p = done.processed;
         let new = NewPhoto {
             owner_id: user.id,
@@ -152,7 +164,8 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
         record(state, outcome, file.len, started);
         items.push(PhotoJson::view(photo, user.id));
     }
-    Ok(json(StatusCode::CREATED, &Uploaded { items }))
+    let status = if any_new { StatusCode::CREATED } else { StatusCode::OK };
+    Ok(json(status, &Uploaded { items }))
 }
 
 /// Streams one `file` part to a temp file, hashing as it goes.
@@ -206,6 +219,7 @@ fn ingest_error(e: IngestError) -> (&'static str, ApiError) {
         }
         IngestError::Store(e) => ("failed", ApiError::Internal(Box::new(e))),
         IngestError::Io(e) => ("failed", ApiError::Internal(Box::new(e))),
+        IngestError::Busy => ("busy", ApiError::Unavailable),
     }
 }
 
@@ -215,10 +229,26 @@ fn ingest_error(e: IngestError) -> (&'static str, ApiError) {
 /// not see is 404), WebP or JPEG by `Accept`, single byte ranges, strong ETags.
 pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
-    let photo = state.db.photo(path_id(&req, 0)?, viewer).await?.ok_or(ApiError::NotFound)?;
+    let id = path_id(&req, 0)?;
+    let load = async {
+        Ok::<_, crate::db::DbError>(state.db.photo_unchecked(id).await?.map(|p| crate::media::PhotoRow {
+            owner_id: p.owner.id,
+            album_id: p.album_id,
+            private: p.visibility == Visibility::Private,
+            public: p.visibility == Visibility::Public,
+            allow_original: p.allow_original,
+            sha256: p.sha256,
+            content_type: p.content_type,
+        }))
+    };
+    let photo = state.media.photo_row(id, load).await?.ok_or(ApiError::NotFound)?;
+    let visibility = if photo.private { Visibility::Private } else { Visibility::Unlisted };
+    if !visibility.visible_to(photo.owner_id, viewer) {
+        return Err(ApiError::NotFound);
+    }
     let variant = path_param(&req, 1);
-    let own = photo.owner.id == viewer;
-    let shared = if photo.visibility == Visibility::Public && !own { "public" } else { "private" };
+    let own = photo.owner_id == viewer;
+    let shared = if photo.public && !own { "public" } else { "private" };
     let cache_control = format!("{shared}, max-age=31536000, immutable");
     let original_format = Format::from_mime(&photo.content_type).unwrap_or(Format::Jpeg);
     let (key, format, vary) = match variant {
@@ -263,26 +293,27 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
             None => head.header(header::CONTENT_LENGTH, total).body(crate::http::full(bytes)).expect("valid response"),
         });
     }
-    // Originals stream from the store, a range at a time if asked.
+    // Originals stream from the store: whole in one request, or a range once its
+    // bounds are known.
+    let Some(range) = range else {
+        let (total, body) = state.media.store.get_sized(&state.metrics, &key).await.map_err(|e| store_error(&e))?;
+        let disposition = format!("inline; filename=\"pujo-{id}.{}\"", format.extension());
+        return Ok(head
+            .header(header::CONTENT_LENGTH, total)
+            .header(header::CONTENT_DISPOSITION, disposition)
+            .body(body)
+            .expect("valid response"));
+    };
     let meta =
         state.media.store.head(&state.metrics, &key).await.map_err(|e| store_error(&e))?.ok_or(ApiError::NotFound)?;
     let total = meta.len;
-    match range.as_deref().map(|r| parse_range(r, total)) {
-        Some(Some((start, len))) => {
+    match parse_range(&range, total) {
+        Some((start, len)) => {
             let body =
                 state.media.store.get(&state.metrics, &key, Some((start, len))).await.map_err(|e| store_error(&e))?;
             Ok(partial(head, start, len, total).body(body).expect("valid response"))
         }
-        Some(None) => Ok(unsatisfiable(head, total)),
-        None => {
-            let body = state.media.store.get(&state.metrics, &key, None).await.map_err(|e| store_error(&e))?;
-            let disposition = format!("inline; filename=\"pujo-{}.{}\"", photo.id, format.extension());
-            Ok(head
-                .header(header::CONTENT_LENGTH, total)
-                .header(header::CONTENT_DISPOSITION, disposition)
-                .body(body)
-                .expect("valid response"))
-        }
+        None => Ok(unsatisfiable(head, total)),
     }
 }
 

@@ -69,6 +69,7 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
         album_id,
     };
     let photo = state.db.update_photo(&photo, patch).await?;
+    state.media.forget_photo(photo.id).await;
     Ok(json(StatusCode::OK, &PhotoJson::view(photo, user.id)))
 }
 
@@ -79,6 +80,7 @@ pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response
         return Err(ApiError::Forbidden("only the photo's owner or an admin may delete it"));
     }
     state.db.delete_photo(photo.id).await?;
+    state.media.forget_photo(photo.id).await;
     if photo.owner.id != user.id {
         tracing::info!(photo_id = photo.id, admin_id = user.id, "photo removed by an admin");
     }

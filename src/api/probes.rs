@@ -67,11 +67,16 @@ pub async fn ready(state: &AppState) -> Response<Body> {
     };
     checks.insert("blob_store", blobs);
     let draining = state.draining.load(Ordering::SeqCst);
-    let healthy = checks.values().all(|c| c.status == "ok");
-    let (status, code) = match (draining, healthy) {
-        (true, _) => ("draining", StatusCode::SERVICE_UNAVAILABLE),
-        (false, false) => ("not_ready", StatusCode::SERVICE_UNAVAILABLE),
-        (false, true) => ("ready", StatusCode::OK),
+    // The blob store failing costs uploads and originals, not browsing (derivatives
+    // are cached in memory): taking every replica out of the load balancer for it
+    // would turn a partial outage into a whole one. It shows as `degraded`.
+    let essential_ok = checks.iter().filter(|(name, _)| **name != "blob_store").all(|(_, c)| c.status == "ok");
+    let all_ok = checks.values().all(|c| c.status == "ok");
+    let (status, code) = match (draining, essential_ok, all_ok) {
+        (true, _, _) => ("draining", StatusCode::SERVICE_UNAVAILABLE),
+        (false, false, _) => ("not_ready", StatusCode::SERVICE_UNAVAILABLE),
+        (false, true, false) => ("degraded", StatusCode::OK),
+        (false, true, true) => ("ready", StatusCode::OK),
     };
     super::json(code, &Ready { status, checks })
 }

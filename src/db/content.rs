@@ -104,6 +104,10 @@ macro_rules! comment_select {
 }
 
 const PHOTO_BY_ID: PhotoSql = photo_sql!("WHERE p.id = $2 AND (a.visibility <> 'private' OR a.owner_id = $1)");
+/// Without the visibility rule: only for the media cache, which applies the same rule
+/// to the row itself (`Visibility::visible_to`).
+const PHOTO_ANY: PhotoSql = photo_sql!("WHERE p.id = $2");
+const PHOTO_OF_OWNER_BY_CONTENT: PhotoSql = photo_sql!("WHERE p.owner_id = $1 AND p.sha256 = $2 ORDER BY p.id LIMIT 1");
 const ALBUM_PHOTOS: PhotoSql = photo_sql!(
     "WHERE p.album_id = $2 AND p.id < $3 AND (a.visibility <> 'private' OR a.owner_id = $1) \
      ORDER BY p.id DESC LIMIT $4"
@@ -625,6 +629,16 @@ impl Database {
     /// The photo if `viewer` may see its album.
     pub async fn photo(&self, id: i64, viewer: i64) -> Result<Option<Photo>, DbError> {
         self.query_opt(PHOTO_BY_ID.for_viewer(viewer), params![viewer, id], photo_from).await
+    }
+
+    /// The person's earliest photo with exactly these bytes, if they uploaded them before.
+    pub async fn photo_of_owner_by_content(&self, owner: i64, sha256: &[u8]) -> Result<Option<Photo>, DbError> {
+        self.query_opt(PHOTO_OF_OWNER_BY_CONTENT.for_viewer(owner), params![owner, sha256.to_vec()], photo_from).await
+    }
+
+    /// A photo whatever its album's visibility; the caller decides who may see it.
+    pub async fn photo_unchecked(&self, id: i64) -> Result<Option<Photo>, DbError> {
+        self.query_opt(PHOTO_ANY.for_viewer(NOBODY), params![NOBODY, id], photo_from).await
     }
 
     /// Photos of an album (whose visibility the query checks again), newest first.

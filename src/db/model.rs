@@ -64,6 +64,12 @@ impl Visibility {
         }
     }
 
+    /// The rule every read applies (in SQL elsewhere): a private album is its
+    /// owner's alone; public and unlisted ones open to anyone with the id.
+    pub fn visible_to(self, owner: i64, viewer: i64) -> bool {
+        self != Visibility::Private || owner == viewer
+    }
+
     pub fn parse(s: &str) -> Visibility {
         match s {
             "public" => Visibility::Public,

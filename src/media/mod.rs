@@ -39,6 +39,9 @@ pub enum IngestError {
     Store(#[from] StoreError),
     #[error("could not read the upload: {0}")]
     Io(#[from] std::io::Error),
+    /// Every decoding slot is taken and the queue is full: try again shortly.
+    #[error("too many uploads are being processed")]
+    Busy,
 }
 
 /// What an upload became: stored blobs and what the photo row needs.
@@ -50,12 +53,35 @@ pub struct Ingested {
     pub processed: process::Processed,
 }
 
+/// What serving a photo's bytes needs to know about it, kept by photo id so a hot
+/// thumbnail costs no database round trip. Entries live a few seconds at most and are
+/// dropped at once by this process's own writes (`forget_*`).
+#[derive(Debug, Clone)]
+pub struct PhotoRow {
+    pub owner_id: i64,
+    pub album_id: i64,
+    /// The album's visibility is `private`.
+    pub private: bool,
+    pub public: bool,
+    pub allow_original: bool,
+    pub sha256: Vec<u8>,
+    pub content_type: String,
+}
+
+/// How long a cached photo row may serve. Other replicas' writes reach this cache
+/// only by expiry (until the shared cache tier carries invalidations).
+const PHOTO_ROW_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub struct Media {
     pub store: BlobStore,
     cache: moka::future::Cache<String, Bytes>,
+    rows: moka::future::Cache<i64, Arc<PhotoRow>>,
     /// Decoding is memory-heavy: at most this many uploads are processed at once, the
     /// rest wait their turn (their bytes are already on disk).
     processing: Semaphore,
+    /// Uploads waiting for or holding a slot; past `max_queued` they are turned away.
+    queued: std::sync::atomic::AtomicUsize,
+    max_queued: usize,
     pub settings: MediaSettings,
     temp_dir: PathBuf,
 }
@@ -96,8 +122,23 @@ impl Media {
             .weigher(|_key: &String, value: &Bytes| u32::try_from(value.len()).unwrap_or(u32::MAX))
             .max_capacity(settings.cache_bytes)
             .build();
-        let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get).clamp(1, 4);
-        Ok(Media { store, cache, processing: Semaphore::new(workers), settings, temp_dir })
+        let rows = moka::future::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(PHOTO_ROW_TTL)
+            .support_invalidation_closures()
+            .build();
+        // One decode per core; a few more may wait their turn, the rest get 503.
+        let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Ok(Media {
+            store,
+            cache,
+            rows,
+            processing: Semaphore::new(workers),
+            queued: std::sync::atomic::AtomicUsize::new(0),
+            max_queued: workers * 4,
+            settings,
+            temp_dir,
+        })
     }
 
     /// A fresh temp file path for an upload in progress.
@@ -105,6 +146,37 @@ impl Media {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(0);
         self.temp_dir.join(format!("upload-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)))
+    }
+
+    /// The photo's row from the cache, or from `load` (and then kept). A row read just
+    /// before a write and stored just after its `forget_*` can outlive it by the TTL.
+    pub async fn photo_row<E>(
+        &self,
+        id: i64,
+        load: impl Future<Output = Result<Option<PhotoRow>, E>>,
+    ) -> Result<Option<Arc<PhotoRow>>, E> {
+        if let Some(row) = self.rows.get(&id).await {
+            return Ok(Some(row));
+        }
+        let Some(row) = load.await? else { return Ok(None) };
+        let row = Arc::new(row);
+        self.rows.insert(id, row.clone()).await;
+        Ok(Some(row))
+    }
+
+    /// Drops a photo's cached row (it changed or is gone).
+    pub async fn forget_photo(&self, id: i64) {
+        self.rows.invalidate(&id).await;
+    }
+
+    /// Drops the cached rows of an album's photos (its visibility may have changed).
+    pub fn forget_album(&self, album_id: i64) {
+        let _ = self.rows.invalidate_entries_if(move |_, row| row.album_id == album_id);
+    }
+
+    /// Drops the cached rows of a person's photos (they left).
+    pub fn forget_owner(&self, owner_id: i64) {
+        let _ = self.rows.invalidate_entries_if(move |_, row| row.owner_id == owner_id);
     }
 
     /// A derivative's bytes, from memory when hot; concurrent misses for one key load it
@@ -134,6 +206,7 @@ impl Media {
         let head = read_head(path).await?;
         let (format, width, height) = sniff::inspect(&head, self.settings.max_pixels)?;
         let started = Instant::now();
+        let _queued = Queued::enter(&self.queued, self.max_queued).ok_or(IngestError::Busy)?;
         let permit = self.processing.acquire().await.expect("the semaphore is never closed");
         let source = path.to_owned();
         let stripped = path.with_extension("public");
@@ -182,6 +255,26 @@ impl Media {
     }
 }
 
+/// A place in the processing queue, given back when dropped.
+struct Queued<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn enter(count: &'a std::sync::atomic::AtomicUsize, max: usize) -> Option<Queued<'a>> {
+        use std::sync::atomic::Ordering;
+        if count.fetch_add(1, Ordering::SeqCst) >= max {
+            count.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Queued(count))
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// The first 256 KiB of a file: enough for every header `sniff` reads.
 async fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     use tokio::io::AsyncReadExt;
@@ -205,5 +298,30 @@ impl Hashing {
 
     pub fn finish(self) -> Vec<u8> {
         self.hasher.finalize().to_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_turns_away_what_it_cannot_hold() {
+        let count = std::sync::atomic::AtomicUsize::new(0);
+        let first = Queued::enter(&count, 2).expect("room");
+        let second = Queued::enter(&count, 2).expect("room");
+        assert!(Queued::enter(&count, 2).is_none(), "full");
+        drop(first);
+        assert!(Queued::enter(&count, 2).is_some(), "a place came free");
+        drop(second);
+    }
+
+    #[test]
+    fn keys_are_content_addressed() {
+        let sha = [0xab; 32];
+        assert_eq!(original_key(&sha), format!("uploads/{}", "ab".repeat(32)));
+        assert_eq!(derivative_key(&sha, "thumb", Format::Webp), format!("thumbnails/{}/thumb.webp", "ab".repeat(32)));
+        assert!(store::valid_key(&public_original_key(&sha, Format::Jpeg)));
+        assert!(!store::valid_key("../etc/passwd") && !store::valid_key("/abs") && !store::valid_key("a//b"));
     }
 }

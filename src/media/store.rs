@@ -126,6 +126,18 @@ impl BlobStore {
         result
     }
 
+    /// The whole blob as a stream, with its length: one request, no HEAD first.
+    pub async fn get_sized(&self, metrics: &Metrics, key: &str) -> Result<(u64, Body), StoreError> {
+        check_key(key)?;
+        let started = Instant::now();
+        let result = match self {
+            BlobStore::Fs(s) => s.get_sized(key).await,
+            BlobStore::S3(s) => s.get_sized(key).await,
+        };
+        observe(metrics, self.backend(), "get", started, &result);
+        result
+    }
+
     /// A whole small blob in memory (derivatives for the media cache).
     pub async fn get_bytes(&self, metrics: &Metrics, key: &str) -> Result<Bytes, StoreError> {
         let body = self.get(metrics, key, None).await?;
@@ -277,6 +289,12 @@ impl FsStore {
         }
     }
 
+    async fn get_sized(&self, key: &str) -> Result<(u64, Body), StoreError> {
+        let file = tokio::fs::File::open(self.path(key)).await.map_err(io_error)?;
+        let len = file.metadata().await.map_err(io_error)?.len();
+        Ok((len, body_of(file)))
+    }
+
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, StoreError> {
         match tokio::fs::metadata(self.path(key)).await {
             Ok(m) => Ok(Some(BlobMeta { len: m.len(), content_type: content_type_of(key).to_owned() })),
@@ -356,7 +374,8 @@ fn content_type_of(key: &str) -> &'static str {
 pub struct S3Store {
     client: aws_sdk_s3::Client,
     bucket: String,
-    sse: aws_sdk_s3::types::ServerSideEncryption,
+    /// `None` when `PUJO_S3_SSE=off` (servers without encryption support).
+    sse: Option<aws_sdk_s3::types::ServerSideEncryption>,
     kms_key_id: Option<String>,
 }
 
@@ -365,8 +384,11 @@ impl S3Store {
         use aws_config::BehaviorVersion;
         use aws_sdk_s3::config::{Credentials, Region, retry::RetryConfig, timeout::TimeoutConfig};
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(region) = &settings.region {
-            loader = loader.region(Region::new(region.clone()));
+        // An S3-compatible server has no region to discover: asking the instance
+        // metadata service for one only costs start-up time.
+        let region = settings.region.clone().or_else(|| settings.endpoint.as_ref().map(|_| "us-east-1".to_owned()));
+        if let Some(region) = region {
+            loader = loader.region(Region::new(region));
         }
         if let Some((id, secret)) = &settings.credentials {
             loader = loader.credentials_provider(Credentials::new(id, secret, None, None, "pujo-settings"));
@@ -388,7 +410,7 @@ impl S3Store {
         if let Some(endpoint) = &settings.endpoint {
             config = config.endpoint_url(endpoint);
         }
-        let sse = aws_sdk_s3::types::ServerSideEncryption::from(settings.sse.as_str());
+        let sse = (settings.sse != "off").then(|| aws_sdk_s3::types::ServerSideEncryption::from(settings.sse.as_str()));
         Ok(S3Store {
             client: aws_sdk_s3::Client::from_conf(config.build()),
             bucket: settings.bucket.clone(),
@@ -409,7 +431,7 @@ impl S3Store {
             .content_type(content_type)
             // Keys are content-addressed: the bytes never change.
             .cache_control("public, max-age=31536000, immutable")
-            .server_side_encryption(self.sse.clone())
+            .set_server_side_encryption(self.sse.clone())
             .set_ssekms_key_id(self.kms_key_id.clone())
     }
 
@@ -430,7 +452,13 @@ impl S3Store {
         let range = range.map(|(start, len)| format!("bytes={start}-{}", start + len.saturating_sub(1)));
         let object =
             self.client.get_object().bucket(&self.bucket).key(key).set_range(range).send().await.map_err(s3_error)?;
-        Ok(body_of(object.body.into_async_read()))
+        Ok(sdk_body(object.body))
+    }
+
+    async fn get_sized(&self, key: &str) -> Result<(u64, Body), StoreError> {
+        let object = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(s3_error)?;
+        let len = u64::try_from(object.content_length.unwrap_or(0)).unwrap_or(0);
+        Ok((len, sdk_body(object.body)))
     }
 
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, StoreError> {
@@ -471,6 +499,11 @@ impl S3Store {
         self.client.head_bucket().bucket(&self.bucket).send().await.map_err(s3_error)?;
         Ok(())
     }
+}
+
+/// The SDK's response body handed to hyper as it is: no reader adapter, no copies.
+fn sdk_body(stream: aws_sdk_s3::primitives::ByteStream) -> Body {
+    stream.into_inner().map_err(|e| -> crate::http::BoxError { e }).boxed_unsync()
 }
 
 /// Missing keys are `NotFound`; no answer at all (refused, timed out) is
