@@ -78,7 +78,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-pujo serve --listen "127.0.0.1:$port" --admin-listen off --data-dir "$work/data" --log warn \
+# Started directly (not through the function above) so that $! is pujo itself: env execs it.
+env "${unset_pujo[@]}" "$bin" serve --listen "127.0.0.1:$port" --admin-listen off --data-dir "$work/data" --log warn \
   >"$artifacts/pujo.log" 2>&1 &
 pid=$!
 base=http://127.0.0.1:$port
