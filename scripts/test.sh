@@ -167,22 +167,11 @@ static_binary() {
   return $ok
 }
 
-browser_smoke() {
-  # The shipped binary's site rendered by Debian's Chromium under the real CSP: React
-  # must run (no inline script needed) and its call to the API must come back.
-  local bin=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/pujo data port pid dom
-  data=$(mktemp -d)
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  PUJO_LOG=warn "$bin" serve --listen "127.0.0.1:$port" --admin-listen off --data-dir "$data" &
-  pid=$!
-  for _ in $(seq 1 100); do "$bin" healthcheck --url "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.05; done
-  dom=$(timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
-    --disable-component-update --disable-sync --no-first-run --user-data-dir="$data/chromium" \
-    --virtual-time-budget=10000 --dump-dom "http://127.0.0.1:$port/pandals" 2>/dev/null || true)
-  kill -TERM "$pid"; wait "$pid" || true
-  rm -rf "$data"
-  grep -q "Server: ok" <<<"$dom" && grep -q "<nav" <<<"$dom" || { echo "the page did not render:"; head -c 2000 <<<"$dom"; return 1; }
-  echo "rendered /pandals with the API status line"
+e2e_suite() {
+  # The shipped binary in Chromium: issue 6's flow (register, album, three uploads with
+  # their progress bars, lightbox, like, comment, private album 404, Bengali), axe-core
+  # on every page, Lighthouse on the home and a photo page, the README's screenshots.
+  bash "$root/scripts/e2e.sh" "$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/pujo"
 }
 
 api_contract() {
@@ -206,7 +195,7 @@ run_suite "rust: fmt and clippy" rust_style
 run_suite "rust: unit and integration tests" rust_tests
 run_suite "release: static binary" static_binary
 run_suite "api: schemathesis against the OpenAPI document" api_contract
-run_suite "browser: the shipped site renders in Chromium" browser_smoke
+run_suite "browser: end to end, axe-core and Lighthouse in Chromium" e2e_suite
 run_suite "infra: nix, terraform, kubernetes, yaml" infra_checks
 run_suite "supply chain: cargo deny" supply_chain
 

@@ -82,11 +82,19 @@ async fn if_none_match_answers_304_and_head_has_no_body() {
     let etag = first.header("etag").to_owned();
     let again = get(&app.url(&path), &[("accept-encoding", "br"), ("if-none-match", &etag)]).await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    // The kept page keeps its own policy: a 304 carrying another would replace it.
+    assert!(again.headers.get("content-security-policy").is_none(), "{:?}", again.headers);
     assert!(again.body.is_empty());
     assert_eq!(again.header("etag"), etag);
     assert_eq!(again.header("cache-control"), "public, max-age=31536000, immutable");
     let other = get(&app.url(&path), &[("accept-encoding", "br"), ("if-none-match", "\"nope\"")]).await;
     assert_eq!(other.status, StatusCode::OK);
+    // The page itself, revalidated on a reload: still no policy on the 304.
+    let page = get(&app.url("/"), &[]).await;
+    assert!(page.header("content-security-policy").contains("script-src 'self'"));
+    let reload = get(&app.url("/"), &[("if-none-match", page.header("etag"))]).await;
+    assert_eq!(reload.status, StatusCode::NOT_MODIFIED);
+    assert!(reload.headers.get("content-security-policy").is_none());
 
     let head = send("HEAD", &app.url(&path), &[("accept-encoding", "br")], Bytes::new()).await;
     assert_eq!(head.status, StatusCode::OK);

@@ -276,8 +276,18 @@ const PERMISSIONS: &str = "camera=(), microphone=(), geolocation=(), payment=(),
 /// Security headers: every response gets nosniff and a CSP; HTML gets the full set.
 fn finish_headers(state: &AppState, response: &mut Response<Body>) {
     let is_html = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    let not_modified = response.status() == http::StatusCode::NOT_MODIFIED;
     let h = response.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if not_modified {
+        // A browser copies a 304's headers onto the response it kept: a policy here
+        // would replace the page's own (a 304 has no content type to choose by), so
+        // the stored page keeps the one it came with.
+        if let Some(hsts) = &state.hsts {
+            h.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
+        }
+        return;
+    }
     if is_html {
         h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP_HTML));
         h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Benchmark of the media path (docs/BENCHMARKS.md): each number against a reference
+# measured in the same run.
+#   1. Derivatives of a 12 MP JPEG (thumb 400 px and display 1600 px, WebP and JPEG):
+#      Pujo's upload path against vipsthumbnail making the same four files. Both on
+#      one core (taskset -c 0, VIPS_CONCURRENCY=1): uploads are processed one per core.
+#   2. A hot thumbnail: Pujo's /media/{id}/thumb against nginx serving the same WebP
+#      file, servers on CPU 0 and wrk on CPU 1, median of three rounds.
+#   3. A ~20 MB original streamed through Pujo from an S3-compatible server (s3s-fs)
+#      against reading it from that server directly (SigV4-signed curl).
+#   4. Peak RSS of Pujo while 8 uploads of 12 MP photos are processed at once.
+#
+#   scripts/bench/media.sh [SECONDS_PER_RUN]
+#
+# Needs vipsthumbnail (libvips-tools), nginx, wrk, hyperfine, curl and s3s-fs (the test
+# command installs it). Everything listens on 127.0.0.1 and stops by itself.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+duration=${1:-8}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pujo/target}
+for tool in vipsthumbnail nginx wrk hyperfine curl s3s-fs python3; do
+  command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
+done
+RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --quiet \
+  --target x86_64-unknown-linux-gnu --bin pujo --example bench_media
+bin=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release
+pujo=$bin/pujo
+tool=$bin/examples/bench_media
+
+work=$(mktemp -d)
+chmod 755 "$work"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_ready() { for _ in $(seq 1 500); do curl -fs "http://127.0.0.1:$1/ready" >/dev/null && return 0; sleep 0.02; done; return 1; }
+median3() { python3 -c 'import sys; v=sorted(float(x) for x in sys.stdin.read().split()); print(v[len(v)//2])'; }
+
+# A logged-in session and an album on a running Pujo; prints the album id.
+session() {  # port cookiejar
+  curl -fs -c "$2" -H 'content-type: application/json' \
+    -d '{"username":"bench","email":"bench@pujo.example","password":"shiuli-phool-2026"}' \
+    "http://127.0.0.1:$1/api/v1/auth/register" >/dev/null
+  curl -fs -b "$2" -H 'content-type: application/json' -d '{"title":"Bench"}' \
+    "http://127.0.0.1:$1/api/v1/albums" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+}
+upload() {  # port cookiejar album file -> photo id
+  curl -fs -b "$2" -F "file=@$4;type=image/jpeg" "http://127.0.0.1:$1/api/v1/albums/$3/photos" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])'
+}
+
+echo "making test photos..." >&2
+"$tool" gen "$work/12mp.jpg" 4000 3000 90 1
+for i in 1 2 3 4 5 6 7 8; do "$tool" gen "$work/12mp-$i.jpg" 4000 3000 90 "$((i + 10))"; done
+"$tool" gen "$work/original.jpg" 5600 3700 98 99
+
+# ---------------------------------------------------------------- 1. derivatives
+echo "1. derivatives of a 12 MP JPEG..." >&2
+pujo_ms=$(taskset -c 0 "$tool" process "$work/12mp.jpg" 7)
+mkdir -p "$work/vips"
+cat > "$work/vips.sh" <<EOF
+vipsthumbnail $work/12mp.jpg -s 400 -o $work/vips/thumb.webp[Q=80,strip]
+vipsthumbnail $work/12mp.jpg -s 400 -o $work/vips/thumb.jpg[Q=82,strip]
+vipsthumbnail $work/12mp.jpg -s 1600 -o $work/vips/display.webp[Q=80,strip]
+vipsthumbnail $work/12mp.jpg -s 1600 -o $work/vips/display.jpg[Q=82,strip]
+EOF
+VIPS_CONCURRENCY=1 taskset -c 0 hyperfine -N -w 1 -r 7 --export-json "$work/vips.json" "sh $work/vips.sh" >/dev/null 2>&1 \
+  || VIPS_CONCURRENCY=1 taskset -c 0 hyperfine -w 1 -r 7 --export-json "$work/vips.json" "sh $work/vips.sh" >/dev/null
+vips_ms=$(python3 -c "import json; print(round(json.load(open('$work/vips.json'))['results'][0]['median']*1000,1))")
+
+# ---------------------------------------------------------------- 2. hot thumbnail
+echo "2. a hot thumbnail against nginx..." >&2
+p=$(port)
+taskset -c 0 "$pujo" serve --listen "127.0.0.1:$p" --admin-listen off --data-dir "$work/data" \
+  --log warn --access-log false >/dev/null 2>&1 &
+pids+=($!)
+wait_ready "$p"
+album=$(session "$p" "$work/jar")
+id=$(upload "$p" "$work/jar" "$album" "$work/12mp.jpg")
+thumb_url="http://127.0.0.1:$p/media/$id/thumb"
+thumb_file=$(find "$work/data/blobs/thumbnails" -name thumb.webp | head -1)
+np=$(port)
+mkdir -p "$work/nginx/www"
+cp "$thumb_file" "$work/nginx/www/thumb.webp"
+chmod -R a+rX "$work/nginx"
+cat > "$work/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  include /etc/nginx/mime.types;
+  access_log off;
+  sendfile on; tcp_nopush on; tcp_nodelay on;
+  keepalive_requests 100000;
+  client_body_temp_path $work/nginx/body; proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fcgi; uwsgi_temp_path $work/nginx/uwsgi; scgi_temp_path $work/nginx/scgi;
+  server {
+    listen 127.0.0.1:$np;
+    root $work/nginx/www;
+    etag on;
+    location / { add_header Cache-Control "public, max-age=31536000, immutable"; }
+  }
+}
+NGINX
+taskset -c 0 nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$np/thumb.webp" >/dev/null && break; sleep 0.02; done
+rps() { taskset -c 1 wrk -t1 -c64 -d"${duration}s" -H 'Accept: image/webp,*/*' "$1" | awk '/Requests\/sec/ {print $2}'; }
+pujo_rps=""; nginx_rps=""
+for _ in 1 2 3; do pujo_rps+="$(rps "$thumb_url") "; nginx_rps+="$(rps "http://127.0.0.1:$np/thumb.webp") "; done
+pujo_rps=$(echo "$pujo_rps" | median3); nginx_rps=$(echo "$nginx_rps" | median3)
+thumb_bytes=$(stat -c %s "$thumb_file")
+
+# ---------------------------------------------------------------- 4. peak RSS
+echo "4. peak RSS while 8 uploads of 12 MP photos are processed at once..." >&2
+pujo_pid=${pids[0]}
+rss_before=$(awk '/VmHWM/ {print $2}' "/proc/$pujo_pid/status")
+for i in 1 2 3 4 5 6 7 8; do upload "$p" "$work/jar" "$album" "$work/12mp-$i.jpg" >/dev/null & done
+wait_uploads() { while [ "$(jobs -rp | wc -l)" -gt 2 ]; do sleep 0.1; done; }
+sleep 0.5; wait_uploads
+for _ in $(seq 1 100); do
+  n=$(curl -fs -b "$work/jar" "http://127.0.0.1:$p/api/v1/albums/$album" | python3 -c 'import json,sys; print(json.load(sys.stdin)["photo_count"])')
+  [ "$n" -ge 9 ] && break; sleep 0.2
+done
+rss_peak=$(awk '/VmHWM/ {print $2}' "/proc/$pujo_pid/status")
+
+# ---------------------------------------------------------------- 3. streaming from S3
+echo "3. a large original streamed from S3..." >&2
+s3p=$(port)
+mkdir -p "$work/s3/bench"
+s3s-fs --host 127.0.0.1 --port "$s3p" --access-key bench --secret-key bench-secret "$work/s3" >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$s3p") 2>/dev/null && break; sleep 0.05; done
+sp=$(port)
+"$pujo" serve --listen "127.0.0.1:$sp" --admin-listen off --data-dir "$work/data-s3" --log warn --access-log false \
+  --s3-bucket bench --s3-endpoint "http://127.0.0.1:$s3p" --s3-path-style true \
+  --s3-access-key-id bench --s3-secret-access-key bench-secret >/dev/null 2>&1 &
+pids+=($!)
+wait_ready "$sp"
+s3album=$(session "$sp" "$work/jar-s3")
+big=$(upload "$sp" "$work/jar-s3" "$s3album" "$work/original.jpg")
+sha=$(sha256sum "$work/original.jpg" | cut -d' ' -f1)
+size=$(stat -c %s "$work/original.jpg")
+through() { curl -fs -o /dev/null -w '%{speed_download}\n' -b "$work/jar-s3" "http://127.0.0.1:$sp/media/$big/original"; }
+direct() {
+  curl -fs -o /dev/null -w '%{speed_download}\n' --aws-sigv4 "aws:amz:us-east-1:s3" --user bench:bench-secret \
+    -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "http://127.0.0.1:$s3p/bench/uploads/$sha"
+}
+curl -fs -b "$work/jar-s3" "http://127.0.0.1:$sp/media/$big/original" | sha256sum | grep -q "$sha"
+through_bps=""; direct_bps=""
+for _ in 1 2 3 4 5; do through_bps+="$(through) "; direct_bps+="$(direct) "; done
+through_bps=$(echo "$through_bps" | median3); direct_bps=$(echo "$direct_bps" | median3)
+
+python3 - "$pujo_ms" "$vips_ms" "$pujo_rps" "$nginx_rps" "$thumb_bytes" "$through_bps" "$direct_bps" "$size" "$rss_before" "$rss_peak" <<'PY'
+import sys
+pujo_ms, vips_ms, pujo_rps, nginx_rps, thumb, through, direct, size, rss0, rss = map(float, sys.argv[1:])
+print("| Measure | Pujo | Reference | Ratio | Target |")
+print("|---|---:|---:|---:|---|")
+print("| 12 MP JPEG -> 4 derivatives, one core (ms) | %.0f | %.0f (vipsthumbnail x4) | %.2fx | at most 1.0x |" % (pujo_ms, vips_ms, pujo_ms / vips_ms))
+print("| hot %d-byte WebP thumbnail (requests/s) | %.0f | %.0f (nginx) | %.2fx | at least 1.0x |" % (thumb, pujo_rps, nginx_rps, pujo_rps / nginx_rps))
+print("| %.1f MB original from S3 (MB/s) | %.0f | %.0f (s3s-fs direct) | %.2fx | at least 0.9x |" % (size / 1e6, through / 1e6, direct / 1e6, through / direct))
+print("| peak RSS, 8 x 12 MP uploads at once (MB) | %.0f | (%.0f before) | | under 300 MB |" % (rss / 1024, rss0 / 1024))
+PY
