@@ -397,3 +397,41 @@ async fn an_s3_outage_during_an_upload_is_503_and_records_nothing() {
     server.wait().ok();
     assert!(back, "uploads work again once S3 is back");
 }
+
+/// Leaving takes a person's photo bytes with them, except bytes someone else
+/// uploaded too; and the media metrics count what happened.
+#[tokio::test]
+async fn a_departed_accounts_blobs_go_unless_shared() {
+    let app = spawn(Store::Fs, &[]).await;
+    let (leaving, staying) = (Api::register(&app, "bidai").await, Api::register(&app, "thaka").await);
+    let (mine, shared) = (Jpeg { seed: 21, ..Jpeg::default() }.encode(), Jpeg { seed: 22, ..Jpeg::default() }.encode());
+    let a = album(&leaving, "public").await;
+    upload_one(&leaving, a, &mine).await;
+    upload_one(&leaving, a, &shared).await;
+    let b = album(&staying, "public").await;
+    let kept = upload_one(&staying, b, &shared).await["id"].as_i64().expect("id");
+    let blob = |bytes: &[u8]| {
+        use sha2::Digest;
+        let hex: String = sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+        app.data.path().join("blobs/uploads").join(hex)
+    };
+    assert!(blob(&mine).is_file() && blob(&shared).is_file());
+
+    let gone = leaving.call("DELETE", "/api/v1/me", Some(r#"{"password":"shiuli-phool-2026"}"#)).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    let cleaned = common::eventually(std::time::Duration::from_secs(10), || async { !blob(&mine).exists() }).await;
+    assert!(cleaned, "the departed person's own bytes are deleted");
+    assert!(blob(&shared).is_file(), "bytes someone else uploaded stay");
+    assert_eq!(staying.get(&format!("/media/{kept}/display")).await.status, StatusCode::OK);
+
+    let metrics = common::get(&app.admin_url("/metrics"), &[]).await.text();
+    for line in [
+        "uploads_total{outcome=\"stored\"} 3",
+        "blob_store_operations_total{backend=\"fs\",op=\"put\",outcome=\"ok\"}",
+        "blob_store_operations_total{backend=\"fs\",op=\"delete\",outcome=\"ok\"}",
+        "media_cache_requests_total{result=\"miss\"}",
+        "media_processing_seconds_count 3",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from /metrics");
+    }
+}

@@ -197,12 +197,32 @@ struct Leaving {
 }
 
 /// Deletes the account and everything it owns, after the password confirms it.
-pub async fn delete_me(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+pub async fn delete_me(state: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let user = require_user(state, &req).await?;
     let body: Leaving = parse_json(req, BODY_LIMIT).await?;
     confirm_password(state, &user, body.password, "password").await?;
-    state.db.delete_user(user.id).await?;
+    let hashes = state.db.delete_user(user.id).await?;
     state.media.forget_owner(user.id);
+    // Their photos' bytes go too, unless someone else uploaded the same ones; in the
+    // background, since there may be thousands (what fails here, `pujo blobs gc` does).
+    let background = state.clone();
+    tokio::spawn(async move {
+        for hash in hashes {
+            match background.db.content_in_use(&hash).await {
+                Ok(false) => {
+                    if let Err(e) = background.media.delete_content(&background.metrics, &hash).await {
+                        tracing::warn!(error = %e, "could not delete a departed account's blobs; gc will");
+                        return;
+                    }
+                }
+                Ok(true) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not check a departed account's blobs; gc will");
+                    return;
+                }
+            }
+        }
+    });
     tracing::info!(user_id = user.id, "account deleted");
     let mut response = no_content();
     set_cookie(state, &mut response, "", 0);

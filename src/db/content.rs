@@ -232,6 +232,7 @@ const SET_ROLE: Sql = Sql::same("UPDATE users SET role = $2, updated_at = $3 WHE
 const DELETE_USER: Sql = Sql::same("DELETE FROM users WHERE id = $1");
 /// The content hashes of a person's photos, for the blob store.
 const PHOTO_HASHES_OF: Sql = Sql::same("SELECT DISTINCT sha256 FROM photos WHERE owner_id = $1");
+const CONTENT_IN_USE: Sql = Sql::same("SELECT 1 FROM photos WHERE sha256 = $1 LIMIT 1");
 /// Every content hash any photo refers to, for `pujo blobs gc`.
 const ALL_PHOTO_HASHES: Sql = Sql::same("SELECT DISTINCT sha256 FROM photos");
 
@@ -446,6 +447,14 @@ impl Database {
         let hashes = self.query(PHOTO_HASHES_OF, params![user_id], hash_from).await?;
         self.execute(DELETE_USER, params![user_id]).await?;
         Ok(hashes)
+    }
+
+    /// Whether any photo still has these bytes.
+    pub async fn content_in_use(&self, sha256: &[u8]) -> Result<bool, DbError> {
+        fn one(_: &dyn Row) -> Result<(), DbError> {
+            Ok(())
+        }
+        Ok(self.query_opt(CONTENT_IN_USE, params![sha256.to_vec()], one).await?.is_some())
     }
 
     /// Every content hash a photo row refers to (what the blob store must keep).

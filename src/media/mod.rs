@@ -164,6 +164,25 @@ impl Media {
         Ok(Some(row))
     }
 
+    /// Deletes every blob of one content (original, shared original, derivatives);
+    /// the caller has checked no photo still uses it.
+    pub async fn delete_content(&self, metrics: &Metrics, sha256: &[u8]) -> Result<(), StoreError> {
+        let mut keys = vec![original_key(sha256)];
+        for format in [Format::Jpeg, Format::Png, Format::Webp] {
+            keys.push(public_original_key(sha256, format));
+        }
+        for variant in ["thumb", "display"] {
+            for format in [Format::Webp, Format::Jpeg] {
+                keys.push(derivative_key(sha256, variant, format));
+            }
+        }
+        for key in keys {
+            self.store.delete(metrics, &key).await?;
+            self.cache.invalidate(&key).await;
+        }
+        Ok(())
+    }
+
     /// Drops a photo's cached row (it changed or is gone).
     pub async fn forget_photo(&self, id: i64) {
         self.rows.invalidate(&id).await;
