@@ -64,7 +64,7 @@ async fn blobs_move_to_s3_and_back_and_unreferenced_ones_are_collected() {
         ids.push(up.json()["items"][0]["id"].as_i64().expect("id"));
     }
     let local = files(&app.data.path().join("blobs"));
-    assert_eq!(local.len(), 12, "per photo: original, shared original, 2 sizes x 2 formats: {local:?}");
+    assert_eq!(local.len(), 16, "per photo: original, shared original, 3 sizes x 2 formats: {local:?}");
     for (key, hash) in &local {
         if let Some(name) = key.strip_prefix("uploads/") {
             assert_eq!(name, hash, "originals are named by their SHA-256");
@@ -96,7 +96,7 @@ async fn blobs_move_to_s3_and_back_and_unreferenced_ones_are_collected() {
     };
 
     let first = s3(&data, &["migrate", "--from", "fs", "--to", "s3"]);
-    assert!(first.contains("12 copied"), "{first}");
+    assert!(first.contains("16 copied"), "{first}");
     assert_eq!(files(&bucket_dir), local, "the bucket holds the same bytes under the same keys");
     // Interrupted or not, a second run finds everything there.
     let again = s3(&data, &["migrate", "--from", "fs", "--to", "s3"]);
@@ -105,19 +105,19 @@ async fn blobs_move_to_s3_and_back_and_unreferenced_ones_are_collected() {
     // And back, into an empty data folder.
     let elsewhere = tempfile::tempdir().expect("dir");
     let back = s3(&elsewhere.path().display().to_string(), &["migrate", "--from", "s3", "--to", "fs"]);
-    assert!(back.contains("12 copied"), "{back}");
+    assert!(back.contains("16 copied"), "{back}");
     assert_eq!(files(&elsewhere.path().join("blobs")), local);
 
     // gc: a deleted photo's blobs go (after the grace period), the other's stay.
     assert_eq!(owner.delete(&format!("/api/v1/photos/{}", ids[0])).await.status, StatusCode::NO_CONTENT);
     let young = run(&["blobs", "--data-dir", &data, "gc"]);
-    assert!(young.contains("deleted 0") && young.contains("kept 6"), "{young}");
+    assert!(young.contains("deleted 0") && young.contains("kept 8"), "{young}");
     let dry = run(&["blobs", "--data-dir", &data, "gc", "--grace", "0s", "--dry-run"]);
-    assert_eq!(dry.lines().filter(|l| l.starts_with("would delete ")).count(), 6, "{dry}");
-    assert_eq!(files(&app.data.path().join("blobs")).len(), 12, "a dry run deletes nothing");
+    assert_eq!(dry.lines().filter(|l| l.starts_with("would delete ")).count(), 8, "{dry}");
+    assert_eq!(files(&app.data.path().join("blobs")).len(), 16, "a dry run deletes nothing");
     let collected = run(&["blobs", "--data-dir", &data, "gc", "--grace", "0s"]);
-    assert!(collected.contains("deleted 6"), "{collected}");
-    assert_eq!(files(&app.data.path().join("blobs")).len(), 6);
+    assert!(collected.contains("deleted 8"), "{collected}");
+    assert_eq!(files(&app.data.path().join("blobs")).len(), 8);
     let kept = owner.get(&format!("/media/{}/display", ids[1])).await;
     assert_eq!(kept.status, StatusCode::OK, "the photo still there keeps its blobs");
 

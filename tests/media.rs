@@ -106,7 +106,7 @@ async fn an_upload_makes_every_derivative_without_metadata(store: Store) {
     assert_eq!(seen.json()["location"], Value::Null);
     assert!(!seen.text().contains("22.57"), "{}", seen.text());
 
-    for (variant, edge) in [("thumb", 400), ("display", 1600)] {
+    for (variant, edge) in [("thumb", 400), ("medium", 800), ("display", 1600)] {
         let webp = other.get_with(&format!("/media/{id}/{variant}"), &[("accept", "image/webp,*/*")]).await;
         assert_eq!(webp.status, StatusCode::OK, "{}", webp.text());
         assert_eq!(webp.header("content-type"), "image/webp");

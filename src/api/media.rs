@@ -252,7 +252,7 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
     let cache_control = format!("{shared}, max-age=31536000, immutable");
     let original_format = Format::from_mime(&photo.content_type).unwrap_or(Format::Jpeg);
     let (key, format, vary) = match variant {
-        "thumb" | "display" => {
+        "thumb" | "medium" | "display" => {
             let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
             let format = if accepts_webp(accept) { Format::Webp } else { Format::Jpeg };
             (derivative_key(&photo.sha256, variant, format), format, true)

@@ -275,6 +275,7 @@ impl From<Pandal> for PandalJson {
 #[derive(Serialize)]
 pub struct UrlsJson {
     thumb: String,
+    medium: String,
     display: String,
     original: Option<String>,
 }
@@ -283,6 +284,7 @@ impl UrlsJson {
     fn of(id: i64, original: bool) -> UrlsJson {
         UrlsJson {
             thumb: format!("/media/{id}/thumb"),
+            medium: format!("/media/{id}/medium"),
             display: format!("/media/{id}/display"),
             original: original.then(|| format!("/media/{id}/original")),
         }

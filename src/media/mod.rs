@@ -171,7 +171,7 @@ impl Media {
         for format in [Format::Jpeg, Format::Png, Format::Webp] {
             keys.push(public_original_key(sha256, format));
         }
-        for variant in ["thumb", "display"] {
+        for variant in ["thumb", "medium", "display"] {
             for format in [Format::Webp, Format::Jpeg] {
                 keys.push(derivative_key(sha256, variant, format));
             }

@@ -16,6 +16,8 @@ use super::sniff::Format;
 
 /// The long edge of each derivative.
 pub const THUMB_EDGE: u32 = 400;
+/// For phone-sized cells and the photo page on phones, between the two.
+pub const MEDIUM_EDGE: u32 = 800;
 pub const DISPLAY_EDGE: u32 = 1600;
 const WEBP_QUALITY: f32 = 80.0;
 const JPEG_QUALITY: u8 = 82;
@@ -70,12 +72,15 @@ pub fn process(path: &Path, format: Format, width: u32, height: u32) -> Result<P
     let (pixels, w, h, channels) = decode(path, format, width, height)?;
 
     let display = fit(&pixels, w, h, channels, DISPLAY_EDGE)?;
-    let thumb = fit(&display.0, display.1, display.2, channels, THUMB_EDGE)?;
+    drop(pixels);
+    let medium = fit(&display.0, display.1, display.2, channels, MEDIUM_EDGE)?;
+    let thumb = fit(&medium.0, medium.1, medium.2, channels, THUMB_EDGE)?;
     let display = orient(display, channels, orientation);
+    let medium = orient(medium, channels, orientation);
     let thumb = orient(thumb, channels, orientation);
 
-    let mut derivatives = Vec::with_capacity(4);
-    for (variant, (px, w, h)) in [("thumb", &thumb), ("display", &display)] {
+    let mut derivatives = Vec::with_capacity(6);
+    for (variant, (px, w, h)) in [("thumb", &thumb), ("medium", &medium), ("display", &display)] {
         derivatives.push(Derivative { variant, format: Format::Webp, bytes: encode_webp(px, *w, *h, channels)? });
         derivatives.push(Derivative { variant, format: Format::Jpeg, bytes: encode_jpeg(px, *w, *h, channels)? });
     }

@@ -27,7 +27,7 @@ describe('App', () => {
     const grid = await screen.findByRole('list', { name: 'Newest photos' })
     const images = within(grid).getAllByRole('img')
     expect(images.map((img) => img.getAttribute('alt'))).toEqual(['Pandal 1', 'Photo by Durga Das'])
-    expect(images[0]!.getAttribute('srcset')).toBe('/media/1/thumb 400w, /media/1/display 1600w')
+    expect(images[0]!.getAttribute('srcset')).toBe('/media/1/thumb 400w, /media/1/medium 800w, /media/1/display 1600w')
     expect(await screen.findByText('Server: ok · version 0.1.0')).toBeTruthy()
     expect(await screen.findByRole('link', { name: 'Log in' })).toBeTruthy()
     const feedCall = calls.find((c) => c.path === '/api/v1/photos')!
@@ -75,7 +75,8 @@ describe('App', () => {
 
     const nav = await screen.findByRole('navigation', { name: 'প্রধান' })
     expect(within(nav).getAllByRole('link').map((a) => a.textContent)).toEqual(['প্রথম পাতা', 'প্যান্ডেল', 'খুঁজুন', 'আপলোড'])
-    expect(document.documentElement.lang).toBe('bn')
+    // The document's language follows in an effect, which may run a moment later.
+    await waitFor(() => expect(document.documentElement.lang).toBe('bn'))
     expect(window.localStorage.getItem(STORAGE_KEY)).toBe('bn')
     expect(await screen.findByRole('heading', { level: 1, name: 'দুর্গাপুজো, এক এক করে প্যান্ডেল' })).toBeTruthy()
   })

@@ -48,9 +48,11 @@ export interface Pandal extends PandalRef {
   created_at: string
 }
 
-/** Derivative URLs: thumb is 400 px on the long edge, display 1600 px. */
+/** Derivative URLs: thumb is 400 px on the long edge, medium 800 px, display 1600 px. */
 export interface PhotoUrls {
   thumb: string
+  /** 800 px long edge: phone-sized cells and the photo page on phones. */
+  medium: string
   display: string
   /** Null unless the viewer may download the original. */
   original: string | null

@@ -33,11 +33,24 @@ export function derivativeWidth(photo: Pick<ImageLike, 'width' | 'height'>, long
 }
 
 export const THUMB_EDGE = 400
+export const MEDIUM_EDGE = 800
 export const DISPLAY_EDGE = 1600
 
-/** `srcset` over the thumb (400 px) and display (1600 px) derivatives. */
+/** `srcset` over the thumb (400 px), medium (800 px) and display (1600 px) derivatives. */
 export function srcSet(photo: ImageLike): string {
-  return `${photo.urls.thumb} ${derivativeWidth(photo, THUMB_EDGE)}w, ${photo.urls.display} ${derivativeWidth(photo, DISPLAY_EDGE)}w`
+  const sizes: [string, number][] = [
+    [photo.urls.thumb, THUMB_EDGE],
+    [photo.urls.medium, MEDIUM_EDGE],
+    [photo.urls.display, DISPLAY_EDGE],
+  ]
+  // A small original makes equal widths; each width is listed once.
+  const seen = new Set<number>()
+  return sizes
+    .filter(([url]) => Boolean(url))
+    .map(([url, edge]) => [url, derivativeWidth(photo, edge)] as const)
+    .filter(([, width]) => (seen.has(width) ? false : (seen.add(width), true)))
+    .map(([url, width]) => `${url} ${width}w`)
+    .join(', ')
 }
 
 /** Numbers from EXIF in the usual photographers' notation; strings are shown as sent. */

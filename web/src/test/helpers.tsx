@@ -97,7 +97,7 @@ export function photo(id: number, extra: Partial<Photo> = {}): Photo {
     like_count: 0,
     comment_count: 0,
     liked_by_me: false,
-    urls: { thumb: `/media/${id}/thumb`, display: `/media/${id}/display`, original: null },
+    urls: { thumb: `/media/${id}/thumb`, medium: `/media/${id}/medium`, display: `/media/${id}/display`, original: null },
     visibility: 'public',
     can_edit: false,
     ...extra,
