@@ -44,15 +44,16 @@ const MIN_SCORE = 95
 /**
  * The categories held to MIN_SCORE, per form factor. Desktop (Lighthouse's preset): all
  * three. Mobile (its default: simulated slow 4G, a 4x slower CPU): accessibility and best
- * practices; its performance score is recorded and printed but not held, because on a
- * 2-core machine it moves by a few points with whatever else runs, and what it still lacks
- * is the bytes of the LCP image on a phone, where a grid cell or the photo page needs
- * 450-750 px and the server has 400 px or 1600 px derivatives, nothing between.
+ * practices at MIN_SCORE; performance measured 95-97 in every run since the 800 px
+ * derivative, but it moves by a couple of points with whatever else runs on a 2-core
+ * machine, so it is held to MOBILE_PERFORMANCE_FLOOR: a regression (the 90 it scored
+ * with only 400 and 1600 px images) fails the run, noise does not.
  */
 const GATED = {
   desktop: ['performance', 'accessibility', 'best-practices'],
   mobile: ['accessibility', 'best-practices'],
 }
+const MOBILE_PERFORMANCE_FLOOR = 93
 const LCP_BUDGET_MS = 1500
 /** Uploads are slowed to this (bytes/s) so each bar's progress can be watched. */
 const UPLOAD_THROUGHPUT = 400 * 1024
@@ -625,8 +626,12 @@ for (const [label, path, needs] of [
         const line = `${Object.entries(result.scores).map(([k, v]) => `${k} ${v}`).join(', ')}; LCP ${result.metrics.lcp_ms} ms, CLS ${result.metrics.cls}, TBT ${result.metrics.tbt_ms} ms`
         const short = GATED[formFactor].filter((c) => result.scores[c] < MIN_SCORE)
         assert(short.length === 0, `${line}; under ${MIN_SCORE}: ${short.join(', ')}; findings: ${result.findings.join(', ')}`)
-        const ungated = Object.keys(result.scores).filter((c) => !GATED[formFactor].includes(c))
-        return `${line}${ungated.length > 0 ? ` (${ungated.join(', ')} recorded, not held to ${MIN_SCORE})` : ''}`
+        if (formFactor === 'mobile') {
+          const performance = result.scores.performance
+          assert(performance >= MOBILE_PERFORMANCE_FLOOR, `${line}; mobile performance under ${MOBILE_PERFORMANCE_FLOOR}; findings: ${result.findings.join(', ')}`)
+          return `${line} (mobile performance held to ${MOBILE_PERFORMANCE_FLOOR}, target ${MIN_SCORE})`
+        }
+        return line
       },
       { needs: [needs], timeout: 120_000 },
     )
