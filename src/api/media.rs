@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{Request, Response, StatusCode, header};
+use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use serde::Serialize;
@@ -248,8 +248,11 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
     }
     let variant = path_param(&req, 1);
     let own = photo.owner_id == viewer;
-    let shared = if photo.public && !own { "public" } else { "private" };
-    let cache_control = format!("{shared}, max-age=31536000, immutable");
+    let cache_control = if photo.public && !own {
+        "public, max-age=31536000, immutable"
+    } else {
+        "private, max-age=31536000, immutable"
+    };
     let original_format = Format::from_mime(&photo.content_type).unwrap_or(Format::Jpeg);
     let (key, format, vary) = match variant {
         "thumb" | "medium" | "display" => {
@@ -266,15 +269,11 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
     let etag = format!("\"{}-{variant}-{}\"", &crate::media::hex(&photo.sha256)[..32], format.extension());
     let mut head = Response::builder()
         .header(header::ETAG, &etag)
-        .header(header::CACHE_CONTROL, &cache_control)
-        .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::CONTENT_TYPE, format.mime())
-        .header("cross-origin-resource-policy", "same-origin");
-    if vary {
-        head = head.header(header::VARY, "Accept, Cookie");
-    } else {
-        head = head.header(header::VARY, "Cookie");
-    }
+        .header(header::CACHE_CONTROL, HeaderValue::from_static(cache_control))
+        .header(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"))
+        .header(header::CONTENT_TYPE, HeaderValue::from_static(format.mime()))
+        .header("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
+    head = head.header(header::VARY, HeaderValue::from_static(if vary { "Accept, Cookie" } else { "Cookie" }));
     if let Some(inm) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
         && inm.split(',').any(|t| t.trim() == etag || t.trim() == "*" || t.trim().trim_start_matches("W/") == etag)
     {

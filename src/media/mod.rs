@@ -92,8 +92,15 @@ impl std::fmt::Debug for Media {
     }
 }
 
+/// Lower-case hex, in one allocation (it is on every media request's path).
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xF)]));
+    }
+    out
 }
 
 pub fn original_key(sha256: &[u8]) -> String {
@@ -333,6 +340,11 @@ mod tests {
         drop(first);
         assert!(Queued::enter(&count, 2).is_some(), "a place came free");
         drop(second);
+    }
+
+    #[test]
+    fn hex_is_lower_case_two_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xab, 0xff]), "000fabff");
     }
 
     #[test]
