@@ -114,7 +114,7 @@ async fn migrate(config: &Config, from: &str, to: &str) -> Result<(), Failure> {
             let _ = tokio::fs::remove_file(&temp).await;
             return Err(failed(format!("{key} in {from} does not hash to its name; not copied")));
         }
-        let content_type = content_type(key);
+        let content_type = crate::media::store::content_type_of(key);
         target.put_file(&metrics, key, &temp, content_type).await.map_err(failed)?;
         let _ = tokio::fs::remove_file(&temp).await;
         let check = hash_of(&target, &metrics, key).await?;
@@ -158,15 +158,6 @@ async fn hash_of(store: &BlobStore, metrics: &Metrics, key: &str) -> Result<Vec<
         hasher.update(&chunk.map_err(failed)?);
     }
     Ok(hasher.finalize().to_vec())
-}
-
-fn content_type(key: &str) -> &'static str {
-    match key.rsplit('.').next() {
-        Some("webp") => "image/webp",
-        Some("jpg") => "image/jpeg",
-        Some("png") => "image/png",
-        _ => "application/octet-stream",
-    }
 }
 
 /// The content hash a key belongs to: `uploads/<hex>` or `thumbnails/<hex>/...`.

@@ -15,7 +15,7 @@ use super::accounts::{require_user, viewer_id};
 use super::views::{PhotoJson, path_id, path_param};
 use super::{ApiError, json};
 use crate::app::AppState;
-use crate::db::{NewPhoto, Visibility};
+use crate::db::{NOBODY, NewPhoto, Visibility};
 use crate::http::Body;
 use crate::media::{Format, Hashing, IngestError, StoreError, derivative_key, original_key, public_original_key};
 
@@ -228,7 +228,6 @@ fn ingest_error(e: IngestError) -> (&'static str, ApiError) {
 /// `GET /media/{id}/{variant}`: the same visibility as the API (a photo the viewer may
 /// not see is 404), WebP or JPEG by `Accept`, single byte ranges, strong ETags.
 pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
-    let viewer = viewer_id(state, &req).await?;
     let id = path_id(&req, 0)?;
     let load = async {
         Ok::<_, crate::db::DbError>(state.db.photo_unchecked(id).await?.map(|p| crate::media::PhotoRow {
@@ -242,11 +241,15 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
         }))
     };
     let photo = state.media.photo_row(id, load).await?.ok_or(ApiError::NotFound)?;
+    let variant = path_param(&req, 1);
+    // A public photo's derivatives are the same for everyone: no session lookup (which
+    // slides the session, a write) for each thumbnail of a page. Everything else needs
+    // to know who asks.
+    let viewer = if photo.public && variant != "original" { NOBODY } else { viewer_id(state, &req).await? };
     let visibility = if photo.private { Visibility::Private } else { Visibility::Unlisted };
     if !visibility.visible_to(photo.owner_id, viewer) {
         return Err(ApiError::NotFound);
     }
-    let variant = path_param(&req, 1);
     let own = photo.owner_id == viewer;
     let cache_control = if photo.public && !own {
         "public, max-age=31536000, immutable"

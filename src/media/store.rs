@@ -360,7 +360,7 @@ fn io_error(e: std::io::Error) -> StoreError {
 
 /// Content types follow from keys: derivatives end in their format's extension,
 /// originals keep the type they were uploaded as (recorded on the photo row).
-fn content_type_of(key: &str) -> &'static str {
+pub fn content_type_of(key: &str) -> &'static str {
     match key.rsplit('.').next() {
         Some("webp") => "image/webp",
         Some("jpg") => "image/jpeg",
