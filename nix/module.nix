@@ -23,6 +23,11 @@
 #     # secretFiles.s3_secret_access_key = "/run/secrets/pujo-s3-secret";
 #     # PostgreSQL on RDS (URL with sslmode=require): the CAs that verify it.
 #     # settings.db_ca_file = "/etc/ssl/rds/us-east-1-bundle.pem";
+#     # Redis shared by several machines (TLS), its AUTH password as a
+#     # root-only file; unset, API responses and sessions are cached in
+#     # process only:
+#     # settings.redis_url = "rediss://cache.internal:6379";
+#     # secretFiles.redis_password = "/run/secrets/pujo-redis-password";
 #     # Behind nginx or HAProxy on this host: believe its X-Forwarded-For.
 #     # settings.trusted_proxies = [ "127.0.0.1/32" "::1/128" ];
 #     openFirewall = true;
@@ -158,7 +163,8 @@ in
       description = ''
         Pujo settings, one attribute per setting without the PUJO_ prefix
         (`admin_listen` becomes PUJO_ADMIN_LISTEN). See the configuration table
-        in README.md. Secrets (s3_secret_access_key, database_url) belong in
+        in README.md. Secrets (s3_secret_access_key, database_url,
+        redis_password, and redis_url if it holds a password) belong in
         {option}`services.pujo.secretFiles` or
         {option}`services.pujo.environmentFile`, not here: the Nix store is
         world-readable. PUJO_DATA_DIR is fixed to the unit's state directory,
@@ -172,6 +178,7 @@ in
       example = {
         s3_secret_access_key = "/run/secrets/pujo-s3-secret";
         database_url = "/run/secrets/pujo-database-url";
+        redis_password = "/run/secrets/pujo-redis-password";
       };
       description = ''
         Settings read from files, one attribute per setting without the PUJO_

@@ -14,8 +14,10 @@ Runs `env -i <vars> PUJO_BINARY config <flags>` (exit 0 expected) for:
     credentials directory, as systemd would expand it) plus the example
     environment file deploy/vm/pujo.env.example;
   - the same with the example's "Photos" section uncommented (an
-    S3-compatible server with static keys), so the example an operator
-    copies is one Pujo takes.
+    S3-compatible server with static keys), and with its "Database" and
+    "Redis" sections uncommented (PostgreSQL and a shared Redis over TLS
+    with a password), so the examples an operator copies are ones Pujo
+    takes.
 `pujo config` rejects unknown PUJO_* variables and invalid values, so a
 setting the binary does not know yet can never reach a pod.
 
@@ -154,6 +156,12 @@ def main():
     if "PUJO_S3_BUCKET" not in photos:
         raise SystemExit("deploy/vm/pujo.env.example: no S3 example in its \"# --- Photos\" section")
     cases.append(("deploy/vm/pujo.env.example with its Photos example", {**vm, **photos}, []))
+    redis = commented_section(ROOT / "deploy" / "vm" / "pujo.env.example", "Redis")
+    if "PUJO_REDIS_URL" not in redis:
+        raise SystemExit("deploy/vm/pujo.env.example: no Redis example in its \"# --- Redis\" section")
+    database = commented_section(ROOT / "deploy" / "vm" / "pujo.env.example", "Database")
+    cases.append(("deploy/vm/pujo.env.example with its Database and Redis examples",
+                  {**vm, **database, **redis}, []))
     failed = 0
     with tempfile.TemporaryDirectory(prefix="pujo-env-") as tmp:
         for label, env, flags in cases:

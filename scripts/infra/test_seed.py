@@ -6,6 +6,7 @@ overlays (files in $PUJO_INFRA_RENDERED, made by scripts/check-infra.sh, or
 rendered here with kubectl kustomize). Run: python -m unittest test_seed
 """
 import ipaddress
+import json
 import math
 import os
 import re
@@ -70,6 +71,26 @@ DB_CONNECTION_BUDGET = {
     "db.t4g.micro": 80 - 10,
 }
 
+# PostgreSQL connections a serving pod holds besides its pool: the one on
+# which it LISTENs for the other pods' cache invalidations (pujo_cache).
+LISTEN_CONNECTIONS_PER_POD = 1
+
+# Redis (ElastiCache): TLS is required in transit, so Pujo connects with
+# rediss://; the AUTH token comes from the mounted Secret, never the URL.
+REDIS_PORT = 6379
+REDIS_PASSWORD_KEY = "PUJO_REDIS_PASSWORD"
+# ElastiCache's short region names in endpoint host names. Add a region
+# here when an environment moves.
+ELASTICACHE_REGION_CODES = {"us-east-1": "use1", "us-east-2": "use2", "us-west-2": "usw2",
+                            "eu-west-1": "euw1", "ap-south-1": "aps1"}
+# The cache, Redis and database pool metrics Pujo exports; the dashboard
+# and the alerts may use no other cache_*, redis_* or db_* names.
+STORE_METRICS = {
+    "cache_requests_total", "cache_invalidations_total", "redis_errors_total",
+    "redis_circuit_open", "redis_pool_connections", "redis_pool_max_connections",
+    "db_pool_connections", "db_pool_max_connections", "db_queries_total",
+}
+
 # Photo uploads (docs/DEPLOYMENT.md, "Photos in S3"; deploy/kubernetes).
 MiB = 1024 * 1024
 # Uploads arriving at one pod at once that its scratch space must hold, each
@@ -80,6 +101,8 @@ UPLOADS_IN_FLIGHT_PER_POD = 16
 # A pod's memory besides the media cache: the process itself (5 MiB idle,
 # docs/BENCHMARKS.md; connection buffers and the database pool under load).
 PROCESS_MEMORY = 64 * MiB
+# The in-process tier of API responses when PUJO_CACHE_LOCAL_BYTES is unset.
+DEFAULT_CACHE_LOCAL_BYTES = 64 * MiB
 # One ordinary upload being processed: a 12 MP JPEG is decoded at a reduced
 # DCT scale (about 2000x1500x3 bytes) before the derivatives are made.
 ONE_PHOTO_MEMORY = 64 * MiB
@@ -358,15 +381,14 @@ class KubernetesContract(unittest.TestCase):
                 "alb.ingress.kubernetes.io/load-balancer-attributes"]).group(1))
             self.assertGreater(seconds(cfg["PUJO_KEEP_ALIVE_TIMEOUT"]), alb_idle, env)
 
-    def test_no_secret_and_no_future_setting_in_the_pod_env(self):
-        # Settings `pujo config` does not know yet (Redis), and secret
-        # values, which only ever arrive as files from the mounted Secret.
-        # (S3 needs no secret on EKS: the IRSA role, test_irsa_* below.)
-        later = {"PUJO_REDIS_URL", "PUJO_REDIS_PASSWORD_FILE"}
+    def test_no_secret_in_the_pod_env(self):
+        # Secret values only ever arrive as files from the mounted Secret.
+        # (S3 needs no secret on EKS: the IRSA role, test_irsa_* below.
+        # PUJO_REDIS_URL is a secret setting to Pujo because a URL may hold
+        # a password; Redis.test_* below checks that this one holds none.)
         secrets = {"PUJO_DATABASE_URL", "PUJO_REDIS_PASSWORD", "PUJO_S3_SECRET_ACCESS_KEY"}
         for env in ENVS:
             cfg = obj(env, "ConfigMap", "pujo-config")["data"]
-            self.assertFalse(later & set(cfg), env)
             self.assertFalse(secrets & set(cfg), f"{env}: a secret value in the ConfigMap")
             for kind, name in (("Deployment", "pujo"), ("Job", "pujo-migrate")):
                 (c,) = obj(env, kind, name)["spec"]["template"]["spec"]["containers"]
@@ -527,9 +549,11 @@ class KubernetesContract(unittest.TestCase):
             hpa = obj(env, "HorizontalPodAutoscaler", "pujo")["spec"]
             surge = obj(env, "Deployment", "pujo")["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
             pods = hpa["maxReplicas"] + surge
+            per_pod = pool + LISTEN_CONNECTIONS_PER_POD
             self.assertLessEqual(
-                pods * pool, DB_CONNECTION_BUDGET[db_class],
-                f"{env}: {pods} pods x PUJO_DB_POOL_SIZE {pool} exceed what {db_class} allows")
+                pods * per_pod, DB_CONNECTION_BUDGET[db_class],
+                f"{env}: {pods} pods x (PUJO_DB_POOL_SIZE {pool} + {LISTEN_CONNECTIONS_PER_POD} "
+                f"LISTEN connection) exceed what {db_class} allows")
 
     def test_irsa_roles_follow_terraform_names(self):
         for env, prefix in (("production", "durga-puja"), ("staging", "durga-puja-staging")):
@@ -679,14 +703,17 @@ class PhotoStorage(unittest.TestCase):
             (c,) = pod["containers"]
             request = quantity(c["resources"]["requests"]["memory"])
             limit = quantity(c["resources"]["limits"]["memory"])
-            cache = int(cfg.get("PUJO_MEDIA_CACHE_BYTES", 256 * MiB))
+            # Both in-process caches: media (derivatives) and API responses.
+            cache = (int(cfg.get("PUJO_MEDIA_CACHE_BYTES", 256 * MiB))
+                     + int(cfg.get("PUJO_CACHE_LOCAL_BYTES", DEFAULT_CACHE_LOCAL_BYTES)))
             hpa = obj(env, "HorizontalPodAutoscaler", "pujo")["spec"]
             (target,) = [m["resource"]["target"]["averageUtilization"] for m in hpa["metrics"]
                          if m["resource"]["name"] == "memory"]
             # A warm cache and one upload must not keep the HPA scaling out.
             steady = PROCESS_MEMORY + cache + ONE_PHOTO_MEMORY
             self.assertLessEqual(steady, request * target / 100,
-                                 f"{env}: process + PUJO_MEDIA_CACHE_BYTES + one upload exceed the HPA's "
+                                 f"{env}: process + PUJO_MEDIA_CACHE_BYTES + PUJO_CACHE_LOCAL_BYTES + "
+                                 f"one upload exceed the HPA's "
                                  f"{target} % of the {request // MiB} MiB request")
             # Pujo decodes as many photos at once as it has CPUs (1-4).
             workers = max(1, min(4, math.ceil(float(c["resources"]["limits"]["cpu"]))))
@@ -694,6 +721,145 @@ class PhotoStorage(unittest.TestCase):
                         if v.get("emptyDir", {}).get("medium") == "Memory")
             worst = PROCESS_MEMORY + cache + workers * WORST_DECODE_MEMORY + tmpfs
             self.assertLessEqual(worst, limit, f"{env}: the worst decode would be OOM-killed")
+
+
+class Redis(unittest.TestCase):
+    """The shared cache tier: ElastiCache over TLS with an AUTH token, which
+    reaches the pods only as a file of the mounted Secret."""
+
+    def test_terraform_makes_a_tls_endpoint_and_stores_the_token(self):
+        group = blocks(load_hcl(TF / "modules" / "elasticache" / "main.tf"), "resource")[
+            ("aws_elasticache_replication_group", "this")]
+        self.assertEqual(one(group["port"]), REDIS_PORT)
+        self.assertIs(one(group["transit_encryption_enabled"]), True)
+        self.assertEqual(one(group["transit_encryption_mode"]), "required")
+        self.assertIs(one(group["at_rest_encryption_enabled"]), True)
+        self.assertEqual(one(group["auth_token"]), "${var.auth_token}")
+        # One generated token: ElastiCache's AUTH and what Pujo is given.
+        cache, secrets = stack_module("elasticache"), stack_module("secrets")
+        self.assertEqual(one(cache["auth_token"]), "${random_password.redis.result}")
+        self.assertEqual(one(secrets["redis_password"]), "${random_password.redis.result}")
+        version = blocks(load_hcl(TF / "modules" / "secrets" / "main.tf"), "resource")[
+            ("aws_secretsmanager_secret_version", "app")]
+        self.assertIn(f"'{REDIS_PASSWORD_KEY}': '${{var.redis_password}}'", one(version["secret_string"]))
+        # The URL the overlays copy: TLS, the primary endpoint (it follows a
+        # failover), the group's port, no password.
+        outputs = blocks(load_hcl(TF / "modules" / "stack" / "outputs.tf"), "output")
+        self.assertEqual(one(outputs["redis_url"]["value"]),
+                         "rediss://${module.elasticache.primary_endpoint_address}:${module.elasticache.port}")
+        for env in ENVS:
+            env_outputs = blocks(load_hcl(TF / "envs" / env / "outputs.tf"), "output")
+            self.assertEqual(one(env_outputs["redis_url"]["value"]), "${module.stack.redis_url}", env)
+
+    def test_overlays_point_at_their_environment_over_tls(self):
+        group_id = one(stack_module("elasticache")["replication_group_id"])
+        self.assertEqual(group_id, "${var.name}-redis")
+        for env in ENVS:
+            env_vars = module_variables(TF / "envs" / env)
+            name = one(env_vars["name"]["default"])
+            region = one(env_vars["region"]["default"])
+            self.assertIn(region, ELASTICACHE_REGION_CODES,
+                          f"{env}: add {region}'s short name to ELASTICACHE_REGION_CODES")
+            url = config_of(env).get("PUJO_REDIS_URL")
+            self.assertTrue(url, f"{env}: no PUJO_REDIS_URL: the pods would cache in process only")
+            m = re.fullmatch(r"(?P<scheme>[a-z]+)://(?P<userinfo>[^@/]*@)?(?P<host>[^:/@]+)"
+                             r"(?::(?P<port>\d+))?/?", url)
+            self.assertTrue(m, f"{env}: PUJO_REDIS_URL {url!r}")
+            self.assertEqual(m["scheme"], "rediss", f"{env}: ElastiCache requires TLS in transit")
+            self.assertIsNone(m["userinfo"], f"{env}: a password in PUJO_REDIS_URL, which is in a ConfigMap; "
+                                             f"it belongs in the Secret (PUJO_REDIS_PASSWORD_FILE)")
+            self.assertEqual(int(m["port"] or 0), REDIS_PORT, f"{env}: PUJO_REDIS_URL port")
+            host = re.escape(f"master.{name}-redis.") + r"[a-z0-9]+" + re.escape(
+                f".{ELASTICACHE_REGION_CODES[region]}.cache.amazonaws.com")
+            self.assertRegex(m["host"], f"^{host}$",
+                             f"{env}: not the primary endpoint of {name}-redis (terraform output redis_url)")
+
+    def test_password_comes_from_the_mounted_secret(self):
+        path = f"{SECRETS_DIR}/{REDIS_PASSWORD_KEY}"
+        for env in ENVS:
+            cfg = config_of(env)
+            self.assertEqual(cfg.get("PUJO_REDIS_PASSWORD_FILE"), path, f"{env}: PUJO_REDIS_PASSWORD_FILE")
+            files = KubernetesContract.secret_files(self, env, "Deployment", "pujo")
+            self.assertEqual(files.get(path), REDIS_PASSWORD_KEY,
+                             f"{env}: {path} is not key {REDIS_PASSWORD_KEY} of a mount of {SECRETS_SECRET}")
+            es = obj(env, "ExternalSecret", SECRETS_SECRET)["spec"]["data"]
+            self.assertIn(REDIS_PASSWORD_KEY, {d["secretKey"] for d in es}, env)
+            # The migration Job does not use Redis and does not get the token.
+            job = KubernetesContract.secret_files(self, env, "Job", "pujo-migrate")
+            self.assertNotIn(REDIS_PASSWORD_KEY, job.values(), f"{env}: Job/pujo-migrate")
+
+    def test_network_policy_lets_pods_reach_redis(self):
+        for env in ENVS:
+            np = obj(env, "NetworkPolicy", "pujo")
+            to_redis = {b["ipBlock"]["cidr"] for rule in np["spec"]["egress"]
+                        if any(p.get("port") == REDIS_PORT for p in rule.get("ports", []))
+                        for b in rule.get("to", []) if "ipBlock" in b}
+            self.assertEqual(to_redis, set(SEED_SUBNETS["database_subnet_cidrs"]), env)
+
+
+def github_anchor(heading):
+    return re.sub(r"[^a-z0-9 _-]", "", heading.strip().lower()).replace(" ", "-")
+
+
+class Monitoring(unittest.TestCase):
+    """The alerts and the dashboard name metrics Pujo exports, and every
+    alert has its section in docs/OPERATIONS.md."""
+
+    def rules(self):
+        return obj("production", "PrometheusRule", "pujo")["spec"]["groups"]
+
+    def dashboard(self):
+        return json.loads(obj("production", "ConfigMap", "pujo-grafana-dashboard")["data"]["pujo.json"])
+
+    def dashboard_exprs(self):
+        def walk(panels):
+            for p in panels:
+                for target in p.get("targets", []):
+                    yield p["title"], target["expr"]
+                yield from walk(p.get("panels", []))
+        return list(walk(self.dashboard()["panels"]))
+
+    @staticmethod
+    def store_metrics(expr):
+        # Metric names only: not recording rules (a:b:c) or label names.
+        return set(re.findall(r"(?<![:\w])((?:cache|redis|db)_[a-z_]+)\b(?!\s*[=!]~?)", expr))
+
+    def test_store_metrics_are_the_exported_ones(self):
+        used = {}
+        for group in self.rules():
+            for rule in group["rules"]:
+                for name in self.store_metrics(rule["expr"]):
+                    used.setdefault(name, []).append(rule.get("alert") or rule.get("record"))
+        for title, expr in self.dashboard_exprs():
+            for name in self.store_metrics(expr):
+                used.setdefault(name, []).append(f"panel {title!r}")
+        unknown = {n: w for n, w in used.items() if n not in STORE_METRICS}
+        self.assertFalse(unknown, "metrics Pujo does not export (see STORE_METRICS)")
+        on_dashboard = set().union(*(self.store_metrics(e) for _, e in self.dashboard_exprs()))
+        self.assertFalse(STORE_METRICS - on_dashboard, "cache, Redis and pool metrics without a panel")
+
+    def test_alerts_cover_redis_and_the_cache(self):
+        alerts = {r["alert"]: r for g in self.rules() for r in g["rules"] if "alert" in r}
+        self.assertIn("redis_errors_total", alerts["PujoRedisErrors"]["expr"])
+        self.assertIn("redis_circuit_open", alerts["PujoRedisCircuitOpen"]["expr"])
+        records = {r["record"]: r["expr"] for g in self.rules() for r in g["rules"] if "record" in r}
+        self.assertIn("pujo:cache_hit_ratio:rate10m", alerts["PujoCacheHitRatioCollapse"]["expr"])
+        ratio = records["pujo:cache_hit_ratio:rate10m"]
+        self.assertIn('result="hit"', ratio)
+        self.assertIn("tier", ratio, "the hit ratio is per tier (moka, redis)")
+
+    def test_every_alert_has_a_runbook_section(self):
+        text = (ROOT / "docs" / "OPERATIONS.md").read_text()
+        anchors = {github_anchor(h) for h in re.findall(r"(?m)^#+ (.+)$", text)}
+        for group in self.rules():
+            for rule in group["rules"]:
+                if "alert" not in rule:
+                    continue
+                url = rule["annotations"].get("runbook_url", "")
+                self.assertRegex(url, r"/docs/OPERATIONS\.md#", rule["alert"])
+                self.assertEqual(url.rsplit("#", 1)[1], rule["alert"].lower(), rule["alert"])
+                self.assertIn(url.rsplit("#", 1)[1], anchors,
+                              f"{rule['alert']}: no section \"{rule['alert']}\" in docs/OPERATIONS.md")
 
 
 class VirtualMachine(unittest.TestCase):

@@ -17,6 +17,12 @@ variable "engine_version" {
   description = "Redis OSS engine version (7.x)."
   type        = string
   default     = "7.1"
+
+  # Pujo's counters use PEXPIRE ... NX, new in Redis 7.0.
+  validation {
+    condition     = can(regex("^7\\.", var.engine_version))
+    error_message = "Pujo needs Redis 7 (PEXPIRE NX); ElastiCache's Redis OSS 7.x."
+  }
 }
 
 variable "node_type" {
@@ -40,6 +46,13 @@ variable "auth_token" {
   description = "Redis AUTH token (16-128 printable characters without '/', '\"', '@'); stored in Secrets Manager for Pujo."
   type        = string
   sensitive   = true
+
+  # ElastiCache's own rules, checked at plan time instead of failing the
+  # apply halfway through creating the replication group.
+  validation {
+    condition     = length(var.auth_token) >= 16 && length(var.auth_token) <= 128 && can(regex("^[!#-.0-?A-~]+$", var.auth_token))
+    error_message = "auth_token must be 16-128 printable ASCII characters without spaces, '/', '\"' or '@'."
+  }
 }
 
 variable "snapshot_retention_days" {
