@@ -58,6 +58,7 @@ need_cmd ldd libc-bin
 need_cmd cc gcc
 need_cmd chromium chromium
 need_cmd curl curl
+need_cmd redis-server redis-server
 if ! command -v s3s-fs >/dev/null; then
   echo "installing s3s-fs, the S3-compatible test server (once; kept in ~/.cargo/bin)"
   cargo install s3s-fs --version 0.14.1 --features binary --locked --quiet
@@ -119,6 +120,16 @@ for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$s3_port") 2>/dev/null &&
 export TEST_S3_ENDPOINT="http://127.0.0.1:$s3_port" TEST_S3_ROOT="$services/s3" TEST_S3S_BIN="$(command -v s3s-fs)"
 export TEST_S3_ACCESS_KEY=pujo-test TEST_S3_SECRET_KEY=pujo-test-secret
 echo "s3: s3s-fs 0.14.1 on 127.0.0.1:$s3_port"
+# Redis: every cache test starts its own redis-server on a free loopback port (they
+# stop and restart it), from this binary. 7 or later: rate-limit counters use
+# PEXPIRE ... NX.
+redis_major=$(redis-server --version | sed -n 's/.* v=\([0-9]*\)\..*/\1/p')
+if [ "${redis_major:-0}" -lt 7 ]; then
+  echo "redis-server 7 or later is needed; found: $(redis-server --version)" >&2
+  exit 1
+fi
+export TEST_REDIS_BIN="$(command -v redis-server)"
+echo "redis: $(redis-server --version | cut -d' ' -f3) (each cache test starts its own)"
 # Tests that stop, restart or reconfigure a server start their own from these.
 export TEST_PG_BIN="$pg_bin"
 export TEST_PG_USER="${as_pg[2]:-}"

@@ -75,6 +75,9 @@ async fn act(config: &Config, action: &AdminAction) -> Result<String, Failure> {
                 }
                 other => other.into(),
             })?;
+            // Running servers drop the lists they cached (PostgreSQL; with SQLite the
+            // server's own cache expires within PUJO_CACHE_LOCAL_TTL).
+            db.announce(&crate::cache::bus::encode_tags(&[crate::cache::Tag::Lists])).await?;
             Ok(format!("created pandal {}: {}, {} {}", pandal.id, pandal.name, pandal.city, pandal.year))
         }
     }
@@ -82,6 +85,11 @@ async fn act(config: &Config, action: &AdminAction) -> Result<String, Failure> {
 
 async fn set_role(db: &Database, username: &str, role: Role) -> Result<String, Failure> {
     if db.set_role(username, role).await? {
+        if let Some(user) = db.user_by_username(username).await? {
+            // Sessions carry the role; comments show who may delete them.
+            let tags = [crate::cache::Tag::User(user.id), crate::cache::Tag::Global];
+            db.announce(&crate::cache::bus::encode_tags(&tags)).await?;
+        }
         Ok(format!("{username} is now {}", if role == Role::Admin { "an admin" } else { "a user" }))
     } else {
         Err(Failure::Invalid(format!("nobody is called {username:?}")))

@@ -42,6 +42,8 @@ pub struct AppState {
     pub limiter: crate::ratelimit::RateLimiter,
     /// Uploads, the blob store and the hot-derivative cache.
     pub media: crate::media::Media,
+    /// API answers and sessions: moka, Redis, and the invalidation bus.
+    pub cache: crate::cache::Cache,
 }
 
 impl AppState {
@@ -68,6 +70,8 @@ pub enum StartError {
     Database(#[from] DbError),
     #[error("media store: {0}")]
     Media(#[from] crate::media::StoreError),
+    #[error("cache: {0}")]
+    Cache(String),
 }
 
 /// A bound, ready-to-run Pujo.
@@ -99,7 +103,8 @@ impl App {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
         let metrics = Metrics::new(crate::VERSION, crate::GIT_SHA);
-        let db = Database::open(&config).await?;
+        let mut db = Database::open(&config).await?;
+        db.count_queries_in(metrics.db_queries.with_label_values(&[db.backend()]));
         if config.migrate || db.is_embedded() {
             let migrated = db.migrate().await?;
             tracing::info!(
@@ -113,6 +118,9 @@ impl App {
             tracing::warn!(error = %e, "database not ready");
         }
         let media = crate::media::Media::open(config.media.clone(), &config.data_dir).await?;
+        // With SQLite this process makes every write, so it hears them all without a listener.
+        let cache =
+            crate::cache::Cache::new(config.cache.clone(), &metrics, db.is_embedded()).map_err(StartError::Cache)?;
         let tls = Tls::setup(&config, &metrics)?;
         let bind = |addr: SocketAddr, what: &'static str| async move {
             TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, what, source })
@@ -141,8 +149,9 @@ impl App {
             request_ids: pipeline::RequestIds::new(),
             db,
             secure_cookies: tls.is_some() || !config.listen.ip().is_loopback(),
-            limiter: crate::ratelimit::RateLimiter::default(),
+            limiter: crate::ratelimit::RateLimiter::new(cache.redis.clone()),
             media,
+            cache,
             config,
         });
         let (stop_requested, _) = watch::channel(false);
@@ -188,6 +197,9 @@ impl App {
         };
         if let Some(reloader) = reloader {
             tokio::spawn(reloader.watch(stop.clone()));
+        }
+        if !state.db.is_embedded() {
+            tokio::spawn(crate::cache::listen(state.clone(), stop.clone()));
         }
         let scheme = if acceptor.is_some() { "https" } else { "http" };
         listeners.spawn(public, Listener::Public.label(), acceptor, pipeline::service(state.clone(), Listener::Public));

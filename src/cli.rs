@@ -152,6 +152,33 @@ macro_rules! setting_flags {
             /// log every request once [PUJO_ACCESS_LOG; true]
             #[argh(option)]
             pub access_log: Option<String>,
+            /// redis:// or rediss:// URL of the shared cache [PUJO_REDIS_URL; unset]
+            #[argh(option)]
+            pub redis_url: Option<String>,
+            /// the Redis AUTH token [PUJO_REDIS_PASSWORD; unset]
+            #[argh(option)]
+            pub redis_password: Option<String>,
+            /// time allowed for one Redis operation [PUJO_REDIS_TIMEOUT; 50ms]
+            #[argh(option)]
+            pub redis_timeout: Option<String>,
+            /// connections to Redis per process [PUJO_REDIS_POOL_SIZE; 16]
+            #[argh(option)]
+            pub redis_pool_size: Option<String>,
+            /// time an answer or session stays in process [PUJO_CACHE_LOCAL_TTL; 5s]
+            #[argh(option)]
+            pub cache_local_ttl: Option<String>,
+            /// memory for API answers in process [PUJO_CACHE_LOCAL_BYTES; 67108864]
+            #[argh(option)]
+            pub cache_local_bytes: Option<String>,
+            /// the Redis TTL of one item's answer [PUJO_CACHE_RESPONSE_TTL; 5m]
+            #[argh(option)]
+            pub cache_response_ttl: Option<String>,
+            /// the Redis TTL of lists and search results [PUJO_CACHE_QUERY_TTL; 10m]
+            #[argh(option)]
+            pub cache_query_ttl: Option<String>,
+            /// how long a 404 is remembered [PUJO_CACHE_NEGATIVE_TTL; 10s]
+            #[argh(option)]
+            pub cache_negative_ttl: Option<String>,
             /// CIDRs of proxies whose X-Forwarded-For is believed [PUJO_TRUSTED_PROXIES; unset]
             #[argh(option)]
             pub trusted_proxies: Option<String>,
@@ -201,6 +228,15 @@ macro_rules! setting_flags {
                     ("log", &self.log),
                     ("log-format", &self.log_format),
                     ("access-log", &self.access_log),
+                    ("redis-url", &self.redis_url),
+                    ("redis-password", &self.redis_password),
+                    ("redis-timeout", &self.redis_timeout),
+                    ("redis-pool-size", &self.redis_pool_size),
+                    ("cache-local-ttl", &self.cache_local_ttl),
+                    ("cache-local-bytes", &self.cache_local_bytes),
+                    ("cache-response-ttl", &self.cache_response_ttl),
+                    ("cache-query-ttl", &self.cache_query_ttl),
+                    ("cache-negative-ttl", &self.cache_negative_ttl),
                     ("trusted-proxies", &self.trusted_proxies),
                 ];
                 given.into_iter().filter_map(|(k, v)| v.clone().map(|v| (k, v))).collect()

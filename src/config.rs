@@ -108,6 +108,26 @@ pub const SETTINGS: &[Setting] = &[
     setting("log", Some("info"), "log filter, e.g. `info` or `pujo=debug,info`"),
     setting("log-format", Some("auto"), "`json`, `text`, or `auto` (text on a terminal, JSON otherwise)"),
     setting("access-log", Some("true"), "log every request once (method, route, status, duration, request id)"),
+    secret(
+        "redis-url",
+        "redis:// or rediss:// (TLS) URL of the cache tier shared by replicas; unset caches in process only",
+    ),
+    secret("redis-password", "Redis AUTH token, used when the URL carries none"),
+    setting(
+        "redis-timeout",
+        Some("50ms"),
+        "time allowed for one Redis operation; past it the request goes on without Redis",
+    ),
+    setting("redis-pool-size", Some("16"), "Redis connections per process (each multiplexed)"),
+    setting("cache-local-ttl", Some("5s"), "how long an API answer or a session stays in process"),
+    setting(
+        "cache-local-bytes",
+        Some("67108864"),
+        "memory for API answers in process, in bytes; 0 turns the in-process tier off",
+    ),
+    setting("cache-response-ttl", Some("5m"), "Redis TTL of one item's API answer (an album, a photo, its comments)"),
+    setting("cache-query-ttl", Some("10m"), "Redis TTL of lists and search results"),
+    setting("cache-negative-ttl", Some("10s"), "how long a 404 is remembered"),
     setting(
         "trusted-proxies",
         None,
@@ -198,6 +218,8 @@ pub struct Config {
     pub media: crate::media::MediaSettings,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<crate::http::client::Cidr>,
+    /// The edge cache: Redis and the in-process tier.
+    pub cache: crate::cache::CacheSettings,
     /// Every setting's value and origin, for `pujo config`.
     pub effective: Vec<(Setting, Option<String>, Origin)>,
 }
@@ -299,6 +321,7 @@ impl Config {
             access_log: raw.bool("access-log")?,
             trusted_proxies: raw.cidrs("trusted-proxies")?,
             media: media_settings(&raw)?,
+            cache: cache_settings(&raw)?,
             effective: Vec::new(),
         };
         Ok(Config { effective, ..config })
@@ -357,6 +380,35 @@ fn media_settings(raw: &Raw<'_>) -> Result<crate::media::MediaSettings, ConfigEr
         max_pixels: raw.positive_usize("max-pixels")? as u64,
         cache_bytes: raw.usize("media-cache-bytes")? as u64,
         s3,
+    })
+}
+
+fn cache_settings(raw: &Raw<'_>) -> Result<crate::cache::CacheSettings, ConfigError> {
+    let redis = match raw.opt_str("redis-url") {
+        None => None,
+        Some(url) => {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                // The value is a secret: name the setting, never echo it.
+                return Err(raw.invalid("redis-url", "********", "must start with redis:// or rediss://"));
+            }
+            let pool_size = u32::try_from(raw.positive_usize("redis-pool-size")?).map_err(|_| {
+                raw.invalid("redis-pool-size", raw.str("redis-pool-size").unwrap_or(""), "is too large")
+            })?;
+            Some(crate::cache::RedisSettings {
+                url: url.to_owned(),
+                password: raw.opt_str("redis-password").map(str::to_owned),
+                timeout: raw.positive_duration("redis-timeout")?,
+                pool_size,
+            })
+        }
+    };
+    Ok(crate::cache::CacheSettings {
+        redis,
+        local_ttl: raw.positive_duration("cache-local-ttl")?,
+        local_bytes: raw.usize("cache-local-bytes")? as u64,
+        response_ttl: raw.positive_duration("cache-response-ttl")?,
+        query_ttl: raw.positive_duration("cache-query-ttl")?,
+        negative_ttl: raw.positive_duration("cache-negative-ttl")?,
     })
 }
 

@@ -9,6 +9,7 @@ pub mod app;
 pub mod assets;
 pub mod auth;
 pub mod blobs;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -23,6 +23,15 @@ pub struct Metrics {
     pub blob_seconds: HistogramVec,
     pub media_cache: IntCounterVec,
     pub media_cache_bytes: IntGauge,
+    pub cache_requests: IntCounterVec,
+    pub cache_invalidations: IntCounterVec,
+    pub redis_errors: IntCounterVec,
+    pub redis_circuit_open: IntGauge,
+    pub redis_pool: IntGaugeVec,
+    pub redis_pool_max: IntGauge,
+    pub db_pool: IntGaugeVec,
+    pub db_pool_max: IntGauge,
+    pub db_queries: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -104,6 +113,49 @@ impl Metrics {
         .expect("valid metric");
         let media_cache_bytes =
             IntGauge::new("media_cache_bytes", "Bytes of derivatives held in memory").expect("valid metric");
+        let cache_requests = IntCounterVec::new(
+            Opts::new(
+                "cache_requests_total",
+                "Edge cache lookups, by tier (moka, redis) and result (hit, miss, stale, error, skipped, bypass)",
+            ),
+            &["tier", "result"],
+        )
+        .expect("valid metric");
+        let cache_invalidations = IntCounterVec::new(
+            Opts::new(
+                "cache_invalidations_total",
+                "Tags invalidated, by origin (local: this replica's writes; peer: heard from the bus)",
+            ),
+            &["origin"],
+        )
+        .expect("valid metric");
+        let redis_errors = IntCounterVec::new(
+            Opts::new("redis_errors_total", "Redis operations that failed, by operation and kind"),
+            &["op", "kind"],
+        )
+        .expect("valid metric");
+        let redis_circuit_open =
+            IntGauge::new("redis_circuit_open", "1 while the circuit breaker keeps requests away from Redis")
+                .expect("valid metric");
+        let redis_pool = IntGaugeVec::new(
+            Opts::new("redis_pool_connections", "Redis connections, by state (idle, in_use)"),
+            &["state"],
+        )
+        .expect("valid metric");
+        let redis_pool_max =
+            IntGauge::new("redis_pool_max_connections", "Most Redis connections the pool opens").expect("valid metric");
+        let db_pool = IntGaugeVec::new(
+            Opts::new("db_pool_connections", "Database connections, by state (idle, in_use)"),
+            &["state"],
+        )
+        .expect("valid metric");
+        let db_pool_max =
+            IntGauge::new("db_pool_max_connections", "Most database connections the pool opens").expect("valid metric");
+        let db_queries = IntCounterVec::new(
+            Opts::new("db_queries_total", "Database calls (one pooled connection each: a statement or a transaction)"),
+            &["backend"],
+        )
+        .expect("valid metric");
         let build_info = IntGaugeVec::new(
             Opts::new("pujo_build_info", "Version and commit of the running binary"),
             &["version", "git_sha"],
@@ -127,6 +179,15 @@ impl Metrics {
             Box::new(blob_seconds.clone()),
             Box::new(media_cache.clone()),
             Box::new(media_cache_bytes.clone()),
+            Box::new(cache_requests.clone()),
+            Box::new(cache_invalidations.clone()),
+            Box::new(redis_errors.clone()),
+            Box::new(redis_circuit_open.clone()),
+            Box::new(redis_pool.clone()),
+            Box::new(redis_pool_max.clone()),
+            Box::new(db_pool.clone()),
+            Box::new(db_pool_max.clone()),
+            Box::new(db_queries.clone()),
             Box::new(build_info),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ];
@@ -150,6 +211,15 @@ impl Metrics {
             blob_seconds,
             media_cache,
             media_cache_bytes,
+            cache_requests,
+            cache_invalidations,
+            redis_errors,
+            redis_circuit_open,
+            redis_pool,
+            redis_pool_max,
+            db_pool,
+            db_pool_max,
+            db_queries,
         }
     }
 

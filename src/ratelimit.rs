@@ -1,5 +1,7 @@
-//! Fixed-window counters for the log-in and registration limits, in process. (With
-//! Redis configured they will live there, so that every replica counts together.)
+//! Fixed-window counters for the log-in and registration limits. With Redis
+//! configured they live there, so that 3 or 10 replicas count together; when Redis
+//! cannot be reached they fall back to this process's own counters (each replica then
+//! allows the limit by itself, which is still a limit).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -22,12 +24,64 @@ pub const REGISTRATIONS_PER_CLIENT: Limit = Limit { max: 30, window: Duration::f
 /// Windows are pruned when this many keys are held.
 const PRUNE_AT: usize = 100_000;
 
+/// The limiter every handler uses: Redis when configured and answering, else local.
 #[derive(Debug, Default)]
 pub struct RateLimiter {
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
+    local: LocalLimiter,
+    redis: Option<crate::cache::Redis>,
 }
 
 impl RateLimiter {
+    pub fn new(redis: Option<crate::cache::Redis>) -> RateLimiter {
+        RateLimiter { local: LocalLimiter::default(), redis }
+    }
+
+    /// The Redis key of `key`: hashed, so typed log-in names are neither stored in
+    /// clear nor able to make long keys. Its window starts at its first count.
+    fn redis_key(key: &str) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(key.as_bytes());
+        format!("pujo:rl:{}", crate::media::hex(&digest[..16]))
+    }
+
+    /// Counts one event for `key`; `Err(seconds)` says how long until the window
+    /// reopens when it is full (the event is refused then).
+    pub async fn hit(&self, key: &str, limit: Limit) -> Result<(), u64> {
+        if let Some(redis) = &self.redis {
+            match redis.count(&Self::redis_key(key), limit.window).await {
+                Ok((n, left_ms)) if n > u64::from(limit.max) => return Err(left_ms / 1000 + 1),
+                Ok(_) => return Ok(()),
+                Err(_) => {}
+            }
+        }
+        self.local.hit(key, limit)
+    }
+
+    /// Whether `key` is over its limit, without counting anything.
+    pub async fn check(&self, key: &str, limit: Limit) -> Result<(), u64> {
+        if let Some(redis) = &self.redis
+            && let Ok((n, left_ms)) = redis.counter(&Self::redis_key(key)).await
+        {
+            return if n >= u64::from(limit.max) { Err(left_ms / 1000 + 1) } else { Ok(()) };
+        }
+        self.local.check(key, limit)
+    }
+
+    pub async fn reset(&self, key: &str) {
+        if let Some(redis) = &self.redis {
+            let _ = redis.del(&[&Self::redis_key(key)]).await;
+        }
+        self.local.reset(key);
+    }
+}
+
+/// This process's own counters.
+#[derive(Debug, Default)]
+pub struct LocalLimiter {
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl LocalLimiter {
     /// Counts one event for `key`; `Err(seconds)` says how long until the window
     /// reopens when it is already full (the event is not counted then).
     pub fn hit(&self, key: &str, limit: Limit) -> Result<(), u64> {
@@ -68,7 +122,7 @@ mod tests {
 
     #[test]
     fn a_full_window_refuses_until_it_reopens() {
-        let limiter = RateLimiter::default();
+        let limiter = LocalLimiter::default();
         let limit = Limit { max: 2, window: Duration::from_millis(200) };
         assert!(limiter.hit("a", limit).is_ok());
         assert!(limiter.hit("a", limit).is_ok());

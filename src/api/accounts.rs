@@ -11,6 +11,7 @@ use super::views::{Check, UserJson};
 use super::{ApiError, json, no_content, parse_json};
 use crate::app::AppState;
 use crate::auth;
+use crate::cache::Tag;
 use crate::db::{GpsPrivacy, NewUser, ProfilePatch, User};
 use crate::http::Body;
 use crate::ratelimit::{FAILURES_PER_ACCOUNT, LOGIN_PER_CLIENT, REGISTRATIONS_PER_CLIENT};
@@ -64,7 +65,7 @@ fn validate_registration(r: &Register) -> Result<(), ApiError> {
 pub async fn register(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let user_agent = user_agent(&req);
     let client = format!("register:{}", state.client_ip(&req));
-    state.limiter.hit(&client, REGISTRATIONS_PER_CLIENT).map_err(ApiError::RateLimited)?;
+    state.limiter.hit(&client, REGISTRATIONS_PER_CLIENT).await.map_err(ApiError::RateLimited)?;
     let body: Register = parse_json(req, BODY_LIMIT).await?;
     validate_registration(&body)?;
     let new = NewUser {
@@ -74,6 +75,8 @@ pub async fn register(state: &AppState, req: Request<Incoming>) -> Result<Respon
         password_hash: auth::hash_password(body.password).await,
     };
     let user = state.db.create_user(&new).await?;
+    // A profile that was a 404 a moment ago.
+    state.cache.publish(&state.db, &[Tag::Lists]).await;
     let mut response = json(StatusCode::CREATED, &UserJson::private(&user));
     start_session(state, &mut response, user.id, &user_agent).await?;
     Ok(response)
@@ -82,12 +85,12 @@ pub async fn register(state: &AppState, req: Request<Incoming>) -> Result<Respon
 pub async fn login(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let user_agent = user_agent(&req);
     let client = format!("login:{}", state.client_ip(&req));
-    state.limiter.hit(&client, LOGIN_PER_CLIENT).map_err(ApiError::RateLimited)?;
+    state.limiter.hit(&client, LOGIN_PER_CLIENT).await.map_err(ApiError::RateLimited)?;
     let body: Login = parse_json(req, BODY_LIMIT).await?;
     let login = body.login.trim();
     // Counted by what was typed, so the answer is the same whether or not it exists.
     let account = format!("account:{}", login.to_lowercase());
-    state.limiter.check(&account, FAILURES_PER_ACCOUNT).map_err(ApiError::RateLimited)?;
+    state.limiter.check(&account, FAILURES_PER_ACCOUNT).await.map_err(ApiError::RateLimited)?;
     let found = state.db.user_by_login(login).await?;
     let (user, hash) = match found {
         Some((user, hash)) => (Some(user), Some(hash)),
@@ -96,10 +99,10 @@ pub async fn login(state: &AppState, req: Request<Incoming>) -> Result<Response<
     // The same argon2 work whether or not the account exists.
     let ok = auth::verify_password(body.password, hash).await;
     let Some(user) = user.filter(|_| ok) else {
-        let _ = state.limiter.hit(&account, FAILURES_PER_ACCOUNT);
+        let _ = state.limiter.hit(&account, FAILURES_PER_ACCOUNT).await;
         return Err(ApiError::Unauthorized("wrong username, email or password"));
     };
-    state.limiter.reset(&account);
+    state.limiter.reset(&account).await;
     let mut response = json(StatusCode::OK, &UserJson::private(&user));
     start_session(state, &mut response, user.id, &user_agent).await?;
     Ok(response)
@@ -107,7 +110,15 @@ pub async fn login(state: &AppState, req: Request<Incoming>) -> Result<Response<
 
 pub async fn logout(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     if let Some(token) = session_token(&req, state) {
-        state.db.delete_session(&auth::token_hash(&token)).await?;
+        let hash = auth::token_hash(&token);
+        let user = current_user(state, &req).await.ok().flatten();
+        state.db.delete_session(&hash).await?;
+        state.cache.forget_session(&hash).await;
+        if let Some(user) = user {
+            // Every replica drops its copy of this person's sessions (the others come
+            // back from the database on their next request).
+            state.cache.publish(&state.db, &[Tag::User(user.id)]).await;
+        }
     }
     let mut response = no_content();
     set_cookie(state, &mut response, "", 0);
@@ -126,7 +137,10 @@ pub async fn me(state: &AppState, req: Request<Incoming>) -> Result<Response<Bod
 /// The person whose live session the request carries, if any (sliding its expiry).
 pub async fn current_user<B>(state: &AppState, req: &Request<B>) -> Result<Option<User>, ApiError> {
     let Some(token) = session_token(req, state) else { return Ok(None) };
-    Ok(state.db.session_user(&auth::token_hash(&token), SESSION_LIFETIME).await?)
+    let hash = auth::token_hash(&token);
+    // Boxed: the cache's futures are large, and every handler awaits this one.
+    let lookup = Box::pin(state.db.session_user(&hash, SESSION_LIFETIME));
+    Ok(Box::pin(state.cache.session_user(&hash, lookup)).await?)
 }
 
 /// The logged-in person, or 401.
@@ -164,6 +178,8 @@ pub async fn update_me(state: &AppState, req: Request<Incoming>) -> Result<Respo
         gps_privacy: body.gps_privacy,
     };
     let user = state.db.update_profile(&user, patch).await?;
+    // A display name shows on every album, photo and comment of theirs.
+    state.cache.publish(&state.db, &[Tag::User(user.id), Tag::Global]).await;
     Ok(json(StatusCode::OK, &UserJson::private(&user)))
 }
 
@@ -187,6 +203,7 @@ pub async fn change_password(state: &AppState, req: Request<Incoming>) -> Result
     let hash = auth::hash_password(body.new_password).await;
     state.db.set_password_hash(user.id, &hash).await?;
     state.db.delete_sessions_of(user.id, Some(&auth::token_hash(&token))).await?;
+    state.cache.publish(&state.db, &[Tag::User(user.id)]).await;
     Ok(no_content())
 }
 
@@ -202,7 +219,7 @@ pub async fn delete_me(state: &std::sync::Arc<AppState>, req: Request<Incoming>)
     let body: Leaving = parse_json(req, BODY_LIMIT).await?;
     confirm_password(state, &user, body.password, "password").await?;
     let hashes = state.db.delete_user(user.id).await?;
-    state.media.forget_owner(user.id);
+    state.cache.publish(&state.db, &[Tag::User(user.id), Tag::Global]).await;
     // Their photos' bytes go too, unless someone else uploaded the same ones; in the
     // background, since there may be thousands (what fails here, `pujo blobs gc` does).
     let background = state.clone();
@@ -232,10 +249,10 @@ pub async fn delete_me(state: &std::sync::Arc<AppState>, req: Request<Incoming>)
 /// Checks a password the person typed again, counting failures like log-ins do.
 async fn confirm_password(state: &AppState, user: &User, password: String, field: &str) -> Result<(), ApiError> {
     let account = format!("account:{}", user.username.to_lowercase());
-    state.limiter.check(&account, FAILURES_PER_ACCOUNT).map_err(ApiError::RateLimited)?;
+    state.limiter.check(&account, FAILURES_PER_ACCOUNT).await.map_err(ApiError::RateLimited)?;
     let hash = state.db.password_hash(user.id).await?;
     if !auth::verify_password(password, hash).await {
-        let _ = state.limiter.hit(&account, FAILURES_PER_ACCOUNT);
+        let _ = state.limiter.hit(&account, FAILURES_PER_ACCOUNT).await;
         return Err(ApiError::Fields(BTreeMap::from([(field.to_owned(), "is not your password".to_owned())])));
     }
     Ok(())

@@ -5,9 +5,11 @@ use hyper::body::Incoming;
 use serde::{Deserialize, Serialize};
 
 use super::accounts::{require_user, viewer_id};
+use super::cached::cached;
 use super::views::{AlbumJson, Check, Int, PageJson, PhotoJson, Query, UserJson, double_option, path_id, path_param};
 use super::{ApiError, json, parse_json};
 use crate::app::AppState;
+use crate::cache::{Fresh, Kind, Tag};
 use crate::db::{Album, AlbumPatch, NewAlbum, PageRequest, Visibility};
 use crate::http::Body;
 
@@ -69,15 +71,22 @@ pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<B
     let query = Query::of(&req)?;
     let page = query.page(super::views::MAX_LIMIT)?;
     let pandal = query.id("pandal")?;
-    let owner = match query.get("owner").filter(|o| !o.is_empty()) {
-        Some(username) => match state.db.user_by_username(username).await? {
-            Some(user) => Some(user.id),
-            None => return Ok(json(StatusCode::OK, &PageJson::<AlbumJson> { items: vec![], next_cursor: None })),
-        },
-        None => None,
-    };
-    let albums = state.db.albums(viewer, owner, pandal, page).await?;
-    Ok(json(StatusCode::OK, &PageJson::of(albums, |a| AlbumJson::view(a, viewer))))
+    let owner = query.get("owner").filter(|o| !o.is_empty());
+    cached(state, &req, viewer, Kind::Query, &[Tag::Lists], async {
+        let owner = match owner {
+            Some(username) => match state.db.user_by_username(username).await? {
+                Some(user) => Some(user.id),
+                None => {
+                    let empty = PageJson::<AlbumJson> { items: vec![], next_cursor: None };
+                    return Ok(Fresh::json(&empty, vec![Tag::Lists]));
+                }
+            },
+            None => None,
+        };
+        let albums = state.db.albums(viewer, owner, pandal, page).await?;
+        Ok(Fresh::json(&PageJson::of(albums, |a| AlbumJson::view(a, viewer)), vec![Tag::Lists]))
+    })
+    .await
 }
 
 pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
@@ -98,13 +107,18 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
             pandal_id,
         })
         .await?;
+    state.cache.publish(&state.db, &[Tag::Album(album.id), Tag::Lists]).await;
     Ok(json(StatusCode::CREATED, &AlbumJson::view(album, user.id)))
 }
 
 pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
-    let album = state.db.album(path_id(&req, 0)?, viewer).await?.ok_or(ApiError::NotFound)?;
-    Ok(json(StatusCode::OK, &AlbumJson::view(album, viewer)))
+    let id = path_id(&req, 0)?;
+    cached(state, &req, viewer, Kind::Item, &[Tag::Album(id)], async {
+        let album = state.db.album(id, viewer).await?.ok_or(ApiError::NotFound)?;
+        Ok(Fresh::json(&AlbumJson::view(album, viewer), vec![Tag::Album(id)]))
+    })
+    .await
 }
 
 /// The album if the viewer owns it: 404 when they may not see it, 403 when they may
@@ -140,8 +154,14 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
         pandal_id,
         cover_photo_id,
     };
+    let visibility_changed = patch.visibility.is_some_and(|v| v != album.visibility);
     let album = state.db.update_album(&album, patch).await?;
-    state.media.forget_album(album.id);
+    // A change of visibility shows in every list, page and photo of the album.
+    let mut touched = vec![Tag::Album(album.id), Tag::Lists];
+    if visibility_changed {
+        touched.push(Tag::Global);
+    }
+    state.cache.publish(&state.db, &touched).await;
     Ok(json(StatusCode::OK, &AlbumJson::view(album, user.id)))
 }
 
@@ -149,7 +169,7 @@ pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response
     let user = require_user(state, &req).await?;
     let album = own_album(state, path_id(&req, 0)?, user.id).await?;
     state.db.delete_album(album.id).await?;
-    state.media.forget_album(album.id);
+    state.cache.publish(&state.db, &[Tag::Album(album.id), Tag::Lists]).await;
     Ok(super::no_content())
 }
 
@@ -158,13 +178,16 @@ pub async fn photos(state: &AppState, req: Request<Incoming>) -> Result<Response
     let viewer = viewer_id(state, &req).await?;
     let album = path_id(&req, 0)?;
     let page = Query::of(&req)?.page(super::views::MAX_LIMIT)?;
-    // The photo query checks the album's visibility itself; only an empty page needs to
-    // tell "no photos here" from "no album you may see" (404).
-    let photos = state.db.album_photos(album, viewer, page).await?;
-    if photos.items.is_empty() && state.db.album(album, viewer).await?.is_none() {
-        return Err(ApiError::NotFound);
-    }
-    Ok(json(StatusCode::OK, &PageJson::of(photos, |p| PhotoJson::view(p, viewer))))
+    cached(state, &req, viewer, Kind::Item, &[Tag::Album(album)], async {
+        // The photo query checks the album's visibility itself; only an empty page needs
+        // to tell "no photos here" from "no album you may see" (404).
+        let photos = state.db.album_photos(album, viewer, page).await?;
+        if photos.items.is_empty() && state.db.album(album, viewer).await?.is_none() {
+            return Err(ApiError::NotFound);
+        }
+        Ok(Fresh::json(&PageJson::of(photos, |p| PhotoJson::view(p, viewer)), vec![Tag::Album(album)]))
+    })
+    .await
 }
 
 #[derive(Serialize)]
@@ -176,12 +199,15 @@ struct Profile {
 /// `GET /api/v1/users/{username}`: a person and the albums the viewer may see.
 pub async fn profile(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
-    let user = state.db.user_by_username(path_param(&req, 0)).await?.ok_or(ApiError::NotFound)?;
-    let page = PageRequest { before: None, limit: EMBEDDED_ALBUMS };
-    let albums = state.db.albums(viewer, Some(user.id), None, page).await?;
-    let body = Profile {
-        user: UserJson::public(&user),
-        albums: albums.items.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),
-    };
-    Ok(json(StatusCode::OK, &body))
+    cached(state, &req, viewer, Kind::Query, &[Tag::Lists], async {
+        let user = state.db.user_by_username(path_param(&req, 0)).await?.ok_or(ApiError::NotFound)?;
+        let page = PageRequest { before: None, limit: EMBEDDED_ALBUMS };
+        let albums = state.db.albums(viewer, Some(user.id), None, page).await?;
+        let body = Profile {
+            user: UserJson::public(&user),
+            albums: albums.items.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),
+        };
+        Ok(Fresh::json(&body, vec![Tag::Lists]))
+    })
+    .await
 }

@@ -15,6 +15,7 @@ use super::accounts::{require_user, viewer_id};
 use super::views::{PhotoJson, path_id, path_param};
 use super::{ApiError, json};
 use crate::app::AppState;
+use crate::cache::Tag;
 use crate::db::{NOBODY, NewPhoto, Visibility};
 use crate::http::Body;
 use crate::media::{Format, Hashing, IngestError, StoreError, derivative_key, original_key, public_original_key};
@@ -140,6 +141,8 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
             }
         }
     }
+    let mut touched = vec![Tag::Album(album.id), Tag::Lists];
+    let mut recorded = Ok(());
     for (done, file) in ingested.into_iter().zip(&fresh) {
         let p = done.processed;
         let new = NewPhoto {
@@ -158,12 +161,23 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
             lat: p.exif.lat,
             lon: p.exif.lon,
         };
-        let photo = state.db.create_photo(&new).await?;
+        let photo = match state.db.create_photo(&new).await {
+            Ok(photo) => photo,
+            Err(e) => {
+                recorded = Err(e);
+                break;
+            }
+        };
+        touched.push(Tag::Photo(photo.id));
         // The same bytes were already in this album: that photo is the answer.
         let outcome = if photo.created_at < request_time { "duplicate" } else { "stored" };
         record(state, outcome, file.len, started);
         items.push(PhotoJson::view(photo, user.id));
     }
+    if any_new {
+        state.cache.publish(&state.db, &touched).await;
+    }
+    recorded?;
     let status = if any_new { StatusCode::CREATED } else { StatusCode::OK };
     Ok(json(status, &Uploaded { items }))
 }
@@ -240,7 +254,7 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
             content_type: p.content_type,
         }))
     };
-    let photo = state.media.photo_row(id, load).await?.ok_or(ApiError::NotFound)?;
+    let photo = state.media.photo_row(&state.cache.bus, id, load).await?.ok_or(ApiError::NotFound)?;
     let variant = path_param(&req, 1);
     // A public photo's derivatives are the same for everyone: no session lookup (which
     // slides the session, a write) for each thumbnail of a page. Everything else needs

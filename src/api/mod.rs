@@ -2,6 +2,7 @@
 
 mod accounts;
 mod albums;
+mod cached;
 mod media;
 mod meta;
 pub(crate) mod pandals;
@@ -152,7 +153,7 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
             GET => pandals::list(s, req).await,
             POST => pandals::create(s, req).await,
         ),
-        Endpoint::PandalFacets => by_method!(as_get, GET => pandals::facets(s).await),
+        Endpoint::PandalFacets => by_method!(as_get, GET => pandals::facets(s, req).await),
         Endpoint::Pandal => by_method!(as_get,
             GET => pandals::get(s, req).await,
             PATCH => pandals::update(s, req).await,

@@ -8,9 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use super::accounts::{require_user, viewer_id};
 use super::albums::EMBEDDED_ALBUMS;
+use super::cached::cached;
 use super::views::{AlbumJson, Check, Int, PageJson, PandalJson, PhotoJson, Query, double_option, path_id};
 use super::{ApiError, json, parse_json};
 use crate::app::AppState;
+use crate::cache::{Fresh, Kind, Tag};
 use crate::db::{NewPandal, PageRequest, PandalPatch, Role, User};
 use crate::http::Body;
 
@@ -31,8 +33,11 @@ pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<B
             ApiError::Fields(BTreeMap::from([("year".to_owned(), "a year from 1800 to 2200".to_owned())]))
         })?),
     };
-    let pandals = state.db.pandals(city, year, page).await?;
-    Ok(json(StatusCode::OK, &PageJson::of(pandals, PandalJson::from)))
+    cached(state, &req, crate::db::NOBODY, Kind::Query, &[Tag::Lists], async {
+        let pandals = state.db.pandals(city, year, page).await?;
+        Ok(Fresh::json(&PageJson::of(pandals, PandalJson::from), vec![Tag::Lists]))
+    })
+    .await
 }
 
 #[derive(Serialize)]
@@ -53,13 +58,16 @@ struct Facets {
     years: Vec<YearCount>,
 }
 
-pub async fn facets(state: &AppState) -> Result<Response<Body>, ApiError> {
-    let f = state.db.pandal_facets().await?;
-    let body = Facets {
-        cities: f.cities.into_iter().map(|(city, count)| CityCount { city, count }).collect(),
-        years: f.years.into_iter().map(|(year, count)| YearCount { year, count }).collect(),
-    };
-    Ok(json(StatusCode::OK, &body))
+pub async fn facets(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    cached(state, &req, crate::db::NOBODY, Kind::Query, &[Tag::Lists], async {
+        let f = state.db.pandal_facets().await?;
+        let body = Facets {
+            cities: f.cities.into_iter().map(|(city, count)| CityCount { city, count }).collect(),
+            years: f.years.into_iter().map(|(year, count)| YearCount { year, count }).collect(),
+        };
+        Ok(Fresh::json(&body, vec![Tag::Lists]))
+    })
+    .await
 }
 
 #[derive(Serialize)]
@@ -72,17 +80,23 @@ struct PandalPage {
 /// A pandal with the newest albums and photos the viewer may see.
 pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
-    let pandal = state.db.pandal(path_id(&req, 0)?).await?.ok_or(ApiError::NotFound)?;
-    let albums =
-        state.db.albums(viewer, None, Some(pandal.id), PageRequest { before: None, limit: EMBEDDED_ALBUMS }).await?;
-    let photos =
-        state.db.photo_feed(viewer, Some(pandal.id), PageRequest { before: None, limit: EMBEDDED_PHOTOS }).await?;
-    let body = PandalPage {
-        pandal: pandal.into(),
-        albums: albums.items.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),
-        photos: photos.items.into_iter().map(|p| PhotoJson::view(p, viewer)).collect(),
-    };
-    Ok(json(StatusCode::OK, &body))
+    let id = path_id(&req, 0)?;
+    cached(state, &req, viewer, Kind::Query, &[Tag::Lists], async {
+        let pandal = state.db.pandal(id).await?.ok_or(ApiError::NotFound)?;
+        let albums = state
+            .db
+            .albums(viewer, None, Some(pandal.id), PageRequest { before: None, limit: EMBEDDED_ALBUMS })
+            .await?;
+        let photos =
+            state.db.photo_feed(viewer, Some(pandal.id), PageRequest { before: None, limit: EMBEDDED_PHOTOS }).await?;
+        let body = PandalPage {
+            pandal: pandal.into(),
+            albums: albums.items.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),
+            photos: photos.items.into_iter().map(|p| PhotoJson::view(p, viewer)).collect(),
+        };
+        Ok(Fresh::json(&body, vec![Tag::Lists]))
+    })
+    .await
 }
 
 async fn require_admin(state: &AppState, req: &Request<Incoming>) -> Result<User, ApiError> {
@@ -166,6 +180,7 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
         created_by: Some(admin.id),
     };
     let pandal = state.db.create_pandal(&new).await?;
+    state.cache.publish(&state.db, &[Tag::Lists]).await;
     Ok(json(StatusCode::CREATED, &PandalJson::from(pandal)))
 }
 
@@ -181,6 +196,8 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
     let patch =
         PandalPatch { name: trim(b.name), para: trim(b.para), city: trim(b.city), year, lat: b.lat, lon: b.lon };
     let pandal = state.db.update_pandal(&pandal, patch).await?;
+    // Its name and place show on albums and photos everywhere.
+    state.cache.publish(&state.db, &[Tag::Global]).await;
     Ok(json(StatusCode::OK, &PandalJson::from(pandal)))
 }
 
@@ -200,11 +217,14 @@ pub async fn search(state: &AppState, req: Request<Incoming>) -> Result<Response
     check.text("q", q, 1, 200, false);
     check.finish()?;
     let limit = query.limit(SEARCH_LIMIT, SEARCH_MAX)?;
-    let hits = state.db.search(viewer, q, limit).await?;
-    let body = SearchResults {
-        photos: hits.photos.into_iter().map(|p| PhotoJson::view(p, viewer)).collect(),
-        albums: hits.albums.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),
-        pandals: hits.pandals.into_iter().map(PandalJson::from).collect(),
-    };
-    Ok(json(StatusCode::OK, &body))
+    cached(state, &req, viewer, Kind::Query, &[Tag::Lists], async {
+        let hits = state.db.search(viewer, q, limit).await?;
+        let body = SearchResults {
+            photos: hits.photos.into_iter().map(|p| PhotoJson::view(p, viewer)).collect(),
+            albums: hits.albums.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),
+            pandals: hits.pandals.into_iter().map(PandalJson::from).collect(),
+        };
+        Ok(Fresh::json(&body, vec![Tag::Lists]))
+    })
+    .await
 }

@@ -5,9 +5,11 @@ use hyper::body::Incoming;
 use serde::{Deserialize, Serialize};
 
 use super::accounts::{current_user, require_user, viewer_id};
+use super::cached::cached;
 use super::views::{Check, CommentJson, Int, PageJson, PhotoJson, Query, path_id};
 use super::{ApiError, json, no_content, parse_json};
 use crate::app::AppState;
+use crate::cache::{Fresh, Kind, Tag};
 use crate::db::{GpsPrivacy, NOBODY, Photo, PhotoPatch, Role, User};
 use crate::http::Body;
 
@@ -18,14 +20,36 @@ pub async fn feed(state: &AppState, req: Request<Incoming>) -> Result<Response<B
     let viewer = viewer_id(state, &req).await?;
     let query = Query::of(&req)?;
     let page = query.page(super::views::MAX_LIMIT)?;
-    let photos = state.db.photo_feed(viewer, query.id("pandal")?, page).await?;
-    Ok(json(StatusCode::OK, &PageJson::of(photos, |p| PhotoJson::view(p, viewer))))
+    let pandal = query.id("pandal")?;
+    cached(state, &req, viewer, Kind::Query, &[Tag::Lists], async {
+        let photos = state.db.photo_feed(viewer, pandal, page).await?;
+        Ok(Fresh::json(&PageJson::of(photos, |p| PhotoJson::view(p, viewer)), vec![Tag::Lists]))
+    })
+    .await
+}
+
+/// What an answer about one photo depends on: the photo, and its album (visibility).
+fn photo_tags(photo: &Photo) -> Vec<Tag> {
+    vec![Tag::Photo(photo.id), Tag::Album(photo.album_id)]
 }
 
 pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
-    let photo = state.db.photo(path_id(&req, 0)?, viewer).await?.ok_or(ApiError::NotFound)?;
-    Ok(json(StatusCode::OK, &PhotoJson::view(photo, viewer)))
+    let id = path_id(&req, 0)?;
+    cached(state, &req, viewer, Kind::Item, &[Tag::Photo(id)], async {
+        let photo = state.db.photo(id, viewer).await?.ok_or(ApiError::NotFound)?;
+        let deps = photo_tags(&photo);
+        Ok(Fresh::json(&PhotoJson::view(photo, viewer), deps))
+    })
+    .await
+}
+
+/// Tells every replica that a write touched this photo (and so its album's pages and
+/// every list that counts its likes and comments).
+async fn touched(state: &AppState, photo: &Photo) {
+    let mut tags = photo_tags(photo);
+    tags.push(Tag::Lists);
+    state.cache.publish(&state.db, &tags).await;
 }
 
 /// The photo the logged-in person may see, or 404.
@@ -68,8 +92,11 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
         allow_original: body.allow_original,
         album_id,
     };
+    let before = photo.clone();
     let photo = state.db.update_photo(&photo, patch).await?;
-    state.media.forget_photo(photo.id).await;
+    // A move between albums touches both.
+    touched(state, &before).await;
+    touched(state, &photo).await;
     Ok(json(StatusCode::OK, &PhotoJson::view(photo, user.id)))
 }
 
@@ -80,7 +107,7 @@ pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response
         return Err(ApiError::Forbidden("only the photo's owner or an admin may delete it"));
     }
     state.db.delete_photo(photo.id).await?;
-    state.media.forget_photo(photo.id).await;
+    touched(state, &photo).await;
     if photo.owner.id != user.id {
         tracing::info!(photo_id = photo.id, admin_id = user.id, "photo removed by an admin");
     }
@@ -95,14 +122,18 @@ fn may_delete_comment(viewer: Option<&User>, author: i64, photo_owner: i64) -> b
 pub async fn comments(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = current_user(state, &req).await?;
     let viewer_id = viewer.as_ref().map_or(NOBODY, |u| u.id);
-    let photo = state.db.photo(path_id(&req, 0)?, viewer_id).await?.ok_or(ApiError::NotFound)?;
+    let id = path_id(&req, 0)?;
     let page = Query::of(&req)?.page(super::views::MAX_LIMIT)?;
-    let comments = state.db.comments(photo.id, page).await?;
-    let body = PageJson::of(comments, |c| {
-        let can_delete = may_delete_comment(viewer.as_ref(), c.author.id, photo.owner.id);
-        CommentJson::view(c, can_delete)
-    });
-    Ok(json(StatusCode::OK, &body))
+    cached(state, &req, viewer_id, Kind::Item, &[Tag::Photo(id)], async {
+        let photo = state.db.photo(id, viewer_id).await?.ok_or(ApiError::NotFound)?;
+        let comments = state.db.comments(photo.id, page).await?;
+        let body = PageJson::of(comments, |c| {
+            let can_delete = may_delete_comment(viewer.as_ref(), c.author.id, photo.owner.id);
+            CommentJson::view(c, can_delete)
+        });
+        Ok(Fresh::json(&body, photo_tags(&photo)))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -118,6 +149,7 @@ pub async fn comment(state: &AppState, req: Request<Incoming>) -> Result<Respons
     check.text("body", &body.body, 1, 2000, true);
     check.finish()?;
     let comment = state.db.create_comment(photo.id, user.id, body.body.trim()).await?;
+    touched(state, &photo).await;
     Ok(json(StatusCode::CREATED, &CommentJson::view(comment, true)))
 }
 
@@ -130,6 +162,7 @@ pub async fn delete_comment(state: &AppState, req: Request<Incoming>) -> Result<
         return Err(ApiError::Forbidden("only the comment's author, the photo's owner or an admin may delete it"));
     }
     state.db.delete_comment(comment.id).await?;
+    touched(state, &photo).await;
     Ok(no_content())
 }
 
@@ -143,5 +176,6 @@ struct LikeState {
 pub async fn like(state: &AppState, req: Request<Incoming>, liked: bool) -> Result<Response<Body>, ApiError> {
     let (user, photo) = visible_photo(state, &req).await?;
     let (like_count, liked_by_me) = state.db.set_like(photo.id, user.id, liked).await?;
+    touched(state, &photo).await;
     Ok(json(StatusCode::OK, &LikeState { like_count, liked_by_me }))
 }

@@ -15,15 +15,39 @@ struct Health {
     version: &'static str,
     git_sha: &'static str,
     uptime_seconds: u64,
+    checks: BTreeMap<&'static str, Check>,
 }
 
-/// 200 while the process can serve at all.
+/// 200 while the process can serve at all. The accelerators are reported without
+/// asking them anything: Redis (`degraded` while its circuit breaker is open, so
+/// requests go on without it) and the cache bus (`degraded` while not listening, so
+/// caches are bypassed).
 pub fn health(state: &AppState) -> Response<Body> {
+    let mut checks = BTreeMap::new();
+    if let Some(redis) = &state.cache.redis {
+        let check = if redis.is_degraded() {
+            Check {
+                status: "degraded",
+                error: Some("redis is failing; serving from process memory and the database".into()),
+            }
+        } else {
+            Check { status: "ok", error: None }
+        };
+        checks.insert("redis", check);
+    }
+    let bus = if state.cache.bus.is_listening() {
+        Check { status: "ok", error: None }
+    } else {
+        Check { status: "degraded", error: Some("not hearing cache invalidations; caches are bypassed".into()) }
+    };
+    checks.insert("cache_bus", bus);
+    let degraded = checks.values().any(|c| c.status != "ok");
     let body = Health {
-        status: "ok",
+        status: if degraded { "degraded" } else { "ok" },
         version: crate::VERSION,
         git_sha: crate::GIT_SHA,
         uptime_seconds: state.started.elapsed().as_secs(),
+        checks,
     };
     super::json(StatusCode::OK, &body)
 }
@@ -66,11 +90,20 @@ pub async fn ready(state: &AppState) -> Response<Body> {
         Err(_) => Check { status: "failed", error: Some("no answer in time".to_owned()) },
     };
     checks.insert("blob_store", blobs);
+    if let Some(redis) = &state.cache.redis {
+        // An accelerator: its absence costs speed, never readiness.
+        let check = match redis.ping().await {
+            Ok(()) => Check { status: "ok", error: None },
+            Err(fault) => Check { status: "degraded", error: Some(format!("{fault:?}").to_lowercase()) },
+        };
+        checks.insert("redis", check);
+    }
     let draining = state.draining.load(Ordering::SeqCst);
     // The blob store failing costs uploads and originals, not browsing (derivatives
     // are cached in memory): taking every replica out of the load balancer for it
     // would turn a partial outage into a whole one. It shows as `degraded`.
-    let essential_ok = checks.iter().filter(|(name, _)| **name != "blob_store").all(|(_, c)| c.status == "ok");
+    let essential_ok =
+        checks.iter().filter(|(name, _)| !matches!(**name, "blob_store" | "redis")).all(|(_, c)| c.status == "ok");
     let all_ok = checks.values().all(|c| c.status == "ok");
     let (status, code) = match (draining, essential_ok, all_ok) {
         (true, _, _) => ("draining", StatusCode::SERVICE_UNAVAILABLE),
@@ -83,6 +116,12 @@ pub async fn ready(state: &AppState) -> Response<Body> {
 
 /// Prometheus text exposition, for the admin listener only.
 pub fn metrics(state: &AppState) -> Response<Body> {
+    state.cache.update_gauges();
+    let (idle, in_use, max) = state.db.pool_state();
+    let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    state.metrics.db_pool.with_label_values(&["idle"]).set(gauge(idle));
+    state.metrics.db_pool.with_label_values(&["in_use"]).set(gauge(in_use));
+    state.metrics.db_pool_max.set(gauge(max));
     let mut response = Response::new(full(state.metrics.render()));
     response
         .headers_mut()

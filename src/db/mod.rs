@@ -14,6 +14,7 @@ mod text;
 
 pub use content::NOBODY;
 pub use model::*;
+pub use postgres::Listener;
 
 use std::time::Duration;
 
@@ -161,6 +162,42 @@ impl Database {
         }
     }
 
+    /// Counts every database call (one pooled connection each: one statement or one
+    /// transaction) in `counter`, the `db_queries_total` metric.
+    pub fn count_queries_in(&mut self, counter: prometheus::IntCounter) {
+        match self {
+            Database::Postgres(db) => db.count_queries_in(counter),
+            Database::Sqlite(db) => db.count_queries_in(counter),
+        }
+    }
+
+    /// Pooled connections idle and in use, and the pool's maximum (SQLite has one).
+    pub fn pool_state(&self) -> (usize, usize, usize) {
+        match self {
+            Database::Postgres(db) => db.pool_state(),
+            Database::Sqlite(_) => (1, 0, 1),
+        }
+    }
+
+    /// Announces a write on the cache bus (`src/cache/bus.rs`): its number from
+    /// PostgreSQL, or `None` with SQLite, where this process is the only one.
+    pub async fn announce(&self, tags: &str) -> Result<Option<u64>, DbError> {
+        match self {
+            Database::Postgres(db) => db.announce(tags).await.map(Some),
+            Database::Sqlite(_) => Ok(None),
+        }
+    }
+
+    /// A connection listening to the cache bus (PostgreSQL only).
+    pub async fn listen(&self) -> Result<Listener, DbError> {
+        match self {
+            Database::Postgres(db) => db.listen().await,
+            Database::Sqlite(_) => {
+                Err(DbError::Other("SQLite has no listener; the process hears its own writes".into()))
+            }
+        }
+    }
+
     pub async fn delete_session(&self, token_hash: &[u8]) -> Result<(), DbError> {
         match self {
             Database::Postgres(db) => db.delete_session(token_hash).await,
@@ -175,6 +212,11 @@ impl Database {
             Database::Sqlite(db) => db.delete_sessions_of(user_id, keep.map(<[u8]>::to_vec)).await,
         }
     }
+}
+
+/// A counter no registry reads, until `count_queries_in` replaces it.
+fn detached_counter() -> prometheus::IntCounter {
+    prometheus::IntCounter::new("db_queries_total", "unregistered").expect("valid metric")
 }
 
 /// Pool and timeout settings for Postgres.

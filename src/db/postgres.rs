@@ -18,6 +18,40 @@ const MIGRATION_LOCK: i64 = 0x70_75_6a_6f;
 
 pub struct Pg {
     pool: Pool,
+    /// For the one connection outside the pool: the cache bus listener.
+    listen_with: Box<(tokio_postgres::Config, tokio_postgres_rustls::MakeRustlsConnect)>,
+    queries: prometheus::IntCounter,
+}
+
+/// A connection that LISTENs on the cache bus channel.
+pub struct Listener {
+    client: tokio_postgres::Client,
+    notes: tokio::sync::mpsc::UnboundedReceiver<String>,
+    beat: tokio::time::Interval,
+    /// The sequence's value once listening began.
+    pub current: u64,
+}
+
+impl Listener {
+    /// The next notification's payload. Fails when the connection is lost, or when a
+    /// check every few seconds goes unanswered (a connection can go silent).
+    pub async fn next(&mut self) -> Result<String, DbError> {
+        loop {
+            tokio::select! {
+                note = self.notes.recv() => {
+                    return note.ok_or_else(|| DbError::Unavailable("the listening connection closed".into()));
+                }
+                _ = self.beat.tick() => {
+                    let check = self.client.simple_query("SELECT 1");
+                    match tokio::time::timeout(std::time::Duration::from_secs(3), check).await {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => return Err(classify(e)),
+                        Err(_) => return Err(DbError::Unavailable("the listening connection went silent".into())),
+                    }
+                }
+            }
+        }
+    }
 }
 
 const USER_COLUMNS: &str = "id, username, email, display_name, bio, role, gps_privacy, created_at";
@@ -117,7 +151,11 @@ impl Pg {
         config.application_name("pujo");
         config.options(format!("-c statement_timeout={}", settings.statement_timeout.as_millis()));
         let tls = tls_connector(settings.ca_file.as_deref())?;
-        let manager = Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager = Manager::from_config(
+            config.clone(),
+            tls.clone(),
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        );
         let pool = Pool::builder(manager)
             .max_size(settings.pool_size)
             .runtime(Runtime::Tokio1)
@@ -126,11 +164,65 @@ impl Pg {
             .recycle_timeout(Some(settings.connect_timeout))
             .build()
             .map_err(|e| DbError::Other(e.to_string()))?;
-        Ok(Pg { pool })
+        Ok(Pg { pool, listen_with: Box::new((config, tls)), queries: super::detached_counter() })
+    }
+
+    pub fn count_queries_in(&mut self, counter: prometheus::IntCounter) {
+        self.queries = counter;
+    }
+
+    /// Connections idle and in use, and the most the pool opens.
+    pub fn pool_state(&self) -> (usize, usize, usize) {
+        let status = self.pool.status();
+        (status.available, status.size.saturating_sub(status.available), status.max_size)
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, DbError> {
+        self.queries.inc();
         self.pool.get().await.map_err(pool_error)
+    }
+
+    /// Announces a write on the cache bus; returns its number.
+    pub async fn announce(&self, tags: &str) -> Result<u64, DbError> {
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "SELECT n, pg_notify('pujo_cache', n::text || ' ' || $1) FROM (SELECT nextval('pujo_cache_seq') AS n) s",
+                &[&tags],
+            )
+            .await
+            .map_err(classify)?;
+        Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+    }
+
+    /// Opens the cache bus listener: LISTEN first, then read where the sequence stands,
+    /// so that no write after that number goes unheard.
+    pub async fn listen(&self) -> Result<Listener, DbError> {
+        use futures_util::StreamExt;
+        let (config, tls) = &*self.listen_with;
+        let (client, mut connection) = config.connect(tls.clone()).await.map_err(classify)?;
+        let (sender, notes) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+            while let Some(Ok(message)) = messages.next().await {
+                if let tokio_postgres::AsyncMessage::Notification(note) = message
+                    && sender.send(note.payload().to_owned()).is_err()
+                {
+                    break;
+                }
+            }
+        });
+        client.batch_execute("LISTEN pujo_cache").await.map_err(classify)?;
+        let current: i64 = client
+            .query_one("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM pujo_cache_seq", &[])
+            .await
+            .map_err(classify)?
+            .get(0);
+        let mut beat = tokio::time::interval(std::time::Duration::from_secs(5));
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        beat.reset();
+        Ok(Listener { client, notes, beat, current: u64::try_from(current).unwrap_or(0) })
     }
 
     pub async fn migrate(&self) -> Result<Migrated, DbError> {

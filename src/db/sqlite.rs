@@ -16,6 +16,7 @@ mod embedded {
 
 pub struct Lite {
     conn: Arc<Mutex<Connection>>,
+    queries: prometheus::IntCounter,
 }
 
 const USER_COLUMNS: &str = "id, username, email, display_name, bio, role, gps_privacy, created_at";
@@ -65,7 +66,11 @@ impl Lite {
         .await
         .map_err(|e| DbError::Other(e.to_string()))?
         .map_err(|e| DbError::Unavailable(format!("cannot open the database file: {e}")))?;
-        Ok(Lite { conn: Arc::new(Mutex::new(conn)) })
+        Ok(Lite { conn: Arc::new(Mutex::new(conn)), queries: super::detached_counter() })
+    }
+
+    pub fn count_queries_in(&mut self, counter: prometheus::IntCounter) {
+        self.queries = counter;
     }
 
     /// Runs `f` with the connection on the blocking pool.
@@ -74,6 +79,7 @@ impl Lite {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
     {
+        self.queries.inc();
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

@@ -54,8 +54,8 @@ pub struct Ingested {
 }
 
 /// What serving a photo's bytes needs to know about it, kept by photo id so a hot
-/// thumbnail costs no database round trip. Entries live a few seconds at most and are
-/// dropped at once by this process's own writes (`forget_*`).
+/// thumbnail costs no database round trip. Entries are judged by the cache bus like
+/// API answers: a write on any replica to the photo or its album retires them.
 #[derive(Debug, Clone)]
 pub struct PhotoRow {
     pub owner_id: i64,
@@ -68,14 +68,13 @@ pub struct PhotoRow {
     pub content_type: String,
 }
 
-/// How long a cached photo row may serve. Other replicas' writes reach this cache
-/// only by expiry (until the shared cache tier carries invalidations).
-const PHOTO_ROW_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long a cached photo row may serve at most (writes retire it sooner).
+const PHOTO_ROW_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub struct Media {
     pub store: BlobStore,
     cache: moka::future::Cache<String, Bytes>,
-    rows: moka::future::Cache<i64, Arc<PhotoRow>>,
+    rows: moka::future::Cache<i64, (crate::cache::Stamp, Arc<PhotoRow>)>,
     /// Decoding is memory-heavy: at most this many uploads are processed at once, the
     /// rest wait their turn (their bytes are already on disk).
     processing: Semaphore,
@@ -129,11 +128,7 @@ impl Media {
             .weigher(|_key: &String, value: &Bytes| u32::try_from(value.len()).unwrap_or(u32::MAX))
             .max_capacity(settings.cache_bytes)
             .build();
-        let rows = moka::future::Cache::builder()
-            .max_capacity(100_000)
-            .time_to_live(PHOTO_ROW_TTL)
-            .support_invalidation_closures()
-            .build();
+        let rows = moka::future::Cache::builder().max_capacity(100_000).time_to_live(PHOTO_ROW_TTL).build();
         // One decode per core; a few more may wait their turn, the rest get 503.
         let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         Ok(Media {
@@ -155,19 +150,28 @@ impl Media {
         self.temp_dir.join(format!("upload-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)))
     }
 
-    /// The photo's row from the cache, or from `load` (and then kept). A row read just
-    /// before a write and stored just after its `forget_*` can outlive it by the TTL.
+    /// The photo's row from the cache while the bus says it is fresh, or from `load`
+    /// (and then kept).
     pub async fn photo_row<E>(
         &self,
+        bus: &crate::cache::Bus,
         id: i64,
         load: impl Future<Output = Result<Option<PhotoRow>, E>>,
     ) -> Result<Option<Arc<PhotoRow>>, E> {
-        if let Some(row) = self.rows.get(&id).await {
-            return Ok(Some(row));
+        use crate::cache::Tag;
+        let deps = |row: &PhotoRow| [Tag::Global, Tag::Photo(id), Tag::Album(row.album_id)];
+        if let Some((stamp, row)) = self.rows.get(&id).await {
+            if bus.is_fresh(&stamp, &deps(&row)) {
+                return Ok(Some(row));
+            }
+            self.rows.invalidate(&id).await;
         }
+        let stamp = bus.stamp();
         let Some(row) = load.await? else { return Ok(None) };
         let row = Arc::new(row);
-        self.rows.insert(id, row.clone()).await;
+        if bus.is_fresh(&stamp, &deps(&row)) {
+            self.rows.insert(id, (stamp, row.clone())).await;
+        }
         Ok(Some(row))
     }
 
@@ -188,21 +192,6 @@ impl Media {
             self.cache.invalidate(&key).await;
         }
         Ok(())
-    }
-
-    /// Drops a photo's cached row (it changed or is gone).
-    pub async fn forget_photo(&self, id: i64) {
-        self.rows.invalidate(&id).await;
-    }
-
-    /// Drops the cached rows of an album's photos (its visibility may have changed).
-    pub fn forget_album(&self, album_id: i64) {
-        let _ = self.rows.invalidate_entries_if(move |_, row| row.album_id == album_id);
-    }
-
-    /// Drops the cached rows of a person's photos (they left).
-    pub fn forget_owner(&self, owner_id: i64) {
-        let _ = self.rows.invalidate_entries_if(move |_, row| row.owner_id == owner_id);
     }
 
     /// A derivative's bytes, from memory when hot; concurrent misses for one key load it

@@ -253,3 +253,4 @@ pub mod api;
 pub mod db;
 pub mod images;
 pub mod pg;
+pub mod redis;

@@ -1,0 +1,97 @@
+//! API answers through the edge cache: keys that name the viewer, ETags, 304s.
+
+use std::future::Future;
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use sha2::{Digest, Sha256};
+
+use super::ApiError;
+use crate::app::AppState;
+use crate::cache::{Answer, Fresh, Kind, Missing, Tag};
+use crate::http::{Body, full};
+
+impl Missing for ApiError {
+    fn is_not_found(&self) -> bool {
+        matches!(self, ApiError::NotFound)
+    }
+
+    /// The body `ApiError::NotFound.into_response()` has (checked by a test).
+    fn not_found_body() -> Bytes {
+        Bytes::from_static(br#"{"error":{"code":"not_found","message":"not found"}}"#)
+    }
+
+    fn reissue(&self) -> ApiError {
+        match self {
+            ApiError::NotFound => ApiError::NotFound,
+            ApiError::Unavailable => ApiError::Unavailable,
+            ApiError::Timeout => ApiError::Timeout,
+            ApiError::Forbidden(m) => ApiError::Forbidden(m),
+            ApiError::Unauthorized(m) => ApiError::Unauthorized(m),
+            ApiError::Validation(m) => ApiError::Validation(m.clone()),
+            ApiError::Fields(f) => ApiError::Fields(f.clone()),
+            other => ApiError::Internal(other.to_string().into()),
+        }
+    }
+}
+
+/// The cache key of a GET: the viewer (0 for anonymous) in clear, so that no two
+/// people's answers can share a key, then a digest of the path and query.
+fn key<B>(req: &Request<B>, viewer: i64) -> String {
+    let target = req.uri().path_and_query().map_or_else(|| req.uri().path(), |pq| pq.as_str());
+    let digest = Sha256::digest(target.as_bytes());
+    format!("{viewer}:{}", crate::media::hex(&digest[..16]))
+}
+
+/// Answers a GET from the edge cache, loading it with `load` on a miss. `own` are
+/// the tags a 404 for this request depends on (the thing its path names).
+pub async fn cached<B>(
+    state: &AppState,
+    req: &Request<B>,
+    viewer: i64,
+    kind: Kind,
+    own: &[Tag],
+    load: impl Future<Output = Result<Fresh, ApiError>>,
+) -> Result<Response<Body>, ApiError> {
+    // Boxed: the cache's futures are large, and handler futures nest them.
+    let answer = Box::pin(state.cache.answer(&key(req, viewer), kind, own, Box::pin(load))).await?;
+    Ok(respond(req, &answer))
+}
+
+/// Whether `If-None-Match` names this ETag (weak comparison, as RFC 9110 asks for GET).
+fn etag_matches<B>(req: &Request<B>, etag: &str) -> bool {
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    let ours = bare(etag);
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim() == "*" || bare(t) == ours)
+}
+
+fn respond<B>(req: &Request<B>, answer: &Answer) -> Response<Body> {
+    let ok = answer.status == 200;
+    let mut response = if ok && etag_matches(req, &answer.etag) {
+        let mut r = Response::new(crate::http::empty());
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        r
+    } else {
+        let mut r = Response::new(full(answer.body.clone()));
+        *r.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        r
+    };
+    let headers = response.headers_mut();
+    if ok {
+        // The browser may keep it, but asks each time (a 304 when nothing changed).
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+        if let Ok(etag) = HeaderValue::from_str(&answer.etag) {
+            headers.insert(header::ETAG, etag);
+        }
+    } else {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("Cookie"));
+    response
+}

@@ -1,0 +1,229 @@
+//! What every replica knows about writes: the invalidation bus.
+//!
+//! Each write that changes what a cached answer shows is given a number from one
+//! sequence (PostgreSQL's `pujo_cache_seq`, or a counter in process with SQLite) and
+//! announces it with the tags it touched (NOTIFY on `pujo_cache`). Each replica keeps,
+//! per tag, the highest number that touched it. A cached answer records the highest
+//! number its replica had heard of when it started reading the database (`seen`); it
+//! is still true while no tag it depends on was touched by a later number.
+//!
+//! The numbers come from the database that holds the data, so the rule holds for every
+//! tier and every replica alike: an answer a replica put in Redis is judged by the
+//! replica that reads it, against what that replica has heard. Redis holds no
+//! invalidation state, so Redis going away, restarting or failing over cannot make a
+//! stale answer look fresh.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A part of the data that cached answers depend on and writes touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tag {
+    /// Everything: changes that show up in many places (a display name, a pandal's
+    /// name, an album turning private).
+    Global,
+    /// Every list and search result (the feed, album lists, pandal lists, counts).
+    Lists,
+    /// One album: its fields, its photo list, and its photos' visibility.
+    Album(i64),
+    /// One photo: its fields, comments and likes.
+    Photo(i64),
+    /// One person's account as sessions see it (role, name, revocation).
+    User(i64),
+}
+
+impl Tag {
+    pub fn encode(self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = match self {
+            Tag::Global => write!(out, "G"),
+            Tag::Lists => write!(out, "L"),
+            Tag::Album(id) => write!(out, "a{id}"),
+            Tag::Photo(id) => write!(out, "p{id}"),
+            Tag::User(id) => write!(out, "u{id}"),
+        };
+    }
+
+    pub fn decode(text: &str) -> Option<Tag> {
+        let (kind, id) = text.split_at_checked(1)?;
+        match kind {
+            "G" if id.is_empty() => Some(Tag::Global),
+            "L" if id.is_empty() => Some(Tag::Lists),
+            "a" => id.parse().ok().map(Tag::Album),
+            "p" => id.parse().ok().map(Tag::Photo),
+            "u" => id.parse().ok().map(Tag::User),
+            _ => None,
+        }
+    }
+}
+
+/// Tags written space-separated, as in a notification's payload.
+pub fn encode_tags(tags: &[Tag]) -> String {
+    let mut out = String::with_capacity(tags.len() * 8);
+    for (i, tag) in tags.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        tag.encode(&mut out);
+    }
+    out
+}
+
+/// A notification's payload: `<number> <tag> <tag> ...`.
+pub fn parse_payload(payload: &str) -> Option<(u64, Vec<Tag>)> {
+    let mut parts = payload.split(' ');
+    let seq = parts.next()?.parse().ok()?;
+    Some((seq, parts.filter_map(Tag::decode).collect()))
+}
+
+/// Milliseconds since the Unix epoch, the clock cached answers are dated by.
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// When and at which number an answer was read, and what it depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    pub seen: u64,
+    pub created_ms: u64,
+}
+
+pub struct Bus {
+    /// Tag -> highest number that touched it. Kept for `horizon`, longer than any
+    /// cached answer may live, and never evicted by size.
+    touched: moka::sync::Cache<Tag, u64>,
+    /// The highest number this replica has heard of.
+    watermark: AtomicU64,
+    /// Answers read before this number are not trusted: this replica was not
+    /// listening then (start-up, or a lost listening connection).
+    floor: AtomicU64,
+    /// Whether announcements are reaching this replica now; while not, nothing is
+    /// served from any cache.
+    listening: AtomicBool,
+    horizon: Duration,
+    /// With SQLite the numbers come from here.
+    local_seq: AtomicU64,
+}
+
+impl std::fmt::Debug for Bus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bus")
+            .field("watermark", &self.watermark.load(Ordering::Relaxed))
+            .field("listening", &self.listening.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Bus {
+    /// `horizon` must exceed the longest time any tier keeps an answer.
+    pub fn new(horizon: Duration, listening: bool) -> Bus {
+        Bus {
+            touched: moka::sync::Cache::builder().time_to_live(horizon).build(),
+            watermark: AtomicU64::new(0),
+            floor: AtomicU64::new(0),
+            listening: AtomicBool::new(listening),
+            horizon,
+            local_seq: AtomicU64::new(0),
+        }
+    }
+
+    /// The stamp for an answer about to be read from the database.
+    pub fn stamp(&self) -> Stamp {
+        Stamp { seen: self.watermark.load(Ordering::Acquire), created_ms: now_ms() }
+    }
+
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(Ordering::Acquire)
+    }
+
+    /// Whether an answer read at `stamp` that depends on `deps` may still be served.
+    pub fn is_fresh(&self, stamp: &Stamp, deps: &[Tag]) -> bool {
+        if !self.is_listening() || stamp.seen < self.floor.load(Ordering::Acquire) {
+            return false;
+        }
+        let age = Duration::from_millis(now_ms().saturating_sub(stamp.created_ms));
+        if age >= self.horizon {
+            return false;
+        }
+        deps.iter().all(|tag| self.touched.get(tag).is_none_or(|n| n <= stamp.seen))
+    }
+
+    /// Records that write `seq` touched `tags`.
+    pub fn apply(&self, seq: u64, tags: &[Tag]) {
+        for tag in tags {
+            self.touched.entry(*tag).and_upsert_with(|old| old.map_or(seq, |o| (*o.value()).max(seq)));
+        }
+        self.watermark.fetch_max(seq, Ordering::AcqRel);
+    }
+
+    /// The next number for a write when the numbers are kept in process (SQLite).
+    pub fn next_local(&self) -> u64 {
+        self.local_seq.fetch_add(1, Ordering::AcqRel) + 1
+    }
+
+    /// The listening connection is up and the sequence stood at `current` once it was:
+    /// everything read from now on is trusted, nothing read before.
+    pub fn listening_from(&self, current: u64) {
+        self.watermark.fetch_max(current, Ordering::AcqRel);
+        self.floor.fetch_max(current, Ordering::AcqRel);
+        self.listening.store(true, Ordering::Release);
+    }
+
+    /// The listening connection is lost: announcements may be missed from now on.
+    pub fn deaf(&self) {
+        self.listening.store(false, Ordering::Release);
+    }
+
+    /// A write whose announcement could not be made: this replica trusts nothing
+    /// it cached about `tags` until the horizon passes.
+    pub fn poison(&self, tags: &[Tag]) {
+        for tag in tags {
+            self.touched.insert(*tag, u64::MAX);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_round_trip_through_payloads() {
+        let tags = [Tag::Global, Tag::Lists, Tag::Album(12), Tag::Photo(-1), Tag::User(9_000_000_000)];
+        let payload = format!("42 {}", encode_tags(&tags));
+        assert_eq!(parse_payload(&payload), Some((42, tags.to_vec())));
+        assert_eq!(Tag::decode("Gx"), None);
+        assert_eq!(Tag::decode("a"), None);
+        assert_eq!(parse_payload("x a1"), None);
+    }
+
+    #[test]
+    fn an_answer_is_fresh_until_a_later_write_touches_what_it_shows() {
+        let bus = Bus::new(Duration::from_secs(60), true);
+        bus.listening_from(10);
+        let stamp = bus.stamp();
+        assert_eq!(stamp.seen, 10);
+        assert!(bus.is_fresh(&stamp, &[Tag::Album(1)]));
+        // A write this answer already saw (or an older one) does not matter.
+        bus.apply(9, &[Tag::Album(1)]);
+        assert!(bus.is_fresh(&stamp, &[Tag::Album(1)]));
+        bus.apply(11, &[Tag::Album(2)]);
+        assert!(bus.is_fresh(&stamp, &[Tag::Album(1)]), "another album's write");
+        assert!(!bus.is_fresh(&stamp, &[Tag::Album(2)]));
+        // Read after write 11: fresh again.
+        assert!(bus.is_fresh(&bus.stamp(), &[Tag::Album(2)]));
+        bus.deaf();
+        assert!(!bus.is_fresh(&bus.stamp(), &[Tag::Album(1)]), "nothing is trusted while deaf");
+        bus.listening_from(20);
+        assert!(!bus.is_fresh(&stamp, &[Tag::Album(1)]), "read before the floor");
+        bus.poison(&[Tag::Lists]);
+        assert!(!bus.is_fresh(&bus.stamp(), &[Tag::Lists]));
+    }
+
+    #[test]
+    fn answers_older_than_the_horizon_are_never_trusted() {
+        let bus = Bus::new(Duration::from_secs(60), true);
+        let old = Stamp { seen: 0, created_ms: now_ms() - 61_000 };
+        assert!(!bus.is_fresh(&old, &[]));
+    }
+}

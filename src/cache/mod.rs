@@ -1,0 +1,581 @@
+//! The edge cache: moka in this process, then Redis shared by replicas, then the
+//! database. Answers are judged fresh by the invalidation bus (`bus.rs`), never by
+//! their age alone; ARCHITECTURE.md ("The edge cache") has the rules.
+
+pub mod bus;
+pub mod redis;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+pub use bus::{Bus, Stamp, Tag};
+pub use redis::{Redis, RedisSettings};
+
+use crate::db::{Database, DbError, User};
+use crate::metrics::Metrics;
+
+/// Cache settings (`PUJO_REDIS_*`, `PUJO_CACHE_*`).
+#[derive(Debug, Clone)]
+pub struct CacheSettings {
+    pub redis: Option<RedisSettings>,
+    /// Time an answer or session stays in process.
+    pub local_ttl: Duration,
+    /// Memory for answers in process.
+    pub local_bytes: u64,
+    /// Redis TTL of one item's answer (an album, a photo, its comments).
+    pub response_ttl: Duration,
+    /// Redis TTL of lists and search results.
+    pub query_ttl: Duration,
+    /// How long a 404 is remembered.
+    pub negative_ttl: Duration,
+}
+
+/// Sessions stay in Redis as long as they live without use.
+pub const SESSION_TTL: Duration = Duration::from_secs(24 * 3600);
+/// A session served from cache for this long is looked up in the database again,
+/// which slides its expiry there (the durable record).
+const SESSION_TOUCH: Duration = Duration::from_secs(15 * 60);
+/// A replica that takes the lock to load an answer others are waiting for holds it
+/// this long at most; the others poll Redis meanwhile, then load it themselves.
+const LOAD_LOCK: Duration = Duration::from_secs(2);
+const LOCK_WAIT: Duration = Duration::from_millis(250);
+const LOCK_POLL: Duration = Duration::from_millis(5);
+
+/// Which Redis TTL an answer gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// One thing: an album, a photo, its comments.
+    Item,
+    /// A list or search result.
+    Query,
+}
+
+/// A cached API answer: the JSON body with its status, ETag, and what it depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub stamp: Stamp,
+    pub deps: Vec<Tag>,
+    /// Unix milliseconds after which this copy is not served (its tier's TTL).
+    pub until_ms: u64,
+    pub status: u16,
+    pub etag: String,
+    pub body: Bytes,
+}
+
+const ANSWER_MAGIC: &[u8; 4] = b"PJA1";
+
+impl Answer {
+    fn new(stamp: Stamp, deps: Vec<Tag>, until_ms: u64, status: u16, body: Bytes) -> Answer {
+        let digest = Sha256::digest(&body);
+        // Weak: compression may change the bytes on the wire, not the content.
+        let etag = format!("W/\"{}\"", crate::media::hex(&digest[..12]));
+        Answer { stamp, deps, until_ms, status, etag, body }
+    }
+
+    /// The Redis form: a fixed header, the tags, the ETag, then the body.
+    fn encode(&self) -> Vec<u8> {
+        let tags = bus::encode_tags(&self.deps);
+        let mut out = Vec::with_capacity(40 + tags.len() + self.etag.len() + self.body.len());
+        out.extend_from_slice(ANSWER_MAGIC);
+        out.extend_from_slice(&self.stamp.seen.to_le_bytes());
+        out.extend_from_slice(&self.stamp.created_ms.to_le_bytes());
+        out.extend_from_slice(&self.until_ms.to_le_bytes());
+        out.extend_from_slice(&self.status.to_le_bytes());
+        for part in [tags.as_bytes(), self.etag.as_bytes()] {
+            out.extend_from_slice(&u32::try_from(part.len()).unwrap_or(0).to_le_bytes());
+            out.extend_from_slice(part);
+        }
+        out.extend_from_slice(&self.body);
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Answer> {
+        fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+            let (head, rest) = bytes.split_at_checked(n)?;
+            *bytes = rest;
+            Some(head)
+        }
+        fn u64_of(bytes: &mut &[u8]) -> Option<u64> {
+            Some(u64::from_le_bytes(take(bytes, 8)?.try_into().ok()?))
+        }
+        let mut rest = bytes;
+        if take(&mut rest, 4)? != ANSWER_MAGIC {
+            return None;
+        }
+        let seen = u64_of(&mut rest)?;
+        let created_ms = u64_of(&mut rest)?;
+        let until_ms = u64_of(&mut rest)?;
+        let status = u16::from_le_bytes(take(&mut rest, 2)?.try_into().ok()?);
+        let mut text = || -> Option<String> {
+            let len = u32::from_le_bytes(take(&mut rest, 4)?.try_into().ok()?) as usize;
+            String::from_utf8(take(&mut rest, len)?.to_vec()).ok()
+        };
+        let tags = text()?;
+        let etag = text()?;
+        let deps =
+            if tags.is_empty() { Vec::new() } else { tags.split(' ').map(Tag::decode).collect::<Option<_>>()? };
+        Some(Answer {
+            stamp: Stamp { seen, created_ms },
+            deps,
+            until_ms,
+            status,
+            etag,
+            body: Bytes::copy_from_slice(rest),
+        })
+    }
+}
+
+/// What a handler hands the cache on a miss: a JSON body and the tags it shows.
+#[derive(Debug)]
+pub struct Fresh {
+    pub body: Vec<u8>,
+    pub deps: Vec<Tag>,
+}
+
+impl Fresh {
+    pub fn json(value: &impl serde::Serialize, deps: Vec<Tag>) -> Fresh {
+        Fresh { body: serde_json::to_vec(value).expect("API values serialize"), deps }
+    }
+}
+
+/// Why an answer could not be had: the handler's own error (never cached), or a 404
+/// body the cache keeps for a short while.
+pub trait Missing: Sized + Send + Sync + 'static {
+    fn is_not_found(&self) -> bool;
+    fn not_found_body() -> Bytes;
+    /// The same error again, for each of the requests that waited on one load.
+    fn reissue(&self) -> Self;
+}
+
+/// A cached session: the account, and when it was read.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct SessionEntry {
+    user: Option<User>,
+    seen: u64,
+    created_ms: u64,
+}
+
+impl SessionEntry {
+    fn stamp(&self) -> Stamp {
+        Stamp { seen: self.seen, created_ms: self.created_ms }
+    }
+}
+
+pub struct Cache {
+    pub bus: Arc<Bus>,
+    pub redis: Option<Redis>,
+    answers: moka::future::Cache<String, Arc<Answer>>,
+    sessions: moka::future::Cache<[u8; 32], Arc<SessionEntry>>,
+    settings: CacheSettings,
+    metrics: Metrics,
+    /// Answers' keys carry the build, so a rolling update never serves one release's
+    /// JSON shapes from another's.
+    answer_prefix: String,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").field("bus", &self.bus).field("redis", &self.redis).finish_non_exhaustive()
+    }
+}
+
+fn now_plus(d: Duration) -> u64 {
+    bus::now_ms().saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl Cache {
+    /// `listening` is whether writes reach this process without a listener (SQLite:
+    /// every write is this process's own).
+    pub fn new(settings: CacheSettings, metrics: &Metrics, listening: bool) -> Result<Cache, String> {
+        let redis = match &settings.redis {
+            Some(r) => Some(Redis::new(r, metrics)?),
+            None => None,
+        };
+        // Longer than any tier keeps an answer, with room for clocks a little apart.
+        let longest = settings.response_ttl.max(settings.query_ttl).max(settings.local_ttl).max(SESSION_TOUCH);
+        let bus = Arc::new(Bus::new(longest + Duration::from_secs(300), listening));
+        let answers = moka::future::Cache::builder()
+            .weigher(|key: &String, value: &Arc<Answer>| {
+                u32::try_from(key.len() + value.body.len() + value.etag.len() + 128).unwrap_or(u32::MAX)
+            })
+            .max_capacity(settings.local_bytes)
+            .time_to_live(settings.local_ttl)
+            .build();
+        let sessions = moka::future::Cache::builder().max_capacity(100_000).time_to_live(settings.local_ttl).build();
+        Ok(Cache {
+            bus,
+            redis,
+            answers,
+            sessions,
+            answer_prefix: format!("pujo:{}:{}:a:", crate::VERSION, crate::GIT_SHA),
+            settings,
+            metrics: metrics.clone(),
+        })
+    }
+
+    fn count(&self, tier: &'static str, result: &'static str) {
+        self.metrics.cache_requests.with_label_values(&[tier, result]).inc();
+    }
+
+    fn count_fault(&self, fault: redis::Fault) {
+        let result = if fault == redis::Fault::Skipped { "skipped" } else { "error" };
+        self.count("redis", result);
+    }
+
+    /// An API answer for `key` (which must name the viewer), from the first tier that
+    /// has it fresh, else from `load`; concurrent misses for one key load it once per
+    /// replica, and replicas take turns through a short Redis lock.
+    pub async fn answer<E: Missing>(
+        &self,
+        key: &str,
+        kind: Kind,
+        own: &[Tag],
+        load: impl Future<Output = Result<Fresh, E>>,
+    ) -> Result<Arc<Answer>, E> {
+        if !self.bus.is_listening() {
+            // Writes elsewhere may be going unheard: no tier can be trusted.
+            self.count("moka", "bypass");
+            return self.load(kind, own, self.bus.stamp(), load).await.map(|(a, _)| Arc::new(a));
+        }
+        if self.settings.local_bytes == 0 {
+            // No in-process tier: Redis (and its lock) or the database for every request.
+            return self.fill(key, kind, own, load).await.map(Arc::new);
+        }
+        if let Some(answer) = self.answers.get(key).await {
+            if self.usable(&answer) {
+                self.count("moka", "hit");
+                return Ok(answer);
+            }
+            self.count("moka", "stale");
+            self.answers.invalidate(key).await;
+        } else {
+            self.count("moka", "miss");
+        }
+        let mut load = Some(load);
+        let entry = self
+            .answers
+            .entry_by_ref(key)
+            .or_try_insert_with(Box::pin(async {
+                let load = load.take().expect("the load runs once");
+                self.fill(key, kind, own, load).await.map(Arc::new)
+            }))
+            .await;
+        match entry {
+            Ok(entry) if entry.is_fresh() || self.usable(entry.value()) => Ok(entry.into_value()),
+            // Another request's load, started before a write this one must see: read again.
+            Ok(_) => match load.take() {
+                Some(load) => self.load(kind, own, self.bus.stamp(), load).await.map(|(a, _)| Arc::new(a)),
+                None => unreachable!("a load that ran returns its own entry"),
+            },
+            Err(shared) => Err(Arc::try_unwrap(shared).unwrap_or_else(|shared| shared.reissue())),
+        }
+    }
+
+    fn usable(&self, answer: &Answer) -> bool {
+        bus::now_ms() < answer.until_ms && self.bus.is_fresh(&answer.stamp, &answer.deps)
+    }
+
+    /// The Redis tier, then the database.
+    async fn fill<E: Missing>(
+        &self,
+        key: &str,
+        kind: Kind,
+        own: &[Tag],
+        load: impl Future<Output = Result<Fresh, E>>,
+    ) -> Result<Answer, E> {
+        let stamp = self.bus.stamp();
+        let Some(redis) = &self.redis else {
+            return self.load(kind, own, stamp, load).await.map(|(a, _)| a);
+        };
+        let redis_key = format!("{}{key}", self.answer_prefix);
+        if let Some(answer) = self.redis_answer(redis, &redis_key).await {
+            return Ok(answer);
+        }
+        let lock_key = format!("{redis_key}:lock");
+        let locked = match redis.lock(&lock_key, LOAD_LOCK).await {
+            Ok(true) => true,
+            Ok(false) => {
+                // Another replica is loading it: wait a little for its answer.
+                let deadline = tokio::time::Instant::now() + LOCK_WAIT;
+                while tokio::time::Instant::now() < deadline {
+                    tokio::time::sleep(LOCK_POLL).await;
+                    if let Some(answer) = self.redis_answer(redis, &redis_key).await {
+                        return Ok(answer);
+                    }
+                }
+                false
+            }
+            Err(_) => false,
+        };
+        let result = self.load(kind, own, stamp, load).await;
+        if let Ok((answer, redis_ttl)) = &result {
+            let mut stored = answer.clone();
+            stored.until_ms = now_plus(*redis_ttl);
+            if let Err(fault) = redis.set(&redis_key, &stored.encode(), *redis_ttl).await {
+                self.count_fault(fault);
+            }
+        }
+        if locked {
+            let _ = redis.del(&[&lock_key]).await;
+        }
+        result.map(|(a, _)| a)
+    }
+
+    async fn redis_answer(&self, redis: &Redis, redis_key: &str) -> Option<Answer> {
+        match redis.get(redis_key).await {
+            Ok(Some(bytes)) => match Answer::decode(&bytes) {
+                Some(mut answer) if self.usable(&answer) => {
+                    self.count("redis", "hit");
+                    answer.until_ms = answer.until_ms.min(now_plus(self.settings.local_ttl));
+                    Some(answer)
+                }
+                _ => {
+                    self.count("redis", "stale");
+                    None
+                }
+            },
+            Ok(None) => {
+                self.count("redis", "miss");
+                None
+            }
+            Err(fault) => {
+                self.count_fault(fault);
+                None
+            }
+        }
+    }
+
+    /// Reads from the database; a 404 becomes a short-lived answer of its own. Returns
+    /// the answer (with its in-process expiry) and its Redis TTL.
+    async fn load<E: Missing>(
+        &self,
+        kind: Kind,
+        own: &[Tag],
+        stamp: Stamp,
+        load: impl Future<Output = Result<Fresh, E>>,
+    ) -> Result<(Answer, Duration), E> {
+        let (status, body, mut deps, ttl) = match load.await {
+            Ok(fresh) => {
+                let ttl = match kind {
+                    Kind::Item => self.settings.response_ttl,
+                    Kind::Query => self.settings.query_ttl,
+                };
+                (200, Bytes::from(fresh.body), fresh.deps, ttl)
+            }
+            Err(e) if e.is_not_found() => (404, E::not_found_body(), own.to_vec(), self.settings.negative_ttl),
+            Err(e) => return Err(e),
+        };
+        deps.push(Tag::Global);
+        deps.sort_unstable_by_key(|t| bus::encode_tags(&[*t]));
+        deps.dedup();
+        let until = now_plus(self.settings.local_ttl.min(ttl));
+        Ok((Answer::new(stamp, deps, until, status, body), ttl))
+    }
+
+    /// The account of a live session: moka, then Redis, then `load` (the database,
+    /// which slides the session's expiry). Revocation reaches every tier through the
+    /// bus (`Tag::User`).
+    pub async fn session_user(
+        &self,
+        token_hash: &[u8; 32],
+        load: impl Future<Output = Result<Option<User>, DbError>>,
+    ) -> Result<Option<User>, DbError> {
+        if !self.bus.is_listening() {
+            self.count("moka", "bypass");
+            return load.await;
+        }
+        let fresh = |entry: &SessionEntry| {
+            let age = Duration::from_millis(bus::now_ms().saturating_sub(entry.created_ms));
+            entry
+                .user
+                .as_ref()
+                .is_some_and(|u| age < SESSION_TOUCH && self.bus.is_fresh(&entry.stamp(), &[Tag::User(u.id)]))
+        };
+        if let Some(entry) = self.sessions.get(token_hash).await {
+            if fresh(&entry) {
+                self.count("moka", "hit");
+                return Ok(entry.user.clone());
+            }
+            self.count("moka", "stale");
+            self.sessions.invalidate(token_hash).await;
+        } else {
+            self.count("moka", "miss");
+        }
+        let redis_key = format!("pujo:s:{}", crate::media::hex(token_hash));
+        let mut load = Some(load);
+        let entry = self
+            .sessions
+            .entry_by_ref(token_hash)
+            .or_try_insert_with(Box::pin(async {
+                let stamp = self.bus.stamp();
+                if let Some(redis) = &self.redis {
+                    match redis.get(&redis_key).await {
+                        Ok(Some(bytes)) => match serde_json::from_slice::<SessionEntry>(&bytes) {
+                            Ok(entry) if fresh(&entry) => {
+                                self.count("redis", "hit");
+                                return Ok(Arc::new(entry));
+                            }
+                            _ => self.count("redis", "stale"),
+                        },
+                        Ok(None) => self.count("redis", "miss"),
+                        Err(fault) => self.count_fault(fault),
+                    }
+                }
+                let user = load.take().expect("the load runs once").await?;
+                let entry = SessionEntry { user, seen: stamp.seen, created_ms: stamp.created_ms };
+                if let Some(redis) = &self.redis {
+                    let stored = match &entry.user {
+                        Some(_) => {
+                            redis.set(&redis_key, &serde_json::to_vec(&entry).unwrap_or_default(), SESSION_TTL).await
+                        }
+                        None => redis.del(&[&redis_key]).await,
+                    };
+                    if let Err(fault) = stored {
+                        self.count_fault(fault);
+                    }
+                }
+                Ok::<_, DbError>(Arc::new(entry))
+            }))
+            .await;
+        match entry {
+            Ok(entry) => {
+                let entry = entry.into_value();
+                if entry.user.is_none() {
+                    // Unknown tokens are not remembered: the next login must not wait.
+                    self.sessions.invalidate(token_hash).await;
+                }
+                match load.take() {
+                    // Another request's lookup that is already out of date.
+                    Some(load) if !fresh(&entry) && entry.user.is_some() => load.await,
+                    _ => Ok(entry.user.clone()),
+                }
+            }
+            Err(shared) => Err(DbError::Unavailable(shared.to_string())),
+        }
+    }
+
+    /// Forgets a session in this process and in Redis (log-out); the bus tells the
+    /// other replicas through `Tag::User`.
+    pub async fn forget_session(&self, token_hash: &[u8; 32]) {
+        self.sessions.invalidate(token_hash).await;
+        if let Some(redis) = &self.redis
+            && let Err(fault) = redis.del(&[&format!("pujo:s:{}", crate::media::hex(token_hash))]).await
+        {
+            self.count_fault(fault);
+        }
+    }
+
+    /// Tells every replica (this one at once) that a write touched `tags`. Call after
+    /// the write has committed.
+    pub async fn publish(&self, db: &Database, tags: &[Tag]) {
+        if tags.is_empty() {
+            return;
+        }
+        let count = u64::try_from(tags.len()).unwrap_or(0);
+        self.metrics.cache_invalidations.with_label_values(&["local"]).inc_by(count);
+        let payload = bus::encode_tags(tags);
+        match db.announce(&payload).await {
+            Ok(Some(seq)) => self.bus.apply(seq, tags),
+            Ok(None) => self.bus.apply(self.bus.next_local(), tags),
+            Err(e) => {
+                // The write stands but could not be announced: nothing this replica
+                // cached about it is trusted, and the announcement is retried so the
+                // others learn of it as soon as the database answers.
+                self.bus.poison(tags);
+                tracing::warn!(error = %e, "could not announce a write to the other replicas; retrying");
+                self.retry_announce(db, payload).await;
+            }
+        }
+    }
+
+    async fn retry_announce(&self, db: &Database, payload: String) {
+        for attempt in 1..=30u32 {
+            tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt.min(5)))).await;
+            if db.announce(&payload).await.is_ok() {
+                return;
+            }
+        }
+        tracing::error!("a write was not announced; other replicas may serve older answers until their caches expire");
+    }
+
+    /// A notification from another replica (or this one's, heard back).
+    pub fn heard(&self, payload: &str) {
+        if let Some((seq, tags)) = bus::parse_payload(payload) {
+            self.metrics
+                .cache_invalidations
+                .with_label_values(&["peer"])
+                .inc_by(u64::try_from(tags.len()).unwrap_or(0));
+            self.bus.apply(seq, &tags);
+        }
+    }
+
+    /// Sets the pool gauges, for a metrics scrape.
+    pub fn update_gauges(&self) {
+        if let Some(redis) = &self.redis {
+            let (idle, in_use) = redis.pool_state();
+            self.metrics.redis_pool.with_label_values(&["idle"]).set(i64::from(idle));
+            self.metrics.redis_pool.with_label_values(&["in_use"]).set(i64::from(in_use));
+            self.metrics.redis_pool_max.set(i64::from(redis.pool_max()));
+            self.metrics.redis_circuit_open.set(i64::from(redis.is_degraded()));
+        }
+    }
+}
+
+/// Keeps this replica listening to the bus (PostgreSQL only): reconnects with a
+/// growing pause when the connection is lost; while it is, caches are bypassed.
+pub async fn listen(state: Arc<crate::app::AppState>, stop: tokio_util::sync::CancellationToken) {
+    let mut pause = Duration::from_millis(100);
+    loop {
+        let attempt = async {
+            let mut listener = state.db.listen().await?;
+            state.cache.bus.listening_from(listener.current);
+            tracing::info!(seq = listener.current, "listening for cache invalidations");
+            loop {
+                let payload = listener.next().await?;
+                state.cache.heard(&payload);
+            }
+        };
+        let outcome: Result<(), DbError> = tokio::select! {
+            outcome = attempt => outcome,
+            () = stop.cancelled() => return,
+        };
+        if state.cache.bus.is_listening() {
+            pause = Duration::from_millis(100);
+        }
+        state.cache.bus.deaf();
+        if let Err(e) = outcome {
+            tracing::warn!(error = %e, "not listening for cache invalidations; caches are bypassed until it is back");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = stop.cancelled() => return,
+        }
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_round_trip_through_their_redis_form() {
+        let answer = Answer::new(
+            Stamp { seen: 7, created_ms: 1_700_000_000_000 },
+            vec![Tag::Global, Tag::Album(3)],
+            1_700_000_300_000,
+            200,
+            Bytes::from_static(b"{\"items\":[]}"),
+        );
+        assert!(answer.etag.starts_with("W/\"") && answer.etag.len() == 24 + 4);
+        let decoded = Answer::decode(&answer.encode()).expect("decodes");
+        assert_eq!(decoded, answer);
+        let mut bytes = answer.encode();
+        bytes[0] = b'X';
+        assert!(Answer::decode(&bytes).is_none(), "another format is a miss");
+        assert!(Answer::decode(&answer.encode()[..20]).is_none(), "truncated is a miss");
+    }
+}

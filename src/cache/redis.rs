@@ -1,0 +1,340 @@
+//! The Redis tier: a bb8 pool of multiplexed connections, every operation bounded by
+//! a short timeout, and a circuit breaker so that a Redis that is down costs one
+//! timeout now and then, not one per request.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bb8_redis::RedisConnectionManager;
+use bb8_redis::redis::{self, FromRedisValue, IntoConnectionInfo, aio::MultiplexedConnection};
+
+use crate::metrics::Metrics;
+
+/// How to reach Redis.
+#[derive(Debug, Clone)]
+pub struct RedisSettings {
+    /// `redis://` or `rediss://` URL (secret: it may hold a password).
+    pub url: String,
+    /// AUTH token used when the URL carries none.
+    pub password: Option<String>,
+    pub timeout: Duration,
+    pub pool_size: u32,
+}
+
+/// Why an operation did not happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The breaker is open: Redis was failing, it is not asked for a while.
+    Skipped,
+    Timeout,
+    Connection,
+    Response,
+}
+
+impl Fault {
+    fn label(self) -> &'static str {
+        match self {
+            Fault::Skipped => "skipped",
+            Fault::Timeout => "timeout",
+            Fault::Connection => "connection",
+            Fault::Response => "response",
+        }
+    }
+}
+
+/// A pooled connection that remembers failing, so the pool drops it instead of
+/// handing it out again (a multiplexed connection does not reconnect by itself).
+pub struct Conn {
+    inner: MultiplexedConnection,
+    broken: bool,
+}
+
+/// bb8-redis's manager, with broken connections reported to the pool.
+struct Manager(RedisConnectionManager);
+
+impl bb8::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = redis::RedisError;
+
+    async fn connect(&self) -> Result<Conn, redis::RedisError> {
+        Ok(Conn { inner: self.0.connect().await?, broken: false })
+    }
+
+    async fn is_valid(&self, conn: &mut Conn) -> Result<(), redis::RedisError> {
+        self.0.is_valid(&mut conn.inner).await
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.broken
+    }
+}
+
+/// Consecutive failures that open the breaker.
+const TRIP_AFTER: u32 = 3;
+const FIRST_PAUSE: Duration = Duration::from_secs(1);
+const LONGEST_PAUSE: Duration = Duration::from_secs(30);
+
+/// Closed (Redis is asked), open (it is not, until `open_until`), or half-open (one
+/// probe is let through; success closes, failure opens for twice as long).
+#[derive(Debug)]
+struct Breaker {
+    epoch: Instant,
+    failures: AtomicU32,
+    /// Milliseconds since `epoch`; 0 when closed.
+    open_until: AtomicU64,
+    pause_ms: AtomicU64,
+    probing: AtomicBool,
+}
+
+impl Breaker {
+    fn new() -> Breaker {
+        Breaker {
+            epoch: Instant::now(),
+            failures: AtomicU32::new(0),
+            open_until: AtomicU64::new(0),
+            pause_ms: AtomicU64::new(FIRST_PAUSE.as_millis() as u64),
+            probing: AtomicBool::new(false),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX).max(1)
+    }
+
+    /// Whether an operation may go to Redis now.
+    fn allow(&self) -> bool {
+        let until = self.open_until.load(Ordering::Acquire);
+        if until == 0 {
+            return true;
+        }
+        if self.now_ms() < until {
+            return false;
+        }
+        // Half-open: one caller probes.
+        self.probing.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    fn success(&self) {
+        self.failures.store(0, Ordering::Release);
+        if self.open_until.swap(0, Ordering::AcqRel) != 0 {
+            self.pause_ms.store(FIRST_PAUSE.as_millis() as u64, Ordering::Release);
+            tracing::info!("redis answers again; the cache tier is back");
+        }
+        self.probing.store(false, Ordering::Release);
+    }
+
+    fn failure(&self) {
+        let was_probe = self.probing.swap(false, Ordering::AcqRel);
+        let failures = self.failures.fetch_add(1, Ordering::AcqRel) + 1;
+        if was_probe || (failures >= TRIP_AFTER && self.open_until.load(Ordering::Acquire) == 0) {
+            let pause = self.pause_ms.load(Ordering::Acquire);
+            if was_probe {
+                self.pause_ms.store((pause * 2).min(LONGEST_PAUSE.as_millis() as u64), Ordering::Release);
+            } else {
+                tracing::warn!(pause_ms = pause, "redis keeps failing; going on without it for a while");
+            }
+            self.open_until.store(self.now_ms() + pause, Ordering::Release);
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        self.open_until.load(Ordering::Acquire) != 0
+    }
+}
+
+/// The shared tier. Cloning shares the pool.
+#[derive(Clone)]
+pub struct Redis {
+    pool: bb8::Pool<Manager>,
+    timeout: Duration,
+    breaker: Arc<Breaker>,
+    metrics: Metrics,
+}
+
+impl std::fmt::Debug for Redis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redis").field("timeout", &self.timeout).finish_non_exhaustive()
+    }
+}
+
+impl Redis {
+    /// A pool that connects on demand: Redis being down at start-up is not fatal.
+    pub fn new(settings: &RedisSettings, metrics: &Metrics) -> Result<Redis, String> {
+        let mut info = settings
+            .url
+            .as_str()
+            .into_connection_info()
+            .map_err(|e| format!("PUJO_REDIS_URL is not a valid redis:// or rediss:// URL: {:?}", e.kind()))?;
+        if let Some(password) = &settings.password
+            && info.redis_settings().password().is_none()
+        {
+            let redis = info.redis_settings().clone().set_password(password);
+            info = info.set_redis_settings(redis);
+        }
+        let manager = RedisConnectionManager::new(info).map_err(|e| format!("redis: {e}"))?;
+        let pool = bb8::Pool::builder()
+            .max_size(settings.pool_size)
+            .min_idle(None)
+            // A PING per checkout would double every operation's round trips; broken
+            // connections are reported instead (`Conn::broken`).
+            .test_on_check_out(false)
+            .connection_timeout(settings.timeout)
+            .retry_connection(false)
+            .build_unchecked(Manager(manager));
+        Ok(Redis { pool, timeout: settings.timeout, breaker: Arc::new(Breaker::new()), metrics: metrics.clone() })
+    }
+
+    /// Runs one command or pipeline within the timeout, through the breaker.
+    pub async fn run<T: FromRedisValue>(&self, op: &'static str, request: Request<'_>) -> Result<T, Fault> {
+        if !self.breaker.allow() {
+            return Err(Fault::Skipped);
+        }
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let result = async {
+            let mut conn = match tokio::time::timeout_at(deadline, self.pool.get()).await {
+                Ok(Ok(conn)) => conn,
+                Ok(Err(bb8::RunError::TimedOut)) | Err(_) => return Err(Fault::Timeout),
+                Ok(Err(bb8::RunError::User(_))) => return Err(Fault::Connection),
+            };
+            let query = async {
+                match request {
+                    Request::Cmd(cmd) => cmd.query_async::<T>(&mut conn.inner).await,
+                    Request::Pipe(pipe) => pipe.query_async::<T>(&mut conn.inner).await,
+                }
+            };
+            match tokio::time::timeout_at(deadline, query).await {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(e)) if e.is_timeout() => {
+                    conn.broken = true;
+                    Err(Fault::Timeout)
+                }
+                Ok(Err(e))
+                    if e.is_io_error()
+                        || e.is_connection_dropped()
+                        || e.is_connection_refusal()
+                        || e.is_unrecoverable_error() =>
+                {
+                    conn.broken = true;
+                    Err(Fault::Connection)
+                }
+                Ok(Err(e)) => {
+                    tracing::debug!(op, error = %e, "redis refused a command");
+                    Err(Fault::Response)
+                }
+                Err(_) => {
+                    // The answer may still come on this connection; do not reuse it.
+                    conn.broken = true;
+                    Err(Fault::Timeout)
+                }
+            }
+        }
+        .await;
+        match result {
+            // An error reply still proves Redis is there.
+            Ok(_) | Err(Fault::Response) => self.breaker.success(),
+            Err(_) => self.breaker.failure(),
+        }
+        if let Err(fault) = result {
+            self.metrics.redis_errors.with_label_values(&[op, fault.label()]).inc();
+        }
+        self.metrics.redis_circuit_open.set(i64::from(self.breaker.is_open()));
+        result
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Fault> {
+        self.run("get", Request::Cmd(redis::cmd("GET").arg(key))).await
+    }
+
+    pub async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), Fault> {
+        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.run("set", Request::Cmd(redis::cmd("SET").arg(key).arg(value).arg("PX").arg(ms))).await
+    }
+
+    pub async fn del(&self, keys: &[&str]) -> Result<(), Fault> {
+        let _: i64 = self.run("del", Request::Cmd(redis::cmd("DEL").arg(keys))).await?;
+        Ok(())
+    }
+
+    /// Takes a short lock: `true` if this caller holds it now.
+    pub async fn lock(&self, key: &str, ttl: Duration) -> Result<bool, Fault> {
+        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let reply: Option<String> =
+            self.run("lock", Request::Cmd(redis::cmd("SET").arg(key).arg(1).arg("NX").arg("PX").arg(ms))).await?;
+        Ok(reply.is_some())
+    }
+
+    /// Adds one to a counter that expires `ttl` after its first count; returns the
+    /// count and the milliseconds the counter has left.
+    pub async fn count(&self, key: &str, ttl: Duration) -> Result<(u64, u64), Fault> {
+        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut pipe = redis::pipe();
+        pipe.atomic().cmd("INCR").arg(key).cmd("PEXPIRE").arg(key).arg(ms).arg("NX").ignore().cmd("PTTL").arg(key);
+        let (n, left): (u64, i64) = self.run("count", Request::Pipe(&pipe)).await?;
+        Ok((n, u64::try_from(left).unwrap_or(0)))
+    }
+
+    /// A counter's value and the milliseconds it has left (0 when absent).
+    pub async fn counter(&self, key: &str) -> Result<(u64, u64), Fault> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("GET").arg(key).cmd("PTTL").arg(key);
+        let (n, ttl): (Option<u64>, i64) = self.run("counter", Request::Pipe(&pipe)).await?;
+        Ok((n.unwrap_or(0), u64::try_from(ttl).unwrap_or(0)))
+    }
+
+    pub async fn ping(&self) -> Result<(), Fault> {
+        let _: String = self.run("ping", Request::Cmd(&redis::cmd("PING"))).await?;
+        Ok(())
+    }
+
+    /// Whether the breaker is keeping requests away from Redis now.
+    pub fn is_degraded(&self) -> bool {
+        self.breaker.is_open()
+    }
+
+    /// Connections idle and in use, for the pool gauges.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.idle_connections, state.connections.saturating_sub(state.idle_connections))
+    }
+
+    pub fn pool_max(&self) -> u32 {
+        self.pool.config().max_size
+    }
+}
+
+/// One command, or several sent together.
+#[derive(Clone, Copy)]
+pub enum Request<'a> {
+    Cmd(&'a redis::Cmd),
+    Pipe(&'a redis::Pipeline),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_breaker_opens_after_repeated_failures_and_probes_once() {
+        let breaker = Breaker::new();
+        assert!(breaker.allow());
+        breaker.failure();
+        breaker.failure();
+        assert!(breaker.allow(), "two failures are not a pattern");
+        breaker.failure();
+        assert!(breaker.is_open());
+        assert!(!breaker.allow(), "open: Redis is not asked");
+        // Pretend the pause has passed.
+        breaker.open_until.store(1, Ordering::Release);
+        assert!(breaker.allow(), "one probe goes through");
+        assert!(!breaker.allow(), "and only one");
+        breaker.failure();
+        assert!(!breaker.allow(), "a failed probe opens it again");
+        assert_eq!(breaker.pause_ms.load(Ordering::Acquire), 2 * FIRST_PAUSE.as_millis() as u64);
+        breaker.open_until.store(1, Ordering::Release);
+        assert!(breaker.allow());
+        breaker.success();
+        assert!(!breaker.is_open());
+        assert!(breaker.allow() && breaker.allow(), "closed again");
+    }
+}

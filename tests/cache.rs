@@ -1,0 +1,458 @@
+//! The edge cache across replicas: two Pujo instances on one PostgreSQL and one
+//! real redis-server. A write on one is read back from the other within a second,
+//! private things never come out of a cache to the wrong person, Redis going away
+//! costs nothing but speed, and a burst of misses loads once.
+
+mod common;
+
+use std::time::Duration;
+
+use common::api::Api;
+use common::db::create_postgres_database;
+use common::redis::RedisServer;
+use common::{Answer, TestApp, eventually, get, spawn_app_in};
+use http::StatusCode;
+use serde_json::{Value, json};
+
+/// One second, as the cache promises, measured from the write's answer.
+const WITHIN: Duration = Duration::from_secs(1);
+
+/// A replica on the shared database and Redis.
+async fn replica(db_url: &str, redis: &RedisServer, extra: &[(&'static str, &str)]) -> TestApp {
+    let data = tempfile::tempdir().expect("temp dir");
+    let redis_url = redis.url();
+    let mut settings: Vec<(&'static str, &str)> =
+        vec![("database-url", db_url), ("migrate", "true"), ("redis-url", &redis_url)];
+    settings.extend_from_slice(extra);
+    let app = spawn_app_in(data, &settings).await;
+    let listening = eventually(Duration::from_secs(10), || async {
+        get(&app.url("/health"), &[]).await.json()["checks"]["cache_bus"]["status"] == "ok"
+    })
+    .await;
+    assert!(listening, "the replica did not start listening to the cache bus");
+    app
+}
+
+async fn two_replicas(redis: &RedisServer) -> (TestApp, TestApp, String) {
+    let db_url = create_postgres_database().await;
+    let a = replica(&db_url, redis, &[]).await;
+    let b = replica(&db_url, redis, &[]).await;
+    (a, b, db_url)
+}
+
+/// The same person on another replica.
+fn on<'a>(app: &'a TestApp, api: &Api<'_>) -> Api<'a> {
+    Api { app, cookie: api.cookie.clone(), user: api.user.clone() }
+}
+
+/// A metric's value summed over the series whose labels include every `labels` pair.
+async fn metric(app: &TestApp, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let text = get(&app.admin_url("/metrics"), &[]).await.text();
+    text.lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .filter(|l| labels.iter().all(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Polls a GET on `api` until `check` holds for its answer, for at most a second.
+async fn seen_within(api: &Api<'_>, path: &str, what: &str, check: impl Fn(&Answer) -> bool) {
+    let started = std::time::Instant::now();
+    let last = std::cell::RefCell::new(String::new());
+    let ok = eventually(WITHIN, || async {
+        let answer = api.get(path).await;
+        *last.borrow_mut() = format!("{} {}", answer.status, answer.text());
+        check(&answer)
+    })
+    .await;
+    assert!(ok, "{what}: {path} still answers {} after {:?}", last.borrow(), started.elapsed());
+}
+
+fn jpeg(seed: u8) -> Vec<u8> {
+    common::images::Jpeg { width: 64, height: 48, seed, ..Default::default() }.encode()
+}
+
+async fn album(api: &Api<'_>, title: &str, visibility: &str) -> i64 {
+    let answer = api.post("/api/v1/albums", json!({"title": title, "visibility": visibility})).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    answer.json()["id"].as_i64().expect("id")
+}
+
+async fn photo(api: &Api<'_>, album: i64, seed: u8, caption: &str) -> i64 {
+    let answer = api.upload(album, &[("p.jpg", &jpeg(seed))], Some(caption)).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    answer.json()["items"][0]["id"].as_i64().expect("photo id")
+}
+
+fn run_admin(db_url: &str, args: &[&str]) {
+    let data = tempfile::tempdir().expect("temp dir");
+    let dir = data.path().display().to_string();
+    let mut all = vec!["admin", "--data-dir", dir.as_str()];
+    all.extend_from_slice(args);
+    let out = common::binary(&all, &[("PUJO_DATABASE_URL", db_url)]).output().expect("run pujo admin");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn titles(list: &Value) -> Vec<String> {
+    list["items"].as_array().expect("items").iter().map(|a| a["title"].as_str().unwrap_or("").to_owned()).collect()
+}
+
+#[tokio::test]
+async fn every_cached_read_on_one_replica_sees_a_write_on_the_other_within_a_second() {
+    let redis = RedisServer::start();
+    let (a, b, db_url) = two_replicas(&redis).await;
+    let alice = Api::register(&a, "alice").await;
+    let bob = Api::register(&a, "bob").await;
+    run_admin(&db_url, &["grant-admin", "bob"]);
+    let (alice_b, anon_b) = (on(&b, &alice), Api::anonymous(&b));
+    let bob_a = on(&a, &bob);
+    let pandal = bob_a.post("/api/v1/pandals", json!({"name": "Bagbazar", "city": "Kolkata", "year": 2026})).await;
+    assert_eq!(pandal.status, StatusCode::CREATED, "{}", pandal.text());
+    let pandal = pandal.json()["id"].as_i64().expect("pandal id");
+    let album_id = album(&alice, "Saptami", "public").await;
+    alice.patch(&format!("/api/v1/albums/{album_id}"), json!({"pandal_id": pandal})).await;
+    let photo_id = photo(&alice, album_id, 1, "Dhunuchi").await;
+
+    // Warm every kind of read on B, twice, and check the second came from a cache.
+    let reads = [
+        "/api/v1/albums".to_owned(),
+        format!("/api/v1/albums/{album_id}"),
+        format!("/api/v1/albums/{album_id}/photos"),
+        "/api/v1/photos".to_owned(),
+        format!("/api/v1/photos/{photo_id}"),
+        format!("/api/v1/photos/{photo_id}/comments"),
+        "/api/v1/pandals".to_owned(),
+        "/api/v1/pandals/facets".to_owned(),
+        format!("/api/v1/pandals/{pandal}"),
+        "/api/v1/search?q=dhunuchi".to_owned(),
+        "/api/v1/users/alice".to_owned(),
+    ];
+    let hits_before = metric(&b, "cache_requests_total", &[("tier", "moka"), ("result", "hit")]).await;
+    for path in &reads {
+        for _ in 0..2 {
+            assert_eq!(anon_b.get(path).await.status, StatusCode::OK, "{path}");
+            assert_eq!(alice_b.get(path).await.status, StatusCode::OK, "{path}");
+        }
+    }
+    let hits = metric(&b, "cache_requests_total", &[("tier", "moka"), ("result", "hit")]).await - hits_before;
+    assert!(hits >= reads.len() as f64 * 2.0, "the second reads came from moka: {hits} hits");
+
+    // An album's fields.
+    alice.patch(&format!("/api/v1/albums/{album_id}"), json!({"title": "Saptami sandhya"})).await;
+    seen_within(&anon_b, &format!("/api/v1/albums/{album_id}"), "album title", |r| {
+        r.json()["title"] == "Saptami sandhya"
+    })
+    .await;
+    seen_within(&anon_b, "/api/v1/albums", "album list", |r| titles(&r.json()).contains(&"Saptami sandhya".into()))
+        .await;
+    seen_within(&alice_b, "/api/v1/users/alice", "profile albums", |r| {
+        r.json()["albums"][0]["title"] == "Saptami sandhya"
+    })
+    .await;
+    // A photo's caption, everywhere it shows.
+    alice.patch(&format!("/api/v1/photos/{photo_id}"), json!({"caption": "Sandhi puja"})).await;
+    let caption_is = |r: &Answer| r.text().contains("Sandhi puja") && !r.text().contains("Dhunuchi");
+    seen_within(&anon_b, &format!("/api/v1/photos/{photo_id}"), "photo caption", caption_is).await;
+    seen_within(&anon_b, &format!("/api/v1/albums/{album_id}/photos"), "album photos", caption_is).await;
+    seen_within(&anon_b, "/api/v1/photos", "feed", caption_is).await;
+    seen_within(&anon_b, &format!("/api/v1/pandals/{pandal}"), "pandal page", caption_is).await;
+    seen_within(&anon_b, "/api/v1/search?q=dhunuchi", "old search", |r| r.json()["photos"] == json!([])).await;
+    // Comments and likes, and their counts.
+    let comment = bob_a.post(&format!("/api/v1/photos/{photo_id}/comments"), json!({"body": "Darun!"})).await;
+    assert_eq!(comment.status, StatusCode::CREATED);
+    seen_within(&anon_b, &format!("/api/v1/photos/{photo_id}/comments"), "comments", |r| r.text().contains("Darun!"))
+        .await;
+    assert_eq!(bob_a.put(&format!("/api/v1/photos/{photo_id}/like")).await.status, StatusCode::OK);
+    seen_within(&anon_b, &format!("/api/v1/photos/{photo_id}"), "like count", |r| r.json()["like_count"] == 1).await;
+    seen_within(&anon_b, &format!("/api/v1/albums/{album_id}/photos"), "like count in a list", |r| {
+        r.json()["items"][0]["like_count"] == 1 && r.json()["items"][0]["comment_count"] == 1
+    })
+    .await;
+    // Pandals: a new one in the list and the facets; a renamed one everywhere.
+    bob_a.post("/api/v1/pandals", json!({"name": "Kumartuli", "city": "Howrah", "year": 2025})).await;
+    seen_within(&anon_b, "/api/v1/pandals", "pandal list", |r| r.text().contains("Kumartuli")).await;
+    seen_within(&anon_b, "/api/v1/pandals/facets", "facets", |r| r.text().contains("Howrah")).await;
+    bob_a.patch(&format!("/api/v1/pandals/{pandal}"), json!({"name": "Bagbazar Sarbojanin"})).await;
+    seen_within(&anon_b, &format!("/api/v1/albums/{album_id}"), "pandal name on the album", |r| {
+        r.text().contains("Bagbazar Sarbojanin")
+    })
+    .await;
+    // A display name, on everything the person made.
+    alice.patch("/api/v1/me", json!({"display_name": "Alice Sen"})).await;
+    seen_within(&anon_b, &format!("/api/v1/photos/{photo_id}"), "display name", |r| r.text().contains("Alice Sen"))
+        .await;
+    seen_within(&anon_b, "/api/v1/users/alice", "profile", |r| r.json()["user"]["display_name"] == "Alice Sen").await;
+    // A deleted photo and album.
+    assert_eq!(alice.delete(&format!("/api/v1/photos/{photo_id}")).await.status, StatusCode::NO_CONTENT);
+    seen_within(&anon_b, &format!("/api/v1/photos/{photo_id}"), "deleted photo", |r| r.status == StatusCode::NOT_FOUND)
+        .await;
+    assert_eq!(alice.delete(&format!("/api/v1/albums/{album_id}")).await.status, StatusCode::NO_CONTENT);
+    seen_within(&anon_b, &format!("/api/v1/albums/{album_id}"), "deleted album", |r| r.status == StatusCode::NOT_FOUND)
+        .await;
+    // The invalidations B heard came from A.
+    assert!(metric(&b, "cache_invalidations_total", &[("origin", "peer")]).await > 0.0);
+}
+
+#[tokio::test]
+async fn private_albums_never_leak_through_a_cache() {
+    let redis = RedisServer::start();
+    let (a, b, db_url) = two_replicas(&redis).await;
+    let alice = Api::register(&a, "alice").await;
+    let bob = Api::register(&a, "bob").await;
+    let album_id = album(&alice, "Ghore", "public").await;
+    let photo_id = photo(&alice, album_id, 2, "Thakur dalan").await;
+    let paths = [
+        format!("/api/v1/albums/{album_id}"),
+        format!("/api/v1/albums/{album_id}/photos"),
+        format!("/api/v1/photos/{photo_id}"),
+        format!("/api/v1/photos/{photo_id}/comments"),
+    ];
+    let (bob_b, anon_b, alice_b) = (on(&b, &bob), Api::anonymous(&b), on(&b, &alice));
+    for path in &paths {
+        assert_eq!(bob_b.get(path).await.status, StatusCode::OK, "{path}");
+        assert_eq!(anon_b.get(path).await.status, StatusCode::OK, "{path}");
+    }
+    assert!(anon_b.get("/api/v1/search?q=thakur").await.text().contains("Thakur dalan"));
+
+    let private = alice.patch(&format!("/api/v1/albums/{album_id}"), json!({"visibility": "private"})).await;
+    assert_eq!(private.status, StatusCode::OK);
+    for path in &paths {
+        seen_within(&bob_b, path, "private to bob", |r| r.status == StatusCode::NOT_FOUND).await;
+        seen_within(&anon_b, path, "private to anonymous", |r| r.status == StatusCode::NOT_FOUND).await;
+        // The owner still sees it, and her answers are cached now too...
+        assert_eq!(alice_b.get(path).await.status, StatusCode::OK, "{path}");
+        assert_eq!(alice_b.get(path).await.status, StatusCode::OK, "{path}");
+        // ...yet nobody else gets them, from either replica.
+        assert_eq!(bob_b.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(on(&a, &bob).get(path).await.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(Api::anonymous(&a).get(path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    seen_within(&anon_b, "/api/v1/search?q=thakur", "search", |r| !r.text().contains("Thakur dalan")).await;
+    seen_within(&anon_b, "/api/v1/photos", "feed", |r| !r.text().contains("Thakur dalan")).await;
+    assert!(!bob_b.get("/api/v1/users/alice").await.text().contains("Ghore"));
+
+    // A third replica starting cold (Redis holds everyone's answers) serves no one
+    // else's either.
+    let c = replica(&db_url, &redis, &[]).await;
+    for path in &paths {
+        assert_eq!(on(&c, &bob).get(path).await.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(Api::anonymous(&c).get(path).await.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(on(&c, &alice).get(path).await.status, StatusCode::OK, "{path}");
+    }
+    // And back to public: the 404s remembered meanwhile go as fast.
+    alice.patch(&format!("/api/v1/albums/{album_id}"), json!({"visibility": "public"})).await;
+    for path in &paths {
+        seen_within(&anon_b, path, "public again", |r| r.status == StatusCode::OK).await;
+    }
+}
+
+#[tokio::test]
+async fn sessions_are_revoked_on_every_replica_at_once() {
+    let redis = RedisServer::start();
+    let (a, b, _db_url) = two_replicas(&redis).await;
+    let alice = Api::register(&a, "alice").await;
+    let second = Api::login(&a, "alice", "shiuli-phool-2026").await;
+    let elsewhere = Api::with_session(&b, &second);
+    assert_eq!(elsewhere.get("/api/v1/me").await.status, StatusCode::OK);
+    assert_eq!(elsewhere.get("/api/v1/me").await.status, StatusCode::OK, "cached now");
+
+    let changed = alice
+        .call(
+            "PUT",
+            "/api/v1/me/password",
+            Some(&json!({"current_password": "shiuli-phool-2026", "new_password": "kash-phool-2026"}).to_string()),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.text());
+    seen_within(&elsewhere, "/api/v1/me", "other session after a password change", |r| {
+        r.status == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    assert_eq!(on(&b, &alice).get("/api/v1/me").await.status, StatusCode::OK, "the changing session stays");
+
+    // Log-out on A ends the session on B too.
+    let third = Api::with_session(&b, &Api::login(&b, "alice", "kash-phool-2026").await);
+    assert_eq!(third.get("/api/v1/me").await.status, StatusCode::OK);
+    assert_eq!(on(&a, &third).call("POST", "/api/v1/auth/logout", None).await.status, StatusCode::NO_CONTENT);
+    seen_within(&third, "/api/v1/me", "logged-out session", |r| r.status == StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn log_in_limits_count_across_replicas() {
+    let redis = RedisServer::start();
+    let (a, b, _db_url) = two_replicas(&redis).await;
+    // 30 attempts per client per five minutes, wherever they land.
+    let mut refused = None;
+    for i in 0..31 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        let answer = Api::login(app, &format!("nobody{i}"), "wrong-password-1").await;
+        if answer.status == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(i);
+            break;
+        }
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(refused, Some(30), "the 31st attempt, on either replica, is refused");
+    assert_eq!(Api::login(&a, "nobody", "wrong-password-1").await.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn api_answers_carry_etags_and_answer_304() {
+    let redis = RedisServer::start();
+    let (a, b, _db_url) = two_replicas(&redis).await;
+    let alice = Api::register(&a, "alice").await;
+    let album_id = album(&alice, "Nabami", "public").await;
+    let path = format!("/api/v1/albums/{album_id}");
+    let first = Api::anonymous(&b).get(&path).await;
+    let etag = first.header("etag").to_owned();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    assert_eq!(first.header("cache-control"), "private, no-cache");
+    let again = Api::anonymous(&a).get_with(&path, &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED, "the same content has the same ETag on every replica");
+    assert!(again.body.is_empty());
+    alice.patch(&path, json!({"description": "Kumari puja"})).await;
+    seen_within(&Api::anonymous(&b), &path, "changed ETag", |r| r.header("etag") != etag).await;
+    let changed = Api::anonymous(&b).get_with(&path, &[("if-none-match", &etag)]).await;
+    assert_eq!(changed.status, StatusCode::OK);
+    // A remembered 404 is the same answer as any other 404.
+    let missing = Api::anonymous(&b).get("/api/v1/albums/987654").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.text(), Api::anonymous(&b).get("/api/v1/no-such-route").await.text());
+    assert_eq!(Api::anonymous(&b).get("/api/v1/albums/987654").await.text(), missing.text());
+}
+
+#[tokio::test]
+async fn a_cold_key_burst_makes_one_database_query() {
+    let redis = RedisServer::start();
+    let (a, b, _db_url) = two_replicas(&redis).await;
+    let alice = Api::register(&a, "alice").await;
+    let album_id = album(&alice, "Dashami", "public").await;
+    photo(&alice, album_id, 3, "Sindur khela").await;
+
+    // 100 at once on one replica.
+    let path = format!("/api/v1/albums/{album_id}/photos");
+    let before = metric(&a, "db_queries_total", &[]).await;
+    let burst: Vec<_> = (0..100)
+        .map(|_| {
+            let url = a.url(&path);
+            tokio::spawn(async move { get(&url, &[]).await.status })
+        })
+        .collect();
+    for task in burst {
+        assert_eq!(task.await.expect("request"), StatusCode::OK);
+    }
+    assert_eq!(metric(&a, "db_queries_total", &[]).await - before, 1.0, "100 requests, one query");
+
+    // 100 at once split over two replicas: one loads, the other waits for Redis.
+    let path = format!("/api/v1/albums/{album_id}/photos?limit=7");
+    let before = metric(&a, "db_queries_total", &[]).await + metric(&b, "db_queries_total", &[]).await;
+    let burst: Vec<_> = (0..100)
+        .map(|i| {
+            let url = if i % 2 == 0 { a.url(&path) } else { b.url(&path) };
+            tokio::spawn(async move { get(&url, &[]).await.status })
+        })
+        .collect();
+    for task in burst {
+        assert_eq!(task.await.expect("request"), StatusCode::OK);
+    }
+    let after = metric(&a, "db_queries_total", &[]).await + metric(&b, "db_queries_total", &[]).await;
+    assert_eq!(after - before, 1.0, "100 requests on two replicas, one query");
+}
+
+#[tokio::test]
+async fn redis_stopping_and_restarting_costs_speed_not_answers() {
+    let mut redis = RedisServer::start();
+    let (a, b, _db_url) = two_replicas(&redis).await;
+    let alice = Api::register(&a, "alice").await;
+    let album_id = album(&alice, "Ekadashi", "public").await;
+    let photo_id = photo(&alice, album_id, 4, "Bijoya").await;
+    let alice_b = on(&b, &alice);
+    let reads = [
+        format!("/api/v1/albums/{album_id}"),
+        format!("/api/v1/albums/{album_id}/photos"),
+        format!("/api/v1/photos/{photo_id}"),
+        "/api/v1/me".to_owned(),
+    ];
+
+    // Traffic on both replicas, reads and writes, while Redis goes away mid-way.
+    let traffic = |round: usize| {
+        let (alice, alice_b, reads) = (&alice, &alice_b, &reads);
+        async move {
+            let mut failures = Vec::new();
+            for path in reads {
+                for api in [alice, alice_b] {
+                    let answer = api.get(path).await;
+                    if answer.status != StatusCode::OK {
+                        failures.push(format!("GET {path}: {} {}", answer.status, answer.text()));
+                    }
+                }
+            }
+            let body = json!({"body": format!("Asche bochor abar hobe {round}")});
+            let answer = alice_b.post(&format!("/api/v1/photos/{photo_id}/comments"), body).await;
+            if answer.status != StatusCode::CREATED {
+                failures.push(format!("POST comment: {} {}", answer.status, answer.text()));
+            }
+            failures
+        }
+    };
+    let mut failures = Vec::new();
+    for round in 0..5 {
+        failures.extend(traffic(round).await);
+    }
+    // Redis is killed while requests are in flight.
+    let started = std::time::Instant::now();
+    let stopper = async {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        redis.stop();
+    };
+    let work = async {
+        let mut failures = Vec::new();
+        for round in 5..40 {
+            failures.extend(traffic(round).await);
+        }
+        failures
+    };
+    let ((), during) = tokio::join!(stopper, work);
+    failures.extend(during);
+    let outage = started.elapsed();
+    assert!(failures.is_empty(), "requests failed while Redis was down: {failures:#?}");
+    // Served within the timeout: 30 rounds of 9 requests took well under a second each.
+    assert!(outage < Duration::from_secs(15), "the outage rounds took {outage:?}");
+    for app in [&a, &b] {
+        let ready = get(&app.url("/ready"), &[]).await;
+        assert_eq!(ready.status, StatusCode::OK, "Redis is an accelerator: {}", ready.text());
+        assert_eq!(ready.json()["checks"]["redis"]["status"], "degraded");
+        let health = get(&app.url("/health"), &[]).await.json();
+        assert_eq!(health["checks"]["redis"]["status"], "degraded", "{health}");
+        assert_eq!(health["status"], "degraded");
+        assert!(metric(app, "redis_errors_total", &[]).await > 0.0);
+    }
+    // Writes still reach the other replica while Redis is down (the bus is PostgreSQL).
+    alice.patch(&format!("/api/v1/albums/{album_id}"), json!({"title": "Ekadashi, Redis-less"})).await;
+    seen_within(&alice_b, &format!("/api/v1/albums/{album_id}"), "write during the outage", |r| {
+        r.json()["title"] == "Ekadashi, Redis-less"
+    })
+    .await;
+
+    // Back: caching through Redis resumes without restarting Pujo.
+    redis.resume();
+    // The breaker lets a probe through after its pause (up to 30 s); /ready asks Redis.
+    let resumed = eventually(Duration::from_secs(40), || async {
+        let ready_a = get(&a.url("/ready"), &[]).await.json()["checks"]["redis"]["status"] == "ok";
+        let ready_b = get(&b.url("/ready"), &[]).await.json()["checks"]["redis"]["status"] == "ok";
+        ready_a && ready_b && get(&b.url("/health"), &[]).await.json()["checks"]["redis"]["status"] == "ok"
+    })
+    .await;
+    assert!(resumed, "Pujo did not go back to Redis");
+    let hits_before = metric(&a, "cache_requests_total", &[("tier", "redis"), ("result", "hit")]).await;
+    // B loads an answer into Redis; A, which has not seen it, finds it there.
+    let fresh = format!("/api/v1/albums/{album_id}/photos?limit=3");
+    let ok = eventually(Duration::from_secs(10), || async {
+        assert_eq!(alice_b.get(&fresh).await.status, StatusCode::OK);
+        assert_eq!(alice.get(&fresh).await.status, StatusCode::OK);
+        metric(&a, "cache_requests_total", &[("tier", "redis"), ("result", "hit")]).await > hits_before
+    })
+    .await;
+    assert!(ok, "no Redis hits after Redis came back");
+    assert!(failures.is_empty());
+}
