@@ -456,3 +456,44 @@ async fn redis_stopping_and_restarting_costs_speed_not_answers() {
     assert!(ok, "no Redis hits after Redis came back");
     assert!(failures.is_empty());
 }
+
+#[tokio::test]
+async fn a_redis_that_stops_answering_costs_each_request_at_most_the_timeout() {
+    let redis = RedisServer::start();
+    let db_url = create_postgres_database().await;
+    let a = replica(&db_url, &redis, &[]).await;
+    let alice = Api::register(&a, "alice").await;
+    let album_id = album(&alice, "Mahalaya", "public").await;
+    let anon = Api::anonymous(&a);
+    assert_eq!(alice.get("/api/v1/me").await.status, StatusCode::OK);
+
+    redis.freeze();
+    // Every request is answered; none waits long for Redis: each Redis operation gives
+    // up after 50 ms and, after three failures, the breaker stops asking.
+    let mut slowest = Duration::ZERO;
+    for i in 0..40 {
+        let started = std::time::Instant::now();
+        // A new query string each time: a miss in moka, so Redis would be asked.
+        let answer = anon.get(&format!("/api/v1/albums/{album_id}/photos?limit={}", 1 + i % 40)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        let me = alice.get("/api/v1/me").await;
+        assert_eq!(me.status, StatusCode::OK, "{}", me.text());
+        slowest = slowest.max(started.elapsed());
+    }
+    // A miss can cost a few Redis operations (GET, lock, SET) before the breaker opens.
+    assert!(slowest < Duration::from_millis(600), "slowest pair of requests: {slowest:?}");
+    let health = get(&a.url("/health"), &[]).await.json();
+    assert_eq!(health["checks"]["redis"]["status"], "degraded", "{health}");
+    assert_eq!(metric(&a, "redis_circuit_open", &[]).await, 1.0);
+    assert!(metric(&a, "redis_errors_total", &[("kind", "timeout")]).await >= 3.0);
+    assert!(metric(&a, "cache_requests_total", &[("tier", "redis"), ("result", "skipped")]).await > 0.0);
+
+    redis.thaw();
+    let back = eventually(Duration::from_secs(40), || async {
+        get(&a.url("/ready"), &[]).await.json()["checks"]["redis"]["status"] == "ok"
+            && get(&a.url("/health"), &[]).await.json()["checks"]["redis"]["status"] == "ok"
+    })
+    .await;
+    assert!(back, "the breaker did not close after Redis answered again");
+    assert_eq!(metric(&a, "redis_circuit_open", &[]).await, 0.0);
+}

@@ -78,15 +78,29 @@ http {
 }
 NGINX
 taskset -c 0 nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' &
-pids+=($!)
+pids+=($!); nginx_pid=$!
 wait_port "$nginx_port"
 
-run_wrk() { # URL ENCODING -> "rps p50 p99"
+# CPU time (user + system, in clock ticks) of a process and its children: the
+# server's own cost, whoever the bottleneck is.
+cpu_ticks() {
+  local total=0 p
+  for p in "$1" $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$total"
+}
+run_wrk() { # URL ENCODING SERVER_PID -> "rps p50 p99 cpu_us_per_request"
+  local before after
+  before=$(cpu_ticks "$3")
   taskset -c 1 wrk -t1 -c64 -d"${duration}s" --latency -H "Accept-Encoding: $2" "$1" > "$work/wrk.out"
-  python3 - "$work/wrk.out" <<'PY'
+  after=$(cpu_ticks "$3")
+  python3 - "$work/wrk.out" "$((after - before))" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
+ticks, hz = int(sys.argv[2]), int(sys.argv[3])
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+total = int(re.search(r"(\d+) requests in", text).group(1))
 def pct(p):
     m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)\b", text)
     v, u = float(m.group(1)), m.group(2)
@@ -94,13 +108,13 @@ def pct(p):
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 if errors:
     sys.exit(f"wrk saw {errors.group(1)} error responses:\n{text}")
-print(f"{rps:.0f} {pct(50):.2f} {pct(99):.2f}")
+print(f"{rps:.0f} {pct(50):.2f} {pct(99):.2f} {ticks / hz * 1e6 / total:.2f}")
 PY
 }
 
 echo "machine: $(nproc) cores, $(grep MemTotal /proc/meminfo | awk '{print int($2/1024)}') MiB; servers on CPU 0, wrk -t1 -c64 -d${duration}s on CPU 1; loopback; median of 3 rounds"
-printf '%-34s %10s %9s %9s\n' "case" "req/s" "p50 ms" "p99 ms"
-declare -A rps
+printf '%-34s %10s %9s %9s %12s\n' "case" "req/s" "p50 ms" "p99 ms" "CPU us/req"
+declare -A rps cpu_per
 for file in index.html "$bundle"; do
   case $file in
     index.html) label=index.html; enc="gzip, br"; pujo_enc=br ;;
@@ -117,25 +131,28 @@ for file in index.html "$bundle"; do
   for round in 1 2 3; do
     for server in pujo nginx ceiling; do
       case $server in
-        pujo) url="http://127.0.0.1:$pujo_port/$file" ;;
-        nginx) url="http://127.0.0.1:$nginx_port/$file" ;;
-        ceiling) url="http://127.0.0.1:$ceiling_port/$file" ;;
+        pujo) url="http://127.0.0.1:$pujo_port/$file"; pid=$pujo_pid ;;
+        nginx) url="http://127.0.0.1:$nginx_port/$file"; pid=$nginx_pid ;;
+        ceiling) url="http://127.0.0.1:$ceiling_port/$file"; pid=$ceiling_pid ;;
       esac
-      runs[$server]+="$(run_wrk "$url" "$enc");"
+      runs[$server]+="$(run_wrk "$url" "$enc" "$pid");"
     done
   done
   for server in pujo nginx ceiling; do
-    read -r r p50 p99 < <(python3 -c '
+    read -r r p50 p99 cpu < <(python3 -c '
 import statistics, sys
 rows = [list(map(float, x.split())) for x in sys.argv[1].split(";") if x]
 print(*(f"{statistics.median(col):.0f}" if i == 0 else f"{statistics.median(col):.2f}" for i, col in enumerate(zip(*rows))))
 ' "${runs[$server]}")
     rps[$server,$label]=$r
-    printf '%-34s %10s %9s %9s\n' "$server: $label" "$r" "$p50" "$p99"
+    cpu_per[$server,$label]=$cpu
+    printf '%-34s %10s %9s %9s %12s\n' "$server: $label" "$r" "$p50" "$p99" "$cpu"
   done
   kill "$ceiling_pid"; wait "$ceiling_pid" 2>/dev/null || true
   python3 -c "import sys; p,n,c=map(float,sys.argv[1:]); print(f'  ratios for {sys.argv[0] if False else \"$label\"}: pujo/nginx = {p/n:.2f}x, pujo/ceiling = {p/c:.2f}x')" \
     "${rps[pujo,$label]}" "${rps[nginx,$label]}" "${rps[ceiling,$label]}"
+  python3 -c "import sys; p,n,c=map(float,sys.argv[1:]); print(f'  server CPU per request: nginx/pujo = {n/p:.2f}x, ceiling/pujo = {c/p:.2f}x (requests one core of each would serve)')" \
+    "${cpu_per[pujo,$label]}" "${cpu_per[nginx,$label]}" "${cpu_per[ceiling,$label]}"
 done
 echo "  (pujo sends brotli ($pujo_enc); nginx gzip_static sends gzip; the ceiling sends pujo's brotli bytes and headers)"
 

@@ -179,9 +179,7 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
             response.headers_mut().insert(X_REQUEST_ID, request_id.clone());
             let status = response.status();
             let elapsed = started.elapsed();
-            let m = &state.metrics;
-            m.http_requests.with_label_values(&[method.as_str(), routed.template, status.as_str()]).inc();
-            m.http_duration.with_label_values(&[method.as_str(), routed.template]).observe(elapsed.as_secs_f64());
+            state.metrics.observe_request(&method, routed.template, status, elapsed);
             if state.config.access_log {
                 tracing::info!(
                     target: "pujo::access",

@@ -59,9 +59,26 @@ impl RedisServer {
         panic!("redis-server did not answer on port {}", self.port);
     }
 
+    /// Freezes the server (SIGSTOP): connections stay open and nothing answers, as
+    /// with an overloaded or partitioned Redis.
+    pub fn freeze(&self) {
+        self.signal("STOP");
+    }
+
+    pub fn thaw(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, name: &str) {
+        let child = self.child.as_ref().expect("running");
+        let status = Command::new("kill").arg(format!("-{name}")).arg(child.id().to_string()).status().expect("kill");
+        assert!(status.success());
+    }
+
     /// Kills the server (as a crash would).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
+            // A frozen process still dies of SIGKILL.
             let _ = child.kill();
             let _ = child.wait();
         }
