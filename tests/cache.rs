@@ -314,6 +314,16 @@ async fn api_answers_carry_etags_and_answer_304() {
     seen_within(&Api::anonymous(&b), &path, "changed ETag", |r| r.header("etag") != etag).await;
     let changed = Api::anonymous(&b).get_with(&path, &[("if-none-match", &etag)]).await;
     assert_eq!(changed.status, StatusCode::OK);
+    // Answers that do not go through the cache have ETags too.
+    let me = alice.get("/api/v1/me").await;
+    let me_etag = me.header("etag").to_owned();
+    assert!(me_etag.starts_with("W/\""), "{me_etag}");
+    let me_again = on(&b, &alice).get_with("/api/v1/me", &[("if-none-match", &me_etag)]).await;
+    assert_eq!(me_again.status, StatusCode::NOT_MODIFIED);
+    assert!(me_again.body.is_empty());
+    alice.patch("/api/v1/me", json!({"bio": "Kumortuli"})).await;
+    let me_changed = alice.get_with("/api/v1/me", &[("if-none-match", &me_etag)]).await;
+    assert_eq!(me_changed.status, StatusCode::OK);
     // A remembered 404 is the same answer as any other 404.
     let missing = Api::anonymous(&b).get("/api/v1/albums/987654").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);

@@ -60,14 +60,42 @@ pub async fn cached<B>(
 
 /// Whether `If-None-Match` names this ETag (weak comparison, as RFC 9110 asks for GET).
 fn etag_matches<B>(req: &Request<B>, etag: &str) -> bool {
+    names_etag(req.headers().get_all(header::IF_NONE_MATCH).iter(), etag)
+}
+
+fn names_etag<'a>(values: impl Iterator<Item = &'a HeaderValue>, etag: &str) -> bool {
     let bare = |t: &str| t.trim().trim_start_matches("W/").to_owned();
     let ours = bare(etag);
-    req.headers()
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim() == "*" || bare(t) == ours)
+    values.filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|t| t.trim() == "*" || bare(t) == ours)
+}
+
+/// The JSON bytes of a response made by `api::json`, kept beside the body so that a
+/// GET's answer can be given an ETag after the handler.
+#[derive(Debug, Clone)]
+pub struct JsonBody(pub Bytes);
+
+/// Gives a GET's 200 JSON answer an ETag if it has none (answers that do not go
+/// through the cache: `/me`, ...), and turns it into 304 when `If-None-Match` names it.
+pub fn conditional(response: Response<Body>, if_none_match: &[HeaderValue]) -> Response<Body> {
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let mut response = response;
+    if !response.headers().contains_key(header::ETAG)
+        && let Some(JsonBody(bytes)) = response.extensions().get::<JsonBody>()
+        && let Ok(etag) = HeaderValue::from_str(&crate::cache::weak_etag(bytes))
+    {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    let Some(etag) = response.headers().get(header::ETAG).and_then(|v| v.to_str().ok()) else { return response };
+    if if_none_match.is_empty() || !names_etag(if_none_match.iter(), etag) {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    parts.status = StatusCode::NOT_MODIFIED;
+    parts.headers.remove(header::CONTENT_TYPE);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, crate::http::empty())
 }
 
 fn respond<B>(req: &Request<B>, answer: &Answer) -> Response<Body> {

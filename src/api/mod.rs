@@ -104,6 +104,11 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
         return e.into_response();
     }
     let as_get = if method == Method::HEAD { Method::GET } else { method.clone() };
+    // API reads answer conditional requests (the probes and the media have their own rules).
+    let conditional = as_get == Method::GET
+        && !matches!(endpoint, Endpoint::Health | Endpoint::Ready | Endpoint::Metrics | Endpoint::Media);
+    let if_none_match: Vec<HeaderValue> =
+        if conditional { req.headers().get_all(header::IF_NONE_MATCH).iter().cloned().collect() } else { Vec::new() };
     let s = &state;
     let result = match endpoint {
         Endpoint::Health | Endpoint::ApiHealth => by_method!(as_get, GET => Ok(probes::health(s))),
@@ -162,6 +167,9 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
         Endpoint::Media => by_method!(as_get, GET => media::serve(s, req).await),
     };
     let mut response = result.unwrap_or_else(ApiError::into_response);
+    if conditional {
+        response = cached::conditional(response, &if_none_match);
+    }
     if method == Method::HEAD {
         *response.body_mut() = crate::http::empty();
     }
@@ -370,8 +378,9 @@ pub fn no_content() -> Response<Body> {
 
 /// A JSON response with the given status.
 pub fn json(status: StatusCode, value: &impl Serialize) -> Response<Body> {
-    let bytes = serde_json::to_vec(value).expect("API values serialize");
-    let mut response = Response::new(full(bytes));
+    let bytes = Bytes::from(serde_json::to_vec(value).expect("API values serialize"));
+    let mut response = Response::new(full(bytes.clone()));
+    response.extensions_mut().insert(cached::JsonBody(bytes));
     *response.status_mut() = status;
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -67,11 +67,16 @@ pub struct Answer {
 
 const ANSWER_MAGIC: &[u8; 4] = b"PJA1";
 
+/// The ETag of a JSON body: weak, since compression may change the bytes on the
+/// wire but not the content.
+pub fn weak_etag(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    format!("W/\"{}\"", crate::media::hex(&digest[..12]))
+}
+
 impl Answer {
     fn new(stamp: Stamp, deps: Vec<Tag>, until_ms: u64, status: u16, body: Bytes) -> Answer {
-        let digest = Sha256::digest(&body);
-        // Weak: compression may change the bytes on the wire, not the content.
-        let etag = format!("W/\"{}\"", crate::media::hex(&digest[..12]));
+        let etag = weak_etag(&body);
         Answer { stamp, deps, until_ms, status, etag, body }
     }
 
