@@ -602,6 +602,24 @@ mod tests {
     }
 
     #[test]
+    fn redis_settings_are_checked_and_their_secrets_masked() {
+        let c = Config::defaults();
+        assert!(c.cache.redis.is_none(), "the embedded default caches in process only");
+        let e = env(&[("PUJO_REDIS_URL", "rediss://:s3cret@cache.internal:6379"), ("PUJO_REDIS_PASSWORD", "t0ken")]);
+        let c = Config::from_sources(&[], e).unwrap();
+        let redis = c.cache.redis.as_ref().expect("configured");
+        assert_eq!(redis.timeout, Duration::from_millis(50));
+        assert_eq!(redis.pool_size, 16);
+        let shown = c.render();
+        assert!(!shown.contains("s3cret") && !shown.contains("t0ken"), "{shown}");
+        assert!(shown.contains("PUJO_REDIS_URL=********"));
+        let bad = Config::from_sources(&[], env(&[("PUJO_REDIS_URL", "http://:pw@cache:6379")])).unwrap_err();
+        assert_eq!(bad.to_string(), "invalid PUJO_REDIS_URL: \"********\" must start with redis:// or rediss://");
+        let zero = Config::from_sources(&[], env(&[("PUJO_REDIS_URL", "redis://x"), ("PUJO_REDIS_TIMEOUT", "0s")]));
+        assert!(zero.unwrap_err().to_string().contains("PUJO_REDIS_TIMEOUT"));
+    }
+
+    #[test]
     fn tls_mode_follows_the_paths() {
         let both = env(&[("PUJO_TLS_CERT_PATH", "/c.pem"), ("PUJO_TLS_KEY_PATH", "/k.pem")]);
         let c = Config::from_sources(&[], both).unwrap();
