@@ -173,6 +173,10 @@ impl Drop for LogGuard {
 
 struct Shared {
     buffer: Mutex<Vec<u8>>,
+    /// The buffer written out last time, kept with its capacity and swapped in at the
+    /// next flush: lines are appended to memory that is already there, never to a
+    /// buffer growing from nothing (reallocations cost more than the lines did).
+    spare: Mutex<Vec<u8>>,
     wake: Condvar,
 }
 
@@ -180,14 +184,20 @@ impl Shared {
     /// Writes out everything buffered so far; write errors are ignored (there is
     /// nowhere left to report them).
     fn flush(&self) {
-        let pending = {
+        let mut spare = self.spare.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        {
             let mut buffer = self.buffer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            std::mem::take(&mut *buffer)
-        };
-        if !pending.is_empty() {
+            std::mem::swap(&mut *buffer, &mut *spare);
+        }
+        if !spare.is_empty() {
             let mut out = std::io::stdout().lock();
-            let _ = out.write_all(&pending);
+            let _ = out.write_all(&spare);
             let _ = out.flush();
+        }
+        spare.clear();
+        // A burst may have grown it far past the usual; do not keep that for ever.
+        if spare.capacity() > 4 * FLUSH_AT_BYTES {
+            spare.shrink_to(FLUSH_AT_BYTES);
         }
     }
 }
@@ -200,7 +210,11 @@ pub struct BatchWriter {
 
 impl BatchWriter {
     fn start() -> BatchWriter {
-        let shared = Arc::new(Shared { buffer: Mutex::new(Vec::with_capacity(FLUSH_AT_BYTES)), wake: Condvar::new() });
+        let shared = Arc::new(Shared {
+            buffer: Mutex::new(Vec::with_capacity(FLUSH_AT_BYTES)),
+            spare: Mutex::new(Vec::with_capacity(FLUSH_AT_BYTES)),
+            wake: Condvar::new(),
+        });
         let worker = shared.clone();
         let spawned = std::thread::Builder::new().name("pujo-log".into()).spawn(move || {
             loop {
