@@ -15,27 +15,38 @@ use crate::http::{Body, full};
 #[folder = "$OUT_DIR/site"]
 struct Site;
 
-/// One representation of a file (identity, brotli or gzip).
+/// One representation of a file (identity, brotli or gzip), with the whole header set
+/// of its 200 and of its 304 built at start-up: a request clones a map instead of
+/// inserting a dozen headers (the pipeline adds only the request id, and HSTS).
 #[derive(Debug, Clone)]
 struct Variant {
     bytes: Bytes,
     etag: HeaderValue,
-    length: HeaderValue,
+    headers: HeaderMap,
+    not_modified: HeaderMap,
 }
 
 #[derive(Debug, Clone)]
 pub struct Asset {
-    content_type: HeaderValue,
-    cache_control: HeaderValue,
     identity: Variant,
     br: Option<Variant>,
     gzip: Option<Variant>,
 }
 
-/// The embedded site, keyed by path without the leading slash.
+/// Where a path leads in the site; found once, when the request is routed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    File(usize),
+    Spa,
+    Missing,
+}
+
+/// The embedded site: paths without the leading slash, to files.
 #[derive(Debug)]
 pub struct Assets {
-    files: HashMap<String, Asset>,
+    index: HashMap<String, usize>,
+    files: Vec<Asset>,
+    index_html: usize,
 }
 
 /// Which route template served the request, for metrics and logs.
@@ -50,7 +61,8 @@ const REVALIDATE: &str = "no-cache";
 impl Assets {
     /// Indexes every embedded file; the site must contain `index.html`.
     pub fn load() -> Assets {
-        let mut files = HashMap::new();
+        let mut index = HashMap::new();
+        let mut files = Vec::new();
         for name in Site::iter() {
             if name.ends_with(".br") || name.ends_with(".gz") {
                 continue;
@@ -58,25 +70,25 @@ impl Assets {
             let Some(file) = Site::get(&name) else {
                 continue;
             };
+            let content_type = HeaderValue::from_static(content_type(&name));
+            let cache_control =
+                HeaderValue::from_static(if name.starts_with("assets/") { IMMUTABLE } else { REVALIDATE });
+            let has_variants = Site::get(&format!("{name}.br")).is_some() || Site::get(&format!("{name}.gz")).is_some();
+            let shared = Shared { content_type: &content_type, cache_control: &cache_control, has_variants };
             let variant = |suffix: &str| {
                 Site::get(&format!("{name}.{suffix}"))
-                    .map(|f| make_variant(to_bytes(f.data), &f.metadata.sha256_hash(), suffix))
+                    .map(|f| make_variant(to_bytes(f.data), &f.metadata.sha256_hash(), suffix, &shared))
             };
             let asset = Asset {
-                content_type: HeaderValue::from_static(content_type(&name)),
-                cache_control: HeaderValue::from_static(if name.starts_with("assets/") {
-                    IMMUTABLE
-                } else {
-                    REVALIDATE
-                }),
                 br: variant("br"),
                 gzip: variant("gz"),
-                identity: make_variant(to_bytes(file.data), &file.metadata.sha256_hash(), ""),
+                identity: make_variant(to_bytes(file.data), &file.metadata.sha256_hash(), "", &shared),
             };
-            files.insert(name.into_owned(), asset);
+            index.insert(name.into_owned(), files.len());
+            files.push(asset);
         }
-        assert!(files.contains_key("index.html"), "the embedded site has no index.html");
-        Assets { files }
+        let index_html = *index.get("index.html").expect("the embedded site has no index.html");
+        Assets { index, files, index_html }
     }
 
     /// How many files the site has (variants not counted).
@@ -84,43 +96,44 @@ impl Assets {
         self.files.len()
     }
 
-    /// The route template this path would be served under.
-    pub fn route_of(&self, path: &str) -> &'static str {
-        match self.lookup(path) {
-            Lookup::File(_) if path == "/" => ROUTE_INDEX,
-            Lookup::File(_) if path.starts_with("/assets/") => ROUTE_ASSET,
-            Lookup::File(_) => ROUTE_FILE,
-            Lookup::Spa => ROUTE_SPA,
-            Lookup::Missing => ROUTE_FILE,
-        }
+    /// Where this path leads, and the route template it is served under.
+    pub fn find(&self, raw_path: &str) -> (Found, &'static str) {
+        let found = self.lookup(raw_path);
+        let template = match found {
+            Found::File(_) if raw_path == "/" => ROUTE_INDEX,
+            Found::File(_) if raw_path.starts_with("/assets/") => ROUTE_ASSET,
+            Found::File(_) | Found::Missing => ROUTE_FILE,
+            Found::Spa => ROUTE_SPA,
+        };
+        (found, template)
     }
 
-    fn lookup(&self, raw_path: &str) -> Lookup<'_> {
+    fn lookup(&self, raw_path: &str) -> Found {
         let Some(path) = clean_path(raw_path) else {
-            return Lookup::Missing;
+            return Found::Missing;
         };
-        let key = if path.is_empty() { "index.html" } else { path.as_str() };
-        if let Some(asset) = self.files.get(key) {
-            return Lookup::File(asset);
+        let key = if path.is_empty() { "index.html" } else { &*path };
+        if let Some(&i) = self.index.get(key) {
+            return Found::File(i);
         }
         // Hashed bundles and anything that looks like a file must not turn into HTML:
         // a browser would try to run index.html as a script.
         let last = path.rsplit('/').next().unwrap_or("");
         if path.starts_with("assets/") || last.contains('.') {
-            return Lookup::Missing;
+            return Found::Missing;
         }
-        Lookup::Spa
+        Found::Spa
     }
 
     /// Serves GET and HEAD for the site, with negotiation and conditional requests.
-    pub fn serve<B>(&self, req: &Request<B>) -> Response<Body> {
+    pub fn serve<B>(&self, req: &Request<B>, found: Found) -> Response<Body> {
         if req.method() != Method::GET && req.method() != Method::HEAD {
             return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n", Some("GET, HEAD"));
         }
-        let asset = match self.lookup(req.uri().path()) {
-            Lookup::File(asset) => asset,
-            Lookup::Spa => &self.files["index.html"],
-            Lookup::Missing => return plain(StatusCode::NOT_FOUND, "not found\n", None),
+        let asset = match found {
+            Found::File(i) => &self.files[i],
+            Found::Spa => &self.files[self.index_html],
+            Found::Missing => return plain(StatusCode::NOT_FOUND, "not found\n", None),
         };
         let variant = match preferred_encoding(req.headers()) {
             Encoding::Brotli if asset.br.is_some() => asset.br.as_ref(),
@@ -129,11 +142,7 @@ impl Assets {
             }
             _ => None,
         };
-        let (chosen, encoding) = match variant {
-            Some(v) if asset.br.as_ref().is_some_and(|b| std::ptr::eq(b, v)) => (v, Some("br")),
-            Some(v) => (v, Some("gzip")),
-            None => (&asset.identity, None),
-        };
+        let chosen = variant.unwrap_or(&asset.identity);
         let not_modified = req
             .headers()
             .get(header::IF_NONE_MATCH)
@@ -144,31 +153,21 @@ impl Assets {
             full(chosen.bytes.clone())
         };
         let mut response = Response::new(body);
-        // Room for these headers and the pipeline's security headers without regrowing.
-        response.headers_mut().reserve(16);
-        let headers = response.headers_mut();
-        headers.insert(header::ETAG, chosen.etag.clone());
-        headers.insert(header::CACHE_CONTROL, asset.cache_control.clone());
-        if asset.br.is_some() || asset.gzip.is_some() {
-            headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-        }
         if not_modified {
             *response.status_mut() = StatusCode::NOT_MODIFIED;
-            return response;
-        }
-        headers.insert(header::CONTENT_TYPE, asset.content_type.clone());
-        headers.insert(header::CONTENT_LENGTH, chosen.length.clone());
-        if let Some(enc) = encoding {
-            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
+            *response.headers_mut() = chosen.not_modified.clone();
+        } else {
+            *response.headers_mut() = chosen.headers.clone();
         }
         response
     }
 }
 
-enum Lookup<'a> {
-    File(&'a Asset),
-    Spa,
-    Missing,
+/// What every variant of one file has in common.
+struct Shared<'a> {
+    content_type: &'a HeaderValue,
+    cache_control: &'a HeaderValue,
+    has_variants: bool,
 }
 
 fn to_bytes(data: std::borrow::Cow<'static, [u8]>) -> Bytes {
@@ -178,20 +177,35 @@ fn to_bytes(data: std::borrow::Cow<'static, [u8]>) -> Bytes {
     }
 }
 
-fn make_variant(bytes: Bytes, sha256: &[u8; 32], suffix: &str) -> Variant {
+fn make_variant(bytes: Bytes, sha256: &[u8; 32], suffix: &str, shared: &Shared<'_>) -> Variant {
     // Strong validators differ per content coding (RFC 9110 §8.8.3).
     let hex: String = sha256[..12].iter().map(|b| format!("{b:02x}")).collect();
     let tag = if suffix.is_empty() { format!("\"{hex}\"") } else { format!("\"{hex}-{suffix}\"") };
-    Variant {
-        length: HeaderValue::from(bytes.len()),
-        etag: HeaderValue::from_str(&tag).expect("hex is a valid header"),
-        bytes,
+    let etag = HeaderValue::from_str(&tag).expect("hex is a valid header");
+    let mut not_modified = HeaderMap::with_capacity(8);
+    not_modified.insert(header::ETAG, etag.clone());
+    not_modified.insert(header::CACHE_CONTROL, shared.cache_control.clone());
+    if shared.has_variants {
+        not_modified.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     }
+    let mut headers = not_modified.clone();
+    headers.insert(header::CONTENT_TYPE, shared.content_type.clone());
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    match suffix {
+        "br" => drop(headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"))),
+        "gz" => drop(headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))),
+        _ => {}
+    }
+    // The security headers the pipeline would add, added once here.
+    crate::http::security_headers(&mut headers, false);
+    crate::http::security_headers(&mut not_modified, true);
+    Variant { bytes, etag, headers, not_modified }
 }
 
 /// Decodes the path and refuses anything that could name a parent folder or a hidden
 /// file; the result has no leading slash.
-fn clean_path(raw: &str) -> Option<String> {
+fn clean_path(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
     let decoded = percent_encoding::percent_decode_str(raw).decode_utf8().ok()?;
     if decoded.contains('\\') || decoded.contains('\0') {
         return None;
@@ -202,7 +216,11 @@ fn clean_path(raw: &str) -> Option<String> {
             return None;
         }
     }
-    Some(trimmed.to_owned())
+    // Most paths need no decoding: then no copy either.
+    Some(match decoded {
+        Cow::Borrowed(d) => Cow::Borrowed(d.trim_start_matches('/')),
+        Cow::Owned(d) => Cow::Owned(d.trim_start_matches('/').to_owned()),
+    })
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -327,11 +345,12 @@ mod tests {
     #[test]
     fn the_embedded_site_has_an_index_and_hashed_bundles() {
         let assets = Assets::load();
-        assert!(assets.files.contains_key("index.html"));
-        let bundle = assets.files.keys().find(|k| k.starts_with("assets/") && k.ends_with(".js"));
+        assert_eq!(assets.find("/"), (Found::File(assets.index_html), ROUTE_INDEX));
+        let bundle = assets.index.keys().find(|k| k.starts_with("assets/") && k.ends_with(".js"));
         let bundle = bundle.expect("a hashed JS bundle");
-        assert!(assets.files[bundle].br.is_some(), "bundles get a brotli variant");
-        assert_eq!(assets.route_of("/albums/42"), ROUTE_SPA);
-        assert_eq!(assets.route_of(&format!("/{bundle}")), ROUTE_ASSET);
+        assert!(assets.files[assets.index[bundle]].br.is_some(), "bundles get a brotli variant");
+        assert_eq!(assets.find("/albums/42"), (Found::Spa, ROUTE_SPA));
+        assert_eq!(assets.find(&format!("/{bundle}")), (Found::File(assets.index[bundle]), ROUTE_ASSET));
+        assert_eq!(assets.find("/%2e%2e/etc/passwd").0, Found::Missing);
     }
 }

@@ -89,7 +89,7 @@ impl Routes {
 enum Target {
     Endpoint(Endpoint),
     ApiNotFound,
-    Site,
+    Site(crate::assets::Found),
     NotFound,
 }
 
@@ -118,7 +118,10 @@ fn route_elsewhere(state: &AppState, listener: Listener, path: &str) -> Routed {
         Listener::Public if path == "/api" || path.starts_with("/api/") => {
             Routed { target: Target::ApiNotFound, template: "/api/unmatched" }
         }
-        Listener::Public => Routed { target: Target::Site, template: state.assets.route_of(path) },
+        Listener::Public => {
+            let (found, template) = state.assets.find(path);
+            Routed { target: Target::Site(found), template }
+        }
     }
 }
 
@@ -165,7 +168,7 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
             let _in_flight = InFlight::start(&state);
             let mut response = match routed.target {
                 // The site is answered from memory: nothing to time out or compress.
-                Target::Site => state.assets.serve(&req),
+                Target::Site(found) => state.assets.serve(&req, found),
                 _ => {
                     req.extensions_mut().insert(routed);
                     if let Some(params) = params {
@@ -260,7 +263,7 @@ async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> 
     match routed.map(|r| r.target) {
         Some(Target::Endpoint(endpoint)) => api::dispatch(endpoint, state, req).await,
         Some(Target::ApiNotFound) => api::not_found(),
-        Some(Target::Site) => state.assets.serve(&req),
+        Some(Target::Site(found)) => state.assets.serve(&req, found),
         Some(Target::NotFound) | None => api::not_found(),
     }
 }
@@ -273,19 +276,28 @@ const PERMISSIONS: &str = "camera=(), microphone=(), geolocation=(), payment=(),
 
 /// Security headers: every response gets nosniff and a CSP; HTML gets the full set.
 fn finish_headers(state: &AppState, response: &mut Response<Body>) {
-    let is_html = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     let not_modified = response.status() == http::StatusCode::NOT_MODIFIED;
     let h = response.headers_mut();
+    // The site's files carry theirs already, built at start-up.
+    if !h.contains_key(header::X_CONTENT_TYPE_OPTIONS) {
+        security_headers(h, not_modified);
+    }
+    if let Some(hsts) = &state.hsts {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
+    }
+}
+
+/// The security headers of a response, by its content type: `nosniff` on all; for HTML
+/// the strict CSP, referrer, framing, permissions and opener policies; for anything
+/// else a CSP that allows nothing, unless the response set its own. A 304 gets only
+/// `nosniff`: a browser copies a 304's headers onto the response it kept, so a policy
+/// here would replace the page's own (a 304 has no content type to choose by).
+pub fn security_headers(h: &mut http::HeaderMap, not_modified: bool) {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if not_modified {
-        // A browser copies a 304's headers onto the response it kept: a policy here
-        // would replace the page's own (a 304 has no content type to choose by), so
-        // the stored page keeps the one it came with.
-        if let Some(hsts) = &state.hsts {
-            h.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
-        }
         return;
     }
+    let is_html = h.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     if is_html {
         h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP_HTML));
         h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
@@ -294,8 +306,5 @@ fn finish_headers(state: &AppState, response: &mut Response<Body>) {
         h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     } else if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP_OTHER));
-    }
-    if let Some(hsts) = &state.hsts {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
     }
 }
