@@ -23,9 +23,23 @@ impl Sql {
     }
 }
 
-/// SQLite's spelling of a statement written with `$n` placeholders.
-pub fn lite_placeholders(sql: &str) -> String {
-    sql.replace('$', "?")
+/// SQLite's spelling of a statement written with `$n` placeholders. Statements are
+/// `&'static str`, a few dozen in all: each is spelled once and kept.
+pub fn lite_placeholders(sql: &'static str) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, RwLock};
+    static SPELLED: LazyLock<RwLock<HashMap<(usize, usize), &'static str>>> = LazyLock::new(RwLock::default);
+    if !sql.contains('$') {
+        return sql;
+    }
+    // Keyed by address and length: the same text at two addresses is spelled twice, harmlessly.
+    let key = (sql.as_ptr() as usize, sql.len());
+    if let Some(spelled) = SPELLED.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key) {
+        return spelled;
+    }
+    let spelled: &'static str = Box::leak(sql.replace('$', "?").into_boxed_str());
+    SPELLED.write().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key, spelled);
+    spelled
 }
 
 /// A parameter value. Integers are 64-bit on both sides (`BIGINT` columns on Postgres),

@@ -2,6 +2,7 @@
 //! every call on the blocking pool so the async threads never wait on disk.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
@@ -15,8 +16,21 @@ mod embedded {
 }
 
 pub struct Lite {
+    /// The one connection that writes (and runs migrations).
     conn: Arc<Mutex<Connection>>,
+    /// Read-only connections for the shared statements that only read: WAL lets them
+    /// read while the writer writes, so a slow write no longer queues every page view.
+    readers: Arc<Vec<Mutex<Connection>>>,
+    next_reader: AtomicUsize,
     queries: prometheus::IntCounter,
+}
+
+/// Whether a statement only reads: SQLite has no data-modifying `WITH`, so a statement
+/// that starts with SELECT or WITH cannot write. (A write sent to a reader would fail
+/// loudly: readers are opened read-only.)
+fn reads_only(sql: &str) -> bool {
+    let head = sql.trim_start().get(..6).unwrap_or("");
+    head.eq_ignore_ascii_case("select") || head.get(..4).is_some_and(|h| h.eq_ignore_ascii_case("with"))
 }
 
 const USER_COLUMNS: &str = "id, username, email, display_name, bio, role, gps_privacy, created_at";
@@ -55,8 +69,9 @@ fn classify(e: rusqlite::Error) -> DbError {
 impl Lite {
     pub async fn open(path: &Path) -> Result<Lite, DbError> {
         let path = path.to_owned();
+        let writer_path = path.clone();
         let conn = tokio::task::spawn_blocking(move || -> rusqlite::Result<Connection> {
-            let conn = Connection::open(&path)?;
+            let conn = Connection::open(&writer_path)?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -66,7 +81,26 @@ impl Lite {
         .await
         .map_err(|e| DbError::Other(e.to_string()))?
         .map_err(|e| DbError::Unavailable(format!("cannot open the database file: {e}")))?;
-        Ok(Lite { conn: Arc::new(Mutex::new(conn)), queries: super::detached_counter() })
+        let count = std::thread::available_parallelism().map_or(2, std::num::NonZero::get).clamp(2, 8);
+        let readers = tokio::task::spawn_blocking(move || -> rusqlite::Result<Vec<Mutex<Connection>>> {
+            (0..count)
+                .map(|_| {
+                    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                    let reader = Connection::open_with_flags(&path, flags)?;
+                    reader.busy_timeout(std::time::Duration::from_secs(5))?;
+                    Ok(Mutex::new(reader))
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| DbError::Other(e.to_string()))?
+        .map_err(|e| DbError::Unavailable(format!("cannot open the database file for reading: {e}")))?;
+        Ok(Lite {
+            conn: Arc::new(Mutex::new(conn)),
+            readers: Arc::new(readers),
+            next_reader: AtomicUsize::new(0),
+            queries: super::detached_counter(),
+        })
     }
 
     pub fn count_queries_in(&mut self, counter: prometheus::IntCounter) {
@@ -83,6 +117,30 @@ impl Lite {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| DbError::Other(format!("database task failed: {e}")))?
+    }
+
+    /// Runs `f` with a read-only connection on the blocking pool: the first one free,
+    /// starting from the next in turn, else the next in turn when it frees up.
+    async fn with_reader<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        self.queries.inc();
+        let readers = self.readers.clone();
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        tokio::task::spawn_blocking(move || {
+            let n = readers.len();
+            for i in 0..n {
+                if let Ok(mut conn) = readers[(start + i) % n].try_lock() {
+                    return f(&mut conn);
+                }
+            }
+            let mut conn = readers[start % n].lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             f(&mut conn)
         })
         .await
@@ -237,8 +295,8 @@ impl Lite {
         params: Vec<Value>,
         decode: Decode<T>,
     ) -> Result<Vec<T>, DbError> {
-        self.with(move |conn| {
-            let mut statement = conn.prepare_cached(&lite_placeholders(sql)).map_err(classify)?;
+        let run = move |conn: &mut Connection| {
+            let mut statement = conn.prepare_cached(lite_placeholders(sql)).map_err(classify)?;
             let mut rows =
                 statement.query(rusqlite::params_from_iter(params.iter().map(Value::to_lite))).map_err(classify)?;
             let mut out = Vec::new();
@@ -246,18 +304,43 @@ impl Lite {
                 out.push(decode(row)?);
             }
             Ok(out)
-        })
-        .await
+        };
+        if reads_only(sql) { self.with_reader(run).await } else { self.with(run).await }
     }
 
     /// Runs one statement and returns how many rows it changed.
     pub async fn execute(&self, sql: &'static str, params: Vec<Value>) -> Result<u64, DbError> {
         self.with(move |conn| {
-            let mut statement = conn.prepare_cached(&lite_placeholders(sql)).map_err(classify)?;
+            let mut statement = conn.prepare_cached(lite_placeholders(sql)).map_err(classify)?;
             let n =
                 statement.execute(rusqlite::params_from_iter(params.iter().map(Value::to_lite))).map_err(classify)?;
             Ok(n as u64)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_selects_and_withs_go_to_the_readers() {
+        assert!(reads_only("SELECT 1"));
+        assert!(reads_only("\n  select id FROM photos"));
+        assert!(reads_only("WITH page AS (SELECT 1) SELECT * FROM page"));
+        assert!(!reads_only("INSERT INTO albums (title) VALUES ($1) RETURNING id"));
+        assert!(!reads_only("UPDATE photos SET caption = $1"));
+        assert!(!reads_only("DELETE FROM likes"));
+        assert!(!reads_only("SEL"));
+    }
+
+    #[test]
+    fn statements_are_spelled_for_sqlite_once() {
+        static SQL: &str = "SELECT id FROM photos WHERE album_id = $1 AND id < $2";
+        let first = lite_placeholders(SQL);
+        assert_eq!(first, "SELECT id FROM photos WHERE album_id = ?1 AND id < ?2");
+        assert!(std::ptr::eq(first, lite_placeholders(SQL)), "kept, not spelled again");
+        assert_eq!(lite_placeholders("SELECT 1"), "SELECT 1", "nothing to spell");
     }
 }
