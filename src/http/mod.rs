@@ -232,7 +232,18 @@ impl RequestIds {
             }
         }
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix)).expect("hex is a valid header value")
+        // `<prefix>-<n in hex>`, written into a stack buffer: one copy, no formatting.
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut id = [0u8; 16 + 1 + 16];
+        let prefix = self.prefix.as_bytes();
+        id[..prefix.len()].copy_from_slice(prefix);
+        id[prefix.len()] = b'-';
+        let digits = (64 - n.leading_zeros()).div_ceil(4).max(1) as usize;
+        let start = prefix.len() + 1;
+        for i in 0..digits {
+            id[start + i] = DIGITS[((n >> (4 * (digits - 1 - i))) & 0xF) as usize];
+        }
+        HeaderValue::from_bytes(&id[..start + digits]).expect("hex is a valid header value")
     }
 }
 
@@ -306,5 +317,20 @@ pub fn security_headers(h: &mut http::HeaderMap, not_modified: bool) {
         h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     } else if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP_OTHER));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_the_prefix_and_the_counter_in_hex() {
+        let ids = RequestIds::new();
+        for n in [1u64, 9, 10, 15, 16, 255, 4096, 0xdead_beef, u64::MAX - 1] {
+            ids.next.store(n, Ordering::Relaxed);
+            let id = ids.for_request(&http::HeaderMap::new());
+            assert_eq!(id.to_str().expect("ascii"), format!("{}-{n:x}", ids.prefix));
+        }
     }
 }
