@@ -16,9 +16,8 @@ impl Missing for ApiError {
         matches!(self, ApiError::NotFound)
     }
 
-    /// The body `ApiError::NotFound.into_response()` has (checked by a test).
     fn not_found_body() -> Bytes {
-        Bytes::from_static(br#"{"error":{"code":"not_found","message":"not found"}}"#)
+        ApiError::NotFound.envelope()
     }
 
     fn reissue(&self) -> ApiError {
@@ -55,18 +54,7 @@ pub async fn cached<B>(
 ) -> Result<Response<Body>, ApiError> {
     // Boxed: the cache's futures are large, and handler futures nest them.
     let answer = Box::pin(state.cache.answer(&key(req, viewer), kind, own, Box::pin(load))).await?;
-    Ok(respond(req, &answer))
-}
-
-/// Whether `If-None-Match` names this ETag (weak comparison, as RFC 9110 asks for GET).
-fn etag_matches<B>(req: &Request<B>, etag: &str) -> bool {
-    names_etag(req.headers().get_all(header::IF_NONE_MATCH).iter(), etag)
-}
-
-fn names_etag<'a>(values: impl Iterator<Item = &'a HeaderValue>, etag: &str) -> bool {
-    let bare = |t: &str| t.trim().trim_start_matches("W/").to_owned();
-    let ours = bare(etag);
-    values.filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|t| t.trim() == "*" || bare(t) == ours)
+    Ok(respond(&answer))
 }
 
 /// The JSON bytes of a response made by `api::json`, kept beside the body so that a
@@ -88,7 +76,7 @@ pub fn conditional(response: Response<Body>, if_none_match: &[HeaderValue]) -> R
         response.headers_mut().insert(header::ETAG, etag);
     }
     let Some(etag) = response.headers().get(header::ETAG).and_then(|v| v.to_str().ok()) else { return response };
-    if if_none_match.is_empty() || !names_etag(if_none_match.iter(), etag) {
+    if !crate::http::names_etag(if_none_match, etag) {
         return response;
     }
     let (mut parts, _) = response.into_parts();
@@ -98,20 +86,14 @@ pub fn conditional(response: Response<Body>, if_none_match: &[HeaderValue]) -> R
     Response::from_parts(parts, crate::http::empty())
 }
 
-fn respond<B>(req: &Request<B>, answer: &Answer) -> Response<Body> {
-    let ok = answer.status == 200;
-    let mut response = if ok && etag_matches(req, &answer.etag) {
-        let mut r = Response::new(crate::http::empty());
-        *r.status_mut() = StatusCode::NOT_MODIFIED;
-        r
-    } else {
-        let mut r = Response::new(full(answer.body.clone()));
-        *r.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        r
-    };
+/// A cached answer as a response; `conditional` (in the dispatcher) turns it into a 304
+/// when the client already holds it.
+fn respond(answer: &Answer) -> Response<Body> {
+    let mut response = Response::new(full(answer.body.clone()));
+    *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
     let headers = response.headers_mut();
-    if ok {
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if answer.status == 200 {
         // The browser may keep it, but asks each time (a 304 when nothing changed).
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
         if let Ok(etag) = HeaderValue::from_str(&answer.etag) {

@@ -291,9 +291,7 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
         .header(header::CONTENT_TYPE, HeaderValue::from_static(format.mime()))
         .header("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
     head = head.header(header::VARY, HeaderValue::from_static(if vary { "Accept, Cookie" } else { "Cookie" }));
-    if let Some(inm) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
-        && inm.split(',').any(|t| t.trim() == etag || t.trim() == "*" || t.trim().trim_start_matches("W/") == etag)
-    {
+    if crate::http::names_etag(req.headers().get_all(header::IF_NONE_MATCH), &etag) {
         return Ok(head.status(StatusCode::NOT_MODIFIED).body(crate::http::empty()).expect("valid response"));
     }
     let range = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).map(str::to_owned);

@@ -251,11 +251,8 @@ impl ApiError {
         }
     }
 
-    pub fn into_response(self) -> Response<Body> {
-        if let ApiError::Internal(source) = &self {
-            // The cause stays in the log; the client only learns that it was not its fault.
-            tracing::error!(error = %source, "internal error");
-        }
+    /// The JSON body every error answers with: `{"error": {code, message, fields?}}`.
+    pub fn envelope(&self) -> Bytes {
         #[derive(Serialize)]
         struct Envelope<'a> {
             error: Inner<'a>,
@@ -267,13 +264,21 @@ impl ApiError {
             #[serde(skip_serializing_if = "Option::is_none")]
             fields: Option<BTreeMap<String, String>>,
         }
-        let fields = match &self {
+        let fields = match self {
             ApiError::Fields(fields) => Some(fields.clone()),
             ApiError::Conflict(field) => Some(BTreeMap::from([((*field).to_owned(), "already taken".to_owned())])),
             _ => None,
         };
         let envelope = Envelope { error: Inner { code: self.code(), message: self.to_string(), fields } };
-        let mut response = json(self.status(), &envelope);
+        Bytes::from(serde_json::to_vec(&envelope).expect("API values serialize"))
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        if let ApiError::Internal(source) = &self {
+            // The cause stays in the log; the client only learns that it was not its fault.
+            tracing::error!(error = %source, "internal error");
+        }
+        let mut response = json_bytes(self.status(), self.envelope());
         match self {
             ApiError::MethodNotAllowed(allow) => {
                 let allow = allow.trim_end_matches(", ");
@@ -378,7 +383,11 @@ pub fn no_content() -> Response<Body> {
 
 /// A JSON response with the given status.
 pub fn json(status: StatusCode, value: &impl Serialize) -> Response<Body> {
-    let bytes = Bytes::from(serde_json::to_vec(value).expect("API values serialize"));
+    json_bytes(status, Bytes::from(serde_json::to_vec(value).expect("API values serialize")))
+}
+
+/// A response with a JSON body already serialized.
+fn json_bytes(status: StatusCode, bytes: Bytes) -> Response<Body> {
     let mut response = Response::new(full(bytes.clone()));
     response.extensions_mut().insert(cached::JsonBody(bytes));
     *response.status_mut() = status;

@@ -44,11 +44,15 @@ pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Bo
     .await
 }
 
-/// Tells every replica that a write touched this photo (and so its album's pages and
-/// every list that counts its likes and comments).
-async fn touched(state: &AppState, photo: &Photo) {
-    let mut tags = photo_tags(photo);
-    tags.push(Tag::Lists);
+/// Tells every replica that a write touched these photos (and so their albums' pages
+/// and every list that counts their likes and comments).
+async fn touched(state: &AppState, photos: &[&Photo]) {
+    let mut tags = vec![Tag::Lists];
+    for tag in photos.iter().flat_map(|p| photo_tags(p)) {
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
     state.cache.publish(&state.db, &tags).await;
 }
 
@@ -95,8 +99,7 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
     let before = photo.clone();
     let photo = state.db.update_photo(&photo, patch).await?;
     // A move between albums touches both.
-    touched(state, &before).await;
-    touched(state, &photo).await;
+    touched(state, &[&before, &photo]).await;
     Ok(json(StatusCode::OK, &PhotoJson::view(photo, user.id)))
 }
 
@@ -107,7 +110,7 @@ pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response
         return Err(ApiError::Forbidden("only the photo's owner or an admin may delete it"));
     }
     state.db.delete_photo(photo.id).await?;
-    touched(state, &photo).await;
+    touched(state, &[&photo]).await;
     if photo.owner.id != user.id {
         tracing::info!(photo_id = photo.id, admin_id = user.id, "photo removed by an admin");
     }
@@ -149,7 +152,7 @@ pub async fn comment(state: &AppState, req: Request<Incoming>) -> Result<Respons
     check.text("body", &body.body, 1, 2000, true);
     check.finish()?;
     let comment = state.db.create_comment(photo.id, user.id, body.body.trim()).await?;
-    touched(state, &photo).await;
+    touched(state, &[&photo]).await;
     Ok(json(StatusCode::CREATED, &CommentJson::view(comment, true)))
 }
 
@@ -162,7 +165,7 @@ pub async fn delete_comment(state: &AppState, req: Request<Incoming>) -> Result<
         return Err(ApiError::Forbidden("only the comment's author, the photo's owner or an admin may delete it"));
     }
     state.db.delete_comment(comment.id).await?;
-    touched(state, &photo).await;
+    touched(state, &[&photo]).await;
     Ok(no_content())
 }
 
@@ -176,6 +179,6 @@ struct LikeState {
 pub async fn like(state: &AppState, req: Request<Incoming>, liked: bool) -> Result<Response<Body>, ApiError> {
     let (user, photo) = visible_photo(state, &req).await?;
     let (like_count, liked_by_me) = state.db.set_like(photo.id, user.id, liked).await?;
-    touched(state, &photo).await;
+    touched(state, &[&photo]).await;
     Ok(json(StatusCode::OK, &LikeState { like_count, liked_by_me }))
 }

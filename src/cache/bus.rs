@@ -81,8 +81,8 @@ pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// When and at which number an answer was read, and what it depends on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// When and at which number an answer was read.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stamp {
     pub seen: u64,
     pub created_ms: u64,

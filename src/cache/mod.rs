@@ -159,14 +159,12 @@ pub trait Missing: Sized + Send + Sync + 'static {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct SessionEntry {
     user: Option<User>,
-    seen: u64,
-    created_ms: u64,
+    stamp: Stamp,
 }
 
-impl SessionEntry {
-    fn stamp(&self) -> Stamp {
-        Stamp { seen: self.seen, created_ms: self.created_ms }
-    }
+/// A session's Redis key: the hash of its token, never the token.
+fn session_key(token_hash: &[u8; 32]) -> String {
+    format!("pujo:s:{}", crate::media::hex(token_hash))
 }
 
 pub struct Cache {
@@ -393,11 +391,11 @@ impl Cache {
             return load.await;
         }
         let fresh = |entry: &SessionEntry| {
-            let age = Duration::from_millis(bus::now_ms().saturating_sub(entry.created_ms));
+            let age = Duration::from_millis(bus::now_ms().saturating_sub(entry.stamp.created_ms));
             entry
                 .user
                 .as_ref()
-                .is_some_and(|u| age < SESSION_TOUCH && self.bus.is_fresh(&entry.stamp(), &[Tag::User(u.id)]))
+                .is_some_and(|u| age < SESSION_TOUCH && self.bus.is_fresh(&entry.stamp, &[Tag::User(u.id)]))
         };
         if let Some(entry) = self.sessions.get(token_hash).await {
             if fresh(&entry) {
@@ -409,7 +407,7 @@ impl Cache {
         } else {
             self.count("moka", "miss");
         }
-        let redis_key = format!("pujo:s:{}", crate::media::hex(token_hash));
+        let redis_key = session_key(token_hash);
         let mut load = Some(load);
         let entry = self
             .sessions
@@ -430,7 +428,7 @@ impl Cache {
                     }
                 }
                 let user = load.take().expect("the load runs once").await?;
-                let entry = SessionEntry { user, seen: stamp.seen, created_ms: stamp.created_ms };
+                let entry = SessionEntry { user, stamp };
                 if let Some(redis) = &self.redis {
                     let stored = match &entry.user {
                         Some(_) => {
@@ -467,7 +465,7 @@ impl Cache {
     pub async fn forget_session(&self, token_hash: &[u8; 32]) {
         self.sessions.invalidate(token_hash).await;
         if let Some(redis) = &self.redis
-            && let Err(fault) = redis.del(&[&format!("pujo:s:{}", crate::media::hex(token_hash))]).await
+            && let Err(fault) = redis.del(&[&session_key(token_hash)]).await
         {
             self.count_fault(fault);
         }

@@ -238,7 +238,6 @@ impl Redis {
         if let Err(fault) = result {
             self.metrics.redis_errors.with_label_values(&[op, fault.label()]).inc();
         }
-        self.metrics.redis_circuit_open.set(i64::from(self.breaker.is_open()));
         result
     }
 

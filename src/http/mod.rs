@@ -42,6 +42,18 @@ pub fn empty() -> Body {
     Empty::new().map_err(|never| match never {}).boxed_unsync()
 }
 
+/// Whether `If-None-Match` values name `etag`: `*`, or one of a comma-separated list,
+/// compared weakly (`W/` ignored on either side), as RFC 9110 asks for GET and HEAD.
+pub fn names_etag<'a>(if_none_match: impl IntoIterator<Item = &'a HeaderValue>, etag: &str) -> bool {
+    let ours = etag.strip_prefix("W/").unwrap_or(etag);
+    if_none_match
+        .into_iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == ours)
+}
+
 /// The address a connection came from (a load balancer's, behind one); in every
 /// request's extensions.
 #[derive(Debug, Clone, Copy)]
@@ -323,6 +335,19 @@ pub fn security_headers(h: &mut http::HeaderMap, not_modified: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn etags_match_strong_weak_lists_and_star() {
+        let names = |inm: &'static str, etag: &str| names_etag([&HeaderValue::from_static(inm)], etag);
+        assert!(names("\"abc\"", "\"abc\""));
+        assert!(names("W/\"abc\"", "\"abc\""));
+        assert!(names("\"abc\"", "W/\"abc\""));
+        assert!(names("\"x\", \"abc\"", "\"abc\""));
+        assert!(names("*", "\"abc\""));
+        assert!(!names("\"abd\"", "\"abc\""));
+        let two = [HeaderValue::from_static("\"x\""), HeaderValue::from_static("\"abc\"")];
+        assert!(names_etag(&two, "\"abc\""), "several If-None-Match lines");
+    }
 
     #[test]
     fn request_ids_are_the_prefix_and_the_counter_in_hex() {
