@@ -111,13 +111,12 @@ pub async fn login(state: &AppState, req: Request<Incoming>) -> Result<Response<
 pub async fn logout(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     if let Some(token) = session_token(&req, state) {
         let hash = auth::token_hash(&token);
-        let user = current_user(state, &req).await.ok().flatten();
-        state.db.delete_session(&hash).await?;
+        let ended = state.db.delete_session(&hash).await?;
         state.cache.forget_session(&hash).await;
-        if let Some(user) = user {
+        if let Some(user_id) = ended {
             // Every replica drops its copy of this person's sessions (the others come
             // back from the database on their next request).
-            state.cache.publish(&state.db, &[Tag::User(user.id)]).await;
+            state.cache.publish(&state.db, &[Tag::User(user_id)]).await;
         }
     }
     let mut response = no_content();

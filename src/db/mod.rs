@@ -198,7 +198,8 @@ impl Database {
         }
     }
 
-    pub async fn delete_session(&self, token_hash: &[u8]) -> Result<(), DbError> {
+    /// Ends one session; returns whose it was, if it existed.
+    pub async fn delete_session(&self, token_hash: &[u8]) -> Result<Option<i64>, DbError> {
         match self {
             Database::Postgres(db) => db.delete_session(token_hash).await,
             Database::Sqlite(db) => db.delete_session(token_hash.to_vec()).await,

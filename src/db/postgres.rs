@@ -345,13 +345,14 @@ impl Pg {
         Ok(row.as_ref().map(user_from))
     }
 
-    pub async fn delete_session(&self, token_hash: &[u8]) -> Result<(), DbError> {
-        self.client()
+    pub async fn delete_session(&self, token_hash: &[u8]) -> Result<Option<i64>, DbError> {
+        let row = self
+            .client()
             .await?
-            .execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])
+            .query_opt("DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id", &[&token_hash])
             .await
             .map_err(classify)?;
-        Ok(())
+        Ok(row.map(|r| r.get(0)))
     }
 
     pub async fn delete_sessions_of(&self, user_id: i64, keep: Option<&[u8]>) -> Result<u64, DbError> {

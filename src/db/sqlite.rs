@@ -269,10 +269,13 @@ impl Lite {
         .await
     }
 
-    pub async fn delete_session(&self, token_hash: Vec<u8>) -> Result<(), DbError> {
+    pub async fn delete_session(&self, token_hash: Vec<u8>) -> Result<Option<i64>, DbError> {
         self.with(move |conn| {
-            conn.execute("DELETE FROM sessions WHERE token_hash = ?1", params![token_hash]).map_err(classify)?;
-            Ok(())
+            conn.query_row("DELETE FROM sessions WHERE token_hash = ?1 RETURNING user_id", params![token_hash], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(classify)
         })
         .await
     }
