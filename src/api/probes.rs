@@ -26,19 +26,16 @@ pub fn health(state: &AppState) -> Response<Body> {
     let mut checks = BTreeMap::new();
     if let Some(redis) = &state.cache.redis {
         let check = if redis.is_degraded() {
-            Check {
-                status: "degraded",
-                error: Some("redis is failing; serving from process memory and the database".into()),
-            }
+            Check::not("degraded", "redis is failing; serving from process memory and the database")
         } else {
-            Check { status: "ok", error: None }
+            Check::OK
         };
         checks.insert("redis", check);
     }
     let bus = if state.cache.bus.is_listening() {
-        Check { status: "ok", error: None }
+        Check::OK
     } else {
-        Check { status: "degraded", error: Some("not hearing cache invalidations; caches are bypassed".into()) }
+        Check::not("degraded", "not hearing cache invalidations; caches are bypassed")
     };
     checks.insert("cache_bus", bus);
     let degraded = checks.values().any(|c| c.status != "ok");
@@ -59,6 +56,26 @@ struct Check {
     error: Option<String>,
 }
 
+impl Check {
+    const OK: Check = Check { status: "ok", error: None };
+
+    fn not(status: &'static str, error: impl Into<String>) -> Check {
+        Check { status, error: Some(error.into()) }
+    }
+
+    /// A dependency asked with a time limit: ok, failed (why), or silent.
+    async fn within<E: std::fmt::Display>(
+        limit: std::time::Duration,
+        ask: impl Future<Output = Result<(), E>>,
+    ) -> Check {
+        match tokio::time::timeout(limit, ask).await {
+            Ok(Ok(())) => Check::OK,
+            Ok(Err(e)) => Check::not("failed", e.to_string()),
+            Err(_) => Check::not("failed", "no answer in time"),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Ready {
     status: &'static str,
@@ -69,32 +86,23 @@ struct Ready {
 pub async fn ready(state: &AppState) -> Response<Body> {
     let mut checks = BTreeMap::new();
     let data_dir = match tokio::fs::metadata(&state.config.data_dir).await {
-        Ok(m) if m.is_dir() => Check { status: "ok", error: None },
-        Ok(_) => Check { status: "failed", error: Some("not a directory".to_owned()) },
-        Err(e) => Check { status: "failed", error: Some(e.kind().to_string()) },
+        Ok(m) if m.is_dir() => Check::OK,
+        Ok(_) => Check::not("failed", "not a directory"),
+        Err(e) => Check::not("failed", e.kind().to_string()),
     };
     checks.insert("data_dir", data_dir);
     let schema = async {
         state.db.ping().await?;
         state.db.check_schema().await
     };
-    let database = match tokio::time::timeout(state.config.db.connect_timeout, schema).await {
-        Ok(Ok(())) => Check { status: "ok", error: None },
-        Ok(Err(e)) => Check { status: "failed", error: Some(e.to_string()) },
-        Err(_) => Check { status: "failed", error: Some("no answer in time".to_owned()) },
-    };
-    checks.insert("database", database);
-    let blobs = match tokio::time::timeout(std::time::Duration::from_secs(5), state.media.store.health()).await {
-        Ok(Ok(())) => Check { status: "ok", error: None },
-        Ok(Err(e)) => Check { status: "failed", error: Some(e.to_string()) },
-        Err(_) => Check { status: "failed", error: Some("no answer in time".to_owned()) },
-    };
+    checks.insert("database", Check::within(state.config.db.connect_timeout, schema).await);
+    let blobs = Check::within(std::time::Duration::from_secs(5), state.media.store.health()).await;
     checks.insert("blob_store", blobs);
     if let Some(redis) = &state.cache.redis {
         // An accelerator: its absence costs speed, never readiness.
         let check = match redis.ping().await {
-            Ok(()) => Check { status: "ok", error: None },
-            Err(fault) => Check { status: "degraded", error: Some(format!("{fault:?}").to_lowercase()) },
+            Ok(()) => Check::OK,
+            Err(fault) => Check::not("degraded", format!("{fault:?}").to_lowercase()),
         };
         checks.insert("redis", check);
     }
