@@ -17,39 +17,16 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pujo
 for tool in wrk sqlite3 python3; do
   command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
 done
-pg_bin=/usr/lib/postgresql/15/bin
-[ -x "$pg_bin/initdb" ] || { echo "bench needs PostgreSQL 15 in $pg_bin" >&2; exit 1; }
 
 RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --quiet \
   --target x86_64-unknown-linux-gnu --bin pujo
 pujo=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/pujo
 
-work=$(mktemp -d)
-chmod 755 "$work"
-as_pg=()
-if [ "$(id -u)" = 0 ]; then
-  id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
-  as_pg=(runuser -u postgres --)
-fi
-mkdir -p "$work/pg"
-[ ${#as_pg[@]} -eq 0 ] || chown postgres "$work/pg"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$work/pg/data" -m immediate stop >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ready() { for _ in $(seq 1 500); do curl -fs "http://127.0.0.1:$1/ready" >/dev/null && return 0; sleep 0.02; done; return 1; }
+. scripts/bench/lib.sh
 
 # PostgreSQL as production would run it for this load: durable settings left alone,
 # shared_buffers big enough for the working set.
-pg_port=$(port)
-"${as_pg[@]}" "$pg_bin/initdb" -D "$work/pg/data" -U pujo --auth=trust -E UTF8 >/dev/null
-"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w -o \
-  "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1 -c shared_buffers=1GB -c max_connections=100" start >/dev/null
-url="postgres://pujo@127.0.0.1:$pg_port/postgres"
+start_postgres 1GB
 psql_() { "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U pujo -d postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
 
 echo "seeding PostgreSQL (1,000,000 photos)..." >&2

@@ -23,32 +23,12 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pujo
 for tool in wrk redis-server curl python3; do
   command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
 done
-pg_bin=/usr/lib/postgresql/15/bin
-[ -x "$pg_bin/initdb" ] || { echo "bench needs PostgreSQL 15 in $pg_bin" >&2; exit 1; }
-
 RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --quiet \
   --target x86_64-unknown-linux-gnu --bin pujo --example bench_ceiling
 bin=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release
 
-work=$(mktemp -d)
-chmod 755 "$work"
-as_pg=()
-if [ "$(id -u)" = 0 ]; then
-  id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
-  as_pg=(runuser -u postgres --)
-fi
-mkdir -p "$work/pg"
-[ ${#as_pg[@]} -eq 0 ] || chown postgres "$work/pg"
-pids=()
+. scripts/bench/lib.sh
 redis_pid=
-cleanup() {
-  for p in "${pids[@]}" $redis_pid; do kill "$p" 2>/dev/null || true; done
-  "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$work/pg/data" -m immediate stop >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 500); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; return 1; }
 wait_listening() { # the cache bus is up once /health says so
   for _ in $(seq 1 500); do
     curl -fs "http://127.0.0.1:$1/health" | grep -q '"cache_bus":{"status":"ok"' && return 0; sleep 0.02
@@ -56,11 +36,7 @@ wait_listening() { # the cache bus is up once /health says so
   return 1
 }
 
-pg_port=$(port)
-"${as_pg[@]}" "$pg_bin/initdb" -D "$work/pg/data" -U pujo --auth=trust -E UTF8 >/dev/null
-"${as_pg[@]}" taskset -c 0 "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w -o \
-  "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1 -c shared_buffers=256MB -c max_connections=100" start >/dev/null
-url="postgres://pujo@127.0.0.1:$pg_port/postgres"
+start_postgres 256MB taskset -c 0
 "$bin/pujo" migrate --database-url "$url" >/dev/null
 # One person, one public album of 50 photos, a like on each and a comment on every fifth.
 "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U pujo -d postgres -v ON_ERROR_STOP=1 -q <<'SQL'
@@ -81,6 +57,7 @@ redis_port=$(port)
 start_redis() {
   taskset -c 0 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >/dev/null &
   redis_pid=$!
+  pids+=("$redis_pid")
   wait_port "$redis_port"
 }
 start_redis
@@ -111,27 +88,7 @@ done
 
 run_wrk() { # URL -> "rps p50 p99"
   taskset -c 1 wrk -t1 -c64 -d"${duration}s" --latency "$1" > "$work/wrk.out"
-  python3 - "$work/wrk.out" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-def pct(p):
-    m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)\b", text)
-    v, u = float(m.group(1)), m.group(2)
-    return v / 1000 if u == "us" else v * 1000 if u == "s" else v
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-sock = re.search(r"Socket errors: .*", text)
-if errors or sock:
-    sys.exit(f"wrk saw errors:\n{text}")
-print(f"{rps:.0f} {pct(50):.2f} {pct(99):.2f}")
-PY
-}
-median() {
-  python3 -c '
-import statistics, sys
-rows = [list(map(float, x.split())) for x in sys.argv[1].split(";") if x]
-print(*(f"{statistics.median(col):.0f}" if i == 0 else f"{statistics.median(col):.2f}" for i, col in enumerate(zip(*rows))))
-' "$1"
+  wrk_summary "$work/wrk.out"
 }
 
 echo "machine: $(nproc) cores; servers (pujo, postgres, redis, ceiling) on CPU 0, wrk -t1 -c64 -d${duration}s on CPU 1; loopback; median of 3 rounds"
@@ -152,7 +109,7 @@ for round in 1 2 3; do
   runs[redis-down]+="$(run_wrk "http://127.0.0.1:$moka_port$path");"
 done
 for case in ceiling moka redis postgres redis-down; do
-  result[$case]=$(median "${runs[$case]}")
+  result[$case]=$(median_rows "${runs[$case]}")
   read -r r p50 p99 <<< "${result[$case]}"
   case $case in
     ceiling) label="hyper hello-world, same bytes (ceiling)" ;;

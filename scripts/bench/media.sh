@@ -27,13 +27,7 @@ bin=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release
 pujo=$bin/pujo
 tool=$bin/examples/bench_media
 
-work=$(mktemp -d)
-chmod 755 "$work"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ready() { for _ in $(seq 1 500); do curl -fs "http://127.0.0.1:$1/ready" >/dev/null && return 0; sleep 0.02; done; return 1; }
+. scripts/bench/lib.sh
 median3() { python3 -c 'import sys; v=sorted(float(x) for x in sys.stdin.read().split()); print(v[len(v)//2])'; }
 
 # A logged-in session and an album on a running Pujo; prints the album id.

@@ -22,12 +22,7 @@ done
 RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --quiet \
   --target x86_64-unknown-linux-gnu --bin pujo --example bench_ceiling
 bin=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; return 1; }
+. scripts/bench/lib.sh
 
 # The same files for every server: the built site and its precompressed variants.
 site=$work/site
@@ -95,21 +90,7 @@ run_wrk() { # URL ENCODING SERVER_PID -> "rps p50 p99 cpu_us_per_request"
   before=$(cpu_ticks "$3")
   taskset -c 1 wrk -t1 -c64 -d"${duration}s" --latency -H "Accept-Encoding: $2" "$1" > "$work/wrk.out"
   after=$(cpu_ticks "$3")
-  python3 - "$work/wrk.out" "$((after - before))" "$(getconf CLK_TCK)" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-ticks, hz = int(sys.argv[2]), int(sys.argv[3])
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-total = int(re.search(r"(\d+) requests in", text).group(1))
-def pct(p):
-    m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)\b", text)
-    v, u = float(m.group(1)), m.group(2)
-    return v / 1000 if u == "us" else v * 1000 if u == "s" else v
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-if errors:
-    sys.exit(f"wrk saw {errors.group(1)} error responses:\n{text}")
-print(f"{rps:.0f} {pct(50):.2f} {pct(99):.2f} {ticks / hz * 1e6 / total:.2f}")
-PY
+  wrk_summary "$work/wrk.out" "$((after - before))"
 }
 
 echo "machine: $(nproc) cores, $(grep MemTotal /proc/meminfo | awk '{print int($2/1024)}') MiB; servers on CPU 0, wrk -t1 -c64 -d${duration}s on CPU 1; loopback; median of 3 rounds"
@@ -139,11 +120,7 @@ for file in index.html "$bundle"; do
     done
   done
   for server in pujo nginx ceiling; do
-    read -r r p50 p99 cpu < <(python3 -c '
-import statistics, sys
-rows = [list(map(float, x.split())) for x in sys.argv[1].split(";") if x]
-print(*(f"{statistics.median(col):.0f}" if i == 0 else f"{statistics.median(col):.2f}" for i, col in enumerate(zip(*rows))))
-' "${runs[$server]}")
+    read -r r p50 p99 cpu < <(median_rows "${runs[$server]}")
     rps[$server,$label]=$r
     cpu_per[$server,$label]=$cpu
     printf '%-34s %10s %9s %9s %12s\n' "$server: $label" "$r" "$p50" "$p99" "$cpu"
