@@ -196,15 +196,13 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
             let elapsed = started.elapsed();
             state.metrics.observe_request(&method, routed.template, status, elapsed);
             if state.config.access_log {
-                tracing::info!(
-                    target: "pujo::access",
-                    listener = listener.label(),
-                    method = %method,
-                    route = routed.template,
-                    status = status.as_u16(),
-                    duration_ms = elapsed.as_secs_f64() * 1000.0,
-                    request_id = request_id.to_str().unwrap_or(""),
-                    "request"
+                crate::telemetry::access(
+                    listener.label(),
+                    method.as_str(),
+                    routed.template,
+                    status.as_u16(),
+                    elapsed,
+                    request_id.to_str().unwrap_or(""),
                 );
             }
             Ok::<_, Infallible>(response)
