@@ -199,6 +199,11 @@ fn make_variant(bytes: Bytes, sha256: &[u8; 32], suffix: &str, shared: &Shared<'
     // The security headers the pipeline would add, added once here.
     crate::http::security_headers(&mut headers, false);
     crate::http::security_headers(&mut not_modified, true);
+    // A place for the request id the pipeline sets on every response: a cloned map has
+    // no spare room, so a header added to it would grow (reallocate) it per request.
+    for map in [&mut headers, &mut not_modified] {
+        map.insert(crate::http::X_REQUEST_ID, HeaderValue::from_static("-"));
+    }
     Variant { bytes, etag, headers, not_modified }
 }
 

@@ -18,10 +18,11 @@ use std::panic::AssertUnwindSafe;
 
 use bytes::Bytes;
 use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 use http::{HeaderValue, Request, Response, header};
 use http_body_util::{BodyExt, Empty, Full, combinators::UnsyncBoxBody};
 use hyper::body::Incoming;
-use tower::{ServiceBuilder, ServiceExt, util::BoxCloneService};
+use tower::{ServiceBuilder, ServiceExt};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{Predicate, SizeAbove};
 
@@ -31,8 +32,10 @@ use crate::app::AppState;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Every response body: in-memory bytes now, streams from the blob store later.
 pub type Body = UnsyncBoxBody<Bytes, BoxError>;
-/// A listener's whole request pipeline, cloned per connection.
-pub type HttpService = BoxCloneService<Request<Incoming>, Response<Body>, Infallible>;
+/// A listener's whole request pipeline, shared by its connections: called with the
+/// connection's peer and a request, it answers. A function rather than a tower
+/// service, so a request costs no clone of the pipeline and no readiness poll.
+pub type HttpService = Arc<dyn Fn(PeerAddr, Request<Incoming>) -> BoxFuture<'static, Response<Body>> + Send + Sync>;
 
 pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
@@ -169,7 +172,7 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
             }
         },
     );
-    let observed = tower::service_fn(move |mut req: Request<Incoming>| {
+    Arc::new(move |peer: PeerAddr, mut req: Request<Incoming>| {
         let state = state.clone();
         let handlers = handlers.clone();
         async move {
@@ -182,6 +185,9 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
                 // The site is answered from memory: nothing to time out or compress.
                 Target::Site(found) => state.assets.serve(&req, found),
                 _ => {
+                    // Only handlers read these: the site is served without them (the
+                    // first extension allocates the request's extension map).
+                    req.extensions_mut().insert(peer);
                     req.extensions_mut().insert(routed);
                     if let Some(params) = params {
                         req.extensions_mut().insert(params);
@@ -191,7 +197,6 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
                 }
             };
             finish_headers(&state, &mut response);
-            response.headers_mut().insert(X_REQUEST_ID, request_id.clone());
             let status = response.status();
             let elapsed = started.elapsed();
             state.metrics.observe_request(&method, routed.template, status, elapsed);
@@ -205,16 +210,18 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
                     request_id.to_str().unwrap_or(""),
                 );
             }
-            Ok::<_, Infallible>(response)
+            // Moved, not cloned: a clone of a freshly made value would allocate.
+            response.headers_mut().insert(X_REQUEST_ID, request_id);
+            response
         }
-    });
-    BoxCloneService::new(observed)
+        .boxed()
+    })
 }
 
 /// The one route whose requests may run for `PUJO_UPLOAD_TIMEOUT`.
 const UPLOAD_ROUTE: &str = "/api/v1/albums/{id}/photos";
 
-const X_REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
+pub(crate) const X_REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
 
 /// Request ids: the caller's `X-Request-Id` when it is sane (the ALB or a client may set
 /// one), otherwise a per-process random prefix and a counter (no syscall per request).

@@ -1,18 +1,16 @@
 //! The optional plain-HTTP listener: every request is sent to the HTTPS origin.
 
-use std::convert::Infallible;
+use std::sync::Arc;
 
+use futures_util::FutureExt;
 use http::{HeaderValue, Request, Response, StatusCode, header, uri::Authority};
 use hyper::body::Incoming;
-use tower::util::BoxCloneService;
 
 use super::{Body, HttpService, full};
 
 /// 308 to `https://host[:https_port]/path?query`; a missing or bad Host gets 400.
 pub fn service(https_port: u16) -> HttpService {
-    BoxCloneService::new(tower::service_fn(move |req: Request<Incoming>| async move {
-        Ok::<_, Infallible>(redirect(&req, https_port))
-    }))
+    Arc::new(move |_, req: Request<Incoming>| futures_util::future::ready(redirect(&req, https_port)).boxed())
 }
 
 fn redirect<B>(req: &Request<B>, https_port: u16) -> Response<Body> {

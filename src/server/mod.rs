@@ -16,7 +16,6 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tower::ServiceExt;
 
 use crate::config::Config;
 use crate::http::HttpService;
@@ -166,15 +165,14 @@ async fn serve_connection<I>(
     // extra wake-up per request.
     let request_ended = Arc::new(tokio::sync::Notify::new());
     let (tracked, ended) = (activity.clone(), request_ended.clone());
-    let hyper_service = hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
-        req.extensions_mut().insert(crate::http::PeerAddr(peer));
+    let hyper_service = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
         let (activity, ended) = (tracked.clone(), ended.clone());
         {
             let mut a = activity.lock().expect("activity lock");
             a.in_flight += 1;
             a.served += 1;
         }
-        let call = service.clone().oneshot(req);
+        let call = service(crate::http::PeerAddr(peer), req);
         async move {
             let response = call.await;
             let mut a = activity.lock().expect("activity lock");
@@ -185,7 +183,7 @@ async fn serve_connection<I>(
             if first {
                 ended.notify_one();
             }
-            response
+            Ok::<_, std::convert::Infallible>(response)
         }
     });
     let conn = builder.serve_connection(TokioIo::new(io), hyper_service);
