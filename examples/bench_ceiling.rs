@@ -7,6 +7,10 @@
 //!
 //! Usage: bench_ceiling ADDR BODY_FILE [HEADERS_FILE]   (headers: one `Name: value` a line)
 
+/// The same allocator as the `pujo` binary, so the ceiling stays the ceiling of Pujo's stack.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::convert::Infallible;
 use std::sync::Arc;
 
