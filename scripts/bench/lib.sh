@@ -11,9 +11,16 @@ pg_bin=/usr/lib/postgresql/15/bin
 pg_data=
 as_pg=()
 
+cap_group=
+cap_version=
+
 bench_cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   [ -z "$pg_data" ] || "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_data" -m immediate stop >/dev/null 2>&1 || true
+  if [ -n "$cap_group" ]; then
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    rmdir "$cap_group" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap bench_cleanup EXIT
@@ -21,6 +28,38 @@ trap bench_cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 500); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; return 1; }
 wait_ready() { for _ in $(seq 1 500); do curl -fs "http://127.0.0.1:$1/ready" >/dev/null && return 0; sleep 0.02; done; return 1; }
+
+# A CPU cap for servers, so that the server and not the load generator is what runs
+# out: cap_setup makes a cgroup (v1 `cpu` controller, or v2 `cpu.max`) with a 10 ms
+# period and returns 1 when neither can be used; `in_cap CMD...` (in a subshell, in the
+# background) execs CMD inside it; `set_cap PERCENT` lets its processes use PERCENT of
+# one core together (100 or more: no cap).
+cap_setup() {
+  if [ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ] && mkdir "/sys/fs/cgroup/cpu/pujo-bench-$$" 2>/dev/null; then
+    cap_group=/sys/fs/cgroup/cpu/pujo-bench-$$ cap_version=1
+    echo 10000 > "$cap_group/cpu.cfs_period_us"
+  elif grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null && mkdir "/sys/fs/cgroup/pujo-bench-$$" 2>/dev/null; then
+    cap_group=/sys/fs/cgroup/pujo-bench-$$ cap_version=2
+    echo +cpu > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
+    [ -f "$cap_group/cpu.max" ] || { rmdir "$cap_group"; cap_group=; return 1; }
+  else
+    return 1
+  fi
+}
+in_cap() {
+  echo "$BASHPID" > "$cap_group/cgroup.procs"
+  exec "$@"
+}
+set_cap() {
+  local quota=$((100 * $1))
+  if [ "$cap_version" = 1 ]; then
+    [ "$1" -ge 100 ] && quota=-1
+    echo "$quota" > "$cap_group/cpu.cfs_quota_us"
+  else
+    [ "$1" -ge 100 ] && quota=max
+    echo "$quota 10000" > "$cap_group/cpu.max"
+  fi
+}
 
 # start_postgres SHARED_BUFFERS [CMD_PREFIX...]: initdb and start PostgreSQL 15 on a
 # free port under $work/pg (as the postgres user when root), durable settings left

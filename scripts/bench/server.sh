@@ -7,6 +7,12 @@
 # and the load generator never steals from it; rounds alternate between the servers and
 # the median of three rounds is reported, which keeps the ratios steady on a busy VM.
 #
+# Every case runs twice: with the servers on a whole core, and with the servers capped
+# together at PUJO_BENCH_CAP percent of that core (default 33, by a cgroup). On a whole
+# core one wrk thread is what runs out first for large files (it reads gigabytes a
+# second); capped, the servers run out first, so requests/s compares the servers. The
+# last column, wrk's own CPU use, shows which side was the bottleneck.
+#
 #   scripts/bench/server.sh [SECONDS_PER_RUN]
 #
 # Needs wrk and nginx (apt-get install wrk nginx). Every server listens on 127.0.0.1
@@ -14,6 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-10}
+cap=${PUJO_BENCH_CAP:-33}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pujo/target}
 for tool in wrk nginx python3; do
   command -v "$tool" >/dev/null || { echo "bench needs $tool (apt-get install wrk nginx)" >&2; exit 1; }
@@ -43,8 +50,11 @@ for path in sys.argv[1:]:
     open(path + ".br", "wb").write(brotli.compress(data, quality=11, lgwin=22))
 PY
 
+cap_setup || { echo "bench needs a cgroup cpu controller it can write to (run as root)" >&2; exit 1; }
+
 pujo_port=$(port)
-PUJO_LOG=info taskset -c 0 "$bin/pujo" serve --listen "127.0.0.1:$pujo_port" --admin-listen off --data-dir "$work/data" >/dev/null 2>&1 &
+(PUJO_LOG=info in_cap taskset -c 0 "$bin/pujo" serve --listen "127.0.0.1:$pujo_port" --admin-listen off \
+  --data-dir "$work/data" >/dev/null 2>&1) &
 pids+=($!); pujo_pid=$!
 wait_port "$pujo_port"
 
@@ -72,7 +82,7 @@ http {
   }
 }
 NGINX
-taskset -c 0 nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+(in_cap taskset -c 0 nginx -c "$work/nginx/nginx.conf" -g 'daemon off;') &
 pids+=($!); nginx_pid=$!
 wait_port "$nginx_port"
 
@@ -85,53 +95,63 @@ cpu_ticks() {
   done
   echo "$total"
 }
-run_wrk() { # URL ENCODING SERVER_PID -> "rps p50 p99 cpu_us_per_request"
-  local before after
+run_wrk() { # URL ENCODING SERVER_PID -> "rps p50 p99 cpu_us_per_request wrk_cpu_percent"
+  local before after TIMEFORMAT='%U %S' user sys
   before=$(cpu_ticks "$3")
-  taskset -c 1 wrk -t1 -c64 -d"${duration}s" --latency -H "Accept-Encoding: $2" "$1" > "$work/wrk.out"
+  { time taskset -c 1 wrk -t1 -c64 -d"${duration}s" --latency -H "Accept-Encoding: $2" "$1" > "$work/wrk.out"; } 2> "$work/wrk.time"
   after=$(cpu_ticks "$3")
-  wrk_summary "$work/wrk.out" "$((after - before))"
+  read -r user sys < "$work/wrk.time"
+  echo "$(wrk_summary "$work/wrk.out" "$((after - before))") $(python3 -c "print(f'{($user + $sys) / $duration * 100:.0f}')")"
 }
 
 echo "machine: $(nproc) cores, $(grep MemTotal /proc/meminfo | awk '{print int($2/1024)}') MiB; servers on CPU 0, wrk -t1 -c64 -d${duration}s on CPU 1; loopback; median of 3 rounds"
-printf '%-34s %10s %9s %9s %12s\n' "case" "req/s" "p50 ms" "p99 ms" "CPU us/req"
+printf '%-44s %10s %9s %9s %12s %8s\n' "case" "req/s" "p50 ms" "p99 ms" "CPU us/req" "wrk CPU"
 declare -A rps cpu_per
 for file in index.html "$bundle"; do
   case $file in
-    index.html) label=index.html; enc="gzip, br"; pujo_enc=br ;;
-    *) label="largest JS bundle"; enc="gzip, br"; pujo_enc=br ;;
+    index.html) label=index.html ;;
+    *) label="largest JS bundle" ;;
   esac
+  enc="gzip, br"
   ceiling_port=$(port)
   # The ceiling replays Pujo's own headers for this file (less those hyper adds itself).
   curl -s -o /dev/null -D - -H "Accept-Encoding: $enc" "http://127.0.0.1:$pujo_port/$file" | tr -d '\r' \
     | grep -viE '^(HTTP/|date:|content-length:|connection:|keep-alive:|$)' > "$work/headers"
-  taskset -c 0 "$bin/examples/bench_ceiling" "127.0.0.1:$ceiling_port" "$site/$file.br" "$work/headers" &
+  (in_cap taskset -c 0 "$bin/examples/bench_ceiling" "127.0.0.1:$ceiling_port" "$site/$file.br" "$work/headers") &
   ceiling_pid=$!; pids+=($ceiling_pid)
   wait_port "$ceiling_port"
-  declare -A runs=()
-  for round in 1 2 3; do
-    for server in pujo nginx ceiling; do
-      case $server in
-        pujo) url="http://127.0.0.1:$pujo_port/$file"; pid=$pujo_pid ;;
-        nginx) url="http://127.0.0.1:$nginx_port/$file"; pid=$nginx_pid ;;
-        ceiling) url="http://127.0.0.1:$ceiling_port/$file"; pid=$ceiling_pid ;;
-      esac
-      runs[$server]+="$(run_wrk "$url" "$enc" "$pid");"
+  for share in 100 "$cap"; do
+    set_cap "$share"
+    case=$label; [ "$share" -ge 100 ] || case="$label, servers at $share% of a core"
+    declare -A runs=()
+    for round in 1 2 3; do
+      for server in pujo nginx ceiling; do
+        case $server in
+          pujo) url="http://127.0.0.1:$pujo_port/$file"; pid=$pujo_pid ;;
+          nginx) url="http://127.0.0.1:$nginx_port/$file"; pid=$nginx_pid ;;
+          ceiling) url="http://127.0.0.1:$ceiling_port/$file"; pid=$ceiling_pid ;;
+        esac
+        runs[$server]+="$(run_wrk "$url" "$enc" "$pid");"
+      done
     done
+    for server in pujo nginx ceiling; do
+      read -r r p50 p99 cpu wrk_cpu < <(median_rows "${runs[$server]}")
+      rps[$server]=$r
+      cpu_per[$server]=$cpu
+      printf '%-44s %10s %9s %9s %12s %7s%%\n' "$server: $case" "$r" "$p50" "$p99" "$cpu" "${wrk_cpu%.*}"
+    done
+    python3 - "$case" "${rps[pujo]}" "${rps[nginx]}" "${rps[ceiling]}" "${cpu_per[pujo]}" "${cpu_per[nginx]}" "${cpu_per[ceiling]}" <<'PY'
+import sys
+case = sys.argv[1]
+p, n, c, cp, cn, cc = map(float, sys.argv[2:])
+print(f"  {case}: req/s pujo/nginx = {p/n:.2f}x, pujo/ceiling = {p/c:.2f}x; "
+      f"CPU per request nginx/pujo = {cn/cp:.2f}x, ceiling/pujo = {cc/cp:.2f}x")
+PY
   done
-  for server in pujo nginx ceiling; do
-    read -r r p50 p99 cpu < <(median_rows "${runs[$server]}")
-    rps[$server,$label]=$r
-    cpu_per[$server,$label]=$cpu
-    printf '%-34s %10s %9s %9s %12s\n' "$server: $label" "$r" "$p50" "$p99" "$cpu"
-  done
+  set_cap 100
   kill "$ceiling_pid"; wait "$ceiling_pid" 2>/dev/null || true
-  python3 -c "import sys; p,n,c=map(float,sys.argv[1:]); print(f'  ratios for {sys.argv[0] if False else \"$label\"}: pujo/nginx = {p/n:.2f}x, pujo/ceiling = {p/c:.2f}x')" \
-    "${rps[pujo,$label]}" "${rps[nginx,$label]}" "${rps[ceiling,$label]}"
-  python3 -c "import sys; p,n,c=map(float,sys.argv[1:]); print(f'  server CPU per request: nginx/pujo = {n/p:.2f}x, ceiling/pujo = {c/p:.2f}x (requests one core of each would serve)')" \
-    "${cpu_per[pujo,$label]}" "${cpu_per[nginx,$label]}" "${cpu_per[ceiling,$label]}"
 done
-echo "  (pujo sends brotli ($pujo_enc); nginx gzip_static sends gzip; the ceiling sends pujo's brotli bytes and headers)"
+echo "  (pujo sends brotli; nginx gzip_static sends gzip; the ceiling sends pujo's brotli bytes and headers)"
 
 # Idle memory after start-up and a few requests.
 for _ in 1 2 3; do curl -s -o /dev/null "http://127.0.0.1:$pujo_port/" || true; done
