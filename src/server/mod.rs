@@ -189,6 +189,8 @@ async fn serve_connection<I>(
     let conn = builder.serve_connection(TokioIo::new(io), hyper_service);
     tokio::pin!(conn);
     let mut closing = false;
+    // Once the first request has ended its notification is spent: stop polling for it.
+    let mut first_ended = false;
     loop {
         let allowed_idle = |a: &Activity| {
             if a.served == 0 { settings.header_read_timeout } else { settings.keep_alive_timeout }
@@ -208,7 +210,7 @@ async fn serve_connection<I>(
                 conn.as_mut().graceful_shutdown();
                 closing = true;
             }
-            () = request_ended.notified(), if !closing => {}
+            () = request_ended.notified(), if !closing && !first_ended => first_ended = true,
             () = tokio::time::sleep_until(idle_deadline.into()), if !closing => {
                 let a = activity.lock().expect("activity lock");
                 if a.in_flight == 0 && a.last.elapsed() >= allowed_idle(&a) {
