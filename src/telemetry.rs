@@ -235,8 +235,9 @@ fn access_fields(
 /// formatted again only when the second changes.
 #[derive(Default)]
 struct Clock {
-    second: u64,
-    text: [u8; 19],
+    /// The second `text` was formatted for.
+    second: Option<u64>,
+    text: Vec<u8>,
 }
 
 impl Clock {
@@ -247,9 +248,10 @@ impl Clock {
 
     fn write(&mut self, out: &mut Vec<u8>, since_epoch: Duration) {
         let second = since_epoch.as_secs();
-        if second != self.second || self.text[0] == 0 {
-            self.second = second;
-            self.text = civil_time(second);
+        if self.second != Some(second) {
+            self.second = Some(second);
+            self.text.clear();
+            civil_time(&mut self.text, second);
         }
         out.extend_from_slice(&self.text);
         out.push(b'.');
@@ -258,9 +260,9 @@ impl Clock {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SS` for seconds since 1970 (proleptic Gregorian calendar, from
-/// Howard Hinnant's `civil_from_days`).
-fn civil_time(second: u64) -> [u8; 19] {
+/// Appends `YYYY-MM-DDTHH:MM:SS` for seconds since 1970 (proleptic Gregorian calendar,
+/// from Howard Hinnant's `civil_from_days`).
+fn civil_time(out: &mut Vec<u8>, second: u64) {
     let days = second / 86_400;
     let of_day = second % 86_400;
     let z = days + 719_468;
@@ -272,21 +274,17 @@ fn civil_time(second: u64) -> [u8; 19] {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + u64::from(month <= 2);
-    let mut text = Vec::with_capacity(19);
     for (value, width, after) in [
-        (year, 4, b'-'),
-        (month, 2, b'-'),
-        (day, 2, b'T'),
-        (of_day / 3600, 2, b':'),
-        (of_day / 60 % 60, 2, b':'),
-        (of_day % 60, 2, 0),
+        (year, 4, Some(b'-')),
+        (month, 2, Some(b'-')),
+        (day, 2, Some(b'T')),
+        (of_day / 3600, 2, Some(b':')),
+        (of_day / 60 % 60, 2, Some(b':')),
+        (of_day % 60, 2, None),
     ] {
-        push_padded(&mut text, value, width);
-        if after != 0 {
-            text.push(after);
-        }
+        push_padded(out, value, width);
+        out.extend(after);
     }
-    text.try_into().unwrap_or([b'0'; 19])
 }
 
 fn push_u64(out: &mut Vec<u8>, mut n: u64) {
@@ -315,8 +313,8 @@ fn push_padded(out: &mut Vec<u8>, mut n: u64, width: usize) {
 
 fn push_json_str(out: &mut Vec<u8>, value: &str) {
     out.push(b'"');
-    let mut escaped = String::new();
     if value.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        let mut escaped = String::new();
         let _ = Escaped(&mut escaped).write_str(value);
         out.extend_from_slice(escaped.as_bytes());
     } else {
@@ -393,9 +391,7 @@ impl BatchWriter {
         }
         BatchWriter { shared }
     }
-}
 
-impl BatchWriter {
     fn append(&self, bytes: &[u8]) {
         let mut buffer = self.shared.buffer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         buffer.extend_from_slice(bytes);
