@@ -13,16 +13,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-10}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pujo/target}
-for tool in wrk sqlite3 python3; do
-  command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
-done
-
-RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --quiet \
-  --target x86_64-unknown-linux-gnu --bin pujo
-pujo=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/pujo
-
 . scripts/bench/lib.sh
+bench_needs wrk sqlite3 python3
+build_release
+pujo=$bin/pujo
 
 # PostgreSQL as production would run it for this load: durable settings left alone,
 # shared_buffers big enough for the working set.

@@ -19,15 +19,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-10}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pujo/target}
-for tool in wrk redis-server curl python3; do
-  command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
-done
-RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --quiet \
-  --target x86_64-unknown-linux-gnu --bin pujo --example bench_ceiling
-bin=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release
-
 . scripts/bench/lib.sh
+bench_needs wrk redis-server curl python3
+build_release bench_ceiling
 redis_pid=
 wait_listening() { # the cache bus is up once /health says so
   for _ in $(seq 1 500); do

@@ -25,6 +25,24 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
+# bench_needs TOOL...: stops with the list of what is missing.
+bench_needs() {
+  local missing=() tool
+  for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  [ ${#missing[@]} -eq 0 ] || { echo "bench needs: ${missing[*]}" >&2; exit 1; }
+}
+
+# build_release [EXAMPLE...]: the static release binary (and examples) as the test
+# command builds it; sets $bin to their folder.
+build_release() {
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pujo/target}
+  local examples=() e
+  for e in "$@"; do examples+=(--example "$e"); done
+  RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --quiet \
+    --target x86_64-unknown-linux-gnu --bin pujo "${examples[@]}"
+  bin=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release
+}
+
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 500); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.02; done; return 1; }
 wait_ready() { for _ in $(seq 1 500); do curl -fs "http://127.0.0.1:$1/ready" >/dev/null && return 0; sleep 0.02; done; return 1; }

@@ -17,17 +17,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-8}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pujo/target}
-for tool in vipsthumbnail nginx wrk hyperfine curl s3s-fs python3; do
-  command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 1; }
-done
-RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --quiet \
-  --target x86_64-unknown-linux-gnu --bin pujo --example bench_media
-bin=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release
+. scripts/bench/lib.sh
+bench_needs vipsthumbnail nginx wrk hyperfine curl s3s-fs python3
+build_release bench_media
 pujo=$bin/pujo
 tool=$bin/examples/bench_media
-
-. scripts/bench/lib.sh
 median3() { python3 -c 'import sys; v=sorted(float(x) for x in sys.stdin.read().split()); print(v[len(v)//2])'; }
 
 # A logged-in session and an album on a running Pujo; prints the album id.

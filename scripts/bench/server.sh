@@ -21,15 +21,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-10}
 cap=${PUJO_BENCH_CAP:-33}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pujo/target}
-for tool in wrk nginx python3; do
-  command -v "$tool" >/dev/null || { echo "bench needs $tool (apt-get install wrk nginx)" >&2; exit 1; }
-done
-
-RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --quiet \
-  --target x86_64-unknown-linux-gnu --bin pujo --example bench_ceiling
-bin=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release
 . scripts/bench/lib.sh
+bench_needs wrk nginx python3
+build_release bench_ceiling
 
 # The same files for every server: the built site and its precompressed variants.
 site=$work/site
