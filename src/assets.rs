@@ -44,7 +44,9 @@ pub enum Found {
 /// The embedded site: paths without the leading slash, to files.
 #[derive(Debug)]
 pub struct Assets {
-    index: HashMap<String, usize>,
+    /// Looked up with every site request; the keys are fixed at start-up, so a fast
+    /// hasher seeded per process is enough.
+    index: HashMap<String, usize, foldhash::fast::RandomState>,
     files: Vec<Asset>,
     index_html: usize,
 }
@@ -61,7 +63,7 @@ const REVALIDATE: &str = "no-cache";
 impl Assets {
     /// Indexes every embedded file; the site must contain `index.html`.
     pub fn load() -> Assets {
-        let mut index = HashMap::new();
+        let mut index = HashMap::default();
         let mut files = Vec::new();
         for name in Site::iter() {
             if name.ends_with(".br") || name.ends_with(".gz") {
@@ -135,11 +137,10 @@ impl Assets {
             Found::Spa => &self.files[self.index_html],
             Found::Missing => return plain(StatusCode::NOT_FOUND, "not found\n", None),
         };
-        let variant = match preferred_encoding(req.headers()) {
-            Encoding::Brotli if asset.br.is_some() => asset.br.as_ref(),
-            Encoding::Brotli | Encoding::Gzip if asset.gzip.is_some() && accepts(req.headers(), "gzip") => {
-                asset.gzip.as_ref()
-            }
+        let accepted = Accepted::from(req.headers());
+        let variant = match (&asset.br, &asset.gzip) {
+            (Some(br), _) if accepted.br => Some(br),
+            (_, Some(gzip)) if accepted.gzip => Some(gzip),
             _ => None,
         };
         let chosen = variant.unwrap_or(&asset.identity);
@@ -228,43 +229,43 @@ fn clean_path(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
     })
 }
 
-#[derive(Debug, PartialEq, Eq)]
-enum Encoding {
-    Brotli,
-    Gzip,
-    Identity,
+/// The content codings a request accepts that the site has variants for, from one pass
+/// over `Accept-Encoding`: a coding is accepted when named (or, if not named, covered
+/// by `*`) with q > 0. Brotli is preferred when both are.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Accepted {
+    br: bool,
+    gzip: bool,
 }
 
-fn preferred_encoding(headers: &HeaderMap) -> Encoding {
-    if accepts(headers, "br") {
-        Encoding::Brotli
-    } else if accepts(headers, "gzip") {
-        Encoding::Gzip
-    } else {
-        Encoding::Identity
-    }
-}
-
-/// Whether `Accept-Encoding` allows `coding` (explicitly or through `*`) with q > 0.
-fn accepts(headers: &HeaderMap, coding: &str) -> bool {
-    let mut wildcard = None;
-    for value in headers.get_all(header::ACCEPT_ENCODING) {
-        let Ok(value) = value.to_str() else { continue };
-        for item in value.split(',') {
-            let mut parts = item.split(';');
-            let name = parts.next().unwrap_or("").trim();
-            let q = parts
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()))
-                .unwrap_or(1.0);
-            if name.eq_ignore_ascii_case(coding) {
-                return q > 0.0;
-            }
-            if name == "*" {
-                wildcard = Some(q > 0.0);
+impl From<&HeaderMap> for Accepted {
+    fn from(headers: &HeaderMap) -> Accepted {
+        let (mut br, mut gzip, mut wildcard) = (None, None, None);
+        for value in headers.get_all(header::ACCEPT_ENCODING) {
+            let Ok(value) = value.to_str() else { continue };
+            for item in value.split(',') {
+                let mut parts = item.split(';');
+                let name = parts.next().unwrap_or("").trim();
+                let slot = if name.eq_ignore_ascii_case("br") {
+                    &mut br
+                } else if name.eq_ignore_ascii_case("gzip") {
+                    &mut gzip
+                } else if name == "*" {
+                    &mut wildcard
+                } else {
+                    continue;
+                };
+                // The first mention of a coding is the one that counts.
+                if slot.is_none() {
+                    let q = parts
+                        .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()))
+                        .unwrap_or(1.0);
+                    *slot = Some(q > 0.0);
+                }
             }
         }
+        Accepted { br: br.or(wildcard).unwrap_or(false), gzip: gzip.or(wildcard).unwrap_or(false) }
     }
-    wildcard.unwrap_or(false)
 }
 
 fn plain(status: StatusCode, text: &'static str, allow: Option<&'static str>) -> Response<Body> {
@@ -310,12 +311,18 @@ mod tests {
 
     #[test]
     fn accept_encoding_is_negotiated_with_q_values() {
-        assert_eq!(preferred_encoding(&headers("gzip, deflate, br, zstd")), Encoding::Brotli);
-        assert_eq!(preferred_encoding(&headers("gzip, br;q=0")), Encoding::Gzip);
-        assert_eq!(preferred_encoding(&headers("identity")), Encoding::Identity);
-        assert_eq!(preferred_encoding(&headers("*")), Encoding::Brotli);
-        assert_eq!(preferred_encoding(&headers("*;q=0, gzip")), Encoding::Gzip);
-        assert_eq!(preferred_encoding(&HeaderMap::new()), Encoding::Identity);
+        let accepted = |br, gzip| Accepted { br, gzip };
+        assert_eq!(Accepted::from(&headers("gzip, deflate, br, zstd")), accepted(true, true));
+        assert_eq!(Accepted::from(&headers("gzip, br;q=0")), accepted(false, true));
+        assert_eq!(Accepted::from(&headers("GZIP;q=0.5, Br; q=0.1")), accepted(true, true));
+        assert_eq!(Accepted::from(&headers("identity")), accepted(false, false));
+        assert_eq!(Accepted::from(&headers("*")), accepted(true, true));
+        assert_eq!(Accepted::from(&headers("*;q=0, gzip")), accepted(false, true));
+        assert_eq!(Accepted::from(&headers("br;q=0, *")), accepted(false, true));
+        assert_eq!(Accepted::from(&HeaderMap::new()), accepted(false, false));
+        let mut two_lines = headers("deflate");
+        two_lines.append(header::ACCEPT_ENCODING, HeaderValue::from_static("br"));
+        assert_eq!(Accepted::from(&two_lines), accepted(true, false));
     }
 
     #[test]

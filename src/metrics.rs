@@ -62,8 +62,11 @@ impl Metrics {
             &["listener"],
         )
         .expect("valid metric");
-        let requests_in_flight =
-            IntGauge::new("http_requests_in_flight", "Requests being handled now").expect("valid metric");
+        let requests_in_flight = IntGauge::new(
+            "http_requests_in_flight",
+            "Requests a handler is working on now (site files are answered at once)",
+        )
+        .expect("valid metric");
         let tls_handshake_errors =
             IntCounter::new("tls_handshake_errors_total", "TLS handshakes that failed or timed out")
                 .expect("valid metric");
@@ -238,9 +241,13 @@ impl Metrics {
         status: http::StatusCode,
         elapsed: std::time::Duration,
     ) {
-        type Handles = std::collections::HashMap<(u64, usize, usize, u8, u16), (IntCounter, prometheus::Histogram)>;
+        type Handles = std::collections::HashMap<
+            (u64, usize, usize, u8, u16),
+            (IntCounter, prometheus::Histogram),
+            foldhash::fast::FixedState,
+        >;
         thread_local! {
-            static HANDLES: std::cell::RefCell<Handles> = std::cell::RefCell::new(Handles::new());
+            static HANDLES: std::cell::RefCell<Handles> = std::cell::RefCell::new(Handles::default());
         }
         let method_index = match *method {
             http::Method::GET => 1,

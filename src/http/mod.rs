@@ -1,17 +1,19 @@
 //! The request pipeline shared by every listener: routing, middleware, headers.
 //!
-//! Every request passes `observe` (request id, routing, metrics, access log, security
-//! headers). The embedded site is then answered from memory; everything else goes
-//! through timeout -> JSON compression -> panic guard -> the endpoint's handler.
-//! Routing happens once, in `observe`, so the route template labels metrics even for
-//! answers the inner layers produce (such as a 408).
+//! Every request gets a request id and is routed once, by [`service`]; its answer then
+//! gets security headers, metrics, an access log line and the request id ([`Done`]).
+//! The embedded site is answered from memory at once; everything else goes through
+//! timeout -> JSON compression -> panic guard -> the endpoint's handler. The route
+//! template labels metrics even for answers the inner layers produce (such as a 408).
 
 pub mod client;
 pub mod redirect;
 
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use std::panic::AssertUnwindSafe;
@@ -34,8 +36,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type Body = UnsyncBoxBody<Bytes, BoxError>;
 /// A listener's whole request pipeline, shared by its connections: called with the
 /// connection's peer and a request, it answers. A function rather than a tower
-/// service, so a request costs no clone of the pipeline and no readiness poll.
-pub type HttpService = Arc<dyn Fn(PeerAddr, Request<Incoming>) -> BoxFuture<'static, Response<Body>> + Send + Sync>;
+/// service, so a request costs no clone of the pipeline and no readiness poll; and a
+/// site request, answered at once, no boxed future either.
+pub type HttpService = Arc<dyn Fn(PeerAddr, Request<Incoming>) -> Answer + Send + Sync>;
 
 pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
@@ -173,49 +176,85 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
         },
     );
     Arc::new(move |peer: PeerAddr, mut req: Request<Incoming>| {
+        let started = Instant::now();
+        let request_id = state.request_ids.for_request(req.headers());
+        let (routed, params) = route(&state, listener, req.uri().path());
+        if let Target::Site(found) = routed.target {
+            // The site is answered from memory, here and now: nothing to wait for, time
+            // out or compress, so no future is boxed for it.
+            let response = state.assets.serve(&req, found);
+            let done = Done { listener, template: routed.template, started, request_id };
+            return Answer::Ready(Some(done.finish(&state, req.method(), response)));
+        }
         let state = state.clone();
         let handlers = handlers.clone();
-        async move {
-            let started = Instant::now();
-            let request_id = state.request_ids.for_request(req.headers());
-            let (routed, params) = route(&state, listener, req.uri().path());
-            let method = req.method().clone();
-            let _in_flight = InFlight::start(&state);
-            let mut response = match routed.target {
-                // The site is answered from memory: nothing to time out or compress.
-                Target::Site(found) => state.assets.serve(&req, found),
-                _ => {
-                    // Only handlers read these: the site is served without them (the
-                    // first extension allocates the request's extension map).
-                    req.extensions_mut().insert(peer);
-                    req.extensions_mut().insert(routed);
-                    if let Some(params) = params {
-                        req.extensions_mut().insert(params);
-                    }
-                    let response = handlers.oneshot(req).await.unwrap_or_else(|never| match never {});
-                    response.map(BodyExt::boxed_unsync)
+        Answer::Later(
+            async move {
+                let method = req.method().clone();
+                let _in_flight = InFlight::start(&state);
+                // Only handlers read these (the first extension allocates the request's
+                // extension map).
+                req.extensions_mut().insert(peer);
+                req.extensions_mut().insert(routed);
+                if let Some(params) = params {
+                    req.extensions_mut().insert(params);
                 }
-            };
-            finish_headers(&state, &mut response);
-            let status = response.status();
-            let elapsed = started.elapsed();
-            state.metrics.observe_request(&method, routed.template, status, elapsed);
-            if state.config.access_log {
-                crate::telemetry::access(
-                    listener.label(),
-                    method.as_str(),
-                    routed.template,
-                    status.as_u16(),
-                    elapsed,
-                    request_id.to_str().unwrap_or(""),
-                );
+                let response = handlers.oneshot(req).await.unwrap_or_else(|never| match never {});
+                let done = Done { listener, template: routed.template, started, request_id };
+                done.finish(&state, &method, response.map(BodyExt::boxed_unsync))
             }
-            // Moved, not cloned: a clone of a freshly made value would allocate.
-            response.headers_mut().insert(X_REQUEST_ID, request_id);
-            response
-        }
-        .boxed()
+            .boxed(),
+        )
     })
+}
+
+/// A pipeline's answer to one request: ready at once (the embedded site, from memory),
+/// or later (a handler, which may wait on I/O).
+pub enum Answer {
+    Ready(Option<Response<Body>>),
+    Later(BoxFuture<'static, Response<Body>>),
+}
+
+impl Future for Answer {
+    type Output = Response<Body>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response<Body>> {
+        match self.get_mut() {
+            Answer::Ready(response) => Poll::Ready(response.take().expect("an answer is polled after it was ready")),
+            Answer::Later(future) => future.as_mut().poll(cx),
+        }
+    }
+}
+
+/// What every answer gets once it is made: security headers, its metrics, its access
+/// log line and its request id.
+struct Done {
+    listener: Listener,
+    template: &'static str,
+    started: Instant,
+    request_id: HeaderValue,
+}
+
+impl Done {
+    fn finish(self, state: &AppState, method: &http::Method, mut response: Response<Body>) -> Response<Body> {
+        finish_headers(state, &mut response);
+        let status = response.status();
+        let elapsed = self.started.elapsed();
+        state.metrics.observe_request(method, self.template, status, elapsed);
+        if state.config.access_log {
+            crate::telemetry::access(
+                self.listener.label(),
+                method.as_str(),
+                self.template,
+                status.as_u16(),
+                elapsed,
+                self.request_id.to_str().unwrap_or(""),
+            );
+        }
+        // Moved, not cloned: a clone of a freshly made value would allocate.
+        response.headers_mut().insert(X_REQUEST_ID, self.request_id);
+        response
+    }
 }
 
 /// The one route whose requests may run for `PUJO_UPLOAD_TIMEOUT`.
@@ -270,7 +309,8 @@ impl Default for RequestIds {
     }
 }
 
-/// Counts a request in flight for as long as it lives.
+/// Counts a handler's request in flight for as long as it lives (the site's are
+/// answered before their call returns, so they are never in flight).
 struct InFlight<'a>(&'a AppState);
 
 impl<'a> InFlight<'a> {

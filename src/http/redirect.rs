@@ -2,15 +2,14 @@
 
 use std::sync::Arc;
 
-use futures_util::FutureExt;
 use http::{HeaderValue, Request, Response, StatusCode, header, uri::Authority};
 use hyper::body::Incoming;
 
-use super::{Body, HttpService, full};
+use super::{Answer, Body, HttpService, full};
 
 /// 308 to `https://host[:https_port]/path?query`; a missing or bad Host gets 400.
 pub fn service(https_port: u16) -> HttpService {
-    Arc::new(move |_, req: Request<Incoming>| futures_util::future::ready(redirect(&req, https_port)).boxed())
+    Arc::new(move |_, req: Request<Incoming>| Answer::Ready(Some(redirect(&req, https_port))))
 }
 
 fn redirect<B>(req: &Request<B>, https_port: u16) -> Response<Body> {
