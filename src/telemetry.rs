@@ -381,7 +381,9 @@ impl BatchWriter {
             loop {
                 {
                     let buffer = worker.buffer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    let _ = worker.wake.wait_timeout(buffer, FLUSH_EVERY);
+                    if buffer.len() < FLUSH_AT_BYTES {
+                        let _ = worker.wake.wait_timeout(buffer, FLUSH_EVERY);
+                    }
                 }
                 worker.flush();
             }
@@ -394,8 +396,11 @@ impl BatchWriter {
 
     fn append(&self, bytes: &[u8]) {
         let mut buffer = self.shared.buffer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let before = buffer.len();
         buffer.extend_from_slice(bytes);
-        if buffer.len() >= FLUSH_AT_BYTES {
+        // Once, when the buffer crosses the mark: a notification is a system call, and
+        // the writer checks the mark itself before it waits, so none is lost.
+        if before < FLUSH_AT_BYTES && buffer.len() >= FLUSH_AT_BYTES {
             self.shared.wake.notify_one();
         }
     }

@@ -4,8 +4,10 @@
 # all on loopback in one run; then idle memory and time from exec to ready.
 #
 # Servers are pinned to CPU 0 and wrk to CPU 1, so each server gets one core of its own
-# and the load generator never steals from it; rounds alternate between the servers and
-# the median of three rounds is reported, which keeps the ratios steady on a busy VM.
+# and the load generator never steals from it. Rounds alternate between the servers
+# (PUJO_BENCH_ROUNDS, default 5); each column's median is reported, and each ratio is
+# the median of that ratio within every round, with its range: a slow spell of the VM
+# then slows all three servers of a round alike instead of moving a ratio.
 #
 # Every case runs twice: with the servers on a whole core, and with the servers capped
 # together at PUJO_BENCH_CAP percent of that core (default 33, by a cgroup). On a whole
@@ -21,6 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-10}
 cap=${PUJO_BENCH_CAP:-33}
+rounds=${PUJO_BENCH_ROUNDS:-5}
 . scripts/bench/lib.sh
 bench_needs wrk nginx python3
 build_release bench_ceiling
@@ -98,9 +101,8 @@ run_wrk() { # URL ENCODING SERVER_PID -> "rps p50 p99 cpu_us_per_request wrk_cpu
   echo "$(wrk_summary "$work/wrk.out" "$((after - before))") $(python3 -c "print(f'{($user + $sys) / $duration * 100:.0f}')")"
 }
 
-echo "machine: $(nproc) cores, $(grep MemTotal /proc/meminfo | awk '{print int($2/1024)}') MiB; servers on CPU 0, wrk -t1 -c64 -d${duration}s on CPU 1; loopback; median of 3 rounds"
+echo "machine: $(nproc) cores, $(grep MemTotal /proc/meminfo | awk '{print int($2/1024)}') MiB; servers on CPU 0, wrk -t1 -c64 -d${duration}s on CPU 1; loopback; median of $rounds rounds"
 printf '%-44s %10s %9s %9s %12s %8s\n' "case" "req/s" "p50 ms" "p99 ms" "CPU us/req" "wrk CPU"
-declare -A rps cpu_per
 for file in index.html "$bundle"; do
   case $file in
     index.html) label=index.html ;;
@@ -118,8 +120,10 @@ for file in index.html "$bundle"; do
     set_cap "$share"
     case=$label; [ "$share" -ge 100 ] || case="$label, servers at $share% of a core"
     declare -A runs=()
-    for round in 1 2 3; do
-      for server in pujo nginx ceiling; do
+    order=(pujo nginx ceiling)
+    for round in $(seq 1 "$rounds"); do
+      # Each round starts with the next server, so none is always first after a pause.
+      for server in "${order[@]}"; do
         case $server in
           pujo) url="http://127.0.0.1:$pujo_port/$file"; pid=$pujo_pid ;;
           nginx) url="http://127.0.0.1:$nginx_port/$file"; pid=$nginx_pid ;;
@@ -127,19 +131,22 @@ for file in index.html "$bundle"; do
         esac
         runs[$server]+="$(run_wrk "$url" "$enc" "$pid");"
       done
+      order=("${order[@]:1}" "${order[0]}")
     done
     for server in pujo nginx ceiling; do
       read -r r p50 p99 cpu wrk_cpu < <(median_rows "${runs[$server]}")
-      rps[$server]=$r
-      cpu_per[$server]=$cpu
       printf '%-44s %10s %9s %9s %12s %7s%%\n' "$server: $case" "$r" "$p50" "$p99" "$cpu" "${wrk_cpu%.*}"
     done
-    python3 - "$case" "${rps[pujo]}" "${rps[nginx]}" "${rps[ceiling]}" "${cpu_per[pujo]}" "${cpu_per[nginx]}" "${cpu_per[ceiling]}" <<'PY'
-import sys
+    python3 - "$case" "${runs[pujo]}" "${runs[nginx]}" "${runs[ceiling]}" <<'PY'
+import statistics, sys
 case = sys.argv[1]
-p, n, c, cp, cn, cc = map(float, sys.argv[2:])
-print(f"  {case}: req/s pujo/nginx = {p/n:.2f}x, pujo/ceiling = {p/c:.2f}x; "
-      f"CPU per request nginx/pujo = {cn/cp:.2f}x, ceiling/pujo = {cc/cp:.2f}x")
+# One row per round: req/s p50 p99 cpu_us_per_request wrk_cpu.
+pujo, nginx, ceiling = ([list(map(float, r.split())) for r in a.split(";") if r] for a in sys.argv[2:])
+def ratio(xs, ys, col):
+    values = sorted(x[col] / y[col] for x, y in zip(xs, ys))
+    return f"{statistics.median(values):.2f}x ({values[0]:.2f}-{values[-1]:.2f})"
+print(f"  {case}: req/s pujo/nginx = {ratio(pujo, nginx, 0)}, pujo/ceiling = {ratio(pujo, ceiling, 0)}; "
+      f"CPU per request nginx/pujo = {ratio(nginx, pujo, 3)}, ceiling/pujo = {ratio(ceiling, pujo, 3)}")
 PY
   done
   set_cap 100
