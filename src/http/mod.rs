@@ -10,10 +10,8 @@ pub mod client;
 pub mod redirect;
 
 use std::convert::Infallible;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
 use std::time::Instant;
 
 use std::panic::AssertUnwindSafe;
@@ -184,7 +182,7 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
             // out or compress, so no future is boxed for it.
             let response = state.assets.serve(&req, found);
             let done = Done { listener, template: routed.template, started, request_id };
-            return Answer::Ready(Some(done.finish(&state, req.method(), response)));
+            return Answer::Ready(done.finish(&state, req.method(), response));
         }
         let state = state.clone();
         let handlers = handlers.clone();
@@ -208,22 +206,11 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
     })
 }
 
-/// A pipeline's answer to one request: ready at once (the embedded site, from memory),
-/// or later (a handler, which may wait on I/O).
+/// A pipeline's answer to one request: made at once (the embedded site, from memory),
+/// or to be awaited (a handler, which may wait on I/O).
 pub enum Answer {
-    Ready(Option<Response<Body>>),
+    Ready(Response<Body>),
     Later(BoxFuture<'static, Response<Body>>),
-}
-
-impl Future for Answer {
-    type Output = Response<Body>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response<Body>> {
-        match self.get_mut() {
-            Answer::Ready(response) => Poll::Ready(response.take().expect("an answer is polled after it was ready")),
-            Answer::Later(future) => future.as_mut().poll(cx),
-        }
-    }
 }
 
 /// What every answer gets once it is made: security headers, its metrics, its access

@@ -9,7 +9,7 @@ use super::{Answer, Body, HttpService, full};
 
 /// 308 to `https://host[:https_port]/path?query`; a missing or bad Host gets 400.
 pub fn service(https_port: u16) -> HttpService {
-    Arc::new(move |_, req: Request<Incoming>| Answer::Ready(Some(redirect(&req, https_port))))
+    Arc::new(move |_, req: Request<Incoming>| Answer::Ready(redirect(&req, https_port)))
 }
 
 fn redirect<B>(req: &Request<B>, https_port: u16) -> Response<Body> {

@@ -5,8 +5,18 @@
 
 pub mod tls;
 
-use std::sync::{Arc, Mutex};
+use std::convert::Infallible;
+use std::future::Future;
+use std::future::Ready;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
+
+use futures_util::future::{BoxFuture, Either};
+use futures_util::task::AtomicWaker;
+use http::Response;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -18,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
-use crate::http::HttpService;
+use crate::http::{Answer, Body, HttpService};
 use crate::metrics::Metrics;
 
 /// Per-connection limits, from the configuration.
@@ -138,11 +148,113 @@ async fn accept_loop(
     tracing::debug!(listener = name, "listener closed");
 }
 
-/// When a connection last finished a request, and how many it is running now.
+/// What a connection's requests tell the loop that watches it: how many are being
+/// answered, how many have begun, and when the last one ended. Written by the hyper
+/// service with every request, read by the loop only when one of its timers fires.
 struct Activity {
-    in_flight: usize,
-    served: u64,
-    last: Instant,
+    in_flight: AtomicUsize,
+    begun: AtomicU64,
+    /// When the last request ended, in nanoseconds after `since`.
+    last: AtomicU64,
+    since: Instant,
+    first_ended: AtomicBool,
+    /// Wakes the loop's side of the connection task (see [`Watch`]).
+    watch: Arc<Watch>,
+}
+
+impl Activity {
+    fn begin(&self) {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.begun.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn end(&self) {
+        let nanos = u64::try_from(self.since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.last.store(nanos, Ordering::Relaxed);
+        self.in_flight.fetch_sub(1, Ordering::Release);
+        // From the first answer on, the idle limit is the keep-alive timeout instead of
+        // the header timeout: the loop recomputes its deadline once, now. Later
+        // requests only move `last`; the timer re-arms from it when it fires, so a busy
+        // connection costs no wake-up per request.
+        if !self.first_ended.load(Ordering::Relaxed) && !self.first_ended.swap(true, Ordering::AcqRel) {
+            self.watch.wake_by_ref();
+        }
+    }
+
+    /// When the connection counts as idle if nothing happens before then.
+    fn idle_deadline(&self, settings: &ConnSettings) -> Instant {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return Instant::now() + settings.keep_alive_timeout;
+        }
+        let allowed = if self.begun.load(Ordering::Relaxed) == 0 {
+            settings.header_read_timeout
+        } else {
+            settings.keep_alive_timeout
+        };
+        self.since + Duration::from_nanos(self.last.load(Ordering::Relaxed)) + allowed
+    }
+}
+
+/// The waker of a connection's shutdown signal and idle timer. They are polled only
+/// after they woke the task (or the first request ended), not on every wake-up of the
+/// connection, which comes with every request.
+struct Watch {
+    woken: AtomicBool,
+    task: AtomicWaker,
+}
+
+impl Wake for Watch {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.task.wake();
+    }
+}
+
+/// A connection's requests, as hyper calls them: each goes to the listener's pipeline
+/// and is counted in the connection's [`Activity`].
+struct Requests {
+    service: HttpService,
+    peer: std::net::SocketAddr,
+    activity: Arc<Activity>,
+}
+
+impl hyper::service::Service<http::Request<hyper::body::Incoming>> for Requests {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Either<Ready<Result<Response<Body>, Infallible>>, Ending>;
+
+    fn call(&self, req: http::Request<hyper::body::Incoming>) -> Self::Future {
+        self.activity.begin();
+        match (self.service)(crate::http::PeerAddr(self.peer), req) {
+            // Answered already: no state to carry into a future.
+            Answer::Ready(response) => {
+                self.activity.end();
+                Either::Left(std::future::ready(Ok(response)))
+            }
+            Answer::Later(call) => Either::Right(Ending { call, activity: self.activity.clone() }),
+        }
+    }
+}
+
+/// A handler's answer, awaited; marks the request's end when it comes.
+struct Ending {
+    call: BoxFuture<'static, Response<Body>>,
+    activity: Arc<Activity>,
+}
+
+impl Future for Ending {
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let response = std::task::ready!(this.call.as_mut().poll(cx));
+        this.activity.end();
+        Poll::Ready(Ok(response))
+    }
 }
 
 /// Serves one connection until it ends, closing it gracefully when the server stops,
@@ -158,68 +270,54 @@ async fn serve_connection<I>(
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let activity = Arc::new(Mutex::new(Activity { in_flight: 0, served: 0, last: Instant::now() }));
-    // Wakes the loop below once, when the first request ends: from then on the idle limit
-    // is the keep-alive timeout instead of the header timeout. Later requests only move
-    // `last`; the timer re-arms from it when it fires, so a busy connection costs no
-    // extra wake-up per request.
-    let request_ended = Arc::new(tokio::sync::Notify::new());
-    let (tracked, ended) = (activity.clone(), request_ended.clone());
-    let hyper_service = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-        let (activity, ended) = (tracked.clone(), ended.clone());
-        {
-            let mut a = activity.lock().expect("activity lock");
-            a.in_flight += 1;
-            a.served += 1;
-        }
-        let call = service(crate::http::PeerAddr(peer), req);
-        async move {
-            let response = call.await;
-            let mut a = activity.lock().expect("activity lock");
-            a.in_flight -= 1;
-            a.last = Instant::now();
-            let first = a.served == 1;
-            drop(a);
-            if first {
-                ended.notify_one();
-            }
-            Ok::<_, std::convert::Infallible>(response)
-        }
+    let watch = Arc::new(Watch { woken: AtomicBool::new(true), task: AtomicWaker::new() });
+    let since = Instant::now();
+    let activity = Arc::new(Activity {
+        in_flight: AtomicUsize::new(0),
+        begun: AtomicU64::new(0),
+        last: AtomicU64::new(0),
+        since,
+        first_ended: AtomicBool::new(false),
+        watch: watch.clone(),
     });
+    let hyper_service = Requests { service, peer, activity: activity.clone() };
     let conn = builder.serve_connection(TokioIo::new(io), hyper_service);
     tokio::pin!(conn);
+    let cancelled = stop.cancelled();
+    tokio::pin!(cancelled);
+    let idle = tokio::time::sleep_until(activity.idle_deadline(settings).into());
+    tokio::pin!(idle);
+    let watch_waker = Waker::from(watch.clone());
     let mut closing = false;
-    // Once the first request has ended its notification is spent: stop polling for it.
-    let mut first_ended = false;
-    loop {
-        let allowed_idle = |a: &Activity| {
-            if a.served == 0 { settings.header_read_timeout } else { settings.keep_alive_timeout }
-        };
-        let idle_deadline = {
-            let a = activity.lock().expect("activity lock");
-            if a.in_flight > 0 { Instant::now() + settings.keep_alive_timeout } else { a.last + allowed_idle(&a) }
-        };
-        tokio::select! {
-            result = conn.as_mut() => {
-                if let Err(e) = result {
-                    tracing::debug!(error = %e, "connection ended with an error");
-                }
-                break;
-            }
-            () = stop.cancelled(), if !closing => {
+    let result = std::future::poll_fn(|cx: &mut Context<'_>| {
+        watch.task.register(cx.waker());
+        if !closing && watch.woken.load(Ordering::Acquire) && watch.woken.swap(false, Ordering::AcqRel) {
+            let mut watch_cx = Context::from_waker(&watch_waker);
+            if cancelled.as_mut().poll(&mut watch_cx).is_ready() {
                 conn.as_mut().graceful_shutdown();
                 closing = true;
             }
-            () = request_ended.notified(), if !closing && !first_ended => first_ended = true,
-            () = tokio::time::sleep_until(idle_deadline.into()), if !closing => {
-                let a = activity.lock().expect("activity lock");
-                if a.in_flight == 0 && a.last.elapsed() >= allowed_idle(&a) {
-                    drop(a);
+            while !closing {
+                let deadline = tokio::time::Instant::from_std(activity.idle_deadline(settings));
+                if deadline != idle.deadline() {
+                    idle.as_mut().reset(deadline);
+                }
+                if idle.as_mut().poll(&mut watch_cx).is_pending() {
+                    break;
+                }
+                // The deadline passed with nothing in flight and nothing since: idle.
+                if activity.in_flight.load(Ordering::Acquire) == 0 && activity.idle_deadline(settings) <= Instant::now()
+                {
                     conn.as_mut().graceful_shutdown();
                     closing = true;
                 }
             }
         }
+        conn.as_mut().poll(cx)
+    })
+    .await;
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "connection ended with an error");
     }
 }
 
