@@ -298,18 +298,21 @@ async fn serve_connection<I>(
                 closing = true;
             }
             while !closing {
-                let deadline = tokio::time::Instant::from_std(activity.idle_deadline(settings));
-                if deadline != idle.deadline() {
+                let deadline = activity.idle_deadline(settings);
+                if deadline <= Instant::now() {
+                    // Nothing in flight and nothing since the deadline: idle.
+                    conn.as_mut().graceful_shutdown();
+                    closing = true;
+                    break;
+                }
+                // Re-armed when a request moved the deadline, or when the timer fired a
+                // little before the clock reached it (a fired timer stays ready).
+                let deadline = tokio::time::Instant::from_std(deadline);
+                if deadline != idle.deadline() || idle.is_elapsed() {
                     idle.as_mut().reset(deadline);
                 }
                 if idle.as_mut().poll(&mut watch_cx).is_pending() {
                     break;
-                }
-                // The deadline passed with nothing in flight and nothing since: idle.
-                if activity.in_flight.load(Ordering::Acquire) == 0 && activity.idle_deadline(settings) <= Instant::now()
-                {
-                    conn.as_mut().graceful_shutdown();
-                    closing = true;
                 }
             }
         }
