@@ -163,6 +163,17 @@ struct Activity {
 }
 
 impl Activity {
+    fn new(watch: Arc<Watch>) -> Activity {
+        Activity {
+            in_flight: AtomicUsize::new(0),
+            begun: AtomicU64::new(0),
+            last: AtomicU64::new(0),
+            since: Instant::now(),
+            first_ended: AtomicBool::new(false),
+            watch,
+        }
+    }
+
     fn begin(&self) {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         self.begun.fetch_add(1, Ordering::Relaxed);
@@ -240,7 +251,10 @@ impl hyper::service::Service<http::Request<hyper::body::Incoming>> for Requests 
     }
 }
 
-/// A handler's answer, awaited; marks the request's end when it comes.
+/// A handler's answer, awaited. The request ends when this is dropped: right after
+/// the answer came, or unfinished, when hyper abandons it (an HTTP/2 stream the
+/// client reset drops its handler's future), which must not leave the connection
+/// counting a request in flight, and so never idle.
 struct Ending {
     call: BoxFuture<'static, Response<Body>>,
     activity: Arc<Activity>,
@@ -250,10 +264,13 @@ impl Future for Ending {
     type Output = Result<Response<Body>, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        let response = std::task::ready!(this.call.as_mut().poll(cx));
-        this.activity.end();
-        Poll::Ready(Ok(response))
+        self.get_mut().call.as_mut().poll(cx).map(Ok)
+    }
+}
+
+impl Drop for Ending {
+    fn drop(&mut self) {
+        self.activity.end();
     }
 }
 
@@ -271,15 +288,7 @@ async fn serve_connection<I>(
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let watch = Arc::new(Watch { woken: AtomicBool::new(true), task: AtomicWaker::new() });
-    let since = Instant::now();
-    let activity = Arc::new(Activity {
-        in_flight: AtomicUsize::new(0),
-        begun: AtomicU64::new(0),
-        last: AtomicU64::new(0),
-        since,
-        first_ended: AtomicBool::new(false),
-        watch: watch.clone(),
-    });
+    let activity = Arc::new(Activity::new(watch.clone()));
     let hyper_service = Requests { service, peer, activity: activity.clone() };
     let conn = builder.serve_connection(TokioIo::new(io), hyper_service);
     tokio::pin!(conn);
@@ -337,5 +346,51 @@ pub async fn wait_for_signal() {
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM received"),
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn activity() -> Arc<Activity> {
+        Arc::new(Activity::new(Arc::new(Watch { woken: AtomicBool::new(false), task: AtomicWaker::new() })))
+    }
+
+    fn settings() -> ConnSettings {
+        ConnSettings {
+            header_read_timeout: Duration::from_secs(10),
+            max_header_bytes: 16 * 1024,
+            max_connections: 10,
+            keep_alive_timeout: Duration::from_secs(75),
+            handshake_timeout: Duration::from_secs(10),
+        }
+    }
+
+    #[test]
+    fn an_abandoned_handler_still_ends_its_request() {
+        let activity = activity();
+        activity.begin();
+        let unfinished = Ending { call: Box::pin(std::future::pending()), activity: activity.clone() };
+        assert_eq!(activity.in_flight.load(Ordering::Acquire), 1);
+        drop(unfinished);
+        assert_eq!(activity.in_flight.load(Ordering::Acquire), 0);
+        // The connection can now go idle, on the keep-alive timeout.
+        assert!(activity.watch.woken.load(Ordering::Acquire), "the watch was not told of the first answer");
+        let deadline = activity.idle_deadline(&settings());
+        assert!(deadline <= Instant::now() + Duration::from_secs(75));
+        assert!(deadline > Instant::now() + Duration::from_secs(74));
+    }
+
+    #[test]
+    fn a_request_in_flight_keeps_the_connection_from_idling() {
+        let activity = activity();
+        // Before any request: the header timeout from the connection's start.
+        assert!(activity.idle_deadline(&settings()) <= activity.since + Duration::from_secs(10));
+        activity.begin();
+        let later = Instant::now() + Duration::from_secs(74);
+        assert!(activity.idle_deadline(&settings()) > later);
+        activity.end();
+        assert!(activity.idle_deadline(&settings()) > later);
     }
 }
