@@ -121,6 +121,34 @@ async fn idle_keep_alive_connections_are_closed_after_the_timeout() {
 }
 
 #[tokio::test]
+async fn idle_http2_connections_are_closed_after_the_timeout() {
+    let app = spawn_app_with(&[("keep-alive-timeout", "400ms")]).await;
+    // HTTP/2 with prior knowledge on the plain listener, as behind a load balancer.
+    let tcp = TcpStream::connect(app.addr).await.expect("connect");
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), hyper_util::rt::TokioIo::new(tcp))
+            .await
+            .expect("h2 handshake");
+    let conn = tokio::spawn(conn);
+    for path in ["/health", "/"] {
+        let request = http::Request::get(format!("http://{}{path}", app.addr))
+            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .expect("request");
+        let response = sender.send_request(request).await.expect("response");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        http_body_util::BodyExt::collect(response.into_body()).await.expect("body");
+    }
+    let started = Instant::now();
+    // The server's GOAWAY and close end the client's connection task.
+    tokio::time::timeout(Duration::from_secs(5), conn)
+        .await
+        .expect("idle HTTP/2 connection was never closed")
+        .expect("connection task")
+        .ok();
+    assert!(started.elapsed() >= Duration::from_millis(300), "closed before the keep-alive timeout");
+}
+
+#[tokio::test]
 async fn oversized_headers_are_refused() {
     let app = spawn_app_with(&[("max-header-bytes", "8192")]).await;
     let mut s = TcpStream::connect(app.addr).await.expect("connect");
