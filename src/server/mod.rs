@@ -163,14 +163,16 @@ struct Activity {
 }
 
 impl Activity {
-    fn new(watch: Arc<Watch>) -> Activity {
+    /// A new connection's: nothing begun yet, and its watch woken so that the loop
+    /// arms the shutdown signal and the idle timer on its first pass.
+    fn new() -> Activity {
         Activity {
             in_flight: AtomicUsize::new(0),
             begun: AtomicU64::new(0),
             last: AtomicU64::new(0),
             since: Instant::now(),
             first_ended: AtomicBool::new(false),
-            watch,
+            watch: Arc::new(Watch { woken: AtomicBool::new(true), task: AtomicWaker::new() }),
         }
     }
 
@@ -287,8 +289,8 @@ async fn serve_connection<I>(
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let watch = Arc::new(Watch { woken: AtomicBool::new(true), task: AtomicWaker::new() });
-    let activity = Arc::new(Activity::new(watch.clone()));
+    let activity = Arc::new(Activity::new());
+    let watch = activity.watch.clone();
     let hyper_service = Requests { service, peer, activity: activity.clone() };
     let conn = builder.serve_connection(TokioIo::new(io), hyper_service);
     tokio::pin!(conn);
@@ -354,7 +356,10 @@ mod tests {
     use super::*;
 
     fn activity() -> Arc<Activity> {
-        Arc::new(Activity::new(Arc::new(Watch { woken: AtomicBool::new(false), task: AtomicWaker::new() })))
+        let activity = Arc::new(Activity::new());
+        // As after the loop's first pass.
+        activity.watch.woken.store(false, Ordering::Release);
+        activity
     }
 
     fn settings() -> ConnSettings {
