@@ -59,15 +59,21 @@ pandal="Bagbazar Sarbojanin"
 pujo admin --data-dir "$work/data" --log warn create-pandal --name "$pandal" --para Bagbazar --city Kolkata --year 2026 >/dev/null
 
 pid=""
+tls_pid=""
 ok=0
-cleanup() {
+stop_pid() {
+  local pid=$1
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   fi
-  rm -rf "$work/data"
+}
+cleanup() {
+  stop_pid "$pid"
+  stop_pid "$tls_pid"
+  rm -rf "$work/data" "$work/tls-data"
   if [ $ok = 1 ]; then
     rm -rf "$work"
   else
@@ -91,12 +97,32 @@ done
 curl -fsS --max-time 2 "$base/ready" >/dev/null || { echo "pujo is not ready after 10 s" >&2; exit 1; }
 echo "pujo $(pujo version 2>/dev/null | head -1) on $base (data in $work/data)"
 
+# A second pujo terminating TLS itself (a self-signed certificate for localhost), as
+# on a VM: Chromium speaks HTTP/2 to it.
+tls_port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close() })')
+mkdir -p "$work/tls-data"
+env "${unset_pujo[@]}" "$bin" serve --listen "127.0.0.1:$tls_port" --admin-listen off --data-dir "$work/tls-data" --log warn \
+  --tls self-signed >"$artifacts/pujo-tls.log" 2>&1 &
+tls_pid=$!
+tls_base=https://localhost:$tls_port
+for _ in $(seq 1 200); do
+  if curl -fsSk --max-time 1 "$tls_base/ready" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$tls_pid" 2>/dev/null; then echo "pujo --tls self-signed exited at start:" >&2; cat "$artifacts/pujo-tls.log" >&2; exit 1; fi
+  sleep 0.05
+done
+curl -fsSk --max-time 2 "$tls_base/ready" >/dev/null || { echo "pujo with TLS is not ready after 10 s" >&2; exit 1; }
+echo "pujo with TLS on $tls_base"
+
 # ---------------------------------------------------------------- the tests
 status=0
 E2E_BASE_URL=$base E2E_ARTIFACTS=$artifacts E2E_SCREENSHOTS=${E2E_SCREENSHOTS:-$root/docs/screenshots} \
   E2E_PANDAL=$pandal E2E_BINARY="$bin ($(pujo version 2>/dev/null | head -1))" \
   timeout --kill-after=10 900 node "$e2e/run.mjs" || status=$?
 if [ $status = 124 ] || [ $status = 137 ]; then echo "e2e: timed out after 900 s" >&2; fi
+tls_status=0
+E2E_TLS_URL=$tls_base E2E_ARTIFACTS=$artifacts timeout --kill-after=10 300 node "$e2e/tls.mjs" || tls_status=$?
+if [ $tls_status = 124 ] || [ $tls_status = 137 ]; then echo "e2e over TLS: timed out after 300 s" >&2; fi
+if [ $status = 0 ]; then status=$tls_status; fi
 if [ $status = 0 ]; then ok=1; fi
 echo "e2e run: $((SECONDS - started)) s"
 exit $status

@@ -5,7 +5,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{TestApp, eventually, get, spawn_app_with, tls_get, write_cert};
+use common::{TestApp, eventually, get, spawn_app_with, tls_get, tls_send, write_cert};
 use http::StatusCode;
 
 /// Pujo serving TLS from freshly written certificate files in `dir`; returns the app,
@@ -33,6 +33,28 @@ async fn serves_http2_over_tls_by_alpn_with_hsts() {
     assert_eq!(answer.header("strict-transport-security"), "max-age=31536000");
     let (index, _) = tls_get(app.addr, &pem, "/").await;
     assert!(index.text().contains("<div id=\"root\">"));
+}
+
+/// Browsers over Pujo's own TLS speak HTTP/2, where the authority is `:authority` and
+/// there is no `Host`: their writes must pass the CSRF check (they were all 403).
+#[tokio::test]
+async fn browser_writes_over_http2_pass_the_origin_check() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (app, _, _, pem) = spawn_on_cert_files(dir.path(), "h2", &[]).await;
+    let origin = format!("https://localhost:{}", app.addr.port());
+    let body = bytes::Bytes::from_static(
+        br#"{"username":"durga","email":"durga@pujo.example","password":"a long enough secret"}"#,
+    );
+    let headers =
+        [("origin", origin.as_str()), ("content-type", "application/json"), ("sec-fetch-site", "same-origin")];
+    let (answer, _) = tls_send(app.addr, &pem, "POST", "/api/v1/auth/register", &headers, body.clone()).await;
+    assert_eq!(answer.version, http::Version::HTTP_2);
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    // Another site's origin is still refused over HTTP/2.
+    let evil = [("origin", "https://evil.example"), ("content-type", "application/json")];
+    let (refused, _) = tls_send(app.addr, &pem, "POST", "/api/v1/auth/login", &evil, body).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.json()["error"]["code"], "csrf");
 }
 
 #[tokio::test]

@@ -35,6 +35,7 @@ pub enum Endpoint {
     Register,
     Login,
     Logout,
+    Session,
     Me,
     MyPassword,
     User,
@@ -63,6 +64,7 @@ pub const PUBLIC_ROUTES: &[(&str, Endpoint)] = &[
     ("/api/v1/auth/register", Endpoint::Register),
     ("/api/v1/auth/login", Endpoint::Login),
     ("/api/v1/auth/logout", Endpoint::Logout),
+    ("/api/v1/auth/session", Endpoint::Session),
     ("/api/v1/me", Endpoint::Me),
     ("/api/v1/me/password", Endpoint::MyPassword),
     ("/api/v1/users/{username}", Endpoint::User),
@@ -100,7 +102,7 @@ macro_rules! by_method {
 pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
     let method = req.method().clone();
     let unsafe_method = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method && let Err(e) = csrf_check(req.headers()) {
+    if unsafe_method && let Err(e) = csrf_check(&req) {
         return e.into_response();
     }
     let as_get = if method == Method::HEAD { Method::GET } else { method.clone() };
@@ -119,6 +121,7 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
         Endpoint::Register => by_method!(as_get, POST => accounts::register(s, req).await),
         Endpoint::Login => by_method!(as_get, POST => accounts::login(s, req).await),
         Endpoint::Logout => by_method!(as_get, POST => accounts::logout(s, req).await),
+        Endpoint::Session => by_method!(as_get, GET => accounts::session(s, req).await),
         Endpoint::Me => by_method!(as_get,
             GET => accounts::me(s, req).await,
             PATCH => accounts::update_me(s, req).await,
@@ -319,21 +322,53 @@ impl From<DbError> for ApiError {
 }
 
 /// Refuses an unsafe request that a browser says comes from another site: by
-/// `Sec-Fetch-Site`, or by an `Origin` whose host is not this request's host.
-fn csrf_check(headers: &http::HeaderMap) -> Result<(), ApiError> {
+/// `Sec-Fetch-Site`, or by an `Origin` whose host and port are not this request's
+/// authority. HTTP/2 (and HTTP/1.1 in absolute form) names the authority in the
+/// request target (`:authority`), with no `Host` header; HTTP/1.1 in `Host`.
+fn csrf_check<B>(req: &Request<B>) -> Result<(), ApiError> {
+    let headers = req.headers();
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
         && !matches!(site, "same-origin" | "none")
     {
         return Err(ApiError::Csrf);
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-        if origin == "null" || origin_host.is_empty() || !origin_host.eq_ignore_ascii_case(host) {
+        let authority = match req.uri().authority() {
+            Some(authority) => authority.as_str(),
+            None => headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or(""),
+        };
+        if !same_origin(origin, authority) {
             return Err(ApiError::Csrf);
         }
     }
     Ok(())
+}
+
+/// Whether `origin` (`scheme://host[:port]`) names the host and port of `authority`
+/// (`host[:port]`), a missing port standing for the origin scheme's default.
+fn same_origin(origin: &str, authority: &str) -> bool {
+    let Some((scheme, origin_authority)) = origin.split_once("://") else { return false };
+    let default_port = match scheme.to_ascii_lowercase().as_str() {
+        "https" => "443",
+        "http" => "80",
+        _ => return false,
+    };
+    let split = |a: &str| -> Option<(String, String)> {
+        if a.is_empty() || a.contains(['/', '@', '?', '#']) {
+            return None;
+        }
+        // An IPv6 literal keeps its brackets; the port is what follows the last ':' after them.
+        let (host, port) = match a.rfind(':') {
+            Some(i) if !a[i..].contains(']') => (&a[..i], &a[i + 1..]),
+            _ => (a, default_port),
+        };
+        let port = if port.is_empty() { default_port } else { port };
+        (!host.is_empty()).then(|| (host.to_ascii_lowercase(), port.to_owned()))
+    };
+    match (split(origin_authority), split(authority)) {
+        (Some(o), Some(a)) => o == a,
+        _ => false,
+    }
 }
 
 /// Parses a JSON request body of at most `limit` bytes into `T`; unknown fields and
@@ -410,5 +445,52 @@ pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, Ap
             Err(ApiError::PayloadTooLarge(limit))
         }
         Err(e) => Err(ApiError::Validation(format!("could not read the request body: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(uri: &str, headers: &[(&str, &str)]) -> Request<()> {
+        let mut builder = Request::post(uri);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(()).expect("request")
+    }
+
+    #[test]
+    fn http2_requests_are_checked_against_their_authority() {
+        // HTTP/2: the authority is in the request target, and there is no Host header.
+        let ok = post("https://127.0.0.1:8443/api/v1/auth/register", &[("origin", "https://127.0.0.1:8443")]);
+        assert!(csrf_check(&ok).is_ok());
+        let other = post("https://127.0.0.1:8443/api/v1/auth/register", &[("origin", "https://evil.example")]);
+        assert!(csrf_check(&other).is_err());
+        // The authority wins over a Host header that says something else.
+        let spoofed = post("https://127.0.0.1:8443/x", &[("origin", "https://evil.example"), ("host", "evil.example")]);
+        assert!(csrf_check(&spoofed).is_err());
+    }
+
+    #[test]
+    fn http1_requests_are_checked_against_host() {
+        assert!(csrf_check(&post("/x", &[("origin", "http://pujo.test:8080"), ("host", "pujo.test:8080")])).is_ok());
+        assert!(csrf_check(&post("/x", &[("origin", "http://pujo.test:8081"), ("host", "pujo.test:8080")])).is_err());
+        assert!(csrf_check(&post("/x", &[("origin", "null"), ("host", "pujo.test")])).is_err());
+        assert!(csrf_check(&post("/x", &[("origin", "http://pujo.test")])).is_err(), "no authority at all");
+        assert!(csrf_check(&post("/x", &[("sec-fetch-site", "cross-site"), ("host", "pujo.test")])).is_err());
+        assert!(csrf_check(&post("/x", &[("host", "pujo.test")])).is_ok(), "no Origin: not a browser form");
+    }
+
+    #[test]
+    fn default_ports_and_case_do_not_matter() {
+        assert!(same_origin("https://Pujo.Example", "pujo.example:443"));
+        assert!(same_origin("https://pujo.example:443", "pujo.example"));
+        assert!(same_origin("http://[::1]:8080", "[::1]:8080"));
+        assert!(!same_origin("http://[::1]:8080", "[::1]:8081"));
+        assert!(!same_origin("https://pujo.example", "pujo.example:80"));
+        assert!(!same_origin("ftp://pujo.example", "pujo.example"));
+        assert!(!same_origin("https://pujo.example.evil", "pujo.example"));
+        assert!(!same_origin("https://a@pujo.example", "pujo.example"));
     }
 }

@@ -153,6 +153,20 @@ pub fn tls_client(ca_pem: &[u8]) -> tokio_rustls::TlsConnector {
 /// GET over a new TLS connection; HTTP/2 when the server picks it by ALPN.
 /// Returns the answer and the DER of the certificate the server presented.
 pub async fn tls_get(addr: SocketAddr, ca_pem: &[u8], path: &str) -> (Answer, Vec<u8>) {
+    tls_send(addr, ca_pem, "GET", path, &[], Bytes::new()).await
+}
+
+/// Any request over a new TLS connection, as a browser sends it: HTTP/2 when the
+/// server picks it by ALPN (the authority then travels as `:authority`, with no
+/// `Host` header), HTTP/1.1 with `Host` otherwise.
+pub async fn tls_send(
+    addr: SocketAddr,
+    ca_pem: &[u8],
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Bytes,
+) -> (Answer, Vec<u8>) {
     let tcp = TcpStream::connect(addr).await.expect("connect");
     let name = rustls_pki_types::ServerName::try_from("localhost").expect("name");
     let tls = tls_client(ca_pem).connect(name, tcp).await.expect("TLS handshake");
@@ -160,7 +174,11 @@ pub async fn tls_get(addr: SocketAddr, ca_pem: &[u8], path: &str) -> (Answer, Ve
     let presented = session.peer_certificates().expect("certificate")[0].to_vec();
     let h2 = session.alpn_protocol() == Some(b"h2");
     let uri = format!("https://localhost:{}{}", addr.port(), path);
-    let request = Request::get(uri).body(Full::new(Bytes::new())).expect("request");
+    let mut builder = Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let mut request = builder.body(Full::new(body)).expect("request");
     let answer = if h2 {
         let (mut sender, conn) =
             hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), TokioIo::new(tls))
@@ -171,8 +189,8 @@ pub async fn tls_get(addr: SocketAddr, ca_pem: &[u8], path: &str) -> (Answer, Ve
     } else {
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.expect("handshake");
         tokio::spawn(conn);
-        let mut request = request;
-        request.headers_mut().insert("host", "localhost".parse().expect("host"));
+        let host = format!("localhost:{}", addr.port());
+        request.headers_mut().insert("host", host.parse().expect("host"));
         read(sender.send_request(request).await.expect("response")).await
     };
     (answer, presented)
