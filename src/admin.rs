@@ -52,8 +52,8 @@ async fn act(config: &Config, action: &AdminAction) -> Result<String, Failure> {
         db.check_schema().await?;
     }
     match action {
-        AdminAction::GrantAdmin(a) => set_role(&db, &a.username, Role::Admin).await,
-        AdminAction::RevokeAdmin(a) => set_role(&db, &a.username, Role::User).await,
+        AdminAction::GrantAdmin(a) => set_role(config, &db, &a.username, Role::Admin).await,
+        AdminAction::RevokeAdmin(a) => set_role(config, &db, &a.username, Role::User).await,
         AdminAction::CreatePandal(p) => {
             let mut check = Check::default();
             check_pandal(&mut check, Some(&p.name), Some(&p.para), Some(&p.city), Some(p.year), p.lat, p.lon);
@@ -83,12 +83,31 @@ async fn act(config: &Config, action: &AdminAction) -> Result<String, Failure> {
     }
 }
 
-async fn set_role(db: &Database, username: &str, role: Role) -> Result<String, Failure> {
+async fn set_role(config: &Config, db: &Database, username: &str, role: Role) -> Result<String, Failure> {
     if db.set_role(username, role).await? {
         if let Some(user) = db.user_by_username(username).await? {
-            // Sessions carry the role; comments show who may delete them.
+            // Sessions carry the role; comments show who may delete them. PostgreSQL
+            // tells every replica through the bus. A SQLite server has no bus this
+            // process can reach, so its sessions' Redis copies (which would carry the
+            // old role for up to 15 minutes) are dropped here.
             let tags = [crate::cache::Tag::User(user.id), crate::cache::Tag::Global];
             db.announce(&crate::cache::bus::encode_tags(&tags)).await?;
+            if db.is_embedded() && config.cache.redis.is_some() {
+                let metrics = crate::metrics::Metrics::new(crate::VERSION, crate::GIT_SHA);
+                // A one-off process opens a new connection: give it longer than a
+                // request's Redis budget.
+                let mut settings = config.cache.clone();
+                if let Some(redis) = &mut settings.redis {
+                    redis.timeout = redis.timeout.max(std::time::Duration::from_secs(2));
+                }
+                let cache = crate::cache::Cache::new(settings, &metrics, false).map_err(Failure::Failed)?;
+                let hashes = db.session_hashes_of(user.id).await?;
+                cache.forget_sessions(&hashes).await.map_err(|e| {
+                    Failure::Failed(format!(
+                        "the role changed, but its sessions' cached copies stay until they expire: {e}"
+                    ))
+                })?;
+            }
         }
         Ok(format!("{username} is now {}", if role == Role::Admin { "an admin" } else { "a user" }))
     } else {

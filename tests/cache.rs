@@ -507,3 +507,109 @@ async fn a_redis_that_stops_answering_costs_each_request_at_most_the_timeout() {
     assert!(back, "the breaker did not close after Redis answered again");
     assert_eq!(metric(&a, "redis_circuit_open", &[]).await, 0.0);
 }
+
+// ---------------------------------------------------------------- SQLite + Redis
+
+/// A SQLite Pujo with Redis, in `data` (kept by the caller across restarts).
+async fn embedded(data: tempfile::TempDir, redis: &RedisServer, extra: &[(&'static str, &str)]) -> TestApp {
+    let url = redis.url();
+    let mut settings: Vec<(&'static str, &str)> = vec![("redis-url", &url)];
+    settings.extend_from_slice(extra);
+    spawn_app_in(data, &settings).await
+}
+
+/// Stops an in-process Pujo and hands back its data folder for the next one.
+async fn stop(app: TestApp) -> tempfile::TempDir {
+    app.handle.shutdown();
+    app.task.await.expect("stopped");
+    app.data
+}
+
+/// With SQLite the bus's numbers are counted in process and start again at 0, while
+/// Redis keeps what the last process cached: an answer read at number 5 must not look
+/// fresh against a write numbered 1 after the restart.
+#[tokio::test]
+async fn after_a_restart_an_album_made_private_is_not_served_from_redis() {
+    let redis = RedisServer::start();
+    let first = embedded(tempfile::tempdir().expect("dir"), &redis, &[]).await;
+    let alice = Api::register(&first, "alice").await;
+    let id = album(&alice, "Saptami", "public").await;
+    for title in ["Ashtami", "Navami", "Dashami"] {
+        album(&alice, title, "public").await;
+    }
+    let path = format!("/api/v1/albums/{id}");
+    for _ in 0..2 {
+        assert_eq!(Api::anonymous(&first).get(&path).await.status, StatusCode::OK);
+    }
+    assert!(metric(&first, "cache_requests_total", &[("tier", "redis")]).await > 0.0, "Redis took the answer");
+    let (cookie, user) = (alice.cookie.clone(), alice.user.clone());
+    let data = stop(first).await;
+
+    let second = embedded(data, &redis, &[]).await;
+    let alice = Api { app: &second, cookie, user };
+    let made_private = alice.patch(&path, json!({"visibility": "private"})).await;
+    assert_eq!(made_private.status, StatusCode::OK, "{}", made_private.text());
+    let anonymous = Api::anonymous(&second).get(&path).await;
+    assert_eq!(anonymous.status, StatusCode::NOT_FOUND, "a private album was served: {}", anonymous.text());
+}
+
+/// The same for sessions: a password change after a restart ends the other sessions,
+/// and their Redis copies from before the restart must not keep them alive.
+#[tokio::test]
+async fn after_a_restart_a_revoked_session_is_not_taken_from_redis() {
+    let redis = RedisServer::start();
+    let first = embedded(tempfile::tempdir().expect("dir"), &redis, &[]).await;
+    let alice = Api::register(&first, "alice").await;
+    let stolen = Api::with_session(&first, &Api::login(&first, "alice", "shiuli-phool-2026").await);
+    for title in ["Ashtami", "Navami", "Dashami"] {
+        album(&alice, title, "public").await;
+    }
+    assert_eq!(stolen.get("/api/v1/me").await.status, StatusCode::OK);
+    let (cookie, stolen_cookie, user) = (alice.cookie.clone(), stolen.cookie.clone(), alice.user.clone());
+    let data = stop(first).await;
+
+    let second = embedded(data, &redis, &[]).await;
+    let alice = Api { app: &second, cookie, user: user.clone() };
+    let change = json!({"current_password": "shiuli-phool-2026", "new_password": "kash-phool-2026"}).to_string();
+    let changed = alice.call("PUT", "/api/v1/me/password", Some(&change)).await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.text());
+    let stolen = Api { app: &second, cookie: stolen_cookie, user };
+    assert_eq!(stolen.get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED, "a revoked session read");
+    let write = stolen.post("/api/v1/albums", json!({"title": "Mine now", "visibility": "public"})).await;
+    assert_eq!(write.status, StatusCode::UNAUTHORIZED, "a revoked session wrote: {}", write.text());
+    assert_eq!(alice.get("/api/v1/me").await.status, StatusCode::OK, "the session that changed it stays");
+}
+
+/// `pujo admin grant-admin` / `revoke-admin` beside a running SQLite + Redis server
+/// cannot reach its bus; they still take effect within the server's local TTL.
+#[tokio::test]
+async fn admin_role_changes_reach_a_running_sqlite_server_with_redis() {
+    let redis = RedisServer::start();
+    let app = embedded(tempfile::tempdir().expect("dir"), &redis, &[("cache-local-ttl", "500ms")]).await;
+    let durga = Api::register(&app, "durga").await;
+    assert_eq!(durga.get("/api/v1/me").await.json()["role"], "user");
+    let pandal = |n: u32| json!({"name": format!("Pandal {n}"), "city": "Kolkata", "year": 2026});
+    assert_eq!(durga.post("/api/v1/pandals", pandal(0)).await.status, StatusCode::FORBIDDEN);
+    let admin = |action: &str| {
+        let dir = app.data.path().display().to_string();
+        let out = common::binary(&["admin", "--data-dir", &dir, action, "durga"], &[("PUJO_REDIS_URL", &redis.url())])
+            .output()
+            .expect("run pujo admin");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    admin("grant-admin");
+    let n = std::cell::Cell::new(1);
+    let granted = eventually(Duration::from_secs(3), || async {
+        n.set(n.get() + 1);
+        durga.post("/api/v1/pandals", pandal(n.get())).await.status == StatusCode::CREATED
+    })
+    .await;
+    assert!(granted, "grant-admin did not reach the running server");
+    admin("revoke-admin");
+    let revoked = eventually(Duration::from_secs(3), || async {
+        n.set(n.get() + 1);
+        durga.post("/api/v1/pandals", pandal(n.get())).await.status == StatusCode::FORBIDDEN
+    })
+    .await;
+    assert!(revoked, "revoke-admin did not reach the running server");
+}

@@ -81,11 +81,16 @@ pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// When and at which number an answer was read.
+/// When and at which number an answer was read, and in which run of the numbers.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stamp {
     pub seen: u64,
     pub created_ms: u64,
+    /// The bus's `epoch` when it was read: an answer from another run of the numbers
+    /// (a SQLite process before a restart, whose counter began again at 0) is never
+    /// fresh. A stamp without one (an older release's) is epoch 0.
+    #[serde(default)]
+    pub epoch: u64,
 }
 
 pub struct Bus {
@@ -103,6 +108,11 @@ pub struct Bus {
     horizon: Duration,
     /// With SQLite the numbers come from here.
     local_seq: AtomicU64,
+    /// Which run of the numbers this is. PostgreSQL's sequence outlives every
+    /// process, so all replicas share epoch 0; SQLite's counter lives in one process,
+    /// so each start draws a random epoch, and what an earlier process left in Redis
+    /// (an album since made private, a session since revoked) is not trusted.
+    epoch: u64,
 }
 
 impl std::fmt::Debug for Bus {
@@ -115,9 +125,11 @@ impl std::fmt::Debug for Bus {
 }
 
 impl Bus {
-    /// `horizon` must exceed the longest time any tier keeps an answer.
-    pub fn new(horizon: Duration, listening: bool) -> Bus {
+    /// `horizon` must exceed the longest time any tier keeps an answer; `epoch` is 0
+    /// for numbers from the database, else a random number of this process's own.
+    pub fn new(horizon: Duration, listening: bool, epoch: u64) -> Bus {
         Bus {
+            epoch,
             touched: moka::sync::Cache::builder().time_to_live(horizon).build(),
             watermark: AtomicU64::new(0),
             floor: AtomicU64::new(0),
@@ -129,7 +141,7 @@ impl Bus {
 
     /// The stamp for an answer about to be read from the database.
     pub fn stamp(&self) -> Stamp {
-        Stamp { seen: self.watermark.load(Ordering::Acquire), created_ms: now_ms() }
+        Stamp { seen: self.watermark.load(Ordering::Acquire), created_ms: now_ms(), epoch: self.epoch }
     }
 
     pub fn is_listening(&self) -> bool {
@@ -138,7 +150,7 @@ impl Bus {
 
     /// Whether an answer read at `stamp` that depends on `deps` may still be served.
     pub fn is_fresh(&self, stamp: &Stamp, deps: &[Tag]) -> bool {
-        if !self.is_listening() || stamp.seen < self.floor.load(Ordering::Acquire) {
+        if !self.is_listening() || stamp.epoch != self.epoch || stamp.seen < self.floor.load(Ordering::Acquire) {
             return false;
         }
         let age = Duration::from_millis(now_ms().saturating_sub(stamp.created_ms));
@@ -199,7 +211,7 @@ mod tests {
 
     #[test]
     fn an_answer_is_fresh_until_a_later_write_touches_what_it_shows() {
-        let bus = Bus::new(Duration::from_secs(60), true);
+        let bus = Bus::new(Duration::from_secs(60), true, 0);
         bus.listening_from(10);
         let stamp = bus.stamp();
         assert_eq!(stamp.seen, 10);
@@ -222,8 +234,26 @@ mod tests {
 
     #[test]
     fn answers_older_than_the_horizon_are_never_trusted() {
-        let bus = Bus::new(Duration::from_secs(60), true);
-        let old = Stamp { seen: 0, created_ms: now_ms() - 61_000 };
+        let bus = Bus::new(Duration::from_secs(60), true, 0);
+        let old = Stamp { seen: 0, created_ms: now_ms() - 61_000, epoch: 0 };
         assert!(!bus.is_fresh(&old, &[]));
+    }
+
+    #[test]
+    fn answers_from_another_run_of_the_numbers_are_never_trusted() {
+        // A SQLite process before a restart: its counter stood at 5 when it cached this.
+        let before = Bus::new(Duration::from_secs(60), true, 1111);
+        for _ in 0..5 {
+            before.apply(before.next_local(), &[Tag::Album(1)]);
+        }
+        let cached = before.stamp();
+        assert!(before.is_fresh(&cached, &[Tag::Album(1)]));
+        // After the restart the counter begins again; the album turned private at 1.
+        let after = Bus::new(Duration::from_secs(60), true, 2222);
+        after.apply(after.next_local(), &[Tag::Album(1)]);
+        assert!(!after.is_fresh(&cached, &[Tag::Album(1)]), "seen 5 > touched 1, but from another run");
+        assert!(after.is_fresh(&after.stamp(), &[Tag::Album(1)]));
+        let older_release = Stamp { epoch: 0, ..cached };
+        assert!(!after.is_fresh(&older_release, &[]));
     }
 }

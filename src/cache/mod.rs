@@ -65,7 +65,8 @@ pub struct Answer {
     pub body: Bytes,
 }
 
-const ANSWER_MAGIC: &[u8; 4] = b"PJA1";
+/// `PJA2` carries the stamp's epoch; `PJA1` answers (without it) are not read.
+const ANSWER_MAGIC: &[u8; 4] = b"PJA2";
 
 /// The ETag of a JSON body: weak, since compression may change the bytes on the
 /// wire but not the content.
@@ -87,6 +88,7 @@ impl Answer {
         out.extend_from_slice(ANSWER_MAGIC);
         out.extend_from_slice(&self.stamp.seen.to_le_bytes());
         out.extend_from_slice(&self.stamp.created_ms.to_le_bytes());
+        out.extend_from_slice(&self.stamp.epoch.to_le_bytes());
         out.extend_from_slice(&self.until_ms.to_le_bytes());
         out.extend_from_slice(&self.status.to_le_bytes());
         for part in [tags.as_bytes(), self.etag.as_bytes()] {
@@ -112,6 +114,7 @@ impl Answer {
         }
         let seen = u64_of(&mut rest)?;
         let created_ms = u64_of(&mut rest)?;
+        let epoch = u64_of(&mut rest)?;
         let until_ms = u64_of(&mut rest)?;
         let status = u16::from_le_bytes(take(&mut rest, 2)?.try_into().ok()?);
         let mut text = || -> Option<String> {
@@ -123,7 +126,7 @@ impl Answer {
         let deps =
             if tags.is_empty() { Vec::new() } else { tags.split(' ').map(Tag::decode).collect::<Option<_>>()? };
         Some(Answer {
-            stamp: Stamp { seen, created_ms },
+            stamp: Stamp { seen, created_ms, epoch },
             deps,
             until_ms,
             status,
@@ -199,7 +202,15 @@ impl Cache {
         };
         // Longer than any tier keeps an answer, with room for clocks a little apart.
         let longest = settings.response_ttl.max(settings.query_ttl).max(settings.local_ttl).max(SESSION_TOUCH);
-        let bus = Arc::new(Bus::new(longest + Duration::from_secs(300), listening));
+        // With SQLite (`listening`: the numbers are this process's own) every start is a
+        // run of its own: a random, non-zero epoch.
+        let epoch = if listening {
+            use argon2::password_hash::rand_core::{OsRng, RngCore};
+            OsRng.next_u64() | 1
+        } else {
+            0
+        };
+        let bus = Arc::new(Bus::new(longest + Duration::from_secs(300), listening, epoch));
         let answers = moka::future::Cache::builder()
             .weigher(|key: &String, value: &Arc<Answer>| {
                 u32::try_from(key.len() + value.body.len() + value.etag.len() + 128).unwrap_or(u32::MAX)
@@ -471,6 +482,23 @@ impl Cache {
         }
     }
 
+    /// Drops the Redis copies of these sessions (by their stored hashes). For `pujo
+    /// admin` beside a running SQLite server, whose bus it cannot reach: the server's
+    /// own copies expire within `PUJO_CACHE_LOCAL_TTL`, and then come from the database.
+    pub async fn forget_sessions(&self, token_hashes: &[Vec<u8>]) -> Result<(), String> {
+        let Some(redis) = &self.redis else { return Ok(()) };
+        let keys: Vec<String> = token_hashes
+            .iter()
+            .filter_map(|h| <[u8; 32]>::try_from(h.as_slice()).ok())
+            .map(|h| session_key(&h))
+            .collect();
+        for chunk in keys.chunks(500) {
+            let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            redis.del(&chunk).await.map_err(|fault| format!("Redis: {fault:?}"))?;
+        }
+        Ok(())
+    }
+
     /// Tells every replica (this one at once) that a write touched `tags`. Call after
     /// the write has committed.
     pub async fn publish(&self, db: &Database, tags: &[Tag]) {
@@ -567,7 +595,7 @@ mod tests {
     #[test]
     fn answers_round_trip_through_their_redis_form() {
         let answer = Answer::new(
-            Stamp { seen: 7, created_ms: 1_700_000_000_000 },
+            Stamp { seen: 7, created_ms: 1_700_000_000_000, epoch: 42 },
             vec![Tag::Global, Tag::Album(3)],
             1_700_000_300_000,
             200,

@@ -83,7 +83,7 @@ macro_rules! album_select {
          a.photo_count, a.created_at, a.updated_at \
          FROM albums a JOIN users u ON u.id = a.owner_id \
          LEFT JOIN pandals pd ON pd.id = a.pandal_id \
-         LEFT JOIN photos cp ON cp.id = COALESCE(a.cover_photo_id, \
+         LEFT JOIN photos cp ON cp.album_id = a.id AND cp.id = COALESCE(a.cover_photo_id, \
              (SELECT max(y.id) FROM photos y WHERE y.album_id = a.id)) "
     };
 }
@@ -412,6 +412,16 @@ impl Database {
     }
 
     // ------------------------------------------------------------------ people
+
+    /// The stored hashes of a person's live sessions, for dropping their cached copies
+    /// (`pujo admin`, which cannot reach a running server's memory).
+    pub async fn session_hashes_of(&self, user_id: i64) -> Result<Vec<Vec<u8>>, DbError> {
+        const HASHES: Sql = Sql::same("SELECT token_hash FROM sessions WHERE user_id = $1");
+        fn hash(r: &dyn Row) -> Result<Vec<u8>, DbError> {
+            r.bytes(0)
+        }
+        self.query(HASHES, params![user_id], hash).await
+    }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, DbError> {
         self.query_opt(USER_BY_USERNAME, params![username], user_from).await
