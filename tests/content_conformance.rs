@@ -15,10 +15,12 @@ conformance!(
     unlisted_albums_open_by_id_but_are_never_listed_or_searched,
     keyset_pages_have_no_duplicates_or_gaps_under_inserts,
     search_matches_word_prefixes_in_bengali_and_english,
+    searching_for_a_huge_word_is_an_answer_not_an_error,
     likes_are_idempotent_and_counted,
     comments_page_newest_first_and_go_with_their_photo,
     the_same_content_twice_in_one_album_is_one_photo,
     album_covers_must_be_photos_of_the_album,
+    a_cover_moved_into_a_private_album_leaves_the_old_album,
     deleting_a_person_deletes_everything_they_own,
     pandals_filter_by_city_and_year_and_are_unique_per_year,
 );
@@ -200,6 +202,19 @@ async fn search_matches_word_prefixes_in_bengali_and_english(backend: Backend) {
     assert_eq!(w.db.search(NOBODY, "shashthi", 10).await.expect("album").albums.len(), 1);
 }
 
+/// A 200-character query that NFKC expands past 2 KB (U+FDFA is eighteen characters
+/// once normalised) was a 500 on PostgreSQL; a long word in a title was cut silently.
+async fn searching_for_a_huge_word_is_an_answer_not_an_error(backend: Backend) {
+    let w = world(backend).await;
+    let owner = w.person("shashthi").await;
+    let long = "দুর্গা".repeat(100);
+    let album = w.album(&owner, &long, Visibility::Public).await;
+    let hits = w.db.search(NOBODY, &"\u{FDFA}".repeat(200), 10).await.expect("an answer");
+    assert!(hits.albums.is_empty());
+    let found = w.db.search(NOBODY, &long, 10).await.expect("search");
+    assert_eq!(found.albums.iter().map(|a| a.id).collect::<Vec<_>>(), [album], "the long word finds its album");
+}
+
 async fn likes_are_idempotent_and_counted(backend: Backend) {
     let w = world(backend).await;
     let (owner, a, b) = (w.person("saraswati").await, w.person("a_fan").await, w.person("b_fan").await);
@@ -291,6 +306,32 @@ async fn album_covers_must_be_photos_of_the_album(backend: Backend) {
     assert_eq!(count(w.db.album(two, owner.id).await.expect("album")), 0);
     w.db.delete_photo(older).await.expect("delete");
     assert_eq!(count(w.db.album(one, owner.id).await.expect("album")), 2);
+}
+
+/// The chosen cover moves to a private album: the public album it left must not
+/// show it (its id, size and thumbhash were visible to anyone).
+async fn a_cover_moved_into_a_private_album_leaves_the_old_album(backend: Backend) {
+    let w = world(backend).await;
+    let owner = w.person("uma").await;
+    let public = w.album(&owner, "Open", Visibility::Public).await;
+    let private = w.album(&owner, "Closed", Visibility::Private).await;
+    let stays = w.photo(&owner, public, "stays").await;
+    let secret = w.photo(&owner, public, "secret").await;
+    let album = w.db.album(public, owner.id).await.expect("album").expect("own");
+    w.db.update_album(&album, AlbumPatch { cover_photo_id: Some(Some(secret)), ..AlbumPatch::default() })
+        .await
+        .expect("choose");
+    let moving = w.db.photo(secret, owner.id).await.expect("photo").expect("own");
+    w.db.update_photo(&moving, PhotoPatch { album_id: Some(private), ..PhotoPatch::default() }).await.expect("move");
+    for viewer in [NOBODY, owner.id] {
+        let seen = w.db.album(public, viewer).await.expect("album").expect("public");
+        assert_eq!(seen.cover.as_ref().map(|c| c.id), Some(stays), "viewer {viewer}: the moved photo is no cover here");
+        let listed = w.db.albums(viewer, Some(owner.id), None, first(10)).await.expect("list");
+        let open = listed.items.iter().find(|a| a.id == public).expect("listed");
+        assert_eq!(open.cover.as_ref().map(|c| c.id), Some(stays), "viewer {viewer}: lists agree");
+    }
+    let closed = w.db.album(private, NOBODY).await.expect("album");
+    assert!(closed.is_none(), "the private album stays invisible");
 }
 
 async fn deleting_a_person_deletes_everything_they_own(backend: Backend) {
