@@ -40,6 +40,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Log-in and registration attempts.
     pub limiter: crate::ratelimit::RateLimiter,
+    /// Password hashing and checks, bounded in number (and so in memory).
+    pub passwords: crate::auth::Passwords,
     /// Uploads, the blob store and the hot-derivative cache.
     pub media: crate::media::Media,
     /// API answers and sessions: moka, Redis, and the invalidation bus.
@@ -150,6 +152,7 @@ impl App {
             db,
             secure_cookies: tls.is_some() || !config.listen.ip().is_loopback(),
             limiter: crate::ratelimit::RateLimiter::new(cache.redis.clone()),
+            passwords: crate::auth::Passwords::for_this_machine(),
             media,
             cache,
             config,

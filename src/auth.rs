@@ -24,22 +24,129 @@ fn hash_now(password: &str) -> String {
     hasher().hash_password(password.as_bytes(), &salt).expect("argon2 hashing does not fail").to_string()
 }
 
-/// Hashes a password on the blocking pool (it takes tens of milliseconds on purpose).
-pub async fn hash_password(password: String) -> String {
-    tokio::task::spawn_blocking(move || hash_now(&password)).await.expect("hashing task")
+/// Memory one argon2 computation holds while it runs (`m` above).
+pub const HASH_MEMORY_BYTES: u64 = 19 * 1024 * 1024;
+
+/// Every password hash and check goes through here, so that their memory (19 MiB
+/// each) and CPU have a ceiling however many arrive at once: at most `running` at a
+/// time, at most `queued` more waiting, and anything beyond is refused at once
+/// (`Busy`: the API answers 503 with Retry-After) instead of queueing without end.
+#[derive(Debug)]
+pub struct Passwords {
+    running: tokio::sync::Semaphore,
+    /// Hashes running or waiting; refused past `limit`.
+    admitted: std::sync::atomic::AtomicUsize,
+    limit: usize,
+    concurrent: usize,
 }
 
-/// Checks a password against a stored hash, or against the dummy hash when there is
-/// no account, always doing the same work; `false` for a missing account.
-pub async fn verify_password(password: String, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
-        let exists = stored.is_some();
-        let stored = stored.unwrap_or_else(|| DUMMY_HASH.clone());
-        let ok = PasswordHash::new(&stored).is_ok_and(|h| hasher().verify_password(password.as_bytes(), &h).is_ok());
-        ok && exists
-    })
-    .await
-    .unwrap_or(false)
+/// The hashing queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many password checks at once")]
+pub struct Busy;
+
+/// Gives a place in the queue back however the request ends (answered or dropped).
+struct Admitted<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+impl Passwords {
+    pub fn new(running: usize, queued: usize) -> Passwords {
+        let running = running.max(1);
+        Passwords {
+            running: tokio::sync::Semaphore::new(running),
+            admitted: std::sync::atomic::AtomicUsize::new(0),
+            limit: running + queued,
+            concurrent: running,
+        }
+    }
+
+    /// As many at once as there are cores, and eight waiting per core.
+    pub fn for_this_machine() -> Passwords {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Passwords::new(cores, 8 * cores)
+    }
+
+    /// The most memory hashing can hold at once.
+    pub fn memory_ceiling(&self) -> u64 {
+        HASH_MEMORY_BYTES * self.concurrent as u64
+    }
+
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Busy> {
+        use std::sync::atomic::Ordering;
+        if self.admitted.fetch_add(1, Ordering::AcqRel) >= self.limit {
+            self.admitted.fetch_sub(1, Ordering::AcqRel);
+            return Err(Busy);
+        }
+        let _admitted = Admitted(&self.admitted);
+        let _permit = self.running.acquire().await.map_err(|_| Busy)?;
+        tokio::task::spawn_blocking(work).await.map_err(|_| Busy)
+    }
+
+    /// Hashes a password on the blocking pool (it takes tens of milliseconds on purpose).
+    pub async fn hash(&self, password: String) -> Result<String, Busy> {
+        self.run(move || hash_now(&password)).await
+    }
+
+    /// Checks a password against a stored hash, or against the dummy hash when there
+    /// is no account, always doing the same work; `false` for a missing account.
+    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, Busy> {
+        self.run(move || {
+            let exists = stored.is_some();
+            let stored = stored.unwrap_or_else(|| DUMMY_HASH.clone());
+            let ok =
+                PasswordHash::new(&stored).is_ok_and(|h| hasher().verify_password(password.as_bytes(), &h).is_ok());
+            ok && exists
+        })
+        .await
+    }
+}
+
+type HmacSha256 = hmac::Hmac<Sha256>;
+
+/// The MAC of a device token: keyed by the account's stored password hash, which
+/// never leaves the server (so nothing new is stored, and a password change retires
+/// every device token of the account).
+fn device_mac(user_id: i64, nonce: &[u8; 16], password_hash: &str) -> HmacSha256 {
+    use hmac::Mac;
+    let mut mac = HmacSha256::new_from_slice(password_hash.as_bytes()).expect("HMAC takes any key length");
+    mac.update(b"pujo-device-v1");
+    mac.update(&user_id.to_be_bytes());
+    mac.update(nonce);
+    mac
+}
+
+/// A device token for a browser that just logged into `user_id`: the account, a
+/// random nonce (the device's own rate-limit key) and their MAC, URL-safe.
+pub fn new_device_token(user_id: i64, password_hash: &str) -> String {
+    use hmac::Mac;
+    let mut nonce = [0u8; 16];
+    OsRng.fill_bytes(&mut nonce);
+    let mut bytes = Vec::with_capacity(56);
+    bytes.extend_from_slice(&user_id.to_be_bytes());
+    bytes.extend_from_slice(&nonce);
+    bytes.extend_from_slice(&device_mac(user_id, &nonce, password_hash).finalize().into_bytes());
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The nonce of `token` when it is a device token of `user_id` made with the
+/// account's current password hash (checked in constant time), else `None`.
+pub fn device_nonce(token: &str, user_id: i64, password_hash: &str) -> Option<[u8; 16]> {
+    use hmac::Mac;
+    if token.len() > 100 {
+        return None;
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
+    if bytes.len() != 56 || bytes[..8] != user_id.to_be_bytes() {
+        return None;
+    }
+    let nonce: [u8; 16] = bytes[8..24].try_into().ok()?;
+    device_mac(user_id, &nonce, password_hash).verify_slice(&bytes[24..]).ok()?;
+    Some(nonce)
 }
 
 /// A new session token (256 random bits, URL-safe) and the hash that is stored.
@@ -62,11 +169,58 @@ mod tests {
 
     #[tokio::test]
     async fn passwords_hash_with_argon2id_and_verify() {
-        let hash = hash_password("correct horse battery".into()).await;
+        let passwords = Passwords::new(2, 2);
+        let hash = passwords.hash("correct horse battery".into()).await.expect("hash");
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(verify_password("correct horse battery".into(), Some(hash.clone())).await);
-        assert!(!verify_password("wrong horse battery".into(), Some(hash)).await);
-        assert!(!verify_password("anything".into(), None).await);
+        assert_eq!(passwords.verify("correct horse battery".into(), Some(hash.clone())).await, Ok(true));
+        assert_eq!(passwords.verify("wrong horse battery".into(), Some(hash)).await, Ok(false));
+        assert_eq!(passwords.verify("anything".into(), None).await, Ok(false));
+    }
+
+    /// 64 at once against room for 1 running and 3 waiting: 4 are hashed, the rest
+    /// refused at once, and the queue is whole again afterwards (also when requests
+    /// are dropped while they wait).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hashing_past_the_queue_is_refused_not_queued() {
+        let passwords = std::sync::Arc::new(Passwords::new(1, 3));
+        let tasks: Vec<_> = (0..64)
+            .map(|i| {
+                let p = passwords.clone();
+                tokio::spawn(async move { p.hash(format!("password number {i}")).await })
+            })
+            .collect();
+        let mut done = 0;
+        let mut busy = 0;
+        for task in tasks {
+            match task.await.expect("task") {
+                Ok(_) => done += 1,
+                Err(Busy) => busy += 1,
+            }
+        }
+        assert!((1..=4).contains(&done), "hashed {done}");
+        assert_eq!(done + busy, 64);
+        assert_eq!(passwords.admitted.load(std::sync::atomic::Ordering::Acquire), 0);
+        let waiting = tokio::spawn({
+            let p = passwords.clone();
+            async move { p.hash("dropped while it waits".into()).await }
+        });
+        waiting.abort();
+        let _ = waiting.await;
+        assert!(passwords.hash("and the next one runs".into()).await.is_ok());
+    }
+
+    #[test]
+    fn device_tokens_prove_the_account_and_the_password_they_were_made_under() {
+        let token = new_device_token(7, "$argon2id$stored-hash-one");
+        let nonce = device_nonce(&token, 7, "$argon2id$stored-hash-one").expect("valid");
+        assert_ne!(new_device_token(7, "$argon2id$stored-hash-one"), token, "each browser its own");
+        assert_eq!(device_nonce(&token, 8, "$argon2id$stored-hash-one"), None, "another account");
+        assert_eq!(device_nonce(&token, 7, "$argon2id$stored-hash-two"), None, "after a password change");
+        let mut forged = URL_SAFE_NO_PAD.decode(&token).expect("b64");
+        forged[10] ^= 1;
+        assert_eq!(device_nonce(&URL_SAFE_NO_PAD.encode(forged), 7, "$argon2id$stored-hash-one"), None);
+        assert_eq!(device_nonce("junk", 7, "x"), None);
+        assert_eq!(nonce.len(), 16);
     }
 
     #[test]

@@ -2,8 +2,14 @@
 //! configured they live there, so that 3 or 10 replicas count together; when Redis
 //! cannot be reached they fall back to this process's own counters (each replica then
 //! allows the limit by itself, which is still a limit).
+//!
+//! Every event is counted before it is allowed (one atomic step), so parallel
+//! attempts cannot slip past a limit between a check and a count. Keys are hashed
+//! (a typed log-in name is neither kept in clear nor able to make a long key), and
+//! this process's own map is bounded.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -16,13 +22,46 @@ pub struct Limit {
 
 /// Log-in attempts per client address, successful or not.
 pub const LOGIN_PER_CLIENT: Limit = Limit { max: 30, window: Duration::from_secs(5 * 60) };
-/// Failed log-ins per account; while exceeded even the right password waits.
+/// Log-in attempts per account since its last success, from browsers that have not
+/// logged into it before (a browser that has counts on its own, `FAILURES_PER_DEVICE`,
+/// so strangers guessing cannot lock the owner out). Username and email are one account.
 pub const FAILURES_PER_ACCOUNT: Limit = Limit { max: 10, window: Duration::from_secs(15 * 60) };
+/// Log-in attempts since the last success from a browser that logged into the account before.
+pub const FAILURES_PER_DEVICE: Limit = Limit { max: 10, window: Duration::from_secs(15 * 60) };
+/// Password confirmations (change, leaving) per account, whatever their outcome: each
+/// costs an argon2 check, and only the logged-in person can ask for one.
+pub const CONFIRMATIONS_PER_ACCOUNT: Limit = Limit { max: 10, window: Duration::from_secs(15 * 60) };
 /// New accounts per client address.
 pub const REGISTRATIONS_PER_CLIENT: Limit = Limit { max: 30, window: Duration::from_secs(3600) };
 
-/// Windows are pruned when this many keys are held.
-const PRUNE_AT: usize = 100_000;
+/// Most keys this process counts at once (about 40 bytes each); past it, expired
+/// windows go first, then the oldest.
+const MAX_KEYS: usize = 100_000;
+
+/// The part of a client's address that limits count by: the whole IPv4 address, an
+/// IPv6 /64 (one home or phone gets a whole /64, so counting per /128 would let one
+/// client count as billions). IPv4-mapped IPv6 counts as the IPv4 address.
+pub fn client_bucket(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// A key as it is stored: 16 bytes of its SHA-256.
+fn digest(key: &str) -> [u8; 16] {
+    use sha2::Digest;
+    let full = sha2::Sha256::digest(key.as_bytes());
+    let mut out = [0; 16];
+    out.copy_from_slice(&full[..16]);
+    out
+}
 
 /// The limiter every handler uses: Redis when configured and answering, else local.
 #[derive(Debug, Default)]
@@ -39,9 +78,7 @@ impl RateLimiter {
     /// The Redis key of `key`: hashed, so typed log-in names are neither stored in
     /// clear nor able to make long keys. Its window starts at its first count.
     fn redis_key(key: &str) -> String {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(key.as_bytes());
-        format!("pujo:rl:{}", crate::media::hex(&digest[..16]))
+        format!("pujo:rl:{}", crate::media::hex(&digest(key)))
     }
 
     /// Counts one event for `key`; `Err(seconds)` says how long until the window
@@ -75,27 +112,31 @@ impl RateLimiter {
     }
 }
 
-/// This process's own counters.
+/// This process's own counters, by key digest: (window start, its length, count).
 #[derive(Debug, Default)]
 pub struct LocalLimiter {
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
+    windows: Mutex<HashMap<[u8; 16], (Instant, Duration, u32)>>,
 }
 
 impl LocalLimiter {
-    /// Counts one event for `key`; `Err(seconds)` says how long until the window
-    /// reopens when it is already full (the event is not counted then).
+    /// Counts one event for `key`, then refuses it if that made the window exceed
+    /// `limit` (`Err(seconds)` until it reopens). Counting and deciding are one step
+    /// under the lock.
     pub fn hit(&self, key: &str, limit: Limit) -> Result<(), u64> {
-        self.check(key, limit)?;
         let now = Instant::now();
+        let key = digest(key);
         let mut windows = self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if windows.len() >= PRUNE_AT {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(3600));
+        if windows.len() >= MAX_KEYS && !windows.contains_key(&key) {
+            make_room(&mut windows, now);
         }
-        let entry = windows.entry(key.to_owned()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= limit.window {
-            *entry = (now, 0);
+        let entry = windows.entry(key).or_insert((now, limit.window, 0));
+        if now.duration_since(entry.0) >= entry.1 {
+            *entry = (now, limit.window, 0);
         }
-        entry.1 += 1;
+        entry.2 = entry.2.saturating_add(1);
+        if entry.2 > limit.max {
+            return Err(limit.window.saturating_sub(now.duration_since(entry.0)).as_secs() + 1);
+        }
         Ok(())
     }
 
@@ -103,8 +144,8 @@ impl LocalLimiter {
     pub fn check(&self, key: &str, limit: Limit) -> Result<(), u64> {
         let now = Instant::now();
         let windows = self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match windows.get(key) {
-            Some((start, count)) if now.duration_since(*start) < limit.window && *count >= limit.max => {
+        match windows.get(&digest(key)) {
+            Some((start, _, count)) if now.duration_since(*start) < limit.window && *count >= limit.max => {
                 Err((limit.window - now.duration_since(*start)).as_secs() + 1)
             }
             _ => Ok(()),
@@ -112,13 +153,68 @@ impl LocalLimiter {
     }
 
     pub fn reset(&self, key: &str) {
-        self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
+        self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&digest(key));
     }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+    }
+}
+
+/// Frees a tenth of the map: expired windows first, then the oldest ones.
+fn make_room(windows: &mut HashMap<[u8; 16], (Instant, Duration, u32)>, now: Instant) {
+    windows.retain(|_, (start, length, _)| now.duration_since(*start) < *length);
+    if windows.len() < MAX_KEYS {
+        return;
+    }
+    let mut starts: Vec<Instant> = windows.values().map(|(start, _, _)| *start).collect();
+    let cut = MAX_KEYS / 10;
+    starts.select_nth_unstable(cut);
+    let oldest_kept = starts[cut];
+    windows.retain(|_, (start, _, _)| *start >= oldest_kept);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_map_stays_bounded_and_keeps_no_typed_names() {
+        let limiter = LocalLimiter::default();
+        let limit = Limit { max: 5, window: Duration::from_secs(3600) };
+        let long = "x".repeat(4096);
+        for i in 0..(MAX_KEYS + 5_000) {
+            let _ = limiter.hit(&format!("account:{long}{i}"), limit);
+        }
+        assert!(limiter.len() <= MAX_KEYS, "{} keys", limiter.len());
+        // The newest keys are still counted.
+        let newest = format!("account:{long}{}", MAX_KEYS + 4_999);
+        assert!(limiter.check(&newest, Limit { max: 1, ..limit }).is_err());
+    }
+
+    #[test]
+    fn parallel_attempts_cannot_pass_the_limit() {
+        let limiter = std::sync::Arc::new(LocalLimiter::default());
+        let limit = Limit { max: 10, window: Duration::from_secs(60) };
+        let allowed: usize = std::thread::scope(|scope| {
+            let handles: Vec<_> =
+                (0..17).map(|_| scope.spawn(|| usize::from(limiter.hit("account:1", limit).is_ok()))).collect();
+            handles.into_iter().map(|h| h.join().expect("thread")).sum()
+        });
+        assert_eq!(allowed, 10);
+    }
+
+    #[test]
+    fn ipv6_clients_count_by_slash_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
+        let b: IpAddr = "2001:db8:1:2:ffff:1:2:3".parse().expect("ip");
+        let other: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
+        assert_eq!(client_bucket(a), client_bucket(b));
+        assert_ne!(client_bucket(a), client_bucket(other));
+        let mapped: IpAddr = "::ffff:203.0.113.9".parse().expect("ip");
+        assert_eq!(client_bucket(mapped), "203.0.113.9");
+    }
 
     #[test]
     fn a_full_window_refuses_until_it_reopens() {

@@ -14,7 +14,10 @@ use crate::auth;
 use crate::cache::Tag;
 use crate::db::{GpsPrivacy, NewUser, ProfilePatch, User};
 use crate::http::Body;
-use crate::ratelimit::{FAILURES_PER_ACCOUNT, LOGIN_PER_CLIENT, REGISTRATIONS_PER_CLIENT};
+use crate::ratelimit::{
+    CONFIRMATIONS_PER_ACCOUNT, FAILURES_PER_ACCOUNT, FAILURES_PER_DEVICE, LOGIN_PER_CLIENT, REGISTRATIONS_PER_CLIENT,
+    client_bucket,
+};
 
 /// Sessions live 24 hours after their last use.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(24 * 3600);
@@ -64,7 +67,7 @@ fn validate_registration(r: &Register) -> Result<(), ApiError> {
 
 pub async fn register(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let user_agent = user_agent(&req);
-    let client = format!("register:{}", state.client_ip(&req));
+    let client = format!("register:{}", client_bucket(state.client_ip(&req)));
     state.limiter.hit(&client, REGISTRATIONS_PER_CLIENT).await.map_err(ApiError::RateLimited)?;
     let body: Register = parse_json(req, BODY_LIMIT).await?;
     validate_registration(&body)?;
@@ -72,7 +75,7 @@ pub async fn register(state: &AppState, req: Request<Incoming>) -> Result<Respon
         display_name: body.display_name.as_deref().map_or_else(|| body.username.clone(), |d| d.trim().to_owned()),
         username: body.username,
         email: body.email,
-        password_hash: auth::hash_password(body.password).await,
+        password_hash: state.passwords.hash(body.password).await.map_err(|_| ApiError::Unavailable)?,
     };
     let user = state.db.create_user(&new).await?;
     // A profile that was a 404 a moment ago.
@@ -82,29 +85,47 @@ pub async fn register(state: &AppState, req: Request<Incoming>) -> Result<Respon
     Ok(response)
 }
 
+/// Logs in. Every attempt is counted before its password is checked (one atomic step,
+/// so parallel guesses cannot pass the limit), on one of two counters: a browser that
+/// logged into this account before (its device cookie proves it) counts on its own;
+/// every other client counts on the account's (by id: username and email are one
+/// account). Strangers guessing can lock new browsers out for a while, never the
+/// owner's own. A success empties the counter it was on.
 pub async fn login(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let user_agent = user_agent(&req);
-    let client = format!("login:{}", state.client_ip(&req));
+    let client = format!("login:{}", client_bucket(state.client_ip(&req)));
     state.limiter.hit(&client, LOGIN_PER_CLIENT).await.map_err(ApiError::RateLimited)?;
+    let device = cookie(&req, device_cookie_name(state)).map(str::to_owned);
     let body: Login = parse_json(req, BODY_LIMIT).await?;
     let login = body.login.trim();
-    // Counted by what was typed, so the answer is the same whether or not it exists.
-    let account = format!("account:{}", login.to_lowercase());
-    state.limiter.check(&account, FAILURES_PER_ACCOUNT).await.map_err(ApiError::RateLimited)?;
     let found = state.db.user_by_login(login).await?;
     let (user, hash) = match found {
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
+    let known_device = match (&user, &hash, &device) {
+        (Some(user), Some(hash), Some(token)) => auth::device_nonce(token, user.id, hash),
+        _ => None,
+    };
+    let (counter, limit) = match (known_device, &user) {
+        (Some(nonce), _) => (format!("device:{}", crate::media::hex(&nonce)), FAILURES_PER_DEVICE),
+        (None, Some(user)) => (format!("account:{}", user.id), FAILURES_PER_ACCOUNT),
+        // Nobody by that name: counted by what was typed, so the answer is the same.
+        (None, None) => (format!("account:?{}", login.to_lowercase()), FAILURES_PER_ACCOUNT),
+    };
+    state.limiter.hit(&counter, limit).await.map_err(ApiError::RateLimited)?;
     // The same argon2 work whether or not the account exists.
-    let ok = auth::verify_password(body.password, hash).await;
-    let Some(user) = user.filter(|_| ok) else {
-        let _ = state.limiter.hit(&account, FAILURES_PER_ACCOUNT).await;
+    let ok = state.passwords.verify(body.password, hash.clone()).await.map_err(|_| ApiError::Unavailable)?;
+    let (Some(user), Some(hash)) = (user.filter(|_| ok), hash) else {
         return Err(ApiError::Unauthorized("wrong username, email or password"));
     };
-    state.limiter.reset(&account).await;
+    state.limiter.reset(&counter).await;
     let mut response = json(StatusCode::OK, &UserJson::private(&user));
     start_session(state, &mut response, user.id, &user_agent).await?;
+    if known_device.is_none() {
+        let token = auth::new_device_token(user.id, &hash);
+        set_cookie_named(state, &mut response, device_cookie_name(state), &token, DEVICE_LIFETIME.as_secs());
+    }
     Ok(response)
 }
 
@@ -130,6 +151,25 @@ pub async fn me(state: &AppState, req: Request<Incoming>) -> Result<Response<Bod
     let mut response = json(StatusCode::OK, &UserJson::private(&user));
     // The session slid forward; so does the cookie.
     set_cookie(state, &mut response, &token, SESSION_LIFETIME.as_secs());
+    Ok(response)
+}
+
+#[derive(serde::Serialize)]
+struct SessionJson {
+    user: Option<UserJson>,
+}
+
+/// `GET /api/v1/auth/session`: who the request's session belongs to, `{"user": null}`
+/// when nobody is logged in. What the site asks on every visit: being anonymous is
+/// a normal state, answered 200, not a 401 in the browser's console.
+pub async fn session(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let user = current_user(state, &req).await?;
+    let mut response = json(StatusCode::OK, &SessionJson { user: user.as_ref().map(UserJson::private) });
+    if user.is_some()
+        && let Some(token) = session_token(&req, state)
+    {
+        set_cookie(state, &mut response, &token, SESSION_LIFETIME.as_secs());
+    }
     Ok(response)
 }
 
@@ -199,7 +239,7 @@ pub async fn change_password(state: &AppState, req: Request<Incoming>) -> Result
         return Err(ApiError::Fields(BTreeMap::from([("new_password".to_owned(), "10 to 128 characters".to_owned())])));
     }
     confirm_password(state, &user, body.current_password, "current_password").await?;
-    let hash = auth::hash_password(body.new_password).await;
+    let hash = state.passwords.hash(body.new_password).await.map_err(|_| ApiError::Unavailable)?;
     state.db.set_password_hash(user.id, &hash).await?;
     state.db.delete_sessions_of(user.id, Some(&auth::token_hash(&token))).await?;
     state.cache.publish(&state.db, &[Tag::User(user.id)]).await;
@@ -245,13 +285,14 @@ pub async fn delete_me(state: &std::sync::Arc<AppState>, req: Request<Incoming>)
     Ok(response)
 }
 
-/// Checks a password the person typed again, counting failures like log-ins do.
+/// Checks a password the logged-in person typed again. Every confirmation counts,
+/// right or wrong (each costs an argon2 check), on a counter of its own: failed
+/// log-ins by strangers do not stop the owner changing their password or leaving.
 async fn confirm_password(state: &AppState, user: &User, password: String, field: &str) -> Result<(), ApiError> {
-    let account = format!("account:{}", user.username.to_lowercase());
-    state.limiter.check(&account, FAILURES_PER_ACCOUNT).await.map_err(ApiError::RateLimited)?;
+    let counter = format!("confirm:{}", user.id);
+    state.limiter.hit(&counter, CONFIRMATIONS_PER_ACCOUNT).await.map_err(ApiError::RateLimited)?;
     let hash = state.db.password_hash(user.id).await?;
-    if !auth::verify_password(password, hash).await {
-        let _ = state.limiter.hit(&account, FAILURES_PER_ACCOUNT).await;
+    if !state.passwords.verify(password, hash).await.map_err(|_| ApiError::Unavailable)? {
         return Err(ApiError::Fields(BTreeMap::from([(field.to_owned(), "is not your password".to_owned())])));
     }
     Ok(())
@@ -280,8 +321,16 @@ pub fn cookie_name(state: &AppState) -> &'static str {
     if state.secure_cookies { "__Host-pujo_session" } else { "pujo_session" }
 }
 
-fn session_token<B>(req: &Request<B>, state: &AppState) -> Option<String> {
-    let name = cookie_name(state);
+/// The device cookie: a browser that logged into an account before (a year).
+fn device_cookie_name(state: &AppState) -> &'static str {
+    if state.secure_cookies { "__Host-pujo_device" } else { "pujo_device" }
+}
+
+/// Device cookies last a year from the browser's last log-in.
+const DEVICE_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The value of the cookie `name`, if the request carries one.
+fn cookie<'r, B>(req: &'r Request<B>, name: &str) -> Option<&'r str> {
     req.headers()
         .get_all(header::COOKIE)
         .iter()
@@ -289,13 +338,22 @@ fn session_token<B>(req: &Request<B>, state: &AppState) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+        .map(|(_, v)| v)
+}
+
+fn session_token<B>(req: &Request<B>, state: &AppState) -> Option<String> {
+    cookie(req, cookie_name(state))
         .filter(|v| v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .map(str::to_owned)
 }
 
 fn set_cookie(state: &AppState, response: &mut Response<Body>, token: &str, max_age: u64) {
+    set_cookie_named(state, response, cookie_name(state), token, max_age);
+}
+
+fn set_cookie_named(state: &AppState, response: &mut Response<Body>, name: &str, value: &str, max_age: u64) {
     let secure = if state.secure_cookies { "; Secure" } else { "" };
-    let value = format!("{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", cookie_name(state));
+    let value = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
     if let Ok(v) = HeaderValue::from_str(&value) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
