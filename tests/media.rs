@@ -435,3 +435,54 @@ async fn a_departed_accounts_blobs_go_unless_shared() {
         assert!(metrics.contains(line), "{line} missing from /metrics");
     }
 }
+
+/// Junk where a part's headers belong was buffered without limit and rescanned at
+/// every read (one such upload pinned a core and grew memory). Now it is refused once
+/// it passes `MAX_PART_HEADER_BYTES`, long before the client stops sending.
+#[tokio::test]
+async fn a_flood_where_part_headers_belong_is_refused_early() {
+    use http_body_util::StreamBody;
+    use hyper::body::Frame;
+    let app = spawn(Store::Fs, &[]).await;
+    let owner = Api::register(&app, "flood").await;
+    let album = album(&owner, "public").await;
+    let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(2);
+    let body = StreamBody::new(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, std::convert::Infallible>(Frame::data(b)), rx))
+    }));
+    let origin = format!("http://{}", app.addr);
+    let request = http::Request::post(app.url(&format!("/api/v1/albums/{album}/photos")))
+        .header("host", app.addr.to_string())
+        .header("content-type", "multipart/form-data; boundary=XyZ")
+        .header("origin", origin)
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", owner.cookie.clone().expect("session"))
+        .body(body)
+        .expect("request");
+    let tcp = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp)).await.expect("h1");
+    tokio::spawn(conn);
+    let mut response = Box::pin(sender.send_request(request));
+    let junk = bytes::Bytes::from(vec![b'a'; 64 * 1024]);
+    let mut sent = 0usize;
+    let first = bytes::Bytes::from_static(
+        b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\nX-Junk: ",
+    );
+    tx.send(first).await.expect("send");
+    let answer = loop {
+        tokio::select! {
+            answer = &mut response => break answer.expect("an answer"),
+            sent_ok = tx.send(junk.clone()), if sent < 64 * 1024 * 1024 => {
+                if sent_ok.is_err() { continue; }
+                sent += junk.len();
+            }
+            () = tokio::time::sleep(std::time::Duration::from_secs(20)) => panic!("no answer after {sent} bytes"),
+        }
+    };
+    drop(tx);
+    let answer = common::read(answer).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", answer.text());
+    assert!(answer.text().contains("headers are longer"), "{}", answer.text());
+    assert!(sent < 4 * 1024 * 1024, "the server read {sent} bytes of junk headers before refusing");
+}

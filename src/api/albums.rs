@@ -68,11 +68,11 @@ async fn check_pandal(state: &AppState, check: &mut Check, pandal: Option<i64>) 
 /// `GET /api/v1/albums?owner=&pandal=`: albums the viewer may see in lists.
 pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
-    let query = Query::of(&req)?;
+    let query = Query::of(&req, &["limit", "cursor", "pandal", "owner"])?;
     let page = query.page(super::views::MAX_LIMIT)?;
     let pandal = query.id("pandal")?;
     let owner = query.get("owner").filter(|o| !o.is_empty());
-    cached(state, &req, viewer, Kind::Query, &[Tag::Lists], async {
+    cached(state, &query, viewer, Kind::Query, &[Tag::Lists], async {
         let owner = match owner {
             Some(username) => match state.db.user_by_username(username).await? {
                 Some(user) => Some(user.id),
@@ -114,7 +114,8 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
 pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
     let id = path_id(&req, 0)?;
-    cached(state, &req, viewer, Kind::Item, &[Tag::Album(id)], async {
+    let query = Query::of(&req, &[])?;
+    cached(state, &query, viewer, Kind::Item, &[Tag::Album(id)], async {
         let album = state.db.album(id, viewer).await?.ok_or(ApiError::NotFound)?;
         Ok(Fresh::json(&AlbumJson::view(album, viewer), vec![Tag::Album(id)]))
     })
@@ -177,8 +178,9 @@ pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response
 pub async fn photos(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
     let album = path_id(&req, 0)?;
-    let page = Query::of(&req)?.page(super::views::MAX_LIMIT)?;
-    cached(state, &req, viewer, Kind::Item, &[Tag::Album(album)], async {
+    let query = Query::of(&req, &["limit", "cursor"])?;
+    let page = query.page(super::views::MAX_LIMIT)?;
+    cached(state, &query, viewer, Kind::Item, &[Tag::Album(album)], async {
         // The photo query checks the album's visibility itself; only an empty page needs
         // to tell "no photos here" from "no album you may see" (404).
         let photos = state.db.album_photos(album, viewer, page).await?;
@@ -199,7 +201,8 @@ struct Profile {
 /// `GET /api/v1/users/{username}`: a person and the albums the viewer may see.
 pub async fn profile(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
-    cached(state, &req, viewer, Kind::Query, &[Tag::Lists], async {
+    let query = Query::of(&req, &[])?;
+    cached(state, &query, viewer, Kind::Query, &[Tag::Lists], async {
         let user = state.db.user_by_username(path_param(&req, 0)).await?.ok_or(ApiError::NotFound)?;
         let page = PageRequest { before: None, limit: EMBEDDED_ALBUMS };
         let albums = state.db.albums(viewer, Some(user.id), None, page).await?;

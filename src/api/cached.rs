@@ -3,10 +3,11 @@
 use std::future::Future;
 
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response, StatusCode, header};
+use http::{HeaderValue, Response, StatusCode, header};
 use sha2::{Digest, Sha256};
 
 use super::ApiError;
+use super::views::Query;
 use crate::app::AppState;
 use crate::cache::{Answer, Fresh, Kind, Missing, Tag};
 use crate::http::{Body, full};
@@ -35,25 +36,25 @@ impl Missing for ApiError {
 }
 
 /// The cache key of a GET: the viewer (0 for anonymous) in clear, so that no two
-/// people's answers can share a key, then a digest of the path and query.
-fn key<B>(req: &Request<B>, viewer: i64) -> String {
-    let target = req.uri().path_and_query().map_or_else(|| req.uri().path(), |pq| pq.as_str());
-    let digest = Sha256::digest(target.as_bytes());
+/// people's answers can share a key, then a digest of the path and the parameters
+/// the endpoint knows (anything else was refused).
+fn key(query: &Query, viewer: i64) -> String {
+    let digest = Sha256::digest(query.canonical().as_bytes());
     format!("{viewer}:{}", crate::media::hex(&digest[..16]))
 }
 
 /// Answers a GET from the edge cache, loading it with `load` on a miss. `own` are
 /// the tags a 404 for this request depends on (the thing its path names).
-pub async fn cached<B>(
+pub async fn cached(
     state: &AppState,
-    req: &Request<B>,
+    query: &Query,
     viewer: i64,
     kind: Kind,
     own: &[Tag],
     load: impl Future<Output = Result<Fresh, ApiError>>,
 ) -> Result<Response<Body>, ApiError> {
     // Boxed: the cache's futures are large, and handler futures nest them.
-    let answer = Box::pin(state.cache.answer(&key(req, viewer), kind, own, Box::pin(load))).await?;
+    let answer = Box::pin(state.cache.answer(&key(query, viewer), kind, own, Box::pin(load))).await?;
     Ok(respond(&answer))
 }
 

@@ -23,8 +23,52 @@ use crate::media::{Format, Hashing, IngestError, StoreError, derivative_key, ori
 /// Files per upload request; the site sends one, other clients may batch a few.
 const MAX_FILES: usize = 20;
 const MAX_CAPTION_BYTES: usize = 8 * 1024;
-/// An upload that sends nothing for this long is given up (408).
+/// An upload that sends nothing for this long is given up (408), whether it is in a
+/// file's bytes or between parts.
 const UPLOAD_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
+/// Bytes the multipart parser may take in while it looks for the next part (the
+/// preamble, a boundary and the part's headers). A real client sends a few hundred;
+/// past this the body is refused, so a flood of junk where headers should be can
+/// neither grow a buffer nor be rescanned at every read.
+pub const MAX_PART_HEADER_BYTES: u64 = 64 * 1024;
+
+/// Counts what the body stream hands the parser while it looks for a part.
+#[derive(Debug, Default)]
+struct HeaderBudget {
+    looking: std::sync::atomic::AtomicBool,
+    spent: std::sync::atomic::AtomicU64,
+    exceeded: std::sync::atomic::AtomicBool,
+}
+
+impl HeaderBudget {
+    fn looking(&self, on: bool) {
+        use std::sync::atomic::Ordering;
+        self.spent.store(0, Ordering::Release);
+        self.looking.store(on, Ordering::Release);
+    }
+
+    /// Whether a chunk of `len` bytes may pass now.
+    fn allows(&self, len: usize) -> bool {
+        use std::sync::atomic::Ordering;
+        if !self.looking.load(Ordering::Acquire) {
+            return true;
+        }
+        let before = self.spent.fetch_add(len as u64, Ordering::AcqRel);
+        if before > MAX_PART_HEADER_BYTES {
+            self.exceeded.store(true, Ordering::Release);
+            return false;
+        }
+        true
+    }
+
+    fn was_exceeded(&self) -> bool {
+        self.exceeded.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("a part's headers are longer than {MAX_PART_HEADER_BYTES} bytes")]
+struct HeadersTooLong;
 
 /// Deletes a temp file when the request is done with it, however it ends.
 struct TempFile(PathBuf);
@@ -73,15 +117,35 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
     let boundary = multer::parse_boundary(content_type)
         .map_err(|_| ApiError::UnsupportedMediaType("multipart/form-data with `file` parts"))?;
     let limit = state.media.settings.max_upload_bytes;
-    let body = req.into_body().into_data_stream();
-    let mut multipart = multer::Multipart::new(body, boundary);
+    let budget = std::sync::Arc::new(HeaderBudget::default());
+    let guard = budget.clone();
+    let body = futures_util::StreamExt::map(
+        req.into_body().into_data_stream(),
+        move |chunk| -> Result<Bytes, Box<dyn std::error::Error + Send + Sync>> {
+            let chunk = chunk?;
+            if guard.allows(chunk.len()) { Ok(chunk) } else { Err(Box::new(HeadersTooLong)) }
+        },
+    );
+    // Every file within the limit, the caption, and the parts' headers: the whole body.
+    let whole = (limit + MAX_PART_HEADER_BYTES).saturating_mul(MAX_FILES as u64 + 2);
+    let constraints = multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(whole));
+    let mut multipart = multer::Multipart::with_constraints(body, boundary, constraints);
 
     let mut files: Vec<Received> = Vec::new();
     let mut caption = String::new();
     loop {
-        let field = match multipart.next_field().await {
+        budget.looking(true);
+        let next = tokio::time::timeout(UPLOAD_IDLE, multipart.next_field()).await.map_err(|_| ApiError::Timeout)?;
+        budget.looking(false);
+        let field = match next {
             Ok(Some(field)) => field,
             Ok(None) => break,
+            Err(_) if budget.was_exceeded() => {
+                return Err(field_error(
+                    "file",
+                    &format!("a part's headers are longer than {MAX_PART_HEADER_BYTES} bytes"),
+                ));
+            }
             Err(e) => return Err(ApiError::Validation(format!("the multipart body is malformed: {e}"))),
         };
         match field.name() {
@@ -211,7 +275,9 @@ async fn receive(state: &AppState, mut field: multer::Field<'_>, limit: u64) -> 
 
 async fn read_small(mut field: multer::Field<'_>, limit: usize) -> Result<Bytes, ApiError> {
     let mut out = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(|e| ApiError::Validation(e.to_string()))? {
+    loop {
+        let next = tokio::time::timeout(UPLOAD_IDLE, field.chunk()).await.map_err(|_| ApiError::Timeout)?;
+        let Some(chunk) = next.map_err(|e| ApiError::Validation(e.to_string()))? else { break };
         if out.len() + chunk.len() > limit {
             return Err(field_error("caption", "too long"));
         }

@@ -24,7 +24,7 @@ const SEARCH_LIMIT: usize = 20;
 const SEARCH_MAX: usize = 50;
 
 pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
-    let query = Query::of(&req)?;
+    let query = Query::of(&req, &["limit", "cursor", "city", "year"])?;
     let page = query.page(super::views::MAX_LIMIT)?;
     let city = query.get("city").map(str::trim).filter(|c| !c.is_empty());
     let year = match query.get("year") {
@@ -33,7 +33,7 @@ pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<B
             ApiError::Fields(BTreeMap::from([("year".to_owned(), "a year from 1800 to 2200".to_owned())]))
         })?),
     };
-    cached(state, &req, crate::db::NOBODY, Kind::Query, &[Tag::Lists], async {
+    cached(state, &query, crate::db::NOBODY, Kind::Query, &[Tag::Lists], async {
         let pandals = state.db.pandals(city, year, page).await?;
         Ok(Fresh::json(&PageJson::of(pandals, PandalJson::from), vec![Tag::Lists]))
     })
@@ -59,7 +59,8 @@ struct Facets {
 }
 
 pub async fn facets(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
-    cached(state, &req, crate::db::NOBODY, Kind::Query, &[Tag::Lists], async {
+    let query = Query::of(&req, &[])?;
+    cached(state, &query, crate::db::NOBODY, Kind::Query, &[Tag::Lists], async {
         let f = state.db.pandal_facets().await?;
         let body = Facets {
             cities: f.cities.into_iter().map(|(city, count)| CityCount { city, count }).collect(),
@@ -81,7 +82,8 @@ struct PandalPage {
 pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
     let id = path_id(&req, 0)?;
-    cached(state, &req, viewer, Kind::Query, &[Tag::Lists], async {
+    let query = Query::of(&req, &[])?;
+    cached(state, &query, viewer, Kind::Query, &[Tag::Lists], async {
         let pandal = state.db.pandal(id).await?.ok_or(ApiError::NotFound)?;
         let albums = state
             .db
@@ -211,13 +213,13 @@ struct SearchResults {
 /// `GET /api/v1/search?q=&limit=`.
 pub async fn search(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
-    let query = Query::of(&req)?;
+    let query = Query::of(&req, &["q", "limit"])?;
     let q = query.get("q").unwrap_or("");
     let mut check = Check::default();
     check.text("q", q, 1, 200, false);
     check.finish()?;
     let limit = query.limit(SEARCH_LIMIT, SEARCH_MAX)?;
-    cached(state, &req, viewer, Kind::Query, &[Tag::Lists], async {
+    cached(state, &query, viewer, Kind::Query, &[Tag::Lists], async {
         let hits = state.db.search(viewer, q, limit).await?;
         let body = SearchResults {
             photos: hits.photos.into_iter().map(|p| PhotoJson::view(p, viewer)).collect(),

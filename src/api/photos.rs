@@ -18,10 +18,10 @@ const BODY_LIMIT: usize = 16 * 1024;
 /// `GET /api/v1/photos?pandal=`: the newest public photos.
 pub async fn feed(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
-    let query = Query::of(&req)?;
+    let query = Query::of(&req, &["limit", "cursor", "pandal"])?;
     let page = query.page(super::views::MAX_LIMIT)?;
     let pandal = query.id("pandal")?;
-    cached(state, &req, viewer, Kind::Query, &[Tag::Lists], async {
+    cached(state, &query, viewer, Kind::Query, &[Tag::Lists], async {
         let photos = state.db.photo_feed(viewer, pandal, page).await?;
         Ok(Fresh::json(&PageJson::of(photos, |p| PhotoJson::view(p, viewer)), vec![Tag::Lists]))
     })
@@ -36,7 +36,8 @@ fn photo_tags(photo: &Photo) -> Vec<Tag> {
 pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
     let id = path_id(&req, 0)?;
-    cached(state, &req, viewer, Kind::Item, &[Tag::Photo(id)], async {
+    let query = Query::of(&req, &[])?;
+    cached(state, &query, viewer, Kind::Item, &[Tag::Photo(id)], async {
         let photo = state.db.photo(id, viewer).await?.ok_or(ApiError::NotFound)?;
         let deps = photo_tags(&photo);
         Ok(Fresh::json(&PhotoJson::view(photo, viewer), deps))
@@ -126,8 +127,9 @@ pub async fn comments(state: &AppState, req: Request<Incoming>) -> Result<Respon
     let viewer = current_user(state, &req).await?;
     let viewer_id = viewer.as_ref().map_or(NOBODY, |u| u.id);
     let id = path_id(&req, 0)?;
-    let page = Query::of(&req)?.page(super::views::MAX_LIMIT)?;
-    cached(state, &req, viewer_id, Kind::Item, &[Tag::Photo(id)], async {
+    let query = Query::of(&req, &["limit", "cursor"])?;
+    let page = query.page(super::views::MAX_LIMIT)?;
+    cached(state, &query, viewer_id, Kind::Item, &[Tag::Photo(id)], async {
         let photo = state.db.photo(id, viewer_id).await?.ok_or(ApiError::NotFound)?;
         let comments = state.db.comments(photo.id, page).await?;
         let body = PageJson::of(comments, |c| {

@@ -36,25 +36,48 @@ pub fn path_id<B>(req: &Request<B>, i: usize) -> Result<i64, ApiError> {
     path_param(req, i).parse::<i64>().ok().filter(|id| *id > 0).ok_or(ApiError::NotFound)
 }
 
-/// A request's query string, decoded.
-pub struct Query(Vec<(String, String)>);
+/// A request's query string, decoded, holding only the parameters its endpoint knows.
+pub struct Query {
+    path: String,
+    pairs: Vec<(String, String)>,
+}
 
 impl Query {
-    /// Decodes the query string; a parameter given twice is 422, since which one the
-    /// client meant is anyone's guess.
-    pub fn of<B>(req: &Request<B>) -> Result<Query, ApiError> {
+    /// Decodes the query string. A parameter the endpoint does not take is 422 (so
+    /// junk parameters cannot mint new cache keys), and so is one given twice, since
+    /// which one the client meant is anyone's guess. Linear in the query's length:
+    /// `allowed` is a handful of names.
+    pub fn of<B>(req: &Request<B>, allowed: &[&str]) -> Result<Query, ApiError> {
         let raw = req.uri().query().unwrap_or("");
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.as_bytes()).into_owned().collect();
-        for (i, (name, _)) in pairs.iter().enumerate() {
-            if pairs[..i].iter().any(|(earlier, _)| earlier == name) {
-                return Err(field(name, "given more than once"));
+        let mut seen = vec![false; allowed.len()];
+        let mut pairs = Vec::new();
+        for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+            let Some(i) = allowed.iter().position(|a| *a == name) else {
+                let shown: String = name.chars().take(40).collect();
+                return Err(field(&shown, "not a parameter of this endpoint"));
+            };
+            if std::mem::replace(&mut seen[i], true) {
+                return Err(field(&name, "given more than once"));
             }
+            pairs.push((name.into_owned(), value.into_owned()));
         }
-        Ok(Query(pairs))
+        pairs.sort();
+        Ok(Query { path: req.uri().path().to_owned(), pairs })
+    }
+
+    /// The path and the parameters in one spelling (sorted, re-encoded): two requests
+    /// that mean the same thing name the same cache entry.
+    pub fn canonical(&self) -> String {
+        let mut out = self.path.clone();
+        if !self.pairs.is_empty() {
+            out.push('?');
+            out.push_str(&form_urlencoded::Serializer::new(String::new()).extend_pairs(&self.pairs).finish());
+        }
+        out
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// A positive integer parameter, or 422 naming it.

@@ -2,15 +2,15 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
 import { App } from './App'
 import { STORAGE_KEY } from './i18n'
-import { ME, apiError, json, photo, renderWithProviders, stubApi } from './test/helpers'
+import { ME, json, photo, renderWithProviders, stubApi } from './test/helpers'
 
 const health = () => json({ status: 'ok', version: '0.1.0' })
-const anonymous = () => apiError(401, 'unauthorized')
+const anonymous = () => json({ user: null })
 const feed = () => json({ items: [photo(1), photo(2, { caption: '' })], next_cursor: null })
 
 describe('App', () => {
   it('renders the header, nav, footer and the newest photos', async () => {
-    const calls = stubApi({ 'GET /api/v1/health': health, 'GET /api/v1/me': anonymous, 'GET /api/v1/photos': feed })
+    const calls = stubApi({ 'GET /api/v1/health': health, 'GET /api/v1/auth/session': anonymous, 'GET /api/v1/photos': feed })
     renderWithProviders(<App />)
 
     const nav = screen.getByRole('navigation', { name: 'Main' })
@@ -38,7 +38,7 @@ describe('App', () => {
   it('navigates in the page, names the document and moves focus to the heading', async () => {
     stubApi({
       'GET /api/v1/health': health,
-      'GET /api/v1/me': anonymous,
+      'GET /api/v1/auth/session': anonymous,
       'GET /api/v1/photos': feed,
       'GET /api/v1/pandals/facets': () => json({ cities: [{ city: 'Kolkata', count: 3 }], years: [{ year: 2025, count: 3 }] }),
       'GET /api/v1/pandals': () => json({ items: [], next_cursor: null }),
@@ -58,7 +58,7 @@ describe('App', () => {
   })
 
   it('shows a friendly Not found for unknown paths and private albums', async () => {
-    stubApi({ 'GET /api/v1/health': health, 'GET /api/v1/me': anonymous })
+    stubApi({ 'GET /api/v1/health': health, 'GET /api/v1/auth/session': anonymous })
     const first = renderWithProviders(<App />, { route: '/no-such-page' })
     expect(await screen.findByRole('heading', { level: 1, name: 'Not found' })).toBeTruthy()
     first.unmount()
@@ -69,7 +69,7 @@ describe('App', () => {
   })
 
   it('switches to Bengali and remembers it', async () => {
-    stubApi({ 'GET /api/v1/health': health, 'GET /api/v1/me': anonymous, 'GET /api/v1/photos': feed })
+    stubApi({ 'GET /api/v1/health': health, 'GET /api/v1/auth/session': anonymous, 'GET /api/v1/photos': feed })
     renderWithProviders(<App />)
     fireEvent.click(screen.getByRole('button', { name: 'Language: বাংলা' }))
 
@@ -84,7 +84,7 @@ describe('App', () => {
   it('shows the signed-in person and logs out', async () => {
     const calls = stubApi({
       'GET /api/v1/health': health,
-      'GET /api/v1/me': () => json(ME),
+      'GET /api/v1/auth/session': () => json({ user: ME }),
       'GET /api/v1/photos': feed,
       'POST /api/v1/auth/logout': () => json(null, 204),
     })

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { prefetchFirstPage } from './prefetch'
 import { FEED_PAGE, keys } from './queryClient'
-import { apiError, json, stubApi, testClient } from './test/helpers'
+import { json, stubApi, testClient } from './test/helpers'
 
 const photo = { id: 7, album_id: 3 }
 
@@ -12,7 +12,7 @@ afterEach(() => {
 describe('prefetchFirstPage', () => {
   it('asks for the session and the feed of the home page at once, as the page will', async () => {
     const calls = stubApi({
-      'GET /api/v1/me': () => apiError(401, 'unauthorized'),
+      'GET /api/v1/auth/session': () => json({ user: null }),
       'GET /api/v1/photos': () => json({ items: [photo], next_cursor: null }),
     })
     const client = testClient()

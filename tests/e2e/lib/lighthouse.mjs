@@ -55,7 +55,11 @@ async function runOnce(url, { formFactor, artifacts, label }) {
     const findings = Object.values(lhr.audits)
       .filter((a) => a.score !== null && a.score < 0.9 && ['binary', 'numeric', 'metricSavings'].includes(a.scoreDisplayMode))
       .map((a) => `${a.id}${a.displayValue ? ` (${a.displayValue})` : ''}`)
-    return { url, formFactor, scores, metrics, findings, lighthouse: lhr.lighthouseVersion, userAgent: lhr.environment?.hostUserAgent }
+    // Audits that failed outright (binary ones, or lists of offending items).
+    const failed = Object.values(lhr.audits)
+      .filter((a) => a.score !== null && a.score < 1 && (a.scoreDisplayMode === 'binary' || (a.details?.items?.length ?? 0) > 0))
+      .map((a) => a.id)
+    return { url, formFactor, scores, metrics, findings, failed, lighthouse: lhr.lighthouseVersion, userAgent: lhr.environment?.hostUserAgent }
   } finally {
     await chrome.kill()
   }

@@ -18,10 +18,10 @@ describe('endpoints', () => {
     ])
   })
 
-  it('answers null for GET /me when nobody is logged in, and throws other errors', async () => {
-    stubApi({ 'GET /api/v1/me': () => apiError(401, 'unauthorized') })
+  it('answers null from GET /auth/session when nobody is logged in, and throws errors', async () => {
+    stubApi({ 'GET /api/v1/auth/session': () => json({ user: null }) })
     await expect(api.getMe()).resolves.toBeNull()
-    stubApi({ 'GET /api/v1/me': () => apiError(503, 'unavailable') })
+    stubApi({ 'GET /api/v1/auth/session': () => apiError(503, 'unavailable') })
     await expect(api.getMe()).rejects.toBeInstanceOf(ApiError)
   })
 

@@ -2,7 +2,7 @@
  * One typed function per API endpoint. Pages call these (through TanStack
  * Query); nothing else in the site writes an API path.
  */
-import { API, ApiError, apiFetch, apiSend, query } from './client'
+import { API, apiFetch, apiSend, query } from './client'
 import type {
   Album,
   Comment,
@@ -37,14 +37,14 @@ export const register = (input: RegisterInput) => apiSend<Me>('POST', `${API}/au
 export const login = (login: string, password: string) => apiSend<Me>('POST', `${API}/auth/login`, { login, password })
 export const logout = () => apiSend<void>('POST', `${API}/auth/logout`)
 
-/** The signed-in person, or null when nobody is (401). */
+/**
+ * The signed-in person, or null when nobody is. Asked of `/auth/session`, which
+ * answers 200 either way: being anonymous is a normal state, not an error in the
+ * console on every first visit.
+ */
 export async function getMe(signal?: AbortSignal): Promise<Me | null> {
-  try {
-    return await apiFetch<Me>(`${API}/me`, { signal })
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return null
-    throw err
-  }
+  const body = await apiFetch<{ user: Me | null }>(`${API}/auth/session`, { signal })
+  return body.user ?? null
 }
 
 export interface MeUpdate {

@@ -113,7 +113,7 @@ describe('PhotoPage', () => {
       location: { lat: 22.6, lon: 88.37, precision: 'coarse' },
     })
     const calls = stubApi({
-      'GET /api/v1/me': () => json(ME),
+      'GET /api/v1/auth/session': () => json({ user: ME }),
       'GET /api/v1/photos/5': () => json(p),
       'GET /api/v1/albums/10/photos': () => json({ items: [p], next_cursor: null }),
       'GET /api/v1/photos/5/comments': () => json({ items: comments, next_cursor: null }),
@@ -157,7 +157,7 @@ describe('UploadPage', () => {
   it('uploads each file with its own progress bar, and retries a failure showing the server’s words', async () => {
     vi.stubGlobal('XMLHttpRequest', FakeXhr)
     stubApi({
-      'GET /api/v1/me': () => json(ME),
+      'GET /api/v1/auth/session': () => json({ user: ME }),
       'GET /api/v1/users/durga': () => json({ user: ME, albums: [album] }),
     })
     renderWithProviders(
@@ -195,7 +195,7 @@ describe('UploadPage', () => {
 
   it('cancels an upload in flight', async () => {
     vi.stubGlobal('XMLHttpRequest', FakeXhr)
-    stubApi({ 'GET /api/v1/me': () => json(ME), 'GET /api/v1/users/durga': () => json({ user: ME, albums: [album] }) })
+    stubApi({ 'GET /api/v1/auth/session': () => json({ user: ME }), 'GET /api/v1/users/durga': () => json({ user: ME, albums: [album] }) })
     renderWithProviders(
       <Routes>
         <Route path="/upload" element={<UploadPage />} />
@@ -213,7 +213,7 @@ describe('UploadPage', () => {
   })
 
   it('sends people who are not logged in to the login page', async () => {
-    stubApi({ 'GET /api/v1/me': () => apiError(401, 'unauthorized') })
+    stubApi({ 'GET /api/v1/auth/session': () => json({ user: null }) })
     renderWithProviders(
       <Routes>
         <Route path="/upload" element={<UploadPage />} />
@@ -228,7 +228,7 @@ describe('UploadPage', () => {
 describe('PandalsPage', () => {
   it('filters by city and year through the facets, keeping the filter in the address', async () => {
     const calls = stubApi({
-      'GET /api/v1/me': () => apiError(401, 'unauthorized'),
+      'GET /api/v1/auth/session': () => json({ user: null }),
       'GET /api/v1/pandals/facets': () =>
         json({ cities: [{ city: 'Kolkata', count: 3 }, { city: 'Howrah', count: 1 }], years: [{ year: 2025, count: 4 }] }),
       'GET /api/v1/pandals': (c) =>
