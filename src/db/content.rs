@@ -83,7 +83,8 @@ macro_rules! album_select {
          a.photo_count, a.created_at, a.updated_at \
          FROM albums a JOIN users u ON u.id = a.owner_id \
          LEFT JOIN pandals pd ON pd.id = a.pandal_id \
-         LEFT JOIN photos cp ON cp.album_id = a.id AND cp.id = COALESCE(a.cover_photo_id, \
+         LEFT JOIN photos cp ON cp.album_id = a.id AND cp.id = COALESCE( \
+             (SELECT c.id FROM photos c WHERE c.id = a.cover_photo_id AND c.album_id = a.id), \
              (SELECT max(y.id) FROM photos y WHERE y.album_id = a.id)) "
     };
 }
