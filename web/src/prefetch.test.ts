@@ -18,7 +18,7 @@ describe('prefetchFirstPage', () => {
     const client = testClient()
     prefetchFirstPage(client, '/')
     await vi.waitFor(() => expect(client.getQueryData(keys.feed)).toBeDefined())
-    expect(calls.map((c) => c.path).sort()).toEqual(['/api/v1/me', '/api/v1/photos'])
+    expect(calls.map((c) => c.path).sort()).toEqual(['/api/v1/auth/session', '/api/v1/photos'])
     expect(calls.find((c) => c.path === '/api/v1/photos')?.search.get('limit')).toBe(String(FEED_PAGE))
     expect(client.getQueryData(keys.feed)).toEqual({ pages: [{ items: [photo], next_cursor: null }], pageParams: [null] })
     await vi.waitFor(() => expect(client.getQueryData(keys.me)).toBeNull())
@@ -36,7 +36,7 @@ describe('prefetchFirstPage', () => {
     await vi.waitFor(() => expect(client.getQueryData(keys.albumPhotos(3))).toBeDefined())
     await vi.waitFor(() => expect(client.getQueryData(keys.photo(7))).toEqual(photo))
     expect(client.getQueryData(keys.album(3))).toEqual({ id: 3 })
-    expect(calls.map((c) => c.path).filter((p) => p !== '/api/v1/me').sort()).toEqual([
+    expect(calls.map((c) => c.path).filter((p) => p !== '/api/v1/auth/session').sort()).toEqual([
       '/api/v1/albums/3',
       '/api/v1/albums/3/photos',
       '/api/v1/photos/7',
@@ -49,6 +49,6 @@ describe('prefetchFirstPage', () => {
     for (const path of ['/pandals', '/photos/0', '/photos/abc', '/albums/1/x', '/search']) prefetchFirstPage(client, path)
     await vi.waitFor(() => expect(calls.length).toBeGreaterThan(0))
     await new Promise((resolve) => setTimeout(resolve, 20))
-    expect(new Set(calls.map((c) => c.path))).toEqual(new Set(['/api/v1/me']))
+    expect(new Set(calls.map((c) => c.path))).toEqual(new Set(['/api/v1/auth/session']))
   })
 })
