@@ -54,7 +54,19 @@ unset_pujo=()
 while IFS= read -r name; do unset_pujo+=(-u "$name"); done < <(compgen -e | grep '^PUJO_' || true)
 pujo() { env "${unset_pujo[@]}" "$bin" "$@"; }
 
-port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close() })')
+free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close() })'; }
+# wait_ready PID URL LOG: polls URL's /ready for 10 s; fails if PID exits meanwhile.
+wait_ready() {
+  local pid=$1 url=$2 log=$3
+  for _ in $(seq 1 200); do
+    if curl -fsSk --max-time 1 "$url/ready" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then echo "pujo exited at start:" >&2; cat "$log" >&2; return 1; fi
+    sleep 0.05
+  done
+  echo "pujo is not ready on $url after 10 s" >&2
+  return 1
+}
+port=$(free_port)
 pandal="Bagbazar Sarbojanin"
 pujo admin --data-dir "$work/data" --log warn create-pandal --name "$pandal" --para Bagbazar --city Kolkata --year 2026 >/dev/null
 
@@ -89,28 +101,18 @@ env "${unset_pujo[@]}" "$bin" serve --listen "127.0.0.1:$port" --admin-listen of
   >"$artifacts/pujo.log" 2>&1 &
 pid=$!
 base=http://127.0.0.1:$port
-for _ in $(seq 1 200); do
-  if curl -fsS --max-time 1 "$base/ready" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$pid" 2>/dev/null; then echo "pujo exited at start:" >&2; cat "$artifacts/pujo.log" >&2; exit 1; fi
-  sleep 0.05
-done
-curl -fsS --max-time 2 "$base/ready" >/dev/null || { echo "pujo is not ready after 10 s" >&2; exit 1; }
+wait_ready "$pid" "$base" "$artifacts/pujo.log" || exit 1
 echo "pujo $(pujo version 2>/dev/null | head -1) on $base (data in $work/data)"
 
 # A second pujo terminating TLS itself (a self-signed certificate for localhost), as
 # on a VM: Chromium speaks HTTP/2 to it.
-tls_port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close() })')
+tls_port=$(free_port)
 mkdir -p "$work/tls-data"
 env "${unset_pujo[@]}" "$bin" serve --listen "127.0.0.1:$tls_port" --admin-listen off --data-dir "$work/tls-data" --log warn \
   --tls self-signed >"$artifacts/pujo-tls.log" 2>&1 &
 tls_pid=$!
 tls_base=https://localhost:$tls_port
-for _ in $(seq 1 200); do
-  if curl -fsSk --max-time 1 "$tls_base/ready" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$tls_pid" 2>/dev/null; then echo "pujo --tls self-signed exited at start:" >&2; cat "$artifacts/pujo-tls.log" >&2; exit 1; fi
-  sleep 0.05
-done
-curl -fsSk --max-time 2 "$tls_base/ready" >/dev/null || { echo "pujo with TLS is not ready after 10 s" >&2; exit 1; }
+wait_ready "$tls_pid" "$tls_base" "$artifacts/pujo-tls.log" || exit 1
 echo "pujo with TLS on $tls_base"
 
 # ---------------------------------------------------------------- the tests

@@ -94,16 +94,6 @@ impl RateLimiter {
         self.local.hit(key, limit)
     }
 
-    /// Whether `key` is over its limit, without counting anything.
-    pub async fn check(&self, key: &str, limit: Limit) -> Result<(), u64> {
-        if let Some(redis) = &self.redis
-            && let Ok((n, left_ms)) = redis.counter(&Self::redis_key(key)).await
-        {
-            return if n >= u64::from(limit.max) { Err(left_ms / 1000 + 1) } else { Ok(()) };
-        }
-        self.local.check(key, limit)
-    }
-
     pub async fn reset(&self, key: &str) {
         if let Some(redis) = &self.redis {
             let _ = redis.del(&[&Self::redis_key(key)]).await;
@@ -141,7 +131,8 @@ impl LocalLimiter {
     }
 
     /// Whether `key` is over its limit, without counting anything.
-    pub fn check(&self, key: &str, limit: Limit) -> Result<(), u64> {
+    #[cfg(test)]
+    fn check(&self, key: &str, limit: Limit) -> Result<(), u64> {
         let now = Instant::now();
         let windows = self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         match windows.get(&digest(key)) {

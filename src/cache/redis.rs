@@ -273,14 +273,6 @@ impl Redis {
         Ok((n, u64::try_from(left).unwrap_or(0)))
     }
 
-    /// A counter's value and the milliseconds it has left (0 when absent).
-    pub async fn counter(&self, key: &str) -> Result<(u64, u64), Fault> {
-        let mut pipe = redis::pipe();
-        pipe.cmd("GET").arg(key).cmd("PTTL").arg(key);
-        let (n, ttl): (Option<u64>, i64) = self.run("counter", Request::Pipe(&pipe)).await?;
-        Ok((n.unwrap_or(0), u64::try_from(ttl).unwrap_or(0)))
-    }
-
     pub async fn ping(&self) -> Result<(), Fault> {
         let _: String = self.run("ping", Request::Cmd(&redis::cmd("PING"))).await?;
         Ok(())
