@@ -73,6 +73,11 @@ pub const SETTINGS: &[Setting] = &[
         "largest photo accepted, in pixels (read from the header before decoding)",
     ),
     setting("media-cache-bytes", Some("268435456"), "memory for hot thumbnails and display images, in bytes"),
+    setting(
+        "decode-memory",
+        Some("268435456"),
+        "memory all photo decodes at once may take, in bytes; a photo that alone needs more is refused",
+    ),
     setting("s3-bucket", None, "S3 bucket for photos; unset keeps them under the data folder"),
     setting("s3-endpoint", None, "endpoint URL of an S3-compatible server (MinIO, Garage, R2); unset uses AWS"),
     setting("s3-region", None, "S3 region; unset takes the AWS default chain's (us-east-1 if none)"),
@@ -379,6 +384,7 @@ fn media_settings(raw: &Raw<'_>) -> Result<crate::media::MediaSettings, ConfigEr
         max_upload_bytes: raw.positive_usize("max-upload-bytes")? as u64,
         max_pixels: raw.positive_usize("max-pixels")? as u64,
         cache_bytes: raw.usize("media-cache-bytes")? as u64,
+        decode_memory: raw.positive_usize("decode-memory")? as u64,
         s3,
     })
 }

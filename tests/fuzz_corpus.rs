@@ -1,8 +1,11 @@
-//! Replays the fuzz corpus of the upload sniffer (`fuzz/corpus/sniff`, grown by
-//! `cargo +nightly fuzz run sniff`) on stable, with the fuzz target's own checks, so
-//! every input that ever mattered keeps being answered without a panic.
+//! Replays the fuzz corpora (`fuzz/corpus/{sniff,strip,exif}`, grown by
+//! `cargo +nightly fuzz run NAME`) and the camera fixtures on stable, with the fuzz
+//! targets' own checks, so every input that ever mattered keeps being answered
+//! without a panic.
 
-use pujo::media::sniff::{format, inspect};
+use pujo::media::exif::{parse, read_bytes};
+use pujo::media::sniff::{Format, format, inspect};
+use pujo::media::strip::strip_bytes;
 
 #[test]
 fn every_corpus_input_is_answered_within_the_limits() {
@@ -28,4 +31,113 @@ fn every_corpus_input_is_answered_within_the_limits() {
     for name in ["png-bomb-60000", "zip-named-jpg", "svg-script", "html", "gif", "empty", "jpeg-truncated"] {
         assert!(!accepted.iter().any(|a| a == name), "{name} should be refused");
     }
+}
+
+fn corpus(name: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{} is in the repository: {e}", dir.display()))
+        .map(|entry| {
+            let path = entry.expect("entry").path();
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            (name, std::fs::read(&path).expect("read"))
+        })
+        .filter(|(name, _)| !name.ends_with(".py") && !name.ends_with(".md"))
+        .collect();
+    out.sort();
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `fuzz/corpus/strip` (grown by `cargo +nightly fuzz run strip`) and the camera
+/// fixtures, with the strip target's checks: no panic, bounded output, idempotent.
+#[test]
+fn every_strip_corpus_input_is_answered_and_stripping_is_idempotent() {
+    let inputs = [corpus("fuzz/corpus/strip"), corpus("tests/fixtures/exif")].concat();
+    assert!(inputs.len() >= 25, "the corpus has its seeds: {}", inputs.len());
+    for (name, data) in &inputs {
+        for format in [Format::Jpeg, Format::Png, Format::Webp] {
+            let orientation = u16::from(data.first().copied().unwrap_or(1) % 9);
+            if let Ok(out) = strip_bytes(data, format, orientation) {
+                assert!(out.len() <= data.len() + 64, "{name} as {format:?}");
+                assert_eq!(strip_bytes(&out, format, orientation).expect("again"), out, "{name} as {format:?}");
+            }
+        }
+    }
+    let stripped = |name: &str, format| {
+        let data = &inputs.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("{name} is a seed")).1;
+        strip_bytes(data, format, 1)
+    };
+    // What each seed is there for.
+    let jpeg = stripped("jpeg-trailing-image", Format::Jpeg).expect("strips");
+    assert!(!contains(&jpeg, b"Exif") && !contains(&jpeg, b"MPF") && !contains(&jpeg, b"c2pa"));
+    assert_eq!(jpeg.windows(2).filter(|w| *w == [0xFF, 0xD8]).count(), 1, "the trailing image is gone");
+    let thumbless = stripped("jpeg-jfif-thumbnail", Format::Jpeg).expect("strips");
+    assert!(!contains(&thumbless, b"RGB"), "the JFIF thumbnail is gone");
+    let png = stripped("png-text-trailing", Format::Png).expect("strips");
+    assert!(!contains(&png, b"eXIf") && !contains(&png, b"xmp") && !contains(&png, b"caBX"));
+    assert!(contains(&png, b"gAMA") && png.ends_with(b"IEND\xaeB`\x82"), "nothing after IEND");
+    let webp = stripped("webp-anmf-exif", Format::Webp).expect("strips");
+    assert!(!contains(&webp, b"EXIF") && !contains(&webp, b"XMP ") && contains(&webp, b"ANMF"));
+    assert!(stripped("webp-size-lie", Format::Webp).is_err(), "a chunk larger than its file is refused");
+    // A real camera's MPO (a stereo pair): the first image alone leaves, and it decodes.
+    let mpo = stripped("nintendo-3ds-mpo.jpg", Format::Jpeg).expect("strips");
+    assert!(!contains(&mpo, b"Nintendo") && !contains(&mpo, b"MPF"));
+    assert_eq!(mpo.windows(3).filter(|w| *w == [0xFF, 0xD8, 0xFF]).count(), 1);
+    let mut decoder = jpeg_decoder::Decoder::new(std::io::Cursor::new(&mpo));
+    decoder.decode().expect("the stripped image decodes");
+    let info = decoder.info().expect("a frame");
+    assert_eq!((info.width, info.height), (640, 480));
+}
+
+/// `fuzz/corpus/exif` and the camera fixtures, with the exif target's checks, and
+/// what each real or malformed file must give: a bad GPS, maker-note or thumbnail IFD
+/// costs that IFD only.
+#[test]
+fn camera_exif_is_read_as_far_as_it_can_be() {
+    let inputs = [corpus("fuzz/corpus/exif"), corpus("tests/fixtures/exif")].concat();
+    for (name, data) in &inputs {
+        for format in [Format::Jpeg, Format::Png, Format::Webp] {
+            let exif = read_bytes(data, format);
+            assert!((1..=8).contains(&exif.orientation), "{name}");
+            assert_eq!(exif.lat.is_some(), exif.lon.is_some(), "{name}");
+        }
+        assert!((1..=8).contains(&parse(data.clone()).orientation), "{name}");
+    }
+    let read = |name: &str, format| {
+        let data = &inputs.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("{name} is a fixture")).1;
+        read_bytes(data, format)
+    };
+    let taken = |exif: &pujo::media::exif::Exif| {
+        exif.taken_at.map(|t| t.format(&time::format_description::well_known::Rfc3339).expect("formats"))
+    };
+    let redmi = "2020-07-27T14:46:48Z".to_owned();
+    for name in [
+        "redmi-note-9s-empty-gps.jpg",
+        "redmi-gps-pointer-past-end-broken.jpg",
+        "redmi-gps-truncated-broken.jpg",
+        "redmi-gps-pointer-type-broken.jpg",
+        "redmi-exif-entry-count-broken.jpg",
+    ] {
+        let exif = read(name, Format::Jpeg);
+        assert_eq!(exif.orientation, 6, "{name}");
+        assert_eq!(taken(&exif), Some(redmi.clone()), "{name}");
+        assert_eq!(exif.shown.get("camera").and_then(|v| v.as_str()), Some("Xiaomi Redmi Note 9S"), "{name}");
+        assert_eq!(exif.lat, None, "{name}");
+    }
+    let nikon = read("nikon-d800-broken-dpi.jpg", Format::Jpeg);
+    assert_eq!(nikon.shown.get("camera").and_then(|v| v.as_str()), Some("NIKON CORPORATION NIKON D800"));
+    assert_eq!(taken(&nikon), Some("2013-09-11T16:45:13Z".to_owned()));
+    let nintendo = read("nintendo-3ds-mpo.jpg", Format::Jpeg);
+    assert_eq!(taken(&nintendo), Some("2014-03-02T13:30:00Z".to_owned()));
+    let overflow = read("gps-overflow.jpg", Format::Jpeg);
+    assert_eq!((overflow.lat, overflow.lon), (None, None), "4294967295 degrees is no position");
+    assert!(overflow.taken_at.is_some());
+    assert_eq!(read("orientation-6.webp", Format::Webp).orientation, 6);
+    assert_eq!(read("webp-exif", Format::Webp).orientation, 6, "with the JPEG identifier kept");
+    assert_eq!(read("png-exif", Format::Png).orientation, 6);
+    assert_eq!(read("png-exif-huge-claim", Format::Png), pujo::media::exif::Exif::none(), "over the limit");
 }

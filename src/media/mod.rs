@@ -1,6 +1,7 @@
 //! Photo bytes: taking uploads in (`ingest`), the blob stores (`store`), and the hot
 //! derivatives cache in front of them. Knows nothing of HTTP or SQL.
 
+pub mod exif;
 pub mod process;
 pub mod sniff;
 pub mod store;
@@ -24,6 +25,8 @@ pub struct MediaSettings {
     pub max_upload_bytes: u64,
     pub max_pixels: u64,
     pub cache_bytes: u64,
+    /// Bytes every decode at once may reserve (by its estimate, before it starts).
+    pub decode_memory: u64,
     /// `None` keeps blobs under the data folder.
     pub s3: Option<S3Settings>,
 }
@@ -39,6 +42,9 @@ pub enum IngestError {
     Store(#[from] StoreError),
     #[error("could not read the upload: {0}")]
     Io(#[from] std::io::Error),
+    /// Decoding this image alone would take more memory than all decodes may.
+    #[error("this image needs about {needed_mib} MiB to decode; this server allows {allowed_mib} MiB")]
+    TooCostly { needed_mib: u64, allowed_mib: u64 },
     /// Every decoding slot is taken and the queue is full: try again shortly.
     #[error("too many uploads are being processed")]
     Busy,
@@ -78,6 +84,9 @@ pub struct Media {
     /// Decoding is memory-heavy: at most this many uploads are processed at once, the
     /// rest wait their turn (their bytes are already on disk).
     processing: Semaphore,
+    /// Decode memory in MiB: each decode holds its estimate's worth of permits.
+    decode_memory: Semaphore,
+    decode_memory_mib: u32,
     /// Uploads waiting for or holding a slot; past `max_queued` they are turned away.
     queued: std::sync::atomic::AtomicUsize,
     max_queued: usize,
@@ -131,7 +140,10 @@ impl Media {
         let rows = moka::future::Cache::builder().max_capacity(100_000).time_to_live(PHOTO_ROW_TTL).build();
         // One decode per core; a few more may wait their turn, the rest get 503.
         let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let decode_memory_mib = u32::try_from((settings.decode_memory / MIB).max(1)).unwrap_or(u32::MAX >> 4);
         Ok(Media {
+            decode_memory: Semaphore::new(decode_memory_mib as usize),
+            decode_memory_mib,
             store,
             cache,
             rows,
@@ -220,20 +232,40 @@ impl Media {
     ) -> Result<Ingested, IngestError> {
         let head = read_head(path).await?;
         let (format, width, height) = sniff::inspect(&head, self.settings.max_pixels)?;
+        // What the decode will hold at its peak, from the header alone: a small file
+        // that claims 100 MP must not take the memory of many honest photos.
+        let needed = process::decode_memory(&head, format, width, height);
+        let needed_mib = needed.div_ceil(MIB);
+        if needed_mib > u64::from(self.decode_memory_mib) {
+            return Err(IngestError::TooCostly { needed_mib, allowed_mib: u64::from(self.decode_memory_mib) });
+        }
         let started = Instant::now();
         let _queued = Queued::enter(&self.queued, self.max_queued).ok_or(IngestError::Busy)?;
+        let memory = self
+            .decode_memory
+            .acquire_many(u32::try_from(needed_mib).expect("at most the budget"))
+            .await
+            .expect("the semaphore is never closed");
         let permit = self.processing.acquire().await.expect("the semaphore is never closed");
+        let limit = usize::try_from(self.settings.decode_memory).unwrap_or(usize::MAX);
         let source = path.to_owned();
         let stripped = path.with_extension("public");
         let stripped_path = stripped.clone();
         let processed = tokio::task::spawn_blocking(move || -> Result<process::Processed, IngestError> {
-            let processed = process::process(&source, format, width, height)?;
-            strip::strip(&source, &stripped_path, format, processed.exif.orientation)?;
+            let processed = process::process(&source, format, width, height, limit)?;
+            strip::strip(&source, &stripped_path, format, processed.exif.orientation).map_err(|e| match e.kind() {
+                // The decoder took it, the whitelist cannot walk it: refused, not a fault.
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => {
+                    IngestError::Broken(process::ProcessError::Decode(format!("unreadable structure: {e}")))
+                }
+                _ => IngestError::Io(e),
+            })?;
             Ok(processed)
         })
         .await
         .map_err(|e| IngestError::Io(std::io::Error::other(e.to_string())))?;
         drop(permit);
+        drop(memory);
         metrics.media_processing.observe(started.elapsed().as_secs_f64());
         let processed = match processed {
             Ok(p) => p,
@@ -269,6 +301,8 @@ impl Media {
         Ok(())
     }
 }
+
+const MIB: u64 = 1024 * 1024;
 
 /// A place in the processing queue, given back when dropped.
 struct Queued<'a>(&'a std::sync::atomic::AtomicUsize);

@@ -10,8 +10,8 @@ use std::path::Path;
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::metadata::Orientation;
-use time::OffsetDateTime;
 
+pub use super::exif::Exif;
 use super::sniff::Format;
 
 /// The long edge of each derivative.
@@ -30,17 +30,6 @@ pub enum ProcessError {
     Encode(String),
     #[error("reading the upload failed: {0}")]
     Io(#[from] std::io::Error),
-}
-
-/// What the photo row records from the file's EXIF.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Exif {
-    pub taken_at: Option<OffsetDateTime>,
-    /// Shown fields: camera, lens, exposure, aperture, iso, focal_length.
-    pub shown: serde_json::Map<String, serde_json::Value>,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
-    pub orientation: u16,
 }
 
 /// One encoded derivative.
@@ -65,11 +54,13 @@ pub struct Processed {
 
 /// Reads, decodes and derives. `width`/`height` are the stored dimensions from the
 /// header (already checked against the pixel limit).
-pub fn process(path: &Path, format: Format, width: u32, height: u32) -> Result<Processed, ProcessError> {
-    let exif = read_exif(path);
+/// `limit` caps any one buffer the decoders allocate (a header that lies about its
+/// size cannot take more).
+pub fn process(path: &Path, format: Format, width: u32, height: u32, limit: usize) -> Result<Processed, ProcessError> {
+    let exif = super::exif::read(path, format);
     let orientation =
         Orientation::from_exif(u8::try_from(exif.orientation).unwrap_or(1)).unwrap_or(Orientation::NoTransforms);
-    let (pixels, w, h, channels) = decode(path, format, width, height)?;
+    let (pixels, w, h, channels) = decode(path, format, width, height, limit)?;
 
     let display = fit(&pixels, w, h, channels, DISPLAY_EDGE)?;
     drop(pixels);
@@ -95,10 +86,17 @@ fn orientation_swaps(orientation: u16) -> bool {
 
 /// Decodes to 8-bit RGB (3 channels) or RGBA (4, when the image has alpha). JPEGs are
 /// decoded at the smallest DCT scale (1/8 to 1/1) that still covers the display size.
-fn decode(path: &Path, format: Format, width: u32, height: u32) -> Result<(Vec<u8>, u32, u32, usize), ProcessError> {
+fn decode(
+    path: &Path,
+    format: Format,
+    width: u32,
+    height: u32,
+    limit: usize,
+) -> Result<(Vec<u8>, u32, u32, usize), ProcessError> {
     match format {
         Format::Jpeg => {
             let mut decoder = jpeg_decoder::Decoder::new(BufReader::new(File::open(path)?));
+            decoder.set_max_decoding_buffer_size(limit);
             decoder.read_info().map_err(|e| ProcessError::Decode(e.to_string()))?;
             let (want_w, want_h) = scaled_to_cover(width, height, DISPLAY_EDGE);
             decoder
@@ -135,6 +133,7 @@ fn decode(path: &Path, format: Format, width: u32, height: u32) -> Result<(Vec<u
             let mut limits = image::Limits::default();
             limits.max_image_width = Some(width);
             limits.max_image_height = Some(height);
+            limits.max_alloc = Some(limit as u64);
             image_reader.limits(limits);
             let decoded = image_reader.decode().map_err(|e| ProcessError::Decode(e.to_string()))?;
             let (w, h) = (decoded.width(), decoded.height());
@@ -145,6 +144,57 @@ fn decode(path: &Path, format: Format, width: u32, height: u32) -> Result<(Vec<u
             }
         }
     }
+}
+
+/// Memory the derivatives take beside the decoded image: the display, medium and
+/// thumbnail buffers (RGBA at most), their oriented copies and the encoders' work.
+const DERIVATIVES_MEMORY: u64 = 1600 * 1600 * 4 * 3 + 8 * 1024 * 1024;
+
+/// An upper estimate of the memory decoding this image takes at its peak, from its
+/// header (`head`, the file's first bytes) and its dimensions. Progressive JPEGs keep
+/// every DCT coefficient at full resolution (two bytes per sample, whatever the
+/// scale); baseline JPEGs only the image at the reduced scale they are read at; PNG
+/// and WebP the whole image, and a converted copy when it is not 8-bit RGB(A).
+pub fn decode_memory(head: &[u8], format: Format, width: u32, height: u32) -> u64 {
+    let pixels = u64::from(width) * u64::from(height);
+    let image = match format {
+        Format::Jpeg => {
+            let Some(frame) = super::sniff::jpeg_frame(head) else { return u64::MAX };
+            let (hmax, vmax) = frame.sampling.iter().fold((1, 1), |(h, v), &(a, b)| (h.max(a), v.max(b)));
+            let mcus_x = u64::from(width).div_ceil(8 * u64::from(hmax));
+            let mcus_y = u64::from(height).div_ceil(8 * u64::from(vmax));
+            let coefficients: u64 = if frame.progressive {
+                frame.sampling.iter().map(|&(h, v)| mcus_x * u64::from(h) * mcus_y * u64::from(v) * 64 * 2).sum()
+            } else {
+                0
+            };
+            let (want_w, want_h) = scaled_to_cover(width, height, DISPLAY_EDGE);
+            let eighths = (1..=8u64)
+                .find(|k| {
+                    u64::from(width) * k >= u64::from(want_w) * 8 && u64::from(height) * k >= u64::from(want_h) * 8
+                })
+                .unwrap_or(8);
+            let scaled = u64::from(width).div_ceil(8) * eighths * u64::from(height).div_ceil(8) * eighths;
+            let components = frame.sampling.len() as u64;
+            // The decoder's planes, its output, and the RGB conversion.
+            coefficients + scaled * (2 * components + 3)
+        }
+        Format::Png => {
+            // IHDR: bit depth and colour type right after the dimensions.
+            let depth = u64::from(head.get(24).copied().unwrap_or(16)).max(8) / 8;
+            let channels = match head.get(25).copied().unwrap_or(6) {
+                0 | 3 => 1,
+                4 => 2,
+                2 => 3,
+                _ => 4,
+            };
+            let decoded = pixels * channels * depth;
+            let converted = if depth == 1 && channels >= 3 { 0 } else { pixels * 4 };
+            decoded + converted
+        }
+        Format::Webp => pixels * 4,
+    };
+    image.saturating_add(DERIVATIVES_MEMORY)
 }
 
 /// The smallest size with the image's aspect whose long edge is at least `edge`
@@ -231,94 +281,50 @@ fn placeholder(px: &[u8], w: u32, h: u32, channels: usize) -> Result<Vec<u8>, Pr
     Ok(thumbhash::rgba_to_thumb_hash(sw as usize, sh as usize, &rgba))
 }
 
-/// EXIF fields Pujo keeps; a file without EXIF (or with broken EXIF) simply has none.
-pub fn read_exif(path: &Path) -> Exif {
-    let mut out = Exif { orientation: 1, ..Exif::default() };
-    let Ok(file) = File::open(path) else { return out };
-    let Ok(exif) = exif::Reader::new().read_from_container(&mut BufReader::new(file)) else { return out };
-    let text = |tag| {
-        exif.get_field(tag, exif::In::PRIMARY)
-            .map(|f| f.display_value().to_string().trim_matches('"').trim().to_owned())
-            .filter(|s| !s.is_empty())
-    };
-    let rational = |tag| match exif.get_field(tag, exif::In::PRIMARY).map(|f| &f.value) {
-        Some(exif::Value::Rational(v)) if !v.is_empty() && v[0].denom != 0 => Some(v[0]),
-        _ => None,
-    };
-    if let Some(exif::Value::Short(v)) = exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY).map(|f| &f.value)
-        && let Some(&o) = v.first()
-        && (1..=8).contains(&o)
-    {
-        out.orientation = o;
-    }
-    let camera = match (text(exif::Tag::Make), text(exif::Tag::Model)) {
-        (Some(make), Some(model)) if model.starts_with(&make) => Some(model),
-        (Some(make), Some(model)) => Some(format!("{make} {model}")),
-        (make, model) => make.or(model),
-    };
-    let mut shown = serde_json::Map::new();
-    let mut put = |key: &str, value: Option<String>| {
-        if let Some(v) = value {
-            shown.insert(key.to_owned(), serde_json::Value::String(v.chars().take(100).collect()));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A JPEG head with a frame header: `marker`, dimensions, component samplings.
+    fn jpeg_head(marker: u8, width: u16, height: u16, sampling: &[u8]) -> Vec<u8> {
+        let mut b = vec![0xFF, 0xD8, 0xFF, marker];
+        b.extend_from_slice(&u16::try_from(8 + 3 * sampling.len()).expect("small").to_be_bytes());
+        b.push(8);
+        b.extend_from_slice(&height.to_be_bytes());
+        b.extend_from_slice(&width.to_be_bytes());
+        b.push(u8::try_from(sampling.len()).expect("small"));
+        for (i, hv) in sampling.iter().enumerate() {
+            b.extend_from_slice(&[u8::try_from(i).expect("small"), *hv, 0]);
         }
-    };
-    put("camera", camera);
-    put("lens", text(exif::Tag::LensModel));
-    put(
-        "exposure",
-        rational(exif::Tag::ExposureTime).map(|r| {
-            if r.num > 0 && r.num < r.denom {
-                format!("1/{} s", (r.denom + r.num / 2) / r.num)
-            } else {
-                format!("{:.1} s", r.to_f64())
-            }
-        }),
-    );
-    put("aperture", rational(exif::Tag::FNumber).map(|r| format!("f/{:.1}", r.to_f64())));
-    put("focal_length", rational(exif::Tag::FocalLength).map(|r| format!("{:.0} mm", r.to_f64())));
-    put(
-        "iso",
-        exif.get_field(exif::Tag::PhotographicSensitivity, exif::In::PRIMARY)
-            .and_then(|f| f.value.get_uint(0))
-            .map(|v| v.to_string()),
-    );
-    out.shown = shown;
-    out.taken_at = taken_at(&exif);
-    out.lat = coordinate(&exif, exif::Tag::GPSLatitude, exif::Tag::GPSLatitudeRef, 'S', 90.0);
-    out.lon = coordinate(&exif, exif::Tag::GPSLongitude, exif::Tag::GPSLongitudeRef, 'W', 180.0);
-    if out.lat.is_none() || out.lon.is_none() {
-        (out.lat, out.lon) = (None, None);
+        b
     }
-    out
-}
 
-/// DateTimeOriginal with its offset when the camera recorded one, else as UTC.
-fn taken_at(exif: &exif::Exif) -> Option<OffsetDateTime> {
-    let field = exif.get_field(exif::Tag::DateTimeOriginal, exif::In::PRIMARY)?;
-    let exif::Value::Ascii(ref v) = field.value else { return None };
-    let mut dt = exif::DateTime::from_ascii(v.first()?).ok()?;
-    if let Some(offset) = exif.get_field(exif::Tag::OffsetTimeOriginal, exif::In::PRIMARY)
-        && let exif::Value::Ascii(ref o) = offset.value
-        && let Some(o) = o.first()
-    {
-        let _ = dt.parse_offset(o);
-    }
-    let month = time::Month::try_from(dt.month).ok()?;
-    let date = time::Date::from_calendar_date(i32::from(dt.year), month, dt.day).ok()?;
-    let clock = time::Time::from_hms(dt.hour, dt.minute, dt.second).ok()?;
-    let offset = time::UtcOffset::from_whole_seconds(i32::from(dt.offset.unwrap_or(0)) * 60).ok()?;
-    Some(time::PrimitiveDateTime::new(date, clock).assume_offset(offset))
-}
+    const MIB: u64 = 1024 * 1024;
 
-fn coordinate(exif: &exif::Exif, tag: exif::Tag, reference: exif::Tag, negative: char, max: f64) -> Option<f64> {
-    let exif::Value::Rational(ref parts) = exif.get_field(tag, exif::In::PRIMARY)?.value else { return None };
-    if parts.len() < 3 || parts.iter().any(|p| p.denom == 0) {
-        return None;
+    #[test]
+    fn decode_memory_follows_what_the_decoders_hold() {
+        // A 12 MP phone photo, baseline 4:2:0: read at half scale, well under 100 MiB.
+        let phone = jpeg_head(0xC0, 4000, 3000, &[0x22, 0x11, 0x11]);
+        let baseline = decode_memory(&phone, Format::Jpeg, 4000, 3000);
+        assert!(baseline < 100 * MIB, "{}", baseline / MIB);
+        // The same, progressive: every coefficient is kept (2 bytes x 1.5 samples a pixel).
+        let progressive = jpeg_head(0xC2, 4000, 3000, &[0x22, 0x11, 0x11]);
+        let extra = decode_memory(&progressive, Format::Jpeg, 4000, 3000) - baseline;
+        assert_eq!(extra, 500 * 376 * 128 + 2 * 250 * 188 * 128, "coefficients of whole MCUs");
+        // 100 MP progressive 4:4:4, the bomb: 600 MB of coefficients.
+        let bomb = jpeg_head(0xC2, 10000, 10000, &[0x11, 0x11, 0x11]);
+        assert!(decode_memory(&bomb, Format::Jpeg, 10000, 10000) > 600 * 1000 * 1000);
+        // 100 MP baseline is read at a quarter of its size.
+        let big = jpeg_head(0xC0, 10000, 10000, &[0x22, 0x11, 0x11]);
+        assert!(decode_memory(&big, Format::Jpeg, 10000, 10000) < 128 * MIB);
+        // PNG: 16-bit RGBA is 8 bytes a pixel, plus the 8-bit copy.
+        let mut png = vec![0; 26];
+        (png[24], png[25]) = (16, 6);
+        assert_eq!(decode_memory(&png, Format::Png, 1000, 1000), 12_000_000 + DERIVATIVES_MEMORY);
+        (png[24], png[25]) = (8, 2);
+        assert_eq!(decode_memory(&png, Format::Png, 1000, 1000), 3_000_000 + DERIVATIVES_MEMORY);
+        assert_eq!(decode_memory(&[], Format::Webp, 1000, 1000), 4_000_000 + DERIVATIVES_MEMORY);
+        // A head without a frame cannot be estimated: it is never cheap.
+        assert_eq!(decode_memory(&[0xFF, 0xD8], Format::Jpeg, 10, 10), u64::MAX);
     }
-    let mut value = parts[0].to_f64() + parts[1].to_f64() / 60.0 + parts[2].to_f64() / 3600.0;
-    let sign = exif.get_field(reference, exif::In::PRIMARY).map(|f| f.display_value().to_string());
-    if sign.is_some_and(|s| s.contains(negative)) {
-        value = -value;
-    }
-    (value.is_finite() && value.abs() <= max).then_some(value)
 }

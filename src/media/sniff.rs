@@ -101,8 +101,23 @@ fn le32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes([*b.get(at)?, *b.get(at + 1)?, *b.get(at + 2)?, *b.get(at + 3)?]))
 }
 
-/// Walks the JPEG's segments to the first start-of-frame marker.
+/// What a JPEG's frame header says about decoding it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JpegFrame {
+    pub width: u32,
+    pub height: u32,
+    /// Progressive (SOF2, SOF6, SOF10, SOF14): the decoder keeps every coefficient.
+    pub progressive: bool,
+    /// Each component's horizontal and vertical sampling factors.
+    pub sampling: Vec<(u8, u8)>,
+}
+
 fn jpeg_size(b: &[u8]) -> Option<(u32, u32)> {
+    jpeg_frame(b).map(|f| (f.width, f.height))
+}
+
+/// Walks the JPEG's segments to the first start-of-frame marker.
+pub fn jpeg_frame(b: &[u8]) -> Option<JpegFrame> {
     let mut at = 2;
     loop {
         // Markers may be padded with any number of 0xFF bytes.
@@ -123,7 +138,22 @@ fn jpeg_size(b: &[u8]) -> Option<(u32, u32)> {
             0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
                 let height = be16(b, at + 3)?;
                 let width = be16(b, at + 5)?;
-                return Some((u32::from(width), u32::from(height)));
+                // Components and their sampling; where the head is cut before them,
+                // the costliest common case (three at full resolution).
+                let sampling = b
+                    .get(at + 7)
+                    .and_then(|&count| {
+                        (0..usize::from(count))
+                            .map(|i| b.get(at + 9 + 3 * i).map(|hv| ((hv >> 4).clamp(1, 4), (hv & 0x0F).clamp(1, 4))))
+                            .collect::<Option<Vec<_>>>()
+                    })
+                    .unwrap_or_else(|| vec![(1, 1); 3]);
+                return Some(JpegFrame {
+                    width: u32::from(width),
+                    height: u32::from(height),
+                    progressive: matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE),
+                    sampling,
+                });
             }
             _ => {
                 let length = usize::from(be16(b, at)?);
