@@ -354,6 +354,9 @@ async fn bad_input_is_422_naming_the_field_and_changes_nothing(backend: Backend)
         (json!({"title": "ok", "owner_id": 1}), "owner_id"),
         (json!({"title": 7}), "title"),
         (json!({"title": "nul \u{0} byte"}), "title"),
+        // A name that reads backwards in every list it shows in.
+        (json!({"title": "Pandal \u{202E}gpj.exe"}), "title"),
+        (json!({"title": "Isolated \u{2066}name\u{2069}"}), "title"),
         (json!({"description": "no title"}), "title"),
     ];
     for (body, field) in cases {

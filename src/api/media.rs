@@ -179,24 +179,63 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
         return Err(field_error("file", "no file in the upload"));
     }
 
-    // The same bytes uploaded again by the same person: their existing photo.
+    // The same bytes uploaded again by the same person: into the album that has them,
+    // that photo is the answer; into another album, a new photo there that shares the
+    // stored blobs (and what was read from them) with the first.
     let mut items = Vec::with_capacity(files.len());
     let mut fresh = Vec::with_capacity(files.len());
+    let mut rows: Vec<(NewPhoto, u64)> = Vec::with_capacity(files.len());
     for file in files {
         match state.db.photo_of_owner_by_content(user.id, &file.sha256).await? {
-            Some(photo) => {
+            Some(photo) if photo.album_id == album.id => {
                 record(state, "duplicate", file.len, started);
                 items.push(PhotoJson::view(photo, user.id));
             }
+            Some(photo) => rows.push((
+                NewPhoto {
+                    owner_id: user.id,
+                    album_id: album.id,
+                    caption: caption.trim().to_owned(),
+                    width: photo.width,
+                    height: photo.height,
+                    taken_at: photo.taken_at,
+                    exif: photo.exif,
+                    sha256: photo.sha256,
+                    content_type: photo.content_type,
+                    byte_size: photo.byte_size,
+                    thumbhash: photo.thumbhash,
+                    gps_privacy: user.gps_privacy,
+                    lat: photo.lat,
+                    lon: photo.lon,
+                },
+                file.len,
+            )),
             None => fresh.push(file),
         }
     }
-    let any_new = !fresh.is_empty();
     // Take every new file in (check, decode, store) before recording any of them.
-    let mut ingested = Vec::with_capacity(fresh.len());
     for file in &fresh {
         match state.media.ingest(&state.metrics, &file.temp.0, file.sha256.clone(), file.len).await {
-            Ok(done) => ingested.push(done),
+            Ok(done) => {
+                let p = done.processed;
+                let new = NewPhoto {
+                    owner_id: user.id,
+                    album_id: album.id,
+                    caption: caption.trim().to_owned(),
+                    width: i64::from(p.width),
+                    height: i64::from(p.height),
+                    taken_at: p.exif.taken_at,
+                    exif: serde_json::Value::Object(p.exif.shown),
+                    sha256: done.sha256,
+                    content_type: done.format.mime().to_owned(),
+                    byte_size: i64::try_from(done.byte_size).unwrap_or(i64::MAX),
+                    thumbhash: Some(p.thumbhash),
+                    gps_privacy: user.gps_privacy,
+                    lat: p.exif.lat,
+                    lon: p.exif.lon,
+                };
+                rows.push((new, file.len));
+            }
             Err(e) => {
                 let total: u64 = fresh.iter().map(|f| f.len).sum();
                 let (outcome, error) = ingest_error(e);
@@ -207,24 +246,8 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
     }
     let mut touched = vec![Tag::Album(album.id), Tag::Lists];
     let mut recorded = Ok(());
-    for (done, file) in ingested.into_iter().zip(&fresh) {
-        let p = done.processed;
-        let new = NewPhoto {
-            owner_id: user.id,
-            album_id: album.id,
-            caption: caption.trim().to_owned(),
-            width: i64::from(p.width),
-            height: i64::from(p.height),
-            taken_at: p.exif.taken_at,
-            exif: serde_json::Value::Object(p.exif.shown),
-            sha256: done.sha256,
-            content_type: done.format.mime().to_owned(),
-            byte_size: i64::try_from(done.byte_size).unwrap_or(i64::MAX),
-            thumbhash: Some(p.thumbhash),
-            gps_privacy: user.gps_privacy,
-            lat: p.exif.lat,
-            lon: p.exif.lon,
-        };
+    let mut any_new = false;
+    for (new, len) in rows {
         let photo = match state.db.create_photo(&new).await {
             Ok(photo) => photo,
             Err(e) => {
@@ -235,7 +258,8 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
         touched.push(Tag::Photo(photo.id));
         // The same bytes were already in this album: that photo is the answer.
         let outcome = if photo.created_at < request_time { "duplicate" } else { "stored" };
-        record(state, outcome, file.len, started);
+        any_new |= outcome == "stored";
+        record(state, outcome, len, started);
         items.push(PhotoJson::view(photo, user.id));
     }
     if any_new {
@@ -299,11 +323,16 @@ fn ingest_error(e: IngestError) -> (&'static str, ApiError) {
         }
         IngestError::Store(e) => ("failed", ApiError::Internal(Box::new(e))),
         IngestError::Io(e) => ("failed", ApiError::Internal(Box::new(e))),
+        IngestError::TooCostly { .. } => ("refused", field_error("file", &format!("{e} (PUJO_DECODE_MEMORY)"))),
         IngestError::Busy => ("busy", ApiError::Unavailable),
     }
 }
 
 // ------------------------------------------------------------------ serving
+
+/// How long browsers and shared caches may use a public photo's bytes without
+/// revalidating (five minutes): the longest a visibility change waits to reach them.
+const SHARED_MEDIA_CACHE: &str = "public, max-age=300";
 
 /// `GET /media/{id}/{variant}`: the same visibility as the API (a photo the viewer may
 /// not see is 404), WebP or JPEG by `Accept`, single byte ranges, strong ETags.
@@ -331,32 +360,48 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
         return Err(ApiError::NotFound);
     }
     let own = photo.owner_id == viewer;
-    let cache_control = if photo.public && !own {
-        "public, max-age=31536000, immutable"
-    } else {
+    // How long a copy may be used without asking again. Only the owner's own copies
+    // live for a year: anyone else's (a browser, a CDN) asks again after
+    // `SHARED_MEDIA_MAX_AGE`, so a photo made private, deleted or no longer shared as an
+    // original stops being served from caches within that time (SECURITY.md), and
+    // revalidation is a 304 while nothing changed.
+    let cache_control = if own {
         "private, max-age=31536000, immutable"
+    } else if photo.public {
+        SHARED_MEDIA_CACHE
+    } else {
+        "private, max-age=300"
     };
     let original_format = Format::from_mime(&photo.content_type).unwrap_or(Format::Jpeg);
-    let (key, format, vary) = match variant {
+    // The owner's original and the stripped copy others get are different bytes, so
+    // they have different ETags: a cache never answers one with the other.
+    let (key, format, vary, tag) = match variant {
         "thumb" | "medium" | "display" => {
             let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
             let format = if accepts_webp(accept) { Format::Webp } else { Format::Jpeg };
-            (derivative_key(&photo.sha256, variant, format), format, true)
+            (derivative_key(&photo.sha256, variant, format), format, true, variant)
         }
-        "original" if own => (original_key(&photo.sha256), original_format, false),
+        "original" if own => (original_key(&photo.sha256), original_format, false, "original"),
         "original" if photo.allow_original => {
-            (public_original_key(&photo.sha256, original_format), original_format, false)
+            (public_original_key(&photo.sha256, original_format), original_format, false, "stripped")
         }
         _ => return Err(ApiError::NotFound),
     };
-    let etag = format!("\"{}-{variant}-{}\"", &crate::media::hex(&photo.sha256)[..32], format.extension());
+    let etag = format!("\"{}-{tag}-{}\"", &crate::media::hex(&photo.sha256)[..32], format.extension());
     let mut head = Response::builder()
         .header(header::ETAG, &etag)
         .header(header::CACHE_CONTROL, HeaderValue::from_static(cache_control))
         .header(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"))
         .header(header::CONTENT_TYPE, HeaderValue::from_static(format.mime()))
         .header("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
-    head = head.header(header::VARY, HeaderValue::from_static(if vary { "Accept, Cookie" } else { "Cookie" }));
+    // A public photo's derivatives are the same for everyone (no session is read for
+    // them), so a CDN may keep one copy per format; everything else depends on who asks.
+    let varies = match (vary, photo.public) {
+        (true, true) => "Accept",
+        (true, false) => "Accept, Cookie",
+        (false, _) => "Cookie",
+    };
+    head = head.header(header::VARY, HeaderValue::from_static(varies));
     if crate::http::names_etag(req.headers().get_all(header::IF_NONE_MATCH), &etag) {
         return Ok(head.status(StatusCode::NOT_MODIFIED).body(crate::http::empty()).expect("valid response"));
     }

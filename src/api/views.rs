@@ -161,6 +161,12 @@ pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Re
 #[derive(Default)]
 pub struct Check(BTreeMap<String, String>);
 
+/// The Unicode bidirectional formatting characters: marks, embeddings, overrides
+/// and isolates.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 impl Check {
     /// Text of `min..=max` characters (`min` counts non-blank ones), with no control
     /// characters but newlines and tabs where `multiline`.
@@ -169,6 +175,10 @@ impl Check {
         let bad_char = value.chars().any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t' || c == '\r')));
         if bad_char {
             self.fail(name, "control characters are not allowed");
+        } else if !multiline && value.chars().any(is_bidi_control) {
+            // A name shows in lists beside others' names: an override could make it
+            // read as something else there ("\u{202E}txt.exe").
+            self.fail(name, "bidirectional control characters are not allowed");
         } else if count > max {
             self.fail(name, &format!("at most {max} characters"));
         } else if value.trim().chars().count() < min {
@@ -498,7 +508,11 @@ mod tests {
         c.text("caption", "a\u{0}b", 0, 10, true);
         c.text("bio", "line\nline", 0, 20, true);
         c.text("name", "x\ny", 0, 20, false);
+        c.text("override", "\u{202E}gpj.exe", 0, 20, false);
+        c.text("isolate", "Durga\u{2067}", 0, 20, false);
+        c.text("in_a_caption", "\u{202E}allowed in prose", 0, 40, true);
         let Err(ApiError::Fields(fields)) = c.finish() else { panic!("expected fields") };
-        assert_eq!(fields.keys().collect::<Vec<_>>(), ["caption", "name", "title"]);
+        assert_eq!(fields.keys().collect::<Vec<_>>(), ["caption", "isolate", "name", "override", "title"]);
+        assert!(fields["override"].contains("bidirectional"));
     }
 }
