@@ -47,6 +47,10 @@ impl HeaderBudget {
         self.looking.store(on, Ordering::Release);
     }
 
+    fn is_looking(&self) -> bool {
+        self.looking.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// Whether a chunk of `len` bytes may pass now.
     fn allows(&self, len: usize) -> bool {
         use std::sync::atomic::Ordering;
@@ -69,6 +73,53 @@ impl HeaderBudget {
 #[derive(Debug, thiserror::Error)]
 #[error("a part's headers are longer than {MAX_PART_HEADER_BYTES} bytes")]
 struct HeadersTooLong;
+
+/// The request body as the multipart parser sees it. The parser takes every chunk
+/// that is ready before it looks at what it has; over HTTP/2 the connection has
+/// usually received far more than the next part's headers (a whole window of the
+/// file), which would all count against the header budget. So while the parser looks
+/// for a part, it gets one chunk at a time (then `Pending`, with the task woken at
+/// once), and the budget counts what it needed to find the headers, not what the
+/// network had delivered.
+struct Paced<S> {
+    inner: S,
+    budget: std::sync::Arc<HeaderBudget>,
+    /// A chunk was handed over since the parser last ran.
+    fed: bool,
+}
+
+impl<S> futures_util::Stream for Paced<S>
+where
+    S: futures_util::Stream<Item = Result<Bytes, hyper::Error>> + Unpin,
+{
+    type Item = Result<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        let looking = self.budget.is_looking();
+        if looking && self.fed {
+            self.fed = false;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        match futures_util::StreamExt::poll_next_unpin(&mut self.inner, cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                self.fed = looking;
+                if self.budget.allows(chunk.len()) {
+                    Poll::Ready(Some(Ok(chunk)))
+                } else {
+                    Poll::Ready(Some(Err(Box::new(HeadersTooLong))))
+                }
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
 
 /// Deletes a temp file when the request is done with it, however it ends.
 struct TempFile(PathBuf);
@@ -107,7 +158,10 @@ struct Uploaded {
 /// byte that crosses it. Nothing is recorded unless every file is taken in.
 pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let started = Instant::now();
-    let request_time = time::OffsetDateTime::now_utc();
+    // Rows keep milliseconds: a photo created by this request (a copy takes under one)
+    // must not look older than the request.
+    let now = time::OffsetDateTime::now_utc();
+    let request_time = now.replace_millisecond(now.millisecond()).unwrap_or(now);
     let user = require_user(state, &req).await?;
     let album = state.db.album(path_id(&req, 0)?, user.id).await?.ok_or(ApiError::NotFound)?;
     if album.owner.id != user.id {
@@ -118,14 +172,7 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
         .map_err(|_| ApiError::UnsupportedMediaType("multipart/form-data with `file` parts"))?;
     let limit = state.media.settings.max_upload_bytes;
     let budget = std::sync::Arc::new(HeaderBudget::default());
-    let guard = budget.clone();
-    let body = futures_util::StreamExt::map(
-        req.into_body().into_data_stream(),
-        move |chunk| -> Result<Bytes, Box<dyn std::error::Error + Send + Sync>> {
-            let chunk = chunk?;
-            if guard.allows(chunk.len()) { Ok(chunk) } else { Err(Box::new(HeadersTooLong)) }
-        },
-    );
+    let body = Paced { inner: req.into_body().into_data_stream(), budget: budget.clone(), fed: false };
     // Every file within the limit, the caption, and the parts' headers: the whole body.
     let whole = (limit + MAX_PART_HEADER_BYTES).saturating_mul(MAX_FILES as u64 + 2);
     let constraints = multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(whole));

@@ -236,6 +236,10 @@ fn conflict_field(constraint: &str) -> &'static str {
         "email"
     } else if constraint.contains("pandals") {
         "name"
+    } else if constraint.contains("photos_album_sha256") || constraint.contains("photos.album_id, photos.sha256") {
+        // The same bytes twice in one album: only a move (PATCH album_id) gets here,
+        // since uploads answer with the photo already there.
+        "album_id"
     } else if constraint.contains("photos") {
         "file"
     } else {
