@@ -184,7 +184,9 @@ async fn gc(config: &Config, grace: Duration, dry_run: bool) -> Result<(), Failu
     }
     let referenced = db.photo_hashes().await.map_err(failed)?;
     let cutoff = SystemTime::now() - grace;
-    let (mut deleted, mut kept_young) = (0, 0);
+    let (mut deleted, mut kept_young, mut kept_busy) = (0, 0, 0);
+    // Candidates by content: every key of one content goes together, or none does.
+    let mut candidates: std::collections::BTreeMap<Vec<u8>, Vec<&String>> = std::collections::BTreeMap::new();
     for (key, modified) in &keys {
         let Some(hash) = hash_of_key(key) else { continue };
         if referenced.contains(&hash) {
@@ -194,16 +196,37 @@ async fn gc(config: &Config, grace: Duration, dry_run: bool) -> Result<(), Failu
             kept_young += 1;
             continue;
         }
+        candidates.entry(hash).or_default().push(key);
+    }
+    for (hash, keys) in candidates {
         if dry_run {
-            println!("would delete {key}");
-        } else {
-            store.delete(&metrics, key).await.map_err(failed)?;
+            for key in &keys {
+                println!("would delete {key}");
+            }
+            deleted += keys.len();
+            continue;
         }
-        deleted += 1;
+        // The listing is old news by now: a photo row or an upload of these bytes may
+        // have arrived since. The content lock decides, and holds uploads off meanwhile.
+        if !db.begin_content_deletion(&hash).await.map_err(failed)? {
+            kept_busy += keys.len();
+            continue;
+        }
+        let mut outcome = Ok(());
+        for key in &keys {
+            outcome = store.delete(&metrics, key).await;
+            if outcome.is_err() {
+                break;
+            }
+            deleted += 1;
+        }
+        db.end_content_deletion(&hash).await.map_err(failed)?;
+        outcome.map_err(failed)?;
     }
     let verb = if dry_run { "would delete" } else { "deleted" };
     println!(
-        "{} blobs, {} photos' contents referenced; {verb} {deleted}, kept {kept_young} newer than the grace period",
+        "{} blobs, {} photos' contents referenced; {verb} {deleted}, kept {kept_young} newer than the grace period \
+         and {kept_busy} in use since the listing",
         keys.len(),
         referenced.len()
     );

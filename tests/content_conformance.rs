@@ -23,6 +23,8 @@ conformance!(
     a_cover_moved_into_a_private_album_leaves_the_old_album,
     deleting_a_person_deletes_everything_they_own,
     pandals_filter_by_city_and_year_and_are_unique_per_year,
+    an_upload_and_a_deletion_of_the_same_bytes_never_overlap,
+    a_deletion_waits_for_every_upload_of_its_bytes,
 );
 
 struct World {
@@ -268,7 +270,7 @@ async fn the_same_content_twice_in_one_album_is_one_photo(backend: Backend) {
     let elsewhere = w.db.create_photo(&new_photo(&owner, two, "copy", b"same bytes")).await.expect("other album");
     // Moving it next to its twin is refused, and nothing changes.
     let moved = w.db.update_photo(&elsewhere, PhotoPatch { album_id: Some(one), ..PhotoPatch::default() }).await;
-    assert!(matches!(moved, Err(DbError::Conflict { field: "file" })), "{moved:?}");
+    assert!(matches!(moved, Err(DbError::Conflict { field: "album_id" })), "{moved:?}");
     assert_eq!(w.db.photo(elsewhere.id, owner.id).await.expect("photo").expect("own").album_id, two);
 }
 
@@ -399,4 +401,64 @@ async fn pandals_filter_by_city_and_year_and_are_unique_per_year(backend: Backen
             .expect("update");
     assert_eq!((moved.name.as_str(), moved.lat, moved.lon), ("SMS", None, Some(88.36)));
     assert_eq!(w.db.search(NOBODY, "sms", 5).await.expect("search").pandals.len(), 1);
+}
+
+/// The interleavings of an upload (which may skip writing a blob that exists) and a
+/// deletion of the same bytes (gc, an account's clean-up): whichever comes first, the
+/// other waits, and no photo row is ever left without its blobs.
+async fn an_upload_and_a_deletion_of_the_same_bytes_never_overlap(backend: Backend) {
+    use sha2::Digest;
+    let w = world(backend).await;
+    let owner = w.person("kumartuli").await;
+    let album = w.album(&owner, "Idols", Visibility::Public).await;
+    let hash = sha2::Sha256::digest(b"clay").to_vec();
+
+    // Upload first: the deletion may not start until the upload lets go, and by then
+    // the row is there, so it must not start at all.
+    assert!(w.db.claim_content(&hash).await.expect("claim"));
+    assert!(!w.db.begin_content_deletion(&hash).await.expect("begin"), "an upload holds the bytes");
+    w.db.create_photo(&new_photo(&owner, album, "idol", b"clay")).await.expect("row");
+    w.db.release_content(&hash).await.expect("release");
+    assert!(!w.db.begin_content_deletion(&hash).await.expect("begin"), "a photo has the bytes");
+    // ...and that refusal left nothing behind: uploads of it go on.
+    assert!(w.db.claim_content(&hash).await.expect("claim again"));
+    w.db.release_content(&hash).await.expect("release");
+
+    // Deletion first: uploads of those bytes wait until it has ended (then write the
+    // blobs again, since they are gone).
+    let loose = sha2::Sha256::digest(b"straw").to_vec();
+    assert!(w.db.begin_content_deletion(&loose).await.expect("begin"), "nothing uses these bytes");
+    assert!(!w.db.claim_content(&loose).await.expect("claim"), "a deletion is under way");
+    assert!(!w.db.begin_content_deletion(&loose).await.expect("begin"), "one deletion at a time");
+    w.db.end_content_deletion(&loose).await.expect("end");
+    assert!(w.db.claim_content(&loose).await.expect("claim after"), "the upload goes on once it ended");
+    w.db.release_content(&loose).await.expect("release");
+    assert!(w.db.begin_content_deletion(&loose).await.expect("begin"), "released and unused: deletable");
+    w.db.end_content_deletion(&loose).await.expect("end");
+}
+
+async fn a_deletion_waits_for_every_upload_of_its_bytes(backend: Backend) {
+    use sha2::Digest;
+    let w = world(backend).await;
+    let hash = sha2::Sha256::digest(b"shola").to_vec();
+    // Two uploads of the same bytes at once (two people, or a retry).
+    assert!(w.db.claim_content(&hash).await.expect("first"));
+    assert!(w.db.claim_content(&hash).await.expect("second"));
+    w.db.release_content(&hash).await.expect("first done");
+    assert!(!w.db.begin_content_deletion(&hash).await.expect("begin"), "the second still holds it");
+    w.db.release_content(&hash).await.expect("second done");
+    assert!(w.db.begin_content_deletion(&hash).await.expect("begin"));
+    w.db.end_content_deletion(&hash).await.expect("end");
+    // Holds taken at the same moment as a deletion: exactly one side wins each time.
+    let other = sha2::Sha256::digest(b"dhak").to_vec();
+    for _ in 0..20 {
+        let (claimed, deleting) = tokio::join!(w.db.claim_content(&other), w.db.begin_content_deletion(&other));
+        let (claimed, deleting) = (claimed.expect("claim"), deleting.expect("begin"));
+        assert!(claimed != deleting, "claimed {claimed}, deleting {deleting}");
+        if claimed {
+            w.db.release_content(&other).await.expect("release");
+        } else {
+            w.db.end_content_deletion(&other).await.expect("end");
+        }
+    }
 }

@@ -264,14 +264,21 @@ pub async fn delete_me(state: &std::sync::Arc<AppState>, req: Request<Incoming>)
     let background = state.clone();
     tokio::spawn(async move {
         for hash in hashes {
-            match background.db.content_in_use(&hash).await {
-                Ok(false) => {
-                    if let Err(e) = background.media.delete_content(&background.metrics, &hash).await {
+            // Only when no photo has these bytes and no upload is relying on them; an
+            // upload of them waits until the deletion has ended, then writes them anew.
+            match background.db.begin_content_deletion(&hash).await {
+                Ok(true) => {
+                    let deleted = background.media.delete_content(&background.metrics, &hash).await;
+                    let ended = background.db.end_content_deletion(&hash).await;
+                    if let Err(e) = deleted {
                         tracing::warn!(error = %e, "could not delete a departed account's blobs; gc will");
                         return;
                     }
+                    if let Err(e) = ended {
+                        tracing::warn!(error = %e, "could not end a blob deletion; its lock expires");
+                    }
                 }
-                Ok(true) => {}
+                Ok(false) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "could not check a departed account's blobs; gc will");
                     return;

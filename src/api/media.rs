@@ -225,7 +225,51 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
     if files.is_empty() {
         return Err(field_error("file", "no file in the upload"));
     }
+    // From here until the rows are in, no deletion (gc, an account's clean-up) may
+    // take these contents' blobs: a duplicate skips writing the original, and a copy
+    // writes nothing at all.
+    let mut hashes: Vec<Vec<u8>> = files.iter().map(|f| f.sha256.clone()).collect();
+    hashes.sort();
+    hashes.dedup();
+    claim_contents(state, &hashes).await?;
+    let result = record_files(state, &user, &album, files, caption, started, request_time).await;
+    for hash in &hashes {
+        if let Err(e) = state.db.release_content(hash).await {
+            // Forgotten after the lock's time to live; deletions of it wait till then.
+            tracing::warn!(error = %e, "could not release an upload's hold on its content");
+        }
+    }
+    result
+}
 
+/// Holds every content for this upload, waiting out a deletion of one under way.
+async fn claim_contents(state: &AppState, hashes: &[Vec<u8>]) -> Result<(), ApiError> {
+    for (i, hash) in hashes.iter().enumerate() {
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        while !state.db.claim_content(hash).await? {
+            if Instant::now() > deadline {
+                for held in &hashes[..i] {
+                    let _ = state.db.release_content(held).await;
+                }
+                return Err(ApiError::Unavailable);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    Ok(())
+}
+
+/// Duplicates, copies and new photos of one upload, recorded once every new file is
+/// taken in.
+async fn record_files(
+    state: &AppState,
+    user: &crate::db::User,
+    album: &crate::db::Album,
+    files: Vec<Received>,
+    caption: String,
+    started: Instant,
+    request_time: time::OffsetDateTime,
+) -> Result<Response<Body>, ApiError> {
     // The same bytes uploaded again by the same person: into the album that has them,
     // that photo is the answer; into another album, a new photo there that shares the
     // stored blobs (and what was read from them) with the first.

@@ -234,8 +234,37 @@ const DELETE_USER: Sql = Sql::same("DELETE FROM users WHERE id = $1");
 /// The content hashes of a person's photos, for the blob store.
 const PHOTO_HASHES_OF: Sql = Sql::same("SELECT DISTINCT sha256 FROM photos WHERE owner_id = $1");
 const CONTENT_IN_USE: Sql = Sql::same("SELECT 1 FROM photos WHERE sha256 = $1 LIMIT 1");
+/// An upload takes a hold on a content unless a deletion of it is under way (or the
+/// deletion's holder died). One upsert: it and `BEGIN_CONTENT_DELETION` on the same
+/// row are serialised by the row, so neither can miss the other.
+const CLAIM_CONTENT: Sql = Sql::same(
+    "INSERT INTO content_locks (sha256, uploads, deleting, expires_at) VALUES ($1, 1, 0, $3) \
+     ON CONFLICT (sha256) DO UPDATE SET \
+       uploads = CASE WHEN content_locks.expires_at < $2 THEN 1 ELSE content_locks.uploads + 1 END, \
+       deleting = 0, expires_at = $3 \
+     WHERE content_locks.deleting = 0 OR content_locks.expires_at < $2",
+);
+const RELEASE_CONTENT: Sql =
+    Sql::same("UPDATE content_locks SET uploads = uploads - 1 WHERE sha256 = $1 AND uploads > 0 AND deleting = 0");
+const FORGET_IDLE_CONTENT_LOCK: Sql =
+    Sql::same("DELETE FROM content_locks WHERE sha256 = $1 AND uploads = 0 AND deleting = 0");
+/// A deletion starts only when no upload holds the content (or every holder died).
+const BEGIN_CONTENT_DELETION: Sql = Sql::same(
+    "INSERT INTO content_locks (sha256, uploads, deleting, expires_at) VALUES ($1, 0, 1, $3) \
+     ON CONFLICT (sha256) DO UPDATE SET uploads = 0, deleting = 1, expires_at = $3 \
+     WHERE (content_locks.uploads = 0 AND content_locks.deleting = 0) OR content_locks.expires_at < $2",
+);
+const END_CONTENT_DELETION: Sql = Sql::same("DELETE FROM content_locks WHERE sha256 = $1 AND deleting = 1");
 /// Every content hash any photo refers to, for `pujo blobs gc`.
 const ALL_PHOTO_HASHES: Sql = Sql::same("SELECT DISTINCT sha256 FROM photos");
+
+/// How long a content lock outlives a holder that stopped refreshing it (a process
+/// that died mid-upload or mid-deletion): longer than any upload may take.
+const CONTENT_LOCK_TTL_MS: i64 = 60 * 60 * 1000;
+
+fn unix_ms(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
 
 fn user_ref(r: &dyn Row, at: usize) -> Result<UserRef, DbError> {
     Ok(UserRef { id: r.int(at)?, username: r.text(at + 1)?, display_name: r.text(at + 2)? })
@@ -466,6 +495,51 @@ impl Database {
             Ok(())
         }
         Ok(self.query_opt(CONTENT_IN_USE, params![sha256.to_vec()], one).await?.is_some())
+    }
+
+    /// Holds a content for an upload that relies on its blobs (writing them, or
+    /// skipping a write because they exist) until its photo row is in: no deletion
+    /// starts meanwhile. `false` while a deletion of it is under way; try again when
+    /// it has ended. Released by [`Database::release_content`].
+    pub async fn claim_content(&self, sha256: &[u8]) -> Result<bool, DbError> {
+        let now = unix_ms(OffsetDateTime::now_utc());
+        let expires = now + CONTENT_LOCK_TTL_MS;
+        Ok(self.execute(CLAIM_CONTENT, params![sha256.to_vec(), now, expires]).await? == 1)
+    }
+
+    pub async fn release_content(&self, sha256: &[u8]) -> Result<(), DbError> {
+        self.execute(RELEASE_CONTENT, params![sha256.to_vec()]).await?;
+        self.execute(FORGET_IDLE_CONTENT_LOCK, params![sha256.to_vec()]).await?;
+        Ok(())
+    }
+
+    /// Starts deleting a content's blobs if nothing needs them: no upload holds it and
+    /// no photo row refers to it. `true` means the caller may delete them, and must
+    /// then call [`Database::end_content_deletion`]; uploads of it wait until then.
+    pub async fn begin_content_deletion(&self, sha256: &[u8]) -> Result<bool, DbError> {
+        let now = unix_ms(OffsetDateTime::now_utc());
+        let expires = now + CONTENT_LOCK_TTL_MS;
+        if self.execute(BEGIN_CONTENT_DELETION, params![sha256.to_vec(), now, expires]).await? != 1 {
+            return Ok(false);
+        }
+        // Rows committed before any upload let go are visible now, and no new upload
+        // can start: this answer holds until the deletion ends.
+        match self.content_in_use(sha256).await {
+            Ok(false) => Ok(true),
+            Ok(true) => {
+                self.end_content_deletion(sha256).await?;
+                Ok(false)
+            }
+            Err(e) => {
+                let _ = self.end_content_deletion(sha256).await;
+                Err(e)
+            }
+        }
+    }
+
+    pub async fn end_content_deletion(&self, sha256: &[u8]) -> Result<(), DbError> {
+        self.execute(END_CONTENT_DELETION, params![sha256.to_vec()]).await?;
+        Ok(())
     }
 
     /// Every content hash a photo row refers to (what the blob store must keep).
