@@ -96,7 +96,7 @@ pub async fn ready(state: &AppState) -> Response<Body> {
         state.db.check_schema().await
     };
     checks.insert("database", Check::within(state.config.db.connect_timeout, schema).await);
-    let blobs = Check::within(std::time::Duration::from_secs(5), state.media.store.health()).await;
+    let blobs = Check::within(std::time::Duration::from_secs(5), state.media.health(&state.metrics)).await;
     checks.insert("blob_store", blobs);
     if let Some(redis) = &state.cache.redis {
         // An accelerator: its absence costs speed, never readiness.

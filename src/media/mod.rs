@@ -84,6 +84,8 @@ pub struct Media {
     /// Decoding is memory-heavy: at most this many uploads are processed at once, the
     /// rest wait their turn (their bytes are already on disk).
     processing: Semaphore,
+    /// The blob store's last health answer, briefly.
+    health: moka::future::Cache<(), Result<(), String>>,
     /// Decode memory in MiB: each decode holds its estimate's worth of permits.
     decode_memory: Semaphore,
     decode_memory_mib: u32,
@@ -142,6 +144,7 @@ impl Media {
         let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let decode_memory_mib = u32::try_from((settings.decode_memory / MIB).max(1)).unwrap_or(u32::MAX >> 4);
         Ok(Media {
+            health: moka::future::Cache::builder().max_capacity(1).time_to_live(HEALTH_TTL).build(),
             decode_memory: Semaphore::new(decode_memory_mib as usize),
             decode_memory_mib,
             store,
@@ -160,6 +163,13 @@ impl Media {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(0);
         self.temp_dir.join(format!("upload-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)))
+    }
+
+    /// Whether the blob store answers, asked at most once per `HEALTH_TTL` however
+    /// often `/ready` is called (it is public: each call must not cost an S3 request);
+    /// calls at the same moment share one check.
+    pub async fn health(&self, metrics: &Metrics) -> Result<(), String> {
+        self.health.get_with((), async { self.store.health(metrics).await.map_err(|e| e.to_string()) }).await
     }
 
     /// The photo's row from the cache while the bus says it is fresh, or from `load`
@@ -303,6 +313,8 @@ impl Media {
 }
 
 const MIB: u64 = 1024 * 1024;
+/// How long one blob store health check answers `/ready`.
+const HEALTH_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A place in the processing queue, given back when dropped.
 struct Queued<'a>(&'a std::sync::atomic::AtomicUsize);

@@ -176,11 +176,14 @@ impl BlobStore {
     }
 
     /// A cheap round trip, for `/ready`.
-    pub async fn health(&self) -> Result<(), StoreError> {
-        match self {
+    pub async fn health(&self, metrics: &Metrics) -> Result<(), StoreError> {
+        let started = Instant::now();
+        let result = match self {
             BlobStore::Fs(s) => s.health().await,
             BlobStore::S3(s) => s.health().await,
-        }
+        };
+        observe(metrics, self.backend(), "health", started, &result);
+        result
     }
 }
 
