@@ -74,6 +74,11 @@ pub const SETTINGS: &[Setting] = &[
     ),
     setting("media-cache-bytes", Some("268435456"), "memory for hot thumbnails and display images, in bytes"),
     setting(
+        "upload-temp-bytes",
+        Some("2147483648"),
+        "temporary disk all uploads in progress may use, in bytes (each file counts twice: it and its copy without GPS)",
+    ),
+    setting(
         "decode-memory",
         Some("268435456"),
         "memory all photo decodes at once may take, in bytes; a photo that alone needs more is refused",
@@ -385,6 +390,7 @@ fn media_settings(raw: &Raw<'_>) -> Result<crate::media::MediaSettings, ConfigEr
         max_pixels: raw.positive_usize("max-pixels")? as u64,
         cache_bytes: raw.usize("media-cache-bytes")? as u64,
         decode_memory: raw.positive_usize("decode-memory")? as u64,
+        temp_bytes: raw.positive_usize("upload-temp-bytes")? as u64,
         s3,
     })
 }

@@ -134,6 +134,8 @@ struct Received {
     temp: TempFile,
     sha256: Vec<u8>,
     len: u64,
+    /// Its share of the temp disk, given back with the file.
+    _space: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 fn field_error(name: &str, problem: &str) -> ApiError {
@@ -366,6 +368,7 @@ async fn receive(state: &AppState, mut field: multer::Field<'_>, limit: u64) -> 
     let temp = TempFile(state.media.temp_path());
     let mut file = tokio::fs::File::create(&temp.0).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
     let mut hashing = Hashing::default();
+    let mut space = None;
     loop {
         // A phone on a crowded network may be slow, but not silent for this long.
         let next = tokio::time::timeout(UPLOAD_IDLE, field.chunk()).await.map_err(|_| ApiError::Timeout)?;
@@ -377,6 +380,12 @@ async fn receive(state: &AppState, mut field: multer::Field<'_>, limit: u64) -> 
         if hashing.len + chunk.len() as u64 > limit {
             return Err(ApiError::PayloadTooLarge(usize::try_from(limit).unwrap_or(usize::MAX)));
         }
+        // The disk all uploads share: when it is taken, this one stops here (503) and
+        // its partial file goes, rather than filling the disk for everyone.
+        if !state.media.reserve_temp(&mut space, hashing.len + chunk.len() as u64) {
+            state.metrics.uploads.with_label_values(&["no_space"]).inc();
+            return Err(ApiError::Unavailable);
+        }
         hashing.update(&chunk);
         file.write_all(&chunk).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
     }
@@ -385,7 +394,7 @@ async fn receive(state: &AppState, mut field: multer::Field<'_>, limit: u64) -> 
         return Err(field_error("file", "the file is empty"));
     }
     let len = hashing.len;
-    Ok(Received { temp, sha256: hashing.finish(), len })
+    Ok(Received { temp, sha256: hashing.finish(), len, _space: space })
 }
 
 async fn read_small(mut field: multer::Field<'_>, limit: usize) -> Result<Bytes, ApiError> {

@@ -27,6 +27,8 @@ pub struct MediaSettings {
     pub cache_bytes: u64,
     /// Bytes every decode at once may reserve (by its estimate, before it starts).
     pub decode_memory: u64,
+    /// Temp disk every upload in progress may take, counted as its bytes arrive.
+    pub temp_bytes: u64,
     /// `None` keeps blobs under the data folder.
     pub s3: Option<S3Settings>,
 }
@@ -84,6 +86,8 @@ pub struct Media {
     /// Decoding is memory-heavy: at most this many uploads are processed at once, the
     /// rest wait their turn (their bytes are already on disk).
     processing: Semaphore,
+    /// Temp disk in MiB: an upload holds twice its bytes so far (file and stripped copy).
+    temp_space: Arc<Semaphore>,
     /// The blob store's last health answer, briefly.
     health: moka::future::Cache<(), Result<(), String>>,
     /// Decode memory in MiB: each decode holds its estimate's worth of permits.
@@ -145,6 +149,9 @@ impl Media {
         let decode_memory_mib = u32::try_from((settings.decode_memory / MIB).max(1)).unwrap_or(u32::MAX >> 4);
         Ok(Media {
             health: moka::future::Cache::builder().max_capacity(1).time_to_live(HEALTH_TTL).build(),
+            temp_space: Arc::new(Semaphore::new(
+                usize::try_from((settings.temp_bytes / MIB).max(1)).unwrap_or(usize::MAX >> 4),
+            )),
             decode_memory: Semaphore::new(decode_memory_mib as usize),
             decode_memory_mib,
             store,
@@ -156,6 +163,27 @@ impl Media {
             settings,
             temp_dir,
         })
+    }
+
+    /// Grows `held` so it covers an upload of `len` bytes so far (twice: the file and
+    /// its stripped copy). `false` when the temp disk budget has no room: the upload
+    /// must stop before writing more.
+    pub fn reserve_temp(&self, held: &mut Option<tokio::sync::OwnedSemaphorePermit>, len: u64) -> bool {
+        let need = u32::try_from((2 * len).div_ceil(MIB)).unwrap_or(u32::MAX);
+        let have = held.as_ref().map_or(0, |p| u32::try_from(p.num_permits()).unwrap_or(u32::MAX));
+        if need <= have {
+            return true;
+        }
+        match self.temp_space.clone().try_acquire_many_owned(need - have) {
+            Ok(more) => {
+                match held {
+                    Some(p) => p.merge(more),
+                    None => *held = Some(more),
+                }
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// A fresh temp file path for an upload in progress.
