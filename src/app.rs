@@ -204,6 +204,7 @@ impl App {
         if !state.db.is_embedded() {
             tokio::spawn(crate::cache::listen(state.clone(), stop.clone()));
         }
+        tokio::spawn(purge_sessions(state.clone(), stop.clone()));
         let scheme = if acceptor.is_some() { "https" } else { "http" };
         listeners.spawn(public, Listener::Public.label(), acceptor, pipeline::service(state.clone(), Listener::Public));
         if let Some(admin) = admin {
@@ -235,5 +236,38 @@ impl App {
             tracing::warn!(remaining = tracker.len(), "drain timeout reached; closing remaining connections");
         }
         tracing::info!("stopped");
+    }
+}
+
+/// Deletes expired sessions now and then, a batch at a time, so the table holds the
+/// sessions that can still be used (a session that is used again is judged, and
+/// deleted when over, as it is looked up). Every replica runs it; the batches are
+/// small and the statement is idempotent.
+async fn purge_sessions(state: Arc<AppState>, stop: CancellationToken) {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+    const BATCH: i64 = 5_000;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(EVERY) => {}
+        }
+        let mut purged = 0;
+        loop {
+            match state.db.purge_sessions(BATCH).await {
+                Ok(n) => {
+                    purged += n;
+                    if n < BATCH as u64 {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not purge expired sessions; trying again later");
+                    break;
+                }
+            }
+        }
+        if purged > 0 {
+            tracing::info!(purged, "expired sessions purged");
+        }
     }
 }

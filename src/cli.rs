@@ -92,6 +92,12 @@ macro_rules! setting_flags {
             /// memory for hot derivatives, in bytes [PUJO_MEDIA_CACHE_BYTES; 268435456]
             #[argh(option)]
             pub media_cache_bytes: Option<String>,
+            /// temp disk all uploads in progress may use [PUJO_UPLOAD_TEMP_BYTES; 2147483648]
+            #[argh(option)]
+            pub upload_temp_bytes: Option<String>,
+            /// memory all photo decodes at once may take [PUJO_DECODE_MEMORY; 268435456]
+            #[argh(option)]
+            pub decode_memory: Option<String>,
             /// S3 bucket for photos [PUJO_S3_BUCKET; unset]
             #[argh(option)]
             pub s3_bucket: Option<String>,
@@ -208,6 +214,8 @@ macro_rules! setting_flags {
                     ("max-upload-bytes", &self.max_upload_bytes),
                     ("max-pixels", &self.max_pixels),
                     ("media-cache-bytes", &self.media_cache_bytes),
+                    ("upload-temp-bytes", &self.upload_temp_bytes),
+                    ("decode-memory", &self.decode_memory),
                     ("s3-bucket", &self.s3_bucket),
                     ("s3-endpoint", &self.s3_endpoint),
                     ("s3-region", &self.s3_region),

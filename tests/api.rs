@@ -21,6 +21,8 @@ conformance!(
     bad_input_is_422_naming_the_field_and_changes_nothing,
     bengali_emoji_and_sql_looking_text_round_trip,
     log_in_is_rate_limited_per_account,
+    a_lockout_by_strangers_spares_the_owners_browser,
+    parallel_guesses_are_counted_before_they_are_checked,
     locations_show_only_as_the_owner_allows,
 );
 
@@ -446,4 +448,41 @@ async fn locations_show_only_as_the_owner_allows(backend: Backend) {
     assert_eq!(other.get(&path).await.json()["location"]["lon"], 88.363_891);
     let search = Api::anonymous(&app).get("/api/v1/search?q=maddox").await.json();
     assert_eq!(search["photos"][0]["location"]["precision"], "exact");
+}
+
+/// Strangers' failures do not lock the owner out of the browser they logged in from
+/// before: it carries a device cookie that counts on its own.
+async fn a_lockout_by_strangers_spares_the_owners_browser(backend: Backend) {
+    let (app, _db) = spawn_app_with_db(backend).await;
+    Api::register(&app, "lakshmi").await;
+    let before = Api::login(&app, "lakshmi", "shiuli-phool-2026").await;
+    let device = before
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.contains("pujo_device="))
+        .and_then(|c| c.split(';').next())
+        .expect("a device cookie")
+        .to_owned();
+    for _ in 0..12 {
+        assert_ne!(Api::login(&app, "lakshmi", "a stranger's guess").await.status, StatusCode::OK);
+    }
+    assert_eq!(Api::login(&app, "lakshmi", "shiuli-phool-2026").await.status, StatusCode::TOO_MANY_REQUESTS);
+    let body = bytes::Bytes::from(r#"{"login":"lakshmi","password":"shiuli-phool-2026"}"#);
+    let headers = [("content-type", "application/json"), ("cookie", device.as_str())];
+    let mine = common::send("POST", &app.url("/api/v1/auth/login"), &headers, body).await;
+    assert_eq!(mine.status, StatusCode::OK, "the owner's own browser: {}", mine.text());
+}
+
+/// Guesses at once are counted before they are checked: of 17 in parallel, at most
+/// 10 reach the password check.
+async fn parallel_guesses_are_counted_before_they_are_checked(backend: Backend) {
+    let (app, _db) = spawn_app_with_db(backend).await;
+    Api::register(&app, "saraswati").await;
+    let guesses = (0..17).map(|_| Api::login(&app, "saraswati", "wrong at once"));
+    let answers = futures_util::future::join_all(guesses).await;
+    let checked = answers.iter().filter(|a| a.status == StatusCode::UNAUTHORIZED).count();
+    assert!(checked <= 10, "{checked} guesses were checked");
+    assert!(answers.iter().all(|a| matches!(a.status, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS)));
 }

@@ -17,6 +17,7 @@ conformance!(
     login_finds_a_user_by_username_or_email,
     bengali_emoji_and_sql_looking_text_round_trip_verbatim,
     sessions_slide_and_expire,
+    sessions_end_after_their_absolute_lifetime_and_expired_ones_are_purged,
     ending_other_sessions_keeps_the_current_one,
 );
 
@@ -86,31 +87,31 @@ async fn bengali_emoji_and_sql_looking_text_round_trip_verbatim(backend: Backend
 async fn sessions_slide_and_expire(backend: Backend) {
     let (db, _t) = open(backend).await;
     let user = db.create_user(&person("kartik", "kartik@pujo.example")).await.expect("create");
-    let day = Duration::from_secs(24 * 3600);
+    let (day, month) = (Duration::from_secs(24 * 3600), Duration::from_secs(30 * 24 * 3600));
     db.create_session(b"live-token-hash-0000000000000000", user.id, day, "test").await.expect("session");
-    let found = db.session_user(b"live-token-hash-0000000000000000", day).await.expect("lookup");
+    let found = db.session_user(b"live-token-hash-0000000000000000", day, month).await.expect("lookup");
     assert_eq!(found.map(|u| u.id), Some(user.id));
     db.create_session(b"dead-token-hash-0000000000000000", user.id, Duration::ZERO, "test").await.expect("session");
-    assert!(db.session_user(b"dead-token-hash-0000000000000000", day).await.expect("lookup").is_none());
-    assert!(db.session_user(b"never-issued-000000000000000000", day).await.expect("lookup").is_none());
+    assert!(db.session_user(b"dead-token-hash-0000000000000000", day, month).await.expect("lookup").is_none());
+    assert!(db.session_user(b"never-issued-000000000000000000", day, month).await.expect("lookup").is_none());
     db.delete_session(b"live-token-hash-0000000000000000").await.expect("logout");
-    assert!(db.session_user(b"live-token-hash-0000000000000000", day).await.expect("lookup").is_none());
+    assert!(db.session_user(b"live-token-hash-0000000000000000", day, month).await.expect("lookup").is_none());
 }
 
 async fn ending_other_sessions_keeps_the_current_one(backend: Backend) {
     let (db, _t) = open(backend).await;
     let user = db.create_user(&person("ganesh", "ganesh@pujo.example")).await.expect("create");
     let other = db.create_user(&person("asura", "asura@pujo.example")).await.expect("create");
-    let day = Duration::from_secs(3600);
+    let (day, month) = (Duration::from_secs(3600), Duration::from_secs(30 * 24 * 3600));
     for token in [b"aaaa".as_slice(), b"bbbb", b"cccc"] {
         db.create_session(token, user.id, day, "").await.expect("session");
     }
     db.create_session(b"dddd", other.id, day, "").await.expect("session");
     let ended = db.delete_sessions_of(user.id, Some(b"bbbb")).await.expect("end others");
     assert_eq!(ended, 2);
-    assert!(db.session_user(b"bbbb", day).await.expect("lookup").is_some());
-    assert!(db.session_user(b"aaaa", day).await.expect("lookup").is_none());
-    assert!(db.session_user(b"dddd", day).await.expect("lookup").is_some(), "another person's session stays");
+    assert!(db.session_user(b"bbbb", day, month).await.expect("lookup").is_some());
+    assert!(db.session_user(b"aaaa", day, month).await.expect("lookup").is_none());
+    assert!(db.session_user(b"dddd", day, month).await.expect("lookup").is_some(), "another person's session stays");
 }
 
 #[tokio::test]
@@ -153,4 +154,26 @@ async fn an_unreachable_postgres_is_unavailable_quickly() {
     let err = db.ping().await.expect_err("nothing listens there");
     assert!(matches!(err, DbError::Unavailable(_)), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+async fn sessions_end_after_their_absolute_lifetime_and_expired_ones_are_purged(backend: Backend) {
+    let (db, _t) = open(backend).await;
+    let user = db.create_user(&person("ganesh", "ganesh@pujo.example")).await.expect("create");
+    let (day, month) = (Duration::from_secs(24 * 3600), Duration::from_secs(30 * 24 * 3600));
+    db.create_session(b"old-token-hash-00000000000000000", user.id, day, "test").await.expect("session");
+    assert!(db.session_user(b"old-token-hash-00000000000000000", day, month).await.expect("lookup").is_some());
+    // Used a moment ago and sliding, but begun longer ago than the absolute lifetime
+    // allows (here: any time at all): it ends, and is gone.
+    assert!(db.session_user(b"old-token-hash-00000000000000000", day, Duration::ZERO).await.expect("lookup").is_none());
+    assert!(db.session_user(b"old-token-hash-00000000000000000", day, month).await.expect("lookup").is_none());
+    // Expired sessions nobody comes back with are purged; live ones stay.
+    for i in 0..5u8 {
+        let hash = [b'x', i].repeat(16);
+        db.create_session(&hash, user.id, Duration::ZERO, "test").await.expect("expired session");
+    }
+    db.create_session(b"live-token-hash-0000000000000000", user.id, day, "test").await.expect("session");
+    assert_eq!(db.purge_sessions(3).await.expect("purge"), 3, "a batch at a time");
+    assert_eq!(db.purge_sessions(100).await.expect("purge"), 2);
+    assert_eq!(db.purge_sessions(100).await.expect("purge"), 0);
+    assert!(db.session_user(b"live-token-hash-0000000000000000", day, month).await.expect("lookup").is_some());
 }

@@ -21,6 +21,9 @@ use crate::ratelimit::{
 
 /// Sessions live 24 hours after their last use.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// However often it is used, a session ends this long after its log-in (and within
+/// the session cache's 15 minutes of that): a stolen cookie does not live forever.
+pub const SESSION_ABSOLUTE: Duration = Duration::from_secs(30 * 24 * 3600);
 const BODY_LIMIT: usize = 4096;
 
 #[derive(Deserialize)]
@@ -178,7 +181,7 @@ pub async fn current_user<B>(state: &AppState, req: &Request<B>) -> Result<Optio
     let Some(token) = session_token(req, state) else { return Ok(None) };
     let hash = auth::token_hash(&token);
     // Boxed: the cache's futures are large, and every handler awaits this one.
-    let lookup = Box::pin(state.db.session_user(&hash, SESSION_LIFETIME));
+    let lookup = Box::pin(state.db.session_user(&hash, SESSION_LIFETIME, SESSION_ABSOLUTE));
     Ok(Box::pin(state.cache.session_user(&hash, lookup)).await?)
 }
 

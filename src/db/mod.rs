@@ -152,14 +152,26 @@ impl Database {
         }
     }
 
-    /// The user of a live session, sliding its expiry to `lifetime` from now; expired
-    /// sessions are deleted and answer `None`.
-    pub async fn session_user(&self, token_hash: &[u8], lifetime: Duration) -> Result<Option<User>, DbError> {
+    /// The user of a live session, sliding its expiry to `lifetime` from now, as long
+    /// as it began less than `absolute` ago; expired sessions are deleted and answer
+    /// `None`.
+    pub async fn session_user(
+        &self,
+        token_hash: &[u8],
+        lifetime: Duration,
+        absolute: Duration,
+    ) -> Result<Option<User>, DbError> {
         let now = OffsetDateTime::now_utc();
+        let born_after = now - absolute;
         match self {
-            Database::Postgres(db) => db.session_user(token_hash, now, now + lifetime).await,
-            Database::Sqlite(db) => db.session_user(token_hash.to_vec(), now, now + lifetime).await,
+            Database::Postgres(db) => db.session_user(token_hash, now, now + lifetime, born_after).await,
+            Database::Sqlite(db) => db.session_user(token_hash.to_vec(), now, now + lifetime, born_after).await,
         }
+    }
+
+    /// Deletes up to `batch` expired sessions; how many went.
+    pub async fn purge_sessions(&self, batch: i64) -> Result<u64, DbError> {
+        self.execute(query::PURGE_SESSIONS, params![OffsetDateTime::now_utc(), batch]).await
     }
 
     /// Counts every database call (one pooled connection each: one statement or one

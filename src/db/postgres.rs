@@ -328,17 +328,21 @@ impl Pg {
         token_hash: &[u8],
         now: OffsetDateTime,
         expires: OffsetDateTime,
+        born_after: OffsetDateTime,
     ) -> Result<Option<User>, DbError> {
         let client = self.client().await?;
         let sql = format!(
             "UPDATE sessions s SET last_seen_at = $2, expires_at = $3 FROM users u \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.created_at > $4 AND u.id = s.user_id \
              RETURNING {USER_COLUMNS_U}"
         );
-        let row = client.query_opt(&sql, &[&token_hash, &now, &expires]).await.map_err(classify)?;
+        let row = client.query_opt(&sql, &[&token_hash, &now, &expires, &born_after]).await.map_err(classify)?;
         if row.is_none() {
             client
-                .execute("DELETE FROM sessions WHERE token_hash = $1 AND expires_at <= $2", &[&token_hash, &now])
+                .execute(
+                    "DELETE FROM sessions WHERE token_hash = $1 AND (expires_at <= $2 OR created_at <= $3)",
+                    &[&token_hash, &now, &born_after],
+                )
                 .await
                 .map_err(classify)?;
         }

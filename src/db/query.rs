@@ -9,6 +9,12 @@ use time::OffsetDateTime;
 
 use super::DbError;
 
+/// Expired sessions, a batch at a time (the expiry is indexed).
+pub const PURGE_SESSIONS: Sql = Sql {
+    pg: "DELETE FROM sessions WHERE ctid IN (SELECT ctid FROM sessions WHERE expires_at <= $1 LIMIT $2)",
+    lite: "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at <= $1 LIMIT $2)",
+};
+
 /// The text of one statement, per backend.
 #[derive(Debug, Clone, Copy)]
 pub struct Sql {

@@ -243,14 +243,16 @@ impl Lite {
         token_hash: Vec<u8>,
         now: OffsetDateTime,
         expires: OffsetDateTime,
+        born_after: OffsetDateTime,
     ) -> Result<Option<User>, DbError> {
         self.with(move |conn| {
             let tx = conn.transaction().map_err(classify)?;
-            let (now, expires) = (millis(now), millis(expires));
+            let (now, expires, born_after) = (millis(now), millis(expires), millis(born_after));
             let live = tx
                 .execute(
-                    "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 WHERE token_hash = ?1 AND expires_at > ?2",
-                    params![token_hash, now, expires],
+                    "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 \
+                     WHERE token_hash = ?1 AND expires_at > ?2 AND created_at > ?4",
+                    params![token_hash, now, expires, born_after],
                 )
                 .map_err(classify)?;
             let user = if live == 1 {
@@ -259,8 +261,11 @@ impl Lite {
                 );
                 tx.query_row(&sql, params![token_hash], user_from).optional().map_err(classify)?
             } else {
-                tx.execute("DELETE FROM sessions WHERE token_hash = ?1 AND expires_at <= ?2", params![token_hash, now])
-                    .map_err(classify)?;
+                tx.execute(
+                    "DELETE FROM sessions WHERE token_hash = ?1 AND (expires_at <= ?2 OR created_at <= ?3)",
+                    params![token_hash, now, born_after],
+                )
+                .map_err(classify)?;
                 None
             };
             tx.commit().map_err(classify)?;

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Benchmark of hostile load (docs/BENCHMARKS.md): what a cached album listing costs
+# other people, and how much memory Pujo takes, while attackers send at once
+#   - 3 multipart floods (junk where a part's headers belong, 64 KiB chunks),
+#   - 3 "progressive bombs" (a few-kilobyte JPEG whose frame claims 10000x10000,
+#     600 MB of coefficients to decode),
+#   - 2 WebP lies (a chunk claiming 4 GiB),
+#   - 64 password changes (each an argon2id check),
+# each attacker repeating for the whole run, against the same listing on the same
+# Pujo with no attacker (the reference, measured first in the same run).
+#
+#   scripts/bench/hostile.sh [SECONDS_PER_RUN]
+#
+# Needs wrk, curl and python3. Pujo runs on the embedded defaults (SQLite, blobs in
+# a folder) with both cores; wrk -t1 -c8 reads the listing. Everything listens on
+# 127.0.0.1 and stops by itself.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+duration=${1:-10}
+. scripts/bench/lib.sh
+bench_needs wrk curl python3
+build_release
+pujo=$bin/pujo
+
+port=$(port)
+PUJO_LOG=warn "$pujo" serve --listen "127.0.0.1:$port" --admin-listen off --data-dir "$work/data" \
+  >"$work/pujo.log" 2>&1 &
+server=$!
+pids+=("$server")
+wait_ready "$port"
+base="http://127.0.0.1:$port"
+jar=$work/jar
+curl -fs -c "$jar" -H 'content-type: application/json' \
+  -d '{"username":"aakraman","email":"aakraman@pujo.example","password":"shiuli-phool-2026"}' \
+  "$base/api/v1/auth/register" >/dev/null
+album=$(curl -fs -b "$jar" -H 'content-type: application/json' -d '{"title":"Listing"}' "$base/api/v1/albums" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+# A few photos in the listing (from the sniffer's corpus seed, as phones send them).
+for seed in 1 2 3; do
+  python3 - "$work/p$seed.jpg" "$seed" <<'PY'
+import sys
+# A real baseline JPEG made by the test helpers is not at hand in shell: use the
+# fixture from a real phone's EXIF (10x10 pixels), varied in its comment.
+data = open("tests/fixtures/exif/redmi-note-9s-empty-gps.jpg", "rb").read()
+comment = b"\xff\xfe\x00\x06s" + sys.argv[2].encode() + b"xy"
+open(sys.argv[1], "wb").write(data[:2] + comment + data[2:])
+PY
+  curl -fs -b "$jar" -H "origin: $base" -F "file=@$work/p$seed.jpg;type=image/jpeg" \
+    "$base/api/v1/albums/$album/photos" >/dev/null
+done
+listing="$base/api/v1/albums/$album/photos"
+curl -fs "$listing" >/dev/null
+
+rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
+hwm() { awk '/VmHWM/ {print $2}' "/proc/$server/status"; }
+idle_rss=$(rss)
+
+wrk -t1 -c8 -d"${duration}s" --latency "$listing" >"$work/quiet.txt"
+read -r quiet_rps quiet_p50 quiet_p99 < <(wrk_summary "$work/quiet.txt")
+
+cookie=$(awk '$6 ~ /pujo_session/ {print $6"="$7}' "$jar")
+python3 - "$port" "$album" "$cookie" "$((duration + 2))" "$work/attack.json" <<'PY' &
+import http.client, json, socket, struct, sys, threading, time
+port, album, cookie, seconds, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5]
+origin = f"http://127.0.0.1:{port}"
+deadline = time.time() + seconds
+counts = {}
+lock = threading.Lock()
+
+def count(kind, status):
+    with lock:
+        counts.setdefault(kind, {}).setdefault(str(status), 0)
+        counts[kind][str(status)] += 1
+
+def upload(kind, payload):
+    body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x\"\r\n"
+            b"Content-Type: image/jpeg\r\n\r\n" + payload + b"\r\n--XyZ--\r\n")
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c.request("POST", f"/api/v1/albums/{album}/photos", body,
+              {"content-type": "multipart/form-data; boundary=XyZ", "origin": origin, "cookie": cookie})
+    r = c.getresponse(); r.read(); c.close()
+    count(kind, r.status)
+
+def flood():
+    while time.time() < deadline:
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        head = (f"POST /api/v1/albums/{album}/photos HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"Origin: {origin}\r\nCookie: {cookie}\r\nTransfer-Encoding: chunked\r\n"
+                "Content-Type: multipart/form-data; boundary=XyZ\r\n\r\n").encode()
+        s.sendall(head)
+        part = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"\r\nX-Junk: "
+        s.sendall(b"%x\r\n%s\r\n" % (len(part), part))
+        junk = b"a" * 65536
+        status = "closed"
+        try:
+            for _ in range(1024):  # up to 64 MiB
+                s.sendall(b"%x\r\n%s\r\n" % (len(junk), junk))
+        except OSError:
+            pass
+        try:
+            status = s.recv(64).split(b" ")[1].decode()
+        except (OSError, IndexError):
+            pass
+        s.close()
+        count("flood", status)
+
+def bomb():
+    # A progressive frame (SOF2) claiming 10000x10000, three full-size components.
+    sof = b"\xff\xc2" + struct.pack(">HBHHB", 17, 8, 10000, 10000, 3) + b"\x01\x11\x00\x02\x11\x00\x03\x11\x00"
+    data = b"\xff\xd8" + sof + b"\xff\xda\x00\x0c\x03\x01\x00\x02\x00\x03\x00\x00\x00\x00" + b"\x00" * 4000 + b"\xff\xd9"
+    while time.time() < deadline:
+        upload("bomb", data)
+
+def webp_lie():
+    # VP8L 64x64, then a chunk claiming 4 GiB.
+    vp8l = b"\x2f" + struct.pack("<I", (63) | (63 << 14)) + b"\x00" * 64
+    chunks = b"VP8L" + struct.pack("<I", len(vp8l)) + vp8l + b"EXIF" + struct.pack("<I", 0xFFFFFFF0) + b"x" * 64
+    data = b"RIFF" + struct.pack("<I", 0xFFFFFFF0) + b"WEBP" + chunks
+    while time.time() < deadline:
+        upload("webp_lie", data)
+
+def password():
+    body = json.dumps({"current_password": "shiuli-phool-2026", "new_password": "shiuli-phool-2026"}).encode()
+    while time.time() < deadline:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c.request("PUT", "/api/v1/me/password", body,
+                  {"content-type": "application/json", "origin": origin, "cookie": cookie})
+        r = c.getresponse(); r.read(); c.close()
+        count("password", r.status)
+
+threads = [threading.Thread(target=f) for f in [flood] * 3 + [bomb] * 3 + [webp_lie] * 2 + [password] * 64]
+for t in threads: t.start()
+for t in threads: t.join()
+json.dump(counts, open(out, "w"))
+PY
+attack=$!
+pids+=("$attack")
+sleep 1
+peak=0
+(
+  while kill -0 "$attack" 2>/dev/null; do
+    r=$(rss); [ "$r" -gt "$(cat "$work/peak" 2>/dev/null || echo 0)" ] && echo "$r" >"$work/peak"
+    sleep 0.05
+  done
+) &
+pids+=("$!")
+wrk -t1 -c8 -d"${duration}s" --latency "$listing" >"$work/loud.txt"
+wait "$attack"
+read -r loud_rps loud_p50 loud_p99 < <(wrk_summary "$work/loud.txt")
+peak=$(cat "$work/peak" 2>/dev/null || echo 0)
+
+python3 - "$quiet_rps" "$quiet_p50" "$quiet_p99" "$loud_rps" "$loud_p50" "$loud_p99" \
+  "$idle_rss" "$peak" "$(hwm)" "$work/attack.json" <<'PY'
+import json, sys
+qr, q50, q99, lr, l50, l99 = map(float, sys.argv[1:7])
+idle, peak, hwm = (int(x) / 1024 for x in sys.argv[7:10])
+attack = json.load(open(sys.argv[10]))
+print(f"cached album listing, quiet:   {qr:.0f} req/s, p50 {q50:.2f} ms, p99 {q99:.2f} ms")
+print(f"cached album listing, hostile: {lr:.0f} req/s, p50 {l50:.2f} ms, p99 {l99:.2f} ms")
+print(f"p99 hostile/quiet: {l99 / q99:.2f}x (target: at most 2x)")
+print(f"RSS: idle {idle:.0f} MB, peak under attack {peak:.0f} MB (VmHWM {hwm:.0f} MB; target: under 300 MB)")
+for kind, statuses in sorted(attack.items()):
+    print(f"  {kind}: " + ", ".join(f"{n} x {s}" for s, n in sorted(statuses.items())))
+PY
