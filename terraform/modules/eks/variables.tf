@@ -55,6 +55,12 @@ variable "log_retention_days" {
   default     = 365
 }
 
+variable "container_log_retention_days" {
+  description = "Retention of the container logs (Fluent Bit of the CloudWatch Observability add-on) in CloudWatch Logs; a year, like the control plane's, so an incident can be traced back across a festival season."
+  type        = number
+  default     = 365
+}
+
 variable "on_demand_node_group" {
   description = "The primary on-demand node group (seed: t3.medium, min 2, desired 3, max 5, 30 GB gp3)."
   type = object({

@@ -18,6 +18,15 @@ resource "aws_cloudwatch_log_group" "slow_log" {
   tags = var.tags
 }
 
+# Drawn when the group is created and kept.
+resource "terraform_data" "final_snapshot_suffix" {
+  input = formatdate("YYYYMMDDhhmmss", timestamp())
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
 resource "aws_elasticache_replication_group" "this" {
   replication_group_id = var.replication_group_id
   description          = "Pujo sessions and caches"
@@ -43,10 +52,12 @@ resource "aws_elasticache_replication_group" "this" {
   auth_token                 = var.auth_token
   auth_token_update_strategy = "ROTATE"
 
-  snapshot_retention_limit  = var.snapshot_retention_days
-  snapshot_window           = var.snapshot_window
-  maintenance_window        = var.maintenance_window
-  final_snapshot_identifier = "${var.replication_group_id}-final"
+  snapshot_retention_limit = var.snapshot_retention_days
+  snapshot_window          = var.snapshot_window
+  maintenance_window       = var.maintenance_window
+  # Unique per group: a fixed name would block the next destroy of a
+  # rebuilt environment (the first final snapshot still holds it).
+  final_snapshot_identifier = "${var.replication_group_id}-final-${terraform_data.final_snapshot_suffix.output}"
 
   auto_minor_version_upgrade = true
   apply_immediately          = false

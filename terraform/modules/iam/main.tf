@@ -3,6 +3,7 @@
 #   <name>-external-secrets              durga-puja/pujo-external-secrets: Pujo's secrets only
 #   <name>-aws-load-balancer-controller  kube-system/aws-load-balancer-controller
 #   <name>-cluster-autoscaler            kube-system/cluster-autoscaler
+#   <name>-alertmanager                  monitoring/kube-prometheus-stack-alertmanager: the alerts topic only
 
 data "aws_partition" "current" {}
 data "aws_caller_identity" "current" {}
@@ -13,6 +14,7 @@ locals {
     external-secrets             = "${var.app_namespace}:${var.external_secrets_service_account}"
     aws-load-balancer-controller = "kube-system:aws-load-balancer-controller"
     cluster-autoscaler           = "kube-system:cluster-autoscaler"
+    alertmanager                 = "monitoring:kube-prometheus-stack-alertmanager"
   }
 }
 
@@ -55,6 +57,7 @@ resource "aws_iam_role_policy" "this" {
     external-secrets             = data.aws_iam_policy_document.external_secrets.json
     aws-load-balancer-controller = data.aws_iam_policy_document.lb_controller.json
     cluster-autoscaler           = data.aws_iam_policy_document.cluster_autoscaler.json
+    alertmanager                 = data.aws_iam_policy_document.alertmanager.json
   }
 
   name   = each.key
@@ -114,7 +117,7 @@ data "aws_iam_policy_document" "app" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["s3.${data.aws_region.current.region}.amazonaws.com"]
+      values   = ["s3.${data.aws_region.current.id}.amazonaws.com"]
     }
   }
 }
@@ -141,7 +144,7 @@ data "aws_iam_policy_document" "external_secrets" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["secretsmanager.${data.aws_region.current.region}.amazonaws.com"]
+      values   = ["secretsmanager.${data.aws_region.current.id}.amazonaws.com"]
     }
   }
 }
@@ -183,5 +186,20 @@ data "aws_iam_policy_document" "cluster_autoscaler" {
       variable = "aws:ResourceTag/k8s.io/cluster-autoscaler/${var.cluster_name}"
       values   = ["owned"]
     }
+  }
+}
+
+# --- Alertmanager: publish to the alerts topic ---------------------------------
+
+# Alertmanager's SNS receiver (deploy/argocd/base/addons/kube-prometheus-stack.yaml)
+# signs with this role; the topic is encrypted with the environment's key.
+data "aws_iam_policy_document" "alertmanager" {
+  statement {
+    actions   = ["sns:Publish"]
+    resources = [var.alerts_topic_arn]
+  }
+  statement {
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.kms_key_arn]
   }
 }

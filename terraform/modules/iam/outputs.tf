@@ -17,3 +17,8 @@ output "cluster_autoscaler_role_arn" {
   description = "IRSA role of the cluster autoscaler (value rbac.serviceAccount.annotations of its chart)."
   value       = aws_iam_role.this["cluster-autoscaler"].arn
 }
+
+output "alertmanager_role_arn" {
+  description = "IRSA role of Alertmanager (kube-prometheus-stack value alertmanager.serviceAccount.annotations)."
+  value       = aws_iam_role.this["alertmanager"].arn
+}

@@ -57,6 +57,11 @@ variable "app_secret_arns" {
   type        = list(string)
 }
 
+variable "alerts_topic_arn" {
+  description = "SNS topic Alertmanager publishes alerts to (operators subscribe to it)."
+  type        = string
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

@@ -10,28 +10,24 @@ data "aws_region" "current" {}
 # to). They are not in the system's or the image's roots, and Pujo verifies
 # the server's chain and host name, so it needs this bundle
 # (PUJO_DB_CA_FILE): the stack stores it next to the database URL in
-# Secrets Manager. Read on every plan, so a bundle AWS extends for a CA
-# rotation reaches the secret with the next apply. The region's bundle, not
-# the global one (every region's CAs): it must fit in a 64 KiB secret.
-data "http" "ca_bundle" {
-  url                = "https://truststore.pki.rds.amazonaws.com/${data.aws_region.current.region}/${data.aws_region.current.region}-bundle.pem"
-  request_timeout_ms = 30000
+# Secrets Manager. The bundle is committed in ca-bundles/<region>-bundle.pem,
+# the region's CAs from https://truststore.pki.rds.amazonaws.com (README.md
+# says how to add a region or refresh it), so a plan needs no download and
+# a change to it shows up in review. The region's bundle, not the global
+# one (every region's CAs): it must fit in a 64 KiB secret.
+locals {
+  ca_bundle_file = "${path.module}/ca-bundles/${data.aws_region.current.id}-bundle.pem"
+  ca_bundle      = fileexists(local.ca_bundle_file) ? file(local.ca_bundle_file) : ""
+}
 
-  retry {
-    attempts     = 3
-    min_delay_ms = 1000
-    max_delay_ms = 10000
-  }
+# A fixed final-snapshot name would stop the second destroy of an
+# environment rebuilt under the same name (the first snapshot still holds
+# it). The suffix is drawn when the instance is created and kept.
+resource "terraform_data" "final_snapshot_suffix" {
+  input = formatdate("YYYYMMDDhhmmss", timestamp())
 
   lifecycle {
-    postcondition {
-      condition     = self.status_code == 200 && strcontains(self.response_body, "-----BEGIN CERTIFICATE-----")
-      error_message = "${self.url} did not answer 200 with PEM certificates (status ${self.status_code}); Pujo cannot verify RDS without this bundle."
-    }
-    postcondition {
-      condition     = length(self.response_body) < 48000
-      error_message = "The RDS CA bundle from ${self.url} is ${length(self.response_body)} bytes; with the rest of Pujo's secret it must stay under Secrets Manager's 64 KiB."
-    }
+    ignore_changes = [input]
   }
 }
 
@@ -127,7 +123,7 @@ resource "aws_db_instance" "this" {
   vpc_security_group_ids = [var.security_group_id]
   publicly_accessible    = false
   parameter_group_name   = aws_db_parameter_group.this.name
-  # The CA of the server certificate; data.http.ca_bundle holds it. Change
+  # The CA of the server certificate; ca-bundles/ holds it. Change
   # it only after the pods trust the new CA (docs/OPERATIONS.md, "RDS CA
   # rotation").
   ca_cert_identifier = var.ca_cert_identifier
@@ -142,7 +138,7 @@ resource "aws_db_instance" "this" {
 
   deletion_protection       = var.deletion_protection
   skip_final_snapshot       = false
-  final_snapshot_identifier = "${var.identifier}-final"
+  final_snapshot_identifier = "${var.identifier}-final-${terraform_data.final_snapshot_suffix.output}"
 
   auto_minor_version_upgrade  = true
   allow_major_version_upgrade = false

@@ -29,11 +29,11 @@ output "identifier" {
 }
 
 output "ca_bundle_pem" {
-  description = "PEM bundle of the RDS CAs of this region, fetched from the RDS truststore; what Pujo verifies the server certificate with (PUJO_DB_CA_FILE)."
-  value       = data.http.ca_bundle.response_body
-}
+  description = "PEM bundle of the RDS CAs of this region (ca-bundles/<region>-bundle.pem); what Pujo verifies the server certificate with (PUJO_DB_CA_FILE)."
+  value       = local.ca_bundle
 
-output "ca_bundle_url" {
-  description = "Where ca_bundle_pem was fetched from."
-  value       = data.http.ca_bundle.url
+  precondition {
+    condition     = strcontains(local.ca_bundle, "-----BEGIN CERTIFICATE-----") && length(local.ca_bundle) < 48000
+    error_message = "No RDS CA bundle for this region in ${local.ca_bundle_file} (or it is over 48000 bytes); add it as terraform/modules/rds/README.md says."
+  }
 }

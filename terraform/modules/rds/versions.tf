@@ -4,12 +4,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.0"
-    }
-    # The region's RDS CA bundle (data "http" "ca_bundle").
-    http = {
-      source  = "hashicorp/http"
-      version = "~> 3.4"
+      version = ">= 5.100, < 7.0"
     }
   }
 }

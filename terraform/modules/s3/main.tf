@@ -153,6 +153,9 @@ resource "aws_s3_bucket_policy" "this" {
 }
 
 # --- Server access logs: who read or changed which photo ----------------------
+# The same bucket takes the ALB's access logs under alb/.
+
+data "aws_elb_service_account" "current" {}
 # S3 writes server access logs only to SSE-S3 buckets, hence AES256 here.
 
 resource "aws_s3_bucket" "logs" {
@@ -242,6 +245,19 @@ data "aws_iam_policy_document" "logs" {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+
+  # The ALB's access logs (Ingress annotation load-balancer-attributes,
+  # access_logs.s3.prefix=alb), written by the region's Elastic Load
+  # Balancing account.
+  statement {
+    sid       = "AlbAccessLogs"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.logs.arn}/alb/AWSLogs/${data.aws_caller_identity.current.account_id}/*"]
+    principals {
+      type        = "AWS"
+      identifiers = [data.aws_elb_service_account.current.arn]
     }
   }
 

@@ -58,7 +58,11 @@ resource "aws_security_group" "this" {
   #checkov:skip=CKV2_AWS_5:Attached across module boundaries (EKS, launch template, RDS, ElastiCache, Ingress annotation), which checkov does not follow.
   for_each = local.groups
 
-  name        = local.group_names[each.key]
+  # A prefix, not a fixed name: create_before_destroy makes the replacement
+  # group while the old one still holds the name, which a fixed name would
+  # refuse with InvalidGroup.Duplicate. Everything finds the groups by ID
+  # or by the Name tag (the Ingress annotation).
+  name_prefix = "${local.group_names[each.key]}-"
   description = each.value
   vpc_id      = var.vpc_id
 

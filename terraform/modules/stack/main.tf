@@ -61,16 +61,44 @@ module "eks" {
 
 # --- Data -------------------------------------------------------------------
 
-# Letters and digits only: valid in a URL without escaping, and allowed by
-# both RDS and ElastiCache.
-resource "random_password" "db" {
-  length  = 40
-  special = false
+# Passwords, letters and digits only: valid in a URL without escaping, and
+# allowed by both RDS and ElastiCache. Secrets Manager's generator draws one
+# on every plan; terraform_data keeps the first draw (ignore_changes), so a
+# password changes only when its terraform_data is replaced:
+#   terraform apply -replace=module.stack.terraform_data.db_password
+# (docs/OPERATIONS.md, "Secrets rotation"). They live in the state, as the
+# database URL in Secrets Manager does: the state bucket is locked down.
+data "aws_secretsmanager_random_password" "db" {
+  password_length     = 40
+  exclude_punctuation = true
+  include_space       = false
 }
 
-resource "random_password" "redis" {
-  length  = 64
-  special = false
+data "aws_secretsmanager_random_password" "redis" {
+  password_length     = 64
+  exclude_punctuation = true
+  include_space       = false
+}
+
+resource "terraform_data" "db_password" {
+  input = sensitive(data.aws_secretsmanager_random_password.db.random_password)
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
+resource "terraform_data" "redis_password" {
+  input = sensitive(data.aws_secretsmanager_random_password.redis.random_password)
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
+locals {
+  db_password    = sensitive(terraform_data.db_password.output)
+  redis_password = sensitive(terraform_data.redis_password.output)
 }
 
 module "rds" {
@@ -80,7 +108,7 @@ module "rds" {
   instance_class    = var.db_instance_class
   subnet_ids        = module.vpc.database_subnet_ids
   security_group_id = module.security_groups.rds_security_group_id
-  password          = random_password.db.result
+  password          = local.db_password
   kms_key_arn       = module.kms.key_arn
 }
 
@@ -91,7 +119,7 @@ module "elasticache" {
   node_type            = var.redis_node_type
   subnet_ids           = module.vpc.database_subnet_ids
   security_group_id    = module.security_groups.redis_security_group_id
-  auth_token           = random_password.redis.result
+  auth_token           = local.redis_password
   kms_key_arn          = module.kms.key_arn
 }
 
@@ -115,15 +143,34 @@ module "secrets" {
 
   name        = local.secret_name
   kms_key_arn = module.kms.key_arn
+  # Deleted at once on destroy: a secret waiting out a recovery window keeps
+  # its name, and an environment rebuilt under the same name could not make
+  # pujo/<env>/app again. Nothing is lost: every value in it is made anew
+  # by Terraform (passwords, URL, the committed CA bundle).
+  recovery_window_in_days = 0
   database_url = format(
     "postgres://%s:%s@%s:%d/%s?sslmode=require",
-    module.rds.username, random_password.db.result, module.rds.address, module.rds.port, module.rds.database_name,
+    module.rds.username, local.db_password, module.rds.address, module.rds.port, module.rds.database_name,
   )
-  redis_password = random_password.redis.result
+  redis_password = local.redis_password
   # sslmode=require makes TLS mandatory, and Pujo always verifies the
   # server's chain and host name: against this bundle, the region's RDS CAs
   # (the pod specs pass its file as --db-ca-file).
   db_ca_bundle = module.rds.ca_bundle_pem
+}
+
+# Where Alertmanager sends alerts; operators subscribe to it (e-mail, SMS,
+# a pager's HTTPS endpoint): docs/OPERATIONS.md, "Alerts".
+resource "aws_sns_topic" "alerts" {
+  name              = "${var.name}-alerts"
+  kms_master_key_id = module.kms.key_arn
+}
+
+module "waf" {
+  source = "../waf"
+
+  name        = var.name
+  kms_key_arn = module.kms.key_arn
 }
 
 module "iam" {
@@ -136,6 +183,7 @@ module "iam" {
   bucket_arn        = module.s3.bucket_arn
   kms_key_arn       = module.kms.key_arn
   app_secret_arns   = [module.secrets.secret_arn]
+  alerts_topic_arn  = aws_sns_topic.alerts.arn
 }
 
 # --- TLS certificate for the ALB ---------------------------------------------

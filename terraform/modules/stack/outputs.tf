@@ -93,3 +93,23 @@ output "nat_public_ips" {
   description = "Outbound addresses of the cluster."
   value       = module.vpc.nat_public_ips
 }
+
+output "alertmanager_irsa_role_arn" {
+  description = "kube-prometheus-stack: alertmanager.serviceAccount.annotations.eks.amazonaws.com/role-arn."
+  value       = module.iam.alertmanager_role_arn
+}
+
+output "alerts_sns_topic_arn" {
+  description = "SNS topic of Alertmanager's receiver; subscribe the on-call addresses to it."
+  value       = aws_sns_topic.alerts.arn
+}
+
+output "waf_web_acl_arn" {
+  description = "Ingress annotation alb.ingress.kubernetes.io/wafv2-acl-arn."
+  value       = module.waf.web_acl_arn
+}
+
+output "alb_access_log_bucket" {
+  description = "Ingress load-balancer-attributes access_logs.s3.bucket (prefix alb)."
+  value       = module.s3.logs_bucket_name
+}

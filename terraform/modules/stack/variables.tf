@@ -5,12 +5,15 @@ variable "name" {
   description = "Name prefix of every resource (the seed's durga-puja-vpc, durga-puja-eks, durga-puja-db, durga-puja-redis)."
   type        = string
 
-  # The longest name made from it is the photo bucket's log bucket,
-  # <name>-assets-<12-digit account id>-logs, and S3 allows 63 characters
-  # of lower-case letters, digits and hyphens.
+  # The tightest names made from it: the ElastiCache group <name>-redis
+  # (40 characters at most), the IAM role
+  # <name>-aws-load-balancer-controller (64) and the photo bucket's log
+  # bucket <name>-assets-<12-digit account id>-logs (63, lower-case letters,
+  # digits and hyphens). 32 leaves room in each; the tests plan a 32-character
+  # name and check every derived name (envs/*/tests).
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,37}$", var.name))
-    error_message = "name must be lower-case letters, digits and hyphens, at most 38 characters (it names S3 buckets)."
+    condition     = can(regex("^[a-z][a-z0-9-]{0,31}$", var.name))
+    error_message = "name must be lower-case letters, digits and hyphens, at most 32 characters (it names the ElastiCache group, IAM roles and S3 buckets)."
   }
 }
 

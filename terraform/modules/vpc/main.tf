@@ -164,11 +164,66 @@ resource "aws_route_table_association" "database" {
 # crossing the NAT gateways, which also saves NAT data charges.
 resource "aws_vpc_endpoint" "s3" {
   vpc_id            = aws_vpc.this.id
-  service_name      = "com.amazonaws.${data.aws_region.current.region}.s3"
+  service_name      = "com.amazonaws.${data.aws_region.current.id}.s3"
   vpc_endpoint_type = "Gateway"
   route_table_ids   = [for rt in aws_route_table.private : rt.id]
 
   tags = merge(var.tags, { Name = "${var.name}-s3" })
+}
+
+# Interface endpoints in the private subnets for every AWS API the pods and
+# nodes call: IRSA's STS, image pulls (ECR API and registry), container
+# logs, Secrets Manager (External Secrets) and S3 itself. With private DNS
+# their regional names resolve to addresses inside the VPC, so that AWS
+# traffic never crosses the NAT gateways, and Pujo's NetworkPolicy can
+# allow HTTPS to the private subnets only instead of to anywhere.
+# (S3 keeps the gateway endpoint for the nodes' route tables as well; the
+# interface endpoint answers the regional name because
+# private_dns_only_for_inbound_resolver_endpoint is false.)
+resource "aws_security_group" "endpoints" {
+  name_prefix = "${var.name}-vpc-endpoints-"
+  description = "Interface VPC endpoints: HTTPS from inside the VPC"
+  vpc_id      = aws_vpc.this.id
+
+  tags = merge(var.tags, { Name = "${var.name}-vpc-endpoints" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints" {
+  security_group_id = aws_security_group.endpoints.id
+  description       = "HTTPS to the AWS APIs from inside the VPC"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = var.cidr_block
+
+  tags = var.tags
+}
+
+resource "aws_vpc_endpoint" "interface" {
+  for_each = toset(var.interface_endpoints)
+
+  vpc_id              = aws_vpc.this.id
+  service_name        = "com.amazonaws.${data.aws_region.current.id}.${each.key}"
+  vpc_endpoint_type   = "Interface"
+  subnet_ids          = [for s in aws_subnet.private : s.id]
+  security_group_ids  = [aws_security_group.endpoints.id]
+  private_dns_enabled = true
+
+  dynamic "dns_options" {
+    for_each = each.key == "s3" ? [1] : []
+    content {
+      private_dns_only_for_inbound_resolver_endpoint = false
+    }
+  }
+
+  tags = merge(var.tags, { Name = "${var.name}-${each.key}" })
+
+  # S3's private DNS needs the gateway endpoint first.
+  depends_on = [aws_vpc_endpoint.s3]
 }
 
 # --- Network ACL for the database tier (the seed's extra stateless layer) ----

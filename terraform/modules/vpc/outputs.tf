@@ -32,3 +32,8 @@ output "nat_public_ips" {
   description = "Public IPs of the NAT gateways: what third parties see as Pujo's outbound addresses."
   value       = [for az in var.azs : aws_eip.nat[az].public_ip]
 }
+
+output "interface_endpoint_services" {
+  description = "Services reached through interface endpoints in the private subnets."
+  value       = sort(keys(aws_vpc_endpoint.interface))
+}

@@ -53,6 +53,12 @@ variable "kms_key_arn" {
   type        = string
 }
 
+variable "interface_endpoints" {
+  description = "AWS services reached through interface endpoints in the private subnets (com.amazonaws.<region>.<service>)."
+  type        = list(string)
+  default     = ["sts", "ecr.api", "ecr.dkr", "logs", "secretsmanager", "s3"]
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
