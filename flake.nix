@@ -1,7 +1,9 @@
 {
   description = "Pujo: a photo-sharing site for Durga Puja, shipped as one static binary";
 
-  # The only input. flake.lock (created by the first `nix flake lock`) pins it.
+  # The only input. flake.lock pins it; .github/workflows/flake-lock.yml
+  # makes and refreshes it through a pull request (nixpkgs must be
+  # downloadable), and CI fails on the default branch while it is missing.
   inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11";
 
   # This file only wires outputs; the recipes live in nix/.
