@@ -171,7 +171,7 @@ impl Database {
 
     /// Deletes up to `batch` expired sessions; how many went.
     pub async fn purge_sessions(&self, batch: i64) -> Result<u64, DbError> {
-        self.execute(query::PURGE_SESSIONS, params![OffsetDateTime::now_utc(), batch]).await
+        self.execute(query::PURGE_SESSIONS, query::params![OffsetDateTime::now_utc(), batch]).await
     }
 
     /// Counts every database call (one pooled connection each: one statement or one
