@@ -158,6 +158,14 @@ pub fn new_session_token() -> (String, [u8; 32]) {
     (token, hash)
 }
 
+/// A new album link key: 128 random bits as 32 lower-case hex digits (a URL's query
+/// carries it as it is).
+pub fn new_link_key() -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The stored form of a token: a copy of the sessions table logs nobody in.
 pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()

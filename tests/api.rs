@@ -151,18 +151,67 @@ async fn private_albums_answer_404_to_everyone_else_everywhere(backend: Backend)
     assert_eq!(ids(&owner.get("/api/v1/search?q=boron").await.json()["photos"]), [photo]);
 }
 
+/// Ids are sequential: an unlisted album (its photos, comments, likes) opens with its
+/// link key alone, which only its owner is shown, and a rotated key retires the link.
 async fn unlisted_albums_open_by_link_but_stay_out_of_lists_and_search(backend: Backend) {
     let (app, db) = spawn_app_with_db(backend).await;
-    let (owner, nobody) = (Api::register(&app, "saraswati").await, Api::anonymous(&app));
+    let (owner, nobody, fan) =
+        (Api::register(&app, "saraswati").await, Api::anonymous(&app), Api::register(&app, "hans").await);
     let album = make_album(&owner, "Bhog for friends", "unlisted").await;
     let photo = add_photo(&db, owner.id(), album, "khichuri").await;
-    assert_eq!(nobody.get(&format!("/api/v1/albums/{album}")).await.status, StatusCode::OK);
-    assert_eq!(ids(&nobody.get(&format!("/api/v1/albums/{album}/photos")).await.json()["items"]), [photo]);
-    assert_eq!(nobody.get(&format!("/api/v1/photos/{photo}")).await.json()["visibility"], "unlisted");
+    let own = owner.get(&format!("/api/v1/albums/{album}")).await.json();
+    let key = own["link_key"].as_str().expect("the owner sees the link key").to_owned();
+    assert_eq!(key.len(), 32);
+
+    // By id alone: nothing, exactly as for an album that does not exist.
+    for path in [
+        format!("/api/v1/albums/{album}"),
+        format!("/api/v1/albums/{album}/photos"),
+        format!("/api/v1/photos/{photo}"),
+        format!("/api/v1/photos/{photo}/comments"),
+        format!("/api/v1/albums/{album}?key=0123456789abcdef0123456789abcdef"),
+    ] {
+        for who in [&nobody, &fan] {
+            let answer = who.get(&path).await;
+            assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}: {}", answer.text());
+        }
+    }
+    assert_eq!(fan.put(&format!("/api/v1/photos/{photo}/like")).await.status, StatusCode::NOT_FOUND);
+    let too_long = nobody.get(&format!("/api/v1/albums/{album}?key={}", "a".repeat(65))).await;
+    assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", too_long.text());
+
+    // With the key: the album, its photos (media links carry the key), comments, likes.
+    let opened = nobody.get(&format!("/api/v1/albums/{album}?key={key}")).await.json();
+    assert_eq!(opened["title"], "Bhog for friends");
+    assert!(opened.get("link_key").is_none(), "only the owner is shown the key: {opened}");
+    let photos = nobody.get(&format!("/api/v1/albums/{album}/photos?key={key}")).await.json();
+    assert_eq!(ids(&photos["items"]), [photo]);
+    assert_eq!(photos["items"][0]["urls"]["thumb"], format!("/media/{photo}/thumb?key={key}"));
+    assert_eq!(nobody.get(&format!("/api/v1/photos/{photo}?key={key}")).await.json()["visibility"], "unlisted");
+    let like = fan.put(&format!("/api/v1/photos/{photo}/like?key={key}")).await;
+    assert_eq!(like.status, StatusCode::OK, "{}", like.text());
+    let comment = fan.post(&format!("/api/v1/photos/{photo}/comments?key={key}"), json!({"body": "darun"})).await;
+    assert_eq!(comment.status, StatusCode::CREATED, "{}", comment.text());
+    assert_eq!(
+        nobody.get(&format!("/api/v1/photos/{photo}/comments?key={key}")).await.json()["items"][0]["body"],
+        "darun"
+    );
+
+    // Never listed or searched.
     assert!(ids(&nobody.get("/api/v1/albums").await.json()["items"]).is_empty());
     assert!(ids(&nobody.get("/api/v1/photos").await.json()["items"]).is_empty());
     assert!(ids(&nobody.get("/api/v1/search?q=khichuri").await.json()["photos"]).is_empty());
     assert!(ids(&nobody.get("/api/v1/search?q=bhog").await.json()["albums"]).is_empty());
+
+    // Only the owner rotates; the old link then opens nothing, cached or not.
+    assert_eq!(fan.post(&format!("/api/v1/albums/{album}/link"), json!({})).await.status, StatusCode::NOT_FOUND);
+    let rotated = owner.post(&format!("/api/v1/albums/{album}/link"), json!({})).await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text());
+    let new_key = rotated.json()["link_key"].as_str().expect("a new key").to_owned();
+    assert_ne!(new_key, key);
+    assert_eq!(nobody.get(&format!("/api/v1/albums/{album}?key={key}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(nobody.get(&format!("/api/v1/photos/{photo}?key={key}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(nobody.get(&format!("/api/v1/albums/{album}?key={new_key}")).await.status, StatusCode::OK);
 }
 
 async fn comments_and_likes_follow_the_photo(backend: Backend) {

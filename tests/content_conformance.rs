@@ -12,7 +12,7 @@ use pujo::db::{
 
 conformance!(
     private_albums_are_invisible_to_everyone_but_their_owner,
-    unlisted_albums_open_by_id_but_are_never_listed_or_searched,
+    unlisted_albums_open_by_their_link_key_alone_and_are_never_listed_or_searched,
     keyset_pages_have_no_duplicates_or_gaps_under_inserts,
     search_matches_word_prefixes_in_bengali_and_english,
     searching_for_a_huge_word_is_an_answer_not_an_error,
@@ -59,6 +59,7 @@ impl World {
             description: String::new(),
             visibility,
             pandal_id: None,
+            link_key: pujo::auth::new_link_key(),
         };
         self.db.create_album(&new).await.expect("album").id
     }
@@ -99,9 +100,9 @@ async fn private_albums_are_invisible_to_everyone_but_their_owner(backend: Backe
     let photo = w.photo(&owner, album, "thakur ghor").await;
 
     for viewer in [other.id, NOBODY] {
-        assert!(w.db.album(album, viewer).await.expect("album").is_none());
-        assert!(w.db.photo(photo, viewer).await.expect("photo").is_none());
-        assert!(w.db.album_photos(album, viewer, first(10)).await.expect("photos").items.is_empty());
+        assert!(w.db.album(album, viewer, None).await.expect("album").is_none());
+        assert!(w.db.photo(photo, viewer, None).await.expect("photo").is_none());
+        assert!(w.db.album_photos(album, viewer, None, first(10)).await.expect("photos").items.is_empty());
         assert!(w.db.albums(viewer, None, None, first(10)).await.expect("albums").items.is_empty());
         assert!(w.db.albums(viewer, Some(owner.id), None, first(10)).await.expect("albums").items.is_empty());
         assert!(w.db.photo_feed(viewer, None, first(10)).await.expect("feed").items.is_empty());
@@ -110,23 +111,47 @@ async fn private_albums_are_invisible_to_everyone_but_their_owner(backend: Backe
         assert!(w.db.search(viewer, "ghorer", 10).await.expect("search").albums.is_empty());
     }
     // The owner sees it everywhere but the public feed.
-    assert_eq!(w.db.album(album, owner.id).await.expect("album").expect("own").photo_count, 1);
-    assert_eq!(w.db.photo(photo, owner.id).await.expect("photo").expect("own").visibility, Visibility::Private);
+    assert_eq!(w.db.album(album, owner.id, None).await.expect("album").expect("own").photo_count, 1);
+    assert_eq!(w.db.photo(photo, owner.id, None).await.expect("photo").expect("own").visibility, Visibility::Private);
     assert_eq!(w.db.albums(owner.id, Some(owner.id), None, first(10)).await.expect("albums").items.len(), 1);
     assert_eq!(w.db.search(owner.id, "thakur", 10).await.expect("search").photos.len(), 1);
     assert!(w.db.photo_feed(owner.id, None, first(10)).await.expect("feed").items.is_empty());
 }
 
-async fn unlisted_albums_open_by_id_but_are_never_listed_or_searched(backend: Backend) {
+/// Ids are sequential, so an id alone never opens an unlisted album: its link key does
+/// (until the owner rotates it), and it is never listed or searched.
+async fn unlisted_albums_open_by_their_link_key_alone_and_are_never_listed_or_searched(backend: Backend) {
     let w = world(backend).await;
     let (owner, other) = (w.person("lakshmi").await, w.person("kartik").await);
     let album = w.album(&owner, "Bhog for friends", Visibility::Unlisted).await;
     let photo = w.photo(&owner, album, "khichuri bhog").await;
     let public = w.album(&owner, "Bhog for all", Visibility::Public).await;
+    let key = w.db.album(album, owner.id, None).await.expect("album").expect("own").link_key;
+    assert_eq!(key.len(), 32, "128 bits as hex: {key}");
+    assert_ne!(key, w.db.album(public, owner.id, None).await.expect("album").expect("own").link_key);
 
-    assert!(w.db.album(album, other.id).await.expect("album").is_some());
-    assert!(w.db.photo(photo, NOBODY).await.expect("photo").is_some());
-    assert_eq!(w.db.album_photos(album, NOBODY, first(5)).await.expect("photos").items.len(), 1);
+    for viewer in [other.id, NOBODY] {
+        assert!(w.db.album(album, viewer, None).await.expect("album").is_none());
+        assert!(w.db.photo(photo, viewer, None).await.expect("photo").is_none());
+        assert!(w.db.album_photos(album, viewer, None, first(5)).await.expect("photos").items.is_empty());
+        let wrong = format!("{}0", &key[..31]);
+        assert!(w.db.album(album, viewer, Some(&wrong)).await.expect("album").is_none());
+        assert!(w.db.album(album, viewer, Some("")).await.expect("album").is_none());
+        assert!(w.db.album(album, viewer, Some(&key)).await.expect("album").is_some());
+        assert!(w.db.photo(photo, viewer, Some(&key)).await.expect("photo").is_some());
+        assert_eq!(w.db.album_photos(album, viewer, Some(&key), first(5)).await.expect("photos").items.len(), 1);
+    }
+    // Another album's key opens nothing else.
+    let other_key = w.db.album(public, owner.id, None).await.expect("album").expect("own").link_key;
+    assert!(w.db.album(album, other.id, Some(&other_key)).await.expect("album").is_none());
+    // A private album's key opens nothing: private is the owner's alone.
+    let private = w.album(&owner, "Thakur ghor", Visibility::Private).await;
+    let private_key = w.db.album(private, owner.id, None).await.expect("album").expect("own").link_key;
+    assert!(w.db.album(private, other.id, Some(&private_key)).await.expect("album").is_none());
+    // A rotated key retires the old link.
+    w.db.set_album_link(album, &pujo::auth::new_link_key()).await.expect("rotate");
+    assert!(w.db.album(album, other.id, Some(&key)).await.expect("album").is_none());
+
     let listed = w.db.albums(other.id, None, None, first(10)).await.expect("albums");
     assert_eq!(listed.items.iter().map(|a| a.id).collect::<Vec<_>>(), [public]);
     assert!(w.db.photo_feed(NOBODY, None, first(10)).await.expect("feed").items.is_empty());
@@ -147,7 +172,7 @@ async fn keyset_pages_have_no_duplicates_or_gaps_under_inserts(backend: Backend)
     let mut seen = Vec::new();
     let mut page = first(7);
     loop {
-        let got = w.db.album_photos(album, NOBODY, page).await.expect("page");
+        let got = w.db.album_photos(album, NOBODY, None, page).await.expect("page");
         seen.extend(got.items.iter().map(|p| p.id));
         // Newer photos arriving between pages do not shift the pages already underway.
         w.photo(&owner, album, &format!("late {}", seen.len())).await;
@@ -225,9 +250,9 @@ async fn likes_are_idempotent_and_counted(backend: Backend) {
     assert_eq!(w.db.set_like(photo, a.id, true).await.expect("like"), (1, true));
     assert_eq!(w.db.set_like(photo, a.id, true).await.expect("again"), (1, true));
     assert_eq!(w.db.set_like(photo, b.id, true).await.expect("like"), (2, true));
-    let seen_by_a = w.db.photo(photo, a.id).await.expect("photo").expect("visible");
+    let seen_by_a = w.db.photo(photo, a.id, None).await.expect("photo").expect("visible");
     assert_eq!((seen_by_a.like_count, seen_by_a.liked_by_me), (2, true));
-    let seen_by_owner = w.db.photo(photo, owner.id).await.expect("photo").expect("visible");
+    let seen_by_owner = w.db.photo(photo, owner.id, None).await.expect("photo").expect("visible");
     assert!(!seen_by_owner.liked_by_me);
     assert_eq!(w.db.set_like(photo, a.id, false).await.expect("unlike"), (1, false));
     assert_eq!(w.db.set_like(photo, a.id, false).await.expect("unlike again"), (1, false));
@@ -250,7 +275,7 @@ async fn comments_page_newest_first_and_go_with_their_photo(backend: Backend) {
     let rest = w.db.comments(photo, PageRequest { before: page.next, limit: 2 }).await.expect("page 2");
     assert_eq!(rest.items.iter().map(|c| c.id).collect::<Vec<_>>(), [ids[0]]);
     assert_eq!(rest.next, None);
-    assert_eq!(w.db.photo(photo, NOBODY).await.expect("photo").expect("visible").comment_count, 3);
+    assert_eq!(w.db.photo(photo, NOBODY, None).await.expect("photo").expect("visible").comment_count, 3);
     assert!(w.db.delete_comment(ids[0]).await.expect("delete"));
     assert!(!w.db.delete_comment(ids[0]).await.expect("delete again"));
     assert!(w.db.delete_photo(photo).await.expect("delete photo"));
@@ -266,12 +291,12 @@ async fn the_same_content_twice_in_one_album_is_one_photo(backend: Backend) {
         (new_photo(&owner, one, "first", b"same bytes"), new_photo(&owner, one, "second", b"same bytes"));
     let (a, b) = tokio::join!(w.db.create_photo(&first_upload), w.db.create_photo(&second_upload));
     assert_eq!(a.expect("a").id, b.expect("b").id);
-    assert_eq!(w.db.album(one, owner.id).await.expect("album").expect("own").photo_count, 1);
+    assert_eq!(w.db.album(one, owner.id, None).await.expect("album").expect("own").photo_count, 1);
     let elsewhere = w.db.create_photo(&new_photo(&owner, two, "copy", b"same bytes")).await.expect("other album");
     // Moving it next to its twin is refused, and nothing changes.
     let moved = w.db.update_photo(&elsewhere, PhotoPatch { album_id: Some(one), ..PhotoPatch::default() }).await;
     assert!(matches!(moved, Err(DbError::Conflict { field: "album_id" })), "{moved:?}");
-    assert_eq!(w.db.photo(elsewhere.id, owner.id).await.expect("photo").expect("own").album_id, two);
+    assert_eq!(w.db.photo(elsewhere.id, owner.id, None).await.expect("photo").expect("own").album_id, two);
 }
 
 async fn album_covers_must_be_photos_of_the_album(backend: Backend) {
@@ -282,7 +307,7 @@ async fn album_covers_must_be_photos_of_the_album(backend: Backend) {
     let older = w.photo(&owner, one, "older").await;
     let newer = w.photo(&owner, one, "newer").await;
     let foreign = w.photo(&owner, two, "foreign").await;
-    let album = w.db.album(one, NOBODY).await.expect("album").expect("public");
+    let album = w.db.album(one, NOBODY, None).await.expect("album").expect("public");
     assert_eq!(album.cover.as_ref().map(|c| c.id), Some(newer), "the newest photo by default");
     let chosen =
         w.db.update_album(&album, AlbumPatch { cover_photo_id: Some(Some(older)), ..AlbumPatch::default() })
@@ -301,13 +326,13 @@ async fn album_covers_must_be_photos_of_the_album(backend: Backend) {
     assert_eq!(refused.cover.as_ref().map(|c| c.id), Some(newer), "a foreign photo is no cover");
 
     // Counts follow moves and deletions.
-    let moving = w.db.photo(foreign, owner.id).await.expect("photo").expect("own");
+    let moving = w.db.photo(foreign, owner.id, None).await.expect("photo").expect("own");
     w.db.update_photo(&moving, PhotoPatch { album_id: Some(one), ..PhotoPatch::default() }).await.expect("move");
     let count = |album: Option<pujo::db::Album>| album.expect("own").photo_count;
-    assert_eq!(count(w.db.album(one, owner.id).await.expect("album")), 3);
-    assert_eq!(count(w.db.album(two, owner.id).await.expect("album")), 0);
+    assert_eq!(count(w.db.album(one, owner.id, None).await.expect("album")), 3);
+    assert_eq!(count(w.db.album(two, owner.id, None).await.expect("album")), 0);
     w.db.delete_photo(older).await.expect("delete");
-    assert_eq!(count(w.db.album(one, owner.id).await.expect("album")), 2);
+    assert_eq!(count(w.db.album(one, owner.id, None).await.expect("album")), 2);
 }
 
 /// The chosen cover moves to a private album: the public album it left must not
@@ -319,20 +344,20 @@ async fn a_cover_moved_into_a_private_album_leaves_the_old_album(backend: Backen
     let private = w.album(&owner, "Closed", Visibility::Private).await;
     let stays = w.photo(&owner, public, "stays").await;
     let secret = w.photo(&owner, public, "secret").await;
-    let album = w.db.album(public, owner.id).await.expect("album").expect("own");
+    let album = w.db.album(public, owner.id, None).await.expect("album").expect("own");
     w.db.update_album(&album, AlbumPatch { cover_photo_id: Some(Some(secret)), ..AlbumPatch::default() })
         .await
         .expect("choose");
-    let moving = w.db.photo(secret, owner.id).await.expect("photo").expect("own");
+    let moving = w.db.photo(secret, owner.id, None).await.expect("photo").expect("own");
     w.db.update_photo(&moving, PhotoPatch { album_id: Some(private), ..PhotoPatch::default() }).await.expect("move");
     for viewer in [NOBODY, owner.id] {
-        let seen = w.db.album(public, viewer).await.expect("album").expect("public");
+        let seen = w.db.album(public, viewer, None).await.expect("album").expect("public");
         assert_eq!(seen.cover.as_ref().map(|c| c.id), Some(stays), "viewer {viewer}: the moved photo is no cover here");
         let listed = w.db.albums(viewer, Some(owner.id), None, first(10)).await.expect("list");
         let open = listed.items.iter().find(|a| a.id == public).expect("listed");
         assert_eq!(open.cover.as_ref().map(|c| c.id), Some(stays), "viewer {viewer}: lists agree");
     }
-    let closed = w.db.album(private, NOBODY).await.expect("album");
+    let closed = w.db.album(private, NOBODY, None).await.expect("album");
     assert!(closed.is_none(), "the private album stays invisible");
 }
 
@@ -350,11 +375,16 @@ async fn deleting_a_person_deletes_everything_they_own(backend: Backend) {
     let hashes = w.db.delete_user(gone.id).await.expect("delete");
     assert_eq!(hashes.len(), 1);
     assert!(w.db.user_by_id(gone.id).await.expect("user").is_none());
-    assert!(w.db.album(album, gone.id).await.expect("album").is_none());
-    assert!(w.db.photo(photo, gone.id).await.expect("photo").is_none());
+    assert!(w.db.album(album, gone.id, None).await.expect("album").is_none());
+    assert!(w.db.photo(photo, gone.id, None).await.expect("photo").is_none());
     assert!(w.db.comment(comment.id).await.expect("comment").is_none());
-    assert!(w.db.session_user(b"gone-session", std::time::Duration::from_secs(60)).await.expect("s").is_none());
-    let theirs = w.db.photo(other_photo, NOBODY).await.expect("photo").expect("stays");
+    assert!(
+        w.db.session_user(b"gone-session", std::time::Duration::from_secs(60), std::time::Duration::from_secs(3600))
+            .await
+            .expect("s")
+            .is_none()
+    );
+    let theirs = w.db.photo(other_photo, NOBODY, None).await.expect("photo").expect("stays");
     assert_eq!((theirs.like_count, theirs.comment_count), (0, 0));
 }
 
@@ -391,6 +421,7 @@ async fn pandals_filter_by_city_and_year_and_are_unique_per_year(backend: Backen
         description: String::new(),
         visibility: Visibility::Public,
         pandal_id: Some(b.id),
+        link_key: pujo::auth::new_link_key(),
     };
     let album = w.db.create_album(&album).await.expect("album");
     assert_eq!(album.pandal.as_ref().map(|p| p.year), Some(2026));

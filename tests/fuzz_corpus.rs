@@ -1,4 +1,4 @@
-//! Replays the fuzz corpora (`fuzz/corpus/{sniff,strip,exif}`, grown by
+//! Replays the fuzz corpora (`fuzz/corpus/{sniff,strip,exif,multipart}`, grown by
 //! `cargo +nightly fuzz run NAME`) and the camera fixtures on stable, with the fuzz
 //! targets' own checks, so every input that ever mattered keeps being answered
 //! without a panic.
@@ -140,4 +140,27 @@ fn camera_exif_is_read_as_far_as_it_can_be() {
     assert_eq!(read("webp-exif", Format::Webp).orientation, 6, "with the JPEG identifier kept");
     assert_eq!(read("png-exif", Format::Png).orientation, 6);
     assert_eq!(read("png-exif-huge-claim", Format::Png), pujo::media::exif::Exif::none(), "over the limit");
+}
+
+/// `fuzz/corpus/multipart` (grown by `cargo +nightly fuzz run multipart`), with the
+/// target's checks: no panic, no more part bytes than were sent; and the seeds read as
+/// they should (a whole form, a cut one, a flood where headers belong).
+#[test]
+fn every_multipart_corpus_input_is_answered_within_its_bytes() {
+    use pujo::api::multipart::{FormError, read_all};
+    let inputs = corpus("fuzz/corpus/multipart");
+    assert!(inputs.len() >= 9, "the corpus has its seeds: {}", inputs.len());
+    for (name, data) in &inputs {
+        if let Ok(parts) = read_all(data) {
+            let given: usize = parts.iter().map(|p| p.1).sum();
+            assert!(given <= data.len(), "{name}: {given} part bytes from {}", data.len());
+        }
+    }
+    let seed = |name: &str| inputs.iter().find(|(n, _)| n == name).map(|(_, d)| read_all(d)).expect(name);
+    let parts = seed("two-parts").expect("a whole form");
+    assert_eq!(parts.iter().map(|p| p.0.as_deref()).collect::<Vec<_>>(), [Some("file"), Some("caption")]);
+    assert_eq!(parts[1].1, "সন্ধি পুজো".len());
+    assert_eq!(seed("many-small-parts").expect("thirty parts").len(), 30);
+    assert!(matches!(seed("header-flood"), Err(FormError::HeadersTooLong)));
+    assert!(matches!(seed("no-closing-boundary"), Err(FormError::Malformed(_))));
 }

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::accounts::{require_user, viewer_id};
 use super::cached::cached;
-use super::views::{AlbumJson, Check, Int, PageJson, PhotoJson, Query, UserJson, double_option, path_id, path_param};
+use super::views::{
+    AlbumJson, Check, Int, PageJson, PhotoJson, Query, UserJson, double_option, link_key, path_id, path_param,
+};
 use super::{ApiError, json, parse_json};
 use crate::app::AppState;
 use crate::cache::{Fresh, Kind, Tag};
@@ -105,6 +107,7 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
             description: body.description,
             visibility: body.visibility,
             pandal_id,
+            link_key: crate::auth::new_link_key(),
         })
         .await?;
     state.cache.publish(&state.db, &[Tag::Album(album.id), Tag::Lists]).await;
@@ -114,9 +117,10 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
 pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
     let id = path_id(&req, 0)?;
-    let query = Query::of(&req, &[])?;
+    let query = Query::of(&req, &["key"])?;
+    let key = link_key(&req)?;
     cached(state, &query, viewer, Kind::Item, &[Tag::Album(id)], async {
-        let album = state.db.album(id, viewer).await?.ok_or(ApiError::NotFound)?;
+        let album = state.db.album(id, viewer, key.as_deref()).await?.ok_or(ApiError::NotFound)?;
         Ok(Fresh::json(&AlbumJson::view(album, viewer), vec![Tag::Album(id)]))
     })
     .await
@@ -125,7 +129,7 @@ pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Bo
 /// The album if the viewer owns it: 404 when they may not see it, 403 when they may
 /// see but not change it.
 async fn own_album(state: &AppState, id: i64, viewer: i64) -> Result<Album, ApiError> {
-    let album = state.db.album(id, viewer).await?.ok_or(ApiError::NotFound)?;
+    let album = state.db.album(id, viewer, None).await?.ok_or(ApiError::NotFound)?;
     if album.owner.id != viewer {
         return Err(ApiError::Forbidden("only the album's owner may change it"));
     }
@@ -142,7 +146,7 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
     check_album_text(&mut check, body.title.as_deref(), body.description.as_deref());
     check_pandal(state, &mut check, pandal_id.flatten()).await?;
     if let Some(Some(cover)) = cover_photo_id {
-        let in_album = state.db.photo(cover, user.id).await?.is_some_and(|p| p.album_id == album.id);
+        let in_album = state.db.photo(cover, user.id, None).await?.is_some_and(|p| p.album_id == album.id);
         if !in_album {
             check.fail("cover_photo_id", "not a photo of this album");
         }
@@ -166,6 +170,18 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
     Ok(json(StatusCode::OK, &AlbumJson::view(album, user.id)))
 }
 
+/// `POST /api/v1/albums/{id}/link`: a new link key for the album; the old link opens
+/// it no more, on every replica and in every cache tier at once.
+pub async fn rotate_link(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let user = require_user(state, &req).await?;
+    let album = own_album(state, path_id(&req, 0)?, user.id).await?;
+    state.db.set_album_link(album.id, &crate::auth::new_link_key()).await?;
+    // Global: photo rows cached for media carry the key too.
+    state.cache.publish(&state.db, &[Tag::Album(album.id), Tag::Lists, Tag::Global]).await;
+    let album = state.db.album(album.id, user.id, None).await?.ok_or(ApiError::NotFound)?;
+    Ok(json(StatusCode::OK, &AlbumJson::view(album, user.id)))
+}
+
 pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let user = require_user(state, &req).await?;
     let album = own_album(state, path_id(&req, 0)?, user.id).await?;
@@ -178,13 +194,14 @@ pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response
 pub async fn photos(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
     let album = path_id(&req, 0)?;
-    let query = Query::of(&req, &["limit", "cursor"])?;
+    let query = Query::of(&req, &["limit", "cursor", "key"])?;
     let page = query.page(super::views::MAX_LIMIT)?;
+    let key = link_key(&req)?;
     cached(state, &query, viewer, Kind::Item, &[Tag::Album(album)], async {
         // The photo query checks the album's visibility itself; only an empty page needs
         // to tell "no photos here" from "no album you may see" (404).
-        let photos = state.db.album_photos(album, viewer, page).await?;
-        if photos.items.is_empty() && state.db.album(album, viewer).await?.is_none() {
+        let photos = state.db.album_photos(album, viewer, key.as_deref(), page).await?;
+        if photos.items.is_empty() && state.db.album(album, viewer, key.as_deref()).await?.is_none() {
             return Err(ApiError::NotFound);
         }
         Ok(Fresh::json(&PageJson::of(photos, |p| PhotoJson::view(p, viewer)), vec![Tag::Album(album)]))

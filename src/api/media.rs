@@ -12,6 +12,7 @@ use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 
 use super::accounts::{require_user, viewer_id};
+use super::multipart::{Form, FormError, MAX_PART_HEADER_BYTES};
 use super::views::{PhotoJson, path_id, path_param};
 use super::{ApiError, json};
 use crate::app::AppState;
@@ -26,101 +27,6 @@ const MAX_CAPTION_BYTES: usize = 8 * 1024;
 /// An upload that sends nothing for this long is given up (408), whether it is in a
 /// file's bytes or between parts.
 const UPLOAD_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
-/// Bytes the multipart parser may take in while it looks for the next part (the
-/// preamble, a boundary and the part's headers). A real client sends a few hundred;
-/// past this the body is refused, so a flood of junk where headers should be can
-/// neither grow a buffer nor be rescanned at every read.
-pub const MAX_PART_HEADER_BYTES: u64 = 64 * 1024;
-
-/// Counts what the body stream hands the parser while it looks for a part.
-#[derive(Debug, Default)]
-struct HeaderBudget {
-    looking: std::sync::atomic::AtomicBool,
-    spent: std::sync::atomic::AtomicU64,
-    exceeded: std::sync::atomic::AtomicBool,
-}
-
-impl HeaderBudget {
-    fn looking(&self, on: bool) {
-        use std::sync::atomic::Ordering;
-        self.spent.store(0, Ordering::Release);
-        self.looking.store(on, Ordering::Release);
-    }
-
-    fn is_looking(&self) -> bool {
-        self.looking.load(std::sync::atomic::Ordering::Acquire)
-    }
-
-    /// Whether a chunk of `len` bytes may pass now.
-    fn allows(&self, len: usize) -> bool {
-        use std::sync::atomic::Ordering;
-        if !self.looking.load(Ordering::Acquire) {
-            return true;
-        }
-        let before = self.spent.fetch_add(len as u64, Ordering::AcqRel);
-        if before > MAX_PART_HEADER_BYTES {
-            self.exceeded.store(true, Ordering::Release);
-            return false;
-        }
-        true
-    }
-
-    fn was_exceeded(&self) -> bool {
-        self.exceeded.load(std::sync::atomic::Ordering::Acquire)
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("a part's headers are longer than {MAX_PART_HEADER_BYTES} bytes")]
-struct HeadersTooLong;
-
-/// The request body as the multipart parser sees it. The parser takes every chunk
-/// that is ready before it looks at what it has; over HTTP/2 the connection has
-/// usually received far more than the next part's headers (a whole window of the
-/// file), which would all count against the header budget. So while the parser looks
-/// for a part, it gets one chunk at a time (then `Pending`, with the task woken at
-/// once), and the budget counts what it needed to find the headers, not what the
-/// network had delivered.
-struct Paced<S> {
-    inner: S,
-    budget: std::sync::Arc<HeaderBudget>,
-    /// A chunk was handed over since the parser last ran.
-    fed: bool,
-}
-
-impl<S> futures_util::Stream for Paced<S>
-where
-    S: futures_util::Stream<Item = Result<Bytes, hyper::Error>> + Unpin,
-{
-    type Item = Result<Bytes, Box<dyn std::error::Error + Send + Sync>>;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        use std::task::Poll;
-        let looking = self.budget.is_looking();
-        if looking && self.fed {
-            self.fed = false;
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
-        match futures_util::StreamExt::poll_next_unpin(&mut self.inner, cx) {
-            Poll::Ready(Some(Ok(chunk))) => {
-                self.fed = looking;
-                if self.budget.allows(chunk.len()) {
-                    Poll::Ready(Some(Ok(chunk)))
-                } else {
-                    Poll::Ready(Some(Err(Box::new(HeadersTooLong))))
-                }
-            }
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
 /// Deletes a temp file when the request is done with it, however it ends.
 struct TempFile(PathBuf);
 
@@ -165,7 +71,7 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
     let now = time::OffsetDateTime::now_utc();
     let request_time = now.replace_millisecond(now.millisecond()).unwrap_or(now);
     let user = require_user(state, &req).await?;
-    let album = state.db.album(path_id(&req, 0)?, user.id).await?.ok_or(ApiError::NotFound)?;
+    let album = state.db.album(path_id(&req, 0)?, user.id, None).await?.ok_or(ApiError::NotFound)?;
     if album.owner.id != user.id {
         return Err(ApiError::Forbidden("only the album's owner may add photos to it"));
     }
@@ -173,29 +79,19 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
     let boundary = multer::parse_boundary(content_type)
         .map_err(|_| ApiError::UnsupportedMediaType("multipart/form-data with `file` parts"))?;
     let limit = state.media.settings.max_upload_bytes;
-    let budget = std::sync::Arc::new(HeaderBudget::default());
-    let body = Paced { inner: req.into_body().into_data_stream(), budget: budget.clone(), fed: false };
     // Every file within the limit, the caption, and the parts' headers: the whole body.
     let whole = (limit + MAX_PART_HEADER_BYTES).saturating_mul(MAX_FILES as u64 + 2);
-    let constraints = multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(whole));
-    let mut multipart = multer::Multipart::with_constraints(body, boundary, constraints);
+    let mut form = Form::new(req.into_body().into_data_stream(), boundary, whole);
 
     let mut files: Vec<Received> = Vec::new();
     let mut caption = String::new();
     loop {
-        budget.looking(true);
-        let next = tokio::time::timeout(UPLOAD_IDLE, multipart.next_field()).await.map_err(|_| ApiError::Timeout)?;
-        budget.looking(false);
+        let next = tokio::time::timeout(UPLOAD_IDLE, form.next_part()).await.map_err(|_| ApiError::Timeout)?;
         let field = match next {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(_) if budget.was_exceeded() => {
-                return Err(field_error(
-                    "file",
-                    &format!("a part's headers are longer than {MAX_PART_HEADER_BYTES} bytes"),
-                ));
-            }
-            Err(e) => return Err(ApiError::Validation(format!("the multipart body is malformed: {e}"))),
+            Err(e @ FormError::HeadersTooLong) => return Err(field_error("file", &e.to_string())),
+            Err(e @ FormError::Malformed(_)) => return Err(ApiError::Validation(e.to_string())),
         };
         match field.name() {
             Some("file") => {
@@ -444,6 +340,7 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
             album_id: p.album_id,
             private: p.visibility == Visibility::Private,
             public: p.visibility == Visibility::Public,
+            link_key: p.link_key,
             allow_original: p.allow_original,
             sha256: p.sha256,
             content_type: p.content_type,
@@ -455,8 +352,13 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
     // slides the session, a write) for each thumbnail of a page. Everything else needs
     // to know who asks.
     let viewer = if photo.public && variant != "original" { NOBODY } else { viewer_id(state, &req).await? };
-    let visibility = if photo.private { Visibility::Private } else { Visibility::Unlisted };
-    if !visibility.visible_to(photo.owner_id, viewer) {
+    let visibility = match (photo.public, photo.private) {
+        (true, _) => Visibility::Public,
+        (false, true) => Visibility::Private,
+        (false, false) => Visibility::Unlisted,
+    };
+    let key = super::views::link_key(&req)?;
+    if !visibility.visible_to(photo.owner_id, viewer, &photo.link_key, key.as_deref()) {
         return Err(ApiError::NotFound);
     }
     let own = photo.owner_id == viewer;

@@ -5,6 +5,7 @@ mod albums;
 mod cached;
 mod media;
 mod meta;
+pub mod multipart;
 pub(crate) mod pandals;
 mod photos;
 mod probes;
@@ -41,6 +42,7 @@ pub enum Endpoint {
     User,
     Albums,
     Album,
+    AlbumLink,
     AlbumPhotos,
     Photos,
     Photo,
@@ -70,6 +72,7 @@ pub const PUBLIC_ROUTES: &[(&str, Endpoint)] = &[
     ("/api/v1/users/{username}", Endpoint::User),
     ("/api/v1/albums", Endpoint::Albums),
     ("/api/v1/albums/{id}", Endpoint::Album),
+    ("/api/v1/albums/{id}/link", Endpoint::AlbumLink),
     ("/api/v1/albums/{id}/photos", Endpoint::AlbumPhotos),
     ("/api/v1/photos", Endpoint::Photos),
     ("/api/v1/photos/{id}", Endpoint::Photo),
@@ -138,6 +141,7 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
             PATCH => albums::update(s, req).await,
             DELETE => albums::delete(s, req).await,
         ),
+        Endpoint::AlbumLink => by_method!(as_get, POST => albums::rotate_link(s, req).await),
         Endpoint::AlbumPhotos => by_method!(as_get,
             GET => albums::photos(s, req).await,
             POST => media::upload(s, req).await,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::accounts::{current_user, require_user, viewer_id};
 use super::cached::cached;
-use super::views::{Check, CommentJson, Int, PageJson, PhotoJson, Query, path_id};
+use super::views::{Check, CommentJson, Int, PageJson, PhotoJson, Query, link_key, path_id};
 use super::{ApiError, json, no_content, parse_json};
 use crate::app::AppState;
 use crate::cache::{Fresh, Kind, Tag};
@@ -36,9 +36,10 @@ fn photo_tags(photo: &Photo) -> Vec<Tag> {
 pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
     let id = path_id(&req, 0)?;
-    let query = Query::of(&req, &[])?;
+    let query = Query::of(&req, &["key"])?;
+    let key = link_key(&req)?;
     cached(state, &query, viewer, Kind::Item, &[Tag::Photo(id)], async {
-        let photo = state.db.photo(id, viewer).await?.ok_or(ApiError::NotFound)?;
+        let photo = state.db.photo(id, viewer, key.as_deref()).await?.ok_or(ApiError::NotFound)?;
         let deps = photo_tags(&photo);
         Ok(Fresh::json(&PhotoJson::view(photo, viewer), deps))
     })
@@ -57,10 +58,12 @@ async fn touched(state: &AppState, photos: &[&Photo]) {
     state.cache.publish(&state.db, &tags).await;
 }
 
-/// The photo the logged-in person may see, or 404.
+/// The photo the logged-in person may see (an unlisted one with its album's `?key=`),
+/// or 404.
 async fn visible_photo(state: &AppState, req: &Request<Incoming>) -> Result<(User, Photo), ApiError> {
     let user = require_user(state, req).await?;
-    let photo = state.db.photo(path_id(req, 0)?, user.id).await?.ok_or(ApiError::NotFound)?;
+    let key = link_key(req)?;
+    let photo = state.db.photo(path_id(req, 0)?, user.id, key.as_deref()).await?.ok_or(ApiError::NotFound)?;
     Ok((user, photo))
 }
 
@@ -85,7 +88,7 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
         check.text("caption", caption, 0, 2000, true);
     }
     if let Some(album) = album_id {
-        let own = state.db.album(album, user.id).await?.is_some_and(|a| a.owner.id == user.id);
+        let own = state.db.album(album, user.id, None).await?.is_some_and(|a| a.owner.id == user.id);
         if !own {
             check.fail("album_id", "not one of your albums");
         }
@@ -127,10 +130,11 @@ pub async fn comments(state: &AppState, req: Request<Incoming>) -> Result<Respon
     let viewer = current_user(state, &req).await?;
     let viewer_id = viewer.as_ref().map_or(NOBODY, |u| u.id);
     let id = path_id(&req, 0)?;
-    let query = Query::of(&req, &["limit", "cursor"])?;
+    let query = Query::of(&req, &["limit", "cursor", "key"])?;
     let page = query.page(super::views::MAX_LIMIT)?;
+    let key = link_key(&req)?;
     cached(state, &query, viewer_id, Kind::Item, &[Tag::Photo(id)], async {
-        let photo = state.db.photo(id, viewer_id).await?.ok_or(ApiError::NotFound)?;
+        let photo = state.db.photo(id, viewer_id, key.as_deref()).await?.ok_or(ApiError::NotFound)?;
         let comments = state.db.comments(photo.id, page).await?;
         let body = PageJson::of(comments, |c| {
             let can_delete = may_delete_comment(viewer.as_ref(), c.author.id, photo.owner.id);
@@ -162,7 +166,8 @@ pub async fn delete_comment(state: &AppState, req: Request<Incoming>) -> Result<
     let user = require_user(state, &req).await?;
     let comment = state.db.comment(path_id(&req, 0)?).await?.ok_or(ApiError::NotFound)?;
     // A comment on a photo the person cannot see does not exist for them.
-    let photo = state.db.photo(comment.photo_id, user.id).await?.ok_or(ApiError::NotFound)?;
+    let photo =
+        state.db.photo(comment.photo_id, user.id, link_key(&req)?.as_deref()).await?.ok_or(ApiError::NotFound)?;
     if !may_delete_comment(Some(&user), comment.author.id, photo.owner.id) {
         return Err(ApiError::Forbidden("only the comment's author, the photo's owner or an admin may delete it"));
     }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
 
 use super::ApiError;
-use crate::db::{Album, Comment, GpsPrivacy, Page, PageRequest, Pandal, PandalRef, Photo, User, UserRef};
+use crate::db::{Album, Comment, GpsPrivacy, Page, PageRequest, Pandal, PandalRef, Photo, User, UserRef, Visibility};
 use crate::http::PathParams;
 
 /// Items per page when the client does not say, and the most it may ask for.
@@ -32,6 +32,24 @@ pub fn path_param<B>(req: &Request<B>, i: usize) -> &str {
 }
 
 /// A numeric id from the path; anything else names nothing, so it is 404.
+/// The album link key a request carries (`?key=`), if any: what opens an unlisted
+/// album, its photos and their media to someone who is not its owner. Empty is none;
+/// longer than 64 characters is 422, as the API document says.
+pub fn link_key<B>(req: &Request<B>) -> Result<Option<String>, ApiError> {
+    let Some(raw) = req.uri().query() else { return Ok(None) };
+    match form_urlencoded::parse(raw.as_bytes()).find(|(name, _)| name == "key") {
+        Some((_, key)) if key.chars().count() > 64 => Err(field("key", "not a link key")),
+        Some((_, key)) if !key.is_empty() => Ok(Some(key.into_owned())),
+        _ => Ok(None),
+    }
+}
+
+/// The key to put into an album's media links: an unlisted album's own (whoever reads
+/// its JSON already holds it, or owns the album), nothing otherwise.
+fn media_key(visibility: Visibility, link_key: &str) -> Option<&str> {
+    (visibility == Visibility::Unlisted && !link_key.is_empty()).then_some(link_key)
+}
+
 pub fn path_id<B>(req: &Request<B>, i: usize) -> Result<i64, ApiError> {
     path_param(req, i).parse::<i64>().ok().filter(|id| *id > 0).ok_or(ApiError::NotFound)
 }
@@ -314,12 +332,13 @@ pub struct UrlsJson {
 }
 
 impl UrlsJson {
-    fn of(id: i64, original: bool) -> UrlsJson {
+    fn of(id: i64, original: bool, key: Option<&str>) -> UrlsJson {
+        let query = key.map(|k| format!("?key={k}")).unwrap_or_default();
         UrlsJson {
-            thumb: format!("/media/{id}/thumb"),
-            medium: format!("/media/{id}/medium"),
-            display: format!("/media/{id}/display"),
-            original: original.then(|| format!("/media/{id}/original")),
+            thumb: format!("/media/{id}/thumb{query}"),
+            medium: format!("/media/{id}/medium{query}"),
+            display: format!("/media/{id}/display{query}"),
+            original: original.then(|| format!("/media/{id}/original{query}")),
         }
     }
 }
@@ -346,13 +365,20 @@ pub struct AlbumJson {
     created_at: String,
     updated_at: String,
     can_edit: bool,
+    /// The owner's alone: the key of the album's link (`/albums/{id}?key=`), the only
+    /// way others open it while it is unlisted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link_key: Option<String>,
 }
 
 impl AlbumJson {
     pub fn view(a: Album, viewer: i64) -> AlbumJson {
+        let own = a.owner.id == viewer;
+        let key = media_key(a.visibility, &a.link_key).map(str::to_owned);
         AlbumJson {
             id: a.id,
-            can_edit: a.owner.id == viewer,
+            can_edit: own,
+            link_key: own.then(|| a.link_key.clone()),
             owner: a.owner.into(),
             title: a.title,
             description: a.description,
@@ -363,7 +389,7 @@ impl AlbumJson {
                 width: c.width,
                 height: c.height,
                 thumbhash: c.thumbhash.map(|t| STANDARD.encode(t)),
-                urls: UrlsJson::of(c.id, false),
+                urls: UrlsJson::of(c.id, false, key.as_deref()),
             }),
             photo_count: a.photo_count,
             created_at: rfc3339(a.created_at),
@@ -398,6 +424,10 @@ pub struct PhotoJson {
     liked_by_me: bool,
     urls: UrlsJson,
     visibility: &'static str,
+    /// An unlisted photo's album key, for links to it and its comments and likes:
+    /// whoever reads this JSON holds the key already or owns the album.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link_key: Option<String>,
     can_edit: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     gps_privacy: Option<&'static str>,
@@ -433,7 +463,8 @@ impl PhotoJson {
         PhotoJson {
             id: p.id,
             album_id: p.album_id,
-            urls: UrlsJson::of(p.id, own || p.allow_original),
+            urls: UrlsJson::of(p.id, own || p.allow_original, media_key(p.visibility, &p.link_key)),
+            link_key: media_key(p.visibility, &p.link_key).map(str::to_owned),
             owner: p.owner.into(),
             caption: p.caption,
             width: p.width,

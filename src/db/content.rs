@@ -3,7 +3,9 @@
 //!
 //! Visibility is decided here, in SQL, so no caller can forget it. `$1` is always the
 //! viewer's user id (0 for nobody):
-//! - *visible* (by id): the album is not private, or the viewer owns it;
+//! - *visible* (by id): the album is public, or the viewer owns it, or it is unlisted
+//!   and the viewer gave its link key (ids are sequential: an id alone never opens an
+//!   unlisted album);
 //! - *listed* (lists and search): the album is public, or the viewer owns it.
 
 use time::OffsetDateTime;
@@ -26,7 +28,7 @@ macro_rules! photo_select {
              p.taken_at, p.exif, p.sha256, p.content_type, p.byte_size, p.thumbhash, p.gps_privacy, p.lat, p.lon, \
              p.allow_original, a.visibility, p.like_count, p.comment_count, ",
             $liked,
-            ", p.created_at, p.updated_at \
+            ", p.created_at, p.updated_at, a.link_key \
              FROM photos p JOIN albums a ON a.id = p.album_id JOIN users u ON u.id = p.owner_id "
         )
     };
@@ -80,7 +82,7 @@ macro_rules! album_select {
     () => {
         "SELECT a.id, a.owner_id, u.username, u.display_name, a.title, a.description, a.visibility, \
          pd.id, pd.name, pd.para, pd.city, pd.year, cp.id, cp.width, cp.height, cp.thumbhash, \
-         a.photo_count, a.created_at, a.updated_at \
+         a.photo_count, a.created_at, a.updated_at, a.link_key \
          FROM albums a JOIN users u ON u.id = a.owner_id \
          LEFT JOIN pandals pd ON pd.id = a.pandal_id \
          LEFT JOIN photos cp ON cp.album_id = a.id AND cp.id = COALESCE( \
@@ -104,15 +106,25 @@ macro_rules! comment_select {
     };
 }
 
-const PHOTO_BY_ID: PhotoSql = photo_sql!("WHERE p.id = $2 AND (a.visibility <> 'private' OR a.owner_id = $1)");
+/// The *visible* rule, with the link key the viewer gave as `$key` (empty for none:
+/// no album has an empty key).
+macro_rules! visible {
+    ($key:literal) => {
+        concat!(
+            "(a.visibility = 'public' OR a.owner_id = $1 OR (a.visibility = 'unlisted' AND a.link_key = ",
+            $key,
+            "))"
+        )
+    };
+}
+
+const PHOTO_BY_ID: PhotoSql = photo_sql!(concat!("WHERE p.id = $2 AND ", visible!("$3")));
 /// Without the visibility rule: only for the media cache, which applies the same rule
 /// to the row itself (`Visibility::visible_to`).
 const PHOTO_ANY: PhotoSql = photo_sql!("WHERE p.id = $2");
 const PHOTO_OF_OWNER_BY_CONTENT: PhotoSql = photo_sql!("WHERE p.owner_id = $1 AND p.sha256 = $2 ORDER BY p.id LIMIT 1");
-const ALBUM_PHOTOS: PhotoSql = photo_sql!(
-    "WHERE p.album_id = $2 AND p.id < $3 AND (a.visibility <> 'private' OR a.owner_id = $1) \
-     ORDER BY p.id DESC LIMIT $4"
-);
+const ALBUM_PHOTOS: PhotoSql =
+    photo_sql!(concat!("WHERE p.album_id = $2 AND p.id < $3 AND ", visible!("$5"), " ORDER BY p.id DESC LIMIT $4"));
 const FEED: PhotoSql = photo_sql!("WHERE a.visibility = 'public' AND p.id < $2 ORDER BY p.id DESC LIMIT $3");
 const FEED_OF_PANDAL: PhotoSql = photo_sql!(
     "WHERE a.pandal_id = $4 AND (a.visibility = 'public' OR a.owner_id = $1) AND p.id < $2 \
@@ -137,8 +149,7 @@ const UPDATE_PHOTO: Sql = Sql::same(
 );
 const DELETE_PHOTO: Sql = Sql::same("DELETE FROM photos WHERE id = $1");
 
-const ALBUM_BY_ID: Sql =
-    Sql::same(concat!(album_select!(), "WHERE a.id = $2 AND (a.visibility <> 'private' OR a.owner_id = $1)"));
+const ALBUM_BY_ID: Sql = Sql::same(concat!(album_select!(), "WHERE a.id = $2 AND ", visible!("$3")));
 const ALBUMS: Sql = Sql::same(concat!(
     album_select!(),
     "WHERE (a.visibility = 'public' OR a.owner_id = $1) AND a.id < $2 ORDER BY a.id DESC LIMIT $3"
@@ -166,8 +177,8 @@ const SEARCH_ALBUMS: Sql = Sql {
     ),
 };
 const INSERT_ALBUM: Sql = Sql::same(
-    "INSERT INTO albums (owner_id, title, description, visibility, pandal_id, created_at, updated_at, search_text) \
-     VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id",
+    "INSERT INTO albums (owner_id, title, description, visibility, pandal_id, created_at, updated_at, search_text, \
+     link_key) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING id",
 );
 /// The cover must be a photo of the album itself; anything else clears it.
 const UPDATE_ALBUM: Sql = Sql::same(
@@ -176,6 +187,7 @@ const UPDATE_ALBUM: Sql = Sql::same(
      WHERE id = $1",
 );
 const DELETE_ALBUM: Sql = Sql::same("DELETE FROM albums WHERE id = $1");
+const SET_ALBUM_LINK: Sql = Sql::same("UPDATE albums SET link_key = $2, updated_at = $3 WHERE id = $1");
 
 const PANDAL_BY_ID: Sql = Sql::same(concat!(pandal_select!(), "WHERE pd.id = $1"));
 const PANDALS: Sql = Sql::same(concat!(
@@ -294,6 +306,7 @@ fn photo_from(r: &dyn Row) -> Result<Photo, DbError> {
         liked_by_me: r.bool(21)?,
         created_at: r.time(22)?,
         updated_at: r.time(23)?,
+        link_key: r.opt_text(24)?.unwrap_or_default(),
     })
 }
 
@@ -317,6 +330,7 @@ fn album_from(r: &dyn Row) -> Result<Album, DbError> {
         photo_count: r.int(16)?,
         created_at: r.time(17)?,
         updated_at: r.time(18)?,
+        link_key: r.opt_text(19)?.unwrap_or_default(),
     })
 }
 
@@ -619,17 +633,24 @@ impl Database {
                     new.visibility.as_str(),
                     new.pandal_id,
                     OffsetDateTime::now_utc(),
-                    search
+                    search,
+                    new.link_key.as_str()
                 ],
                 id_from,
             )
             .await?;
-        self.album(id, new.owner_id).await?.ok_or_else(|| DbError::Other("album vanished after insert".into()))
+        self.album(id, new.owner_id, None).await?.ok_or_else(|| DbError::Other("album vanished after insert".into()))
     }
 
-    /// The album if `viewer` may see it.
-    pub async fn album(&self, id: i64, viewer: i64) -> Result<Option<Album>, DbError> {
-        self.query_opt(ALBUM_BY_ID, params![viewer, id], album_from).await
+    /// The album if `viewer` may see it (with the album's link `key`, if they gave one).
+    pub async fn album(&self, id: i64, viewer: i64, key: Option<&str>) -> Result<Option<Album>, DbError> {
+        self.query_opt(ALBUM_BY_ID, params![viewer, id, key.unwrap_or("")], album_from).await
+    }
+
+    /// Gives the album a new link key: the old link opens it no more.
+    pub async fn set_album_link(&self, id: i64, key: &str) -> Result<(), DbError> {
+        self.execute(SET_ALBUM_LINK, params![id, key, OffsetDateTime::now_utc()]).await?;
+        Ok(())
     }
 
     /// Albums `viewer` may see in lists: everyone's public ones and their own.
@@ -669,7 +690,7 @@ impl Database {
             params![current.id, title, description, visibility.as_str(), pandal, cover, search, now],
         )
         .await?;
-        self.album(current.id, current.owner.id)
+        self.album(current.id, current.owner.id, None)
             .await?
             .ok_or_else(|| DbError::Other("album vanished during update".into()))
     }
@@ -717,12 +738,12 @@ impl Database {
         )
         .await?;
         let id = self.query_one(PHOTO_ID_BY_CONTENT, params![new.album_id, new.sha256.clone()], id_from).await?;
-        self.photo(id, new.owner_id).await?.ok_or_else(|| DbError::Other("photo vanished after insert".into()))
+        self.photo(id, new.owner_id, None).await?.ok_or_else(|| DbError::Other("photo vanished after insert".into()))
     }
 
-    /// The photo if `viewer` may see its album.
-    pub async fn photo(&self, id: i64, viewer: i64) -> Result<Option<Photo>, DbError> {
-        self.query_opt(PHOTO_BY_ID.for_viewer(viewer), params![viewer, id], photo_from).await
+    /// The photo if `viewer` may see its album (with the album's link `key`, if given).
+    pub async fn photo(&self, id: i64, viewer: i64, key: Option<&str>) -> Result<Option<Photo>, DbError> {
+        self.query_opt(PHOTO_BY_ID.for_viewer(viewer), params![viewer, id, key.unwrap_or("")], photo_from).await
     }
 
     /// The person's earliest photo with exactly these bytes, if they uploaded them before.
@@ -736,11 +757,17 @@ impl Database {
     }
 
     /// Photos of an album (whose visibility the query checks again), newest first.
-    pub async fn album_photos(&self, album_id: i64, viewer: i64, page: PageRequest) -> Result<Page<Photo>, DbError> {
+    pub async fn album_photos(
+        &self,
+        album_id: i64,
+        viewer: i64,
+        key: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<Photo>, DbError> {
         let items = self
             .query(
                 ALBUM_PHOTOS.for_viewer(viewer),
-                params![viewer, album_id, before(page), fetch_limit(page)],
+                params![viewer, album_id, before(page), fetch_limit(page), key.unwrap_or("")],
                 photo_from,
             )
             .await?;
@@ -781,7 +808,7 @@ impl Database {
         let now = OffsetDateTime::now_utc();
         self.execute(UPDATE_PHOTO, params![current.id, caption, gps.as_str(), allow_original, album, search, now])
             .await?;
-        self.photo(current.id, current.owner.id)
+        self.photo(current.id, current.owner.id, None)
             .await?
             .ok_or_else(|| DbError::Other("photo vanished during update".into()))
     }

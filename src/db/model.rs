@@ -66,10 +66,16 @@ impl Visibility {
         }
     }
 
-    /// The rule every read applies (in SQL elsewhere): a private album is its
-    /// owner's alone; public and unlisted ones open to anyone with the id.
-    pub fn visible_to(self, owner: i64, viewer: i64) -> bool {
-        self != Visibility::Private || owner == viewer
+    /// The rule every read applies (in SQL elsewhere): a public album opens to anyone
+    /// with its id, an unlisted one to anyone with its link key (`album_key`, compared
+    /// in constant time with the `given` one), a private one to its owner alone.
+    pub fn visible_to(self, owner: i64, viewer: i64, album_key: &str, given: Option<&str>) -> bool {
+        match self {
+            Visibility::Public => true,
+            _ if owner == viewer => true,
+            Visibility::Unlisted => given.is_some_and(|key| link_keys_match(album_key, key)),
+            Visibility::Private => false,
+        }
     }
 
     pub fn parse(s: &str) -> Visibility {
@@ -79,6 +85,13 @@ impl Visibility {
             _ => Visibility::Private,
         }
     }
+}
+
+/// Whether a link key someone gave is the album's, in time that does not depend on
+/// where they differ. An album without a key (none should be) matches nothing.
+fn link_keys_match(album_key: &str, given: &str) -> bool {
+    let (a, b) = (album_key.as_bytes(), given.as_bytes());
+    !a.is_empty() && a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 /// How much of where a photo was taken its viewers learn.
@@ -184,6 +197,8 @@ pub struct Album {
     pub photo_count: i64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// What opens the album when it is unlisted (shown to its owner alone).
+    pub link_key: String,
 }
 
 #[derive(Debug, Clone)]
@@ -193,6 +208,8 @@ pub struct NewAlbum {
     pub description: String,
     pub visibility: Visibility,
     pub pandal_id: Option<i64>,
+    /// A fresh link key (`auth::new_link_key`).
+    pub link_key: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -230,6 +247,8 @@ pub struct Photo {
     pub liked_by_me: bool,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// The album's link key (what opens it when it is unlisted).
+    pub link_key: String,
 }
 
 #[derive(Debug, Clone)]

@@ -71,6 +71,8 @@ pub struct PhotoRow {
     /// The album's visibility is `private`.
     pub private: bool,
     pub public: bool,
+    /// What opens the album when it is unlisted.
+    pub link_key: String,
     pub allow_original: bool,
     pub sha256: Vec<u8>,
     pub content_type: String,

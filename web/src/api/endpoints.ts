@@ -65,7 +65,12 @@ export const getProfile = (username: string, signal?: AbortSignal) =>
 
 export const listPhotos = (p: PageParams & { pandal?: number }, signal?: AbortSignal) =>
   apiFetch<Page<Photo>>(`${API}/photos${query({ limit: p.limit, cursor: p.cursor, pandal: p.pandal })}`, { signal })
-export const getPhoto = (id: number, signal?: AbortSignal) => apiFetch<Photo>(`${API}/photos/${id}`, { signal })
+/**
+ * `key` is an unlisted album's link key: the only thing that opens it (and its photos,
+ * comments and likes) to someone who does not own it.
+ */
+export const getPhoto = (id: number, signal?: AbortSignal, key?: string | null) =>
+  apiFetch<Photo>(`${API}/photos/${id}${query({ key })}`, { signal })
 
 export interface PhotoUpdate {
   caption?: string
@@ -77,15 +82,17 @@ export interface PhotoUpdate {
 export const updatePhoto = (id: number, patch: PhotoUpdate) => apiSend<Photo>('PATCH', `${API}/photos/${id}`, patch)
 export const deletePhoto = (id: number) => apiSend<void>('DELETE', `${API}/photos/${id}`)
 
-export const setLiked = (id: number, liked: boolean) =>
-  apiSend<LikeState>(liked ? 'PUT' : 'DELETE', `${API}/photos/${id}/like`)
+export const setLiked = (id: number, liked: boolean, key?: string | null) =>
+  apiSend<LikeState>(liked ? 'PUT' : 'DELETE', `${API}/photos/${id}/like${query({ key })}`)
 
 // Comments
 
-export const listComments = (photoId: number, p: PageParams, signal?: AbortSignal) =>
-  apiFetch<Page<Comment>>(`${API}/photos/${photoId}/comments${query({ limit: p.limit, cursor: p.cursor })}`, { signal })
-export const createComment = (photoId: number, body: string) =>
-  apiSend<Comment>('POST', `${API}/photos/${photoId}/comments`, { body })
+export const listComments = (photoId: number, p: PageParams, signal?: AbortSignal, key?: string | null) =>
+  apiFetch<Page<Comment>>(`${API}/photos/${photoId}/comments${query({ limit: p.limit, cursor: p.cursor, key })}`, {
+    signal,
+  })
+export const createComment = (photoId: number, body: string, key?: string | null) =>
+  apiSend<Comment>('POST', `${API}/photos/${photoId}/comments${query({ key })}`, { body })
 export const deleteComment = (id: number) => apiSend<void>('DELETE', `${API}/comments/${id}`)
 
 // Albums
@@ -95,9 +102,12 @@ export const listAlbums = (p: PageParams & { owner?: string; pandal?: number }, 
     `${API}/albums${query({ owner: p.owner, pandal: p.pandal, limit: p.limit, cursor: p.cursor })}`,
     { signal },
   )
-export const getAlbum = (id: number, signal?: AbortSignal) => apiFetch<Album>(`${API}/albums/${id}`, { signal })
-export const listAlbumPhotos = (id: number, p: PageParams, signal?: AbortSignal) =>
-  apiFetch<Page<Photo>>(`${API}/albums/${id}/photos${query({ limit: p.limit, cursor: p.cursor })}`, { signal })
+export const getAlbum = (id: number, signal?: AbortSignal, key?: string | null) =>
+  apiFetch<Album>(`${API}/albums/${id}${query({ key })}`, { signal })
+export const listAlbumPhotos = (id: number, p: PageParams, signal?: AbortSignal, key?: string | null) =>
+  apiFetch<Page<Photo>>(`${API}/albums/${id}/photos${query({ limit: p.limit, cursor: p.cursor, key })}`, { signal })
+/** A new link key for the album: the old link opens it no more. */
+export const rotateAlbumLink = (id: number) => apiSend<Album>('POST', `${API}/albums/${id}/link`, {})
 
 export interface AlbumInput {
   title: string

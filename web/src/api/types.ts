@@ -92,6 +92,8 @@ export interface Photo {
   liked_by_me: boolean
   urls: PhotoUrls
   visibility: Visibility
+  /** An unlisted photo's album link key (whoever sees the photo holds it already). */
+  link_key?: string
   can_edit: boolean
   /** Only sent to the owner. */
   gps_privacy?: GpsPrivacy
@@ -119,6 +121,8 @@ export interface Album {
   created_at: string
   updated_at: string
   can_edit: boolean
+  /** Only sent to the owner: the key of the album's link (`/albums/{id}?key=`). */
+  link_key?: string
 }
 
 export interface Comment {

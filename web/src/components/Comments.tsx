@@ -51,9 +51,11 @@ export function Comments({ photo }: { photo: Photo }) {
   const location = useLocation()
   const client = useQueryClient()
   const [body, setBody] = useState('')
-  const list = useCursorList(keys.comments(photo.id), (cursor, signal) => listComments(photo.id, { cursor }, signal))
+  const list = useCursorList(keys.comments(photo.id), (cursor, signal) =>
+    listComments(photo.id, { cursor }, signal, photo.link_key),
+  )
   const post = useMutation({
-    mutationFn: (text: string) => createComment(photo.id, text),
+    mutationFn: (text: string) => createComment(photo.id, text, photo.link_key),
     onSuccess: () => {
       setBody('')
       void client.invalidateQueries({ queryKey: keys.comments(photo.id) })

@@ -10,11 +10,14 @@ export function ConfirmAction({
   question,
   onConfirm,
   busy = false,
+  confirmLabel,
 }: {
   label: string
   question: string
   onConfirm: () => void
   busy?: boolean
+  /** What the button that goes ahead says (default: "Yes, delete"). */
+  confirmLabel?: string
 }) {
   const { t } = useI18n()
   const [asking, setAsking] = useState(false)
@@ -39,7 +42,7 @@ export function ConfirmAction({
     <div className="confirm" role="group" aria-label={question}>
       <p>{question}</p>
       <button type="button" className="button button--danger" ref={yes} disabled={busy} onClick={onConfirm}>
-        {busy ? t('common.working') : t('common.yes_delete')}
+        {busy ? t('common.working') : (confirmLabel ?? t('common.yes_delete'))}
       </button>
       <button type="button" className="button button--quiet" onClick={() => setAsking(false)}>
         {t('common.cancel')}

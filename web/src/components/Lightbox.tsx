@@ -1,6 +1,7 @@
 import { useEffect, useRef, type TouchEvent } from 'react'
 import { Link } from 'react-router'
 import type { Photo } from '../api/types'
+import { withKey } from '../hooks/useLinkKey'
 import { useI18n } from '../i18n'
 import { keyAction, nextIndex, swipeAction, type LightboxAction } from '../lib/lightbox'
 import { srcSet } from '../lib/photo'
@@ -137,7 +138,7 @@ export function Lightbox({
         <p className="lightbox__position" aria-live="polite">
           {position}
         </p>
-        <Link className="lightbox__details" to={`/photos/${photo.id}`} onClick={onClose}>
+        <Link className="lightbox__details" to={withKey(`/photos/${photo.id}`, photo.link_key)} onClick={onClose}>
           {t('lightbox.details')}
         </Link>
         <button type="button" className="lightbox__close" ref={closeButton} onClick={onClose} aria-label={t('lightbox.close')}>

@@ -1,7 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
 import { Link, useNavigate } from 'react-router'
-import { deleteAlbum, getAlbum, listAlbumPhotos } from '../api/endpoints'
+import { deleteAlbum, getAlbum, listAlbumPhotos, rotateAlbumLink } from '../api/endpoints'
+import type { Album as AlbumData } from '../api/types'
 import { AlbumForm } from '../components/AlbumForm'
 import { VisibilityBadge } from '../components/Cards'
 import { ConfirmAction } from '../components/ConfirmAction'
@@ -11,6 +12,7 @@ import { PhotoBrowser } from '../components/PhotoBrowser'
 import { Loading, ResourceError } from '../components/Status'
 import { useCursorList } from '../hooks/useCursorList'
 import { useIdParam } from '../hooks/useIdParam'
+import { useLinkKey } from '../hooks/useLinkKey'
 import { useI18n } from '../i18n'
 import { keys } from '../queryClient'
 import { NotFoundContent } from './NotFoundPage'
@@ -26,8 +28,10 @@ function Album({ id }: { id: number }) {
   const navigate = useNavigate()
   const client = useQueryClient()
   const [editing, setEditing] = useState(false)
-  const album = useQuery({ queryKey: keys.album(id), queryFn: ({ signal }) => getAlbum(id, signal) })
-  const photos = useCursorList(keys.albumPhotos(id), (cursor, signal) => listAlbumPhotos(id, { cursor }, signal), {
+  // An unlisted album opens with its link key (`?key=`) alone.
+  const key = useLinkKey()
+  const album = useQuery({ queryKey: keys.album(id), queryFn: ({ signal }) => getAlbum(id, signal, key) })
+  const photos = useCursorList(keys.albumPhotos(id), (cursor, signal) => listAlbumPhotos(id, { cursor }, signal, key), {
     enabled: album.isSuccess,
   })
   const remove = useMutation({
@@ -83,7 +87,51 @@ function Album({ id }: { id: number }) {
       </div>
       <FormError error={remove.error} />
       {editing && <AlbumForm album={a} onDone={() => setEditing(false)} onCancel={() => setEditing(false)} />}
+      {a.can_edit && a.visibility === 'unlisted' && a.link_key && <ShareLink album={a} linkKey={a.link_key} />}
       <PhotoBrowser list={photos} label={t('album.photos')} empty={a.can_edit ? t('album.empty_owner') : t('album.empty')} />
     </>
+  )
+}
+
+/** The owner's view of an unlisted album's link: copy it, or replace it with a new one. */
+function ShareLink({ album, linkKey }: { album: AlbumData; linkKey: string }) {
+  const { t } = useI18n()
+  const client = useQueryClient()
+  const [copied, setCopied] = useState(false)
+  const url = `${window.location.origin}/albums/${album.id}?key=${linkKey}`
+  const rotate = useMutation({
+    mutationFn: () => rotateAlbumLink(album.id),
+    onSuccess: (updated) => {
+      setCopied(false)
+      client.setQueryData(keys.album(album.id), updated)
+      void client.invalidateQueries({ queryKey: keys.albumPhotos(album.id) })
+    },
+  })
+  return (
+    <section className="share-link" aria-labelledby="share-link-title">
+      <h2 id="share-link-title">{t('album.link_title')}</h2>
+      <p className="field__hint">{t('album.link_hint')}</p>
+      <input className="share-link__url" readOnly value={url} aria-label={t('album.link_title')} onFocus={(e) => e.target.select()} />
+      <div className="actions">
+        <button
+          type="button"
+          className="button button--quiet"
+          onClick={() => {
+            void navigator.clipboard?.writeText(url).then(() => setCopied(true))
+          }}
+        >
+          {t('album.link_copy')}
+        </button>
+        <ConfirmAction
+          label={t('album.link_rotate')}
+          question={t('album.link_rotate_question')}
+          confirmLabel={t('album.link_rotate_yes')}
+          busy={rotate.isPending}
+          onConfirm={() => rotate.mutate()}
+        />
+        <span aria-live="polite">{copied ? t('album.link_copied') : ''}</span>
+      </div>
+      <FormError error={rotate.error} />
+    </section>
   )
 }

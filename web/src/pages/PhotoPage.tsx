@@ -14,6 +14,7 @@ import { PhotoImage } from '../components/PhotoImage'
 import { ErrorNotice, Loading, ResourceError } from '../components/Status'
 import { useCursorList } from '../hooks/useCursorList'
 import { useIdParam } from '../hooks/useIdParam'
+import { useLinkKey, withKey } from '../hooks/useLinkKey'
 import { useMe } from '../hooks/useSession'
 import { useI18n } from '../i18n'
 import { formatAperture, formatExposure, formatFocalLength, formatIso, mapUrl } from '../lib/photo'
@@ -72,7 +73,7 @@ function LikeButton({ photo }: { photo: Photo }) {
   const me = useMe()
   const client = useQueryClient()
   const like = useMutation({
-    mutationFn: (liked: boolean) => setLiked(photo.id, liked),
+    mutationFn: (liked: boolean) => setLiked(photo.id, liked, photo.link_key),
     onSuccess: (state) => client.setQueryData<Photo>(keys.photo(photo.id), (p) => (p ? { ...p, ...state } : p)),
   })
   if (!me) {
@@ -109,18 +110,21 @@ function PhotoView({ id }: { id: number }) {
   const client = useQueryClient()
   const [editing, setEditing] = useState(false)
   const [viewing, setViewing] = useState(false)
-  const photo = useQuery({ queryKey: keys.photo(id), queryFn: ({ signal }) => getPhoto(id, signal) })
+  // An unlisted album's photo opens with the album's link key (`?key=`).
+  const linkKey = useLinkKey()
+  const photo = useQuery({ queryKey: keys.photo(id), queryFn: ({ signal }) => getPhoto(id, signal, linkKey) })
   const albumId = photo.data?.album_id
+  const key = photo.data?.link_key ?? linkKey
   // For the album's title and pandal (usually cached from the album page).
   const album = useQuery({
     queryKey: keys.album(albumId ?? 0),
-    queryFn: ({ signal }) => getAlbum(albumId!, signal),
+    queryFn: ({ signal }) => getAlbum(albumId!, signal, key),
     enabled: albumId !== undefined,
   })
   // The album's photos give the previous / next photo and the lightbox's list.
   const siblings = useCursorList(
     keys.albumPhotos(albumId ?? 0),
-    (cursor, signal) => listAlbumPhotos(albumId!, { cursor }, signal),
+    (cursor, signal) => listAlbumPhotos(albumId!, { cursor }, signal, key),
     { enabled: albumId !== undefined },
   )
   const remove = useMutation({
@@ -129,7 +133,7 @@ function PhotoView({ id }: { id: number }) {
       client.removeQueries({ queryKey: keys.photo(id) })
       void client.invalidateQueries({ queryKey: ['albums'] })
       void client.invalidateQueries({ queryKey: ['photos'] })
-      navigate(albumId ? `/albums/${albumId}` : '/')
+      navigate(albumId ? withKey(`/albums/${albumId}`, key) : '/')
     },
   })
 
@@ -154,14 +158,14 @@ function PhotoView({ id }: { id: number }) {
       </figure>
       <nav className="photo-page__pager" aria-label={t('photo.pager')}>
         {prev ? (
-          <Link to={`/photos/${prev.id}`} replace>
+          <Link to={withKey(`/photos/${prev.id}`, prev.link_key)} replace>
             ← {t('lightbox.prev')}
           </Link>
         ) : (
           <span />
         )}
         {next ? (
-          <Link to={`/photos/${next.id}`} replace>
+          <Link to={withKey(`/photos/${next.id}`, next.link_key)} replace>
             {t('lightbox.next')} →
           </Link>
         ) : (
@@ -183,7 +187,7 @@ function PhotoView({ id }: { id: number }) {
             <PageTitle title={p.caption.trim() !== '' ? p.caption : alt} />
             <p className="byline">
               <Link to={`/u/${p.owner.username}`}>{ownerName}</Link> ·{' '}
-              <Link to={`/albums/${p.album_id}`}>{album.data?.title ?? t('photo.in_album')}</Link> ·{' '}
+              <Link to={withKey(`/albums/${p.album_id}`, p.link_key)}>{album.data?.title ?? t('photo.in_album')}</Link> ·{' '}
               <time dateTime={p.created_at}>{t('photo.uploaded', { date: date(p.created_at) })}</time>
             </p>
             {album.data?.pandal && (
@@ -230,7 +234,7 @@ function PhotoView({ id }: { id: number }) {
             const target = list[i]
             if (target) {
               client.setQueryData(keys.photo(target.id), target)
-              navigate(`/photos/${target.id}`, { replace: true })
+              navigate(withKey(`/photos/${target.id}`, target.link_key), { replace: true })
             }
           }}
           onClose={() => setViewing(false)}

@@ -104,6 +104,55 @@ describe('AlbumPage', () => {
   })
 })
 
+describe('AlbumPage, unlisted', () => {
+  const key = '0123456789abcdef0123456789abcdef'
+
+  it('opens with the link key from the address and passes it on to the photos', async () => {
+    const calls = stubApi({
+      'GET /api/v1/albums/10': () => json({ ...album, visibility: 'unlisted', can_edit: false }),
+      'GET /api/v1/albums/10/photos': () =>
+        json({ items: [{ ...photo(1), visibility: 'unlisted', link_key: key }], next_cursor: null }),
+    })
+    renderWithProviders(
+      <Routes>
+        <Route path="/albums/:id" element={<AlbumPage />} />
+      </Routes>,
+      { route: `/albums/10?key=${key}` },
+    )
+    expect(await screen.findByRole('heading', { level: 1, name: 'Saptami night' })).toBeTruthy()
+    await screen.findByRole('list', { name: 'Photos in this album' })
+    const albumCalls = calls.filter((c) => c.path.startsWith('/api/v1/albums/10'))
+    expect(albumCalls.length).toBe(2)
+    for (const call of albumCalls) expect(call.search.get('key')).toBe(key)
+    expect(screen.queryByRole('heading', { name: 'Link to this album' })).toBeNull()
+  })
+
+  it('shows its owner the link and makes a new one on request', async () => {
+    const rotated = 'fedcba9876543210fedcba9876543210'
+    const calls = stubApi({
+      'GET /api/v1/albums/10': () => json({ ...album, visibility: 'unlisted', link_key: key }),
+      'GET /api/v1/albums/10/photos': () => json({ items: [], next_cursor: null }),
+      'POST /api/v1/albums/10/link': () => json({ ...album, visibility: 'unlisted', link_key: rotated }),
+    })
+    renderWithProviders(
+      <Routes>
+        <Route path="/albums/:id" element={<AlbumPage />} />
+      </Routes>,
+      { route: '/albums/10' },
+    )
+    const link = await screen.findByRole<HTMLInputElement>('textbox', { name: 'Link to this album' })
+    expect(link.value).toMatch(new RegExp(`/albums/10\\?key=${key}$`))
+    fireEvent.click(screen.getByRole('button', { name: 'New link' }))
+    fireEvent.click(await screen.findByRole('button', { name: 'Yes, make a new link' }))
+    await waitFor(() => expect(calls.some((c) => c.method === 'POST' && c.path === '/api/v1/albums/10/link')).toBe(true))
+    await waitFor(() =>
+      expect(screen.getByRole<HTMLInputElement>('textbox', { name: 'Link to this album' }).value).toMatch(
+        new RegExp(`key=${rotated}$`),
+      ),
+    )
+  })
+})
+
 describe('PhotoPage', () => {
   it('likes, comments and shows the EXIF summary', async () => {
     let liked = false
