@@ -377,6 +377,47 @@ await h.step(
   { needs: ['account'] },
 )
 
+// Unlisted: the album opens by its link (with its photos' images, the photo page and
+// back), never by its id; then it goes back to public for the steps after this one.
+const setVisibility = async (page, visibility) => {
+  await page.goto(url(`/albums/${h.state.publicAlbum}`))
+  await heading(page).filter({ hasText: PUBLIC_ALBUM }).waitFor()
+  await page.getByRole('button', { name: 'Edit album' }).click()
+  const form = page.getByRole('form', { name: 'Edit album' })
+  await form.getByLabel('Who can see it').selectOption(visibility)
+  await form.getByRole('button', { name: 'Save', exact: true }).click()
+  await form.waitFor({ state: 'detached' })
+}
+await h.step(
+  'an unlisted album opens by its link alone, images and photo page too',
+  async () => {
+    await setVisibility(owner, 'unlisted')
+    const link = await owner.getByRole('textbox', { name: 'Link to this album' }).inputValue()
+    assert(/\/albums\/\d+\?key=[0-9a-f]{32}$/.test(link), `the owner's link: ${link}`)
+    await axe(owner, 'album (unlisted, owner)')
+    const stranger = await newPage('stranger')
+    try {
+      await stranger.goto(url(`/albums/${h.state.publicAlbum}`))
+      await heading(stranger).filter({ hasText: 'Not found' }).waitFor()
+      await stranger.goto(link)
+      await heading(stranger).filter({ hasText: PUBLIC_ALBUM }).waitFor()
+      await imagesLoaded(stranger, '.jgrid img', 3)
+      assert((await stranger.getByRole('textbox', { name: 'Link to this album' }).count()) === 0, 'a stranger is shown the link box')
+      const grid = stranger.getByRole('list', { name: 'Photos in this album' })
+      await grid.getByRole('link').first().click()
+      await stranger.getByRole('dialog', { name: 'Photo viewer' }).getByRole('link', { name: 'Details and comments' }).click()
+      await stranger.waitForURL(/\/photos\/\d+\?key=[0-9a-f]{32}$/)
+      await imagesLoaded(stranger, '.photo-page__figure img', 1)
+      await stranger.locator('.comment__body', { hasText: COMMENT }).waitFor()
+    } finally {
+      await stranger.context().close()
+    }
+    await setVisibility(owner, 'public')
+    return link.replace(/key=.*/, 'key=…')
+  },
+  { needs: ['photoId'] },
+)
+
 await h.step(
   'search finds the public album',
   async () => {

@@ -15,7 +15,7 @@ if (!root) throw new Error('Pujo: #root element missing from index.html')
 applyTheme(storedTheme())
 const lang = preferredLang()
 const queryClient = makeQueryClient()
-prefetchFirstPage(queryClient, window.location.pathname)
+prefetchFirstPage(queryClient, window.location.pathname, window.location.search)
 
 // Bengali is a separate chunk: have it before the first paint when it is
 // the reader's language, so the page never flashes English first.

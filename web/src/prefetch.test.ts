@@ -24,6 +24,23 @@ describe('prefetchFirstPage', () => {
     await vi.waitFor(() => expect(client.getQueryData(keys.me)).toBeNull())
   })
 
+  it('passes an unlisted album link’s key on to every call it prefetches', async () => {
+    const key = '0123456789abcdef0123456789abcdef'
+    const calls = stubApi({
+      'GET /api/v1/photos/7': () => json(photo),
+      'GET /api/v1/albums/3': () => json({ id: 3 }),
+      'GET /api/v1/albums/3/photos': () => json({ items: [photo], next_cursor: null }),
+    })
+    const client = testClient()
+    prefetchFirstPage(client, '/photos/7', `?key=${key}`)
+    prefetchFirstPage(client, '/albums/3', `?key=${key}&utm=x`)
+    await vi.waitFor(() => expect(client.getQueryData(keys.albumPhotos(3))).toBeDefined())
+    await vi.waitFor(() => expect(client.getQueryData(keys.photo(7))).toEqual(photo))
+    const content = calls.filter((c) => c.path !== '/api/v1/auth/session')
+    expect(content.length).toBe(3)
+    for (const call of content) expect(call.search.get('key')).toBe(key)
+  })
+
   it('asks for a photo on its page, and an album with its photos on its page', async () => {
     const calls = stubApi({
       'GET /api/v1/photos/7': () => json(photo),

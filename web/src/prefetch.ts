@@ -11,7 +11,10 @@ import { FEED_PAGE, keys } from './queryClient'
 
 const firstPage = { initialPageParam: null as string | null, getNextPageParam: () => undefined }
 
-export function prefetchFirstPage(client: QueryClient, pathname: string): void {
+/** `search` is the address's query: an unlisted album's link carries its key there. */
+export function prefetchFirstPage(client: QueryClient, pathname: string, search = ''): void {
+  const raw = new URLSearchParams(search).get('key')
+  const key = raw && /^[0-9a-f]{1,64}$/.test(raw) ? raw : null
   void client.prefetchQuery({ queryKey: keys.me, queryFn: ({ signal }) => getMe(signal), staleTime: 5 * 60_000 })
   if (pathname === '/') {
     void import('./pages/HomePage')
@@ -26,17 +29,17 @@ export function prefetchFirstPage(client: QueryClient, pathname: string): void {
   if (photo && Number(photo[1]) > 0) {
     void import('./pages/PhotoPage')
     const id = Number(photo[1])
-    void client.prefetchQuery({ queryKey: keys.photo(id), queryFn: ({ signal }) => getPhoto(id, signal) })
+    void client.prefetchQuery({ queryKey: keys.photo(id), queryFn: ({ signal }) => getPhoto(id, signal, key) })
     return
   }
   const album = /^\/albums\/(\d{1,15})$/.exec(pathname)
   if (album && Number(album[1]) > 0) {
     void import('./pages/AlbumPage')
     const id = Number(album[1])
-    void client.prefetchQuery({ queryKey: keys.album(id), queryFn: ({ signal }) => getAlbum(id, signal) })
+    void client.prefetchQuery({ queryKey: keys.album(id), queryFn: ({ signal }) => getAlbum(id, signal, key) })
     void client.prefetchInfiniteQuery({
       queryKey: keys.albumPhotos(id),
-      queryFn: ({ pageParam, signal }) => listAlbumPhotos(id, { cursor: pageParam }, signal),
+      queryFn: ({ pageParam, signal }) => listAlbumPhotos(id, { cursor: pageParam }, signal, key),
       ...firstPage,
     })
   }
