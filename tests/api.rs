@@ -196,6 +196,10 @@ async fn unlisted_albums_open_by_link_but_stay_out_of_lists_and_search(backend: 
         nobody.get(&format!("/api/v1/photos/{photo}/comments?key={key}")).await.json()["items"][0]["body"],
         "darun"
     );
+    let second = fan.post(&format!("/api/v1/photos/{photo}/comments?key={key}"), json!({"body": "oops"})).await.json();
+    let mine = format!("/api/v1/comments/{}", second["id"]);
+    assert_eq!(fan.delete(&mine).await.status, StatusCode::NOT_FOUND, "without the key the photo is not theirs to see");
+    assert_eq!(fan.delete(&format!("{mine}?key={key}")).await.status, StatusCode::NO_CONTENT);
 
     // Never listed or searched.
     assert!(ids(&nobody.get("/api/v1/albums").await.json()["items"]).is_empty());

@@ -8,3 +8,15 @@ UPDATE albums
 SET link_key = substr(encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')), 'hex'), 1, 32)
 WHERE link_key IS NULL;
 CREATE UNIQUE INDEX albums_link_key ON albums (link_key);
+-- An album inserted without a key (a replica still on the previous release during a
+-- rolling deploy, a hand-written seed) gets one as it is inserted: none is without.
+CREATE FUNCTION albums_link_key_fill() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.link_key IS NULL THEN
+        NEW.link_key := substr(encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')), 'hex'), 1, 32);
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER albums_link_key_fill BEFORE INSERT ON albums FOR EACH ROW EXECUTE FUNCTION albums_link_key_fill();
+ALTER TABLE albums ALTER COLUMN link_key SET NOT NULL;

@@ -176,8 +176,8 @@ pub async fn rotate_link(state: &AppState, req: Request<Incoming>) -> Result<Res
     let user = require_user(state, &req).await?;
     let album = own_album(state, path_id(&req, 0)?, user.id).await?;
     state.db.set_album_link(album.id, &crate::auth::new_link_key()).await?;
-    // Global: photo rows cached for media carry the key too.
-    state.cache.publish(&state.db, &[Tag::Album(album.id), Tag::Lists, Tag::Global]).await;
+    // Photo rows cached for media carry the key too; they depend on their album's tag.
+    state.cache.publish(&state.db, &[Tag::Album(album.id), Tag::Lists]).await;
     let album = state.db.album(album.id, user.id, None).await?.ok_or(ApiError::NotFound)?;
     Ok(json(StatusCode::OK, &AlbumJson::view(album, user.id)))
 }

@@ -334,6 +334,9 @@ const SHARED_MEDIA_CACHE: &str = "public, max-age=300";
 /// not see is 404), WebP or JPEG by `Accept`, single byte ranges, strong ETags.
 pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let id = path_id(&req, 0)?;
+    // Before anything is looked up: a malformed key is 422 whether or not the photo
+    // exists, so the answer says nothing about the id.
+    let key = super::views::link_key(&req)?;
     let load = async {
         Ok::<_, crate::db::DbError>(state.db.photo_unchecked(id).await?.map(|p| crate::media::PhotoRow {
             owner_id: p.owner.id,
@@ -357,7 +360,6 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
         (false, true) => Visibility::Private,
         (false, false) => Visibility::Unlisted,
     };
-    let key = super::views::link_key(&req)?;
     if !visibility.visible_to(photo.owner_id, viewer, &photo.link_key, key.as_deref()) {
         return Err(ApiError::NotFound);
     }

@@ -164,10 +164,10 @@ pub async fn comment(state: &AppState, req: Request<Incoming>) -> Result<Respons
 
 pub async fn delete_comment(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let user = require_user(state, &req).await?;
+    let key = link_key(&req)?;
     let comment = state.db.comment(path_id(&req, 0)?).await?.ok_or(ApiError::NotFound)?;
     // A comment on a photo the person cannot see does not exist for them.
-    let photo =
-        state.db.photo(comment.photo_id, user.id, link_key(&req)?.as_deref()).await?.ok_or(ApiError::NotFound)?;
+    let photo = state.db.photo(comment.photo_id, user.id, key.as_deref()).await?.ok_or(ApiError::NotFound)?;
     if !may_delete_comment(Some(&user), comment.author.id, photo.owner.id) {
         return Err(ApiError::Forbidden("only the comment's author, the photo's owner or an admin may delete it"));
     }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { prefetchFirstPage } from './prefetch'
+import { PHOTO_PAGE_SIZES, prefetchFirstPage } from './prefetch'
 import { FEED_PAGE, keys } from './queryClient'
 import { json, stubApi, testClient } from './test/helpers'
 
@@ -22,6 +22,23 @@ describe('prefetchFirstPage', () => {
     expect(calls.find((c) => c.path === '/api/v1/photos')?.search.get('limit')).toBe(String(FEED_PAGE))
     expect(client.getQueryData(keys.feed)).toEqual({ pages: [{ items: [photo], next_cursor: null }], pageParams: [null] })
     await vi.waitFor(() => expect(client.getQueryData(keys.me)).toBeNull())
+  })
+
+  it('starts the photo page’s image as soon as the photo is known, as the page will draw it', async () => {
+    const full = {
+      ...photo,
+      width: 4000,
+      height: 3000,
+      urls: { thumb: '/media/7/thumb', medium: '/media/7/medium', display: '/media/7/display', original: null },
+    }
+    stubApi({ 'GET /api/v1/photos/7': () => json(full) })
+    prefetchFirstPage(testClient(), '/photos/7')
+    await vi.waitFor(() => expect(document.head.querySelector('link[rel=preload][as=image]')).not.toBeNull())
+    const link = document.head.querySelector('link[rel=preload][as=image]')!
+    expect(link.getAttribute('imagesrcset')).toBe('/media/7/thumb 400w, /media/7/medium 800w, /media/7/display 1600w')
+    expect(link.getAttribute('imagesizes')).toBe(PHOTO_PAGE_SIZES)
+    expect(link.getAttribute('fetchpriority')).toBe('high')
+    link.remove()
   })
 
   it('passes an unlisted album link’s key on to every call it prefetches', async () => {

@@ -7,6 +7,8 @@
  */
 import type { QueryClient } from '@tanstack/react-query'
 import { getAlbum, getMe, getPhoto, listAlbumPhotos, listPhotos } from './api/endpoints'
+import type { Photo } from './api/types'
+import { srcSet } from './lib/photo'
 import { FEED_PAGE, keys } from './queryClient'
 
 const firstPage = { initialPageParam: null as string | null, getNextPageParam: () => undefined }
@@ -29,7 +31,12 @@ export function prefetchFirstPage(client: QueryClient, pathname: string, search 
   if (photo && Number(photo[1]) > 0) {
     void import('./pages/PhotoPage')
     const id = Number(photo[1])
-    void client.prefetchQuery({ queryKey: keys.photo(id), queryFn: ({ signal }) => getPhoto(id, signal, key) })
+    void client
+      .prefetchQuery({ queryKey: keys.photo(id), queryFn: ({ signal }) => getPhoto(id, signal, key) })
+      .then(() => {
+        const data = client.getQueryData<Photo>(keys.photo(id))
+        if (data?.urls) preloadImage(data, PHOTO_PAGE_SIZES)
+      })
     return
   }
   const album = /^\/albums\/(\d{1,15})$/.exec(pathname)
@@ -43,4 +50,23 @@ export function prefetchFirstPage(client: QueryClient, pathname: string, search 
       ...firstPage,
     })
   }
+}
+
+/** How wide the photo page draws its photo; the preload makes the same choice. */
+export const PHOTO_PAGE_SIZES = '(min-width: 72rem) 72rem, 100vw'
+
+/**
+ * Starts the photo's image as soon as its JSON is in, at high priority, with the
+ * same `srcset` and `sizes` the page will draw it with, so the browser picks the
+ * same file and the page's `<img>` finds it loading already (the page's largest
+ * paint no longer waits for the page's code to arrive and render first).
+ */
+function preloadImage(photo: Photo, sizes: string): void {
+  const link = document.createElement('link')
+  link.setAttribute('rel', 'preload')
+  link.setAttribute('as', 'image')
+  link.setAttribute('imagesrcset', srcSet(photo))
+  link.setAttribute('imagesizes', sizes)
+  link.setAttribute('fetchpriority', 'high')
+  document.head.appendChild(link)
 }

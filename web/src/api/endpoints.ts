@@ -93,7 +93,8 @@ export const listComments = (photoId: number, p: PageParams, signal?: AbortSigna
   })
 export const createComment = (photoId: number, body: string, key?: string | null) =>
   apiSend<Comment>('POST', `${API}/photos/${photoId}/comments${query({ key })}`, { body })
-export const deleteComment = (id: number) => apiSend<void>('DELETE', `${API}/comments/${id}`)
+export const deleteComment = (id: number, key?: string | null) =>
+  apiSend<void>('DELETE', `${API}/comments/${id}${query({ key })}`)
 
 // Albums
 

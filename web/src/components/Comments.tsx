@@ -12,11 +12,11 @@ import { FormError, fieldErrors } from './FormError'
 import { LoadMore } from './LoadMore'
 import { ErrorNotice, Loading } from './Status'
 
-function CommentItem({ comment, photoId }: { comment: Comment; photoId: number }) {
+function CommentItem({ comment, photoId, linkKey }: { comment: Comment; photoId: number; linkKey?: string }) {
   const { t, dateTime } = useI18n()
   const client = useQueryClient()
   const remove = useMutation({
-    mutationFn: () => deleteComment(comment.id),
+    mutationFn: () => deleteComment(comment.id, linkKey),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: keys.comments(photoId) })
       client.setQueryData<Photo>(keys.photo(photoId), (p) => (p ? { ...p, comment_count: Math.max(0, p.comment_count - 1) } : p))
@@ -91,7 +91,7 @@ export function Comments({ photo }: { photo: Photo }) {
       ) : (
         me === null && (
           <p>
-            <Link to={`/login?next=${encodeURIComponent(location.pathname)}`}>{t('comments.login')}</Link>
+            <Link to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`}>{t('comments.login')}</Link>
           </p>
         )
       )}
@@ -104,7 +104,7 @@ export function Comments({ photo }: { photo: Photo }) {
       ) : (
         <ul className="comment-list">
           {list.items.map((c) => (
-            <CommentItem key={c.id} comment={c} photoId={photo.id} />
+            <CommentItem key={c.id} comment={c} photoId={photo.id} linkKey={photo.link_key} />
           ))}
         </ul>
       )}

@@ -2,6 +2,7 @@ import { useMemo, useRef, type MouseEvent } from 'react'
 import { Link } from 'react-router'
 import type { Photo } from '../api/types'
 import { useElementWidth } from '../hooks/useElementWidth'
+import { withKey } from '../hooks/useLinkKey'
 import { useI18n } from '../i18n'
 import { justify, targetRowHeight } from '../lib/justify'
 import { PhotoImage } from './PhotoImage'
@@ -42,7 +43,7 @@ export function JustifiedGrid({ photos, label, onOpen }: { photos: Photo[]; labe
           const photo = photos[placed.index]!
           return (
             <li key={photo.id} className="jgrid__item" style={{ width: placed.width, height: placed.height }}>
-              <Link to={`/photos/${photo.id}`} onClick={click(placed.index)} data-photo-id={photo.id}>
+              <Link to={withKey(`/photos/${photo.id}`, photo.link_key)} onClick={click(placed.index)} data-photo-id={photo.id}>
                 <PhotoImage
                   photo={photo}
                   alt={photoAlt(t, photo)}

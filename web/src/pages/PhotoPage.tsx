@@ -18,6 +18,7 @@ import { useLinkKey, withKey } from '../hooks/useLinkKey'
 import { useMe } from '../hooks/useSession'
 import { useI18n } from '../i18n'
 import { formatAperture, formatExposure, formatFocalLength, formatIso, mapUrl } from '../lib/photo'
+import { PHOTO_PAGE_SIZES } from '../prefetch'
 import { keys } from '../queryClient'
 import { NotFoundContent } from './NotFoundPage'
 
@@ -153,7 +154,7 @@ function PhotoView({ id }: { id: number }) {
     <article className="photo-page">
       <figure className="photo-page__figure">
         <button type="button" className="photo-page__open" onClick={() => setViewing(true)} aria-label={t('photo.view_large')}>
-          <PhotoImage key={p.id} photo={p} alt={alt} sizes="(min-width: 72rem) 72rem, 100vw" eager />
+          <PhotoImage key={p.id} photo={p} alt={alt} sizes={PHOTO_PAGE_SIZES} eager />
         </button>
       </figure>
       <nav className="photo-page__pager" aria-label={t('photo.pager')}>
