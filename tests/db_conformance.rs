@@ -9,7 +9,7 @@ use common::db::{Backend, fresh};
 use pujo::db::{Database, DbError, NewUser};
 
 /// How many migrations each backend has (`migrations/*/V*.sql`).
-const MIGRATIONS: u32 = 5;
+const MIGRATIONS: u32 = 6;
 
 conformance!(
     migrations_apply_once_and_record_their_version,
