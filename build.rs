@@ -40,11 +40,15 @@ fn main() {
             if !dir.join("index.html").is_file() {
                 fail(&format!("PUJO_WEB_DIST={} has no index.html", dir.display()));
             }
+            // A site built elsewhere: its files are the input.
+            println!("cargo:rerun-if-changed={}", dir.display());
             dir
         }
+        // `web/dist` is this script's own output (or npm's, from the same inputs, which
+        // `build_web` watches). Watching it too made every build after the one that
+        // wrote it a rebuild: Cargo saw it newer than the script's last run.
         None => build_web(&manifest),
     };
-    println!("cargo:rerun-if-changed={}", dist.display());
 
     let site = out.join("site");
     if site.exists() {

@@ -156,6 +156,14 @@ static_binary() {
   # Statically linked release build (gnu target with crt-static; musl comes via Nix).
   RUSTFLAGS="-C target-feature=+crt-static" \
     cargo build --release --locked --target x86_64-unknown-linux-gnu
+  # The second build of an unchanged tree is a no-op (fat LTO takes minutes): the build
+  # script must not watch what it writes itself.
+  local again
+  again=$(RUSTFLAGS="-C target-feature=+crt-static" \
+    cargo build --release --locked --target x86_64-unknown-linux-gnu 2>&1)
+  if grep -q "Compiling pujo" <<<"$again"; then
+    echo "a second build of the same tree compiled pujo again:"; echo "$again"; return 1
+  fi
   local bin=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/pujo
   if ! ldd "$bin" 2>&1 | grep -qE "not a dynamic executable|statically linked"; then
     echo "pujo is dynamically linked:"; ldd "$bin"; return 1
