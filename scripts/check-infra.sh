@@ -211,13 +211,22 @@ terraform_checks() {
 			check "terraform test $rel" terraform -chdir="$dir" test -no-color
 		fi
 	done
-	# Every module with resources that the seed sizes has its tests.
-	for m in vpc security-groups eks rds elasticache s3; do
+	# Every module with resources that the seed sizes has its tests, and so
+	# do the web ACLs and the CloudFront distribution.
+	for m in vpc security-groups eks rds elasticache s3 waf cdn; do
 		compgen -G "terraform/modules/$m/tests/*.tftest.hcl" >/dev/null ||
 			fail "terraform test terraform/modules/$m" "no tests/*.tftest.hcl"
 	done
 }
 terraform_checks
+
+# The CloudFront function that normalises Accept on /media/* must choose the
+# format Pujo chooses (scripts/infra/check_accept_function.js).
+if command -v node >/dev/null 2>&1; then
+	check "cloudfront function normalize-accept.js agrees with Pujo's WebP choice" node scripts/infra/check_accept_function.js
+else
+	fail "cloudfront function normalize-accept.js" "node is missing (apt-get install nodejs): it runs the function against Pujo's Accept cases"
+fi
 
 # --- Kubernetes and ArgoCD ----------------------------------------------------
 

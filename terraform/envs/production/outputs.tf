@@ -115,3 +115,23 @@ output "alb_access_log_bucket" {
   description = "Ingress load-balancer-attributes access_logs.s3.bucket (prefix alb)."
   value       = module.stack.alb_access_log_bucket
 }
+
+output "cdn_distribution_id" {
+  description = "CloudFront distribution ID when cdn_enabled (invalidations), else null."
+  value       = module.stack.cdn_distribution_id
+}
+
+output "cdn_domain_name" {
+  description = "CloudFront's name for the site when cdn_enabled, else null."
+  value       = module.stack.cdn_domain_name
+}
+
+output "cdn_web_acl_arn" {
+  description = "CLOUDFRONT-scope web ACL when cdn_enabled, else null."
+  value       = module.stack.cdn_web_acl_arn
+}
+
+output "site_dns_records" {
+  description = "Records Terraform keeps for domain_name (type -> alias target)."
+  value       = module.stack.site_dns_records
+}

@@ -16,4 +16,8 @@ module "stack" {
   db_instance_class            = var.db_instance_class
   redis_node_type              = var.redis_node_type
   spot_nodes_enabled           = var.spot_nodes_enabled
+  alb_dns_name                 = var.alb_dns_name
+  cdn_enabled                  = var.cdn_enabled
+  cdn_origin_locked            = var.cdn_origin_locked
+  cdn_price_class              = var.cdn_price_class
 }

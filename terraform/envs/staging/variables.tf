@@ -73,3 +73,32 @@ variable "spot_nodes_enabled" {
   type        = bool
   default     = true
 }
+
+variable "alb_dns_name" {
+  description = "The ALB's DNS name, known after the first ArgoCD sync (kubectl -n durga-puja get ingress pujo -o jsonpath='{.status.loadBalancer.ingress[0].hostname}'). With route53_zone_id, Terraform points domain_name at it, or at CloudFront when cdn_enabled (docs/DEPLOYMENT.md, 3.10)."
+  type        = string
+  default     = ""
+}
+
+variable "cdn_enabled" {
+  description = "CloudFront in front of the site: public photos cached at the edge, the rate rule per viewer at the edge (docs/DEPLOYMENT.md, 3.12). Off until alb_dns_name is set and the certificate is issued."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.cdn_enabled || var.alb_dns_name != ""
+    error_message = "cdn_enabled needs alb_dns_name, CloudFront's origin."
+  }
+}
+
+variable "cdn_origin_locked" {
+  description = "With cdn_enabled: the ALB refuses requests that did not come through CloudFront. Set once domain_name resolves to CloudFront (docs/DEPLOYMENT.md, 3.12)."
+  type        = bool
+  default     = false
+}
+
+variable "cdn_price_class" {
+  description = "CloudFront price class: PriceClass_200 includes the edges in India."
+  type        = string
+  default     = "PriceClass_200"
+}

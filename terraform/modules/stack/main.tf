@@ -166,11 +166,70 @@ resource "aws_sns_topic" "alerts" {
   kms_master_key_id = module.kms.key_arn
 }
 
+# --- CloudFront in front of the site (optional, cdn_enabled) ----------------
+
+# CloudFront adds this header to every request it sends to the ALB; the ALB's
+# web ACL knows CloudFront's requests by it (modules/waf). Kept like the
+# passwords above: replace it with
+#   terraform apply -replace='module.stack.terraform_data.origin_verify[0]'
+# (docs/OPERATIONS.md, "CloudFront").
+data "aws_secretsmanager_random_password" "origin_verify" {
+  count = var.cdn_enabled ? 1 : 0
+
+  password_length     = 48
+  exclude_punctuation = true
+  include_space       = false
+}
+
+resource "terraform_data" "origin_verify" {
+  count = var.cdn_enabled ? 1 : 0
+
+  input = sensitive(data.aws_secretsmanager_random_password.origin_verify[0].random_password)
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
+locals {
+  origin_verify_header = var.cdn_enabled ? {
+    name  = "X-Pujo-Origin-Verify"
+    value = terraform_data.origin_verify[0].output
+  } : null
+}
+
 module "waf" {
   source = "../waf"
 
   name        = var.name
   kms_key_arn = module.kms.key_arn
+
+  origin_verify_enabled        = var.cdn_enabled
+  origin_verify_header         = local.origin_verify_header
+  require_origin_verify_header = var.cdn_enabled && var.cdn_origin_locked
+}
+
+# The rate rule per viewer address, where the address is still the viewer's.
+module "waf_cdn" {
+  source = "../waf"
+  count  = var.cdn_enabled ? 1 : 0
+
+  name        = "${var.name}-cdn"
+  scope       = "CLOUDFRONT"
+  kms_key_arn = module.kms.key_arn
+}
+
+module "cdn" {
+  source = "../cdn"
+  count  = var.cdn_enabled ? 1 : 0
+
+  name                 = var.name
+  domain_name          = var.domain_name
+  origin_domain_name   = var.alb_dns_name
+  acm_certificate_arn  = local.issued_certificate_arn
+  web_acl_arn          = module.waf_cdn[0].web_acl_arn
+  origin_verify_header = local.origin_verify_header
+  price_class          = var.cdn_price_class
 }
 
 module "iam" {
@@ -215,4 +274,49 @@ resource "aws_acm_certificate_validation" "site" {
 
   certificate_arn         = aws_acm_certificate.site.arn
   validation_record_fqdns = [for r in aws_route53_record.site_validation : r.fqdn]
+}
+
+# CloudFront accepts only an issued certificate: the validated one when
+# Route 53 validates it here, else the certificate validated by hand.
+locals {
+  issued_certificate_arn = var.route53_zone_id == "" ? aws_acm_certificate.site.arn : aws_acm_certificate_validation.site[0].certificate_arn
+}
+
+# --- The site's name -------------------------------------------------------
+
+# domain_name -> CloudFront when cdn_enabled, else -> the ALB, once its name
+# is known (alb_dns_name, after the first ArgoCD sync). Terraform owns the
+# record because its target is Terraform's when the CDN is on, and it already
+# owns the zone's validation records; docs/DEPLOYMENT.md, 3.10, says why not
+# external-dns. Only when this Terraform manages the zone (route53_zone_id).
+data "aws_lb_hosted_zone_id" "alb" {}
+
+locals {
+  site_record_target = var.cdn_enabled ? {
+    name    = module.cdn[0].domain_name
+    zone_id = module.cdn[0].hosted_zone_id
+    } : {
+    name    = var.alb_dns_name
+    zone_id = data.aws_lb_hosted_zone_id.alb.id
+  }
+  # The ALB the controller makes is IPv4 only; CloudFront answers on IPv6 too.
+  site_record_types = var.route53_zone_id == "" || (!var.cdn_enabled && var.alb_dns_name == "") ? [] : (
+    var.cdn_enabled ? ["A", "AAAA"] : ["A"]
+  )
+}
+
+resource "aws_route53_record" "site" {
+  for_each = toset(local.site_record_types)
+
+  zone_id = var.route53_zone_id
+  name    = var.domain_name
+  type    = each.value
+  # Takes over a record made by hand before (DEPLOYMENT.md 3.10).
+  allow_overwrite = true
+
+  alias {
+    name                   = local.site_record_target.name
+    zone_id                = local.site_record_target.zone_id
+    evaluate_target_health = !var.cdn_enabled
+  }
 }

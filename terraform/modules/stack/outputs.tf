@@ -113,3 +113,23 @@ output "alb_access_log_bucket" {
   description = "Ingress load-balancer-attributes access_logs.s3.bucket (prefix alb)."
   value       = module.s3.logs_bucket_name
 }
+
+output "cdn_distribution_id" {
+  description = "CloudFront distribution ID when cdn_enabled (for invalidations), else null."
+  value       = var.cdn_enabled ? module.cdn[0].distribution_id : null
+}
+
+output "cdn_domain_name" {
+  description = "CloudFront's name for the site when cdn_enabled (the alias target of domain_name), else null."
+  value       = var.cdn_enabled ? module.cdn[0].domain_name : null
+}
+
+output "cdn_web_acl_arn" {
+  description = "CLOUDFRONT-scope web ACL (the rate rule per viewer) when cdn_enabled, else null."
+  value       = var.cdn_enabled ? module.waf_cdn[0].web_acl_arn : null
+}
+
+output "site_dns_records" {
+  description = "The records Terraform keeps for domain_name (type -> alias target); empty when it does not manage the zone or the ALB's name is not known yet."
+  value       = { for t, r in aws_route53_record.site : t => r.alias[0].name }
+}

@@ -66,3 +66,28 @@ variable "spot_nodes_enabled" {
   description = "Run the optional spot node group (0-5 t3.medium / t3a.medium spot nodes)."
   type        = bool
 }
+
+variable "alb_dns_name" {
+  description = "DNS name of the ALB the AWS Load Balancer Controller made for the Ingress (known after the first ArgoCD sync; empty before). With route53_zone_id, Terraform points domain_name at it (or at CloudFront when cdn_enabled); CloudFront's origin."
+  type        = string
+}
+
+variable "cdn_enabled" {
+  description = "Put CloudFront in front of the site (modules/cdn): public photos cached at the edge, the rate rule per viewer at the edge. Needs alb_dns_name and an issued certificate."
+  type        = bool
+
+  validation {
+    condition     = !var.cdn_enabled || var.alb_dns_name != ""
+    error_message = "cdn_enabled needs alb_dns_name, CloudFront's origin (kubectl -n durga-puja get ingress pujo)."
+  }
+}
+
+variable "cdn_origin_locked" {
+  description = "With cdn_enabled: the ALB's web ACL blocks every request that did not come through CloudFront. Turn on once domain_name resolves to CloudFront everywhere (docs/DEPLOYMENT.md, 3.12)."
+  type        = bool
+}
+
+variable "cdn_price_class" {
+  description = "CloudFront price class (PriceClass_200 includes India's edges)."
+  type        = string
+}

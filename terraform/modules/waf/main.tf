@@ -3,6 +3,13 @@
 # for a public upload site on festival nights. The ALB is made by the AWS
 # Load Balancer Controller, so the association is the Ingress annotation
 # alb.ingress.kubernetes.io/wafv2-acl-arn (output web_acl_arn).
+#
+# The same rules guard the CloudFront distribution (modules/cdn) with
+# scope = "CLOUDFRONT", where they see the viewer's own address. Behind
+# CloudFront the ALB sees only CloudFront's addresses, so the ALB's web ACL
+# leaves requests that carry CloudFront's origin header (origin_verify_header)
+# to the edge's rate rule, and with require_origin_verify_header it refuses
+# every request that did not come through the distribution.
 
 locals {
   managed_rule_groups = {
@@ -16,11 +23,56 @@ locals {
 resource "aws_wafv2_web_acl" "this" {
   #checkov:skip=CKV_AWS_192:AWSManagedRulesKnownBadInputsRuleSet (Log4j lookups) is in local.managed_rule_groups; checkov does not expand the dynamic block.
   name        = var.name
-  description = "Pujo's ALB: managed rule groups and a rate limit per client address"
-  scope       = "REGIONAL"
+  description = var.scope == "CLOUDFRONT" ? "Pujo's CloudFront distribution: managed rule groups and a rate limit per viewer address" : "Pujo's ALB: managed rule groups and a rate limit per client address"
+  scope       = var.scope
 
   default_action {
     allow {}
+  }
+
+  # Only CloudFront reaches the origin: a request without the header
+  # CloudFront adds (a client that found the ALB's own name) is refused,
+  # so nobody skips the edge's rate rule, and the X-Forwarded-For that
+  # reaches Pujo always ends with the address CloudFront saw.
+  dynamic "rule" {
+    for_each = var.origin_verify_enabled && var.require_origin_verify_header ? ["origin-verify"] : []
+
+    content {
+      name     = "require-cloudfront"
+      priority = 0
+
+      action {
+        block {}
+      }
+
+      statement {
+        not_statement {
+          statement {
+            byte_match_statement {
+              search_string         = var.origin_verify_header.value
+              positional_constraint = "EXACTLY"
+
+              field_to_match {
+                single_header {
+                  name = lower(var.origin_verify_header.name)
+                }
+              }
+
+              text_transformation {
+                priority = 0
+                type     = "NONE"
+              }
+            }
+          }
+        }
+      }
+
+      visibility_config {
+        cloudwatch_metrics_enabled = true
+        metric_name                = "${var.name}-require-cloudfront"
+        sampled_requests_enabled   = true
+      }
+    }
   }
 
   # Too many requests from one address in any 5 minutes: blocked until it
@@ -38,6 +90,35 @@ resource "aws_wafv2_web_acl" "this" {
       rate_based_statement {
         limit              = var.rate_limit_per_5_minutes
         aggregate_key_type = "IP"
+
+        # Behind CloudFront the address is an edge's, shared by everyone
+        # that edge serves: those requests were already counted per viewer
+        # by the distribution's web ACL, so only the others count here.
+        dynamic "scope_down_statement" {
+          for_each = var.origin_verify_enabled ? ["not-from-cloudfront"] : []
+
+          content {
+            not_statement {
+              statement {
+                byte_match_statement {
+                  search_string         = var.origin_verify_header.value
+                  positional_constraint = "EXACTLY"
+
+                  field_to_match {
+                    single_header {
+                      name = lower(var.origin_verify_header.name)
+                    }
+                  }
+
+                  text_transformation {
+                    priority = 0
+                    type     = "NONE"
+                  }
+                }
+              }
+            }
+          }
+        }
       }
     }
 
@@ -110,10 +191,15 @@ resource "aws_wafv2_web_acl_logging_configuration" "this" {
   resource_arn            = aws_wafv2_web_acl.this.arn
   log_destination_configs = [aws_cloudwatch_log_group.this.arn]
 
-  # Session cookies and CSRF tokens stay out of the logs.
+  # Session cookies and CSRF tokens stay out of the logs, and so do query
+  # strings: an unlisted album's link key travels as ?key= (SECURITY.md).
   redacted_fields {
     single_header {
       name = "cookie"
     }
+  }
+
+  redacted_fields {
+    query_string {}
   }
 }

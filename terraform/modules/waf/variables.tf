@@ -30,3 +30,36 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "scope" {
+  description = "REGIONAL for the ALB, CLOUDFRONT for the distribution of modules/cdn (created in us-east-1)."
+  type        = string
+  default     = "REGIONAL"
+
+  validation {
+    condition     = contains(["REGIONAL", "CLOUDFRONT"], var.scope)
+    error_message = "scope is REGIONAL or CLOUDFRONT."
+  }
+}
+
+variable "origin_verify_enabled" {
+  description = "CloudFront is in front of this ALB and adds origin_verify_header to every request it forwards (a plain bool, so it can decide which rules exist while the header's value stays sensitive)."
+  type        = bool
+  default     = false
+}
+
+variable "origin_verify_header" {
+  description = "Header name and secret value CloudFront adds to the requests it forwards; requests carrying it are rate-limited at the edge instead of here."
+  type = object({
+    name  = string
+    value = string
+  })
+  default   = null
+  sensitive = true
+}
+
+variable "require_origin_verify_header" {
+  description = "Block every request without origin_verify_header: only CloudFront may reach the ALB. Set once DNS points at CloudFront (docs/DEPLOYMENT.md, 3.12)."
+  type        = bool
+  default     = false
+}

@@ -102,3 +102,29 @@ mock_resource "aws_launch_template" {
     id = "lt-0123456789abcdef0"
   }
 }
+
+mock_resource "aws_cloudfront_function" {
+  defaults = {
+    arn = "arn:aws:cloudfront::111122223333:function/mocked"
+  }
+}
+
+mock_resource "aws_cloudfront_distribution" {
+  defaults = {
+    arn            = "arn:aws:cloudfront::111122223333:distribution/EMOCKED0123456"
+    domain_name    = "d111111abcdef8.cloudfront.net"
+    hosted_zone_id = "Z2FDTNDATAQYW2"
+  }
+}
+
+mock_resource "aws_acm_certificate" {
+  defaults = {
+    arn = "arn:aws:acm:us-east-1:111122223333:certificate/00000000-0000-0000-0000-000000000000"
+  }
+}
+
+mock_data "aws_lb_hosted_zone_id" {
+  defaults = {
+    id = "Z35SXDOTRQ7X7K"
+  }
+}

@@ -42,3 +42,56 @@ run "name_too_long" {
 
   expect_failures = [var.name]
 }
+
+run "without_cdn" {
+  command = plan
+
+  assert {
+    condition     = output.cdn_distribution_id == null
+    error_message = "CloudFront is off unless the environment turns it on."
+  }
+}
+
+run "alb_record" {
+  command = apply
+
+  variables {
+    route53_zone_id = "Z0123456789ABCDEFGHIJ"
+    alb_dns_name    = "k8s-durgapuj-pujo-0123456789-1234567890.us-east-1.elb.amazonaws.com"
+  }
+
+  assert {
+    condition     = output.site_dns_records == { A = "k8s-durgapuj-pujo-0123456789-1234567890.us-east-1.elb.amazonaws.com" }
+    error_message = "Without CloudFront the site's name is an A alias to the ALB (IPv4 only, no AAAA)."
+  }
+}
+
+run "cdn" {
+  command = apply
+
+  variables {
+    route53_zone_id   = "Z0123456789ABCDEFGHIJ"
+    alb_dns_name      = "k8s-durgapuj-pujo-0123456789-1234567890.us-east-1.elb.amazonaws.com"
+    cdn_enabled       = true
+    cdn_origin_locked = true
+  }
+
+  assert {
+    condition     = output.cdn_domain_name != null && output.cdn_web_acl_arn != null
+    error_message = "cdn_enabled makes the distribution and its web ACL."
+  }
+  assert {
+    condition     = output.site_dns_records == { A = output.cdn_domain_name, AAAA = output.cdn_domain_name }
+    error_message = "With CloudFront the site's name (A and AAAA) points at the distribution, not the ALB."
+  }
+}
+
+run "cdn_needs_the_alb" {
+  command = plan
+
+  variables {
+    cdn_enabled = true
+  }
+
+  expect_failures = [var.cdn_enabled]
+}
