@@ -11,19 +11,22 @@
 #
 #   scripts/bench/hostile.sh [SECONDS_PER_RUN]
 #
-# Needs wrk, curl and python3. Pujo runs on the embedded defaults (SQLite, blobs in
-# a folder) with both cores; wrk -t1 -c8 reads the listing. Everything listens on
-# 127.0.0.1 and stops by itself.
+# Needs wrk, curl, python3 and taskset. Pujo runs on the embedded defaults (SQLite,
+# blobs in a folder) alone on CPU 0, so whatever slows the listing is Pujo's own work
+# on the attack; wrk -t1 -c8 reads the listing from CPU 1, and the attackers (one
+# Python process, which takes a whole core when it can) share CPU 1 at nice 19, so
+# they take what wrk leaves and do not stretch its latency measurements. Everything
+# listens on 127.0.0.1 and stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-10}
 . scripts/bench/lib.sh
-bench_needs wrk curl python3
+bench_needs wrk curl python3 taskset
 build_release
 pujo=$bin/pujo
 
 port=$(port)
-PUJO_LOG=warn "$pujo" serve --listen "127.0.0.1:$port" --admin-listen off --data-dir "$work/data" \
+PUJO_LOG=warn taskset -c 0 "$pujo" serve --listen "127.0.0.1:$port" --admin-listen off --data-dir "$work/data" \
   >"$work/pujo.log" 2>&1 &
 server=$!
 pids+=("$server")
@@ -55,11 +58,11 @@ rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
 hwm() { awk '/VmHWM/ {print $2}' "/proc/$server/status"; }
 idle_rss=$(rss)
 
-wrk -t1 -c8 -d"${duration}s" --latency "$listing" >"$work/quiet.txt"
+taskset -c 1 wrk -t1 -c8 -d"${duration}s" --latency "$listing" >"$work/quiet.txt"
 read -r quiet_rps quiet_p50 quiet_p99 < <(wrk_summary "$work/quiet.txt")
 
 cookie=$(awk '$6 ~ /pujo_session/ {print $6"="$7}' "$jar")
-python3 - "$port" "$album" "$cookie" "$((duration + 2))" "$work/attack.json" <<'PY' &
+taskset -c 1 nice -n 19 python3 - "$port" "$album" "$cookie" "$((duration + 2))" "$work/attack.json" <<'PY' &
 import http.client, json, socket, struct, sys, threading, time
 port, album, cookie, seconds, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5]
 origin = f"http://127.0.0.1:{port}"
@@ -144,7 +147,7 @@ peak=0
   done
 ) &
 pids+=("$!")
-wrk -t1 -c8 -d"${duration}s" --latency "$listing" >"$work/loud.txt"
+taskset -c 1 wrk -t1 -c8 -d"${duration}s" --latency "$listing" >"$work/loud.txt"
 wait "$attack"
 read -r loud_rps loud_p50 loud_p99 < <(wrk_summary "$work/loud.txt")
 peak=$(cat "$work/peak" 2>/dev/null || echo 0)
