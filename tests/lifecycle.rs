@@ -94,6 +94,26 @@ async fn a_slowloris_client_is_cut_off_by_the_header_timeout() {
     assert!(read_all(&mut silent, Duration::from_secs(5)).await.is_some());
 }
 
+/// A request that outlasts the request timeout gets 408 in the error envelope every
+/// other failure uses (it was an empty body).
+#[tokio::test]
+async fn a_request_past_the_timeout_is_408_in_the_error_envelope() {
+    let app = spawn_app_with(&[("request-timeout", "300ms")]).await;
+    let mut s = TcpStream::connect(app.addr).await.expect("connect");
+    let body = r#"{"login":"kalo","password":"a slow phone on a pandal's crowded network"}"#;
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.expect("head");
+    s.write_all(&body.as_bytes()[..10]).await.expect("the first bytes, then nothing");
+    let answer = read_all(&mut s, Duration::from_secs(5)).await.expect("an answer within the timeout");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("content-type: application/json"), "{answer}");
+    assert!(answer.contains(r#"{"error":{"code":"timeout""#), "{answer}");
+}
+
 #[tokio::test]
 async fn idle_keep_alive_connections_are_closed_after_the_timeout() {
     let app = spawn_app_with(&[("keep-alive-timeout", "400ms")]).await;

@@ -413,6 +413,12 @@ pub fn panic_response() -> Response<Body> {
     ApiError::Internal("handler panicked".into()).into_response()
 }
 
+/// The answer to a request that outlasted its time limit: 408 in the error envelope
+/// every other failure uses, so a client reads one shape.
+pub fn timeout_response() -> Response<Body> {
+    ApiError::Timeout.into_response()
+}
+
 /// 204 No Content.
 pub fn no_content() -> Response<Body> {
     let mut response = Response::new(crate::http::empty());

@@ -164,11 +164,7 @@ pub fn service(state: Arc<AppState>, listener: Listener) -> HttpService {
                 Ok::<_, Infallible>(match answer {
                     Ok(Ok(response)) => response,
                     Ok(Err(_)) => api::panic_response(),
-                    Err(_) => {
-                        let mut response = Response::new(empty());
-                        *response.status_mut() = http::StatusCode::REQUEST_TIMEOUT;
-                        response
-                    }
+                    Err(_) => api::timeout_response(),
                 })
             }
         },
