@@ -133,7 +133,7 @@ pub async fn login(state: &AppState, req: Request<Incoming>) -> Result<Response<
 }
 
 pub async fn logout(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
-    if let Some(token) = session_token(&req, state) {
+    if let Some(token) = session_token(state, &req) {
         let hash = auth::token_hash(&token);
         let ended = state.db.delete_session(&hash).await?;
         state.cache.forget_session(&hash).await;
@@ -149,7 +149,7 @@ pub async fn logout(state: &AppState, req: Request<Incoming>) -> Result<Response
 }
 
 pub async fn me(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
-    let token = session_token(&req, state).ok_or(ApiError::Unauthorized("not logged in"))?;
+    let token = session_token(state, &req).ok_or(ApiError::Unauthorized("not logged in"))?;
     let user = require_user(state, &req).await?;
     let mut response = json(StatusCode::OK, &UserJson::private(&user));
     // The session slid forward; so does the cookie.
@@ -169,7 +169,7 @@ pub async fn session(state: &AppState, req: Request<Incoming>) -> Result<Respons
     let user = current_user(state, &req).await?;
     let mut response = json(StatusCode::OK, &SessionJson { user: user.as_ref().map(UserJson::private) });
     if user.is_some()
-        && let Some(token) = session_token(&req, state)
+        && let Some(token) = session_token(state, &req)
     {
         set_cookie(state, &mut response, &token, SESSION_LIFETIME.as_secs());
     }
@@ -178,7 +178,7 @@ pub async fn session(state: &AppState, req: Request<Incoming>) -> Result<Respons
 
 /// The person whose live session the request carries, if any (sliding its expiry).
 pub async fn current_user<B>(state: &AppState, req: &Request<B>) -> Result<Option<User>, ApiError> {
-    let Some(token) = session_token(req, state) else { return Ok(None) };
+    let Some(token) = session_token(state, req) else { return Ok(None) };
     let hash = auth::token_hash(&token);
     // Boxed: the cache's futures are large, and every handler awaits this one.
     let lookup = Box::pin(state.db.session_user(&hash, SESSION_LIFETIME, SESSION_ABSOLUTE));
@@ -235,7 +235,7 @@ struct PasswordChange {
 /// Changes the password after checking the current one, and ends every other session.
 pub async fn change_password(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let user = require_user(state, &req).await?;
-    let token = session_token(&req, state).unwrap_or_default();
+    let token = session_token(state, &req).unwrap_or_default();
     let body: PasswordChange = parse_json(req, BODY_LIMIT).await?;
     let length = body.new_password.chars().count();
     if !(10..=128).contains(&length) {
@@ -351,7 +351,7 @@ fn cookie<'r, B>(req: &'r Request<B>, name: &str) -> Option<&'r str> {
         .map(|(_, v)| v)
 }
 
-fn session_token<B>(req: &Request<B>, state: &AppState) -> Option<String> {
+fn session_token<B>(state: &AppState, req: &Request<B>) -> Option<String> {
     cookie(req, cookie_name(state))
         .filter(|v| v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
         .map(str::to_owned)
