@@ -100,7 +100,8 @@ async fn set_role(config: &Config, db: &Database, username: &str, role: Role) ->
                 if let Some(redis) = &mut settings.redis {
                     redis.timeout = redis.timeout.max(std::time::Duration::from_secs(2));
                 }
-                let cache = crate::cache::Cache::new(settings, &metrics, false).map_err(Failure::Failed)?;
+                let cache =
+                    crate::cache::Cache::new(settings, &metrics, false).map_err(|e| Failure::Failed(e.to_string()))?;
                 let hashes = db.session_hashes_of(user.id).await?;
                 cache.forget_sessions(&hashes).await.map_err(|e| {
                     Failure::Failed(format!(

@@ -73,7 +73,7 @@ pub enum StartError {
     #[error("media store: {0}")]
     Media(#[from] crate::media::StoreError),
     #[error("cache: {0}")]
-    Cache(String),
+    Cache(#[from] crate::cache::SetupError),
 }
 
 /// A bound, ready-to-run Pujo.
@@ -121,8 +121,7 @@ impl App {
         }
         let media = crate::media::Media::open(config.media.clone(), &config.data_dir).await?;
         // With SQLite this process makes every write, so it hears them all without a listener.
-        let cache =
-            crate::cache::Cache::new(config.cache.clone(), &metrics, db.is_embedded()).map_err(StartError::Cache)?;
+        let cache = crate::cache::Cache::new(config.cache.clone(), &metrics, db.is_embedded())?;
         let tls = Tls::setup(&config, &metrics)?;
         let bind = |addr: SocketAddr, what: &'static str| async move {
             TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, what, source })

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 pub use bus::{Bus, Stamp, Tag};
-pub use redis::{Redis, RedisSettings};
+pub use redis::{Redis, RedisSettings, SetupError};
 
 use crate::db::{Database, DbError, User};
 use crate::metrics::Metrics;
@@ -195,7 +195,7 @@ fn now_plus(d: Duration) -> u64 {
 impl Cache {
     /// `listening` is whether writes reach this process without a listener (SQLite:
     /// every write is this process's own).
-    pub fn new(settings: CacheSettings, metrics: &Metrics, listening: bool) -> Result<Cache, String> {
+    pub fn new(settings: CacheSettings, metrics: &Metrics, listening: bool) -> Result<Cache, SetupError> {
         let redis = match &settings.redis {
             Some(r) => Some(Redis::new(r, metrics)?),
             None => None,

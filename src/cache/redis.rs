@@ -158,21 +158,27 @@ impl std::fmt::Debug for Redis {
     }
 }
 
+/// Why the Redis tier could not be set up (nothing is connected yet at that point).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("PUJO_REDIS_URL is not a valid redis:// or rediss:// URL: {0}")]
+    Url(String),
+    #[error("redis: {0}")]
+    Client(String),
+}
+
 impl Redis {
     /// A pool that connects on demand: Redis being down at start-up is not fatal.
-    pub fn new(settings: &RedisSettings, metrics: &Metrics) -> Result<Redis, String> {
-        let mut info = settings
-            .url
-            .as_str()
-            .into_connection_info()
-            .map_err(|e| format!("PUJO_REDIS_URL is not a valid redis:// or rediss:// URL: {:?}", e.kind()))?;
+    pub fn new(settings: &RedisSettings, metrics: &Metrics) -> Result<Redis, SetupError> {
+        let mut info =
+            settings.url.as_str().into_connection_info().map_err(|e| SetupError::Url(format!("{:?}", e.kind())))?;
         if let Some(password) = &settings.password
             && info.redis_settings().password().is_none()
         {
             let redis = info.redis_settings().clone().set_password(password);
             info = info.set_redis_settings(redis);
         }
-        let manager = RedisConnectionManager::new(info).map_err(|e| format!("redis: {e}"))?;
+        let manager = RedisConnectionManager::new(info).map_err(|e| SetupError::Client(e.to_string()))?;
         let pool = bb8::Pool::builder()
             .max_size(settings.pool_size)
             .min_idle(None)
