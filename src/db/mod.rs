@@ -242,19 +242,34 @@ pub struct DbSettings {
     pub ca_file: Option<std::path::PathBuf>,
 }
 
-/// Maps a unique-index name to the field a person would recognise.
-fn conflict_field(constraint: &str) -> &'static str {
-    if constraint.contains("email") {
-        "email"
-    } else if constraint.contains("pandals") {
-        "name"
-    } else if constraint.contains("photos_album_sha256") || constraint.contains("photos.album_id, photos.sha256") {
+/// A unique violation, by the exact name of the index it broke, as the field a person
+/// would recognise. The names are the migrations'; any other index (one nobody can
+/// run into by choosing a value, such as an album's random link key) is a fault, not a
+/// guess at a field.
+fn conflict(index: &str) -> DbError {
+    let field = match index {
+        "users_username_key" => "username",
+        "users_email_key" => "email",
+        "pandals_identity_key" => "name",
         // The same bytes twice in one album: only a move (PATCH album_id) gets here,
         // since uploads answer with the photo already there.
-        "album_id"
-    } else if constraint.contains("photos") {
-        "file"
-    } else {
-        "username"
+        "photos_album_sha256_key" => "album_id",
+        _ => return DbError::Other(format!("unique index {index} violated")),
+    };
+    DbError::Conflict { field }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_violations_name_their_field_by_the_exact_index_and_nothing_else() {
+        assert!(matches!(conflict("users_username_key"), DbError::Conflict { field: "username" }));
+        assert!(matches!(conflict("users_email_key"), DbError::Conflict { field: "email" }));
+        assert!(matches!(conflict("pandals_identity_key"), DbError::Conflict { field: "name" }));
+        assert!(matches!(conflict("photos_album_sha256_key"), DbError::Conflict { field: "album_id" }));
+        assert!(matches!(conflict("albums_link_key"), DbError::Other(_)), "not a guess of `username`");
+        assert!(matches!(conflict(""), DbError::Other(_)));
     }
 }

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use tokio_postgres::error::SqlState;
 
 use super::query::{Decode, Value};
-use super::{DbError, DbSettings, GpsPrivacy, Migrated, NewUser, Role, User, conflict_field};
+use super::{DbError, DbSettings, GpsPrivacy, Migrated, NewUser, Role, User, conflict};
 
 mod embedded {
     refinery::embed_migrations!("migrations/postgres");
@@ -76,7 +76,7 @@ fn user_from(row: &tokio_postgres::Row) -> User {
 fn classify(e: tokio_postgres::Error) -> DbError {
     if let Some(db) = e.as_db_error() {
         if *db.code() == SqlState::UNIQUE_VIOLATION {
-            return DbError::Conflict { field: conflict_field(db.constraint().unwrap_or("")) };
+            return conflict(db.constraint().unwrap_or(""));
         }
         if *db.code() == SqlState::FOREIGN_KEY_VIOLATION {
             return DbError::Gone;

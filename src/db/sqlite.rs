@@ -9,7 +9,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use time::OffsetDateTime;
 
 use super::query::{Decode, Value, from_millis, lite_placeholders, millis};
-use super::{DbError, GpsPrivacy, Migrated, NewUser, Role, User, conflict_field};
+use super::{DbError, GpsPrivacy, Migrated, NewUser, Role, User, conflict};
 
 mod embedded {
     refinery::embed_migrations!("migrations/sqlite");
@@ -55,8 +55,7 @@ fn classify(e: rusqlite::Error) -> DbError {
         let message = message.as_deref().unwrap_or("");
         match failure.code {
             ErrorCode::ConstraintViolation if message.contains("UNIQUE") => {
-                // "UNIQUE constraint failed: index 'users_email_key'"
-                return DbError::Conflict { field: conflict_field(message) };
+                return conflict(&unique_index(message));
             }
             ErrorCode::ConstraintViolation if message.contains("FOREIGN KEY") => return DbError::Gone,
             ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => return DbError::Unavailable(e.to_string()),
@@ -64,6 +63,20 @@ fn classify(e: rusqlite::Error) -> DbError {
         }
     }
     DbError::Other(e.to_string())
+}
+
+/// The index a SQLite unique violation names: "UNIQUE constraint failed: index
+/// 'users_email_key'" for an index on expressions, "UNIQUE constraint failed:
+/// photos.album_id, photos.sha256" for one on columns (named here as PostgreSQL names
+/// the same index).
+fn unique_index(message: &str) -> String {
+    if let Some((_, name)) = message.split_once("index '") {
+        return name.trim_end_matches('\'').to_owned();
+    }
+    match message.rsplit_once(": ").map_or(message, |(_, columns)| columns) {
+        "photos.album_id, photos.sha256" => "photos_album_sha256_key".to_owned(),
+        columns => columns.to_owned(),
+    }
 }
 
 impl Lite {
@@ -331,6 +344,13 @@ impl Lite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unique_violations_name_the_index_as_postgres_does() {
+        assert_eq!(unique_index("UNIQUE constraint failed: index 'users_email_key'"), "users_email_key");
+        assert_eq!(unique_index("UNIQUE constraint failed: photos.album_id, photos.sha256"), "photos_album_sha256_key");
+        assert_eq!(unique_index("UNIQUE constraint failed: albums.link_key"), "albums.link_key");
+    }
 
     #[test]
     fn only_selects_and_withs_go_to_the_readers() {
