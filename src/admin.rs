@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use crate::Failure;
 use crate::api::pandals::check_pandal;
 use crate::api::views::Check;
 use crate::cli::AdminAction;
@@ -19,27 +20,7 @@ pub fn run(config: &Config, action: &AdminAction) -> ExitCode {
             println!("{done}");
             ExitCode::SUCCESS
         }
-        Err(Failure::Invalid(e)) => {
-            eprintln!("pujo admin: {e}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Failed(e)) => {
-            eprintln!("pujo admin: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-enum Failure {
-    /// The command line asked for something impossible (exit 2).
-    Invalid(String),
-    /// The database said no or could not be reached (exit 1).
-    Failed(String),
-}
-
-impl From<crate::db::DbError> for Failure {
-    fn from(e: crate::db::DbError) -> Failure {
-        Failure::Failed(e.to_string())
+        Err(failure) => failure.report("admin"),
     }
 }
 
@@ -58,7 +39,7 @@ async fn act(config: &Config, action: &AdminAction) -> Result<String, Failure> {
             let mut check = Check::default();
             check_pandal(&mut check, Some(&p.name), Some(&p.para), Some(&p.city), Some(p.year), p.lat, p.lon);
             if let Some((field, problem)) = check.problems().iter().next() {
-                return Err(Failure::Invalid(format!("--{field}: {problem}")));
+                return Err(Failure::Usage(format!("--{field}: {problem}")));
             }
             let new = NewPandal {
                 name: p.name.trim().to_owned(),
@@ -71,7 +52,7 @@ async fn act(config: &Config, action: &AdminAction) -> Result<String, Failure> {
             };
             let pandal = db.create_pandal(&new).await.map_err(|e| match e {
                 crate::db::DbError::Conflict { .. } => {
-                    Failure::Invalid(format!("{} in {} {} already exists", new.name, new.city, new.year))
+                    Failure::Usage(format!("{} in {} {} already exists", new.name, new.city, new.year))
                 }
                 other => other.into(),
             })?;
@@ -112,6 +93,6 @@ async fn set_role(config: &Config, db: &Database, username: &str, role: Role) ->
         }
         Ok(format!("{username} is now {}", if role == Role::Admin { "an admin" } else { "a user" }))
     } else {
-        Err(Failure::Invalid(format!("nobody is called {username:?}")))
+        Err(Failure::Usage(format!("nobody is called {username:?}")))
     }
 }

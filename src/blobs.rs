@@ -10,6 +10,7 @@ use http_body_util::BodyExt;
 use sha2::Digest;
 use tokio::io::AsyncWriteExt;
 
+use crate::Failure;
 use crate::cli::BlobsAction;
 use crate::config::Config;
 use crate::media::store::{BlobStore, FsStore, S3Store};
@@ -34,31 +35,15 @@ pub fn run(config: &Config, action: &BlobsAction) -> ExitCode {
     });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Usage(e)) => {
-            eprintln!("pujo blobs: {e}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Failed(e)) => {
-            eprintln!("pujo blobs: {e}");
-            ExitCode::FAILURE
-        }
+        Err(failure) => failure.report("blobs"),
     }
-}
-
-enum Failure {
-    Usage(String),
-    Failed(String),
-}
-
-fn failed(e: impl std::fmt::Display) -> Failure {
-    Failure::Failed(e.to_string())
 }
 
 async fn open(config: &Config, which: &str) -> Result<BlobStore, Failure> {
     match which {
-        "fs" => Ok(BlobStore::Fs(FsStore::open(config.data_dir.join("blobs")).map_err(failed)?)),
+        "fs" => Ok(BlobStore::Fs(FsStore::open(config.data_dir.join("blobs")).map_err(Failure::failed)?)),
         "s3" => match &config.media.s3 {
-            Some(s3) => Ok(BlobStore::S3(S3Store::connect(s3).await.map_err(failed)?)),
+            Some(s3) => Ok(BlobStore::S3(S3Store::connect(s3).await.map_err(Failure::failed)?)),
             None => Err(Failure::Usage("s3 needs PUJO_S3_BUCKET (and its other settings)".into())),
         },
         other => Err(Failure::Usage(format!("unknown store {other:?}; use fs or s3"))),
@@ -93,15 +78,15 @@ async fn migrate(config: &Config, from: &str, to: &str) -> Result<(), Failure> {
     let (source, target) = (open(config, from).await?, open(config, to).await?);
     let mut keys = Vec::new();
     for prefix in PREFIXES {
-        keys.extend(source.list(prefix).await.map_err(failed)?.into_iter().map(|(k, _)| k));
+        keys.extend(source.list(prefix).await.map_err(Failure::failed)?.into_iter().map(|(k, _)| k));
     }
     let temp_dir = config.data_dir.join("tmp");
-    tokio::fs::create_dir_all(&temp_dir).await.map_err(failed)?;
+    tokio::fs::create_dir_all(&temp_dir).await.map_err(Failure::failed)?;
     let progress = Progress { total: keys.len(), tty: std::io::stderr().is_terminal() };
     let (mut copied, mut bytes) = (0, 0u64);
     for (done, key) in keys.iter().enumerate() {
-        let source_len = source.head(&metrics, key).await.map_err(failed)?.map(|m| m.len);
-        let target_len = target.head(&metrics, key).await.map_err(failed)?.map(|m| m.len);
+        let source_len = source.head(&metrics, key).await.map_err(Failure::failed)?.map(|m| m.len);
+        let target_len = target.head(&metrics, key).await.map_err(Failure::failed)?.map(|m| m.len);
         if source_len.is_some() && target_len == source_len {
             progress.show(done + 1, copied, bytes);
             continue;
@@ -112,14 +97,14 @@ async fn migrate(config: &Config, from: &str, to: &str) -> Result<(), Failure> {
             && crate::media::hex(&sha) != expected
         {
             let _ = tokio::fs::remove_file(&temp).await;
-            return Err(failed(format!("{key} in {from} does not hash to its name; not copied")));
+            return Err(Failure::failed(format!("{key} in {from} does not hash to its name; not copied")));
         }
         let content_type = crate::media::store::content_type_of(key);
-        target.put_file(&metrics, key, &temp, content_type).await.map_err(failed)?;
+        target.put_file(&metrics, key, &temp, content_type).await.map_err(Failure::failed)?;
         let _ = tokio::fs::remove_file(&temp).await;
         let check = hash_of(&target, &metrics, key).await?;
         if check != sha {
-            return Err(failed(format!("{key} in {to} does not match {from} after copying")));
+            return Err(Failure::failed(format!("{key} in {to} does not match {from} after copying")));
         }
         copied += 1;
         bytes += source_len.unwrap_or(0);
@@ -137,25 +122,25 @@ async fn migrate(config: &Config, from: &str, to: &str) -> Result<(), Failure> {
 }
 
 async fn download(store: &BlobStore, metrics: &Metrics, key: &str, path: &std::path::Path) -> Result<Vec<u8>, Failure> {
-    let body = store.get(metrics, key, None).await.map_err(failed)?;
-    let mut file = tokio::fs::File::create(path).await.map_err(failed)?;
+    let body = store.get(metrics, key, None).await.map_err(Failure::failed)?;
+    let mut file = tokio::fs::File::create(path).await.map_err(Failure::failed)?;
     let mut hasher = sha2::Sha256::new();
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(failed)?;
+        let chunk = chunk.map_err(Failure::failed)?;
         hasher.update(&chunk);
-        file.write_all(&chunk).await.map_err(failed)?;
+        file.write_all(&chunk).await.map_err(Failure::failed)?;
     }
-    file.sync_all().await.map_err(failed)?;
+    file.sync_all().await.map_err(Failure::failed)?;
     Ok(hasher.finalize().to_vec())
 }
 
 async fn hash_of(store: &BlobStore, metrics: &Metrics, key: &str) -> Result<Vec<u8>, Failure> {
-    let body = store.get(metrics, key, None).await.map_err(failed)?;
+    let body = store.get(metrics, key, None).await.map_err(Failure::failed)?;
     let mut hasher = sha2::Sha256::new();
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
-        hasher.update(&chunk.map_err(failed)?);
+        hasher.update(&chunk.map_err(Failure::failed)?);
     }
     Ok(hasher.finalize().to_vec())
 }
@@ -174,15 +159,15 @@ fn hash_of_key(key: &str) -> Option<Vec<u8>> {
 /// another photo with the same bytes, which keeps them).
 async fn gc(config: &Config, grace: Duration, dry_run: bool) -> Result<(), Failure> {
     let metrics = Metrics::new(crate::VERSION, crate::GIT_SHA);
-    let db = crate::db::Database::open(config).await.map_err(failed)?;
-    db.check_schema().await.map_err(failed)?;
+    let db = crate::db::Database::open(config).await.map_err(Failure::failed)?;
+    db.check_schema().await.map_err(Failure::failed)?;
     let store = open(config, if config.media.s3.is_some() { "s3" } else { "fs" }).await?;
     // The keys first, then the rows: a photo committed in between keeps its blobs.
     let mut keys = Vec::new();
     for prefix in PREFIXES {
-        keys.extend(store.list(prefix).await.map_err(failed)?);
+        keys.extend(store.list(prefix).await.map_err(Failure::failed)?);
     }
-    let referenced = db.photo_hashes().await.map_err(failed)?;
+    let referenced = db.photo_hashes().await.map_err(Failure::failed)?;
     let cutoff = SystemTime::now() - grace;
     let (mut deleted, mut kept_young, mut kept_busy) = (0, 0, 0);
     // Candidates by content: every key of one content goes together, or none does.
@@ -208,7 +193,7 @@ async fn gc(config: &Config, grace: Duration, dry_run: bool) -> Result<(), Failu
         }
         // The listing is old news by now: a photo row or an upload of these bytes may
         // have arrived since. The content lock decides, and holds uploads off meanwhile.
-        if !db.begin_content_deletion(&hash).await.map_err(failed)? {
+        if !db.begin_content_deletion(&hash).await.map_err(Failure::failed)? {
             kept_busy += keys.len();
             continue;
         }
@@ -220,8 +205,8 @@ async fn gc(config: &Config, grace: Duration, dry_run: bool) -> Result<(), Failu
             }
             deleted += 1;
         }
-        db.end_content_deletion(&hash).await.map_err(failed)?;
-        outcome.map_err(failed)?;
+        db.end_content_deletion(&hash).await.map_err(Failure::failed)?;
+        outcome.map_err(Failure::failed)?;
     }
     let verb = if dry_run { "would delete" } else { "deleted" };
     println!(
