@@ -460,11 +460,12 @@ impl PhotoJson {
             }
             _ => serde_json::Map::new(),
         };
+        let key = media_key(p.visibility, &p.link_key).map(str::to_owned);
         PhotoJson {
             id: p.id,
             album_id: p.album_id,
-            urls: UrlsJson::of(p.id, own || p.allow_original, media_key(p.visibility, &p.link_key)),
-            link_key: media_key(p.visibility, &p.link_key).map(str::to_owned),
+            urls: UrlsJson::of(p.id, own || p.allow_original, key.as_deref()),
+            link_key: key,
             owner: p.owner.into(),
             caption: p.caption,
             width: p.width,

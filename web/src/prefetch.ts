@@ -8,6 +8,7 @@
 import type { QueryClient } from '@tanstack/react-query'
 import { getAlbum, getMe, getPhoto, listAlbumPhotos, listPhotos } from './api/endpoints'
 import type { Photo } from './api/types'
+import { linkKeyOf } from './hooks/useLinkKey'
 import { srcSet } from './lib/photo'
 import { FEED_PAGE, keys } from './queryClient'
 
@@ -15,8 +16,7 @@ const firstPage = { initialPageParam: null as string | null, getNextPageParam: (
 
 /** `search` is the address's query: an unlisted album's link carries its key there. */
 export function prefetchFirstPage(client: QueryClient, pathname: string, search = ''): void {
-  const raw = new URLSearchParams(search).get('key')
-  const key = raw && /^[0-9a-f]{1,64}$/.test(raw) ? raw : null
+  const key = linkKeyOf(new URLSearchParams(search))
   void client.prefetchQuery({ queryKey: keys.me, queryFn: ({ signal }) => getMe(signal), staleTime: 5 * 60_000 })
   if (pathname === '/') {
     void import('./pages/HomePage')
