@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::db::{Database, DbError};
 use crate::http::{self as pipeline, Listener, Routes};
 use crate::metrics::Metrics;
-use crate::server::{self, ConnSettings, Listeners, tls::Tls};
+use crate::server::{self, ConnSettings, Listeners, Pacing, tls::Tls};
 
 /// What every request handler can reach.
 #[derive(Debug)]
@@ -187,6 +187,12 @@ impl App {
             stop: CancellationToken::new(),
             tracker: TaskTracker::new(),
             metrics: state.metrics.clone(),
+            pacer: server::pace::Pacer::new(
+                config.connection_rate,
+                config.connection_burst,
+                config.trusted_proxies.clone(),
+            )
+            .map(Arc::new),
         };
         let (stop, tracker) = (listeners.stop.clone(), listeners.tracker.clone());
         let public_addr = public.local_addr().ok();
@@ -205,16 +211,28 @@ impl App {
         }
         tokio::spawn(purge_sessions(state.clone(), stop.clone()));
         let scheme = if acceptor.is_some() { "https" } else { "http" };
-        listeners.spawn(public, Listener::Public.label(), acceptor, pipeline::service(state.clone(), Listener::Public));
+        listeners.spawn(
+            public,
+            Listener::Public.label(),
+            acceptor,
+            Pacing::PerClient,
+            pipeline::service(state.clone(), Listener::Public),
+        );
         if let Some(admin) = admin {
             if let Ok(addr) = admin.local_addr() {
                 tracing::info!(%addr, "admin listener (metrics) ready");
             }
-            listeners.spawn(admin, Listener::Admin.label(), None, pipeline::service(state.clone(), Listener::Admin));
+            listeners.spawn(
+                admin,
+                Listener::Admin.label(),
+                None,
+                Pacing::Off,
+                pipeline::service(state.clone(), Listener::Admin),
+            );
         }
         if let Some(redirect) = redirect {
             let https_port = public_addr.map_or(443, |a| a.port());
-            listeners.spawn(redirect, "redirect", None, pipeline::redirect::service(https_port));
+            listeners.spawn(redirect, "redirect", None, Pacing::PerClient, pipeline::redirect::service(https_port));
         }
         tracing::info!(
             url = %public_addr.map(|a| format!("{scheme}://{a}")).unwrap_or_default(),

@@ -71,6 +71,12 @@ macro_rules! setting_flags {
             /// concurrent connections per listener [PUJO_MAX_CONNECTIONS; 10000]
             #[argh(option)]
             pub max_connections: Option<String>,
+            /// new connections a second per client, 0 is off [PUJO_CONNECTION_RATE; 100]
+            #[argh(option)]
+            pub connection_rate: Option<String>,
+            /// connections a client may open at once before pacing [PUJO_CONNECTION_BURST; 200]
+            #[argh(option)]
+            pub connection_burst: Option<String>,
             /// idle keep-alive limit [PUJO_KEEP_ALIVE_TIMEOUT; 75s]
             #[argh(option)]
             pub keep_alive_timeout: Option<String>,
@@ -207,6 +213,8 @@ macro_rules! setting_flags {
                     ("header-read-timeout", &self.header_read_timeout),
                     ("max-header-bytes", &self.max_header_bytes),
                     ("max-connections", &self.max_connections),
+                    ("connection-rate", &self.connection_rate),
+                    ("connection-burst", &self.connection_burst),
                     ("keep-alive-timeout", &self.keep_alive_timeout),
                     ("request-timeout", &self.request_timeout),
                     ("upload-timeout", &self.upload_timeout),

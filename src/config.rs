@@ -62,6 +62,12 @@ pub const SETTINGS: &[Setting] = &[
     ),
     setting("max-header-bytes", Some("16384"), "largest request head accepted, in bytes (at least 8192)"),
     setting("max-connections", Some("10000"), "concurrent connections per listener; more wait in the kernel backlog"),
+    setting(
+        "connection-rate",
+        Some("100"),
+        "new connections a second from one client address (IPv6 /64), after a burst; more wait their turn; 0 turns pacing off",
+    ),
+    setting("connection-burst", Some("200"), "new connections one client address may open at once before pacing"),
     setting("keep-alive-timeout", Some("75s"), "idle keep-alive connections are closed after this"),
     setting("request-timeout", Some("30s"), "a request still running after this gets 408"),
     setting("upload-timeout", Some("15m"), "time an upload request may take (a silent one is cut after 60s)"),
@@ -211,6 +217,9 @@ pub struct Config {
     pub header_read_timeout: Duration,
     pub max_header_bytes: usize,
     pub max_connections: usize,
+    /// New connections a second per client address (0: unpaced) and the burst before pacing.
+    pub connection_rate: u32,
+    pub connection_burst: u32,
     pub keep_alive_timeout: Duration,
     pub request_timeout: Duration,
     pub upload_timeout: Duration,
@@ -312,6 +321,8 @@ impl Config {
             header_read_timeout: raw.positive_duration("header-read-timeout")?,
             max_header_bytes,
             max_connections: raw.positive_usize("max-connections")?,
+            connection_rate: raw.u32("connection-rate")?,
+            connection_burst: raw.u32("connection-burst")?,
             keep_alive_timeout: raw.positive_duration("keep-alive-timeout")?,
             request_timeout: raw.positive_duration("request-timeout")?,
             upload_timeout: raw.positive_duration("upload-timeout")?,
@@ -515,6 +526,11 @@ impl Raw<'_> {
     fn usize(&self, key: &str) -> Result<usize, ConfigError> {
         let v = self.str(key).unwrap_or("");
         v.parse().map_err(|_| self.invalid(key, v, "is not a whole number"))
+    }
+
+    fn u32(&self, key: &str) -> Result<u32, ConfigError> {
+        let v = self.str(key).unwrap_or("");
+        v.parse().map_err(|_| self.invalid(key, v, "is not a whole number below 2^32"))
     }
 
     fn positive_usize(&self, key: &str) -> Result<usize, ConfigError> {

@@ -16,6 +16,7 @@ pub struct Metrics {
     pub connections_active: IntGaugeVec,
     pub requests_in_flight: IntGauge,
     pub tls_handshake_errors: IntCounter,
+    pub connections_paced: IntCounterVec,
     pub tls_reloads: IntCounterVec,
     pub csp_reports: IntCounter,
     pub uploads: IntCounterVec,
@@ -70,6 +71,14 @@ impl Metrics {
         let tls_handshake_errors =
             IntCounter::new("tls_handshake_errors_total", "TLS handshakes that failed or timed out")
                 .expect("valid metric");
+        let connections_paced = IntCounterVec::new(
+            Opts::new(
+                "http_connections_paced_total",
+                "New connections over their client's pace: delayed until their turn, or refused",
+            ),
+            &["listener", "outcome"],
+        )
+        .expect("valid metric");
         let tls_reloads = IntCounterVec::new(
             Opts::new("tls_certificate_reloads_total", "Certificate reloads after the files changed, by result"),
             &["result"],
@@ -175,6 +184,7 @@ impl Metrics {
             Box::new(connections_active.clone()),
             Box::new(requests_in_flight.clone()),
             Box::new(tls_handshake_errors.clone()),
+            Box::new(connections_paced.clone()),
             Box::new(tls_reloads.clone()),
             Box::new(csp_reports.clone()),
             Box::new(uploads.clone()),
@@ -209,6 +219,7 @@ impl Metrics {
             connections_active,
             requests_in_flight,
             tls_handshake_errors,
+            connections_paced,
             tls_reloads,
             csp_reports,
             uploads,

@@ -297,6 +297,25 @@ async fn log_in_limits_count_across_replicas() {
 }
 
 #[tokio::test]
+async fn refused_uploads_count_across_replicas() {
+    let redis = RedisServer::start();
+    let (a, b, _db_url) = two_replicas(&redis).await;
+    let bot = Api::register(&a, "junkbot").await;
+    let album_id = album(&bot, "Junk", "public").await;
+    // 60 refusals per account per ten minutes, wherever they land; the check before
+    // the body reads the count that both replicas keep in Redis.
+    for i in 0..60 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        let answer = on(app, &bot).upload(album_id, &[("junk.jpg", b"not a photo")], None).await;
+        assert_eq!(answer.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "upload {i}: {}", answer.text());
+    }
+    for app in [&a, &b] {
+        let answer = on(app, &bot).upload(album_id, &[("ok.jpg", &jpeg(1))], None).await;
+        assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS, "{}", answer.text());
+    }
+}
+
+#[tokio::test]
 async fn api_answers_carry_etags_and_answer_304() {
     let redis = RedisServer::start();
     let (a, b, _db_url) = two_replicas(&redis).await;

@@ -344,3 +344,67 @@ async fn every_request_is_logged_once_as_a_json_line() {
     assert!(line["duration_ms"].as_f64().is_some_and(|d| d >= 0.0));
     assert!(lines.iter().any(|l| l["message"] == "stopped"), "the buffer is flushed at exit");
 }
+
+/// Sends `GET /health` with `Connection: close` on a new connection and says how long
+/// the answer took.
+async fn timed_health(addr: std::net::SocketAddr) -> Duration {
+    let started = Instant::now();
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.expect("request");
+    let answer = read_all(&mut s, Duration::from_secs(10)).await.expect("answered");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn new_connections_over_a_clients_pace_wait_their_turn_and_open_ones_are_not_slowed() {
+    let app = spawn_app_with(&[("connection-rate", "4"), ("connection-burst", "2")]).await;
+    // A browser's connection, kept open.
+    let mut kept = TcpStream::connect(app.addr).await.expect("connect");
+    let mut buf = vec![0u8; 4096];
+    kept.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n").await.expect("request");
+    assert!(kept.read(&mut buf).await.expect("answer") > 0);
+    // The burst: two more at once.
+    for _ in 0..2 {
+        assert!(timed_health(app.addr).await < Duration::from_millis(200));
+    }
+    // Over the pace: the next waits for its turn, a quarter of a second on.
+    let addr = app.addr;
+    let paced = tokio::spawn(async move { timed_health(addr).await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The open connection is answered at once meanwhile.
+    let started = Instant::now();
+    kept.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n").await.expect("request");
+    assert!(kept.read(&mut buf).await.expect("answer") > 0);
+    assert!(started.elapsed() < Duration::from_millis(150), "{:?}", started.elapsed());
+    assert!(!paced.is_finished(), "a connection over the pace was served at once");
+    let waited = paced.await.expect("task");
+    assert!(waited >= Duration::from_millis(180), "{waited:?}");
+    // The admin listener (Prometheus, the kubelet) is not paced.
+    for _ in 0..6 {
+        assert!(timed_health(app.admin).await < Duration::from_millis(200));
+    }
+    let metrics = get(&app.admin_url("/metrics"), &[]).await;
+    let text = String::from_utf8_lossy(&metrics.body);
+    assert!(
+        text.lines().any(|l| l.starts_with("http_connections_paced_total{listener=\"public\",outcome=\"delayed\"} ")),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_further_than_the_longest_wait_from_its_turn_is_closed_at_once() {
+    let app = spawn_app_with(&[("connection-rate", "1"), ("connection-burst", "0")]).await;
+    let addr = app.addr;
+    // Turns at 0, 1, ... 5 s are kept waiting; the next is closed unanswered.
+    let waiting: Vec<_> = (0..6).map(|_| TcpStream::connect(addr)).collect();
+    let mut held = Vec::new();
+    for w in waiting {
+        held.push(w.await.expect("connect"));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut refused = TcpStream::connect(addr).await.expect("the kernel accepts it");
+    refused.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n").await.ok();
+    let answer = read_all(&mut refused, Duration::from_secs(2)).await.expect("closed at once, not held");
+    assert_eq!(answer, "");
+}

@@ -14,9 +14,9 @@ use crate::auth;
 use crate::cache::Tag;
 use crate::db::{GpsPrivacy, NewUser, ProfilePatch, User};
 use crate::http::Body;
+use crate::http::client::client_bucket;
 use crate::ratelimit::{
     CONFIRMATIONS_PER_ACCOUNT, FAILURES_PER_ACCOUNT, FAILURES_PER_DEVICE, LOGIN_PER_CLIENT, REGISTRATIONS_PER_CLIENT,
-    client_bucket,
 };
 
 /// Sessions live 24 hours after their last use.

@@ -20,6 +20,7 @@ use crate::cache::Tag;
 use crate::db::{NOBODY, NewPhoto, Visibility};
 use crate::http::Body;
 use crate::media::{Format, Hashing, IngestError, StoreError, derivative_key, original_key, public_original_key};
+use crate::ratelimit::REFUSED_UPLOADS_PER_ACCOUNT;
 
 /// Files per upload request; the site sends one, other clients may batch a few.
 const MAX_FILES: usize = 20;
@@ -66,11 +67,35 @@ struct Uploaded {
 /// byte that crosses it. Nothing is recorded unless every file is taken in.
 pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let started = Instant::now();
+    let user = require_user(state, &req).await?;
+    // A person whose uploads keep being refused (unreadable, lying about their size,
+    // too large) is sending something other than photos: past the limit the next
+    // upload is refused before its body is read.
+    let refusals = format!("refused-uploads:{}", user.id);
+    state.limiter.check(&refusals, REFUSED_UPLOADS_PER_ACCOUNT).await.map_err(ApiError::RateLimited)?;
+    let result = take_upload(state, req, user, started).await;
+    if let Err(e) = &result
+        && matches!(
+            e.status(),
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY
+        )
+    {
+        // Counted once the refusal is decided; the window is what the check reads.
+        let _ = state.limiter.hit(&refusals, REFUSED_UPLOADS_PER_ACCOUNT).await;
+    }
+    result
+}
+
+async fn take_upload(
+    state: &AppState,
+    req: Request<Incoming>,
+    user: crate::db::User,
+    started: Instant,
+) -> Result<Response<Body>, ApiError> {
     // Rows keep milliseconds: a photo created by this request (a copy takes under one)
     // must not look older than the request.
     let now = time::OffsetDateTime::now_utc();
     let request_time = now.replace_millisecond(now.millisecond()).unwrap_or(now);
-    let user = require_user(state, &req).await?;
     let album = state.db.album(path_id(&req, 0)?, user.id, None).await?.ok_or(ApiError::NotFound)?;
     if album.owner.id != user.id {
         return Err(ApiError::Forbidden("only the album's owner may add photos to it"));

@@ -279,6 +279,14 @@ impl Redis {
         Ok((n, u64::try_from(left).unwrap_or(0)))
     }
 
+    /// A counter of [`Redis::count`] and its milliseconds left, without counting.
+    pub async fn peek_count(&self, key: &str) -> Result<Option<(u64, u64)>, Fault> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("GET").arg(key).cmd("PTTL").arg(key);
+        let (n, left): (Option<u64>, i64) = self.run("peek", Request::Pipe(&pipe)).await?;
+        Ok(n.map(|n| (n, u64::try_from(left).unwrap_or(0))))
+    }
+
     pub async fn ping(&self) -> Result<(), Fault> {
         let _: String = self.run("ping", Request::Cmd(&redis::cmd("PING"))).await?;
         Ok(())

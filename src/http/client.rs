@@ -62,6 +62,29 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// A client as limits and pacing count it: an IPv4 address, or an IPv6 /64 (one home
+/// or phone gets a whole /64, so counting per /128 would let one client count as
+/// billions). IPv4-mapped IPv6 counts as the IPv4 address. Shown as `203.0.113.9` or
+/// `2001:db8:1:2::/64`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientBucket(IpAddr);
+
+pub fn client_bucket(ip: IpAddr) -> ClientBucket {
+    match canonical(ip) {
+        IpAddr::V6(v6) => ClientBucket(IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64)))),
+        v4 => ClientBucket(v4),
+    }
+}
+
+impl std::fmt::Display for ClientBucket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            IpAddr::V4(v4) => write!(f, "{v4}"),
+            IpAddr::V6(v6) => write!(f, "{v6}/64"),
+        }
+    }
+}
+
 /// The client's address: walking `X-Forwarded-For` from the right while the hop that
 /// added an entry is trusted, so a client cannot choose its own address by sending the
 /// header itself.
@@ -107,6 +130,18 @@ mod tests {
         assert!(Cidr::parse("fd00::/8").expect("v6").contains("fd12::1".parse().expect("ip")));
         assert!(Cidr::parse("10.0.0.0/33").is_err());
         assert_eq!(Cidr::parse_list(" ").expect("empty"), vec![]);
+    }
+
+    #[test]
+    fn ipv6_clients_count_by_slash_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
+        let b: IpAddr = "2001:db8:1:2:ffff:1:2:3".parse().expect("ip");
+        let other: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
+        assert_eq!(client_bucket(a), client_bucket(b));
+        assert_ne!(client_bucket(a), client_bucket(other));
+        assert_eq!(client_bucket(a).to_string(), "2001:db8:1:2::/64");
+        let mapped: IpAddr = "::ffff:203.0.113.9".parse().expect("ip");
+        assert_eq!(client_bucket(mapped).to_string(), "203.0.113.9");
     }
 
     #[test]

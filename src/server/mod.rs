@@ -3,6 +3,7 @@
 //! This module knows nothing about routes or response shapes; it runs an
 //! [`HttpService`] over every connection it accepts.
 
+pub mod pace;
 pub mod tls;
 
 use std::convert::Infallible;
@@ -30,6 +31,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::Config;
 use crate::http::{Answer, Body, HttpService};
 use crate::metrics::Metrics;
+use pace::{Pacer, Turn};
 
 /// Per-connection limits, from the configuration.
 #[derive(Debug, Clone)]
@@ -70,19 +72,41 @@ impl ConnSettings {
 }
 
 /// What every listener of one process shares: connection limits, the stop signal,
-/// the tracker that shutdown waits on, and the metrics.
+/// the tracker that shutdown waits on, the metrics, and the pace of new connections
+/// per client (`None`: unpaced).
 #[derive(Clone)]
 pub struct Listeners {
     pub settings: ConnSettings,
     pub stop: CancellationToken,
     pub tracker: TaskTracker,
     pub metrics: Metrics,
+    pub pacer: Option<Arc<Pacer>>,
+}
+
+/// Whether a listener's new connections are paced per client ([`pace`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pacing {
+    /// The listeners anyone can reach.
+    PerClient,
+    /// The admin listener: scraped by Prometheus and probed by the kubelet.
+    Off,
 }
 
 impl Listeners {
     /// Serves `service` on `listener` (through TLS when given) until `stop`.
-    pub fn spawn(&self, listener: TcpListener, name: &'static str, tls: Option<TlsAcceptor>, service: HttpService) {
-        self.tracker.spawn(accept_loop(listener, name, tls, service, self.clone()));
+    pub fn spawn(
+        &self,
+        listener: TcpListener,
+        name: &'static str,
+        tls: Option<TlsAcceptor>,
+        pacing: Pacing,
+        service: HttpService,
+    ) {
+        let mut shared = self.clone();
+        if pacing == Pacing::Off {
+            shared.pacer = None;
+        }
+        self.tracker.spawn(accept_loop(listener, name, tls, service, shared));
     }
 }
 
@@ -95,7 +119,7 @@ async fn accept_loop(
     service: HttpService,
     shared: Listeners,
 ) {
-    let Listeners { settings, stop, tracker, metrics } = shared;
+    let Listeners { settings, stop, tracker, metrics, pacer } = shared;
     let builder = settings.builder();
     let slots = Arc::new(Semaphore::new(settings.max_connections));
     let active = metrics.connections_active.with_label_values(&[name]);
@@ -117,12 +141,26 @@ async fn accept_loop(
             },
             () = stop.cancelled() => break,
         };
+        let turn = pacer.as_ref().map_or(Turn::Now, |p| p.turn(peer.ip(), Instant::now()));
+        if turn == Turn::Refused {
+            metrics.connections_paced.with_label_values(&[name, "refused"]).inc();
+            drop(stream);
+            continue;
+        }
         let _ = stream.set_nodelay(true);
         let (service, builder, stop, active, metrics) =
             (service.clone(), builder.clone(), stop.clone(), active.clone(), metrics.clone());
         let (tls, settings) = (tls.clone(), settings.clone());
         tracker.spawn(async move {
             let _permit = permit;
+            if let Turn::After(wait) = turn {
+                // Unread until its turn: no handshake, no request, no CPU.
+                metrics.connections_paced.with_label_values(&[name, "delayed"]).inc();
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = stop.cancelled() => return,
+                }
+            }
             active.inc();
             match tls {
                 None => serve_connection(stream, peer, service, &builder, &stop, &settings).await,
