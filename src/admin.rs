@@ -26,7 +26,7 @@ pub fn run(config: &Config, action: &AdminAction) -> ExitCode {
 
 async fn act(config: &Config, action: &AdminAction) -> Result<String, Failure> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| Failure::Failed(format!("data folder: {e}")))?;
-    let db = Database::open(config).await?;
+    let db = Database::open(&config.db, &config.data_dir).await?;
     if db.is_embedded() {
         db.migrate().await?;
     } else {

@@ -105,7 +105,7 @@ impl App {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
         let metrics = Metrics::new(crate::VERSION, crate::GIT_SHA);
-        let mut db = Database::open(&config).await?;
+        let mut db = Database::open(&config.db, &config.data_dir).await?;
         db.count_queries_in(metrics.db_queries.with_label_values(&[db.backend()]));
         if config.migrate || db.is_embedded() {
             let migrated = db.migrate().await?;
@@ -207,7 +207,8 @@ impl App {
             tokio::spawn(reloader.watch(stop.clone()));
         }
         if !state.db.is_embedded() {
-            tokio::spawn(crate::cache::listen(state.clone(), stop.clone()));
+            let (state, stop) = (state.clone(), stop.clone());
+            tokio::spawn(async move { crate::cache::listen(&state.db, &state.cache, stop).await });
         }
         tokio::spawn(purge_sessions(state.clone(), stop.clone()));
         let scheme = if acceptor.is_some() { "https" } else { "http" };

@@ -180,7 +180,7 @@ fn to_bytes(data: std::borrow::Cow<'static, [u8]>) -> Bytes {
 
 fn make_variant(bytes: Bytes, sha256: &[u8; 32], suffix: &str, shared: &Shared<'_>) -> Variant {
     // Strong validators differ per content coding (RFC 9110 §8.8.3).
-    let hex = crate::media::hex(&sha256[..12]);
+    let hex = crate::util::hex(&sha256[..12]);
     let tag = if suffix.is_empty() { format!("\"{hex}\"") } else { format!("\"{hex}-{suffix}\"") };
     let etag = HeaderValue::from_str(&tag).expect("hex is a valid header");
     let mut not_modified = HeaderMap::with_capacity(8);

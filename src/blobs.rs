@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt;
-use http_body_util::BodyExt;
 use sha2::Digest;
 use tokio::io::AsyncWriteExt;
 
@@ -94,7 +93,7 @@ async fn migrate(config: &Config, from: &str, to: &str) -> Result<(), Failure> {
         let temp = temp_dir.join(format!("migrate-{}", std::process::id()));
         let sha = download(&source, &metrics, key, &temp).await?;
         if let Some(expected) = key.strip_prefix("uploads/")
-            && crate::media::hex(&sha) != expected
+            && crate::util::hex(&sha) != expected
         {
             let _ = tokio::fs::remove_file(&temp).await;
             return Err(Failure::failed(format!("{key} in {from} does not hash to its name; not copied")));
@@ -122,10 +121,9 @@ async fn migrate(config: &Config, from: &str, to: &str) -> Result<(), Failure> {
 }
 
 async fn download(store: &BlobStore, metrics: &Metrics, key: &str, path: &std::path::Path) -> Result<Vec<u8>, Failure> {
-    let body = store.get(metrics, key, None).await.map_err(Failure::failed)?;
+    let mut stream = store.get(metrics, key, None).await.map_err(Failure::failed)?;
     let mut file = tokio::fs::File::create(path).await.map_err(Failure::failed)?;
     let mut hasher = sha2::Sha256::new();
-    let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(Failure::failed)?;
         hasher.update(&chunk);
@@ -136,9 +134,8 @@ async fn download(store: &BlobStore, metrics: &Metrics, key: &str, path: &std::p
 }
 
 async fn hash_of(store: &BlobStore, metrics: &Metrics, key: &str) -> Result<Vec<u8>, Failure> {
-    let body = store.get(metrics, key, None).await.map_err(Failure::failed)?;
+    let mut stream = store.get(metrics, key, None).await.map_err(Failure::failed)?;
     let mut hasher = sha2::Sha256::new();
-    let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         hasher.update(&chunk.map_err(Failure::failed)?);
     }
@@ -159,7 +156,7 @@ fn hash_of_key(key: &str) -> Option<Vec<u8>> {
 /// another photo with the same bytes, which keeps them).
 async fn gc(config: &Config, grace: Duration, dry_run: bool) -> Result<(), Failure> {
     let metrics = Metrics::new(crate::VERSION, crate::GIT_SHA);
-    let db = crate::db::Database::open(config).await.map_err(Failure::failed)?;
+    let db = crate::db::Database::open(&config.db, &config.data_dir).await.map_err(Failure::failed)?;
     db.check_schema().await.map_err(Failure::failed)?;
     let store = open(config, if config.media.s3.is_some() { "s3" } else { "fs" }).await?;
     // The keys first, then the rows: a photo committed in between keeps its blobs.

@@ -226,8 +226,7 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub shutdown_delay: Duration,
     pub drain_timeout: Duration,
-    /// PostgreSQL URL; `None` selects SQLite in the data folder.
-    pub database_url: Option<String>,
+    /// The database: PostgreSQL's URL (`None`: SQLite in the data folder) and pool.
     pub db: crate::db::DbSettings,
     pub migrate: bool,
     pub log: String,
@@ -329,8 +328,8 @@ impl Config {
             max_body_bytes: raw.positive_usize("max-body-bytes")?,
             shutdown_delay: raw.duration("shutdown-delay")?,
             drain_timeout: raw.duration("drain-timeout")?,
-            database_url: raw.opt_str("database-url").map(str::to_owned),
             db: crate::db::DbSettings {
+                url: raw.opt_str("database-url").map(str::to_owned),
                 pool_size: raw.positive_usize("db-pool-size")?,
                 connect_timeout: raw.positive_duration("db-connect-timeout")?,
                 statement_timeout: raw.positive_duration("db-statement-timeout")?,
@@ -664,7 +663,7 @@ mod tests {
     fn secrets_are_masked_and_never_echoed_in_errors() {
         let url = "postgres://pujo:hunter2@db:5432/pujo";
         let c = Config::from_sources(&[], env(&[("PUJO_DATABASE_URL", url)])).unwrap();
-        assert_eq!(c.database_url.as_deref(), Some(url));
+        assert_eq!(c.db.url.as_deref(), Some(url));
         let text = c.render();
         assert!(text.contains("PUJO_DATABASE_URL=********  # env"), "{text}");
         assert!(!text.contains("hunter2"));

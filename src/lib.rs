@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod ratelimit;
 pub mod server;
 pub mod telemetry;
+pub mod util;
 
 use std::process::ExitCode;
 
@@ -122,7 +123,7 @@ fn migrate(config: &Config) -> ExitCode {
     };
     let outcome = runtime.block_on(async {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| e.to_string())?;
-        let db = db::Database::open(config).await.map_err(|e| e.to_string())?;
+        let db = db::Database::open(&config.db, &config.data_dir).await.map_err(|e| e.to_string())?;
         db.migrate().await.map(|m| (db.backend(), m)).map_err(|e| e.to_string())
     });
     match outcome {

@@ -65,7 +65,7 @@ impl RateLimiter {
     /// The Redis key of `key`: hashed, so typed log-in names are neither stored in
     /// clear nor able to make long keys. Its window starts at its first count.
     fn redis_key(key: &str) -> String {
-        format!("pujo:rl:{}", crate::media::hex(&digest(key)))
+        format!("pujo:rl:{}", crate::util::hex(&digest(key)))
     }
 
     /// Counts one event for `key`; `Err(seconds)` says how long until the window

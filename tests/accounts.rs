@@ -153,7 +153,7 @@ async fn passwords_are_stored_as_argon2id() {
     let config =
         pujo::config::Config::from_sources(&[("data-dir", app.data.path().display().to_string())], std::iter::empty())
             .expect("config");
-    let db = pujo::db::Database::open(&config).await.expect("open");
+    let db = pujo::db::Database::open(&config.db, &config.data_dir).await.expect("open");
     let (_, hash) = db.user_by_login("chorbagan").await.expect("lookup").expect("exists");
     assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
 }

@@ -118,7 +118,7 @@ async fn blobs_move_to_s3_and_back_and_unreferenced_ones_are_collected() {
     // An upload of the deleted photo's bytes is under way (it holds the content until
     // its row is in, and may have skipped writing blobs that exist): gc leaves them.
     let config = pujo::config::Config::from_sources(&[("data-dir", data.clone())], std::iter::empty()).expect("config");
-    let db = pujo::db::Database::open(&config).await.expect("the same database");
+    let db = pujo::db::Database::open(&config.db, &config.data_dir).await.expect("the same database");
     let hex = dry.lines().find_map(|l| l.strip_prefix("would delete uploads/")).expect("the deleted photo's original");
     let unreferenced: Vec<u8> = (0..32).map(|i| u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).expect("hex")).collect();
     assert!(db.claim_content(&unreferenced).await.expect("claim"));

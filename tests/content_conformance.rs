@@ -34,7 +34,7 @@ struct World {
 
 async fn world(backend: Backend) -> World {
     let t = fresh(backend, &[]).await;
-    let db = Database::open(&t.config).await.expect("open");
+    let db = Database::open(&t.config.db, &t.config.data_dir).await.expect("open");
     db.migrate().await.expect("migrate");
     World { db, _t: t }
 }

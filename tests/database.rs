@@ -79,7 +79,7 @@ async fn the_embedded_default_is_sqlite_in_the_data_folder() {
 async fn pujo_admin_grants_roles_and_creates_pandals() {
     for backend in [common::db::Backend::Sqlite, common::db::Backend::Postgres] {
         let t = common::db::fresh(backend, &[]).await;
-        let db = pujo::db::Database::open(&t.config).await.expect("open");
+        let db = pujo::db::Database::open(&t.config.db, &t.config.data_dir).await.expect("open");
         db.migrate().await.expect("migrate");
         let user = pujo::db::NewUser {
             username: "Pujari".to_owned(),

@@ -23,7 +23,7 @@ conformance!(
 
 async fn open(backend: Backend) -> (Database, common::db::TestDb) {
     let t = fresh(backend, &[]).await;
-    let db = Database::open(&t.config).await.expect("open");
+    let db = Database::open(&t.config.db, &t.config.data_dir).await.expect("open");
     db.migrate().await.expect("migrate");
     (db, t)
 }
@@ -122,7 +122,7 @@ async fn postgres_replicas_migrating_at_once_take_turns() {
     for _ in 0..3 {
         let config = t.config.clone();
         runs.push(tokio::spawn(async move {
-            let db = Database::open(&config).await.expect("open");
+            let db = Database::open(&config.db, &config.data_dir).await.expect("open");
             db.migrate().await
         }));
     }
@@ -139,7 +139,7 @@ async fn postgres_replicas_migrating_at_once_take_turns() {
 async fn postgres_without_migrations_reports_the_schema_behind() {
     let url = common::db::create_postgres_database().await;
     let t = fresh(Backend::Sqlite, &[("database-url", &url)]).await;
-    let db = Database::open(&t.config).await.expect("open");
+    let db = Database::open(&t.config.db, &t.config.data_dir).await.expect("open");
     let behind = db.check_schema().await;
     assert!(matches!(behind, Err(DbError::SchemaBehind { applied: 0, known: MIGRATIONS })), "{behind:?}");
 }
@@ -149,7 +149,7 @@ async fn an_unreachable_postgres_is_unavailable_quickly() {
     let port = common::free_port();
     let url = format!("postgres://pujo@127.0.0.1:{port}/pujo");
     let t = fresh(Backend::Sqlite, &[("database-url", &url), ("db-connect-timeout", "500ms")]).await;
-    let db = Database::open(&t.config).await.expect("the pool opens lazily");
+    let db = Database::open(&t.config.db, &t.config.data_dir).await.expect("the pool opens lazily");
     let started = std::time::Instant::now();
     let err = db.ping().await.expect_err("nothing listens there");
     assert!(matches!(err, DbError::Unavailable(_)), "{err:?}");

@@ -39,24 +39,34 @@ async fn tls_to_postgres_verifies_the_certificate_and_the_name() {
     let ca = ca.display().to_string();
 
     let (good, _d1) = config(&server.url("localhost", "?sslmode=require"), &[("db-ca-file", &ca)]);
-    let db = Database::open(&good).await.expect("open");
+    let db = Database::open(&good.db, &good.data_dir).await.expect("open");
     db.migrate().await.expect("migrate over TLS");
     db.ping().await.expect("ping over TLS");
 
     // The system's roots do not know this CA.
     let (untrusted, _d2) = config(&server.url("localhost", "?sslmode=require"), &[]);
-    let err = Database::open(&untrusted).await.expect("lazy pool").ping().await.expect_err("unknown CA");
+    let err = Database::open(&untrusted.db, &untrusted.data_dir)
+        .await
+        .expect("lazy pool")
+        .ping()
+        .await
+        .expect_err("unknown CA");
     assert!(format!("{err}").to_lowercase().contains("certificate"), "{err}");
     // The right CA but another name than the certificate's.
     let (wrong_name, _d3) = config(&server.url("127.0.0.1", "?sslmode=require"), &[("db-ca-file", &ca)]);
-    let err = Database::open(&wrong_name).await.expect("lazy pool").ping().await.expect_err("name mismatch");
+    let err = Database::open(&wrong_name.db, &wrong_name.data_dir)
+        .await
+        .expect("lazy pool")
+        .ping()
+        .await
+        .expect_err("name mismatch");
     assert!(matches!(err, DbError::Unavailable(_) | DbError::Other(_)), "{err}");
     // Without TLS the server refuses outright.
     let (plain, _d4) = config(&server.url("localhost", "?sslmode=disable"), &[]);
-    assert!(Database::open(&plain).await.expect("lazy pool").ping().await.is_err());
+    assert!(Database::open(&plain.db, &plain.data_dir).await.expect("lazy pool").ping().await.is_err());
     // A CA file that is not one stops start-up with a clear message.
     let (bad_ca, _d5) = config(&server.url("localhost", "?sslmode=require"), &[("db-ca-file", "/dev/null")]);
-    let err = Database::open(&bad_ca).await.expect_err("no CA in /dev/null");
+    let err = Database::open(&bad_ca.db, &bad_ca.data_dir).await.expect_err("no CA in /dev/null");
     assert!(err.to_string().contains("PUJO_DB_CA_FILE"), "{err}");
 }
 

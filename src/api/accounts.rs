@@ -111,7 +111,7 @@ pub async fn login(state: &AppState, req: Request<Incoming>) -> Result<Response<
         _ => None,
     };
     let (counter, limit) = match (known_device, &user) {
-        (Some(nonce), _) => (format!("device:{}", crate::media::hex(&nonce)), FAILURES_PER_DEVICE),
+        (Some(nonce), _) => (format!("device:{}", crate::util::hex(&nonce)), FAILURES_PER_DEVICE),
         (None, Some(user)) => (format!("account:{}", user.id), FAILURES_PER_ACCOUNT),
         // Nobody by that name: counted by what was typed, so the answer is the same.
         (None, None) => (format!("account:?{}", login.to_lowercase()), FAILURES_PER_ACCOUNT),

@@ -40,7 +40,7 @@ impl Missing for ApiError {
 /// the endpoint knows (anything else was refused).
 fn key(query: &Query, viewer: i64) -> String {
     let digest = Sha256::digest(query.canonical().as_bytes());
-    format!("{viewer}:{}", crate::media::hex(&digest[..16]))
+    format!("{viewer}:{}", crate::util::hex(&digest[..16]))
 }
 
 /// Answers a GET from the edge cache, loading it with `load` on a miss. `own` are

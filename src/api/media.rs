@@ -374,7 +374,7 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
             content_type: p.content_type,
         }))
     };
-    let photo = state.media.photo_row(&state.cache.bus, id, load).await?.ok_or(ApiError::NotFound)?;
+    let photo = state.cache.photo_row(id, load).await?.ok_or(ApiError::NotFound)?;
     let variant = path_param(&req, 1);
     // A public photo's derivatives are the same for everyone: no session lookup (which
     // slides the session, a write) for each thumbnail of a page. Everything else needs
@@ -416,7 +416,7 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
         }
         _ => return Err(ApiError::NotFound),
     };
-    let etag = format!("\"{}-{tag}-{}\"", &crate::media::hex(&photo.sha256)[..32], format.extension());
+    let etag = format!("\"{}-{tag}-{}\"", &crate::util::hex(&photo.sha256)[..32], format.extension());
     let mut head = Response::builder()
         .header(header::ETAG, &etag)
         .header(header::CACHE_CONTROL, HeaderValue::from_static(cache_control))
@@ -455,7 +455,7 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
         return Ok(head
             .header(header::CONTENT_LENGTH, total)
             .header(header::CONTENT_DISPOSITION, disposition)
-            .body(body)
+            .body(crate::http::streamed(body))
             .expect("valid response"));
     };
     let meta =
@@ -465,7 +465,7 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
         Some((start, len)) => {
             let body =
                 state.media.store.get(&state.metrics, &key, Some((start, len))).await.map_err(|e| store_error(&e))?;
-            Ok(partial(head, start, len, total).body(body).expect("valid response"))
+            Ok(partial(head, start, len, total).body(crate::http::streamed(body)).expect("valid response"))
         }
         None => Ok(unsatisfiable(head, total)),
     }

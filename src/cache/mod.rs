@@ -15,7 +15,11 @@ pub use bus::{Bus, Stamp, Tag};
 pub use redis::{Redis, RedisSettings, SetupError};
 
 use crate::db::{Database, DbError, User};
+use crate::media::PhotoRow;
 use crate::metrics::Metrics;
+
+/// How long a cached photo row may serve at most (writes retire it sooner).
+const PHOTO_ROW_TTL: Duration = Duration::from_secs(60);
 
 /// Cache settings (`PUJO_REDIS_*`, `PUJO_CACHE_*`).
 #[derive(Debug, Clone)]
@@ -72,7 +76,7 @@ const ANSWER_MAGIC: &[u8; 4] = b"PJA2";
 /// wire but not the content.
 pub fn weak_etag(body: &[u8]) -> String {
     let digest = Sha256::digest(body);
-    format!("W/\"{}\"", crate::media::hex(&digest[..12]))
+    format!("W/\"{}\"", crate::util::hex(&digest[..12]))
 }
 
 impl Answer {
@@ -167,7 +171,7 @@ struct SessionEntry {
 
 /// A session's Redis key: the hash of its token, never the token.
 fn session_key(token_hash: &[u8; 32]) -> String {
-    format!("pujo:s:{}", crate::media::hex(token_hash))
+    format!("pujo:s:{}", crate::util::hex(token_hash))
 }
 
 pub struct Cache {
@@ -175,6 +179,8 @@ pub struct Cache {
     pub redis: Option<Redis>,
     answers: moka::future::Cache<String, Arc<Answer>>,
     sessions: moka::future::Cache<[u8; 32], Arc<SessionEntry>>,
+    /// Photo rows for media requests (visibility, owner, hash), by photo id.
+    photo_rows: moka::future::Cache<i64, (Stamp, Arc<PhotoRow>)>,
     settings: CacheSettings,
     metrics: Metrics,
     /// Answers' keys carry the build, so a rolling update never serves one release's
@@ -219,15 +225,41 @@ impl Cache {
             .time_to_live(settings.local_ttl)
             .build();
         let sessions = moka::future::Cache::builder().max_capacity(100_000).time_to_live(settings.local_ttl).build();
+        let photo_rows = moka::future::Cache::builder().max_capacity(100_000).time_to_live(PHOTO_ROW_TTL).build();
         Ok(Cache {
             bus,
             redis,
             answers,
             sessions,
+            photo_rows,
             answer_prefix: format!("pujo:{}:{}:a:", crate::VERSION, crate::GIT_SHA),
             settings,
             metrics: metrics.clone(),
         })
+    }
+
+    /// A photo's row (for its media) from memory while the bus says it is fresh, or
+    /// from `load` (and then kept). In this process only: media requests are many and
+    /// the row is small.
+    pub async fn photo_row<E>(
+        &self,
+        id: i64,
+        load: impl Future<Output = Result<Option<PhotoRow>, E>>,
+    ) -> Result<Option<Arc<PhotoRow>>, E> {
+        let deps = |row: &PhotoRow| [Tag::Global, Tag::Photo(id), Tag::Album(row.album_id)];
+        if let Some((stamp, row)) = self.photo_rows.get(&id).await {
+            if self.bus.is_fresh(&stamp, &deps(&row)) {
+                return Ok(Some(row));
+            }
+            self.photo_rows.invalidate(&id).await;
+        }
+        let stamp = self.bus.stamp();
+        let Some(row) = load.await? else { return Ok(None) };
+        let row = Arc::new(row);
+        if self.bus.is_fresh(&stamp, &deps(&row)) {
+            self.photo_rows.insert(id, (stamp, row.clone())).await;
+        }
+        Ok(Some(row))
     }
 
     fn count(&self, tier: &'static str, result: &'static str) {
@@ -557,26 +589,26 @@ impl Cache {
 
 /// Keeps this replica listening to the bus (PostgreSQL only): reconnects with a
 /// growing pause when the connection is lost; while it is, caches are bypassed.
-pub async fn listen(state: Arc<crate::app::AppState>, stop: tokio_util::sync::CancellationToken) {
+pub async fn listen(db: &Database, cache: &Cache, stop: tokio_util::sync::CancellationToken) {
     let mut pause = Duration::from_millis(100);
     loop {
         let attempt = async {
-            let mut listener = state.db.listen().await?;
-            state.cache.bus.listening_from(listener.current);
+            let mut listener = db.listen().await?;
+            cache.bus.listening_from(listener.current);
             tracing::info!(seq = listener.current, "listening for cache invalidations");
             loop {
                 let payload = listener.next().await?;
-                state.cache.heard(&payload);
+                cache.heard(&payload);
             }
         };
         let outcome: Result<(), DbError> = tokio::select! {
             outcome = attempt => outcome,
             () = stop.cancelled() => return,
         };
-        if state.cache.bus.is_listening() {
+        if cache.bus.is_listening() {
             pause = Duration::from_millis(100);
         }
-        state.cache.bus.deaf();
+        cache.bus.deaf();
         if let Err(e) = outcome {
             tracing::warn!(error = %e, "not listening for cache invalidations; caches are bypassed until it is back");
         }

@@ -20,8 +20,6 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::config::Config;
-
 /// A database failure, by what the caller can do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -65,10 +63,10 @@ pub struct Migrated {
 impl Database {
     /// Opens the configured database (creating the SQLite file if needed) without
     /// migrating it; see [`Database::is_embedded`] for who migrates when.
-    pub async fn open(config: &Config) -> Result<Database, DbError> {
-        match &config.database_url {
-            Some(url) => Ok(Database::Postgres(postgres::Pg::connect(url, &config.db).await?)),
-            None => Ok(Database::Sqlite(sqlite::Lite::open(&config.data_dir.join("pujo.db")).await?)),
+    pub async fn open(settings: &DbSettings, data_dir: &std::path::Path) -> Result<Database, DbError> {
+        match &settings.url {
+            Some(url) => Ok(Database::Postgres(postgres::Pg::connect(url, settings).await?)),
+            None => Ok(Database::Sqlite(sqlite::Lite::open(&data_dir.join("pujo.db")).await?)),
         }
     }
 
@@ -232,9 +230,11 @@ fn detached_counter() -> prometheus::IntCounter {
     prometheus::IntCounter::new("db_queries_total", "unregistered").expect("valid metric")
 }
 
-/// Pool and timeout settings for Postgres.
+/// Which database, and pool and timeout settings for PostgreSQL.
 #[derive(Debug, Clone)]
 pub struct DbSettings {
+    /// PostgreSQL URL; `None` selects SQLite in the data folder.
+    pub url: Option<String>,
     pub pool_size: usize,
     pub connect_timeout: Duration,
     pub statement_timeout: Duration,

@@ -42,6 +42,13 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
 }
 
+/// A stream of bytes (a blob from the store) as a response body.
+pub fn streamed(stream: impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static) -> Body {
+    use futures_util::TryStreamExt;
+    // UnsyncBoxBody needs no Sync; the stream is Send.
+    http_body_util::StreamBody::new(stream.map_ok(http_body::Frame::data).map_err(BoxError::from)).boxed_unsync()
+}
+
 pub fn empty() -> Body {
     Empty::new().map_err(|never| match never {}).boxed_unsync()
 }

@@ -16,6 +16,7 @@ use sha2::Digest;
 use tokio::sync::Semaphore;
 
 use crate::metrics::Metrics;
+use crate::util::hex;
 pub use sniff::Format;
 pub use store::{BlobStore, S3Settings, StoreError};
 
@@ -78,13 +79,9 @@ pub struct PhotoRow {
     pub content_type: String,
 }
 
-/// How long a cached photo row may serve at most (writes retire it sooner).
-const PHOTO_ROW_TTL: std::time::Duration = std::time::Duration::from_secs(60);
-
 pub struct Media {
     pub store: BlobStore,
     cache: moka::future::Cache<String, Bytes>,
-    rows: moka::future::Cache<i64, (crate::cache::Stamp, Arc<PhotoRow>)>,
     /// Decoding is memory-heavy: at most this many uploads are processed at once, the
     /// rest wait their turn (their bytes are already on disk).
     processing: Semaphore,
@@ -106,17 +103,6 @@ impl std::fmt::Debug for Media {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Media").field("store", &self.store).finish_non_exhaustive()
     }
-}
-
-/// Lower-case hex, in one allocation (it is on every media request's path).
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xF)]));
-    }
-    out
 }
 
 pub fn original_key(sha256: &[u8]) -> String {
@@ -145,7 +131,6 @@ impl Media {
             .weigher(|_key: &String, value: &Bytes| u32::try_from(value.len()).unwrap_or(u32::MAX))
             .max_capacity(settings.cache_bytes)
             .build();
-        let rows = moka::future::Cache::builder().max_capacity(100_000).time_to_live(PHOTO_ROW_TTL).build();
         // One decode per core; a few more may wait their turn, the rest get 503.
         let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let decode_memory_mib = u32::try_from((settings.decode_memory / MIB).max(1)).unwrap_or(u32::MAX >> 4);
@@ -158,7 +143,6 @@ impl Media {
             decode_memory_mib,
             store,
             cache,
-            rows,
             processing: Semaphore::new(workers),
             queued: std::sync::atomic::AtomicUsize::new(0),
             max_queued: workers * 4,
@@ -200,31 +184,6 @@ impl Media {
     /// calls at the same moment share one check.
     pub async fn health(&self, metrics: &Metrics) -> Result<(), String> {
         self.health.get_with((), async { self.store.health(metrics).await.map_err(|e| e.to_string()) }).await
-    }
-
-    /// The photo's row from the cache while the bus says it is fresh, or from `load`
-    /// (and then kept).
-    pub async fn photo_row<E>(
-        &self,
-        bus: &crate::cache::Bus,
-        id: i64,
-        load: impl Future<Output = Result<Option<PhotoRow>, E>>,
-    ) -> Result<Option<Arc<PhotoRow>>, E> {
-        use crate::cache::Tag;
-        let deps = |row: &PhotoRow| [Tag::Global, Tag::Photo(id), Tag::Album(row.album_id)];
-        if let Some((stamp, row)) = self.rows.get(&id).await {
-            if bus.is_fresh(&stamp, &deps(&row)) {
-                return Ok(Some(row));
-            }
-            self.rows.invalidate(&id).await;
-        }
-        let stamp = bus.stamp();
-        let Some(row) = load.await? else { return Ok(None) };
-        let row = Arc::new(row);
-        if bus.is_fresh(&stamp, &deps(&row)) {
-            self.rows.insert(id, (stamp, row.clone())).await;
-        }
-        Ok(Some(row))
     }
 
     /// Deletes every blob of one content (original, shared original, derivatives);
@@ -405,11 +364,6 @@ mod tests {
         drop(first);
         assert!(Queued::enter(&count, 2).is_some(), "a place came free");
         drop(second);
-    }
-
-    #[test]
-    fn hex_is_lower_case_two_digits_a_byte() {
-        assert_eq!(hex(&[0x00, 0x0f, 0xab, 0xff]), "000fabff");
     }
 
     #[test]

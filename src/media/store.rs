@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::TryStreamExt;
-use http_body_util::{BodyExt, StreamBody};
+use futures_util::{StreamExt, TryStreamExt};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-use crate::http::Body;
 use crate::metrics::Metrics;
+
+/// A blob's bytes as they arrive: the store knows streams, not HTTP.
+pub type ByteStream = futures_util::stream::BoxStream<'static, std::io::Result<Bytes>>;
 
 /// A failure of the blob store, by what the caller can do about it.
 #[derive(Debug, thiserror::Error)]
@@ -115,7 +116,7 @@ impl BlobStore {
 
     /// The blob's bytes from `start` for `len` bytes (all of it when `None`), as a
     /// stream: a large original never sits in memory.
-    pub async fn get(&self, metrics: &Metrics, key: &str, range: Option<(u64, u64)>) -> Result<Body, StoreError> {
+    pub async fn get(&self, metrics: &Metrics, key: &str, range: Option<(u64, u64)>) -> Result<ByteStream, StoreError> {
         check_key(key)?;
         let started = Instant::now();
         let result = match self {
@@ -127,7 +128,7 @@ impl BlobStore {
     }
 
     /// The whole blob as a stream, with its length: one request, no HEAD first.
-    pub async fn get_sized(&self, metrics: &Metrics, key: &str) -> Result<(u64, Body), StoreError> {
+    pub async fn get_sized(&self, metrics: &Metrics, key: &str) -> Result<(u64, ByteStream), StoreError> {
         check_key(key)?;
         let started = Instant::now();
         let result = match self {
@@ -140,9 +141,13 @@ impl BlobStore {
 
     /// A whole small blob in memory (derivatives for the media cache).
     pub async fn get_bytes(&self, metrics: &Metrics, key: &str) -> Result<Bytes, StoreError> {
-        let body = self.get(metrics, key, None).await?;
-        let collected = body.collect().await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(collected.to_bytes())
+        let mut stream = self.get(metrics, key, None).await?;
+        let mut chunks: Vec<Bytes> = Vec::new();
+        while let Some(chunk) = stream.try_next().await.map_err(|e| StoreError::Unavailable(e.to_string()))? {
+            chunks.push(chunk);
+        }
+        // One chunk (most derivatives) is kept as it is, without a copy.
+        Ok(if chunks.len() == 1 { chunks.swap_remove(0) } else { Bytes::from(chunks.concat()) })
     }
 
     pub async fn head(&self, metrics: &Metrics, key: &str) -> Result<Option<BlobMeta>, StoreError> {
@@ -201,13 +206,9 @@ fn observe<T>(metrics: &Metrics, backend: &str, op: &str, started: Instant, resu
     metrics.blob_seconds.with_label_values(&[backend, op]).observe(started.elapsed().as_secs_f64());
 }
 
-/// A stream of a reader's bytes as a response body.
-fn body_of(reader: impl tokio::io::AsyncRead + Send + 'static) -> Body {
-    let stream = tokio_util::io::ReaderStream::with_capacity(reader, 64 * 1024)
-        .map_ok(http_body::Frame::data)
-        .map_err(|e| Box::new(e) as crate::http::BoxError);
-    // UnsyncBoxBody needs no Sync; the stream is Send.
-    StreamBody::new(stream).boxed_unsync()
+/// A reader's bytes as a stream, 64 KiB at a time.
+fn stream_of(reader: impl tokio::io::AsyncRead + Send + 'static) -> ByteStream {
+    tokio_util::io::ReaderStream::with_capacity(reader, 64 * 1024).boxed()
 }
 
 // ------------------------------------------------------------------ local folder
@@ -281,21 +282,21 @@ impl FsStore {
         result.map_err(io_error)
     }
 
-    async fn get(&self, key: &str, range: Option<(u64, u64)>) -> Result<Body, StoreError> {
+    async fn get(&self, key: &str, range: Option<(u64, u64)>) -> Result<ByteStream, StoreError> {
         let mut file = tokio::fs::File::open(self.path(key)).await.map_err(io_error)?;
         match range {
-            None => Ok(body_of(file)),
+            None => Ok(stream_of(file)),
             Some((start, len)) => {
                 file.seek(std::io::SeekFrom::Start(start)).await.map_err(io_error)?;
-                Ok(body_of(file.take(len)))
+                Ok(stream_of(file.take(len)))
             }
         }
     }
 
-    async fn get_sized(&self, key: &str) -> Result<(u64, Body), StoreError> {
+    async fn get_sized(&self, key: &str) -> Result<(u64, ByteStream), StoreError> {
         let file = tokio::fs::File::open(self.path(key)).await.map_err(io_error)?;
         let len = file.metadata().await.map_err(io_error)?.len();
-        Ok((len, body_of(file)))
+        Ok((len, stream_of(file)))
     }
 
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, StoreError> {
@@ -451,17 +452,17 @@ impl S3Store {
         Ok(())
     }
 
-    async fn get(&self, key: &str, range: Option<(u64, u64)>) -> Result<Body, StoreError> {
+    async fn get(&self, key: &str, range: Option<(u64, u64)>) -> Result<ByteStream, StoreError> {
         let range = range.map(|(start, len)| format!("bytes={start}-{}", start + len.saturating_sub(1)));
         let object =
             self.client.get_object().bucket(&self.bucket).key(key).set_range(range).send().await.map_err(s3_error)?;
-        Ok(sdk_body(object.body))
+        Ok(sdk_stream(object.body))
     }
 
-    async fn get_sized(&self, key: &str) -> Result<(u64, Body), StoreError> {
+    async fn get_sized(&self, key: &str) -> Result<(u64, ByteStream), StoreError> {
         let object = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(s3_error)?;
         let len = u64::try_from(object.content_length.unwrap_or(0)).unwrap_or(0);
-        Ok((len, sdk_body(object.body)))
+        Ok((len, sdk_stream(object.body)))
     }
 
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, StoreError> {
@@ -504,9 +505,9 @@ impl S3Store {
     }
 }
 
-/// The SDK's response body handed to hyper as it is: no reader adapter, no copies.
-fn sdk_body(stream: aws_sdk_s3::primitives::ByteStream) -> Body {
-    stream.into_inner().map_err(|e| -> crate::http::BoxError { e }).boxed_unsync()
+/// The SDK's response body as a stream of its own chunks: no reader adapter, no copies.
+fn sdk_stream(stream: aws_sdk_s3::primitives::ByteStream) -> ByteStream {
+    http_body_util::BodyDataStream::new(stream.into_inner()).map_err(std::io::Error::other).boxed()
 }
 
 /// Missing keys are `NotFound`; no answer at all (refused, timed out) is

@@ -78,7 +78,7 @@ pub async fn spawn_app_with_db(backend: Backend) -> (super::TestApp, pujo::db::D
     let t = fresh(backend, &[]).await;
     let db_config = t.config.clone();
     let app = pujo::app::App::build(t.config).await.expect("app builds");
-    let db = pujo::db::Database::open(&db_config).await.expect("second handle");
+    let db = pujo::db::Database::open(&db_config.db, &db_config.data_dir).await.expect("second handle");
     let (addr, admin, redirect) = (app.local_addr(), app.admin_addr().expect("admin on"), app.redirect_addr());
     let handle = app.handle();
     let task = tokio::spawn(app.run());
