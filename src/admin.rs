@@ -3,15 +3,15 @@
 
 use std::process::ExitCode;
 
-use crate::Failure;
 use crate::api::pandals::check_pandal;
 use crate::api::views::Check;
 use crate::cli::AdminAction;
+use crate::command::Failure;
 use crate::config::Config;
 use crate::db::{Database, NewPandal, Role};
 
 pub fn run(config: &Config, action: &AdminAction) -> ExitCode {
-    let runtime = match crate::runtime(false) {
+    let runtime = match crate::command::runtime(false) {
         Ok(rt) => rt,
         Err(code) => return code,
     };
@@ -74,7 +74,7 @@ async fn set_role(config: &Config, db: &Database, username: &str, role: Role) ->
             let tags = [crate::cache::Tag::User(user.id), crate::cache::Tag::Global];
             db.announce(&crate::cache::bus::encode_tags(&tags)).await?;
             if db.is_embedded() && config.cache.redis.is_some() {
-                let metrics = crate::metrics::Metrics::new(crate::VERSION, crate::GIT_SHA);
+                let metrics = crate::metrics::Metrics::new(crate::util::VERSION, crate::util::GIT_SHA);
                 // A one-off process opens a new connection: give it longer than a
                 // request's Redis budget.
                 let mut settings = config.cache.clone();

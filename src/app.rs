@@ -12,52 +12,12 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::api::{ADMIN_ROUTES, PUBLIC_ROUTES};
-use crate::assets::Assets;
 use crate::config::Config;
 use crate::db::{Database, DbError};
-use crate::http::{self as pipeline, Listener, Routes};
 use crate::metrics::Metrics;
+use crate::pipeline::{self, Listener, Pipeline};
 use crate::server::{self, ConnSettings, Listeners, Pacing, tls::Tls};
-
-/// What every request handler can reach.
-#[derive(Debug)]
-pub struct AppState {
-    pub config: Config,
-    pub metrics: Metrics,
-    pub assets: Assets,
-    pub public_routes: Routes,
-    pub admin_routes: Routes,
-    /// Set at the first shutdown signal: readiness answers 503 from then on.
-    pub draining: AtomicBool,
-    pub started: Instant,
-    /// The Strict-Transport-Security value when serving TLS.
-    pub hsts: Option<HeaderValue>,
-    pub request_ids: pipeline::RequestIds,
-    pub db: Database,
-    /// Session cookies are `__Host-` and Secure unless Pujo serves plain HTTP on
-    /// loopback (a laptop), where a browser would not send them back.
-    pub secure_cookies: bool,
-    /// Log-in and registration attempts.
-    pub limiter: crate::ratelimit::RateLimiter,
-    /// Password hashing and checks, bounded in number (and so in memory).
-    pub passwords: crate::auth::Passwords,
-    /// Uploads, the blob store and the hot-derivative cache.
-    pub media: crate::media::Media,
-    /// API answers and sessions: moka, Redis, and the invalidation bus.
-    pub cache: crate::cache::Cache,
-}
-
-impl AppState {
-    /// The address a request came from, through trusted proxies (see `PUJO_TRUSTED_PROXIES`).
-    pub fn client_ip<B>(&self, req: &http::Request<B>) -> std::net::IpAddr {
-        let peer = req
-            .extensions()
-            .get::<crate::http::PeerAddr>()
-            .map_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |p| p.0.ip());
-        crate::http::client::client_ip(peer, req.headers(), &self.config.trusted_proxies)
-    }
-}
+use crate::state::AppState;
 
 /// A start-up failure, reported in one line.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +39,7 @@ pub enum StartError {
 /// A bound, ready-to-run Pujo.
 pub struct App {
     state: Arc<AppState>,
+    pipeline: Arc<Pipeline>,
     public: TcpListener,
     admin: Option<TcpListener>,
     redirect: Option<TcpListener>,
@@ -104,7 +65,7 @@ impl App {
     pub async fn build(config: Config) -> Result<App, StartError> {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
-        let metrics = Metrics::new(crate::VERSION, crate::GIT_SHA);
+        let metrics = Metrics::new(crate::util::VERSION, crate::util::GIT_SHA);
         let mut db = Database::open(&config.db, &config.data_dir).await?;
         db.count_queries_in(metrics.db_queries.with_label_values(&[db.backend()]));
         if config.migrate || db.is_embedded() {
@@ -141,13 +102,8 @@ impl App {
         };
         let state = Arc::new(AppState {
             metrics,
-            assets: Assets::load(),
-            public_routes: Routes::new(PUBLIC_ROUTES),
-            admin_routes: Routes::new(ADMIN_ROUTES),
             draining: AtomicBool::new(false),
             started: Instant::now(),
-            hsts,
-            request_ids: pipeline::RequestIds::new(),
             db,
             secure_cookies: tls.is_some() || !config.listen.ip().is_loopback(),
             limiter: crate::ratelimit::RateLimiter::new(cache.redis.clone()),
@@ -156,8 +112,9 @@ impl App {
             cache,
             config,
         });
+        let pipeline = Arc::new(Pipeline::new(state.clone(), hsts));
         let (stop_requested, _) = watch::channel(false);
-        Ok(App { state, public, admin, redirect, tls, stop_requested })
+        Ok(App { state, pipeline, public, admin, redirect, tls, stop_requested })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -180,7 +137,7 @@ impl App {
     /// for the shutdown delay, stop accepting, let in-flight requests finish within the
     /// drain timeout.
     pub async fn run(self) {
-        let App { state, public, admin, redirect, tls, stop_requested } = self;
+        let App { state, pipeline, public, admin, redirect, tls, stop_requested } = self;
         let config = &state.config;
         let listeners = Listeners {
             settings: ConnSettings::from_config(config),
@@ -217,7 +174,7 @@ impl App {
             Listener::Public.label(),
             acceptor,
             Pacing::PerClient,
-            pipeline::service(state.clone(), Listener::Public),
+            pipeline::service(pipeline.clone(), Listener::Public),
         );
         if let Some(admin) = admin {
             if let Ok(addr) = admin.local_addr() {
@@ -228,7 +185,7 @@ impl App {
                 Listener::Admin.label(),
                 None,
                 Pacing::Off,
-                pipeline::service(state.clone(), Listener::Admin),
+                pipeline::service(pipeline.clone(), Listener::Admin),
             );
         }
         if let Some(redirect) = redirect {
@@ -237,8 +194,8 @@ impl App {
         }
         tracing::info!(
             url = %public_addr.map(|a| format!("{scheme}://{a}")).unwrap_or_default(),
-            version = crate::VERSION,
-            assets = state.assets.file_count(),
+            version = crate::util::VERSION,
+            assets = pipeline.assets.file_count(),
             "pujo is serving"
         );
 

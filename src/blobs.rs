@@ -9,8 +9,8 @@ use futures_util::StreamExt;
 use sha2::Digest;
 use tokio::io::AsyncWriteExt;
 
-use crate::Failure;
 use crate::cli::BlobsAction;
+use crate::command::Failure;
 use crate::config::Config;
 use crate::media::store::{BlobStore, FsStore, S3Store};
 use crate::metrics::Metrics;
@@ -19,7 +19,7 @@ use crate::metrics::Metrics;
 const PREFIXES: [&str; 2] = ["uploads/", "thumbnails/"];
 
 pub fn run(config: &Config, action: &BlobsAction) -> ExitCode {
-    let runtime = match crate::runtime(true) {
+    let runtime = match crate::command::runtime(true) {
         Ok(rt) => rt,
         Err(code) => return code,
     };
@@ -73,7 +73,7 @@ async fn migrate(config: &Config, from: &str, to: &str) -> Result<(), Failure> {
     if from == to {
         return Err(Failure::Usage("--from and --to are the same store".into()));
     }
-    let metrics = Metrics::new(crate::VERSION, crate::GIT_SHA);
+    let metrics = Metrics::new(crate::util::VERSION, crate::util::GIT_SHA);
     let (source, target) = (open(config, from).await?, open(config, to).await?);
     let mut keys = Vec::new();
     for prefix in PREFIXES {
@@ -155,7 +155,7 @@ fn hash_of_key(key: &str) -> Option<Vec<u8>> {
 /// upload stores its blobs before its row; a deleted photo's blobs may be shared by
 /// another photo with the same bytes, which keeps them).
 async fn gc(config: &Config, grace: Duration, dry_run: bool) -> Result<(), Failure> {
-    let metrics = Metrics::new(crate::VERSION, crate::GIT_SHA);
+    let metrics = Metrics::new(crate::util::VERSION, crate::util::GIT_SHA);
     let db = crate::db::Database::open(&config.db, &config.data_dir).await.map_err(Failure::failed)?;
     db.check_schema().await.map_err(Failure::failed)?;
     let store = open(config, if config.media.s3.is_some() { "s3" } else { "fs" }).await?;

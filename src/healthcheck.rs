@@ -16,7 +16,7 @@ use tokio::net::TcpStream;
 use crate::cli::Healthcheck;
 
 pub fn run(args: &Healthcheck) -> ExitCode {
-    let runtime = match crate::runtime(false) {
+    let runtime = match crate::command::runtime(false) {
         Ok(rt) => rt,
         Err(code) => return code,
     };

@@ -11,14 +11,17 @@ pub mod auth;
 pub mod blobs;
 pub mod cache;
 pub mod cli;
+pub mod command;
 pub mod config;
 pub mod db;
 pub mod healthcheck;
 pub mod http;
 pub mod media;
 pub mod metrics;
+pub mod pipeline;
 pub mod ratelimit;
 pub mod server;
+pub mod state;
 pub mod telemetry;
 pub mod util;
 
@@ -27,9 +30,8 @@ use std::process::ExitCode;
 use cli::{Cli, Command};
 use config::Config;
 
-/// The version and commit baked into this binary.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-pub const GIT_SHA: &str = env!("PUJO_GIT_SHA");
+use command::{load_config, runtime};
+pub use util::{GIT_SHA, VERSION};
 
 /// Runs one command line to completion and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
@@ -61,57 +63,6 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
     }
-}
-
-/// Why a one-shot command (`pujo admin`, `pujo blobs`) did not do what it was asked.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    /// The command line asked for something impossible (exit 2).
-    Usage(String),
-    /// The work failed: the database or a store said no or could not be reached (exit 1).
-    Failed(String),
-}
-
-impl Failure {
-    pub(crate) fn failed(e: impl std::fmt::Display) -> Failure {
-        Failure::Failed(e.to_string())
-    }
-
-    /// Says what went wrong on stderr, as `pujo COMMAND: ...`, and gives the exit code.
-    pub(crate) fn report(self, command: &str) -> ExitCode {
-        let (message, code) = match self {
-            Failure::Usage(m) => (m, ExitCode::from(2)),
-            Failure::Failed(m) => (m, ExitCode::FAILURE),
-        };
-        eprintln!("pujo {command}: {message}");
-        code
-    }
-}
-
-impl From<db::DbError> for Failure {
-    fn from(e: db::DbError) -> Failure {
-        Failure::failed(e)
-    }
-}
-
-/// A Tokio runtime: multi-threaded for `serve`, one thread for the short commands.
-pub(crate) fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, ExitCode> {
-    let mut builder = if multi_thread {
-        tokio::runtime::Builder::new_multi_thread()
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-    };
-    builder.enable_all().build().map_err(|e| {
-        eprintln!("pujo: cannot start the async runtime: {e}");
-        ExitCode::FAILURE
-    })
-}
-
-fn load_config(flags: &[(&'static str, String)]) -> Result<Config, ExitCode> {
-    Config::from_process(flags).map_err(|e| {
-        eprintln!("pujo: {e}");
-        ExitCode::from(2)
-    })
 }
 
 /// `pujo migrate`: applies pending migrations (safe to run from several replicas at

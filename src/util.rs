@@ -1,4 +1,9 @@
-//! Small helpers any module may use; this module uses no other Pujo module.
+//! Small helpers and build facts any module may use; this module uses no other Pujo
+//! module.
+
+/// The version and commit baked into this binary.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const GIT_SHA: &str = env!("PUJO_GIT_SHA");
 
 /// Lower-case hex, in one allocation (it is on every media request's path).
 pub fn hex(bytes: &[u8]) -> String {

@@ -9,7 +9,6 @@ use serde::Deserialize;
 
 use super::views::{Check, UserJson};
 use super::{ApiError, json, no_content, parse_json};
-use crate::app::AppState;
 use crate::auth;
 use crate::cache::Tag;
 use crate::db::{GpsPrivacy, NewUser, ProfilePatch, User};
@@ -18,6 +17,7 @@ use crate::http::client::client_bucket;
 use crate::ratelimit::{
     CONFIRMATIONS_PER_ACCOUNT, FAILURES_PER_ACCOUNT, FAILURES_PER_DEVICE, LOGIN_PER_CLIENT, REGISTRATIONS_PER_CLIENT,
 };
+use crate::state::AppState;
 
 /// Sessions live 24 hours after their last use.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(24 * 3600);

@@ -10,10 +10,10 @@ use super::views::{
     AlbumJson, Check, Int, PageJson, PhotoJson, Query, UserJson, double_option, link_key, path_id, path_param,
 };
 use super::{ApiError, json, parse_json};
-use crate::app::AppState;
 use crate::cache::{Fresh, Kind, Tag};
 use crate::db::{Album, AlbumPatch, NewAlbum, PageRequest, Visibility};
 use crate::http::Body;
+use crate::state::AppState;
 
 const BODY_LIMIT: usize = 16 * 1024;
 

@@ -8,9 +8,9 @@ use sha2::{Digest, Sha256};
 
 use super::ApiError;
 use super::views::Query;
-use crate::app::AppState;
 use crate::cache::{Answer, Fresh, Kind, Missing, Tag};
 use crate::http::{Body, full};
+use crate::state::AppState;
 
 impl Missing for ApiError {
     fn is_not_found(&self) -> bool {

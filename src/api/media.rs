@@ -15,12 +15,12 @@ use super::accounts::{require_user, viewer_id};
 use super::multipart::{Form, FormError, MAX_PART_HEADER_BYTES};
 use super::views::{PhotoJson, path_id, path_param};
 use super::{ApiError, json};
-use crate::app::AppState;
 use crate::cache::Tag;
 use crate::db::{NOBODY, NewPhoto, Visibility};
 use crate::http::Body;
 use crate::media::{Format, Hashing, IngestError, StoreError, derivative_key, original_key, public_original_key};
 use crate::ratelimit::REFUSED_UPLOADS_PER_ACCOUNT;
+use crate::state::AppState;
 
 /// Files per upload request; the site sends one, other clients may batch a few.
 const MAX_FILES: usize = 20;

@@ -4,8 +4,8 @@ use http::{HeaderValue, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 
 use super::{ApiError, read_body};
-use crate::app::AppState;
 use crate::http::{Body, full};
+use crate::state::AppState;
 
 /// The OpenAPI 3.1 document of every endpoint, kept beside the code it describes.
 const OPENAPI: &str = include_str!("openapi.json");

@@ -20,9 +20,9 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::db::DbError;
 use crate::http::{Body, full};
+use crate::state::AppState;
 
 /// Which handler a route template leads to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,10 +11,10 @@ use super::albums::EMBEDDED_ALBUMS;
 use super::cached::cached;
 use super::views::{AlbumJson, Check, Int, PageJson, PandalJson, PhotoJson, Query, double_option, path_id};
 use super::{ApiError, json, parse_json};
-use crate::app::AppState;
 use crate::cache::{Fresh, Kind, Tag};
 use crate::db::{NewPandal, PageRequest, PandalPatch, Role, User};
 use crate::http::Body;
+use crate::state::AppState;
 
 const BODY_LIMIT: usize = 8 * 1024;
 /// Photos shown on a pandal page before "more".

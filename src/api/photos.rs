@@ -8,10 +8,10 @@ use super::accounts::{current_user, require_user, viewer_id};
 use super::cached::cached;
 use super::views::{Check, CommentJson, Int, PageJson, PhotoJson, Query, link_key, path_id};
 use super::{ApiError, json, no_content, parse_json};
-use crate::app::AppState;
 use crate::cache::{Fresh, Kind, Tag};
 use crate::db::{GpsPrivacy, NOBODY, Photo, PhotoPatch, Role, User};
 use crate::http::Body;
+use crate::state::AppState;
 
 const BODY_LIMIT: usize = 16 * 1024;
 

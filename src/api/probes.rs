@@ -6,8 +6,8 @@ use std::sync::atomic::Ordering;
 use http::{HeaderValue, Response, StatusCode, header};
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::http::{Body, full};
+use crate::state::AppState;
 
 #[derive(Serialize)]
 struct Health {
@@ -41,8 +41,8 @@ pub fn health(state: &AppState) -> Response<Body> {
     let degraded = checks.values().any(|c| c.status != "ok");
     let body = Health {
         status: if degraded { "degraded" } else { "ok" },
-        version: crate::VERSION,
-        git_sha: crate::GIT_SHA,
+        version: crate::util::VERSION,
+        git_sha: crate::util::GIT_SHA,
         uptime_seconds: state.started.elapsed().as_secs(),
         checks,
     };

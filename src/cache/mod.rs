@@ -232,7 +232,7 @@ impl Cache {
             answers,
             sessions,
             photo_rows,
-            answer_prefix: format!("pujo:{}:{}:a:", crate::VERSION, crate::GIT_SHA),
+            answer_prefix: format!("pujo:{}:{}:a:", crate::util::VERSION, crate::util::GIT_SHA),
             settings,
             metrics: metrics.clone(),
         })

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use http::{HeaderValue, Request, Response, StatusCode, header, uri::Authority};
 use hyper::body::Incoming;
 
-use super::{Answer, Body, HttpService, full};
+use crate::http::{Answer, Body, HttpService, empty, full};
 
 /// 308 to `https://host[:https_port]/path?query`; a missing or bad Host gets 400.
 pub fn service(https_port: u16) -> HttpService {
@@ -27,7 +27,7 @@ fn redirect<B>(req: &Request<B>, https_port: u16) -> Response<Body> {
     let port = if https_port == 443 { String::new() } else { format!(":{https_port}") };
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
     let location = format!("https://{}{}{}", host.host(), port, path);
-    let mut response = Response::new(super::empty());
+    let mut response = Response::new(empty());
     *response.status_mut() = StatusCode::PERMANENT_REDIRECT;
     match HeaderValue::from_str(&location) {
         Ok(v) => {
