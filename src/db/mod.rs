@@ -3,7 +3,7 @@
 //! Every SQL statement lives under this module, once per dialect (`postgres.rs`,
 //! `sqlite.rs`); the rest of Pujo calls the methods of [`Database`] and never sees SQL,
 //! rows or drivers. Both backends pass the same conformance tests
-//! (`tests/db_conformance.rs`).
+//! (`tests/it/db_conformance.rs`).
 
 mod content;
 mod model;

@@ -1,7 +1,7 @@
 //! `pujo blobs migrate` between the data folder and a real S3-compatible server, and
 //! `pujo blobs gc`, run as an operator would: the real binary, next to a running Pujo.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

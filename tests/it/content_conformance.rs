@@ -1,8 +1,7 @@
 //! Pandals, albums, photos, comments, likes and search: the database contract, written
 //! once and run against SQLite and PostgreSQL.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use common::db::{Backend, fresh};
 use pujo::db::{
@@ -10,7 +9,7 @@ use pujo::db::{
     PandalPatch, PhotoPatch, User, Visibility,
 };
 
-conformance!(
+per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
     private_albums_are_invisible_to_everyone_but_their_owner,
     unlisted_albums_open_by_their_link_key_alone_and_are_never_listed_or_searched,
     keyset_pages_have_no_duplicates_or_gaps_under_inserts,
@@ -25,7 +24,7 @@ conformance!(
     pandals_filter_by_city_and_year_and_are_unique_per_year,
     an_upload_and_a_deletion_of_the_same_bytes_never_overlap,
     a_deletion_waits_for_every_upload_of_its_bytes,
-);
+]);
 
 struct World {
     db: Database,

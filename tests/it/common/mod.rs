@@ -1,6 +1,5 @@
 //! The integration-test harness: Pujo in-process on port 0 (or the real binary), a temp
 //! data folder, and a small real HTTP client over TCP or rustls.
-#![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,16 +15,18 @@ use pujo::app::{App, AppHandle};
 use pujo::config::Config;
 use tokio::net::TcpStream;
 
-/// Generates one test per backend for each listed function, so a contract is
-/// written once and holds for SQLite and PostgreSQL alike.
-#[allow(unused_macros)]
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[tokio::test] async fn $name() { super::$name(super::Backend::Sqlite).await } )*
-        }
-        mod postgres {
-            $( #[tokio::test] async fn $name() { super::$name(super::Backend::Postgres).await } )*
+/// One test per backend for each listed function, so that a contract is written once
+/// and holds on every backend: `per_backend!(Backend { sqlite: Sqlite, postgres:
+/// Postgres } [a, b])` makes `sqlite::a`, `postgres::a`, ... each calling `a` with its
+/// variant. The database suites list SQLite and PostgreSQL, the media suite the folder
+/// and S3.
+macro_rules! per_backend {
+    ($kind:ident { $($module:ident: $variant:ident),+ $(,)? } $names:tt) => {
+        $( per_backend!(@module $module $kind $variant $names); )+
+    };
+    (@module $module:ident $kind:ident $variant:ident [$($name:ident),* $(,)?]) => {
+        mod $module {
+            $( #[tokio::test] async fn $name() { super::$name(super::$kind::$variant).await } )*
         }
     };
 }

@@ -1,7 +1,6 @@
 //! The database layer's contract, written once and run against SQLite and PostgreSQL.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -11,7 +10,7 @@ use pujo::db::{Database, DbError, NewUser};
 /// How many migrations each backend has (`migrations/*/V*.sql`).
 const MIGRATIONS: u32 = 6;
 
-conformance!(
+per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
     migrations_apply_once_and_record_their_version,
     usernames_and_emails_are_unique_without_regard_to_case,
     login_finds_a_user_by_username_or_email,
@@ -19,7 +18,7 @@ conformance!(
     sessions_slide_and_expire,
     sessions_end_after_their_absolute_lifetime_and_expired_ones_are_purged,
     ending_other_sessions_keeps_the_current_one,
-);
+]);
 
 async fn open(backend: Backend) -> (Database, common::db::TestDb) {
     let t = fresh(backend, &[]).await;

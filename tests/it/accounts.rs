@@ -1,20 +1,19 @@
 //! Accounts and sessions through the HTTP API, on SQLite and on PostgreSQL.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use bytes::Bytes;
 use common::db::{Backend, spawn_app_on};
 use common::{Answer, TestApp, get, send};
 use http::StatusCode;
 
-conformance!(
+per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
     register_log_out_and_log_in_again,
     duplicates_are_409_naming_the_field,
     bad_bodies_are_refused_with_stable_codes,
     wrong_credentials_get_the_same_answer_whether_or_not_the_account_exists,
     cross_site_writes_are_refused,
-);
+]);
 
 async fn post_json(app: &TestApp, path: &str, body: &str, extra: &[(&str, &str)]) -> Answer {
     let mut headers = vec![("content-type", "application/json")];

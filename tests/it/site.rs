@@ -1,6 +1,6 @@
 //! The embedded site and the public listener's HTTP behaviour, over real connections.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! The database as an operator meets it: `pujo migrate`, `--migrate`, readiness.
 
-mod common;
+use crate::common;
 
 use common::{binary, get, spawn_app_with};
 use http::StatusCode;

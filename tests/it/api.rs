@@ -1,8 +1,7 @@
 //! The JSON API over HTTP, on SQLite and on PostgreSQL: every endpoint's happy path,
 //! validation, authorization and paging.
 
-#[macro_use]
-mod common;
+use crate::common;
 
 use common::api::Api;
 use common::db::{Backend, spawn_app_with_db};
@@ -10,7 +9,7 @@ use http::StatusCode;
 use pujo::db::{Database, GpsPrivacy, NewPhoto, Role};
 use serde_json::{Value, json};
 
-conformance!(
+per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
     albums_are_created_changed_and_deleted_by_their_owner_only,
     private_albums_answer_404_to_everyone_else_everywhere,
     unlisted_albums_open_by_link_but_stay_out_of_lists_and_search,
@@ -24,7 +23,7 @@ conformance!(
     a_lockout_by_strangers_spares_the_owners_browser,
     parallel_guesses_are_counted_before_they_are_checked,
     locations_show_only_as_the_owner_allows,
-);
+]);
 
 /// Adds a photo straight to the database (uploads arrive with the media store).
 async fn add_photo(db: &Database, owner: i64, album: i64, caption: &str) -> i64 {

@@ -1,6 +1,6 @@
 //! TLS termination: HTTP/2 by ALPN, certificate reload, self-signed mode, HSTS, redirect.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

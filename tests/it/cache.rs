@@ -3,7 +3,7 @@
 //! private things never come out of a cache to the wrong person, Redis going away
 //! costs nothing but speed, and a burst of misses loads once.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

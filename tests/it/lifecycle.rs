@@ -1,7 +1,7 @@
 //! The process as an operator meets it: signals and draining, limits against slow or
 //! abusive clients, the CLI's exit codes.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

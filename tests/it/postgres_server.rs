@@ -1,7 +1,7 @@
 //! PostgreSQL as production runs it: over verified TLS, and restarting underneath a
 //! running Pujo. Each test owns its server (`common::pg`).
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,22 @@
+//! Pujo's integration tests, in one binary: a module per suite, sharing the harness
+//! in `common`. The test command runs them all; one suite is a filter away:
+//! `cargo nextest run -E 'test(/^media::/)'` (or `cargo test --test it media::`).
+
+#[macro_use]
+mod common;
+
+mod accounts;
+mod api;
+mod architecture;
+mod blobs;
+mod cache;
+mod content_conformance;
+mod database;
+mod db_conformance;
+mod docs;
+mod fuzz_corpus;
+mod lifecycle;
+mod media;
+mod postgres_server;
+mod site;
+mod tls;
