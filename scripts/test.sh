@@ -5,6 +5,11 @@
 # nothing is skipped silently.
 #
 #   scripts/test.sh            # everything
+#   scripts/test.sh rust [ARGS...]
+#                              # only the Rust tests, with their servers; ARGS go to
+#                              # nextest, e.g. -E 'test(/^media::/)' for one suite
+#                              # (the integration tests are one binary, tests/it, with
+#                              # a module per suite)
 #
 # Caches: Cargo's target dir and npm's cache live under ${XDG_CACHE_HOME:-~/.cache}/pujo
 # unless CARGO_TARGET_DIR / npm_config_cache say otherwise.
@@ -149,7 +154,7 @@ rust_style() {
 }
 
 rust_tests() {
-  "${rust_tests[@]}" --locked
+  "${rust_tests[@]}" --locked "$@"
 }
 
 static_binary() {
@@ -207,6 +212,13 @@ supply_chain() {
   # The advisory database is the local snapshot; crates must be in the cache first.
   cargo fetch --locked --quiet && cargo deny --offline --log-level error check advisories licenses bans sources
 }
+
+if [ "${1:-}" = rust ]; then
+  shift
+  run_suite "rust: unit and integration tests" rust_tests "$@"
+  [ $failed = 0 ]
+  exit
+fi
 
 run_suite "web: typecheck, vitest, build" web_suite
 cd "$root"

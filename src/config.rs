@@ -550,7 +550,7 @@ impl Raw<'_> {
 
     fn cidrs(&self, key: &str) -> Result<Vec<crate::http::client::Cidr>, ConfigError> {
         let text = self.str(key).unwrap_or("");
-        crate::http::client::Cidr::parse_list(text).map_err(|problem| self.invalid(key, text, &problem))
+        crate::http::client::Cidr::parse_list(text).map_err(|problem| self.invalid(key, text, &problem.to_string()))
     }
 }
 

@@ -10,6 +10,7 @@
 
 use time::OffsetDateTime;
 
+use super::accounts::{USER_BY_USERNAME, user_from};
 use super::query::{Decode, Row, Sql, Value, params};
 use super::text;
 use super::{
@@ -231,10 +232,6 @@ const LIKE_STATE: Sql = Sql::same(
      FROM photos p WHERE p.id = $1",
 );
 
-const USER_BY_USERNAME: Sql = Sql::same(
-    "SELECT id, username, email, display_name, bio, role, gps_privacy, created_at FROM users \
-     WHERE lower(username) = lower($1)",
-);
 const UPDATE_PROFILE: Sql =
     Sql::same("UPDATE users SET display_name = $2, bio = $3, gps_privacy = $4, updated_at = $5 WHERE id = $1");
 const PASSWORD_HASH: Sql = Sql::same("SELECT password_hash FROM users WHERE id = $1");
@@ -358,19 +355,6 @@ fn comment_from(r: &dyn Row) -> Result<Comment, DbError> {
     })
 }
 
-fn user_from(r: &dyn Row) -> Result<User, DbError> {
-    Ok(User {
-        id: r.int(0)?,
-        username: r.text(1)?,
-        email: r.text(2)?,
-        display_name: r.text(3)?,
-        bio: r.text(4)?,
-        role: super::Role::parse(&r.text(5)?),
-        gps_privacy: GpsPrivacy::parse(&r.text(6)?),
-        created_at: r.time(7)?,
-    })
-}
-
 fn id_from(r: &dyn Row) -> Result<i64, DbError> {
     r.int(0)
 }
@@ -438,7 +422,7 @@ impl Database {
         Ok(self.query(sql, params, decode).await?.into_iter().next())
     }
 
-    async fn query_one<T: Send + 'static>(
+    pub(super) async fn query_one<T: Send + 'static>(
         &self,
         sql: Sql,
         params: Vec<Value>,

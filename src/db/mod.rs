@@ -5,6 +5,7 @@
 //! rows or drivers. Both backends pass the same conformance tests
 //! (`tests/it/db_conformance.rs`).
 
+mod accounts;
 mod content;
 mod model;
 mod postgres;
@@ -109,64 +110,6 @@ impl Database {
         }
     }
 
-    pub async fn create_user(&self, user: &NewUser) -> Result<User, DbError> {
-        match self {
-            Database::Postgres(db) => db.create_user(user).await,
-            Database::Sqlite(db) => db.create_user(user.clone()).await,
-        }
-    }
-
-    /// The user whose username or email is `login` (case-insensitive), with their
-    /// password hash.
-    pub async fn user_by_login(&self, login: &str) -> Result<Option<(User, String)>, DbError> {
-        match self {
-            Database::Postgres(db) => db.user_by_login(login).await,
-            Database::Sqlite(db) => db.user_by_login(login.to_owned()).await,
-        }
-    }
-
-    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, DbError> {
-        match self {
-            Database::Postgres(db) => db.user_by_id(id).await,
-            Database::Sqlite(db) => db.user_by_id(id).await,
-        }
-    }
-
-    /// Stores a session by the hash of its token.
-    pub async fn create_session(
-        &self,
-        token_hash: &[u8],
-        user_id: i64,
-        lifetime: Duration,
-        user_agent: &str,
-    ) -> Result<(), DbError> {
-        let now = OffsetDateTime::now_utc();
-        let expires = now + lifetime;
-        match self {
-            Database::Postgres(db) => db.create_session(token_hash, user_id, now, expires, user_agent).await,
-            Database::Sqlite(db) => {
-                db.create_session(token_hash.to_vec(), user_id, now, expires, user_agent.to_owned()).await
-            }
-        }
-    }
-
-    /// The user of a live session, sliding its expiry to `lifetime` from now, as long
-    /// as it began less than `absolute` ago; expired sessions are deleted and answer
-    /// `None`.
-    pub async fn session_user(
-        &self,
-        token_hash: &[u8],
-        lifetime: Duration,
-        absolute: Duration,
-    ) -> Result<Option<User>, DbError> {
-        let now = OffsetDateTime::now_utc();
-        let born_after = now - absolute;
-        match self {
-            Database::Postgres(db) => db.session_user(token_hash, now, now + lifetime, born_after).await,
-            Database::Sqlite(db) => db.session_user(token_hash.to_vec(), now, now + lifetime, born_after).await,
-        }
-    }
-
     /// Deletes up to `batch` expired sessions; how many went.
     pub async fn purge_sessions(&self, batch: i64) -> Result<u64, DbError> {
         self.execute(query::PURGE_SESSIONS, query::params![OffsetDateTime::now_utc(), batch]).await
@@ -205,22 +148,6 @@ impl Database {
             Database::Sqlite(_) => {
                 Err(DbError::Other("SQLite has no listener; the process hears its own writes".into()))
             }
-        }
-    }
-
-    /// Ends one session; returns whose it was, if it existed.
-    pub async fn delete_session(&self, token_hash: &[u8]) -> Result<Option<i64>, DbError> {
-        match self {
-            Database::Postgres(db) => db.delete_session(token_hash).await,
-            Database::Sqlite(db) => db.delete_session(token_hash.to_vec()).await,
-        }
-    }
-
-    /// Ends every session of a user except `keep` (after a password change).
-    pub async fn delete_sessions_of(&self, user_id: i64, keep: Option<&[u8]>) -> Result<u64, DbError> {
-        match self {
-            Database::Postgres(db) => db.delete_sessions_of(user_id, keep).await,
-            Database::Sqlite(db) => db.delete_sessions_of(user_id, keep.map(<[u8]>::to_vec)).await,
         }
     }
 }

@@ -3,11 +3,10 @@
 use std::str::FromStr;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use time::OffsetDateTime;
 use tokio_postgres::error::SqlState;
 
 use super::query::{Decode, Value};
-use super::{DbError, DbSettings, GpsPrivacy, Migrated, NewUser, Role, User, conflict};
+use super::{DbError, DbSettings, Migrated, conflict};
 
 mod embedded {
     refinery::embed_migrations!("migrations/postgres");
@@ -51,23 +50,6 @@ impl Listener {
                 }
             }
         }
-    }
-}
-
-const USER_COLUMNS: &str = "id, username, email, display_name, bio, role, gps_privacy, created_at";
-/// The same columns read through the alias `u`, for joins.
-const USER_COLUMNS_U: &str = "u.id, u.username, u.email, u.display_name, u.bio, u.role, u.gps_privacy, u.created_at";
-
-fn user_from(row: &tokio_postgres::Row) -> User {
-    User {
-        id: row.get(0),
-        username: row.get(1),
-        email: row.get(2),
-        display_name: row.get(3),
-        bio: row.get(4),
-        role: Role::parse(row.get(5)),
-        gps_privacy: GpsPrivacy::parse(row.get(6)),
-        created_at: row.get(7),
     }
 }
 
@@ -274,98 +256,6 @@ impl Pg {
     pub async fn ping(&self) -> Result<(), DbError> {
         self.client().await?.simple_query("SELECT 1").await.map_err(classify)?;
         Ok(())
-    }
-
-    pub async fn create_user(&self, u: &NewUser) -> Result<User, DbError> {
-        let sql = format!(
-            "INSERT INTO users (username, email, display_name, password_hash) VALUES ($1, $2, $3, $4) RETURNING {USER_COLUMNS}"
-        );
-        let row = self
-            .client()
-            .await?
-            .query_one(&sql, &[&u.username, &u.email, &u.display_name, &u.password_hash])
-            .await
-            .map_err(classify)?;
-        Ok(user_from(&row))
-    }
-
-    pub async fn user_by_login(&self, login: &str) -> Result<Option<(User, String)>, DbError> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE lower(username) = lower($1) OR lower(email) = lower($1) LIMIT 1"
-        );
-        let row = self.client().await?.query_opt(&sql, &[&login]).await.map_err(classify)?;
-        Ok(row.map(|r| (user_from(&r), r.get(8))))
-    }
-
-    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, DbError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        let row = self.client().await?.query_opt(&sql, &[&id]).await.map_err(classify)?;
-        Ok(row.as_ref().map(user_from))
-    }
-
-    pub async fn create_session(
-        &self,
-        token_hash: &[u8],
-        user_id: i64,
-        now: OffsetDateTime,
-        expires: OffsetDateTime,
-        user_agent: &str,
-    ) -> Result<(), DbError> {
-        self.client()
-            .await?
-            .execute(
-                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, user_agent) \
-                 VALUES ($1, $2, $3, $3, $4, $5)",
-                &[&token_hash, &user_id, &now, &expires, &user_agent],
-            )
-            .await
-            .map_err(classify)?;
-        Ok(())
-    }
-
-    pub async fn session_user(
-        &self,
-        token_hash: &[u8],
-        now: OffsetDateTime,
-        expires: OffsetDateTime,
-        born_after: OffsetDateTime,
-    ) -> Result<Option<User>, DbError> {
-        let client = self.client().await?;
-        let sql = format!(
-            "UPDATE sessions s SET last_seen_at = $2, expires_at = $3 FROM users u \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.created_at > $4 AND u.id = s.user_id \
-             RETURNING {USER_COLUMNS_U}"
-        );
-        let row = client.query_opt(&sql, &[&token_hash, &now, &expires, &born_after]).await.map_err(classify)?;
-        if row.is_none() {
-            client
-                .execute(
-                    "DELETE FROM sessions WHERE token_hash = $1 AND (expires_at <= $2 OR created_at <= $3)",
-                    &[&token_hash, &now, &born_after],
-                )
-                .await
-                .map_err(classify)?;
-        }
-        Ok(row.as_ref().map(user_from))
-    }
-
-    pub async fn delete_session(&self, token_hash: &[u8]) -> Result<Option<i64>, DbError> {
-        let row = self
-            .client()
-            .await?
-            .query_opt("DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id", &[&token_hash])
-            .await
-            .map_err(classify)?;
-        Ok(row.map(|r| r.get(0)))
-    }
-
-    pub async fn delete_sessions_of(&self, user_id: i64, keep: Option<&[u8]>) -> Result<u64, DbError> {
-        let keep = keep.unwrap_or(&[]);
-        self.client()
-            .await?
-            .execute("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2", &[&user_id, &keep])
-            .await
-            .map_err(classify)
     }
 
     /// Runs one statement and decodes its rows (statements are prepared once per connection).

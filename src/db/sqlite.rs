@@ -5,11 +5,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
-use time::OffsetDateTime;
+use rusqlite::{Connection, ErrorCode};
 
-use super::query::{Decode, Value, from_millis, lite_placeholders, millis};
-use super::{DbError, GpsPrivacy, Migrated, NewUser, Role, User, conflict};
+use super::query::{Decode, Value, lite_placeholders};
+use super::{DbError, Migrated, conflict};
 
 mod embedded {
     refinery::embed_migrations!("migrations/sqlite");
@@ -31,23 +30,6 @@ pub struct Lite {
 fn reads_only(sql: &str) -> bool {
     let head = sql.trim_start().get(..6).unwrap_or("");
     head.eq_ignore_ascii_case("select") || head.get(..4).is_some_and(|h| h.eq_ignore_ascii_case("with"))
-}
-
-const USER_COLUMNS: &str = "id, username, email, display_name, bio, role, gps_privacy, created_at";
-/// The same columns read through the alias `u`, for joins.
-const USER_COLUMNS_U: &str = "u.id, u.username, u.email, u.display_name, u.bio, u.role, u.gps_privacy, u.created_at";
-
-fn user_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
-    Ok(User {
-        id: row.get(0)?,
-        username: row.get(1)?,
-        email: row.get(2)?,
-        display_name: row.get(3)?,
-        bio: row.get(4)?,
-        role: Role::parse(&row.get::<_, String>(5)?),
-        gps_privacy: GpsPrivacy::parse(&row.get::<_, String>(6)?),
-        created_at: from_millis(row.get(7)?),
-    })
 }
 
 fn classify(e: rusqlite::Error) -> DbError {
@@ -197,116 +179,6 @@ impl Lite {
 
     pub async fn ping(&self) -> Result<(), DbError> {
         self.with(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(classify)).await
-    }
-
-    pub async fn create_user(&self, u: NewUser) -> Result<User, DbError> {
-        self.with(move |conn| {
-            let now = millis(OffsetDateTime::now_utc());
-            let sql = format!(
-                "INSERT INTO users (username, email, display_name, password_hash, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING {USER_COLUMNS}"
-            );
-            conn.query_row(&sql, params![u.username, u.email, u.display_name, u.password_hash, now], user_from)
-                .map_err(classify)
-        })
-        .await
-    }
-
-    pub async fn user_by_login(&self, login: String) -> Result<Option<(User, String)>, DbError> {
-        self.with(move |conn| {
-            let sql = format!(
-                "SELECT {USER_COLUMNS}, password_hash FROM users \
-                 WHERE lower(username) = lower(?1) OR lower(email) = lower(?1) LIMIT 1"
-            );
-            conn.query_row(&sql, params![login], |r| Ok((user_from(r)?, r.get(8)?))).optional().map_err(classify)
-        })
-        .await
-    }
-
-    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, DbError> {
-        self.with(move |conn| {
-            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
-            conn.query_row(&sql, params![id], user_from).optional().map_err(classify)
-        })
-        .await
-    }
-
-    pub async fn create_session(
-        &self,
-        token_hash: Vec<u8>,
-        user_id: i64,
-        now: OffsetDateTime,
-        expires: OffsetDateTime,
-        user_agent: String,
-    ) -> Result<(), DbError> {
-        self.with(move |conn| {
-            conn.execute(
-                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, user_agent) \
-                 VALUES (?1, ?2, ?3, ?3, ?4, ?5)",
-                params![token_hash, user_id, millis(now), millis(expires), user_agent],
-            )
-            .map_err(classify)?;
-            Ok(())
-        })
-        .await
-    }
-
-    pub async fn session_user(
-        &self,
-        token_hash: Vec<u8>,
-        now: OffsetDateTime,
-        expires: OffsetDateTime,
-        born_after: OffsetDateTime,
-    ) -> Result<Option<User>, DbError> {
-        self.with(move |conn| {
-            let tx = conn.transaction().map_err(classify)?;
-            let (now, expires, born_after) = (millis(now), millis(expires), millis(born_after));
-            let live = tx
-                .execute(
-                    "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 \
-                     WHERE token_hash = ?1 AND expires_at > ?2 AND created_at > ?4",
-                    params![token_hash, now, expires, born_after],
-                )
-                .map_err(classify)?;
-            let user = if live == 1 {
-                let sql = format!(
-                    "SELECT {USER_COLUMNS_U} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1"
-                );
-                tx.query_row(&sql, params![token_hash], user_from).optional().map_err(classify)?
-            } else {
-                tx.execute(
-                    "DELETE FROM sessions WHERE token_hash = ?1 AND (expires_at <= ?2 OR created_at <= ?3)",
-                    params![token_hash, now, born_after],
-                )
-                .map_err(classify)?;
-                None
-            };
-            tx.commit().map_err(classify)?;
-            Ok(user)
-        })
-        .await
-    }
-
-    pub async fn delete_session(&self, token_hash: Vec<u8>) -> Result<Option<i64>, DbError> {
-        self.with(move |conn| {
-            conn.query_row("DELETE FROM sessions WHERE token_hash = ?1 RETURNING user_id", params![token_hash], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(classify)
-        })
-        .await
-    }
-
-    pub async fn delete_sessions_of(&self, user_id: i64, keep: Option<Vec<u8>>) -> Result<u64, DbError> {
-        self.with(move |conn| {
-            let keep = keep.unwrap_or_default();
-            let n = conn
-                .execute("DELETE FROM sessions WHERE user_id = ?1 AND token_hash <> ?2", params![user_id, keep])
-                .map_err(classify)?;
-            Ok(n as u64)
-        })
-        .await
     }
 
     /// Runs one statement (written with `$n` placeholders) and decodes its rows.

@@ -12,26 +12,38 @@ pub struct Cidr {
     prefix: u8,
 }
 
+/// Why a network in `PUJO_TRUSTED_PROXIES` was not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CidrError {
+    #[error("{0:?} is not an IP address or CIDR")]
+    NotAnAddress(String),
+    #[error("bad prefix in {0:?}")]
+    BadPrefix(String),
+}
+
 impl Cidr {
     /// Parses `addr/prefix`, or a bare address (a network of one).
-    pub fn parse(text: &str) -> Result<Cidr, String> {
+    pub fn parse(text: &str) -> Result<Cidr, CidrError> {
         let (addr, prefix) = match text.split_once('/') {
             Some((a, p)) => (a, Some(p)),
             None => (text, None),
         };
-        let addr: IpAddr = addr.trim().parse().map_err(|_| format!("{text:?} is not an IP address or CIDR"))?;
+        let addr: IpAddr = addr.trim().parse().map_err(|_| CidrError::NotAnAddress(text.to_owned()))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
-            Some(p) => {
-                p.trim().parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| format!("bad prefix in {text:?}"))?
-            }
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| CidrError::BadPrefix(text.to_owned()))?,
             None => max,
         };
         Ok(Cidr { addr, prefix })
     }
 
     /// A comma-separated list; empty text is an empty list.
-    pub fn parse_list(text: &str) -> Result<Vec<Cidr>, String> {
+    pub fn parse_list(text: &str) -> Result<Vec<Cidr>, CidrError> {
         text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Cidr::parse).collect()
     }
 
@@ -128,7 +140,8 @@ mod tests {
         assert!(!net.contains("10.2.0.1".parse().expect("ip")));
         assert!(Cidr::parse("0.0.0.0/0").expect("all").contains("8.8.8.8".parse().expect("ip")));
         assert!(Cidr::parse("fd00::/8").expect("v6").contains("fd12::1".parse().expect("ip")));
-        assert!(Cidr::parse("10.0.0.0/33").is_err());
+        assert_eq!(Cidr::parse("10.0.0.0/33"), Err(CidrError::BadPrefix("10.0.0.0/33".to_owned())));
+        assert_eq!(Cidr::parse("alb"), Err(CidrError::NotAnAddress("alb".to_owned())));
         assert_eq!(Cidr::parse_list(" ").expect("empty"), vec![]);
     }
 
