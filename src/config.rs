@@ -235,7 +235,7 @@ pub struct Config {
     /// Uploads, derivatives and the blob store.
     pub media: crate::media::MediaSettings,
     /// Proxies whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: Vec<crate::http::client::Cidr>,
+    pub trusted_proxies: Vec<crate::http::client_address::Cidr>,
     /// The edge cache: Redis and the in-process tier.
     pub cache: crate::cache::CacheSettings,
     /// Every setting's value and origin, for `pujo config`.
@@ -548,9 +548,10 @@ impl Raw<'_> {
         }
     }
 
-    fn cidrs(&self, key: &str) -> Result<Vec<crate::http::client::Cidr>, ConfigError> {
+    fn cidrs(&self, key: &str) -> Result<Vec<crate::http::client_address::Cidr>, ConfigError> {
         let text = self.str(key).unwrap_or("");
-        crate::http::client::Cidr::parse_list(text).map_err(|problem| self.invalid(key, text, &problem.to_string()))
+        crate::http::client_address::Cidr::parse_list(text)
+            .map_err(|problem| self.invalid(key, text, &problem.to_string()))
     }
 }
 

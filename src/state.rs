@@ -37,6 +37,6 @@ impl AppState {
             .extensions()
             .get::<crate::http::PeerAddr>()
             .map_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |p| p.0.ip());
-        crate::http::client::client_ip(peer, req.headers(), &self.config.trusted_proxies)
+        crate::http::client_address::client_ip(peer, req.headers(), &self.config.trusted_proxies)
     }
 }

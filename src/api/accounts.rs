@@ -13,7 +13,7 @@ use crate::auth;
 use crate::cache::Tag;
 use crate::db::{GpsPrivacy, NewUser, ProfilePatch, User};
 use crate::http::Body;
-use crate::http::client::client_bucket;
+use crate::http::client_address::client_bucket;
 use crate::ratelimit::{
     CONFIRMATIONS_PER_ACCOUNT, FAILURES_PER_ACCOUNT, FAILURES_PER_DEVICE, LOGIN_PER_CLIENT, REGISTRATIONS_PER_CLIENT,
 };

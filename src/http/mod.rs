@@ -1,8 +1,8 @@
 //! HTTP primitives every layer may use, importing no other Pujo module: the body type
 //! and its constructors, what a listener's service is and answers, ETag matching, the
-//! security headers, and the client's address (`client`).
+//! security headers, and the client's address (`client_address`).
 
-pub mod client;
+pub mod client_address;
 
 use std::sync::Arc;
 

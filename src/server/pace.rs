@@ -24,7 +24,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::http::client::{Cidr, ClientBucket, client_bucket};
+use crate::http::client_address::{Cidr, ClientBucket, client_bucket};
 
 /// The longest a connection waits for its turn; later turns are refused.
 pub const MAX_WAIT: Duration = Duration::from_secs(5);
