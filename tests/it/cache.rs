@@ -358,6 +358,16 @@ async fn a_cold_key_burst_makes_one_database_query() {
     let album_id = album(&alice, "Dashami", "public").await;
     photo(&alice, album_id, 3, "Sindur khela").await;
 
+    // Both replicas have heard A's writes on the bus (A hears its own back): an answer
+    // read from here on cannot be made stale by a notification still on its way
+    // (which would make a burst's later half ask again, and count two queries).
+    let heard = eventually(Duration::from_secs(5), || async {
+        let written = metric(&a, "cache_invalidations_total", &[("origin", "local")]).await;
+        metric(&a, "cache_invalidations_total", &[("origin", "peer")]).await >= written
+            && metric(&b, "cache_invalidations_total", &[("origin", "peer")]).await >= written
+    })
+    .await;
+    assert!(heard, "both replicas hear A's writes");
     // 100 at once on one replica.
     let path = format!("/api/v1/albums/{album_id}/photos");
     let before = metric(&a, "db_queries_total", &[]).await;
