@@ -168,6 +168,7 @@ impl App {
             tokio::spawn(async move { crate::cache::listen(&state.db, &state.cache, stop).await });
         }
         tokio::spawn(purge_sessions(state.clone(), stop.clone()));
+        tokio::spawn(sweep_uploads(state.clone(), stop.clone()));
         let scheme = if acceptor.is_some() { "https" } else { "http" };
         listeners.spawn(
             public,
@@ -218,6 +219,23 @@ impl App {
 /// sessions that can still be used (a session that is used again is judged, and
 /// deleted when over, as it is looked up). Every replica runs it; the batches are
 /// small and the statement is idempotent.
+/// Every ten minutes (and once at start), removes resumable uploads past their expiry
+/// and partial files no upload names.
+async fn sweep_uploads(state: Arc<AppState>, stop: CancellationToken) {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+    loop {
+        match crate::api::sweep_uploads(&state).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "expired resumable uploads removed"),
+            Err(e) => tracing::warn!(error = %e, "could not remove expired resumable uploads; trying again later"),
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(EVERY) => {}
+        }
+    }
+}
+
 async fn purge_sessions(state: Arc<AppState>, stop: CancellationToken) {
     const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
     const BATCH: i64 = 5_000;

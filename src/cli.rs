@@ -83,6 +83,9 @@ macro_rules! setting_flags {
             /// per-request time limit [PUJO_REQUEST_TIMEOUT; 30s]
             #[argh(option)]
             pub request_timeout: Option<String>,
+            /// how long a resumable upload may stay unfinished [PUJO_UPLOAD_EXPIRY; 24h]
+            #[argh(option)]
+            pub upload_expiry: Option<String>,
             /// time an upload request may take [PUJO_UPLOAD_TIMEOUT; 15m]
             #[argh(option)]
             pub upload_timeout: Option<String>,
@@ -218,6 +221,7 @@ macro_rules! setting_flags {
                     ("keep-alive-timeout", &self.keep_alive_timeout),
                     ("request-timeout", &self.request_timeout),
                     ("upload-timeout", &self.upload_timeout),
+                    ("upload-expiry", &self.upload_expiry),
                     ("max-body-bytes", &self.max_body_bytes),
                     ("max-upload-bytes", &self.max_upload_bytes),
                     ("max-pixels", &self.max_pixels),

@@ -72,6 +72,11 @@ pub const SETTINGS: &[Setting] = &[
     setting("request-timeout", Some("30s"), "a request still running after this gets 408"),
     setting("upload-timeout", Some("15m"), "time an upload request may take (a silent one is cut after 60s)"),
     setting("max-body-bytes", Some("1048576"), "largest JSON request body, in bytes"),
+    setting(
+        "upload-expiry",
+        Some("24h"),
+        "a resumable upload not finished this long after it began is removed, with its bytes",
+    ),
     setting("max-upload-bytes", Some("31457280"), "largest photo file accepted, in bytes (30 MiB)"),
     setting(
         "max-pixels",
@@ -223,6 +228,8 @@ pub struct Config {
     pub keep_alive_timeout: Duration,
     pub request_timeout: Duration,
     pub upload_timeout: Duration,
+    /// How long a resumable upload may take from its creation to its last byte.
+    pub upload_expiry: Duration,
     pub max_body_bytes: usize,
     pub shutdown_delay: Duration,
     pub drain_timeout: Duration,
@@ -325,6 +332,7 @@ impl Config {
             keep_alive_timeout: raw.positive_duration("keep-alive-timeout")?,
             request_timeout: raw.positive_duration("request-timeout")?,
             upload_timeout: raw.positive_duration("upload-timeout")?,
+            upload_expiry: raw.positive_duration("upload-expiry")?,
             max_body_bytes: raw.positive_usize("max-body-bytes")?,
             shutdown_delay: raw.duration("shutdown-delay")?,
             drain_timeout: raw.duration("drain-timeout")?,

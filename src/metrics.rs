@@ -20,6 +20,9 @@ pub struct Metrics {
     pub tls_reloads: IntCounterVec,
     pub csp_reports: IntCounter,
     pub uploads: IntCounterVec,
+    pub tus_uploads: IntCounterVec,
+    pub tus_bytes: IntCounter,
+    pub tus_chunk_seconds: prometheus::Histogram,
     pub upload_bytes: IntCounterVec,
     pub upload_seconds: HistogramVec,
     pub media_processing: prometheus::Histogram,
@@ -86,6 +89,21 @@ impl Metrics {
         .expect("valid metric");
         let csp_reports = IntCounter::new("csp_reports_total", "Content-Security-Policy violation reports received")
             .expect("valid metric");
+        let tus_uploads = IntCounterVec::new(
+            Opts::new(
+                "resumable_uploads_total",
+                "Resumable (tus) uploads by event: started, resumed (a chunk at a non-zero offset), completed, refused, expired, no_space",
+            ),
+            &["event"],
+        )
+        .expect("valid metric");
+        let tus_bytes = IntCounter::new("resumable_upload_bytes_total", "Bytes of resumable uploads acknowledged")
+            .expect("valid metric");
+        let tus_chunk_seconds = prometheus::Histogram::with_opts(HistogramOpts::new(
+            "resumable_upload_chunk_seconds",
+            "Time to take in one chunk of a resumable upload, from its request to its acknowledgement",
+        ))
+        .expect("valid metric");
         let uploads = IntCounterVec::new(
             Opts::new("uploads_total", "Uploaded files, by outcome (stored, duplicate, refused, too_large, failed)"),
             &["outcome"],
@@ -188,6 +206,9 @@ impl Metrics {
             Box::new(tls_reloads.clone()),
             Box::new(csp_reports.clone()),
             Box::new(uploads.clone()),
+            Box::new(tus_uploads.clone()),
+            Box::new(tus_bytes.clone()),
+            Box::new(tus_chunk_seconds.clone()),
             Box::new(upload_bytes.clone()),
             Box::new(upload_seconds.clone()),
             Box::new(media_processing.clone()),
@@ -223,6 +244,9 @@ impl Metrics {
             tls_reloads,
             csp_reports,
             uploads,
+            tus_uploads,
+            tus_bytes,
+            tus_chunk_seconds,
             upload_bytes,
             upload_seconds,
             media_processing,

@@ -46,6 +46,14 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("unsupported media type; send {0}")]
     UnsupportedMediaType(&'static str),
+    #[error("{0}")]
+    PreconditionFailed(&'static str),
+    /// A resumable upload's chunk at an offset other than the acknowledged one.
+    #[error("the upload is at offset {0}; send the bytes from there")]
+    OffsetMismatch(i64),
+    /// A resumable upload's chunk whose `Upload-Checksum` did not match (tus: 460).
+    #[error("the chunk's checksum does not match its bytes; it was not kept")]
+    ChecksumMismatch,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -65,6 +73,9 @@ impl ApiError {
             ApiError::Unavailable => "unavailable",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::PreconditionFailed(_) => "precondition_failed",
+            ApiError::OffsetMismatch(_) => "offset_mismatch",
+            ApiError::ChecksumMismatch => "checksum_mismatch",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -83,6 +94,9 @@ impl ApiError {
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::OffsetMismatch(_) => StatusCode::CONFLICT,
+            ApiError::ChecksumMismatch => StatusCode::from_u16(460).expect("a valid status"),
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -126,6 +140,9 @@ impl ApiError {
             }
             ApiError::RateLimited(seconds) => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+            }
+            ApiError::OffsetMismatch(offset) => {
+                response.headers_mut().insert("upload-offset", HeaderValue::from(offset));
             }
             ApiError::Unavailable => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

@@ -155,7 +155,9 @@ async fn take_upload(
     hashes.sort();
     hashes.dedup();
     claim_contents(state, &hashes).await?;
-    let result = record_files(state, &user, &album, files, caption, started, request_time).await;
+    let result = record_files(state, &user, &album, files, caption, started, request_time)
+        .await
+        .map(|(status, items)| json(status, &Uploaded { items }));
     for hash in &hashes {
         if let Err(e) = state.db.release_content(hash).await {
             // Forgotten after the lock's time to live; deletions of it wait till then.
@@ -192,7 +194,7 @@ async fn record_files(
     caption: String,
     started: Instant,
     request_time: time::OffsetDateTime,
-) -> Result<Response<Body>, ApiError> {
+) -> Result<(StatusCode, Vec<PhotoJson>), ApiError> {
     // The same bytes uploaded again by the same person: into the album that has them,
     // that photo is the answer; into another album, a new photo there that shares the
     // stored blobs (and what was read from them) with the first.
@@ -281,7 +283,72 @@ async fn record_files(
     }
     recorded?;
     let status = if any_new { StatusCode::CREATED } else { StatusCode::OK };
-    Ok(json(status, &Uploaded { items }))
+    Ok((status, items))
+}
+
+/// A whole file already on disk (a finished resumable upload) taken in as an upload of
+/// one file into `album_id`: the same ownership rule, checks, dedupe, derivatives and
+/// limits as a multipart upload. The file is removed however it ends.
+pub(super) async fn take_in_file(
+    state: &AppState,
+    user: &crate::db::User,
+    album_id: i64,
+    path: PathBuf,
+    caption: String,
+) -> Result<(StatusCode, PhotoJson), ApiError> {
+    let started = Instant::now();
+    let now = time::OffsetDateTime::now_utc();
+    let request_time = now.replace_millisecond(now.millisecond()).unwrap_or(now);
+    let temp = TempFile(path);
+    let refusals = format!("refused-uploads:{}", user.id);
+    let result = async {
+        let album = state.db.album(album_id, user.id, None).await?.ok_or(ApiError::NotFound)?;
+        if album.owner.id != user.id {
+            return Err(ApiError::Forbidden("only the album's owner may add photos to it"));
+        }
+        let source = temp.0.clone();
+        let hashed = tokio::task::spawn_blocking(move || -> std::io::Result<(Vec<u8>, u64)> {
+            use std::io::Read;
+            let mut file = std::fs::File::open(source)?;
+            let mut hashing = Hashing::default();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = file.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                hashing.update(&buf[..n]);
+            }
+            let len = hashing.len;
+            Ok((hashing.finish(), len))
+        })
+        .await
+        .map_err(|e| ApiError::Internal(Box::new(e)))?
+        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+        let (sha256, len) = hashed;
+        if len == 0 {
+            return Err(field_error("file", "the file is empty"));
+        }
+        let file = Received { temp, sha256: sha256.clone(), len, _space: None };
+        claim_contents(state, std::slice::from_ref(&sha256)).await?;
+        let result = record_files(state, user, &album, vec![file], caption, started, request_time).await;
+        if let Err(e) = state.db.release_content(&sha256).await {
+            tracing::warn!(error = %e, "could not release an upload's hold on its content");
+        }
+        let (status, mut items) = result?;
+        let photo = items.pop().ok_or_else(|| ApiError::Internal("an upload of one file made no photo".into()))?;
+        Ok((status, photo))
+    }
+    .await;
+    if let Err(e) = &result
+        && matches!(
+            e.status(),
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY
+        )
+    {
+        let _ = state.limiter.hit(&refusals, REFUSED_UPLOADS_PER_ACCOUNT).await;
+    }
+    result
 }
 
 /// Streams one `file` part to a temp file, hashing as it goes.

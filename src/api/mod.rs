@@ -12,8 +12,10 @@ pub(crate) mod pandals;
 mod photos;
 mod probes;
 mod routes;
+mod uploads;
 pub(crate) mod views;
 
 pub use error::{ApiError, not_found, panic_response, timeout_response};
 pub use extract::{json, json_value, no_content, parse_json, read_body};
 pub use routes::{ADMIN_ROUTES, Endpoint, PUBLIC_ROUTES, dispatch};
+pub use uploads::{parse_metadata, sweep as sweep_uploads};

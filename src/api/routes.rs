@@ -41,6 +41,8 @@ pub enum Endpoint {
     Pandal,
     Search,
     Media,
+    Uploads,
+    Upload,
 }
 
 /// Route templates of the public listener. The template is also the metrics label.
@@ -71,6 +73,8 @@ pub const PUBLIC_ROUTES: &[(&str, Endpoint)] = &[
     ("/api/v1/pandals/{id}", Endpoint::Pandal),
     ("/api/v1/search", Endpoint::Search),
     ("/media/{id}/{variant}", Endpoint::Media),
+    ("/api/v1/uploads", Endpoint::Uploads),
+    ("/api/v1/uploads/{id}", Endpoint::Upload),
 ];
 
 /// Route templates of the admin listener (not routed by the public ingress).
@@ -129,6 +133,16 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
             DELETE => albums::delete(s, req).await,
         ),
         Endpoint::AlbumLink => by_method!(as_get, POST => albums::rotate_link(s, req).await),
+        // tus: HEAD is its own request here, not a GET without a body.
+        Endpoint::Uploads => by_method!(method,
+            OPTIONS => uploads::options(s),
+            POST => uploads::create(s, req).await,
+        ),
+        Endpoint::Upload => by_method!(method,
+            HEAD => uploads::head(s, req).await,
+            PATCH => uploads::patch(s, req).await,
+            DELETE => uploads::delete(s, req).await,
+        ),
         Endpoint::AlbumPhotos => by_method!(as_get,
             GET => albums::photos(s, req).await,
             POST => media::upload(s, req).await,

@@ -436,6 +436,12 @@ pub struct PhotoJson {
 }
 
 impl PhotoJson {
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+impl PhotoJson {
     /// The photo as `viewer` may see it: the owner sees the exact location and their
     /// settings; everyone else sees the location only as coarsely as the owner chose.
     pub fn view(p: Photo, viewer: i64) -> PhotoJson {

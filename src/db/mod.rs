@@ -12,10 +12,12 @@ mod postgres;
 pub(crate) mod query;
 mod sqlite;
 mod text;
+mod uploads;
 
 pub use content::NOBODY;
 pub use model::*;
 pub use postgres::Listener;
+pub use uploads::Upload;
 
 use std::time::Duration;
 

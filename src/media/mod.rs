@@ -97,6 +97,8 @@ pub struct Media {
     max_queued: usize,
     pub settings: MediaSettings,
     temp_dir: PathBuf,
+    /// Partial files of resumable uploads, one per upload id.
+    partial_dir: PathBuf,
 }
 
 impl std::fmt::Debug for Media {
@@ -125,8 +127,11 @@ impl Media {
             None => BlobStore::Fs(store::FsStore::open(data_dir.join("blobs"))?),
         };
         let temp_dir = data_dir.join("tmp");
-        std::fs::create_dir_all(&temp_dir)
-            .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", temp_dir.display())))?;
+        let partial_dir = data_dir.join("resumable");
+        for dir in [&temp_dir, &partial_dir] {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", dir.display())))?;
+        }
         let cache = moka::future::Cache::builder()
             .weigher(|_key: &String, value: &Bytes| u32::try_from(value.len()).unwrap_or(u32::MAX))
             .max_capacity(settings.cache_bytes)
@@ -148,6 +153,7 @@ impl Media {
             max_queued: workers * 4,
             settings,
             temp_dir,
+            partial_dir,
         })
     }
 
@@ -173,6 +179,15 @@ impl Media {
     }
 
     /// A fresh temp file path for an upload in progress.
+    /// The partial file of resumable upload `id` (32 hex digits, checked by the caller).
+    pub fn partial_path(&self, id: &str) -> PathBuf {
+        self.partial_dir.join(id)
+    }
+
+    pub fn partial_dir(&self) -> &Path {
+        &self.partial_dir
+    }
+
     pub fn temp_path(&self) -> PathBuf {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(0);

@@ -145,8 +145,8 @@ pub fn service(pipeline: Arc<Pipeline>, listener: Listener) -> HttpService {
             async move {
                 let state = &pipeline.state;
                 // Uploads from phones on slow networks get longer than other requests.
-                let upload = req.method() == http::Method::POST
-                    && req.extensions().get::<Routed>().is_some_and(|r| r.template == UPLOAD_ROUTE);
+                let upload = matches!(*req.method(), http::Method::POST | http::Method::PATCH)
+                    && req.extensions().get::<Routed>().is_some_and(|r| UPLOAD_ROUTES.contains(&r.template));
                 let limit = if upload { state.config.upload_timeout } else { state.config.request_timeout };
                 // A panicking handler costs its own request a 500, never the process.
                 let answer = tokio::time::timeout(limit, AssertUnwindSafe(handle(&pipeline, req)).catch_unwind()).await;
@@ -223,8 +223,9 @@ impl Done {
     }
 }
 
-/// The one route whose requests may run for `PUJO_UPLOAD_TIMEOUT`.
-const UPLOAD_ROUTE: &str = "/api/v1/albums/{id}/photos";
+/// The routes whose requests (a multipart upload, a resumable upload's chunks) may
+/// run for `PUJO_UPLOAD_TIMEOUT`.
+const UPLOAD_ROUTES: [&str; 3] = ["/api/v1/albums/{id}/photos", "/api/v1/uploads", "/api/v1/uploads/{id}"];
 
 /// Request ids: the caller's `X-Request-Id` when it is sane (the ALB or a client may set
 /// one), otherwise a per-process random prefix and a counter (no syscall per request).

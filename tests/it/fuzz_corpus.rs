@@ -1,4 +1,4 @@
-//! Replays the fuzz corpora (`fuzz/corpus/{sniff,strip,exif,multipart}`, grown by
+//! Replays the fuzz corpora (`fuzz/corpus/{sniff,strip,exif,multipart,tus_metadata}`, grown by
 //! `cargo +nightly fuzz run NAME`) and the camera fixtures on stable, with the fuzz
 //! targets' own checks, so every input that ever mattered keeps being answered
 //! without a panic.
@@ -163,4 +163,24 @@ fn every_multipart_corpus_input_is_answered_within_its_bytes() {
     assert_eq!(seed("many-small-parts").expect("thirty parts").len(), 30);
     assert!(matches!(seed("header-flood"), Err(FormError::HeadersTooLong)));
     assert!(matches!(seed("no-closing-boundary"), Err(FormError::Malformed(_))));
+}
+
+/// `fuzz/corpus/tus_metadata` (grown by `cargo +nightly fuzz run tus_metadata`):
+/// every input is answered, only what names an album is taken, and the seeds say what
+/// they are.
+#[test]
+fn every_tus_metadata_corpus_input_is_answered_within_its_limits() {
+    use pujo::api::parse_metadata;
+    let inputs = corpus("fuzz/corpus/tus_metadata");
+    assert!(inputs.len() >= 10, "the corpus has its seeds: {}", inputs.len());
+    let mut taken = Vec::new();
+    for (name, data) in &inputs {
+        let Ok(text) = std::str::from_utf8(data) else { continue };
+        if let Ok(meta) = parse_metadata(text) {
+            assert!(meta.album_id > 0 && text.len() <= 8 * 1024, "{name}");
+            taken.push(name.clone());
+        }
+    }
+    taken.sort();
+    assert_eq!(taken, ["empty-pairs", "tus-js-client", "valid-bengali"]);
 }

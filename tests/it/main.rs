@@ -20,3 +20,4 @@ mod media;
 mod postgres_server;
 mod site;
 mod tls;
+mod uploads;

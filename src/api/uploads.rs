@@ -1,0 +1,508 @@
+//! Resumable uploads: the tus protocol 1.0 (core, `creation`, `creation-with-upload`,
+//! `termination`, `expiration`, `checksum` with sha256) at `/api/v1/uploads`, so that
+//! a photo sent from a crowded pandal survives a dropped connection, a closed tab and
+//! a restart of Pujo, with any tus client.
+//!
+//! An upload belongs to the session's person (anyone else gets 404). Its bytes grow
+//! in a partial file of its own; each chunk is synced before the offset that covers it
+//! is written to the database, so an acknowledged offset is never lost. When the last
+//! byte arrives, the file goes through the same pipeline as a multipart upload, and
+//! the answer (and any `HEAD` after it) names the photo in `Pujo-Photo-Id`.
+//! `Upload-Metadata` keys: `album_id` (required), `filename`, `caption`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use time::OffsetDateTime;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+
+use super::ApiError;
+use super::accounts::require_user;
+use super::views::{Check, path_param};
+use crate::db::{Upload, User};
+use crate::http::{Body, empty};
+use crate::state::AppState;
+
+pub const TUS_VERSION: &str = "1.0.0";
+const EXTENSIONS: &str = "creation,creation-with-upload,termination,expiration,checksum";
+/// Unfinished uploads one person may have at once.
+const OPEN_PER_ACCOUNT: i64 = 50;
+/// A chunk that sends nothing for this long is given up; what arrived stays.
+const CHUNK_IDLE: Duration = Duration::from_secs(60);
+/// The most `Upload-Metadata` may hold, in bytes.
+const MAX_METADATA_BYTES: usize = 8 * 1024;
+const MAX_CAPTION_CHARS: usize = 2000;
+const MAX_FILENAME_CHARS: usize = 255;
+
+/// What `Upload-Metadata` says of a new upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    pub album_id: i64,
+    pub filename: String,
+    pub caption: String,
+}
+
+/// Why `Upload-Metadata` was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetadataError {
+    #[error("Upload-Metadata is longer than {MAX_METADATA_BYTES} bytes")]
+    TooLong,
+    #[error("Upload-Metadata pair {0:?} is not `key base64`")]
+    Malformed(String),
+    #[error("Upload-Metadata names {0:?} twice")]
+    Repeated(String),
+    #[error("Upload-Metadata value of {0:?} is not base64 of UTF-8 text")]
+    NotText(String),
+    #[error("Upload-Metadata needs `album_id`, one of your albums' ids")]
+    NoAlbum,
+    #[error("Upload-Metadata key {0:?} is not known; send album_id, filename and caption")]
+    Unknown(String),
+}
+
+/// Parses `Upload-Metadata`: comma-separated `key base64-value` pairs (a key alone has
+/// an empty value). A stranger's bytes: bounded, every key once, every value text.
+pub fn parse_metadata(text: &str) -> Result<Metadata, MetadataError> {
+    if text.len() > MAX_METADATA_BYTES {
+        return Err(MetadataError::TooLong);
+    }
+    let mut pairs: BTreeMap<String, String> = BTreeMap::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let mut words = pair.split(' ').filter(|w| !w.is_empty());
+        let key = words.next().ok_or_else(|| MetadataError::Malformed(pair.to_owned()))?;
+        let value = words.next().unwrap_or("");
+        if words.next().is_some() || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(MetadataError::Malformed(pair.to_owned()));
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(value)
+            .map_err(|_| MetadataError::NotText(key.to_owned()))?;
+        let value = String::from_utf8(bytes).map_err(|_| MetadataError::NotText(key.to_owned()))?;
+        if pairs.insert(key.to_owned(), value).is_some() {
+            return Err(MetadataError::Repeated(key.to_owned()));
+        }
+    }
+    let mut album_id = None;
+    let (mut filename, mut caption) = (String::new(), String::new());
+    for (key, value) in pairs {
+        match key.as_str() {
+            "album_id" => album_id = value.trim().parse::<i64>().ok().filter(|id| *id > 0),
+            "filename" => filename = value,
+            "caption" => caption = value,
+            // What tus clients send of their own accord.
+            "filetype" | "name" | "type" | "relativePath" => {}
+            _ => return Err(MetadataError::Unknown(key)),
+        }
+    }
+    Ok(Metadata { album_id: album_id.ok_or(MetadataError::NoAlbum)?, filename, caption })
+}
+
+/// Every tus answer carries the protocol version.
+fn tus(mut response: Response<Body>) -> Response<Body> {
+    response.headers_mut().insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+    response
+}
+
+fn answer(status: StatusCode) -> http::response::Builder {
+    Response::builder().status(status).header("tus-resumable", TUS_VERSION).header(header::CACHE_CONTROL, "no-store")
+}
+
+/// The version check of every request but OPTIONS: the 412 naming the version for a
+/// request that speaks another.
+fn version_refusal<B>(req: &Request<B>) -> Option<Response<Body>> {
+    if req.headers().get("tus-resumable").is_some_and(|v| v == TUS_VERSION) {
+        return None;
+    }
+    let mut response = ApiError::PreconditionFailed("send Tus-Resumable: 1.0.0").into_response();
+    response.headers_mut().insert("tus-version", HeaderValue::from_static(TUS_VERSION));
+    Some(tus(response))
+}
+
+fn number(headers: &HeaderMap, name: &str) -> Result<Option<i64>, ApiError> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|t| t.parse::<i64>().ok())
+            .map(Some)
+            .ok_or_else(|| ApiError::Validation(format!("{name} must be a whole number of bytes"))),
+    }
+}
+
+fn http_date(t: OffsetDateTime) -> String {
+    httpdate::fmt_http_date(std::time::SystemTime::from(t))
+}
+
+fn partial_path(state: &AppState, id: &str) -> PathBuf {
+    state.media.partial_path(id)
+}
+
+/// `OPTIONS /api/v1/uploads`: what this server speaks.
+pub fn options(state: &AppState) -> Result<Response<Body>, ApiError> {
+    Ok(answer(StatusCode::NO_CONTENT)
+        .header("tus-version", TUS_VERSION)
+        .header("tus-extension", EXTENSIONS)
+        .header("tus-max-size", state.media.settings.max_upload_bytes)
+        .header("tus-checksum-algorithm", "sha256")
+        .body(empty())
+        .expect("valid response"))
+}
+
+/// `POST /api/v1/uploads`: a new upload (and its first bytes, when the body has any).
+pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    if let Some(refused) = version_refusal(&req) {
+        return Ok(refused);
+    }
+    let user = require_user(state, &req).await?;
+    let refusals = format!("refused-uploads:{}", user.id);
+    state
+        .limiter
+        .check(&refusals, crate::ratelimit::REFUSED_UPLOADS_PER_ACCOUNT)
+        .await
+        .map_err(ApiError::RateLimited)?;
+    let headers = req.headers();
+    if headers.contains_key("upload-defer-length") {
+        return Err(ApiError::Validation("send Upload-Length: uploads of unknown length are not taken".into()));
+    }
+    let length = number(headers, "upload-length")?.ok_or_else(|| ApiError::Validation("send Upload-Length".into()))?;
+    let limit = state.media.settings.max_upload_bytes;
+    if u64::try_from(length).unwrap_or(u64::MAX) > limit {
+        return Err(ApiError::PayloadTooLarge(usize::try_from(limit).unwrap_or(usize::MAX)));
+    }
+    if length == 0 {
+        return Err(ApiError::Fields(BTreeMap::from([("file".to_owned(), "the file is empty".to_owned())])));
+    }
+    let metadata = headers
+        .get("upload-metadata")
+        .map_or(Ok(""), |v| v.to_str())
+        .map_err(|_| ApiError::Validation("Upload-Metadata must be ASCII".into()))?;
+    let meta = parse_metadata(metadata).map_err(|e| ApiError::Validation(e.to_string()))?;
+    let mut check = Check::default();
+    check.text("caption", &meta.caption, 0, MAX_CAPTION_CHARS, false);
+    check.text("filename", &meta.filename, 0, MAX_FILENAME_CHARS, true);
+    check.finish()?;
+    let album = state.db.album(meta.album_id, user.id, None).await?.ok_or(ApiError::NotFound)?;
+    if album.owner.id != user.id {
+        return Err(ApiError::Forbidden("only the album's owner may add photos to it"));
+    }
+    if state.db.open_uploads_of(user.id).await? >= OPEN_PER_ACCOUNT {
+        return Err(ApiError::Validation(format!(
+            "at most {OPEN_PER_ACCOUNT} unfinished uploads at once; finish or delete some first"
+        )));
+    }
+    // Partial files may grow to what every unfinished upload declared: that total is
+    // bounded by the temp disk setting, like the multipart uploads in progress.
+    let open = u64::try_from(state.db.open_upload_bytes().await?).unwrap_or(0);
+    if open.saturating_add(u64::try_from(length).unwrap_or(u64::MAX)) > state.media.settings.temp_bytes {
+        state.metrics.tus_uploads.with_label_values(&["no_space"]).inc();
+        return Err(ApiError::Unavailable);
+    }
+    let id = crate::util::hex(&rand_bytes());
+    let expires_at = OffsetDateTime::now_utc() + state.config.upload_expiry;
+    let upload = Upload {
+        id: id.clone(),
+        owner_id: user.id,
+        album_id: album.id,
+        filename: meta.filename,
+        caption: meta.caption,
+        length,
+        received: 0,
+        photo_id: None,
+        expires_at,
+    };
+    tokio::fs::File::create(partial_path(state, &id)).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+    state.db.create_upload(&upload).await?;
+    state.metrics.tus_uploads.with_label_values(&["started"]).inc();
+    let location = format!("/api/v1/uploads/{id}");
+    let with_body = is_chunk(req.headers());
+    let mut response = if with_body {
+        append(state, &user, upload, req).await?
+    } else {
+        answer(StatusCode::CREATED).header("upload-offset", 0).body(empty()).expect("valid response")
+    };
+    *response.status_mut() = StatusCode::CREATED;
+    let h = response.headers_mut();
+    h.insert(header::LOCATION, HeaderValue::from_str(&location).expect("hex"));
+    h.insert("upload-expires", HeaderValue::from_str(&http_date(expires_at)).expect("a date"));
+    Ok(response)
+}
+
+fn is_chunk(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"application/offset+octet-stream"))
+}
+
+fn rand_bytes() -> [u8; 16] {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
+/// The upload the path names, if it is the person's and not expired.
+async fn mine(state: &AppState, user: &User, id: &str) -> Result<Upload, ApiError> {
+    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::NotFound);
+    }
+    let upload = state.db.upload(id, user.id).await?.ok_or(ApiError::NotFound)?;
+    if upload.photo_id.is_none() && upload.expires_at <= OffsetDateTime::now_utc() {
+        return Err(ApiError::NotFound);
+    }
+    Ok(upload)
+}
+
+fn progress(upload: &Upload, status: StatusCode) -> http::response::Builder {
+    let mut builder = answer(status)
+        .header("upload-offset", upload.received)
+        .header("upload-length", upload.length)
+        .header("upload-expires", http_date(upload.expires_at));
+    if let Some(photo) = upload.photo_id {
+        builder = builder.header("pujo-photo-id", photo);
+    }
+    builder
+}
+
+/// `HEAD /api/v1/uploads/{id}`: how far the upload is.
+pub async fn head(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    if let Some(refused) = version_refusal(&req) {
+        return Ok(refused);
+    }
+    let user = require_user(state, &req).await?;
+    let upload = mine(state, &user, path_param(&req, 0)).await?;
+    Ok(progress(&upload, StatusCode::OK).body(empty()).expect("valid response"))
+}
+
+/// `DELETE /api/v1/uploads/{id}`: gives an upload up; its bytes go.
+pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    if let Some(refused) = version_refusal(&req) {
+        return Ok(refused);
+    }
+    let user = require_user(state, &req).await?;
+    let upload = mine(state, &user, path_param(&req, 0)).await?;
+    if !state.db.delete_upload(&upload.id, user.id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let _ = tokio::fs::remove_file(partial_path(state, &upload.id)).await;
+    Ok(answer(StatusCode::NO_CONTENT).body(empty()).expect("valid response"))
+}
+
+/// `PATCH /api/v1/uploads/{id}`: the next bytes, at the offset the client names.
+pub async fn patch(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    if let Some(refused) = version_refusal(&req) {
+        return Ok(refused);
+    }
+    let user = require_user(state, &req).await?;
+    if !is_chunk(req.headers()) {
+        return Err(ApiError::UnsupportedMediaType("application/offset+octet-stream"));
+    }
+    if !req.headers().contains_key("upload-offset") {
+        return Err(ApiError::Validation("send Upload-Offset: where this chunk starts".into()));
+    }
+    let upload = mine(state, &user, path_param(&req, 0)).await?;
+    append(state, &user, upload, req).await
+}
+
+/// A checksum the client sent for a chunk: `Upload-Checksum: sha256 <base64>`.
+fn chunk_checksum(headers: &HeaderMap) -> Result<Option<Vec<u8>>, ApiError> {
+    let Some(value) = headers.get("upload-checksum") else { return Ok(None) };
+    let text = value.to_str().map_err(|_| ApiError::Validation("Upload-Checksum must be ASCII".into()))?;
+    let (algorithm, digest) = text.split_once(' ').unwrap_or((text, ""));
+    if algorithm != "sha256" {
+        return Err(ApiError::Validation("Upload-Checksum: only sha256 is supported".into()));
+    }
+    let digest = base64::engine::general_purpose::STANDARD
+        .decode(digest.trim())
+        .ok()
+        .filter(|d| d.len() == 32)
+        .ok_or_else(|| ApiError::Validation("Upload-Checksum: a sha256 digest is 32 bytes in base64".into()))?;
+    Ok(Some(digest))
+}
+
+/// Appends the request's body at the upload's offset: synced, then acknowledged. What
+/// arrived before a dropped connection is kept (it is what a client resumes from); a
+/// chunk whose checksum fails is dropped whole (460).
+async fn append(
+    state: &AppState,
+    user: &User,
+    upload: Upload,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ApiError> {
+    let started = Instant::now();
+    let headers = req.headers();
+    let offset = number(headers, "upload-offset")?.unwrap_or(0);
+    if upload.photo_id.is_some() || offset != upload.received {
+        return Err(ApiError::OffsetMismatch(upload.received));
+    }
+    let checksum = chunk_checksum(headers)?;
+    let left = u64::try_from(upload.length - upload.received).unwrap_or(0);
+    if number(headers, "content-length")?.is_some_and(|n| u64::try_from(n).unwrap_or(u64::MAX) > left) {
+        return Err(ApiError::Validation(format!("the chunk is longer than the {left} bytes the upload still needs")));
+    }
+    if offset > 0 {
+        state.metrics.tus_uploads.with_label_values(&["resumed"]).inc();
+    }
+    let path = partial_path(state, &upload.id);
+    let mut file = tokio::fs::OpenOptions::new().write(true).open(&path).await.map_err(|_| ApiError::NotFound)?;
+    // Whatever is past the acknowledged offset (a chunk cut short before it was
+    // acknowledged) is not the client's to keep: it resends from the offset.
+    let start = u64::try_from(upload.received).unwrap_or(0);
+    file.set_len(start).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+    file.seek(std::io::SeekFrom::Start(start)).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let mut hasher = checksum.as_ref().map(|_| <sha2::Sha256 as sha2::Digest>::new());
+    let mut body = req.into_body();
+    let mut written: u64 = 0;
+    let mut cut_short = None;
+    loop {
+        let frame = match tokio::time::timeout(CHUNK_IDLE, body.frame()).await {
+            Err(_) => {
+                cut_short = Some(ApiError::Timeout);
+                break;
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                cut_short = Some(ApiError::Validation(format!("the chunk was cut short: {e}")));
+                break;
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else { continue };
+        if written + data.len() as u64 > left {
+            let _ = file.set_len(start).await;
+            return Err(ApiError::Validation(format!(
+                "the chunk is longer than the {left} bytes the upload still needs"
+            )));
+        }
+        if let Some(h) = hasher.as_mut() {
+            sha2::Digest::update(h, &data);
+        }
+        file.write_all(&data).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+        written += data.len() as u64;
+    }
+    if let (Some(h), Some(expected)) = (hasher, checksum)
+        && (cut_short.is_some() || sha2::Digest::finalize(h).as_slice() != expected.as_slice())
+    {
+        let _ = file.set_len(start).await;
+        return Err(ApiError::ChecksumMismatch);
+    }
+    // Synced before it is acknowledged: an offset Pujo answered is on disk.
+    file.sync_all().await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+    drop(file);
+    let received = upload.received + i64::try_from(written).unwrap_or(i64::MAX);
+    if written > 0 && !state.db.advance_upload(&upload.id, upload.received, received).await? {
+        return Err(ApiError::OffsetMismatch(upload.received));
+    }
+    state.metrics.tus_bytes.inc_by(written);
+    state.metrics.tus_chunk_seconds.observe(started.elapsed().as_secs_f64());
+    if let Some(e) = cut_short {
+        return Err(e);
+    }
+    let mut upload = Upload { received, ..upload };
+    if received < upload.length {
+        return Ok(progress(&upload, StatusCode::NO_CONTENT).body(empty()).expect("valid response"));
+    }
+    // The last byte: the file becomes a photo through the same pipeline as a
+    // multipart upload; a refused file ends the upload with the refusal.
+    let outcome = super::media::take_in_file(state, user, upload.album_id, path, upload.caption.clone()).await;
+    match outcome {
+        Ok((_, photo)) => {
+            state.db.finish_upload(&upload.id, photo.id()).await?;
+            state.metrics.tus_uploads.with_label_values(&["completed"]).inc();
+            upload.photo_id = Some(photo.id());
+            Ok(progress(&upload, StatusCode::NO_CONTENT).body(empty()).expect("valid response"))
+        }
+        Err(e) => {
+            if matches!(e.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY) {
+                let _ = state.db.forget_upload(&upload.id).await;
+                state.metrics.tus_uploads.with_label_values(&["refused"]).inc();
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Removes uploads past their expiry (rows and partial files), and partial files no
+/// row names (an upload deleted with its album or account), a batch at a time.
+pub async fn sweep(state: &AppState) -> Result<u64, crate::db::DbError> {
+    let mut removed = 0;
+    loop {
+        let expired = state.db.expired_uploads(500).await?;
+        if expired.is_empty() {
+            break;
+        }
+        for id in &expired {
+            state.db.forget_upload(id).await?;
+            let _ = tokio::fs::remove_file(partial_path(state, id)).await;
+            state.metrics.tus_uploads.with_label_values(&["expired"]).inc();
+            removed += 1;
+        }
+    }
+    let known: std::collections::HashSet<String> = state.db.upload_ids().await?.into_iter().collect();
+    if let Ok(mut dir) = tokio::fs::read_dir(state.media.partial_dir()).await {
+        while let Ok(Some(entry)) = dir.next_entry().await {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let old = entry
+                .metadata()
+                .await
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .is_some_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(3600));
+            if old && !known.contains(&name) {
+                let _ = tokio::fs::remove_file(entry.path()).await;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(text: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(text)
+    }
+
+    #[test]
+    fn metadata_names_the_album_and_keeps_the_text() {
+        let text = format!(
+            "album_id {},filename {},caption {},filetype {}",
+            b64("12"),
+            b64("ashtami.jpg"),
+            b64("সন্ধি পুজো"),
+            b64("image/jpeg")
+        );
+        assert_eq!(
+            parse_metadata(&text),
+            Ok(Metadata {
+                album_id: 12, filename: "ashtami.jpg".into(), caption: "সন্ধি পুজো".into()
+            })
+        );
+        assert_eq!(parse_metadata(&format!("album_id {},filename", b64("3"))).map(|m| m.filename), Ok(String::new()));
+    }
+
+    #[test]
+    fn bad_metadata_is_refused_by_name() {
+        assert_eq!(parse_metadata(""), Err(MetadataError::NoAlbum));
+        assert_eq!(parse_metadata(&format!("album_id {}", b64("-1"))), Err(MetadataError::NoAlbum));
+        assert_eq!(parse_metadata("album_id ***"), Err(MetadataError::NotText("album_id".into())));
+        let twice = format!("album_id {0},album_id {0}", b64("1"));
+        assert_eq!(parse_metadata(&twice), Err(MetadataError::Repeated("album_id".into())));
+        assert_eq!(
+            parse_metadata(&format!("album_id {} x", b64("1"))),
+            Err(MetadataError::Malformed(format!("album_id {} x", b64("1"))))
+        );
+        assert_eq!(
+            parse_metadata(&format!("album_id {},owner {}", b64("1"), b64("2"))),
+            Err(MetadataError::Unknown("owner".into()))
+        );
+        assert_eq!(parse_metadata(&"a".repeat(MAX_METADATA_BYTES + 1)), Err(MetadataError::TooLong));
+    }
+}

@@ -1,0 +1,126 @@
+//! Resumable uploads (tus 1.0): the state of each, so that an acknowledged offset
+//! survives a restart and is the same on every replica. Written once on the shared
+//! statement layer.
+
+use time::OffsetDateTime;
+
+use super::query::{Row, Sql, params};
+use super::{Database, DbError};
+
+/// A resumable upload as it is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// 32 hex digits: 128 random bits.
+    pub id: String,
+    pub owner_id: i64,
+    pub album_id: i64,
+    pub filename: String,
+    pub caption: String,
+    /// The whole file's bytes, as the client declared at creation.
+    pub length: i64,
+    /// The bytes Pujo has acknowledged (synced to the partial file).
+    pub received: i64,
+    /// The photo made when the last byte arrived.
+    pub photo_id: Option<i64>,
+    pub expires_at: OffsetDateTime,
+}
+
+macro_rules! upload_columns {
+    () => {
+        "id, owner_id, album_id, filename, caption, length, received, photo_id, expires_at"
+    };
+}
+
+const CREATE: Sql = Sql::same(
+    "INSERT INTO uploads (id, owner_id, album_id, filename, caption, length, received, created_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
+);
+const BY_ID: Sql = Sql::same(concat!("SELECT ", upload_columns!(), " FROM uploads WHERE id = $1 AND owner_id = $2"));
+/// Moves the acknowledged offset from `$2` to `$3`, only if it still is `$2`.
+const ADVANCE: Sql = Sql::same("UPDATE uploads SET received = $3 WHERE id = $1 AND received = $2");
+const FINISH: Sql = Sql::same("UPDATE uploads SET photo_id = $2 WHERE id = $1");
+const DELETE: Sql = Sql::same("DELETE FROM uploads WHERE id = $1 AND owner_id = $2");
+const DELETE_ANY: Sql = Sql::same("DELETE FROM uploads WHERE id = $1");
+const EXPIRED: Sql = Sql::same("SELECT id FROM uploads WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2");
+const OPEN_OF: Sql = Sql::same("SELECT count(*) FROM uploads WHERE owner_id = $1 AND photo_id IS NULL");
+const OPEN_BYTES: Sql =
+    Sql::same("SELECT CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads WHERE photo_id IS NULL");
+const ALL_IDS: Sql = Sql::same("SELECT id FROM uploads");
+
+fn upload_from(r: &dyn Row) -> Result<Upload, DbError> {
+    Ok(Upload {
+        id: r.text(0)?,
+        owner_id: r.int(1)?,
+        album_id: r.int(2)?,
+        filename: r.text(3)?,
+        caption: r.text(4)?,
+        length: r.int(5)?,
+        received: r.int(6)?,
+        photo_id: r.opt_int(7)?,
+        expires_at: r.time(8)?,
+    })
+}
+
+fn text_from(r: &dyn Row) -> Result<String, DbError> {
+    r.text(0)
+}
+
+fn int_from(r: &dyn Row) -> Result<i64, DbError> {
+    r.int(0)
+}
+
+impl Database {
+    pub async fn create_upload(&self, upload: &Upload) -> Result<(), DbError> {
+        let u = upload.clone();
+        let now = OffsetDateTime::now_utc();
+        self.execute(CREATE, params![u.id, u.owner_id, u.album_id, u.filename, u.caption, u.length, now, u.expires_at])
+            .await?;
+        Ok(())
+    }
+
+    /// The upload `id` of `owner` (another person's is `None`, as a missing one is).
+    pub async fn upload(&self, id: &str, owner: i64) -> Result<Option<Upload>, DbError> {
+        self.query_opt(BY_ID, params![id, owner], upload_from).await
+    }
+
+    /// Acknowledges bytes: `received` moves from `from` to `to`; `false` when another
+    /// request moved it first.
+    pub async fn advance_upload(&self, id: &str, from: i64, to: i64) -> Result<bool, DbError> {
+        Ok(self.execute(ADVANCE, params![id, from, to]).await? == 1)
+    }
+
+    pub async fn finish_upload(&self, id: &str, photo_id: i64) -> Result<(), DbError> {
+        self.execute(FINISH, params![id, photo_id]).await?;
+        Ok(())
+    }
+
+    /// Deletes `owner`'s upload `id`; `false` when there was none.
+    pub async fn delete_upload(&self, id: &str, owner: i64) -> Result<bool, DbError> {
+        Ok(self.execute(DELETE, params![id, owner]).await? == 1)
+    }
+
+    /// Up to `batch` uploads past their expiry, oldest first.
+    pub async fn expired_uploads(&self, batch: i64) -> Result<Vec<String>, DbError> {
+        self.query(EXPIRED, params![OffsetDateTime::now_utc(), batch], text_from).await
+    }
+
+    pub async fn forget_upload(&self, id: &str) -> Result<(), DbError> {
+        self.execute(DELETE_ANY, params![id]).await?;
+        Ok(())
+    }
+
+    /// How many of `owner`'s uploads are still waiting for bytes.
+    pub async fn open_uploads_of(&self, owner: i64) -> Result<i64, DbError> {
+        self.query_one(OPEN_OF, params![owner], int_from).await
+    }
+
+    /// The bytes every unfinished upload declared: what their partial files may grow to.
+    pub async fn open_upload_bytes(&self) -> Result<i64, DbError> {
+        self.query_one(OPEN_BYTES, params![], int_from).await
+    }
+
+    /// Every upload's id, for finding partial files with no row.
+    pub async fn upload_ids(&self) -> Result<Vec<String>, DbError> {
+        self.query(ALL_IDS, params![], text_from).await
+    }
+}

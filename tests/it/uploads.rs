@@ -1,0 +1,291 @@
+//! Resumable uploads over the tus 1.0 protocol, as a phone on a crowded network uses
+//! them: chunks, a dropped connection, a restart of Pujo between chunks, checksums,
+//! expiry; and as a stranger tries them.
+
+use std::time::Duration;
+
+use base64::Engine;
+use bytes::Bytes;
+use http::StatusCode;
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+
+use crate::common::api::Api;
+use crate::common::images::Jpeg;
+use crate::common::{self, Answer, TestApp, send};
+
+fn b64(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// A tus request with this person's session, as tus-js-client sends it from the site.
+async fn tus(api: &Api<'_>, method: &str, path: &str, extra: &[(&str, &str)], body: &[u8]) -> Answer {
+    let origin = format!("http://{}", api.app.addr);
+    let mut headers = vec![("origin", origin.as_str()), ("tus-resumable", "1.0.0")];
+    if let Some(cookie) = &api.cookie {
+        headers.push(("cookie", cookie));
+    }
+    headers.extend_from_slice(extra);
+    send(method, &api.app.url(path), &headers, Bytes::copy_from_slice(body)).await
+}
+
+async fn album(api: &Api<'_>) -> i64 {
+    let a = api.post("/api/v1/albums", json!({"title": "Nabami night", "visibility": "public"})).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    a.json()["id"].as_i64().expect("id")
+}
+
+/// Creates an upload of `length` bytes into `album`; its path.
+async fn create(api: &Api<'_>, album: i64, length: usize, caption: &str) -> String {
+    let metadata =
+        format!("album_id {},filename {},caption {}", b64(&album.to_string()), b64("arati.jpg"), b64(caption));
+    let length = length.to_string();
+    let created =
+        tus(api, "POST", "/api/v1/uploads", &[("upload-length", &length), ("upload-metadata", &metadata)], b"").await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert_eq!(created.header("upload-offset"), "0");
+    assert!(!created.header("upload-expires").is_empty());
+    created.header("location").to_owned()
+}
+
+async fn chunk(api: &Api<'_>, path: &str, offset: usize, bytes: &[u8]) -> Answer {
+    let offset = offset.to_string();
+    tus(api, "PATCH", path, &[("content-type", "application/offset+octet-stream"), ("upload-offset", &offset)], bytes)
+        .await
+}
+
+async fn offset_of(api: &Api<'_>, path: &str) -> Answer {
+    tus(api, "HEAD", path, &[], b"").await
+}
+
+async fn stop(app: TestApp) -> tempfile::TempDir {
+    app.handle.shutdown();
+    app.task.await.expect("stopped");
+    app.data
+}
+
+#[tokio::test]
+async fn a_photo_arrives_in_chunks_across_a_restart_and_says_which_photo_it_became() {
+    let app = common::spawn_app().await;
+    let owner = Api::register(&app, "dhaki").await;
+    let album_id = album(&owner).await;
+    let photo = Jpeg { width: 640, height: 480, ..Jpeg::default() }.encode();
+    let path = create(&owner, album_id, photo.len(), "Dhunuchi naach").await;
+    let half = photo.len() / 2;
+    let first = chunk(&owner, &path, 0, &photo[..half]).await;
+    assert_eq!(first.status, StatusCode::NO_CONTENT, "{}", first.text());
+    assert_eq!(first.header("upload-offset"), half.to_string());
+    assert_eq!(first.header("tus-resumable"), "1.0.0");
+
+    // Pujo restarts between two chunks; the acknowledged offset is still there.
+    let cookie = owner.cookie.clone();
+    let data = stop(app).await;
+    let app = common::spawn_app_in(data, &[]).await;
+    let owner = Api { app: &app, cookie, user: serde_json::Value::Null };
+    let head = offset_of(&owner, &path).await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert_eq!(head.header("upload-offset"), half.to_string());
+    assert_eq!(head.header("upload-length"), photo.len().to_string());
+    assert_eq!(head.header("cache-control"), "no-store");
+
+    // A chunk at another offset is refused and names the right one.
+    let wrong = chunk(&owner, &path, 0, &photo[..10]).await;
+    assert_eq!(wrong.status, StatusCode::CONFLICT);
+    assert_eq!(wrong.header("upload-offset"), half.to_string());
+
+    let last = chunk(&owner, &path, half, &photo[half..]).await;
+    assert_eq!(last.status, StatusCode::NO_CONTENT, "{}", last.text());
+    assert_eq!(last.header("upload-offset"), photo.len().to_string());
+    let photo_id: i64 = last.header("pujo-photo-id").parse().expect("the photo's id");
+    let shown = owner.get(&format!("/api/v1/photos/{photo_id}")).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text());
+    assert_eq!(shown.json()["caption"], "Dhunuchi naach");
+    assert_eq!(shown.json()["album_id"], album_id);
+    // Asked again (the answer was lost on the way), the upload names its photo.
+    let again = offset_of(&owner, &path).await;
+    assert_eq!(again.header("pujo-photo-id"), photo_id.to_string());
+    assert!(
+        std::fs::read_dir(app.data.path().join("resumable")).expect("dir").next().is_none(),
+        "no partial file left"
+    );
+}
+
+#[tokio::test]
+async fn bytes_that_arrived_before_a_dropped_connection_are_kept() {
+    let app = common::spawn_app().await;
+    let owner = Api::register(&app, "kashful").await;
+    let album_id = album(&owner).await;
+    let photo = Jpeg { width: 900, height: 600, seed: 3, ..Jpeg::default() }.encode();
+    let path = create(&owner, album_id, photo.len(), "").await;
+    // The phone loses its network halfway through a chunk it announced whole.
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    let cookie = owner.cookie.clone().expect("session");
+    let head = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: {}\r\nOrigin: http://{}\r\nCookie: {cookie}\r\nTus-Resumable: 1.0.0\r\n\
+         Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nContent-Length: {}\r\n\r\n",
+        app.addr,
+        app.addr,
+        photo.len()
+    );
+    let sent = photo.len() / 3;
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream.write_all(&photo[..sent]).await.expect("some bytes");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(stream);
+    let kept = common::eventually(Duration::from_secs(5), || {
+        let (owner, path) = (&owner, &path);
+        async move { offset_of(owner, path).await.header("upload-offset") == sent.to_string() }
+    })
+    .await;
+    assert!(kept, "the bytes sent before the drop are the offset to resume from");
+    let rest = chunk(&owner, &path, sent, &photo[sent..]).await;
+    assert_eq!(rest.status, StatusCode::NO_CONTENT, "{}", rest.text());
+    assert!(!rest.header("pujo-photo-id").is_empty());
+}
+
+#[tokio::test]
+async fn uploads_are_the_owners_bounded_and_checked() {
+    let app = common::spawn_app_with(&[("max-upload-bytes", "200000")]).await;
+    let owner = Api::register(&app, "shankha").await;
+    let album_id = album(&owner).await;
+    let photo = Jpeg { seed: 9, ..Jpeg::default() }.encode();
+
+    // What the server speaks.
+    let options = send("OPTIONS", &app.url("/api/v1/uploads"), &[], Bytes::new()).await;
+    assert_eq!(options.status, StatusCode::NO_CONTENT);
+    assert_eq!(options.header("tus-version"), "1.0.0");
+    assert_eq!(options.header("tus-extension"), "creation,creation-with-upload,termination,expiration,checksum");
+    assert_eq!(options.header("tus-max-size"), "200000");
+    assert_eq!(options.header("tus-checksum-algorithm"), "sha256");
+
+    // Another version, no length, too long, nobody logged in, someone else's album.
+    let metadata = format!("album_id {}", b64(&album_id.to_string()));
+    let origin = format!("http://{}", app.addr);
+    let cookie = owner.cookie.clone().expect("session");
+    let old = send(
+        "POST",
+        &app.url("/api/v1/uploads"),
+        &[("origin", &origin), ("cookie", &cookie), ("tus-resumable", "0.2.2"), ("upload-length", "10")],
+        Bytes::new(),
+    )
+    .await;
+    assert_eq!(old.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(old.header("tus-version"), "1.0.0");
+    let no_length = tus(&owner, "POST", "/api/v1/uploads", &[("upload-metadata", &metadata)], b"").await;
+    assert_eq!(no_length.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let huge =
+        tus(&owner, "POST", "/api/v1/uploads", &[("upload-length", "200001"), ("upload-metadata", &metadata)], b"")
+            .await;
+    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let anonymous = tus(
+        &Api::anonymous(&app),
+        "POST",
+        "/api/v1/uploads",
+        &[("upload-length", "10"), ("upload-metadata", &metadata)],
+        b"",
+    )
+    .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    let stranger = Api::register(&app, "ghoti").await;
+    let theirs =
+        tus(&stranger, "POST", "/api/v1/uploads", &[("upload-length", "10"), ("upload-metadata", &metadata)], b"")
+            .await;
+    assert_eq!(theirs.status, StatusCode::FORBIDDEN);
+    let no_album = tus(&owner, "POST", "/api/v1/uploads", &[("upload-length", "10")], b"").await;
+    assert_eq!(no_album.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(no_album.json()["error"]["code"], "validation");
+
+    // Creation with the first bytes in the same request.
+    let length = photo.len().to_string();
+    let with_body = tus(
+        &owner,
+        "POST",
+        "/api/v1/uploads",
+        &[
+            ("upload-length", &length),
+            ("upload-metadata", &metadata),
+            ("content-type", "application/offset+octet-stream"),
+        ],
+        &photo[..100],
+    )
+    .await;
+    assert_eq!(with_body.status, StatusCode::CREATED, "{}", with_body.text());
+    assert_eq!(with_body.header("upload-offset"), "100");
+    let path = with_body.header("location").to_owned();
+
+    // Only its owner sees it; the id alone is not enough.
+    assert_eq!(offset_of(&stranger, &path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(chunk(&stranger, &path, 100, b"x").await.status, StatusCode::NOT_FOUND);
+
+    // A chunk of the wrong type, one longer than what is left, one whose checksum fails.
+    let typed = tus(&owner, "PATCH", &path, &[("content-type", "image/jpeg"), ("upload-offset", "100")], b"x").await;
+    assert_eq!(typed.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let mut too_long = photo[100..].to_vec();
+    too_long.push(0);
+    assert_eq!(chunk(&owner, &path, 100, &too_long).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let wrong_sum = format!("sha256 {}", base64::engine::general_purpose::STANDARD.encode([7u8; 32]));
+    let bad = tus(
+        &owner,
+        "PATCH",
+        &path,
+        &[
+            ("content-type", "application/offset+octet-stream"),
+            ("upload-offset", "100"),
+            ("upload-checksum", &wrong_sum),
+        ],
+        &photo[100..200],
+    )
+    .await;
+    assert_eq!(bad.status.as_u16(), 460, "{}", bad.text());
+    assert_eq!(offset_of(&owner, &path).await.header("upload-offset"), "100", "the failed chunk was not kept");
+    use sha2::Digest;
+    let right_sum =
+        format!("sha256 {}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&photo[100..200])));
+    let good = tus(
+        &owner,
+        "PATCH",
+        &path,
+        &[
+            ("content-type", "application/offset+octet-stream"),
+            ("upload-offset", "100"),
+            ("upload-checksum", &right_sum),
+        ],
+        &photo[100..200],
+    )
+    .await;
+    assert_eq!(good.status, StatusCode::NO_CONTENT, "{}", good.text());
+    assert_eq!(good.header("upload-offset"), "200");
+
+    // Termination: gone, and its bytes with it.
+    assert_eq!(tus(&owner, "DELETE", &path, &[], b"").await.status, StatusCode::NO_CONTENT);
+    assert_eq!(offset_of(&owner, &path).await.status, StatusCode::NOT_FOUND);
+    assert!(std::fs::read_dir(app.data.path().join("resumable")).expect("dir").next().is_none());
+
+    // A file that is not a photo is refused when its last byte arrives, like a multipart one.
+    let junk = b"not a photo, only words".to_vec();
+    let path = create(&owner, album_id, junk.len(), "").await;
+    let refused = chunk(&owner, &path, 0, &junk).await;
+    assert_eq!(refused.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", refused.text());
+    assert_eq!(offset_of(&owner, &path).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn unfinished_uploads_expire_and_their_bytes_go() {
+    let app = common::spawn_app_with(&[("upload-expiry", "1s")]).await;
+    let owner = Api::register(&app, "pradip").await;
+    let album_id = album(&owner).await;
+    let path = create(&owner, album_id, 1000, "").await;
+    assert_eq!(chunk(&owner, &path, 0, &[1u8; 400]).await.status, StatusCode::NO_CONTENT);
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    assert_eq!(offset_of(&owner, &path).await.status, StatusCode::NOT_FOUND, "expired");
+    // The sweep (at start and every ten minutes) removes the row and the partial file.
+    let data = stop(app).await;
+    let app = common::spawn_app_in(data, &[("upload-expiry", "1s")]).await;
+    let gone = common::eventually(Duration::from_secs(5), || async {
+        std::fs::read_dir(app.data.path().join("resumable")).expect("dir").next().is_none()
+    })
+    .await;
+    assert!(gone, "the expired upload's partial file was removed");
+    let metrics = common::get(&app.admin_url("/metrics"), &[]).await;
+    assert!(String::from_utf8_lossy(&metrics.body).contains("resumable_uploads_total{event=\"expired\"} 1"));
+}
