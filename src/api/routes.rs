@@ -175,6 +175,10 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
         Endpoint::Media => by_method!(as_get, GET => media::serve(s, req).await),
     };
     let mut response = result.unwrap_or_else(ApiError::into_response);
+    if matches!(endpoint, Endpoint::Uploads | Endpoint::Upload) {
+        // tus: every answer says the protocol version, errors too.
+        response.headers_mut().insert("tus-resumable", HeaderValue::from_static(uploads::TUS_VERSION));
+    }
     if conditional {
         response = cached::conditional(response, &if_none_match);
     }

@@ -160,6 +160,14 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
         return Ok(refused);
     }
     let user = require_user(state, &req).await?;
+    // Partial files live on this machine's disk: on S3 several replicas share the
+    // photos but not that disk, and a chunk routed to another replica would find no
+    // file. Until partial uploads live in the bucket, S3 setups upload in one request.
+    if state.media.store.backend() == "s3" {
+        return Err(ApiError::NotImplemented(
+            "resumable uploads need the local blob store for now; use POST /api/v1/albums/{id}/photos",
+        ));
+    }
     let refusals = format!("refused-uploads:{}", user.id);
     state
         .limiter
@@ -222,7 +230,16 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
     let location = format!("/api/v1/uploads/{id}");
     let with_body = is_chunk(req.headers());
     let mut response = if with_body {
-        append(state, &user, upload, req).await?
+        let writer = state.media.lock_partial(&id).ok_or(ApiError::Locked)?;
+        match append(state, &user, upload, req, &writer).await {
+            Ok(response) => response,
+            Err(e) => {
+                // The client never learnt this upload's address: it goes, bytes and all.
+                let _ = state.db.forget_upload(&id).await;
+                let _ = tokio::fs::remove_file(partial_path(state, &id)).await;
+                return Err(e);
+            }
+        }
     } else {
         answer(StatusCode::CREATED).header("upload-offset", 0).body(empty()).expect("valid response")
     };
@@ -286,6 +303,8 @@ pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response
     }
     let user = require_user(state, &req).await?;
     let upload = mine(state, &user, path_param(&req, 0)).await?;
+    // Not while a chunk is being written or the last one is becoming a photo.
+    let _writer = state.media.lock_partial(&upload.id).ok_or(ApiError::Locked)?;
     if !state.db.delete_upload(&upload.id, user.id).await? {
         return Err(ApiError::NotFound);
     }
@@ -305,8 +324,13 @@ pub async fn patch(state: &AppState, req: Request<Incoming>) -> Result<Response<
     if !req.headers().contains_key("upload-offset") {
         return Err(ApiError::Validation("send Upload-Offset: where this chunk starts".into()));
     }
-    let upload = mine(state, &user, path_param(&req, 0)).await?;
-    append(state, &user, upload, req).await
+    let id = path_param(&req, 0).to_owned();
+    mine(state, &user, &id).await?;
+    // One writer per partial file, and the row read again under it: what another
+    // request acknowledged meanwhile is what this one starts from.
+    let writer = state.media.lock_partial(&id).ok_or(ApiError::Locked)?;
+    let upload = mine(state, &user, &id).await?;
+    append(state, &user, upload, req, &writer).await
 }
 
 /// A checksum the client sent for a chunk: `Upload-Checksum: sha256 <base64>`.
@@ -333,6 +357,7 @@ async fn append(
     user: &User,
     upload: Upload,
     req: Request<Incoming>,
+    _writer: &crate::media::PartialLock,
 ) -> Result<Response<Body>, ApiError> {
     let started = Instant::now();
     let headers = req.headers();
@@ -353,6 +378,15 @@ async fn append(
     // Whatever is past the acknowledged offset (a chunk cut short before it was
     // acknowledged) is not the client's to keep: it resends from the offset.
     let start = u64::try_from(upload.received).unwrap_or(0);
+    let on_disk = file.metadata().await.map_err(|e| ApiError::Internal(Box::new(e)))?.len();
+    if on_disk < start {
+        // Acknowledged bytes are missing (the partial folder was lost): never pad
+        // them with zeros; the upload is gone and the client starts again.
+        let _ = state.db.forget_upload(&upload.id).await;
+        let _ = tokio::fs::remove_file(&path).await;
+        tracing::warn!(upload = %upload.id, on_disk, acknowledged = start, "a partial upload lost acknowledged bytes");
+        return Err(ApiError::NotFound);
+    }
     file.set_len(start).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
     file.seek(std::io::SeekFrom::Start(start)).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
     let mut hasher = checksum.as_ref().map(|_| <sha2::Sha256 as sha2::Digest>::new());
@@ -395,32 +429,52 @@ async fn append(
     file.sync_all().await.map_err(|e| ApiError::Internal(Box::new(e)))?;
     drop(file);
     let received = upload.received + i64::try_from(written).unwrap_or(i64::MAX);
-    if written > 0 && !state.db.advance_upload(&upload.id, upload.received, received).await? {
-        return Err(ApiError::OffsetMismatch(upload.received));
-    }
+    let last = received == upload.length && cut_short.is_none();
     state.metrics.tus_bytes.inc_by(written);
-    state.metrics.tus_chunk_seconds.observe(started.elapsed().as_secs_f64());
-    if let Some(e) = cut_short {
-        return Err(e);
-    }
-    let mut upload = Upload { received, ..upload };
-    if received < upload.length {
+    if !last {
+        if written > 0 && !state.db.advance_upload(&upload.id, upload.received, received).await? {
+            return Err(ApiError::OffsetMismatch(upload.received));
+        }
+        state.metrics.tus_chunk_seconds.observe(started.elapsed().as_secs_f64());
+        if let Some(e) = cut_short {
+            return Err(e);
+        }
+        let upload = Upload { received, ..upload };
         return Ok(progress(&upload, StatusCode::NO_CONTENT).body(empty()).expect("valid response"));
     }
     // The last byte: the file becomes a photo through the same pipeline as a
-    // multipart upload; a refused file ends the upload with the refusal.
-    let outcome = super::media::take_in_file(state, user, upload.album_id, path, upload.caption.clone()).await;
-    match outcome {
+    // multipart upload, from a link to the partial file (the pipeline removes what it
+    // is given). The offset reaches the length only with the photo: if anything fails
+    // on the way (the store, a busy decoder), the last chunk is cut off again and the
+    // client sends it again; a refused file ends the upload with the refusal.
+    let link = state.media.temp_path();
+    tokio::fs::hard_link(&path, &link).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let outcome = super::media::take_in_file(state, user, upload.album_id, link, upload.caption.clone()).await;
+    state.metrics.tus_chunk_seconds.observe(started.elapsed().as_secs_f64());
+    let finished = match outcome {
         Ok((_, photo)) => {
-            state.db.finish_upload(&upload.id, photo.id()).await?;
+            state.db.finish_upload(&upload.id, photo.id(), upload.received).await.map(|_| photo).map_err(ApiError::from)
+        }
+        Err(e) => Err(e),
+    };
+    match finished {
+        Ok(photo) => {
+            let _ = tokio::fs::remove_file(&path).await;
             state.metrics.tus_uploads.with_label_values(&["completed"]).inc();
-            upload.photo_id = Some(photo.id());
+            let upload = Upload { received, photo_id: Some(photo.id()), ..upload };
             Ok(progress(&upload, StatusCode::NO_CONTENT).body(empty()).expect("valid response"))
         }
         Err(e) => {
-            if matches!(e.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY) {
+            let refused = matches!(
+                e.status(),
+                StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY
+            );
+            if refused {
                 let _ = state.db.forget_upload(&upload.id).await;
+                let _ = tokio::fs::remove_file(&path).await;
                 state.metrics.tus_uploads.with_label_values(&["refused"]).inc();
+            } else if let Ok(file) = tokio::fs::OpenOptions::new().write(true).open(&path).await {
+                let _ = file.set_len(start).await;
             }
             Err(e)
         }
@@ -433,14 +487,18 @@ pub async fn sweep(state: &AppState) -> Result<u64, crate::db::DbError> {
     let mut removed = 0;
     loop {
         let expired = state.db.expired_uploads(500).await?;
-        if expired.is_empty() {
-            break;
-        }
+        let mut swept = 0;
         for id in &expired {
+            // One being written to right now is left for the next sweep.
+            let Some(_writer) = state.media.lock_partial(id) else { continue };
             state.db.forget_upload(id).await?;
             let _ = tokio::fs::remove_file(partial_path(state, id)).await;
             state.metrics.tus_uploads.with_label_values(&["expired"]).inc();
-            removed += 1;
+            swept += 1;
+        }
+        removed += swept;
+        if swept == 0 || expired.len() < 500 {
+            break;
         }
     }
     let known: std::collections::HashSet<String> = state.db.upload_ids().await?.into_iter().collect();

@@ -38,7 +38,11 @@ const CREATE: Sql = Sql::same(
 const BY_ID: Sql = Sql::same(concat!("SELECT ", upload_columns!(), " FROM uploads WHERE id = $1 AND owner_id = $2"));
 /// Moves the acknowledged offset from `$2` to `$3`, only if it still is `$2`.
 const ADVANCE: Sql = Sql::same("UPDATE uploads SET received = $3 WHERE id = $1 AND received = $2");
-const FINISH: Sql = Sql::same("UPDATE uploads SET photo_id = $2 WHERE id = $1");
+/// The last byte became photo `$2`: the offset moves from `$3` to the whole length
+/// only now, once, so a failure before it leaves the last chunk to be sent again.
+const FINISH: Sql = Sql::same(
+    "UPDATE uploads SET photo_id = $2, received = length WHERE id = $1 AND photo_id IS NULL AND received = $3",
+);
 const DELETE: Sql = Sql::same("DELETE FROM uploads WHERE id = $1 AND owner_id = $2");
 const DELETE_ANY: Sql = Sql::same("DELETE FROM uploads WHERE id = $1");
 const EXPIRED: Sql = Sql::same("SELECT id FROM uploads WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2");
@@ -89,9 +93,10 @@ impl Database {
         Ok(self.execute(ADVANCE, params![id, from, to]).await? == 1)
     }
 
-    pub async fn finish_upload(&self, id: &str, photo_id: i64) -> Result<(), DbError> {
-        self.execute(FINISH, params![id, photo_id]).await?;
-        Ok(())
+    /// Records the photo the upload became, moving its offset from `from` to its
+    /// length; `false` when another request finished or moved it first.
+    pub async fn finish_upload(&self, id: &str, photo_id: i64, from: i64) -> Result<bool, DbError> {
+        Ok(self.execute(FINISH, params![id, photo_id, from]).await? == 1)
     }
 
     /// Deletes `owner`'s upload `id`; `false` when there was none.

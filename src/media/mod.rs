@@ -99,6 +99,8 @@ pub struct Media {
     temp_dir: PathBuf,
     /// Partial files of resumable uploads, one per upload id.
     partial_dir: PathBuf,
+    /// Resumable uploads a request is appending to now: one writer per partial file.
+    appending: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl std::fmt::Debug for Media {
@@ -154,6 +156,7 @@ impl Media {
             settings,
             temp_dir,
             partial_dir,
+            appending: Arc::default(),
         })
     }
 
@@ -182,6 +185,13 @@ impl Media {
     /// The partial file of resumable upload `id` (32 hex digits, checked by the caller).
     pub fn partial_path(&self, id: &str) -> PathBuf {
         self.partial_dir.join(id)
+    }
+
+    /// The right to append to upload `id`'s partial file, held until the guard drops;
+    /// `None` while another request appends to it.
+    pub fn lock_partial(&self, id: &str) -> Option<PartialLock> {
+        let mut appending = self.appending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        appending.insert(id.to_owned()).then(|| PartialLock { id: id.to_owned(), appending: self.appending.clone() })
     }
 
     pub fn partial_dir(&self) -> &Path {
@@ -346,6 +356,18 @@ async fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(256 * 1024);
     tokio::fs::File::open(path).await?.take(256 * 1024).read_to_end(&mut head).await?;
     Ok(head)
+}
+
+/// One request's hold on a resumable upload's partial file.
+pub struct PartialLock {
+    id: String,
+    appending: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+}
+
+impl Drop for PartialLock {
+    fn drop(&mut self) {
+        self.appending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&self.id);
+    }
 }
 
 /// A running SHA-256 and byte count of a stream being written to disk.

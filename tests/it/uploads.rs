@@ -213,8 +213,10 @@ async fn uploads_are_the_owners_bounded_and_checked() {
     assert_eq!(with_body.header("upload-offset"), "100");
     let path = with_body.header("location").to_owned();
 
-    // Only its owner sees it; the id alone is not enough.
-    assert_eq!(offset_of(&stranger, &path).await.status, StatusCode::NOT_FOUND);
+    // Only its owner sees it; the id alone is not enough. Errors speak tus too.
+    let hidden = offset_of(&stranger, &path).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert_eq!(hidden.header("tus-resumable"), "1.0.0");
     assert_eq!(chunk(&stranger, &path, 100, b"x").await.status, StatusCode::NOT_FOUND);
 
     // A chunk of the wrong type, one longer than what is left, one whose checksum fails.
@@ -261,6 +263,32 @@ async fn uploads_are_the_owners_bounded_and_checked() {
     assert_eq!(offset_of(&owner, &path).await.status, StatusCode::NOT_FOUND);
     assert!(std::fs::read_dir(app.data.path().join("resumable")).expect("dir").next().is_none());
 
+    // A creation whose first bytes fail their checksum leaves nothing behind: the
+    // client never learnt its address.
+    let failed = tus(
+        &owner,
+        "POST",
+        "/api/v1/uploads",
+        &[
+            ("upload-length", &length),
+            ("upload-metadata", &metadata),
+            ("content-type", "application/offset+octet-stream"),
+            ("upload-checksum", &wrong_sum),
+        ],
+        &photo[..100],
+    )
+    .await;
+    assert_eq!(failed.status.as_u16(), 460);
+    assert!(std::fs::read_dir(app.data.path().join("resumable")).expect("dir").next().is_none(), "no orphan left");
+
+    // Acknowledged bytes that went missing from the disk are never padded with zeros.
+    let path = create(&owner, album_id, photo.len(), "").await;
+    assert_eq!(chunk(&owner, &path, 0, &photo[..300]).await.status, StatusCode::NO_CONTENT);
+    let id = path.rsplit('/').next().expect("id");
+    std::fs::write(app.data.path().join("resumable").join(id), b"").expect("lose the bytes");
+    assert_eq!(chunk(&owner, &path, 300, &photo[300..600]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(offset_of(&owner, &path).await.status, StatusCode::NOT_FOUND);
+
     // A file that is not a photo is refused when its last byte arrives, like a multipart one.
     let junk = b"not a photo, only words".to_vec();
     let path = create(&owner, album_id, junk.len(), "").await;
@@ -288,4 +316,53 @@ async fn unfinished_uploads_expire_and_their_bytes_go() {
     assert!(gone, "the expired upload's partial file was removed");
     let metrics = common::get(&app.admin_url("/metrics"), &[]).await;
     assert!(String::from_utf8_lossy(&metrics.body).contains("resumable_uploads_total{event=\"expired\"} 1"));
+}
+
+#[tokio::test]
+async fn one_request_at_a_time_appends_to_an_upload() {
+    let app = common::spawn_app().await;
+    let owner = Api::register(&app, "ulu").await;
+    let album_id = album(&owner).await;
+    let photo = Jpeg { seed: 21, ..Jpeg::default() }.encode();
+    let path = create(&owner, album_id, photo.len(), "").await;
+    // A slow phone's chunk, still arriving.
+    let mut slow = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    let cookie = owner.cookie.clone().expect("session");
+    let head = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: {0}\r\nOrigin: http://{0}\r\nCookie: {cookie}\r\nTus-Resumable: 1.0.0\r\n\
+         Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nContent-Length: {1}\r\n\r\n",
+        app.addr,
+        photo.len()
+    );
+    slow.write_all(head.as_bytes()).await.expect("head");
+    slow.write_all(&photo[..50]).await.expect("first bytes");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The same chunk again from a retry: its bytes would interleave with the first's.
+    let second = chunk(&owner, &path, 0, &photo).await;
+    assert_eq!(second.status, StatusCode::LOCKED, "{}", second.text());
+    // Nor is it deleted under the writer's feet.
+    assert_eq!(tus(&owner, "DELETE", &path, &[], b"").await.status, StatusCode::LOCKED);
+    slow.write_all(&photo[50..]).await.expect("the rest");
+    let mut answer = vec![0u8; 1024];
+    let n = tokio::io::AsyncReadExt::read(&mut slow, &mut answer).await.expect("answer");
+    assert!(
+        String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 204"),
+        "{}",
+        String::from_utf8_lossy(&answer[..n])
+    );
+    assert_eq!(offset_of(&owner, &path).await.header("upload-offset"), photo.len().to_string());
+}
+
+#[tokio::test]
+async fn with_s3_resumable_uploads_are_refused_until_partials_live_in_the_bucket() {
+    let settings = crate::media::s3_settings();
+    let refs: Vec<(&'static str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = common::spawn_app_with(&refs).await;
+    let owner = Api::register(&app, "bucket").await;
+    let album_id = album(&owner).await;
+    let metadata = format!("album_id {}", b64(&album_id.to_string()));
+    let refused =
+        tus(&owner, "POST", "/api/v1/uploads", &[("upload-length", "10"), ("upload-metadata", &metadata)], b"").await;
+    assert_eq!(refused.status, StatusCode::NOT_IMPLEMENTED, "{}", refused.text());
+    assert_eq!(refused.json()["error"]["code"], "not_implemented");
 }
