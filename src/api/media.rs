@@ -74,16 +74,25 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
     let refusals = format!("refused-uploads:{}", user.id);
     state.limiter.check(&refusals, REFUSED_UPLOADS_PER_ACCOUNT).await.map_err(ApiError::RateLimited)?;
     let result = take_upload(state, req, user, started).await;
-    if let Err(e) = &result
-        && matches!(
-            e.status(),
-            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY
-        )
-    {
-        // Counted once the refusal is decided; the window is what the check reads.
-        let _ = state.limiter.hit(&refusals, REFUSED_UPLOADS_PER_ACCOUNT).await;
-    }
+    count_refusal(state, &refusals, result.as_ref().is_err_and(is_refusal)).await;
     result
+}
+
+/// Whether an upload's failure is a refusal of what was sent (too large, not a photo,
+/// unreadable), rather than of the moment (busy, the store away).
+pub(super) fn is_refusal(e: &ApiError) -> bool {
+    matches!(
+        e.status(),
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY
+    )
+}
+
+/// Counts a refused upload against its account, once the refusal is decided; the
+/// window is what the check before the next body reads.
+async fn count_refusal(state: &AppState, refusals: &str, refused: bool) {
+    if refused {
+        let _ = state.limiter.hit(refusals, REFUSED_UPLOADS_PER_ACCOUNT).await;
+    }
 }
 
 async fn take_upload(
@@ -340,14 +349,7 @@ pub(super) async fn take_in_file(
         Ok((status, photo))
     }
     .await;
-    if let Err(e) = &result
-        && matches!(
-            e.status(),
-            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY
-        )
-    {
-        let _ = state.limiter.hit(&refusals, REFUSED_UPLOADS_PER_ACCOUNT).await;
-    }
+    count_refusal(state, &refusals, result.as_ref().is_err_and(is_refusal)).await;
     result
 }
 

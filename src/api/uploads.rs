@@ -465,11 +465,7 @@ async fn append(
             Ok(progress(&upload, StatusCode::NO_CONTENT).body(empty()).expect("valid response"))
         }
         Err(e) => {
-            let refused = matches!(
-                e.status(),
-                StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY
-            );
-            if refused {
+            if super::media::is_refusal(&e) {
                 let _ = state.db.forget_upload(&upload.id).await;
                 let _ = tokio::fs::remove_file(&path).await;
                 state.metrics.tus_uploads.with_label_values(&["refused"]).inc();

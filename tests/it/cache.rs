@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::api::Api;
 use common::db::create_postgres_database;
 use common::redis::RedisServer;
-use common::{Answer, TestApp, eventually, get, spawn_app_in};
+use common::{Answer, TestApp, eventually, get, spawn_app_in, stop};
 use http::StatusCode;
 use serde_json::{Value, json};
 
@@ -548,12 +548,6 @@ async fn embedded(data: tempfile::TempDir, redis: &RedisServer, extra: &[(&'stat
 }
 
 /// Stops an in-process Pujo and hands back its data folder for the next one.
-async fn stop(app: TestApp) -> tempfile::TempDir {
-    app.handle.shutdown();
-    app.task.await.expect("stopped");
-    app.data
-}
-
 /// With SQLite the bus's numbers are counted in process and start again at 0, while
 /// Redis keeps what the last process cached: an answer read at number 5 must not look
 /// fresh against a write numbered 1 after the restart.

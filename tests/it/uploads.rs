@@ -12,7 +12,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::common::api::Api;
 use crate::common::images::Jpeg;
-use crate::common::{self, Answer, TestApp, send};
+use crate::common::{self, Answer, send, stop};
 
 fn b64(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
@@ -56,12 +56,6 @@ async fn chunk(api: &Api<'_>, path: &str, offset: usize, bytes: &[u8]) -> Answer
 
 async fn offset_of(api: &Api<'_>, path: &str) -> Answer {
     tus(api, "HEAD", path, &[], b"").await
-}
-
-async fn stop(app: TestApp) -> tempfile::TempDir {
-    app.handle.shutdown();
-    app.task.await.expect("stopped");
-    app.data
 }
 
 #[tokio::test]

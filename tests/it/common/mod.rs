@@ -83,6 +83,13 @@ pub async fn spawn_app_in(data: tempfile::TempDir, extra: &[(&'static str, &str)
     TestApp { addr, admin, redirect, handle, data, task }
 }
 
+/// Stops an in-process Pujo gracefully and hands back its data folder, to start it again.
+pub async fn stop(app: TestApp) -> tempfile::TempDir {
+    app.handle.shutdown();
+    app.task.await.expect("stopped");
+    app.data
+}
+
 /// A response read whole.
 #[derive(Debug)]
 pub struct Answer {
