@@ -199,9 +199,18 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
     if album.owner.id != user.id {
         return Err(ApiError::Forbidden("only the album's owner may add photos to it"));
     }
-    if state.db.open_uploads_of(user.id).await? >= OPEN_PER_ACCOUNT {
+    let (open_count, open_bytes) = state.db.open_uploads_of(user.id).await?;
+    if open_count >= OPEN_PER_ACCOUNT {
         return Err(ApiError::Validation(format!(
             "at most {OPEN_PER_ACCOUNT} unfinished uploads at once; finish or delete some first"
+        )));
+    }
+    // One person's unfinished uploads may hold an eighth of the shared budget below,
+    // so that idle uploads of one account cannot keep everyone else from starting.
+    let own_limit = state.media.settings.temp_bytes / 8;
+    if u64::try_from(open_bytes).unwrap_or(0).saturating_add(u64::try_from(length).unwrap_or(u64::MAX)) > own_limit {
+        return Err(ApiError::Validation(format!(
+            "your unfinished uploads would hold more than {own_limit} bytes; finish or delete some first"
         )));
     }
     // Partial files may grow to what every unfinished upload declared: that total is

@@ -46,7 +46,9 @@ const FINISH: Sql = Sql::same(
 const DELETE: Sql = Sql::same("DELETE FROM uploads WHERE id = $1 AND owner_id = $2");
 const DELETE_ANY: Sql = Sql::same("DELETE FROM uploads WHERE id = $1");
 const EXPIRED: Sql = Sql::same("SELECT id FROM uploads WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2");
-const OPEN_OF: Sql = Sql::same("SELECT count(*) FROM uploads WHERE owner_id = $1 AND photo_id IS NULL");
+const OPEN_OF: Sql = Sql::same(
+    "SELECT count(*), CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads WHERE owner_id = $1 AND photo_id IS NULL",
+);
 const OPEN_BYTES: Sql =
     Sql::same("SELECT CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads WHERE photo_id IS NULL");
 const ALL_IDS: Sql = Sql::same("SELECT id FROM uploads");
@@ -114,9 +116,13 @@ impl Database {
         Ok(())
     }
 
-    /// How many of `owner`'s uploads are still waiting for bytes.
-    pub async fn open_uploads_of(&self, owner: i64) -> Result<i64, DbError> {
-        self.query_one(OPEN_OF, params![owner], int_from).await
+    /// How many of `owner`'s uploads are still waiting for bytes, and the bytes they
+    /// declared.
+    pub async fn open_uploads_of(&self, owner: i64) -> Result<(i64, i64), DbError> {
+        fn count_and_bytes(r: &dyn Row) -> Result<(i64, i64), DbError> {
+            Ok((r.int(0)?, r.int(1)?))
+        }
+        self.query_one(OPEN_OF, params![owner], count_and_bytes).await
     }
 
     /// The bytes every unfinished upload declared: what their partial files may grow to.

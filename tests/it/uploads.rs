@@ -360,3 +360,21 @@ async fn with_s3_resumable_uploads_are_refused_until_partials_live_in_the_bucket
     assert_eq!(refused.status, StatusCode::NOT_IMPLEMENTED, "{}", refused.text());
     assert_eq!(refused.json()["error"]["code"], "not_implemented");
 }
+
+#[tokio::test]
+async fn one_persons_idle_uploads_hold_at_most_an_eighth_of_the_disk_budget() {
+    // An eighth of 800,000 bytes: 100,000 per person.
+    let app = common::spawn_app_with(&[("upload-temp-bytes", "800000")]).await;
+    let hoarder = Api::register(&app, "hoarder").await;
+    let album_id = album(&hoarder).await;
+    create(&hoarder, album_id, 60_000, "").await;
+    let metadata = format!("album_id {}", b64(&album_id.to_string()));
+    let over =
+        tus(&hoarder, "POST", "/api/v1/uploads", &[("upload-length", "60000"), ("upload-metadata", &metadata)], b"")
+            .await;
+    assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", over.text());
+    // Everyone else still starts theirs.
+    let other = Api::register(&app, "neighbour").await;
+    let theirs = album(&other).await;
+    create(&other, theirs, 60_000, "").await;
+}
