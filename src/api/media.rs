@@ -68,14 +68,22 @@ struct Uploaded {
 pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let started = Instant::now();
     let user = require_user(state, &req).await?;
-    // A person whose uploads keep being refused (unreadable, lying about their size,
-    // too large) is sending something other than photos: past the limit the next
-    // upload is refused before its body is read.
-    let refusals = format!("refused-uploads:{}", user.id);
-    state.limiter.check(&refusals, REFUSED_UPLOADS_PER_ACCOUNT).await.map_err(ApiError::RateLimited)?;
+    check_refusals(state, user.id).await?;
+    let user_id = user.id;
     let result = take_upload(state, req, user, started).await;
-    count_refusal(state, &refusals, result.as_ref().is_err_and(is_refusal)).await;
+    count_refusal(state, user_id, result.as_ref().is_err_and(is_refusal)).await;
     result
+}
+
+/// A person whose uploads keep being refused (unreadable, lying about their size, too
+/// large) is sending something other than photos: past the limit the next upload (of
+/// either kind) is refused before its body is read.
+pub(super) async fn check_refusals(state: &AppState, user_id: i64) -> Result<(), ApiError> {
+    state.limiter.check(&refusals_key(user_id), REFUSED_UPLOADS_PER_ACCOUNT).await.map_err(ApiError::RateLimited)
+}
+
+fn refusals_key(user_id: i64) -> String {
+    format!("refused-uploads:{user_id}")
 }
 
 /// Whether an upload's failure is a refusal of what was sent (too large, not a photo,
@@ -89,9 +97,9 @@ pub(super) fn is_refusal(e: &ApiError) -> bool {
 
 /// Counts a refused upload against its account, once the refusal is decided; the
 /// window is what the check before the next body reads.
-async fn count_refusal(state: &AppState, refusals: &str, refused: bool) {
+async fn count_refusal(state: &AppState, user_id: i64, refused: bool) {
     if refused {
-        let _ = state.limiter.hit(refusals, REFUSED_UPLOADS_PER_ACCOUNT).await;
+        let _ = state.limiter.hit(&refusals_key(user_id), REFUSED_UPLOADS_PER_ACCOUNT).await;
     }
 }
 
@@ -309,7 +317,6 @@ pub(super) async fn take_in_file(
     let now = time::OffsetDateTime::now_utc();
     let request_time = now.replace_millisecond(now.millisecond()).unwrap_or(now);
     let temp = TempFile(path);
-    let refusals = format!("refused-uploads:{}", user.id);
     let result = async {
         let album = state.db.album(album_id, user.id, None).await?.ok_or(ApiError::NotFound)?;
         if album.owner.id != user.id {
@@ -349,7 +356,7 @@ pub(super) async fn take_in_file(
         Ok((status, photo))
     }
     .await;
-    count_refusal(state, &refusals, result.as_ref().is_err_and(is_refusal)).await;
+    count_refusal(state, user.id, result.as_ref().is_err_and(is_refusal)).await;
     result
 }
 

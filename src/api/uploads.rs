@@ -11,7 +11,6 @@
 //! `Upload-Metadata` keys: `album_id` (required), `filename`, `caption`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -139,10 +138,6 @@ fn http_date(t: OffsetDateTime) -> String {
     httpdate::fmt_http_date(std::time::SystemTime::from(t))
 }
 
-fn partial_path(state: &AppState, id: &str) -> PathBuf {
-    state.media.partial_path(id)
-}
-
 /// `OPTIONS /api/v1/uploads`: what this server speaks.
 pub fn options(state: &AppState) -> Result<Response<Body>, ApiError> {
     Ok(answer(StatusCode::NO_CONTENT)
@@ -168,12 +163,7 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
             "resumable uploads need the local blob store for now; use POST /api/v1/albums/{id}/photos",
         ));
     }
-    let refusals = format!("refused-uploads:{}", user.id);
-    state
-        .limiter
-        .check(&refusals, crate::ratelimit::REFUSED_UPLOADS_PER_ACCOUNT)
-        .await
-        .map_err(ApiError::RateLimited)?;
+    super::media::check_refusals(state, user.id).await?;
     let headers = req.headers();
     if headers.contains_key("upload-defer-length") {
         return Err(ApiError::Validation("send Upload-Length: uploads of unknown length are not taken".into()));
@@ -233,7 +223,7 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
         photo_id: None,
         expires_at,
     };
-    tokio::fs::File::create(partial_path(state, &id)).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+    tokio::fs::File::create(state.media.partial_path(&id)).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
     state.db.create_upload(&upload).await?;
     state.metrics.tus_uploads.with_label_values(&["started"]).inc();
     let location = format!("/api/v1/uploads/{id}");
@@ -245,7 +235,7 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
             Err(e) => {
                 // The client never learnt this upload's address: it goes, bytes and all.
                 let _ = state.db.forget_upload(&id).await;
-                let _ = tokio::fs::remove_file(partial_path(state, &id)).await;
+                let _ = tokio::fs::remove_file(state.media.partial_path(&id)).await;
                 return Err(e);
             }
         }
@@ -317,7 +307,7 @@ pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response
     if !state.db.delete_upload(&upload.id, user.id).await? {
         return Err(ApiError::NotFound);
     }
-    let _ = tokio::fs::remove_file(partial_path(state, &upload.id)).await;
+    let _ = tokio::fs::remove_file(state.media.partial_path(&upload.id)).await;
     Ok(answer(StatusCode::NO_CONTENT).body(empty()).expect("valid response"))
 }
 
@@ -382,7 +372,7 @@ async fn append(
     if offset > 0 {
         state.metrics.tus_uploads.with_label_values(&["resumed"]).inc();
     }
-    let path = partial_path(state, &upload.id);
+    let path = state.media.partial_path(&upload.id);
     let mut file = tokio::fs::OpenOptions::new().write(true).open(&path).await.map_err(|_| ApiError::NotFound)?;
     // Whatever is past the acknowledged offset (a chunk cut short before it was
     // acknowledged) is not the client's to keep: it resends from the offset.
@@ -497,7 +487,7 @@ pub async fn sweep(state: &AppState) -> Result<u64, crate::db::DbError> {
             // One being written to right now is left for the next sweep.
             let Some(_writer) = state.media.lock_partial(id) else { continue };
             state.db.forget_upload(id).await?;
-            let _ = tokio::fs::remove_file(partial_path(state, id)).await;
+            let _ = tokio::fs::remove_file(state.media.partial_path(id)).await;
             state.metrics.tus_uploads.with_label_values(&["expired"]).inc();
             swept += 1;
         }

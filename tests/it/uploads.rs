@@ -48,6 +48,23 @@ async fn create(api: &Api<'_>, album: i64, length: usize, caption: &str) -> Stri
     created.header("location").to_owned()
 }
 
+/// A creation carrying its first bytes (tus creation-with-upload).
+async fn create_with_bytes(
+    api: &Api<'_>,
+    length: &str,
+    metadata: &str,
+    extra: &[(&str, &str)],
+    bytes: &[u8],
+) -> Answer {
+    let mut headers = vec![
+        ("upload-length", length),
+        ("upload-metadata", metadata),
+        ("content-type", "application/offset+octet-stream"),
+    ];
+    headers.extend_from_slice(extra);
+    tus(api, "POST", "/api/v1/uploads", &headers, bytes).await
+}
+
 async fn chunk(api: &Api<'_>, path: &str, offset: usize, bytes: &[u8]) -> Answer {
     let offset = offset.to_string();
     tus(api, "PATCH", path, &[("content-type", "application/offset+octet-stream"), ("upload-offset", &offset)], bytes)
@@ -191,18 +208,7 @@ async fn uploads_are_the_owners_bounded_and_checked() {
 
     // Creation with the first bytes in the same request.
     let length = photo.len().to_string();
-    let with_body = tus(
-        &owner,
-        "POST",
-        "/api/v1/uploads",
-        &[
-            ("upload-length", &length),
-            ("upload-metadata", &metadata),
-            ("content-type", "application/offset+octet-stream"),
-        ],
-        &photo[..100],
-    )
-    .await;
+    let with_body = create_with_bytes(&owner, &length, &metadata, &[], &photo[..100]).await;
     assert_eq!(with_body.status, StatusCode::CREATED, "{}", with_body.text());
     assert_eq!(with_body.header("upload-offset"), "100");
     let path = with_body.header("location").to_owned();
@@ -259,19 +265,7 @@ async fn uploads_are_the_owners_bounded_and_checked() {
 
     // A creation whose first bytes fail their checksum leaves nothing behind: the
     // client never learnt its address.
-    let failed = tus(
-        &owner,
-        "POST",
-        "/api/v1/uploads",
-        &[
-            ("upload-length", &length),
-            ("upload-metadata", &metadata),
-            ("content-type", "application/offset+octet-stream"),
-            ("upload-checksum", &wrong_sum),
-        ],
-        &photo[..100],
-    )
-    .await;
+    let failed = create_with_bytes(&owner, &length, &metadata, &[("upload-checksum", &wrong_sum)], &photo[..100]).await;
     assert_eq!(failed.status.as_u16(), 460);
     assert!(std::fs::read_dir(app.data.path().join("resumable")).expect("dir").next().is_none(), "no orphan left");
 
