@@ -48,8 +48,6 @@ pub enum ApiError {
     UnsupportedMediaType(&'static str),
     #[error("{0}")]
     PreconditionFailed(&'static str),
-    #[error("{0}")]
-    NotImplemented(&'static str),
     /// Another request is writing to the same resumable upload now (tus: 423).
     #[error("another request is sending this upload's bytes; ask for its offset and resume")]
     Locked,
@@ -79,7 +77,6 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::PreconditionFailed(_) => "precondition_failed",
-            ApiError::NotImplemented(_) => "not_implemented",
             ApiError::Locked => "locked",
             ApiError::OffsetMismatch(_) => "offset_mismatch",
             ApiError::ChecksumMismatch => "checksum_mismatch",
@@ -102,7 +99,6 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-            ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             ApiError::Locked => StatusCode::LOCKED,
             ApiError::OffsetMismatch(_) => StatusCode::CONFLICT,
             ApiError::ChecksumMismatch => StatusCode::from_u16(460).expect("a valid status"),

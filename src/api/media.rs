@@ -547,7 +547,7 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
     }
 }
 
-fn store_error(e: &StoreError) -> ApiError {
+pub(super) fn store_error(e: &StoreError) -> ApiError {
     match e {
         StoreError::NotFound => ApiError::NotFound,
         StoreError::Unavailable(reason) => {

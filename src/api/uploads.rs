@@ -155,14 +155,6 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
         return Ok(refused);
     }
     let user = require_user(state, &req).await?;
-    // Partial files live on this machine's disk: on S3 several replicas share the
-    // photos but not that disk, and a chunk routed to another replica would find no
-    // file. Until partial uploads live in the bucket, S3 setups upload in one request.
-    if state.media.store.backend() == "s3" {
-        return Err(ApiError::NotImplemented(
-            "resumable uploads need the local blob store for now; use POST /api/v1/albums/{id}/photos",
-        ));
-    }
     super::media::check_refusals(state, user.id).await?;
     let headers = req.headers();
     if headers.contains_key("upload-defer-length") {
@@ -222,20 +214,29 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
         received: 0,
         photo_id: None,
         expires_at,
+        parted: 0,
+        part_tags: Vec::new(),
+        multipart: None,
     };
-    tokio::fs::File::create(state.media.partial_path(&id)).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+    // On the local folder the bytes grow in a file of their own; on S3 in the bucket
+    // (`media::partial`), where any replica finds them.
+    if state.media.store.s3().is_none() {
+        tokio::fs::File::create(state.media.partial_path(&id)).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+    }
     state.db.create_upload(&upload).await?;
     state.metrics.tus_uploads.with_label_values(&["started"]).inc();
     let location = format!("/api/v1/uploads/{id}");
     let with_body = is_chunk(req.headers());
     let mut response = if with_body {
-        let writer = state.media.lock_partial(&id).ok_or(ApiError::Locked)?;
-        match append(state, &user, upload, req, &writer).await {
+        let writer = claim(state, &id).await?;
+        let appended = append(state, &user, upload, req, &writer).await;
+        release(state, &id).await;
+        match appended {
             Ok(response) => response,
             Err(e) => {
                 // The client never learnt this upload's address: it goes, bytes and all.
                 let _ = state.db.forget_upload(&id).await;
-                let _ = tokio::fs::remove_file(state.media.partial_path(&id)).await;
+                remove_partial(state, &id, None).await;
                 return Err(e);
             }
         }
@@ -303,11 +304,12 @@ pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response
     let user = require_user(state, &req).await?;
     let upload = mine(state, &user, path_param(&req, 0)).await?;
     // Not while a chunk is being written or the last one is becoming a photo.
-    let _writer = state.media.lock_partial(&upload.id).ok_or(ApiError::Locked)?;
+    let _writer = claim(state, &upload.id).await?;
+    let upload = mine(state, &user, &upload.id).await?;
     if !state.db.delete_upload(&upload.id, user.id).await? {
         return Err(ApiError::NotFound);
     }
-    let _ = tokio::fs::remove_file(state.media.partial_path(&upload.id)).await;
+    remove_partial(state, &upload.id, upload.multipart.as_deref()).await;
     Ok(answer(StatusCode::NO_CONTENT).body(empty()).expect("valid response"))
 }
 
@@ -327,9 +329,46 @@ pub async fn patch(state: &AppState, req: Request<Incoming>) -> Result<Response<
     mine(state, &user, &id).await?;
     // One writer per partial file, and the row read again under it: what another
     // request acknowledged meanwhile is what this one starts from.
-    let writer = state.media.lock_partial(&id).ok_or(ApiError::Locked)?;
-    let upload = mine(state, &user, &id).await?;
-    append(state, &user, upload, req, &writer).await
+    let writer = claim(state, &id).await?;
+    let appended = match mine(state, &user, &id).await {
+        Ok(upload) => append(state, &user, upload, req, &writer).await,
+        Err(e) => Err(e),
+    };
+    release(state, &id).await;
+    appended
+}
+
+/// How long a claim on an upload holds without news: a replica that died while
+/// appending keeps the others out this long. Renewed while the bytes arrive.
+const CLAIM_HOLD: Duration = Duration::from_secs(90);
+const CLAIM_RENEW: Duration = Duration::from_secs(30);
+
+/// The right to append to an upload, on every replica: this process's lock, then the
+/// row's claim (423 while either is held by another request).
+async fn claim(state: &AppState, id: &str) -> Result<crate::media::PartialLock, ApiError> {
+    let local = state.media.lock_partial(id).ok_or(ApiError::Locked)?;
+    if !state.db.claim_upload(id, &state.media.instance, CLAIM_HOLD).await? {
+        return Err(ApiError::Locked);
+    }
+    Ok(local)
+}
+
+async fn release(state: &AppState, id: &str) {
+    if let Err(e) = state.db.release_upload(id, &state.media.instance).await {
+        tracing::warn!(upload = %id, error = %e, "cannot release an upload's claim; it lapses by itself");
+    }
+}
+
+/// Removes an upload's partial bytes, wherever they live (best effort: the sweep
+/// finds what is left).
+async fn remove_partial(state: &AppState, id: &str, multipart: Option<&str>) {
+    if state.media.store.s3().is_some() {
+        if let Err(e) = state.media.drop_partial(id, multipart).await {
+            tracing::warn!(upload = %id, error = %e, "cannot remove a partial upload from the bucket; the sweep will");
+        }
+    } else {
+        let _ = tokio::fs::remove_file(state.media.partial_path(id)).await;
+    }
 }
 
 /// A checksum the client sent for a chunk: `Upload-Checksum: sha256 <base64>`.
@@ -348,9 +387,10 @@ fn chunk_checksum(headers: &HeaderMap) -> Result<Option<Vec<u8>>, ApiError> {
     Ok(Some(digest))
 }
 
-/// Appends the request's body at the upload's offset: synced, then acknowledged. What
-/// arrived before a dropped connection is kept (it is what a client resumes from); a
-/// chunk whose checksum fails is dropped whole (460).
+/// Appends the request's body at the upload's offset: kept (synced to the partial
+/// file, or in the bucket), then acknowledged. What arrived before a dropped
+/// connection is kept (it is what a client resumes from); a chunk whose checksum
+/// fails is dropped whole (460).
 async fn append(
     state: &AppState,
     user: &User,
@@ -372,26 +412,13 @@ async fn append(
     if offset > 0 {
         state.metrics.tus_uploads.with_label_values(&["resumed"]).inc();
     }
-    let path = state.media.partial_path(&upload.id);
-    let mut file = tokio::fs::OpenOptions::new().write(true).open(&path).await.map_err(|_| ApiError::NotFound)?;
-    // Whatever is past the acknowledged offset (a chunk cut short before it was
-    // acknowledged) is not the client's to keep: it resends from the offset.
     let start = u64::try_from(upload.received).unwrap_or(0);
-    let on_disk = file.metadata().await.map_err(|e| ApiError::Internal(Box::new(e)))?.len();
-    if on_disk < start {
-        // Acknowledged bytes are missing (the partial folder was lost): never pad
-        // them with zeros; the upload is gone and the client starts again.
-        let _ = state.db.forget_upload(&upload.id).await;
-        let _ = tokio::fs::remove_file(&path).await;
-        tracing::warn!(upload = %upload.id, on_disk, acknowledged = start, "a partial upload lost acknowledged bytes");
-        return Err(ApiError::NotFound);
-    }
-    file.set_len(start).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
-    file.seek(std::io::SeekFrom::Start(start)).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let mut sink = Sink::open(state, &upload, start).await?;
     let mut hasher = checksum.as_ref().map(|_| <sha2::Sha256 as sha2::Digest>::new());
     let mut body = req.into_body();
     let mut written: u64 = 0;
     let mut cut_short = None;
+    let mut renewed = Instant::now();
     loop {
         let frame = match tokio::time::timeout(CHUNK_IDLE, body.frame()).await {
             Err(_) => {
@@ -407,7 +434,7 @@ async fn append(
         };
         let Ok(data) = frame.into_data() else { continue };
         if written + data.len() as u64 > left {
-            let _ = file.set_len(start).await;
+            sink.discard().await;
             return Err(ApiError::Validation(format!(
                 "the chunk is longer than the {left} bytes the upload still needs"
             )));
@@ -415,25 +442,30 @@ async fn append(
         if let Some(h) = hasher.as_mut() {
             sha2::Digest::update(h, &data);
         }
-        file.write_all(&data).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+        sink.file.write_all(&data).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
         written += data.len() as u64;
+        if renewed.elapsed() > CLAIM_RENEW {
+            if !state.db.claim_upload(&upload.id, &state.media.instance, CLAIM_HOLD).await? {
+                sink.discard().await;
+                return Err(ApiError::Locked);
+            }
+            renewed = Instant::now();
+        }
     }
     if let (Some(h), Some(expected)) = (hasher, checksum)
         && (cut_short.is_some() || sha2::Digest::finalize(h).as_slice() != expected.as_slice())
     {
-        let _ = file.set_len(start).await;
+        sink.discard().await;
         return Err(ApiError::ChecksumMismatch);
     }
-    // Synced before it is acknowledged: an offset Pujo answered is on disk.
-    file.sync_all().await.map_err(|e| ApiError::Internal(Box::new(e)))?;
-    drop(file);
+    sink.finish().await?;
     let received = upload.received + i64::try_from(written).unwrap_or(i64::MAX);
     let last = received == upload.length && cut_short.is_none();
     state.metrics.tus_bytes.inc_by(written);
     if !last {
-        if written > 0 && !state.db.advance_upload(&upload.id, upload.received, received).await? {
-            return Err(ApiError::OffsetMismatch(upload.received));
-        }
+        let kept = if written > 0 { sink.keep(state, &upload, written).await } else { Ok(()) };
+        sink.close().await;
+        kept?;
         state.metrics.tus_chunk_seconds.observe(started.elapsed().as_secs_f64());
         if let Some(e) = cut_short {
             return Err(e);
@@ -442,13 +474,14 @@ async fn append(
         return Ok(progress(&upload, StatusCode::NO_CONTENT).body(empty()).expect("valid response"));
     }
     // The last byte: the file becomes a photo through the same pipeline as a
-    // multipart upload, from a link to the partial file (the pipeline removes what it
-    // is given). The offset reaches the length only with the photo: if anything fails
-    // on the way (the store, a busy decoder), the last chunk is cut off again and the
-    // client sends it again; a refused file ends the upload with the refusal.
-    let link = state.media.temp_path();
-    tokio::fs::hard_link(&path, &link).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
-    let outcome = super::media::take_in_file(state, user, upload.album_id, link, upload.caption.clone()).await;
+    // multipart upload (the pipeline removes the file it is given). The offset reaches
+    // the length only with the photo: if anything fails on the way (the store, a busy
+    // decoder), the last chunk is dropped again and the client sends it again; a
+    // refused file ends the upload with the refusal.
+    let whole = sink.whole(state, &upload).await;
+    sink.close().await;
+    let whole = whole?;
+    let outcome = super::media::take_in_file(state, user, upload.album_id, whole, upload.caption.clone()).await;
     state.metrics.tus_chunk_seconds.observe(started.elapsed().as_secs_f64());
     let finished = match outcome {
         Ok((_, photo)) => {
@@ -458,7 +491,7 @@ async fn append(
     };
     match finished {
         Ok(photo) => {
-            let _ = tokio::fs::remove_file(&path).await;
+            remove_partial(state, &upload.id, None).await;
             state.metrics.tus_uploads.with_label_values(&["completed"]).inc();
             let upload = Upload { received, photo_id: Some(photo.id()), ..upload };
             Ok(progress(&upload, StatusCode::NO_CONTENT).body(empty()).expect("valid response"))
@@ -466,14 +499,150 @@ async fn append(
         Err(e) => {
             if super::media::is_refusal(&e) {
                 let _ = state.db.forget_upload(&upload.id).await;
-                let _ = tokio::fs::remove_file(&path).await;
+                remove_partial(state, &upload.id, None).await;
                 state.metrics.tus_uploads.with_label_values(&["refused"]).inc();
-            } else if let Ok(file) = tokio::fs::OpenOptions::new().write(true).open(&path).await {
-                let _ = file.set_len(start).await;
+            } else {
+                // Not acknowledged: the client sends the last chunk again.
+                sink.discard().await;
             }
             Err(e)
         }
     }
+}
+
+/// Where a chunk's bytes go while they arrive: on the local folder straight into the
+/// upload's partial file (past the acknowledged offset until they are synced); on S3
+/// into a temp file, from which they go to the bucket once the chunk is whole.
+struct Sink {
+    file: tokio::fs::File,
+    path: std::path::PathBuf,
+    /// The acknowledged offset the chunk starts at.
+    start: u64,
+    on_s3: bool,
+}
+
+impl Sink {
+    async fn open(state: &AppState, upload: &Upload, start: u64) -> Result<Sink, ApiError> {
+        let internal = |e: std::io::Error| ApiError::Internal(Box::new(e));
+        if state.media.store.s3().is_some() {
+            let path = state.media.temp_path();
+            let file = tokio::fs::File::create(&path).await.map_err(internal)?;
+            return Ok(Sink { file, path, start, on_s3: true });
+        }
+        let path = state.media.partial_path(&upload.id);
+        let mut file = tokio::fs::OpenOptions::new().write(true).open(&path).await.map_err(|_| ApiError::NotFound)?;
+        // Whatever is past the acknowledged offset (a chunk cut short before it was
+        // acknowledged) is not the client's to keep: it resends from the offset.
+        let on_disk = file.metadata().await.map_err(internal)?.len();
+        if on_disk < start {
+            // Acknowledged bytes are missing (the partial folder was lost): never pad
+            // them with zeros; the upload is gone and the client starts again.
+            tracing::warn!(upload = %upload.id, on_disk, acknowledged = start, "a partial upload lost acknowledged bytes");
+            let _ = state.db.forget_upload(&upload.id).await;
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(ApiError::NotFound);
+        }
+        file.set_len(start).await.map_err(internal)?;
+        file.seek(std::io::SeekFrom::Start(start)).await.map_err(internal)?;
+        Ok(Sink { file, path, start, on_s3: false })
+    }
+
+    /// Done with the chunk, which is kept: its temp file goes (on S3).
+    async fn close(&self) {
+        if self.on_s3 {
+            let _ = tokio::fs::remove_file(&self.path).await;
+        }
+    }
+
+    /// Drops what this chunk wrote: the temp file, or the partial file's tail.
+    async fn discard(&self) {
+        if self.on_s3 {
+            let _ = tokio::fs::remove_file(&self.path).await;
+        } else {
+            let _ = self.file.set_len(self.start).await;
+        }
+    }
+
+    /// Synced before anything acknowledges it.
+    async fn finish(&mut self) -> Result<(), ApiError> {
+        self.file.flush().await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+        if !self.on_s3 {
+            self.file.sync_all().await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the chunk's `written` bytes (in the bucket, on S3) and acknowledges them.
+    async fn keep(&self, state: &AppState, upload: &Upload, written: u64) -> Result<(), ApiError> {
+        let received = upload.received + i64::try_from(written).unwrap_or(i64::MAX);
+        if !self.on_s3 {
+            if !state.db.advance_upload(&upload.id, upload.received, received).await? {
+                return Err(ApiError::OffsetMismatch(upload.received));
+            }
+            return Ok(());
+        }
+        let kept = match state.media.keep_chunk(upload, &self.path, written).await {
+            Ok(kept) => kept,
+            Err(crate::media::StoreError::NotFound) => return Err(lost(state, upload).await),
+            Err(e) => return Err(super::media::store_error(&e)),
+        };
+        let moved = match &kept {
+            crate::media::partial::Kept::Segment => {
+                state.db.advance_upload(&upload.id, upload.received, received).await?
+            }
+            crate::media::partial::Kept::Part { tags, multipart } => {
+                state.db.advance_upload_parts(&upload.id, upload.received, received, tags, multipart).await?
+            }
+        };
+        if !moved {
+            return Err(ApiError::OffsetMismatch(upload.received));
+        }
+        if matches!(kept, crate::media::partial::Kept::Part { .. })
+            && let Err(e) = state.media.drop_segments(&upload.id).await
+        {
+            tracing::warn!(upload = %upload.id, error = %e, "cannot remove segments that became a part; the sweep will");
+        }
+        Ok(())
+    }
+
+    /// The whole file, the last chunk included, as a temp file of its own for the
+    /// photo pipeline: a hard link to the partial file, or fetched from the bucket.
+    async fn whole(&self, state: &AppState, upload: &Upload) -> Result<std::path::PathBuf, ApiError> {
+        let internal = |e: std::io::Error| ApiError::Internal(Box::new(e));
+        let whole = state.media.temp_path();
+        if !self.on_s3 {
+            tokio::fs::hard_link(&self.path, &whole).await.map_err(internal)?;
+            return Ok(whole);
+        }
+        let fetched = async {
+            let mut out = tokio::fs::File::create(&whole).await.map_err(internal)?;
+            match state.media.fetch_partial(upload, &mut out).await {
+                Ok(Some(multipart)) => state.db.upload_parts_joined(&upload.id, &multipart).await?,
+                Ok(None) => {}
+                Err(crate::media::StoreError::NotFound) => return Err(lost(state, upload).await),
+                Err(e) => return Err(super::media::store_error(&e)),
+            }
+            let mut chunk = tokio::fs::File::open(&self.path).await.map_err(internal)?;
+            tokio::io::copy(&mut chunk, &mut out).await.map_err(internal)?;
+            out.flush().await.map_err(internal)?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = fetched {
+            let _ = tokio::fs::remove_file(&whole).await;
+            return Err(e);
+        }
+        Ok(whole)
+    }
+}
+
+/// Acknowledged bytes are missing from the bucket: never fill them in; the upload is
+/// gone (404) and the client starts again.
+async fn lost(state: &AppState, upload: &Upload) -> ApiError {
+    tracing::warn!(upload = %upload.id, "a partial upload lost acknowledged bytes in the bucket");
+    let _ = state.db.forget_upload(&upload.id).await;
+    remove_partial(state, &upload.id, upload.multipart.as_deref()).await;
+    ApiError::NotFound
 }
 
 /// Removes uploads past their expiry (rows and partial files), and partial files no
@@ -483,11 +652,12 @@ pub async fn sweep(state: &AppState) -> Result<u64, crate::db::DbError> {
     loop {
         let expired = state.db.expired_uploads(500).await?;
         let mut swept = 0;
-        for id in &expired {
-            // One being written to right now is left for the next sweep.
-            let Some(_writer) = state.media.lock_partial(id) else { continue };
+        for (id, multipart) in &expired {
+            // One being written to right now (here or on another replica) is left for
+            // the next sweep.
+            let Ok(_writer) = claim(state, id).await else { continue };
             state.db.forget_upload(id).await?;
-            let _ = tokio::fs::remove_file(state.media.partial_path(id)).await;
+            remove_partial(state, id, multipart.as_deref()).await;
             state.metrics.tus_uploads.with_label_values(&["expired"]).inc();
             swept += 1;
         }
@@ -496,7 +666,17 @@ pub async fn sweep(state: &AppState) -> Result<u64, crate::db::DbError> {
             break;
         }
     }
+    // What no row names: the rows went with their album or account. Left an hour,
+    // so that an upload being created right now is not mistaken for one.
+    const ORPHAN_AGE: Duration = Duration::from_secs(3600);
     let known: std::collections::HashSet<String> = state.db.upload_ids().await?.into_iter().collect();
+    if state.media.store.s3().is_some() {
+        match state.media.drop_orphan_partials(&known, ORPHAN_AGE).await {
+            Ok(n) => removed += n,
+            Err(e) => tracing::warn!(error = %e, "cannot sweep partial uploads in the bucket"),
+        }
+        return Ok(removed);
+    }
     if let Ok(mut dir) = tokio::fs::read_dir(state.media.partial_dir()).await {
         while let Ok(Some(entry)) = dir.next_entry().await {
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -505,7 +685,7 @@ pub async fn sweep(state: &AppState) -> Result<u64, crate::db::DbError> {
                 .await
                 .ok()
                 .and_then(|m| m.modified().ok())
-                .is_some_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(3600));
+                .is_some_and(|t| t.elapsed().unwrap_or_default() > ORPHAN_AGE);
             if old && !known.contains(&name) {
                 let _ = tokio::fs::remove_file(entry.path()).await;
                 removed += 1;

@@ -23,11 +23,25 @@ pub struct Upload {
     /// The photo made when the last byte arrived.
     pub photo_id: Option<i64>,
     pub expires_at: OffsetDateTime,
+    /// On S3: the bytes already in parts of the upload's multipart upload (or, once
+    /// joined, in one object); the rest up to `received` wait as small objects.
+    pub parted: i64,
+    /// On S3: the ETag of each part, in order.
+    pub part_tags: Vec<String>,
+    /// On S3: the multipart upload's id while it takes parts.
+    pub multipart: Option<String>,
+}
+
+impl Upload {
+    /// Whether the parts were joined into one object (the last byte arrived once).
+    pub fn joined(&self) -> bool {
+        self.multipart.is_none() && self.parted > 0
+    }
 }
 
 macro_rules! upload_columns {
     () => {
-        "id, owner_id, album_id, filename, caption, length, received, photo_id, expires_at"
+        "id, owner_id, album_id, filename, caption, length, received, photo_id, expires_at, parted, part_tags, multipart"
     };
 }
 
@@ -43,9 +57,22 @@ const ADVANCE: Sql = Sql::same("UPDATE uploads SET received = $3 WHERE id = $1 A
 const FINISH: Sql = Sql::same(
     "UPDATE uploads SET photo_id = $2, received = length WHERE id = $1 AND photo_id IS NULL AND received = $3",
 );
+/// Acknowledges bytes that made a part: `received` moves from `$2` to `$3`, and the
+/// parts grow to `$3` bytes with ETags `$4` in multipart upload `$5`.
+const ADVANCE_PARTS: Sql = Sql::same(
+    "UPDATE uploads SET received = $3, parted = $3, part_tags = $4, multipart = $5 WHERE id = $1 AND received = $2",
+);
+/// The parts were joined into one object: no multipart upload any more.
+const JOINED: Sql = Sql::same("UPDATE uploads SET multipart = NULL WHERE id = $1 AND multipart = $2");
+/// Takes the right to append (token `$2` until `$3`) if nobody holds it at `$4`.
+const CLAIM: Sql = Sql::same(
+    "UPDATE uploads SET claim = $2, claimed_until = $3 WHERE id = $1 \
+     AND (claim IS NULL OR claim = $2 OR claimed_until < $4)",
+);
+const RELEASE: Sql = Sql::same("UPDATE uploads SET claim = NULL, claimed_until = NULL WHERE id = $1 AND claim = $2");
 const DELETE: Sql = Sql::same("DELETE FROM uploads WHERE id = $1 AND owner_id = $2");
 const DELETE_ANY: Sql = Sql::same("DELETE FROM uploads WHERE id = $1");
-const EXPIRED: Sql = Sql::same("SELECT id FROM uploads WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2");
+const EXPIRED: Sql = Sql::same("SELECT id, multipart FROM uploads WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2");
 const OPEN_OF: Sql = Sql::same(
     "SELECT count(*), CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads WHERE owner_id = $1 AND photo_id IS NULL",
 );
@@ -64,6 +91,9 @@ fn upload_from(r: &dyn Row) -> Result<Upload, DbError> {
         received: r.int(6)?,
         photo_id: r.opt_int(7)?,
         expires_at: r.time(8)?,
+        parted: r.int(9)?,
+        part_tags: r.text(10)?.lines().map(str::to_owned).collect(),
+        multipart: r.opt_text(11)?,
     })
 }
 
@@ -95,6 +125,38 @@ impl Database {
         Ok(self.execute(ADVANCE, params![id, from, to]).await? == 1)
     }
 
+    /// Acknowledges bytes that made a new part: `received` and `parted` move from
+    /// `from` to `to`; `false` when another request moved the offset first.
+    pub async fn advance_upload_parts(
+        &self,
+        id: &str,
+        from: i64,
+        to: i64,
+        part_tags: &[String],
+        multipart: &str,
+    ) -> Result<bool, DbError> {
+        let tags = part_tags.join("\n");
+        Ok(self.execute(ADVANCE_PARTS, params![id, from, to, tags, multipart.to_owned()]).await? == 1)
+    }
+
+    /// Records that multipart upload `multipart` of upload `id` was joined into one object.
+    pub async fn upload_parts_joined(&self, id: &str, multipart: &str) -> Result<(), DbError> {
+        self.execute(JOINED, params![id, multipart.to_owned()]).await?;
+        Ok(())
+    }
+
+    /// Takes the right to append to upload `id` for `hold`, as `token`; `false` while
+    /// another request (on any replica) holds it. Holding it already renews it.
+    pub async fn claim_upload(&self, id: &str, token: &str, hold: std::time::Duration) -> Result<bool, DbError> {
+        let now = OffsetDateTime::now_utc();
+        Ok(self.execute(CLAIM, params![id, token.to_owned(), now + hold, now]).await? == 1)
+    }
+
+    pub async fn release_upload(&self, id: &str, token: &str) -> Result<(), DbError> {
+        self.execute(RELEASE, params![id, token.to_owned()]).await?;
+        Ok(())
+    }
+
     /// Records the photo the upload became, moving its offset from `from` to its
     /// length; `false` when another request finished or moved it first.
     pub async fn finish_upload(&self, id: &str, photo_id: i64, from: i64) -> Result<bool, DbError> {
@@ -106,9 +168,13 @@ impl Database {
         Ok(self.execute(DELETE, params![id, owner]).await? == 1)
     }
 
-    /// Up to `batch` uploads past their expiry, oldest first.
-    pub async fn expired_uploads(&self, batch: i64) -> Result<Vec<String>, DbError> {
-        self.query(EXPIRED, params![OffsetDateTime::now_utc(), batch], text_from).await
+    /// Up to `batch` uploads past their expiry, oldest first: each id, and its
+    /// multipart upload's on S3.
+    pub async fn expired_uploads(&self, batch: i64) -> Result<Vec<(String, Option<String>)>, DbError> {
+        fn id_and_multipart(r: &dyn Row) -> Result<(String, Option<String>), DbError> {
+            Ok((r.text(0)?, r.opt_text(1)?))
+        }
+        self.query(EXPIRED, params![OffsetDateTime::now_utc(), batch], id_and_multipart).await
     }
 
     pub async fn forget_upload(&self, id: &str) -> Result<(), DbError> {

@@ -2,6 +2,7 @@
 //! derivatives cache in front of them. Knows nothing of HTTP or SQL.
 
 pub mod exif;
+pub mod partial;
 pub mod process;
 pub mod sniff;
 pub mod store;
@@ -101,6 +102,9 @@ pub struct Media {
     partial_dir: PathBuf,
     /// Resumable uploads a request is appending to now: one writer per partial file.
     appending: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    /// This process's name in upload claims (32 random hex digits): a claim it holds
+    /// while no request of its own appends is a stale one it may take over.
+    pub instance: String,
 }
 
 impl std::fmt::Debug for Media {
@@ -157,6 +161,12 @@ impl Media {
             temp_dir,
             partial_dir,
             appending: Arc::default(),
+            instance: {
+                use argon2::password_hash::rand_core::{OsRng, RngCore};
+                let mut bytes = [0u8; 16];
+                OsRng.fill_bytes(&mut bytes);
+                hex(&bytes)
+            },
         })
     }
 

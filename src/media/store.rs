@@ -71,6 +71,14 @@ pub fn valid_key(key: &str) -> bool {
 }
 
 impl BlobStore {
+    /// The bucket, when the store is S3 (resumable uploads keep their parts there).
+    pub fn s3(&self) -> Option<&S3Store> {
+        match self {
+            BlobStore::S3(s) => Some(s),
+            BlobStore::Fs(_) => None,
+        }
+    }
+
     pub fn backend(&self) -> &'static str {
         match self {
             BlobStore::Fs(_) => "fs",
@@ -439,7 +447,7 @@ impl S3Store {
             .set_ssekms_key_id(self.kms_key_id.clone())
     }
 
-    async fn put_file(&self, key: &str, path: &Path, content_type: &str) -> Result<(), StoreError> {
+    pub(super) async fn put_file(&self, key: &str, path: &Path, content_type: &str) -> Result<(), StoreError> {
         let body = aws_sdk_s3::primitives::ByteStream::from_path(path)
             .await
             .map_err(|e| StoreError::Other(format!("cannot read {}: {e}", path.display())))?;
@@ -459,7 +467,7 @@ impl S3Store {
         Ok(sdk_stream(object.body))
     }
 
-    async fn get_sized(&self, key: &str) -> Result<(u64, ByteStream), StoreError> {
+    pub(super) async fn get_sized(&self, key: &str) -> Result<(u64, ByteStream), StoreError> {
         let object = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(s3_error)?;
         let len = u64::try_from(object.content_length.unwrap_or(0)).unwrap_or(0);
         Ok((len, sdk_stream(object.body)))
@@ -476,12 +484,12 @@ impl S3Store {
         }
     }
 
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+    pub(super) async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.client.delete_object().bucket(&self.bucket).key(key).send().await.map_err(s3_error)?;
         Ok(())
     }
 
-    async fn list(&self, prefix: &str) -> Result<Vec<(String, std::time::SystemTime)>, StoreError> {
+    pub(super) async fn list(&self, prefix: &str) -> Result<Vec<(String, std::time::SystemTime)>, StoreError> {
         let mut out = Vec::new();
         let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
         while let Some(page) = pages.next().await {
@@ -497,6 +505,110 @@ impl S3Store {
         }
         out.sort();
         Ok(out)
+    }
+
+    /// Starts a multipart upload of `key`; its id.
+    pub async fn create_multipart(&self, key: &str) -> Result<String, StoreError> {
+        let out = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("application/octet-stream")
+            .set_server_side_encryption(self.sse.clone())
+            .set_ssekms_key_id(self.kms_key_id.clone())
+            .send()
+            .await
+            .map_err(s3_error)?;
+        out.upload_id.ok_or_else(|| StoreError::Other("CreateMultipartUpload answered no upload id".into()))
+    }
+
+    /// Sends the file at `path` as part `number` (from 1) of multipart upload `id`; its ETag.
+    pub async fn upload_part(&self, key: &str, id: &str, number: i32, path: &Path) -> Result<String, StoreError> {
+        let body = aws_sdk_s3::primitives::ByteStream::from_path(path)
+            .await
+            .map_err(|e| StoreError::Other(format!("cannot read {}: {e}", path.display())))?;
+        let out = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(id)
+            .part_number(number)
+            .body(body)
+            .send()
+            .await
+            .map_err(s3_error)?;
+        out.e_tag.ok_or_else(|| StoreError::Other("UploadPart answered no ETag".into()))
+    }
+
+    /// Joins the parts (ETags in order) of multipart upload `id` into the object `key`.
+    pub async fn complete_multipart(&self, key: &str, id: &str, tags: &[String]) -> Result<(), StoreError> {
+        use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+        let parts = tags
+            .iter()
+            .zip(1..)
+            .map(|(tag, number)| CompletedPart::builder().e_tag(tag).part_number(number).build())
+            .collect();
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(id)
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .send()
+            .await
+            .map_err(s3_error)?;
+        Ok(())
+    }
+
+    /// Multipart uploads under `prefix` not finished or aborted: (key, upload id, started).
+    pub async fn list_multipart(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, String, std::time::SystemTime)>, StoreError> {
+        let mut out = Vec::new();
+        let (mut key_marker, mut id_marker) = (None::<String>, None::<String>);
+        loop {
+            let page = self
+                .client
+                .list_multipart_uploads()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_key_marker(key_marker.clone())
+                .set_upload_id_marker(id_marker.clone())
+                .send()
+                .await
+                .map_err(s3_error)?;
+            for upload in page.uploads() {
+                let (Some(key), Some(id)) = (upload.key(), upload.upload_id()) else { continue };
+                let started = upload
+                    .initiated()
+                    .and_then(|t| std::time::SystemTime::try_from(*t).ok())
+                    .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+                out.push((key.to_owned(), id.to_owned(), started));
+            }
+            if page.is_truncated() != Some(true) {
+                return Ok(out);
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            id_marker = page.next_upload_id_marker().map(str::to_owned);
+            if key_marker.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Gives up multipart upload `id`: S3 drops its parts. One already gone is fine.
+    pub async fn abort_multipart(&self, key: &str, id: &str) -> Result<(), StoreError> {
+        match self.client.abort_multipart_upload().bucket(&self.bucket).key(key).upload_id(id).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => match s3_error(e) {
+                StoreError::NotFound => Ok(()),
+                StoreError::Other(message) if message.starts_with("NoSuchUpload") => Ok(()),
+                other => Err(other),
+            },
+        }
     }
 
     async fn health(&self) -> Result<(), StoreError> {

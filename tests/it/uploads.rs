@@ -341,18 +341,169 @@ async fn one_request_at_a_time_appends_to_an_upload() {
     assert_eq!(offset_of(&owner, &path).await.header("upload-offset"), photo.len().to_string());
 }
 
+/// A photo of noise, so that it compresses badly: about 7 MiB, more than one S3 part.
+fn big_photo() -> Vec<u8> {
+    let (w, h) = (2000u16, 1500u16);
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let px: Vec<u8> = (0..usize::from(w) * usize::from(h) * 3)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 95).encode(&px, w, h, jpeg_encoder::ColorType::Rgb).expect("JPEG");
+    assert!(out.len() > 6 * 1024 * 1024, "{} bytes: not enough for two parts", out.len());
+    out
+}
+
+/// A replica on a shared PostgreSQL database and S3 bucket.
+async fn replica(db_url: &str, s3: &[(&'static str, String)], extra: &[(&'static str, &str)]) -> common::TestApp {
+    let mut settings: Vec<(&'static str, &str)> = vec![("database-url", db_url), ("migrate", "true")];
+    settings.extend(s3.iter().map(|(k, v)| (*k, v.as_str())));
+    settings.extend_from_slice(extra);
+    common::spawn_app_in(tempfile::tempdir().expect("dir"), &settings).await
+}
+
+/// Every file under the bucket's `partial/` folder (s3s-fs keeps objects as files).
+fn partial_objects(s3: &[(&'static str, String)]) -> Vec<std::path::PathBuf> {
+    let bucket = &s3.iter().find(|(k, _)| *k == "s3-bucket").expect("bucket").1;
+    let root = std::path::Path::new(&std::env::var("TEST_S3_ROOT").expect("TEST_S3_ROOT")).join(bucket).join("partial");
+    let mut found = Vec::new();
+    let mut dirs = vec![root];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                dirs.push(entry.path());
+            } else {
+                found.push(entry.path());
+            }
+        }
+    }
+    found
+}
+
+/// The S3 multipart upload behind a resumable upload, as the database holds it.
+async fn multipart_of(db_url: &str, upload_path: &str) -> Option<String> {
+    let (client, connection) = tokio_postgres::connect(db_url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    let id = upload_path.rsplit('/').next().expect("id");
+    let row = client.query_one("SELECT multipart FROM uploads WHERE id = $1", &[&id]).await.expect("the upload's row");
+    row.get(0)
+}
+
+/// Whether s3s-fs still holds parts of multipart upload `id` (files beside the buckets).
+fn multipart_parts_left(id: &str) -> bool {
+    let root = std::env::var("TEST_S3_ROOT").expect("TEST_S3_ROOT");
+    std::fs::read_dir(root).expect("s3 root").flatten().any(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        name.starts_with(&format!(".upload_id-{id}")) && name.contains(".part-")
+    })
+}
+
+/// Sends `bytes` from `from` in chunks of `size`; the offset reached.
+async fn send_chunks(api: &Api<'_>, path: &str, photo: &[u8], from: usize, to: usize, size: usize) -> usize {
+    let mut at = from;
+    while at < to {
+        let end = (at + size).min(to);
+        let sent = chunk(api, path, at, &photo[at..end]).await;
+        assert_eq!(sent.status, StatusCode::NO_CONTENT, "chunk at {at}: {}", sent.text());
+        assert_eq!(sent.header("upload-offset"), end.to_string());
+        at = end;
+    }
+    at
+}
+
 #[tokio::test]
-async fn with_s3_resumable_uploads_are_refused_until_partials_live_in_the_bucket() {
-    let settings = crate::media::s3_settings();
-    let refs: Vec<(&'static str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = common::spawn_app_with(&refs).await;
-    let owner = Api::register(&app, "bucket").await;
+async fn on_s3_a_second_replica_finishes_an_upload_the_first_began() {
+    let db_url = common::db::create_postgres_database().await;
+    let s3 = crate::media::s3_settings();
+    let a = replica(&db_url, &s3, &[]).await;
+    let b = replica(&db_url, &s3, &[]).await;
+    let owner = Api::register(&a, "sindur").await;
     let album_id = album(&owner).await;
-    let metadata = format!("album_id {}", b64(&album_id.to_string()));
-    let refused =
-        tus(&owner, "POST", "/api/v1/uploads", &[("upload-length", "10"), ("upload-metadata", &metadata)], b"").await;
-    assert_eq!(refused.status, StatusCode::NOT_IMPLEMENTED, "{}", refused.text());
-    assert_eq!(refused.json()["error"]["code"], "not_implemented");
+    let photo = big_photo();
+    let path = create(&owner, album_id, photo.len(), "Sindur khela").await;
+
+    // A phone sends 256 kB chunks to replica A: they wait in the bucket as small
+    // objects until, past S3's 5 MiB part minimum, they become the first part.
+    let half = 5 * 1024 * 1024 + 300 * 1024;
+    send_chunks(&owner, &path, &photo, 0, half, 256 * 1024).await;
+    let multipart = multipart_of(&db_url, &path).await.expect("a multipart upload took the first part");
+    assert!(multipart_parts_left(&multipart), "the part is in the bucket");
+    assert!(!partial_objects(&s3).is_empty(), "the bytes past the part wait in the bucket");
+
+    // The load balancer sends the rest to replica B, which finds where A stopped.
+    let on_b = Api { app: &b, cookie: owner.cookie.clone(), user: serde_json::Value::Null };
+    let head = offset_of(&on_b, &path).await;
+    assert_eq!(head.status, StatusCode::OK, "{}", head.text());
+    assert_eq!(head.header("upload-offset"), half.to_string());
+
+    // While a slow chunk is arriving at B, A refuses another for the same upload.
+    let mut slow = tokio::net::TcpStream::connect(b.addr).await.expect("connect");
+    let cookie = owner.cookie.clone().expect("session");
+    let rest = photo.len() - half;
+    let request = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: {0}\r\nOrigin: http://{0}\r\nCookie: {cookie}\r\nTus-Resumable: 1.0.0\r\n\
+         Content-Type: application/offset+octet-stream\r\nUpload-Offset: {half}\r\nContent-Length: {rest}\r\n\r\n",
+        b.addr
+    );
+    slow.write_all(request.as_bytes()).await.expect("head");
+    slow.write_all(&photo[half..half + 1000]).await.expect("first bytes");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let racing = chunk(&owner, &path, half, &photo[half..]).await;
+    assert_eq!(racing.status, StatusCode::LOCKED, "{}", racing.text());
+    slow.write_all(&photo[half + 1000..]).await.expect("the rest");
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::io::AsyncReadExt::read(&mut slow, &mut answer).await.expect("answer");
+    let answer = String::from_utf8_lossy(&answer[..n]).to_lowercase();
+    assert!(answer.starts_with("http/1.1 204"), "{answer}");
+
+    // Both replicas name the photo, which is the file the phone sent.
+    let done = offset_of(&owner, &path).await;
+    let photo_id: i64 = done.header("pujo-photo-id").parse().expect("the photo's id");
+    assert!(answer.contains(&format!("pujo-photo-id: {photo_id}")), "{answer}");
+    let original = owner.get(&format!("/media/{photo_id}/original")).await;
+    assert_eq!(original.status, StatusCode::OK);
+    assert_eq!(original.body.len(), photo.len(), "the owner's original is the file as sent");
+    assert!(original.body[..] == photo[..], "the file was put together in order");
+    assert_eq!(owner.get(&format!("/api/v1/photos/{photo_id}")).await.json()["caption"], "Sindur khela");
+    // Nothing of the partial upload is left in the bucket.
+    assert!(partial_objects(&s3).is_empty(), "{:?}", partial_objects(&s3));
+    assert!(!multipart_parts_left(&multipart));
+}
+
+#[tokio::test]
+async fn on_s3_an_abandoned_upload_leaves_nothing_in_the_bucket() {
+    let db_url = common::db::create_postgres_database().await;
+    let s3 = crate::media::s3_settings();
+    let app = replica(&db_url, &s3, &[("upload-expiry", "2s")]).await;
+    let owner = Api::register(&app, "bisarjan").await;
+    let album_id = album(&owner).await;
+    let photo = big_photo();
+    let path = create(&owner, album_id, photo.len(), "").await;
+    send_chunks(&owner, &path, &photo, 0, 5 * 1024 * 1024 + 100, 1024 * 1024).await;
+    let cookie = owner.cookie.clone();
+    let multipart = multipart_of(&db_url, &path).await.expect("a multipart upload");
+    assert!(multipart_parts_left(&multipart) && !partial_objects(&s3).is_empty());
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    // The sweep runs at start: a restart finds the expired upload and removes its
+    // multipart upload's parts and its waiting chunks.
+    let data = stop(app).await;
+    drop(data);
+    let app = replica(&db_url, &s3, &[("upload-expiry", "2s")]).await;
+    let gone = common::eventually(Duration::from_secs(10), || async {
+        partial_objects(&s3).is_empty() && !multipart_parts_left(&multipart)
+    })
+    .await;
+    assert!(gone, "left: {:?}", partial_objects(&s3));
+    assert_eq!(
+        offset_of(&Api { app: &app, cookie, user: serde_json::Value::Null }, &path).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]

@@ -69,7 +69,8 @@ resource "aws_iam_role_policy" "this" {
 
 # What Pujo does with the bucket (src/media/store.rs): HeadBucket for /ready,
 # Put/Get/Head/Delete of uploads/<sha256> and thumbnails/<sha256>/..., and a
-# listing of those prefixes for `pujo blobs gc`. Every put names the bucket's
+# listing of those prefixes for `pujo blobs gc`; resumable uploads' chunks and
+# multipart uploads under partial/<id>/ (src/media/partial.rs). Every put names the bucket's
 # KMS key (PUJO_S3_SSE=aws:kms, PUJO_S3_KMS_KEY_ID), so S3 asks KMS for data
 # keys on Pujo's behalf.
 data "aws_iam_policy_document" "app" {
@@ -79,7 +80,7 @@ data "aws_iam_policy_document" "app" {
   # bucket holds nothing but Pujo's prefixes.
   statement {
     sid       = "HeadAndListBucket"
-    actions   = ["s3:ListBucket"]
+    actions   = ["s3:ListBucket", "s3:ListBucketMultipartUploads"]
     resources = [var.bucket_arn]
     # Only this account's bucket: the name alone (which the ARN is) could
     # one day belong to another account, if this bucket were deleted.

@@ -44,7 +44,7 @@ variable "bucket_arn" {
 variable "bucket_prefixes" {
   description = "Key prefixes the app reads and writes."
   type        = list(string)
-  default     = ["uploads/", "thumbnails/"]
+  default     = ["uploads/", "thumbnails/", "partial/"]
 }
 
 variable "kms_key_arn" {

@@ -1,8 +1,9 @@
 # The photo bucket: uploads/ (originals) and thumbnails/. Private, encrypted,
 # versioned, TLS-only. Lifecycle moves old photos to Standard-IA and expires
-# only NON-CURRENT versions. The seed's "delete after 365 days" rule would
+# only NON-CURRENT versions, and the partial/ chunks of abandoned resumable
+# uploads. The seed's "delete after 365 days" rule would
 # delete every photo a year after its upload; no rule here ever expires a
-# current object.
+# current photo.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -88,6 +89,31 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     # touches a current object.
     expiration {
       expired_object_delete_marker = true
+    }
+  }
+
+  # Resumable uploads (tus) keep their chunks under partial/<id>/ until the
+  # last byte arrives; Pujo removes them at expiry (24 h). This is the
+  # backstop for what a process never got to: nothing there is a photo.
+  rule {
+    id     = "expire-abandoned-partial-uploads"
+    status = "Enabled"
+
+    filter {
+      prefix = "partial/"
+    }
+
+    expiration {
+      days = 2
+    }
+
+    # The bucket is versioned: a removed chunk stays as a non-current version.
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 2
     }
   }
 

@@ -32,11 +32,20 @@ run "seed_bucket" {
     error_message = "The photo bucket is not private."
   }
   assert {
-    condition = alltrue([for r in aws_s3_bucket_lifecycle_configuration.this.rule : alltrue([
-      # AWS allows days or date, or expired_object_delete_marker, in one
-      # expiration: a rule that only removes delete markers deletes no photo.
-      for e in r.expiration : e.expired_object_delete_marker == true
+    condition = alltrue([for r in aws_s3_bucket_lifecycle_configuration.this.rule :
+      # The rule for partial/ (checked below) expires unfinished resumable
+      # uploads, never a photo.
+      r.id == "expire-abandoned-partial-uploads" ? true : alltrue([
+        # AWS allows days or date, or expired_object_delete_marker, in one
+        # expiration: a rule that only removes delete markers deletes no photo.
+        for e in r.expiration : e.expired_object_delete_marker == true
     ])])
     error_message = "A lifecycle rule expires current photos (an expiration with days or a date)."
+  }
+  assert {
+    condition = alltrue([for r in aws_s3_bucket_lifecycle_configuration.this.rule :
+      r.filter[0].prefix == "partial/" if r.id == "expire-abandoned-partial-uploads"
+    ])
+    error_message = "The rule that expires abandoned resumable uploads reaches beyond partial/."
   }
 }

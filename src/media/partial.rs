@@ -1,0 +1,225 @@
+//! Where the bytes of an unfinished resumable upload live when photos are on S3, so
+//! that any replica can take the next chunk and an acknowledged offset survives every
+//! process (on the local folder one growing file per upload does that, see
+//! `api::uploads`).
+//!
+//! S3 takes a multipart upload's parts at 5 MiB or more (but the last), while a phone
+//! on a crowded network sends chunks of a few hundred kB. So a chunk first waits as a
+//! small object of its own, a *segment* (`partial/<id>/s/<offset>`); once the segments
+//! waiting and the chunk arriving reach [`PART_MIN`] they are sent as the next part of
+//! the upload's multipart upload (`partial/<id>/parts`), and the segments go. The last
+//! chunk never goes to S3: the replica that receives it fetches the rest (joining the
+//! parts into one object first), and the whole file goes through the photo pipeline.
+//!
+//! Every write here happens before the database acknowledges the bytes, and every
+//! removal after: what the database says was received is always in the bucket.
+
+use std::path::Path;
+
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
+
+use super::Media;
+use super::store::{S3Store, StoreError};
+use crate::db::Upload;
+
+/// S3's smallest part (but the last).
+pub const PART_MIN: u64 = 5 * 1024 * 1024;
+
+/// The object the parts are joined into, and the multipart upload's key.
+pub fn parts_key(id: &str) -> String {
+    format!("partial/{id}/parts")
+}
+
+fn segments_prefix(id: &str) -> String {
+    format!("partial/{id}/s/")
+}
+
+/// Offsets are zero-padded so that the keys list in byte order.
+fn segment_key(id: &str, start: u64) -> String {
+    format!("{}{start:012}", segments_prefix(id))
+}
+
+/// How a chunk was kept.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Kept {
+    /// As a segment: `received` grows, nothing else.
+    Segment,
+    /// As a new part: the parts now cover everything received, with these ETags in
+    /// this multipart upload. The segments it took in are removed once the database
+    /// says so ([`Media::drop_segments`]).
+    Part { tags: Vec<String>, multipart: String },
+}
+
+impl Media {
+    fn bucket(&self) -> Result<&S3Store, StoreError> {
+        self.store.s3().ok_or_else(|| StoreError::Other("partial uploads in the bucket need S3".into()))
+    }
+
+    /// Keeps bytes `[upload.received, upload.received + len)` of `upload`, which are
+    /// in the file `chunk`: as the next part when, with the segments waiting, they
+    /// reach [`PART_MIN`] (and the parts were not joined already), else as a segment.
+    pub async fn keep_chunk(&self, upload: &Upload, chunk: &Path, len: u64) -> Result<Kept, StoreError> {
+        let s3 = self.bucket()?;
+        let start = u64::try_from(upload.received).unwrap_or(0);
+        let parted = u64::try_from(upload.parted).unwrap_or(0);
+        if upload.joined() || (start - parted) + len < PART_MIN {
+            let key = segment_key(&upload.id, start);
+            s3.put_file(&key, chunk, "application/octet-stream").await?;
+            return Ok(Kept::Segment);
+        }
+        let key = parts_key(&upload.id);
+        let multipart = match &upload.multipart {
+            Some(id) => id.clone(),
+            None => s3.create_multipart(&key).await?,
+        };
+        // The part is the waiting segments and the chunk, in one temp file.
+        let body = self.temp_path();
+        let made = async {
+            let mut out = tokio::fs::File::create(&body).await.map_err(io_error)?;
+            let end = self.copy_segments(upload, &mut out).await?;
+            if end != start {
+                return Err(StoreError::NotFound);
+            }
+            let mut chunk = tokio::fs::File::open(chunk).await.map_err(io_error)?;
+            tokio::io::copy(&mut chunk, &mut out).await.map_err(io_error)?;
+            out.flush().await.map_err(io_error)?;
+            let number = i32::try_from(upload.part_tags.len() + 1).unwrap_or(i32::MAX);
+            s3.upload_part(&key, &multipart, number, &body).await
+        }
+        .await;
+        let _ = tokio::fs::remove_file(&body).await;
+        let tag = made?;
+        let mut tags = upload.part_tags.clone();
+        tags.push(tag);
+        Ok(Kept::Part { tags, multipart })
+    }
+
+    /// Writes the segments of `upload` from `parted` on to `out`, checking that each
+    /// starts where the one before ended; the offset reached. Segments at or past
+    /// `received` (written but never acknowledged) are not the upload's.
+    async fn copy_segments(&self, upload: &Upload, out: &mut tokio::fs::File) -> Result<u64, StoreError> {
+        let s3 = self.bucket()?;
+        let prefix = segments_prefix(&upload.id);
+        let received = u64::try_from(upload.received).unwrap_or(0);
+        let mut at = u64::try_from(upload.parted).unwrap_or(0);
+        for (key, _) in s3.list(&prefix).await? {
+            let Some(start) = key.strip_prefix(&prefix).and_then(|s| s.parse::<u64>().ok()) else { continue };
+            if start < at || start >= received {
+                continue;
+            }
+            if start != at {
+                return Err(StoreError::NotFound);
+            }
+            let (len, mut stream) = s3.get_sized(&key).await?;
+            let mut copied = 0u64;
+            while let Some(bytes) = stream.next().await {
+                let bytes = bytes.map_err(io_error)?;
+                copied += bytes.len() as u64;
+                out.write_all(&bytes).await.map_err(io_error)?;
+            }
+            if copied != len {
+                return Err(StoreError::Unavailable(format!("segment {key} ended after {copied} of {len} bytes")));
+            }
+            at += len;
+        }
+        Ok(at)
+    }
+
+    /// Writes everything `upload` received so far to `out`: the parts (joined into
+    /// one object first, if they are not yet: then the multipart upload's id is
+    /// returned, for the database to forget), then the segments. `NotFound` when
+    /// acknowledged bytes are missing from the bucket.
+    pub async fn fetch_partial(
+        &self,
+        upload: &Upload,
+        out: &mut tokio::fs::File,
+    ) -> Result<Option<String>, StoreError> {
+        let s3 = self.bucket()?;
+        let mut joined_now = None;
+        if upload.parted > 0 {
+            let key = parts_key(&upload.id);
+            if let Some(multipart) = &upload.multipart {
+                // Joined already when an earlier last chunk got this far and then
+                // failed before the database heard of it: the object is there.
+                if let Err(e) = s3.complete_multipart(&key, multipart, &upload.part_tags).await
+                    && s3.get_sized(&key).await.is_err()
+                {
+                    return Err(e);
+                }
+                joined_now = Some(multipart.clone());
+            }
+            let (len, mut stream) = s3.get_sized(&key).await?;
+            if len != u64::try_from(upload.parted).unwrap_or(0) {
+                return Err(StoreError::NotFound);
+            }
+            while let Some(bytes) = stream.next().await {
+                out.write_all(&bytes.map_err(io_error)?).await.map_err(io_error)?;
+            }
+        }
+        let end = self.copy_segments(upload, out).await?;
+        if end != u64::try_from(upload.received).unwrap_or(0) {
+            return Err(StoreError::NotFound);
+        }
+        Ok(joined_now)
+    }
+
+    /// Removes the segments of upload `id` (after they became a part).
+    pub async fn drop_segments(&self, id: &str) -> Result<(), StoreError> {
+        let s3 = self.bucket()?;
+        for (key, _) in s3.list(&segments_prefix(id)).await? {
+            s3.delete(&key).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes everything of upload `id` in the bucket: its multipart upload, the
+    /// joined parts and the segments.
+    pub async fn drop_partial(&self, id: &str, multipart: Option<&str>) -> Result<(), StoreError> {
+        let s3 = self.bucket()?;
+        if let Some(multipart) = multipart {
+            s3.abort_multipart(&parts_key(id), multipart).await?;
+        }
+        for (key, _) in s3.list(&format!("partial/{id}/")).await? {
+            s3.delete(&key).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes partial uploads in the bucket that no upload row names (the row went
+    /// with its album or account) and that are older than `age`; how many.
+    pub async fn drop_orphan_partials(
+        &self,
+        known: &std::collections::HashSet<String>,
+        age: std::time::Duration,
+    ) -> Result<u64, StoreError> {
+        let s3 = self.bucket()?;
+        let old = |t: std::time::SystemTime| t.elapsed().unwrap_or_default() > age;
+        let id_of = |key: &str| key.strip_prefix("partial/").and_then(|k| k.split('/').next()).map(str::to_owned);
+        let mut removed = 0;
+        for (key, modified) in s3.list("partial/").await? {
+            if old(modified) && id_of(&key).is_some_and(|id| !known.contains(&id)) {
+                s3.delete(&key).await?;
+                removed += 1;
+            }
+        }
+        // Not every S3-compatible server lists multipart uploads; the bucket's
+        // lifecycle rule (AbortIncompleteMultipartUpload) is the backstop.
+        match s3.list_multipart("partial/").await {
+            Ok(uploads) => {
+                for (key, multipart, started) in uploads {
+                    if old(started) && id_of(&key).is_some_and(|id| !known.contains(&id)) {
+                        s3.abort_multipart(&key, &multipart).await?;
+                        removed += 1;
+                    }
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "cannot list multipart uploads"),
+        }
+        Ok(removed)
+    }
+}
+
+fn io_error(e: std::io::Error) -> StoreError {
+    StoreError::Other(e.to_string())
+}
