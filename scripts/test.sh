@@ -204,6 +204,12 @@ api_contract() {
   bash "$root/scripts/schemathesis.sh" "$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/pujo"
 }
 
+tus_clients() {
+  # tuspy, a tus client from PyPI, against the shipped binary: chunks, a restart, a cut
+  # connection, checksums, termination, another person's upload, expiry.
+  bash "$root/scripts/tus-clients.sh" "$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/pujo"
+}
+
 infra_checks() {
   bash "$root/scripts/check-infra.sh" "$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/pujo"
 }
@@ -226,6 +232,7 @@ run_suite "rust: fmt and clippy" rust_style
 run_suite "rust: unit and integration tests" rust_tests
 run_suite "release: static binary" static_binary
 run_suite "api: schemathesis against the OpenAPI document" api_contract
+run_suite "api: resumable uploads with tuspy" tus_clients
 run_suite "browser: end to end, axe-core and Lighthouse in Chromium" e2e_suite
 run_suite "infra: nix, terraform, kubernetes, yaml" infra_checks
 run_suite "supply chain: cargo deny" supply_chain

@@ -1,5 +1,5 @@
 //! Resumable uploads: the tus protocol 1.0 (core, `creation`, `creation-with-upload`,
-//! `termination`, `expiration`, `checksum` with sha256) at `/api/v1/uploads`, so that
+//! `termination`, `expiration`, `checksum` with sha1 and sha256) at `/api/v1/uploads`, so that
 //! a photo sent from a crowded pandal survives a dropped connection, a closed tab and
 //! a restart of Pujo, with any tus client.
 //!
@@ -29,6 +29,7 @@ use crate::state::AppState;
 
 pub const TUS_VERSION: &str = "1.0.0";
 const EXTENSIONS: &str = "creation,creation-with-upload,termination,expiration,checksum";
+const CHECKSUMS: &str = "sha1,sha256";
 /// Unfinished uploads one person may have at once.
 const OPEN_PER_ACCOUNT: i64 = 50;
 /// A chunk that sends nothing for this long is given up; what arrived stays.
@@ -144,7 +145,7 @@ pub fn options(state: &AppState) -> Result<Response<Body>, ApiError> {
         .header("tus-version", TUS_VERSION)
         .header("tus-extension", EXTENSIONS)
         .header("tus-max-size", state.media.settings.max_upload_bytes)
-        .header("tus-checksum-algorithm", "sha256")
+        .header("tus-checksum-algorithm", CHECKSUMS)
         .body(empty())
         .expect("valid response"))
 }
@@ -371,20 +372,50 @@ async fn remove_partial(state: &AppState, id: &str, multipart: Option<&str>) {
     }
 }
 
-/// A checksum the client sent for a chunk: `Upload-Checksum: sha256 <base64>`.
-fn chunk_checksum(headers: &HeaderMap) -> Result<Option<Vec<u8>>, ApiError> {
-    let Some(value) = headers.get("upload-checksum") else { return Ok(None) };
-    let text = value.to_str().map_err(|_| ApiError::Validation("Upload-Checksum must be ASCII".into()))?;
-    let (algorithm, digest) = text.split_once(' ').unwrap_or((text, ""));
-    if algorithm != "sha256" {
-        return Err(ApiError::Validation("Upload-Checksum: only sha256 is supported".into()));
+/// A chunk's checksum as the client sent it (`Upload-Checksum: <algorithm> <base64>`),
+/// being computed over the bytes as they arrive. tus requires sha1 of every server;
+/// sha256 is there for clients that prefer it.
+enum ChunkChecksum {
+    Sha1(sha1::Sha1, Vec<u8>),
+    Sha256(sha2::Sha256, Vec<u8>),
+}
+
+impl ChunkChecksum {
+    fn from_headers(headers: &HeaderMap) -> Result<Option<ChunkChecksum>, ApiError> {
+        use sha2::Digest;
+        let Some(value) = headers.get("upload-checksum") else { return Ok(None) };
+        let text = value.to_str().map_err(|_| ApiError::Validation("Upload-Checksum must be ASCII".into()))?;
+        let (algorithm, digest) = text.split_once(' ').unwrap_or((text, ""));
+        let digest = base64::engine::general_purpose::STANDARD.decode(digest.trim()).ok();
+        let (checksum, len) = match algorithm {
+            "sha1" => (ChunkChecksum::Sha1(sha1::Sha1::new(), Vec::new()), 20),
+            "sha256" => (ChunkChecksum::Sha256(sha2::Sha256::new(), Vec::new()), 32),
+            _ => return Err(ApiError::Validation(format!("Upload-Checksum: the algorithms are {CHECKSUMS}"))),
+        };
+        let digest = digest.filter(|d| d.len() == len).ok_or_else(|| {
+            ApiError::Validation(format!("Upload-Checksum: a {algorithm} digest is {len} bytes in base64"))
+        })?;
+        Ok(Some(match checksum {
+            ChunkChecksum::Sha1(h, _) => ChunkChecksum::Sha1(h, digest),
+            ChunkChecksum::Sha256(h, _) => ChunkChecksum::Sha256(h, digest),
+        }))
     }
-    let digest = base64::engine::general_purpose::STANDARD
-        .decode(digest.trim())
-        .ok()
-        .filter(|d| d.len() == 32)
-        .ok_or_else(|| ApiError::Validation("Upload-Checksum: a sha256 digest is 32 bytes in base64".into()))?;
-    Ok(Some(digest))
+
+    fn update(&mut self, bytes: &[u8]) {
+        use sha2::Digest;
+        match self {
+            ChunkChecksum::Sha1(h, _) => h.update(bytes),
+            ChunkChecksum::Sha256(h, _) => h.update(bytes),
+        }
+    }
+
+    fn matches(self) -> bool {
+        use sha2::Digest;
+        match self {
+            ChunkChecksum::Sha1(h, expected) => h.finalize().as_slice() == expected.as_slice(),
+            ChunkChecksum::Sha256(h, expected) => h.finalize().as_slice() == expected.as_slice(),
+        }
+    }
 }
 
 /// Appends the request's body at the upload's offset: kept (synced to the partial
@@ -404,7 +435,7 @@ async fn append(
     if upload.photo_id.is_some() || offset != upload.received {
         return Err(ApiError::OffsetMismatch(upload.received));
     }
-    let checksum = chunk_checksum(headers)?;
+    let mut checksum = ChunkChecksum::from_headers(headers)?;
     let left = u64::try_from(upload.length - upload.received).unwrap_or(0);
     if number(headers, "content-length")?.is_some_and(|n| u64::try_from(n).unwrap_or(u64::MAX) > left) {
         return Err(ApiError::Validation(format!("the chunk is longer than the {left} bytes the upload still needs")));
@@ -414,7 +445,6 @@ async fn append(
     }
     let start = u64::try_from(upload.received).unwrap_or(0);
     let mut sink = Sink::open(state, &upload, start).await?;
-    let mut hasher = checksum.as_ref().map(|_| <sha2::Sha256 as sha2::Digest>::new());
     let mut body = req.into_body();
     let mut written: u64 = 0;
     let mut cut_short = None;
@@ -439,8 +469,8 @@ async fn append(
                 "the chunk is longer than the {left} bytes the upload still needs"
             )));
         }
-        if let Some(h) = hasher.as_mut() {
-            sha2::Digest::update(h, &data);
+        if let Some(c) = checksum.as_mut() {
+            c.update(&data);
         }
         sink.file.write_all(&data).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
         written += data.len() as u64;
@@ -452,8 +482,8 @@ async fn append(
             renewed = Instant::now();
         }
     }
-    if let (Some(h), Some(expected)) = (hasher, checksum)
-        && (cut_short.is_some() || sha2::Digest::finalize(h).as_slice() != expected.as_slice())
+    if let Some(c) = checksum
+        && (cut_short.is_some() || !c.matches())
     {
         sink.discard().await;
         return Err(ApiError::ChecksumMismatch);
