@@ -29,7 +29,15 @@ const MAX_CAPTION_BYTES: usize = 8 * 1024;
 /// file's bytes or between parts.
 const UPLOAD_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
 /// Deletes a temp file when the request is done with it, however it ends.
-struct TempFile(PathBuf);
+pub(super) struct TempFile(pub(super) PathBuf);
+
+impl TempFile {
+    /// The path, no longer deleted here: whoever takes it removes the file.
+    pub(super) fn keep(self) -> PathBuf {
+        let mut this = std::mem::ManuallyDrop::new(self);
+        std::mem::take(&mut this.0)
+    }
+}
 
 impl Drop for TempFile {
     fn drop(&mut self) {

@@ -493,9 +493,9 @@ async fn append(
     let last = received == upload.length && cut_short.is_none();
     state.metrics.tus_bytes.inc_by(written);
     if !last {
-        let kept = if written > 0 { sink.keep(state, &upload, written).await } else { Ok(()) };
-        sink.close().await;
-        kept?;
+        if written > 0 {
+            sink.keep(state, &upload, written).await?;
+        }
         state.metrics.tus_chunk_seconds.observe(started.elapsed().as_secs_f64());
         if let Some(e) = cut_short {
             return Err(e);
@@ -508,9 +508,7 @@ async fn append(
     // the length only with the photo: if anything fails on the way (the store, a busy
     // decoder), the last chunk is dropped again and the client sends it again; a
     // refused file ends the upload with the refusal.
-    let whole = sink.whole(state, &upload).await;
-    sink.close().await;
-    let whole = whole?;
+    let whole = sink.whole(state, &upload).await?;
     let outcome = super::media::take_in_file(state, user, upload.album_id, whole, upload.caption.clone()).await;
     state.metrics.tus_chunk_seconds.observe(started.elapsed().as_secs_f64());
     let finished = match outcome {
@@ -551,6 +549,16 @@ struct Sink {
     on_s3: bool,
 }
 
+/// On S3 the chunk's temp file goes however the request ends (the upload timeout
+/// drops a request mid-chunk).
+impl Drop for Sink {
+    fn drop(&mut self) {
+        if self.on_s3 {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
 impl Sink {
     async fn open(state: &AppState, upload: &Upload, start: u64) -> Result<Sink, ApiError> {
         let internal = |e: std::io::Error| ApiError::Internal(Box::new(e));
@@ -577,18 +585,10 @@ impl Sink {
         Ok(Sink { file, path, start, on_s3: false })
     }
 
-    /// Done with the chunk, which is kept: its temp file goes (on S3).
-    async fn close(&self) {
-        if self.on_s3 {
-            let _ = tokio::fs::remove_file(&self.path).await;
-        }
-    }
-
-    /// Drops what this chunk wrote: the temp file, or the partial file's tail.
+    /// Drops what this chunk wrote to the partial file, past the acknowledged offset
+    /// (on S3 the temp file goes when the sink does).
     async fn discard(&self) {
-        if self.on_s3 {
-            let _ = tokio::fs::remove_file(&self.path).await;
-        } else {
+        if !self.on_s3 {
             let _ = self.file.set_len(self.start).await;
         }
     }
@@ -639,13 +639,13 @@ impl Sink {
     /// photo pipeline: a hard link to the partial file, or fetched from the bucket.
     async fn whole(&self, state: &AppState, upload: &Upload) -> Result<std::path::PathBuf, ApiError> {
         let internal = |e: std::io::Error| ApiError::Internal(Box::new(e));
-        let whole = state.media.temp_path();
+        let whole = super::media::TempFile(state.media.temp_path());
         if !self.on_s3 {
-            tokio::fs::hard_link(&self.path, &whole).await.map_err(internal)?;
-            return Ok(whole);
+            tokio::fs::hard_link(&self.path, &whole.0).await.map_err(internal)?;
+            return Ok(whole.keep());
         }
         let fetched = async {
-            let mut out = tokio::fs::File::create(&whole).await.map_err(internal)?;
+            let mut out = tokio::fs::File::create(&whole.0).await.map_err(internal)?;
             match state.media.fetch_partial(upload, &mut out).await {
                 Ok(Some(multipart)) => state.db.upload_parts_joined(&upload.id, &multipart).await?,
                 Ok(None) => {}
@@ -658,11 +658,8 @@ impl Sink {
             Ok(())
         }
         .await;
-        if let Err(e) = fetched {
-            let _ = tokio::fs::remove_file(&whole).await;
-            return Err(e);
-        }
-        Ok(whole)
+        fetched?;
+        Ok(whole.keep())
     }
 }
 

@@ -506,6 +506,66 @@ async fn on_s3_an_abandoned_upload_leaves_nothing_in_the_bucket() {
     );
 }
 
+/// The bucket goes away while a phone is sending: a chunk and the last chunk are 503
+/// and change nothing; once the bucket is back the same chunks go through, and the
+/// photo is the file sent.
+#[tokio::test]
+async fn on_s3_an_outage_mid_upload_is_503_and_loses_nothing() {
+    let root = tempfile::tempdir().expect("dir");
+    std::fs::create_dir_all(root.path().join("outage")).expect("bucket");
+    let port = common::free_port();
+    let mut server = crate::media::start_s3s(root.path(), port);
+    crate::media::wait_for_s3s(port).await;
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let settings = [
+        ("s3-bucket", "outage"),
+        ("s3-endpoint", endpoint.as_str()),
+        ("s3-path-style", "true"),
+        ("s3-access-key-id", "pujo-test"),
+        ("s3-secret-access-key", "pujo-test-secret"),
+        ("s3-timeout", "2s"),
+    ];
+    let app = common::spawn_app_with(&settings).await;
+    let owner = Api::register(&app, "ghat").await;
+    let album_id = album(&owner).await;
+    let photo = Jpeg { width: 900, height: 700, seed: 31, ..Jpeg::default() }.encode();
+    let path = create(&owner, album_id, photo.len(), "").await;
+    let (third, two_thirds) = (photo.len() / 3, 2 * photo.len() / 3);
+    assert_eq!(chunk(&owner, &path, 0, &photo[..third]).await.status, StatusCode::NO_CONTENT);
+
+    server.kill().expect("stop s3s-fs");
+    server.wait().expect("stopped");
+    let middle = chunk(&owner, &path, third, &photo[third..two_thirds]).await;
+    assert_eq!(middle.status, StatusCode::SERVICE_UNAVAILABLE, "{}", middle.text());
+    assert_eq!(offset_of(&owner, &path).await.header("upload-offset"), third.to_string());
+
+    let mut server = crate::media::start_s3s(root.path(), port);
+    crate::media::wait_for_s3s(port).await;
+    let middle = chunk(&owner, &path, third, &photo[third..two_thirds]).await;
+    assert_eq!(middle.status, StatusCode::NO_CONTENT, "{}", middle.text());
+
+    // The last chunk arrives while the bucket is away: nothing to put it together from.
+    server.kill().expect("stop s3s-fs");
+    server.wait().expect("stopped");
+    let last = chunk(&owner, &path, two_thirds, &photo[two_thirds..]).await;
+    assert_eq!(last.status, StatusCode::SERVICE_UNAVAILABLE, "{}", last.text());
+    let head = offset_of(&owner, &path).await;
+    assert_eq!(head.header("upload-offset"), two_thirds.to_string(), "the last chunk is sent again");
+    assert!(head.header("pujo-photo-id").is_empty());
+
+    let mut server = crate::media::start_s3s(root.path(), port);
+    crate::media::wait_for_s3s(port).await;
+    let last = chunk(&owner, &path, two_thirds, &photo[two_thirds..]).await;
+    let photo_id: i64 = last.header("pujo-photo-id").parse().unwrap_or(0);
+    let original = owner.get(&format!("/media/{photo_id}/original")).await;
+    server.kill().ok();
+    server.wait().ok();
+    assert_eq!(last.status, StatusCode::NO_CONTENT, "{}", last.text());
+    assert_eq!(original.status, StatusCode::OK, "{}", original.text());
+    assert_eq!(original.body.len(), photo.len());
+    assert!(original.body[..] == photo[..], "the photo is the file sent, in order");
+}
+
 #[tokio::test]
 async fn one_persons_idle_uploads_hold_at_most_an_eighth_of_the_disk_budget() {
     // An eighth of 800,000 bytes: 100,000 per person.
