@@ -248,6 +248,7 @@ export const bn: Messages = {
   'upload.status_done': 'আপলোড হয়েছে।',
   'upload.status_failed': 'হয়নি।',
   'upload.status_cancelled': 'বাতিল হয়েছে।',
+  'upload.status_paused': '{pct}%-এ থেমে আছে: নেটওয়ার্কের অপেক্ষায়।',
   'upload.too_large': 'ফাইলটি {max} MB-র চেয়ে বড়।',
   'upload.bad_type': 'এটি JPEG, PNG, WebP বা HEIC ছবি নয়।',
   'upload.view': 'দেখুন',
@@ -260,6 +261,7 @@ export const bn: Messages = {
   'upload.clear_done': 'আপলোড হওয়াগুলো সরান',
   'upload.see_album': 'অ্যালবাম দেখুন',
   'upload.summary': '{total}টির মধ্যে {done}টি আপলোড হয়েছে, {uploading}টি চলছে, {failed}টি হয়নি।',
+  'upload.summary_paused': '{paused}টি নেটওয়ার্কের অপেক্ষায়।',
   'upload.kb': '{n} KB',
   'upload.mb': '{n} MB',
 }

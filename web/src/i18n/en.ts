@@ -248,6 +248,7 @@ export const en = {
   'upload.status_done': 'Uploaded.',
   'upload.status_failed': 'Failed.',
   'upload.status_cancelled': 'Cancelled.',
+  'upload.status_paused': 'Paused at {pct}%: waiting for the network.',
   'upload.too_large': 'This file is larger than {max} MB.',
   'upload.bad_type': 'This is not a JPEG, PNG, WebP or HEIC photo.',
   'upload.view': 'View',
@@ -260,6 +261,7 @@ export const en = {
   'upload.clear_done': 'Clear uploaded',
   'upload.see_album': 'See the album',
   'upload.summary': '{done} of {total} uploaded, {uploading} uploading, {failed} failed.',
+  'upload.summary_paused': '{paused} waiting for the network.',
   'upload.kb': '{n} KB',
   'upload.mb': '{n} MB',
 } as const

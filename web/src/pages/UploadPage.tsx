@@ -3,7 +3,7 @@ import { useEffect, useId, useState, useSyncExternalStore, type ChangeEvent, typ
 import { Link, useSearchParams } from 'react-router'
 import { getProfile } from '../api/endpoints'
 import type { Me } from '../api/types'
-import { uploadPhoto } from '../api/upload'
+import { discardResumable, uploadResumable } from '../api/upload'
 import { AlbumForm } from '../components/AlbumForm'
 import { SelectField } from '../components/Field'
 import { PageTitle } from '../components/PageTitle'
@@ -11,6 +11,7 @@ import { RequireLogin } from '../components/RequireLogin'
 import { ErrorNotice, Loading } from '../components/Status'
 import { useI18n, type I18n } from '../i18n'
 import { ACCEPTED_TYPES, MAX_UPLOAD_BYTES, UploadQueue, percent, summarise, type UploadItem } from '../lib/uploadQueue'
+import { indexedDbStore } from '../lib/uploadStore'
 import { keys } from '../queryClient'
 
 const NEW_ALBUM = 'new'
@@ -72,6 +73,7 @@ function ItemRow({ item, queue }: { item: UploadItem; queue: UploadQueue }) {
     ready: t('upload.status_ready'),
     queued: t('upload.status_queued'),
     uploading: t('upload.status_uploading', { pct }),
+    paused: t('upload.status_paused', { pct }),
     done: t('upload.status_done'),
     failed: t('upload.status_failed'),
     cancelled: t('upload.status_cancelled'),
@@ -96,16 +98,16 @@ function ItemRow({ item, queue }: { item: UploadItem; queue: UploadQueue }) {
         <progress max={100} value={pct} aria-label={t('upload.progress_for', { name: item.file.name })} />
         <p className="upload-item__status">
           {statusText[item.status]}
-          {item.status === 'done' && item.photos[0] && (
+          {item.status === 'done' && item.photoIds[0] !== undefined && (
             <>
               {' '}
-              <Link to={`/photos/${item.photos[0].id}`}>{t('upload.view')}</Link>
+              <Link to={`/photos/${item.photoIds[0]}`}>{t('upload.view')}</Link>
             </>
           )}
         </p>
         {item.error && <p className="upload-item__error">{uploadErrorText(i18n, item)}</p>}
         <div className="actions">
-          {(item.status === 'uploading' || item.status === 'queued') && (
+          {(item.status === 'uploading' || item.status === 'queued' || item.status === 'paused') && (
             <button type="button" className="button button--quiet" onClick={() => queue.cancel(item.id)}>
               {t('upload.cancel')}
               <span className="visually-hidden"> {item.file.name}</span>
@@ -145,30 +147,41 @@ function Uploader({ me }: { me: Me }) {
 
   const [queue] = useState(
     () =>
-      new UploadQueue((item, onProgress, signal) => uploadPhoto(item.albumId, item.file, { caption: item.caption, onProgress, signal }), {
-        concurrency: 2,
-        onUploaded: (item) => {
-          if (item.albumId === null) return
-          void client.invalidateQueries({ queryKey: keys.album(item.albumId) })
-          void client.invalidateQueries({ queryKey: keys.albumPhotos(item.albumId) })
-          void client.invalidateQueries({ queryKey: keys.feed })
-          void client.invalidateQueries({ queryKey: ['users'] })
+      new UploadQueue(
+        (item, onProgress, signal) => uploadResumable(item.albumId, item.file, { caption: item.caption, onProgress, signal }),
+        {
+          concurrency: 2,
+          store: indexedDbStore(me.id) ?? undefined,
+          onUploaded: (item) => {
+            if (item.albumId === null) return
+            void client.invalidateQueries({ queryKey: keys.album(item.albumId) })
+            void client.invalidateQueries({ queryKey: keys.albumPhotos(item.albumId) })
+            void client.invalidateQueries({ queryKey: keys.feed })
+            void client.invalidateQueries({ queryKey: ['users'] })
+          },
+          onDiscard: (item) => {
+            if (item.albumId !== null) discardResumable(item.albumId, item.file, item.caption)
+          },
         },
-      }),
+      ),
   )
-  useEffect(() => () => queue.dispose(), [queue])
+  // The files picked earlier (another visit, before a reload or a restart) come back and go on.
+  useEffect(() => {
+    void queue.open()
+    return () => queue.close()
+  }, [queue])
   const items = useSyncExternalStore(queue.subscribe, queue.getItems)
   const counts = summarise(items)
-  const busy = counts.uploading + counts.queued > 0
+  const busy = counts.uploading + counts.queued + counts.paused > 0
   const doneAlbum = items.find((i) => i.status === 'done')?.albumId ?? null
 
-  // Leaving mid-upload loses the files: ask the browser to warn.
+  // Where the browser cannot keep the files, leaving mid-upload loses them: ask it to warn.
   useEffect(() => {
-    if (!busy) return
+    if (!busy || queue.persistent) return
     const warn = (event: BeforeUnloadEvent) => event.preventDefault()
     window.addEventListener('beforeunload', warn)
     return () => window.removeEventListener('beforeunload', warn)
-  }, [busy])
+  }, [busy, queue])
 
   const addFiles = (files: FileList | null) => {
     if (files && files.length > 0) queue.add(Array.from(files))
@@ -191,7 +204,7 @@ function Uploader({ me }: { me: Me }) {
           total: items.length,
           uploading: counts.uploading,
           failed: counts.failed,
-        })
+        }) + (counts.paused > 0 ? ` ${t('upload.summary_paused', { paused: counts.paused })}` : '')
 
   if (albums.isPending) return <Loading />
   if (albums.error) return <ErrorNotice error={albums.error} onRetry={() => void albums.refetch()} />

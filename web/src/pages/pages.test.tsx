@@ -203,7 +203,7 @@ describe('PhotoPage', () => {
 })
 
 describe('UploadPage', () => {
-  it('uploads each file with its own progress bar, and retries a failure showing the server’s words', async () => {
+  it('uploads each file resumably with its own progress bar, and retries a failure showing the server’s words', async () => {
     vi.stubGlobal('XMLHttpRequest', FakeXhr)
     stubApi({
       'GET /api/v1/auth/session': () => json({ user: ME }),
@@ -216,30 +216,72 @@ describe('UploadPage', () => {
       { route: '/upload?album=10' },
     )
     const picker = await screen.findByLabelText('Choose photos')
-    const files = [new File(['a'], 'one.jpg', { type: 'image/jpeg' }), new File(['b'], 'two.jpg', { type: 'image/jpeg' })]
+    const files = [
+      new File(['a'.repeat(200)], 'one.jpg', { type: 'image/jpeg' }),
+      new File(['b'.repeat(100)], 'two.jpg', { type: 'image/jpeg' }),
+    ]
     fireEvent.change(picker, { target: { files } })
     fireEvent.change(screen.getByLabelText('Caption for one.jpg'), { target: { value: 'Ashtami' } })
     fireEvent.click(screen.getByRole('button', { name: 'Upload 2 photos' }))
 
-    expect(FakeXhr.all).toHaveLength(2)
-    expect(FakeXhr.all[0]!.url).toBe('/api/v1/albums/10/photos')
-    expect(FakeXhr.all[0]!.body!.get('caption')).toBe('Ashtami')
+    expect(FakeXhr.all.map((x) => `${x.method} ${x.url}`)).toEqual(['POST /api/v1/uploads', 'POST /api/v1/uploads'])
+    expect(FakeXhr.all[0]!.headers['Upload-Metadata']).toContain(`caption ${btoa('Ashtami')}`)
+    const one = '/api/v1/uploads/11111111111111111111111111111111'
+    const two = '/api/v1/uploads/22222222222222222222222222222222'
+    act(() => FakeXhr.all[0]!.respond(201, '', { Location: one }))
+    act(() => FakeXhr.all[1]!.respond(201, '', { Location: two }))
+    const patch = (url: string, nth = 0) =>
+      vi.waitFor(() => {
+        const found = FakeXhr.all.filter((x) => x.method === 'PATCH' && x.url === url)[nth]
+        if (!found) throw new Error(`no PATCH ${url} yet`)
+        return found
+      })
+    const sendingOne = await patch(one)
     const bar = screen.getByRole('progressbar', { name: 'Upload progress of one.jpg' })
-    act(() => FakeXhr.all[0]!.progress(50, 200))
+    act(() => sendingOne.progress(50, 200))
     expect(bar.getAttribute('value')).toBe('25')
     expect(screen.getByText('Uploading: 25%')).toBeTruthy()
 
-    act(() => FakeXhr.all[0]!.respond(201, { items: [photo(77)] }))
-    act(() => FakeXhr.all[1]!.respond(503, { error: { code: 'unavailable', message: 'storage is resting' } }))
+    act(() => sendingOne.respond(204, '', { 'Upload-Offset': '200', 'Pujo-Photo-Id': '77' }))
+    const sendingTwo = await patch(two)
+    act(() => sendingTwo.respond(503, { error: { code: 'unavailable', message: 'storage is resting' } }))
     await screen.findByText('Uploaded.')
     expect(screen.getByRole('status', { name: '' }).textContent).toBe('1 of 2 uploaded, 0 uploading, 1 failed.')
     expect(screen.getByText('storage is resting')).toBeTruthy()
+    expect(screen.getByRole('link', { name: 'View' }).getAttribute('href')).toBe('/photos/77')
 
+    // The retry asks how far the upload got, and goes on from there.
     fireEvent.click(screen.getByRole('button', { name: 'Retry two.jpg' }))
-    expect(FakeXhr.all).toHaveLength(3)
-    act(() => FakeXhr.all[2]!.respond(201, { items: [photo(78)] }))
+    const head = FakeXhr.all.at(-1)!
+    expect(`${head.method} ${head.url}`).toBe(`HEAD ${two}`)
+    act(() => head.respond(200, '', { 'Upload-Offset': '0', 'Upload-Length': '100' }))
+    act(() => void patch(two, 1).then((again) => again.respond(204, '', { 'Upload-Offset': '100', 'Pujo-Photo-Id': '78' })))
     await waitFor(() => expect(screen.getAllByText('Uploaded.')).toHaveLength(2))
     expect(screen.getByRole('link', { name: 'See the album' }).getAttribute('href')).toBe('/albums/10')
+  })
+
+  it('pauses the queue while offline and sends it when the network is back', async () => {
+    vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    stubApi({ 'GET /api/v1/auth/session': () => json({ user: ME }), 'GET /api/v1/users/durga': () => json({ user: ME, albums: [album] }) })
+    const onLine = vi.spyOn(window.navigator, 'onLine', 'get').mockReturnValue(false)
+    renderWithProviders(
+      <Routes>
+        <Route path="/upload" element={<UploadPage />} />
+      </Routes>,
+      { route: '/upload?album=10' },
+    )
+    fireEvent.change(await screen.findByLabelText('Choose photos'), {
+      target: { files: [new File(['a'], 'one.jpg', { type: 'image/jpeg' })] },
+    })
+    fireEvent.click(screen.getByRole('button', { name: 'Upload 1 photo' }))
+    expect(screen.getByText('Paused at 0%: waiting for the network.')).toBeTruthy()
+    expect(screen.getByRole('status', { name: '' }).textContent).toBe('0 of 1 uploaded, 0 uploading, 0 failed. 1 waiting for the network.')
+    expect(FakeXhr.all).toHaveLength(0)
+
+    onLine.mockReturnValue(true)
+    act(() => void window.dispatchEvent(new Event('online')))
+    expect(FakeXhr.all.map((x) => `${x.method} ${x.url}`)).toEqual(['POST /api/v1/uploads'])
+    expect(screen.getByText('Uploading: 0%')).toBeTruthy()
   })
 
   it('cancels an upload in flight', async () => {
