@@ -114,6 +114,16 @@ describe('sendResumable', () => {
     expect(store.map.size).toBe(0)
   })
 
+  it('keeps the address after the photo is made when asked to, for the caller to forget', async () => {
+    const store = memoryStore()
+    const file = photo()
+    const done = sendResumable(file, { albumId: 7, store, keepWhenDone: true })
+    ;(await request(0)).respond(201, '', created)
+    ;(await request(1)).respond(204, '', { 'Upload-Offset': '10', 'Pujo-Photo-Id': '8' })
+    await expect(done).resolves.toBe(8)
+    expect(store.get(fingerprint(file, 7, ''))).toBe(URL_A)
+  })
+
   it('starts again when the remembered upload is gone (expired)', async () => {
     const store = memoryStore()
     const file = photo()

@@ -71,6 +71,12 @@ export interface ResumableOptions {
   onProgress?: (loaded: number, total: number) => void
   signal?: AbortSignal
   chunkBytes?: number
+  /**
+   * Keep the address once the photo exists, for the caller to forget when it has
+   * recorded that the file is done: a reload in between then finds the photo
+   * (HEAD) instead of sending the file a second time.
+   */
+  keepWhenDone?: boolean
   /** Waits between tries while another request holds the upload (423); injectable for tests. */
   wait?: (ms: number, signal?: AbortSignal) => Promise<void>
 }
@@ -284,18 +290,19 @@ export async function sendResumable(file: File, options: ResumableOptions): Prom
   const wait = options.wait ?? delay
   const key = options.key ?? fingerprint(file, albumId, caption)
   const total = file.size
+  const finished = (photoId: number): number => {
+    if (!options.keepWhenDone) store?.remove(key)
+    onProgress?.(total, total)
+    return photoId
+  }
 
   let url = store?.get(key) ?? null
   let offset = 0
   if (url !== null) {
     try {
       const known = await uploadProgress(url, signal)
-      if (known.photoId !== null) {
-        // The last chunk arrived but its answer did not: the photo exists already.
-        store?.remove(key)
-        onProgress?.(total, total)
-        return known.photoId
-      }
+      // The last chunk arrived but its answer did not: the photo exists already.
+      if (known.photoId !== null) return finished(known.photoId)
       offset = known.offset
     } catch (err) {
       if (!isGone(err)) throw err
@@ -319,11 +326,7 @@ export async function sendResumable(file: File, options: ResumableOptions): Prom
         onProgress?.(Math.min(total, base + loaded), total),
       )
       tries = 0
-      if (next.photoId !== null) {
-        store?.remove(key)
-        onProgress?.(total, total)
-        return next.photoId
-      }
+      if (next.photoId !== null) return finished(next.photoId)
       if (next.offset <= offset || next.offset > total) {
         throw new ApiError(204, INVALID_RESPONSE, `The server answered offset ${next.offset} after ${offset}`)
       }
@@ -332,8 +335,7 @@ export async function sendResumable(file: File, options: ResumableOptions): Prom
         // Every byte is there but no photo was named: ask once more.
         const known = await uploadProgress(url, signal)
         if (known.photoId === null) throw new ApiError(200, INVALID_RESPONSE, 'The upload ended without a photo')
-        store?.remove(key)
-        return known.photoId
+        return finished(known.photoId)
       }
     } catch (err) {
       if (isAbort(err)) throw err
@@ -351,11 +353,7 @@ export async function sendResumable(file: File, options: ResumableOptions): Prom
         // 423: another request (a tab, or the one a reload cut) is still appending.
         if (err.status === 423) await wait((err.retryAfter ?? tries) * 1000, signal)
         const known = await uploadProgress(url, signal)
-        if (known.photoId !== null) {
-          store?.remove(key)
-          onProgress?.(total, total)
-          return known.photoId
-        }
+        if (known.photoId !== null) return finished(known.photoId)
         offset = known.offset
         continue
       }

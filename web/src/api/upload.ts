@@ -88,6 +88,8 @@ export interface ResumableUploadOptions {
   signal?: AbortSignal
   /** Where unfinished uploads are remembered (default: localStorage). */
   store?: ResumeStore
+  /** Keep the address once done, until {@link forgetResumable} (see `keepWhenDone` in tus.ts). */
+  keepWhenDone?: boolean
 }
 
 /**
@@ -97,9 +99,9 @@ export interface ResumableUploadOptions {
  * ids of the photos made of it.
  */
 export async function uploadResumable(albumId: number, file: File, options: ResumableUploadOptions = {}): Promise<number[]> {
-  const { caption = '', onProgress, signal, store = localResumeStore } = options
+  const { caption = '', onProgress, signal, store = localResumeStore, keepWhenDone } = options
   try {
-    return [await sendResumable(file, { albumId, caption: caption.trim(), store, onProgress, signal })]
+    return [await sendResumable(file, { albumId, caption: caption.trim(), store, onProgress, signal, keepWhenDone })]
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 501) throw err
     const photos = await uploadPhoto(albumId, file, {
@@ -119,4 +121,9 @@ export function discardResumable(albumId: number, file: File, caption: string, s
   store.remove(key)
   // Best effort: an upload left behind expires on the server by itself.
   void terminateUpload(url).catch(() => undefined)
+}
+
+/** Forgets the address of a file whose photo exists (after the queue has recorded it). */
+export function forgetResumable(albumId: number, file: File, caption: string, store: ResumeStore = localResumeStore): void {
+  store.remove(fingerprint(file, albumId, caption.trim()))
 }

@@ -217,6 +217,31 @@ describe('UploadQueue across page loads', () => {
     expect([...store.rows.keys()]).toEqual([b!.id])
   })
 
+  it('says a done file is settled only once the store no longer keeps it', async () => {
+    const store = memoryStore()
+    let deleted: () => void = () => {}
+    store.delete = (id) =>
+      new Promise((resolve) => {
+        deleted = () => {
+          store.rows.delete(id)
+          resolve()
+        }
+      })
+    const onSettled = vi.fn()
+    const { send, pending } = manualSender()
+    const q = new UploadQueue(send, { store, onSettled })
+    await q.open()
+    q.add([jpeg('a.jpg')])
+    q.start(4)
+    pending[0]!.resolve([1])
+    await settle()
+    expect(statuses(q)).toEqual(['done'])
+    expect(onSettled).not.toHaveBeenCalled()
+    deleted()
+    await settle()
+    expect(onSettled).toHaveBeenCalledTimes(1)
+  })
+
   it('brings the files back after a reload and sends again what was on its way', async () => {
     const store = memoryStore()
     const first = new UploadQueue(manualSender().send, { store, concurrency: 1 })

@@ -94,6 +94,11 @@ export interface QueueOptions {
   concurrency?: number
   /** Called once for each file that finished uploading. */
   onUploaded?: (item: UploadItem) => void
+  /**
+   * Called when a file that is done is no longer kept in the store (at once
+   * without a store): from then on a reload cannot bring it back to be sent.
+   */
+  onSettled?: (item: UploadItem) => void
   /** Called when a file is given up (cancelled or removed before it was done). */
   onDiscard?: (item: UploadItem) => void
   /** Called when files are paused for want of a network (to ask for a background sync). */
@@ -336,7 +341,11 @@ export class UploadQueue {
   /** Keeps what changed: new and changed files, minus those done or gone. */
   private persist(before: readonly UploadItem[], after: readonly UploadItem[]): void {
     const store = this.options.store
-    if (!store) return
+    if (!store) {
+      const was = new Map(before.map((item) => [item.id, item.status]))
+      for (const item of after) if (item.status === 'done' && was.get(item.id) !== 'done') this.options.onSettled?.(item)
+      return
+    }
     const old = new Map(before.map((item) => [item.id, item]))
     const ignore = () => undefined
     for (const item of after) {
@@ -344,7 +353,7 @@ export class UploadQueue {
       old.delete(item.id)
       if (was && !storedChanged(was, item)) continue
       if (item.status === 'done') {
-        void store.delete(item.id).catch(ignore)
+        void store.delete(item.id).then(() => this.options.onSettled?.(item), ignore)
       } else {
         const { id, file, caption, status, albumId, error } = item
         void store.save({ id, file, caption, status, albumId, error }).catch(ignore)

@@ -3,7 +3,7 @@ import { useEffect, useId, useState, useSyncExternalStore, type ChangeEvent, typ
 import { Link, useSearchParams } from 'react-router'
 import { getProfile } from '../api/endpoints'
 import type { Me } from '../api/types'
-import { discardResumable, uploadResumable } from '../api/upload'
+import { discardResumable, forgetResumable, uploadResumable } from '../api/upload'
 import { AlbumForm } from '../components/AlbumForm'
 import { SelectField } from '../components/Field'
 import { PageTitle } from '../components/PageTitle'
@@ -148,7 +148,8 @@ function Uploader({ me }: { me: Me }) {
   const [queue] = useState(
     () =>
       new UploadQueue(
-        (item, onProgress, signal) => uploadResumable(item.albumId, item.file, { caption: item.caption, onProgress, signal }),
+        (item, onProgress, signal) =>
+          uploadResumable(item.albumId, item.file, { caption: item.caption, onProgress, signal, keepWhenDone: true }),
         {
           concurrency: 2,
           store: indexedDbStore(me.id) ?? undefined,
@@ -158,6 +159,10 @@ function Uploader({ me }: { me: Me }) {
             void client.invalidateQueries({ queryKey: keys.albumPhotos(item.albumId) })
             void client.invalidateQueries({ queryKey: keys.feed })
             void client.invalidateQueries({ queryKey: ['users'] })
+          },
+          // Only once the queue no longer keeps the file: a reload before that finds the photo, not a new upload.
+          onSettled: (item) => {
+            if (item.albumId !== null) forgetResumable(item.albumId, item.file, item.caption)
           },
           onDiscard: (item) => {
             if (item.albumId !== null) discardResumable(item.albumId, item.file, item.caption)

@@ -249,6 +249,9 @@ describe('UploadPage', () => {
     expect(screen.getByRole('status', { name: '' }).textContent).toBe('1 of 2 uploaded, 0 uploading, 1 failed.')
     expect(screen.getByText('storage is resting')).toBeTruthy()
     expect(screen.getByRole('link', { name: 'View' }).getAttribute('href')).toBe('/photos/77')
+    // The done file's address is forgotten; the failed one's is kept to resume from.
+    const remembered = () => Object.keys(window.localStorage).filter((k) => k.startsWith('pujo.tus.'))
+    expect(remembered().map((k) => window.localStorage.getItem(k))).toEqual([two])
 
     // The retry asks how far the upload got, and goes on from there.
     fireEvent.click(screen.getByRole('button', { name: 'Retry two.jpg' }))
@@ -258,6 +261,7 @@ describe('UploadPage', () => {
     act(() => void patch(two, 1).then((again) => again.respond(204, '', { 'Upload-Offset': '100', 'Pujo-Photo-Id': '78' })))
     await waitFor(() => expect(screen.getAllByText('Uploaded.')).toHaveLength(2))
     expect(screen.getByRole('link', { name: 'See the album' }).getAttribute('href')).toBe('/albums/10')
+    expect(remembered()).toEqual([])
   })
 
   it('pauses the queue while offline and sends it when the network is back', async () => {
