@@ -376,8 +376,8 @@ export class UploadQueue {
     this.pump()
   }
 
-  /** Paused files go again. */
-  private resume(): void {
+  /** Paused files go again (the network is back, or the service worker says so). */
+  resume(): void {
     this.clearResumeTimer()
     if (!this.items.some((item) => item.status === 'paused')) return
     this.commit(this.items.map((item) => (item.status === 'paused' ? { ...item, status: 'queued' as const } : item)))

@@ -13,6 +13,7 @@ import { useI18n, type I18n } from '../i18n'
 import { ACCEPTED_TYPES, MAX_UPLOAD_BYTES, UploadQueue, percent, summarise, type UploadItem } from '../lib/uploadQueue'
 import { indexedDbStore } from '../lib/uploadStore'
 import { keys } from '../queryClient'
+import { onUploadSync, requestUploadSync } from '../serviceWorker'
 
 const NEW_ALBUM = 'new'
 
@@ -164,6 +165,8 @@ function Uploader({ me }: { me: Me }) {
           onSettled: (item) => {
             if (item.albumId !== null) forgetResumable(item.albumId, item.file, item.caption)
           },
+          // Where the browser has Background Sync, it says when the network is back even if `online` is late.
+          onPaused: () => void requestUploadSync(),
           onDiscard: (item) => {
             if (item.albumId !== null) discardResumable(item.albumId, item.file, item.caption)
           },
@@ -173,7 +176,11 @@ function Uploader({ me }: { me: Me }) {
   // The files picked earlier (another visit, before a reload or a restart) come back and go on.
   useEffect(() => {
     void queue.open()
-    return () => queue.close()
+    const stopListening = onUploadSync(() => queue.resume())
+    return () => {
+      stopListening()
+      queue.close()
+    }
   }, [queue])
   const items = useSyncExternalStore(queue.subscribe, queue.getItems)
   const counts = summarise(items)

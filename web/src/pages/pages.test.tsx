@@ -1,6 +1,6 @@
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react'
 import { Route, Routes } from 'react-router'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { FakeXhr } from '../test/fakeXhr'
 import { ME, apiError, json, photo, renderWithProviders, stubApi } from '../test/helpers'
 import AlbumPage from './AlbumPage'
@@ -268,6 +268,11 @@ describe('UploadPage', () => {
     vi.stubGlobal('XMLHttpRequest', FakeXhr)
     stubApi({ 'GET /api/v1/auth/session': () => json({ user: ME }), 'GET /api/v1/users/durga': () => json({ user: ME, albums: [album] }) })
     const onLine = vi.spyOn(window.navigator, 'onLine', 'get').mockReturnValue(false)
+    // A browser with Background Sync: the service worker wakes the page when the network is back.
+    const sync = { register: vi.fn(() => Promise.resolve()) }
+    const worker = Object.assign(new EventTarget(), { getRegistration: () => Promise.resolve({ sync }) })
+    Object.defineProperty(window.navigator, 'serviceWorker', { value: worker, configurable: true })
+    onTestFinished(() => void delete (window.navigator as unknown as Record<string, unknown>).serviceWorker)
     renderWithProviders(
       <Routes>
         <Route path="/upload" element={<UploadPage />} />
@@ -282,8 +287,11 @@ describe('UploadPage', () => {
     expect(screen.getByRole('status', { name: '' }).textContent).toBe('0 of 1 uploaded, 0 uploading, 0 failed. 1 waiting for the network.')
     expect(FakeXhr.all).toHaveLength(0)
 
+    await waitFor(() => expect(sync.register).toHaveBeenCalledWith('pujo-uploads'))
+
+    // The sync comes before the page's own `online` event.
     onLine.mockReturnValue(true)
-    act(() => void window.dispatchEvent(new Event('online')))
+    act(() => void worker.dispatchEvent(new MessageEvent('message', { data: { type: 'pujo:send-uploads' } })))
     expect(FakeXhr.all.map((x) => `${x.method} ${x.url}`)).toEqual(['POST /api/v1/uploads'])
     expect(screen.getByText('Uploading: 0%')).toBeTruthy()
   })
