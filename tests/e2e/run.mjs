@@ -247,7 +247,7 @@ await h.step(
       .catch(() => false)
     if (moving) h.set('uploadShot', await owner.screenshot({ animations: 'disabled' }))
     // Done when no file is waiting or uploading any more; then all three must have made it.
-    await owner.waitForFunction(() => document.querySelectorAll('.upload-item--queued, .upload-item--uploading, .upload-item--ready').length === 0, null, {
+    await owner.waitForFunction(() => document.querySelectorAll('.upload-item--queued, .upload-item--uploading, .upload-item--ready, .upload-item--paused').length === 0, null, {
       timeout: 60_000,
     })
     const summary = (await owner.locator('.upload-summary').textContent()) ?? ''
