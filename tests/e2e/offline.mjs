@@ -9,7 +9,10 @@
  *   PATCH from there) -> the album has each of the five photos once;
  *
  *   two photos picked offline -> the browser closed and started again on the
- *   same profile -> they are still queued and arrive once the page is open.
+ *   same profile -> they are still queued and arrive once the page is open;
+ *
+ *   the data saver: a 3000 px photo goes as a 2048 px copy made in the page,
+ *   keeping the date it was taken and, as the owner shows positions, its place.
  *
  * The photos are noise, so each JPEG is larger than one tus chunk (1 MiB) and
  * a reload can fall between two chunks of one file. Chunks are held back a
@@ -61,16 +64,16 @@ function api(page, method, path, body) {
 }
 
 /** `count` JPEGs of noise, each about 2 MiB (two tus chunks), drawn and encoded by Chromium. */
-async function noisyPhotos(page, prefix, count) {
+async function noisyPhotos(page, prefix, count, { width = 2000, height = 1400 } = {}) {
   const made = await page.evaluate(
-    async ({ prefix, count }) => {
+    async ({ prefix, count, width, height }) => {
       const out = []
       // Pujo answers the same bytes in the same album with the photo it has: every set differs.
       let seed = [...prefix].reduce((s, c) => (s * 31 + c.charCodeAt(0)) % 2147483648, 20261006)
       for (let n = 0; n < count; n++) {
         const canvas = document.createElement('canvas')
-        canvas.width = 2000
-        canvas.height = 1400
+        canvas.width = width
+        canvas.height = height
         const g = canvas.getContext('2d')
         const pixels = g.createImageData(canvas.width, canvas.height)
         for (let i = 0; i < pixels.data.length; i += 4) {
@@ -89,7 +92,7 @@ async function noisyPhotos(page, prefix, count) {
       }
       return out
     },
-    { prefix, count },
+    { prefix, count, width, height },
   )
   return made.map(({ name, base64 }) => ({ name, mimeType: 'image/jpeg', buffer: Buffer.from(base64, 'base64') }))
 }
@@ -308,6 +311,67 @@ await h.step(
     }
   },
   { needs: ['album'], timeout: 120_000 },
+)
+
+/** An APP1 EXIF segment (big-endian): DateTimeOriginal, OffsetTimeOriginal and a GPS position, as a phone writes them. */
+function phoneExif({ takenAt, offset, lat, lon }) {
+  const b = []
+  const u16 = (v) => b.push((v >> 8) & 255, v & 255)
+  const u32 = (v) => b.push((v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255)
+  const entry = (tag, type, count, value) => (u16(tag), u16(type), u32(count), u32(value))
+  const text = (t) => [...t].forEach((c) => b.push(c.charCodeAt(0)))
+  const dms = (deg) => [Math.floor(deg), Math.floor((deg % 1) * 60), Math.round((((deg % 1) * 60) % 1) * 6000)]
+  // IFD0 at 8 (2 entries: 38 bytes) -> Exif IFD at 38 (2 entries: 30) -> date at 68, offset at 88
+  // -> GPS IFD at 96 (4 entries: 54) -> latitude at 150, longitude at 174.
+  b.push(0x4d, 0x4d), u16(42), u32(8)
+  u16(2), entry(0x8769, 4, 1, 38), entry(0x8825, 4, 1, 96), u32(0)
+  u16(2), entry(0x9003, 2, 20, 68), entry(0x9011, 2, 7, 88), u32(0)
+  text(takenAt), b.push(0)
+  text(offset), b.push(0, 0)
+  u16(4), entry(0x0001, 2, 2, 0x4e000000), entry(0x0002, 5, 3, 150), entry(0x0003, 2, 2, 0x45000000), entry(0x0004, 5, 3, 174), u32(0)
+  const [ld, lm, ls] = dms(lat)
+  const [od, om, os] = dms(lon)
+  for (const [n, d] of [[ld, 1], [lm, 1], [ls, 100], [od, 1], [om, 1], [os, 100]]) u32(n), u32(d)
+  const body = [0x45, 0x78, 0x69, 0x66, 0, 0, ...b]
+  return Buffer.from([0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 255, ...body])
+}
+
+await h.step(
+  'data saver: a 2048 px copy goes, with the date taken and the position the owner shows',
+  async () => {
+    const albumId = h.state.album
+    const saverContext = await browser.newContext(CONTEXT)
+    saverContext.setDefaultTimeout(15_000)
+    const tab = h.watch(await saverContext.newPage(), 'data saver')
+    try {
+      await tab.goto(url('/'))
+      await api(tab, 'POST', '/api/v1/auth/login', { login: ACCOUNT.username, password: ACCOUNT.password })
+      await api(tab, 'PATCH', '/api/v1/me', { gps_privacy: 'coarse' })
+      await tab.goto(url(`/upload?album=${albumId}`))
+      const [noise] = await noisyPhotos(tab, 'saver', 1, { width: 3000, height: 2000 })
+      const exif = phoneExif({ takenAt: '2025:10:01 19:45:10', offset: '+05:30', lat: 22.5742, lon: 88.365 })
+      const original = Buffer.concat([noise.buffer.subarray(0, 2), exif, noise.buffer.subarray(2)])
+      await tab.getByRole('checkbox', { name: 'Data saver: send smaller copies' }).check()
+      await tab.locator('input[type=file]').setInputFiles([{ name: 'saver.jpg', mimeType: 'image/jpeg', buffer: original }])
+      await tab.getByText(/\(the original is [\d.]+ MB\)/).waitFor()
+      const saved = (await tab.locator('.upload-saved').textContent()) ?? ''
+      assert(/^The data saver kept [\d.]+ (MB|KB) off the network\.$/.test(saved), `saved: ${saved}`)
+      await tab.getByLabel('Caption for saver.jpg').fill('Caption of saver.jpg')
+      await tab.getByRole('button', { name: 'Upload 1 photo' }).click()
+      await allSettled(tab)
+      const summary = (await tab.locator('.upload-summary').textContent()) ?? ''
+      assert(summary === '1 of 1 uploaded, 0 uploading, 0 failed.', summary)
+      const href = await tab.getByRole('link', { name: 'View' }).getAttribute('href')
+      const photo = await api(tab, 'GET', `/api/v1${href}`)
+      assert(Math.max(photo.width, photo.height) === 2048 && Math.min(photo.width, photo.height) === 1365, `the copy is ${photo.width} × ${photo.height}`)
+      assert(photo.taken_at && Date.parse(photo.taken_at) === Date.parse('2025-10-01T19:45:10+05:30'), `taken_at ${photo.taken_at}`)
+      assert(photo.location && Math.abs(photo.location.lat - 22.57) < 0.1 && Math.abs(photo.location.lon - 88.37) < 0.1, `location ${JSON.stringify(photo.location)}`)
+      return `a ${Math.round(original.length / 1024)} KB original went as a ${photo.width} × ${photo.height} copy; ${saved}`
+    } finally {
+      await saverContext.close()
+    }
+  },
+  { needs: ['album'], timeout: 90_000 },
 )
 
 await h.step('no CSP violations or uncaught errors while resuming', async () => {

@@ -262,6 +262,11 @@ export const bn: Messages = {
   'upload.see_album': 'অ্যালবাম দেখুন',
   'upload.summary': '{total}টির মধ্যে {done}টি আপলোড হয়েছে, {uploading}টি চলছে, {failed}টি হয়নি।',
   'upload.summary_paused': '{paused}টি নেটওয়ার্কের অপেক্ষায়।',
+  'upload.saver': 'ডেটা সাশ্রয়: ছোট কপি পাঠান',
+  'upload.saver_hint': 'ধীর বা দামি নেটওয়ার্কের জন্য: এখন থেকে বাছা ছবি লম্বা দিকে বড়জোর {px} পিক্সেলের কপি হয়ে যাবে। ছবি তোলার তারিখ সঙ্গে যায়; জায়গা যায় কেবল আপনার সেটিংসে তা দেখানো থাকলে। আগে থেকে বন্ধ।',
+  'upload.saver_making': 'ছোট কপি তৈরি হচ্ছে…',
+  'upload.saver_size': '{size} (আসলটি {original})',
+  'upload.saver_saved': 'ডেটা সাশ্রয়ে {size} কম পাঠাতে হলো।',
   'upload.kb': '{n} KB',
   'upload.mb': '{n} MB',
 }

@@ -262,6 +262,11 @@ export const en = {
   'upload.see_album': 'See the album',
   'upload.summary': '{done} of {total} uploaded, {uploading} uploading, {failed} failed.',
   'upload.summary_paused': '{paused} waiting for the network.',
+  'upload.saver': 'Data saver: send smaller copies',
+  'upload.saver_hint': 'For a slow or costly network: photos picked from now on go as copies at most {px} px on the long side. The date they were taken goes along; their place only if your settings show it. Off by default.',
+  'upload.saver_making': 'Making smaller copies…',
+  'upload.saver_size': '{size} (the original is {original})',
+  'upload.saver_saved': 'The data saver kept {size} off the network.',
   'upload.kb': '{n} KB',
   'upload.mb': '{n} MB',
 } as const

@@ -48,6 +48,8 @@ export interface UploadItem {
   readonly loaded: number
   readonly total: number
   readonly error: UploadError | null
+  /** The original's size when `file` is a smaller copy of it (the data saver), else null. */
+  readonly originalSize: number | null
   /** The photos the server made of the file (one, for a photo). */
   readonly photoIds: readonly number[]
 }
@@ -59,7 +61,8 @@ export type Sender = (
 ) => Promise<number[]>
 
 /** What is kept of a file that is not done yet. */
-export type StoredUpload = Pick<UploadItem, 'id' | 'file' | 'caption' | 'status' | 'albumId' | 'error'>
+export type StoredUpload = Pick<UploadItem, 'id' | 'file' | 'caption' | 'status' | 'albumId' | 'error'> &
+  Partial<Pick<UploadItem, 'originalSize'>>
 
 /** Where the queue keeps its files between page loads (IndexedDB in the browser). */
 export interface QueueStore {
@@ -213,6 +216,7 @@ export class UploadQueue {
       .filter((k) => !known.has(k.id))
       .map((k) => ({
         ...k,
+        originalSize: k.originalSize ?? null,
         status: restoredStatus(k.status),
         loaded: 0,
         total: k.file.size,
@@ -233,10 +237,15 @@ export class UploadQueue {
     for (const entry of this.controllers.values()) this.stop(entry, 'close')
   }
 
-  /** Adds files; those that cannot be sent are failed at once with the reason. */
-  add(files: Iterable<File>): UploadItem[] {
+  /**
+   * Adds files (or smaller copies of them, from the data saver); those that
+   * cannot be sent are failed at once with the reason.
+   */
+  add(files: Iterable<File | { file: File; originalSize: number }>): UploadItem[] {
     const added: UploadItem[] = []
-    for (const file of files) {
+    for (const entry of files) {
+      const file = entry instanceof File ? entry : entry.file
+      const originalSize = entry instanceof File ? null : entry.originalSize
       const error = precheck(file)
       added.push({
         id: this.nextId++,
@@ -247,6 +256,7 @@ export class UploadQueue {
         loaded: 0,
         total: file.size,
         error,
+        originalSize,
         photoIds: [],
       })
     }
@@ -355,8 +365,8 @@ export class UploadQueue {
       if (item.status === 'done') {
         void store.delete(item.id).then(() => this.options.onSettled?.(item), ignore)
       } else {
-        const { id, file, caption, status, albumId, error } = item
-        void store.save({ id, file, caption, status, albumId, error }).catch(ignore)
+        const { id, file, caption, status, albumId, error, originalSize } = item
+        void store.save({ id, file, caption, status, albumId, error, originalSize }).catch(ignore)
       }
     }
     for (const id of old.keys()) void store.delete(id).catch(ignore)
@@ -470,6 +480,13 @@ export function summarise(items: readonly UploadItem[]): Record<UploadStatus, nu
   const counts: Record<UploadStatus, number> = { ready: 0, queued: 0, uploading: 0, paused: 0, done: 0, failed: 0, cancelled: 0 }
   for (const item of items) counts[item.status]++
   return counts
+}
+
+/** Bytes the data saver kept off the network, over all items. */
+export function bytesSaved(items: readonly UploadItem[]): number {
+  let saved = 0
+  for (const item of items) if (item.originalSize !== null) saved += Math.max(0, item.originalSize - item.file.size)
+  return saved
 }
 
 /** Whole percent of an item's progress. */

@@ -10,7 +10,8 @@ import { PageTitle } from '../components/PageTitle'
 import { RequireLogin } from '../components/RequireLogin'
 import { ErrorNotice, Loading } from '../components/Status'
 import { useI18n, type I18n } from '../i18n'
-import { ACCEPTED_TYPES, MAX_UPLOAD_BYTES, UploadQueue, percent, summarise, type UploadItem } from '../lib/uploadQueue'
+import { SAVER_LONG_EDGE, savedDataSaver, smallerCopy, storeDataSaver } from '../lib/dataSaver'
+import { ACCEPTED_TYPES, MAX_UPLOAD_BYTES, UploadQueue, bytesSaved, percent, summarise, type UploadItem } from '../lib/uploadQueue'
 import { indexedDbStore } from '../lib/uploadStore'
 import { keys } from '../queryClient'
 import { onUploadSync, requestUploadSync } from '../serviceWorker'
@@ -84,7 +85,12 @@ function ItemRow({ item, queue }: { item: UploadItem; queue: UploadQueue }) {
       <Preview file={item.file} />
       <div className="upload-item__body">
         <p className="upload-item__name">
-          <span>{item.file.name}</span> <span className="muted">{fileSize(i18n, item.file.size)}</span>
+          <span>{item.file.name}</span>{' '}
+          <span className="muted">
+            {item.originalSize === null
+              ? fileSize(i18n, item.file.size)
+              : t('upload.saver_size', { size: fileSize(i18n, item.file.size), original: fileSize(i18n, item.originalSize) })}
+          </span>
         </p>
         <div className="field">
           <label htmlFor={captionId}>{t('upload.caption_for', { name: item.file.name })}</label>
@@ -140,7 +146,11 @@ function Uploader({ me }: { me: Me }) {
   const albumParam = params.get('album') ?? ''
   const [choice, setChoice] = useState(albumParam)
   const [dragging, setDragging] = useState(false)
+  const [saver, setSaver] = useState(savedDataSaver)
+  const [making, setMaking] = useState(0)
   const inputId = useId()
+  const saverId = useId()
+  const saverHintId = useId()
 
   const albums = useQuery({ queryKey: keys.profile(me.username), queryFn: ({ signal }) => getProfile(me.username, signal) })
   const own = albums.data?.albums.filter((a) => a.owner.id === me.id) ?? []
@@ -186,6 +196,7 @@ function Uploader({ me }: { me: Me }) {
   const counts = summarise(items)
   const busy = counts.uploading + counts.queued + counts.paused > 0
   const doneAlbum = items.find((i) => i.status === 'done')?.albumId ?? null
+  const saved = bytesSaved(items)
 
   // Where the browser cannot keep the files, leaving mid-upload loses them: ask it to warn.
   useEffect(() => {
@@ -196,7 +207,19 @@ function Uploader({ me }: { me: Me }) {
   }, [busy, queue])
 
   const addFiles = (files: FileList | null) => {
-    if (files && files.length > 0) queue.add(Array.from(files))
+    if (!files || files.length === 0) return
+    const picked = Array.from(files)
+    if (!saver) {
+      queue.add(picked)
+      return
+    }
+    // Smaller copies, made here; the date (and the position, unless the owner hides it) go along.
+    setMaking((n) => n + picked.length)
+    const keepGps = me.gps_privacy !== 'hidden'
+    void Promise.all(picked.map((file) => smallerCopy(file, { keepGps }).catch(() => null))).then((copies) => {
+      setMaking((n) => n - picked.length)
+      queue.add(picked.map((file, i) => copies[i] ?? file))
+    })
   }
   const onPick = (event: ChangeEvent<HTMLInputElement>) => {
     addFiles(event.target.files)
@@ -280,6 +303,24 @@ function Uploader({ me }: { me: Me }) {
           </label>
           <p className="field__hint">{t('upload.limits', { max: i18n.number(MAX_UPLOAD_BYTES / (1024 * 1024)) })}</p>
         </div>
+        <div className="field field--check">
+          <input
+            id={saverId}
+            type="checkbox"
+            checked={saver}
+            aria-describedby={saverHintId}
+            onChange={(e) => {
+              setSaver(e.target.checked)
+              storeDataSaver(e.target.checked)
+            }}
+          />
+          <label htmlFor={saverId}>{t('upload.saver')}</label>
+          <p id={saverHintId} className="field__hint">
+            {t('upload.saver_hint', { px: i18n.number(SAVER_LONG_EDGE) })}
+          </p>
+        </div>
+        {making > 0 && <p className="field__hint">{t('upload.saver_making')}</p>}
+        {saved > 0 && <p className="upload-saved">{t('upload.saver_saved', { size: fileSize(i18n, saved) })}</p>}
 
         <p className="upload-summary" role="status" aria-live="polite">
           {summary}

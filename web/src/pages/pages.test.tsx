@@ -315,6 +315,46 @@ describe('UploadPage', () => {
     expect(screen.getByRole('button', { name: 'Retry one.jpg' })).toBeTruthy()
   })
 
+  it('sends smaller copies with the data saver on, and says how many bytes it kept off the network', async () => {
+    vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    stubApi({ 'GET /api/v1/auth/session': () => json({ user: ME }), 'GET /api/v1/users/durga': () => json({ user: ME, albums: [album] }) })
+    // The browser's decoder and canvas: a 4000 × 3000 photo, encoded again as 20 000 bytes.
+    const bitmap = { width: 4000, height: 3000, close: () => {} }
+    const decode = vi.fn((_file: Blob, _options?: ImageBitmapOptions) => Promise.resolve(bitmap))
+    vi.stubGlobal('createImageBitmap', decode)
+    vi.stubGlobal(
+      'OffscreenCanvas',
+      class {
+        getContext() {
+          return { drawImage: () => {} }
+        }
+        convertToBlob() {
+          return Promise.resolve(new Blob([new Uint8Array([0xff, 0xd8]), new Uint8Array(19_998)], { type: 'image/jpeg' }))
+        }
+      },
+    )
+    renderWithProviders(
+      <Routes>
+        <Route path="/upload" element={<UploadPage />} />
+      </Routes>,
+      { route: '/upload?album=10' },
+    )
+    const saver = await screen.findByRole('checkbox', { name: 'Data saver: send smaller copies' })
+    expect((saver as HTMLInputElement).checked).toBe(false)
+    fireEvent.click(saver)
+    expect(window.localStorage.getItem('pujo.dataSaver')).toBe('on')
+    const original = new File([new Uint8Array([0xff, 0xd8]), new Uint8Array(400_000)], 'pandal.jpeg', { type: 'image/jpeg' })
+    fireEvent.change(screen.getByLabelText('Choose photos'), { target: { files: [original] } })
+
+    expect(await screen.findByText('20 KB (the original is 391 KB)')).toBeTruthy()
+    expect(screen.getByText('The data saver kept 371 KB off the network.')).toBeTruthy()
+    expect(decode.mock.calls.at(-1)![1]).toMatchObject({ resizeWidth: 2048, resizeHeight: 1536, imageOrientation: 'from-image' })
+    fireEvent.click(screen.getByRole('button', { name: 'Upload 1 photo' }))
+    const create = FakeXhr.all[0]!
+    expect(Number(create.headers['Upload-Length'])).toBeLessThan(21_000)
+    expect(create.headers['Upload-Metadata']).toContain(`filename ${btoa('pandal.jpg')}`)
+  })
+
   it('sends people who are not logged in to the login page', async () => {
     stubApi({ 'GET /api/v1/auth/session': () => json({ user: null }) })
     renderWithProviders(
