@@ -560,6 +560,32 @@ await h.step(
   },
   { needs: ['home'] },
 )
+
+await h.step(
+  "Pujo's own Bengali font (for devices with none) is served and loads under the CSP",
+  async () => {
+    // This Chromium has Noto Sans Bengali installed, so no page asks for the web font by
+    // itself: ask for both faces as a device without a Bengali font would.
+    const faces = await owner.evaluate(async () => {
+      const text = 'দুর্গাপুজো, এক এক করে প্যান্ডেল।'
+      const loaded = [...(await document.fonts.load('16px "Pujo Bengali"', text)), ...(await document.fonts.load('700 16px "Pujo Bengali"', text))]
+      return loaded.map((f) => `${f.family.replaceAll('"', '')} ${f.weight} ${f.status}`)
+    })
+    assert(
+      JSON.stringify(faces) === JSON.stringify(['Pujo Bengali 400 loaded', 'Pujo Bengali 700 loaded']),
+      `faces: ${JSON.stringify(faces)}`,
+    )
+    const fonts = await owner.evaluate(() =>
+      performance
+        .getEntriesByType('resource')
+        .filter((e) => new URL(e.name).pathname.startsWith('/fonts/'))
+        .map((e) => `${new URL(e.name).pathname} ${e.encodedBodySize || e.transferSize} B`),
+    )
+    assert(fonts.length === 2, `font requests: ${fonts.join(', ')}`)
+    return fonts.join(', ')
+  },
+  { needs: ['home'] },
+)
 await owner.context().close()
 
 // ------------------------------------------------------------------ a fresh visitor: LCP, dark, screenshots
