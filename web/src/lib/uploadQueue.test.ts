@@ -266,6 +266,17 @@ describe('UploadQueue across page loads', () => {
     ])
   })
 
+  it('says its files outlive the page only once the store has answered', async () => {
+    const broken: QueueStore = { ...memoryStore(), load: () => Promise.reject(new Error('private window')) }
+    const q = new UploadQueue(manualSender().send, { store: broken })
+    expect(q.persistent).toBe(false)
+    await q.open()
+    expect(q.persistent).toBe(false)
+    const working = new UploadQueue(manualSender().send, { store: memoryStore() })
+    await working.open()
+    expect(working.persistent).toBe(true)
+  })
+
   it('keeps what was being sent as waiting when the page closes, not cancelled', async () => {
     const store = memoryStore()
     const { send, pending } = manualSender()

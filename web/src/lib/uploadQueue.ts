@@ -173,6 +173,7 @@ export class UploadQueue {
   private resumeTimer: ReturnType<typeof setTimeout> | null = null
   private failures = 0
   private opened = false
+  private storeWorks = false
 
   constructor(send: Sender, options: QueueOptions = {}) {
     this.send = send
@@ -181,9 +182,9 @@ export class UploadQueue {
     this.network = options.network ?? (typeof window === 'undefined' ? null : browserNetwork)
   }
 
-  /** Whether the files outlive the page (a store is there). */
+  /** Whether the files outlive the page: a store is there and it answered (private windows may refuse). */
   get persistent(): boolean {
-    return this.options.store !== undefined
+    return this.storeWorks
   }
 
   getItems = (): readonly UploadItem[] => this.items
@@ -210,6 +211,7 @@ export class UploadQueue {
     } catch {
       return
     }
+    this.storeWorks = true
     if (!this.opened) return
     const known = new Set(this.items.map((item) => item.id))
     const back: UploadItem[] = kept
