@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ApiError } from './client'
 import { FakeXhr } from '../test/fakeXhr'
-import { fingerprint, sendResumable, uploadMetadata, type ResumeStore } from './tus'
+import { RESUME_TTL_MS, fingerprint, localResumeStore, pruneResumeStore, sendResumable, uploadMetadata, type ResumeStore } from './tus'
 
 const URL_A = '/api/v1/uploads/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
 const URL_B = '/api/v1/uploads/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
@@ -194,5 +194,28 @@ describe('sendResumable', () => {
     controller.abort()
     expect(patch.aborted).toBe(true)
     await expect(done).rejects.toMatchObject({ name: 'AbortError' })
+  })
+})
+
+describe('localResumeStore', () => {
+  it('remembers an address for as long as Pujo keeps the upload, and then forgets it', () => {
+    const now = vi.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000)
+    localResumeStore.set('a', URL_A)
+    now.mockReturnValue(1_800_000_000_000 + RESUME_TTL_MS - 1)
+    expect(localResumeStore.get('a')).toBe(URL_A)
+    now.mockReturnValue(1_800_000_000_000 + RESUME_TTL_MS + 1)
+    expect(localResumeStore.get('a')).toBeNull()
+    expect(window.localStorage.length).toBe(0)
+  })
+
+  it('prunes the addresses of files given up long ago, and nothing else', () => {
+    const now = vi.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000)
+    localResumeStore.set('old', URL_A)
+    now.mockReturnValue(1_800_000_000_000 + RESUME_TTL_MS)
+    localResumeStore.set('new', URL_B)
+    window.localStorage.setItem('pujo.lang', 'bn')
+    window.localStorage.setItem('pujo.tus.broken', 'not an entry')
+    expect(pruneResumeStore(1_800_000_000_000 + RESUME_TTL_MS + 1000)).toBe(2)
+    expect(Object.keys(window.localStorage).sort()).toEqual(['pujo.lang', 'pujo.tus.new'])
   })
 })

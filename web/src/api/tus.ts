@@ -29,19 +29,37 @@ export interface ResumeStore {
 }
 
 const STORE_PREFIX = 'pujo.tus.'
+/**
+ * How long a remembered address is worth asking about: Pujo drops an upload a day
+ * after it began (`upload-expiry`, 24h by default), done or not.
+ */
+export const RESUME_TTL_MS = 24 * 60 * 60 * 1000
 
-/** The addresses in localStorage: they outlive the tab and a restart of the browser. */
+/** `<ms since epoch> <address>`, or null when it is not that or too old. */
+function parseEntry(value: string | null, now: number): string | null {
+  const match = value === null ? null : /^(\d+) (\/\S+)$/.exec(value)
+  if (!match || now - Number(match[1]) > RESUME_TTL_MS) return null
+  return match[2]!
+}
+
+/**
+ * The addresses in localStorage, each with when it was made: they outlive the tab
+ * and a restart of the browser, and are forgotten once Pujo has surely dropped them.
+ */
 export const localResumeStore: ResumeStore = {
   get: (key) => {
     try {
-      return window.localStorage.getItem(STORE_PREFIX + key)
+      const value = window.localStorage.getItem(STORE_PREFIX + key)
+      const url = parseEntry(value, Date.now())
+      if (value !== null && url === null) window.localStorage.removeItem(STORE_PREFIX + key)
+      return url
     } catch {
       return null
     }
   },
   set: (key, url) => {
     try {
-      window.localStorage.setItem(STORE_PREFIX + key, url)
+      window.localStorage.setItem(STORE_PREFIX + key, `${Date.now()} ${url}`)
     } catch {
       // Storage full or off: the upload still goes, it just cannot resume.
     }
@@ -53,6 +71,25 @@ export const localResumeStore: ResumeStore = {
       // Nothing to forget.
     }
   },
+}
+
+/** Forgets every remembered address Pujo has surely dropped (files given up long ago). */
+export function pruneResumeStore(now = Date.now()): number {
+  let pruned = 0
+  try {
+    const storage = window.localStorage
+    for (let i = storage.length - 1; i >= 0; i--) {
+      const key = storage.key(i)
+      if (key === null || !key.startsWith(STORE_PREFIX)) continue
+      if (parseEntry(storage.getItem(key), now) === null) {
+        storage.removeItem(key)
+        pruned++
+      }
+    }
+  } catch {
+    // No storage: nothing kept.
+  }
+  return pruned
 }
 
 /** What identifies one file sent to one album with one caption (and in which form). */

@@ -3,6 +3,7 @@ import { useEffect, useId, useState, useSyncExternalStore, type ChangeEvent, typ
 import { Link, useSearchParams } from 'react-router'
 import { getProfile } from '../api/endpoints'
 import type { Me } from '../api/types'
+import { pruneResumeStore } from '../api/tus'
 import { discardResumable, forgetResumable, uploadResumable } from '../api/upload'
 import { AlbumForm } from '../components/AlbumForm'
 import { SelectField } from '../components/Field'
@@ -185,6 +186,7 @@ function Uploader({ me }: { me: Me }) {
   )
   // The files picked earlier (another visit, before a reload or a restart) come back and go on.
   useEffect(() => {
+    pruneResumeStore()
     void queue.open()
     const stopListening = onUploadSync(() => queue.resume())
     return () => {
