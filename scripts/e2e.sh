@@ -121,6 +121,10 @@ E2E_BASE_URL=$base E2E_ARTIFACTS=$artifacts E2E_SCREENSHOTS=${E2E_SCREENSHOTS:-$
   E2E_PANDAL=$pandal E2E_BINARY="$bin ($(pujo version 2>/dev/null | head -1))" \
   timeout --kill-after=10 900 node "$e2e/run.mjs" || status=$?
 if [ $status = 124 ] || [ $status = 137 ]; then echo "e2e: timed out after 900 s" >&2; fi
+offline_status=0
+E2E_BASE_URL=$base E2E_ARTIFACTS=$artifacts timeout --kill-after=10 300 node "$e2e/offline.mjs" || offline_status=$?
+if [ $offline_status = 124 ] || [ $offline_status = 137 ]; then echo "e2e offline: timed out after 300 s" >&2; fi
+if [ $status = 0 ]; then status=$offline_status; fi
 tls_status=0
 E2E_TLS_URL=$tls_base E2E_ARTIFACTS=$artifacts timeout --kill-after=10 300 node "$e2e/tls.mjs" || tls_status=$?
 if [ $tls_status = 124 ] || [ $tls_status = 137 ]; then echo "e2e over TLS: timed out after 300 s" >&2; fi

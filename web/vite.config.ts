@@ -1,12 +1,40 @@
 /// <reference types="vitest/config" />
-import { defineConfig } from 'vite'
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { defineConfig, transformWithEsbuild, type Plugin } from 'vite'
 import react from '@vitejs/plugin-react'
+
+/** Files from public/ that the offline shell needs besides the build's own. */
+const SHELL_FILES = ['/favicon.svg', '/manifest.webmanifest', '/icons/icon-192.png']
+
+/**
+ * Builds sw/sw.ts into dist/sw.js (one classic script, no imports: a service
+ * worker must be a same-origin file under `script-src 'self'`), with the list
+ * of files to keep for offline use and a version that changes with them.
+ */
+function serviceWorker(): Plugin {
+  return {
+    name: 'pujo-service-worker',
+    apply: 'build',
+    async generateBundle(_options, bundle) {
+      const source = readFileSync(new URL('./sw/sw.ts', import.meta.url), 'utf8')
+      const built = Object.keys(bundle)
+        .filter((name) => name.startsWith('assets/') && !name.endsWith('.map'))
+        .sort()
+      const precache = ['/', ...SHELL_FILES, ...built.map((name) => `/${name}`)]
+      const version = createHash('sha256').update(source).update(precache.join('\n')).digest('hex').slice(0, 16)
+      const { code } = await transformWithEsbuild(source, 'sw.ts', { loader: 'ts', target: 'es2022', format: 'iife' })
+      const header = `const PRECACHE = ${JSON.stringify(precache)};\nconst VERSION = ${JSON.stringify(version)};\n`
+      this.emitFile({ type: 'asset', fileName: 'sw.js', source: header + code })
+    },
+  }
+}
 
 // The Rust server (`cargo run`) listens here during development.
 const API_ORIGIN = 'http://127.0.0.1:8080'
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), serviceWorker()],
   // Served from the site root by the pujo binary; deep links such as
   // /pandals fall back to index.html, so asset URLs must be absolute.
   base: '/',

@@ -247,7 +247,7 @@ await h.step(
       .catch(() => false)
     if (moving) h.set('uploadShot', await owner.screenshot({ animations: 'disabled' }))
     // Done when no file is waiting or uploading any more; then all three must have made it.
-    await owner.waitForFunction(() => document.querySelectorAll('.upload-item--queued, .upload-item--uploading, .upload-item--ready').length === 0, null, {
+    await owner.waitForFunction(() => document.querySelectorAll('.upload-item--queued, .upload-item--uploading, .upload-item--ready, .upload-item--paused').length === 0, null, {
       timeout: 60_000,
     })
     const summary = (await owner.locator('.upload-summary').textContent()) ?? ''
@@ -557,6 +557,32 @@ await h.step(
     })
     assert(widths[0] > 0 && Math.abs(widths[0] - widths[1]) > 1, `Bengali text seems not to render with a Bengali font (${widths})`)
     writeFileSync(join(ARTIFACTS, 'bengali.png'), await owner.screenshot())
+  },
+  { needs: ['home'] },
+)
+
+await h.step(
+  "Pujo's own Bengali font (for devices with none) is served and loads under the CSP",
+  async () => {
+    // This Chromium has Noto Sans Bengali installed, so no page asks for the web font by
+    // itself: ask for both faces as a device without a Bengali font would.
+    const faces = await owner.evaluate(async () => {
+      const text = 'দুর্গাপুজো, এক এক করে প্যান্ডেল।'
+      const loaded = [...(await document.fonts.load('16px "Pujo Bengali"', text)), ...(await document.fonts.load('700 16px "Pujo Bengali"', text))]
+      return loaded.map((f) => `${f.family.replaceAll('"', '')} ${f.weight} ${f.status}`)
+    })
+    assert(
+      JSON.stringify(faces) === JSON.stringify(['Pujo Bengali 400 loaded', 'Pujo Bengali 700 loaded']),
+      `faces: ${JSON.stringify(faces)}`,
+    )
+    const fonts = await owner.evaluate(() =>
+      performance
+        .getEntriesByType('resource')
+        .filter((e) => new URL(e.name).pathname.startsWith('/fonts/'))
+        .map((e) => `${new URL(e.name).pathname} ${e.encodedBodySize || e.transferSize} B`),
+    )
+    assert(fonts.length === 2, `font requests: ${fonts.join(', ')}`)
+    return fonts.join(', ')
   },
   { needs: ['home'] },
 )

@@ -3,7 +3,7 @@
  * speaks HTTP/2 to it (ALPN), where a request names its authority in `:authority`
  * and carries no `Host` header. Every write must pass the CSRF check there:
  *
- *   register -> create an album -> upload a photo -> like and comment,
+ *   register -> create an album -> upload a photo (tus) -> like and comment,
  *
  * each checked to have gone over h2 (the Resource Timing `nextHopProtocol`).
  *
@@ -89,7 +89,7 @@ await h.step(
 )
 
 await h.step(
-  'create an album and upload a photo (multipart over h2)',
+  'create an album and upload a photo (tus over h2)',
   async () => {
     await nav().getByRole('link', { name: 'Upload' }).click()
     await heading().filter({ hasText: 'Upload' }).waitFor()
@@ -102,13 +102,14 @@ await h.step(
     const [photo] = await makePhotos(page)
     await page.locator('input[type=file]').setInputFiles([{ name: photo.name, mimeType: photo.mimeType, buffer: photo.buffer }])
     await page.getByRole('button', { name: 'Upload 1 photo' }).click()
-    await page.waitForFunction(() => document.querySelectorAll('.upload-item--queued, .upload-item--uploading, .upload-item--ready').length === 0, null, {
+    await page.waitForFunction(() => document.querySelectorAll('.upload-item--queued, .upload-item--uploading, .upload-item--ready, .upload-item--paused').length === 0, null, {
       timeout: 60_000,
     })
     const summary = (await page.locator('.upload-summary').textContent()) ?? ''
     const errors = await page.locator('.upload-item__error').allTextContents()
     assert(summary === '1 of 1 uploaded, 0 uploading, 0 failed.', `${summary} ${errors.join(' | ')}`)
     await overH2('/api/v1/albums')
+    await overH2('/api/v1/uploads')
     h.set('uploaded', true)
   },
   { needs: ['account'], timeout: 90_000 },

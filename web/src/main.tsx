@@ -7,6 +7,7 @@ import { I18nProvider, loadMessages, preferredLang } from './i18n'
 import { applyTheme, storedTheme } from './lib/theme'
 import { prefetchFirstPage } from './prefetch'
 import { makeQueryClient } from './queryClient'
+import { registerServiceWorker } from './serviceWorker'
 import './index.css'
 
 const root = document.getElementById('root')
@@ -16,6 +17,8 @@ applyTheme(storedTheme())
 const lang = preferredLang()
 const queryClient = makeQueryClient()
 prefetchFirstPage(queryClient, window.location.pathname, window.location.search)
+// The offline shell and the upload queue's wake-up call; not in development, where Vite serves the files.
+if (import.meta.env.PROD) registerServiceWorker()
 
 // Bengali is a separate chunk: have it before the first paint when it is
 // the reader's language, so the page never flashes English first.

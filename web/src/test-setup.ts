@@ -12,3 +12,23 @@ afterEach(() => {
 
 // jsdom has no layout: scrolling is a no-op rather than a "not implemented" error.
 window.scrollTo = () => {}
+
+// jsdom's Blob has no arrayBuffer()/text() (browsers all have them): read through FileReader.
+function readBlob(blob: Blob): Promise<ArrayBuffer> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader()
+    reader.onload = () => resolve(reader.result as ArrayBuffer)
+    reader.onerror = () => reject(reader.error)
+    reader.readAsArrayBuffer(blob)
+  })
+}
+if (typeof Blob.prototype.arrayBuffer !== 'function') {
+  Blob.prototype.arrayBuffer = function (this: Blob) {
+    return readBlob(this)
+  }
+}
+if (typeof Blob.prototype.text !== 'function') {
+  Blob.prototype.text = async function (this: Blob) {
+    return new TextDecoder().decode(await readBlob(this))
+  }
+}

@@ -152,3 +152,6 @@ export const search = (q: string, limit: number, signal?: AbortSignal) =>
 
 /** Where a photo is uploaded to (multipart, one file per request: see upload.ts). */
 export const albumPhotosUrl = (albumId: number) => `${API}/albums/${albumId}/photos`
+
+/** Where resumable uploads are created (tus 1.0: see tus.ts); each answers with its own address. */
+export const uploadsUrl = `${API}/uploads`

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ApiError } from './client'
 import { FakeXhr } from '../test/fakeXhr'
-import { uploadPhoto } from './upload'
+import { fingerprint, localResumeStore } from './tus'
+import { discardResumable, uploadPhoto, uploadResumable } from './upload'
 
 function xhr(): FakeXhr {
   if (!FakeXhr.last) throw new Error('no request was made')
@@ -93,5 +94,32 @@ describe('uploadPhoto', () => {
     const done = uploadPhoto(1, file())
     xhr().respond(201, { id: 1 })
     await expect(done).rejects.toMatchObject({ code: 'invalid_response' })
+  })
+})
+
+describe('uploadResumable', () => {
+  it('sends the file as one multipart request where the server has no resumable uploads (501)', async () => {
+    vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    const progress = vi.fn()
+    const done = uploadResumable(12, file(), { caption: 'Maa', onProgress: progress })
+    expect(xhr().url).toBe('/api/v1/uploads')
+    xhr().respond(501, { error: { code: 'not_implemented', message: 'resumable uploads need the local blob store' } })
+    await vi.waitFor(() => expect(xhr().url).toBe('/api/v1/albums/12/photos'))
+    expect(xhr().body!.get('caption')).toBe('Maa')
+    xhr().progress(50, 100)
+    expect(progress).toHaveBeenLastCalledWith(5, 10)
+    xhr().respond(201, { items: [{ id: 31 }] })
+    await expect(done).resolves.toEqual([31])
+  })
+
+  it('gives up an unfinished upload: the server is told and the address forgotten', () => {
+    vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    const photo = file()
+    const key = fingerprint(photo, 12, 'Maa')
+    localResumeStore.set(key, '/api/v1/uploads/cccccccccccccccccccccccccccccccc')
+    discardResumable(12, photo, ' Maa ')
+    expect(`${xhr().method} ${xhr().url}`).toBe('DELETE /api/v1/uploads/cccccccccccccccccccccccccccccccc')
+    expect(xhr().headers['Tus-Resumable']).toBe('1.0.0')
+    expect(localResumeStore.get(key)).toBeNull()
   })
 })

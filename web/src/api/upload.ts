@@ -1,9 +1,11 @@
 /**
  * Photo upload over XMLHttpRequest, because `fetch` cannot report upload
- * progress. One file per request, so every file has its own progress bar.
+ * progress. One file per request, so every file has its own progress bar:
+ * resumable (tus, see tus.ts) where the server has it, multipart elsewhere.
  */
 import { ApiError, NETWORK_ERROR, INVALID_RESPONSE, apiErrorFromBody, parseRetryAfter } from './client'
 import { albumPhotosUrl } from './endpoints'
+import { fingerprint, localResumeStore, sendResumable, terminateUpload, type ResumeStore } from './tus'
 import type { Photo } from './types'
 
 export interface UploadOptions {
@@ -77,4 +79,51 @@ export function uploadPhoto(albumId: number, file: File, options: UploadOptions 
     }
     xhr.send(form)
   })
+}
+
+export interface ResumableUploadOptions {
+  caption?: string
+  /** Bytes of the file the server holds, and the file's size. */
+  onProgress?: (loaded: number, total: number) => void
+  signal?: AbortSignal
+  /** Where unfinished uploads are remembered (default: localStorage). */
+  store?: ResumeStore
+  /** Keep the address once done, until {@link forgetResumable} (see `keepWhenDone` in tus.ts). */
+  keepWhenDone?: boolean
+}
+
+/**
+ * Sends one photo as a resumable (tus) upload that goes on from where an
+ * earlier try stopped; where the server cannot take resumable uploads (501:
+ * its photos live in S3), as one multipart request instead. Resolves with the
+ * ids of the photos made of it.
+ */
+export async function uploadResumable(albumId: number, file: File, options: ResumableUploadOptions = {}): Promise<number[]> {
+  const { caption = '', onProgress, signal, store = localResumeStore, keepWhenDone } = options
+  try {
+    return [await sendResumable(file, { albumId, caption: caption.trim(), store, onProgress, signal, keepWhenDone })]
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 501) throw err
+    const photos = await uploadPhoto(albumId, file, {
+      caption,
+      signal,
+      onProgress: (loaded, total) => onProgress?.(Math.round((loaded / total) * file.size), file.size),
+    })
+    return photos.map((p) => p.id)
+  }
+}
+
+/** Gives up a file's unfinished upload: the server drops its bytes, the address is forgotten. */
+export function discardResumable(albumId: number, file: File, caption: string, store: ResumeStore = localResumeStore): void {
+  const key = fingerprint(file, albumId, caption.trim())
+  const url = store.get(key)
+  if (url === null) return
+  store.remove(key)
+  // Best effort: an upload left behind expires on the server by itself.
+  void terminateUpload(url).catch(() => undefined)
+}
+
+/** Forgets the address of a file whose photo exists (after the queue has recorded it). */
+export function forgetResumable(albumId: number, file: File, caption: string, store: ResumeStore = localResumeStore): void {
+  store.remove(fingerprint(file, albumId, caption.trim()))
 }

@@ -1,7 +1,16 @@
 import { describe, expect, it, vi } from 'vitest'
 import { ApiError } from '../api/client'
-import type { Photo } from '../api/types'
-import { MAX_UPLOAD_BYTES, UploadQueue, percent, summarise, type Sender, type UploadItem } from './uploadQueue'
+import {
+  MAX_UPLOAD_BYTES,
+  UploadQueue,
+  percent,
+  summarise,
+  type Network,
+  type QueueStore,
+  type Sender,
+  type StoredUpload,
+  type UploadItem,
+} from './uploadQueue'
 
 function jpeg(name: string, size = 1000): File {
   const file = new File(['x'], name, { type: 'image/jpeg' })
@@ -15,7 +24,7 @@ function manualSender() {
     item: UploadItem & { albumId: number }
     progress: (loaded: number, total: number) => void
     signal: AbortSignal
-    resolve: (photos: Photo[]) => void
+    resolve: (photoIds: number[]) => void
     reject: (err: unknown) => void
   }[] = []
   const send: Sender = (item, progress, signal) =>
@@ -59,10 +68,10 @@ describe('UploadQueue', () => {
     pending[0]!.progress(500, 2100)
     pending[0]!.progress(2100, 2100)
     expect(q.getItems()[0]).toMatchObject({ loaded: 2100, total: 2100 })
-    pending[0]!.resolve([{ id: 99 } as Photo])
+    pending[0]!.resolve([99])
     await settle()
     expect(seen).toEqual([23, 100, 100])
-    expect(q.getItems()[0]!.photos).toEqual([{ id: 99 }])
+    expect(q.getItems()[0]!.photoIds).toEqual([99])
     expect(onUploaded).toHaveBeenCalledTimes(1)
   })
 
@@ -104,16 +113,16 @@ describe('UploadQueue', () => {
     expect(statuses(q)).toEqual(['done'])
   })
 
-  it('turns a network failure into a retryable error', async () => {
+  it('pauses a file whose connection dropped instead of failing it', async () => {
     const q = new UploadQueue(() => Promise.reject(new ApiError(0, 'network_error', 'Could not reach the server')))
     q.add([jpeg('a.jpg')])
     q.start(1)
     await settle()
-    expect(q.getItems()[0]!.error).toMatchObject({ code: 'network_error', retryable: true })
+    expect(q.getItems()[0]).toMatchObject({ status: 'paused', error: null })
   })
 
   it('fails too large and unsupported files before sending, with no retry', () => {
-    const send = vi.fn<Sender>(() => new Promise<Photo[]>(() => {}))
+    const send = vi.fn<Sender>(() => new Promise<number[]>(() => {}))
     const q = new UploadQueue(send)
     const gif = new File(['x'], 'a.gif', { type: 'image/gif' })
     const heic = new File(['x'], 'IMG_1.HEIC', { type: '' })
@@ -151,5 +160,205 @@ describe('UploadQueue', () => {
     q.clearDone()
     expect(q.getItems()).toEqual([])
     expect(listener).toHaveBeenCalled()
+  })
+})
+
+/** A store in memory, copied like IndexedDB copies. */
+function memoryStore(): QueueStore & { rows: Map<number, StoredUpload> } {
+  const rows = new Map<number, StoredUpload>()
+  return {
+    rows,
+    load: () => Promise.resolve([...rows.values()].map((r) => ({ ...r }))),
+    save: (item) => {
+      rows.set(item.id, { ...item })
+      return Promise.resolve()
+    },
+    delete: (id) => {
+      rows.delete(id)
+      return Promise.resolve()
+    },
+  }
+}
+
+/** A network the test turns off and on. */
+function fakeNetwork(online = true): Network & { set(online: boolean): void } {
+  const listeners = new Set<() => void>()
+  let state = online
+  return {
+    online: () => state,
+    subscribe: (listener) => {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    set(next) {
+      state = next
+      for (const listener of listeners) listener()
+    },
+  }
+}
+
+describe('UploadQueue across page loads', () => {
+  it('keeps every file that is not done, and forgets it once it is', async () => {
+    const store = memoryStore()
+    const { send, pending } = manualSender()
+    const q = new UploadQueue(send, { store, concurrency: 1 })
+    await q.open()
+    const [a, b] = q.add([jpeg('a.jpg'), jpeg('b.jpg')])
+    q.setCaption(a!.id, 'Dhunuchi naach')
+    q.start(4)
+    expect([...store.rows.values()].map((r) => [r.file.name, r.status, r.albumId])).toEqual([
+      ['a.jpg', 'uploading', 4],
+      ['b.jpg', 'queued', 4],
+    ])
+    expect(store.rows.get(a!.id)!.caption).toBe('Dhunuchi naach')
+
+    pending[0]!.resolve([1])
+    await settle()
+    expect([...store.rows.keys()]).toEqual([b!.id])
+  })
+
+  it('says a done file is settled only once the store no longer keeps it', async () => {
+    const store = memoryStore()
+    let deleted: () => void = () => {}
+    store.delete = (id) =>
+      new Promise((resolve) => {
+        deleted = () => {
+          store.rows.delete(id)
+          resolve()
+        }
+      })
+    const onSettled = vi.fn()
+    const { send, pending } = manualSender()
+    const q = new UploadQueue(send, { store, onSettled })
+    await q.open()
+    q.add([jpeg('a.jpg')])
+    q.start(4)
+    pending[0]!.resolve([1])
+    await settle()
+    expect(statuses(q)).toEqual(['done'])
+    expect(onSettled).not.toHaveBeenCalled()
+    deleted()
+    await settle()
+    expect(onSettled).toHaveBeenCalledTimes(1)
+  })
+
+  it('brings the files back after a reload and sends again what was on its way', async () => {
+    const store = memoryStore()
+    const first = new UploadQueue(manualSender().send, { store, concurrency: 1 })
+    await first.open()
+    first.add([jpeg('a.jpg'), jpeg('b.jpg'), jpeg('c.jpg')])
+    first.start(4)
+    first.add([jpeg('later.jpg')])
+    // The tab goes away without a word: nothing but the store is left.
+
+    const { send, pending } = manualSender()
+    const second = new UploadQueue(send, { store, concurrency: 2 })
+    await second.open()
+    expect(second.getItems().map((i) => [i.file.name, i.status])).toEqual([
+      ['a.jpg', 'uploading'],
+      ['b.jpg', 'uploading'],
+      ['c.jpg', 'queued'],
+      ['later.jpg', 'ready'],
+    ])
+    expect(pending.map((p) => [p.item.file.name, p.item.albumId])).toEqual([
+      ['a.jpg', 4],
+      ['b.jpg', 4],
+    ])
+  })
+
+  it('says its files outlive the page only once the store has answered', async () => {
+    const broken: QueueStore = { ...memoryStore(), load: () => Promise.reject(new Error('private window')) }
+    const q = new UploadQueue(manualSender().send, { store: broken })
+    expect(q.persistent).toBe(false)
+    await q.open()
+    expect(q.persistent).toBe(false)
+    const working = new UploadQueue(manualSender().send, { store: memoryStore() })
+    await working.open()
+    expect(working.persistent).toBe(true)
+  })
+
+  it('keeps what was being sent as waiting when the page closes, not cancelled', async () => {
+    const store = memoryStore()
+    const { send, pending } = manualSender()
+    const q = new UploadQueue(send, { store })
+    await q.open()
+    q.add([jpeg('a.jpg')])
+    q.start(4)
+    q.close()
+    expect(pending[0]!.signal.aborted).toBe(true)
+    await settle()
+    expect([...store.rows.values()].map((r) => r.status)).toEqual(['queued'])
+    expect(send).toHaveBeenCalledTimes(1)
+  })
+
+  it('tells the sender to give up a cancelled or removed file', async () => {
+    const onDiscard = vi.fn()
+    const q = new UploadQueue(manualSender().send, { onDiscard, concurrency: 1 })
+    const [a, b] = q.add([jpeg('a.jpg'), jpeg('b.jpg')])
+    q.start(4)
+    q.cancel(a!.id)
+    q.remove(b!.id)
+    expect(onDiscard.mock.calls.map((call) => (call[0] as UploadItem).file.name)).toEqual(['a.jpg', 'b.jpg'])
+  })
+})
+
+describe('UploadQueue without a network', () => {
+  it('pauses what waits while offline and sends it when the network is back', async () => {
+    const network = fakeNetwork(false)
+    const onPaused = vi.fn()
+    const { send, pending } = manualSender()
+    const q = new UploadQueue(send, { network, onPaused })
+    await q.open()
+    q.add([jpeg('a.jpg'), jpeg('b.jpg')])
+    q.start(3)
+    expect(statuses(q)).toEqual(['paused', 'paused'])
+    expect(onPaused).toHaveBeenCalled()
+    expect(send).not.toHaveBeenCalled()
+
+    network.set(true)
+    expect(statuses(q)).toEqual(['uploading', 'uploading'])
+    expect(pending).toHaveLength(2)
+  })
+
+  it('stops what is being sent when the network goes, and pauses it rather than cancelling it', async () => {
+    const network = fakeNetwork()
+    const { send, pending } = manualSender()
+    const q = new UploadQueue(send, { network })
+    await q.open()
+    q.add([jpeg('a.jpg')])
+    q.start(3)
+    network.set(false)
+    expect(pending[0]!.signal.aborted).toBe(true)
+    await settle()
+    expect(statuses(q)).toEqual(['paused'])
+
+    network.set(true)
+    expect(statuses(q)).toEqual(['uploading'])
+    expect(send).toHaveBeenCalledTimes(2)
+  })
+
+  it('tries a dropped connection again after a growing wait while the browser says it is online', async () => {
+    vi.useFakeTimers()
+    try {
+      const { send, pending } = manualSender()
+      const q = new UploadQueue(send, { network: fakeNetwork(), resumeDelays: [100, 1000] })
+      await q.open()
+      q.add([jpeg('a.jpg')])
+      q.start(3)
+      pending[0]!.reject(new ApiError(0, 'network_error', 'Could not reach the server'))
+      await vi.advanceTimersByTimeAsync(0)
+      expect(statuses(q)).toEqual(['paused'])
+      await vi.advanceTimersByTimeAsync(100)
+      expect(statuses(q)).toEqual(['uploading'])
+
+      pending[1]!.reject(new ApiError(0, 'network_error', 'Could not reach the server'))
+      await vi.advanceTimersByTimeAsync(500)
+      expect(statuses(q)).toEqual(['paused'])
+      await vi.advanceTimersByTimeAsync(500)
+      expect(statuses(q)).toEqual(['uploading'])
+      q.dispose()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

@@ -1,12 +1,17 @@
 /**
  * The upload queue: which files wait, which are being sent (at most
  * `concurrency` at a time), their progress, and cancel / retry. It knows
- * nothing of React or XHR: the sender is passed in, and the page subscribes
- * with `useSyncExternalStore`. Every change replaces the items array, so a
- * snapshot can be compared by identity.
+ * nothing of React, XHR or tus: the sender is passed in, and the page
+ * subscribes with `useSyncExternalStore`. Every change replaces the items
+ * array, so a snapshot can be compared by identity.
+ *
+ * It outlives the connection and the tab: with a {@link QueueStore} every file
+ * that is not done yet is kept (the bytes too) and comes back with `open()`
+ * after a reload or a restart of the browser; a file whose connection drops
+ * is paused, not failed, and goes again when the network is back (at once on
+ * `online`, or after a growing wait when the browser thinks it is online).
  */
-import { ApiError } from '../api/client'
-import type { Photo } from '../api/types'
+import { ApiError, NETWORK_ERROR } from '../api/client'
 
 /** What the server accepts (30 MB each; JPEG, PNG, WebP, HEIC). */
 export const MAX_UPLOAD_BYTES = 30 * 1024 * 1024
@@ -19,6 +24,8 @@ export type UploadStatus =
   /** Waiting for a free slot. */
   | 'queued'
   | 'uploading'
+  /** The network is gone; goes again by itself when it is back. */
+  | 'paused'
   | 'done'
   | 'failed'
   | 'cancelled'
@@ -41,19 +48,67 @@ export interface UploadItem {
   readonly loaded: number
   readonly total: number
   readonly error: UploadError | null
-  readonly photos: readonly Photo[]
+  /** The original's size when `file` is a smaller copy of it (the data saver), else null. */
+  readonly originalSize: number | null
+  /** The photos the server made of the file (one, for a photo). */
+  readonly photoIds: readonly number[]
 }
 
 export type Sender = (
   item: UploadItem & { albumId: number },
   onProgress: (loaded: number, total: number) => void,
   signal: AbortSignal,
-) => Promise<Photo[]>
+) => Promise<number[]>
+
+/** What is kept of a file that is not done yet. */
+export type StoredUpload = Pick<UploadItem, 'id' | 'file' | 'caption' | 'status' | 'albumId' | 'error'> &
+  Partial<Pick<UploadItem, 'originalSize'>>
+
+/** Where the queue keeps its files between page loads (IndexedDB in the browser). */
+export interface QueueStore {
+  load(): Promise<StoredUpload[]>
+  save(item: StoredUpload): Promise<void>
+  delete(id: number): Promise<void>
+}
+
+/** Whether the device has a network, and word when that changes. */
+export interface Network {
+  online(): boolean
+  subscribe(onChange: () => void): () => void
+}
+
+/** The browser's word on the network: `navigator.onLine` and the online / offline events. */
+export const browserNetwork: Network = {
+  online: () => typeof navigator === 'undefined' || navigator.onLine !== false,
+  subscribe: (onChange) => {
+    window.addEventListener('online', onChange)
+    window.addEventListener('offline', onChange)
+    return () => {
+      window.removeEventListener('online', onChange)
+      window.removeEventListener('offline', onChange)
+    }
+  },
+}
+
+/** Waits before sending paused files again while the browser says it is online (ms). */
+export const RESUME_DELAYS = [1000, 3000, 10000, 30000, 60000]
 
 export interface QueueOptions {
   concurrency?: number
   /** Called once for each file that finished uploading. */
   onUploaded?: (item: UploadItem) => void
+  /**
+   * Called when a file that is done is no longer kept in the store (at once
+   * without a store): from then on a reload cannot bring it back to be sent.
+   */
+  onSettled?: (item: UploadItem) => void
+  /** Called when a file is given up (cancelled or removed before it was done). */
+  onDiscard?: (item: UploadItem) => void
+  /** Called when files are paused for want of a network (to ask for a background sync). */
+  onPaused?: () => void
+  store?: QueueStore
+  network?: Network
+  resumeDelays?: readonly number[]
 }
 
 export function isAcceptedFile(file: File): boolean {
@@ -73,9 +128,12 @@ function precheck(file: File): UploadError | null {
   return null
 }
 
+/** Refusals that sending the same bytes again cannot change. */
+const FINAL_CODES = ['payload_too_large', 'unsupported_media_type']
+
 function toUploadError(err: unknown): UploadError {
   if (err instanceof ApiError) {
-    const retryable = !['payload_too_large', 'unsupported_media_type'].includes(err.code)
+    const retryable = !FINAL_CODES.includes(err.code)
     return { code: err.code, message: err.message, fields: err.fields, retryable }
   }
   return { code: 'unknown', message: err instanceof Error ? err.message : String(err), fields: {}, retryable: true }
@@ -85,19 +143,48 @@ function isAbort(err: unknown): boolean {
   return err instanceof DOMException && err.name === 'AbortError'
 }
 
+function isNetworkFailure(err: unknown): boolean {
+  return err instanceof ApiError && err.code === NETWORK_ERROR
+}
+
+/** Why a request in flight was stopped. */
+type StopReason = 'cancel' | 'offline' | 'close'
+
+/** Whether what is kept of an item changed (progress is not kept: the server knows it). */
+function storedChanged(a: UploadItem, b: UploadItem): boolean {
+  return a.status !== b.status || a.caption !== b.caption || a.albumId !== b.albumId || a.error !== b.error
+}
+
+/** After a reload: what was on its way goes again; the rest stays as it was. */
+function restoredStatus(status: UploadStatus): UploadStatus {
+  return status === 'uploading' || status === 'paused' ? 'queued' : status
+}
+
 export class UploadQueue {
   private items: readonly UploadItem[] = []
   private readonly listeners = new Set<() => void>()
-  private readonly controllers = new Map<number, AbortController>()
-  private nextId = 1
+  private readonly controllers = new Map<number, { controller: AbortController; reason: StopReason | null }>()
+  private nextId = Date.now()
   private readonly concurrency: number
-  private readonly onUploaded?: (item: UploadItem) => void
+  private readonly options: QueueOptions
   private readonly send: Sender
+  private readonly network: Network | null
+  private unsubscribeNetwork: (() => void) | null = null
+  private resumeTimer: ReturnType<typeof setTimeout> | null = null
+  private failures = 0
+  private opened = false
+  private storeWorks = false
 
   constructor(send: Sender, options: QueueOptions = {}) {
     this.send = send
     this.concurrency = Math.max(1, options.concurrency ?? 2)
-    this.onUploaded = options.onUploaded
+    this.options = options
+    this.network = options.network ?? (typeof window === 'undefined' ? null : browserNetwork)
+  }
+
+  /** Whether the files outlive the page: a store is there and it answered (private windows may refuse). */
+  get persistent(): boolean {
+    return this.storeWorks
   }
 
   getItems = (): readonly UploadItem[] => this.items
@@ -107,10 +194,60 @@ export class UploadQueue {
     return () => this.listeners.delete(listener)
   }
 
-  /** Adds files; those that cannot be sent are failed at once with the reason. */
-  add(files: Iterable<File>): UploadItem[] {
+  /**
+   * Starts listening to the network and brings back the files kept from an
+   * earlier page: those that were on their way go again. Resolves when they
+   * are back.
+   */
+  async open(): Promise<void> {
+    if (this.opened) return
+    this.opened = true
+    this.unsubscribeNetwork = this.network?.subscribe(() => this.onNetworkChange()) ?? null
+    const store = this.options.store
+    if (!store) return
+    let kept: StoredUpload[]
+    try {
+      kept = await store.load()
+    } catch {
+      return
+    }
+    this.storeWorks = true
+    if (!this.opened) return
+    const known = new Set(this.items.map((item) => item.id))
+    const back: UploadItem[] = kept
+      .filter((k) => !known.has(k.id))
+      .map((k) => ({
+        ...k,
+        originalSize: k.originalSize ?? null,
+        status: restoredStatus(k.status),
+        loaded: 0,
+        total: k.file.size,
+        photoIds: [],
+      }))
+    if (back.length > 0) {
+      this.commit([...back, ...this.items].sort((a, b) => a.id - b.id), false)
+      this.pump()
+    }
+  }
+
+  /** Stops sending (leaving the page); what was on its way is kept as waiting for the next `open()`. */
+  close(): void {
+    this.opened = false
+    this.unsubscribeNetwork?.()
+    this.unsubscribeNetwork = null
+    this.clearResumeTimer()
+    for (const entry of this.controllers.values()) this.stop(entry, 'close')
+  }
+
+  /**
+   * Adds files (or smaller copies of them, from the data saver); those that
+   * cannot be sent are failed at once with the reason.
+   */
+  add(files: Iterable<File | { file: File; originalSize: number }>): UploadItem[] {
     const added: UploadItem[] = []
-    for (const file of files) {
+    for (const entry of files) {
+      const file = entry instanceof File ? entry : entry.file
+      const originalSize = entry instanceof File ? null : entry.originalSize
       const error = precheck(file)
       added.push({
         id: this.nextId++,
@@ -121,7 +258,8 @@ export class UploadQueue {
         loaded: 0,
         total: file.size,
         error,
-        photos: [],
+        originalSize,
+        photoIds: [],
       })
     }
     if (added.length > 0) this.commit([...this.items, ...added])
@@ -145,9 +283,12 @@ export class UploadQueue {
     const item = this.find(id)
     if (!item) return
     if (item.status === 'uploading') {
-      this.controllers.get(id)?.abort()
-    } else if (item.status === 'ready' || item.status === 'queued') {
+      const entry = this.controllers.get(id)
+      if (entry) this.stop(entry, 'cancel')
+      this.options.onDiscard?.(item)
+    } else if (item.status === 'ready' || item.status === 'queued' || item.status === 'paused') {
       this.update(id, (it) => ({ ...it, status: 'cancelled' }))
+      this.options.onDiscard?.(item)
       this.pump()
     }
   }
@@ -176,10 +317,15 @@ export class UploadQueue {
     this.commit(this.items.filter((item) => item.status !== 'done'))
   }
 
-  /** Aborts everything in flight (leaving the page). */
+  /** Aborts everything in flight and stops listening (for good). */
   dispose(): void {
-    for (const controller of this.controllers.values()) controller.abort()
+    this.close()
     this.listeners.clear()
+  }
+
+  private stop(entry: { controller: AbortController; reason: StopReason | null }, reason: StopReason): void {
+    if (entry.reason === null) entry.reason = reason
+    entry.controller.abort()
   }
 
   private find(id: number): UploadItem | undefined {
@@ -197,12 +343,90 @@ export class UploadQueue {
     if (changed) this.commit(next)
   }
 
-  private commit(items: readonly UploadItem[]): void {
+  private commit(items: readonly UploadItem[], persist = true): void {
+    const before = this.items
     this.items = items
+    if (persist) this.persist(before, items)
     for (const listener of this.listeners) listener()
   }
 
+  /** Keeps what changed: new and changed files, minus those done or gone. */
+  private persist(before: readonly UploadItem[], after: readonly UploadItem[]): void {
+    const store = this.options.store
+    if (!store) {
+      const was = new Map(before.map((item) => [item.id, item.status]))
+      for (const item of after) if (item.status === 'done' && was.get(item.id) !== 'done') this.options.onSettled?.(item)
+      return
+    }
+    const old = new Map(before.map((item) => [item.id, item]))
+    const ignore = () => undefined
+    for (const item of after) {
+      const was = old.get(item.id)
+      old.delete(item.id)
+      if (was && !storedChanged(was, item)) continue
+      if (item.status === 'done') {
+        void store.delete(item.id).then(() => this.options.onSettled?.(item), ignore)
+      } else {
+        const { id, file, caption, status, albumId, error, originalSize } = item
+        void store.save({ id, file, caption, status, albumId, error, originalSize }).catch(ignore)
+      }
+    }
+    for (const id of old.keys()) void store.delete(id).catch(ignore)
+  }
+
+  private online(): boolean {
+    return this.network?.online() ?? true
+  }
+
+  private onNetworkChange(): void {
+    if (this.online()) {
+      this.resume()
+      return
+    }
+    // Offline: what is being sent stops now (a phone may not notice for minutes).
+    for (const entry of this.controllers.values()) this.stop(entry, 'offline')
+    this.pump()
+  }
+
+  /** Paused files go again (the network is back, or the service worker says so). */
+  resume(): void {
+    this.clearResumeTimer()
+    if (!this.items.some((item) => item.status === 'paused')) return
+    this.commit(this.items.map((item) => (item.status === 'paused' ? { ...item, status: 'queued' as const } : item)))
+    this.pump()
+  }
+
+  private clearResumeTimer(): void {
+    if (this.resumeTimer !== null) clearTimeout(this.resumeTimer)
+    this.resumeTimer = null
+  }
+
+  /** After a network failure: at once when `online` comes, or after a wait if the browser is online already. */
+  private scheduleResume(): void {
+    this.options.onPaused?.()
+    if (!this.online() || this.resumeTimer !== null || !this.opened) return
+    const delays = this.options.resumeDelays ?? RESUME_DELAYS
+    const wait = delays[Math.min(this.failures, delays.length - 1)] ?? 1000
+    this.failures++
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = null
+      this.resume()
+    }, wait)
+  }
+
   private pump(): void {
+    if (!this.online()) {
+      // Nothing can go: what waits is paused until the network is back.
+      if (this.items.some((item) => item.status === 'queued' && item.albumId !== null)) {
+        this.commit(
+          this.items.map((item) =>
+            item.status === 'queued' && item.albumId !== null ? { ...item, status: 'paused' as const } : item,
+          ),
+        )
+        this.options.onPaused?.()
+      }
+      return
+    }
     let running = this.items.filter((item) => item.status === 'uploading').length
     for (const item of this.items) {
       if (running >= this.concurrency) break
@@ -213,35 +437,58 @@ export class UploadQueue {
   }
 
   private run(id: number): void {
-    const controller = new AbortController()
-    this.controllers.set(id, controller)
-    this.update(id, (it) => ({ ...it, status: 'uploading', loaded: 0 }))
+    const entry = { controller: new AbortController(), reason: null as StopReason | null }
+    this.controllers.set(id, entry)
+    this.update(id, (it) => ({ ...it, status: 'uploading' }))
     const item = this.find(id) as UploadItem & { albumId: number }
     const onProgress = (loaded: number, total: number) => {
       this.update(id, (it) => (it.status === 'uploading' ? { ...it, loaded, total } : it))
     }
-    this.send(item, onProgress, controller.signal).then(
-      (photos) => {
-        this.update(id, (it) => ({ ...it, status: 'done', loaded: it.total, photos, error: null }))
-        const done = this.find(id)
-        if (done) this.onUploaded?.(done)
-      },
-      (err: unknown) => {
-        if (isAbort(err)) this.update(id, (it) => ({ ...it, status: 'cancelled', loaded: 0 }))
-        else this.update(id, (it) => ({ ...it, status: 'failed', error: toUploadError(err) }))
-      },
-    ).finally(() => {
-      this.controllers.delete(id)
-      this.pump()
-    })
+    this.send(item, onProgress, entry.controller.signal)
+      .then(
+        (photoIds) => {
+          this.failures = 0
+          this.update(id, (it) => ({ ...it, status: 'done', loaded: it.total, photoIds, error: null }))
+          const done = this.find(id)
+          if (done) this.onUploaded(done)
+        },
+        (err: unknown) => {
+          if (isAbort(err) && entry.reason === 'close') {
+            // Leaving the page: kept as it was for the next open().
+            this.update(id, (it) => ({ ...it, status: 'queued' }))
+          } else if (entry.reason === 'offline' || isNetworkFailure(err)) {
+            this.update(id, (it) => ({ ...it, status: 'paused', error: null }))
+            this.scheduleResume()
+          } else if (isAbort(err)) {
+            this.update(id, (it) => ({ ...it, status: 'cancelled', loaded: 0 }))
+          } else {
+            this.update(id, (it) => ({ ...it, status: 'failed', error: toUploadError(err) }))
+          }
+        },
+      )
+      .finally(() => {
+        this.controllers.delete(id)
+        if (this.opened || entry.reason !== 'close') this.pump()
+      })
+  }
+
+  private onUploaded(item: UploadItem): void {
+    this.options.onUploaded?.(item)
   }
 }
 
 /** Counts by status, for the spoken summary. */
 export function summarise(items: readonly UploadItem[]): Record<UploadStatus, number> {
-  const counts: Record<UploadStatus, number> = { ready: 0, queued: 0, uploading: 0, done: 0, failed: 0, cancelled: 0 }
+  const counts: Record<UploadStatus, number> = { ready: 0, queued: 0, uploading: 0, paused: 0, done: 0, failed: 0, cancelled: 0 }
   for (const item of items) counts[item.status]++
   return counts
+}
+
+/** Bytes the data saver kept off the network, over all items. */
+export function bytesSaved(items: readonly UploadItem[]): number {
+  let saved = 0
+  for (const item of items) if (item.originalSize !== null) saved += Math.max(0, item.originalSize - item.file.size)
+  return saved
 }
 
 /** Whole percent of an item's progress. */

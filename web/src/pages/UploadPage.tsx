@@ -3,15 +3,19 @@ import { useEffect, useId, useState, useSyncExternalStore, type ChangeEvent, typ
 import { Link, useSearchParams } from 'react-router'
 import { getProfile } from '../api/endpoints'
 import type { Me } from '../api/types'
-import { uploadPhoto } from '../api/upload'
+import { pruneResumeStore } from '../api/tus'
+import { discardResumable, forgetResumable, uploadResumable } from '../api/upload'
 import { AlbumForm } from '../components/AlbumForm'
 import { SelectField } from '../components/Field'
 import { PageTitle } from '../components/PageTitle'
 import { RequireLogin } from '../components/RequireLogin'
 import { ErrorNotice, Loading } from '../components/Status'
 import { useI18n, type I18n } from '../i18n'
-import { ACCEPTED_TYPES, MAX_UPLOAD_BYTES, UploadQueue, percent, summarise, type UploadItem } from '../lib/uploadQueue'
+import { SAVER_LONG_EDGE, savedDataSaver, smallerCopy, storeDataSaver } from '../lib/dataSaver'
+import { ACCEPTED_TYPES, MAX_UPLOAD_BYTES, UploadQueue, bytesSaved, percent, summarise, type UploadItem } from '../lib/uploadQueue'
+import { indexedDbStore } from '../lib/uploadStore'
 import { keys } from '../queryClient'
+import { onUploadSync, requestUploadSync } from '../serviceWorker'
 
 const NEW_ALBUM = 'new'
 
@@ -72,6 +76,7 @@ function ItemRow({ item, queue }: { item: UploadItem; queue: UploadQueue }) {
     ready: t('upload.status_ready'),
     queued: t('upload.status_queued'),
     uploading: t('upload.status_uploading', { pct }),
+    paused: t('upload.status_paused', { pct }),
     done: t('upload.status_done'),
     failed: t('upload.status_failed'),
     cancelled: t('upload.status_cancelled'),
@@ -81,7 +86,12 @@ function ItemRow({ item, queue }: { item: UploadItem; queue: UploadQueue }) {
       <Preview file={item.file} />
       <div className="upload-item__body">
         <p className="upload-item__name">
-          <span>{item.file.name}</span> <span className="muted">{fileSize(i18n, item.file.size)}</span>
+          <span>{item.file.name}</span>{' '}
+          <span className="muted">
+            {item.originalSize === null
+              ? fileSize(i18n, item.file.size)
+              : t('upload.saver_size', { size: fileSize(i18n, item.file.size), original: fileSize(i18n, item.originalSize) })}
+          </span>
         </p>
         <div className="field">
           <label htmlFor={captionId}>{t('upload.caption_for', { name: item.file.name })}</label>
@@ -96,16 +106,16 @@ function ItemRow({ item, queue }: { item: UploadItem; queue: UploadQueue }) {
         <progress max={100} value={pct} aria-label={t('upload.progress_for', { name: item.file.name })} />
         <p className="upload-item__status">
           {statusText[item.status]}
-          {item.status === 'done' && item.photos[0] && (
+          {item.status === 'done' && item.photoIds[0] !== undefined && (
             <>
               {' '}
-              <Link to={`/photos/${item.photos[0].id}`}>{t('upload.view')}</Link>
+              <Link to={`/photos/${item.photoIds[0]}`}>{t('upload.view')}</Link>
             </>
           )}
         </p>
         {item.error && <p className="upload-item__error">{uploadErrorText(i18n, item)}</p>}
         <div className="actions">
-          {(item.status === 'uploading' || item.status === 'queued') && (
+          {(item.status === 'uploading' || item.status === 'queued' || item.status === 'paused') && (
             <button type="button" className="button button--quiet" onClick={() => queue.cancel(item.id)}>
               {t('upload.cancel')}
               <span className="visually-hidden"> {item.file.name}</span>
@@ -137,7 +147,11 @@ function Uploader({ me }: { me: Me }) {
   const albumParam = params.get('album') ?? ''
   const [choice, setChoice] = useState(albumParam)
   const [dragging, setDragging] = useState(false)
+  const [saver, setSaver] = useState(savedDataSaver)
+  const [making, setMaking] = useState(0)
   const inputId = useId()
+  const saverId = useId()
+  const saverHintId = useId()
 
   const albums = useQuery({ queryKey: keys.profile(me.username), queryFn: ({ signal }) => getProfile(me.username, signal) })
   const own = albums.data?.albums.filter((a) => a.owner.id === me.id) ?? []
@@ -145,33 +159,69 @@ function Uploader({ me }: { me: Me }) {
 
   const [queue] = useState(
     () =>
-      new UploadQueue((item, onProgress, signal) => uploadPhoto(item.albumId, item.file, { caption: item.caption, onProgress, signal }), {
-        concurrency: 2,
-        onUploaded: (item) => {
-          if (item.albumId === null) return
-          void client.invalidateQueries({ queryKey: keys.album(item.albumId) })
-          void client.invalidateQueries({ queryKey: keys.albumPhotos(item.albumId) })
-          void client.invalidateQueries({ queryKey: keys.feed })
-          void client.invalidateQueries({ queryKey: ['users'] })
+      new UploadQueue(
+        (item, onProgress, signal) =>
+          uploadResumable(item.albumId, item.file, { caption: item.caption, onProgress, signal, keepWhenDone: true }),
+        {
+          concurrency: 2,
+          store: indexedDbStore(me.id) ?? undefined,
+          onUploaded: (item) => {
+            if (item.albumId === null) return
+            void client.invalidateQueries({ queryKey: keys.album(item.albumId) })
+            void client.invalidateQueries({ queryKey: keys.albumPhotos(item.albumId) })
+            void client.invalidateQueries({ queryKey: keys.feed })
+            void client.invalidateQueries({ queryKey: ['users'] })
+          },
+          // Only once the queue no longer keeps the file: a reload before that finds the photo, not a new upload.
+          onSettled: (item) => {
+            if (item.albumId !== null) forgetResumable(item.albumId, item.file, item.caption)
+          },
+          // Where the browser has Background Sync, it says when the network is back even if `online` is late.
+          onPaused: () => void requestUploadSync(),
+          onDiscard: (item) => {
+            if (item.albumId !== null) discardResumable(item.albumId, item.file, item.caption)
+          },
         },
-      }),
+      ),
   )
-  useEffect(() => () => queue.dispose(), [queue])
+  // The files picked earlier (another visit, before a reload or a restart) come back and go on.
+  useEffect(() => {
+    pruneResumeStore()
+    void queue.open()
+    const stopListening = onUploadSync(() => queue.resume())
+    return () => {
+      stopListening()
+      queue.close()
+    }
+  }, [queue])
   const items = useSyncExternalStore(queue.subscribe, queue.getItems)
   const counts = summarise(items)
-  const busy = counts.uploading + counts.queued > 0
+  const busy = counts.uploading + counts.queued + counts.paused > 0
   const doneAlbum = items.find((i) => i.status === 'done')?.albumId ?? null
+  const saved = bytesSaved(items)
 
-  // Leaving mid-upload loses the files: ask the browser to warn.
+  // Where the browser cannot keep the files, leaving mid-upload loses them: ask it to warn.
   useEffect(() => {
-    if (!busy) return
+    if (!busy || queue.persistent) return
     const warn = (event: BeforeUnloadEvent) => event.preventDefault()
     window.addEventListener('beforeunload', warn)
     return () => window.removeEventListener('beforeunload', warn)
-  }, [busy])
+  }, [busy, queue])
 
   const addFiles = (files: FileList | null) => {
-    if (files && files.length > 0) queue.add(Array.from(files))
+    if (!files || files.length === 0) return
+    const picked = Array.from(files)
+    if (!saver) {
+      queue.add(picked)
+      return
+    }
+    // Smaller copies, made here; the date (and the position, unless the owner hides it) go along.
+    setMaking((n) => n + picked.length)
+    const keepGps = me.gps_privacy !== 'hidden'
+    void Promise.all(picked.map((file) => smallerCopy(file, { keepGps }).catch(() => null))).then((copies) => {
+      setMaking((n) => n - picked.length)
+      queue.add(picked.map((file, i) => copies[i] ?? file))
+    })
   }
   const onPick = (event: ChangeEvent<HTMLInputElement>) => {
     addFiles(event.target.files)
@@ -191,7 +241,7 @@ function Uploader({ me }: { me: Me }) {
           total: items.length,
           uploading: counts.uploading,
           failed: counts.failed,
-        })
+        }) + (counts.paused > 0 ? ` ${t('upload.summary_paused', { paused: counts.paused })}` : '')
 
   if (albums.isPending) return <Loading />
   if (albums.error) return <ErrorNotice error={albums.error} onRetry={() => void albums.refetch()} />
@@ -255,6 +305,24 @@ function Uploader({ me }: { me: Me }) {
           </label>
           <p className="field__hint">{t('upload.limits', { max: i18n.number(MAX_UPLOAD_BYTES / (1024 * 1024)) })}</p>
         </div>
+        <div className="field field--check">
+          <input
+            id={saverId}
+            type="checkbox"
+            checked={saver}
+            aria-describedby={saverHintId}
+            onChange={(e) => {
+              setSaver(e.target.checked)
+              storeDataSaver(e.target.checked)
+            }}
+          />
+          <label htmlFor={saverId}>{t('upload.saver')}</label>
+          <p id={saverHintId} className="field__hint">
+            {t('upload.saver_hint', { px: i18n.number(SAVER_LONG_EDGE) })}
+          </p>
+        </div>
+        {making > 0 && <p className="field__hint">{t('upload.saver_making')}</p>}
+        {saved > 0 && <p className="upload-saved">{t('upload.saver_saved', { size: fileSize(i18n, saved) })}</p>}
 
         <p className="upload-summary" role="status" aria-live="polite">
           {summary}

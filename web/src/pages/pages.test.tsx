@@ -1,6 +1,6 @@
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react'
 import { Route, Routes } from 'react-router'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { FakeXhr } from '../test/fakeXhr'
 import { ME, apiError, json, photo, renderWithProviders, stubApi } from '../test/helpers'
 import AlbumPage from './AlbumPage'
@@ -203,7 +203,7 @@ describe('PhotoPage', () => {
 })
 
 describe('UploadPage', () => {
-  it('uploads each file with its own progress bar, and retries a failure showing the server’s words', async () => {
+  it('uploads each file resumably with its own progress bar, and retries a failure showing the server’s words', async () => {
     vi.stubGlobal('XMLHttpRequest', FakeXhr)
     stubApi({
       'GET /api/v1/auth/session': () => json({ user: ME }),
@@ -216,30 +216,84 @@ describe('UploadPage', () => {
       { route: '/upload?album=10' },
     )
     const picker = await screen.findByLabelText('Choose photos')
-    const files = [new File(['a'], 'one.jpg', { type: 'image/jpeg' }), new File(['b'], 'two.jpg', { type: 'image/jpeg' })]
+    const files = [
+      new File(['a'.repeat(200)], 'one.jpg', { type: 'image/jpeg' }),
+      new File(['b'.repeat(100)], 'two.jpg', { type: 'image/jpeg' }),
+    ]
     fireEvent.change(picker, { target: { files } })
     fireEvent.change(screen.getByLabelText('Caption for one.jpg'), { target: { value: 'Ashtami' } })
     fireEvent.click(screen.getByRole('button', { name: 'Upload 2 photos' }))
 
-    expect(FakeXhr.all).toHaveLength(2)
-    expect(FakeXhr.all[0]!.url).toBe('/api/v1/albums/10/photos')
-    expect(FakeXhr.all[0]!.body!.get('caption')).toBe('Ashtami')
+    expect(FakeXhr.all.map((x) => `${x.method} ${x.url}`)).toEqual(['POST /api/v1/uploads', 'POST /api/v1/uploads'])
+    expect(FakeXhr.all[0]!.headers['Upload-Metadata']).toContain(`caption ${btoa('Ashtami')}`)
+    const one = '/api/v1/uploads/11111111111111111111111111111111'
+    const two = '/api/v1/uploads/22222222222222222222222222222222'
+    act(() => FakeXhr.all[0]!.respond(201, '', { Location: one }))
+    act(() => FakeXhr.all[1]!.respond(201, '', { Location: two }))
+    const patch = (url: string, nth = 0) =>
+      vi.waitFor(() => {
+        const found = FakeXhr.all.filter((x) => x.method === 'PATCH' && x.url === url)[nth]
+        if (!found) throw new Error(`no PATCH ${url} yet`)
+        return found
+      })
+    const sendingOne = await patch(one)
     const bar = screen.getByRole('progressbar', { name: 'Upload progress of one.jpg' })
-    act(() => FakeXhr.all[0]!.progress(50, 200))
+    act(() => sendingOne.progress(50, 200))
     expect(bar.getAttribute('value')).toBe('25')
     expect(screen.getByText('Uploading: 25%')).toBeTruthy()
 
-    act(() => FakeXhr.all[0]!.respond(201, { items: [photo(77)] }))
-    act(() => FakeXhr.all[1]!.respond(503, { error: { code: 'unavailable', message: 'storage is resting' } }))
+    act(() => sendingOne.respond(204, '', { 'Upload-Offset': '200', 'Pujo-Photo-Id': '77' }))
+    const sendingTwo = await patch(two)
+    act(() => sendingTwo.respond(503, { error: { code: 'unavailable', message: 'storage is resting' } }))
     await screen.findByText('Uploaded.')
     expect(screen.getByRole('status', { name: '' }).textContent).toBe('1 of 2 uploaded, 0 uploading, 1 failed.')
     expect(screen.getByText('storage is resting')).toBeTruthy()
+    expect(screen.getByRole('link', { name: 'View' }).getAttribute('href')).toBe('/photos/77')
+    // The done file's address is forgotten; the failed one's is kept to resume from.
+    const remembered = () => Object.keys(window.localStorage).filter((k) => k.startsWith('pujo.tus.'))
+    expect(remembered().map((k) => window.localStorage.getItem(k)?.split(' ')[1])).toEqual([two])
 
+    // The retry asks how far the upload got, and goes on from there.
     fireEvent.click(screen.getByRole('button', { name: 'Retry two.jpg' }))
-    expect(FakeXhr.all).toHaveLength(3)
-    act(() => FakeXhr.all[2]!.respond(201, { items: [photo(78)] }))
+    const head = FakeXhr.all.at(-1)!
+    expect(`${head.method} ${head.url}`).toBe(`HEAD ${two}`)
+    act(() => head.respond(200, '', { 'Upload-Offset': '0', 'Upload-Length': '100' }))
+    act(() => void patch(two, 1).then((again) => again.respond(204, '', { 'Upload-Offset': '100', 'Pujo-Photo-Id': '78' })))
     await waitFor(() => expect(screen.getAllByText('Uploaded.')).toHaveLength(2))
     expect(screen.getByRole('link', { name: 'See the album' }).getAttribute('href')).toBe('/albums/10')
+    expect(remembered()).toEqual([])
+  })
+
+  it('pauses the queue while offline and sends it when the network is back', async () => {
+    vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    stubApi({ 'GET /api/v1/auth/session': () => json({ user: ME }), 'GET /api/v1/users/durga': () => json({ user: ME, albums: [album] }) })
+    const onLine = vi.spyOn(window.navigator, 'onLine', 'get').mockReturnValue(false)
+    // A browser with Background Sync: the service worker wakes the page when the network is back.
+    const sync = { register: vi.fn(() => Promise.resolve()) }
+    const worker = Object.assign(new EventTarget(), { getRegistration: () => Promise.resolve({ sync }) })
+    Object.defineProperty(window.navigator, 'serviceWorker', { value: worker, configurable: true })
+    onTestFinished(() => void delete (window.navigator as unknown as Record<string, unknown>).serviceWorker)
+    renderWithProviders(
+      <Routes>
+        <Route path="/upload" element={<UploadPage />} />
+      </Routes>,
+      { route: '/upload?album=10' },
+    )
+    fireEvent.change(await screen.findByLabelText('Choose photos'), {
+      target: { files: [new File(['a'], 'one.jpg', { type: 'image/jpeg' })] },
+    })
+    fireEvent.click(screen.getByRole('button', { name: 'Upload 1 photo' }))
+    expect(screen.getByText('Paused at 0%: waiting for the network.')).toBeTruthy()
+    expect(screen.getByRole('status', { name: '' }).textContent).toBe('0 of 1 uploaded, 0 uploading, 0 failed. 1 waiting for the network.')
+    expect(FakeXhr.all).toHaveLength(0)
+
+    await waitFor(() => expect(sync.register).toHaveBeenCalledWith('pujo-uploads'))
+
+    // The sync comes before the page's own `online` event.
+    onLine.mockReturnValue(true)
+    act(() => void worker.dispatchEvent(new MessageEvent('message', { data: { type: 'pujo:send-uploads' } })))
+    expect(FakeXhr.all.map((x) => `${x.method} ${x.url}`)).toEqual(['POST /api/v1/uploads'])
+    expect(screen.getByText('Uploading: 0%')).toBeTruthy()
   })
 
   it('cancels an upload in flight', async () => {
@@ -259,6 +313,46 @@ describe('UploadPage', () => {
     expect(FakeXhr.all[0]!.aborted).toBe(true)
     expect(await screen.findByText('Cancelled.')).toBeTruthy()
     expect(screen.getByRole('button', { name: 'Retry one.jpg' })).toBeTruthy()
+  })
+
+  it('sends smaller copies with the data saver on, and says how many bytes it kept off the network', async () => {
+    vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    stubApi({ 'GET /api/v1/auth/session': () => json({ user: ME }), 'GET /api/v1/users/durga': () => json({ user: ME, albums: [album] }) })
+    // The browser's decoder and canvas: a 4000 × 3000 photo, encoded again as 20 000 bytes.
+    const bitmap = { width: 4000, height: 3000, close: () => {} }
+    const decode = vi.fn((_file: Blob, _options?: ImageBitmapOptions) => Promise.resolve(bitmap))
+    vi.stubGlobal('createImageBitmap', decode)
+    vi.stubGlobal(
+      'OffscreenCanvas',
+      class {
+        getContext() {
+          return { drawImage: () => {} }
+        }
+        convertToBlob() {
+          return Promise.resolve(new Blob([new Uint8Array([0xff, 0xd8]), new Uint8Array(19_998)], { type: 'image/jpeg' }))
+        }
+      },
+    )
+    renderWithProviders(
+      <Routes>
+        <Route path="/upload" element={<UploadPage />} />
+      </Routes>,
+      { route: '/upload?album=10' },
+    )
+    const saver = await screen.findByRole('checkbox', { name: 'Data saver: send smaller copies' })
+    expect((saver as HTMLInputElement).checked).toBe(false)
+    fireEvent.click(saver)
+    expect(window.localStorage.getItem('pujo.dataSaver')).toBe('on')
+    const original = new File([new Uint8Array([0xff, 0xd8]), new Uint8Array(400_000)], 'pandal.jpeg', { type: 'image/jpeg' })
+    fireEvent.change(screen.getByLabelText('Choose photos'), { target: { files: [original] } })
+
+    expect(await screen.findByText('20 KB (the original is 391 KB)')).toBeTruthy()
+    expect(screen.getByText('The data saver kept 371 KB off the network.')).toBeTruthy()
+    expect(decode.mock.calls.at(-1)![1]).toMatchObject({ resizeWidth: 2048, resizeHeight: 1536, imageOrientation: 'from-image' })
+    fireEvent.click(screen.getByRole('button', { name: 'Upload 1 photo' }))
+    const create = FakeXhr.all[0]!
+    expect(Number(create.headers['Upload-Length'])).toBeLessThan(21_000)
+    expect(create.headers['Upload-Metadata']).toContain(`filename ${btoa('pandal.jpg')}`)
   })
 
   it('sends people who are not logged in to the login page', async () => {

@@ -6,6 +6,8 @@ export class FakeXhr {
   url = ''
   headers: Record<string, string> = {}
   body: FormData | null = null
+  /** A raw body (a tus chunk). */
+  payload: Blob | null = null
   status = 0
   statusText = ''
   responseText = ''
@@ -30,10 +32,12 @@ export class FakeXhr {
     this.headers[name] = value
   }
   getResponseHeader(name: string) {
-    return this.responseHeaders[name] ?? null
+    const found = Object.keys(this.responseHeaders).find((key) => key.toLowerCase() === name.toLowerCase())
+    return found === undefined ? null : (this.responseHeaders[found] ?? null)
   }
-  send(body: FormData) {
-    this.body = body
+  send(body: FormData | Blob | null) {
+    if (body instanceof FormData) this.body = body
+    else this.payload = body
   }
   abort() {
     this.aborted = true
@@ -48,6 +52,10 @@ export class FakeXhr {
     this.responseText = typeof body === 'string' ? body : JSON.stringify(body)
     this.responseHeaders = headers
     this.onload?.()
+  }
+  /** The connection drops before an answer. */
+  fail() {
+    this.onerror?.()
   }
 }
 

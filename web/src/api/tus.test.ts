@@ -1,0 +1,221 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { ApiError } from './client'
+import { FakeXhr } from '../test/fakeXhr'
+import { RESUME_TTL_MS, fingerprint, localResumeStore, pruneResumeStore, sendResumable, uploadMetadata, type ResumeStore } from './tus'
+
+const URL_A = '/api/v1/uploads/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
+const URL_B = '/api/v1/uploads/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
+
+function memoryStore(): ResumeStore & { map: Map<string, string> } {
+  const map = new Map<string, string>()
+  return {
+    map,
+    get: (key) => map.get(key) ?? null,
+    set: (key, url) => void map.set(key, url),
+    remove: (key) => void map.delete(key),
+  }
+}
+
+/** The n-th request (from 0), once the client has made it. */
+async function request(n: number): Promise<FakeXhr> {
+  await vi.waitFor(() => {
+    if (!FakeXhr.all[n]) throw new Error(`request ${n} not made yet`)
+  })
+  return FakeXhr.all[n]!
+}
+
+const photo = () => new File(['0123456789'], 'ঠাকুর.jpg', { type: 'image/jpeg', lastModified: 1700000000000 })
+const created = { Location: URL_A, 'Upload-Expires': 'Mon, 07 Dec 2026 16:00:00 GMT' }
+
+beforeEach(() => {
+  vi.stubGlobal('XMLHttpRequest', FakeXhr)
+})
+
+afterEach(() => {
+  FakeXhr.last = null
+  FakeXhr.all = []
+})
+
+describe('uploadMetadata', () => {
+  it('sends album, file name and caption as base64 of UTF-8, and no empty caption', () => {
+    expect(uploadMetadata(7, 'ঠাকুর.jpg', ' Maa ')).toBe(
+      `album_id ${btoa('7')},filename ${btoa(unescape(encodeURIComponent('ঠাকুর.jpg')))},caption ${btoa('Maa')}`,
+    )
+    expect(uploadMetadata(7, 'a.jpg', '  ')).toBe(`album_id ${btoa('7')},filename ${btoa('a.jpg')}`)
+  })
+})
+
+describe('sendResumable', () => {
+  it('creates the upload, sends it in chunks with their sha256, and names the photo', async () => {
+    const store = memoryStore()
+    const progress = vi.fn()
+    const file = photo()
+    const done = sendResumable(file, { albumId: 7, caption: 'Maa', store, chunkBytes: 4, onProgress: progress })
+
+    const create = await request(0)
+    expect(create.method).toBe('POST')
+    expect(create.url).toBe('/api/v1/uploads')
+    expect(create.headers).toMatchObject({ 'Tus-Resumable': '1.0.0', 'Upload-Length': '10' })
+    expect(create.headers['Upload-Metadata']).toBe(uploadMetadata(7, 'ঠাকুর.jpg', 'Maa'))
+    create.respond(201, '', created)
+
+    const first = await request(1)
+    expect(store.map.get(fingerprint(file, 7, 'Maa'))).toBe(URL_A)
+    expect(first).toMatchObject({ method: 'PATCH', url: URL_A })
+    expect(first.headers).toMatchObject({
+      'Tus-Resumable': '1.0.0',
+      'Content-Type': 'application/offset+octet-stream',
+      'Upload-Offset': '0',
+    })
+    expect(await first.payload!.text()).toBe('0123')
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode('0123')))
+    expect(first.headers['Upload-Checksum']).toBe(`sha256 ${btoa(String.fromCharCode(...digest))}`)
+    first.progress(2, 4)
+    expect(progress).toHaveBeenLastCalledWith(2, 10)
+    first.respond(204, '', { 'Upload-Offset': '4' })
+
+    const second = await request(2)
+    expect(second.headers['Upload-Offset']).toBe('4')
+    second.respond(204, '', { 'Upload-Offset': '8' })
+    const last = await request(3)
+    expect(await last.payload!.text()).toBe('89')
+    last.respond(204, '', { 'Upload-Offset': '10', 'Pujo-Photo-Id': '42' })
+
+    await expect(done).resolves.toBe(42)
+    expect(store.map.size).toBe(0)
+    expect(progress).toHaveBeenLastCalledWith(10, 10)
+  })
+
+  it('goes on from the offset the server holds for a remembered upload', async () => {
+    const store = memoryStore()
+    const file = photo()
+    store.set(fingerprint(file, 7, ''), URL_A)
+    const done = sendResumable(file, { albumId: 7, store, chunkBytes: 100 })
+
+    const head = await request(0)
+    expect(head).toMatchObject({ method: 'HEAD', url: URL_A })
+    head.respond(200, '', { 'Upload-Offset': '6', 'Upload-Length': '10' })
+    const patch = await request(1)
+    expect(patch.headers['Upload-Offset']).toBe('6')
+    expect(await patch.payload!.text()).toBe('6789')
+    patch.respond(204, '', { 'Upload-Offset': '10', 'Pujo-Photo-Id': '5' })
+    await expect(done).resolves.toBe(5)
+    expect(FakeXhr.all.map((x) => x.method)).toEqual(['HEAD', 'PATCH'])
+  })
+
+  it('sends nothing again when the server made the photo but its answer was lost', async () => {
+    const store = memoryStore()
+    const file = photo()
+    store.set(fingerprint(file, 7, ''), URL_A)
+    const done = sendResumable(file, { albumId: 7, store })
+    ;(await request(0)).respond(200, '', { 'Upload-Offset': '10', 'Pujo-Photo-Id': '9' })
+    await expect(done).resolves.toBe(9)
+    expect(FakeXhr.all).toHaveLength(1)
+    expect(store.map.size).toBe(0)
+  })
+
+  it('keeps the address after the photo is made when asked to, for the caller to forget', async () => {
+    const store = memoryStore()
+    const file = photo()
+    const done = sendResumable(file, { albumId: 7, store, keepWhenDone: true })
+    ;(await request(0)).respond(201, '', created)
+    ;(await request(1)).respond(204, '', { 'Upload-Offset': '10', 'Pujo-Photo-Id': '8' })
+    await expect(done).resolves.toBe(8)
+    expect(store.get(fingerprint(file, 7, ''))).toBe(URL_A)
+  })
+
+  it('starts again when the remembered upload is gone (expired)', async () => {
+    const store = memoryStore()
+    const file = photo()
+    store.set(fingerprint(file, 7, ''), URL_A)
+    const done = sendResumable(file, { albumId: 7, store })
+    ;(await request(0)).respond(404, { error: { code: 'not_found', message: 'not found' } })
+    const create = await request(1)
+    expect(create.method).toBe('POST')
+    create.respond(201, '', { Location: URL_B })
+    const patch = await request(2)
+    expect(patch).toMatchObject({ url: URL_B, headers: expect.objectContaining({ 'Upload-Offset': '0' }) })
+    patch.respond(204, '', { 'Upload-Offset': '10', 'Pujo-Photo-Id': '3' })
+    await expect(done).resolves.toBe(3)
+  })
+
+  it('keeps the address when the connection drops, for the next try', async () => {
+    const store = memoryStore()
+    const file = photo()
+    const done = sendResumable(file, { albumId: 7, store })
+    ;(await request(0)).respond(201, '', created)
+    ;(await request(1)).fail()
+    await expect(done).rejects.toMatchObject({ status: 0, code: 'network_error' })
+    expect(store.get(fingerprint(file, 7, ''))).toBe(URL_A)
+  })
+
+  it('asks for the offset after a mismatch (409) and goes on from it', async () => {
+    const done = sendResumable(photo(), { albumId: 7, chunkBytes: 4 })
+    ;(await request(0)).respond(201, '', created)
+    ;(await request(1)).respond(409, { error: { code: 'offset_mismatch', message: 'at 4' } })
+    const head = await request(2)
+    expect(head.method).toBe('HEAD')
+    head.respond(200, '', { 'Upload-Offset': '4' })
+    const patch = await request(3)
+    expect(patch.headers['Upload-Offset']).toBe('4')
+    patch.respond(204, '', { 'Upload-Offset': '8' })
+    ;(await request(4)).respond(204, '', { 'Upload-Offset': '10', 'Pujo-Photo-Id': '1' })
+    await expect(done).resolves.toBe(1)
+  })
+
+  it('waits while another request holds the upload (423), then asks where it is', async () => {
+    const wait = vi.fn(() => Promise.resolve())
+    const done = sendResumable(photo(), { albumId: 7, wait })
+    ;(await request(0)).respond(201, '', created)
+    ;(await request(1)).respond(423, { error: { code: 'locked', message: 'busy' } }, { 'Retry-After': '2' })
+    ;(await request(2)).respond(200, '', { 'Upload-Offset': '0' })
+    expect(wait).toHaveBeenCalledWith(2000, undefined)
+    ;(await request(3)).respond(204, '', { 'Upload-Offset': '10', 'Pujo-Photo-Id': '1' })
+    await expect(done).resolves.toBe(1)
+  })
+
+  it('rejects a refused file with the server reason and forgets it', async () => {
+    const store = memoryStore()
+    const file = photo()
+    const done = sendResumable(file, { albumId: 7, store })
+    ;(await request(0)).respond(201, '', created)
+    ;(await request(1)).respond(415, { error: { code: 'unsupported_media_type', message: 'not a photo' } })
+    const err = (await done.catch((e: unknown) => e)) as ApiError
+    expect(err).toBeInstanceOf(ApiError)
+    expect(err).toMatchObject({ status: 415, code: 'unsupported_media_type', message: 'not a photo' })
+    expect(store.map.size).toBe(0)
+  })
+
+  it('aborts the chunk in flight through the signal', async () => {
+    const controller = new AbortController()
+    const done = sendResumable(photo(), { albumId: 7, signal: controller.signal })
+    ;(await request(0)).respond(201, '', created)
+    const patch = await request(1)
+    controller.abort()
+    expect(patch.aborted).toBe(true)
+    await expect(done).rejects.toMatchObject({ name: 'AbortError' })
+  })
+})
+
+describe('localResumeStore', () => {
+  it('remembers an address for as long as Pujo keeps the upload, and then forgets it', () => {
+    const now = vi.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000)
+    localResumeStore.set('a', URL_A)
+    now.mockReturnValue(1_800_000_000_000 + RESUME_TTL_MS - 1)
+    expect(localResumeStore.get('a')).toBe(URL_A)
+    now.mockReturnValue(1_800_000_000_000 + RESUME_TTL_MS + 1)
+    expect(localResumeStore.get('a')).toBeNull()
+    expect(window.localStorage.length).toBe(0)
+  })
+
+  it('prunes the addresses of files given up long ago, and nothing else', () => {
+    const now = vi.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000)
+    localResumeStore.set('old', URL_A)
+    now.mockReturnValue(1_800_000_000_000 + RESUME_TTL_MS)
+    localResumeStore.set('new', URL_B)
+    window.localStorage.setItem('pujo.lang', 'bn')
+    window.localStorage.setItem('pujo.tus.broken', 'not an entry')
+    expect(pruneResumeStore(1_800_000_000_000 + RESUME_TTL_MS + 1000)).toBe(2)
+    expect(Object.keys(window.localStorage).sort()).toEqual(['pujo.lang', 'pujo.tus.new'])
+  })
+})

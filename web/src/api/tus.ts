@@ -1,0 +1,401 @@
+/**
+ * A small tus 1.0 client for Pujo's resumable uploads (`/api/v1/uploads`):
+ * create, then PATCH the file in chunks of about a megabyte, each with its
+ * sha256 where the browser can compute one. A phone in a crowded pandal loses
+ * its connection often; a chunk is the most it sends again.
+ *
+ * Resuming is by fingerprint: the upload's address is remembered under a key
+ * made of the file (name, type, size, date), the album and the caption, so the
+ * same file sent to the same album after a reload, a closed tab or an hour
+ * offline asks the server how far it got (HEAD) and goes on from there.
+ *
+ * Every request is an XMLHttpRequest (upload progress; one fake in the tests).
+ * The browser sends the session cookie and `Origin` by itself (same origin).
+ */
+import { ApiError, INVALID_RESPONSE, NETWORK_ERROR, apiErrorFromBody, parseRetryAfter } from './client'
+import { uploadsUrl } from './endpoints'
+
+export const TUS_VERSION = '1.0.0'
+/** Small enough that a phone on a poor network finishes one before it drops. */
+export const CHUNK_BYTES = 1024 * 1024
+/** How often one chunk is sent again after a checksum mismatch, or tried again while locked. */
+const MAX_CHUNK_RETRIES = 5
+
+/** Where the addresses of unfinished uploads are remembered, by fingerprint. */
+export interface ResumeStore {
+  get(key: string): string | null
+  set(key: string, url: string): void
+  remove(key: string): void
+}
+
+const STORE_PREFIX = 'pujo.tus.'
+/**
+ * How long a remembered address is worth asking about: Pujo drops an upload a day
+ * after it began (`upload-expiry`, 24h by default), done or not.
+ */
+export const RESUME_TTL_MS = 24 * 60 * 60 * 1000
+
+/** `<ms since epoch> <address>`, or null when it is not that or too old. */
+function parseEntry(value: string | null, now: number): string | null {
+  const match = value === null ? null : /^(\d+) (\/\S+)$/.exec(value)
+  if (!match || now - Number(match[1]) > RESUME_TTL_MS) return null
+  return match[2]!
+}
+
+/**
+ * The addresses in localStorage, each with when it was made: they outlive the tab
+ * and a restart of the browser, and are forgotten once Pujo has surely dropped them.
+ */
+export const localResumeStore: ResumeStore = {
+  get: (key) => {
+    try {
+      const value = window.localStorage.getItem(STORE_PREFIX + key)
+      const url = parseEntry(value, Date.now())
+      if (value !== null && url === null) window.localStorage.removeItem(STORE_PREFIX + key)
+      return url
+    } catch {
+      return null
+    }
+  },
+  set: (key, url) => {
+    try {
+      window.localStorage.setItem(STORE_PREFIX + key, `${Date.now()} ${url}`)
+    } catch {
+      // Storage full or off: the upload still goes, it just cannot resume.
+    }
+  },
+  remove: (key) => {
+    try {
+      window.localStorage.removeItem(STORE_PREFIX + key)
+    } catch {
+      // Nothing to forget.
+    }
+  },
+}
+
+/** Forgets every remembered address Pujo has surely dropped (files given up long ago). */
+export function pruneResumeStore(now = Date.now()): number {
+  let pruned = 0
+  try {
+    const storage = window.localStorage
+    for (let i = storage.length - 1; i >= 0; i--) {
+      const key = storage.key(i)
+      if (key === null || !key.startsWith(STORE_PREFIX)) continue
+      if (parseEntry(storage.getItem(key), now) === null) {
+        storage.removeItem(key)
+        pruned++
+      }
+    }
+  } catch {
+    // No storage: nothing kept.
+  }
+  return pruned
+}
+
+/** What identifies one file sent to one album with one caption (and in which form). */
+export function fingerprint(file: File, albumId: number, caption: string, form = 'original'): string {
+  return JSON.stringify([albumId, form, file.name, file.type, file.size, file.lastModified, caption])
+}
+
+export interface ResumableOptions {
+  albumId: number
+  caption?: string
+  /** Remembers upload addresses; without one nothing resumes across page loads. */
+  store?: ResumeStore
+  /** The key the address is remembered under (default: {@link fingerprint} of the file). */
+  key?: string
+  /** Bytes of the file the server holds, and the file's size. */
+  onProgress?: (loaded: number, total: number) => void
+  signal?: AbortSignal
+  chunkBytes?: number
+  /**
+   * Keep the address once the photo exists, for the caller to forget when it has
+   * recorded that the file is done: a reload in between then finds the photo
+   * (HEAD) instead of sending the file a second time.
+   */
+  keepWhenDone?: boolean
+  /** Waits between tries while another request holds the upload (423); injectable for tests. */
+  wait?: (ms: number, signal?: AbortSignal) => Promise<void>
+}
+
+interface Answer {
+  status: number
+  header: (name: string) => string | null
+  body: unknown
+  statusText: string
+}
+
+function abortError(): DOMException {
+  return new DOMException('The upload was cancelled', 'AbortError')
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof DOMException && err.name === 'AbortError'
+}
+
+function b64(text: string): string {
+  const bytes = new TextEncoder().encode(text)
+  let binary = ''
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return btoa(binary)
+}
+
+/** `Upload-Metadata`: the keys Pujo knows, values base64 of UTF-8. */
+export function uploadMetadata(albumId: number, filename: string, caption: string): string {
+  const pairs = [`album_id ${b64(String(albumId))}`, `filename ${b64(filename)}`]
+  if (caption.trim() !== '') pairs.push(`caption ${b64(caption.trim())}`)
+  return pairs.join(',')
+}
+
+function send(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: Blob | null,
+  signal?: AbortSignal,
+  onProgress?: (loaded: number) => void,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortError())
+      return
+    }
+    const xhr = new XMLHttpRequest()
+    xhr.open(method, url)
+    xhr.setRequestHeader('Tus-Resumable', TUS_VERSION)
+    xhr.setRequestHeader('Accept', 'application/json')
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value)
+    xhr.responseType = 'text'
+    const onAbort = () => xhr.abort()
+    signal?.addEventListener('abort', onAbort, { once: true })
+    const done = () => signal?.removeEventListener('abort', onAbort)
+    if (onProgress) {
+      xhr.upload.onprogress = (event) => {
+        if (event.lengthComputable) onProgress(event.loaded)
+      }
+    }
+    xhr.onabort = () => {
+      done()
+      reject(abortError())
+    }
+    xhr.onerror = () => {
+      done()
+      reject(new ApiError(0, NETWORK_ERROR, 'Could not reach the server'))
+    }
+    xhr.ontimeout = xhr.onerror
+    xhr.onload = () => {
+      done()
+      let parsed: unknown
+      try {
+        parsed = xhr.responseText.trim() === '' ? undefined : (JSON.parse(xhr.responseText) as unknown)
+      } catch {
+        parsed = undefined
+      }
+      resolve({
+        status: xhr.status,
+        header: (name) => xhr.getResponseHeader(name),
+        body: parsed,
+        statusText: xhr.statusText,
+      })
+    }
+    xhr.send(body)
+  })
+}
+
+function failure(answer: Answer): ApiError {
+  const err = apiErrorFromBody(answer.status, answer.body, answer.statusText)
+  err.retryAfter = parseRetryAfter(answer.header('Retry-After'))
+  return err
+}
+
+function ok(answer: Answer): boolean {
+  return answer.status >= 200 && answer.status < 300
+}
+
+function whole(value: string | null): number | null {
+  if (value === null || !/^\d+$/.test(value.trim())) return null
+  return Number(value.trim())
+}
+
+/** Gone: unknown, expired, another person's, or refused and forgotten. */
+function isGone(err: unknown): boolean {
+  return err instanceof ApiError && (err.status === 404 || err.status === 410)
+}
+
+interface Progress {
+  offset: number
+  photoId: number | null
+}
+
+function progressOf(answer: Answer): Progress {
+  const offset = whole(answer.header('Upload-Offset'))
+  if (offset === null) throw new ApiError(answer.status, INVALID_RESPONSE, 'The server sent no Upload-Offset')
+  return { offset, photoId: whole(answer.header('Pujo-Photo-Id')) }
+}
+
+/** `POST /api/v1/uploads`: a new upload of `length` bytes; resolves with its address. */
+export async function createUpload(
+  length: number,
+  albumId: number,
+  filename: string,
+  caption: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const answer = await send(
+    'POST',
+    uploadsUrl,
+    { 'Upload-Length': String(length), 'Upload-Metadata': uploadMetadata(albumId, filename, caption) },
+    null,
+    signal,
+  )
+  if (!ok(answer)) throw failure(answer)
+  const location = answer.header('Location')
+  if (!location) throw new ApiError(answer.status, INVALID_RESPONSE, 'The server sent no Location for the upload')
+  return new URL(location, window.location.href).pathname
+}
+
+/** `HEAD <upload>`: how many bytes the server holds, and the photo once it is one. */
+export async function uploadProgress(url: string, signal?: AbortSignal): Promise<Progress> {
+  const answer = await send('HEAD', url, {}, null, signal)
+  if (!ok(answer)) throw failure(answer)
+  return progressOf(answer)
+}
+
+/** `DELETE <upload>`: gives it up; the server drops its bytes. */
+export async function terminateUpload(url: string): Promise<void> {
+  const answer = await send('DELETE', url, {}, null)
+  if (!ok(answer) && !isGone(failure(answer))) throw failure(answer)
+}
+
+async function sha256(chunk: Blob): Promise<string | null> {
+  // Only in secure contexts (HTTPS, localhost); elsewhere the chunk goes without.
+  const subtle = globalThis.crypto?.subtle
+  if (!subtle) return null
+  const digest = new Uint8Array(await subtle.digest('SHA-256', new Uint8Array(await chunk.arrayBuffer())))
+  let binary = ''
+  for (const byte of digest) binary += String.fromCharCode(byte)
+  return btoa(binary)
+}
+
+/** `PATCH <upload>`: `chunk` at `offset`. */
+async function appendChunk(
+  url: string,
+  offset: number,
+  chunk: Blob,
+  signal?: AbortSignal,
+  onProgress?: (loaded: number) => void,
+): Promise<Progress> {
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/offset+octet-stream',
+    'Upload-Offset': String(offset),
+  }
+  const checksum = await sha256(chunk)
+  if (checksum) headers['Upload-Checksum'] = `sha256 ${checksum}`
+  const answer = await send('PATCH', url, headers, chunk, signal, onProgress)
+  if (!ok(answer)) throw failure(answer)
+  return progressOf(answer)
+}
+
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortError())
+      return
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(abortError())
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/**
+ * Sends `file` as a resumable upload, going on from where an earlier try with the
+ * same fingerprint stopped. Resolves with the id of the photo the server made of
+ * it; rejects with an {@link ApiError} (a network failure keeps the address for
+ * the next try; a refusal forgets it) or an `AbortError`.
+ */
+export async function sendResumable(file: File, options: ResumableOptions): Promise<number> {
+  const { albumId, store, signal, onProgress } = options
+  const caption = options.caption ?? ''
+  const chunkBytes = Math.max(1, options.chunkBytes ?? CHUNK_BYTES)
+  const wait = options.wait ?? delay
+  const key = options.key ?? fingerprint(file, albumId, caption)
+  const total = file.size
+  const finished = (photoId: number): number => {
+    if (!options.keepWhenDone) store?.remove(key)
+    onProgress?.(total, total)
+    return photoId
+  }
+
+  let url = store?.get(key) ?? null
+  let offset = 0
+  if (url !== null) {
+    try {
+      const known = await uploadProgress(url, signal)
+      // The last chunk arrived but its answer did not: the photo exists already.
+      if (known.photoId !== null) return finished(known.photoId)
+      offset = known.offset
+    } catch (err) {
+      if (!isGone(err)) throw err
+      store?.remove(key)
+      url = null
+    }
+  }
+  let restarted = false
+  let tries = 0
+  for (;;) {
+    if (url === null) {
+      url = await createUpload(total, albumId, file.name, caption, signal)
+      store?.set(key, url)
+      offset = 0
+    }
+    onProgress?.(offset, total)
+    const chunk = file.slice(offset, Math.min(total, offset + chunkBytes))
+    const base = offset
+    try {
+      const next = await appendChunk(url, offset, chunk, signal, (loaded) =>
+        onProgress?.(Math.min(total, base + loaded), total),
+      )
+      tries = 0
+      if (next.photoId !== null) return finished(next.photoId)
+      if (next.offset <= offset || next.offset > total) {
+        throw new ApiError(204, INVALID_RESPONSE, `The server answered offset ${next.offset} after ${offset}`)
+      }
+      offset = next.offset
+      if (offset === total) {
+        // Every byte is there but no photo was named: ask once more.
+        const known = await uploadProgress(url, signal)
+        if (known.photoId === null) throw new ApiError(200, INVALID_RESPONSE, 'The upload ended without a photo')
+        return finished(known.photoId)
+      }
+    } catch (err) {
+      if (isAbort(err)) throw err
+      if (!(err instanceof ApiError)) throw err
+      if (isGone(err)) {
+        // Expired or forgotten: start again, once.
+        store?.remove(key)
+        if (restarted) throw err
+        restarted = true
+        url = null
+        continue
+      }
+      if (err.status === 409 || err.status === 423 || err.status === 460) {
+        if (++tries > MAX_CHUNK_RETRIES) throw err
+        // 423: another request (a tab, or the one a reload cut) is still appending.
+        if (err.status === 423) await wait((err.retryAfter ?? tries) * 1000, signal)
+        const known = await uploadProgress(url, signal)
+        if (known.photoId !== null) return finished(known.photoId)
+        offset = known.offset
+        continue
+      }
+      if ([413, 415, 422].includes(err.status)) store?.remove(key)
+      throw err
+    }
+  }
+}
