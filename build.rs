@@ -15,6 +15,7 @@ use std::time::SystemTime;
 /// Inputs of the frontend build; a change to any of them rebuilds `web/dist`.
 const WEB_INPUTS: &[&str] = &[
     "web/src",
+    "web/sw",
     "web/public",
     "web/index.html",
     "web/package.json",
@@ -23,6 +24,7 @@ const WEB_INPUTS: &[&str] = &[
     "web/tsconfig.json",
     "web/tsconfig.app.json",
     "web/tsconfig.node.json",
+    "web/tsconfig.sw.json",
 ];
 
 /// Files worth compressing; images and fonts are already compressed.

@@ -95,7 +95,7 @@ export interface ResumableUploadOptions {
 /**
  * Sends one photo as a resumable (tus) upload that goes on from where an
  * earlier try stopped; where the server cannot take resumable uploads (501:
- * its photos live in S3), as one multipart request instead. Resolves with the
+ * a Pujo from before they worked with S3), as one multipart request instead. Resolves with the
  * ids of the photos made of it.
  */
 export async function uploadResumable(albumId: number, file: File, options: ResumableUploadOptions = {}): Promise<number[]> {
