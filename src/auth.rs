@@ -84,10 +84,10 @@ impl Passwords {
         }
         let _admitted = Admitted(&self.admitted);
         let _permit = self.running.acquire().await.map_err(|_| Busy)?;
-        tokio::task::spawn_blocking(work).await.map_err(|_| Busy)
+        crate::util::in_background(work).await.ok_or(Busy)
     }
 
-    /// Hashes a password on the blocking pool (it takes tens of milliseconds on purpose).
+    /// Hashes a password on a background thread (it takes tens of milliseconds on purpose).
     pub async fn hash(&self, password: String) -> Result<String, Busy> {
         self.run(move || hash_now(&password)).await
     }

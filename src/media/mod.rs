@@ -285,7 +285,8 @@ impl Media {
         let source = path.to_owned();
         let stripped = path.with_extension("public");
         let stripped_path = stripped.clone();
-        let processed = tokio::task::spawn_blocking(move || -> Result<process::Processed, IngestError> {
+        // Decoding waits behind everything else on a busy machine (`util::in_background`).
+        let processed = crate::util::in_background(move || -> Result<process::Processed, IngestError> {
             let processed = process::process(&source, format, width, height, limit)?;
             strip::strip(&source, &stripped_path, format, processed.exif.orientation).map_err(|e| match e.kind() {
                 // The decoder took it, the whitelist cannot walk it: refused, not a fault.
@@ -297,7 +298,7 @@ impl Media {
             Ok(processed)
         })
         .await
-        .map_err(|e| IngestError::Io(std::io::Error::other(e.to_string())))?;
+        .ok_or_else(|| IngestError::Io(std::io::Error::other("the decoder panicked")))?;
         drop(permit);
         drop(memory);
         metrics.media_processing.observe(started.elapsed().as_secs_f64());
