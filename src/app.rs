@@ -210,6 +210,11 @@ impl App {
         tracing::info!(timeout = ?config.drain_timeout, "listeners closed; draining in-flight requests");
         if tokio::time::timeout(config.drain_timeout, tracker.wait()).await.is_err() {
             tracing::warn!(remaining = tracker.len(), "drain timeout reached; closing remaining connections");
+        } else if let Err(e) = state.db.release_upload_claims(&state.media.instance).await {
+            // Every request finished: no write of this process can land after its
+            // claims go, so another replica may take the uploads at once. (Cut off
+            // mid-request, they lapse by themselves instead.)
+            tracing::warn!(error = %e, "cannot release this process's upload claims; they lapse by themselves");
         }
         tracing::info!("stopped");
     }

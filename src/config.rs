@@ -391,6 +391,16 @@ fn media_settings(raw: &Raw<'_>) -> Result<crate::media::MediaSettings, ConfigEr
             {
                 return Err(raw.invalid("s3-endpoint", endpoint, "is not an http:// or https:// URL"));
             }
+            // The bucket's lifecycle rule (terraform/modules/s3) removes partial uploads
+            // two days after they began: one kept longer would lose acknowledged bytes.
+            let expiry = raw.positive_duration("upload-expiry")?;
+            if expiry > Duration::from_secs(36 * 3600) {
+                return Err(raw.invalid(
+                    "upload-expiry",
+                    raw.str("upload-expiry").unwrap_or(""),
+                    "is over 36h, with S3: the bucket removes partial uploads after two days",
+                ));
+            }
             Some(crate::media::S3Settings {
                 bucket: bucket.to_owned(),
                 endpoint: raw.opt_str("s3-endpoint").map(str::to_owned),

@@ -236,8 +236,9 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
             Ok(response) => response,
             Err(e) => {
                 // The client never learnt this upload's address: it goes, bytes and all.
+                let multipart = state.db.upload(&id, user.id).await.ok().flatten().and_then(|u| u.multipart);
                 let _ = state.db.forget_upload(&id).await;
-                remove_partial(state, &id, None).await;
+                remove_partial(state, &id, multipart.as_deref()).await;
                 return Err(e);
             }
         }
@@ -339,19 +340,41 @@ pub async fn patch(state: &AppState, req: Request<Incoming>) -> Result<Response<
     appended
 }
 
-/// How long a claim on an upload holds without news: a replica that died while
-/// appending keeps the others out this long. Renewed while the bytes arrive.
-const CLAIM_HOLD: Duration = Duration::from_secs(90);
+/// How often a request renews its claim while the bytes arrive.
 const CLAIM_RENEW: Duration = Duration::from_secs(30);
+/// Smallest chunk but the last that Pujo keeps on S3, where each costs requests.
+const MIN_S3_CHUNK: u64 = 64 * 1024;
+
+/// How long a claim on an upload holds without news: a replica that died while
+/// appending keeps the others out this long.
+fn claim_hold(state: &AppState) -> Duration {
+    // Long enough that a write to the bucket started inside it ends inside it.
+    state.media.settings.s3.as_ref().map_or(Duration::from_secs(90), |s3| 3 * s3.timeout + Duration::from_secs(60))
+}
+
+/// The latest a write to the bucket may start, for a claim taken or renewed now: a
+/// write (two attempts of `PUJO_S3_TIMEOUT` at most) then ends before the claim does.
+fn write_by(state: &AppState) -> Instant {
+    let bound = state.media.settings.s3.as_ref().map_or(Duration::ZERO, |s3| 2 * s3.timeout + Duration::from_secs(10));
+    Instant::now() + claim_hold(state).saturating_sub(bound)
+}
 
 /// The right to append to an upload, on every replica: this process's lock, then the
 /// row's claim (423 while either is held by another request).
 async fn claim(state: &AppState, id: &str) -> Result<crate::media::PartialLock, ApiError> {
     let local = state.media.lock_partial(id).ok_or(ApiError::Locked)?;
-    if !state.db.claim_upload(id, &state.media.instance, CLAIM_HOLD).await? {
+    if !state.db.claim_upload(id, &state.media.instance, claim_hold(state)).await? {
         return Err(ApiError::Locked);
     }
     Ok(local)
+}
+
+/// Renews this request's claim; 423 when another replica took it after it lapsed.
+async fn renew(state: &AppState, id: &str) -> Result<Instant, ApiError> {
+    if !state.db.renew_upload_claim(id, &state.media.instance, claim_hold(state)).await? {
+        return Err(ApiError::Locked);
+    }
+    Ok(write_by(state))
 }
 
 async fn release(state: &AppState, id: &str) {
@@ -437,8 +460,12 @@ async fn append(
     }
     let mut checksum = ChunkChecksum::from_headers(headers)?;
     let left = u64::try_from(upload.length - upload.received).unwrap_or(0);
-    if number(headers, "content-length")?.is_some_and(|n| u64::try_from(n).unwrap_or(u64::MAX) > left) {
+    let declared = number(headers, "content-length")?.map(|n| u64::try_from(n).unwrap_or(u64::MAX));
+    if declared.is_some_and(|n| n > left) {
         return Err(ApiError::Validation(format!("the chunk is longer than the {left} bytes the upload still needs")));
+    }
+    if state.media.store.s3().is_some() && declared.is_some_and(|n| n < MIN_S3_CHUNK && n < left) {
+        return Err(ApiError::Validation(format!("send chunks of at least {MIN_S3_CHUNK} bytes, all but the last")));
     }
     if offset > 0 {
         state.metrics.tus_uploads.with_label_values(&["resumed"]).inc();
@@ -475,9 +502,9 @@ async fn append(
         sink.file.write_all(&data).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
         written += data.len() as u64;
         if renewed.elapsed() > CLAIM_RENEW {
-            if !state.db.claim_upload(&upload.id, &state.media.instance, CLAIM_HOLD).await? {
+            if let Err(e) = renew(state, &upload.id).await {
                 sink.discard().await;
-                return Err(ApiError::Locked);
+                return Err(e);
             }
             renewed = Instant::now();
         }
@@ -490,9 +517,24 @@ async fn append(
     }
     sink.finish().await?;
     let received = upload.received + i64::try_from(written).unwrap_or(i64::MAX);
-    let last = received == upload.length && cut_short.is_none();
+    // Every byte arrived, even if the connection dropped after the last: the photo is
+    // made (a HEAD tells the client). Acknowledging the whole length without a photo
+    // would leave a client nothing to send and no photo.
+    let last = received == upload.length;
     state.metrics.tus_bytes.inc_by(written);
     if !last {
+        if sink.on_s3 && written < MIN_S3_CHUNK {
+            // On S3 each chunk kept costs requests: a small fragment of a dropped
+            // connection is sent again instead, and small chunks are refused.
+            if let Some(e) = cut_short {
+                return Err(e);
+            }
+            if written > 0 {
+                return Err(ApiError::Validation(format!(
+                    "send chunks of at least {MIN_S3_CHUNK} bytes, all but the last"
+                )));
+            }
+        }
         if written > 0 {
             sink.keep(state, &upload, written).await?;
         }
@@ -512,17 +554,29 @@ async fn append(
     let outcome = super::media::take_in_file(state, user, upload.album_id, whole, upload.caption.clone()).await;
     state.metrics.tus_chunk_seconds.observe(started.elapsed().as_secs_f64());
     let finished = match outcome {
-        Ok((_, photo)) => {
-            state.db.finish_upload(&upload.id, photo.id(), upload.received).await.map(|_| photo).map_err(ApiError::from)
-        }
+        Ok((_, photo)) => state
+            .db
+            .finish_upload(&upload.id, photo.id(), upload.received, &state.media.instance)
+            .await
+            .map(|done| (photo.id(), done))
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match finished {
-        Ok(photo) => {
+        Ok((photo_id, true)) => {
             remove_partial(state, &upload.id, None).await;
             state.metrics.tus_uploads.with_label_values(&["completed"]).inc();
-            let upload = Upload { received, photo_id: Some(photo.id()), ..upload };
+            let upload = Upload { received, photo_id: Some(photo_id), ..upload };
             Ok(progress(&upload, StatusCode::NO_CONTENT).body(empty()).expect("valid response"))
+        }
+        Ok((_, false)) => {
+            // Another request finished or moved the upload first: what it recorded
+            // stands (the same bytes made the same photo).
+            let now = mine(state, user, &upload.id).await?;
+            if now.photo_id.is_none() {
+                return Err(ApiError::OffsetMismatch(now.received));
+            }
+            Ok(progress(&now, StatusCode::NO_CONTENT).body(empty()).expect("valid response"))
         }
         Err(e) => {
             if super::media::is_refusal(&e) {
@@ -605,26 +659,33 @@ impl Sink {
     /// Keeps the chunk's `written` bytes (in the bucket, on S3) and acknowledges them.
     async fn keep(&self, state: &AppState, upload: &Upload, written: u64) -> Result<(), ApiError> {
         let received = upload.received + i64::try_from(written).unwrap_or(i64::MAX);
+        let token = &state.media.instance;
         if !self.on_s3 {
-            if !state.db.advance_upload(&upload.id, upload.received, received).await? {
+            if !state.db.advance_upload(&upload.id, upload.received, received, token).await? {
                 return Err(ApiError::OffsetMismatch(upload.received));
             }
             return Ok(());
         }
-        let kept = match state.media.keep_chunk(upload, &self.path, written).await {
+        let write_by = renew(state, &upload.id).await?;
+        let kept = match state.media.keep_chunk(upload, &self.path, written, write_by).await {
             Ok(kept) => kept,
-            Err(crate::media::StoreError::NotFound) => return Err(lost(state, upload).await),
-            Err(e) => return Err(super::media::store_error(&e)),
+            Err(e) => return Err(partial_error(state, upload, e).await),
         };
         let moved = match &kept {
             crate::media::partial::Kept::Segment => {
-                state.db.advance_upload(&upload.id, upload.received, received).await?
+                state.db.advance_upload(&upload.id, upload.received, received, token).await
             }
-            crate::media::partial::Kept::Part { tags, multipart } => {
-                state.db.advance_upload_parts(&upload.id, upload.received, received, tags, multipart).await?
+            crate::media::partial::Kept::Part { tags, multipart, .. } => {
+                state.db.advance_upload_parts(&upload.id, upload.received, received, tags, multipart, token).await
             }
         };
-        if !moved {
+        if !matches!(moved, Ok(true))
+            && let crate::media::partial::Kept::Part { multipart, created: true, .. } = &kept
+        {
+            // Its only part was not recorded: nothing else will ever name it.
+            state.media.abort_parts(&upload.id, multipart).await;
+        }
+        if !moved? {
             return Err(ApiError::OffsetMismatch(upload.received));
         }
         if matches!(kept, crate::media::partial::Kept::Part { .. })
@@ -646,11 +707,13 @@ impl Sink {
         }
         let fetched = async {
             let mut out = tokio::fs::File::create(&whole.0).await.map_err(internal)?;
-            match state.media.fetch_partial(upload, &mut out).await {
-                Ok(Some(multipart)) => state.db.upload_parts_joined(&upload.id, &multipart).await?,
+            let write_by = renew(state, &upload.id).await?;
+            match state.media.fetch_partial(upload, &mut out, write_by).await {
+                Ok(Some(multipart)) => {
+                    state.db.upload_parts_joined(&upload.id, &multipart, &state.media.instance).await?;
+                }
                 Ok(None) => {}
-                Err(crate::media::StoreError::NotFound) => return Err(lost(state, upload).await),
-                Err(e) => return Err(super::media::store_error(&e)),
+                Err(e) => return Err(partial_error(state, upload, e).await),
             }
             let mut chunk = tokio::fs::File::open(&self.path).await.map_err(internal)?;
             tokio::io::copy(&mut chunk, &mut out).await.map_err(internal)?;
@@ -663,13 +726,26 @@ impl Sink {
     }
 }
 
-/// Acknowledged bytes are missing from the bucket: never fill them in; the upload is
-/// gone (404) and the client starts again.
-async fn lost(state: &AppState, upload: &Upload) -> ApiError {
-    tracing::warn!(upload = %upload.id, "a partial upload lost acknowledged bytes in the bucket");
-    let _ = state.db.forget_upload(&upload.id).await;
-    remove_partial(state, &upload.id, upload.multipart.as_deref()).await;
-    ApiError::NotFound
+/// What a failure to keep or fetch partial bytes in the bucket tells the client.
+/// Only acknowledged bytes proven missing end the upload (404: the client starts
+/// again; they are never filled in); anything else, a missing bucket included, is the
+/// bucket's trouble and passes (503).
+async fn partial_error(state: &AppState, upload: &Upload, e: crate::media::partial::PartialError) -> ApiError {
+    use crate::media::partial::PartialError;
+    match e {
+        PartialError::Gap => {
+            tracing::warn!(upload = %upload.id, "a partial upload lost acknowledged bytes in the bucket");
+            let _ = state.db.forget_upload(&upload.id).await;
+            remove_partial(state, &upload.id, upload.multipart.as_deref()).await;
+            ApiError::NotFound
+        }
+        PartialError::Late => ApiError::Unavailable,
+        PartialError::Store(crate::media::StoreError::NotFound) => {
+            tracing::warn!(upload = %upload.id, "the bucket answered 404 for a partial upload");
+            ApiError::Unavailable
+        }
+        PartialError::Store(e) => super::media::store_error(&e),
+    }
 }
 
 /// Removes uploads past their expiry (rows and partial files), and partial files no

@@ -50,25 +50,33 @@ const CREATE: Sql = Sql::same(
      VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
 );
 const BY_ID: Sql = Sql::same(concat!("SELECT ", upload_columns!(), " FROM uploads WHERE id = $1 AND owner_id = $2"));
-/// Moves the acknowledged offset from `$2` to `$3`, only if it still is `$2`.
-const ADVANCE: Sql = Sql::same("UPDATE uploads SET received = $3 WHERE id = $1 AND received = $2");
+/// Moves the acknowledged offset from `$2` to `$3`, only if it still is `$2` and the
+/// request still holds the claim (`$4`): a writer whose claim lapsed and went to
+/// another replica acknowledges nothing.
+const ADVANCE: Sql = Sql::same("UPDATE uploads SET received = $3 WHERE id = $1 AND received = $2 AND claim = $4");
 /// The last byte became photo `$2`: the offset moves from `$3` to the whole length
 /// only now, once, so a failure before it leaves the last chunk to be sent again.
 const FINISH: Sql = Sql::same(
-    "UPDATE uploads SET photo_id = $2, received = length WHERE id = $1 AND photo_id IS NULL AND received = $3",
+    "UPDATE uploads SET photo_id = $2, received = length \
+     WHERE id = $1 AND photo_id IS NULL AND received = $3 AND claim = $4",
 );
 /// Acknowledges bytes that made a part: `received` moves from `$2` to `$3`, and the
 /// parts grow to `$3` bytes with ETags `$4` in multipart upload `$5`.
 const ADVANCE_PARTS: Sql = Sql::same(
-    "UPDATE uploads SET received = $3, parted = $3, part_tags = $4, multipart = $5 WHERE id = $1 AND received = $2",
+    "UPDATE uploads SET received = $3, parted = $3, part_tags = $4, multipart = $5 \
+     WHERE id = $1 AND received = $2 AND claim = $6",
 );
 /// The parts were joined into one object: no multipart upload any more.
-const JOINED: Sql = Sql::same("UPDATE uploads SET multipart = NULL WHERE id = $1 AND multipart = $2");
+const JOINED: Sql = Sql::same("UPDATE uploads SET multipart = NULL WHERE id = $1 AND multipart = $2 AND claim = $3");
 /// Takes the right to append (token `$2` until `$3`) if nobody holds it at `$4`.
 const CLAIM: Sql = Sql::same(
     "UPDATE uploads SET claim = $2, claimed_until = $3 WHERE id = $1 \
      AND (claim IS NULL OR claim = $2 OR claimed_until < $4)",
 );
+/// Keeps the right to append (token `$2`) until `$3`; nothing if another took it.
+const RENEW: Sql = Sql::same("UPDATE uploads SET claimed_until = $3 WHERE id = $1 AND claim = $2");
+/// Every claim of one process, at its shutdown.
+const RELEASE_ALL: Sql = Sql::same("UPDATE uploads SET claim = NULL, claimed_until = NULL WHERE claim = $1");
 const RELEASE: Sql = Sql::same("UPDATE uploads SET claim = NULL, claimed_until = NULL WHERE id = $1 AND claim = $2");
 const DELETE: Sql = Sql::same("DELETE FROM uploads WHERE id = $1 AND owner_id = $2");
 const DELETE_ANY: Sql = Sql::same("DELETE FROM uploads WHERE id = $1");
@@ -121,8 +129,8 @@ impl Database {
 
     /// Acknowledges bytes: `received` moves from `from` to `to`; `false` when another
     /// request moved it first.
-    pub async fn advance_upload(&self, id: &str, from: i64, to: i64) -> Result<bool, DbError> {
-        Ok(self.execute(ADVANCE, params![id, from, to]).await? == 1)
+    pub async fn advance_upload(&self, id: &str, from: i64, to: i64, claim: &str) -> Result<bool, DbError> {
+        Ok(self.execute(ADVANCE, params![id, from, to, claim.to_owned()]).await? == 1)
     }
 
     /// Acknowledges bytes that made a new part: `received` and `parted` move from
@@ -134,15 +142,28 @@ impl Database {
         to: i64,
         part_tags: &[String],
         multipart: &str,
+        claim: &str,
     ) -> Result<bool, DbError> {
         let tags = part_tags.join("\n");
-        Ok(self.execute(ADVANCE_PARTS, params![id, from, to, tags, multipart.to_owned()]).await? == 1)
+        Ok(self.execute(ADVANCE_PARTS, params![id, from, to, tags, multipart.to_owned(), claim.to_owned()]).await? == 1)
     }
 
     /// Records that multipart upload `multipart` of upload `id` was joined into one object.
-    pub async fn upload_parts_joined(&self, id: &str, multipart: &str) -> Result<(), DbError> {
-        self.execute(JOINED, params![id, multipart.to_owned()]).await?;
+    pub async fn upload_parts_joined(&self, id: &str, multipart: &str, claim: &str) -> Result<(), DbError> {
+        self.execute(JOINED, params![id, multipart.to_owned(), claim.to_owned()]).await?;
         Ok(())
+    }
+
+    /// Keeps the right to append to upload `id` for another `hold`; `false` when
+    /// another request (on another replica) took it meanwhile.
+    pub async fn renew_upload_claim(&self, id: &str, token: &str, hold: std::time::Duration) -> Result<bool, DbError> {
+        let until = OffsetDateTime::now_utc() + hold;
+        Ok(self.execute(RENEW, params![id, token.to_owned(), until]).await? == 1)
+    }
+
+    /// Lets go of every claim `token` holds (a process shutting down).
+    pub async fn release_upload_claims(&self, token: &str) -> Result<u64, DbError> {
+        self.execute(RELEASE_ALL, params![token.to_owned()]).await
     }
 
     /// Takes the right to append to upload `id` for `hold`, as `token`; `false` while
@@ -159,8 +180,8 @@ impl Database {
 
     /// Records the photo the upload became, moving its offset from `from` to its
     /// length; `false` when another request finished or moved it first.
-    pub async fn finish_upload(&self, id: &str, photo_id: i64, from: i64) -> Result<bool, DbError> {
-        Ok(self.execute(FINISH, params![id, photo_id, from]).await? == 1)
+    pub async fn finish_upload(&self, id: &str, photo_id: i64, from: i64, claim: &str) -> Result<bool, DbError> {
+        Ok(self.execute(FINISH, params![id, photo_id, from, claim.to_owned()]).await? == 1)
     }
 
     /// Deletes `owner`'s upload `id`; `false` when there was none.

@@ -138,6 +138,19 @@ impl Media {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", dir.display())))?;
         }
+        // Temp files of a process that ended mid-request (killed, or its requests cut
+        // off at shutdown). Only old ones: another command may share the folder now.
+        if let Ok(entries) = std::fs::read_dir(&temp_dir) {
+            for entry in entries.flatten() {
+                let old = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t.elapsed().unwrap_or_default() > std::time::Duration::from_secs(3600));
+                if old {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
         let cache = moka::future::Cache::builder()
             .weigher(|_key: &String, value: &Bytes| u32::try_from(value.len()).unwrap_or(u32::MAX))
             .max_capacity(settings.cache_bytes)

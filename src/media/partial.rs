@@ -40,15 +40,44 @@ fn segment_key(id: &str, start: u64) -> String {
     format!("{}{start:012}", segments_prefix(id))
 }
 
+/// Why a partial upload's bytes could not be kept or fetched.
+#[derive(Debug, thiserror::Error)]
+pub enum PartialError {
+    /// The bucket answered, and acknowledged bytes are not in it (a segment missing
+    /// from the chain, parts shorter than recorded): the upload cannot be finished.
+    #[error("acknowledged bytes are missing from the bucket")]
+    Gap,
+    /// The claim is too close to its end for another write to surely land before it.
+    #[error("the upload's claim ends before a write could finish")]
+    Late,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Removes a temp file however its owner ends (a request dropped by its timeout).
+struct Temp(std::path::PathBuf);
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A write to the bucket may start only while it surely ends before the claim does:
+/// a writer whose claim lapsed could otherwise overwrite what its successor wrote.
+fn in_time(write_by: std::time::Instant) -> Result<(), PartialError> {
+    if std::time::Instant::now() < write_by { Ok(()) } else { Err(PartialError::Late) }
+}
+
 /// How a chunk was kept.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Kept {
     /// As a segment: `received` grows, nothing else.
     Segment,
     /// As a new part: the parts now cover everything received, with these ETags in
-    /// this multipart upload. The segments it took in are removed once the database
-    /// says so ([`Media::drop_segments`]).
-    Part { tags: Vec<String>, multipart: String },
+    /// this multipart upload (`created` by this request). The segments it took in are
+    /// removed once the database says so ([`Media::drop_segments`]).
+    Part { tags: Vec<String>, multipart: String, created: bool },
 }
 
 impl Media {
@@ -59,46 +88,82 @@ impl Media {
     /// Keeps bytes `[upload.received, upload.received + len)` of `upload`, which are
     /// in the file `chunk`: as the next part when, with the segments waiting, they
     /// reach [`PART_MIN`] (and the parts were not joined already), else as a segment.
-    pub async fn keep_chunk(&self, upload: &Upload, chunk: &Path, len: u64) -> Result<Kept, StoreError> {
+    /// No write starts after `write_by`.
+    pub async fn keep_chunk(
+        &self,
+        upload: &Upload,
+        chunk: &Path,
+        len: u64,
+        write_by: std::time::Instant,
+    ) -> Result<Kept, PartialError> {
         let s3 = self.bucket()?;
         let start = u64::try_from(upload.received).unwrap_or(0);
         let parted = u64::try_from(upload.parted).unwrap_or(0);
         if upload.joined() || (start - parted) + len < PART_MIN {
-            let key = segment_key(&upload.id, start);
-            s3.put_file(&key, chunk, "application/octet-stream").await?;
-            return Ok(Kept::Segment);
+            return self.keep_segment(upload, chunk, write_by).await;
         }
         let key = parts_key(&upload.id);
-        let multipart = match &upload.multipart {
-            Some(id) => id.clone(),
-            None => s3.create_multipart(&key).await?,
-        };
         // The part is the waiting segments and the chunk, in one temp file.
-        let body = self.temp_path();
-        let made = async {
-            let mut out = tokio::fs::File::create(&body).await.map_err(io_error)?;
-            let end = self.copy_segments(upload, &mut out).await?;
-            if end != start {
-                return Err(StoreError::NotFound);
-            }
-            let mut chunk = tokio::fs::File::open(chunk).await.map_err(io_error)?;
-            tokio::io::copy(&mut chunk, &mut out).await.map_err(io_error)?;
-            out.flush().await.map_err(io_error)?;
-            let number = i32::try_from(upload.part_tags.len() + 1).unwrap_or(i32::MAX);
-            s3.upload_part(&key, &multipart, number, &body).await
+        let body = Temp(self.temp_path());
+        let mut out = tokio::fs::File::create(&body.0).await.map_err(io_error)?;
+        if self.copy_segments(upload, &mut out).await? != start {
+            return Err(PartialError::Gap);
         }
-        .await;
-        let _ = tokio::fs::remove_file(&body).await;
-        let tag = made?;
+        let mut from = tokio::fs::File::open(chunk).await.map_err(io_error)?;
+        tokio::io::copy(&mut from, &mut out).await.map_err(io_error)?;
+        out.flush().await.map_err(io_error)?;
+        drop(out);
+        in_time(write_by)?;
+        let (multipart, created) = match &upload.multipart {
+            Some(id) => (id.clone(), false),
+            None => (s3.create_multipart(&key).await?, true),
+        };
+        let number = i32::try_from(upload.part_tags.len() + 1).unwrap_or(i32::MAX);
+        let tag = match s3.upload_part(&key, &multipart, number, &body.0).await {
+            Ok(tag) => tag,
+            // The multipart upload was joined by a last chunk whose request failed
+            // before the database heard of it: the parts are one object already, so
+            // this chunk waits as a segment like any after a join.
+            Err(StoreError::NotFound) if !created && s3.get_sized(&key).await.is_ok() => {
+                return self.keep_segment(upload, chunk, write_by).await;
+            }
+            Err(e) => {
+                if created {
+                    let _ = s3.abort_multipart(&key, &multipart).await;
+                }
+                return Err(e.into());
+            }
+        };
         let mut tags = upload.part_tags.clone();
         tags.push(tag);
-        Ok(Kept::Part { tags, multipart })
+        Ok(Kept::Part { tags, multipart, created })
+    }
+
+    async fn keep_segment(
+        &self,
+        upload: &Upload,
+        chunk: &Path,
+        write_by: std::time::Instant,
+    ) -> Result<Kept, PartialError> {
+        let s3 = self.bucket()?;
+        in_time(write_by)?;
+        let key = segment_key(&upload.id, u64::try_from(upload.received).unwrap_or(0));
+        s3.put_file(&key, chunk, "application/octet-stream").await?;
+        Ok(Kept::Segment)
+    }
+
+    /// Gives up multipart upload `multipart` of upload `id`, made by a request whose
+    /// part the database did not take.
+    pub async fn abort_parts(&self, id: &str, multipart: &str) {
+        if let Ok(s3) = self.bucket() {
+            let _ = s3.abort_multipart(&parts_key(id), multipart).await;
+        }
     }
 
     /// Writes the segments of `upload` from `parted` on to `out`, checking that each
     /// starts where the one before ended; the offset reached. Segments at or past
     /// `received` (written but never acknowledged) are not the upload's.
-    async fn copy_segments(&self, upload: &Upload, out: &mut tokio::fs::File) -> Result<u64, StoreError> {
+    async fn copy_segments(&self, upload: &Upload, out: &mut tokio::fs::File) -> Result<u64, PartialError> {
         let s3 = self.bucket()?;
         let prefix = segments_prefix(&upload.id);
         let received = u64::try_from(upload.received).unwrap_or(0);
@@ -109,7 +174,7 @@ impl Media {
                 continue;
             }
             if start != at {
-                return Err(StoreError::NotFound);
+                return Err(PartialError::Gap);
             }
             let (len, mut stream) = s3.get_sized(&key).await?;
             let mut copied = 0u64;
@@ -119,7 +184,9 @@ impl Media {
                 out.write_all(&bytes).await.map_err(io_error)?;
             }
             if copied != len {
-                return Err(StoreError::Unavailable(format!("segment {key} ended after {copied} of {len} bytes")));
+                return Err(
+                    StoreError::Unavailable(format!("segment {key} ended after {copied} of {len} bytes")).into()
+                );
             }
             at += len;
         }
@@ -128,38 +195,39 @@ impl Media {
 
     /// Writes everything `upload` received so far to `out`: the parts (joined into
     /// one object first, if they are not yet: then the multipart upload's id is
-    /// returned, for the database to forget), then the segments. `NotFound` when
-    /// acknowledged bytes are missing from the bucket.
+    /// returned, for the database to forget), then the segments. No write starts
+    /// after `write_by`.
     pub async fn fetch_partial(
         &self,
         upload: &Upload,
         out: &mut tokio::fs::File,
-    ) -> Result<Option<String>, StoreError> {
+        write_by: std::time::Instant,
+    ) -> Result<Option<String>, PartialError> {
         let s3 = self.bucket()?;
         let mut joined_now = None;
         if upload.parted > 0 {
             let key = parts_key(&upload.id);
             if let Some(multipart) = &upload.multipart {
+                in_time(write_by)?;
                 // Joined already when an earlier last chunk got this far and then
                 // failed before the database heard of it: the object is there.
                 if let Err(e) = s3.complete_multipart(&key, multipart, &upload.part_tags).await
                     && s3.get_sized(&key).await.is_err()
                 {
-                    return Err(e);
+                    return Err(e.into());
                 }
                 joined_now = Some(multipart.clone());
             }
             let (len, mut stream) = s3.get_sized(&key).await?;
             if len != u64::try_from(upload.parted).unwrap_or(0) {
-                return Err(StoreError::NotFound);
+                return Err(PartialError::Gap);
             }
             while let Some(bytes) = stream.next().await {
                 out.write_all(&bytes.map_err(io_error)?).await.map_err(io_error)?;
             }
         }
-        let end = self.copy_segments(upload, out).await?;
-        if end != u64::try_from(upload.received).unwrap_or(0) {
-            return Err(StoreError::NotFound);
+        if self.copy_segments(upload, out).await? != u64::try_from(upload.received).unwrap_or(0) {
+            return Err(PartialError::Gap);
         }
         Ok(joined_now)
     }
@@ -177,13 +245,14 @@ impl Media {
     /// joined parts and the segments.
     pub async fn drop_partial(&self, id: &str, multipart: Option<&str>) -> Result<(), StoreError> {
         let s3 = self.bucket()?;
-        if let Some(multipart) = multipart {
-            s3.abort_multipart(&parts_key(id), multipart).await?;
-        }
+        let aborted = match multipart {
+            Some(multipart) => s3.abort_multipart(&parts_key(id), multipart).await,
+            None => Ok(()),
+        };
         for (key, _) in s3.list(&format!("partial/{id}/")).await? {
             s3.delete(&key).await?;
         }
-        Ok(())
+        aborted
     }
 
     /// Removes partial uploads in the bucket that no upload row names (the row went
@@ -222,4 +291,10 @@ impl Media {
 
 fn io_error(e: std::io::Error) -> StoreError {
     StoreError::Other(e.to_string())
+}
+
+impl From<std::io::Error> for PartialError {
+    fn from(e: std::io::Error) -> PartialError {
+        PartialError::Store(io_error(e))
+    }
 }

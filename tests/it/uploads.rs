@@ -240,6 +240,16 @@ async fn uploads_are_the_owners_bounded_and_checked() {
     .await;
     assert_eq!(bad.status.as_u16(), 460, "{}", bad.text());
     assert_eq!(offset_of(&owner, &path).await.header("upload-offset"), "100", "the failed chunk was not kept");
+    // sha1, which tus requires of every server (tuspy sends nothing else), is checked too.
+    let wrong_sha1 = format!("sha1 {}", base64::engine::general_purpose::STANDARD.encode([7u8; 20]));
+    fn with(sum: &str) -> [(&str, &str); 3] {
+        [("content-type", "application/offset+octet-stream"), ("upload-offset", "100"), ("upload-checksum", sum)]
+    }
+    let bad = tus(&owner, "PATCH", &path, &with(&wrong_sha1), &photo[100..150]).await;
+    assert_eq!(bad.status.as_u16(), 460, "{}", bad.text());
+    let unknown = tus(&owner, "PATCH", &path, &with("md5 AAAA"), &photo[100..150]).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown.text());
+    assert_eq!(offset_of(&owner, &path).await.header("upload-offset"), "100");
     use sha2::Digest;
     let right_sum =
         format!("sha256 {}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&photo[100..200])));
@@ -341,10 +351,9 @@ async fn one_request_at_a_time_appends_to_an_upload() {
     assert_eq!(offset_of(&owner, &path).await.header("upload-offset"), photo.len().to_string());
 }
 
-/// A photo of noise, so that it compresses badly: about 7 MiB, more than one S3 part.
-fn big_photo() -> Vec<u8> {
-    let (w, h) = (2000u16, 1500u16);
-    let mut state = 0x2545_f491_4f6c_dd1du64;
+/// A photo of noise, which compresses badly: about 2.7 bytes a pixel.
+fn noisy(w: u16, h: u16) -> Vec<u8> {
+    let mut state = 0x2545_f491_4f6c_dd1du64 ^ u64::from(w);
     let px: Vec<u8> = (0..usize::from(w) * usize::from(h) * 3)
         .map(|_| {
             state ^= state << 13;
@@ -355,7 +364,13 @@ fn big_photo() -> Vec<u8> {
         .collect();
     let mut out = Vec::new();
     jpeg_encoder::Encoder::new(&mut out, 95).encode(&px, w, h, jpeg_encoder::ColorType::Rgb).expect("JPEG");
-    assert!(out.len() > 6 * 1024 * 1024, "{} bytes: not enough for two parts", out.len());
+    out
+}
+
+/// About 12 MiB: more than two S3 parts.
+fn big_photo() -> Vec<u8> {
+    let out = noisy(2600, 2200);
+    assert!(out.len() > 11 * 1024 * 1024, "{} bytes: not enough for two parts and a tail", out.len());
     out
 }
 
@@ -429,10 +444,13 @@ async fn on_s3_a_second_replica_finishes_an_upload_the_first_began() {
     let path = create(&owner, album_id, photo.len(), "Sindur khela").await;
 
     // A phone sends 256 kB chunks to replica A: they wait in the bucket as small
-    // objects until, past S3's 5 MiB part minimum, they become the first part.
-    let half = 5 * 1024 * 1024 + 300 * 1024;
+    // objects until, past S3's 5 MiB part minimum, they become a part; twice.
+    let half = 10 * 1024 * 1024 + 256 * 1024;
     send_chunks(&owner, &path, &photo, 0, half, 256 * 1024).await;
-    let multipart = multipart_of(&db_url, &path).await.expect("a multipart upload took the first part");
+    let multipart = multipart_of(&db_url, &path).await.expect("a multipart upload took the parts");
+    // On S3 each chunk kept costs requests: a small one (but the last) is refused.
+    let small = chunk(&owner, &path, half, &photo[half..half + 1000]).await;
+    assert_eq!(small.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", small.text());
     assert!(multipart_parts_left(&multipart), "the part is in the bucket");
     assert!(!partial_objects(&s3).is_empty(), "the bytes past the part wait in the bucket");
 
@@ -485,7 +503,7 @@ async fn on_s3_an_abandoned_upload_leaves_nothing_in_the_bucket() {
     let album_id = album(&owner).await;
     let photo = big_photo();
     let path = create(&owner, album_id, photo.len(), "").await;
-    send_chunks(&owner, &path, &photo, 0, 5 * 1024 * 1024 + 100, 1024 * 1024).await;
+    send_chunks(&owner, &path, &photo, 0, 5 * 1024 * 1024 + 100 * 1024, 1024 * 1024).await;
     let cookie = owner.cookie.clone();
     let multipart = multipart_of(&db_url, &path).await.expect("a multipart upload");
     assert!(multipart_parts_left(&multipart) && !partial_objects(&s3).is_empty());
@@ -528,7 +546,7 @@ async fn on_s3_an_outage_mid_upload_is_503_and_loses_nothing() {
     let app = common::spawn_app_with(&settings).await;
     let owner = Api::register(&app, "ghat").await;
     let album_id = album(&owner).await;
-    let photo = Jpeg { width: 900, height: 700, seed: 31, ..Jpeg::default() }.encode();
+    let photo = noisy(320, 300);
     let path = create(&owner, album_id, photo.len(), "").await;
     let (third, two_thirds) = (photo.len() / 3, 2 * photo.len() / 3);
     assert_eq!(chunk(&owner, &path, 0, &photo[..third]).await.status, StatusCode::NO_CONTENT);
@@ -564,6 +582,95 @@ async fn on_s3_an_outage_mid_upload_is_503_and_loses_nothing() {
     assert_eq!(original.status, StatusCode::OK, "{}", original.text());
     assert_eq!(original.body.len(), photo.len());
     assert!(original.body[..] == photo[..], "the photo is the file sent, in order");
+}
+
+/// A replica whose claim lapsed in the middle of a chunk (its database calls stalled,
+/// say) must not acknowledge anything once another replica took the upload over:
+/// the second replica's bytes are the ones that count.
+#[tokio::test]
+async fn on_s3_a_writer_whose_claim_lapsed_acknowledges_nothing() {
+    let db_url = common::db::create_postgres_database().await;
+    let s3 = crate::media::s3_settings();
+    let a = replica(&db_url, &s3, &[]).await;
+    let b = replica(&db_url, &s3, &[]).await;
+    let owner = Api::register(&a, "protima").await;
+    let album_id = album(&owner).await;
+    let photo = noisy(400, 300);
+    let path = create(&owner, album_id, photo.len(), "").await;
+    let first = 100 * 1024;
+    assert_eq!(chunk(&owner, &path, 0, &photo[..first]).await.status, StatusCode::NO_CONTENT);
+
+    // A takes the next chunk slowly...
+    let mut slow = tokio::net::TcpStream::connect(a.addr).await.expect("connect");
+    let cookie = owner.cookie.clone().expect("session");
+    let rest = photo.len() - first;
+    let request = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: {0}\r\nOrigin: http://{0}\r\nCookie: {cookie}\r\nTus-Resumable: 1.0.0\r\n\
+         Content-Type: application/offset+octet-stream\r\nUpload-Offset: {first}\r\nContent-Length: {rest}\r\n\r\n",
+        a.addr
+    );
+    slow.write_all(request.as_bytes()).await.expect("head");
+    slow.write_all(&photo[first..first + 70_000]).await.expect("some bytes");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // ...until its claim lapses, and B takes the upload over and finishes it.
+    let (client, connection) = tokio_postgres::connect(&db_url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    let id = path.rsplit('/').next().expect("id");
+    client
+        .execute("UPDATE uploads SET claimed_until = now() - interval '1 second' WHERE id = $1", &[&id])
+        .await
+        .expect("the claim lapses");
+    let on_b = Api { app: &b, cookie: owner.cookie.clone(), user: serde_json::Value::Null };
+    let finished = chunk(&on_b, &path, first, &photo[first..]).await;
+    assert_eq!(finished.status, StatusCode::NO_CONTENT, "{}", finished.text());
+    let photo_id = finished.header("pujo-photo-id").to_owned();
+    assert!(!photo_id.is_empty());
+
+    // A's chunk ends: nothing of it is acknowledged, and the upload stays B's photo.
+    slow.write_all(&photo[first + 70_000..]).await.expect("the rest");
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::io::AsyncReadExt::read(&mut slow, &mut answer).await.expect("answer");
+    let answer = String::from_utf8_lossy(&answer[..n]).to_lowercase();
+    assert!(!answer.starts_with("http/1.1 2"), "the stale writer was answered {answer}");
+    let head = offset_of(&owner, &path).await;
+    assert_eq!(head.header("pujo-photo-id"), photo_id);
+    assert_eq!(head.header("upload-offset"), photo.len().to_string());
+    let original = owner.get(&format!("/media/{photo_id}/original")).await;
+    assert!(original.body[..] == photo[..], "the photo is B's bytes, whole");
+}
+
+/// A phone sends the last bytes, then loses the connection before the request ends:
+/// every byte is there, so the photo is made, and a HEAD names it. (Acknowledging
+/// the whole length without a photo would leave the client nothing to send.)
+#[tokio::test]
+async fn a_last_chunk_cut_after_its_last_byte_still_makes_the_photo() {
+    let app = common::spawn_app().await;
+    let owner = Api::register(&app, "bodhon").await;
+    let album_id = album(&owner).await;
+    let photo = Jpeg { width: 700, height: 500, seed: 43, ..Jpeg::default() }.encode();
+    let path = create(&owner, album_id, photo.len(), "").await;
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    let cookie = owner.cookie.clone().expect("session");
+    let head = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: {0}\r\nOrigin: http://{0}\r\nCookie: {cookie}\r\nTus-Resumable: 1.0.0\r\n\
+         Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nTransfer-Encoding: chunked\r\n\r\n",
+        app.addr
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream.write_all(format!("{:x}\r\n", photo.len()).as_bytes()).await.expect("chunk size");
+    stream.write_all(&photo).await.expect("every byte");
+    stream.write_all(b"\r\n").await.expect("chunk end");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(stream); // before the last, empty chunk that ends the body
+    let named = common::eventually(Duration::from_secs(10), || {
+        let (owner, path) = (&owner, &path);
+        async move { !offset_of(owner, path).await.header("pujo-photo-id").is_empty() }
+    })
+    .await;
+    assert!(named, "offset {}", offset_of(&owner, &path).await.header("upload-offset"));
+    let photo_id = offset_of(&owner, &path).await.header("pujo-photo-id").to_owned();
+    let original = owner.get(&format!("/media/{photo_id}/original")).await;
+    assert!(original.body[..] == photo[..]);
 }
 
 #[tokio::test]
