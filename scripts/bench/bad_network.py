@@ -20,20 +20,16 @@ bytes through the link per byte of photo that arrived, and wall time.
 
 import asyncio
 import base64
-import io
 import os
-import random
-import signal
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 import requests
-from PIL import Image
+
+from pujo_process import Pujo, noise_photos
 
 BINARY = os.path.abspath(sys.argv[1])
 RATE = int(sys.argv[2]) * 1000 // 8 if len(sys.argv) > 2 else 1_000_000 // 8
@@ -173,55 +169,6 @@ def start_link(target_port):
 # ------------------------------------------------------------------ Pujo and the phone
 
 
-def photos():
-    out = []
-    for seed in range(PHOTOS):
-        rng = random.Random(100 + seed)
-        size = (2250, 1700)
-        img = Image.frombytes("RGB", size, rng.randbytes(size[0] * size[1] * 3))
-        buf = io.BytesIO()
-        img.save(buf, "JPEG", quality=93)
-        out.append(buf.getvalue())
-    return out
-
-
-class Pujo:
-    def __init__(self):
-        self.data = tempfile.mkdtemp(prefix="pujo-bad-network-")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PUJO_")}
-        self.proc = subprocess.Popen(
-            [BINARY, "serve", "--listen", f"127.0.0.1:{self.port}", "--admin-listen", "off",
-             "--data-dir", self.data, "--log", "warn", "--access-log", "false",
-             # The phone is one client address making many connections.
-             "--connection-rate", "1000", "--connection-burst", "1000"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(600):
-            try:
-                if requests.get(self.base + "/ready", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.05)
-        self.http = requests.Session()
-        self.http.headers["Origin"] = self.base
-        r = self.http.post(self.base + "/api/v1/auth/register", json={
-            "username": "phone", "email": "phone@example.org", "password": "phone-password-1"})
-        assert r.status_code == 201, r.text
-        self.album = self.http.post(self.base + "/api/v1/albums", json={"title": "Nabami"}).json()["id"]
-
-    def arrived(self, photo_id, photo):
-        got = self.http.get(f"{self.base}/media/{photo_id}/original")
-        return got.status_code == 200 and got.content == photo
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
-        subprocess.run(["rm", "-rf", self.data], check=False)
-
-
 def phone(pujo, link):
     """A session that reaches Pujo through the link, with the person's cookie."""
     s = requests.Session()
@@ -296,7 +243,8 @@ def send_multipart(pujo, link, photo, n, deadline):
 
 
 def run(name, files, send):
-    pujo = Pujo()
+    # The phone is one client address opening many connections.
+    pujo = Pujo(BINARY, "--connection-rate", "1000", "--connection-burst", "1000")
     link = start_link(pujo.port)
     started = time.monotonic()
     try:
@@ -314,7 +262,7 @@ def run(name, files, send):
 
 
 def main():
-    files = photos()
+    files = noise_photos(PHOTOS, 100)
     mean = sum(map(len, files)) / len(files)
     print(f"{len(files)} photos, {mean / 1e6:.2f} MB each on average; link {RATE * 8 // 1000} kbit/s each way, "
           f"{2 * LATENCY * 1000:.0f} ms round trip, cut for {CUT_FOR:.0f} s every {CUT_EVERY:.0f} s", flush=True)

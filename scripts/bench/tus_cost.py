@@ -14,18 +14,12 @@ round and the ratio tus / multipart.
 
 import base64
 import hashlib
-import io
 import os
-import random
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 
-import requests
-from PIL import Image
+
+from pujo_process import Pujo, noise_photos
 
 BINARY = os.path.abspath(sys.argv[1])
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -34,53 +28,10 @@ CHUNK = 1024 * 1024
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def photos():
-    out = []
-    for seed in range(PHOTOS):
-        rng = random.Random(seed)
-        size = (2250, 1700)
-        img = Image.frombytes("RGB", size, rng.randbytes(size[0] * size[1] * 3))
-        buf = io.BytesIO()
-        img.save(buf, "JPEG", quality=93)
-        out.append(buf.getvalue())
-    return out
-
-
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
-
-
-class Pujo:
-    def __init__(self):
-        self.data = tempfile.mkdtemp(prefix="pujo-tus-cost-")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PUJO_")}
-        self.proc = subprocess.Popen(
-            [BINARY, "serve", "--listen", f"127.0.0.1:{self.port}", "--admin-listen", "off",
-             "--data-dir", self.data, "--log", "warn", "--access-log", "false"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(600):
-            try:
-                if requests.get(self.base + "/ready", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.05)
-        self.http = requests.Session()
-        self.http.headers["Origin"] = self.base
-        r = self.http.post(self.base + "/api/v1/auth/register", json={
-            "username": "bench", "email": "bench@example.org", "password": "bench-password-1"})
-        assert r.status_code == 201, r.text
-        self.album = self.http.post(self.base + "/api/v1/albums", json={"title": "Bench"}).json()["id"]
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
-        subprocess.run(["rm", "-rf", self.data], check=False)
 
 
 def multipart(pujo, photo, n):
@@ -109,7 +60,7 @@ def tus(pujo, photo, n):
 
 
 def batch(method, files):
-    pujo = Pujo()
+    pujo = Pujo(BINARY)
     try:
         before = cpu_seconds(pujo.proc.pid)
         started = time.monotonic()
@@ -122,7 +73,7 @@ def batch(method, files):
 
 
 def main():
-    files = photos()
+    files = noise_photos(PHOTOS, 0)
     mean = sum(map(len, files)) / len(files)
     print(f"{len(files)} photos, {mean / 1e6:.2f} MB each on average; tus in {CHUNK // 1024} KiB chunks")
     totals = {"multipart": 0.0, "tus": 0.0}

@@ -15,7 +15,6 @@ exits non-zero at the first that fails.
 import base64
 import hashlib
 import io
-import json
 import os
 import random
 import signal

@@ -12,7 +12,8 @@
  * Every request is an XMLHttpRequest (upload progress; one fake in the tests).
  * The browser sends the session cookie and `Origin` by itself (same origin).
  */
-import { ApiError, INVALID_RESPONSE, NETWORK_ERROR, apiErrorFromBody, parseRetryAfter } from './client'
+import { ApiError, INVALID_RESPONSE } from './client'
+import { abortError, failure, xhrSend, type Answer } from './xhr'
 import { uploadsUrl } from './endpoints'
 
 export const TUS_VERSION = '1.0.0'
@@ -118,17 +119,6 @@ export interface ResumableOptions {
   wait?: (ms: number, signal?: AbortSignal) => Promise<void>
 }
 
-interface Answer {
-  status: number
-  header: (name: string) => string | null
-  body: unknown
-  statusText: string
-}
-
-function abortError(): DOMException {
-  return new DOMException('The upload was cancelled', 'AbortError')
-}
-
 function isAbort(err: unknown): boolean {
   return err instanceof DOMException && err.name === 'AbortError'
 }
@@ -155,57 +145,7 @@ function send(
   signal?: AbortSignal,
   onProgress?: (loaded: number) => void,
 ): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortError())
-      return
-    }
-    const xhr = new XMLHttpRequest()
-    xhr.open(method, url)
-    xhr.setRequestHeader('Tus-Resumable', TUS_VERSION)
-    xhr.setRequestHeader('Accept', 'application/json')
-    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value)
-    xhr.responseType = 'text'
-    const onAbort = () => xhr.abort()
-    signal?.addEventListener('abort', onAbort, { once: true })
-    const done = () => signal?.removeEventListener('abort', onAbort)
-    if (onProgress) {
-      xhr.upload.onprogress = (event) => {
-        if (event.lengthComputable) onProgress(event.loaded)
-      }
-    }
-    xhr.onabort = () => {
-      done()
-      reject(abortError())
-    }
-    xhr.onerror = () => {
-      done()
-      reject(new ApiError(0, NETWORK_ERROR, 'Could not reach the server'))
-    }
-    xhr.ontimeout = xhr.onerror
-    xhr.onload = () => {
-      done()
-      let parsed: unknown
-      try {
-        parsed = xhr.responseText.trim() === '' ? undefined : (JSON.parse(xhr.responseText) as unknown)
-      } catch {
-        parsed = undefined
-      }
-      resolve({
-        status: xhr.status,
-        header: (name) => xhr.getResponseHeader(name),
-        body: parsed,
-        statusText: xhr.statusText,
-      })
-    }
-    xhr.send(body)
-  })
-}
-
-function failure(answer: Answer): ApiError {
-  const err = apiErrorFromBody(answer.status, answer.body, answer.statusText)
-  err.retryAfter = parseRetryAfter(answer.header('Retry-After'))
-  return err
+  return xhrSend(method, url, { 'Tus-Resumable': TUS_VERSION, ...headers }, body, signal, onProgress && ((loaded) => onProgress(loaded)))
 }
 
 function ok(answer: Answer): boolean {
