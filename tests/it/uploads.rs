@@ -71,6 +71,27 @@ async fn chunk(api: &Api<'_>, path: &str, offset: usize, bytes: &[u8]) -> Answer
         .await
 }
 
+/// A PATCH whose body a test sends by hand (slowly, or cut off) to `app`: the
+/// connection, its head sent. `length` is a Content-Length; `None` sends it chunked.
+async fn raw_patch(
+    app: &common::TestApp,
+    api: &Api<'_>,
+    path: &str,
+    offset: usize,
+    length: Option<usize>,
+) -> tokio::net::TcpStream {
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    let cookie = api.cookie.clone().expect("session");
+    let framing = length.map_or_else(|| "Transfer-Encoding: chunked".to_owned(), |n| format!("Content-Length: {n}"));
+    let head = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: {0}\r\nOrigin: http://{0}\r\nCookie: {cookie}\r\nTus-Resumable: 1.0.0\r\n\
+         Content-Type: application/offset+octet-stream\r\nUpload-Offset: {offset}\r\n{framing}\r\n\r\n",
+        app.addr
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream
+}
+
 async fn offset_of(api: &Api<'_>, path: &str) -> Answer {
     tus(api, "HEAD", path, &[], b"").await
 }
@@ -129,17 +150,8 @@ async fn bytes_that_arrived_before_a_dropped_connection_are_kept() {
     let photo = Jpeg { width: 900, height: 600, seed: 3, ..Jpeg::default() }.encode();
     let path = create(&owner, album_id, photo.len(), "").await;
     // The phone loses its network halfway through a chunk it announced whole.
-    let mut stream = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
-    let cookie = owner.cookie.clone().expect("session");
-    let head = format!(
-        "PATCH {path} HTTP/1.1\r\nHost: {}\r\nOrigin: http://{}\r\nCookie: {cookie}\r\nTus-Resumable: 1.0.0\r\n\
-         Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nContent-Length: {}\r\n\r\n",
-        app.addr,
-        app.addr,
-        photo.len()
-    );
+    let mut stream = raw_patch(&app, &owner, &path, 0, Some(photo.len())).await;
     let sent = photo.len() / 3;
-    stream.write_all(head.as_bytes()).await.expect("head");
     stream.write_all(&photo[..sent]).await.expect("some bytes");
     tokio::time::sleep(Duration::from_millis(200)).await;
     drop(stream);
@@ -324,15 +336,7 @@ async fn one_request_at_a_time_appends_to_an_upload() {
     let photo = Jpeg { seed: 21, ..Jpeg::default() }.encode();
     let path = create(&owner, album_id, photo.len(), "").await;
     // A slow phone's chunk, still arriving.
-    let mut slow = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
-    let cookie = owner.cookie.clone().expect("session");
-    let head = format!(
-        "PATCH {path} HTTP/1.1\r\nHost: {0}\r\nOrigin: http://{0}\r\nCookie: {cookie}\r\nTus-Resumable: 1.0.0\r\n\
-         Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nContent-Length: {1}\r\n\r\n",
-        app.addr,
-        photo.len()
-    );
-    slow.write_all(head.as_bytes()).await.expect("head");
+    let mut slow = raw_patch(&app, &owner, &path, 0, Some(photo.len())).await;
     slow.write_all(&photo[..50]).await.expect("first bytes");
     tokio::time::sleep(Duration::from_millis(200)).await;
     // The same chunk again from a retry: its bytes would interleave with the first's.
@@ -461,15 +465,7 @@ async fn on_s3_a_second_replica_finishes_an_upload_the_first_began() {
     assert_eq!(head.header("upload-offset"), half.to_string());
 
     // While a slow chunk is arriving at B, A refuses another for the same upload.
-    let mut slow = tokio::net::TcpStream::connect(b.addr).await.expect("connect");
-    let cookie = owner.cookie.clone().expect("session");
-    let rest = photo.len() - half;
-    let request = format!(
-        "PATCH {path} HTTP/1.1\r\nHost: {0}\r\nOrigin: http://{0}\r\nCookie: {cookie}\r\nTus-Resumable: 1.0.0\r\n\
-         Content-Type: application/offset+octet-stream\r\nUpload-Offset: {half}\r\nContent-Length: {rest}\r\n\r\n",
-        b.addr
-    );
-    slow.write_all(request.as_bytes()).await.expect("head");
+    let mut slow = raw_patch(&b, &owner, &path, half, Some(photo.len() - half)).await;
     slow.write_all(&photo[half..half + 1000]).await.expect("first bytes");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let racing = chunk(&owner, &path, half, &photo[half..]).await;
@@ -601,15 +597,7 @@ async fn on_s3_a_writer_whose_claim_lapsed_acknowledges_nothing() {
     assert_eq!(chunk(&owner, &path, 0, &photo[..first]).await.status, StatusCode::NO_CONTENT);
 
     // A takes the next chunk slowly...
-    let mut slow = tokio::net::TcpStream::connect(a.addr).await.expect("connect");
-    let cookie = owner.cookie.clone().expect("session");
-    let rest = photo.len() - first;
-    let request = format!(
-        "PATCH {path} HTTP/1.1\r\nHost: {0}\r\nOrigin: http://{0}\r\nCookie: {cookie}\r\nTus-Resumable: 1.0.0\r\n\
-         Content-Type: application/offset+octet-stream\r\nUpload-Offset: {first}\r\nContent-Length: {rest}\r\n\r\n",
-        a.addr
-    );
-    slow.write_all(request.as_bytes()).await.expect("head");
+    let mut slow = raw_patch(&a, &owner, &path, first, Some(photo.len() - first)).await;
     slow.write_all(&photo[first..first + 70_000]).await.expect("some bytes");
     tokio::time::sleep(Duration::from_millis(300)).await;
     // ...until its claim lapses, and B takes the upload over and finishes it.
@@ -649,14 +637,7 @@ async fn a_last_chunk_cut_after_its_last_byte_still_makes_the_photo() {
     let album_id = album(&owner).await;
     let photo = Jpeg { width: 700, height: 500, seed: 43, ..Jpeg::default() }.encode();
     let path = create(&owner, album_id, photo.len(), "").await;
-    let mut stream = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
-    let cookie = owner.cookie.clone().expect("session");
-    let head = format!(
-        "PATCH {path} HTTP/1.1\r\nHost: {0}\r\nOrigin: http://{0}\r\nCookie: {cookie}\r\nTus-Resumable: 1.0.0\r\n\
-         Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nTransfer-Encoding: chunked\r\n\r\n",
-        app.addr
-    );
-    stream.write_all(head.as_bytes()).await.expect("head");
+    let mut stream = raw_patch(&app, &owner, &path, 0, None).await;
     stream.write_all(format!("{:x}\r\n", photo.len()).as_bytes()).await.expect("chunk size");
     stream.write_all(&photo).await.expect("every byte");
     stream.write_all(b"\r\n").await.expect("chunk end");
