@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { UPLOAD_SYNC_TAG, keepShell, onUploadSync, registerServiceWorker, requestUploadSync } from './serviceWorker'
+import { REGISTER_DELAY_MS, UPLOAD_SYNC_TAG, keepShell, onUploadSync, registerServiceWorker, requestUploadSync } from './serviceWorker'
 
 /** A stand-in for navigator.serviceWorker. */
 function fakeContainer(registration: unknown) {
@@ -18,12 +18,20 @@ afterEach(() => {
 })
 
 describe('service worker helpers', () => {
-  it('registers /sw.js once the page has loaded', () => {
-    const container = fakeContainer(undefined)
-    vi.stubGlobal('caches', {})
-    registerServiceWorker()
-    expect(document.readyState).toBe('complete')
-    expect(container.register).toHaveBeenCalledWith('/sw.js')
+  it('registers /sw.js a few seconds after the page has loaded, out of its photos\' way', () => {
+    vi.useFakeTimers()
+    try {
+      const container = fakeContainer(undefined)
+      vi.stubGlobal('caches', {})
+      registerServiceWorker()
+      expect(document.readyState).toBe('complete')
+      vi.advanceTimersByTime(REGISTER_DELAY_MS - 1)
+      expect(container.register).not.toHaveBeenCalled()
+      vi.advanceTimersByTime(1)
+      expect(container.register).toHaveBeenCalledWith('/sw.js')
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('keeps the files the worker names that the cache lacks, then tells it', async () => {
