@@ -158,9 +158,9 @@ pub fn new_session_token() -> (String, [u8; 32]) {
     (token, hash)
 }
 
-/// A new album link key: 128 random bits as 32 lower-case hex digits (a URL's query
-/// carries it as it is).
-pub fn new_link_key() -> String {
+/// 128 random bits as 32 lower-case hex digits (a URL carries them as they are): an
+/// album's link key, a resumable upload's id, a process's name in upload claims.
+pub fn random_key() -> String {
     let mut bytes = [0u8; 16];
     OsRng.fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -107,7 +107,7 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
             description: body.description,
             visibility: body.visibility,
             pandal_id,
-            link_key: crate::auth::new_link_key(),
+            link_key: crate::auth::random_key(),
         })
         .await?;
     state.cache.publish(&state.db, &[Tag::Album(album.id), Tag::Lists]).await;
@@ -175,7 +175,7 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
 pub async fn rotate_link(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let user = require_user(state, &req).await?;
     let album = own_album(state, path_id(&req, 0)?, user.id).await?;
-    state.db.set_album_link(album.id, &crate::auth::new_link_key()).await?;
+    state.db.set_album_link(album.id, &crate::auth::random_key()).await?;
     // Photo rows cached for media carry the key too; they depend on their album's tag.
     state.cache.publish(&state.db, &[Tag::Album(album.id), Tag::Lists]).await;
     let album = state.db.album(album.id, user.id, None).await?.ok_or(ApiError::NotFound)?;

@@ -18,7 +18,9 @@ use super::{ApiError, json};
 use crate::cache::Tag;
 use crate::db::{NOBODY, NewPhoto, Visibility};
 use crate::http::Body;
-use crate::media::{Format, Hashing, IngestError, StoreError, derivative_key, original_key, public_original_key};
+use crate::media::{
+    Format, Hashing, IngestError, StoreError, TempFile, derivative_key, original_key, public_original_key,
+};
 use crate::ratelimit::REFUSED_UPLOADS_PER_ACCOUNT;
 use crate::state::AppState;
 
@@ -28,23 +30,6 @@ const MAX_CAPTION_BYTES: usize = 8 * 1024;
 /// An upload that sends nothing for this long is given up (408), whether it is in a
 /// file's bytes or between parts.
 const UPLOAD_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
-/// Deletes a temp file when the request is done with it, however it ends.
-pub(super) struct TempFile(pub(super) PathBuf);
-
-impl TempFile {
-    /// The path, no longer deleted here: whoever takes it removes the file.
-    pub(super) fn keep(self) -> PathBuf {
-        let mut this = std::mem::ManuallyDrop::new(self);
-        std::mem::take(&mut this.0)
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 struct Received {
     temp: TempFile,
     sha256: Vec<u8>,
@@ -117,14 +102,8 @@ async fn take_upload(
     user: crate::db::User,
     started: Instant,
 ) -> Result<Response<Body>, ApiError> {
-    // Rows keep milliseconds: a photo created by this request (a copy takes under one)
-    // must not look older than the request.
-    let now = time::OffsetDateTime::now_utc();
-    let request_time = now.replace_millisecond(now.millisecond()).unwrap_or(now);
-    let album = state.db.album(path_id(&req, 0)?, user.id, None).await?.ok_or(ApiError::NotFound)?;
-    if album.owner.id != user.id {
-        return Err(ApiError::Forbidden("only the album's owner may add photos to it"));
-    }
+    let request_time = request_time();
+    let album = own_album(state, user.id, path_id(&req, 0)?).await?;
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let boundary = multer::parse_boundary(content_type)
         .map_err(|_| ApiError::UnsupportedMediaType("multipart/form-data with `file` parts"))?;
@@ -311,6 +290,23 @@ async fn record_files(
     Ok((status, items))
 }
 
+/// Rows keep milliseconds: a photo created by this request (a copy takes under one)
+/// must not look older than the request.
+fn request_time() -> time::OffsetDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_millisecond(now.millisecond()).unwrap_or(now)
+}
+
+/// Album `album_id` as `user_id` sees it, if it is theirs: only an album's owner adds
+/// photos to it (404 for one they cannot see, 403 for another's).
+pub(super) async fn own_album(state: &AppState, user_id: i64, album_id: i64) -> Result<crate::db::Album, ApiError> {
+    let album = state.db.album(album_id, user_id, None).await?.ok_or(ApiError::NotFound)?;
+    if album.owner.id != user_id {
+        return Err(ApiError::Forbidden("only the album's owner may add photos to it"));
+    }
+    Ok(album)
+}
+
 /// A whole file already on disk (a finished resumable upload) taken in as an upload of
 /// one file into `album_id`: the same ownership rule, checks, dedupe, derivatives and
 /// limits as a multipart upload. The file is removed however it ends.
@@ -322,14 +318,10 @@ pub(super) async fn take_in_file(
     caption: String,
 ) -> Result<(StatusCode, PhotoJson), ApiError> {
     let started = Instant::now();
-    let now = time::OffsetDateTime::now_utc();
-    let request_time = now.replace_millisecond(now.millisecond()).unwrap_or(now);
+    let request_time = request_time();
     let temp = TempFile(path);
     let result = async {
-        let album = state.db.album(album_id, user.id, None).await?.ok_or(ApiError::NotFound)?;
-        if album.owner.id != user.id {
-            return Err(ApiError::Forbidden("only the album's owner may add photos to it"));
-        }
+        let album = own_album(state, user.id, album_id).await?;
         let source = temp.0.clone();
         let hashed = tokio::task::spawn_blocking(move || -> std::io::Result<(Vec<u8>, u64)> {
             use std::io::Read;

@@ -101,14 +101,9 @@ pub fn parse_metadata(text: &str) -> Result<Metadata, MetadataError> {
     Ok(Metadata { album_id: album_id.ok_or(MetadataError::NoAlbum)?, filename, caption })
 }
 
-/// Every tus answer carries the protocol version.
-fn tus(mut response: Response<Body>) -> Response<Body> {
-    response.headers_mut().insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
-    response
-}
-
+/// A tus answer (`Tus-Resumable` goes on every one, errors included, in `routes`).
 fn answer(status: StatusCode) -> http::response::Builder {
-    Response::builder().status(status).header("tus-resumable", TUS_VERSION).header(header::CACHE_CONTROL, "no-store")
+    Response::builder().status(status).header(header::CACHE_CONTROL, "no-store")
 }
 
 /// The version check of every request but OPTIONS: the 412 naming the version for a
@@ -119,7 +114,7 @@ fn version_refusal<B>(req: &Request<B>) -> Option<Response<Body>> {
     }
     let mut response = ApiError::PreconditionFailed("send Tus-Resumable: 1.0.0").into_response();
     response.headers_mut().insert("tus-version", HeaderValue::from_static(TUS_VERSION));
-    Some(tus(response))
+    Some(response)
 }
 
 fn number(headers: &HeaderMap, name: &str) -> Result<Option<i64>, ApiError> {
@@ -178,10 +173,7 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
     check.text("caption", &meta.caption, 0, MAX_CAPTION_CHARS, false);
     check.text("filename", &meta.filename, 0, MAX_FILENAME_CHARS, true);
     check.finish()?;
-    let album = state.db.album(meta.album_id, user.id, None).await?.ok_or(ApiError::NotFound)?;
-    if album.owner.id != user.id {
-        return Err(ApiError::Forbidden("only the album's owner may add photos to it"));
-    }
+    let album = super::media::own_album(state, user.id, meta.album_id).await?;
     let (open_count, open_bytes) = state.db.open_uploads_of(user.id).await?;
     if open_count >= OPEN_PER_ACCOUNT {
         return Err(ApiError::Validation(format!(
@@ -203,7 +195,7 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
         state.metrics.tus_uploads.with_label_values(&["no_space"]).inc();
         return Err(ApiError::Unavailable);
     }
-    let id = crate::util::hex(&rand_bytes());
+    let id = crate::auth::random_key();
     let expires_at = OffsetDateTime::now_utc() + state.config.upload_expiry;
     let upload = Upload {
         id: id.clone(),
@@ -256,13 +248,6 @@ fn is_chunk(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"application/offset+octet-stream"))
-}
-
-fn rand_bytes() -> [u8; 16] {
-    use argon2::password_hash::rand_core::{OsRng, RngCore};
-    let mut bytes = [0u8; 16];
-    OsRng.fill_bytes(&mut bytes);
-    bytes
 }
 
 /// The upload the path names, if it is the person's and not expired.
@@ -409,18 +394,18 @@ impl ChunkChecksum {
         let Some(value) = headers.get("upload-checksum") else { return Ok(None) };
         let text = value.to_str().map_err(|_| ApiError::Validation("Upload-Checksum must be ASCII".into()))?;
         let (algorithm, digest) = text.split_once(' ').unwrap_or((text, ""));
-        let digest = base64::engine::general_purpose::STANDARD.decode(digest.trim()).ok();
-        let (checksum, len) = match algorithm {
-            "sha1" => (ChunkChecksum::Sha1(sha1::Sha1::new(), Vec::new()), 20),
-            "sha256" => (ChunkChecksum::Sha256(sha2::Sha256::new(), Vec::new()), 32),
+        let len = match algorithm {
+            "sha1" => 20,
+            "sha256" => 32,
             _ => return Err(ApiError::Validation(format!("Upload-Checksum: the algorithms are {CHECKSUMS}"))),
         };
-        let digest = digest.filter(|d| d.len() == len).ok_or_else(|| {
+        let digest = base64::engine::general_purpose::STANDARD.decode(digest.trim()).ok().filter(|d| d.len() == len);
+        let digest = digest.ok_or_else(|| {
             ApiError::Validation(format!("Upload-Checksum: a {algorithm} digest is {len} bytes in base64"))
         })?;
-        Ok(Some(match checksum {
-            ChunkChecksum::Sha1(h, _) => ChunkChecksum::Sha1(h, digest),
-            ChunkChecksum::Sha256(h, _) => ChunkChecksum::Sha256(h, digest),
+        Ok(Some(match len {
+            20 => ChunkChecksum::Sha1(sha1::Sha1::new(), digest),
+            _ => ChunkChecksum::Sha256(sha2::Sha256::new(), digest),
         }))
     }
 
@@ -523,7 +508,7 @@ async fn append(
     let last = received == upload.length;
     state.metrics.tus_bytes.inc_by(written);
     if !last {
-        if sink.on_s3 && written < MIN_S3_CHUNK {
+        if sink.on_s3() && written < MIN_S3_CHUNK {
             // On S3 each chunk kept costs requests: a small fragment of a dropped
             // connection is sent again instead, and small chunks are refused.
             if let Some(e) = cut_short {
@@ -600,26 +585,17 @@ struct Sink {
     path: std::path::PathBuf,
     /// The acknowledged offset the chunk starts at.
     start: u64,
-    on_s3: bool,
-}
-
-/// On S3 the chunk's temp file goes however the request ends (the upload timeout
-/// drops a request mid-chunk).
-impl Drop for Sink {
-    fn drop(&mut self) {
-        if self.on_s3 {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
+    /// On S3, the chunk's temp file, removed however the request ends.
+    temp: Option<crate::media::TempFile>,
 }
 
 impl Sink {
     async fn open(state: &AppState, upload: &Upload, start: u64) -> Result<Sink, ApiError> {
         let internal = |e: std::io::Error| ApiError::Internal(Box::new(e));
         if state.media.store.s3().is_some() {
-            let path = state.media.temp_path();
-            let file = tokio::fs::File::create(&path).await.map_err(internal)?;
-            return Ok(Sink { file, path, start, on_s3: true });
+            let temp = crate::media::TempFile(state.media.temp_path());
+            let file = tokio::fs::File::create(&temp.0).await.map_err(internal)?;
+            return Ok(Sink { file, path: temp.0.clone(), start, temp: Some(temp) });
         }
         let path = state.media.partial_path(&upload.id);
         let mut file = tokio::fs::OpenOptions::new().write(true).open(&path).await.map_err(|_| ApiError::NotFound)?;
@@ -636,13 +612,17 @@ impl Sink {
         }
         file.set_len(start).await.map_err(internal)?;
         file.seek(std::io::SeekFrom::Start(start)).await.map_err(internal)?;
-        Ok(Sink { file, path, start, on_s3: false })
+        Ok(Sink { file, path, start, temp: None })
+    }
+
+    fn on_s3(&self) -> bool {
+        self.temp.is_some()
     }
 
     /// Drops what this chunk wrote to the partial file, past the acknowledged offset
     /// (on S3 the temp file goes when the sink does).
     async fn discard(&self) {
-        if !self.on_s3 {
+        if !self.on_s3() {
             let _ = self.file.set_len(self.start).await;
         }
     }
@@ -650,7 +630,7 @@ impl Sink {
     /// Synced before anything acknowledges it.
     async fn finish(&mut self) -> Result<(), ApiError> {
         self.file.flush().await.map_err(|e| ApiError::Internal(Box::new(e)))?;
-        if !self.on_s3 {
+        if !self.on_s3() {
             self.file.sync_all().await.map_err(|e| ApiError::Internal(Box::new(e)))?;
         }
         Ok(())
@@ -660,7 +640,7 @@ impl Sink {
     async fn keep(&self, state: &AppState, upload: &Upload, written: u64) -> Result<(), ApiError> {
         let received = upload.received + i64::try_from(written).unwrap_or(i64::MAX);
         let token = &state.media.instance;
-        if !self.on_s3 {
+        if !self.on_s3() {
             if !state.db.advance_upload(&upload.id, upload.received, received, token).await? {
                 return Err(ApiError::OffsetMismatch(upload.received));
             }
@@ -700,8 +680,8 @@ impl Sink {
     /// photo pipeline: a hard link to the partial file, or fetched from the bucket.
     async fn whole(&self, state: &AppState, upload: &Upload) -> Result<std::path::PathBuf, ApiError> {
         let internal = |e: std::io::Error| ApiError::Internal(Box::new(e));
-        let whole = super::media::TempFile(state.media.temp_path());
-        if !self.on_s3 {
+        let whole = crate::media::TempFile(state.media.temp_path());
+        if !self.on_s3() {
             tokio::fs::hard_link(&self.path, &whole.0).await.map_err(internal)?;
             return Ok(whole.keep());
         }

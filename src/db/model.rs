@@ -208,7 +208,7 @@ pub struct NewAlbum {
     pub description: String,
     pub visibility: Visibility,
     pub pandal_id: Option<i64>,
-    /// A fresh link key (`auth::new_link_key`).
+    /// A fresh link key (`auth::random_key`).
     pub link_key: String,
 }
 

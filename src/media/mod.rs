@@ -174,12 +174,7 @@ impl Media {
             temp_dir,
             partial_dir,
             appending: Arc::default(),
-            instance: {
-                use argon2::password_hash::rand_core::{OsRng, RngCore};
-                let mut bytes = [0u8; 16];
-                OsRng.fill_bytes(&mut bytes);
-                hex(&bytes)
-            },
+            instance: crate::auth::random_key(),
         })
     }
 
@@ -380,6 +375,24 @@ async fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(256 * 1024);
     tokio::fs::File::open(path).await?.take(256 * 1024).read_to_end(&mut head).await?;
     Ok(head)
+}
+
+/// A temp file deleted when its owner is done with it, however that ends (a request
+/// dropped by its timeout included).
+pub struct TempFile(pub PathBuf);
+
+impl TempFile {
+    /// The path, no longer deleted here: whoever takes it removes the file.
+    pub fn keep(self) -> PathBuf {
+        let mut this = std::mem::ManuallyDrop::new(self);
+        std::mem::take(&mut this.0)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// One request's hold on a resumable upload's partial file.

@@ -54,15 +54,6 @@ pub enum PartialError {
     Store(#[from] StoreError),
 }
 
-/// Removes a temp file however its owner ends (a request dropped by its timeout).
-struct Temp(std::path::PathBuf);
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 /// A write to the bucket may start only while it surely ends before the claim does:
 /// a writer whose claim lapsed could otherwise overwrite what its successor wrote.
 fn in_time(write_by: std::time::Instant) -> Result<(), PartialError> {
@@ -104,14 +95,14 @@ impl Media {
         }
         let key = parts_key(&upload.id);
         // The part is the waiting segments and the chunk, in one temp file.
-        let body = Temp(self.temp_path());
-        let mut out = tokio::fs::File::create(&body.0).await.map_err(io_error)?;
+        let body = super::TempFile(self.temp_path());
+        let mut out = tokio::fs::File::create(&body.0).await?;
         if self.copy_segments(upload, &mut out).await? != start {
             return Err(PartialError::Gap);
         }
-        let mut from = tokio::fs::File::open(chunk).await.map_err(io_error)?;
-        tokio::io::copy(&mut from, &mut out).await.map_err(io_error)?;
-        out.flush().await.map_err(io_error)?;
+        let mut from = tokio::fs::File::open(chunk).await?;
+        tokio::io::copy(&mut from, &mut out).await?;
+        out.flush().await?;
         drop(out);
         in_time(write_by)?;
         let (multipart, created) = match &upload.multipart {
@@ -176,13 +167,8 @@ impl Media {
             if start != at {
                 return Err(PartialError::Gap);
             }
-            let (len, mut stream) = s3.get_sized(&key).await?;
-            let mut copied = 0u64;
-            while let Some(bytes) = stream.next().await {
-                let bytes = bytes.map_err(io_error)?;
-                copied += bytes.len() as u64;
-                out.write_all(&bytes).await.map_err(io_error)?;
-            }
+            let (len, stream) = s3.get_sized(&key).await?;
+            let copied = write_stream(stream, out).await?;
             if copied != len {
                 return Err(
                     StoreError::Unavailable(format!("segment {key} ended after {copied} of {len} bytes")).into()
@@ -218,13 +204,11 @@ impl Media {
                 }
                 joined_now = Some(multipart.clone());
             }
-            let (len, mut stream) = s3.get_sized(&key).await?;
+            let (len, stream) = s3.get_sized(&key).await?;
             if len != u64::try_from(upload.parted).unwrap_or(0) {
                 return Err(PartialError::Gap);
             }
-            while let Some(bytes) = stream.next().await {
-                out.write_all(&bytes.map_err(io_error)?).await.map_err(io_error)?;
-            }
+            write_stream(stream, out).await?;
         }
         if self.copy_segments(upload, out).await? != u64::try_from(upload.received).unwrap_or(0) {
             return Err(PartialError::Gap);
@@ -289,12 +273,19 @@ impl Media {
     }
 }
 
-fn io_error(e: std::io::Error) -> StoreError {
-    StoreError::Other(e.to_string())
+/// Writes a blob's stream to `out`; the bytes written.
+async fn write_stream(mut stream: super::store::ByteStream, out: &mut tokio::fs::File) -> Result<u64, PartialError> {
+    let mut written = 0u64;
+    while let Some(bytes) = stream.next().await {
+        let bytes = bytes?;
+        written += bytes.len() as u64;
+        out.write_all(&bytes).await?;
+    }
+    Ok(written)
 }
 
 impl From<std::io::Error> for PartialError {
     fn from(e: std::io::Error) -> PartialError {
-        PartialError::Store(io_error(e))
+        PartialError::Store(StoreError::Other(e.to_string()))
     }
 }

@@ -58,7 +58,7 @@ impl World {
             description: String::new(),
             visibility,
             pandal_id: None,
-            link_key: pujo::auth::new_link_key(),
+            link_key: pujo::auth::random_key(),
         };
         self.db.create_album(&new).await.expect("album").id
     }
@@ -150,7 +150,7 @@ async fn unlisted_albums_open_by_their_link_key_alone_and_are_never_listed_or_se
     let private_key = w.db.album(private, owner.id, None).await.expect("album").expect("own").link_key;
     assert!(w.db.album(private, other.id, Some(&private_key)).await.expect("album").is_none());
     // A rotated key retires the old link.
-    w.db.set_album_link(album, &pujo::auth::new_link_key()).await.expect("rotate");
+    w.db.set_album_link(album, &pujo::auth::random_key()).await.expect("rotate");
     assert!(w.db.album(album, other.id, Some(&key)).await.expect("album").is_none());
 
     let listed = w.db.albums(other.id, None, None, first(10)).await.expect("albums");
@@ -422,7 +422,7 @@ async fn pandals_filter_by_city_and_year_and_are_unique_per_year(backend: Backen
         description: String::new(),
         visibility: Visibility::Public,
         pandal_id: Some(b.id),
-        link_key: pujo::auth::new_link_key(),
+        link_key: pujo::auth::random_key(),
     };
     let album = w.db.create_album(&album).await.expect("album");
     assert_eq!(album.pandal.as_ref().map(|p| p.year), Some(2026));
