@@ -38,7 +38,7 @@ pub fn run(config: &Config, action: &BlobsAction) -> ExitCode {
     }
 }
 
-async fn open(config: &Config, which: &str) -> Result<BlobStore, Failure> {
+pub(crate) async fn open(config: &Config, which: &str) -> Result<BlobStore, Failure> {
     match which {
         "fs" => Ok(BlobStore::Fs(FsStore::open(config.data_dir.join("blobs")).map_err(Failure::failed)?)),
         "s3" => match &config.media.s3 {

@@ -22,6 +22,8 @@ pub enum Command {
     Config(ShowConfig),
     Admin(Admin),
     Blobs(Blobs),
+    Backup(Backup),
+    Restore(Restore),
     Version(Version),
 }
 
@@ -291,6 +293,46 @@ setting_flags! {
         #[argh(subcommand)]
         pub action: BlobsAction,
     }
+
+    /// back up the database and every photo to a folder or an S3 bucket (a consistent
+    /// copy of a running server; later backups copy only new photos), or check one
+    #[argh(subcommand, name = "backup")]
+    struct Backup {
+        /// where: a folder, or s3://bucket/prefix
+        #[argh(option)]
+        pub to: Option<String>,
+        /// how many complete backups to keep; older ones, and blobs only they held, go
+        /// [default 7]
+        #[argh(option, default = "7")]
+        pub keep: usize,
+        #[argh(subcommand)]
+        pub action: Option<BackupAction>,
+    }
+
+    /// restore the newest complete backup into an empty data folder (or an empty
+    /// database and photo store), then migrate it forward; safe to run again if stopped
+    #[argh(subcommand, name = "restore")]
+    struct Restore {
+        /// the folder or s3://bucket/prefix the backups were written to
+        #[argh(option)]
+        pub from: String,
+    }
+}
+
+#[derive(FromArgs, Debug)]
+#[argh(subcommand)]
+pub enum BackupAction {
+    Verify(BackupVerify),
+}
+
+/// check the newest complete backup: every file present with its size and SHA-256, the
+/// database readable and of a schema this Pujo knows
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "verify")]
+pub struct BackupVerify {
+    /// the folder or s3://bucket/prefix the backups were written to
+    #[argh(positional)]
+    pub target: String,
 }
 
 #[derive(FromArgs, Debug)]

@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod assets;
 pub mod auth;
+pub mod backup;
 pub mod blobs;
 pub mod cache;
 pub mod cli;
@@ -55,6 +56,14 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Some(Command::Blobs(args)) => match load_config(&args.settings()) {
             Ok(config) => blobs::run(&config, &args.action),
+            Err(code) => code,
+        },
+        Some(Command::Backup(args)) => match load_config(&args.settings()) {
+            Ok(config) => backup::run_backup(&config, &args),
+            Err(code) => code,
+        },
+        Some(Command::Restore(args)) => match load_config(&args.settings()) {
+            Ok(config) => backup::run_restore(&config, &args),
             Err(code) => code,
         },
         Some(Command::Healthcheck(args)) => healthcheck::run(&args),

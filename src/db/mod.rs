@@ -7,6 +7,7 @@
 
 mod accounts;
 mod content;
+pub mod dump;
 mod model;
 mod postgres;
 pub(crate) mod query;

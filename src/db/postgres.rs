@@ -55,7 +55,7 @@ impl Listener {
 
 /// Sorts driver errors into what callers act on: lost connections and timeouts are
 /// `Unavailable`, unique violations `Conflict`.
-fn classify(e: tokio_postgres::Error) -> DbError {
+pub(super) fn classify(e: tokio_postgres::Error) -> DbError {
     if let Some(db) = e.as_db_error() {
         if *db.code() == SqlState::UNIQUE_VIOLATION {
             return conflict(db.constraint().unwrap_or(""));
@@ -159,7 +159,7 @@ impl Pg {
         (status.available, status.size.saturating_sub(status.available), status.max_size)
     }
 
-    async fn client(&self) -> Result<deadpool_postgres::Object, DbError> {
+    pub(super) async fn client(&self) -> Result<deadpool_postgres::Object, DbError> {
         self.queries.inc();
         self.pool.get().await.map_err(pool_error)
     }
@@ -208,10 +208,17 @@ impl Pg {
     }
 
     pub async fn migrate(&self) -> Result<Migrated, DbError> {
+        self.migrate_to(None).await
+    }
+
+    /// Applies pending migrations up to `version` (all of them when `None`).
+    pub(super) async fn migrate_to(&self, version: Option<u32>) -> Result<Migrated, DbError> {
         let mut object = self.client().await?;
         let client: &mut tokio_postgres::Client = &mut object;
         client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await.map_err(classify)?;
+        let target = version.map_or(refinery::Target::Latest, |v| refinery::Target::Version(v.try_into().unwrap_or(i32::MAX)));
         let result = embedded::migrations::runner()
+            .set_target(target)
             .set_abort_divergent(true)
             // A newer schema than this binary (rolling back a release) is fine: migrations
             // only add, so an older binary keeps working on it.

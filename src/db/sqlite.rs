@@ -61,7 +61,50 @@ fn unique_index(message: &str) -> String {
     }
 }
 
+/// How many migrations this binary knows.
+pub(super) fn known_version() -> u32 {
+    u32::try_from(embedded::migrations::runner().get_migrations().len()).unwrap_or(u32::MAX)
+}
+
+/// The schema version of a database file, opened read-only after `PRAGMA quick_check`.
+pub(super) fn file_version(path: &Path) -> Result<u32, DbError> {
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| DbError::Other(format!("cannot open {}: {e}", path.display())))?;
+    let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(classify)?;
+    if check != "ok" {
+        return Err(DbError::Other(format!("{} is damaged: {check}", path.display())));
+    }
+    let version: i64 = conn
+        .query_row("SELECT coalesce(max(version), 0) FROM refinery_schema_history", [], |r| r.get(0))
+        .map_err(classify)?;
+    Ok(u32::try_from(version).unwrap_or(0))
+}
+
+/// The `sha256` of every photo in a database file, opened read-only.
+pub(super) fn file_photo_hashes(path: &Path) -> Result<Vec<Vec<u8>>, DbError> {
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| DbError::Other(format!("cannot open {}: {e}", path.display())))?;
+    let mut statement = conn.prepare(super::dump::PHOTO_CONTENTS).map_err(classify)?;
+    let rows = statement.query_map([], |r| r.get::<_, Vec<u8>>(0)).map_err(classify)?;
+    rows.collect::<Result<_, _>>().map_err(classify)
+}
+
 impl Lite {
+    /// A consistent copy of the whole database into the new file `to` (`VACUUM INTO`:
+    /// one read transaction, so writers go on meanwhile), and its schema version.
+    pub async fn snapshot(&self, to: &Path) -> Result<u32, DbError> {
+        let target = to.to_str().ok_or_else(|| DbError::Other(format!("{} is not UTF-8", to.display())))?.to_owned();
+        self.with_reader(move |conn| {
+            conn.execute("VACUUM INTO ?1", [&target]).map_err(classify)?;
+            Ok(())
+        })
+        .await?;
+        let to = to.to_owned();
+        tokio::task::spawn_blocking(move || file_version(&to)).await.map_err(|e| DbError::Other(e.to_string()))?
+    }
+
     pub async fn open(path: &Path) -> Result<Lite, DbError> {
         let path = path.to_owned();
         let writer_path = path.clone();
@@ -163,7 +206,7 @@ impl Lite {
     }
 
     pub async fn check_schema(&self) -> Result<(), DbError> {
-        let known = u32::try_from(embedded::migrations::runner().get_migrations().len()).unwrap_or(u32::MAX);
+        let known = known_version();
         let applied = self
             .with(|conn| {
                 conn.query_row("SELECT count(*) FROM refinery_schema_history", [], |r| r.get::<_, i64>(0))

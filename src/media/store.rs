@@ -104,6 +104,33 @@ impl BlobStore {
         result
     }
 
+    /// Stores the file at `path` under `key` and takes it: a folder store renames it
+    /// into place, so it must be in [`BlobStore::temp_dir`]; S3 uploads it, after which
+    /// it is removed.
+    pub async fn put_owned(&self, metrics: &Metrics, key: &str, path: &Path, content_type: &str) -> Result<(), StoreError> {
+        check_key(key)?;
+        let started = Instant::now();
+        let result = match self {
+            BlobStore::Fs(s) => s.adopt(key, path).await,
+            BlobStore::S3(s) => {
+                let put = s.put_file(key, path, content_type).await;
+                let _ = tokio::fs::remove_file(path).await;
+                put
+            }
+        };
+        observe(metrics, self.backend(), "put", started, &result);
+        result
+    }
+
+    /// Where a file for [`BlobStore::put_owned`] is best written: a folder store's own
+    /// temp folder (a rename then publishes it); `None` for S3.
+    pub fn temp_dir(&self) -> Option<PathBuf> {
+        match self {
+            BlobStore::Fs(s) => Some(s.root.join(".tmp")),
+            BlobStore::S3(_) => None,
+        }
+    }
+
     /// Stores bytes already in memory (derivatives, which are small).
     pub async fn put_bytes(
         &self,
@@ -259,6 +286,15 @@ impl FsStore {
         self.publish(&temp, key).await
     }
 
+    /// Publishes a file written in the store's temp folder, once it is on disk.
+    async fn adopt(&self, key: &str, temp: &Path) -> Result<(), StoreError> {
+        if let Err(e) = async { tokio::fs::File::open(temp).await?.sync_all().await }.await {
+            let _ = tokio::fs::remove_file(temp).await;
+            return Err(io_error(e));
+        }
+        self.publish(temp, key).await
+    }
+
     async fn put_bytes(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
         let temp = self.temp_path();
         let written = async {
@@ -328,7 +364,10 @@ impl FsStore {
         let prefix = prefix.to_owned();
         tokio::task::spawn_blocking(move || {
             let mut out = Vec::new();
-            let mut stack = vec![root.clone()];
+            // From the folder the prefix names, not the whole tree (a backup folder
+            // holds every blob beside its few manifests).
+            let start = prefix.rfind('/').map_or_else(|| root.clone(), |i| root.join(&prefix[..i]));
+            let mut stack = vec![start];
             while let Some(dir) = stack.pop() {
                 let entries = match std::fs::read_dir(&dir) {
                     Ok(entries) => entries,

@@ -8,6 +8,7 @@ mod common;
 mod accounts;
 mod api;
 mod architecture;
+mod backup;
 mod blobs;
 mod cache;
 mod content_conformance;

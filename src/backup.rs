@@ -1,0 +1,842 @@
+//! `pujo backup`, `pujo backup verify` and `pujo restore`: a running server's
+//! database and photos, copied to a folder or an S3 bucket, checked, and put back.
+//!
+//! A target holds (keys relative to the folder, or to `s3://bucket/prefix/`):
+//!
+//! ```text
+//! blobs/uploads/<sha256>                      every blob, shared by all backups
+//! blobs/thumbnails/<sha256>/<variant>.<ext>
+//! backups/<UTC time>/database.sqlite          SQLite: one consistent copy
+//! backups/<UTC time>/postgres/<table>.csv     PostgreSQL: every table, one snapshot
+//! backups/<UTC time>/manifest.json            every file above with sha256 and size
+//! backups/<UTC time>/manifest.sha256          the manifest's own hash, written last
+//! ```
+//!
+//! A backup is complete when its `manifest.sha256` exists and names the manifest's
+//! hash; it is written last, so a backup stopped at any point (`kill -9`) is never
+//! taken for a complete one. Blobs are content-addressed, so a later backup copies
+//! only the blobs no earlier one has. The order is blobs, database, blobs again: a
+//! photo's blobs are stored before its row, so every photo in the database copy had
+//! its blobs in the store by the second pass, which checks that each one is there.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+use tokio::io::AsyncWriteExt;
+
+use crate::cli::{Backup, BackupAction, Restore};
+use crate::command::Failure;
+use crate::config::Config;
+use crate::db::Database;
+use crate::db::dump::{PgDump, Summary};
+use crate::media::store::{BlobStore, FsStore, S3Settings, S3Store, StoreError};
+use crate::metrics::Metrics;
+
+/// What `manifest.json` says it is; a restore refuses any other.
+const FORMAT: &str = "pujo-backup/1";
+/// The key prefixes of the blob store that are photos (resumable uploads' partial
+/// chunks under `partial/` are not kept: an unfinished upload is not a photo).
+const BLOB_PREFIXES: [&str; 2] = ["uploads/", "thumbnails/"];
+/// A backup without its `manifest.sha256` this long after it began was stopped; its
+/// files go, and blobs no kept backup names go once they are this old too (younger
+/// ones may belong to a backup still running).
+const ABANDONED_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// One file of a backup.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Entry {
+    /// Relative to the backup's folder (database files) or to `blobs/` (blobs).
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// `manifest.json`: everything a restore needs to know, and every file with its hash.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    /// RFC 3339, UTC.
+    pub created: String,
+    pub pujo_version: String,
+    /// `sqlite` or `postgres`.
+    pub backend: String,
+    pub schema_version: u32,
+    pub summary: Summary,
+    pub database: Vec<Entry>,
+    /// PostgreSQL: the tables' columns and rows, and where the sequences stood.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postgres: Option<PgDump>,
+    pub blobs: Vec<Entry>,
+}
+
+impl Manifest {
+    fn bytes(&self) -> u64 {
+        self.database.iter().chain(&self.blobs).map(|e| e.size).sum()
+    }
+}
+
+pub fn run_backup(config: &Config, args: &Backup) -> ExitCode {
+    let outcome = on_runtime(async {
+        match (&args.action, &args.to) {
+            (Some(BackupAction::Verify(v)), _) => verify(config, &v.target).await,
+            (None, Some(to)) => backup(config, to, args.keep).await,
+            (None, None) => Err(Failure::Usage("say where: --to DIR or --to s3://bucket/prefix".into())),
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report("backup"),
+    }
+}
+
+pub fn run_restore(config: &Config, args: &Restore) -> ExitCode {
+    match on_runtime(restore(config, &args.from)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report("restore"),
+    }
+}
+
+fn on_runtime(work: impl Future<Output = Result<(), Failure>>) -> Result<(), Failure> {
+    let runtime = crate::command::runtime(true).map_err(|_| Failure::failed("cannot start the async runtime"))?;
+    runtime.block_on(work)
+}
+
+// ------------------------------------------------------------------ where backups go
+
+/// A folder or a bucket, with keys under an optional prefix.
+struct Target {
+    store: BlobStore,
+    prefix: String,
+    /// For messages: what the person typed.
+    name: String,
+}
+
+impl Target {
+    async fn open(config: &Config, spec: &str) -> Result<Target, Failure> {
+        if let Some(rest) = spec.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(Failure::Usage(format!("{spec}: no bucket named")));
+            }
+            let prefix = prefix.trim_matches('/');
+            if !prefix.is_empty() && !crate::media::store::valid_key(prefix) {
+                return Err(Failure::Usage(format!("{spec}: the prefix may hold only letters, digits and /._-")));
+            }
+            // The photo bucket's settings (endpoint, credentials, encryption) serve the
+            // backup bucket too. Without them (photos in the data folder): the AWS
+            // default chain for credentials and region, and an S3-compatible server
+            // named by AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, addressed path-style.
+            let mut settings = config.media.s3.clone().unwrap_or_else(|| {
+                let endpoint = std::env::var("AWS_ENDPOINT_URL_S3").or_else(|_| std::env::var("AWS_ENDPOINT_URL")).ok();
+                S3Settings { path_style: endpoint.is_some(), endpoint, sse: "AES256".into(), ..S3Settings::default() }
+            });
+            settings.bucket = bucket.to_owned();
+            settings.timeout = settings.timeout.max(Duration::from_secs(300));
+            let store = S3Store::connect(&settings).await.map_err(Failure::failed)?;
+            let prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
+            return Ok(Target { store: BlobStore::S3(store), prefix, name: spec.to_owned() });
+        }
+        if spec.is_empty() {
+            return Err(Failure::Usage("the backup folder is empty".into()));
+        }
+        let store = FsStore::open(PathBuf::from(spec)).map_err(Failure::failed)?;
+        Ok(Target { store: BlobStore::Fs(store), prefix: String::new(), name: spec.to_owned() })
+    }
+
+    fn key(&self, path: &str) -> String {
+        format!("{}{path}", self.prefix)
+    }
+
+    /// Keys under `path`, relative to the target, with their last change.
+    async fn list(&self, path: &str) -> Result<Vec<(String, SystemTime)>, Failure> {
+        let listed = self.store.list(&self.key(path)).await.map_err(Failure::failed)?;
+        Ok(listed.into_iter().filter_map(|(k, t)| Some((k.strip_prefix(&self.prefix)?.to_owned(), t))).collect())
+    }
+
+    /// The backups' names (their folders under `backups/`), oldest first, with
+    /// whether each is complete.
+    async fn backups(&self) -> Result<BTreeMap<String, bool>, Failure> {
+        let mut found = BTreeMap::new();
+        for (key, _) in self.list("backups/").await? {
+            let Some((name, file)) = key.strip_prefix("backups/").and_then(|k| k.split_once('/')) else { continue };
+            let complete = found.entry(name.to_owned()).or_insert(false);
+            *complete |= file == "manifest.sha256";
+        }
+        Ok(found)
+    }
+
+    /// The newest complete backup, its manifest checked against its hash.
+    async fn newest(&self, metrics: &Metrics) -> Result<(String, Manifest), Failure> {
+        let backups = self.backups().await?;
+        let Some(name) = backups.iter().rev().find(|(_, complete)| **complete).map(|(n, _)| n.clone()) else {
+            let partial = backups.len();
+            return Err(Failure::failed(format!(
+                "{}: no complete backup ({partial} stopped before their manifest was written)",
+                self.name
+            )));
+        };
+        let manifest = self.manifest(metrics, &name).await?;
+        Ok((name, manifest))
+    }
+
+    async fn manifest(&self, metrics: &Metrics, name: &str) -> Result<Manifest, Failure> {
+        let read = |file: String| async move {
+            self.store.get_bytes(metrics, &self.key(&file)).await.map_err(|e| match e {
+                StoreError::NotFound => Failure::failed(format!("{}: {file} is missing", self.name)),
+                e => Failure::failed(e),
+            })
+        };
+        let body = read(format!("backups/{name}/manifest.json")).await?;
+        let expected = read(format!("backups/{name}/manifest.sha256")).await?;
+        if crate::util::hex(&sha2::Sha256::digest(&body)) != String::from_utf8_lossy(&expected).trim() {
+            return Err(Failure::failed(format!("backup {name}: manifest.json does not match its hash; it was changed")));
+        }
+        let manifest: Manifest = serde_json::from_slice(&body)
+            .map_err(|e| Failure::failed(format!("backup {name}: manifest.json is not a manifest: {e}")))?;
+        if manifest.format != FORMAT {
+            return Err(Failure::failed(format!("backup {name}: format {:?}, expected {FORMAT}", manifest.format)));
+        }
+        let known = crate::db::dump::known_schema_version();
+        if manifest.schema_version == 0 || manifest.schema_version > known {
+            return Err(Failure::failed(format!(
+                "backup {name}: schema version {} is not one this Pujo knows (1 to {known}); use a newer Pujo",
+                manifest.schema_version
+            )));
+        }
+        for entry in manifest.database.iter().chain(&manifest.blobs) {
+            if !crate::media::store::valid_key(&entry.path) || entry.sha256.len() != 64 {
+                return Err(Failure::failed(format!("backup {name}: manifest entry {:?} is malformed", entry.path)));
+            }
+        }
+        Ok(manifest)
+    }
+
+    /// Where a file bound for this target is written first.
+    fn temp_dir(&self, fallback: &Path) -> PathBuf {
+        self.store.temp_dir().unwrap_or_else(|| fallback.to_owned())
+    }
+}
+
+// ------------------------------------------------------------------ progress
+
+/// Progress for a person on a terminal (one line on stderr, rewritten), JSON lines on
+/// stdout for a timer's journal or a script.
+struct Report {
+    tty: bool,
+}
+
+impl Report {
+    fn new() -> Report {
+        Report { tty: std::io::stdout().is_terminal() }
+    }
+
+    fn progress(&self, stage: &str, done: usize, total: usize, bytes: u64) {
+        if self.tty {
+            eprint!("\r{stage}: {done}/{total} files, {:.1} MB   ", bytes as f64 / 1e6);
+            let _ = std::io::stderr().flush();
+        } else if done == total || done.is_multiple_of(1000) {
+            self.event(&serde_json::json!({"event": "progress", "stage": stage, "done": done, "total": total, "bytes": bytes}));
+        }
+    }
+
+    fn end_progress(&self) {
+        if self.tty {
+            eprintln!();
+        }
+    }
+
+    fn event(&self, value: &serde_json::Value) {
+        println!("{value}");
+    }
+
+    /// The last word: a sentence on a terminal, a JSON line otherwise.
+    fn done(&self, sentence: String, value: serde_json::Value) {
+        if self.tty {
+            println!("{sentence}");
+        } else {
+            self.event(&value);
+        }
+    }
+}
+
+// ------------------------------------------------------------------ copying
+
+/// Reads a blob through, writing it to a new file at `to` and hashing it; its sha256
+/// and size. The file is removed when anything fails.
+async fn fetch_to(store: &BlobStore, metrics: &Metrics, key: &str, to: &Path) -> Result<(Vec<u8>, u64), Failure> {
+    let result = async {
+        let mut stream = store.get(metrics, key, None).await.map_err(|e| match e {
+            StoreError::NotFound => Failure::failed(format!("{key} is missing")),
+            e => Failure::failed(e),
+        })?;
+        let mut file = tokio::fs::File::create(to).await.map_err(Failure::failed)?;
+        let (mut hasher, mut size) = (sha2::Sha256::new(), 0u64);
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(Failure::failed)?;
+            hasher.update(&chunk);
+            size += chunk.len() as u64;
+            file.write_all(&chunk).await.map_err(Failure::failed)?;
+        }
+        file.flush().await.map_err(Failure::failed)?;
+        Ok((hasher.finalize().to_vec(), size))
+    }
+    .await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(to).await;
+    }
+    result
+}
+
+/// A name for a temp file in `dir`, unique in this process.
+fn temp_name(dir: &Path, what: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    dir.join(format!("{what}-{}-{n}", std::process::id()))
+}
+
+/// Copies one blob between stores, checking an original's bytes hash to its name.
+async fn copy_blob(
+    from: &BlobStore,
+    from_key: &str,
+    to: &BlobStore,
+    to_key: &str,
+    temp_dir: &Path,
+    metrics: &Metrics,
+) -> Result<Entry, Failure> {
+    let temp = temp_name(temp_dir, "blob");
+    let (sha, size) = fetch_to(from, metrics, from_key, &temp).await?;
+    let sha = crate::util::hex(&sha);
+    let named = from_key.strip_prefix("uploads/");
+    if named.is_some_and(|hex| hex != sha) {
+        let _ = tokio::fs::remove_file(&temp).await;
+        return Err(Failure::failed(format!("{from_key} does not hash to its name; the store holds damaged bytes")));
+    }
+    let content_type = crate::media::store::content_type_of(to_key);
+    to.put_owned(metrics, to_key, &temp, content_type).await.map_err(Failure::failed)?;
+    Ok(Entry { path: from_key.to_owned(), sha256: sha, size })
+}
+
+/// A folder removed, with what is in it, when dropped.
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn new(config: &Config, what: &str) -> Result<WorkDir, Failure> {
+        let dir = temp_name(&config.data_dir.join("tmp"), what);
+        std::fs::create_dir_all(&dir).map_err(|e| Failure::failed(format!("cannot create {}: {e}", dir.display())))?;
+        Ok(WorkDir(dir))
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn source_keys(store: &BlobStore) -> Result<Vec<String>, Failure> {
+    let mut keys = Vec::new();
+    for prefix in BLOB_PREFIXES {
+        keys.extend(store.list(prefix).await.map_err(Failure::failed)?.into_iter().map(|(k, _)| k));
+    }
+    Ok(keys)
+}
+
+async fn open_database(config: &Config) -> Result<Database, Failure> {
+    if config.db.url.is_none() && !config.data_dir.join("pujo.db").exists() {
+        return Err(Failure::failed(format!("no database in {}", config.data_dir.display())));
+    }
+    Database::open(&config.db, &config.data_dir).await.map_err(Failure::failed)
+}
+
+// ------------------------------------------------------------------ backup
+
+async fn backup(config: &Config, to: &str, keep: usize) -> Result<(), Failure> {
+    if keep == 0 {
+        return Err(Failure::Usage("--keep must be at least 1".into()));
+    }
+    let metrics = Metrics::new(crate::util::VERSION, crate::util::GIT_SHA);
+    let report = Report::new();
+    let target = Target::open(config, to).await?;
+    let source = crate::blobs::open(config, if config.media.s3.is_some() { "s3" } else { "fs" }).await?;
+    let db = open_database(config).await?;
+    let work = WorkDir::new(config, "backup")?;
+    let temp_dir = target.temp_dir(&work.0);
+
+    let now = time::OffsetDateTime::now_utc();
+    let mut name = format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    let existing = target.backups().await?;
+    if existing.contains_key(&name) {
+        name = (2..).map(|n| format!("{name}-{n}")).find(|n| !existing.contains_key(n)).unwrap_or(name);
+    }
+    // What the newest complete backup knows of the blobs it shares with this one: their
+    // hashes are not read again.
+    let known: BTreeMap<String, Entry> = match target.newest(&metrics).await {
+        Ok((_, manifest)) => manifest.blobs.into_iter().map(|e| (e.path.clone(), e)).collect(),
+        Err(_) => BTreeMap::new(),
+    };
+    let present: BTreeSet<String> = target
+        .list("blobs/")
+        .await?
+        .into_iter()
+        .filter_map(|(k, _)| k.strip_prefix("blobs/").map(str::to_owned))
+        .collect();
+
+    let mut copier = Copier {
+        source: &source,
+        target: &target,
+        temp_dir: &temp_dir,
+        metrics: &metrics,
+        report: &report,
+        known,
+        present,
+        blobs: BTreeMap::new(),
+        copied: 0,
+        copied_bytes: 0,
+    };
+    copier.pass(source_keys(&source).await?).await?;
+
+    // The database, from one snapshot.
+    let mut database = Vec::new();
+    let (schema_version, postgres, originals) = if db.is_embedded() {
+        let file = work.0.join("database.sqlite");
+        let version = db.snapshot_sqlite(&file).await.map_err(Failure::failed)?;
+        let originals = crate::db::dump::sqlite_file_photo_hashes(&file).await.map_err(Failure::failed)?;
+        database.push(put_database_file(&target, &metrics, &name, "database.sqlite", &file, &temp_dir).await?);
+        (version, None, originals)
+    } else {
+        let dir = work.0.join("postgres");
+        tokio::fs::create_dir_all(&dir).await.map_err(Failure::failed)?;
+        let (dump, originals) = db.dump_postgres(&dir).await.map_err(Failure::failed)?;
+        for table in &dump.tables {
+            let file = format!("{}.csv", table.name);
+            let entry =
+                put_database_file(&target, &metrics, &name, &format!("postgres/{file}"), &dir.join(&file), &temp_dir)
+                    .await?;
+            database.push(entry);
+        }
+        (dump.schema_version, Some(dump), originals)
+    };
+    let summary = db.summary().await.map_err(Failure::failed)?;
+
+    // Photos stored since the first pass, then the check that every photo in the
+    // database copy has its original.
+    copier.pass(source_keys(&source).await?).await?;
+    let Copier { blobs, copied, copied_bytes, .. } = copier;
+    let missing: Vec<String> = originals
+        .iter()
+        .map(|sha| format!("uploads/{}", crate::util::hex(sha)))
+        .filter(|key| !blobs.contains_key(key))
+        .collect();
+    if let Some(first) = missing.first() {
+        return Err(Failure::failed(format!(
+            "{} photos in the database copy have no original in the store (the first: {first}); \
+             they were deleted while the backup ran, or the store lost them. Run the backup again",
+            missing.len()
+        )));
+    }
+
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        created: now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        pujo_version: crate::util::VERSION.into(),
+        backend: db.backend().into(),
+        schema_version,
+        summary,
+        database,
+        postgres,
+        blobs: blobs.into_values().collect(),
+    };
+    let body = serde_json::to_vec_pretty(&manifest).map_err(Failure::failed)?;
+    let hash = crate::util::hex(&sha2::Sha256::digest(&body));
+    let put = |file: &'static str, bytes: Vec<u8>| {
+        let key = target.key(&format!("backups/{name}/{file}"));
+        let store = &target.store;
+        let metrics = &metrics;
+        async move { store.put_bytes(metrics, &key, bytes.into(), "application/json").await.map_err(Failure::failed) }
+    };
+    put("manifest.json", body).await?;
+    // Last: from here on the backup is complete.
+    put("manifest.sha256", format!("{hash}\n").into_bytes()).await?;
+
+    let removed = prune(&target, &metrics, keep).await?;
+    report.done(
+        format!(
+            "backup {name} complete in {}: {} users, {} albums, {} photos; {} blobs ({} copied now, {:.1} MB); \
+             {} older backups removed",
+            target.name,
+            summary.users,
+            summary.albums,
+            summary.photos,
+            manifest.blobs.len(),
+            copied,
+            copied_bytes as f64 / 1e6,
+            removed
+        ),
+        serde_json::json!({
+            "event": "done", "backup": name, "target": target.name, "summary": summary,
+            "blobs": manifest.blobs.len(), "copied": copied, "copied_bytes": copied_bytes,
+            "bytes": manifest.bytes(), "removed_backups": removed,
+        }),
+    );
+    Ok(())
+}
+
+/// The blobs of one backup: copied when the target lacks them, or taken from the
+/// newest complete backup when it has them.
+struct Copier<'a> {
+    source: &'a BlobStore,
+    target: &'a Target,
+    temp_dir: &'a Path,
+    metrics: &'a Metrics,
+    report: &'a Report,
+    /// The newest complete backup's blobs, by key.
+    known: BTreeMap<String, Entry>,
+    /// The keys under the target's `blobs/`.
+    present: BTreeSet<String>,
+    blobs: BTreeMap<String, Entry>,
+    copied: usize,
+    copied_bytes: u64,
+}
+
+impl Copier<'_> {
+    async fn pass(&mut self, keys: Vec<String>) -> Result<(), Failure> {
+        let total = keys.len();
+        for (i, key) in keys.into_iter().enumerate() {
+            if self.blobs.contains_key(&key) {
+                continue;
+            }
+            let entry = match self.known.get(&key) {
+                Some(entry) if self.present.contains(&key) => entry.clone(),
+                _ => {
+                    let to = self.target.key(&format!("blobs/{key}"));
+                    let entry =
+                        copy_blob(self.source, &key, &self.target.store, &to, self.temp_dir, self.metrics).await?;
+                    self.copied += 1;
+                    self.copied_bytes += entry.size;
+                    entry
+                }
+            };
+            self.blobs.insert(key, entry);
+            self.report.progress("blobs", i + 1, total, self.copied_bytes);
+        }
+        self.report.end_progress();
+        Ok(())
+    }
+}
+
+async fn put_database_file(
+    target: &Target,
+    metrics: &Metrics,
+    backup: &str,
+    path: &str,
+    file: &Path,
+    temp_dir: &Path,
+) -> Result<Entry, Failure> {
+    // Hashed as it is copied next to the target, then published.
+    let temp = temp_name(temp_dir, "db");
+    let result = async {
+        let mut reader = tokio::fs::File::open(file).await?;
+        let mut writer = tokio::fs::File::create(&temp).await?;
+        let (mut hasher, mut size, mut buf) = (sha2::Sha256::new(), 0u64, vec![0u8; 256 * 1024]);
+        loop {
+            let n = tokio::io::AsyncReadExt::read(&mut reader, &mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            size += n as u64;
+            writer.write_all(&buf[..n]).await?;
+        }
+        writer.flush().await?;
+        Ok::<_, std::io::Error>((hasher.finalize().to_vec(), size))
+    }
+    .await;
+    let (sha, size) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&temp).await;
+            return Err(Failure::failed(e));
+        }
+    };
+    let key = target.key(&format!("backups/{backup}/{path}"));
+    target.store.put_owned(metrics, &key, &temp, "application/octet-stream").await.map_err(Failure::failed)?;
+    Ok(Entry { path: path.to_owned(), sha256: crate::util::hex(&sha), size })
+}
+
+/// Keeps the newest `keep` complete backups and removes the rest, then the blobs no
+/// kept backup names; how many backups went. A backup without its manifest hash is
+/// removed once it is a day old (younger, it may still be running).
+async fn prune(target: &Target, metrics: &Metrics, keep: usize) -> Result<usize, Failure> {
+    let backups = target.backups().await?;
+    let complete: Vec<&String> = backups.iter().filter(|(_, c)| **c).map(|(n, _)| n).collect();
+    let old = SystemTime::now() - ABANDONED_AFTER;
+    let mut doomed: Vec<&String> = complete[..complete.len().saturating_sub(keep)].to_vec();
+    let files = target.list("backups/").await?;
+    for (name, _) in backups.iter().filter(|(_, c)| !**c) {
+        let prefix = format!("backups/{name}/");
+        if files.iter().filter(|(k, _)| k.starts_with(&prefix)).all(|(_, t)| *t < old) {
+            doomed.push(name);
+        }
+    }
+    let mut referenced = BTreeSet::new();
+    for name in complete.iter().filter(|n| !doomed.contains(n)) {
+        referenced.extend(target.manifest(metrics, name).await?.blobs.into_iter().map(|e| e.path));
+    }
+    for name in &doomed {
+        // The manifest's hash first: a half-removed backup is then incomplete, not damaged.
+        let prefix = format!("backups/{name}/");
+        let mut keys: Vec<&String> = files.iter().map(|(k, _)| k).filter(|k| k.starts_with(&prefix)).collect();
+        keys.sort_by_key(|k| !k.ends_with("manifest.sha256"));
+        for key in keys {
+            target.store.delete(metrics, &target.key(key)).await.map_err(Failure::failed)?;
+        }
+    }
+    for (key, modified) in target.list("blobs/").await? {
+        let path = key.strip_prefix("blobs/").unwrap_or(&key);
+        if !referenced.contains(path) && modified < old {
+            target.store.delete(metrics, &target.key(&key)).await.map_err(Failure::failed)?;
+        }
+    }
+    Ok(doomed.len())
+}
+
+// ------------------------------------------------------------------ verify
+
+async fn verify(config: &Config, spec: &str) -> Result<(), Failure> {
+    let metrics = Metrics::new(crate::util::VERSION, crate::util::GIT_SHA);
+    let report = Report::new();
+    let target = Target::open(config, spec).await?;
+    let (name, manifest) = target.newest(&metrics).await?;
+    let work = WorkDir::new(config, "verify")?;
+    let files = manifest.database.len() + manifest.blobs.len();
+    let (mut done, mut bytes) = (0, 0u64);
+    for entry in &manifest.database {
+        let file = work.0.join("database");
+        check_file(&target, &metrics, &format!("backups/{name}/{}", entry.path), entry, &file).await?;
+        if entry.path == "database.sqlite" {
+            let version = crate::db::dump::sqlite_file_version(&file)
+                .await
+                .map_err(|e| Failure::failed(format!("backup {name}: the database does not open: {e}")))?;
+            if version != manifest.schema_version {
+                return Err(Failure::failed(format!(
+                    "backup {name}: the database is at schema version {version}, the manifest says {}",
+                    manifest.schema_version
+                )));
+            }
+        }
+        let _ = tokio::fs::remove_file(&file).await;
+        done += 1;
+        bytes += entry.size;
+        report.progress("verify", done, files, bytes);
+    }
+    for entry in &manifest.blobs {
+        let file = work.0.join("blob");
+        check_file(&target, &metrics, &format!("blobs/{}", entry.path), entry, &file).await?;
+        let _ = tokio::fs::remove_file(&file).await;
+        done += 1;
+        bytes += entry.size;
+        report.progress("verify", done, files, bytes);
+    }
+    report.end_progress();
+    report.done(
+        format!(
+            "backup {name} in {} is complete and intact: {files} files, {:.1} MB, schema version {}",
+            target.name,
+            bytes as f64 / 1e6,
+            manifest.schema_version
+        ),
+        serde_json::json!({"event": "verified", "backup": name, "files": files, "bytes": bytes,
+                           "schema_version": manifest.schema_version}),
+    );
+    Ok(())
+}
+
+/// Fetches one file of a backup to `to`, failing unless its size and hash are the
+/// manifest's.
+async fn check_file(target: &Target, metrics: &Metrics, path: &str, entry: &Entry, to: &Path) -> Result<(), Failure> {
+    let (sha, size) = fetch_to(&target.store, metrics, &target.key(path), to)
+        .await
+        .map_err(|e| Failure::failed(format!("{}: {path}: {}", target.name, message(e))))?;
+    if size != entry.size || crate::util::hex(&sha) != entry.sha256 {
+        let _ = tokio::fs::remove_file(to).await;
+        return Err(Failure::failed(format!(
+            "{}: {path} is damaged ({size} bytes, the manifest says {}; or its hash differs)",
+            target.name, entry.size
+        )));
+    }
+    Ok(())
+}
+
+fn message(failure: Failure) -> String {
+    match failure {
+        Failure::Usage(m) | Failure::Failed(m) => m,
+    }
+}
+
+// ------------------------------------------------------------------ restore
+
+async fn restore(config: &Config, spec: &str) -> Result<(), Failure> {
+    let metrics = Metrics::new(crate::util::VERSION, crate::util::GIT_SHA);
+    let report = Report::new();
+    let target = Target::open(config, spec).await?;
+    let (name, manifest) = target.newest(&metrics).await?;
+    let backend = if config.db.url.is_some() { "postgres" } else { "sqlite" };
+    if manifest.backend != backend {
+        return Err(Failure::Usage(format!(
+            "backup {name} is of a {} database and Pujo is set up for {backend}; restore it with the same kind",
+            manifest.backend
+        )));
+    }
+    // Every file is there before anything is written.
+    let present: BTreeSet<String> = target.list("").await?.into_iter().map(|(k, _)| k).collect();
+    let wanted = manifest
+        .database
+        .iter()
+        .map(|e| format!("backups/{name}/{}", e.path))
+        .chain(manifest.blobs.iter().map(|e| format!("blobs/{}", e.path)));
+    for key in wanted {
+        if !present.contains(&key) {
+            return Err(Failure::failed(format!("backup {name} is missing {key}; nothing was restored")));
+        }
+    }
+
+    // Only into an empty install: a restore never overwrites what people made. What an
+    // interrupted restore left (blobs of this backup, an empty schema) does not count.
+    let sqlite_file = config.data_dir.join("pujo.db");
+    std::fs::create_dir_all(&config.data_dir).map_err(Failure::failed)?;
+    let db = if backend == "sqlite" {
+        if sqlite_file.exists() {
+            return Err(Failure::failed(format!(
+                "{} already has a database; restore into an empty data folder",
+                config.data_dir.display()
+            )));
+        }
+        None
+    } else {
+        let db = Database::open(&config.db, &config.data_dir).await.map_err(Failure::failed)?;
+        if !db.postgres_is_empty().await.map_err(Failure::failed)? {
+            return Err(Failure::failed("the database already holds Pujo's data; restore into an empty database"));
+        }
+        Some(db)
+    };
+    let store = crate::blobs::open(config, if config.media.s3.is_some() { "s3" } else { "fs" }).await?;
+    let in_backup: BTreeMap<&str, &Entry> = manifest.blobs.iter().map(|e| (e.path.as_str(), e)).collect();
+    let mut already = BTreeSet::new();
+    for key in source_keys(&store).await? {
+        if !in_backup.contains_key(key.as_str()) {
+            return Err(Failure::failed(format!(
+                "the photo store already holds {key}, which is not in backup {name}; restore into an empty store"
+            )));
+        }
+        already.insert(key);
+    }
+
+    let work = WorkDir::new(config, "restore")?;
+    let temp_dir = store.temp_dir().unwrap_or_else(|| work.0.clone());
+    let (total, mut bytes) = (manifest.blobs.len(), 0u64);
+    for (i, entry) in manifest.blobs.iter().enumerate() {
+        if !already.contains(&entry.path) {
+            let temp = temp_name(&temp_dir, "restore");
+            check_file(&target, &metrics, &format!("blobs/{}", entry.path), entry, &temp).await?;
+            let content_type = crate::media::store::content_type_of(&entry.path);
+            store.put_owned(&metrics, &entry.path, &temp, content_type).await.map_err(Failure::failed)?;
+            bytes += entry.size;
+        }
+        report.progress("blobs", i + 1, total, bytes);
+    }
+    report.end_progress();
+
+    // The database last: until it is in place, the install is still empty.
+    let db = match db {
+        None => {
+            let entry = manifest
+                .database
+                .iter()
+                .find(|e| e.path == "database.sqlite")
+                .ok_or_else(|| Failure::failed(format!("backup {name} has no database.sqlite")))?;
+            let temp = work.0.join("pujo.db");
+            check_file(&target, &metrics, &format!("backups/{name}/database.sqlite"), entry, &temp).await?;
+            crate::db::dump::sqlite_file_version(&temp).await.map_err(Failure::failed)?;
+            tokio::fs::File::open(&temp).await.map_err(Failure::failed)?.sync_all().await.map_err(Failure::failed)?;
+            tokio::fs::rename(&temp, &sqlite_file).await.map_err(Failure::failed)?;
+            tokio::fs::File::open(&config.data_dir).await.map_err(Failure::failed)?.sync_all().await.map_err(Failure::failed)?;
+            Database::open(&config.db, &config.data_dir).await.map_err(Failure::failed)?
+        }
+        Some(db) => {
+            let dump = manifest.postgres.as_ref().ok_or_else(|| Failure::failed(format!("backup {name} has no dump")))?;
+            let dir = work.0.join("postgres");
+            tokio::fs::create_dir_all(&dir).await.map_err(Failure::failed)?;
+            for entry in &manifest.database {
+                let file = entry.path.strip_prefix("postgres/").unwrap_or(&entry.path);
+                check_file(&target, &metrics, &format!("backups/{name}/{}", entry.path), entry, &dir.join(file)).await?;
+            }
+            db.restore_postgres(&dir, dump).await.map_err(Failure::failed)?;
+            db
+        }
+    };
+    let migrated = db.migrate().await.map_err(Failure::failed)?;
+    let summary = db.summary().await.map_err(Failure::failed)?;
+    if summary != manifest.summary {
+        return Err(Failure::failed(format!(
+            "restored backup {name}, but the database counts {summary:?} and the manifest {:?}",
+            manifest.summary
+        )));
+    }
+    report.done(
+        format!(
+            "restored backup {name} ({}) from {}: {} users, {} albums, {} photos, {} comments; {} blobs, {:.1} MB; \
+             schema version {} -> {}",
+            manifest.created,
+            target.name,
+            summary.users,
+            summary.albums,
+            summary.photos,
+            summary.comments,
+            total,
+            manifest.bytes() as f64 / 1e6,
+            manifest.schema_version,
+            migrated.version
+        ),
+        serde_json::json!({"event": "restored", "backup": name, "summary": summary, "blobs": total,
+                           "bytes": manifest.bytes(), "schema_version": migrated.version}),
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_reads_back_as_written() {
+        let manifest = Manifest {
+            format: FORMAT.into(),
+            created: "2026-10-11T18:00:00Z".into(),
+            pujo_version: "0.1.0".into(),
+            backend: "sqlite".into(),
+            schema_version: 8,
+            summary: Summary { users: 2, albums: 3, photos: 4, comments: 5 },
+            database: vec![Entry { path: "database.sqlite".into(), sha256: "ab".repeat(32), size: 10 }],
+            postgres: None,
+            blobs: vec![Entry { path: format!("uploads/{}", "cd".repeat(32)), sha256: "cd".repeat(32), size: 7 }],
+        };
+        let back: Manifest = serde_json::from_slice(&serde_json::to_vec(&manifest).unwrap()).unwrap();
+        assert_eq!(back.blobs, manifest.blobs);
+        assert_eq!(back.summary, manifest.summary);
+        assert_eq!(back.bytes(), 17);
+    }
+}
