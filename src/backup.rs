@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use tokio::io::AsyncWriteExt;
 
-use crate::cli::{Backup, BackupAction, Restore};
+use crate::cli::{Backup, BackupAction, Db, DbAction, Restore};
 use crate::command::Failure;
 use crate::config::Config;
 use crate::db::Database;
@@ -99,6 +99,14 @@ pub fn run_restore(config: &Config, args: &Restore) -> ExitCode {
     match on_runtime(restore(config, &args.from)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report("restore"),
+    }
+}
+
+pub fn run_db(config: &Config, args: &Db) -> ExitCode {
+    let DbAction::Migrate(m) = &args.action;
+    match on_runtime(move_to_postgres(config, &m.from, &m.to, !m.without_sessions)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report("db migrate"),
     }
 }
 
@@ -195,7 +203,9 @@ impl Target {
         let body = read(format!("backups/{name}/manifest.json")).await?;
         let expected = read(format!("backups/{name}/manifest.sha256")).await?;
         if crate::util::hex(&sha2::Sha256::digest(&body)) != String::from_utf8_lossy(&expected).trim() {
-            return Err(Failure::failed(format!("backup {name}: manifest.json does not match its hash; it was changed")));
+            return Err(Failure::failed(format!(
+                "backup {name}: manifest.json does not match its hash; it was changed"
+            )));
         }
         let manifest: Manifest = serde_json::from_slice(&body)
             .map_err(|e| Failure::failed(format!("backup {name}: manifest.json is not a manifest: {e}")))?;
@@ -241,7 +251,9 @@ impl Report {
             eprint!("\r{stage}: {done}/{total} files, {:.1} MB   ", bytes as f64 / 1e6);
             let _ = std::io::stderr().flush();
         } else if done == total || done.is_multiple_of(1000) {
-            self.event(&serde_json::json!({"event": "progress", "stage": stage, "done": done, "total": total, "bytes": bytes}));
+            self.event(
+                &serde_json::json!({"event": "progress", "stage": stage, "done": done, "total": total, "bytes": bytes}),
+            );
         }
     }
 
@@ -773,16 +785,23 @@ async fn restore(config: &Config, spec: &str) -> Result<(), Failure> {
             crate::db::dump::sqlite_file_version(&temp).await.map_err(Failure::failed)?;
             tokio::fs::File::open(&temp).await.map_err(Failure::failed)?.sync_all().await.map_err(Failure::failed)?;
             tokio::fs::rename(&temp, &sqlite_file).await.map_err(Failure::failed)?;
-            tokio::fs::File::open(&config.data_dir).await.map_err(Failure::failed)?.sync_all().await.map_err(Failure::failed)?;
+            tokio::fs::File::open(&config.data_dir)
+                .await
+                .map_err(Failure::failed)?
+                .sync_all()
+                .await
+                .map_err(Failure::failed)?;
             Database::open(&config.db, &config.data_dir).await.map_err(Failure::failed)?
         }
         Some(db) => {
-            let dump = manifest.postgres.as_ref().ok_or_else(|| Failure::failed(format!("backup {name} has no dump")))?;
+            let dump =
+                manifest.postgres.as_ref().ok_or_else(|| Failure::failed(format!("backup {name} has no dump")))?;
             let dir = work.0.join("postgres");
             tokio::fs::create_dir_all(&dir).await.map_err(Failure::failed)?;
             for entry in &manifest.database {
                 let file = entry.path.strip_prefix("postgres/").unwrap_or(&entry.path);
-                check_file(&target, &metrics, &format!("backups/{name}/{}", entry.path), entry, &dir.join(file)).await?;
+                check_file(&target, &metrics, &format!("backups/{name}/{}", entry.path), entry, &dir.join(file))
+                    .await?;
             }
             db.restore_postgres(&dir, dump).await.map_err(Failure::failed)?;
             db
@@ -813,6 +832,55 @@ async fn restore(config: &Config, spec: &str) -> Result<(), Failure> {
         ),
         serde_json::json!({"event": "restored", "backup": name, "summary": summary, "blobs": total,
                            "bytes": manifest.bytes(), "schema_version": migrated.version}),
+    );
+    Ok(())
+}
+
+// ------------------------------------------------------------------ moving to PostgreSQL
+
+async fn move_to_postgres(config: &Config, from: &str, to: &str, sessions: bool) -> Result<(), Failure> {
+    if (from, to) != ("sqlite", "postgres") {
+        return Err(Failure::Usage("only --from sqlite --to postgres is supported".into()));
+    }
+    if config.db.url.is_none() {
+        return Err(Failure::Usage("say which PostgreSQL database: --database-url or PUJO_DATABASE_URL".into()));
+    }
+    let report = Report::new();
+    let local = crate::db::DbSettings { url: None, ..config.db.clone() };
+    let source = open_database(&Config { db: local, ..config.clone() }).await?;
+    let target = Database::open(&config.db, &config.data_dir).await.map_err(Failure::failed)?;
+    if !target.postgres_is_empty().await.map_err(Failure::failed)? {
+        return Err(Failure::failed("the PostgreSQL database already holds Pujo's data; move into an empty one"));
+    }
+    let work = WorkDir::new(config, "move")?;
+    let snapshot = work.0.join("snapshot.db");
+    source.snapshot_sqlite(&snapshot).await.map_err(Failure::failed)?;
+    let before = source.summary().await.map_err(Failure::failed)?;
+    let tables_dir = work.0.join("tables");
+    tokio::fs::create_dir_all(&tables_dir).await.map_err(Failure::failed)?;
+    let moved = target.copy_from_sqlite(&snapshot, sessions, &tables_dir).await.map_err(Failure::failed)?;
+    let migrated = target.migrate().await.map_err(Failure::failed)?;
+    let after = target.summary().await.map_err(Failure::failed)?;
+    if after != before {
+        return Err(Failure::failed(format!("moved, but PostgreSQL counts {after:?} and SQLite {before:?}")));
+    }
+    for table in &moved {
+        report.event(
+            &serde_json::json!({"event": "table", "table": table.name, "rows": table.rows, "checksum": table.checksum}),
+        );
+    }
+    report.done(
+        format!(
+            "moved {} tables ({} rows) into PostgreSQL, each checked by count and checksum: {} users, {} albums,              {} photos, {} comments; schema version {}. Next: `pujo blobs migrate --from fs --to s3`",
+            moved.len(),
+            moved.iter().map(|t| t.rows).sum::<u64>(),
+            after.users,
+            after.albums,
+            after.photos,
+            after.comments,
+            migrated.version
+        ),
+        serde_json::json!({"event": "moved", "tables": moved.len(), "summary": after, "schema_version": migrated.version}),
     );
     Ok(())
 }

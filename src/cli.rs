@@ -24,6 +24,7 @@ pub enum Command {
     Blobs(Blobs),
     Backup(Backup),
     Restore(Restore),
+    Db(Db),
     Version(Version),
 }
 
@@ -317,6 +318,37 @@ setting_flags! {
         #[argh(option)]
         pub from: String,
     }
+
+    /// move the embedded database's rows into PostgreSQL (when an install outgrows one
+    /// machine)
+    #[argh(subcommand, name = "db")]
+    struct Db {
+        #[argh(subcommand)]
+        pub action: DbAction,
+    }
+}
+
+#[derive(FromArgs, Debug)]
+#[argh(subcommand)]
+pub enum DbAction {
+    Migrate(DbMigrate),
+}
+
+/// copy every row of the data folder's SQLite database into the empty PostgreSQL
+/// database of --database-url (PUJO_DATABASE_URL), then compare both table by table;
+/// stop Pujo first, and move the photos with `pujo blobs migrate`
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "migrate")]
+pub struct DbMigrate {
+    /// sqlite (the only source)
+    #[argh(option)]
+    pub from: String,
+    /// postgres (the only target)
+    #[argh(option)]
+    pub to: String,
+    /// leave sessions behind: everyone logs in again after the move
+    #[argh(switch)]
+    pub without_sessions: bool,
 }
 
 #[derive(FromArgs, Debug)]

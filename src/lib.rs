@@ -66,6 +66,10 @@ pub fn run(cli: Cli) -> ExitCode {
             Ok(config) => backup::run_restore(&config, &args),
             Err(code) => code,
         },
+        Some(Command::Db(args)) => match load_config(&args.settings()) {
+            Ok(config) => backup::run_db(&config, &args),
+            Err(code) => code,
+        },
         Some(Command::Healthcheck(args)) => healthcheck::run(&args),
         Some(Command::Version(_)) => {
             println!("pujo {VERSION} ({GIT_SHA})");

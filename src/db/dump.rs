@@ -202,10 +202,8 @@ impl super::postgres::Pg {
                 .collect();
             let (table, cols) = (ident(&name)?, columns_sql(&columns)?);
             let rows: i64 = tx.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await.map_err(classify)?.get(0);
-            let stream = tx
-                .copy_out(&format!("COPY {table} ({cols}) TO STDOUT (FORMAT csv)"))
-                .await
-                .map_err(classify)?;
+            let stream =
+                tx.copy_out(&format!("COPY {table} ({cols}) TO STDOUT (FORMAT csv)")).await.map_err(classify)?;
             let mut stream = std::pin::pin!(stream);
             let mut file = tokio::fs::File::create(dir.join(format!("{name}.csv"))).await.map_err(io)?;
             while let Some(chunk) = stream.next().await {
@@ -228,13 +226,8 @@ impl super::postgres::Pg {
             .iter()
             .map(|r| DumpedSequence { name: r.get(0), value: r.get(1), is_called: r.get(2) })
             .collect();
-        let originals = tx
-            .query(PHOTO_CONTENTS, &[])
-            .await
-            .map_err(classify)?
-            .iter()
-            .map(|r| r.get::<_, Vec<u8>>(0))
-            .collect();
+        let originals =
+            tx.query(PHOTO_CONTENTS, &[]).await.map_err(classify)?.iter().map(|r| r.get::<_, Vec<u8>>(0)).collect();
         tx.commit().await.map_err(classify)?;
         Ok((PgDump { schema_version: u32::try_from(schema_version).unwrap_or(0), tables, sequences }, originals))
     }
@@ -267,7 +260,7 @@ impl super::postgres::Pg {
         Ok(true)
     }
 
-    async fn restore(&self, dir: &Path, dump: &PgDump) -> Result<(), DbError> {
+    pub(super) async fn restore(&self, dir: &Path, dump: &PgDump) -> Result<(), DbError> {
         use super::postgres::classify;
         self.migrate_to(Some(dump.schema_version)).await?;
         let mut object = self.client().await?;
@@ -323,9 +316,12 @@ impl super::postgres::Pg {
                 .map_err(classify)?;
         }
         for sequence in &dump.sequences {
-            tx.execute("SELECT setval($1::text::regclass, $2, $3)", &[&ident(&sequence.name)?, &sequence.value, &sequence.is_called])
-                .await
-                .map_err(classify)?;
+            tx.execute(
+                "SELECT setval($1::text::regclass, $2, $3)",
+                &[&ident(&sequence.name)?, &sequence.value, &sequence.is_called],
+            )
+            .await
+            .map_err(classify)?;
         }
         tx.commit().await.map_err(classify)
     }

@@ -9,6 +9,7 @@ mod accounts;
 mod content;
 pub mod dump;
 mod model;
+mod moving;
 mod postgres;
 pub(crate) mod query;
 mod sqlite;
@@ -17,6 +18,7 @@ mod uploads;
 
 pub use content::NOBODY;
 pub use model::*;
+pub use moving::MovedTable;
 pub use postgres::Listener;
 pub use uploads::Upload;
 

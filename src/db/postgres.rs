@@ -216,7 +216,8 @@ impl Pg {
         let mut object = self.client().await?;
         let client: &mut tokio_postgres::Client = &mut object;
         client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await.map_err(classify)?;
-        let target = version.map_or(refinery::Target::Latest, |v| refinery::Target::Version(v.try_into().unwrap_or(i32::MAX)));
+        let target =
+            version.map_or(refinery::Target::Latest, |v| refinery::Target::Version(v.try_into().unwrap_or(i32::MAX)));
         let result = embedded::migrations::runner()
             .set_target(target)
             .set_abort_divergent(true)

@@ -107,7 +107,13 @@ impl BlobStore {
     /// Stores the file at `path` under `key` and takes it: a folder store renames it
     /// into place, so it must be in [`BlobStore::temp_dir`]; S3 uploads it, after which
     /// it is removed.
-    pub async fn put_owned(&self, metrics: &Metrics, key: &str, path: &Path, content_type: &str) -> Result<(), StoreError> {
+    pub async fn put_owned(
+        &self,
+        metrics: &Metrics,
+        key: &str,
+        path: &Path,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
         check_key(key)?;
         let started = Instant::now();
         let result = match self {

@@ -44,10 +44,7 @@ async fn people_make_things(app: &common::TestApp) -> Vec<String> {
     let durga = Api::register(app, "durga").await;
     let asur = Api::register(app, "mahishasur").await;
     let open = durga.post("/api/v1/albums", json!({"title": "Ashtami"})).await.json()["id"].as_i64().expect("id");
-    let closed = durga
-        .post("/api/v1/albums", json!({"title": "Family", "visibility": "private"}))
-        .await
-        .json()["id"]
+    let closed = durga.post("/api/v1/albums", json!({"title": "Family", "visibility": "private"})).await.json()["id"]
         .as_i64()
         .expect("id");
     for (album, seed) in [(open, 1), (open, 2), (closed, 3)] {
@@ -57,7 +54,10 @@ async fn people_make_things(app: &common::TestApp) -> Vec<String> {
     }
     let photos = durga.get(&format!("/api/v1/albums/{open}/photos")).await.json();
     let first = photos["items"][0]["id"].as_i64().expect("photo");
-    assert_eq!(asur.post(&format!("/api/v1/photos/{first}/comments"), json!({"body": "Joy Maa"})).await.status, StatusCode::CREATED);
+    assert_eq!(
+        asur.post(&format!("/api/v1/photos/{first}/comments"), json!({"body": "Joy Maa"})).await.status,
+        StatusCode::CREATED
+    );
     assert_eq!(asur.put(&format!("/api/v1/photos/{first}/like")).await.status.as_u16() / 100, 2);
     vec!["durga".into(), "mahishasur".into()]
 }
@@ -135,12 +135,23 @@ async fn round_trip(backend: Backend) {
         let cookie = login.header("set-cookie").split(';').next().unwrap_or("").to_owned();
         tokio::spawn(async move {
             let origin = format!("http://{addr}");
-            let headers = [("origin", origin.as_str()), ("cookie", cookie.as_str()), ("content-type", "application/json")];
-            let album = common::send("POST", &format!("{origin}/api/v1/albums"), &headers, json!({"title": "Navami"}).to_string().into()).await;
+            let headers =
+                [("origin", origin.as_str()), ("cookie", cookie.as_str()), ("content-type", "application/json")];
+            let album = common::send(
+                "POST",
+                &format!("{origin}/api/v1/albums"),
+                &headers,
+                json!({"title": "Navami"}).to_string().into(),
+            )
+            .await;
             let album = album.json()["id"].as_i64().expect("album");
             for seed in 10..40u8 {
-                let (content_type, body) = common::api::multipart(&[("n.jpg", &Jpeg { seed, width: 600 + u32::from(seed), ..Jpeg::default() }.encode())], None);
-                let headers = [("origin", origin.as_str()), ("cookie", cookie.as_str()), ("content-type", content_type.as_str())];
+                let (content_type, body) = common::api::multipart(
+                    &[("n.jpg", &Jpeg { seed, width: 600 + u32::from(seed), ..Jpeg::default() }.encode())],
+                    None,
+                );
+                let headers =
+                    [("origin", origin.as_str()), ("cookie", cookie.as_str()), ("content-type", content_type.as_str())];
                 let up = common::send("POST", &format!("{origin}/api/v1/albums/{album}/photos"), &headers, body).await;
                 assert_eq!(up.status, StatusCode::CREATED, "{}", up.text());
             }
@@ -235,7 +246,12 @@ async fn a_damaged_blob_or_manifest_is_refused_and_nothing_is_restored() {
     let original = std::fs::read(&manifest).expect("manifest");
 
     // One byte of one photo changed.
-    let blob = std::fs::read_dir(target.path().join("blobs/uploads")).expect("uploads").next().expect("a blob").expect("entry").path();
+    let blob = std::fs::read_dir(target.path().join("blobs/uploads"))
+        .expect("uploads")
+        .next()
+        .expect("a blob")
+        .expect("entry")
+        .path();
     let good = std::fs::read(&blob).expect("blob");
     let mut bad = good.clone();
     bad[good.len() / 2] ^= 0x01;
@@ -258,7 +274,10 @@ async fn a_damaged_blob_or_manifest_is_refused_and_nothing_is_restored() {
     let (out, empty) = restore_into_empty(target.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(!empty.path().join("pujo.db").exists());
-    assert!(std::fs::read_dir(empty.path().join("blobs/uploads")).map_or(true, |mut d| d.next().is_none()), "no blob either");
+    assert!(
+        std::fs::read_dir(empty.path().join("blobs/uploads")).map_or(true, |mut d| d.next().is_none()),
+        "no blob either"
+    );
 
     // Repaired, it restores.
     std::fs::write(&manifest, &original).expect("repair");
@@ -275,12 +294,17 @@ async fn a_backup_killed_midway_is_never_taken_for_a_complete_one() {
     let durga = Api::with_session(&app, &Api::login(&app, "durga", PASSWORD).await);
     let album = durga.post("/api/v1/albums", json!({"title": "Many"})).await.json()["id"].as_i64().expect("id");
     for seed in 50..65u8 {
-        let up = durga.upload(album, &[("m.jpg", &Jpeg { seed, width: 600 + u32::from(seed), ..Jpeg::default() }.encode())], None).await;
+        let up = durga
+            .upload(album, &[("m.jpg", &Jpeg { seed, width: 600 + u32::from(seed), ..Jpeg::default() }.encode())], None)
+            .await;
         assert_eq!(up.status, StatusCode::CREATED);
     }
     let target = tempfile::tempdir().expect("target");
     let (data, to) = (app.data.path().display().to_string(), target.path().display().to_string());
-    let mut child = binary(&["backup", "--data-dir", &data, "--to", &to], &[]).stdout(std::process::Stdio::null()).spawn().expect("spawn");
+    let mut child = binary(&["backup", "--data-dir", &data, "--to", &to], &[])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
     // Killed as soon as it has copied anything.
     let copying = common::eventually(std::time::Duration::from_secs(20), || {
         let blobs = target.path().join("blobs");
@@ -331,12 +355,13 @@ async fn backups_go_to_an_s3_bucket_and_old_ones_are_pruned() {
         let out = ok(&["backup", "--data-dir", &data, "--to", &to, "--keep", "2"], &aws);
         names.push(event(&out, "done")["backup"].as_str().expect("name").to_owned());
     }
-    let kept: Vec<String> = std::fs::read_dir(Path::new(&env("TEST_S3_ROOT")).join(&bucket).join("pujo/nightly/backups"))
-        .expect("backups")
-        .map(|e| e.expect("entry").path())
-        .filter(|dir| dir.join("manifest.sha256").exists())
-        .map(|dir| dir.file_name().expect("name").to_string_lossy().into_owned())
-        .collect();
+    let kept: Vec<String> =
+        std::fs::read_dir(Path::new(&env("TEST_S3_ROOT")).join(&bucket).join("pujo/nightly/backups"))
+            .expect("backups")
+            .map(|e| e.expect("entry").path())
+            .filter(|dir| dir.join("manifest.sha256").exists())
+            .map(|dir| dir.file_name().expect("name").to_string_lossy().into_owned())
+            .collect();
     assert_eq!(kept.len(), 2, "--keep 2: {kept:?}");
     assert!(!kept.contains(&names[0]), "the oldest went: {kept:?}");
     ok(&["backup", "verify", &to], &aws);
@@ -344,4 +369,68 @@ async fn backups_go_to_an_s3_bucket_and_old_ones_are_pruned() {
     let out = ok(&["restore", "--data-dir", &empty.path().display().to_string(), "--from", &to], &aws);
     assert_eq!(event(&out, "restored")["summary"]["photos"], json!(3));
     common::stop(app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_install_moved_from_sqlite_to_postgres_answers_the_same() {
+    let app = common::spawn_app().await;
+    let people = people_make_things(&app).await;
+    // Likes, and text CSV must quote, so every count and field has something to carry.
+    let durga = Api::with_session(&app, &Api::login(&app, "durga", PASSWORD).await);
+    let album = durga.post("/api/v1/albums", json!({"title": "Kolkata \"night\", 2026, প্যান্ডেল"})).await.json()["id"]
+        .as_i64()
+        .expect("id");
+    for seed in 70..75u8 {
+        let up = durga
+            .upload(
+                album,
+                &[("k.jpg", &Jpeg { seed, width: 600 + u32::from(seed), ..Jpeg::default() }.encode())],
+                Some(""),
+            )
+            .await;
+        let id = up.json()["items"][0]["id"].as_i64().expect("photo");
+        assert_eq!(durga.put(&format!("/api/v1/photos/{id}/like")).await.status.as_u16() / 100, 2);
+    }
+    let expected = answers(&app, &people).await;
+    let data = common::stop(app).await;
+    let url = common::db::create_postgres_database().await;
+    let dir = data.path().display().to_string();
+
+    let out =
+        ok(&["db", "--data-dir", &dir, "--database-url", &url, "migrate", "--from", "sqlite", "--to", "postgres"], &[]);
+    let moved = event(&out, "moved");
+    assert_eq!(moved["summary"]["photos"], json!(8), "{out}");
+    let tables: Vec<Value> =
+        out.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).filter(|v| v["event"] == "table").collect();
+    for name in ["users", "sessions", "albums", "photos", "comments", "likes", "pandals"] {
+        assert!(tables.iter().any(|t| t["table"] == name), "{name} moved: {out}");
+    }
+    let again = run(
+        &["db", "--data-dir", &dir, "--database-url", &url, "migrate", "--from", "sqlite", "--to", "postgres"],
+        &[],
+    );
+    assert_eq!(again.status.code(), Some(1), "a move never writes over a database in use");
+
+    // Pujo on PostgreSQL with the same photo folder answers as it did on SQLite.
+    let mut flags = common::base_settings();
+    flags.extend([("data-dir", dir.clone()), ("database-url", url.clone())]);
+    let config = pujo::config::Config::from_sources(&flags, std::iter::empty()).expect("config");
+    let app = pujo::app::App::build(config).await.expect("app on PostgreSQL");
+    let (addr, admin, redirect) = (app.local_addr(), app.admin_addr().expect("admin"), app.redirect_addr());
+    let handle = app.handle();
+    let task = tokio::spawn(app.run());
+    let moved_app = common::TestApp { addr, admin, redirect, handle, data, task };
+    let got = answers(&moved_app, &people).await;
+    assert_eq!(got.len(), expected.len());
+    for ((what, want), (_, have)) in expected.iter().zip(&got) {
+        assert_eq!(have, want, "{what}");
+    }
+    let made = durga_on(&moved_app).await.post("/api/v1/albums", json!({"title": "Dashami"})).await;
+    assert_eq!(made.status, StatusCode::CREATED, "ids go on after the moved ones: {}", made.text());
+    assert!(made.json()["id"].as_i64().expect("id") > album);
+    common::stop(moved_app).await;
+}
+
+async fn durga_on(app: &common::TestApp) -> Api<'_> {
+    Api::with_session(app, &Api::login(app, "durga", PASSWORD).await)
 }
