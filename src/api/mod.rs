@@ -4,6 +4,7 @@ mod accounts;
 mod albums;
 mod cached;
 mod error;
+mod export;
 mod extract;
 mod media;
 mod meta;

@@ -26,6 +26,7 @@ pub enum Endpoint {
     Session,
     Me,
     MyPassword,
+    MyExport,
     User,
     Albums,
     Album,
@@ -58,6 +59,7 @@ pub const PUBLIC_ROUTES: &[(&str, Endpoint)] = &[
     ("/api/v1/auth/session", Endpoint::Session),
     ("/api/v1/me", Endpoint::Me),
     ("/api/v1/me/password", Endpoint::MyPassword),
+    ("/api/v1/me/export", Endpoint::MyExport),
     ("/api/v1/users/{username}", Endpoint::User),
     ("/api/v1/albums", Endpoint::Albums),
     ("/api/v1/albums/{id}", Endpoint::Album),
@@ -102,7 +104,10 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
     let as_get = if method == Method::HEAD { Method::GET } else { method.clone() };
     // API reads answer conditional requests (the probes and the media have their own rules).
     let conditional = as_get == Method::GET
-        && !matches!(endpoint, Endpoint::Health | Endpoint::Ready | Endpoint::Metrics | Endpoint::Media);
+        && !matches!(
+            endpoint,
+            Endpoint::Health | Endpoint::Ready | Endpoint::Metrics | Endpoint::Media | Endpoint::MyExport
+        );
     let if_none_match: Vec<HeaderValue> =
         if conditional { req.headers().get_all(header::IF_NONE_MATCH).iter().cloned().collect() } else { Vec::new() };
     let s = &state;
@@ -122,6 +127,7 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
             DELETE => accounts::delete_me(s, req).await,
         ),
         Endpoint::MyPassword => by_method!(as_get, PUT => accounts::change_password(s, req).await),
+        Endpoint::MyExport => by_method!(as_get, GET => export::export(s, req).await),
         Endpoint::User => by_method!(as_get, GET => albums::profile(s, req).await),
         Endpoint::Albums => by_method!(as_get,
             GET => albums::list(s, req).await,

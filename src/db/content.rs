@@ -14,9 +14,9 @@ use super::accounts::{USER_BY_USERNAME, user_from};
 use super::query::{Decode, Row, Sql, Value, params};
 use super::text;
 use super::{
-    Album, AlbumPatch, Comment, Cover, Database, DbError, GpsPrivacy, NewAlbum, NewPandal, NewPhoto, Page, PageRequest,
-    Pandal, PandalFacets, PandalPatch, PandalRef, Photo, PhotoPatch, ProfilePatch, SearchHits, User, UserRef,
-    Visibility,
+    Album, AlbumPatch, Comment, Cover, Database, DbError, GpsPrivacy, NewAlbum, NewPandal, NewPhoto, OwnAlbum,
+    OwnComment, OwnLike, OwnPhoto, Page, PageRequest, Pandal, PandalFacets, PandalPatch, PandalRef, PersonalData,
+    Photo, PhotoPatch, ProfilePatch, SearchHits, User, UserRef, Visibility,
 };
 
 /// The viewer id of somebody who is not logged in (no user has it).
@@ -375,6 +375,57 @@ fn password_hash(r: &dyn Row) -> Result<String, DbError> {
     r.text(0)
 }
 
+const OWN_ALBUMS: Sql = Sql::same(
+    "SELECT id, title, description, visibility, created_at, updated_at FROM albums WHERE owner_id = $1 ORDER BY id",
+);
+const OWN_PHOTOS: Sql = Sql::same(
+    "SELECT id, album_id, caption, width, height, taken_at, exif, sha256, content_type, byte_size, gps_privacy, \
+     lat, lon, allow_original, created_at, updated_at FROM photos WHERE owner_id = $1 ORDER BY id",
+);
+const OWN_COMMENTS: Sql =
+    Sql::same("SELECT id, photo_id, body, created_at FROM comments WHERE author_id = $1 ORDER BY id");
+const OWN_LIKES: Sql = Sql::same("SELECT photo_id, created_at FROM likes WHERE user_id = $1 ORDER BY photo_id");
+
+fn own_album_from(r: &dyn Row) -> Result<OwnAlbum, DbError> {
+    Ok(OwnAlbum {
+        id: r.int(0)?,
+        title: r.text(1)?,
+        description: r.text(2)?,
+        visibility: r.text(3)?,
+        created_at: r.time(4)?,
+        updated_at: r.time(5)?,
+    })
+}
+
+fn own_photo_from(r: &dyn Row) -> Result<OwnPhoto, DbError> {
+    Ok(OwnPhoto {
+        id: r.int(0)?,
+        album_id: r.int(1)?,
+        caption: r.text(2)?,
+        width: r.int(3)?,
+        height: r.int(4)?,
+        taken_at: r.opt_time(5)?,
+        exif: r.json(6)?,
+        sha256: r.bytes(7)?,
+        content_type: r.text(8)?,
+        byte_size: r.int(9)?,
+        gps_privacy: r.text(10)?,
+        lat: r.opt_float(11)?,
+        lon: r.opt_float(12)?,
+        allow_original: r.bool(13)?,
+        created_at: r.time(14)?,
+        updated_at: r.time(15)?,
+    })
+}
+
+fn own_comment_from(r: &dyn Row) -> Result<OwnComment, DbError> {
+    Ok(OwnComment { id: r.int(0)?, photo_id: r.int(1)?, body: r.text(2)?, created_at: r.time(3)? })
+}
+
+fn own_like_from(r: &dyn Row) -> Result<OwnLike, DbError> {
+    Ok(OwnLike { photo_id: r.int(0)?, created_at: r.time(1)? })
+}
+
 fn hash_from(r: &dyn Row) -> Result<Vec<u8>, DbError> {
     r.bytes(0)
 }
@@ -541,6 +592,17 @@ impl Database {
     }
 
     /// Every content hash a photo row refers to (what the blob store must keep).
+    /// Everything `user` made, oldest first: albums, photos, the comments they wrote
+    /// and the likes they gave.
+    pub async fn personal_data(&self, user: i64) -> Result<PersonalData, DbError> {
+        Ok(PersonalData {
+            albums: self.query(OWN_ALBUMS, params![user], own_album_from).await?,
+            photos: self.query(OWN_PHOTOS, params![user], own_photo_from).await?,
+            comments: self.query(OWN_COMMENTS, params![user], own_comment_from).await?,
+            likes: self.query(OWN_LIKES, params![user], own_like_from).await?,
+        })
+    }
+
     pub async fn photo_hashes(&self) -> Result<std::collections::HashSet<Vec<u8>>, DbError> {
         Ok(self.query(ALL_PHOTO_HASHES, vec![], hash_from).await?.into_iter().collect())
     }

@@ -321,3 +321,57 @@ pub struct PandalFacets {
     pub cities: Vec<(String, i64)>,
     pub years: Vec<(i64, i64)>,
 }
+
+/// Everything one person made, for the download of their own data: what they may
+/// see of it all (their own originals' locations included).
+#[derive(Debug, Clone, Default)]
+pub struct PersonalData {
+    pub albums: Vec<OwnAlbum>,
+    pub photos: Vec<OwnPhoto>,
+    pub comments: Vec<OwnComment>,
+    pub likes: Vec<OwnLike>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OwnAlbum {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub visibility: String,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct OwnPhoto {
+    pub id: i64,
+    pub album_id: i64,
+    pub caption: String,
+    pub width: i64,
+    pub height: i64,
+    pub taken_at: Option<OffsetDateTime>,
+    pub exif: serde_json::Value,
+    pub sha256: Vec<u8>,
+    pub content_type: String,
+    pub byte_size: i64,
+    pub gps_privacy: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub allow_original: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct OwnComment {
+    pub id: i64,
+    pub photo_id: i64,
+    pub body: String,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct OwnLike {
+    pub photo_id: i64,
+    pub created_at: OffsetDateTime,
+}

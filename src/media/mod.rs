@@ -7,6 +7,7 @@ pub mod process;
 pub mod sniff;
 pub mod store;
 pub mod strip;
+pub mod zip;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -434,3 +434,95 @@ async fn an_install_moved_from_sqlite_to_postgres_answers_the_same() {
 async fn durga_on(app: &common::TestApp) -> Api<'_> {
     Api::with_session(app, &Api::login(app, "durga", PASSWORD).await)
 }
+
+/// Reads a ZIP with Python's `zipfile` (a reader no one here wrote): every entry's
+/// CRC checked, then each entry's name and bytes.
+fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("export.zip");
+    std::fs::write(&path, bytes).expect("write");
+    let script = "import sys, zipfile, base64, json\n\
+                  z = zipfile.ZipFile(sys.argv[1])\n\
+                  bad = z.testzip()\n\
+                  assert bad is None, bad\n\
+                  print(json.dumps([[i.filename, base64.b64encode(z.read(i)).decode()] for i in z.infolist()]))";
+    let out = std::process::Command::new("python3").args(["-c", script]).arg(&path).output().expect("python3");
+    assert!(out.status.success(), "zipfile: {}", text(&out.stderr));
+    let entries: Vec<(String, String)> = serde_json::from_slice(&out.stdout).expect("json");
+    use base64::Engine;
+    entries.into_iter().map(|(n, b)| (n, base64::engine::general_purpose::STANDARD.decode(b).expect("b64"))).collect()
+}
+
+#[tokio::test]
+async fn a_person_downloads_everything_they_uploaded_as_one_streamed_zip() {
+    let app = common::spawn_app().await;
+    let durga = Api::register(&app, "durga").await;
+    let asur = Api::register(&app, "mahishasur").await;
+    let open = durga.post("/api/v1/albums", json!({"title": "Ashtami"})).await.json()["id"].as_i64().expect("id");
+    let closed = durga.post("/api/v1/albums", json!({"title": "Family", "visibility": "private"})).await.json()["id"]
+        .as_i64()
+        .expect("id");
+    let mut uploaded = Vec::new();
+    for (album, seed, gps) in [(open, 1u8, Some((22.5726, 88.3639))), (closed, 2, None)] {
+        let bytes = Jpeg { seed, gps, width: 600 + u32::from(seed), ..Jpeg::default() }.encode();
+        let up = durga.upload(album, &[("p.jpg", &bytes)], Some("সন্ধিপুজো")).await;
+        assert_eq!(up.status, StatusCode::CREATED, "{}", up.text());
+        uploaded.push((up.json()["items"][0]["id"].as_i64().expect("id"), album, bytes));
+    }
+    let theirs = asur.post("/api/v1/albums", json!({"title": "Asura's"})).await.json()["id"].as_i64().expect("id");
+    let up = asur.upload(theirs, &[("a.jpg", &Jpeg { seed: 9, ..Jpeg::default() }.encode())], None).await;
+    let their_photo = up.json()["items"][0]["id"].as_i64().expect("id");
+    let first = uploaded[0].0;
+    assert_eq!(
+        durga.post(&format!("/api/v1/photos/{their_photo}/comments"), json!({"body": "Joy Maa"})).await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(durga.put(&format!("/api/v1/photos/{their_photo}/like")).await.status.as_u16() / 100, 2);
+    assert_eq!(
+        asur.post(&format!("/api/v1/photos/{first}/comments"), json!({"body": "not mine to export"})).await.status,
+        StatusCode::CREATED
+    );
+
+    assert_eq!(Api::anonymous(&app).get("/api/v1/me/export").await.status, StatusCode::UNAUTHORIZED);
+    let answer = durga.get("/api/v1/me/export").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert_eq!(answer.header("content-type"), "application/zip");
+    assert_eq!(
+        answer.header("content-length"),
+        answer.body.len().to_string(),
+        "the length said beforehand is the length sent"
+    );
+    assert!(answer.header("content-disposition").starts_with("attachment; filename=\"pujo-durga-"));
+    assert_eq!(answer.header("cache-control"), "private, no-store");
+    let entries = unzip(&answer.body);
+    let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names[0], "pujo.json", "{names:?}");
+    assert_eq!(entries.len(), 3, "the data file and my two originals, not theirs: {names:?}");
+    let data: Value = serde_json::from_slice(&entries[0].1).expect("pujo.json");
+    assert_eq!(data["user"]["username"], "durga");
+    assert_eq!(data["albums"].as_array().expect("albums").len(), 2, "private albums too: they are mine");
+    assert_eq!(data["comments"].as_array().expect("comments").len(), 1);
+    assert_eq!(data["comments"][0]["body"], "Joy Maa");
+    assert_eq!(data["likes"][0]["photo_id"], json!(their_photo));
+    for (id, album, bytes) in &uploaded {
+        let photo = data["photos"].as_array().expect("photos").iter().find(|p| p["id"] == json!(id)).expect("listed");
+        assert_eq!(photo["album_id"], json!(album));
+        assert_eq!(photo["caption"], "সন্ধিপুজো");
+        let file = photo["file"].as_str().expect("file");
+        assert_eq!(file, format!("originals/{album}/{id}.jpg"));
+        let (_, inside) = entries.iter().find(|(n, _)| n == file).expect("in the archive");
+        assert_eq!(inside, bytes, "the original exactly as uploaded");
+    }
+    let located = data["photos"].as_array().expect("photos").iter().find(|p| p["id"] == json!(first)).expect("first");
+    assert!(
+        (located["location"]["lat"].as_f64().expect("lat") - 22.5726).abs() < 1e-3,
+        "my own location is mine to keep"
+    );
+
+    let theirs = unzip(&asur.get("/api/v1/me/export").await.body);
+    assert_eq!(theirs.len(), 2, "their data file and their one original");
+    let data: Value = serde_json::from_slice(&theirs[0].1).expect("pujo.json");
+    assert_eq!(data["comments"][0]["body"], "not mine to export");
+    assert!(data["photos"].as_array().expect("photos").iter().all(|p| p["id"] == json!(their_photo)));
+    common::stop(app).await;
+}

@@ -1,0 +1,169 @@
+//! `GET /api/v1/me/export`: everything a person uploaded, as one ZIP archive made
+//! while it is sent: their originals (as uploaded: they are the owner) under
+//! `originals/<album id>/<photo id>.<ext>`, and `pujo.json` with their profile,
+//! albums, photos (caption, EXIF, location, which file), the comments they wrote and
+//! the likes they gave. No copy of the archive is made anywhere: a small task
+//! writes the ZIP framing around each original as it is read from the store, through
+//! a channel of a few chunks, so memory stays flat whatever the library's size; the
+//! length is known beforehand (originals are stored, not compressed), so the browser
+//! shows progress. At most a few exports run at once in a process; more wait for a
+//! 503 and retry.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http::{Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::ApiError;
+use super::accounts::require_user;
+use super::views::rfc3339;
+use crate::db::{OwnPhoto, PersonalData, User};
+use crate::http::Body;
+use crate::media::original_key;
+use crate::media::zip::{Crc, ZipWriter};
+use crate::state::AppState;
+
+/// Exports streaming at once in this process: each holds a store stream open for as
+/// long as a phone takes to download a library.
+static EXPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+const DATA_FILE: &str = "pujo.json";
+
+fn file_name(photo: &OwnPhoto) -> String {
+    let ext = match photo.content_type.as_str() {
+        "image/png" => "png",
+        "image/webp" => "webp",
+        _ => "jpg",
+    };
+    format!("originals/{}/{}.{ext}", photo.album_id, photo.id)
+}
+
+fn time_or_null(t: Option<OffsetDateTime>) -> serde_json::Value {
+    t.map_or(serde_json::Value::Null, |t| json!(rfc3339(t)))
+}
+
+/// `pujo.json`: what the archive holds besides the originals, and where each is.
+fn data_file(user: &User, data: &PersonalData, now: OffsetDateTime) -> serde_json::Value {
+    json!({
+        "format": "pujo-export/1",
+        "exported_at": rfc3339(now),
+        "user": {
+            "id": user.id, "username": user.username, "email": user.email,
+            "display_name": user.display_name, "bio": user.bio, "created_at": rfc3339(user.created_at),
+        },
+        "albums": data.albums.iter().map(|a| json!({
+            "id": a.id, "title": a.title, "description": a.description, "visibility": a.visibility,
+            "created_at": rfc3339(a.created_at), "updated_at": rfc3339(a.updated_at),
+        })).collect::<Vec<_>>(),
+        "photos": data.photos.iter().map(|p| json!({
+            "id": p.id, "album_id": p.album_id, "file": file_name(p), "caption": p.caption,
+            "width": p.width, "height": p.height, "taken_at": time_or_null(p.taken_at), "exif": p.exif,
+            "sha256": crate::util::hex(&p.sha256), "content_type": p.content_type, "bytes": p.byte_size,
+            "location": match (p.lat, p.lon) { (Some(lat), Some(lon)) => json!({"lat": lat, "lon": lon}), _ => serde_json::Value::Null },
+            "gps_privacy": p.gps_privacy, "allow_original": p.allow_original,
+            "created_at": rfc3339(p.created_at), "updated_at": rfc3339(p.updated_at),
+        })).collect::<Vec<_>>(),
+        "comments": data.comments.iter().map(|c| json!({
+            "id": c.id, "photo_id": c.photo_id, "body": c.body, "created_at": rfc3339(c.created_at),
+        })).collect::<Vec<_>>(),
+        "likes": data.likes.iter().map(|l| json!({
+            "photo_id": l.photo_id, "created_at": rfc3339(l.created_at),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The archive's exact length: the framing does not depend on the CRCs.
+fn archive_len(photos: &[OwnPhoto], data_len: u64, now: OffsetDateTime) -> Result<u64, ApiError> {
+    let mut zip = ZipWriter::new();
+    let mut total = 0u64;
+    let internal = |e| ApiError::Internal(Box::new(e));
+    let entries = std::iter::once((DATA_FILE.to_owned(), data_len))
+        .chain(photos.iter().map(|p| (file_name(p), u64::try_from(p.byte_size).unwrap_or(0))));
+    for (name, len) in entries {
+        total += zip.begin(&name, now).map_err(internal)?.len() as u64 + len;
+        total += zip.end(0, len).map_err(internal)?.len() as u64;
+    }
+    Ok(total + zip.finish().map_err(internal)?.len() as u64)
+}
+
+pub async fn export(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let user = require_user(state, &req).await?;
+    let permit = EXPORTS.try_acquire().map_err(|_| ApiError::Unavailable)?;
+    let data = state.db.personal_data(user.id).await?;
+    let now = OffsetDateTime::now_utc();
+    let file = Bytes::from(
+        serde_json::to_vec_pretty(&data_file(&user, &data, now)).map_err(|e| ApiError::Internal(Box::new(e)))?,
+    );
+    let length = archive_len(&data.photos, file.len() as u64, now)?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+    let task_state = state.clone();
+    tokio::spawn(async move {
+        let _permit = permit;
+        if let Err(e) = write_archive(&task_state, &data.photos, file, now, &tx).await {
+            tracing::warn!(error = %e, "a personal-data export stopped");
+            // The body ends in an error, not in a short archive that looks whole.
+            let _ = tx.send(Err(std::io::Error::other(e))).await;
+        }
+    });
+    let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let disposition = format!(
+        "attachment; filename=\"pujo-{}-{:04}-{:02}-{:02}.zip\"",
+        user.username,
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    );
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/zip")
+        .header(header::CONTENT_LENGTH, length)
+        .header(header::CONTENT_DISPOSITION, disposition)
+        .header(header::CACHE_CONTROL, "private, no-store")
+        .body(crate::http::streamed(body))
+        .expect("valid response"))
+}
+
+/// Sends the archive through `tx`: `pujo.json`, each original, the central directory.
+/// Fails when the store fails or a file is not the size its row says; stops quietly
+/// when the receiver is gone (the download was cancelled).
+async fn write_archive(
+    state: &AppState,
+    photos: &[OwnPhoto],
+    file: Bytes,
+    now: OffsetDateTime,
+    tx: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+) -> Result<(), String> {
+    let send =
+        |bytes: Bytes| async move { tx.send(Ok(bytes)).await.map_err(|_| "the download was cancelled".to_owned()) };
+    let mut zip = ZipWriter::new();
+    send(zip.begin(DATA_FILE, now).map_err(|e| e.to_string())?).await?;
+    let mut crc = Crc::default();
+    crc.update(&file);
+    let len = file.len() as u64;
+    send(file).await?;
+    send(zip.end(crc.finish(), len).map_err(|e| e.to_string())?).await?;
+    for photo in photos {
+        send(zip.begin(&file_name(photo), photo.created_at).map_err(|e| e.to_string())?).await?;
+        let mut stream = state
+            .media
+            .store
+            .get(&state.metrics, &original_key(&photo.sha256), None)
+            .await
+            .map_err(|e| format!("photo {}: {e}", photo.id))?;
+        let (mut crc, mut sent) = (Crc::default(), 0u64);
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| format!("photo {}: {e}", photo.id))?;
+            crc.update(&chunk);
+            sent += chunk.len() as u64;
+            send(chunk).await?;
+        }
+        if sent != u64::try_from(photo.byte_size).unwrap_or(0) {
+            return Err(format!("photo {}: {sent} bytes in the store, {} in its row", photo.id, photo.byte_size));
+        }
+        send(zip.end(crc.finish(), sent).map_err(|e| e.to_string())?).await?;
+    }
+    send(zip.finish().map_err(|e| e.to_string())?).await
+}
