@@ -147,6 +147,20 @@ function LanguageForm() {
   )
 }
 
+/** Everything the person uploaded, as one ZIP the server streams (`GET /api/v1/me/export`). */
+function ExportData() {
+  const { t } = useI18n()
+  return (
+    <section className="panel" aria-labelledby="settings-export">
+      <h2 id="settings-export">{t('settings.export')}</h2>
+      <p>{t('settings.export_text')}</p>
+      <a className="button" href="/api/v1/me/export" download>
+        {t('settings.export_button')}
+      </a>
+    </section>
+  )
+}
+
 function DeleteAccount() {
   const { t } = useI18n()
   const navigate = useNavigate()
@@ -204,6 +218,7 @@ export default function SettingsPage() {
           <ProfileForm me={me} />
           <LanguageForm />
           <PasswordForm />
+          <ExportData />
           <DeleteAccount />
         </div>
       )}
