@@ -137,18 +137,31 @@ impl super::postgres::Pg {
     /// A table's row count and checksum, read back.
     async fn checksum(&self, table: &str, columns: &[Column]) -> Result<(u64, String), DbError> {
         use super::postgres::classify;
-        let client = self.client().await?;
+        let mut object = self.client().await?;
+        let client: &mut tokio_postgres::Client = &mut object;
+        let tx = client.transaction().await.map_err(classify)?;
+        // A million rows take longer than a request may.
+        tx.batch_execute("SET LOCAL statement_timeout = 0").await.map_err(classify)?;
         let list = columns.iter().map(|c| ident(&c.name)).collect::<Result<Vec<_>, _>>()?.join(", ");
-        let rows = client.query(&format!("SELECT {list} FROM {}", ident(table)?), &[]).await.map_err(classify)?;
-        let mut sums = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let mut values = Vec::with_capacity(columns.len());
+        // Streamed: a million photos' rows are hashed as they come, never held.
+        let rows = tx
+            .query_raw(&format!("SELECT {list} FROM {}", ident(table)?), std::iter::empty::<i32>())
+            .await
+            .map_err(classify)?;
+        let mut rows = std::pin::pin!(rows);
+        let mut sums = Vec::new();
+        let mut values = Vec::with_capacity(columns.len());
+        while let Some(row) = futures_util::StreamExt::next(&mut rows).await {
+            let row = row.map_err(classify)?;
+            values.clear();
             for (i, column) in columns.iter().enumerate() {
-                values.push(pg_canonical(row, i, &column.kind)?);
+                values.push(pg_canonical(&row, i, &column.kind)?);
             }
             sums.push(row_hash(&values));
         }
-        Ok((rows.len() as u64, table_sum(sums)))
+        drop(rows);
+        tx.commit().await.map_err(classify)?;
+        Ok((sums.len() as u64, table_sum(sums)))
     }
 }
 
