@@ -481,6 +481,10 @@ async fn append(
                 "the chunk is longer than the {left} bytes the upload still needs"
             )));
         }
+        if sink.on_s3() && !state.media.reserve_temp(&mut sink.space, written + data.len() as u64) {
+            state.metrics.tus_uploads.with_label_values(&["no_space"]).inc();
+            return Err(ApiError::Unavailable);
+        }
         if let Some(c) = checksum.as_mut() {
             c.update(&data);
         }
@@ -535,7 +539,7 @@ async fn append(
     // the length only with the photo: if anything fails on the way (the store, a busy
     // decoder), the last chunk is dropped again and the client sends it again; a
     // refused file ends the upload with the refusal.
-    let whole = sink.whole(state, &upload).await?;
+    let whole = sink.whole(state, &upload, written).await?;
     let outcome = super::media::take_in_file(state, user, upload.album_id, whole, upload.caption.clone()).await;
     state.metrics.tus_chunk_seconds.observe(started.elapsed().as_secs_f64());
     let finished = match outcome {
@@ -587,6 +591,11 @@ struct Sink {
     start: u64,
     /// On S3, the chunk's temp file, removed however the request ends.
     temp: Option<crate::media::TempFile>,
+    /// On S3, the temp disk this request holds (`PUJO_UPLOAD_TEMP_BYTES`, shared with
+    /// multipart uploads): the chunk as it grows, then the whole file for the photo
+    /// pipeline. (On the local folder the partial file is counted by its declared
+    /// length when the upload is made.)
+    space: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Sink {
@@ -595,7 +604,7 @@ impl Sink {
         if state.media.store.s3().is_some() {
             let temp = crate::media::TempFile(state.media.temp_path());
             let file = tokio::fs::File::create(&temp.0).await.map_err(internal)?;
-            return Ok(Sink { file, path: temp.0.clone(), start, temp: Some(temp) });
+            return Ok(Sink { file, path: temp.0.clone(), start, temp: Some(temp), space: None });
         }
         let path = state.media.partial_path(&upload.id);
         let mut file = tokio::fs::OpenOptions::new().write(true).open(&path).await.map_err(|_| ApiError::NotFound)?;
@@ -612,7 +621,7 @@ impl Sink {
         }
         file.set_len(start).await.map_err(internal)?;
         file.seek(std::io::SeekFrom::Start(start)).await.map_err(internal)?;
-        Ok(Sink { file, path, start, temp: None })
+        Ok(Sink { file, path, start, temp: None, space: None })
     }
 
     fn on_s3(&self) -> bool {
@@ -678,12 +687,19 @@ impl Sink {
 
     /// The whole file, the last chunk included, as a temp file of its own for the
     /// photo pipeline: a hard link to the partial file, or fetched from the bucket.
-    async fn whole(&self, state: &AppState, upload: &Upload) -> Result<std::path::PathBuf, ApiError> {
+    async fn whole(&mut self, state: &AppState, upload: &Upload, chunk: u64) -> Result<std::path::PathBuf, ApiError> {
         let internal = |e: std::io::Error| ApiError::Internal(Box::new(e));
         let whole = crate::media::TempFile(state.media.temp_path());
         if !self.on_s3() {
             tokio::fs::hard_link(&self.path, &whole.0).await.map_err(internal)?;
             return Ok(whole.keep());
+        }
+        // The whole file and the pipeline's stripped copy (a reservation counts both)
+        // beside the last chunk: room first, or the client sends it again.
+        let length = u64::try_from(upload.length).unwrap_or(u64::MAX);
+        if !state.media.reserve_temp(&mut self.space, length.saturating_add(chunk)) {
+            state.metrics.tus_uploads.with_label_values(&["no_space"]).inc();
+            return Err(ApiError::Unavailable);
         }
         let fetched = async {
             let mut out = tokio::fs::File::create(&whole.0).await.map_err(internal)?;
