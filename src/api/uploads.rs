@@ -325,38 +325,52 @@ pub async fn patch(state: &AppState, req: Request<Incoming>) -> Result<Response<
     appended
 }
 
-/// How often a request renews its claim while the bytes arrive.
-const CLAIM_RENEW: Duration = Duration::from_secs(30);
+/// How long a claim holds while bytes arrive, and how often a request renews it
+/// meanwhile: a replica that dies while receiving keeps the others out this long at
+/// most (the client's retries get 423 until then).
+const RECEIVE_HOLD: Duration = Duration::from_secs(20);
+const CLAIM_RENEW: Duration = Duration::from_secs(5);
 /// Smallest chunk but the last that Pujo keeps on S3, where each costs requests.
 const MIN_S3_CHUNK: u64 = 64 * 1024;
 
-/// How long a claim on an upload holds without news: a replica that died while
-/// appending keeps the others out this long.
-fn claim_hold(state: &AppState) -> Duration {
-    // Long enough that a write to the bucket started inside it ends inside it.
+/// How long a claim holds around a write to the bucket or the photo pipeline: long
+/// enough that a write to the bucket started inside it ends inside it. Only a
+/// replica that dies in that window keeps the others out this long.
+fn write_hold(state: &AppState) -> Duration {
     state.media.settings.s3.as_ref().map_or(Duration::from_secs(90), |s3| 3 * s3.timeout + Duration::from_secs(60))
 }
 
-/// The latest a write to the bucket may start, for a claim taken or renewed now: a
-/// write (two attempts of `PUJO_S3_TIMEOUT` at most) then ends before the claim does.
+/// The latest a write to the bucket may start, for a claim renewed now with
+/// [`write_hold`]: a write (two attempts of `PUJO_S3_TIMEOUT` at most) then ends
+/// before the claim does.
 fn write_by(state: &AppState) -> Instant {
     let bound = state.media.settings.s3.as_ref().map_or(Duration::ZERO, |s3| 2 * s3.timeout + Duration::from_secs(10));
-    Instant::now() + claim_hold(state).saturating_sub(bound)
+    Instant::now() + write_hold(state).saturating_sub(bound)
 }
 
 /// The right to append to an upload, on every replica: this process's lock, then the
 /// row's claim (423 while either is held by another request).
 async fn claim(state: &AppState, id: &str) -> Result<crate::media::PartialLock, ApiError> {
     let local = state.media.lock_partial(id).ok_or(ApiError::Locked)?;
-    if !state.db.claim_upload(id, &state.media.instance, claim_hold(state)).await? {
+    if !state.db.claim_upload(id, &state.media.instance, RECEIVE_HOLD).await? {
         return Err(ApiError::Locked);
     }
     Ok(local)
 }
 
-/// Renews this request's claim; 423 when another replica took it after it lapsed.
+/// Renews this request's claim while bytes arrive; 423 when another replica took it
+/// after it lapsed.
+async fn renew_receiving(state: &AppState, id: &str) -> Result<(), ApiError> {
+    if !state.db.renew_upload_claim(id, &state.media.instance, RECEIVE_HOLD).await? {
+        return Err(ApiError::Locked);
+    }
+    Ok(())
+}
+
+/// Renews this request's claim for a write to the bucket or the photo pipeline, and
+/// says by when such a write must start; 423 when another replica took it.
 async fn renew(state: &AppState, id: &str) -> Result<Instant, ApiError> {
-    if !state.db.renew_upload_claim(id, &state.media.instance, claim_hold(state)).await? {
+    if !state.db.renew_upload_claim(id, &state.media.instance, write_hold(state)).await? {
         return Err(ApiError::Locked);
     }
     Ok(write_by(state))
@@ -491,7 +505,7 @@ async fn append(
         sink.file.write_all(&data).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
         written += data.len() as u64;
         if renewed.elapsed() > CLAIM_RENEW {
-            if let Err(e) = renew(state, &upload.id).await {
+            if let Err(e) = renew_receiving(state, &upload.id).await {
                 sink.discard().await;
                 return Err(e);
             }
@@ -539,6 +553,9 @@ async fn append(
     // the length only with the photo: if anything fails on the way (the store, a busy
     // decoder), the last chunk is dropped again and the client sends it again; a
     // refused file ends the upload with the refusal.
+    // The pipeline (decoding, derivatives, their writes to the store) may take longer
+    // than a receiving claim holds.
+    renew(state, &upload.id).await?;
     let whole = sink.whole(state, &upload, written).await?;
     let outcome = super::media::take_in_file(state, user, upload.album_id, whole, upload.caption.clone()).await;
     state.metrics.tus_chunk_seconds.observe(started.elapsed().as_secs_f64());

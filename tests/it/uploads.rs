@@ -80,13 +80,23 @@ async fn raw_patch(
     offset: usize,
     length: Option<usize>,
 ) -> tokio::net::TcpStream {
-    let mut stream = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    raw_patch_to(app.addr, api, path, offset, length).await
+}
+
+async fn raw_patch_to(
+    addr: std::net::SocketAddr,
+    api: &Api<'_>,
+    path: &str,
+    offset: usize,
+    length: Option<usize>,
+) -> tokio::net::TcpStream {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let cookie = api.cookie.clone().expect("session");
     let framing = length.map_or_else(|| "Transfer-Encoding: chunked".to_owned(), |n| format!("Content-Length: {n}"));
     let head = format!(
         "PATCH {path} HTTP/1.1\r\nHost: {0}\r\nOrigin: http://{0}\r\nCookie: {cookie}\r\nTus-Resumable: 1.0.0\r\n\
          Content-Type: application/offset+octet-stream\r\nUpload-Offset: {offset}\r\n{framing}\r\n\r\n",
-        app.addr
+        addr
     );
     stream.write_all(head.as_bytes()).await.expect("head");
     stream
@@ -736,4 +746,41 @@ async fn on_s3_chunks_take_their_temp_disk_from_the_shared_budget() {
     assert!(done, "the space came back and the same chunk went through");
     let photos = owner.get(&format!("/api/v1/albums/{album_id}/photos")).await.json();
     assert_eq!(photos["items"].as_array().expect("items").len(), 1);
+}
+
+/// A replica dies (`kill -9`) while a phone's chunk is arriving, so its claim is never
+/// released. A claim holds only briefly while bytes arrive (it is renewed as they
+/// do), so another replica takes the upload over within seconds, not after the
+/// minutes a write to the bucket may need.
+#[tokio::test]
+async fn on_s3_a_replica_that_dies_mid_chunk_holds_the_upload_for_seconds_not_minutes() {
+    let db_url = common::db::create_postgres_database().await;
+    let s3 = crate::media::s3_settings();
+    let b = replica(&db_url, &s3, &[]).await;
+    let owner = Api::register(&b, "ghot").await;
+    let album_id = album(&owner).await;
+    let photo = noisy(400, 300);
+    let path = create(&owner, album_id, photo.len(), "").await;
+
+    let data = tempfile::tempdir().expect("dir");
+    let flags: Vec<String> = s3.iter().flat_map(|(k, v)| [format!("--{k}"), v.clone()]).collect();
+    let mut args: Vec<&str> = vec!["--database-url", &db_url];
+    args.extend(flags.iter().map(String::as_str));
+    let (mut a, a_addr, _) = common::spawn_binary(data.path(), &args).await;
+    let mut stalled = raw_patch_to(a_addr, &owner, &path, 0, Some(photo.len())).await;
+    stalled.write_all(&photo[..70_000]).await.expect("some bytes");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(chunk(&owner, &path, 0, &photo).await.status, StatusCode::LOCKED, "A holds it while receiving");
+    a.kill().expect("kill -9");
+    a.wait().expect("reaped");
+    let died = std::time::Instant::now();
+
+    let mut answer = chunk(&owner, &path, 0, &photo).await;
+    while answer.status == StatusCode::LOCKED && died.elapsed() < Duration::from_secs(45) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        answer = chunk(&owner, &path, 0, &photo).await;
+    }
+    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+    assert!(died.elapsed() < Duration::from_secs(30), "held for {:?}", died.elapsed());
+    assert!(!answer.header("pujo-photo-id").is_empty(), "the photo was made on B");
 }
