@@ -206,14 +206,28 @@ terraform_checks() {
 			fail "terraform init $rel" "$out"
 			continue
 		fi
+		# A module that takes a provider configuration from its caller
+		# (configuration_aliases: modules/dr and modules/stack take the DR
+		# region's) cannot be validated alone: terraform validate stops at
+		# "Provider configuration not present". Its tests configure mocked
+		# providers for it, and terraform test validates it before its runs.
+		if grep -qs configuration_aliases "$dir"/*.tf; then
+			if compgen -G "$dir/tests/*.tftest.hcl" >/dev/null; then
+				check "terraform validate and test $rel (providers from the tests: configuration_aliases)" terraform -chdir="$dir" test -no-color
+			else
+				fail "terraform validate $rel" "it takes providers from its caller (configuration_aliases), so only its tests can validate it: add tests/*.tftest.hcl with a mock_provider for each alias"
+			fi
+			continue
+		fi
 		check "terraform validate $rel" terraform -chdir="$dir" validate -no-color
 		if compgen -G "$dir/tests/*.tftest.hcl" >/dev/null; then
 			check "terraform test $rel" terraform -chdir="$dir" test -no-color
 		fi
 	done
 	# Every module with resources that the seed sizes has its tests, and so
-	# do the web ACLs and the CloudFront distribution.
-	for m in vpc security-groups eks rds elasticache s3 waf cdn; do
+	# do the web ACLs, the CloudFront distribution and the disaster recovery
+	# copies.
+	for m in vpc security-groups eks rds elasticache s3 waf cdn dr; do
 		compgen -G "terraform/modules/$m/tests/*.tftest.hcl" >/dev/null ||
 			fail "terraform test terraform/modules/$m" "no tests/*.tftest.hcl"
 	done
