@@ -326,7 +326,7 @@ fi
 # --- The seed and Pujo's contract ---------------------------------------------
 
 if [ "$KUBECTL_OK" -eq 1 ]; then
-	check "seed: CIDR plan, security groups, HPA, probes, lifecycle, database secret, RDS CA bundle, trusted proxies, migrations, connection budget, Redis URL and token, photo bucket, KMS and IRSA, upload space and memory, metrics and runbooks, VM, ArgoCD (scripts/infra/test_seed.py)" \
+	check "seed: CIDR plan, security groups, HPA, probes, lifecycle, database secret, RDS CA bundle, trusted proxies, migrations, connection budget, Redis URL and token, photo bucket, KMS and IRSA, upload space and memory, metrics and runbooks, VM, DR copies, ArgoCD (scripts/infra/test_seed.py)" \
 		env PUJO_INFRA_RENDERED="$WORK/rendered" "$PY" -m unittest discover -s scripts/infra -p 'test_*.py'
 else
 	fail "seed tests (scripts/infra/test_seed.py)" "they need the rendered overlays, so kubectl"

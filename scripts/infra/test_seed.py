@@ -920,6 +920,76 @@ class TerraformStyle(unittest.TestCase):
         self.assertEqual(noncurrent, [365], "replaced or deleted photos are kept a year")
 
 
+class DisasterRecovery(unittest.TestCase):
+    """The copies in a second region (terraform/modules/dr) hold everything
+    Pujo keeps and nothing it throws away, with least privilege."""
+
+    def dr(self, kind, name, file="s3.tf"):
+        return blocks(load_hcl(TF / "modules" / "dr" / file), kind)[name]
+
+    def test_replication_covers_what_pujo_keeps_and_not_partial_uploads(self):
+        (prefixes,) = module_variables(TF / "modules" / "dr")["replicated_prefixes"]["default"]
+        self.assertEqual(set(prefixes), keys_pujo_writes(),
+                         "every prefix Pujo keeps photos under is replicated, and only those")
+        self.assertFalse([p for p in prefixes if p.startswith("partial/") or "partial/".startswith(p)],
+                         "partial/ holds unfinished resumable uploads, expired after two days: never replicated")
+        (rule,) = self.dr("resource", ("aws_s3_bucket_replication_configuration", "photos"))["dynamic"]
+        self.assertEqual(one(rule["rule"]["for_each"]), "${local.replication_rules}")
+        content = one(rule["rule"]["content"])
+        self.assertEqual(one(one(content["filter"])["prefix"]), "${rule.key}")
+        self.assertEqual(one(one(content["delete_marker_replication"])["status"]), "Enabled")
+        criteria = one(one(content["source_selection_criteria"])["sse_kms_encrypted_objects"])
+        self.assertEqual(one(criteria["status"]), "Enabled", "S3 skips SSE-KMS objects (every photo) unless told")
+        destination = one(content["destination"])
+        self.assertEqual(one(one(destination["encryption_configuration"])["replica_kms_key_id"]), "${module.kms.key_arn}")
+
+    def test_replication_role_is_least_privilege(self):
+        doc = self.dr("data", ("aws_iam_policy_document", "replication"))
+        statements = {one(st["sid"]): st for st in doc["statement"]}
+        for sid, st in statements.items():
+            resources = one(st["resources"])
+            self.assertNotIn("*", resources if isinstance(resources, list) else [resources], sid)
+            actions = one(st["actions"])
+            self.assertFalse([a for a in (actions if isinstance(actions, list) else [actions]) if "*" in a], sid)
+        per_prefix = r'\$\{\[for p in keys\(var\.replicated_prefixes\) : "\$\{%s\}/\$\{p\}\*"\]\}'
+        self.assertRegex(one(statements["ReadSourceVersions"]["resources"]), per_prefix % r"var\.source_bucket_arn")
+        self.assertRegex(one(statements["WriteReplicas"]["resources"]), per_prefix % r"module\.replica\.bucket_arn")
+        self.assertEqual(one(statements["SourceConfiguration"]["resources"]), "${var.source_bucket_arn}")
+
+        def via(st):
+            return [one(c["values"]) for c in st["condition"] if one(c["variable"]) == "kms:ViaService"]
+
+        self.assertEqual(one(statements["DecryptSource"]["actions"]), "kms:Decrypt")
+        self.assertEqual(one(statements["DecryptSource"]["resources"]), "${var.source_kms_key_arn}")
+        self.assertEqual(via(statements["DecryptSource"]), ["s3.${data.aws_region.primary.id}.amazonaws.com"])
+        self.assertEqual(one(statements["EncryptReplicas"]["resources"]), "${module.kms.key_arn}")
+        self.assertEqual(via(statements["EncryptReplicas"]), ["s3.${data.aws_region.dr.id}.amazonaws.com"])
+        assume = self.dr("data", ("aws_iam_policy_document", "replication_assume"))
+        variables = {one(c["variable"]) for st in assume["statement"] for c in st["condition"]}
+        self.assertEqual(variables, {"aws:SourceAccount", "aws:SourceArn"}, "S3 acting for this bucket only")
+
+    def test_production_copies_to_another_region_and_staging_does_not(self):
+        for env in ENVS:
+            variables = module_variables(TF / "envs" / env)
+            region = one(variables["region"]["default"])
+            dr_region = one(variables["dr_region"]["default"])
+            if env == "production":
+                self.assertTrue(dr_region, "production keeps copies in a second region")
+                self.assertNotEqual(dr_region, region)
+                self.assertEqual(one(variables["dr_backup_vault_lock"]["default"]), "compliance")
+            else:
+                self.assertEqual(dr_region, "", f"{env}: no DR copies of made-up data by default")
+            self.assertEqual(one(stack_call(env)["providers"]), {"aws": "${aws}", "aws.dr": "${aws.dr}"}, env)
+            self.assertEqual(one(stack_call(env)["dr_region"]), "${var.dr_region}", env)
+
+    def test_dr_bucket_names_fit(self):
+        for env in ENVS:
+            name = one(module_variables(TF / "envs" / env)["name"]["default"])
+            for n in (name, "a" * 32):
+                # modules/dr: <name>-dr-assets-<account id>, and its -logs bucket.
+                self.assertLessEqual(len(f"{n}-dr-assets-{'1' * 12}-logs"), 63, n)
+
+
 class PlatformReview(unittest.TestCase):
     """The defects of the first-apply review stay fixed (docs/DEPLOYMENT.md)."""
 
