@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Offline checks of Pujo's deployment code: Nix, Terraform, Kubernetes,
-# ArgoCD, the VM unit, the nginx example and CI.
+# ArgoCD, the VM units (the server and its daily backup), the nginx example
+# and CI.
 #
 #   scripts/check-infra.sh [PATH_TO_PUJO_BINARY]
 #
@@ -274,19 +275,28 @@ done
 
 check "yamllint deploy .github" "$VENV/bin/yamllint" --strict -c .yamllint.yaml deploy .github
 
-# --- VM unit ------------------------------------------------------------------
+# --- VM units -----------------------------------------------------------------
 
+vm_units=(pujo.service pujo-backup.service pujo-backup.timer)
 if command -v systemd-analyze >/dev/null 2>&1; then
 	# The binary path must exist for verify; any unknown key or bad value
-	# shows up as output.
-	sed "s#/usr/local/bin/pujo#${PUJO_BIN:-/bin/true}#g" deploy/vm/pujo.service >"$WORK/pujo.service"
-	if out=$(systemd-analyze verify "$WORK/pujo.service" 2>&1) && [ -z "$out" ]; then
-		ok "systemd-analyze verify deploy/vm/pujo.service"
-	else
-		fail "systemd-analyze verify deploy/vm/pujo.service" "$out"
-	fi
+	# shows up as output. The units sit side by side, as in
+	# /etc/systemd/system, so the timer finds its service.
+	mkdir -p "$WORK/units"
+	for unit in "${vm_units[@]}"; do
+		sed "s#/usr/local/bin/pujo#${PUJO_BIN:-/bin/true}#g" "deploy/vm/$unit" >"$WORK/units/$unit"
+	done
+	for unit in "${vm_units[@]}"; do
+		if out=$(systemd-analyze verify "$WORK/units/$unit" 2>&1) && [ -z "$out" ]; then
+			ok "systemd-analyze verify deploy/vm/$unit"
+		else
+			fail "systemd-analyze verify deploy/vm/$unit" "$out"
+		fi
+	done
 else
-	fail "systemd-analyze verify deploy/vm/pujo.service" "systemd-analyze is missing (apt-get install systemd)"
+	for unit in "${vm_units[@]}"; do
+		fail "systemd-analyze verify deploy/vm/$unit" "systemd-analyze is missing (apt-get install systemd)"
+	done
 fi
 
 # nginx in front of Pujo (deploy/vm/nginx-pujo.conf): nginx's own parser, in
@@ -326,7 +336,7 @@ fi
 # --- The seed and Pujo's contract ---------------------------------------------
 
 if [ "$KUBECTL_OK" -eq 1 ]; then
-	check "seed: CIDR plan, security groups, HPA, probes, lifecycle, database secret, RDS CA bundle, trusted proxies, migrations, connection budget, Redis URL and token, photo bucket, KMS and IRSA, upload space and memory, metrics and runbooks, VM, DR copies, ArgoCD (scripts/infra/test_seed.py)" \
+	check "seed: CIDR plan, security groups, HPA, probes, lifecycle, database secret, RDS CA bundle, trusted proxies, migrations, connection budget, Redis URL and token, photo bucket, KMS and IRSA, upload space and memory, metrics and runbooks, VM and its backup units, DR copies, ArgoCD (scripts/infra/test_seed.py)" \
 		env PUJO_INFRA_RENDERED="$WORK/rendered" "$PY" -m unittest discover -s scripts/infra -p 'test_*.py'
 else
 	fail "seed tests (scripts/infra/test_seed.py)" "they need the rendered overlays, so kubectl"

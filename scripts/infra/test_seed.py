@@ -813,9 +813,9 @@ class Monitoring(unittest.TestCase):
 
 
 class VirtualMachine(unittest.TestCase):
-    def unit(self):
+    def unit(self, name="pujo.service"):
         out = {}
-        for line in (ROOT / "deploy" / "vm" / "pujo.service").read_text().splitlines():
+        for line in (ROOT / "deploy" / "vm" / name).read_text().splitlines():
             if "=" in line and not line.startswith(("#", ";")):
                 key, _, value = line.partition("=")
                 out.setdefault(key, []).append(value)
@@ -852,6 +852,62 @@ class VirtualMachine(unittest.TestCase):
         self.assertEqual(values["proxy_pass"], ["http://127.0.0.1:8080"])
         self.assertIn("PUJO_TRUSTED_PROXIES=127.0.0.1/32,::1/128", conf)
         self.assertIn("$proxy_add_x_forwarded_for", conf)
+
+    def test_backup_unit_runs_in_the_servers_sandbox(self):
+        server = self.unit()
+        backup = self.unit("pujo-backup.service")
+        # Everything of pujo.service but what serving needs: its commands,
+        # restarts and stop timing, the TLS credentials and the capability
+        # to bind low ports (the backup has no capability at all).
+        serving = {"Description", "Documentation", "Type", "ExecStartPre", "ExecStart", "Restart", "RestartSec", "KillSignal",
+                   "TimeoutStopSec", "LimitNOFILE", "LoadCredential", "Environment", "CapabilityBoundingSet",
+                   "AmbientCapabilities", "WantedBy"}
+        for key, value in server.items():
+            if key not in serving:
+                self.assertEqual(backup.get(key), value, f"pujo-backup.service {key}= differs from pujo.service")
+        self.assertEqual(backup["CapabilityBoundingSet"], [""])
+        self.assertEqual(backup["AmbientCapabilities"], [""])
+        data_dir = [e for e in server["Environment"] if e.startswith("PUJO_DATA_DIR=")]
+        self.assertEqual([e for e in backup["Environment"] if e.startswith("PUJO_DATA_DIR=")], data_dir)
+        # pujo.service's dynamic user is named after the unit: the backup
+        # must be that user to read the data directory.
+        self.assertNotIn("User", server)
+        self.assertEqual(backup["User"], ["pujo"])
+        self.assertEqual(backup["Type"], ["oneshot"])
+
+    def test_backup_unit_backs_up_then_verifies(self):
+        backup = self.unit("pujo-backup.service")
+        target = "/var/backups/pujo"
+        self.assertEqual(backup["ExecStart"], [
+            f"/usr/local/bin/pujo backup --to {target} --keep 7",
+            f"/usr/local/bin/pujo backup verify {target}",
+        ])
+        self.assertEqual(backup["ReadWritePaths"], [target], "ProtectSystem=strict: the target must be writable")
+        (state,) = backup["StateDirectory"]
+        self.assertFalse(target.startswith(f"/var/lib/{state}"), "a backup inside what it backs up")
+        (prepare,) = backup["ExecStartPre"]
+        self.assertTrue(prepare.startswith("+"), "the target is made as root: the dynamic user does not exist before")
+        self.assertIn(target, prepare)
+
+    def test_backup_timer_is_daily_and_catches_up(self):
+        timer = self.unit("pujo-backup.timer")
+        self.assertEqual(timer["OnCalendar"], ["daily"])
+        self.assertEqual(timer["Persistent"], ["true"], "a run missed while the VM was off runs at boot")
+        self.assertTrue(seconds(one(timer["RandomizedDelaySec"])) > 0)
+        self.assertEqual(timer["Unit"], ["pujo-backup.service"])
+        self.assertEqual(timer["WantedBy"], ["timers.target"])
+
+    def test_nixos_module_makes_the_same_backup(self):
+        module = (ROOT / "nix" / "module.nix").read_text()
+        block = module[module.index("    backup = {"):module.index("  config = lib.mkIf cfg.enable")]
+        defaults = dict(re.findall(r"(?s)\n      (enable|target|keep|calendar) = lib\.mkOption \{.*?default = ([^;]+);", block))
+        self.assertEqual(defaults, {"enable": "true", "target": '"/var/backups/pujo"', "keep": "7",
+                                    "calendar": '"daily"'})
+        self.assertIn('(pujo "backup --to ${backupTarget} --keep ${toString cfg.backup.keep}")', module)
+        self.assertIn('"${lib.getExe cfg.package} backup verify ${backupTarget}"', module)
+        self.assertIn("systemd.timers.pujo-backup", module)
+        self.assertIn("Persistent = true;", module)
+        self.assertIn('RandomizedDelaySec = "1h";', module)
 
 
 class TerraformStyle(unittest.TestCase):
