@@ -1021,8 +1021,8 @@ class DisasterRecovery(unittest.TestCase):
         self.assertEqual(one(statements["EncryptReplicas"]["resources"]), "${module.kms.key_arn}")
         self.assertEqual(via(statements["EncryptReplicas"]), ["s3.${data.aws_region.dr.id}.amazonaws.com"])
         assume = self.dr("data", ("aws_iam_policy_document", "replication_assume"))
-        variables = {one(c["variable"]) for st in assume["statement"] for c in st["condition"]}
-        self.assertEqual(variables, {"aws:SourceAccount", "aws:SourceArn"}, "S3 acting for this bucket only")
+        principals = [(one(p["type"]), one(p["identifiers"])) for st in assume["statement"] for p in st["principals"]]
+        self.assertEqual(principals, [("Service", "s3.amazonaws.com")], "S3 alone may assume the replication role")
 
     def test_production_copies_to_another_region_and_staging_does_not(self):
         for env in ENVS:

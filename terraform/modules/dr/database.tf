@@ -102,17 +102,13 @@ resource "aws_backup_plan" "this" {
   ]
 }
 
+# The trust policy of AWS Backup's own default role: AWS Backup alone.
 data "aws_iam_policy_document" "backup_assume" {
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
       identifiers = ["backup.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }

@@ -37,23 +37,16 @@ locals {
   }
 }
 
+# S3 alone may assume the role, and only a principal of this account that
+# may pass it (iam:PassRole) can name it in a replication configuration.
+# No aws:SourceArn condition: S3 replication does not document one, and a
+# condition it does not meet would stop every replication without an error.
 data "aws_iam_policy_document" "replication_assume" {
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
       identifiers = ["s3.amazonaws.com"]
-    }
-    # Only S3 acting for this bucket of this account (confused deputy).
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:SourceArn"
-      values   = [var.source_bucket_arn]
     }
   }
 }
