@@ -144,7 +144,14 @@ let
     SystemCallErrorNumber = "EPERM";
   };
 
-  # services.pujo.backup: a folder, or s3://bucket/prefix.
+  # services.pujo.backup: the server's settings without its TLS files,
+  # which a backup never reads (as in deploy/vm, where they are set in
+  # pujo.service alone), into a folder or s3://bucket/prefix.
+  backupEnvironment = removeAttrs environment [
+    "PUJO_TLS"
+    "PUJO_TLS_CERT_PATH"
+    "PUJO_TLS_KEY_PATH"
+  ];
   backupToFolder = !(lib.hasPrefix "s3://" cfg.backup.target);
   backupTarget = lib.escapeShellArg cfg.backup.target;
   # The folder belongs to the service's user, as the data directory does. A
@@ -404,7 +411,7 @@ in
       documentation = [ "https://github.com/pujo-app/pujo/blob/main/docs/OPERATIONS.md" ];
       wants = [ "network-online.target" ];
       after = [ "network-online.target" ];
-      inherit environment;
+      environment = backupEnvironment;
 
       serviceConfig = common // {
         Type = "oneshot";
