@@ -31,6 +31,9 @@
 #     # Behind nginx or HAProxy on this host: believe its X-Forwarded-For.
 #     # settings.trusted_proxies = [ "127.0.0.1/32" "::1/128" ];
 #     openFirewall = true;
+#     # A daily backup (on by default) into /var/backups/pujo, the last 7
+#     # kept; or into a bucket, with the AWS credential chain:
+#     # backup.target = "s3://pujo-backups/photos.example.org";
 #   };
 {
   config,
@@ -89,6 +92,81 @@ let
     (cfg.settings.redirect_listen or null)
     (cfg.settings.admin_listen or null)
   ];
+
+  # What pujo and pujo-backup share: Pujo's settings, secrets and data
+  # directory, under the same dynamic user (systemd gives the name "pujo"
+  # one number for all its units), and the same sandbox.
+  common = {
+    EnvironmentFile = lib.mkIf (cfg.environmentFile != null) cfg.environmentFile;
+    LoadCredential = lib.mkIf (cfg.secretFiles != { }) (
+      lib.mapAttrsToList (n: f: "${credentialName n}:${f}") cfg.secretFiles
+    );
+    DynamicUser = true;
+    User = "pujo";
+    # /var/lib/pujo, the one writable place (ProtectSystem=strict): the
+    # embedded database, blobs/ (photos unless settings.s3_bucket is set)
+    # and tmp/ (uploads in progress, up to max_upload_bytes per file).
+    StateDirectory = "pujo";
+    StateDirectoryMode = "0750";
+    WorkingDirectory = "/var/lib/pujo";
+    UMask = "0077";
+    NoNewPrivileges = true;
+
+    ProtectSystem = "strict";
+    ProtectHome = true;
+    PrivateTmp = true;
+    PrivateDevices = true;
+    ProtectHostname = true;
+    ProtectClock = true;
+    ProtectKernelTunables = true;
+    ProtectKernelModules = true;
+    ProtectKernelLogs = true;
+    ProtectControlGroups = true;
+    ProtectProc = "invisible";
+    ProcSubset = "pid";
+    RestrictAddressFamilies = [
+      "AF_INET"
+      "AF_INET6"
+      "AF_UNIX"
+    ];
+    RestrictNamespaces = true;
+    RestrictRealtime = true;
+    RestrictSUIDSGID = true;
+    RemoveIPC = true;
+    LockPersonality = true;
+    MemoryDenyWriteExecute = true;
+    SystemCallArchitectures = "native";
+    SystemCallFilter = [
+      "@system-service"
+      "~@privileged"
+      "~@resources"
+    ];
+    SystemCallErrorNumber = "EPERM";
+  };
+
+  # services.pujo.backup: the server's settings without its TLS files,
+  # which a backup never reads (as in deploy/vm, where they are set in
+  # pujo.service alone), into a folder or s3://bucket/prefix.
+  backupEnvironment = removeAttrs environment [
+    "PUJO_TLS"
+    "PUJO_TLS_CERT_PATH"
+    "PUJO_TLS_KEY_PATH"
+  ];
+  backupToFolder = !(lib.hasPrefix "s3://" cfg.backup.target);
+  backupTarget = lib.escapeShellArg cfg.backup.target;
+  # The folder belongs to the service's user, as the data directory does. A
+  # dynamic user exists only while one of its units runs, so the folder is
+  # made as root before the backup and given the data directory's owner;
+  # when that owner changed (a dynamic user's number may), for the whole
+  # tree, as systemd does for StateDirectory.
+  prepareBackupFolder = pkgs.writeShellScript "pujo-backup-folder" ''
+    set -eu
+    owner=$(${pkgs.coreutils}/bin/stat -L -c %u:%g /var/lib/pujo)
+    ${pkgs.coreutils}/bin/install -d -m 0700 ${backupTarget}
+    if [ "$(${pkgs.coreutils}/bin/stat -c %u:%g ${backupTarget})" != "$owner" ]; then
+      ${pkgs.coreutils}/bin/chown -R "$owner" ${backupTarget}
+    fi
+  '';
 in
 {
   options.services.pujo = {
@@ -226,6 +304,43 @@ in
       default = false;
       description = "Open the public listener's port (and the redirect listener's) in the firewall. The admin port stays closed.";
     };
+
+    backup = {
+      enable = lib.mkOption {
+        type = lib.types.bool;
+        default = true;
+        description = ''
+          A daily `pujo backup` of the running site (unit pujo-backup, timer
+          pujo-backup.timer): the database (SQLite through its online backup,
+          or a dump of Pujo's tables from PostgreSQL) and every photo, then
+          `pujo backup verify` of the newest backup. docs/OPERATIONS.md,
+          "Backups and restores", has the restore drill.
+        '';
+      };
+      target = lib.mkOption {
+        type = lib.types.str;
+        default = "/var/backups/pujo";
+        example = "s3://pujo-backups/photos.example.org";
+        description = ''
+          Where backups go: an absolute path (better on another disk than
+          /var/lib/pujo), or s3://bucket/prefix, reached with the AWS
+          credential chain (an EC2 instance profile; or AWS_* variables,
+          e.g. in systemd.services.pujo-backup.serviceConfig.EnvironmentFile).
+          Photos are stored once, by content, and shared by all backups.
+        '';
+      };
+      keep = lib.mkOption {
+        type = lib.types.ints.positive;
+        default = 7;
+        description = "Complete backups kept (`--keep`); older ones, and photos no kept backup names, are removed.";
+      };
+      calendar = lib.mkOption {
+        type = lib.types.str;
+        default = "daily";
+        example = "*-*-* 21:30:00 UTC";
+        description = "When the backup runs (systemd OnCalendar=), up to an hour later at random; a run missed while the machine was off runs at the next boot.";
+      };
+    };
   };
 
   config = lib.mkIf cfg.enable {
@@ -242,6 +357,14 @@ in
         assertion = lib.all (n: !(cfg.settings ? ${n})) (lib.attrNames cfg.secretFiles);
         message = "services.pujo: a setting is either in settings or in secretFiles, not both.";
       }
+      {
+        assertion = lib.hasPrefix "/" cfg.backup.target || lib.hasPrefix "s3://" cfg.backup.target;
+        message = "services.pujo.backup.target is an absolute path or s3://bucket/prefix.";
+      }
+      {
+        assertion = !(lib.hasPrefix "/var/lib/pujo" cfg.backup.target);
+        message = "services.pujo.backup.target must not be inside the data directory it backs up.";
+      }
     ];
 
     networking.firewall.allowedTCPPorts = lib.mkIf cfg.openFirewall (
@@ -257,17 +380,13 @@ in
       after = [ "network-online.target" ];
       inherit environment;
 
-      serviceConfig = {
+      serviceConfig = common // {
         # Fails fast, with one line naming the bad setting, before serving.
         ExecStartPre = [
           (pujo "config")
           (pujo "migrate")
         ];
         ExecStart = pujo "serve";
-        EnvironmentFile = lib.mkIf (cfg.environmentFile != null) cfg.environmentFile;
-        LoadCredential = lib.mkIf (cfg.secretFiles != { }) (
-          lib.mapAttrsToList (n: f: "${credentialName n}:${f}") cfg.secretFiles
-        );
         Restart = "on-failure";
         RestartSec = "2s";
         # SIGTERM: Pujo stops accepting after PUJO_SHUTDOWN_DELAY and drains
@@ -275,53 +394,50 @@ in
         KillSignal = "SIGTERM";
         TimeoutStopSec = "45s";
         LimitNOFILE = 65536;
-
-        DynamicUser = true;
-        # /var/lib/pujo, the one writable place (ProtectSystem=strict): the
-        # embedded database, blobs/ (photos unless settings.s3_bucket is set)
-        # and tmp/ (uploads in progress, up to max_upload_bytes per file).
-        StateDirectory = "pujo";
-        StateDirectoryMode = "0750";
-        WorkingDirectory = "/var/lib/pujo";
         SupplementaryGroups = lib.optional (cfg.tls.group != null) cfg.tls.group;
-        UMask = "0077";
 
         # Only the capability to bind 443/80, and only when a listener needs it.
         CapabilityBoundingSet = lib.optionals bindsPrivilegedPort [ "CAP_NET_BIND_SERVICE" ];
         AmbientCapabilities = lib.optionals bindsPrivilegedPort [ "CAP_NET_BIND_SERVICE" ];
-        NoNewPrivileges = true;
-
-        ProtectSystem = "strict";
-        ProtectHome = true;
-        PrivateTmp = true;
-        PrivateDevices = true;
         PrivateUsers = !bindsPrivilegedPort;
-        ProtectHostname = true;
-        ProtectClock = true;
-        ProtectKernelTunables = true;
-        ProtectKernelModules = true;
-        ProtectKernelLogs = true;
-        ProtectControlGroups = true;
-        ProtectProc = "invisible";
-        ProcSubset = "pid";
-        RestrictAddressFamilies = [
-          "AF_INET"
-          "AF_INET6"
-          "AF_UNIX"
+      };
+    };
+
+    # The daily backup: the same settings, user, data directory and sandbox,
+    # no capability at all, the CPU and the disk only when the site leaves
+    # them idle (deploy/vm/pujo-backup.service is the same unit).
+    systemd.services.pujo-backup = lib.mkIf cfg.backup.enable {
+      description = "Pujo backup to ${cfg.backup.target}";
+      documentation = [ "https://github.com/pujo-app/pujo/blob/main/docs/OPERATIONS.md" ];
+      wants = [ "network-online.target" ];
+      after = [ "network-online.target" ];
+      environment = backupEnvironment;
+
+      serviceConfig = common // {
+        Type = "oneshot";
+        ExecStartPre = lib.optional backupToFolder "+${prepareBackupFolder}";
+        ExecStart = [
+          (pujo "backup --to ${backupTarget} --keep ${toString cfg.backup.keep}")
+          "${lib.getExe cfg.package} backup verify ${backupTarget}"
         ];
-        RestrictNamespaces = true;
-        RestrictRealtime = true;
-        RestrictSUIDSGID = true;
-        RemoveIPC = true;
-        LockPersonality = true;
-        MemoryDenyWriteExecute = true;
-        SystemCallArchitectures = "native";
-        SystemCallFilter = [
-          "@system-service"
-          "~@privileged"
-          "~@resources"
-        ];
-        SystemCallErrorNumber = "EPERM";
+        ReadWritePaths = lib.optional backupToFolder cfg.backup.target;
+        # A first backup copies every photo, later ones only new photos;
+        # stopped at this age, before the next day's run is due.
+        TimeoutStartSec = "20h";
+        Nice = 10;
+        IOSchedulingClass = "idle";
+        CapabilityBoundingSet = "";
+        PrivateUsers = true;
+      };
+    };
+
+    systemd.timers.pujo-backup = lib.mkIf cfg.backup.enable {
+      description = "Daily Pujo backup";
+      wantedBy = [ "timers.target" ];
+      timerConfig = {
+        OnCalendar = cfg.backup.calendar;
+        RandomizedDelaySec = "1h";
+        Persistent = true;
       };
     };
   };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Offline checks of Pujo's deployment code: Nix, Terraform, Kubernetes,
-# ArgoCD, the VM unit, the nginx example and CI.
+# ArgoCD, the VM units (the server and its daily backup), the nginx example
+# and CI.
 #
 #   scripts/check-infra.sh [PATH_TO_PUJO_BINARY]
 #
@@ -206,14 +207,28 @@ terraform_checks() {
 			fail "terraform init $rel" "$out"
 			continue
 		fi
+		# A module that takes a provider configuration from its caller
+		# (configuration_aliases: modules/dr and modules/stack take the DR
+		# region's) cannot be validated alone: terraform validate stops at
+		# "Provider configuration not present". Its tests configure mocked
+		# providers for it, and terraform test validates it before its runs.
+		if grep -qs configuration_aliases "$dir"/*.tf; then
+			if compgen -G "$dir/tests/*.tftest.hcl" >/dev/null; then
+				check "terraform validate and test $rel (providers from the tests: configuration_aliases)" terraform -chdir="$dir" test -no-color
+			else
+				fail "terraform validate $rel" "it takes providers from its caller (configuration_aliases), so only its tests can validate it: add tests/*.tftest.hcl with a mock_provider for each alias"
+			fi
+			continue
+		fi
 		check "terraform validate $rel" terraform -chdir="$dir" validate -no-color
 		if compgen -G "$dir/tests/*.tftest.hcl" >/dev/null; then
 			check "terraform test $rel" terraform -chdir="$dir" test -no-color
 		fi
 	done
 	# Every module with resources that the seed sizes has its tests, and so
-	# do the web ACLs and the CloudFront distribution.
-	for m in vpc security-groups eks rds elasticache s3 waf cdn; do
+	# do the web ACLs, the CloudFront distribution and the disaster recovery
+	# copies.
+	for m in vpc security-groups eks rds elasticache s3 waf cdn dr; do
 		compgen -G "terraform/modules/$m/tests/*.tftest.hcl" >/dev/null ||
 			fail "terraform test terraform/modules/$m" "no tests/*.tftest.hcl"
 	done
@@ -260,19 +275,28 @@ done
 
 check "yamllint deploy .github" "$VENV/bin/yamllint" --strict -c .yamllint.yaml deploy .github
 
-# --- VM unit ------------------------------------------------------------------
+# --- VM units -----------------------------------------------------------------
 
+vm_units=(pujo.service pujo-backup.service pujo-backup.timer)
 if command -v systemd-analyze >/dev/null 2>&1; then
 	# The binary path must exist for verify; any unknown key or bad value
-	# shows up as output.
-	sed "s#/usr/local/bin/pujo#${PUJO_BIN:-/bin/true}#g" deploy/vm/pujo.service >"$WORK/pujo.service"
-	if out=$(systemd-analyze verify "$WORK/pujo.service" 2>&1) && [ -z "$out" ]; then
-		ok "systemd-analyze verify deploy/vm/pujo.service"
-	else
-		fail "systemd-analyze verify deploy/vm/pujo.service" "$out"
-	fi
+	# shows up as output. The units sit side by side, as in
+	# /etc/systemd/system, so the timer finds its service.
+	mkdir -p "$WORK/units"
+	for unit in "${vm_units[@]}"; do
+		sed "s#/usr/local/bin/pujo#${PUJO_BIN:-/bin/true}#g" "deploy/vm/$unit" >"$WORK/units/$unit"
+	done
+	for unit in "${vm_units[@]}"; do
+		if out=$(systemd-analyze verify "$WORK/units/$unit" 2>&1) && [ -z "$out" ]; then
+			ok "systemd-analyze verify deploy/vm/$unit"
+		else
+			fail "systemd-analyze verify deploy/vm/$unit" "$out"
+		fi
+	done
 else
-	fail "systemd-analyze verify deploy/vm/pujo.service" "systemd-analyze is missing (apt-get install systemd)"
+	for unit in "${vm_units[@]}"; do
+		fail "systemd-analyze verify deploy/vm/$unit" "systemd-analyze is missing (apt-get install systemd)"
+	done
 fi
 
 # nginx in front of Pujo (deploy/vm/nginx-pujo.conf): nginx's own parser, in
@@ -312,7 +336,7 @@ fi
 # --- The seed and Pujo's contract ---------------------------------------------
 
 if [ "$KUBECTL_OK" -eq 1 ]; then
-	check "seed: CIDR plan, security groups, HPA, probes, lifecycle, database secret, RDS CA bundle, trusted proxies, migrations, connection budget, Redis URL and token, photo bucket, KMS and IRSA, upload space and memory, metrics and runbooks, VM, ArgoCD (scripts/infra/test_seed.py)" \
+	check "seed: CIDR plan, security groups, HPA, probes, lifecycle, database secret, RDS CA bundle, trusted proxies, migrations, connection budget, Redis URL and token, photo bucket, KMS and IRSA, upload space and memory, metrics and runbooks, VM and its backup units, DR copies, ArgoCD (scripts/infra/test_seed.py)" \
 		env PUJO_INFRA_RENDERED="$WORK/rendered" "$PY" -m unittest discover -s scripts/infra -p 'test_*.py'
 else
 	fail "seed tests (scripts/infra/test_seed.py)" "they need the rendered overlays, so kubectl"

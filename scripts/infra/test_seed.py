@@ -813,9 +813,9 @@ class Monitoring(unittest.TestCase):
 
 
 class VirtualMachine(unittest.TestCase):
-    def unit(self):
+    def unit(self, name="pujo.service"):
         out = {}
-        for line in (ROOT / "deploy" / "vm" / "pujo.service").read_text().splitlines():
+        for line in (ROOT / "deploy" / "vm" / name).read_text().splitlines():
             if "=" in line and not line.startswith(("#", ";")):
                 key, _, value = line.partition("=")
                 out.setdefault(key, []).append(value)
@@ -852,6 +852,62 @@ class VirtualMachine(unittest.TestCase):
         self.assertEqual(values["proxy_pass"], ["http://127.0.0.1:8080"])
         self.assertIn("PUJO_TRUSTED_PROXIES=127.0.0.1/32,::1/128", conf)
         self.assertIn("$proxy_add_x_forwarded_for", conf)
+
+    def test_backup_unit_runs_in_the_servers_sandbox(self):
+        server = self.unit()
+        backup = self.unit("pujo-backup.service")
+        # Everything of pujo.service but what serving needs: its commands,
+        # restarts and stop timing, the TLS credentials and the capability
+        # to bind low ports (the backup has no capability at all).
+        serving = {"Description", "Documentation", "Type", "ExecStartPre", "ExecStart", "Restart", "RestartSec", "KillSignal",
+                   "TimeoutStopSec", "LimitNOFILE", "LoadCredential", "Environment", "CapabilityBoundingSet",
+                   "AmbientCapabilities", "WantedBy"}
+        for key, value in server.items():
+            if key not in serving:
+                self.assertEqual(backup.get(key), value, f"pujo-backup.service {key}= differs from pujo.service")
+        self.assertEqual(backup["CapabilityBoundingSet"], [""])
+        self.assertEqual(backup["AmbientCapabilities"], [""])
+        data_dir = [e for e in server["Environment"] if e.startswith("PUJO_DATA_DIR=")]
+        self.assertEqual([e for e in backup["Environment"] if e.startswith("PUJO_DATA_DIR=")], data_dir)
+        # pujo.service's dynamic user is named after the unit: the backup
+        # must be that user to read the data directory.
+        self.assertNotIn("User", server)
+        self.assertEqual(backup["User"], ["pujo"])
+        self.assertEqual(backup["Type"], ["oneshot"])
+
+    def test_backup_unit_backs_up_then_verifies(self):
+        backup = self.unit("pujo-backup.service")
+        target = "/var/backups/pujo"
+        self.assertEqual(backup["ExecStart"], [
+            f"/usr/local/bin/pujo backup --to {target} --keep 7",
+            f"/usr/local/bin/pujo backup verify {target}",
+        ])
+        self.assertEqual(backup["ReadWritePaths"], [target], "ProtectSystem=strict: the target must be writable")
+        (state,) = backup["StateDirectory"]
+        self.assertFalse(target.startswith(f"/var/lib/{state}"), "a backup inside what it backs up")
+        (prepare,) = backup["ExecStartPre"]
+        self.assertTrue(prepare.startswith("+"), "the target is made as root: the dynamic user does not exist before")
+        self.assertIn(target, prepare)
+
+    def test_backup_timer_is_daily_and_catches_up(self):
+        timer = self.unit("pujo-backup.timer")
+        self.assertEqual(timer["OnCalendar"], ["daily"])
+        self.assertEqual(timer["Persistent"], ["true"], "a run missed while the VM was off runs at boot")
+        self.assertTrue(seconds(one(timer["RandomizedDelaySec"])) > 0)
+        self.assertEqual(timer["Unit"], ["pujo-backup.service"])
+        self.assertEqual(timer["WantedBy"], ["timers.target"])
+
+    def test_nixos_module_makes_the_same_backup(self):
+        module = (ROOT / "nix" / "module.nix").read_text()
+        block = module[module.index("    backup = {"):module.index("  config = lib.mkIf cfg.enable")]
+        defaults = dict(re.findall(r"(?s)\n      (enable|target|keep|calendar) = lib\.mkOption \{.*?default = ([^;]+);", block))
+        self.assertEqual(defaults, {"enable": "true", "target": '"/var/backups/pujo"', "keep": "7",
+                                    "calendar": '"daily"'})
+        self.assertIn('(pujo "backup --to ${backupTarget} --keep ${toString cfg.backup.keep}")', module)
+        self.assertIn('"${lib.getExe cfg.package} backup verify ${backupTarget}"', module)
+        self.assertIn("systemd.timers.pujo-backup", module)
+        self.assertIn("Persistent = true;", module)
+        self.assertIn('RandomizedDelaySec = "1h";', module)
 
 
 class TerraformStyle(unittest.TestCase):
@@ -918,6 +974,76 @@ class TerraformStyle(unittest.TestCase):
         noncurrent = [resolve(e["noncurrent_days"], variables)
                       for r in rules if not partial(r) for e in r.get("noncurrent_version_expiration", [])]
         self.assertEqual(noncurrent, [365], "replaced or deleted photos are kept a year")
+
+
+class DisasterRecovery(unittest.TestCase):
+    """The copies in a second region (terraform/modules/dr) hold everything
+    Pujo keeps and nothing it throws away, with least privilege."""
+
+    def dr(self, kind, name, file="s3.tf"):
+        return blocks(load_hcl(TF / "modules" / "dr" / file), kind)[name]
+
+    def test_replication_covers_what_pujo_keeps_and_not_partial_uploads(self):
+        (prefixes,) = module_variables(TF / "modules" / "dr")["replicated_prefixes"]["default"]
+        self.assertEqual(set(prefixes), keys_pujo_writes(),
+                         "every prefix Pujo keeps photos under is replicated, and only those")
+        self.assertFalse([p for p in prefixes if p.startswith("partial/") or "partial/".startswith(p)],
+                         "partial/ holds unfinished resumable uploads, expired after two days: never replicated")
+        (rule,) = self.dr("resource", ("aws_s3_bucket_replication_configuration", "photos"))["dynamic"]
+        self.assertEqual(one(rule["rule"]["for_each"]), "${local.replication_rules}")
+        content = one(rule["rule"]["content"])
+        self.assertEqual(one(one(content["filter"])["prefix"]), "${rule.key}")
+        self.assertEqual(one(one(content["delete_marker_replication"])["status"]), "Enabled")
+        criteria = one(one(content["source_selection_criteria"])["sse_kms_encrypted_objects"])
+        self.assertEqual(one(criteria["status"]), "Enabled", "S3 skips SSE-KMS objects (every photo) unless told")
+        destination = one(content["destination"])
+        self.assertEqual(one(one(destination["encryption_configuration"])["replica_kms_key_id"]), "${module.kms.key_arn}")
+
+    def test_replication_role_is_least_privilege(self):
+        doc = self.dr("data", ("aws_iam_policy_document", "replication"))
+        statements = {one(st["sid"]): st for st in doc["statement"]}
+        for sid, st in statements.items():
+            resources = one(st["resources"])
+            self.assertNotIn("*", resources if isinstance(resources, list) else [resources], sid)
+            actions = one(st["actions"])
+            self.assertFalse([a for a in (actions if isinstance(actions, list) else [actions]) if "*" in a], sid)
+        per_prefix = r'\$\{\[for p in keys\(var\.replicated_prefixes\) : "\$\{%s\}/\$\{p\}\*"\]\}'
+        self.assertRegex(one(statements["ReadSourceVersions"]["resources"]), per_prefix % r"var\.source_bucket_arn")
+        self.assertRegex(one(statements["WriteReplicas"]["resources"]), per_prefix % r"module\.replica\.bucket_arn")
+        self.assertEqual(one(statements["SourceConfiguration"]["resources"]), "${var.source_bucket_arn}")
+
+        def via(st):
+            return [one(c["values"]) for c in st["condition"] if one(c["variable"]) == "kms:ViaService"]
+
+        self.assertEqual(one(statements["DecryptSource"]["actions"]), "kms:Decrypt")
+        self.assertEqual(one(statements["DecryptSource"]["resources"]), "${var.source_kms_key_arn}")
+        self.assertEqual(via(statements["DecryptSource"]), ["s3.${data.aws_region.primary.id}.amazonaws.com"])
+        self.assertEqual(one(statements["EncryptReplicas"]["resources"]), "${module.kms.key_arn}")
+        self.assertEqual(via(statements["EncryptReplicas"]), ["s3.${data.aws_region.dr.id}.amazonaws.com"])
+        assume = self.dr("data", ("aws_iam_policy_document", "replication_assume"))
+        principals = [(one(p["type"]), one(p["identifiers"])) for st in assume["statement"] for p in st["principals"]]
+        self.assertEqual(principals, [("Service", "s3.amazonaws.com")], "S3 alone may assume the replication role")
+
+    def test_production_copies_to_another_region_and_staging_does_not(self):
+        for env in ENVS:
+            variables = module_variables(TF / "envs" / env)
+            region = one(variables["region"]["default"])
+            dr_region = one(variables["dr_region"]["default"])
+            if env == "production":
+                self.assertTrue(dr_region, "production keeps copies in a second region")
+                self.assertNotEqual(dr_region, region)
+                self.assertEqual(one(variables["dr_backup_vault_lock"]["default"]), "compliance")
+            else:
+                self.assertEqual(dr_region, "", f"{env}: no DR copies of made-up data by default")
+            self.assertEqual(one(stack_call(env)["providers"]), {"aws": "${aws}", "aws.dr": "${aws.dr}"}, env)
+            self.assertEqual(one(stack_call(env)["dr_region"]), "${var.dr_region}", env)
+
+    def test_dr_bucket_names_fit(self):
+        for env in ENVS:
+            name = one(module_variables(TF / "envs" / env)["name"]["default"])
+            for n in (name, "a" * 32):
+                # modules/dr: <name>-dr-assets-<account id>, and its -logs bucket.
+                self.assertLessEqual(len(f"{n}-dr-assets-{'1' * 12}-logs"), 63, n)
 
 
 class PlatformReview(unittest.TestCase):

@@ -135,3 +135,38 @@ output "site_dns_records" {
   description = "Records Terraform keeps for domain_name (type -> alias target)."
   value       = module.stack.site_dns_records
 }
+
+output "dr_region" {
+  description = "Region of the disaster recovery copies, or null without them."
+  value       = module.stack.dr_region
+}
+
+output "dr_s3_bucket_name" {
+  description = "The photo bucket's replica in dr_region (PUJO_S3_BUCKET after a failover), or null."
+  value       = module.stack.dr_s3_bucket_name
+}
+
+output "dr_kms_key_id" {
+  description = "Alias ARN of the DR region's key (PUJO_S3_KMS_KEY_ID after a failover), or null."
+  value       = module.stack.dr_kms_key_id
+}
+
+output "dr_db_automated_backups_arn" {
+  description = "ARN of the database's replicated automated backups in dr_region, or null."
+  value       = module.stack.dr_db_automated_backups_arn
+}
+
+output "backup_vault_name" {
+  description = "AWS Backup vault of the daily database snapshots in this region, or null."
+  value       = module.stack.backup_vault_name
+}
+
+output "dr_backup_vault_name" {
+  description = "Locked AWS Backup vault of their copies in dr_region, or null."
+  value       = module.stack.dr_backup_vault_name
+}
+
+output "dr_backup_vault_lock" {
+  description = "Vault Lock mode of the backup vaults, or null without dr_region."
+  value       = module.stack.dr_backup_vault_lock
+}

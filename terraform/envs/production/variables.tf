@@ -102,3 +102,20 @@ variable "cdn_price_class" {
   type        = string
   default     = "PriceClass_200"
 }
+
+variable "dr_region" {
+  description = "Second region for the disaster recovery copies of the database and the photos (terraform/modules/dr): us-west-2, across the continent from us-east-1, with RDS backup replication, S3 Replication Time Control and AWS Backup. Empty: no copies outside the region."
+  type        = string
+  default     = "us-west-2"
+
+  validation {
+    condition     = var.dr_region == "" || var.dr_region != var.region
+    error_message = "dr_region must be another region than region: a copy next to the original survives nothing the original does not."
+  }
+}
+
+variable "dr_backup_vault_lock" {
+  description = "Vault Lock of the backup vaults when dr_region is set: \"compliance\" (after 3 days nobody, root included, can delete a database backup before it expires) or \"governance\" (privileged principals can lift it: for rehearsals that are torn down)."
+  type        = string
+  default     = "compliance"
+}

@@ -4,6 +4,10 @@
 
 module "stack" {
   source = "../../modules/stack"
+  providers = {
+    aws    = aws
+    aws.dr = aws.dr
+  }
 
   name                         = var.name
   environment                  = var.environment
@@ -20,4 +24,6 @@ module "stack" {
   cdn_enabled                  = var.cdn_enabled
   cdn_origin_locked            = var.cdn_origin_locked
   cdn_price_class              = var.cdn_price_class
+  dr_region                    = var.dr_region
+  dr_backup_vault_lock         = var.dr_backup_vault_lock
 }

@@ -138,6 +138,25 @@ module "s3" {
   kms_key_arn = module.kms.key_arn
 }
 
+# Copies of the database and the photos in a second region (dr_region):
+# modules/dr, docs/OPERATIONS.md "Disaster recovery on EKS".
+module "dr" {
+  source = "../dr"
+  count  = var.dr_region == "" ? 0 : 1
+  providers = {
+    aws    = aws
+    aws.dr = aws.dr
+  }
+
+  name               = var.name
+  dr_region          = var.dr_region
+  source_bucket_name = module.s3.bucket_name
+  source_bucket_arn  = module.s3.bucket_arn
+  source_kms_key_arn = module.kms.key_arn
+  db_instance_arn    = module.rds.arn
+  backup_vault_lock  = var.dr_backup_vault_lock
+}
+
 module "secrets" {
   source = "../secrets"
 

@@ -133,3 +133,38 @@ output "site_dns_records" {
   description = "The records Terraform keeps for domain_name (type -> alias target); empty when it does not manage the zone or the ALB's name is not known yet."
   value       = { for t, r in aws_route53_record.site : t => r.alias[0].name }
 }
+
+output "dr_region" {
+  description = "Region of the disaster recovery copies, or null without them."
+  value       = var.dr_region == "" ? null : module.dr[0].dr_region
+}
+
+output "dr_s3_bucket_name" {
+  description = "The photo bucket's replica in dr_region (PUJO_S3_BUCKET after a failover), or null."
+  value       = var.dr_region == "" ? null : module.dr[0].replica_bucket_name
+}
+
+output "dr_kms_key_id" {
+  description = "Alias ARN of the DR region's key (PUJO_S3_KMS_KEY_ID after a failover), or null."
+  value       = var.dr_region == "" ? null : module.dr[0].kms_alias_arn
+}
+
+output "dr_db_automated_backups_arn" {
+  description = "ARN of the database's replicated automated backups in dr_region (point-in-time restores there), or null."
+  value       = var.dr_region == "" ? null : module.dr[0].db_automated_backups_replication_arn
+}
+
+output "backup_vault_name" {
+  description = "AWS Backup vault of the daily database snapshots in this region, or null without dr_region."
+  value       = var.dr_region == "" ? null : module.dr[0].backup_vault_name
+}
+
+output "dr_backup_vault_name" {
+  description = "Locked AWS Backup vault of their copies in dr_region, or null."
+  value       = var.dr_region == "" ? null : module.dr[0].dr_backup_vault_name
+}
+
+output "dr_backup_vault_lock" {
+  description = "Vault Lock mode of the backup vaults (\"compliance\" or \"governance\"), or null without dr_region."
+  value       = var.dr_region == "" ? null : module.dr[0].backup_vault_lock_mode
+}

@@ -91,3 +91,13 @@ variable "cdn_price_class" {
   description = "CloudFront price class (PriceClass_200 includes India's edges)."
   type        = string
 }
+
+variable "dr_region" {
+  description = "Region of the disaster recovery copies (modules/dr: photo replication, replicated database backups, locked AWS Backup vault); the aws.dr provider must be configured for it. Empty: no copies outside the environment's region."
+  type        = string
+}
+
+variable "dr_backup_vault_lock" {
+  description = "With dr_region: Vault Lock mode of the backup vaults, \"compliance\" (immutable after 3 days) or \"governance\" (removable by privileged principals, for a rehearsal)."
+  type        = string
+}

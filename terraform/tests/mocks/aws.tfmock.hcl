@@ -128,3 +128,15 @@ mock_data "aws_lb_hosted_zone_id" {
     id = "Z35SXDOTRQ7X7K"
   }
 }
+
+mock_resource "aws_db_instance" {
+  defaults = {
+    arn = "arn:aws:rds:us-east-1:111122223333:db:mocked"
+  }
+}
+
+mock_resource "aws_backup_vault" {
+  defaults = {
+    arn = "arn:aws:backup:us-east-1:111122223333:backup-vault:mocked"
+  }
+}

@@ -6,6 +6,45 @@ mock_provider "aws" {
   source = "../../tests/mocks"
 }
 
+# The DR region's provider (modules/dr) answers as us-west-2, the default
+# dr_region, so a key or vault in the DR region carries it in its ARN.
+mock_provider "aws" {
+  alias  = "dr"
+  source = "../../tests/mocks"
+
+  mock_data "aws_region" {
+    defaults = {
+      id   = "us-west-2"
+      name = "us-west-2"
+    }
+  }
+
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn = "arn:aws:kms:us-west-2:111122223333:key/11111111-1111-1111-1111-111111111111"
+    }
+  }
+
+  mock_resource "aws_kms_alias" {
+    defaults = {
+      arn = "arn:aws:kms:us-west-2:111122223333:alias/durga-puja-dr"
+    }
+  }
+
+  mock_resource "aws_s3_bucket" {
+    defaults = {
+      id  = "durga-puja-dr-assets-111122223333"
+      arn = "arn:aws:s3:::durga-puja-dr-assets-111122223333"
+    }
+  }
+
+  mock_resource "aws_backup_vault" {
+    defaults = {
+      arn = "arn:aws:backup:us-west-2:111122223333:backup-vault:durga-puja-dr-backup"
+    }
+  }
+}
+
 variables {
   endpoint_public_access_cidrs = ["203.0.113.0/24"]
   admin_principal_arns         = ["arn:aws:iam::111122223333:role/operators"]
@@ -30,6 +69,45 @@ run "environment" {
   assert {
     condition     = output.app_secret_name == "pujo/production/app"
     error_message = "The secret is not where the ExternalSecret reads it."
+  }
+  assert {
+    condition     = output.dr_region == "us-west-2" && output.dr_region != output.region
+    error_message = "Production's copies are not in a second region (dr_region us-west-2)."
+  }
+  assert {
+    condition     = output.dr_backup_vault_lock == "compliance" && output.dr_backup_vault_name != null && output.backup_vault_name != null
+    error_message = "Production's database backups are not in vaults under a compliance-mode Vault Lock."
+  }
+  assert {
+    condition     = startswith(output.dr_kms_key_id, "arn:aws:kms:us-west-2:")
+    error_message = "The copies are not encrypted with a key of the DR region."
+  }
+  assert {
+    condition     = output.dr_s3_bucket_name != null && output.dr_s3_bucket_name != output.s3_bucket_name && output.dr_db_automated_backups_arn != null
+    error_message = "Production has no photo replica or no replicated database backups."
+  }
+}
+
+run "dr_region_is_another_region" {
+  command = plan
+
+  variables {
+    dr_region = "us-east-1"
+  }
+
+  expect_failures = [var.dr_region]
+}
+
+run "without_dr" {
+  command = plan
+
+  variables {
+    dr_region = ""
+  }
+
+  assert {
+    condition     = output.dr_region == null && output.dr_s3_bucket_name == null && output.dr_backup_vault_name == null
+    error_message = "An empty dr_region still makes copies in a second region."
   }
 }
 

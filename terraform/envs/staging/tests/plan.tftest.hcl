@@ -6,6 +6,13 @@ mock_provider "aws" {
   source = "../../tests/mocks"
 }
 
+# The DR region's provider (modules/dr): configured in every environment,
+# used only with dr_region, which staging leaves empty.
+mock_provider "aws" {
+  alias  = "dr"
+  source = "../../tests/mocks"
+}
+
 variables {
   endpoint_public_access_cidrs = ["203.0.113.0/24"]
   admin_principal_arns         = ["arn:aws:iam::111122223333:role/operators"]
@@ -30,6 +37,10 @@ run "environment" {
   assert {
     condition     = output.app_secret_name == "pujo/staging/app"
     error_message = "The secret is not where the ExternalSecret reads it."
+  }
+  assert {
+    condition     = output.dr_region == null && output.dr_s3_bucket_name == null && output.dr_backup_vault_name == null
+    error_message = "Staging makes disaster recovery copies although dr_region is empty by default."
   }
 }
 
