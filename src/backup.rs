@@ -84,7 +84,7 @@ impl Manifest {
 pub fn run_backup(config: &Config, args: &Backup) -> ExitCode {
     let outcome = on_runtime(async {
         match (&args.action, &args.to) {
-            (Some(BackupAction::Verify(v)), _) => verify(config, &v.target).await,
+            (Some(BackupAction::Verify(v)), _) => verify(config, &v.target, v.backup.as_deref(), v.all).await,
             (None, Some(to)) => backup(config, to, args.keep).await,
             (None, None) => Err(Failure::Usage("say where: --to DIR or --to s3://bucket/prefix".into())),
         }
@@ -96,7 +96,7 @@ pub fn run_backup(config: &Config, args: &Backup) -> ExitCode {
 }
 
 pub fn run_restore(config: &Config, args: &Restore) -> ExitCode {
-    match on_runtime(restore(config, &args.from)) {
+    match on_runtime(restore(config, &args.from, args.backup.as_deref())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report("restore"),
     }
@@ -120,6 +120,8 @@ fn on_runtime(work: impl Future<Output = Result<(), Failure>>) -> Result<(), Fai
 /// A folder or a bucket, with keys under an optional prefix.
 struct Target {
     store: BlobStore,
+    /// The folder, for a folder target.
+    folder: Option<PathBuf>,
     prefix: String,
     /// For messages: what the person typed.
     name: String,
@@ -148,13 +150,37 @@ impl Target {
             settings.timeout = settings.timeout.max(Duration::from_secs(300));
             let store = S3Store::connect(&settings).await.map_err(Failure::failed)?;
             let prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
-            return Ok(Target { store: BlobStore::S3(store), prefix, name: spec.to_owned() });
+            return Ok(Target { store: BlobStore::S3(store), folder: None, prefix, name: spec.to_owned() });
         }
         if spec.is_empty() {
             return Err(Failure::Usage("the backup folder is empty".into()));
         }
         let store = FsStore::open(PathBuf::from(spec)).map_err(Failure::failed)?;
-        Ok(Target { store: BlobStore::Fs(store), prefix: String::new(), name: spec.to_owned() })
+        Ok(Target {
+            store: BlobStore::Fs(store),
+            folder: Some(PathBuf::from(spec)),
+            prefix: String::new(),
+            name: spec.to_owned(),
+        })
+    }
+
+    /// For a folder, an exclusive lock on `.lock` in it for as long as the file is
+    /// held (the kernel lets go when the process ends, however it ends).
+    fn lock(&self) -> Result<Option<std::fs::File>, Failure> {
+        let Some(folder) = &self.folder else { return Ok(None) };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(folder.join(".lock"))
+            .map_err(|e| Failure::failed(format!("{}: cannot open .lock: {e}", self.name)))?;
+        match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => Ok(Some(file)),
+            Err(rustix::io::Errno::WOULDBLOCK) => {
+                Err(Failure::failed(format!("another backup is writing to {} now; try again when it ends", self.name)))
+            }
+            Err(e) => Err(Failure::failed(format!("{}: cannot lock .lock: {e}", self.name))),
+        }
     }
 
     fn key(&self, path: &str) -> String {
@@ -173,10 +199,24 @@ impl Target {
         let mut found = BTreeMap::new();
         for (key, _) in self.list("backups/").await? {
             let Some((name, file)) = key.strip_prefix("backups/").and_then(|k| k.split_once('/')) else { continue };
+            // Only names a backup gives (a folder copied in by hand is not one).
+            if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+                continue;
+            }
             let complete = found.entry(name.to_owned()).or_insert(false);
             *complete |= file == "manifest.sha256";
         }
         Ok(found)
+    }
+
+    /// The complete backup named `which`, or the newest; its manifest checked.
+    async fn chosen(&self, metrics: &Metrics, which: Option<&str>) -> Result<(String, Manifest), Failure> {
+        let Some(name) = which else { return self.newest(metrics).await };
+        match self.backups().await?.get(name) {
+            Some(true) => Ok((name.to_owned(), self.manifest(metrics, name).await?)),
+            Some(false) => Err(Failure::failed(format!("backup {name} in {} is not complete", self.name))),
+            None => Err(Failure::failed(format!("{} holds no backup {name}", self.name))),
+        }
     }
 
     /// The newest complete backup, its manifest checked against its hash.
@@ -220,7 +260,8 @@ impl Target {
             )));
         }
         for entry in manifest.database.iter().chain(&manifest.blobs) {
-            if !crate::media::store::valid_key(&entry.path) || entry.sha256.len() != 64 {
+            let misnamed = entry.path.strip_prefix("uploads/").is_some_and(|hex| hex != entry.sha256);
+            if !crate::media::store::valid_key(&entry.path) || entry.sha256.len() != 64 || misnamed {
                 return Err(Failure::failed(format!("backup {name}: manifest entry {:?} is malformed", entry.path)));
             }
         }
@@ -312,7 +353,20 @@ fn temp_name(dir: &Path, what: &str) -> PathBuf {
     dir.join(format!("{what}-{}-{n}", std::process::id()))
 }
 
-/// Copies one blob between stores, checking an original's bytes hash to its name.
+/// A blob's sha256 and size, read through.
+async fn hash_blob(store: &BlobStore, metrics: &Metrics, key: &str) -> Result<(Vec<u8>, u64), Failure> {
+    let mut stream = store.get(metrics, key, None).await.map_err(Failure::failed)?;
+    let (mut hasher, mut size) = (sha2::Sha256::new(), 0u64);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(Failure::failed)?;
+        hasher.update(&chunk);
+        size += chunk.len() as u64;
+    }
+    Ok((hasher.finalize().to_vec(), size))
+}
+
+/// Copies one blob between stores, checking an original's bytes hash to its name;
+/// `None` when the source no longer has it.
 async fn copy_blob(
     from: &BlobStore,
     from_key: &str,
@@ -320,9 +374,19 @@ async fn copy_blob(
     to_key: &str,
     temp_dir: &Path,
     metrics: &Metrics,
-) -> Result<Entry, Failure> {
+) -> Result<Option<Entry>, Failure> {
+    match from.head(metrics, from_key).await {
+        Ok(None) | Err(StoreError::NotFound) => return Ok(None),
+        Ok(Some(_)) => {}
+        Err(e) => return Err(Failure::failed(e)),
+    }
     let temp = temp_name(temp_dir, "blob");
-    let (sha, size) = fetch_to(from, metrics, from_key, &temp).await?;
+    let (sha, size) = match fetch_to(from, metrics, from_key, &temp).await {
+        Ok(done) => done,
+        // Gone between the two requests.
+        Err(_) if matches!(from.head(metrics, from_key).await, Ok(None)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
     let sha = crate::util::hex(&sha);
     let named = from_key.strip_prefix("uploads/");
     if named.is_some_and(|hex| hex != sha) {
@@ -331,7 +395,7 @@ async fn copy_blob(
     }
     let content_type = crate::media::store::content_type_of(to_key);
     to.put_owned(metrics, to_key, &temp, content_type).await.map_err(Failure::failed)?;
-    Ok(Entry { path: from_key.to_owned(), sha256: sha, size })
+    Ok(Some(Entry { path: from_key.to_owned(), sha256: sha, size }))
 }
 
 /// A folder removed, with what is in it, when dropped.
@@ -379,25 +443,35 @@ async fn backup(config: &Config, to: &str, keep: usize) -> Result<(), Failure> {
     let db = open_database(config).await?;
     let work = WorkDir::new(config, "backup")?;
     let temp_dir = target.temp_dir(&work.0);
+    // One backup at a time into a folder: another's pruning must not remove blobs this
+    // one counts on. (A bucket has no lock; the check before the manifest's hash
+    // below catches what a concurrent prune removed.)
+    let _lock = target.lock()?;
 
     let now = time::OffsetDateTime::now_utc();
     let mut name = format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        "{:04}{:02}{:02}T{:02}{:02}{:02}.{:03}Z",
         now.year(),
         u8::from(now.month()),
         now.day(),
         now.hour(),
         now.minute(),
-        now.second()
+        now.second(),
+        now.millisecond()
     );
     let existing = target.backups().await?;
     if existing.contains_key(&name) {
         name = (2..).map(|n| format!("{name}-{n}")).find(|n| !existing.contains_key(n)).unwrap_or(name);
     }
     // What the newest complete backup knows of the blobs it shares with this one: their
-    // hashes are not read again.
+    // hashes are not read again. Without it, blobs already there are hashed where they
+    // are (never written over: older backups hashed those bytes).
     let known: BTreeMap<String, Entry> = match target.newest(&metrics).await {
         Ok((_, manifest)) => manifest.blobs.into_iter().map(|e| (e.path.clone(), e)).collect(),
+        Err(Failure::Failed(why)) if !existing.is_empty() => {
+            report.event(&serde_json::json!({"event": "warning", "message": format!("{why}; blobs already in {} are hashed again", target.name)}));
+            BTreeMap::new()
+        }
         Err(_) => BTreeMap::new(),
     };
     let present: BTreeSet<String> = target
@@ -423,16 +497,18 @@ async fn backup(config: &Config, to: &str, keep: usize) -> Result<(), Failure> {
 
     // The database, from one snapshot.
     let mut database = Vec::new();
-    let (schema_version, postgres, originals) = if db.is_embedded() {
+    let (schema_version, postgres, originals, summary) = if db.is_embedded() {
         let file = work.0.join("database.sqlite");
         let version = db.snapshot_sqlite(&file).await.map_err(Failure::failed)?;
         let originals = crate::db::dump::sqlite_file_photo_hashes(&file).await.map_err(Failure::failed)?;
+        let summary = crate::db::dump::sqlite_file_summary(&file).await.map_err(Failure::failed)?;
         database.push(put_database_file(&target, &metrics, &name, "database.sqlite", &file, &temp_dir).await?);
-        (version, None, originals)
+        (version, None, originals, summary)
     } else {
         let dir = work.0.join("postgres");
         tokio::fs::create_dir_all(&dir).await.map_err(Failure::failed)?;
-        let (dump, originals) = db.dump_postgres(&dir).await.map_err(Failure::failed)?;
+        let crate::db::dump::Snapshot { dump, originals, summary } =
+            db.dump_postgres(&dir).await.map_err(Failure::failed)?;
         for table in &dump.tables {
             let file = format!("{}.csv", table.name);
             let entry =
@@ -440,9 +516,8 @@ async fn backup(config: &Config, to: &str, keep: usize) -> Result<(), Failure> {
                     .await?;
             database.push(entry);
         }
-        (dump.schema_version, Some(dump), originals)
+        (dump.schema_version, Some(dump), originals, summary)
     };
-    let summary = db.summary().await.map_err(Failure::failed)?;
 
     // Photos stored since the first pass, then the check that every photo in the
     // database copy has its original.
@@ -481,10 +556,19 @@ async fn backup(config: &Config, to: &str, keep: usize) -> Result<(), Failure> {
         async move { store.put_bytes(metrics, &key, bytes.into(), "application/json").await.map_err(Failure::failed) }
     };
     put("manifest.json", body).await?;
+    // Every blob named is there now (a concurrent prune into a bucket could have
+    // removed one this backup took from an earlier one).
+    let there: BTreeSet<String> = target.list("blobs/").await?.into_iter().map(|(k, _)| k).collect();
+    if let Some(gone) = manifest.blobs.iter().find(|e| !there.contains(&format!("blobs/{}", e.path))) {
+        return Err(Failure::failed(format!(
+            "blobs/{} left {} while this backup ran (another backup's pruning?); run it again",
+            gone.path, target.name
+        )));
+    }
     // Last: from here on the backup is complete.
     put("manifest.sha256", format!("{hash}\n").into_bytes()).await?;
 
-    let removed = prune(&target, &metrics, keep).await?;
+    let removed = prune(&target, &metrics, keep, &name).await?;
     report.done(
         format!(
             "backup {name} complete in {}: {} users, {} albums, {} photos; {} blobs ({} copied now, {:.1} MB); \
@@ -531,16 +615,25 @@ impl Copier<'_> {
             if self.blobs.contains_key(&key) {
                 continue;
             }
+            let to = self.target.key(&format!("blobs/{key}"));
             let entry = match self.known.get(&key) {
                 Some(entry) if self.present.contains(&key) => entry.clone(),
-                _ => {
-                    let to = self.target.key(&format!("blobs/{key}"));
-                    let entry =
-                        copy_blob(self.source, &key, &self.target.store, &to, self.temp_dir, self.metrics).await?;
-                    self.copied += 1;
-                    self.copied_bytes += entry.size;
-                    entry
+                // There, but no complete backup names it: hashed where it is, never
+                // written over (bytes an older backup hashed stay as they were).
+                _ if self.present.contains(&key) => {
+                    let (sha, size) = hash_blob(&self.target.store, self.metrics, &to).await?;
+                    Entry { path: key.clone(), sha256: crate::util::hex(&sha), size }
                 }
+                _ => match copy_blob(self.source, &key, &self.target.store, &to, self.temp_dir, self.metrics).await? {
+                    Some(entry) => {
+                        self.copied += 1;
+                        self.copied_bytes += entry.size;
+                        entry
+                    }
+                    // Deleted since the listing (a photo deleted, `blobs gc`): the check
+                    // of the originals after the second pass decides.
+                    None => continue,
+                },
             };
             self.blobs.insert(key, entry);
             self.report.progress("blobs", i + 1, total, self.copied_bytes);
@@ -592,13 +685,15 @@ async fn put_database_file(
 /// Keeps the newest `keep` complete backups and removes the rest, then the blobs no
 /// kept backup names; how many backups went. A backup without its manifest hash is
 /// removed once it is a day old (younger, it may still be running).
-async fn prune(target: &Target, metrics: &Metrics, keep: usize) -> Result<usize, Failure> {
+async fn prune(target: &Target, metrics: &Metrics, keep: usize, current: &str) -> Result<usize, Failure> {
     let backups = target.backups().await?;
     let complete: Vec<&String> = backups.iter().filter(|(_, c)| **c).map(|(n, _)| n).collect();
     let old = SystemTime::now() - ABANDONED_AFTER;
-    let mut doomed: Vec<&String> = complete[..complete.len().saturating_sub(keep)].to_vec();
+    // Never the one just written, whatever the names say (a clock set ahead once).
+    let mut doomed: Vec<&String> =
+        complete[..complete.len().saturating_sub(keep)].iter().copied().filter(|n| *n != current).collect();
     let files = target.list("backups/").await?;
-    for (name, _) in backups.iter().filter(|(_, c)| !**c) {
+    for (name, _) in backups.iter().filter(|(n, c)| !**c && *n != current) {
         let prefix = format!("backups/{name}/");
         if files.iter().filter(|(k, _)| k.starts_with(&prefix)).all(|(_, t)| *t < old) {
             doomed.push(name);
@@ -628,17 +723,41 @@ async fn prune(target: &Target, metrics: &Metrics, keep: usize) -> Result<usize,
 
 // ------------------------------------------------------------------ verify
 
-async fn verify(config: &Config, spec: &str) -> Result<(), Failure> {
+async fn verify(config: &Config, spec: &str, which: Option<&str>, all: bool) -> Result<(), Failure> {
     let metrics = Metrics::new(crate::util::VERSION, crate::util::GIT_SHA);
     let report = Report::new();
     let target = Target::open(config, spec).await?;
-    let (name, manifest) = target.newest(&metrics).await?;
     let work = WorkDir::new(config, "verify")?;
+    if !all {
+        let (name, manifest) = target.chosen(&metrics, which).await?;
+        return verify_one(&target, &metrics, &report, &work, &name, &manifest).await;
+    }
+    // Every complete backup, newest first; the first damaged one is the answer.
+    let backups = target.backups().await?;
+    let names: Vec<&String> = backups.iter().rev().filter(|(_, c)| **c).map(|(n, _)| n).collect();
+    if names.is_empty() {
+        return target.newest(&metrics).await.map(|_| ());
+    }
+    for name in names {
+        let manifest = target.manifest(&metrics, name).await?;
+        verify_one(&target, &metrics, &report, &work, name, &manifest).await?;
+    }
+    Ok(())
+}
+
+async fn verify_one(
+    target: &Target,
+    metrics: &Metrics,
+    report: &Report,
+    work: &WorkDir,
+    name: &str,
+    manifest: &Manifest,
+) -> Result<(), Failure> {
     let files = manifest.database.len() + manifest.blobs.len();
     let (mut done, mut bytes) = (0, 0u64);
     for entry in &manifest.database {
         let file = work.0.join("database");
-        check_file(&target, &metrics, &format!("backups/{name}/{}", entry.path), entry, &file).await?;
+        check_file(target, metrics, &format!("backups/{name}/{}", entry.path), entry, &file).await?;
         if entry.path == "database.sqlite" {
             let version = crate::db::dump::sqlite_file_version(&file)
                 .await
@@ -657,7 +776,7 @@ async fn verify(config: &Config, spec: &str) -> Result<(), Failure> {
     }
     for entry in &manifest.blobs {
         let file = work.0.join("blob");
-        check_file(&target, &metrics, &format!("blobs/{}", entry.path), entry, &file).await?;
+        check_file(target, metrics, &format!("blobs/{}", entry.path), entry, &file).await?;
         let _ = tokio::fs::remove_file(&file).await;
         done += 1;
         bytes += entry.size;
@@ -701,11 +820,11 @@ fn message(failure: Failure) -> String {
 
 // ------------------------------------------------------------------ restore
 
-async fn restore(config: &Config, spec: &str) -> Result<(), Failure> {
+async fn restore(config: &Config, spec: &str, which: Option<&str>) -> Result<(), Failure> {
     let metrics = Metrics::new(crate::util::VERSION, crate::util::GIT_SHA);
     let report = Report::new();
     let target = Target::open(config, spec).await?;
-    let (name, manifest) = target.newest(&metrics).await?;
+    let (name, manifest) = target.chosen(&metrics, which).await?;
     let backend = if config.db.url.is_some() { "postgres" } else { "sqlite" };
     if manifest.backend != backend {
         return Err(Failure::Usage(format!(
@@ -783,6 +902,13 @@ async fn restore(config: &Config, spec: &str) -> Result<(), Failure> {
             let temp = work.0.join("pujo.db");
             check_file(&target, &metrics, &format!("backups/{name}/database.sqlite"), entry, &temp).await?;
             crate::db::dump::sqlite_file_version(&temp).await.map_err(Failure::failed)?;
+            let counted = crate::db::dump::sqlite_file_summary(&temp).await.map_err(Failure::failed)?;
+            if counted != manifest.summary {
+                return Err(Failure::failed(format!(
+                    "backup {name}: its database counts {counted:?}, its manifest {:?}; nothing was restored",
+                    manifest.summary
+                )));
+            }
             tokio::fs::File::open(&temp).await.map_err(Failure::failed)?.sync_all().await.map_err(Failure::failed)?;
             tokio::fs::rename(&temp, &sqlite_file).await.map_err(Failure::failed)?;
             tokio::fs::File::open(&config.data_dir)
@@ -807,14 +933,10 @@ async fn restore(config: &Config, spec: &str) -> Result<(), Failure> {
             db
         }
     };
+    // (The counts were checked before the database was put in place: the SQLite file's
+    // above, each PostgreSQL table's rows inside the loading transaction.)
     let migrated = db.migrate().await.map_err(Failure::failed)?;
     let summary = db.summary().await.map_err(Failure::failed)?;
-    if summary != manifest.summary {
-        return Err(Failure::failed(format!(
-            "restored backup {name}, but the database counts {summary:?} and the manifest {:?}",
-            manifest.summary
-        )));
-    }
     report.done(
         format!(
             "restored backup {name} ({}) from {}: {} users, {} albums, {} photos, {} comments; {} blobs, {:.1} MB; \

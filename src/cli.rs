@@ -317,6 +317,9 @@ setting_flags! {
         /// the folder or s3://bucket/prefix the backups were written to
         #[argh(option)]
         pub from: String,
+        /// which backup (its folder's name under backups/) [default: the newest complete]
+        #[argh(option)]
+        pub backup: Option<String>,
     }
 
     /// move the embedded database's rows into PostgreSQL (when an install outgrows one
@@ -365,6 +368,12 @@ pub struct BackupVerify {
     /// the folder or s3://bucket/prefix the backups were written to
     #[argh(positional)]
     pub target: String,
+    /// which backup (its folder's name under backups/) [default: the newest complete]
+    #[argh(option)]
+    pub backup: Option<String>,
+    /// every complete backup, newest first
+    #[argh(switch)]
+    pub all: bool,
 }
 
 #[derive(FromArgs, Debug)]

@@ -30,6 +30,33 @@ use crate::state::AppState;
 /// Exports streaming at once in this process: each holds a store stream open for as
 /// long as a phone takes to download a library.
 static EXPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+/// Whose exports are streaming: one at a time each, so one account cannot take every
+/// slot.
+static EXPORTING: std::sync::Mutex<Vec<i64>> = std::sync::Mutex::new(Vec::new());
+/// How long the reader may take to accept the next chunk before the export stops and
+/// its slot frees up (a download that stopped reading holds nothing for long).
+const STALL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A person's place among those exporting, given up when dropped.
+struct Exporting(i64);
+
+impl Exporting {
+    fn start(user: i64) -> Option<Exporting> {
+        let mut busy = EXPORTING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if busy.contains(&user) {
+            return None;
+        }
+        busy.push(user);
+        Some(Exporting(user))
+    }
+}
+
+impl Drop for Exporting {
+    fn drop(&mut self) {
+        let mut busy = EXPORTING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        busy.retain(|u| *u != self.0);
+    }
+}
 const DATA_FILE: &str = "pujo.json";
 
 fn file_name(photo: &OwnPhoto) -> String {
@@ -91,6 +118,7 @@ fn archive_len(photos: &[OwnPhoto], data_len: u64, now: OffsetDateTime) -> Resul
 
 pub async fn export(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let user = require_user(state, &req).await?;
+    let mine = Exporting::start(user.id).ok_or(ApiError::Unavailable)?;
     let permit = EXPORTS.try_acquire().map_err(|_| ApiError::Unavailable)?;
     let data = state.db.personal_data(user.id).await?;
     let now = OffsetDateTime::now_utc();
@@ -101,7 +129,7 @@ pub async fn export(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Res
     let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
     let task_state = state.clone();
     tokio::spawn(async move {
-        let _permit = permit;
+        let _held = (permit, mine);
         if let Err(e) = write_archive(&task_state, &data.photos, file, now, &tx).await {
             tracing::warn!(error = %e, "a personal-data export stopped");
             // The body ends in an error, not in a short archive that looks whole.
@@ -136,8 +164,13 @@ async fn write_archive(
     now: OffsetDateTime,
     tx: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
 ) -> Result<(), String> {
-    let send =
-        |bytes: Bytes| async move { tx.send(Ok(bytes)).await.map_err(|_| "the download was cancelled".to_owned()) };
+    let send = |bytes: Bytes| async move {
+        match tokio::time::timeout(STALL, tx.send(Ok(bytes))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err("the download was cancelled".to_owned()),
+            Err(_) => Err(format!("the download took no bytes for {} s", STALL.as_secs())),
+        }
+    };
     let mut zip = ZipWriter::new();
     send(zip.begin(DATA_FILE, now).map_err(|e| e.to_string())?).await?;
     let mut crc = Crc::default();

@@ -43,6 +43,15 @@ pub struct PgDump {
     pub sequences: Vec<DumpedSequence>,
 }
 
+/// A PostgreSQL dump and, read in the same snapshot, the contents (sha256) of every
+/// photo (the originals a backup must hold) and the counts.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub dump: PgDump,
+    pub originals: Vec<Vec<u8>>,
+    pub summary: Summary,
+}
+
 /// How much a database holds, for the end of a backup or a restore.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 pub struct Summary {
@@ -58,9 +67,17 @@ const SUMMARY: &str = "SELECT (SELECT count(*) FROM users), (SELECT count(*) FRO
 /// The originals a backup must hold.
 pub(super) const PHOTO_CONTENTS: &str = "SELECT DISTINCT sha256 FROM photos";
 
-/// Tables that are bookkeeping of the migration tool, not Pujo's data: the schema is
-/// recreated by migrating, so its history is too.
-const NOT_DUMPED: [&str; 1] = ["refinery_schema_history"];
+/// Tables not dumped: the migration tool's bookkeeping (the schema is recreated by
+/// migrating, so its history is too), resumable uploads in progress (their bytes are
+/// in the data folder's partial files or the bucket's `partial/`, which a backup does
+/// not keep) and content locks (held only while a request runs).
+pub(super) const NOT_DUMPED: [&str; 3] = ["refinery_schema_history", "uploads", "content_locks"];
+
+/// What a dump and a load set for their own transaction, as pg_dump does: text that
+/// reads back the same whatever the server's or database's defaults.
+const STABLE_TEXT: &str = "SET LOCAL statement_timeout = 0; SET LOCAL datestyle = 'ISO, YMD'; \
+                           SET LOCAL timezone = 'UTC'; SET LOCAL extra_float_digits = 3; \
+                           SET LOCAL intervalstyle = 'postgres'";
 
 /// How many migrations this binary knows (both dialects have the same list).
 pub fn known_schema_version() -> u32 {
@@ -83,6 +100,18 @@ pub async fn sqlite_file_photo_hashes(path: &Path) -> Result<Vec<Vec<u8>>, DbErr
     tokio::task::spawn_blocking(move || super::sqlite::file_photo_hashes(&path))
         .await
         .map_err(|e| DbError::Other(e.to_string()))?
+}
+
+/// The counts of a SQLite file made by [`Database::snapshot_sqlite`].
+pub async fn sqlite_file_summary(path: &Path) -> Result<Summary, DbError> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let [users, albums, photos, comments] = super::sqlite::file_counts(&path, SUMMARY)?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(Summary { users: n(users), albums: n(albums), photos: n(photos), comments: n(comments) })
+    })
+    .await
+    .map_err(|e| DbError::Other(e.to_string()))?
 }
 
 impl Database {
@@ -108,9 +137,9 @@ impl Database {
         Ok(rows.into_iter().next().unwrap_or_default())
     }
 
-    /// PostgreSQL only: every table as `<dir>/<table>.csv`, from one snapshot, and the
-    /// contents (sha256) of every photo in it.
-    pub async fn dump_postgres(&self, dir: &Path) -> Result<(PgDump, Vec<Vec<u8>>), DbError> {
+    /// PostgreSQL only: every table as `<dir>/<table>.csv`, from one snapshot, with
+    /// what else the backup needs to know of that snapshot.
+    pub async fn dump_postgres(&self, dir: &Path) -> Result<Snapshot, DbError> {
         match self {
             Database::Postgres(db) => db.dump(dir).await,
             Database::Sqlite(_) => Err(DbError::Other("a SQLite database is copied, not dumped".into())),
@@ -156,7 +185,7 @@ fn io(e: std::io::Error) -> DbError {
 }
 
 impl super::postgres::Pg {
-    async fn dump(&self, dir: &Path) -> Result<(PgDump, Vec<Vec<u8>>), DbError> {
+    async fn dump(&self, dir: &Path) -> Result<Snapshot, DbError> {
         use super::postgres::classify;
         let mut object = self.client().await?;
         let client: &mut tokio_postgres::Client = &mut object;
@@ -168,7 +197,7 @@ impl super::postgres::Pg {
             .await
             .map_err(classify)?;
         // A large table takes longer than a request may.
-        tx.batch_execute("SET LOCAL statement_timeout = 0").await.map_err(classify)?;
+        tx.batch_execute(STABLE_TEXT).await.map_err(classify)?;
         let schema_version: i32 = tx
             .query_one("SELECT coalesce(max(version), 0) FROM refinery_schema_history", &[])
             .await
@@ -226,10 +255,34 @@ impl super::postgres::Pg {
             .iter()
             .map(|r| DumpedSequence { name: r.get(0), value: r.get(1), is_called: r.get(2) })
             .collect();
+        let counts = tx.query_one(SUMMARY, &[]).await.map_err(classify)?;
+        let n = |i: usize| u64::try_from(counts.get::<_, i64>(i)).unwrap_or(0);
+        let summary = Summary { users: n(0), albums: n(1), photos: n(2), comments: n(3) };
         let originals =
             tx.query(PHOTO_CONTENTS, &[]).await.map_err(classify)?.iter().map(|r| r.get::<_, Vec<u8>>(0)).collect();
         tx.commit().await.map_err(classify)?;
-        Ok((PgDump { schema_version: u32::try_from(schema_version).unwrap_or(0), tables, sequences }, originals))
+        let dump = PgDump { schema_version: u32::try_from(schema_version).unwrap_or(0), tables, sequences };
+        Ok(Snapshot { dump, originals, summary })
+    }
+
+    /// The schema version applied, 0 when nothing was.
+    async fn schema_version(&self) -> Result<u32, DbError> {
+        use super::postgres::classify;
+        let client = self.client().await?;
+        let exists: bool = client
+            .query_one("SELECT to_regclass('refinery_schema_history') IS NOT NULL", &[])
+            .await
+            .map_err(classify)?
+            .get(0);
+        if !exists {
+            return Ok(0);
+        }
+        let version: i32 = client
+            .query_one("SELECT coalesce(max(version), 0) FROM refinery_schema_history", &[])
+            .await
+            .map_err(classify)?
+            .get(0);
+        Ok(u32::try_from(version).unwrap_or(0))
     }
 
     async fn is_empty(&self) -> Result<bool, DbError> {
@@ -262,11 +315,21 @@ impl super::postgres::Pg {
 
     pub(super) async fn restore(&self, dir: &Path, dump: &PgDump) -> Result<(), DbError> {
         use super::postgres::classify;
+        // Rows of an older schema loaded into a newer one would miss what the
+        // migrations in between do to existing rows (fill a new column, count).
+        let ahead = self.schema_version().await?;
+        if ahead > dump.schema_version {
+            return Err(DbError::Other(format!(
+                "the database is already at schema version {ahead}, past the backup's {}; restore into a database \
+                 nothing has migrated yet",
+                dump.schema_version
+            )));
+        }
         self.migrate_to(Some(dump.schema_version)).await?;
         let mut object = self.client().await?;
         let client: &mut tokio_postgres::Client = &mut object;
         let tx = client.transaction().await.map_err(classify)?;
-        tx.batch_execute("SET LOCAL statement_timeout = 0").await.map_err(classify)?;
+        tx.batch_execute(STABLE_TEXT).await.map_err(classify)?;
         // Foreign keys are checked once, when added back, rather than row by row in an
         // order the cycles (an album's cover is a photo of the album) would forbid.
         let keys: Vec<(String, String, String)> = tx

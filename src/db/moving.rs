@@ -18,10 +18,6 @@ use sha2::Digest;
 use super::dump::{DumpedTable, PgDump, ident};
 use super::{Database, DbError};
 
-/// Not moved: uploads in progress keep their chunks in this machine's data folder,
-/// and content locks are held only while a request runs.
-const NOT_MOVED: [&str; 2] = ["uploads", "content_locks"];
-
 /// One table, as both databases hold it after the move.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MovedTable {
@@ -51,13 +47,13 @@ impl Database {
         pg.migrate_to(Some(version)).await?;
         let tables = pg.tables_to_move(sessions).await?;
         let (from_owned, work_owned, plan) = (from.to_owned(), work.to_owned(), tables.clone());
-        let (dumped, source_sums) =
+        let (dumped, source_sums, issued) =
             tokio::task::spawn_blocking(move || write_csv_from_sqlite(&from_owned, &plan, &work_owned))
                 .await
                 .map_err(|e| DbError::Other(e.to_string()))??;
         let dump = PgDump { schema_version: version, tables: dumped, sequences: Vec::new() };
         pg.restore(work, &dump).await?;
-        pg.reset_identities(&dump.tables).await?;
+        pg.reset_identities(&dump.tables, &issued).await?;
         let mut moved = Vec::new();
         for ((name, columns), (rows, source)) in tables.iter().zip(source_sums) {
             let (pg_rows, target) = pg.checksum(name, columns).await?;
@@ -90,9 +86,8 @@ impl super::postgres::Pg {
         let mut tables: Vec<(String, Vec<Column>)> = Vec::new();
         for row in rows {
             let (table, name, kind): (String, String, String) = (row.get(0), row.get(1), row.get(2));
-            let skipped = table == "refinery_schema_history"
-                || NOT_MOVED.contains(&table.as_str())
-                || (!sessions && table == "sessions");
+            // As a backup: no migration history, uploads in progress or content locks.
+            let skipped = super::dump::NOT_DUMPED.contains(&table.as_str()) || (!sessions && table == "sessions");
             if skipped {
                 continue;
             }
@@ -104,9 +99,14 @@ impl super::postgres::Pg {
         Ok(tables)
     }
 
-    /// Sets each identity sequence past the largest id the rows brought, so the next
-    /// row gets the next one.
-    async fn reset_identities(&self, tables: &[DumpedTable]) -> Result<(), DbError> {
+    /// Sets each identity sequence past the largest id the rows brought and the largest
+    /// SQLite ever gave (`issued`, from `sqlite_sequence`: ids of deleted rows are not
+    /// given again, so an old link never opens a new photo).
+    async fn reset_identities(
+        &self,
+        tables: &[DumpedTable],
+        issued: &std::collections::HashMap<String, i64>,
+    ) -> Result<(), DbError> {
         use super::postgres::classify;
         let client = self.client().await?;
         for table in tables {
@@ -121,12 +121,14 @@ impl super::postgres::Pg {
             let Some(row) = identity else { continue };
             let column: String = row.get(0);
             let (t, c) = (ident(&table.name)?, ident(&column)?);
+            let floor = issued.get(&table.name).copied().unwrap_or(0);
             client
                 .execute(
                     &format!(
-                        "SELECT setval(pg_get_serial_sequence($1, $2), coalesce((SELECT max({c}) FROM {t}), 0) + 1, false)"
+                        "SELECT setval(pg_get_serial_sequence($1, $2), \
+                         greatest(coalesce((SELECT max({c}) FROM {t}), 0), $3) + 1, false)"
                     ),
-                    &[&t, &column],
+                    &[&t, &column, &floor],
                 )
                 .await
                 .map_err(classify)?;
@@ -227,14 +229,14 @@ fn table_sum(mut rows: Vec<[u8; 32]>) -> String {
 }
 
 /// Writes `<work>/<table>.csv` for every table from the SQLite file, values converted
-/// to the PostgreSQL column's type; the tables as a dump lists them, and each one's
-/// row count and checksum.
+/// to the PostgreSQL column's type; the tables as a dump lists them, each one's row
+/// count and checksum, and the largest id SQLite ever gave in each table.
 #[allow(clippy::type_complexity)]
 fn write_csv_from_sqlite(
     from: &Path,
     tables: &[(String, Vec<Column>)],
     work: &Path,
-) -> Result<(Vec<DumpedTable>, Vec<(u64, String)>), DbError> {
+) -> Result<(Vec<DumpedTable>, Vec<(u64, String)>, std::collections::HashMap<String, i64>), DbError> {
     use std::io::Write;
     let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = rusqlite::Connection::open_with_flags(from, flags)
@@ -278,7 +280,13 @@ fn write_csv_from_sqlite(
         });
         sums.push((count, table_sum(hashes)));
     }
-    Ok((dumped, sums))
+    let mut issued = std::collections::HashMap::new();
+    let mut statement = conn.prepare("SELECT name, seq FROM sqlite_sequence").map_err(lite)?;
+    let mut rows = statement.query([]).map_err(lite)?;
+    while let Some(row) = rows.next().map_err(lite)? {
+        issued.insert(row.get::<_, String>(0).map_err(lite)?, row.get::<_, i64>(1).map_err(lite)?);
+    }
+    Ok((dumped, sums, issued))
 }
 
 /// A SQLite value as a CSV field for a PostgreSQL column of type `kind`, and as the

@@ -114,9 +114,20 @@ fn backup_args<'a>(data: &'a str, db_url: Option<&'a str>, rest: &[&'a str]) -> 
 }
 
 /// Backs up a server people keep writing to, restores it elsewhere and compares.
+/// Sets a database's defaults for dates and numbers as text to `style`: a dump must
+/// read back the same whatever the server's or database's settings.
+async fn text_defaults(url: Option<&str>, style: &str) {
+    let Some(url) = url else { return };
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    let name = url.rsplit('/').next().expect("database");
+    client.batch_execute(&format!("ALTER DATABASE {name} SET datestyle = '{style}'; ALTER DATABASE {name} SET timezone = 'Asia/Kolkata'; ALTER DATABASE {name} SET extra_float_digits = 0")).await.expect("alter");
+}
+
 async fn round_trip(backend: Backend) {
     let source = common::db::fresh(backend, &[]).await;
     let url = source.url.clone();
+    text_defaults(url.as_deref(), "SQL, DMY").await;
     let app = {
         let app = pujo::app::App::build(source.config.clone()).await.expect("app builds");
         let (addr, admin, redirect) = (app.local_addr(), app.admin_addr().expect("admin"), app.redirect_addr());
@@ -177,9 +188,32 @@ async fn round_trip(backend: Backend) {
     let verified = ok(&[&["backup"][..], &backup_args(&data, url.as_deref(), &["verify", &to])].concat(), &[]);
     assert_eq!(event(&verified, "verified")["backup"], second["backup"]);
 
+    // The backup taken while people wrote restores whole too: its counts are its
+    // snapshot's, and every photo in it has its media.
+    let busy_name = first["backup"].as_str().expect("name").to_owned();
+    let mid = common::db::fresh(backend, &[]).await;
+    let (mid_data, mid_url) = (mid.data.path().display().to_string(), mid.url.clone());
+    let out = ok(
+        &[&["restore"][..], &backup_args(&mid_data, mid_url.as_deref(), &["--from", &to, "--backup", &busy_name])]
+            .concat(),
+        &[],
+    );
+    assert_eq!(event(&out, "restored")["summary"], first["summary"], "{out}");
+    let mid_app = {
+        let app = pujo::app::App::build(mid.config.clone()).await.expect("restored app builds");
+        let (addr, admin, redirect) = (app.local_addr(), app.admin_addr().expect("admin"), app.redirect_addr());
+        let handle = app.handle();
+        let task = tokio::spawn(app.run());
+        common::TestApp { addr, admin, redirect, handle, data: mid.data, task }
+    };
+    let seen = answers(&mid_app, &people).await;
+    assert!(!seen.is_empty());
+    common::stop(mid_app).await;
+
     // Restored into an empty install, the API answers exactly as the source does.
     let expected = answers(&app, &people).await;
     let restored = common::db::fresh(backend, &[]).await;
+    text_defaults(restored.url.as_deref(), "SQL, MDY").await;
     let (data2, url2) = (restored.data.path().display().to_string(), restored.url.clone());
     // `fresh` migrated nothing yet; a PostgreSQL database it made is empty.
     let out = ok(&[&["restore"][..], &backup_args(&data2, url2.as_deref(), &["--from", &to])].concat(), &[]);
@@ -206,6 +240,38 @@ async fn round_trip(backend: Backend) {
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
     common::stop(second_app).await;
     common::stop(app).await;
+
+    if backend == Backend::Postgres {
+        // A database already migrated past a backup's schema is refused: the migrations
+        // in between would never run on the rows loaded into it.
+        let name = second["backup"].as_str().expect("name");
+        let folder = target.path().join(format!("backups/{name}"));
+        let mut manifest: Value =
+            serde_json::from_slice(&std::fs::read(folder.join("manifest.json")).expect("manifest")).expect("json");
+        manifest["schema_version"] = json!(7);
+        manifest["postgres"]["schema_version"] = json!(7);
+        let body = serde_json::to_vec_pretty(&manifest).expect("json");
+        let hash = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&body));
+        std::fs::write(folder.join("manifest.json"), &body).expect("write");
+        std::fs::write(folder.join("manifest.sha256"), format!("{hash:x}\n")).expect("write");
+        let ahead = common::db::create_postgres_database().await;
+        ok(&["migrate", "--database-url", &ahead], &[]);
+        let elsewhere = tempfile::tempdir().expect("dir");
+        let out = run(
+            &[
+                "restore",
+                "--data-dir",
+                &elsewhere.path().display().to_string(),
+                "--database-url",
+                &ahead,
+                "--from",
+                &to,
+            ],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+        assert!(text(&out.stderr).contains("past the backup's 7"), "{}", text(&out.stderr));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -329,7 +395,9 @@ async fn a_backup_killed_midway_is_never_taken_for_a_complete_one() {
 
     // Run again, it completes; the blobs the killed one copied are used, not lost.
     let out = ok(&["backup", "--data-dir", &data, "--to", &to], &[]);
-    assert_eq!(event(&out, "done")["summary"]["photos"], json!(18));
+    let done = event(&out, "done");
+    assert_eq!(done["summary"]["photos"], json!(18));
+    assert!(done["copied"].as_u64() < done["blobs"].as_u64(), "what the killed one copied is used: {done}");
     ok(&["backup", "verify", &to], &[]);
     common::stop(app).await;
 }
@@ -364,10 +432,18 @@ async fn backups_go_to_an_s3_bucket_and_old_ones_are_pruned() {
             .collect();
     assert_eq!(kept.len(), 2, "--keep 2: {kept:?}");
     assert!(!kept.contains(&names[0]), "the oldest went: {kept:?}");
-    ok(&["backup", "verify", &to], &aws);
+    let all = ok(&["backup", "verify", "--all", &to], &aws);
+    assert_eq!(all.lines().filter(|l| l.contains("\"verified\"")).count(), 2, "both kept backups checked: {all}");
     let empty = tempfile::tempdir().expect("empty");
-    let out = ok(&["restore", "--data-dir", &empty.path().display().to_string(), "--from", &to], &aws);
+    let out =
+        ok(&["restore", "--data-dir", &empty.path().display().to_string(), "--from", &to, "--backup", &names[1]], &aws);
+    assert_eq!(event(&out, "restored")["backup"], json!(names[1]), "an older backup, by name");
     assert_eq!(event(&out, "restored")["summary"]["photos"], json!(3));
+    let gone = run(
+        &["restore", "--data-dir", &empty.path().join("x").display().to_string(), "--from", &to, "--backup", &names[0]],
+        &aws,
+    );
+    assert_eq!(gone.status.code(), Some(1), "a pruned backup is not offered");
     common::stop(app).await;
 }
 
