@@ -155,7 +155,7 @@ impl Target {
         if spec.is_empty() {
             return Err(Failure::Usage("the backup folder is empty".into()));
         }
-        let store = FsStore::open(PathBuf::from(spec)).map_err(Failure::failed)?;
+        let store = FsStore::open_batched(PathBuf::from(spec)).map_err(Failure::failed)?;
         Ok(Target {
             store: BlobStore::Fs(store),
             folder: Some(PathBuf::from(spec)),
@@ -353,18 +353,6 @@ fn temp_name(dir: &Path, what: &str) -> PathBuf {
     dir.join(format!("{what}-{}-{n}", std::process::id()))
 }
 
-/// A blob's sha256 and size, read through.
-async fn hash_blob(store: &BlobStore, metrics: &Metrics, key: &str) -> Result<(Vec<u8>, u64), Failure> {
-    let mut stream = store.get(metrics, key, None).await.map_err(Failure::failed)?;
-    let (mut hasher, mut size) = (sha2::Sha256::new(), 0u64);
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(Failure::failed)?;
-        hasher.update(&chunk);
-        size += chunk.len() as u64;
-    }
-    Ok((hasher.finalize().to_vec(), size))
-}
-
 /// Copies one blob between stores, checking an original's bytes hash to its name;
 /// `None` when the source no longer has it.
 async fn copy_blob(
@@ -463,17 +451,19 @@ async fn backup(config: &Config, to: &str, keep: usize) -> Result<(), Failure> {
     if existing.contains_key(&name) {
         name = (2..).map(|n| format!("{name}-{n}")).find(|n| !existing.contains_key(n)).unwrap_or(name);
     }
-    // What the newest complete backup knows of the blobs it shares with this one: their
-    // hashes are not read again. Without it, blobs already there are hashed where they
-    // are (never written over: older backups hashed those bytes).
-    let known: BTreeMap<String, Entry> = match target.newest(&metrics).await {
-        Ok((_, manifest)) => manifest.blobs.into_iter().map(|e| (e.path.clone(), e)).collect(),
-        Err(Failure::Failed(why)) if !existing.is_empty() => {
-            report.event(&serde_json::json!({"event": "warning", "message": format!("{why}; blobs already in {} are hashed again", target.name)}));
-            BTreeMap::new()
+    // What the complete backups know of the blobs they share with this one (the newest
+    // naming a blob wins): those are not read or written again, since older backups
+    // hashed those bytes. A blob there that none names was left by a backup that
+    // stopped, and is written again.
+    let mut known: BTreeMap<String, Entry> = BTreeMap::new();
+    for (name, _) in existing.iter().filter(|(_, complete)| **complete) {
+        match target.manifest(&metrics, name).await {
+            Ok(manifest) => known.extend(manifest.blobs.into_iter().map(|e| (e.path.clone(), e))),
+            Err(failure) => report.event(&serde_json::json!({
+                "event": "warning", "message": format!("{}; its blobs are copied again", message(failure)),
+            })),
         }
-        Err(_) => BTreeMap::new(),
-    };
+    }
     let present: BTreeSet<String> = target
         .list("blobs/")
         .await?
@@ -547,6 +537,8 @@ async fn backup(config: &Config, to: &str, keep: usize) -> Result<(), Failure> {
         postgres,
         blobs: blobs.into_values().collect(),
     };
+    // Every blob and database file durable before the manifest names them.
+    target.store.sync().await.map_err(Failure::failed)?;
     let body = serde_json::to_vec_pretty(&manifest).map_err(Failure::failed)?;
     let hash = crate::util::hex(&sha2::Sha256::digest(&body));
     let put = |file: &'static str, bytes: Vec<u8>| {
@@ -618,12 +610,6 @@ impl Copier<'_> {
             let to = self.target.key(&format!("blobs/{key}"));
             let entry = match self.known.get(&key) {
                 Some(entry) if self.present.contains(&key) => entry.clone(),
-                // There, but no complete backup names it: hashed where it is, never
-                // written over (bytes an older backup hashed stay as they were).
-                _ if self.present.contains(&key) => {
-                    let (sha, size) = hash_blob(&self.target.store, self.metrics, &to).await?;
-                    Entry { path: key.clone(), sha256: crate::util::hex(&sha), size }
-                }
                 _ => match copy_blob(self.source, &key, &self.target.store, &to, self.temp_dir, self.metrics).await? {
                     Some(entry) => {
                         self.copied += 1;

@@ -161,7 +161,6 @@ impl super::postgres::Pg {
             }
             sums.push(row_hash(&values));
         }
-        drop(rows);
         tx.commit().await.map_err(classify)?;
         Ok((sums.len() as u64, table_sum(sums)))
     }
