@@ -35,6 +35,20 @@ const URL_A = '/api/v1/uploads/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
 const URL_B = '/api/v1/uploads/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
 const T0 = 1_800_000_000_000
 
+describe('indexedDbStore, for the service worker', () => {
+  it('keeps what the worker recorded of a file it sent: done with its photos, or failed with the reason', async () => {
+    const mine = indexedDbStore(1)!
+    await mine.save({ id: 10, file: photo('a.jpg'), caption: '', status: 'done', albumId: 7, error: null, photoIds: [42] })
+    const reason = { code: 'payload_too_large', message: 'too big', fields: {}, retryable: false }
+    await mine.save({ id: 11, file: photo('b.jpg'), caption: '', status: 'failed', albumId: 7, error: reason })
+    const kept = await mine.load()
+    expect(kept.map((k) => [k.id, k.status, k.photoIds, k.error])).toEqual([
+      [10, 'done', [42], null],
+      [11, 'failed', undefined, reason],
+    ])
+  })
+})
+
 describe('idbResumeStore', () => {
   it('remembers an address for as long as Pujo keeps the upload, and then forgets it', async () => {
     let now = T0

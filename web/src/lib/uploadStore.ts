@@ -11,7 +11,7 @@
  * worker bundles this file.
  */
 import type { ResumeStore } from '../api/tus'
-import type { QueueStore, StoredUpload } from './uploadQueue'
+import type { QueueStore, StoredUpload } from './uploadItem'
 
 const DB_NAME = 'pujo'
 /** 1: the queue's files; 2: the resume addresses too. */

@@ -13,6 +13,7 @@ import { ErrorNotice, Loading } from '../components/Status'
 import { useI18n, type I18n } from '../i18n'
 import { SAVER_LONG_EDGE, savedDataSaver, smallerCopy, storeDataSaver } from '../lib/dataSaver'
 import { ACCEPTED_TYPES, MAX_UPLOAD_BYTES, UploadQueue, bytesSaved, percent, summarise, type UploadItem } from '../lib/uploadQueue'
+import { holdForPage } from '../lib/uploadLock'
 import { idbResumeStore, indexedDbStore, migrateLocalResumes, pruneResumes } from '../lib/uploadStore'
 import { keys } from '../queryClient'
 import { onUploadSync, requestUploadSync } from '../serviceWorker'
@@ -182,6 +183,8 @@ function Uploader({ me }: { me: Me }) {
       {
         concurrency: 2,
         store: indexedDbStore(me.id) ?? undefined,
+        // One sender at a time: this page, or the service worker sending while no page was open.
+        lock: holdForPage,
         onUploaded: (item) => {
           if (item.albumId === null) return
           void client.invalidateQueries({ queryKey: keys.album(item.albumId) })
@@ -193,7 +196,8 @@ function Uploader({ me }: { me: Me }) {
         onSettled: (item) => {
           if (item.albumId !== null) void forgetResumable(resumes, item.albumId, item.file, item.caption)
         },
-        // Where the browser has Background Sync, it says when the network is back even if `online` is late.
+        // Where the browser has Background Sync, it says when the network is back even if `online` is late,
+        // and the service worker sends the queue itself if no page has it open by then.
         onPaused: () => void requestUploadSync(),
         onDiscard: (item) => {
           if (item.albumId !== null) void discardResumable(xhrSend, resumes, item.albumId, item.file, item.caption)
