@@ -60,6 +60,17 @@ pub const ROUTE_SPA: &str = "/{*spa}";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
 
+/// The service worker's own CSP. A worker's policy is the one sent with its script, and
+/// Pujo's worker sends the upload queue itself (tus over `fetch` to its own origin) when
+/// Background Sync wakes it with no page open: it may connect to its origin, and nothing
+/// else (no scripts to import, no images, no frames), like every other non-HTML file.
+const CSP_SERVICE_WORKER: &str = "default-src 'none'; connect-src 'self'; frame-ancestors 'none'";
+
+/// A file's own CSP, where it needs another than the pipeline's (which leaves one set alone).
+fn own_csp(name: &str) -> Option<&'static str> {
+    (name == "sw.js").then_some(CSP_SERVICE_WORKER)
+}
+
 impl Assets {
     /// Indexes every embedded file; the site must contain `index.html`.
     pub fn load() -> Assets {
@@ -76,7 +87,12 @@ impl Assets {
             let cache_control =
                 HeaderValue::from_static(if name.starts_with("assets/") { IMMUTABLE } else { REVALIDATE });
             let has_variants = Site::get(&format!("{name}.br")).is_some() || Site::get(&format!("{name}.gz")).is_some();
-            let shared = Shared { content_type: &content_type, cache_control: &cache_control, has_variants };
+            let shared = Shared {
+                content_type: &content_type,
+                cache_control: &cache_control,
+                has_variants,
+                csp: own_csp(&name),
+            };
             let variant = |suffix: &str| {
                 Site::get(&format!("{name}.{suffix}"))
                     .map(|f| make_variant(to_bytes(f.data), &f.metadata.sha256_hash(), suffix, &shared))
@@ -169,6 +185,7 @@ struct Shared<'a> {
     content_type: &'a HeaderValue,
     cache_control: &'a HeaderValue,
     has_variants: bool,
+    csp: Option<&'static str>,
 }
 
 fn to_bytes(data: std::borrow::Cow<'static, [u8]>) -> Bytes {
@@ -197,7 +214,10 @@ fn make_variant(bytes: Bytes, sha256: &[u8; 32], suffix: &str, shared: &Shared<'
         "gz" => drop(headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))),
         _ => {}
     }
-    // The security headers the pipeline would add, added once here.
+    if let Some(csp) = shared.csp {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    }
+    // The security headers the pipeline would add, added once here (a CSP set above stays).
     crate::http::security_headers(&mut headers, false);
     crate::http::security_headers(&mut not_modified, true);
     // A place for the request id the pipeline sets on every response: a cloned map has
@@ -346,5 +366,28 @@ mod tests {
         assert_eq!(assets.find("/albums/42"), (Found::Spa, ROUTE_SPA));
         assert_eq!(assets.find(&format!("/{bundle}")), (Found::File(assets.index[bundle]), ROUTE_ASSET));
         assert_eq!(assets.find("/%2e%2e/etc/passwd").0, Found::Missing);
+    }
+
+    fn csp(variant: &Variant) -> &str {
+        variant.headers.get(header::CONTENT_SECURITY_POLICY).map_or("", |v| v.to_str().unwrap())
+    }
+
+    #[test]
+    fn the_service_worker_may_connect_to_its_origin_and_nothing_else_may() {
+        let assets = Assets::load();
+        let (Found::File(i), _) = assets.find("/sw.js") else { panic!("the embedded site has no sw.js") };
+        let sw = &assets.files[i];
+        let variants = [Some(&sw.identity), sw.br.as_ref(), sw.gzip.as_ref()];
+        for variant in variants.into_iter().flatten() {
+            assert_eq!(csp(variant), "default-src 'none'; connect-src 'self'; frame-ancestors 'none'");
+            assert!(!variant.not_modified.contains_key(header::CONTENT_SECURITY_POLICY), "a 304 keeps the stored CSP");
+        }
+        // Every other script keeps the strict policy: no connections, nothing loaded.
+        let bundle = assets.index.keys().find(|k| k.starts_with("assets/") && k.ends_with(".js")).expect("a bundle");
+        let other = csp(&assets.files[assets.index[bundle]].identity);
+        assert!(other.starts_with("default-src 'none'") && !other.contains("connect-src"), "{bundle}: {other}");
+        let manifest = csp(&assets.files[assets.index["manifest.webmanifest"]].identity);
+        assert!(!manifest.contains("connect-src"), "manifest.webmanifest: {manifest}");
+        assert!(csp(&assets.files[assets.index_html].identity).contains("connect-src 'self'"), "the page's own CSP");
     }
 }

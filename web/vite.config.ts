@@ -1,31 +1,49 @@
 /// <reference types="vitest/config" />
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { defineConfig, transformWithEsbuild, type Plugin } from 'vite'
+import { fileURLToPath } from 'node:url'
+import { build, defineConfig, type Plugin } from 'vite'
 import react from '@vitejs/plugin-react'
 
 /** Files from public/ that the offline shell needs besides the build's own. */
 const SHELL_FILES = ['/favicon.svg', '/manifest.webmanifest', '/icons/icon-192.png']
 
 /**
- * Builds sw/sw.ts into dist/sw.js (one classic script, no imports: a service
- * worker must be a same-origin file under `script-src 'self'`), with the list
- * of files to keep for offline use and a version that changes with them.
+ * Builds sw/sw.ts, with the modules of src/ it imports (the tus client, the
+ * upload store and lock), into dist/sw.js: one classic script with no imports
+ * left (a service worker must be a same-origin file, and Pujo's CSP for it
+ * allows no scripts to be loaded), with the list of files to keep for offline
+ * use and a version that changes with them and with the worker's code.
  */
 function serviceWorker(): Plugin {
   return {
     name: 'pujo-service-worker',
     apply: 'build',
     async generateBundle(_options, bundle) {
-      const source = readFileSync(new URL('./sw/sw.ts', import.meta.url), 'utf8')
       const built = Object.keys(bundle)
         .filter((name) => name.startsWith('assets/') && !name.endsWith('.map'))
         .sort()
       const precache = ['/', ...SHELL_FILES, ...built.map((name) => `/${name}`)]
-      const version = createHash('sha256').update(source).update(precache.join('\n')).digest('hex').slice(0, 16)
-      const { code } = await transformWithEsbuild(source, 'sw.ts', { loader: 'ts', target: 'es2022', format: 'iife' })
+      const output = await build({
+        configFile: false,
+        logLevel: 'warn',
+        publicDir: false,
+        build: {
+          write: false,
+          target: 'es2022',
+          minify: false,
+          sourcemap: false,
+          modulePreload: false,
+          copyPublicDir: false,
+          lib: { entry: fileURLToPath(new URL('./sw/sw.ts', import.meta.url)), formats: ['iife'], name: 'pujoServiceWorker' },
+          rollupOptions: { output: { entryFileNames: 'sw.js', inlineDynamicImports: true } },
+        },
+      })
+      const chunks = (Array.isArray(output) ? output : [output]).flatMap((o) => ('output' in o ? o.output : []))
+      const chunk = chunks.find((c) => c.type === 'chunk' && c.isEntry)
+      if (!chunk || chunk.type !== 'chunk') throw new Error('the service worker build made no script')
+      const version = createHash('sha256').update(chunk.code).update(precache.join('\n')).digest('hex').slice(0, 16)
       const header = `const PRECACHE = ${JSON.stringify(precache)};\nconst VERSION = ${JSON.stringify(version)};\n`
-      this.emitFile({ type: 'asset', fileName: 'sw.js', source: header + code })
+      this.emitFile({ type: 'asset', fileName: 'sw.js', source: header + chunk.code })
     },
   }
 }

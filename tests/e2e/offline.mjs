@@ -11,6 +11,11 @@
  *   two photos picked offline -> the browser closed and started again on the
  *   same profile -> they are still queued and arrive once the page is open;
  *
+ *   three photos picked offline -> every tab closed (the context and its
+ *   service worker stay) -> the network back -> Background Sync wakes the
+ *   service worker, which sends them itself (tus over fetch) -> Pujo has each
+ *   once, with no tab open in between -> a tab opened then shows them done;
+ *
  *   the data saver: a 3000 px photo goes as a 2048 px copy made in the page,
  *   keeping the date it was taken and, as the owner shows positions, its place.
  *
@@ -107,6 +112,16 @@ async function captionsIn(page, albumId) {
     cursor = page_.next_cursor
   } while (cursor)
   return captions.sort()
+}
+
+/** Takes the network away, picks `photos` with a caption each and presses Upload: all of them wait, paused. */
+async function pickOffline(context, tab, photos) {
+  await context.setOffline(true)
+  await tab.locator('input[type=file]').setInputFiles(photos)
+  for (const p of photos) await tab.getByLabel(`Caption for ${p.name}`).fill(`Caption of ${p.name}`)
+  await tab.getByRole('button', { name: `Upload ${photos.length} photos` }).click()
+  const n = photos.length
+  await tab.waitForFunction((n) => document.querySelectorAll('.upload-item--paused').length === n, n, { timeout: 10_000 })
 }
 
 const pending = '.upload-item--queued, .upload-item--uploading, .upload-item--ready, .upload-item--paused'
@@ -283,11 +298,7 @@ await h.step(
       await api(tab, 'POST', '/api/v1/auth/login', { login: ACCOUNT.username, password: ACCOUNT.password })
       await tab.goto(url(`/upload?album=${albumId}`))
       const photos = await noisyPhotos(tab, 'restart', 2)
-      await browserContext.setOffline(true)
-      await tab.locator('input[type=file]').setInputFiles(photos)
-      for (const p of photos) await tab.getByLabel(`Caption for ${p.name}`).fill(`Caption of ${p.name}`)
-      await tab.getByRole('button', { name: 'Upload 2 photos' }).click()
-      await tab.waitForFunction(() => document.querySelectorAll('.upload-item--paused').length === 2, null, { timeout: 10_000 })
+      await pickOffline(browserContext, tab, photos)
       await browserContext.close()
 
       browserContext = await launch()
@@ -311,6 +322,124 @@ await h.step(
     }
   },
   { needs: ['album'], timeout: 120_000 },
+)
+
+await h.step(
+  'photos queued offline go from the service worker (Background Sync) with every tab closed',
+  async () => {
+    // Notifications allowed beforehand (the worker never asks): it says what it sent. (Granting
+    // one permission refuses the others Playwright knows, so Background Sync is named too.)
+    const swContext = await browser.newContext({ ...CONTEXT, permissions: ['notifications', 'background-sync'] })
+    swContext.setDefaultTimeout(15_000)
+    // Every tus request, and who made it: a page, or the service worker.
+    const tus = []
+    swContext.on('request', (r) => {
+      const path = new URL(r.url()).pathname
+      if (!path.startsWith('/api/v1/uploads')) return
+      const headers = r.headers()
+      tus.push({ by: r.serviceWorker() ? 'worker' : 'page', method: r.method(), checksum: headers['upload-checksum'] ?? null, pages: swContext.pages().length })
+    })
+    // What came of them, for the failure message.
+    const answers = []
+    swContext.on('requestfinished', async (r) => {
+      if (!new URL(r.url()).pathname.startsWith('/api/v1/')) return
+      answers.push(`${r.serviceWorker() ? 'worker' : 'page'} ${r.method()} ${new URL(r.url()).pathname} ${(await r.response())?.status()}`)
+    })
+    swContext.on('requestfailed', (r) => {
+      if (new URL(r.url()).pathname.startsWith('/api/v1/')) answers.push(`${r.serviceWorker() ? 'worker' : 'page'} ${r.method()} ${new URL(r.url()).pathname} ${r.failure()?.errorText}`)
+    })
+    // The worker's own console (a refused connection under its CSP would be an error there).
+    swContext.on('console', (msg) => {
+      if (!msg.page() && /Content Security Policy|Refused to/i.test(msg.text())) h.problems.push(`service worker: ${msg.text().slice(0, 240)}`)
+    })
+    try {
+      let tab = h.watch(await swContext.newPage(), 'background sync (before)')
+      await tab.goto(url('/'))
+      await api(tab, 'POST', '/api/v1/auth/login', { login: ACCOUNT.username, password: ACCOUNT.password })
+      const album = await api(tab, 'POST', '/api/v1/albums', { title: 'Sent with no tab open', visibility: 'private' })
+      await tab.goto(url(`/upload?album=${album.id}`))
+      // The worker is registered a few seconds after load: the sync is asked of it.
+      await tab.evaluate(() => navigator.serviceWorker.ready.then(() => undefined))
+      const photos = await noisyPhotos(tab, 'nobody-home', 3)
+
+      await pickOffline(swContext, tab, photos)
+      // The page asks for the sync as it pauses the files (a moment after they show paused).
+      const syncAsked = () => tab.evaluate(async () => (await navigator.serviceWorker.ready).sync.getTags())
+      let tags = await syncAsked()
+      for (const started = Date.now(); !tags.includes('pujo-uploads') && Date.now() - started < 5_000; ) {
+        await tab.waitForTimeout(100)
+        tags = await syncAsked()
+      }
+      assert(tags.includes('pujo-uploads'), `sync tags: ${JSON.stringify(tags)}`)
+
+      // Every page goes; the context (its cookie, its service worker) stays.
+      for (const p of swContext.pages()) await p.close()
+      assert(swContext.pages().length === 0, 'a page is still open')
+      const before = tus.length
+      await swContext.setOffline(false)
+
+      // Ask Pujo, with the context's cookie and no page, until the three are there.
+      const captionsNow = async () => {
+        const response = await swContext.request.get(url(`/api/v1/albums/${album.id}/photos?limit=100`), { headers: { Accept: 'application/json' } })
+        assert(response.ok(), `album photos: ${response.status()}`)
+        return (await response.json()).items.map((p) => p.caption).sort()
+      }
+      let captions = []
+      for (const started = Date.now(); captions.length < 3 && Date.now() - started < 60_000; ) {
+        captions = await captionsNow()
+        if (captions.length < 3) await new Promise((resolve) => setTimeout(resolve, 250))
+      }
+      assert(swContext.pages().length === 0, 'a page opened while the photos went')
+      // Once each: nothing more comes after a while either.
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      captions = await captionsNow()
+      const expected = photos.map((p) => `Caption of ${p.name}`).sort()
+      assert(JSON.stringify(captions) === JSON.stringify(expected), `the album holds ${JSON.stringify(captions)}; requests: ${answers.slice(-12).join(', ')}`)
+      const sent = tus.slice(before)
+      assert(sent.length > 0 && sent.every((r) => r.by === 'worker' && r.pages === 0), `tus requests with the tabs closed: ${JSON.stringify(sent)}`)
+      const patches = sent.filter((r) => r.method === 'PATCH')
+      assert(patches.length >= 6 && patches.every((r) => /^sha256 /.test(r.checksum ?? '')), `the worker's PATCHes: ${JSON.stringify(patches)}`)
+
+      // A tab opened now shows what the worker recorded: each file done, with its photo.
+      tab = h.watch(await swContext.newPage(), 'background sync (after)')
+      await tab.goto(url(`/upload?album=${album.id}`))
+      await tab.getByRole('list', { name: 'Photos to upload' }).waitFor()
+      const summary = (await tab.locator('.upload-summary').textContent()) ?? ''
+      assert(summary === '3 of 3 uploaded, 0 uploading, 0 failed.', `the reopened tab says: ${summary}`)
+      assert((await tab.getByRole('link', { name: 'View' }).count()) === 3, 'the reopened tab does not link the three photos')
+      // Shown once: the queue forgets them (and their resume addresses) now.
+      const left = async () =>
+        tab.evaluate(
+          () =>
+            new Promise((resolve, reject) => {
+              const open = indexedDB.open('pujo')
+              open.onerror = () => reject(open.error)
+              open.onsuccess = () => {
+                const db = open.result
+                const tx = db.transaction(['uploads', 'resume'])
+                const uploads = tx.objectStore('uploads').count()
+                const resume = tx.objectStore('resume').count()
+                tx.oncomplete = () => (db.close(), resolve([uploads.result, resume.result]))
+              }
+            }),
+        )
+      let kept = await left()
+      for (const started = Date.now(); (kept[0] > 0 || kept[1] > 0) && Date.now() - started < 10_000; ) {
+        await tab.waitForTimeout(100)
+        kept = await left()
+      }
+      assert(kept[0] === 0 && kept[1] === 0, `still kept after the tab showed them: ${kept[0]} files, ${kept[1]} addresses`)
+      const notes = await tab.evaluate(async () =>
+        (await (await navigator.serviceWorker.ready).getNotifications({ tag: 'pujo-uploads' })).map((n) => `${n.title}: ${n.body}`),
+      )
+      assert(JSON.stringify(notes) === JSON.stringify(['Pujo: 3 photos uploaded.']), `notifications: ${JSON.stringify(notes)}`)
+      const creates = sent.filter((r) => r.method === 'POST').length
+      return `3 photos sent by the service worker with no tab open (${sent.length} tus requests, ${creates} creates, ${patches.length} PATCHes); notified; the reopened tab showed them done`
+    } finally {
+      await swContext.close()
+    }
+  },
+  { needs: ['album'], timeout: 150_000 },
 )
 
 /** An APP1 EXIF segment (big-endian): DateTimeOriginal, OffsetTimeOriginal and a GPS position, as a phone writes them. */

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ApiError } from './client'
 import { FakeXhr } from '../test/fakeXhr'
-import { RESUME_TTL_MS, fingerprint, localResumeStore, pruneResumeStore, sendResumable, uploadMetadata, type ResumeStore } from './tus'
+import { fingerprint, sendResumable, uploadMetadata, type ResumeStore } from './tus'
+import { xhrSend as transport } from './xhr'
 
 const URL_A = '/api/v1/uploads/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
 const URL_B = '/api/v1/uploads/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
@@ -10,9 +11,9 @@ function memoryStore(): ResumeStore & { map: Map<string, string> } {
   const map = new Map<string, string>()
   return {
     map,
-    get: (key) => map.get(key) ?? null,
-    set: (key, url) => void map.set(key, url),
-    remove: (key) => void map.delete(key),
+    get: async (key) => map.get(key) ?? null,
+    set: async (key, url) => void map.set(key, url),
+    remove: async (key) => void map.delete(key),
   }
 }
 
@@ -50,7 +51,7 @@ describe('sendResumable', () => {
     const store = memoryStore()
     const progress = vi.fn()
     const file = photo()
-    const done = sendResumable(file, { albumId: 7, caption: 'Maa', store, chunkBytes: 4, onProgress: progress })
+    const done = sendResumable(file, { transport, albumId: 7, caption: 'Maa', store, chunkBytes: 4, onProgress: progress })
 
     const create = await request(0)
     expect(create.method).toBe('POST')
@@ -89,8 +90,8 @@ describe('sendResumable', () => {
   it('goes on from the offset the server holds for a remembered upload', async () => {
     const store = memoryStore()
     const file = photo()
-    store.set(fingerprint(file, 7, ''), URL_A)
-    const done = sendResumable(file, { albumId: 7, store, chunkBytes: 100 })
+    await store.set(fingerprint(file, 7, ''), URL_A)
+    const done = sendResumable(file, { transport, albumId: 7, store, chunkBytes: 100 })
 
     const head = await request(0)
     expect(head).toMatchObject({ method: 'HEAD', url: URL_A })
@@ -106,8 +107,8 @@ describe('sendResumable', () => {
   it('sends nothing again when the server made the photo but its answer was lost', async () => {
     const store = memoryStore()
     const file = photo()
-    store.set(fingerprint(file, 7, ''), URL_A)
-    const done = sendResumable(file, { albumId: 7, store })
+    await store.set(fingerprint(file, 7, ''), URL_A)
+    const done = sendResumable(file, { transport, albumId: 7, store })
     ;(await request(0)).respond(200, '', { 'Upload-Offset': '10', 'Pujo-Photo-Id': '9' })
     await expect(done).resolves.toBe(9)
     expect(FakeXhr.all).toHaveLength(1)
@@ -117,18 +118,18 @@ describe('sendResumable', () => {
   it('keeps the address after the photo is made when asked to, for the caller to forget', async () => {
     const store = memoryStore()
     const file = photo()
-    const done = sendResumable(file, { albumId: 7, store, keepWhenDone: true })
+    const done = sendResumable(file, { transport, albumId: 7, store, keepWhenDone: true })
     ;(await request(0)).respond(201, '', created)
     ;(await request(1)).respond(204, '', { 'Upload-Offset': '10', 'Pujo-Photo-Id': '8' })
     await expect(done).resolves.toBe(8)
-    expect(store.get(fingerprint(file, 7, ''))).toBe(URL_A)
+    await expect(store.get(fingerprint(file, 7, ''))).resolves.toBe(URL_A)
   })
 
   it('starts again when the remembered upload is gone (expired)', async () => {
     const store = memoryStore()
     const file = photo()
-    store.set(fingerprint(file, 7, ''), URL_A)
-    const done = sendResumable(file, { albumId: 7, store })
+    await store.set(fingerprint(file, 7, ''), URL_A)
+    const done = sendResumable(file, { transport, albumId: 7, store })
     ;(await request(0)).respond(404, { error: { code: 'not_found', message: 'not found' } })
     const create = await request(1)
     expect(create.method).toBe('POST')
@@ -142,15 +143,15 @@ describe('sendResumable', () => {
   it('keeps the address when the connection drops, for the next try', async () => {
     const store = memoryStore()
     const file = photo()
-    const done = sendResumable(file, { albumId: 7, store })
+    const done = sendResumable(file, { transport, albumId: 7, store })
     ;(await request(0)).respond(201, '', created)
     ;(await request(1)).fail()
     await expect(done).rejects.toMatchObject({ status: 0, code: 'network_error' })
-    expect(store.get(fingerprint(file, 7, ''))).toBe(URL_A)
+    await expect(store.get(fingerprint(file, 7, ''))).resolves.toBe(URL_A)
   })
 
   it('asks for the offset after a mismatch (409) and goes on from it', async () => {
-    const done = sendResumable(photo(), { albumId: 7, chunkBytes: 4 })
+    const done = sendResumable(photo(), { transport, albumId: 7, chunkBytes: 4 })
     ;(await request(0)).respond(201, '', created)
     ;(await request(1)).respond(409, { error: { code: 'offset_mismatch', message: 'at 4' } })
     const head = await request(2)
@@ -165,7 +166,7 @@ describe('sendResumable', () => {
 
   it('waits while another request holds the upload (423), then asks where it is', async () => {
     const wait = vi.fn(() => Promise.resolve())
-    const done = sendResumable(photo(), { albumId: 7, wait })
+    const done = sendResumable(photo(), { transport, albumId: 7, wait })
     ;(await request(0)).respond(201, '', created)
     ;(await request(1)).respond(423, { error: { code: 'locked', message: 'busy' } }, { 'Retry-After': '2' })
     ;(await request(2)).respond(200, '', { 'Upload-Offset': '0' })
@@ -177,7 +178,7 @@ describe('sendResumable', () => {
   it('rejects a refused file with the server reason and forgets it', async () => {
     const store = memoryStore()
     const file = photo()
-    const done = sendResumable(file, { albumId: 7, store })
+    const done = sendResumable(file, { transport, albumId: 7, store })
     ;(await request(0)).respond(201, '', created)
     ;(await request(1)).respond(415, { error: { code: 'unsupported_media_type', message: 'not a photo' } })
     const err = (await done.catch((e: unknown) => e)) as ApiError
@@ -188,34 +189,11 @@ describe('sendResumable', () => {
 
   it('aborts the chunk in flight through the signal', async () => {
     const controller = new AbortController()
-    const done = sendResumable(photo(), { albumId: 7, signal: controller.signal })
+    const done = sendResumable(photo(), { transport, albumId: 7, signal: controller.signal })
     ;(await request(0)).respond(201, '', created)
     const patch = await request(1)
     controller.abort()
     expect(patch.aborted).toBe(true)
     await expect(done).rejects.toMatchObject({ name: 'AbortError' })
-  })
-})
-
-describe('localResumeStore', () => {
-  it('remembers an address for as long as Pujo keeps the upload, and then forgets it', () => {
-    const now = vi.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000)
-    localResumeStore.set('a', URL_A)
-    now.mockReturnValue(1_800_000_000_000 + RESUME_TTL_MS - 1)
-    expect(localResumeStore.get('a')).toBe(URL_A)
-    now.mockReturnValue(1_800_000_000_000 + RESUME_TTL_MS + 1)
-    expect(localResumeStore.get('a')).toBeNull()
-    expect(window.localStorage.length).toBe(0)
-  })
-
-  it('prunes the addresses of files given up long ago, and nothing else', () => {
-    const now = vi.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000)
-    localResumeStore.set('old', URL_A)
-    now.mockReturnValue(1_800_000_000_000 + RESUME_TTL_MS)
-    localResumeStore.set('new', URL_B)
-    window.localStorage.setItem('pujo.lang', 'bn')
-    window.localStorage.setItem('pujo.tus.broken', 'not an entry')
-    expect(pruneResumeStore(1_800_000_000_000 + RESUME_TTL_MS + 1000)).toBe(2)
-    expect(Object.keys(window.localStorage).sort()).toEqual(['pujo.lang', 'pujo.tus.new'])
   })
 })

@@ -9,11 +9,14 @@
  * same file sent to the same album after a reload, a closed tab or an hour
  * offline asks the server how far it got (HEAD) and goes on from there.
  *
- * Every request is an XMLHttpRequest (upload progress; one fake in the tests).
- * The browser sends the session cookie and `Origin` by itself (same origin).
+ * The protocol is here once; how a request goes is the caller's
+ * {@link Transport}: XMLHttpRequest in the page (upload progress; one fake in
+ * the tests), `fetch` in the service worker (which has no XMLHttpRequest).
+ * Either way the browser sends the session cookie and `Origin` by itself (same
+ * origin). Nothing here needs a window: the service worker bundles this file.
  */
 import { ApiError, INVALID_RESPONSE } from './client'
-import { abortError, failure, xhrSend, type Answer } from './xhr'
+import { abortError, failure, type Answer, type Transport } from './transport'
 import { uploadsUrl } from './endpoints'
 
 export const TUS_VERSION = '1.0.0'
@@ -22,75 +25,15 @@ export const CHUNK_BYTES = 1024 * 1024
 /** How often one chunk is sent again after a checksum mismatch, or tried again while locked. */
 const MAX_CHUNK_RETRIES = 5
 
-/** Where the addresses of unfinished uploads are remembered, by fingerprint. */
+/**
+ * Where the addresses of unfinished uploads are remembered, by fingerprint
+ * (IndexedDB in the browser, `idbResumeStore` in lib/uploadStore.ts, so that the
+ * page and the service worker share them).
+ */
 export interface ResumeStore {
-  get(key: string): string | null
-  set(key: string, url: string): void
-  remove(key: string): void
-}
-
-const STORE_PREFIX = 'pujo.tus.'
-/**
- * How long a remembered address is worth asking about: Pujo drops an upload a day
- * after it began (`upload-expiry`, 24h by default), done or not.
- */
-export const RESUME_TTL_MS = 24 * 60 * 60 * 1000
-
-/** `<ms since epoch> <address>`, or null when it is not that or too old. */
-function parseEntry(value: string | null, now: number): string | null {
-  const match = value === null ? null : /^(\d+) (\/\S+)$/.exec(value)
-  if (!match || now - Number(match[1]) > RESUME_TTL_MS) return null
-  return match[2]!
-}
-
-/**
- * The addresses in localStorage, each with when it was made: they outlive the tab
- * and a restart of the browser, and are forgotten once Pujo has surely dropped them.
- */
-export const localResumeStore: ResumeStore = {
-  get: (key) => {
-    try {
-      const value = window.localStorage.getItem(STORE_PREFIX + key)
-      const url = parseEntry(value, Date.now())
-      if (value !== null && url === null) window.localStorage.removeItem(STORE_PREFIX + key)
-      return url
-    } catch {
-      return null
-    }
-  },
-  set: (key, url) => {
-    try {
-      window.localStorage.setItem(STORE_PREFIX + key, `${Date.now()} ${url}`)
-    } catch {
-      // Storage full or off: the upload still goes, it just cannot resume.
-    }
-  },
-  remove: (key) => {
-    try {
-      window.localStorage.removeItem(STORE_PREFIX + key)
-    } catch {
-      // Nothing to forget.
-    }
-  },
-}
-
-/** Forgets every remembered address Pujo has surely dropped (files given up long ago). */
-export function pruneResumeStore(now = Date.now()): number {
-  let pruned = 0
-  try {
-    const storage = window.localStorage
-    for (let i = storage.length - 1; i >= 0; i--) {
-      const key = storage.key(i)
-      if (key === null || !key.startsWith(STORE_PREFIX)) continue
-      if (parseEntry(storage.getItem(key), now) === null) {
-        storage.removeItem(key)
-        pruned++
-      }
-    }
-  } catch {
-    // No storage: nothing kept.
-  }
-  return pruned
+  get(key: string): Promise<string | null>
+  set(key: string, url: string): Promise<void>
+  remove(key: string): Promise<void>
 }
 
 /** What identifies one file sent to one album with one caption (and in which form). */
@@ -99,6 +42,8 @@ export function fingerprint(file: File, albumId: number, caption: string, form =
 }
 
 export interface ResumableOptions {
+  /** How each request goes (XMLHttpRequest in the page, fetch in the service worker). */
+  transport: Transport
   albumId: number
   caption?: string
   /** Remembers upload addresses; without one nothing resumes across page loads. */
@@ -138,6 +83,7 @@ export function uploadMetadata(albumId: number, filename: string, caption: strin
 }
 
 function send(
+  transport: Transport,
   method: string,
   url: string,
   headers: Record<string, string>,
@@ -145,7 +91,7 @@ function send(
   signal?: AbortSignal,
   onProgress?: (loaded: number) => void,
 ): Promise<Answer> {
-  return xhrSend(method, url, { 'Tus-Resumable': TUS_VERSION, ...headers }, body, signal, onProgress && ((loaded) => onProgress(loaded)))
+  return transport(method, url, { 'Tus-Resumable': TUS_VERSION, ...headers }, body, signal, onProgress && ((loaded) => onProgress(loaded)))
 }
 
 function ok(answer: Answer): boolean {
@@ -175,6 +121,7 @@ function progressOf(answer: Answer): Progress {
 
 /** `POST /api/v1/uploads`: a new upload of `length` bytes; resolves with its address. */
 export async function createUpload(
+  transport: Transport,
   length: number,
   albumId: number,
   filename: string,
@@ -182,6 +129,7 @@ export async function createUpload(
   signal?: AbortSignal,
 ): Promise<string> {
   const answer = await send(
+    transport,
     'POST',
     uploadsUrl,
     { 'Upload-Length': String(length), 'Upload-Metadata': uploadMetadata(albumId, filename, caption) },
@@ -191,19 +139,20 @@ export async function createUpload(
   if (!ok(answer)) throw failure(answer)
   const location = answer.header('Location')
   if (!location) throw new ApiError(answer.status, INVALID_RESPONSE, 'The server sent no Location for the upload')
-  return new URL(location, window.location.href).pathname
+  // `location` is the page's, or the worker's (/sw.js): the same origin either way.
+  return new URL(location, globalThis.location.href).pathname
 }
 
 /** `HEAD <upload>`: how many bytes the server holds, and the photo once it is one. */
-export async function uploadProgress(url: string, signal?: AbortSignal): Promise<Progress> {
-  const answer = await send('HEAD', url, {}, null, signal)
+export async function uploadProgress(transport: Transport, url: string, signal?: AbortSignal): Promise<Progress> {
+  const answer = await send(transport, 'HEAD', url, {}, null, signal)
   if (!ok(answer)) throw failure(answer)
   return progressOf(answer)
 }
 
 /** `DELETE <upload>`: gives it up; the server drops its bytes. */
-export async function terminateUpload(url: string): Promise<void> {
-  const answer = await send('DELETE', url, {}, null)
+export async function terminateUpload(transport: Transport, url: string): Promise<void> {
+  const answer = await send(transport, 'DELETE', url, {}, null)
   if (!ok(answer) && !isGone(failure(answer))) throw failure(answer)
 }
 
@@ -219,6 +168,7 @@ async function sha256(chunk: Blob): Promise<string | null> {
 
 /** `PATCH <upload>`: `chunk` at `offset`. */
 async function appendChunk(
+  transport: Transport,
   url: string,
   offset: number,
   chunk: Blob,
@@ -231,7 +181,7 @@ async function appendChunk(
   }
   const checksum = await sha256(chunk)
   if (checksum) headers['Upload-Checksum'] = `sha256 ${checksum}`
-  const answer = await send('PATCH', url, headers, chunk, signal, onProgress)
+  const answer = await send(transport, 'PATCH', url, headers, chunk, signal, onProgress)
   if (!ok(answer)) throw failure(answer)
   return progressOf(answer)
 }
@@ -261,29 +211,29 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
  * the next try; a refusal forgets it) or an `AbortError`.
  */
 export async function sendResumable(file: File, options: ResumableOptions): Promise<number> {
-  const { albumId, store, signal, onProgress } = options
+  const { transport, albumId, store, signal, onProgress } = options
   const caption = options.caption ?? ''
   const chunkBytes = Math.max(1, options.chunkBytes ?? CHUNK_BYTES)
   const wait = options.wait ?? delay
   const key = options.key ?? fingerprint(file, albumId, caption)
   const total = file.size
-  const finished = (photoId: number): number => {
-    if (!options.keepWhenDone) store?.remove(key)
+  const finished = async (photoId: number): Promise<number> => {
+    if (!options.keepWhenDone) await store?.remove(key)
     onProgress?.(total, total)
     return photoId
   }
 
-  let url = store?.get(key) ?? null
+  let url = (await store?.get(key)) ?? null
   let offset = 0
   if (url !== null) {
     try {
-      const known = await uploadProgress(url, signal)
+      const known = await uploadProgress(transport, url, signal)
       // The last chunk arrived but its answer did not: the photo exists already.
       if (known.photoId !== null) return finished(known.photoId)
       offset = known.offset
     } catch (err) {
       if (!isGone(err)) throw err
-      store?.remove(key)
+      await store?.remove(key)
       url = null
     }
   }
@@ -291,15 +241,15 @@ export async function sendResumable(file: File, options: ResumableOptions): Prom
   let tries = 0
   for (;;) {
     if (url === null) {
-      url = await createUpload(total, albumId, file.name, caption, signal)
-      store?.set(key, url)
+      url = await createUpload(transport, total, albumId, file.name, caption, signal)
+      await store?.set(key, url)
       offset = 0
     }
     onProgress?.(offset, total)
     const chunk = file.slice(offset, Math.min(total, offset + chunkBytes))
     const base = offset
     try {
-      const next = await appendChunk(url, offset, chunk, signal, (loaded) =>
+      const next = await appendChunk(transport, url, offset, chunk, signal, (loaded) =>
         onProgress?.(Math.min(total, base + loaded), total),
       )
       tries = 0
@@ -310,7 +260,7 @@ export async function sendResumable(file: File, options: ResumableOptions): Prom
       offset = next.offset
       if (offset === total) {
         // Every byte is there but no photo was named: ask once more.
-        const known = await uploadProgress(url, signal)
+        const known = await uploadProgress(transport, url, signal)
         if (known.photoId === null) throw new ApiError(200, INVALID_RESPONSE, 'The upload ended without a photo')
         return finished(known.photoId)
       }
@@ -319,7 +269,7 @@ export async function sendResumable(file: File, options: ResumableOptions): Prom
       if (!(err instanceof ApiError)) throw err
       if (isGone(err)) {
         // Expired or forgotten: start again, once.
-        store?.remove(key)
+        await store?.remove(key)
         if (restarted) throw err
         restarted = true
         url = null
@@ -329,12 +279,12 @@ export async function sendResumable(file: File, options: ResumableOptions): Prom
         if (++tries > MAX_CHUNK_RETRIES) throw err
         // 423: another request (a tab, or the one a reload cut) is still appending.
         if (err.status === 423) await wait((err.retryAfter ?? tries) * 1000, signal)
-        const known = await uploadProgress(url, signal)
+        const known = await uploadProgress(transport, url, signal)
         if (known.photoId !== null) return finished(known.photoId)
         offset = known.offset
         continue
       }
-      if ([413, 415, 422].includes(err.status)) store?.remove(key)
+      if ([413, 415, 422].includes(err.status)) await store?.remove(key)
       throw err
     }
   }

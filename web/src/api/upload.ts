@@ -1,12 +1,14 @@
 /**
- * Photo upload over XMLHttpRequest, because `fetch` cannot report upload
- * progress. One file per request, so every file has its own progress bar:
- * resumable (tus, see tus.ts) where the server has it, multipart elsewhere.
+ * Photo upload, one file per request so that every file has its own progress
+ * bar: resumable (tus, see tus.ts) where the server has it, multipart
+ * elsewhere. How each request goes is the caller's {@link Transport}
+ * (XMLHttpRequest in the page, for progress; fetch in the service worker), so
+ * the page and the worker send a photo the same way.
  */
 import { ApiError, INVALID_RESPONSE } from './client'
-import { failure, xhrSend } from './xhr'
+import { failure, type Transport } from './transport'
 import { albumPhotosUrl } from './endpoints'
-import { fingerprint, localResumeStore, sendResumable, terminateUpload, type ResumeStore } from './tus'
+import { fingerprint, sendResumable, terminateUpload, type ResumeStore } from './tus'
 import type { Photo } from './types'
 
 export interface UploadOptions {
@@ -21,12 +23,12 @@ export interface UploadOptions {
  * `caption` part. Resolves with the created photos; rejects with an
  * {@link ApiError} (server error, network failure) or an `AbortError`.
  */
-export async function uploadPhoto(albumId: number, file: File, options: UploadOptions = {}): Promise<Photo[]> {
+export async function uploadPhoto(transport: Transport, albumId: number, file: File, options: UploadOptions = {}): Promise<Photo[]> {
   const { caption, onProgress, signal } = options
   const form = new FormData()
   if (caption && caption.trim() !== '') form.append('caption', caption.trim())
   form.append('file', file, file.name)
-  const answer = await xhrSend('POST', albumPhotosUrl(albumId), {}, form, signal, onProgress)
+  const answer = await transport('POST', albumPhotosUrl(albumId), {}, form, signal, onProgress)
   if (answer.status < 200 || answer.status >= 300) throw failure(answer)
   const items = (answer.body as { items?: unknown } | undefined)?.items
   if (!Array.isArray(items)) {
@@ -40,7 +42,7 @@ export interface ResumableUploadOptions {
   /** Bytes of the file the server holds, and the file's size. */
   onProgress?: (loaded: number, total: number) => void
   signal?: AbortSignal
-  /** Where unfinished uploads are remembered (default: localStorage). */
+  /** Where unfinished uploads are remembered (IndexedDB: `idbResumeStore`); none, nothing resumes. */
   store?: ResumeStore
   /** Keep the address once done, until {@link forgetResumable} (see `keepWhenDone` in tus.ts). */
   keepWhenDone?: boolean
@@ -52,13 +54,18 @@ export interface ResumableUploadOptions {
  * a Pujo from before they worked with S3), as one multipart request instead. Resolves with the
  * ids of the photos made of it.
  */
-export async function uploadResumable(albumId: number, file: File, options: ResumableUploadOptions = {}): Promise<number[]> {
-  const { caption = '', onProgress, signal, store = localResumeStore, keepWhenDone } = options
+export async function uploadResumable(
+  transport: Transport,
+  albumId: number,
+  file: File,
+  options: ResumableUploadOptions = {},
+): Promise<number[]> {
+  const { caption = '', onProgress, signal, store, keepWhenDone } = options
   try {
-    return [await sendResumable(file, { albumId, caption: caption.trim(), store, onProgress, signal, keepWhenDone })]
+    return [await sendResumable(file, { transport, albumId, caption: caption.trim(), store, onProgress, signal, keepWhenDone })]
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 501) throw err
-    const photos = await uploadPhoto(albumId, file, {
+    const photos = await uploadPhoto(transport, albumId, file, {
       caption,
       signal,
       onProgress: (loaded, total) => onProgress?.(Math.round((loaded / total) * file.size), file.size),
@@ -68,16 +75,22 @@ export async function uploadResumable(albumId: number, file: File, options: Resu
 }
 
 /** Gives up a file's unfinished upload: the server drops its bytes, the address is forgotten. */
-export function discardResumable(albumId: number, file: File, caption: string, store: ResumeStore = localResumeStore): void {
+export async function discardResumable(
+  transport: Transport,
+  store: ResumeStore,
+  albumId: number,
+  file: File,
+  caption: string,
+): Promise<void> {
   const key = fingerprint(file, albumId, caption.trim())
-  const url = store.get(key)
+  const url = await store.get(key)
   if (url === null) return
-  store.remove(key)
+  await store.remove(key)
   // Best effort: an upload left behind expires on the server by itself.
-  void terminateUpload(url).catch(() => undefined)
+  await terminateUpload(transport, url).catch(() => undefined)
 }
 
 /** Forgets the address of a file whose photo exists (after the queue has recorded it). */
-export function forgetResumable(albumId: number, file: File, caption: string, store: ResumeStore = localResumeStore): void {
-  store.remove(fingerprint(file, albumId, caption.trim()))
+export function forgetResumable(store: ResumeStore, albumId: number, file: File, caption: string): Promise<void> {
+  return store.remove(fingerprint(file, albumId, caption.trim()))
 }

@@ -1,35 +1,21 @@
 /**
- * One request over XMLHttpRequest, because `fetch` cannot report upload
- * progress: the multipart upload and the tus client both send through it.
+ * The page's {@link Transport}: XMLHttpRequest, because `fetch` cannot report
+ * upload progress. The multipart upload and the tus client send through it in
+ * the page; the service worker, which has no XMLHttpRequest, uses
+ * `fetchTransport` (transport.ts) instead.
  */
-import { ApiError, NETWORK_ERROR, apiErrorFromBody, parseRetryAfter } from './client'
+import { ApiError, NETWORK_ERROR } from './client'
+import { abortError, type Answer, type Transport } from './transport'
 
-/** What came back: the status, a header reader, and the body parsed as JSON (or undefined). */
-export interface Answer {
-  status: number
-  header: (name: string) => string | null
-  body: unknown
-  statusText: string
-}
-
-export function abortError(): DOMException {
-  return new DOMException('The upload was cancelled', 'AbortError')
-}
+export { abortError, failure, type Answer } from './transport'
 
 /**
  * Sends `body` and resolves with the answer, whatever its status; rejects with
  * an {@link ApiError} when the server could not be reached, or an `AbortError`.
  * `onProgress` gets the bytes of the body sent so far and its total.
  */
-export function xhrSend(
-  method: string,
-  url: string,
-  headers: Record<string, string>,
-  body: Blob | FormData | null,
-  signal?: AbortSignal,
-  onProgress?: (loaded: number, total: number) => void,
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
+export const xhrSend: Transport = (method, url, headers, body, signal, onProgress) =>
+  new Promise<Answer>((resolve, reject) => {
     if (signal?.aborted) {
       reject(abortError())
       return
@@ -73,11 +59,3 @@ export function xhrSend(
     }
     xhr.send(body)
   })
-}
-
-/** The {@link ApiError} a failed answer stands for, with its `Retry-After`. */
-export function failure(answer: Answer): ApiError {
-  const err = apiErrorFromBody(answer.status, answer.body, answer.statusText)
-  err.retryAfter = parseRetryAfter(answer.header('Retry-After'))
-  return err
-}

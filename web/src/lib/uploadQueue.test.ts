@@ -1,5 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { ApiError } from '../api/client'
+import { FakeLocks } from '../test/fakeLocks'
+import { holdForPage, sendWhenFree, type Turn } from './uploadLock'
 import {
   MAX_UPLOAD_BYTES,
   UploadQueue,
@@ -360,5 +362,141 @@ describe('UploadQueue without a network', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+})
+
+describe('UploadQueue and the service worker', () => {
+  const noPages: Turn = { tellPages: () => Promise.resolve(), noWindows: () => Promise.resolve(true) }
+  const stored = (id: number, status: StoredUpload['status'], extra: Partial<StoredUpload> = {}): StoredUpload => ({
+    id,
+    file: jpeg(`${id}.jpg`),
+    caption: '',
+    status,
+    albumId: 4,
+    error: null,
+    ...extra,
+  })
+
+  it('sends nothing while the worker holds the lock, then shows what it recorded and sends the rest', async () => {
+    const locks = new FakeLocks()
+    const store = memoryStore()
+    for (const r of [stored(1, 'uploading'), stored(2, 'paused'), stored(3, 'paused')]) await store.save(r)
+    // The worker is sending the kept queue when the tab opens.
+    let workerDone!: () => void
+    const worker = sendWhenFree(() => new Promise<void>((r) => (workerDone = r)), noPages, locks)
+    await settle()
+
+    const { send, pending } = manualSender()
+    const onSettled = vi.fn()
+    const onUploaded = vi.fn()
+    const q = new UploadQueue(send, { store, lock: (signal) => holdForPage(signal, locks), onSettled, onUploaded })
+    const opening = q.open()
+    await settle()
+    // The kept files are shown at once, waiting; none is sent.
+    expect(statuses(q)).toEqual(['queued', 'queued', 'queued'])
+    expect(send).not.toHaveBeenCalled()
+
+    // The worker finished one, Pujo refused another, the network went before the third.
+    const refused = { code: 'unsupported_media_type', message: 'not a photo', fields: {}, retryable: false }
+    await store.save(stored(1, 'done', { photoIds: [77] }))
+    await store.save(stored(2, 'failed', { error: refused }))
+    await store.save(stored(3, 'paused'))
+    workerDone()
+    await worker
+    await opening
+
+    expect(q.getItems().map((i) => [i.id, i.status, i.photoIds, i.error?.code ?? null])).toEqual([
+      [1, 'done', [77], null],
+      [2, 'failed', [], 'unsupported_media_type'],
+      [3, 'uploading', [], null],
+    ])
+    expect(pending.map((p) => p.item.id)).toEqual([3])
+    // The done file was shown: the store forgets it, and its address may go.
+    await settle()
+    expect([...store.rows.keys()]).toEqual([2, 3])
+    expect(onSettled.mock.calls.map(([item]) => (item as UploadItem).id)).toEqual([1])
+    expect(onUploaded).toHaveBeenCalledTimes(1)
+    expect(locks.held).toEqual(['shared'])
+  })
+
+  it('shows once, then forgets, the files the worker sent while no page was open', async () => {
+    const store = memoryStore()
+    await store.save(stored(1, 'done', { photoIds: [5] }))
+    await store.save(stored(2, 'paused'))
+    const onSettled = vi.fn()
+    const { send, pending } = manualSender()
+    const q = new UploadQueue(send, { store, onSettled, lock: (signal) => holdForPage(signal, new FakeLocks()) })
+    await q.open()
+    expect(q.getItems().map((i) => [i.id, i.status, i.photoIds])).toEqual([
+      [1, 'done', [5]],
+      [2, 'uploading', []],
+    ])
+    expect(pending).toHaveLength(1)
+    await settle()
+    expect([...store.rows.keys()]).toEqual([2])
+    expect(onSettled).toHaveBeenCalledTimes(1)
+  })
+
+  it('drops a file shown while waiting that another sender settled meanwhile', async () => {
+    const locks = new FakeLocks()
+    const store = memoryStore()
+    await store.save(stored(1, 'paused'))
+    let workerDone!: () => void
+    const worker = sendWhenFree(() => new Promise<void>((r) => (workerDone = r)), noPages, locks)
+    await settle()
+    const { send } = manualSender()
+    const q = new UploadQueue(send, { store, lock: (signal) => holdForPage(signal, locks) })
+    const opening = q.open()
+    await settle()
+    const [added] = q.add([jpeg('new.jpg')])
+    expect(q.getItems().map((i) => i.id)).toEqual([1, added!.id])
+    await store.delete(1)
+    workerDone()
+    await worker
+    await opening
+    expect(q.getItems().map((i) => i.id)).toEqual([added!.id])
+    expect(send).not.toHaveBeenCalled()
+  })
+
+  it('lets go of the lock once what was in flight is recorded, and stops waiting for it when closed', async () => {
+    const locks = new FakeLocks()
+    const store = memoryStore()
+    const { send } = manualSender()
+    const q = new UploadQueue(send, { store, lock: (signal) => holdForPage(signal, locks) })
+    await q.open()
+    q.add([jpeg('a.jpg')])
+    q.start(4)
+    expect(locks.held).toEqual(['shared'])
+    q.close()
+    await settle()
+    expect(locks.held).toEqual([])
+    expect([...store.rows.values()].map((r) => r.status)).toEqual(['queued'])
+    // The worker may send now, and finds the file waiting.
+    await expect(sendWhenFree(() => store.load(), noPages, locks)).resolves.toMatchObject({ sent: true })
+
+    let workerDone!: () => void
+    void sendWhenFree(() => new Promise<void>((r) => (workerDone = r)), noPages, locks)
+    await settle()
+    const waiting = new UploadQueue(send, { store, lock: (signal) => holdForPage(signal, locks) })
+    const opening = waiting.open()
+    await settle()
+    waiting.close()
+    await opening
+    workerDone()
+    await settle()
+    expect(locks.held).toEqual([])
+  })
+
+  it('keeps the bytes it will send: the data saver’s copy, not the original', async () => {
+    const store = memoryStore()
+    const q = new UploadQueue(manualSender().send, { store })
+    await q.open()
+    const copy = jpeg('pandal.jpg', 20_000)
+    q.add([{ file: copy, originalSize: 400_000 }])
+    q.start(4)
+    expect(store.rows.size).toBe(1)
+    const kept = [...store.rows.values()][0]!
+    expect(kept.file).toBe(copy)
+    expect(kept.originalSize).toBe(400_000)
   })
 })

@@ -12,64 +12,21 @@
  * `online`, or after a growing wait when the browser thinks it is online).
  */
 import { ApiError, NETWORK_ERROR } from '../api/client'
+import type { Release } from './uploadLock'
+import { toUploadError, type QueueStore, type StoredUpload, type UploadError, type UploadItem, type UploadStatus } from './uploadItem'
+
+export type { QueueStore, StoredUpload, UploadError, UploadItem, UploadStatus } from './uploadItem'
 
 /** What the server accepts (30 MB each; JPEG, PNG, WebP, HEIC). */
 export const MAX_UPLOAD_BYTES = 30 * 1024 * 1024
 export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/heic', 'image/heif']
 const ACCEPTED_EXTENSIONS = /\.(jpe?g|png|webp|heic|heif)$/i
 
-export type UploadStatus =
-  /** Added, waiting for the person to press Upload. */
-  | 'ready'
-  /** Waiting for a free slot. */
-  | 'queued'
-  | 'uploading'
-  /** The network is gone; goes again by itself when it is back. */
-  | 'paused'
-  | 'done'
-  | 'failed'
-  | 'cancelled'
-
-export interface UploadError {
-  code: string
-  message: string
-  fields: Record<string, string>
-  /** False when sending the same file again cannot help (too big, wrong type). */
-  retryable: boolean
-}
-
-export interface UploadItem {
-  readonly id: number
-  readonly file: File
-  readonly caption: string
-  readonly status: UploadStatus
-  /** Album the file goes to; set when the upload is started. */
-  readonly albumId: number | null
-  readonly loaded: number
-  readonly total: number
-  readonly error: UploadError | null
-  /** The original's size when `file` is a smaller copy of it (the data saver), else null. */
-  readonly originalSize: number | null
-  /** The photos the server made of the file (one, for a photo). */
-  readonly photoIds: readonly number[]
-}
-
 export type Sender = (
   item: UploadItem & { albumId: number },
   onProgress: (loaded: number, total: number) => void,
   signal: AbortSignal,
 ) => Promise<number[]>
-
-/** What is kept of a file that is not done yet. */
-export type StoredUpload = Pick<UploadItem, 'id' | 'file' | 'caption' | 'status' | 'albumId' | 'error'> &
-  Partial<Pick<UploadItem, 'originalSize'>>
-
-/** Where the queue keeps its files between page loads (IndexedDB in the browser). */
-export interface QueueStore {
-  load(): Promise<StoredUpload[]>
-  save(item: StoredUpload): Promise<void>
-  delete(id: number): Promise<void>
-}
 
 /** Whether the device has a network, and word when that changes. */
 export interface Network {
@@ -107,6 +64,11 @@ export interface QueueOptions {
   /** Called when files are paused for want of a network (to ask for a background sync). */
   onPaused?: () => void
   store?: QueueStore
+  /**
+   * Waits for the right to send (the upload lock, see uploadLock.ts) and resolves
+   * with its release; rejects when `signal` aborts (the queue was closed first).
+   */
+  lock?: (signal: AbortSignal) => Promise<Release>
   network?: Network
   resumeDelays?: readonly number[]
 }
@@ -126,17 +88,6 @@ function precheck(file: File): UploadError | null {
     return { code: 'payload_too_large', message: `${file.size} bytes`, fields: {}, retryable: false }
   }
   return null
-}
-
-/** Refusals that sending the same bytes again cannot change. */
-const FINAL_CODES = ['payload_too_large', 'unsupported_media_type']
-
-function toUploadError(err: unknown): UploadError {
-  if (err instanceof ApiError) {
-    const retryable = !FINAL_CODES.includes(err.code)
-    return { code: err.code, message: err.message, fields: err.fields, retryable }
-  }
-  return { code: 'unknown', message: err instanceof Error ? err.message : String(err), fields: {}, retryable: true }
 }
 
 function isAbort(err: unknown): boolean {
@@ -174,6 +125,12 @@ export class UploadQueue {
   private failures = 0
   private opened = false
   private storeWorks = false
+  /** False while `open()` waits for the lock: nothing is sent before it is held. */
+  private mayGo = true
+  private lockAbort: AbortController | null = null
+  private release: Release | null = null
+  /** The sends in flight, each settled once its outcome is recorded. */
+  private readonly running = new Set<Promise<void>>()
 
   constructor(send: Sender, options: QueueOptions = {}) {
     this.send = send
@@ -196,47 +153,139 @@ export class UploadQueue {
 
   /**
    * Starts listening to the network and brings back the files kept from an
-   * earlier page: those that were on their way go again. Resolves when they
-   * are back.
+   * earlier page: those that were on their way go again, and those the service
+   * worker sent meanwhile are shown done (once) or failed with the reason.
+   * With a `lock`, nothing is sent before it is held: the kept files are shown
+   * at once, and read again once it is held (another sender may have sent them
+   * meanwhile). Resolves when the queue may send.
    */
   async open(): Promise<void> {
     if (this.opened) return
     this.opened = true
     this.unsubscribeNetwork = this.network?.subscribe(() => this.onNetworkChange()) ?? null
-    const store = this.options.store
-    if (!store) return
+    const { store, lock } = this.options
+    if (lock) this.mayGo = false
+    const first = store ? await this.bringBack(store) : null
+    if (!this.opened) return
+    if (lock) {
+      const abort = new AbortController()
+      this.lockAbort = abort
+      let release: Release | null = null
+      try {
+        release = await lock(abort.signal)
+      } catch {
+        // Closed while waiting; or no lock to be had (then send anyway, as without one).
+        if (abort.signal.aborted) return
+      } finally {
+        if (this.lockAbort === abort) this.lockAbort = null
+      }
+      if (!this.opened) {
+        release?.()
+        return
+      }
+      this.release = release
+      if (store && first !== null) await this.readAgain(store, first)
+      if (!this.opened) return
+      this.mayGo = true
+    }
+    this.pump()
+  }
+
+  /** An item as it comes back from the store. */
+  private restore(kept: StoredUpload): UploadItem {
+    const status = restoredStatus(kept.status)
+    return {
+      ...kept,
+      originalSize: kept.originalSize ?? null,
+      status,
+      loaded: status === 'done' ? kept.file.size : 0,
+      total: kept.file.size,
+      photoIds: kept.photoIds ?? [],
+    }
+  }
+
+  /** Shows the kept files; resolves with their ids, or null when the store did not answer. */
+  private async bringBack(store: QueueStore): Promise<Set<number> | null> {
+    let kept: StoredUpload[]
+    try {
+      kept = await store.load()
+    } catch {
+      return null
+    }
+    this.storeWorks = true
+    if (!this.opened) return null
+    const known = new Set(this.items.map((item) => item.id))
+    const back = kept.filter((k) => !known.has(k.id)).map((k) => this.restore(k))
+    if (back.length > 0) this.commit([...back, ...this.items].sort((a, b) => a.id - b.id), false)
+    this.settleSentElsewhere(store, back)
+    return new Set(kept.map((k) => k.id))
+  }
+
+  /**
+   * Once the lock is held: what another sender (the service worker) recorded
+   * while this page waited. A file it finished or Pujo refused takes that state;
+   * a file shown before and no longer kept was settled elsewhere and goes.
+   */
+  private async readAgain(store: QueueStore, shown: Set<number>): Promise<void> {
     let kept: StoredUpload[]
     try {
       kept = await store.load()
     } catch {
       return
     }
-    this.storeWorks = true
     if (!this.opened) return
-    const known = new Set(this.items.map((item) => item.id))
-    const back: UploadItem[] = kept
-      .filter((k) => !known.has(k.id))
-      .map((k) => ({
-        ...k,
-        originalSize: k.originalSize ?? null,
-        status: restoredStatus(k.status),
-        loaded: 0,
-        total: k.file.size,
-        photoIds: [],
-      }))
-    if (back.length > 0) {
-      this.commit([...back, ...this.items].sort((a, b) => a.id - b.id), false)
-      this.pump()
+    const rows = new Map(kept.map((k) => [k.id, k]))
+    const finished: UploadItem[] = []
+    let changed = false
+    const next = this.items.flatMap((item): UploadItem[] => {
+      const row = rows.get(item.id)
+      rows.delete(item.id)
+      if (!row) {
+        const gone = shown.has(item.id) && item.status !== 'done'
+        if (gone) changed = true
+        return gone ? [] : [item]
+      }
+      if ((row.status === 'done' || row.status === 'failed') && item.status !== row.status) {
+        changed = true
+        const updated = this.restore(row)
+        if (updated.status === 'done') finished.push(updated)
+        return [updated]
+      }
+      return [item]
+    })
+    const back = [...rows.values()].map((k) => this.restore(k))
+    if (changed || back.length > 0) this.commit([...next, ...back].sort((a, b) => a.id - b.id), false)
+    this.settleSentElsewhere(store, [...finished, ...back])
+  }
+
+  /** Files another sender finished: the page has shown them now, so the store forgets them. */
+  private settleSentElsewhere(store: QueueStore, items: readonly UploadItem[]): void {
+    for (const item of items) {
+      if (item.status !== 'done') continue
+      this.options.onUploaded?.(item)
+      void store.delete(item.id).then(
+        () => this.options.onSettled?.(item),
+        () => undefined,
+      )
     }
   }
 
-  /** Stops sending (leaving the page); what was on its way is kept as waiting for the next `open()`. */
+  /**
+   * Stops sending (leaving the page); what was on its way is kept as waiting for
+   * the next `open()`. The lock is let go once what was in flight has stopped and
+   * been recorded, so that the next sender reads the true state.
+   */
   close(): void {
     this.opened = false
     this.unsubscribeNetwork?.()
     this.unsubscribeNetwork = null
     this.clearResumeTimer()
+    this.lockAbort?.abort()
+    this.lockAbort = null
     for (const entry of this.controllers.values()) this.stop(entry, 'close')
+    const release = this.release
+    this.release = null
+    if (release) void Promise.allSettled([...this.running]).then(() => release())
   }
 
   /**
@@ -415,6 +464,7 @@ export class UploadQueue {
   }
 
   private pump(): void {
+    if (!this.mayGo) return
     if (!this.online()) {
       // Nothing can go: what waits is paused until the network is back.
       if (this.items.some((item) => item.status === 'queued' && item.albumId !== null)) {
@@ -444,7 +494,7 @@ export class UploadQueue {
     const onProgress = (loaded: number, total: number) => {
       this.update(id, (it) => (it.status === 'uploading' ? { ...it, loaded, total } : it))
     }
-    this.send(item, onProgress, entry.controller.signal)
+    const sending = this.send(item, onProgress, entry.controller.signal)
       .then(
         (photoIds) => {
           this.failures = 0
@@ -468,8 +518,10 @@ export class UploadQueue {
       )
       .finally(() => {
         this.controllers.delete(id)
+        this.running.delete(sending)
         if (this.opened || entry.reason !== 'close') this.pump()
       })
+    this.running.add(sending)
   }
 
   private onUploaded(item: UploadItem): void {

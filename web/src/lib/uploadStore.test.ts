@@ -1,14 +1,8 @@
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { indexedDbStore, resetDatabase } from './uploadStore'
+import { RESUME_TTL_MS, idbResumeStore, indexedDbStore, migrateLocalResumes, pruneResumes, resetDatabase } from './uploadStore'
+import { stubIndexedDb } from '../test/fakeIndexedDb'
 
-beforeEach(() => {
-  vi.stubGlobal('indexedDB', new IDBFactory())
-  vi.stubGlobal('IDBKeyRange', IDBKeyRange)
-  // Node's structuredClone cannot copy jsdom's Blobs (browsers can): keep them as they are.
-  vi.stubGlobal('structuredClone', <T,>(value: T): T => value)
-  resetDatabase()
-})
+beforeEach(stubIndexedDb)
 
 const photo = (name: string) => new File(['jpeg bytes'], name, { type: 'image/jpeg', lastModified: 1759400000000 })
 
@@ -34,5 +28,115 @@ describe('indexedDbStore', () => {
     await mine.delete(10)
     expect((await mine.load()).map((k) => k.id)).toEqual([11])
     expect((await theirs.load()).map((k) => k.file.name)).toEqual(['c.jpg'])
+  })
+})
+
+const URL_A = '/api/v1/uploads/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
+const URL_B = '/api/v1/uploads/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
+const T0 = 1_800_000_000_000
+
+describe('indexedDbStore, for the service worker', () => {
+  it('keeps what the worker recorded of a file it sent: done with its photos, or failed with the reason', async () => {
+    const mine = indexedDbStore(1)!
+    await mine.save({ id: 10, file: photo('a.jpg'), caption: '', status: 'done', albumId: 7, error: null, photoIds: [42] })
+    const reason = { code: 'payload_too_large', message: 'too big', fields: {}, retryable: false }
+    await mine.save({ id: 11, file: photo('b.jpg'), caption: '', status: 'failed', albumId: 7, error: reason })
+    const kept = await mine.load()
+    expect(kept.map((k) => [k.id, k.status, k.photoIds, k.error])).toEqual([
+      [10, 'done', [42], null],
+      [11, 'failed', undefined, reason],
+    ])
+  })
+})
+
+describe('idbResumeStore', () => {
+  it('remembers an address for as long as Pujo keeps the upload, and then forgets it', async () => {
+    let now = T0
+    const store = idbResumeStore(() => now)
+    await store.set('a', URL_A)
+    now = T0 + RESUME_TTL_MS - 1
+    expect(await store.get('a')).toBe(URL_A)
+    // Another store on the same database (the service worker's) reads the same address.
+    expect(await idbResumeStore(() => now).get('a')).toBe(URL_A)
+    now = T0 + RESUME_TTL_MS + 1
+    expect(await store.get('a')).toBeNull()
+    now = T0
+    expect(await store.get('a')).toBeNull()
+    await store.set('b', URL_B)
+    await store.remove('b')
+    expect(await store.get('b')).toBeNull()
+  })
+
+  it('prunes the addresses of files given up long ago, and nothing else', async () => {
+    let now = T0
+    const store = idbResumeStore(() => now)
+    await store.set('old', URL_A)
+    now = T0 + RESUME_TTL_MS
+    await store.set('new', URL_B)
+    expect(await pruneResumes(T0 + RESUME_TTL_MS + 1000)).toBe(1)
+    now = T0 + RESUME_TTL_MS + 1000
+    expect([await store.get('old'), await store.get('new')]).toEqual([null, URL_B])
+  })
+
+  it('answers nothing, and fails nothing, where there is no IndexedDB', async () => {
+    vi.stubGlobal('indexedDB', undefined)
+    resetDatabase()
+    const store = idbResumeStore()
+    await store.set('a', URL_A)
+    expect(await store.get('a')).toBeNull()
+    await expect(store.remove('a')).resolves.toBeUndefined()
+    expect(await pruneResumes()).toBe(0)
+  })
+})
+
+describe('migrateLocalResumes', () => {
+  it('moves the addresses kept in localStorage, with their age, and leaves the rest of localStorage alone', async () => {
+    const storage = window.localStorage
+    storage.setItem('pujo.tus.fresh', `${T0} ${URL_A}`)
+    storage.setItem('pujo.tus.stale', `${T0 - RESUME_TTL_MS - 1} ${URL_B}`)
+    storage.setItem('pujo.tus.broken', 'not an entry')
+    storage.setItem('pujo.lang', 'bn')
+    expect(await migrateLocalResumes(storage, T0 + 1000)).toBe(1)
+    expect(Object.keys(storage)).toEqual(['pujo.lang'])
+
+    // The TTL counts from when the address was made, not from the move.
+    expect(await idbResumeStore(() => T0 + RESUME_TTL_MS).get('fresh')).toBe(URL_A)
+    expect(await idbResumeStore(() => T0 + RESUME_TTL_MS + 1).get('fresh')).toBeNull()
+    expect(await idbResumeStore(() => T0).get('stale')).toBeNull()
+    // Once moved, there is nothing left to move.
+    expect(await migrateLocalResumes(storage, T0 + 2000)).toBe(0)
+  })
+
+  it('keeps a newer address already in IndexedDB', async () => {
+    await idbResumeStore(() => T0 + 5000).set('same', URL_B)
+    window.localStorage.setItem('pujo.tus.same', `${T0} ${URL_A}`)
+    expect(await migrateLocalResumes(window.localStorage, T0 + 6000)).toBe(0)
+    expect(await idbResumeStore(() => T0 + 6000).get('same')).toBe(URL_B)
+    expect(window.localStorage.getItem('pujo.tus.same')).toBeNull()
+  })
+
+  it('leaves the old addresses where they are when IndexedDB cannot take them', async () => {
+    vi.stubGlobal('indexedDB', undefined)
+    resetDatabase()
+    window.localStorage.setItem('pujo.tus.fresh', `${T0} ${URL_A}`)
+    await expect(migrateLocalResumes(window.localStorage, T0)).rejects.toBeDefined()
+    expect(window.localStorage.getItem('pujo.tus.fresh')).toBe(`${T0} ${URL_A}`)
+  })
+})
+
+describe('the database', () => {
+  it('opens an earlier Pujo’s database (the queue only) with its files, and adds the resume store', async () => {
+    const factory = indexedDB
+    const old = factory.open('pujo', 1)
+    old.onupgradeneeded = () => old.result.createObjectStore('uploads', { keyPath: ['owner', 'id'] })
+    const db = await new Promise<IDBDatabase>((resolve) => (old.onsuccess = () => resolve(old.result)))
+    const tx = db.transaction('uploads', 'readwrite')
+    tx.objectStore('uploads').put({ owner: 1, id: 5, bytes: photo('x.jpg'), name: 'x.jpg', type: 'image/jpeg', lastModified: 1, caption: '', status: 'paused', albumId: 7, error: null })
+    await new Promise((resolve) => (tx.oncomplete = resolve))
+    db.close()
+
+    expect((await indexedDbStore(1)!.load()).map((k) => [k.id, k.status])).toEqual([[5, 'paused']])
+    await idbResumeStore().set('k', URL_A)
+    expect(await idbResumeStore().get('k')).toBe(URL_A)
   })
 })

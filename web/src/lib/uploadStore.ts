@@ -4,12 +4,20 @@
  * phone restarts. One record per file, keyed by the owner's account and the
  * file's queue id: a shared device never sends one person's files with
  * another's session.
+ *
+ * The same database keeps the addresses of unfinished tus uploads (the resume
+ * store), so that the page and the service worker, which has no localStorage,
+ * go on from the same offsets. Nothing here needs a window: the service
+ * worker bundles this file.
  */
-import type { QueueStore, StoredUpload } from './uploadQueue'
+import type { ResumeStore } from '../api/tus'
+import type { QueueStore, StoredUpload } from './uploadItem'
 
 const DB_NAME = 'pujo'
-const DB_VERSION = 1
+/** 1: the queue's files; 2: the resume addresses too. */
+const DB_VERSION = 2
 const STORE = 'uploads'
+const RESUME = 'resume'
 
 /**
  * A file is kept as its bytes (a Blob) and its name, type and date, and made a
@@ -40,13 +48,14 @@ function done(tx: IDBTransaction): Promise<void> {
 
 let opening: Promise<IDBDatabase> | null = null
 
-/** The site's database, opened once per page. */
+/** The site's database, opened once per page (or worker). */
 export function openDatabase(factory: IDBFactory = indexedDB): Promise<IDBDatabase> {
   if (opening) return opening
   const req = factory.open(DB_NAME, DB_VERSION)
   req.onupgradeneeded = () => {
     const db = req.result
     if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE, { keyPath: ['owner', 'id'] })
+    if (!db.objectStoreNames.contains(RESUME)) db.createObjectStore(RESUME, { keyPath: 'key' })
   }
   opening = request(req).then((db) => {
     // Another tab upgrading the schema: let it, and open again next time.
@@ -103,4 +112,136 @@ export function indexedDbStore(owner: number): QueueStore | null {
       await done(tx)
     },
   }
+}
+
+/**
+ * How long a remembered address is worth asking about: Pujo drops an upload a day
+ * after it began (`upload-expiry`, 24h by default), done or not.
+ */
+export const RESUME_TTL_MS = 24 * 60 * 60 * 1000
+
+/** One remembered address: the fingerprint it is kept under, and when it was made (ms). */
+interface ResumeRow {
+  key: string
+  url: string
+  at: number
+}
+
+function fresh(row: ResumeRow | undefined, now: number): row is ResumeRow {
+  return row !== undefined && typeof row.url === 'string' && now - row.at <= RESUME_TTL_MS
+}
+
+/**
+ * The addresses of unfinished uploads in IndexedDB, each with when it was made:
+ * they outlive the tab and a restart of the browser, are read by the service
+ * worker as by the page, and are forgotten once Pujo has surely dropped them.
+ * A failure to keep one is no failure of the upload: it just cannot resume.
+ */
+export function idbResumeStore(now: () => number = Date.now): ResumeStore {
+  return {
+    async get(key) {
+      try {
+        const db = await openDatabase()
+        const tx = db.transaction(RESUME, 'readwrite')
+        const row = (await request(tx.objectStore(RESUME).get(key))) as ResumeRow | undefined
+        if (fresh(row, now())) return row.url
+        if (row !== undefined) tx.objectStore(RESUME).delete(key)
+        await done(tx)
+        return null
+      } catch {
+        return null
+      }
+    },
+    async set(key, url) {
+      try {
+        const db = await openDatabase()
+        const tx = db.transaction(RESUME, 'readwrite')
+        tx.objectStore(RESUME).put({ key, url, at: now() } satisfies ResumeRow)
+        await done(tx)
+      } catch {
+        // Storage full or off: the upload still goes, it just cannot resume.
+      }
+    },
+    async remove(key) {
+      try {
+        const db = await openDatabase()
+        const tx = db.transaction(RESUME, 'readwrite')
+        tx.objectStore(RESUME).delete(key)
+        await done(tx)
+      } catch {
+        // Nothing to forget.
+      }
+    },
+  }
+}
+
+/** Forgets every remembered address Pujo has surely dropped (files given up long ago). */
+export async function pruneResumes(now = Date.now()): Promise<number> {
+  try {
+    const db = await openDatabase()
+    const tx = db.transaction(RESUME, 'readwrite')
+    const rows = (await request(tx.objectStore(RESUME).getAll())) as ResumeRow[]
+    const stale = rows.filter((row: ResumeRow) => !fresh(row as ResumeRow | undefined, now))
+    for (const row of stale) tx.objectStore(RESUME).delete(row.key)
+    await done(tx)
+    return stale.length
+  } catch {
+    return 0
+  }
+}
+
+/** What of `localStorage` the migration reads (a `Storage`; workers have none). */
+export interface OldStorage {
+  readonly length: number
+  key(index: number): string | null
+  getItem(key: string): string | null
+  removeItem(key: string): void
+}
+
+/** Where Pujo kept the addresses before they moved to IndexedDB: `pujo.tus.<key>` = `<ms> <address>`. */
+const OLD_PREFIX = 'pujo.tus.'
+
+/**
+ * Moves the addresses an earlier Pujo kept in localStorage into IndexedDB, with
+ * the time they were made (so the TTL still counts from then), and removes them
+ * from localStorage. A newer address already in IndexedDB wins. Run by the page
+ * (the worker cannot read localStorage); resolves with how many moved.
+ */
+export async function migrateLocalResumes(storage: OldStorage, now = Date.now()): Promise<number> {
+  const old: ResumeRow[] = []
+  const keys: string[] = []
+  try {
+    for (let i = 0; i < storage.length; i++) {
+      const name = storage.key(i)
+      if (name === null || !name.startsWith(OLD_PREFIX)) continue
+      keys.push(name)
+      const match = /^(\d+) (\/\S+)$/.exec(storage.getItem(name) ?? '')
+      const row = match ? { key: name.slice(OLD_PREFIX.length), url: match[2]!, at: Number(match[1]) } : undefined
+      if (fresh(row, now)) old.push(row)
+    }
+  } catch {
+    return 0
+  }
+  if (keys.length === 0) return 0
+  const db = await openDatabase()
+  const tx = db.transaction(RESUME, 'readwrite')
+  const resume = tx.objectStore(RESUME)
+  const kept = await Promise.all(old.map((row) => request(resume.get(row.key)) as Promise<ResumeRow | undefined>))
+  let moved = 0
+  old.forEach((row, i) => {
+    const there = kept[i]
+    if (there !== undefined && there.at >= row.at) return
+    resume.put(row)
+    moved++
+  })
+  await done(tx)
+  // Only once IndexedDB has them: a failure above leaves them where they were, for next time.
+  for (const name of keys) {
+    try {
+      storage.removeItem(name)
+    } catch {
+      // Left behind: read again next time, and the newer IndexedDB entry wins.
+    }
+  }
+  return moved
 }

@@ -3,8 +3,8 @@ import { useEffect, useId, useState, useSyncExternalStore, type ChangeEvent, typ
 import { Link, useSearchParams } from 'react-router'
 import { getProfile } from '../api/endpoints'
 import type { Me } from '../api/types'
-import { pruneResumeStore } from '../api/tus'
 import { discardResumable, forgetResumable, uploadResumable } from '../api/upload'
+import { xhrSend } from '../api/xhr'
 import { AlbumForm } from '../components/AlbumForm'
 import { SelectField } from '../components/Field'
 import { PageTitle } from '../components/PageTitle'
@@ -13,11 +13,22 @@ import { ErrorNotice, Loading } from '../components/Status'
 import { useI18n, type I18n } from '../i18n'
 import { SAVER_LONG_EDGE, savedDataSaver, smallerCopy, storeDataSaver } from '../lib/dataSaver'
 import { ACCEPTED_TYPES, MAX_UPLOAD_BYTES, UploadQueue, bytesSaved, percent, summarise, type UploadItem } from '../lib/uploadQueue'
-import { indexedDbStore } from '../lib/uploadStore'
+import { holdForPage } from '../lib/uploadLock'
+import { idbResumeStore, indexedDbStore, migrateLocalResumes, pruneResumes } from '../lib/uploadStore'
 import { keys } from '../queryClient'
 import { onUploadSync, requestUploadSync } from '../serviceWorker'
 
 const NEW_ALBUM = 'new'
+
+/** Moves the resume addresses an earlier Pujo kept in localStorage into IndexedDB (once; then there are none). */
+function moveOldResumes(): Promise<number> {
+  try {
+    return migrateLocalResumes(window.localStorage).catch(() => 0)
+  } catch {
+    // No localStorage here (blocked): nothing to move.
+    return Promise.resolve(0)
+  }
+}
 
 export function fileSize(i18n: Pick<I18n, 'number' | 't'>, bytes: number): string {
   if (bytes >= 1024 * 1024) return i18n.t('upload.mb', { n: i18n.number(Math.round((bytes / (1024 * 1024)) * 10) / 10) })
@@ -157,39 +168,55 @@ function Uploader({ me }: { me: Me }) {
   const own = albums.data?.albums.filter((a) => a.owner.id === me.id) ?? []
   const albumId = choice !== '' && choice !== NEW_ALBUM ? Number(choice) : null
 
-  const [queue] = useState(
-    () =>
-      new UploadQueue(
-        (item, onProgress, signal) =>
-          uploadResumable(item.albumId, item.file, { caption: item.caption, onProgress, signal, keepWhenDone: true }),
-        {
-          concurrency: 2,
-          store: indexedDbStore(me.id) ?? undefined,
-          onUploaded: (item) => {
-            if (item.albumId === null) return
-            void client.invalidateQueries({ queryKey: keys.album(item.albumId) })
-            void client.invalidateQueries({ queryKey: keys.albumPhotos(item.albumId) })
-            void client.invalidateQueries({ queryKey: keys.feed })
-            void client.invalidateQueries({ queryKey: ['users'] })
-          },
-          // Only once the queue no longer keeps the file: a reload before that finds the photo, not a new upload.
-          onSettled: (item) => {
-            if (item.albumId !== null) forgetResumable(item.albumId, item.file, item.caption)
-          },
-          // Where the browser has Background Sync, it says when the network is back even if `online` is late.
-          onPaused: () => void requestUploadSync(),
-          onDiscard: (item) => {
-            if (item.albumId !== null) discardResumable(item.albumId, item.file, item.caption)
-          },
+  const [queue] = useState(() => {
+    // The resume addresses are in IndexedDB, where the service worker finds them too.
+    const resumes = idbResumeStore()
+    return new UploadQueue(
+      (item, onProgress, signal) =>
+        uploadResumable(xhrSend, item.albumId, item.file, {
+          caption: item.caption,
+          onProgress,
+          signal,
+          store: resumes,
+          keepWhenDone: true,
+        }),
+      {
+        concurrency: 2,
+        store: indexedDbStore(me.id) ?? undefined,
+        // One sender at a time: this page, or the service worker sending while no page was open.
+        lock: holdForPage,
+        onUploaded: (item) => {
+          if (item.albumId === null) return
+          void client.invalidateQueries({ queryKey: keys.album(item.albumId) })
+          void client.invalidateQueries({ queryKey: keys.albumPhotos(item.albumId) })
+          void client.invalidateQueries({ queryKey: keys.feed })
+          void client.invalidateQueries({ queryKey: ['users'] })
         },
-      ),
-  )
-  // The files picked earlier (another visit, before a reload or a restart) come back and go on.
+        // Only once the queue no longer keeps the file: a reload before that finds the photo, not a new upload.
+        onSettled: (item) => {
+          if (item.albumId !== null) void forgetResumable(resumes, item.albumId, item.file, item.caption)
+        },
+        // Where the browser has Background Sync, it says when the network is back even if `online` is late,
+        // and the service worker sends the queue itself if no page has it open by then.
+        onPaused: () => void requestUploadSync(),
+        onDiscard: (item) => {
+          if (item.albumId !== null) void discardResumable(xhrSend, resumes, item.albumId, item.file, item.caption)
+        },
+      },
+    )
+  })
+  // The files picked earlier (another visit, before a reload or a restart) come back and go on,
+  // once the addresses an earlier Pujo kept in localStorage have moved to IndexedDB.
   useEffect(() => {
-    pruneResumeStore()
-    void queue.open()
+    let live = true
+    void moveOldResumes()
+      .then(() => pruneResumes())
+      .then(() => {
+        if (live) void queue.open()
+      })
     const stopListening = onUploadSync(() => queue.resume())
     return () => {
+      live = false
       stopListening()
       queue.close()
     }

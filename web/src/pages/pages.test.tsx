@@ -1,6 +1,9 @@
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react'
 import { Route, Routes } from 'react-router'
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest'
+import { fingerprint } from '../api/tus'
+import { idbResumeStore } from '../lib/uploadStore'
+import { stubIndexedDb } from '../test/fakeIndexedDb'
 import { FakeXhr } from '../test/fakeXhr'
 import { ME, apiError, json, photo, renderWithProviders, stubApi } from '../test/helpers'
 import AlbumPage from './AlbumPage'
@@ -202,9 +205,17 @@ describe('PhotoPage', () => {
   })
 })
 
+/** The requests made so far, once there are `n`. */
+const requests = (n: number) =>
+  vi.waitFor(() => {
+    if (FakeXhr.all.length < n) throw new Error(`${FakeXhr.all.length} requests, not ${n} yet`)
+    return FakeXhr.all.map((x) => `${x.method} ${x.url}`)
+  })
+
 describe('UploadPage', () => {
   it('uploads each file resumably with its own progress bar, and retries a failure showing the server’s words', async () => {
     vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    stubIndexedDb()
     stubApi({
       'GET /api/v1/auth/session': () => json({ user: ME }),
       'GET /api/v1/users/durga': () => json({ user: ME, albums: [album] }),
@@ -224,7 +235,7 @@ describe('UploadPage', () => {
     fireEvent.change(screen.getByLabelText('Caption for one.jpg'), { target: { value: 'Ashtami' } })
     fireEvent.click(screen.getByRole('button', { name: 'Upload 2 photos' }))
 
-    expect(FakeXhr.all.map((x) => `${x.method} ${x.url}`)).toEqual(['POST /api/v1/uploads', 'POST /api/v1/uploads'])
+    expect(await requests(2)).toEqual(['POST /api/v1/uploads', 'POST /api/v1/uploads'])
     expect(FakeXhr.all[0]!.headers['Upload-Metadata']).toContain(`caption ${btoa('Ashtami')}`)
     const one = '/api/v1/uploads/11111111111111111111111111111111'
     const two = '/api/v1/uploads/22222222222222222222222222222222'
@@ -249,19 +260,23 @@ describe('UploadPage', () => {
     expect(screen.getByRole('status', { name: '' }).textContent).toBe('1 of 2 uploaded, 0 uploading, 1 failed.')
     expect(screen.getByText('storage is resting')).toBeTruthy()
     expect(screen.getByRole('link', { name: 'View' }).getAttribute('href')).toBe('/photos/77')
-    // The done file's address is forgotten; the failed one's is kept to resume from.
-    const remembered = () => Object.keys(window.localStorage).filter((k) => k.startsWith('pujo.tus.'))
-    expect(remembered().map((k) => window.localStorage.getItem(k)?.split(' ')[1])).toEqual([two])
+    // The done file's address is forgotten (once the queue no longer keeps it); the failed one's is kept to resume from.
+    const resumes = idbResumeStore()
+    const remembered = () =>
+      Promise.all([resumes.get(fingerprint(files[0]!, 10, 'Ashtami')), resumes.get(fingerprint(files[1]!, 10, ''))])
+    await waitFor(async () => expect(await remembered()).toEqual([null, two]))
 
     // The retry asks how far the upload got, and goes on from there.
+    const before = FakeXhr.all.length
     fireEvent.click(screen.getByRole('button', { name: 'Retry two.jpg' }))
-    const head = FakeXhr.all.at(-1)!
+    await requests(before + 1)
+    const head = FakeXhr.all[before]!
     expect(`${head.method} ${head.url}`).toBe(`HEAD ${two}`)
     act(() => head.respond(200, '', { 'Upload-Offset': '0', 'Upload-Length': '100' }))
     act(() => void patch(two, 1).then((again) => again.respond(204, '', { 'Upload-Offset': '100', 'Pujo-Photo-Id': '78' })))
     await waitFor(() => expect(screen.getAllByText('Uploaded.')).toHaveLength(2))
     expect(screen.getByRole('link', { name: 'See the album' }).getAttribute('href')).toBe('/albums/10')
-    expect(remembered()).toEqual([])
+    await waitFor(async () => expect(await remembered()).toEqual([null, null]))
   })
 
   it('pauses the queue while offline and sends it when the network is back', async () => {
@@ -292,8 +307,8 @@ describe('UploadPage', () => {
     // The sync comes before the page's own `online` event.
     onLine.mockReturnValue(true)
     act(() => void worker.dispatchEvent(new MessageEvent('message', { data: { type: 'pujo:send-uploads' } })))
-    expect(FakeXhr.all.map((x) => `${x.method} ${x.url}`)).toEqual(['POST /api/v1/uploads'])
     expect(screen.getByText('Uploading: 0%')).toBeTruthy()
+    expect(await requests(1)).toEqual(['POST /api/v1/uploads'])
   })
 
   it('cancels an upload in flight', async () => {
@@ -309,6 +324,7 @@ describe('UploadPage', () => {
       target: { files: [new File(['a'], 'one.jpg', { type: 'image/jpeg' })] },
     })
     fireEvent.click(screen.getByRole('button', { name: 'Upload 1 photo' }))
+    await requests(1)
     fireEvent.click(screen.getByRole('button', { name: 'Cancel one.jpg' }))
     expect(FakeXhr.all[0]!.aborted).toBe(true)
     expect(await screen.findByText('Cancelled.')).toBeTruthy()
@@ -350,6 +366,7 @@ describe('UploadPage', () => {
     expect(screen.getByText('The data saver kept 371 KB off the network.')).toBeTruthy()
     expect(decode.mock.calls.at(-1)![1]).toMatchObject({ resizeWidth: 2048, resizeHeight: 1536, imageOrientation: 'from-image' })
     fireEvent.click(screen.getByRole('button', { name: 'Upload 1 photo' }))
+    await requests(1)
     const create = FakeXhr.all[0]!
     expect(Number(create.headers['Upload-Length'])).toBeLessThan(21_000)
     expect(create.headers['Upload-Metadata']).toContain(`filename ${btoa('pandal.jpg')}`)
