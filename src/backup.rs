@@ -47,6 +47,9 @@ const BLOB_PREFIXES: [&str; 2] = ["uploads/", "thumbnails/"];
 /// files go, and blobs no kept backup names go once they are this old too (younger
 /// ones may belong to a backup still running).
 const ABANDONED_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// Blobs copied at once: reading, hashing and writing overlap (two cores here; S3's
+/// latency wants more than one request in flight).
+const PARALLEL_COPIES: usize = 4;
 
 /// One file of a backup.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -346,6 +349,18 @@ async fn fetch_to(store: &BlobStore, metrics: &Metrics, key: &str, to: &Path) ->
     result
 }
 
+/// A blob's sha256 and size, read through.
+async fn hash_of_blob(store: &BlobStore, metrics: &Metrics, key: &str) -> Result<(Vec<u8>, u64), Failure> {
+    let mut stream = store.get(metrics, key, None).await.map_err(Failure::failed)?;
+    let (mut hasher, mut size) = (sha2::Sha256::new(), 0u64);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(Failure::failed)?;
+        hasher.update(&chunk);
+        size += chunk.len() as u64;
+    }
+    Ok((hasher.finalize().to_vec(), size))
+}
+
 /// A name for a temp file in `dir`, unique in this process.
 fn temp_name(dir: &Path, what: &str) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -603,26 +618,36 @@ struct Copier<'a> {
 impl Copier<'_> {
     async fn pass(&mut self, keys: Vec<String>) -> Result<(), Failure> {
         let total = keys.len();
-        for (i, key) in keys.into_iter().enumerate() {
+        let mut to_copy = Vec::new();
+        for key in keys {
             if self.blobs.contains_key(&key) {
                 continue;
             }
-            let to = self.target.key(&format!("blobs/{key}"));
-            let entry = match self.known.get(&key) {
-                Some(entry) if self.present.contains(&key) => entry.clone(),
-                _ => match copy_blob(self.source, &key, &self.target.store, &to, self.temp_dir, self.metrics).await? {
-                    Some(entry) => {
-                        self.copied += 1;
-                        self.copied_bytes += entry.size;
-                        entry
-                    }
-                    // Deleted since the listing (a photo deleted, `blobs gc`): the check
-                    // of the originals after the second pass decides.
-                    None => continue,
-                },
-            };
-            self.blobs.insert(key, entry);
-            self.report.progress("blobs", i + 1, total, self.copied_bytes);
+            match self.known.get(&key) {
+                Some(entry) if self.present.contains(&key) => {
+                    self.blobs.insert(key, entry.clone());
+                }
+                _ => to_copy.push(key),
+            }
+        }
+        let mut done = total - to_copy.len();
+        let (source, target, temp_dir, metrics) = (self.source, self.target, self.temp_dir, self.metrics);
+        let mut copies = futures_util::stream::iter(to_copy)
+            .map(|key| async move {
+                let to = target.key(&format!("blobs/{key}"));
+                copy_blob(source, &key, &target.store, &to, temp_dir, metrics).await.map(|entry| (key, entry))
+            })
+            .buffer_unordered(PARALLEL_COPIES);
+        while let Some(copied) = copies.next().await {
+            // Deleted since the listing (a photo deleted, `blobs gc`): the check of the
+            // originals after the second pass decides.
+            if let (key, Some(entry)) = copied? {
+                self.copied += 1;
+                self.copied_bytes += entry.size;
+                self.blobs.insert(key, entry);
+            }
+            done += 1;
+            self.report.progress("blobs", done, total, self.copied_bytes);
         }
         self.report.end_progress();
         Ok(())
@@ -850,7 +875,12 @@ async fn restore(config: &Config, spec: &str, which: Option<&str>) -> Result<(),
         }
         Some(db)
     };
-    let store = crate::blobs::open(config, if config.media.s3.is_some() { "s3" } else { "fs" }).await?;
+    // Into the data folder, blobs are made durable all at once before the database
+    // goes in place (one filesystem sync rather than two per blob).
+    let store = match &config.media.s3 {
+        Some(_) => crate::blobs::open(config, "s3").await?,
+        None => BlobStore::Fs(FsStore::open_batched(config.data_dir.join("blobs")).map_err(Failure::failed)?),
+    };
     let in_backup: BTreeMap<&str, &Entry> = manifest.blobs.iter().map(|e| (e.path.as_str(), e)).collect();
     let mut already = BTreeSet::new();
     for key in source_keys(&store).await? {
@@ -864,18 +894,33 @@ async fn restore(config: &Config, spec: &str, which: Option<&str>) -> Result<(),
 
     let work = WorkDir::new(config, "restore")?;
     let temp_dir = store.temp_dir().unwrap_or_else(|| work.0.clone());
-    let (total, mut bytes) = (manifest.blobs.len(), 0u64);
-    for (i, entry) in manifest.blobs.iter().enumerate() {
-        if !already.contains(&entry.path) {
-            let temp = temp_name(&temp_dir, "restore");
-            check_file(&target, &metrics, &format!("blobs/{}", entry.path), entry, &temp).await?;
+    let (total, mut bytes, mut done) = (manifest.blobs.len(), 0u64, 0);
+    let (target_ref, store_ref, metrics_ref, temp_ref, already_ref) = (&target, &store, &metrics, &temp_dir, &already);
+    let mut restores = futures_util::stream::iter(&manifest.blobs)
+        .map(|entry| async move {
+            // What a restore that stopped left is checked, not trusted (it may not
+            // have reached the disk): kept when its bytes are the manifest's.
+            if already_ref.contains(&entry.path) {
+                let (sha, size) = hash_of_blob(store_ref, metrics_ref, &entry.path).await?;
+                if size == entry.size && crate::util::hex(&sha) == entry.sha256 {
+                    return Ok(0);
+                }
+            }
+            let temp = temp_name(temp_ref, "restore");
+            check_file(target_ref, metrics_ref, &format!("blobs/{}", entry.path), entry, &temp).await?;
             let content_type = crate::media::store::content_type_of(&entry.path);
-            store.put_owned(&metrics, &entry.path, &temp, content_type).await.map_err(Failure::failed)?;
-            bytes += entry.size;
-        }
-        report.progress("blobs", i + 1, total, bytes);
+            store_ref.put_owned(metrics_ref, &entry.path, &temp, content_type).await.map_err(Failure::failed)?;
+            Ok::<_, Failure>(entry.size)
+        })
+        .buffer_unordered(PARALLEL_COPIES);
+    while let Some(restored) = restores.next().await {
+        bytes += restored?;
+        done += 1;
+        report.progress("blobs", done, total, bytes);
     }
+    drop(restores);
     report.end_progress();
+    store.sync().await.map_err(Failure::failed)?;
 
     // The database last: until it is in place, the install is still empty.
     let db = match db {
