@@ -1,11 +1,13 @@
-//! `pujo admin`: the few things done from a shell rather than the site (the first
-//! admin has nobody to grant them the role).
+//! `pujo admin` and `pujo audit export`: the few things done from a shell rather than
+//! the site (the first admin has nobody to grant them the role), each recorded in the
+//! audit log.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use crate::api::pandals::check_pandal;
 use crate::api::views::Check;
-use crate::cli::AdminAction;
+use crate::cli::{AdminAction, AuditAction};
 use crate::command::Failure;
 use crate::config::Config;
 use crate::db::{Database, NewPandal, Role};
@@ -21,6 +23,43 @@ pub fn run(config: &Config, action: &AdminAction) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(failure) => failure.report("admin"),
+    }
+}
+
+/// `pujo audit export`: every event after `--after`, oldest first, as JSON lines.
+pub fn run_audit(config: &Config, action: &AuditAction) -> ExitCode {
+    let AuditAction::Export(export) = action;
+    let runtime = match crate::command::runtime(false) {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let outcome = runtime.block_on(async {
+        let db = Database::open(&config.db, &config.data_dir).await?;
+        db.check_schema().await?;
+        let mut after = export.after;
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        loop {
+            let events = db.audit_after(after, 1000).await?;
+            let Some(last) = events.last().map(|e| e.id) else { break };
+            for e in events {
+                let line = serde_json::json!({
+                    "id": e.id,
+                    "at": crate::api::views::rfc3339(e.at),
+                    "actor": {"kind": e.actor_kind, "id": e.actor_id, "name": e.actor_name},
+                    "action": e.action,
+                    "object": {"kind": e.object_kind, "id": e.object_id},
+                    "client": e.client,
+                    "request_id": e.request_id,
+                });
+                writeln!(out, "{line}").map_err(Failure::failed)?;
+            }
+            after = last;
+        }
+        out.flush().map_err(Failure::failed)
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report("audit export"),
     }
 }
 
@@ -59,14 +98,31 @@ async fn act(config: &Config, action: &AdminAction) -> Result<String, Failure> {
             // Running servers drop the lists they cached (PostgreSQL; with SQLite the
             // server's own cache expires within PUJO_CACHE_LOCAL_TTL).
             db.announce(&crate::cache::bus::encode_tags(&[crate::cache::Tag::Lists])).await?;
+            record(&db, "pandal.created", ("pandal", pandal.id.to_string())).await?;
             Ok(format!("created pandal {}: {}, {} {}", pandal.id, pandal.name, pandal.city, pandal.year))
         }
     }
 }
 
+/// An action from the command line, in the audit log (a failure to record it fails the
+/// command: the person at the shell can run it again).
+async fn record(db: &Database, action: &'static str, object: (&'static str, String)) -> Result<(), Failure> {
+    let event = crate::db::NewAuditEvent {
+        actor: crate::db::Actor::Cli,
+        action,
+        object_kind: object.0,
+        object_id: object.1,
+        client: String::new(),
+        request_id: String::new(),
+    };
+    db.record_audit(&event).await.map_err(Failure::from)
+}
+
 async fn set_role(config: &Config, db: &Database, username: &str, role: Role) -> Result<String, Failure> {
     if db.set_role(username, role).await? {
         if let Some(user) = db.user_by_username(username).await? {
+            let action = if role == Role::Admin { "role.admin_granted" } else { "role.admin_revoked" };
+            record(db, action, ("user", user.id.to_string())).await?;
             // Sessions carry the role; comments show who may delete them. PostgreSQL
             // tells every replica through the bus. A SQLite server has no bus this
             // process can reach, so its sessions' Redis copies (which would carry the

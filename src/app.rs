@@ -267,5 +267,17 @@ async fn purge_sessions(state: Arc<AppState>, stop: CancellationToken) {
         if purged > 0 {
             tracing::info!(purged, "expired sessions purged");
         }
+        // The audit log past its retention, in batches as well.
+        let before = time::OffsetDateTime::now_utc() - state.config.audit_retention;
+        loop {
+            match state.db.purge_audit(before, BATCH).await {
+                Ok(n) if n < BATCH as u64 => break,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not purge old audit events; trying again later");
+                    break;
+                }
+            }
+        }
     }
 }

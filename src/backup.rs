@@ -141,14 +141,19 @@ impl Target {
             if !prefix.is_empty() && !crate::media::store::valid_key(prefix) {
                 return Err(Failure::Usage(format!("{spec}: the prefix may hold only letters, digits and /._-")));
             }
-            // The photo bucket's settings (endpoint, credentials, encryption) serve the
-            // backup bucket too. Without them (photos in the data folder): the AWS
-            // default chain for credentials and region, and an S3-compatible server
-            // named by AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, addressed path-style.
-            let mut settings = config.media.s3.clone().unwrap_or_else(|| {
-                let endpoint = std::env::var("AWS_ENDPOINT_URL_S3").or_else(|_| std::env::var("AWS_ENDPOINT_URL")).ok();
-                S3Settings { path_style: endpoint.is_some(), endpoint, sse: "AES256".into(), ..S3Settings::default() }
-            });
+            // A backup server of its own (PUJO_BACKUP_S3_ENDPOINT, credentials from the
+            // AWS default chain); else the photo bucket's server, with its settings
+            // (endpoint, credentials, encryption); else AWS with the default chain.
+            let mut settings = match (&config.backup_s3_endpoint, &config.media.s3) {
+                (Some((endpoint, path_style)), _) => S3Settings {
+                    endpoint: Some(endpoint.clone()),
+                    path_style: *path_style,
+                    sse: "AES256".into(),
+                    ..S3Settings::default()
+                },
+                (None, Some(photos)) => photos.clone(),
+                (None, None) => S3Settings { sse: "AES256".into(), ..S3Settings::default() },
+            };
             settings.bucket = bucket.to_owned();
             settings.timeout = settings.timeout.max(Duration::from_secs(300));
             let store = S3Store::connect(&settings).await.map_err(Failure::failed)?;

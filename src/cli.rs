@@ -25,6 +25,7 @@ pub enum Command {
     Backup(Backup),
     Restore(Restore),
     Db(Db),
+    Audit(Audit),
     Version(Version),
 }
 
@@ -89,6 +90,9 @@ macro_rules! setting_flags {
             /// how long a resumable upload may stay unfinished [PUJO_UPLOAD_EXPIRY; 24h]
             #[argh(option)]
             pub upload_expiry: Option<String>,
+            /// how long the audit log keeps an event [PUJO_AUDIT_RETENTION; 365d]
+            #[argh(option)]
+            pub audit_retention: Option<String>,
             /// time an upload request may take [PUJO_UPLOAD_TIMEOUT; 15m]
             #[argh(option)]
             pub upload_timeout: Option<String>,
@@ -137,6 +141,12 @@ macro_rules! setting_flags {
             /// time allowed for one S3 request attempt [PUJO_S3_TIMEOUT; 30s]
             #[argh(option)]
             pub s3_timeout: Option<String>,
+            /// S3-compatible server for `pujo backup --to s3://` [PUJO_BACKUP_S3_ENDPOINT; unset]
+            #[argh(option)]
+            pub backup_s3_endpoint: Option<String>,
+            /// path-style addressing of the backup bucket [PUJO_BACKUP_S3_PATH_STYLE; false]
+            #[argh(option)]
+            pub backup_s3_path_style: Option<String>,
             /// accept this long after SIGTERM [PUJO_SHUTDOWN_DELAY; 0s]
             #[argh(option)]
             pub shutdown_delay: Option<String>,
@@ -225,6 +235,7 @@ macro_rules! setting_flags {
                     ("request-timeout", &self.request_timeout),
                     ("upload-timeout", &self.upload_timeout),
                     ("upload-expiry", &self.upload_expiry),
+                    ("audit-retention", &self.audit_retention),
                     ("max-body-bytes", &self.max_body_bytes),
                     ("max-upload-bytes", &self.max_upload_bytes),
                     ("max-pixels", &self.max_pixels),
@@ -240,6 +251,8 @@ macro_rules! setting_flags {
                     ("s3-sse", &self.s3_sse),
                     ("s3-kms-key-id", &self.s3_kms_key_id),
                     ("s3-timeout", &self.s3_timeout),
+                    ("backup-s3-endpoint", &self.backup_s3_endpoint),
+                    ("backup-s3-path-style", &self.backup_s3_path_style),
                     ("shutdown-delay", &self.shutdown_delay),
                     ("drain-timeout", &self.drain_timeout),
                     ("database-url", &self.database_url),
@@ -322,6 +335,13 @@ setting_flags! {
         pub backup: Option<String>,
     }
 
+    /// read the audit log (log-ins, role changes, removals, command-line actions)
+    #[argh(subcommand, name = "audit")]
+    struct Audit {
+        #[argh(subcommand)]
+        pub action: AuditAction,
+    }
+
     /// move the embedded database's rows into PostgreSQL (when an install outgrows one
     /// machine)
     #[argh(subcommand, name = "db")]
@@ -329,6 +349,21 @@ setting_flags! {
         #[argh(subcommand)]
         pub action: DbAction,
     }
+}
+
+#[derive(FromArgs, Debug)]
+#[argh(subcommand)]
+pub enum AuditAction {
+    Export(AuditExport),
+}
+
+/// write every audit event as JSON lines to standard output, oldest first
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "export")]
+pub struct AuditExport {
+    /// only events with an id above this one (the last id of a previous export) [default 0]
+    #[argh(option, default = "0")]
+    pub after: i64,
 }
 
 #[derive(FromArgs, Debug)]

@@ -94,6 +94,11 @@ pub const SETTINGS: &[Setting] = &[
         Some("268435456"),
         "memory all photo decodes at once may take, in bytes; a photo that alone needs more is refused",
     ),
+    setting(
+        "audit-retention",
+        Some("365d"),
+        "how long the audit log keeps an event (log-ins, role changes, removals) before it is deleted",
+    ),
     setting("s3-bucket", None, "S3 bucket for photos; unset keeps them under the data folder"),
     setting("s3-endpoint", None, "endpoint URL of an S3-compatible server (MinIO, Garage, R2); unset uses AWS"),
     setting("s3-region", None, "S3 region; unset takes the AWS default chain's (us-east-1 if none)"),
@@ -107,6 +112,12 @@ pub const SETTINGS: &[Setting] = &[
     setting("s3-sse", Some("AES256"), "server-side encryption of every put: AES256, aws:kms, or off"),
     setting("s3-kms-key-id", None, "KMS key for s3-sse=aws:kms; unset lets AWS use the account's aws/s3 key"),
     setting("s3-timeout", Some("30s"), "time allowed for one S3 request attempt"),
+    setting(
+        "backup-s3-endpoint",
+        None,
+        "endpoint URL of the S3-compatible server `pujo backup --to s3://...` writes to; unset: the photo bucket's, or AWS",
+    ),
+    setting("backup-s3-path-style", Some("false"), "address the backup bucket in the path (with backup-s3-endpoint)"),
     setting(
         "shutdown-delay",
         Some("0s"),
@@ -230,6 +241,8 @@ pub struct Config {
     pub upload_timeout: Duration,
     /// How long a resumable upload may take from its creation to its last byte.
     pub upload_expiry: Duration,
+    /// How long the audit log keeps an event.
+    pub audit_retention: Duration,
     pub max_body_bytes: usize,
     pub shutdown_delay: Duration,
     pub drain_timeout: Duration,
@@ -241,6 +254,10 @@ pub struct Config {
     pub access_log: bool,
     /// Uploads, derivatives and the blob store.
     pub media: crate::media::MediaSettings,
+    /// Where `pujo backup --to s3://...` connects when it is not the photo bucket's
+    /// server: an S3-compatible server's endpoint and addressing (credentials from
+    /// the AWS default chain).
+    pub backup_s3_endpoint: Option<(String, bool)>,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<crate::http::client_address::Cidr>,
     /// The edge cache: Redis and the in-process tier.
@@ -333,6 +350,7 @@ impl Config {
             request_timeout: raw.positive_duration("request-timeout")?,
             upload_timeout: raw.positive_duration("upload-timeout")?,
             upload_expiry: raw.positive_duration("upload-expiry")?,
+            audit_retention: raw.positive_duration("audit-retention")?,
             max_body_bytes: raw.positive_usize("max-body-bytes")?,
             shutdown_delay: raw.duration("shutdown-delay")?,
             drain_timeout: raw.duration("drain-timeout")?,
@@ -349,6 +367,13 @@ impl Config {
             access_log: raw.bool("access-log")?,
             trusted_proxies: raw.cidrs("trusted-proxies")?,
             media: media_settings(&raw)?,
+            backup_s3_endpoint: match raw.opt_str("backup-s3-endpoint") {
+                None => None,
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                    Some((url.to_owned(), raw.bool("backup-s3-path-style")?))
+                }
+                Some(url) => return Err(raw.invalid("backup-s3-endpoint", url, "is not an http:// or https:// URL")),
+            },
             cache: cache_settings(&raw)?,
             effective: Vec::new(),
         };

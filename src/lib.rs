@@ -66,6 +66,10 @@ pub fn run(cli: Cli) -> ExitCode {
             Ok(config) => backup::run_restore(&config, &args),
             Err(code) => code,
         },
+        Some(Command::Audit(args)) => match load_config(&args.settings()) {
+            Ok(config) => admin::run_audit(&config, &args.action),
+            Err(code) => code,
+        },
         Some(Command::Db(args)) => match load_config(&args.settings()) {
             Ok(config) => backup::run_db(&config, &args),
             Err(code) => code,

@@ -22,6 +22,8 @@ pub struct Metrics {
     pub uploads: IntCounterVec,
     pub tus_uploads: IntCounterVec,
     pub tus_bytes: IntCounter,
+    /// Audit events the database did not take (the action itself went ahead).
+    pub audit_write_failures: IntCounter,
     pub tus_chunk_seconds: prometheus::Histogram,
     pub upload_bytes: IntCounterVec,
     pub upload_seconds: HistogramVec,
@@ -99,6 +101,9 @@ impl Metrics {
         .expect("valid metric");
         let tus_bytes = IntCounter::new("resumable_upload_bytes_total", "Bytes of resumable uploads acknowledged")
             .expect("valid metric");
+        let audit_write_failures =
+            IntCounter::new("audit_write_failures_total", "Audit events the database did not take")
+                .expect("valid metric");
         let tus_chunk_seconds = prometheus::Histogram::with_opts(HistogramOpts::new(
             "resumable_upload_chunk_seconds",
             "Time to take in one chunk of a resumable upload, from its request to its acknowledgement",
@@ -208,6 +213,7 @@ impl Metrics {
             Box::new(uploads.clone()),
             Box::new(tus_uploads.clone()),
             Box::new(tus_bytes.clone()),
+            Box::new(audit_write_failures.clone()),
             Box::new(tus_chunk_seconds.clone()),
             Box::new(upload_bytes.clone()),
             Box::new(upload_seconds.clone()),
@@ -246,6 +252,7 @@ impl Metrics {
             uploads,
             tus_uploads,
             tus_bytes,
+            audit_write_failures,
             tus_chunk_seconds,
             upload_bytes,
             upload_seconds,

@@ -1,5 +1,7 @@
 //! Register, log in, log out, who am I, profile, password, and leaving.
 
+use super::audit::{self, Origin};
+use crate::db::Actor;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -95,6 +97,7 @@ pub async fn register(state: &AppState, req: Request<Incoming>) -> Result<Respon
 /// account). Strangers guessing can lock new browsers out for a while, never the
 /// owner's own. A success empties the counter it was on.
 pub async fn login(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let origin = Origin::of(state, &req);
     let user_agent = user_agent(&req);
     let client = format!("login:{}", client_bucket(state.client_ip(&req)));
     state.limiter.hit(&client, LOGIN_PER_CLIENT).await.map_err(ApiError::RateLimited)?;
@@ -119,9 +122,14 @@ pub async fn login(state: &AppState, req: Request<Incoming>) -> Result<Response<
     state.limiter.hit(&counter, limit).await.map_err(ApiError::RateLimited)?;
     // The same argon2 work whether or not the account exists.
     let ok = state.passwords.verify(body.password, hash.clone()).await.map_err(|_| ApiError::Unavailable)?;
-    let (Some(user), Some(hash)) = (user.filter(|_| ok), hash) else {
+    let (Some(user), Some(hash)) = (user.clone().filter(|_| ok), hash) else {
+        // What was typed (no more than 64 characters of it), never the password.
+        let typed: String = login.chars().take(64).collect();
+        let object = ("user", user.map(|u| u.id.to_string()).unwrap_or_default());
+        origin.record(state, Actor::Anonymous { name: typed }, "auth.login_failed", object).await;
         return Err(ApiError::Unauthorized("wrong username, email or password"));
     };
+    origin.record(state, audit::actor(&user), "auth.login", ("user", user.id.to_string())).await;
     state.limiter.reset(&counter).await;
     let mut response = json(StatusCode::OK, &UserJson::private(&user));
     start_session(state, &mut response, user.id, &user_agent).await?;
@@ -234,6 +242,7 @@ struct PasswordChange {
 
 /// Changes the password after checking the current one, and ends every other session.
 pub async fn change_password(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let origin = Origin::of(state, &req);
     let user = require_user(state, &req).await?;
     let token = session_token(state, &req).unwrap_or_default();
     let body: PasswordChange = parse_json(req, BODY_LIMIT).await?;
@@ -246,6 +255,7 @@ pub async fn change_password(state: &AppState, req: Request<Incoming>) -> Result
     state.db.set_password_hash(user.id, &hash).await?;
     state.db.delete_sessions_of(user.id, Some(&auth::token_hash(&token))).await?;
     state.cache.publish(&state.db, &[Tag::User(user.id)]).await;
+    origin.record(state, audit::actor(&user), "account.password_changed", ("user", user.id.to_string())).await;
     Ok(no_content())
 }
 
@@ -257,6 +267,7 @@ struct Leaving {
 
 /// Deletes the account and everything it owns, after the password confirms it.
 pub async fn delete_me(state: &std::sync::Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let origin = Origin::of(state, &req);
     let user = require_user(state, &req).await?;
     let body: Leaving = parse_json(req, BODY_LIMIT).await?;
     confirm_password(state, &user, body.password, "password").await?;
@@ -290,6 +301,7 @@ pub async fn delete_me(state: &std::sync::Arc<AppState>, req: Request<Incoming>)
         }
     });
     tracing::info!(user_id = user.id, "account deleted");
+    origin.record(state, audit::actor(&user), "account.deleted", ("user", user.id.to_string())).await;
     let mut response = no_content();
     set_cookie(state, &mut response, "", 0);
     Ok(response)

@@ -173,9 +173,11 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
 /// `POST /api/v1/albums/{id}/link`: a new link key for the album; the old link opens
 /// it no more, on every replica and in every cache tier at once.
 pub async fn rotate_link(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let origin = super::audit::Origin::of(state, &req);
     let user = require_user(state, &req).await?;
     let album = own_album(state, path_id(&req, 0)?, user.id).await?;
     state.db.set_album_link(album.id, &crate::auth::random_key()).await?;
+    origin.record(state, super::audit::actor(&user), "album.link_rotated", ("album", album.id.to_string())).await;
     // Photo rows cached for media carry the key too; they depend on their album's tag.
     state.cache.publish(&state.db, &[Tag::Album(album.id), Tag::Lists]).await;
     let album = state.db.album(album.id, user.id, None).await?.ok_or(ApiError::NotFound)?;

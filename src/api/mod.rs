@@ -2,6 +2,7 @@
 
 mod accounts;
 mod albums;
+pub(crate) mod audit;
 mod cached;
 mod error;
 mod export;

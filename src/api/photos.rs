@@ -109,6 +109,7 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
 
 /// Owners delete their photos; admins may remove any photo they can see.
 pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let origin = super::audit::Origin::of(state, &req);
     let (user, photo) = visible_photo(state, &req).await?;
     if photo.owner.id != user.id && user.role != Role::Admin {
         return Err(ApiError::Forbidden("only the photo's owner or an admin may delete it"));
@@ -117,6 +118,8 @@ pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response
     touched(state, &[&photo]).await;
     if photo.owner.id != user.id {
         tracing::info!(photo_id = photo.id, admin_id = user.id, "photo removed by an admin");
+        let actor = super::audit::actor(&user);
+        origin.record(state, actor, "moderation.photo_removed", ("photo", photo.id.to_string())).await;
     }
     Ok(no_content())
 }
@@ -163,6 +166,7 @@ pub async fn comment(state: &AppState, req: Request<Incoming>) -> Result<Respons
 }
 
 pub async fn delete_comment(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let origin = super::audit::Origin::of(state, &req);
     let user = require_user(state, &req).await?;
     let key = link_key(&req)?;
     let comment = state.db.comment(path_id(&req, 0)?).await?.ok_or(ApiError::NotFound)?;
@@ -173,6 +177,10 @@ pub async fn delete_comment(state: &AppState, req: Request<Incoming>) -> Result<
     }
     state.db.delete_comment(comment.id).await?;
     touched(state, &[&photo]).await;
+    if comment.author.id != user.id {
+        let actor = super::audit::actor(&user);
+        origin.record(state, actor, "moderation.comment_removed", ("comment", comment.id.to_string())).await;
+    }
     Ok(no_content())
 }
 

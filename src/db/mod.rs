@@ -6,6 +6,7 @@
 //! (`tests/it/db_conformance.rs`).
 
 mod accounts;
+mod audit;
 mod content;
 pub mod dump;
 mod model;
@@ -16,6 +17,7 @@ mod sqlite;
 mod text;
 mod uploads;
 
+pub use audit::{Actor, AuditEvent, AuditFilter, NewAuditEvent};
 pub use content::NOBODY;
 pub use model::*;
 pub use moving::MovedTable;

@@ -81,6 +81,24 @@ fn canonical(ip: IpAddr) -> IpAddr {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClientBucket(IpAddr);
 
+/// An address as records keep it: IPv4 to its /24, IPv6 to its /48 (a network, not
+/// a device), in CIDR notation.
+pub fn truncated(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => truncated(IpAddr::V4(v4)),
+            None => {
+                let s = v6.segments();
+                format!("{}/48", std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
 pub fn client_bucket(ip: IpAddr) -> ClientBucket {
     match canonical(ip) {
         IpAddr::V6(v6) => ClientBucket(IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64)))),
@@ -125,6 +143,13 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_keep_a_network_not_a_device() {
+        assert_eq!(truncated("203.0.113.77".parse().unwrap()), "203.0.113.0/24");
+        assert_eq!(truncated("2001:db8:abcd:12:1:2:3:4".parse().unwrap()), "2001:db8:abcd::/48");
+        assert_eq!(truncated("::ffff:198.51.100.9".parse().unwrap()), "198.51.100.0/24");
+    }
 
     fn headers(xff: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -53,6 +53,11 @@ pub fn names_etag<'a>(if_none_match: impl IntoIterator<Item = &'a HeaderValue>, 
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub std::net::SocketAddr);
 
+/// The request's id (as the answer's `X-Request-Id` says it); in the extensions of
+/// requests routed to an endpoint, for records that name the request.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub HeaderValue);
+
 /// The values of a route template's `{parameters}`, in order; in the extensions of
 /// requests routed to an endpoint.
 #[derive(Debug, Clone, Default)]

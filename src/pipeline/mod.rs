@@ -179,6 +179,7 @@ pub fn service(pipeline: Arc<Pipeline>, listener: Listener) -> HttpService {
                 // extension map).
                 req.extensions_mut().insert(peer);
                 req.extensions_mut().insert(routed);
+                req.extensions_mut().insert(crate::http::RequestId(request_id.clone()));
                 if let Some(params) = params {
                     req.extensions_mut().insert(params);
                 }

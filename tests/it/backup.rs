@@ -432,7 +432,8 @@ async fn backups_go_to_an_s3_bucket_and_old_ones_are_pruned() {
     std::fs::create_dir_all(Path::new(&env("TEST_S3_ROOT")).join(&bucket)).expect("bucket");
     let (endpoint, key_id, secret) = (env("TEST_S3_ENDPOINT"), env("TEST_S3_ACCESS_KEY"), env("TEST_S3_SECRET_KEY"));
     let aws = [
-        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("PUJO_BACKUP_S3_ENDPOINT", endpoint.as_str()),
+        ("PUJO_BACKUP_S3_PATH_STYLE", "true"),
         ("AWS_ACCESS_KEY_ID", key_id.as_str()),
         ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
         ("AWS_REGION", "us-east-1"),

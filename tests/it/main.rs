@@ -8,6 +8,7 @@ mod common;
 mod accounts;
 mod api;
 mod architecture;
+mod audit;
 mod backup;
 mod blobs;
 mod cache;
