@@ -17,6 +17,7 @@ const UploadPage = lazy(() => import('./pages/UploadPage'))
 const LoginPage = lazy(() => import('./pages/LoginPage'))
 const RegisterPage = lazy(() => import('./pages/RegisterPage'))
 const SettingsPage = lazy(() => import('./pages/SettingsPage'))
+const AuditPage = lazy(() => import('./pages/AuditPage'))
 const NotFoundPage = lazy(() => import('./pages/NotFoundPage'))
 
 /** New pages start at the top; back and forward keep the browser's position. */
@@ -52,6 +53,7 @@ export function App() {
             <Route path="/login" element={<LoginPage />} />
             <Route path="/register" element={<RegisterPage />} />
             <Route path="/settings" element={<SettingsPage />} />
+            <Route path="/admin/audit" element={<AuditPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </Suspense>

@@ -32,6 +32,7 @@ export const keys = {
   profile: (username: string) => ['users', username] as const,
   pandals: (city: string, year: number | undefined) => ['pandals', 'list', city, year ?? null] as const,
   facets: ['pandals', 'facets'] as const,
+  audit: (action: string) => ['audit', action] as const,
   pandal: (id: number) => ['pandals', id] as const,
   search: (q: string) => ['search', q] as const,
 }

@@ -5,6 +5,7 @@
 import { API, apiFetch, apiSend, query } from './client'
 import type {
   Album,
+  AuditEvent,
   Comment,
   Facets,
   GpsPrivacy,
@@ -155,3 +156,8 @@ export const albumPhotosUrl = (albumId: number) => `${API}/albums/${albumId}/pho
 
 /** Where resumable uploads are created (tus 1.0: see tus.ts); each answers with its own address. */
 export const uploadsUrl = `${API}/uploads`
+
+export const listAudit = (p: PageParams & { action?: string }, signal?: AbortSignal) =>
+  apiFetch<Page<AuditEvent>>(`${API}/admin/audit${query({ action: p.action, limit: p.limit, cursor: p.cursor })}`, {
+    signal,
+  })

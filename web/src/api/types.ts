@@ -135,6 +135,18 @@ export interface Comment {
 }
 
 /** One page of a keyset-paged list, newest first. */
+/** One event of the audit log (`GET /api/v1/admin/audit`, admins only). */
+export interface AuditEvent {
+  id: number
+  at: string
+  actor: { kind: 'user' | 'anonymous' | 'cli'; id: number | null; name: string }
+  action: string
+  object: { kind: string; id: string }
+  /** The client's network: its /24 (IPv4) or /48 (IPv6). */
+  client: string
+  request_id: string
+}
+
 export interface Page<T> {
   items: T[]
   next_cursor: string | null

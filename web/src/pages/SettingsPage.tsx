@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
-import { useNavigate } from 'react-router'
+import { Link, useNavigate } from 'react-router'
 import { changePassword, deleteMe, updateMe, type MeUpdate } from '../api/endpoints'
 import type { GpsPrivacy, Me } from '../api/types'
 import { SelectField, TextArea, TextField } from '../components/Field'
@@ -161,6 +161,20 @@ function ExportData() {
   )
 }
 
+/** Admins: the way to the audit log. */
+function AuditLink() {
+  const { t } = useI18n()
+  return (
+    <section className="panel" aria-labelledby="settings-audit">
+      <h2 id="settings-audit">{t('settings.audit')}</h2>
+      <p>{t('settings.audit_text')}</p>
+      <Link className="button" to="/admin/audit">
+        {t('settings.audit_link')}
+      </Link>
+    </section>
+  )
+}
+
 function DeleteAccount() {
   const { t } = useI18n()
   const navigate = useNavigate()
@@ -219,6 +233,7 @@ export default function SettingsPage() {
           <LanguageForm />
           <PasswordForm />
           <ExportData />
+          {me.role === 'admin' && <AuditLink />}
           <DeleteAccount />
         </div>
       )}

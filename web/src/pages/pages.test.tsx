@@ -7,6 +7,7 @@ import { stubIndexedDb } from '../test/fakeIndexedDb'
 import { FakeXhr } from '../test/fakeXhr'
 import { ME, apiError, json, photo, renderWithProviders, stubApi } from '../test/helpers'
 import AlbumPage from './AlbumPage'
+import AuditPage from './AuditPage'
 import LoginPage from './LoginPage'
 import PhotoPage from './PhotoPage'
 import PandalsPage from './PandalsPage'
@@ -440,5 +441,50 @@ describe('SearchPage', () => {
     expect(screen.getByRole('heading', { name: 'Albums' })).toBeTruthy()
     expect(screen.getByRole('list', { name: 'Photos' })).toBeTruthy()
     expect(screen.queryByRole('heading', { name: 'Pandals' })).toBeNull()
+  })
+})
+
+describe('AuditPage', () => {
+  it('shows admins the log, newest first, and filters it by action', async () => {
+    const event = (id: number, action: string, actor: object) => ({
+      id,
+      at: '2026-10-13T20:00:00Z',
+      actor,
+      action,
+      object: { kind: 'user', id: '1' },
+      client: '203.0.113.0/24',
+      request_id: `r${id}`,
+    })
+    const calls = stubApi({
+      'GET /api/v1/auth/session': () => json({ user: { ...ME, role: 'admin' } }),
+      'GET /api/v1/admin/audit': (call) =>
+        json({
+          items:
+            call.search.get('action') === 'auth.login_failed'
+              ? [event(2, 'auth.login_failed', { kind: 'anonymous', id: null, name: 'durga' })]
+              : [
+                  event(3, 'role.admin_granted', { kind: 'cli', id: null, name: '' }),
+                  event(2, 'auth.login_failed', { kind: 'anonymous', id: null, name: 'durga' }),
+                ],
+          next_cursor: null,
+        }),
+    })
+    renderWithProviders(<AuditPage />, { route: '/admin/audit' })
+    const rows = await screen.findAllByRole('row')
+    expect(rows).toHaveLength(3)
+    expect(within(rows[1]!).getByText('Made an admin')).toBeTruthy()
+    expect(within(rows[1]!).getByText('Command line')).toBeTruthy()
+    expect(within(rows[2]!).getByText('Not logged in (durga)')).toBeTruthy()
+    expect(within(rows[2]!).getByText('203.0.113.0/24')).toBeTruthy()
+
+    fireEvent.change(screen.getByLabelText('Action'), { target: { value: 'auth.login_failed' } })
+    await waitFor(() => expect(screen.getAllByRole('row')).toHaveLength(2))
+    expect(calls.some((c) => c.path === '/api/v1/admin/audit' && c.search.get('action') === 'auth.login_failed')).toBe(true)
+  })
+
+  it('tells people who are not admins that it is not for them', async () => {
+    stubApi({ 'GET /api/v1/auth/session': () => json({ user: ME }) })
+    renderWithProviders(<AuditPage />, { route: '/admin/audit' })
+    expect(await screen.findByText('Only admins can read the audit log.')).toBeTruthy()
   })
 })
