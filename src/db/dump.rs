@@ -176,6 +176,19 @@ pub(super) fn ident(name: &str) -> Result<String, DbError> {
     if plain { Ok(format!("\"{name}\"")) } else { Err(DbError::Other(format!("unexpected name {name:?} in a dump"))) }
 }
 
+/// Pujo's tables in the current schema that a dump holds, by name.
+async fn dumped_tables(client: &impl tokio_postgres::GenericClient) -> Result<Vec<String>, DbError> {
+    let rows = client
+        .query(
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name",
+            &[],
+        )
+        .await
+        .map_err(super::postgres::classify)?;
+    Ok(rows.iter().map(|r| r.get::<_, String>(0)).filter(|n| !NOT_DUMPED.contains(&n.as_str())).collect())
+}
+
 fn columns_sql(columns: &[String]) -> Result<String, DbError> {
     Ok(columns.iter().map(|c| ident(c)).collect::<Result<Vec<_>, _>>()?.join(", "))
 }
@@ -203,18 +216,7 @@ impl super::postgres::Pg {
             .await
             .map_err(classify)?
             .get(0);
-        let names: Vec<String> = tx
-            .query(
-                "SELECT table_name::text FROM information_schema.tables \
-                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name",
-                &[],
-            )
-            .await
-            .map_err(classify)?
-            .iter()
-            .map(|r| r.get(0))
-            .filter(|n: &String| !NOT_DUMPED.contains(&n.as_str()))
-            .collect();
+        let names = dumped_tables(&tx).await?;
         let mut tables = Vec::new();
         for name in names {
             let columns: Vec<String> = tx
@@ -288,18 +290,7 @@ impl super::postgres::Pg {
     async fn is_empty(&self) -> Result<bool, DbError> {
         use super::postgres::classify;
         let client = self.client().await?;
-        let names: Vec<String> = client
-            .query(
-                "SELECT table_name::text FROM information_schema.tables \
-                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
-                &[],
-            )
-            .await
-            .map_err(classify)?
-            .iter()
-            .map(|r| r.get(0))
-            .filter(|n: &String| !NOT_DUMPED.contains(&n.as_str()))
-            .collect();
+        let names = dumped_tables(&**client).await?;
         for name in names {
             let any: bool = client
                 .query_one(&format!("SELECT EXISTS (SELECT 1 FROM {})", ident(&name)?), &[])

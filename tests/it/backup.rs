@@ -128,13 +128,7 @@ async fn round_trip(backend: Backend) {
     let source = common::db::fresh(backend, &[]).await;
     let url = source.url.clone();
     text_defaults(url.as_deref(), "SQL, DMY").await;
-    let app = {
-        let app = pujo::app::App::build(source.config.clone()).await.expect("app builds");
-        let (addr, admin, redirect) = (app.local_addr(), app.admin_addr().expect("admin"), app.redirect_addr());
-        let handle = app.handle();
-        let task = tokio::spawn(app.run());
-        common::TestApp { addr, admin, redirect, handle, data: source.data, task }
-    };
+    let app = common::db::serve(source.config.clone(), source.data).await;
     let people = people_make_things(&app).await;
     let data = app.data.path().display().to_string();
     let target = tempfile::tempdir().expect("target");
@@ -206,13 +200,7 @@ async fn round_trip(backend: Backend) {
         &[],
     );
     assert_eq!(event(&out, "restored")["summary"], first["summary"], "{out}");
-    let mid_app = {
-        let app = pujo::app::App::build(mid.config.clone()).await.expect("restored app builds");
-        let (addr, admin, redirect) = (app.local_addr(), app.admin_addr().expect("admin"), app.redirect_addr());
-        let handle = app.handle();
-        let task = tokio::spawn(app.run());
-        common::TestApp { addr, admin, redirect, handle, data: mid.data, task }
-    };
+    let mid_app = common::db::serve(mid.config.clone(), mid.data).await;
     let seen = answers(&mid_app, &people).await;
     assert!(!seen.is_empty());
     common::stop(mid_app).await;
@@ -229,13 +217,7 @@ async fn round_trip(backend: Backend) {
     assert_eq!(again.status.code(), Some(1), "a restore never overwrites: {}", text(&again.stderr));
     assert!(text(&again.stderr).contains("already"), "{}", text(&again.stderr));
 
-    let second_app = {
-        let app = pujo::app::App::build(restored.config.clone()).await.expect("restored app builds");
-        let (addr, admin, redirect) = (app.local_addr(), app.admin_addr().expect("admin"), app.redirect_addr());
-        let handle = app.handle();
-        let task = tokio::spawn(app.run());
-        common::TestApp { addr, admin, redirect, handle, data: restored.data, task }
-    };
+    let second_app = common::db::serve(restored.config.clone(), restored.data).await;
     let got = answers(&second_app, &people).await;
     assert_eq!(got.len(), expected.len());
     for ((what, want), (_, have)) in expected.iter().zip(&got) {
@@ -513,11 +495,7 @@ async fn an_install_moved_from_sqlite_to_postgres_answers_the_same() {
     let mut flags = common::base_settings();
     flags.extend([("data-dir", dir.clone()), ("database-url", url.clone())]);
     let config = pujo::config::Config::from_sources(&flags, std::iter::empty()).expect("config");
-    let app = pujo::app::App::build(config).await.expect("app on PostgreSQL");
-    let (addr, admin, redirect) = (app.local_addr(), app.admin_addr().expect("admin"), app.redirect_addr());
-    let handle = app.handle();
-    let task = tokio::spawn(app.run());
-    let moved_app = common::TestApp { addr, admin, redirect, handle, data, task };
+    let moved_app = common::db::serve(config, data).await;
     let got = answers(&moved_app, &people).await;
     assert_eq!(got.len(), expected.len());
     for ((what, want), (_, have)) in expected.iter().zip(&got) {

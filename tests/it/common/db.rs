@@ -65,11 +65,16 @@ pub async fn fresh(backend: Backend, extra: &[(&'static str, &str)]) -> TestDb {
 /// Pujo in-process on a fresh database of the given backend.
 pub async fn spawn_app_on(backend: Backend) -> super::TestApp {
     let t = fresh(backend, &[]).await;
-    let app = pujo::app::App::build(t.config).await.expect("app builds");
+    serve(t.config, t.data).await
+}
+
+/// Pujo in-process with `config`, keeping `data` (its data folder) as long as it runs.
+pub async fn serve(config: Config, data: tempfile::TempDir) -> super::TestApp {
+    let app = pujo::app::App::build(config).await.expect("app builds");
     let (addr, admin, redirect) = (app.local_addr(), app.admin_addr().expect("admin on"), app.redirect_addr());
     let handle = app.handle();
     let task = tokio::spawn(app.run());
-    super::TestApp { addr, admin, redirect, handle, data: t.data, task }
+    super::TestApp { addr, admin, redirect, handle, data, task }
 }
 
 /// Pujo on a fresh database, plus a second handle on that database for a test to
