@@ -123,10 +123,14 @@ pub async fn login(state: &AppState, req: Request<Incoming>) -> Result<Response<
     // The same argon2 work whether or not the account exists.
     let ok = state.passwords.verify(body.password, hash.clone()).await.map_err(|_| ApiError::Unavailable)?;
     let (Some(user), Some(hash)) = (user.clone().filter(|_| ok), hash) else {
-        // What was typed (no more than 64 characters of it), never the password.
-        let typed: String = login.chars().take(64).collect();
-        let object = ("user", user.map(|u| u.id.to_string()).unwrap_or_default());
-        origin.record(state, Actor::Anonymous { name: typed }, "auth.login_failed", object).await;
+        // The account tried, when there is one, by its username: what was typed is
+        // kept only then (a login that names nobody may be a password typed into the
+        // wrong field), and never the password.
+        let (name, object) = match &user {
+            Some(u) => (u.username.clone(), ("user", u.id.to_string())),
+            None => (String::new(), ("user", String::new())),
+        };
+        origin.record(state, Actor::Anonymous { name }, "auth.login_failed", object).await;
         return Err(ApiError::Unauthorized("wrong username, email or password"));
     };
     origin.record(state, audit::actor(&user), "auth.login", ("user", user.id.to_string())).await;

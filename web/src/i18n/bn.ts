@@ -239,6 +239,7 @@ export const bn: Messages = {
   'audit.network': 'নেটওয়ার্ক',
   'audit.cli': 'কমান্ড লাইন',
   'audit.anonymous': 'লগ-ইন না করা ({name})',
+  'audit.nobody': 'লগ-ইন না করা',
   'audit.action.auth.login': 'লগ-ইন করেছেন',
   'audit.action.auth.login_failed': 'ব্যর্থ লগ-ইন',
   'audit.action.account.password_changed': 'পাসওয়ার্ড বদলেছেন',

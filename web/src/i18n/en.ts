@@ -239,6 +239,7 @@ export const en = {
   'audit.network': 'Network',
   'audit.cli': 'Command line',
   'audit.anonymous': 'Not logged in ({name})',
+  'audit.nobody': 'Not logged in',
   'audit.action.auth.login': 'Logged in',
   'audit.action.auth.login_failed': 'Failed log-in',
   'audit.action.account.password_changed': 'Password changed',

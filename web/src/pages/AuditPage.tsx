@@ -61,7 +61,9 @@ function Events({ action }: { action: string }) {
                   {e.actor.kind === 'cli'
                     ? t('audit.cli')
                     : e.actor.kind === 'anonymous'
-                      ? t('audit.anonymous', { name: e.actor.name })
+                      ? e.actor.name
+                        ? t('audit.anonymous', { name: e.actor.name })
+                        : t('audit.nobody')
                       : e.actor.name}
                 </td>
                 <td>{actionLabel(t, e.action)}</td>
