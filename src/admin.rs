@@ -98,15 +98,15 @@ async fn act(config: &Config, action: &AdminAction) -> Result<String, Failure> {
             // Running servers drop the lists they cached (PostgreSQL; with SQLite the
             // server's own cache expires within PUJO_CACHE_LOCAL_TTL).
             db.announce(&crate::cache::bus::encode_tags(&[crate::cache::Tag::Lists])).await?;
-            record(&db, "pandal.created", ("pandal", pandal.id.to_string())).await?;
+            record(&db, "pandal.created", ("pandal", pandal.id.to_string())).await;
             Ok(format!("created pandal {}: {}, {} {}", pandal.id, pandal.name, pandal.city, pandal.year))
         }
     }
 }
 
-/// An action from the command line, in the audit log (a failure to record it fails the
-/// command: the person at the shell can run it again).
-async fn record(db: &Database, action: &'static str, object: (&'static str, String)) -> Result<(), Failure> {
+/// An action from the command line, in the audit log, once it has taken effect (a
+/// failure to record it is said, and does not undo it).
+async fn record(db: &Database, action: &'static str, object: (&'static str, String)) {
     let event = crate::db::NewAuditEvent {
         actor: crate::db::Actor::Cli,
         action,
@@ -115,14 +115,14 @@ async fn record(db: &Database, action: &'static str, object: (&'static str, Stri
         client: String::new(),
         request_id: String::new(),
     };
-    db.record_audit(&event).await.map_err(Failure::from)
+    if let Err(e) = db.record_audit(&event).await {
+        eprintln!("pujo admin: done, but the audit log did not take it: {e}");
+    }
 }
 
 async fn set_role(config: &Config, db: &Database, username: &str, role: Role) -> Result<String, Failure> {
     if db.set_role(username, role).await? {
         if let Some(user) = db.user_by_username(username).await? {
-            let action = if role == Role::Admin { "role.admin_granted" } else { "role.admin_revoked" };
-            record(db, action, ("user", user.id.to_string())).await?;
             // Sessions carry the role; comments show who may delete them. PostgreSQL
             // tells every replica through the bus. A SQLite server has no bus this
             // process can reach, so its sessions' Redis copies (which would carry the
@@ -146,6 +146,8 @@ async fn set_role(config: &Config, db: &Database, username: &str, role: Role) ->
                     ))
                 })?;
             }
+            let action = if role == Role::Admin { "role.admin_granted" } else { "role.admin_revoked" };
+            record(db, action, ("user", user.id.to_string())).await;
         }
         Ok(format!("{username} is now {}", if role == Role::Admin { "an admin" } else { "a user" }))
     } else {

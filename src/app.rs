@@ -241,6 +241,9 @@ async fn sweep_uploads(state: Arc<AppState>, stop: CancellationToken) {
     }
 }
 
+/// The most audit events kept, whatever their age: the log is bounded in total.
+const MAX_AUDIT_EVENTS: i64 = 2_000_000;
+
 async fn purge_sessions(state: Arc<AppState>, stop: CancellationToken) {
     const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
     const BATCH: i64 = 5_000;
@@ -267,15 +270,23 @@ async fn purge_sessions(state: Arc<AppState>, stop: CancellationToken) {
         if purged > 0 {
             tracing::info!(purged, "expired sessions purged");
         }
-        // The audit log past its retention, in batches as well.
-        let before = time::OffsetDateTime::now_utc() - state.config.audit_retention;
-        loop {
-            match state.db.purge_audit(before, BATCH).await {
-                Ok(n) if n < BATCH as u64 => break,
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not purge old audit events; trying again later");
-                    break;
+        // The audit log past its retention, then past its size, in batches as well.
+        let before =
+            time::OffsetDateTime::now_utc().checked_sub(state.config.audit_retention.try_into().unwrap_or_default());
+        for step in 0..2 {
+            loop {
+                let purged = match (step, before) {
+                    (0, Some(before)) => state.db.purge_audit(before, BATCH).await,
+                    (0, None) => Ok(0),
+                    _ => state.db.trim_audit(MAX_AUDIT_EVENTS, BATCH).await,
+                };
+                match purged {
+                    Ok(n) if n < BATCH as u64 => break,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not purge old audit events; trying again later");
+                        break;
+                    }
                 }
             }
         }

@@ -123,20 +123,19 @@ pub async fn login(state: &AppState, req: Request<Incoming>) -> Result<Response<
     // The same argon2 work whether or not the account exists.
     let ok = state.passwords.verify(body.password, hash.clone()).await.map_err(|_| ApiError::Unavailable)?;
     let (Some(user), Some(hash)) = (user.clone().filter(|_| ok), hash) else {
-        // The account tried, when there is one, by its username: what was typed is
-        // kept only then (a login that names nobody may be a password typed into the
-        // wrong field), and never the password.
-        let (name, object) = match &user {
-            Some(u) => (u.username.clone(), ("user", u.id.to_string())),
-            None => (String::new(), ("user", String::new())),
-        };
-        origin.record(state, Actor::Anonymous { name }, "auth.login_failed", object).await;
+        // Failures against an account are recorded, by its username (a login that
+        // names nobody may be a password typed into the wrong field, and counts only
+        // in the rate limits); never the password.
+        if let Some(u) = &user {
+            let object = ("user", u.id.to_string());
+            origin.record(state, Actor::Anonymous { name: u.username.clone() }, "auth.login_failed", object).await;
+        }
         return Err(ApiError::Unauthorized("wrong username, email or password"));
     };
-    origin.record(state, audit::actor(&user), "auth.login", ("user", user.id.to_string())).await;
     state.limiter.reset(&counter).await;
     let mut response = json(StatusCode::OK, &UserJson::private(&user));
     start_session(state, &mut response, user.id, &user_agent).await?;
+    origin.record(state, audit::actor(&user), "auth.login", ("user", user.id.to_string())).await;
     if known_device.is_none() {
         let token = auth::new_device_token(user.id, &hash);
         set_cookie_named(state, &mut response, device_cookie_name(state), &token, DEVICE_LIFETIME.as_secs());
@@ -254,7 +253,7 @@ pub async fn change_password(state: &AppState, req: Request<Incoming>) -> Result
     if !(10..=128).contains(&length) {
         return Err(ApiError::Fields(BTreeMap::from([("new_password".to_owned(), "10 to 128 characters".to_owned())])));
     }
-    confirm_password(state, &user, body.current_password, "current_password").await?;
+    confirm_password(state, &origin, &user, body.current_password, "current_password").await?;
     let hash = state.passwords.hash(body.new_password).await.map_err(|_| ApiError::Unavailable)?;
     state.db.set_password_hash(user.id, &hash).await?;
     state.db.delete_sessions_of(user.id, Some(&auth::token_hash(&token))).await?;
@@ -274,7 +273,7 @@ pub async fn delete_me(state: &std::sync::Arc<AppState>, req: Request<Incoming>)
     let origin = Origin::of(state, &req);
     let user = require_user(state, &req).await?;
     let body: Leaving = parse_json(req, BODY_LIMIT).await?;
-    confirm_password(state, &user, body.password, "password").await?;
+    confirm_password(state, &origin, &user, body.password, "password").await?;
     let hashes = state.db.delete_user(user.id).await?;
     state.cache.publish(&state.db, &[Tag::User(user.id), Tag::Global]).await;
     // Their photos' bytes go too, unless someone else uploaded the same ones; in the
@@ -314,11 +313,20 @@ pub async fn delete_me(state: &std::sync::Arc<AppState>, req: Request<Incoming>)
 /// Checks a password the logged-in person typed again. Every confirmation counts,
 /// right or wrong (each costs an argon2 check), on a counter of its own: failed
 /// log-ins by strangers do not stop the owner changing their password or leaving.
-async fn confirm_password(state: &AppState, user: &User, password: String, field: &str) -> Result<(), ApiError> {
+async fn confirm_password(
+    state: &AppState,
+    origin: &Origin,
+    user: &User,
+    password: String,
+    field: &str,
+) -> Result<(), ApiError> {
     let counter = format!("confirm:{}", user.id);
     state.limiter.hit(&counter, CONFIRMATIONS_PER_ACCOUNT).await.map_err(ApiError::RateLimited)?;
     let hash = state.db.password_hash(user.id).await?;
     if !state.passwords.verify(password, hash).await.map_err(|_| ApiError::Unavailable)? {
+        // Someone with the session who does not know the password: a stolen session?
+        let object = ("user", user.id.to_string());
+        origin.record(state, audit::actor(user), "account.password_confirmation_failed", object).await;
         return Err(ApiError::Fields(BTreeMap::from([(field.to_owned(), "is not your password".to_owned())])));
     }
     Ok(())

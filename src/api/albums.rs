@@ -137,6 +137,7 @@ async fn own_album(state: &AppState, id: i64, viewer: i64) -> Result<Album, ApiE
 }
 
 pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let origin = super::audit::Origin::of(state, &req);
     let user = require_user(state, &req).await?;
     let album = own_album(state, path_id(&req, 0)?, user.id).await?;
     let body: AlbumChange = parse_json(req, BODY_LIMIT).await?;
@@ -167,6 +168,11 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
         touched.push(Tag::Global);
     }
     state.cache.publish(&state.db, &touched).await;
+    if visibility_changed {
+        // Who may see an album is what sharing is.
+        let object = ("album", format!("{} {}", album.id, album.visibility.as_str()));
+        origin.record(state, super::audit::actor(&user), "album.visibility_changed", object).await;
+    }
     Ok(json(StatusCode::OK, &AlbumJson::view(album, user.id)))
 }
 
@@ -177,18 +183,20 @@ pub async fn rotate_link(state: &AppState, req: Request<Incoming>) -> Result<Res
     let user = require_user(state, &req).await?;
     let album = own_album(state, path_id(&req, 0)?, user.id).await?;
     state.db.set_album_link(album.id, &crate::auth::random_key()).await?;
-    origin.record(state, super::audit::actor(&user), "album.link_rotated", ("album", album.id.to_string())).await;
     // Photo rows cached for media carry the key too; they depend on their album's tag.
     state.cache.publish(&state.db, &[Tag::Album(album.id), Tag::Lists]).await;
+    origin.record(state, super::audit::actor(&user), "album.link_rotated", ("album", album.id.to_string())).await;
     let album = state.db.album(album.id, user.id, None).await?.ok_or(ApiError::NotFound)?;
     Ok(json(StatusCode::OK, &AlbumJson::view(album, user.id)))
 }
 
 pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let origin = super::audit::Origin::of(state, &req);
     let user = require_user(state, &req).await?;
     let album = own_album(state, path_id(&req, 0)?, user.id).await?;
     state.db.delete_album(album.id).await?;
     state.cache.publish(&state.db, &[Tag::Album(album.id), Tag::Lists]).await;
+    origin.record(state, super::audit::actor(&user), "album.deleted", ("album", album.id.to_string())).await;
     Ok(super::no_content())
 }
 

@@ -2,9 +2,12 @@
 //! from which network, which request), and `GET /api/v1/admin/audit`, the log a page
 //! at a time for admins, filtered by action or actor.
 //!
-//! Recording never decides an answer: if the database cannot take the row, the
-//! action has already happened, so the failure is logged and counted (the
+//! Recording never decides an answer: if the database cannot take the row in time,
+//! the action has already happened, so the failure is logged and counted (the
 //! `audit_write_failures_total` metric), not turned into an error for the person.
+//! Events of people not logged in (failed log-ins) are bounded per process and
+//! second, so that nobody can fill the log or keep the database writing by failing
+//! to log in from many addresses; past the bound they are counted, not written.
 
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -34,6 +37,10 @@ impl Origin {
 
     /// Appends the event; a failure is logged and counted, never returned.
     pub async fn record(&self, state: &AppState, actor: Actor, action: &'static str, object: (&'static str, String)) {
+        if matches!(actor, Actor::Anonymous { .. }) && !ANONYMOUS.admit() {
+            state.metrics.audit_write_failures.inc();
+            return;
+        }
         let event = NewAuditEvent {
             actor,
             action,
@@ -42,9 +49,52 @@ impl Origin {
             client: self.client.clone(),
             request_id: self.request_id.clone(),
         };
-        if let Err(e) = state.db.record_audit(&event).await {
-            state.metrics.audit_write_failures.inc();
-            tracing::error!(action, error = %e, "an audit event could not be recorded");
+        match tokio::time::timeout(WRITE_WITHIN, state.db.record_audit(&event)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                state.metrics.audit_write_failures.inc();
+                tracing::error!(action, error = %e, "an audit event could not be recorded");
+            }
+            Err(_) => {
+                state.metrics.audit_write_failures.inc();
+                tracing::error!(action, "an audit event took too long to record; given up");
+            }
+        }
+    }
+}
+
+/// How long a request waits for its event to be written.
+const WRITE_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+/// Events of people not logged in, at most, each second, in this process.
+const ANONYMOUS_PER_SECOND: u32 = 20;
+static ANONYMOUS: Window = Window::new();
+
+/// A count per one-second window (the window's second and its count in one atomic).
+struct Window(std::sync::atomic::AtomicU64);
+
+impl Window {
+    const fn new() -> Window {
+        Window(std::sync::atomic::AtomicU64::new(0))
+    }
+
+    fn admit(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let mut current = self.0.load(Ordering::Relaxed);
+        loop {
+            let (second, count) = (current >> 32, current & 0xffff_ffff);
+            let next = if second == now & 0xffff_ffff {
+                if count >= u64::from(ANONYMOUS_PER_SECOND) {
+                    return false;
+                }
+                current + 1
+            } else {
+                ((now & 0xffff_ffff) << 32) | 1
+            };
+            match self.0.compare_exchange_weak(current, next, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return true,
+                Err(seen) => current = seen,
+            }
         }
     }
 }

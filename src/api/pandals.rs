@@ -167,6 +167,7 @@ pub(crate) fn check_pandal(
 }
 
 pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let origin = super::audit::Origin::of(state, &req);
     let admin = require_admin(state, &req).await?;
     let b: PandalBody = parse_json(req, BODY_LIMIT).await?;
     let mut check = Check::default();
@@ -183,11 +184,13 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
     };
     let pandal = state.db.create_pandal(&new).await?;
     state.cache.publish(&state.db, &[Tag::Lists]).await;
+    origin.record(state, super::audit::actor(&admin), "pandal.created", ("pandal", pandal.id.to_string())).await;
     Ok(json(StatusCode::CREATED, &PandalJson::from(pandal)))
 }
 
 pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
-    require_admin(state, &req).await?;
+    let origin = super::audit::Origin::of(state, &req);
+    let admin = require_admin(state, &req).await?;
     let pandal = state.db.pandal(path_id(&req, 0)?).await?.ok_or(ApiError::NotFound)?;
     let b: PandalChange = parse_json(req, BODY_LIMIT).await?;
     let mut check = Check::default();
@@ -200,6 +203,7 @@ pub async fn update(state: &AppState, req: Request<Incoming>) -> Result<Response
     let pandal = state.db.update_pandal(&pandal, patch).await?;
     // Its name and place show on albums and photos everywhere.
     state.cache.publish(&state.db, &[Tag::Global]).await;
+    origin.record(state, super::audit::actor(&admin), "pandal.updated", ("pandal", pandal.id.to_string())).await;
     Ok(json(StatusCode::OK, &PandalJson::from(pandal)))
 }
 

@@ -59,17 +59,34 @@ const INSERT: Sql = Sql::same(
     "INSERT INTO audit_events (at, actor_kind, actor_id, actor_name, action, object_kind, object_id, client, request_id) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 );
-const PAGE: Sql = Sql::same(
-    "SELECT id, at, actor_kind, actor_id, actor_name, action, object_kind, object_id, client, request_id \
-     FROM audit_events WHERE id < $1 AND (coalesce($2, '') = '' OR action = $2) \
-     AND (coalesce($3, -1) = -1 OR actor_id = $3) ORDER BY id DESC LIMIT $4",
-);
+/// One statement per filter, so each can use its index (an `OR` of "no filter" and
+/// "this value" cannot).
+macro_rules! page_sql {
+    ($where:literal) => {
+        Sql::same(concat!(
+            "SELECT id, at, actor_kind, actor_id, actor_name, action, object_kind, object_id, client, request_id \
+             FROM audit_events WHERE id < $1",
+            $where,
+            " ORDER BY id DESC LIMIT $2"
+        ))
+    };
+}
+const PAGE_ALL: Sql = page_sql!("");
+const PAGE_ACTION: Sql = page_sql!(" AND action = $3");
+const PAGE_ACTOR: Sql = page_sql!(" AND actor_id = $3");
+const PAGE_ACTION_ACTOR: Sql = page_sql!(" AND action = $3 AND actor_id = $4");
 const SINCE: Sql = Sql::same(
     "SELECT id, at, actor_kind, actor_id, actor_name, action, object_kind, object_id, client, request_id \
      FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2",
 );
-const PURGE: Sql =
-    Sql::same("DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 ORDER BY id LIMIT $2)");
+/// The oldest first, by the index on `at`.
+const PURGE_OLD: Sql =
+    Sql::same("DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 ORDER BY at LIMIT $2)");
+/// What is past the newest `$1` events, a batch at a time.
+const PURGE_OVER: Sql = Sql::same(
+    "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE id <= \
+     (SELECT id FROM audit_events ORDER BY id DESC LIMIT 1 OFFSET $1) ORDER BY id LIMIT $2)",
+);
 
 fn event_from(r: &dyn Row) -> Result<AuditEvent, DbError> {
     Ok(AuditEvent {
@@ -115,13 +132,15 @@ impl Database {
     /// A page of the log, newest first.
     pub async fn audit_page(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEvent>, DbError> {
         let limit = i64::try_from(page.limit).unwrap_or(100) + 1;
-        let mut items = self
-            .query(
-                PAGE,
-                params![page.before.unwrap_or(i64::MAX), filter.action.clone(), filter.actor_id, limit],
-                event_from,
-            )
-            .await?;
+        let before = page.before.unwrap_or(i64::MAX);
+        let mut items = match (filter.action.clone(), filter.actor_id) {
+            (None, None) => self.query(PAGE_ALL, params![before, limit], event_from).await?,
+            (Some(action), None) => self.query(PAGE_ACTION, params![before, limit, action], event_from).await?,
+            (None, Some(actor)) => self.query(PAGE_ACTOR, params![before, limit, actor], event_from).await?,
+            (Some(action), Some(actor)) => {
+                self.query(PAGE_ACTION_ACTOR, params![before, limit, action, actor], event_from).await?
+            }
+        };
         let next = (items.len() > page.limit).then(|| {
             items.truncate(page.limit);
             items.last().map_or(0, |e| e.id)
@@ -136,6 +155,11 @@ impl Database {
 
     /// Deletes up to `batch` events older than `before`; how many went.
     pub async fn purge_audit(&self, before: OffsetDateTime, batch: i64) -> Result<u64, DbError> {
-        self.execute(PURGE, params![before, batch]).await
+        self.execute(PURGE_OLD, params![before, batch]).await
+    }
+
+    /// Deletes up to `batch` of the events past the newest `keep`; how many went.
+    pub async fn trim_audit(&self, keep: i64, batch: i64) -> Result<u64, DbError> {
+        self.execute(PURGE_OVER, params![keep, batch]).await
     }
 }

@@ -91,6 +91,12 @@ pub fn truncated(ip: IpAddr) -> String {
         }
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => truncated(IpAddr::V4(v4)),
+            // 6to4 (2002::/16) carries a whole IPv4 address in its first 48 bits.
+            None if v6.segments()[0] == 0x2002 => {
+                let s = v6.segments();
+                let ([a, b], [c, _]) = (s[1].to_be_bytes(), s[2].to_be_bytes());
+                format!("{a}.{b}.{c}.0/24 (6to4)")
+            }
             None => {
                 let s = v6.segments();
                 format!("{}/48", std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0))
@@ -149,6 +155,11 @@ mod tests {
         assert_eq!(truncated("203.0.113.77".parse().unwrap()), "203.0.113.0/24");
         assert_eq!(truncated("2001:db8:abcd:12:1:2:3:4".parse().unwrap()), "2001:db8:abcd::/48");
         assert_eq!(truncated("::ffff:198.51.100.9".parse().unwrap()), "198.51.100.0/24");
+        assert_eq!(
+            truncated("2002:cb00:7142::1".parse().unwrap()),
+            "203.0.113.0/24 (6to4)",
+            "6to4 holds an IPv4 address"
+        );
     }
 
     fn headers(xff: &str) -> HeaderMap {

@@ -16,13 +16,17 @@ export const AUDIT_ACTIONS = [
   'auth.login',
   'auth.login_failed',
   'account.password_changed',
+  'account.password_confirmation_failed',
   'account.deleted',
+  'album.visibility_changed',
   'album.link_rotated',
+  'album.deleted',
   'moderation.photo_removed',
   'moderation.comment_removed',
   'role.admin_granted',
   'role.admin_revoked',
   'pandal.created',
+  'pandal.updated',
 ] as const
 
 function actionLabel(t: (key: MessageKey) => string, action: string): string {
