@@ -151,7 +151,7 @@ pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<B
     let query = Query::of(&req, &["limit", "cursor", "action", "actor"])?;
     let page = query.page(super::views::MAX_LIMIT)?;
     let action = query.get("action").filter(|a| !a.is_empty()).map(str::to_owned);
-    if action.as_ref().is_some_and(|a| a.len() > 64) {
+    if action.as_ref().is_some_and(|a| a.chars().count() > 64) {
         return Err(ApiError::Validation("action: at most 64 characters".into()));
     }
     let filter = AuditFilter { action, actor_id: query.id("actor")? };

@@ -1,13 +1,14 @@
 //! `GET /api/v1/me/export`: everything a person uploaded, as one ZIP archive made
 //! while it is sent: their originals (as uploaded: they are the owner) under
-//! `originals/<album id>/<photo id>.<ext>`, and `pujo.json` with their profile,
+//! `originals/<album id>/<photo id>.<ext>`, then `pujo.json` with their profile,
 //! albums, photos (caption, EXIF, location, which file), the comments they wrote and
 //! the likes they gave. No copy of the archive is made anywhere: a small task
 //! writes the ZIP framing around each original as it is read from the store, through
-//! a channel of a few chunks, so memory stays flat whatever the library's size; the
-//! length is known beforehand (originals are stored, not compressed), so the browser
-//! shows progress. At most a few exports run at once in a process; more wait for a
-//! 503 and retry.
+//! a channel of a few chunks, so memory stays flat whatever the library's size. A
+//! photo whose original is gone from the store (deleted while the archive is made)
+//! is left out, and `pujo.json`, written last, says so (`file: null`); so the length
+//! is not known beforehand. At most a few exports run at once in a process, one per
+//! person; more get a 503 and retry.
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use super::views::rfc3339;
 use crate::db::{OwnPhoto, PersonalData, User};
 use crate::http::Body;
 use crate::media::original_key;
+use crate::media::store::StoreError;
 use crate::media::zip::{Crc, ZipWriter};
 use crate::state::AppState;
 
@@ -73,7 +75,12 @@ fn time_or_null(t: Option<OffsetDateTime>) -> serde_json::Value {
 }
 
 /// `pujo.json`: what the archive holds besides the originals, and where each is.
-fn data_file(user: &User, data: &PersonalData, now: OffsetDateTime) -> serde_json::Value {
+fn data_file(
+    user: &User,
+    data: &PersonalData,
+    now: OffsetDateTime,
+    missing: &std::collections::HashSet<i64>,
+) -> serde_json::Value {
     json!({
         "format": "pujo-export/1",
         "exported_at": rfc3339(now),
@@ -86,7 +93,8 @@ fn data_file(user: &User, data: &PersonalData, now: OffsetDateTime) -> serde_jso
             "created_at": rfc3339(a.created_at), "updated_at": rfc3339(a.updated_at),
         })).collect::<Vec<_>>(),
         "photos": data.photos.iter().map(|p| json!({
-            "id": p.id, "album_id": p.album_id, "file": file_name(p), "caption": p.caption,
+            "id": p.id, "album_id": p.album_id, "caption": p.caption,
+            "file": if missing.contains(&p.id) { serde_json::Value::Null } else { json!(file_name(p)) },
             "width": p.width, "height": p.height, "taken_at": time_or_null(p.taken_at), "exif": p.exif,
             "sha256": crate::util::hex(&p.sha256), "content_type": p.content_type, "bytes": p.byte_size,
             "location": match (p.lat, p.lon) { (Some(lat), Some(lon)) => json!({"lat": lat, "lon": lon}), _ => serde_json::Value::Null },
@@ -102,41 +110,12 @@ fn data_file(user: &User, data: &PersonalData, now: OffsetDateTime) -> serde_jso
     })
 }
 
-/// The archive's exact length: the framing does not depend on the CRCs.
-fn archive_len(photos: &[OwnPhoto], data_len: u64, now: OffsetDateTime) -> Result<u64, ApiError> {
-    let mut zip = ZipWriter::new();
-    let mut total = 0u64;
-    let internal = |e| ApiError::Internal(Box::new(e));
-    let entries = std::iter::once((DATA_FILE.to_owned(), data_len))
-        .chain(photos.iter().map(|p| (file_name(p), u64::try_from(p.byte_size).unwrap_or(0))));
-    for (name, len) in entries {
-        total += zip.begin(&name, now).map_err(internal)?.len() as u64 + len;
-        total += zip.end(0, len).map_err(internal)?.len() as u64;
-    }
-    Ok(total + zip.finish().map_err(internal)?.len() as u64)
-}
-
 pub async fn export(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let user = require_user(state, &req).await?;
     let mine = Exporting::start(user.id).ok_or(ApiError::Unavailable)?;
     let permit = EXPORTS.try_acquire().map_err(|_| ApiError::Unavailable)?;
     let data = state.db.personal_data(user.id).await?;
     let now = OffsetDateTime::now_utc();
-    let file = Bytes::from(
-        serde_json::to_vec_pretty(&data_file(&user, &data, now)).map_err(|e| ApiError::Internal(Box::new(e)))?,
-    );
-    let length = archive_len(&data.photos, file.len() as u64, now)?;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
-    let task_state = state.clone();
-    tokio::spawn(async move {
-        let _held = (permit, mine);
-        if let Err(e) = write_archive(&task_state, &data.photos, file, now, &tx).await {
-            tracing::warn!(error = %e, "a personal-data export stopped");
-            // The body ends in an error, not in a short archive that looks whole.
-            let _ = tx.send(Err(std::io::Error::other(e))).await;
-        }
-    });
-    let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
     let disposition = format!(
         "attachment; filename=\"pujo-{}-{:04}-{:02}-{:02}.zip\"",
         user.username,
@@ -144,23 +123,33 @@ pub async fn export(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Res
         u8::from(now.month()),
         now.day()
     );
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+    let task_state = state.clone();
+    tokio::spawn(async move {
+        let _held = (permit, mine);
+        if let Err(e) = write_archive(&task_state, &user, &data, now, &tx).await {
+            tracing::warn!(error = %e, "a personal-data export stopped");
+            // The body ends in an error, not in a short archive that looks whole.
+            let _ = tx.send(Err(std::io::Error::other(e))).await;
+        }
+    });
+    let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
     Ok(Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "application/zip")
-        .header(header::CONTENT_LENGTH, length)
         .header(header::CONTENT_DISPOSITION, disposition)
         .header(header::CACHE_CONTROL, "private, no-store")
         .body(crate::http::streamed(body))
         .expect("valid response"))
 }
 
-/// Sends the archive through `tx`: `pujo.json`, each original, the central directory.
+/// Sends the archive through `tx`: each original, `pujo.json`, the central directory.
 /// Fails when the store fails or a file is not the size its row says; stops quietly
 /// when the receiver is gone (the download was cancelled).
 async fn write_archive(
     state: &AppState,
-    photos: &[OwnPhoto],
-    file: Bytes,
+    user: &User,
+    data: &PersonalData,
     now: OffsetDateTime,
     tx: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
 ) -> Result<(), String> {
@@ -172,20 +161,17 @@ async fn write_archive(
         }
     };
     let mut zip = ZipWriter::new();
-    send(zip.begin(DATA_FILE, now).map_err(|e| e.to_string())?).await?;
-    let mut crc = Crc::default();
-    crc.update(&file);
-    let len = file.len() as u64;
-    send(file).await?;
-    send(zip.end(crc.finish(), len).map_err(|e| e.to_string())?).await?;
-    for photo in photos {
+    let mut missing = std::collections::HashSet::new();
+    for photo in &data.photos {
+        let mut stream = match state.media.store.get(&state.metrics, &original_key(&photo.sha256), None).await {
+            Ok(stream) => stream,
+            Err(StoreError::NotFound) => {
+                missing.insert(photo.id);
+                continue;
+            }
+            Err(e) => return Err(format!("photo {}: {e}", photo.id)),
+        };
         send(zip.begin(&file_name(photo), photo.created_at).map_err(|e| e.to_string())?).await?;
-        let mut stream = state
-            .media
-            .store
-            .get(&state.metrics, &original_key(&photo.sha256), None)
-            .await
-            .map_err(|e| format!("photo {}: {e}", photo.id))?;
         let (mut crc, mut sent) = (Crc::default(), 0u64);
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| format!("photo {}: {e}", photo.id))?;
@@ -198,5 +184,12 @@ async fn write_archive(
         }
         send(zip.end(crc.finish(), sent).map_err(|e| e.to_string())?).await?;
     }
+    let file = serde_json::to_vec_pretty(&data_file(user, data, now, &missing)).map_err(|e| e.to_string())?;
+    send(zip.begin(DATA_FILE, now).map_err(|e| e.to_string())?).await?;
+    let mut crc = Crc::default();
+    crc.update(&file);
+    let len = file.len() as u64;
+    send(Bytes::from(file)).await?;
+    send(zip.end(crc.finish(), len).map_err(|e| e.to_string())?).await?;
     send(zip.finish().map_err(|e| e.to_string())?).await
 }
