@@ -246,48 +246,44 @@ const MAX_AUDIT_EVENTS: i64 = 2_000_000;
 
 async fn purge_sessions(state: Arc<AppState>, stop: CancellationToken) {
     const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
-    const BATCH: i64 = 5_000;
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(EVERY) => {}
         }
-        let mut purged = 0;
-        loop {
-            match state.db.purge_sessions(BATCH).await {
-                Ok(n) => {
-                    purged += n;
-                    if n < BATCH as u64 {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not purge expired sessions; trying again later");
-                    break;
-                }
-            }
-        }
+        let purged = in_batches("expired sessions", |batch| state.db.purge_sessions(batch)).await;
         if purged > 0 {
             tracing::info!(purged, "expired sessions purged");
         }
-        // The audit log past its retention, then past its size, in batches as well.
-        let before =
-            time::OffsetDateTime::now_utc().checked_sub(state.config.audit_retention.try_into().unwrap_or_default());
-        for step in 0..2 {
-            loop {
-                let purged = match (step, before) {
-                    (0, Some(before)) => state.db.purge_audit(before, BATCH).await,
-                    (0, None) => Ok(0),
-                    _ => state.db.trim_audit(MAX_AUDIT_EVENTS, BATCH).await,
-                };
-                match purged {
-                    Ok(n) if n < BATCH as u64 => break,
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not purge old audit events; trying again later");
-                        break;
-                    }
+        // The audit log past its retention, then past its size.
+        let retention = state.config.audit_retention.try_into().unwrap_or_default();
+        if let Some(before) = time::OffsetDateTime::now_utc().checked_sub(retention) {
+            in_batches("old audit events", |batch| state.db.purge_audit(before, batch)).await;
+        }
+        in_batches("old audit events", |batch| state.db.trim_audit(MAX_AUDIT_EVENTS, batch)).await;
+    }
+}
+
+/// Runs a deletion a batch at a time until a batch comes back short; how many rows
+/// went. A failure is logged and left for the next round.
+async fn in_batches<F, Fut>(what: &str, mut delete: F) -> u64
+where
+    F: FnMut(i64) -> Fut,
+    Fut: Future<Output = Result<u64, DbError>>,
+{
+    const BATCH: i64 = 5_000;
+    let mut deleted = 0;
+    loop {
+        match delete(BATCH).await {
+            Ok(n) => {
+                deleted += n;
+                if n < BATCH as u64 {
+                    return deleted;
                 }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not purge {what}; trying again later");
+                return deleted;
             }
         }
     }

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use tokio::io::AsyncWriteExt;
 
+use crate::blobs::{fetch_to, hash_of};
 use crate::cli::{Backup, BackupAction, Db, DbAction, Restore};
 use crate::command::Failure;
 use crate::config::Config;
@@ -328,44 +329,6 @@ impl Report {
 
 // ------------------------------------------------------------------ copying
 
-/// Reads a blob through, writing it to a new file at `to` and hashing it; its sha256
-/// and size. The file is removed when anything fails.
-async fn fetch_to(store: &BlobStore, metrics: &Metrics, key: &str, to: &Path) -> Result<(Vec<u8>, u64), Failure> {
-    let result = async {
-        let mut stream = store.get(metrics, key, None).await.map_err(|e| match e {
-            StoreError::NotFound => Failure::failed(format!("{key} is missing")),
-            e => Failure::failed(e),
-        })?;
-        let mut file = tokio::fs::File::create(to).await.map_err(Failure::failed)?;
-        let (mut hasher, mut size) = (sha2::Sha256::new(), 0u64);
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(Failure::failed)?;
-            hasher.update(&chunk);
-            size += chunk.len() as u64;
-            file.write_all(&chunk).await.map_err(Failure::failed)?;
-        }
-        file.flush().await.map_err(Failure::failed)?;
-        Ok((hasher.finalize().to_vec(), size))
-    }
-    .await;
-    if result.is_err() {
-        let _ = tokio::fs::remove_file(to).await;
-    }
-    result
-}
-
-/// A blob's sha256 and size, read through.
-async fn hash_of_blob(store: &BlobStore, metrics: &Metrics, key: &str) -> Result<(Vec<u8>, u64), Failure> {
-    let mut stream = store.get(metrics, key, None).await.map_err(Failure::failed)?;
-    let (mut hasher, mut size) = (sha2::Sha256::new(), 0u64);
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(Failure::failed)?;
-        hasher.update(&chunk);
-        size += chunk.len() as u64;
-    }
-    Ok((hasher.finalize().to_vec(), size))
-}
-
 /// A name for a temp file in `dir`, unique in this process.
 fn temp_name(dir: &Path, what: &str) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -383,18 +346,9 @@ async fn copy_blob(
     temp_dir: &Path,
     metrics: &Metrics,
 ) -> Result<Option<Entry>, Failure> {
-    match from.head(metrics, from_key).await {
-        Ok(None) | Err(StoreError::NotFound) => return Ok(None),
-        Ok(Some(_)) => {}
-        Err(e) => return Err(Failure::failed(e)),
-    }
     let temp = temp_name(temp_dir, "blob");
-    let (sha, size) = match fetch_to(from, metrics, from_key, &temp).await {
-        Ok(done) => done,
-        // Gone between the two requests.
-        Err(_) if matches!(from.head(metrics, from_key).await, Ok(None)) => return Ok(None),
-        Err(e) => return Err(e),
-    };
+    // Gone since the listing: the caller decides what that means.
+    let Some((sha, size)) = fetch_to(from, metrics, from_key, &temp).await? else { return Ok(None) };
     let sha = crate::util::hex(&sha);
     let named = from_key.strip_prefix("uploads/");
     if named.is_some_and(|hex| hex != sha) {
@@ -476,9 +430,14 @@ async fn backup(config: &Config, to: &str, keep: usize) -> Result<(), Failure> {
     // hashed those bytes. A blob there that none names was left by a backup that
     // stopped, and is written again.
     let mut known: BTreeMap<String, Entry> = BTreeMap::new();
+    // Which blobs each complete backup names, for the pruning at the end.
+    let mut named: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, _) in existing.iter().filter(|(_, complete)| **complete) {
         match target.manifest(&metrics, name).await {
-            Ok(manifest) => known.extend(manifest.blobs.into_iter().map(|e| (e.path.clone(), e))),
+            Ok(manifest) => {
+                named.insert(name.clone(), manifest.blobs.iter().map(|e| e.path.clone()).collect());
+                known.extend(manifest.blobs.into_iter().map(|e| (e.path.clone(), e)));
+            }
             Err(failure) => report.event(&serde_json::json!({
                 "event": "warning", "message": format!("{}; its blobs are copied again", message(failure)),
             })),
@@ -509,9 +468,9 @@ async fn backup(config: &Config, to: &str, keep: usize) -> Result<(), Failure> {
     let mut database = Vec::new();
     let (schema_version, postgres, originals, summary) = if db.is_embedded() {
         let file = work.0.join("database.sqlite");
-        let version = db.snapshot_sqlite(&file).await.map_err(Failure::failed)?;
-        let originals = crate::db::dump::sqlite_file_photo_hashes(&file).await.map_err(Failure::failed)?;
-        let summary = crate::db::dump::sqlite_file_summary(&file).await.map_err(Failure::failed)?;
+        db.snapshot_sqlite(&file).await.map_err(Failure::failed)?;
+        let crate::db::dump::SqliteFile { schema_version: version, summary, originals } =
+            crate::db::dump::read_sqlite_file(&file, true).await.map_err(Failure::failed)?;
         database.push(put_database_file(&target, &metrics, &name, "database.sqlite", &file, &temp_dir).await?);
         (version, None, originals, summary)
     } else {
@@ -580,7 +539,8 @@ async fn backup(config: &Config, to: &str, keep: usize) -> Result<(), Failure> {
     // Last: from here on the backup is complete.
     put("manifest.sha256", format!("{hash}\n").into_bytes()).await?;
 
-    let removed = prune(&target, &metrics, keep, &name).await?;
+    named.insert(name.clone(), manifest.blobs.iter().map(|e| e.path.clone()).collect());
+    let removed = prune(&target, &metrics, keep, &name, &named).await?;
     report.done(
         format!(
             "backup {name} complete in {}: {} users, {} albums, {} photos; {} blobs ({} copied now, {:.1} MB); \
@@ -700,8 +660,15 @@ async fn put_database_file(
 
 /// Keeps the newest `keep` complete backups and removes the rest, then the blobs no
 /// kept backup names; how many backups went. A backup without its manifest hash is
-/// removed once it is a day old (younger, it may still be running).
-async fn prune(target: &Target, metrics: &Metrics, keep: usize, current: &str) -> Result<usize, Failure> {
+/// removed once it is a day old (younger, it may still be running). `named` holds the
+/// blobs of the manifests already read; any other is read here.
+async fn prune(
+    target: &Target,
+    metrics: &Metrics,
+    keep: usize,
+    current: &str,
+    named: &BTreeMap<String, Vec<String>>,
+) -> Result<usize, Failure> {
     let backups = target.backups().await?;
     let complete: Vec<&String> = backups.iter().filter(|(_, c)| **c).map(|(n, _)| n).collect();
     let old = SystemTime::now() - ABANDONED_AFTER;
@@ -717,7 +684,10 @@ async fn prune(target: &Target, metrics: &Metrics, keep: usize, current: &str) -
     }
     let mut referenced = BTreeSet::new();
     for name in complete.iter().filter(|n| !doomed.contains(n)) {
-        referenced.extend(target.manifest(metrics, name).await?.blobs.into_iter().map(|e| e.path));
+        match named.get(*name) {
+            Some(paths) => referenced.extend(paths.iter().cloned()),
+            None => referenced.extend(target.manifest(metrics, name).await?.blobs.into_iter().map(|e| e.path)),
+        }
     }
     for name in &doomed {
         // The manifest's hash first: a half-removed backup is then incomplete, not damaged.
@@ -746,7 +716,7 @@ async fn verify(config: &Config, spec: &str, which: Option<&str>, all: bool) -> 
     let work = WorkDir::new(config, "verify")?;
     if !all {
         let (name, manifest) = target.chosen(&metrics, which).await?;
-        return verify_one(&target, &metrics, &report, &work, &name, &manifest).await;
+        return verify_one(&target, &metrics, &report, &work, &name, &manifest, &mut BTreeSet::new()).await;
     }
     // Every complete backup, newest first; the first damaged one is the answer.
     let backups = target.backups().await?;
@@ -754,9 +724,11 @@ async fn verify(config: &Config, spec: &str, which: Option<&str>, all: bool) -> 
     if names.is_empty() {
         return target.newest(&metrics).await.map(|_| ());
     }
+    // Blobs are shared between backups: each is read once, not once per backup.
+    let mut checked = BTreeSet::new();
     for name in names {
         let manifest = target.manifest(&metrics, name).await?;
-        verify_one(&target, &metrics, &report, &work, name, &manifest).await?;
+        verify_one(&target, &metrics, &report, &work, name, &manifest, &mut checked).await?;
     }
     Ok(())
 }
@@ -768,6 +740,7 @@ async fn verify_one(
     work: &WorkDir,
     name: &str,
     manifest: &Manifest,
+    checked: &mut BTreeSet<(String, String)>,
 ) -> Result<(), Failure> {
     let files = manifest.database.len() + manifest.blobs.len();
     let (mut done, mut bytes) = (0, 0u64);
@@ -775,8 +748,9 @@ async fn verify_one(
         let file = work.0.join("database");
         check_file(target, metrics, &format!("backups/{name}/{}", entry.path), entry, &file).await?;
         if entry.path == "database.sqlite" {
-            let version = crate::db::dump::sqlite_file_version(&file)
+            let version = crate::db::dump::read_sqlite_file(&file, false)
                 .await
+                .map(|f| f.schema_version)
                 .map_err(|e| Failure::failed(format!("backup {name}: the database does not open: {e}")))?;
             if version != manifest.schema_version {
                 return Err(Failure::failed(format!(
@@ -791,9 +765,14 @@ async fn verify_one(
         report.progress("verify", done, files, bytes);
     }
     for entry in &manifest.blobs {
-        let file = work.0.join("blob");
-        check_file(target, metrics, &format!("blobs/{}", entry.path), entry, &file).await?;
-        let _ = tokio::fs::remove_file(&file).await;
+        if checked.insert((entry.path.clone(), entry.sha256.clone())) {
+            // Read and hashed where it is: nothing needs a copy.
+            let path = format!("blobs/{}", entry.path);
+            let (sha, size) = hash_of(&target.store, metrics, &target.key(&path))
+                .await
+                .map_err(|e| Failure::failed(format!("{}: {path}: {}", target.name, message(e))))?;
+            same_as_manifest(target, &path, entry, &sha, size)?;
+        }
         done += 1;
         bytes += entry.size;
         report.progress("verify", done, files, bytes);
@@ -815,11 +794,22 @@ async fn verify_one(
 /// Fetches one file of a backup to `to`, failing unless its size and hash are the
 /// manifest's.
 async fn check_file(target: &Target, metrics: &Metrics, path: &str, entry: &Entry, to: &Path) -> Result<(), Failure> {
-    let (sha, size) = fetch_to(&target.store, metrics, &target.key(path), to)
+    let fetched = fetch_to(&target.store, metrics, &target.key(path), to)
         .await
         .map_err(|e| Failure::failed(format!("{}: {path}: {}", target.name, message(e))))?;
-    if size != entry.size || crate::util::hex(&sha) != entry.sha256 {
+    let Some((sha, size)) = fetched else {
+        return Err(Failure::failed(format!("{}: {path} is missing", target.name)));
+    };
+    let same = same_as_manifest(target, path, entry, &sha, size);
+    if same.is_err() {
         let _ = tokio::fs::remove_file(to).await;
+    }
+    same
+}
+
+/// Fails unless a file's sha256 and size are its manifest entry's.
+fn same_as_manifest(target: &Target, path: &str, entry: &Entry, sha: &[u8], size: u64) -> Result<(), Failure> {
+    if size != entry.size || crate::util::hex(sha) != entry.sha256 {
         return Err(Failure::failed(format!(
             "{}: {path} is damaged ({size} bytes, the manifest says {}; or its hash differs)",
             target.name, entry.size
@@ -906,7 +896,7 @@ async fn restore(config: &Config, spec: &str, which: Option<&str>) -> Result<(),
             // What a restore that stopped left is checked, not trusted (it may not
             // have reached the disk): kept when its bytes are the manifest's.
             if already_ref.contains(&entry.path) {
-                let (sha, size) = hash_of_blob(store_ref, metrics_ref, &entry.path).await?;
+                let (sha, size) = hash_of(store_ref, metrics_ref, &entry.path).await?;
                 if size == entry.size && crate::util::hex(&sha) == entry.sha256 {
                     return Ok(0);
                 }
@@ -937,8 +927,7 @@ async fn restore(config: &Config, spec: &str, which: Option<&str>) -> Result<(),
                 .ok_or_else(|| Failure::failed(format!("backup {name} has no database.sqlite")))?;
             let temp = work.0.join("pujo.db");
             check_file(&target, &metrics, &format!("backups/{name}/database.sqlite"), entry, &temp).await?;
-            crate::db::dump::sqlite_file_version(&temp).await.map_err(Failure::failed)?;
-            let counted = crate::db::dump::sqlite_file_summary(&temp).await.map_err(Failure::failed)?;
+            let counted = crate::db::dump::read_sqlite_file(&temp, false).await.map_err(Failure::failed)?.summary;
             if counted != manifest.summary {
                 return Err(Failure::failed(format!(
                     "backup {name}: its database counts {counted:?}, its manifest {:?}; nothing was restored",

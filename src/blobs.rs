@@ -91,7 +91,9 @@ async fn migrate(config: &Config, from: &str, to: &str) -> Result<(), Failure> {
             continue;
         }
         let temp = temp_dir.join(format!("migrate-{}", std::process::id()));
-        let sha = download(&source, &metrics, key, &temp).await?;
+        let Some((sha, _)) = fetch_to(&source, &metrics, key, &temp).await? else {
+            return Err(Failure::failed(format!("{key} left {from} while it was copied")));
+        };
         if let Some(expected) = key.strip_prefix("uploads/")
             && crate::util::hex(&sha) != expected
         {
@@ -101,7 +103,7 @@ async fn migrate(config: &Config, from: &str, to: &str) -> Result<(), Failure> {
         let content_type = crate::media::store::content_type_of(key);
         target.put_file(&metrics, key, &temp, content_type).await.map_err(Failure::failed)?;
         let _ = tokio::fs::remove_file(&temp).await;
-        let check = hash_of(&target, &metrics, key).await?;
+        let (check, _) = hash_of(&target, &metrics, key).await?;
         if check != sha {
             return Err(Failure::failed(format!("{key} in {to} does not match {from} after copying")));
         }
@@ -120,26 +122,49 @@ async fn migrate(config: &Config, from: &str, to: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn download(store: &BlobStore, metrics: &Metrics, key: &str, path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+/// Reads a blob through into a new file at `to`, hashing it: its sha256 and size, or
+/// `None` when the store has no such blob (one request, no HEAD first). The file is
+/// removed when anything fails.
+pub(crate) async fn fetch_to(
+    store: &BlobStore,
+    metrics: &Metrics,
+    key: &str,
+    to: &std::path::Path,
+) -> Result<Option<(Vec<u8>, u64)>, Failure> {
+    let mut stream = match store.get(metrics, key, None).await {
+        Ok(stream) => stream,
+        Err(crate::media::store::StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(Failure::failed(e)),
+    };
+    let result = async {
+        let mut file = tokio::fs::File::create(to).await.map_err(Failure::failed)?;
+        let (mut hasher, mut size) = (sha2::Sha256::new(), 0u64);
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(Failure::failed)?;
+            hasher.update(&chunk);
+            size += chunk.len() as u64;
+            file.write_all(&chunk).await.map_err(Failure::failed)?;
+        }
+        file.flush().await.map_err(Failure::failed)?;
+        Ok(Some((hasher.finalize().to_vec(), size)))
+    }
+    .await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(to).await;
+    }
+    result
+}
+
+/// A blob's sha256 and size, read through.
+pub(crate) async fn hash_of(store: &BlobStore, metrics: &Metrics, key: &str) -> Result<(Vec<u8>, u64), Failure> {
     let mut stream = store.get(metrics, key, None).await.map_err(Failure::failed)?;
-    let mut file = tokio::fs::File::create(path).await.map_err(Failure::failed)?;
-    let mut hasher = sha2::Sha256::new();
+    let (mut hasher, mut size) = (sha2::Sha256::new(), 0u64);
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(Failure::failed)?;
         hasher.update(&chunk);
-        file.write_all(&chunk).await.map_err(Failure::failed)?;
+        size += chunk.len() as u64;
     }
-    file.sync_all().await.map_err(Failure::failed)?;
-    Ok(hasher.finalize().to_vec())
-}
-
-async fn hash_of(store: &BlobStore, metrics: &Metrics, key: &str) -> Result<Vec<u8>, Failure> {
-    let mut stream = store.get(metrics, key, None).await.map_err(Failure::failed)?;
-    let mut hasher = sha2::Sha256::new();
-    while let Some(chunk) = stream.next().await {
-        hasher.update(&chunk.map_err(Failure::failed)?);
-    }
-    Ok(hasher.finalize().to_vec())
+    Ok((hasher.finalize().to_vec(), size))
 }
 
 /// The content hash a key belongs to: `uploads/<hex>` or `thumbnails/<hex>/...`.

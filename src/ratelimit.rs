@@ -35,6 +35,9 @@ pub const CONFIRMATIONS_PER_ACCOUNT: Limit = Limit { max: 10, window: Duration::
 /// times. Past the limit, uploads are refused before their body is read.
 pub const REFUSED_UPLOADS_PER_ACCOUNT: Limit = Limit { max: 60, window: Duration::from_secs(10 * 60) };
 /// New accounts per client address.
+/// Audit events of people not logged in (failed log-ins) written each second, by one
+/// process: a bound on the database writes a crowd of failed log-ins costs.
+pub const AUDIT_ANONYMOUS_PER_PROCESS: Limit = Limit { max: 20, window: Duration::from_secs(1) };
 pub const REGISTRATIONS_PER_CLIENT: Limit = Limit { max: 30, window: Duration::from_secs(3600) };
 
 /// Most keys this process counts at once (about 40 bytes each); past it, expired
@@ -92,6 +95,11 @@ impl RateLimiter {
             }
         }
         self.local.check(key, limit)
+    }
+
+    /// Counts one event in this process only: for bounds on this process's own work.
+    pub fn hit_here(&self, key: &str, limit: Limit) -> Result<(), u64> {
+        self.local.hit(key, limit)
     }
 
     pub async fn reset(&self, key: &str) {

@@ -37,7 +37,8 @@ impl Origin {
 
     /// Appends the event; a failure is logged and counted, never returned.
     pub async fn record(&self, state: &AppState, actor: Actor, action: &'static str, object: (&'static str, String)) {
-        if matches!(actor, Actor::Anonymous { .. }) && !ANONYMOUS.admit() {
+        let limit = crate::ratelimit::AUDIT_ANONYMOUS_PER_PROCESS;
+        if matches!(actor, Actor::Anonymous { .. }) && state.limiter.hit_here("audit:anonymous", limit).is_err() {
             state.metrics.audit_write_failures.inc();
             return;
         }
@@ -65,39 +66,6 @@ impl Origin {
 
 /// How long a request waits for its event to be written.
 const WRITE_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
-/// Events of people not logged in, at most, each second, in this process.
-const ANONYMOUS_PER_SECOND: u32 = 20;
-static ANONYMOUS: Window = Window::new();
-
-/// A count per one-second window (the window's second and its count in one atomic).
-struct Window(std::sync::atomic::AtomicU64);
-
-impl Window {
-    const fn new() -> Window {
-        Window(std::sync::atomic::AtomicU64::new(0))
-    }
-
-    fn admit(&self) -> bool {
-        use std::sync::atomic::Ordering;
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let mut current = self.0.load(Ordering::Relaxed);
-        loop {
-            let (second, count) = (current >> 32, current & 0xffff_ffff);
-            let next = if second == now & 0xffff_ffff {
-                if count >= u64::from(ANONYMOUS_PER_SECOND) {
-                    return false;
-                }
-                current + 1
-            } else {
-                ((now & 0xffff_ffff) << 32) | 1
-            };
-            match self.0.compare_exchange_weak(current, next, Ordering::Relaxed, Ordering::Relaxed) {
-                Ok(_) => return true,
-                Err(seen) => current = seen,
-            }
-        }
-    }
-}
 
 /// The person as an actor.
 pub fn actor(user: &User) -> Actor {

@@ -358,21 +358,20 @@ async fn claim(state: &AppState, id: &str) -> Result<crate::media::PartialLock, 
     Ok(local)
 }
 
-/// Renews this request's claim while bytes arrive; 423 when another replica took it
-/// after it lapsed.
-async fn renew_receiving(state: &AppState, id: &str) -> Result<(), ApiError> {
-    if !state.db.renew_upload_claim(id, &state.media.instance, RECEIVE_HOLD).await? {
+/// Renews this request's claim for `hold`: [`RECEIVE_HOLD`] while bytes arrive,
+/// [`write_hold`] before a write to the bucket or the photo pipeline. 423 when another
+/// replica took it after it lapsed.
+async fn renew_for(state: &AppState, id: &str, hold: Duration) -> Result<(), ApiError> {
+    if !state.db.renew_upload_claim(id, &state.media.instance, hold).await? {
         return Err(ApiError::Locked);
     }
     Ok(())
 }
 
 /// Renews this request's claim for a write to the bucket or the photo pipeline, and
-/// says by when such a write must start; 423 when another replica took it.
+/// says by when such a write must start.
 async fn renew(state: &AppState, id: &str) -> Result<Instant, ApiError> {
-    if !state.db.renew_upload_claim(id, &state.media.instance, write_hold(state)).await? {
-        return Err(ApiError::Locked);
-    }
+    renew_for(state, id, write_hold(state)).await?;
     Ok(write_by(state))
 }
 
@@ -505,7 +504,7 @@ async fn append(
         sink.file.write_all(&data).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
         written += data.len() as u64;
         if renewed.elapsed() > CLAIM_RENEW {
-            if let Err(e) = renew_receiving(state, &upload.id).await {
+            if let Err(e) = renew_for(state, &upload.id, RECEIVE_HOLD).await {
                 sink.discard().await;
                 return Err(e);
             }

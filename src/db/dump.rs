@@ -84,40 +84,32 @@ pub fn known_schema_version() -> u32 {
     super::sqlite::known_version()
 }
 
-/// The schema version of a SQLite file made by [`Database::snapshot_sqlite`], opened
-/// read-only (nothing in it changes), after SQLite's own consistency check.
-pub async fn sqlite_file_version(path: &Path) -> Result<u32, DbError> {
-    let path = path.to_owned();
-    tokio::task::spawn_blocking(move || super::sqlite::file_version(&path))
-        .await
-        .map_err(|e| DbError::Other(e.to_string()))?
+/// What a SQLite file made by [`Database::snapshot_sqlite`] holds.
+#[derive(Debug)]
+pub struct SqliteFile {
+    pub schema_version: u32,
+    pub summary: Summary,
+    /// The contents (sha256) of every photo, when asked for: the originals a backup
+    /// must hold.
+    pub originals: Vec<Vec<u8>>,
 }
 
-/// The contents (sha256) of every photo in a SQLite file made by
-/// [`Database::snapshot_sqlite`]: the originals a backup must hold.
-pub async fn sqlite_file_photo_hashes(path: &Path) -> Result<Vec<Vec<u8>>, DbError> {
+/// Reads a SQLite file made by [`Database::snapshot_sqlite`], read-only (nothing in it
+/// changes), after SQLite's own consistency check.
+pub async fn read_sqlite_file(path: &Path, originals: bool) -> Result<SqliteFile, DbError> {
     let path = path.to_owned();
-    tokio::task::spawn_blocking(move || super::sqlite::file_photo_hashes(&path))
-        .await
-        .map_err(|e| DbError::Other(e.to_string()))?
-}
-
-/// The counts of a SQLite file made by [`Database::snapshot_sqlite`].
-pub async fn sqlite_file_summary(path: &Path) -> Result<Summary, DbError> {
-    let path = path.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let [users, albums, photos, comments] = super::sqlite::file_counts(&path, SUMMARY)?;
-        let n = |v: i64| u64::try_from(v).unwrap_or(0);
-        Ok(Summary { users: n(users), albums: n(albums), photos: n(photos), comments: n(comments) })
-    })
-    .await
-    .map_err(|e| DbError::Other(e.to_string()))?
+    let (schema_version, counts, originals) =
+        tokio::task::spawn_blocking(move || super::sqlite::file_facts(&path, SUMMARY, originals))
+            .await
+            .map_err(|e| DbError::Other(e.to_string()))??;
+    let [users, albums, photos, comments] = counts.map(|v| u64::try_from(v).unwrap_or(0));
+    Ok(SqliteFile { schema_version, summary: Summary { users, albums, photos, comments }, originals })
 }
 
 impl Database {
     /// SQLite only: a consistent copy of the whole database in the file `to` (which
-    /// must not exist), and its schema version.
-    pub async fn snapshot_sqlite(&self, to: &Path) -> Result<u32, DbError> {
+    /// must not exist).
+    pub async fn snapshot_sqlite(&self, to: &Path) -> Result<(), DbError> {
         match self {
             Database::Sqlite(db) => db.snapshot(to).await,
             Database::Postgres(_) => Err(DbError::Other("a PostgreSQL database is dumped, not copied".into())),

@@ -43,7 +43,7 @@ impl Database {
         let Database::Postgres(pg) = self else {
             return Err(DbError::Other("the target of a move must be PostgreSQL".into()));
         };
-        let version = super::dump::sqlite_file_version(from).await?;
+        let version = super::dump::read_sqlite_file(from, false).await?.schema_version;
         pg.migrate_to(Some(version)).await?;
         let tables = pg.tables_to_move(sessions).await?;
         let (from_owned, work_owned, plan) = (from.to_owned(), work.to_owned(), tables.clone());
@@ -237,9 +237,7 @@ fn write_csv_from_sqlite(
     work: &Path,
 ) -> Result<(Vec<DumpedTable>, Vec<(u64, String)>, std::collections::HashMap<String, i64>), DbError> {
     use std::io::Write;
-    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = rusqlite::Connection::open_with_flags(from, flags)
-        .map_err(|e| DbError::Other(format!("cannot open {}: {e}", from.display())))?;
+    let conn = super::sqlite::open_read_only(from)?;
     let lite = |e: rusqlite::Error| DbError::Other(format!("reading the SQLite file: {e}"));
     let io = |e: std::io::Error| DbError::Other(format!("writing a table file: {e}"));
     let (mut dumped, mut sums) = (Vec::new(), Vec::new());

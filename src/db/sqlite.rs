@@ -66,11 +66,20 @@ pub(super) fn known_version() -> u32 {
     u32::try_from(embedded::migrations::runner().get_migrations().len()).unwrap_or(u32::MAX)
 }
 
-/// The schema version of a database file, opened read-only after `PRAGMA quick_check`.
-pub(super) fn file_version(path: &Path) -> Result<u32, DbError> {
+/// A database file opened read-only (a backup's copy: nothing in it changes).
+pub(super) fn open_read_only(path: &Path) -> Result<Connection, DbError> {
     let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags)
-        .map_err(|e| DbError::Other(format!("cannot open {}: {e}", path.display())))?;
+    Connection::open_with_flags(path, flags).map_err(|e| DbError::Other(format!("cannot open {}: {e}", path.display())))
+}
+
+/// A database file's schema version, counts and photo contents.
+pub(super) type FileFacts = (u32, [i64; 4], Vec<Vec<u8>>);
+
+/// What a backup's database file holds, read in one opening (read-only) after
+/// `PRAGMA quick_check`: its schema version, the four counts `counts` reads, and with
+/// `originals` the `sha256` of every photo.
+pub(super) fn file_facts(path: &Path, counts: &str, originals: bool) -> Result<FileFacts, DbError> {
+    let conn = open_read_only(path)?;
     let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(classify)?;
     if check != "ok" {
         return Err(DbError::Other(format!("{} is damaged: {check}", path.display())));
@@ -78,31 +87,20 @@ pub(super) fn file_version(path: &Path) -> Result<u32, DbError> {
     let version: i64 = conn
         .query_row("SELECT coalesce(max(version), 0) FROM refinery_schema_history", [], |r| r.get(0))
         .map_err(classify)?;
-    Ok(u32::try_from(version).unwrap_or(0))
-}
-
-/// The `sha256` of every photo in a database file, opened read-only.
-pub(super) fn file_photo_hashes(path: &Path) -> Result<Vec<Vec<u8>>, DbError> {
-    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags)
-        .map_err(|e| DbError::Other(format!("cannot open {}: {e}", path.display())))?;
-    let mut statement = conn.prepare(super::dump::PHOTO_CONTENTS).map_err(classify)?;
-    let rows = statement.query_map([], |r| r.get::<_, Vec<u8>>(0)).map_err(classify)?;
-    rows.collect::<Result<_, _>>().map_err(classify)
-}
-
-/// The four numbers `sql` (one row of four counts) reads from a database file.
-pub(super) fn file_counts(path: &Path, sql: &str) -> Result<[i64; 4], DbError> {
-    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags)
-        .map_err(|e| DbError::Other(format!("cannot open {}: {e}", path.display())))?;
-    conn.query_row(sql, [], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?])).map_err(classify)
+    let counted = conn.query_row(counts, [], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?])).map_err(classify)?;
+    let mut hashes = Vec::new();
+    if originals {
+        let mut statement = conn.prepare(super::dump::PHOTO_CONTENTS).map_err(classify)?;
+        let rows = statement.query_map([], |r| r.get::<_, Vec<u8>>(0)).map_err(classify)?;
+        hashes = rows.collect::<Result<_, _>>().map_err(classify)?;
+    }
+    Ok((u32::try_from(version).unwrap_or(0), counted, hashes))
 }
 
 impl Lite {
     /// A consistent copy of the whole database into the new file `to` (`VACUUM INTO`:
-    /// one read transaction, so writers go on meanwhile), and its schema version.
-    pub async fn snapshot(&self, to: &Path) -> Result<u32, DbError> {
+    /// one read transaction, so writers go on meanwhile).
+    pub async fn snapshot(&self, to: &Path) -> Result<(), DbError> {
         let target = to.to_str().ok_or_else(|| DbError::Other(format!("{} is not UTF-8", to.display())))?.to_owned();
         self.with_reader(move |conn| {
             conn.execute("VACUUM INTO ?1", [&target]).map_err(classify)?;
@@ -115,9 +113,7 @@ impl Lite {
             // and holders are not in a backup); see `dump::NOT_DUMPED`.
             let conn =
                 Connection::open(&to).map_err(|e| DbError::Other(format!("cannot open {}: {e}", to.display())))?;
-            conn.execute_batch("DELETE FROM uploads; DELETE FROM content_locks; VACUUM").map_err(classify)?;
-            drop(conn);
-            file_version(&to)
+            conn.execute_batch("DELETE FROM uploads; DELETE FROM content_locks; VACUUM").map_err(classify)
         })
         .await
         .map_err(|e| DbError::Other(e.to_string()))?
