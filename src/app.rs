@@ -261,6 +261,12 @@ async fn purge_sessions(state: Arc<AppState>, stop: CancellationToken) {
             in_batches("old audit events", |batch| state.db.purge_audit(before, batch)).await;
         }
         in_batches("old audit events", |batch| state.db.trim_audit(MAX_AUDIT_EVENTS, batch)).await;
+        // Share links a month past their expiry (until then, opening one says it expired).
+        if let Some(before) = time::OffsetDateTime::now_utc().checked_sub(time::Duration::days(30))
+            && let Err(e) = state.db.purge_expired_share_links(before).await
+        {
+            tracing::warn!(error = %e, "could not purge expired share links; trying again later");
+        }
     }
 }
 

@@ -149,6 +149,42 @@ pub fn device_nonce(token: &str, user_id: i64, password_hash: &str) -> Option<[u
     Some(nonce)
 }
 
+/// The MAC of a share grant: keyed by the link's stored password hash, so a grant
+/// opens only the link it was made for, and only while the link exists.
+fn share_grant_mac(link_id: i64, until: i64, password_hash: &str) -> HmacSha256 {
+    use hmac::Mac;
+    let mut mac = HmacSha256::new_from_slice(password_hash.as_bytes()).expect("HMAC takes any key length");
+    mac.update(b"pujo-share-v1");
+    mac.update(&link_id.to_be_bytes());
+    mac.update(&until.to_be_bytes());
+    mac
+}
+
+/// A browser's proof that it gave a share link's password: the time it holds until
+/// (Unix seconds) and the MAC of it with the link's id, URL-safe. Nothing is stored.
+pub fn new_share_grant(link_id: i64, until: i64, password_hash: &str) -> String {
+    use hmac::Mac;
+    let mut bytes = Vec::with_capacity(40);
+    bytes.extend_from_slice(&until.to_be_bytes());
+    bytes.extend_from_slice(&share_grant_mac(link_id, until, password_hash).finalize().into_bytes());
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Whether `grant` was made for this link with its current password hash and holds at
+/// `now` (Unix seconds); checked in constant time.
+pub fn share_grant_holds(grant: &str, link_id: i64, password_hash: &str, now: i64) -> bool {
+    use hmac::Mac;
+    if grant.len() > 64 {
+        return false;
+    }
+    let Ok(bytes) = URL_SAFE_NO_PAD.decode(grant) else { return false };
+    if bytes.len() != 40 {
+        return false;
+    }
+    let until = i64::from_be_bytes(bytes[..8].try_into().expect("eight bytes"));
+    until > now && share_grant_mac(link_id, until, password_hash).verify_slice(&bytes[8..]).is_ok()
+}
+
 /// A new session token (256 random bits, URL-safe) and the hash that is stored.
 pub fn new_session_token() -> (String, [u8; 32]) {
     let mut bytes = [0u8; 32];
@@ -173,6 +209,23 @@ pub fn token_hash(token: &str) -> [u8; 32] {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_share_grant_opens_its_own_link_until_its_time_and_no_other() {
+        let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+        let grant = new_share_grant(7, 1_000, hash);
+        assert!(share_grant_holds(&grant, 7, hash, 999));
+        assert!(!share_grant_holds(&grant, 7, hash, 1_000), "expired at its time");
+        assert!(!share_grant_holds(&grant, 8, hash, 999), "another link");
+        assert!(!share_grant_holds(&grant, 7, &format!("{hash}x"), 999), "the password changed");
+        // A later time written into the grant breaks its MAC.
+        let mut bytes = URL_SAFE_NO_PAD.decode(&grant).unwrap();
+        bytes[7] = 0xff;
+        let forged = URL_SAFE_NO_PAD.encode(&bytes);
+        assert!(!share_grant_holds(&forged, 7, hash, 999));
+        assert!(!share_grant_holds("", 7, hash, 0));
+        assert!(!share_grant_holds(&"A".repeat(100), 7, hash, 0));
+    }
+
     use super::*;
 
     #[tokio::test]

@@ -38,6 +38,10 @@ pub const REFUSED_UPLOADS_PER_ACCOUNT: Limit = Limit { max: 60, window: Duration
 /// Audit events of people not logged in (failed log-ins) written each second, by one
 /// process: a bound on the database writes a crowd of failed log-ins costs.
 pub const AUDIT_ANONYMOUS_PER_PROCESS: Limit = Limit { max: 20, window: Duration::from_secs(1) };
+/// Guesses at a share link's password, whatever their outcome: from one client, and
+/// from everyone together (each costs an argon2 check).
+pub const SHARE_UNLOCKS_PER_CLIENT: Limit = Limit { max: 10, window: Duration::from_secs(15 * 60) };
+pub const SHARE_UNLOCKS_PER_LINK: Limit = Limit { max: 100, window: Duration::from_secs(3600) };
 pub const REGISTRATIONS_PER_CLIENT: Limit = Limit { max: 30, window: Duration::from_secs(3600) };
 
 /// Most keys this process counts at once (about 40 bytes each); past it, expired

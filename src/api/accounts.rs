@@ -364,7 +364,7 @@ fn device_cookie_name(state: &AppState) -> &'static str {
 const DEVICE_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// The value of the cookie `name`, if the request carries one.
-fn cookie<'r, B>(req: &'r Request<B>, name: &str) -> Option<&'r str> {
+pub(super) fn cookie<'r, B>(req: &'r Request<B>, name: &str) -> Option<&'r str> {
     req.headers()
         .get_all(header::COOKIE)
         .iter()
@@ -385,7 +385,7 @@ fn set_cookie(state: &AppState, response: &mut Response<Body>, token: &str, max_
     set_cookie_named(state, response, cookie_name(state), token, max_age);
 }
 
-fn set_cookie_named(state: &AppState, response: &mut Response<Body>, name: &str, value: &str, max_age: u64) {
+pub(super) fn set_cookie_named(state: &AppState, response: &mut Response<Body>, name: &str, value: &str, max_age: u64) {
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     let value = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
     if let Ok(v) = HeaderValue::from_str(&value) {

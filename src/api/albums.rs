@@ -128,7 +128,7 @@ pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Bo
 
 /// The album if the viewer owns it: 404 when they may not see it, 403 when they may
 /// see but not change it.
-async fn own_album(state: &AppState, id: i64, viewer: i64) -> Result<Album, ApiError> {
+pub(super) async fn own_album(state: &AppState, id: i64, viewer: i64) -> Result<Album, ApiError> {
     let album = state.db.album(id, viewer, None).await?.ok_or(ApiError::NotFound)?;
     if album.owner.id != viewer {
         return Err(ApiError::Forbidden("only the album's owner may change it"));

@@ -57,6 +57,12 @@ pub enum ApiError {
     /// A resumable upload's chunk whose `Upload-Checksum` did not match (tus: 460).
     #[error("the chunk's checksum does not match its bytes; it was not kept")]
     ChecksumMismatch,
+    /// A share link with a password this browser has not given (yet).
+    #[error("this link needs its password")]
+    PasswordRequired,
+    /// Something that was there and is no more for good, such as an expired link.
+    #[error("{0}")]
+    Expired(&'static str),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -80,6 +86,8 @@ impl ApiError {
             ApiError::Locked => "locked",
             ApiError::OffsetMismatch(_) => "offset_mismatch",
             ApiError::ChecksumMismatch => "checksum_mismatch",
+            ApiError::PasswordRequired => "password_required",
+            ApiError::Expired(_) => "expired",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -102,6 +110,8 @@ impl ApiError {
             ApiError::Locked => StatusCode::LOCKED,
             ApiError::OffsetMismatch(_) => StatusCode::CONFLICT,
             ApiError::ChecksumMismatch => StatusCode::from_u16(460).expect("a valid status"),
+            ApiError::PasswordRequired => StatusCode::UNAUTHORIZED,
+            ApiError::Expired(_) => StatusCode::GONE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

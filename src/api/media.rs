@@ -438,6 +438,7 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
     // Before anything is looked up: a malformed key is 422 whether or not the photo
     // exists, so the answer says nothing about the id.
     let key = super::views::link_key(&req)?;
+    let share = super::shares::token_param(&req);
     let load = async {
         Ok::<_, crate::db::DbError>(state.db.photo_unchecked(id).await?.map(|p| crate::media::PhotoRow {
             owner_id: p.owner.id,
@@ -452,30 +453,43 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
     };
     let photo = state.cache.photo_row(id, load).await?.ok_or(ApiError::NotFound)?;
     let variant = path_param(&req, 1);
-    // A public photo's derivatives are the same for everyone: no session lookup (which
-    // slides the session, a write) for each thumbnail of a page. Everything else needs
-    // to know who asks.
-    let viewer = if photo.public && variant != "original" { NOBODY } else { viewer_id(state, &req).await? };
-    let visibility = match (photo.public, photo.private) {
-        (true, _) => Visibility::Public,
-        (false, true) => Visibility::Private,
-        (false, false) => Visibility::Unlisted,
-    };
-    if !visibility.visible_to(photo.owner_id, viewer, &photo.link_key, key.as_deref()) {
-        return Err(ApiError::NotFound);
-    }
-    let own = photo.owner_id == viewer;
-    // How long a copy may be used without asking again. Only the owner's own copies
-    // live for a year: anyone else's (a browser, a CDN) asks again after
-    // `SHARED_MEDIA_MAX_AGE`, so a photo made private, deleted or no longer shared as an
-    // original stops being served from caches within that time (SECURITY.md), and
-    // revalidation is a 304 while nothing changed.
-    let cache_control = if own {
-        "private, max-age=31536000, immutable"
-    } else if photo.public {
-        SHARED_MEDIA_CACHE
-    } else {
-        "private, max-age=300"
+    let (own, allow_original, cache_control) = match share.as_deref() {
+        // Through a share link: the link must open the photo's album now; its holder
+        // gets what anybody else gets (the stripped original only if the link allows
+        // downloads), and asks again each time, so a revoked link stops at once.
+        Some(token) => {
+            let allow_download =
+                super::shares::media_access(state, &req, token, photo.album_id).await?.ok_or(ApiError::NotFound)?;
+            (false, allow_download, "private, no-cache")
+        }
+        None => {
+            // A public photo's derivatives are the same for everyone: no session lookup (which
+            // slides the session, a write) for each thumbnail of a page. Everything else needs
+            // to know who asks.
+            let viewer = if photo.public && variant != "original" { NOBODY } else { viewer_id(state, &req).await? };
+            let visibility = match (photo.public, photo.private) {
+                (true, _) => Visibility::Public,
+                (false, true) => Visibility::Private,
+                (false, false) => Visibility::Unlisted,
+            };
+            if !visibility.visible_to(photo.owner_id, viewer, &photo.link_key, key.as_deref()) {
+                return Err(ApiError::NotFound);
+            }
+            let own = photo.owner_id == viewer;
+            // How long a copy may be used without asking again. Only the owner's own copies
+            // live for a year: anyone else's (a browser, a CDN) asks again after
+            // `SHARED_MEDIA_MAX_AGE`, so a photo made private, deleted or no longer shared as an
+            // original stops being served from caches within that time (SECURITY.md), and
+            // revalidation is a 304 while nothing changed.
+            let cache_control = if own {
+                "private, max-age=31536000, immutable"
+            } else if photo.public {
+                SHARED_MEDIA_CACHE
+            } else {
+                "private, max-age=300"
+            };
+            (own, photo.allow_original, cache_control)
+        }
     };
     let original_format = Format::from_mime(&photo.content_type).unwrap_or(Format::Jpeg);
     // The owner's original and the stripped copy others get are different bytes, so
@@ -487,7 +501,7 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
             (derivative_key(&photo.sha256, variant, format), format, true, variant)
         }
         "original" if own => (original_key(&photo.sha256), original_format, false, "original"),
-        "original" if photo.allow_original => {
+        "original" if allow_original => {
             (public_original_key(&photo.sha256, original_format), original_format, false, "stripped")
         }
         _ => return Err(ApiError::NotFound),

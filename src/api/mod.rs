@@ -14,6 +14,7 @@ pub(crate) mod pandals;
 mod photos;
 mod probes;
 mod routes;
+mod shares;
 mod uploads;
 pub(crate) mod views;
 

@@ -333,7 +333,15 @@ pub struct UrlsJson {
 
 impl UrlsJson {
     fn of(id: i64, original: bool, key: Option<&str>) -> UrlsJson {
-        let query = key.map(|k| format!("?key={k}")).unwrap_or_default();
+        UrlsJson::with_query(id, original, &key.map(|k| format!("?key={k}")).unwrap_or_default())
+    }
+
+    /// Through a share link: `?share=` and the link's token (URL-safe as it is).
+    fn shared(id: i64, original: bool, token: &str) -> UrlsJson {
+        UrlsJson::with_query(id, original, &format!("?share={token}"))
+    }
+
+    fn with_query(id: i64, original: bool, query: &str) -> UrlsJson {
         UrlsJson {
             thumb: format!("/media/{id}/thumb{query}"),
             medium: format!("/media/{id}/medium{query}"),
@@ -395,6 +403,19 @@ impl AlbumJson {
             created_at: rfc3339(a.created_at),
             updated_at: rfc3339(a.updated_at),
         }
+    }
+}
+
+impl AlbumJson {
+    /// The album as a share link's holder sees it: as anybody would, with no key of its
+    /// own, its cover through the link.
+    pub fn shared(a: Album, token: &str) -> AlbumJson {
+        let mut json = AlbumJson::view(a, crate::db::NOBODY);
+        json.link_key = None;
+        if let Some(cover) = &mut json.cover {
+            cover.urls = UrlsJson::shared(cover.id, false, token);
+        }
+        json
     }
 }
 
@@ -490,6 +511,20 @@ impl PhotoJson {
             gps_privacy: own.then_some(p.gps_privacy.as_str()),
             allow_original: own.then_some(p.allow_original),
         }
+    }
+}
+
+impl PhotoJson {
+    /// The photo as a share link's holder sees it: as anybody would (the location only
+    /// as coarse as its owner chose), without its album's key (which would outlive the
+    /// link), its media through the link; the original (the stripped copy) only when
+    /// the link allows downloads.
+    pub fn shared(p: Photo, token: &str, allow_download: bool) -> PhotoJson {
+        let id = p.id;
+        let mut json = PhotoJson::view(p, crate::db::NOBODY);
+        json.link_key = None;
+        json.urls = UrlsJson::shared(id, allow_download, token);
+        json
     }
 }
 

@@ -126,6 +126,13 @@ const PHOTO_ANY: PhotoSql = photo_sql!("WHERE p.id = $2");
 const PHOTO_OF_OWNER_BY_CONTENT: PhotoSql = photo_sql!("WHERE p.owner_id = $1 AND p.sha256 = $2 ORDER BY p.id LIMIT 1");
 const ALBUM_PHOTOS: PhotoSql =
     photo_sql!(concat!("WHERE p.album_id = $2 AND p.id < $3 AND ", visible!("$5"), " ORDER BY p.id DESC LIMIT $4"));
+/// What a share link shows: its album and the album's photos, whatever the album's
+/// visibility, found by the link's id (the caller checked the link's expiry and
+/// password), so a revoked link (its row gone) shows nothing.
+const SHARED_PHOTOS: PhotoSql = photo_sql!(
+    "WHERE p.album_id = (SELECT s.album_id FROM share_links s WHERE s.id = $2) AND p.id < $3 \
+     ORDER BY p.id DESC LIMIT $4"
+);
 const FEED: PhotoSql = photo_sql!("WHERE a.visibility = 'public' AND p.id < $2 ORDER BY p.id DESC LIMIT $3");
 const FEED_OF_PANDAL: PhotoSql = photo_sql!(
     "WHERE a.pandal_id = $4 AND (a.visibility = 'public' OR a.owner_id = $1) AND p.id < $2 \
@@ -151,6 +158,8 @@ const UPDATE_PHOTO: Sql = Sql::same(
 const DELETE_PHOTO: Sql = Sql::same("DELETE FROM photos WHERE id = $1");
 
 const ALBUM_BY_ID: Sql = Sql::same(concat!(album_select!(), "WHERE a.id = $2 AND ", visible!("$3")));
+const SHARED_ALBUM: Sql =
+    Sql::same(concat!(album_select!(), "WHERE a.id = (SELECT s.album_id FROM share_links s WHERE s.id = $1)"));
 const ALBUMS: Sql = Sql::same(concat!(
     album_select!(),
     "WHERE (a.visibility = 'public' OR a.owner_id = $1) AND a.id < $2 ORDER BY a.id DESC LIMIT $3"
@@ -817,6 +826,19 @@ impl Database {
                 photo_from,
             )
             .await?;
+        Ok(paged(items, page, |p| p.id))
+    }
+
+    /// The album a share link opens, while the link exists.
+    pub async fn shared_album(&self, link_id: i64) -> Result<Option<Album>, DbError> {
+        self.query_opt(SHARED_ALBUM, params![link_id], album_from).await
+    }
+
+    /// The photos of the album a share link opens, newest first, as nobody sees them
+    /// (no likes of their own).
+    pub async fn shared_photos(&self, link_id: i64, page: PageRequest) -> Result<Page<Photo>, DbError> {
+        let params = params![NOBODY, link_id, before(page), fetch_limit(page)];
+        let items = self.query(SHARED_PHOTOS.for_viewer(NOBODY), params, photo_from).await?;
         Ok(paged(items, page, |p| p.id))
     }
 

@@ -13,6 +13,7 @@ mod model;
 mod moving;
 mod postgres;
 pub(crate) mod query;
+mod shares;
 mod sqlite;
 mod text;
 mod uploads;
@@ -22,6 +23,7 @@ pub use content::NOBODY;
 pub use model::*;
 pub use moving::MovedTable;
 pub use postgres::Listener;
+pub use shares::{NewShareLink, SHARE_LINKS_PER_ALBUM, ShareLink};
 pub use uploads::Upload;
 
 use std::time::Duration;

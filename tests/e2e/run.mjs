@@ -418,6 +418,49 @@ await h.step(
   { needs: ['photoId'] },
 )
 
+// Share links: a private album opens for a browser with no account through a
+// password link, images included, and stops the moment the owner revokes it.
+await h.step(
+  'a private album shared by a password link opens without an account until revoked',
+  async () => {
+    await setVisibility(owner, 'private')
+    await owner.getByRole('button', { name: 'Share by link' }).click()
+    const panel = owner.getByRole('form', { name: 'New share link' })
+    await panel.getByLabel('Label (only you see it)').fill('for the para')
+    await panel.getByLabel('Password').fill('pecha-2026')
+    await panel.getByRole('button', { name: 'Make link' }).click()
+    const link = await owner.getByRole('textbox', { name: 'Share link' }).inputValue()
+    assert(/\/s\/[A-Za-z0-9_-]{43}$/.test(link), `the share link: ${link}`)
+    await axe(owner, 'album (share links, owner)')
+    const guest = await newPage('guest')
+    try {
+      await guest.goto(link)
+      await heading(guest).filter({ hasText: 'This album needs a password' }).waitFor()
+      await guest.getByLabel('Password').fill('not-the-password')
+      await guest.getByRole('button', { name: 'Open album' }).click()
+      await guest.getByRole('alert').filter({ hasText: 'That password is not right.' }).waitFor()
+      await guest.getByLabel('Password').fill('pecha-2026')
+      await guest.getByRole('button', { name: 'Open album' }).click()
+      await heading(guest).filter({ hasText: PUBLIC_ALBUM }).waitFor()
+      await imagesLoaded(guest, '.jgrid img', 3)
+      await axe(guest, 'shared album (guest)')
+      // The link opens its album's page, not the album itself.
+      await guest.goto(url(`/albums/${h.state.publicAlbum}`))
+      await heading(guest).filter({ hasText: 'Not found' }).waitFor()
+      await owner.getByRole('list', { name: 'Share links' }).getByRole('button', { name: 'Revoke' }).click()
+      await owner.getByRole('button', { name: 'Yes, revoke' }).click()
+      await owner.getByText('No share links yet.').waitFor()
+      await guest.goto(link)
+      await heading(guest).filter({ hasText: 'Not found' }).waitFor()
+    } finally {
+      await guest.context().close()
+    }
+    await setVisibility(owner, 'public')
+    return link.replace(/\/s\/.*/, '/s/…')
+  },
+  { needs: ['photoId'] },
+)
+
 await h.step(
   'search finds the public album',
   async () => {

@@ -20,6 +20,7 @@ mod fuzz_corpus;
 mod lifecycle;
 mod media;
 mod postgres_server;
+mod shares;
 mod site;
 mod tls;
 mod uploads;

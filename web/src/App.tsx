@@ -18,6 +18,7 @@ const LoginPage = lazy(() => import('./pages/LoginPage'))
 const RegisterPage = lazy(() => import('./pages/RegisterPage'))
 const SettingsPage = lazy(() => import('./pages/SettingsPage'))
 const AuditPage = lazy(() => import('./pages/AuditPage'))
+const SharedPage = lazy(() => import('./pages/SharedPage'))
 const NotFoundPage = lazy(() => import('./pages/NotFoundPage'))
 
 /** New pages start at the top; back and forward keep the browser's position. */
@@ -54,6 +55,7 @@ export function App() {
             <Route path="/register" element={<RegisterPage />} />
             <Route path="/settings" element={<SettingsPage />} />
             <Route path="/admin/audit" element={<AuditPage />} />
+            <Route path="/s/:token" element={<SharedPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </Suspense>

@@ -33,6 +33,9 @@ export const keys = {
   pandals: (city: string, year: number | undefined) => ['pandals', 'list', city, year ?? null] as const,
   facets: ['pandals', 'facets'] as const,
   audit: (action: string) => ['audit', action] as const,
+  shareLinks: (albumId: number) => ['albums', albumId, 'shares'] as const,
+  shared: (token: string) => ['shared', token] as const,
+  sharedPhotos: (token: string) => ['shared', token, 'photos'] as const,
   pandal: (id: number) => ['pandals', id] as const,
   search: (q: string) => ['search', q] as const,
 }

@@ -17,6 +17,8 @@ import type {
   Photo,
   Profile,
   SearchResults,
+  Shared,
+  ShareLink,
   Visibility,
 } from './types'
 
@@ -161,3 +163,29 @@ export const listAudit = (p: PageParams & { action?: string }, signal?: AbortSig
   apiFetch<Page<AuditEvent>>(`${API}/admin/audit${query({ action: p.action, limit: p.limit, cursor: p.cursor })}`, {
     signal,
   })
+
+// Share links
+
+export interface ShareLinkInput {
+  label?: string
+  password?: string | null
+  allow_download?: boolean
+  /** RFC 3339; none for a link that lasts until it is revoked. */
+  expires_at?: string | null
+}
+
+export const listShareLinks = (albumId: number, signal?: AbortSignal) =>
+  apiFetch<{ items: ShareLink[] }>(`${API}/albums/${albumId}/shares`, { signal })
+export const createShareLink = (albumId: number, input: ShareLinkInput) =>
+  apiSend<ShareLink>('POST', `${API}/albums/${albumId}/shares`, input)
+export const revokeShareLink = (albumId: number, id: number) =>
+  apiSend<void>('DELETE', `${API}/albums/${albumId}/shares/${id}`)
+export const getShared = (token: string, signal?: AbortSignal) =>
+  apiFetch<Shared>(`${API}/shared/${encodeURIComponent(token)}`, { signal })
+export const listSharedPhotos = (token: string, p: PageParams, signal?: AbortSignal) =>
+  apiFetch<Page<Photo>>(`${API}/shared/${encodeURIComponent(token)}/photos${query({ limit: p.limit, cursor: p.cursor })}`, {
+    signal,
+  })
+/** Gives a share link's password; the answer's cookie opens the link in this browser. */
+export const unlockShared = (token: string, password: string) =>
+  apiSend<void>('POST', `${API}/shared/${encodeURIComponent(token)}/unlock`, { password })

@@ -35,6 +35,8 @@ const PAIRS: [string, string][] = [
   ['PandalDetail', 'PandalDetail'],
   ['Profile', 'Profile'],
   ['SearchResults', 'SearchResults'],
+  ['ShareLink', 'ShareLink'],
+  ['Shared', 'Shared'],
 ]
 
 function schemaFields(schema: Schema): Set<string> {

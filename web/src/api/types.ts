@@ -134,6 +134,27 @@ export interface Comment {
   can_delete: boolean
 }
 
+/** A share link as its album's owner sees it; `token` and `url` only when just made. */
+export interface ShareLink {
+  id: number
+  album_id: number
+  label: string
+  has_password: boolean
+  allow_download: boolean
+  expires_at: string | null
+  expired: boolean
+  created_at: string
+  token?: string
+  url?: string
+}
+
+/** What a share link opens (`GET /api/v1/shared/{token}`). */
+export interface Shared {
+  album: Album
+  allow_download: boolean
+  expires_at: string | null
+}
+
 /** One page of a keyset-paged list, newest first. */
 /** One event of the audit log (`GET /api/v1/admin/audit`, admins only). */
 export interface AuditEvent {

@@ -16,12 +16,28 @@ export function photoAlt(t: ReturnType<typeof useI18n>['t'], photo: Pick<Photo, 
   return photo.caption.trim() !== '' ? photo.caption : t('photo.alt_by', { name: photo.owner.display_name || photo.owner.username })
 }
 
+/** A photo's own page (with its album's key when unlisted). */
+export function photoPage(photo: Photo): string {
+  return withKey(`/photos/${photo.id}`, photo.link_key)
+}
+
 /**
  * Photos in rows that fill the width, each keeping its aspect ratio. Each
  * photo is a link to its page; a plain click opens the lightbox instead when
  * `onOpen` is given (new-tab clicks still follow the link).
  */
-export function JustifiedGrid({ photos, label, onOpen }: { photos: Photo[]; label: string; onOpen?: (index: number) => void }) {
+export function JustifiedGrid({
+  photos,
+  label,
+  onOpen,
+  linkTo = photoPage,
+}: {
+  photos: Photo[]
+  label: string
+  onOpen?: (index: number) => void
+  /** Where a photo links to: its page, unless it is seen through a share link. */
+  linkTo?: (photo: Photo) => string
+}) {
   const { t } = useI18n()
   const ref = useRef<HTMLUListElement>(null)
   const width = useElementWidth(ref, 360)
@@ -43,7 +59,7 @@ export function JustifiedGrid({ photos, label, onOpen }: { photos: Photo[]; labe
           const photo = photos[placed.index]!
           return (
             <li key={photo.id} className="jgrid__item" style={{ width: placed.width, height: placed.height }}>
-              <Link to={withKey(`/photos/${photo.id}`, photo.link_key)} onClick={click(placed.index)} data-photo-id={photo.id}>
+              <Link to={linkTo(photo)} onClick={click(placed.index)} data-photo-id={photo.id}>
                 <PhotoImage
                   photo={photo}
                   alt={photoAlt(t, photo)}

@@ -20,6 +20,7 @@ export function Lightbox({
   onClose,
   hasMore = false,
   onNeedMore,
+  shared = false,
 }: {
   photos: Photo[]
   index: number
@@ -28,6 +29,8 @@ export function Lightbox({
   /** More photos exist after the last one loaded. */
   hasMore?: boolean
   onNeedMore?: () => void
+  /** Seen through a share link: no photo pages, a download when the link allows it. */
+  shared?: boolean
 }) {
   const i18n = useI18n()
   const { t } = i18n
@@ -138,9 +141,17 @@ export function Lightbox({
         <p className="lightbox__position" aria-live="polite">
           {position}
         </p>
-        <Link className="lightbox__details" to={withKey(`/photos/${photo.id}`, photo.link_key)} onClick={onClose}>
-          {t('lightbox.details')}
-        </Link>
+        {!shared ? (
+          <Link className="lightbox__details" to={withKey(`/photos/${photo.id}`, photo.link_key)} onClick={onClose}>
+            {t('lightbox.details')}
+          </Link>
+        ) : (
+          photo.urls.original && (
+            <a className="lightbox__details" href={photo.urls.original} download>
+              {t('share.download')}
+            </a>
+          )
+        )}
         <button type="button" className="lightbox__close" ref={closeButton} onClick={onClose} aria-label={t('lightbox.close')}>
           <span aria-hidden="true">×</span>
         </button>

@@ -9,6 +9,7 @@ import { ConfirmAction } from '../components/ConfirmAction'
 import { FormError } from '../components/FormError'
 import { PageTitle } from '../components/PageTitle'
 import { PhotoBrowser } from '../components/PhotoBrowser'
+import { ShareLinks } from '../components/ShareLinks'
 import { Loading, ResourceError } from '../components/Status'
 import { useCursorList } from '../hooks/useCursorList'
 import { useIdParam } from '../hooks/useIdParam'
@@ -28,6 +29,7 @@ function Album({ id }: { id: number }) {
   const navigate = useNavigate()
   const client = useQueryClient()
   const [editing, setEditing] = useState(false)
+  const [sharing, setSharing] = useState(false)
   // An unlisted album opens with its link key (`?key=`) alone.
   const key = useLinkKey()
   const album = useQuery({ queryKey: keys.album(id), queryFn: ({ signal }) => getAlbum(id, signal, key) })
@@ -76,6 +78,9 @@ function Album({ id }: { id: number }) {
             <button type="button" className="button button--quiet" aria-expanded={editing} onClick={() => setEditing(!editing)}>
               {t('album.edit')}
             </button>
+            <button type="button" className="button button--quiet" aria-expanded={sharing} onClick={() => setSharing(!sharing)}>
+              {t('share.open')}
+            </button>
             <ConfirmAction
               label={t('album.delete')}
               question={t('album.delete_question', { title: a.title })}
@@ -88,6 +93,7 @@ function Album({ id }: { id: number }) {
       <FormError error={remove.error} />
       {editing && <AlbumForm album={a} onDone={() => setEditing(false)} onCancel={() => setEditing(false)} />}
       {a.can_edit && a.visibility === 'unlisted' && a.link_key && <ShareLink album={a} linkKey={a.link_key} />}
+      {a.can_edit && sharing && <ShareLinks albumId={a.id} />}
       <PhotoBrowser list={photos} label={t('album.photos')} empty={a.can_edit ? t('album.empty_owner') : t('album.empty')} />
     </>
   )

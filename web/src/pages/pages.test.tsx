@@ -13,6 +13,7 @@ import PhotoPage from './PhotoPage'
 import PandalsPage from './PandalsPage'
 import RegisterPage from './RegisterPage'
 import SearchPage from './SearchPage'
+import SharedPage from './SharedPage'
 import UploadPage from './UploadPage'
 
 afterEach(() => {
@@ -486,5 +487,125 @@ describe('AuditPage', () => {
     stubApi({ 'GET /api/v1/auth/session': () => json({ user: ME }) })
     renderWithProviders(<AuditPage />, { route: '/admin/audit' })
     expect(await screen.findByText('Only admins can read the audit log.')).toBeTruthy()
+  })
+})
+
+describe('SharedPage', () => {
+  const TOKEN = 'T'.repeat(43)
+  const shared = { album: { ...album, can_edit: false, visibility: 'private' }, allow_download: true, expires_at: null }
+
+  it('asks for the password, says when it is wrong, then shows the album with downloads', async () => {
+    let unlocked = false
+    const calls = stubApi({
+      [`GET /api/v1/shared/${TOKEN}`]: () => (unlocked ? json(shared) : apiError(401, 'password_required')),
+      [`POST /api/v1/shared/${TOKEN}/unlock`]: (call) => {
+        if ((call.body as { password: string }).password !== 'pecha-2026') return apiError(401, 'unauthorized')
+        unlocked = true
+        return json(null, 204)
+      },
+      [`GET /api/v1/shared/${TOKEN}/photos`]: () =>
+        json({
+          items: [photo(1, { urls: { thumb: '/t', medium: '/m', display: `/media/1/display?share=${TOKEN}`, original: `/media/1/original?share=${TOKEN}` } })],
+          next_cursor: null,
+        }),
+    })
+    renderWithProviders(
+      <Routes>
+        <Route path="/s/:token" element={<SharedPage />} />
+      </Routes>,
+      { route: `/s/${TOKEN}` },
+    )
+    expect(await screen.findByRole('heading', { level: 1, name: 'This album needs a password' })).toBeTruthy()
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'wrong-one' } })
+    fireEvent.click(screen.getByRole('button', { name: 'Open album' }))
+    expect((await screen.findByRole('alert')).textContent).toBe('That password is not right.')
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'pecha-2026' } })
+    fireEvent.click(screen.getByRole('button', { name: 'Open album' }))
+    expect(await screen.findByRole('heading', { level: 1, name: 'Saptami night' })).toBeTruthy()
+    expect(screen.getByText(/Shared by Durga Das/)).toBeTruthy()
+    const grid = await screen.findByRole('list', { name: 'Photos in this album' })
+    // Photos lead to their image, not to a photo page the link does not open.
+    const link = within(grid).getAllByRole('link')[0]!
+    expect(link.getAttribute('href')).toBe(`/media/1/display?share=${TOKEN}`)
+    fireEvent.click(link)
+    const viewer = screen.getByRole('dialog', { name: 'Photo viewer' })
+    expect(within(viewer).getByRole('link', { name: 'Download' }).getAttribute('href')).toBe(`/media/1/original?share=${TOKEN}`)
+    expect(within(viewer).queryByRole('link', { name: 'Details' })).toBeNull()
+    expect(calls.filter((c) => c.method === 'POST').map((c) => c.body)).toEqual([{ password: 'wrong-one' }, { password: 'pecha-2026' }])
+  })
+
+  it('says an expired link has expired, and a revoked one is not found', async () => {
+    stubApi({ [`GET /api/v1/shared/${TOKEN}`]: () => apiError(410, 'expired') })
+    const { unmount } = renderWithProviders(
+      <Routes>
+        <Route path="/s/:token" element={<SharedPage />} />
+      </Routes>,
+      { route: `/s/${TOKEN}` },
+    )
+    expect(await screen.findByRole('heading', { level: 1, name: 'This link has expired' })).toBeTruthy()
+    unmount()
+    stubApi({})
+    renderWithProviders(
+      <Routes>
+        <Route path="/s/:token" element={<SharedPage />} />
+      </Routes>,
+      { route: `/s/${TOKEN}` },
+    )
+    expect(await screen.findByRole('heading', { level: 1, name: 'Not found' })).toBeTruthy()
+  })
+})
+
+describe('AlbumPage share links', () => {
+  it('makes a link, shows it once, lists it and revokes it', async () => {
+    let links: unknown[] = []
+    const calls = stubApi({
+      'GET /api/v1/albums/10': () => json(album),
+      'GET /api/v1/albums/10/photos': () => json({ items: [], next_cursor: null }),
+      'GET /api/v1/albums/10/shares': () => json({ items: links }),
+      'POST /api/v1/albums/10/shares': () => {
+        const made = {
+          id: 5,
+          album_id: 10,
+          label: 'para',
+          has_password: true,
+          allow_download: false,
+          expires_at: '2026-12-13T10:00:00Z',
+          expired: false,
+          created_at: '2026-12-06T10:00:00Z',
+        }
+        links = [made]
+        return json({ ...made, token: 'abc', url: '/s/abc' }, 201)
+      },
+      'DELETE /api/v1/albums/10/shares/5': () => {
+        links = []
+        return json(null, 204)
+      },
+    })
+    renderWithProviders(
+      <Routes>
+        <Route path="/albums/:id" element={<AlbumPage />} />
+      </Routes>,
+      { route: '/albums/10' },
+    )
+    fireEvent.click(await screen.findByRole('button', { name: 'Share by link' }))
+    expect(await screen.findByText('No share links yet.')).toBeTruthy()
+    fireEvent.change(screen.getByLabelText('Label (only you see it)'), { target: { value: 'para' } })
+    fireEvent.change(screen.getByLabelText('Password'), { target: { value: 'pecha-2026' } })
+    fireEvent.click(screen.getByRole('button', { name: 'Make link' }))
+    expect(((await screen.findByLabelText('Share link')) as HTMLInputElement).value).toBe(`${window.location.origin}/s/abc`)
+    const list = await screen.findByRole('list', { name: 'Share links' })
+    expect(within(list).getByText('para')).toBeTruthy()
+    const post = calls.find((c) => c.method === 'POST')!.body as Record<string, unknown>
+    expect(post.label).toBe('para')
+    expect(post.password).toBe('pecha-2026')
+    expect(post.allow_download).toBe(false)
+    // Seven days by default.
+    const days = (Date.parse(post.expires_at as string) - Date.now()) / 86_400_000
+    expect(days).toBeGreaterThan(6.9)
+    expect(days).toBeLessThan(7.1)
+    fireEvent.click(within(list).getByRole('button', { name: 'Revoke' }))
+    fireEvent.click(await screen.findByRole('button', { name: 'Yes, revoke' }))
+    expect(await screen.findByText('No share links yet.')).toBeTruthy()
+    expect(screen.queryByLabelText('Share link')).toBeNull()
   })
 })
