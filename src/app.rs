@@ -203,6 +203,8 @@ impl App {
         let mut requested = stop_requested.subscribe();
         let _ = requested.wait_for(|stop| *stop).await;
         state.draining.store(true, Ordering::SeqCst);
+        // Live walls end now: their browsers reconnect to a replica that stays.
+        state.cache.walls.close();
         tracing::info!(delay = ?config.shutdown_delay, "shutdown requested; readiness now fails");
         tokio::time::sleep(config.shutdown_delay).await;
         stop.cancel();

@@ -42,6 +42,10 @@ pub const AUDIT_ANONYMOUS_PER_PROCESS: Limit = Limit { max: 20, window: Duration
 /// from everyone together (each costs an argon2 check).
 pub const SHARE_UNLOCKS_PER_CLIENT: Limit = Limit { max: 10, window: Duration::from_secs(15 * 60) };
 pub const SHARE_UNLOCKS_PER_LINK: Limit = Limit { max: 100, window: Duration::from_secs(3600) };
+/// Guest uploads through upload links: per browser (its guest cookie), and per
+/// address with room for a whole pandal behind one carrier NAT address.
+pub const GUEST_UPLOADS_PER_GUEST: Limit = Limit { max: 120, window: Duration::from_secs(3600) };
+pub const GUEST_UPLOADS_PER_CLIENT: Limit = Limit { max: 5000, window: Duration::from_secs(3600) };
 pub const REGISTRATIONS_PER_CLIENT: Limit = Limit { max: 30, window: Duration::from_secs(3600) };
 
 /// Most keys this process counts at once (about 40 bytes each); past it, expired

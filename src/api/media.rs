@@ -104,6 +104,42 @@ async fn take_upload(
 ) -> Result<Response<Body>, ApiError> {
     let request_time = request_time();
     let album = own_album(state, user.id, path_id(&req, 0)?).await?;
+    let UploadForm { files, caption, .. } = read_form(state, req, started, false).await?;
+    // From here until the rows are in, no deletion (gc, an account's clean-up) may
+    // take these contents' blobs: a duplicate skips writing the original, and a copy
+    // writes nothing at all.
+    let mut hashes: Vec<Vec<u8>> = files.iter().map(|f| f.sha256.clone()).collect();
+    hashes.sort();
+    hashes.dedup();
+    claim_contents(state, &hashes).await?;
+    let result = record_files(state, &user, &album, files, caption, started, request_time)
+        .await
+        .map(|(status, items)| json(status, &Uploaded { items }));
+    for hash in &hashes {
+        if let Err(e) = state.db.release_content(hash).await {
+            // Forgotten after the lock's time to live; deletions of it wait till then.
+            tracing::warn!(error = %e, "could not release an upload's hold on its content");
+        }
+    }
+    result
+}
+
+/// What an upload form held: its files (each in a temp file, hashed), the caption and,
+/// from a guest, the name they gave.
+struct UploadForm {
+    files: Vec<Received>,
+    caption: String,
+    name: Option<String>,
+}
+
+/// Reads a multipart upload form: `file` parts (one or more, each streamed to disk),
+/// an optional `caption` and, when `guest`, an optional `name`.
+async fn read_form(
+    state: &AppState,
+    req: Request<Incoming>,
+    started: Instant,
+    guest: bool,
+) -> Result<UploadForm, ApiError> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let boundary = multer::parse_boundary(content_type)
         .map_err(|_| ApiError::UnsupportedMediaType("multipart/form-data with `file` parts"))?;
@@ -114,6 +150,7 @@ async fn take_upload(
 
     let mut files: Vec<Received> = Vec::new();
     let mut caption = String::new();
+    let mut name = None;
     loop {
         let next = tokio::time::timeout(UPLOAD_IDLE, form.next_part()).await.map_err(|_| ApiError::Timeout)?;
         let field = match next {
@@ -144,6 +181,14 @@ async fn take_upload(
                 check.text("caption", &caption, 0, 2000, true);
                 check.finish()?;
             }
+            Some("name") if guest => {
+                let bytes = read_small(field, MAX_CAPTION_BYTES).await?;
+                let text = String::from_utf8(bytes.to_vec()).map_err(|_| field_error("name", "not UTF-8 text"))?;
+                let mut check = super::views::Check::default();
+                check.text("name", &text, 0, 60, false);
+                check.finish()?;
+                name = Some(text.trim().to_owned());
+            }
             other => {
                 return Err(field_error(other.unwrap_or("(unnamed)"), "unknown part; send `file` and `caption`"));
             }
@@ -152,23 +197,7 @@ async fn take_upload(
     if files.is_empty() {
         return Err(field_error("file", "no file in the upload"));
     }
-    // From here until the rows are in, no deletion (gc, an account's clean-up) may
-    // take these contents' blobs: a duplicate skips writing the original, and a copy
-    // writes nothing at all.
-    let mut hashes: Vec<Vec<u8>> = files.iter().map(|f| f.sha256.clone()).collect();
-    hashes.sort();
-    hashes.dedup();
-    claim_contents(state, &hashes).await?;
-    let result = record_files(state, &user, &album, files, caption, started, request_time)
-        .await
-        .map(|(status, items)| json(status, &Uploaded { items }));
-    for hash in &hashes {
-        if let Err(e) = state.db.release_content(hash).await {
-            // Forgotten after the lock's time to live; deletions of it wait till then.
-            tracing::warn!(error = %e, "could not release an upload's hold on its content");
-        }
-    }
-    result
+    Ok(UploadForm { files, caption, name })
 }
 
 /// Holds every content for this upload, waiting out a deletion of one under way.
@@ -358,6 +387,129 @@ pub(super) async fn take_in_file(
     .await;
     count_refusal(state, user.id, result.as_ref().is_err_and(is_refusal)).await;
     result
+}
+
+/// What a guest sent through an upload link, as it ended up: waiting for review, or
+/// (a link that needs none) already a photo of the album.
+pub(super) struct GuestPhoto {
+    pub pending: crate::db::PendingPhoto,
+    pub photo_id: Option<i64>,
+}
+
+/// A guest's multipart upload through `link` into its album: the same form, limits,
+/// checks and derivatives as anybody's, each file counted against the link's caps
+/// before it is taken in (and given back if it is not), kept without its location,
+/// and put in the review queue (or approved at once when the link needs no review).
+pub(super) async fn take_guest_upload(
+    state: &AppState,
+    req: Request<Incoming>,
+    link: &crate::db::UploadLink,
+    owner_id: i64,
+    guest: [u8; 32],
+) -> Result<Vec<GuestPhoto>, ApiError> {
+    let started = Instant::now();
+    let UploadForm { files, caption, name } = read_form(state, req, started, true).await?;
+    let mut taken = Vec::with_capacity(files.len());
+    for file in files {
+        match state.db.take_upload_slot(link, &guest).await? {
+            Ok(()) => {}
+            Err("per_guest") => {
+                return Err(ApiError::Forbidden("this link takes no more photos from you"));
+            }
+            Err(_) => return Err(ApiError::Forbidden("this link takes no more photos")),
+        }
+        let sha256 = file.sha256.clone();
+        claim_contents(state, std::slice::from_ref(&sha256)).await?;
+        let result =
+            take_guest_file(state, link, owner_id, &file, &caption, name.as_deref().unwrap_or(""), started).await;
+        if let Err(e) = state.db.release_content(&sha256).await {
+            tracing::warn!(error = %e, "could not release an upload's hold on its content");
+        }
+        match result {
+            Ok(photo) => taken.push(photo),
+            Err(e) => {
+                if let Err(e) = state.db.give_back_upload_slot(link.id, &guest).await {
+                    tracing::warn!(error = %e, "could not give back an upload link's slot");
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(taken)
+}
+
+async fn take_guest_file(
+    state: &AppState,
+    link: &crate::db::UploadLink,
+    owner_id: i64,
+    file: &Received,
+    caption: &str,
+    name: &str,
+    started: Instant,
+) -> Result<GuestPhoto, ApiError> {
+    let done = match state.media.ingest(&state.metrics, &file.temp.0, file.sha256.clone(), file.len).await {
+        Ok(done) => done,
+        Err(e) => {
+            let (outcome, error) = ingest_error(e);
+            record(state, outcome, file.len, started);
+            return Err(error);
+        }
+    };
+    let p = done.processed;
+    let pending = state
+        .db
+        .create_pending_photo(&crate::db::NewPendingPhoto {
+            album_id: link.album_id,
+            owner_id,
+            upload_link_id: link.id,
+            guest_name: name.to_owned(),
+            caption: caption.trim().to_owned(),
+            width: i64::from(p.width),
+            height: i64::from(p.height),
+            taken_at: p.exif.taken_at,
+            // What was read of the camera, never where it was.
+            exif: serde_json::Value::Object(p.exif.shown),
+            sha256: done.sha256,
+            content_type: done.format.mime().to_owned(),
+            byte_size: i64::try_from(done.byte_size).unwrap_or(i64::MAX),
+            thumbhash: Some(p.thumbhash),
+        })
+        .await?;
+    record(state, "stored", file.len, started);
+    let photo_id = if link.needs_review {
+        None
+    } else {
+        let id = state.db.approve_pending_photo(link.album_id, pending.id).await?;
+        if let Some(id) = id {
+            state.cache.publish(&state.db, &[Tag::Album(link.album_id), Tag::Lists, Tag::Photo(id)]).await;
+        }
+        id
+    };
+    Ok(GuestPhoto { pending, photo_id })
+}
+
+/// `GET /media/pending/{id}/{variant}`: a photo waiting for review, for its album's
+/// owner alone (404 to everyone else), WebP or JPEG by `Accept`.
+pub async fn serve_pending(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let id = path_id(&req, 0)?;
+    let variant = path_param(&req, 1);
+    if !matches!(variant, "thumb" | "medium" | "display") {
+        return Err(ApiError::NotFound);
+    }
+    let viewer = viewer_id(state, &req).await?;
+    let pending = state.db.pending_photo(id).await?.filter(|p| p.owner_id == viewer).ok_or(ApiError::NotFound)?;
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let format = if accepts_webp(accept) { Format::Webp } else { Format::Jpeg };
+    let key = derivative_key(&pending.sha256, variant, format);
+    let bytes = state.media.derivative(&state.metrics, &key).await.map_err(|e| store_error(&e))?;
+    Ok(Response::builder()
+        .header(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"))
+        .header(header::CONTENT_TYPE, HeaderValue::from_static(format.mime()))
+        .header(header::VARY, HeaderValue::from_static("Accept, Cookie"))
+        .header("cross-origin-resource-policy", HeaderValue::from_static("same-origin"))
+        .header(header::CONTENT_LENGTH, bytes.len())
+        .body(crate::http::full(bytes))
+        .expect("valid response"))
 }
 
 /// Streams one `file` part to a temp file, hashing as it goes.

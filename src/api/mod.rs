@@ -7,6 +7,7 @@ mod cached;
 mod error;
 mod export;
 mod extract;
+mod guests;
 mod media;
 mod meta;
 pub mod multipart;
@@ -17,6 +18,7 @@ mod routes;
 mod shares;
 mod uploads;
 pub(crate) mod views;
+mod wall;
 
 pub use error::{ApiError, not_found, panic_response, timeout_response};
 pub use extract::{json, json_value, no_content, parse_json, read_body};

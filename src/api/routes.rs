@@ -37,6 +37,16 @@ pub enum Endpoint {
     Shared,
     SharedPhotos,
     SharedUnlock,
+    UploadLinks,
+    UploadLink,
+    UploadLinkQr,
+    Guest,
+    GuestPhotos,
+    Review,
+    PendingMedia,
+    AlbumWall,
+    PandalWall,
+    SharedWall,
     AlbumPhotos,
     Photos,
     Photo,
@@ -76,6 +86,16 @@ pub const PUBLIC_ROUTES: &[(&str, Endpoint)] = &[
     ("/api/v1/shared/{token}", Endpoint::Shared),
     ("/api/v1/shared/{token}/photos", Endpoint::SharedPhotos),
     ("/api/v1/shared/{token}/unlock", Endpoint::SharedUnlock),
+    ("/api/v1/albums/{id}/upload-links", Endpoint::UploadLinks),
+    ("/api/v1/albums/{id}/upload-links/{link_id}", Endpoint::UploadLink),
+    ("/api/v1/albums/{id}/upload-links/{link_id}/qr.svg", Endpoint::UploadLinkQr),
+    ("/api/v1/albums/{id}/review", Endpoint::Review),
+    ("/api/v1/guest/{token}", Endpoint::Guest),
+    ("/api/v1/guest/{token}/photos", Endpoint::GuestPhotos),
+    ("/media/pending/{id}/{variant}", Endpoint::PendingMedia),
+    ("/api/v1/albums/{id}/wall", Endpoint::AlbumWall),
+    ("/api/v1/pandals/{id}/wall", Endpoint::PandalWall),
+    ("/api/v1/shared/{token}/wall", Endpoint::SharedWall),
     ("/api/v1/albums/{id}/photos", Endpoint::AlbumPhotos),
     ("/api/v1/photos", Endpoint::Photos),
     ("/api/v1/photos/{id}", Endpoint::Photo),
@@ -118,7 +138,16 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
     let conditional = as_get == Method::GET
         && !matches!(
             endpoint,
-            Endpoint::Health | Endpoint::Ready | Endpoint::Metrics | Endpoint::Media | Endpoint::MyExport
+            Endpoint::Health
+                | Endpoint::Ready
+                | Endpoint::Metrics
+                | Endpoint::Media
+                | Endpoint::PendingMedia
+                | Endpoint::UploadLinkQr
+                | Endpoint::AlbumWall
+                | Endpoint::PandalWall
+                | Endpoint::SharedWall
+                | Endpoint::MyExport
         );
     let if_none_match: Vec<HeaderValue> =
         if conditional { req.headers().get_all(header::IF_NONE_MATCH).iter().cloned().collect() } else { Vec::new() };
@@ -160,6 +189,22 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
         Endpoint::Shared => by_method!(as_get, GET => shares::open(s, req).await),
         Endpoint::SharedPhotos => by_method!(as_get, GET => shares::photos(s, req).await),
         Endpoint::SharedUnlock => by_method!(as_get, POST => shares::unlock(s, req).await),
+        Endpoint::UploadLinks => by_method!(as_get,
+            GET => guests::list(s, req).await,
+            POST => guests::create(s, req).await,
+        ),
+        Endpoint::UploadLink => by_method!(as_get, DELETE => guests::revoke(s, req).await),
+        Endpoint::UploadLinkQr => by_method!(as_get, GET => guests::qr(s, req).await),
+        Endpoint::Review => by_method!(as_get,
+            GET => guests::queue(s, req).await,
+            POST => guests::review(s, req).await,
+        ),
+        Endpoint::Guest => by_method!(as_get, GET => guests::open(s, req).await),
+        Endpoint::GuestPhotos => by_method!(as_get, POST => guests::upload(s, req).await),
+        Endpoint::PendingMedia => by_method!(as_get, GET => media::serve_pending(s, req).await),
+        Endpoint::AlbumWall => by_method!(as_get, GET => wall::album(s, req).await),
+        Endpoint::PandalWall => by_method!(as_get, GET => wall::pandal(s, req).await),
+        Endpoint::SharedWall => by_method!(as_get, GET => wall::shared(s, req).await),
         // tus: HEAD is its own request here, not a GET without a body.
         Endpoint::Uploads => by_method!(method,
             OPTIONS => uploads::options(s),

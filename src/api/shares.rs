@@ -121,7 +121,6 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
     let user = require_user(state, &req).await?;
     let album = own_album(state, path_id(&req, 0)?, user.id).await?;
     let body: NewShareBody = parse_json(req, BODY_LIMIT).await?;
-    let now = OffsetDateTime::now_utc();
     let mut check = Check::default();
     check.text("label", &body.label, 0, 80, false);
     if let Some(password) = &body.password {
@@ -130,24 +129,7 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
             check.fail("password", "between 6 and 200 characters");
         }
     }
-    let expires_at = match body.expires_at.as_deref().filter(|e| !e.is_empty()) {
-        None => None,
-        Some(text) => match OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
-            Ok(at) if at <= now => {
-                check.fail("expires_at", "must be in the future");
-                None
-            }
-            Ok(at) if at > now + LONGEST => {
-                check.fail("expires_at", "at most a year from now");
-                None
-            }
-            Ok(at) => Some(at),
-            Err(_) => {
-                check.fail("expires_at", "an RFC 3339 time, such as 2026-10-24T18:00:00+05:30");
-                None
-            }
-        },
-    };
+    let expires_at = expiry(&mut check, body.expires_at.as_deref(), LONGEST);
     check.finish()?;
     let password_hash = match body.password {
         Some(password) => Some(state.passwords.hash(password).await.map_err(|_| ApiError::Unavailable)?),
@@ -169,6 +151,20 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
     )))?;
     origin.record(state, actor(&user), "share.created", ("share_link", described(&link))).await;
     Ok(private(json(StatusCode::CREATED, &ShareJson::of(&link, Some(token)))))
+}
+
+/// An expiry given as RFC 3339: in the future and at most `longest` ahead (else a
+/// named field error); none (absent or null) for a link that lasts until revoked.
+pub(super) fn expiry(check: &mut Check, text: Option<&str>, longest: time::Duration) -> Option<OffsetDateTime> {
+    let text = text?;
+    let now = OffsetDateTime::now_utc();
+    match OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
+        Ok(at) if at <= now => check.fail("expires_at", "must be in the future"),
+        Ok(at) if at > now + longest => check.fail("expires_at", "at most a year from now"),
+        Ok(at) => return Some(at),
+        Err(_) => check.fail("expires_at", "an RFC 3339 time, such as 2026-10-24T18:00:00+05:30"),
+    }
+    None
 }
 
 /// `DELETE /api/v1/albums/{id}/shares/{share_id}`: the link opens nothing from now on.
@@ -281,11 +277,17 @@ async fn live_link(state: &AppState, token: &str) -> Result<ShareLink, ApiError>
 /// a password this browser has not given.
 async fn opened(state: &AppState, req: &Request<Incoming>) -> Result<(String, ShareLink), ApiError> {
     let token = path_param(req, 0).to_owned();
-    let link = live_link(state, &token).await?;
+    let link = opened_link(state, req, &token).await?;
+    Ok((token, link))
+}
+
+/// The link `token` names, opened for this request (its password given, if it has one).
+pub(super) async fn opened_link<B>(state: &AppState, req: &Request<B>, token: &str) -> Result<ShareLink, ApiError> {
+    let link = live_link(state, token).await?;
     if !granted(state, req, &link) {
         return Err(ApiError::PasswordRequired);
     }
-    Ok((token, link))
+    Ok(link)
 }
 
 /// Whether the request may use the link: it has no password, or the request carries

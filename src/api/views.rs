@@ -454,6 +454,10 @@ pub struct PhotoJson {
     gps_privacy: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     allow_original: Option<bool>,
+    /// Who sent it through an upload link, in their own words (empty if they gave no
+    /// name); absent for the owner's own photos.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    guest_name: Option<String>,
 }
 
 impl PhotoJson {
@@ -510,6 +514,7 @@ impl PhotoJson {
             can_edit: own,
             gps_privacy: own.then_some(p.gps_privacy.as_str()),
             allow_original: own.then_some(p.allow_original),
+            guest_name: p.guest_name,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod bus;
 pub mod redis;
+pub mod walls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 pub use bus::{Bus, Stamp, Tag};
 pub use redis::{Redis, RedisSettings, SetupError};
+pub use walls::{Shown, WallKey, Walls};
 
 use crate::db::{Database, DbError, User};
 use crate::media::PhotoRow;
@@ -177,6 +179,8 @@ fn session_key(token_hash: &[u8; 32]) -> String {
 pub struct Cache {
     pub bus: Arc<Bus>,
     pub redis: Option<Redis>,
+    /// Which live walls a write changed (fed by the same announcements as the bus).
+    pub walls: Walls,
     answers: moka::future::Cache<String, Arc<Answer>>,
     sessions: moka::future::Cache<[u8; 32], Arc<SessionEntry>>,
     /// Photo rows for media requests (visibility, owner, hash), by photo id.
@@ -229,6 +233,7 @@ impl Cache {
         Ok(Cache {
             bus,
             redis,
+            walls: Walls::default(),
             answers,
             sessions,
             photo_rows,
@@ -540,7 +545,10 @@ impl Cache {
         let count = u64::try_from(tags.len()).unwrap_or(0);
         self.metrics.cache_invalidations.with_label_values(&["local"]).inc_by(count);
         let payload = bus::encode_tags(tags);
-        match db.announce(&payload).await {
+        let announced = db.announce(&payload).await;
+        // This replica's walls move at once (the others when they hear of it).
+        self.walls.touched(tags);
+        match announced {
             Ok(Some(seq)) => self.bus.apply(seq, tags),
             Ok(None) => self.bus.apply(self.bus.next_local(), tags),
             Err(e) => {
@@ -572,6 +580,7 @@ impl Cache {
                 .with_label_values(&["peer"])
                 .inc_by(u64::try_from(tags.len()).unwrap_or(0));
             self.bus.apply(seq, &tags);
+            self.walls.touched(&tags);
         }
     }
 

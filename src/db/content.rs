@@ -29,7 +29,7 @@ macro_rules! photo_select {
              p.taken_at, p.exif, p.sha256, p.content_type, p.byte_size, p.thumbhash, p.gps_privacy, p.lat, p.lon, \
              p.allow_original, a.visibility, p.like_count, p.comment_count, ",
             $liked,
-            ", p.created_at, p.updated_at, a.link_key \
+            ", p.created_at, p.updated_at, a.link_key, p.guest_name \
              FROM photos p JOIN albums a ON a.id = p.album_id JOIN users u ON u.id = p.owner_id "
         )
     };
@@ -250,8 +250,14 @@ const SET_ROLE: Sql = Sql::same("UPDATE users SET role = $2, updated_at = $3 WHE
 /// photos, comments and likes.
 const DELETE_USER: Sql = Sql::same("DELETE FROM users WHERE id = $1");
 /// The content hashes of a person's photos, for the blob store.
-const PHOTO_HASHES_OF: Sql = Sql::same("SELECT DISTINCT sha256 FROM photos WHERE owner_id = $1");
-const CONTENT_IN_USE: Sql = Sql::same("SELECT 1 FROM photos WHERE sha256 = $1 LIMIT 1");
+/// Photos and photos waiting for review both hold their blobs.
+const PHOTO_HASHES_OF: Sql = Sql::same(
+    "SELECT sha256 FROM photos WHERE owner_id = $1 UNION SELECT sha256 FROM pending_photos WHERE owner_id = $1",
+);
+const CONTENT_IN_USE: Sql = Sql::same(
+    "SELECT 1 WHERE EXISTS (SELECT 1 FROM photos WHERE sha256 = $1) \
+     OR EXISTS (SELECT 1 FROM pending_photos WHERE sha256 = $1)",
+);
 /// An upload takes a hold on a content unless a deletion of it is under way (or the
 /// deletion's holder died). One upsert: it and `BEGIN_CONTENT_DELETION` on the same
 /// row are serialised by the row, so neither can miss the other.
@@ -274,7 +280,7 @@ const BEGIN_CONTENT_DELETION: Sql = Sql::same(
 );
 const END_CONTENT_DELETION: Sql = Sql::same("DELETE FROM content_locks WHERE sha256 = $1 AND deleting = 1");
 /// Every content hash any photo refers to, for `pujo blobs gc`.
-const ALL_PHOTO_HASHES: Sql = Sql::same("SELECT DISTINCT sha256 FROM photos");
+const ALL_PHOTO_HASHES: Sql = Sql::same("SELECT sha256 FROM photos UNION SELECT sha256 FROM pending_photos");
 
 /// How long a content lock outlives a holder that stopped refreshing it (a process
 /// that died mid-upload or mid-deletion): longer than any upload may take.
@@ -313,6 +319,7 @@ fn photo_from(r: &dyn Row) -> Result<Photo, DbError> {
         created_at: r.time(22)?,
         updated_at: r.time(23)?,
         link_key: r.opt_text(24)?.unwrap_or_default(),
+        guest_name: r.opt_text(25)?,
     })
 }
 

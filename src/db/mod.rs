@@ -9,6 +9,7 @@ mod accounts;
 mod audit;
 mod content;
 pub mod dump;
+mod guests;
 mod model;
 mod moving;
 mod postgres;
@@ -20,6 +21,7 @@ mod uploads;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, NewAuditEvent};
 pub use content::NOBODY;
+pub use guests::{NewPendingPhoto, NewUploadLink, PendingPhoto, UPLOAD_LINKS_PER_ALBUM, UploadLink};
 pub use model::*;
 pub use moving::MovedTable;
 pub use postgres::Listener;

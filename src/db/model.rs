@@ -249,6 +249,8 @@ pub struct Photo {
     pub updated_at: OffsetDateTime,
     /// The album's link key (what opens it when it is unlisted).
     pub link_key: String,
+    /// Who sent it through an upload link (a guest's own words), if a guest did.
+    pub guest_name: Option<String>,
 }
 
 #[derive(Debug, Clone)]

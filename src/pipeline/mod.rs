@@ -226,7 +226,8 @@ impl Done {
 
 /// The routes whose requests (a multipart upload, a resumable upload's chunks) may
 /// run for `PUJO_UPLOAD_TIMEOUT`.
-const UPLOAD_ROUTES: [&str; 3] = ["/api/v1/albums/{id}/photos", "/api/v1/uploads", "/api/v1/uploads/{id}"];
+const UPLOAD_ROUTES: [&str; 4] =
+    ["/api/v1/albums/{id}/photos", "/api/v1/guest/{token}/photos", "/api/v1/uploads", "/api/v1/uploads/{id}"];
 
 /// Request ids: the caller's `X-Request-Id` when it is sane (the ALB or a client may set
 /// one), otherwise a per-process random prefix and a counter (no syscall per request).

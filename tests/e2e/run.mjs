@@ -427,7 +427,7 @@ await h.step(
     await owner.getByRole('button', { name: 'Share by link' }).click()
     const panel = owner.getByRole('form', { name: 'New share link' })
     await panel.getByLabel('Label (only you see it)').fill('for the para')
-    await panel.getByLabel('Password').fill('pecha-2026')
+    await panel.getByLabel('Password', { exact: true }).fill('pecha-2026')
     await panel.getByRole('button', { name: 'Make link' }).click()
     const link = await owner.getByRole('textbox', { name: 'Share link' }).inputValue()
     assert(/\/s\/[A-Za-z0-9_-]{43}$/.test(link), `the share link: ${link}`)
@@ -436,10 +436,10 @@ await h.step(
     try {
       await guest.goto(link)
       await heading(guest).filter({ hasText: 'This album needs a password' }).waitFor()
-      await guest.getByLabel('Password').fill('not-the-password')
+      await guest.getByLabel('Password', { exact: true }).fill('not-the-password')
       await guest.getByRole('button', { name: 'Open album' }).click()
       await guest.getByRole('alert').filter({ hasText: 'That password is not right.' }).waitFor()
-      await guest.getByLabel('Password').fill('pecha-2026')
+      await guest.getByLabel('Password', { exact: true }).fill('pecha-2026')
       await guest.getByRole('button', { name: 'Open album' }).click()
       await heading(guest).filter({ hasText: PUBLIC_ALBUM }).waitFor()
       await imagesLoaded(guest, '.jgrid img', 3)
@@ -459,6 +459,74 @@ await h.step(
     return link.replace(/\/s\/.*/, '/s/…')
   },
   { needs: ['photoId'] },
+)
+
+// Guest uploads: the owner makes an upload link (its QR code draws), a browser with
+// no account sends two photos through it, they wait until the owner approves one.
+await h.step(
+  'a guest with no account sends photos through an upload link; the owner approves one',
+  async () => {
+    await owner.goto(url(`/albums/${h.state.privateAlbum}`))
+    await heading(owner).filter({ hasText: PRIVATE_ALBUM }).waitFor()
+    await owner.getByRole('button', { name: 'Guest uploads' }).click()
+    const form = owner.getByRole('form', { name: 'New upload link' })
+    await form.getByLabel('Label (shown to guests)').fill('Gate poster')
+    await form.getByRole('button', { name: 'Make upload link' }).click()
+    const links = owner.getByRole('list', { name: 'Upload links' })
+    await imagesLoaded(owner, '.upload-link__qr', 1)
+    const link = await links.getByRole('textbox', { name: 'Upload link' }).inputValue()
+    assert(/\/g\/[A-Za-z0-9_-]{43}$/.test(link), `the upload link: ${link}`)
+    await axe(owner, 'album (upload links, owner)')
+    const photos = (await makePhotos(owner)).slice(0, 2)
+    const guest = await newPage('guest')
+    try {
+      await guest.goto(link)
+      await heading(guest).filter({ hasText: PRIVATE_ALBUM }).waitFor()
+      await axe(guest, 'guest upload')
+      await guest.getByLabel('Your name').fill('Rumki')
+      await guest.getByLabel('Photos', { exact: true }).setInputFiles(photos.map(({ name, mimeType, buffer }) => ({ name, mimeType, buffer })))
+      await guest.getByRole('button', { name: 'Send 2 photos' }).click()
+      await guest.getByRole('status').filter({ hasText: 'Your 2 photos were sent and wait for review' }).waitFor({ timeout: 30_000 })
+    } finally {
+      await guest.context().close()
+    }
+    // A screen at the pandal: the private album's live wall, through a share link.
+    const share = await owner.evaluate(async (album) => {
+      const res = await fetch(`/api/v1/albums/${album}/shares`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ label: 'screen' }),
+      })
+      return (await res.json()).token
+    }, h.state.privateAlbum)
+    const screen = await newPage('wall')
+    try {
+      await screen.goto(url(`/wall/s/${share}`))
+      await screen.getByText('Waiting for photos…').waitFor()
+      await screen.locator('.wall__live--on').waitFor()
+      await owner.getByRole('link', { name: 'Review', exact: true }).click()
+      const queue = owner.getByRole('list', { name: 'Photos waiting for review' })
+      await imagesLoaded(owner, '.review-item img', 2)
+      await axe(owner, 'review queue')
+      assert((await queue.getByText('From Rumki', { exact: false }).count()) === 2, 'the guest’s name on both')
+      const approvedAt = Date.now()
+      await queue.getByRole('button', { name: 'Approve' }).first().click()
+      await imagesLoaded(owner, '.review-item img', 1)
+      // The wall shows it within two seconds of the approval, with who sent it.
+      await screen.getByText('New photo').waitFor({ timeout: 2_000 })
+      await screen.locator('.wall__by', { hasText: 'Rumki' }).waitFor()
+      const shownAfter = Date.now() - approvedAt
+      await imagesLoaded(screen, '.wall__img img', 1)
+      h.set('wallLatencyMs', shownAfter)
+    } finally {
+      await screen.context().close()
+    }
+    await owner.getByRole('link', { name: 'Back to the album' }).click()
+    await heading(owner).filter({ hasText: PRIVATE_ALBUM }).waitFor()
+    await imagesLoaded(owner, '.jgrid img', 1)
+    return link.replace(/\/g\/.*/, '/g/…')
+  },
+  { needs: ['privateAlbum'] },
 )
 
 await h.step(

@@ -19,6 +19,10 @@ const RegisterPage = lazy(() => import('./pages/RegisterPage'))
 const SettingsPage = lazy(() => import('./pages/SettingsPage'))
 const AuditPage = lazy(() => import('./pages/AuditPage'))
 const SharedPage = lazy(() => import('./pages/SharedPage'))
+const GuestUploadPage = lazy(() => import('./pages/GuestUploadPage'))
+const ReviewPage = lazy(() => import('./pages/ReviewPage'))
+const PosterPage = lazy(() => import('./pages/PosterPage'))
+const WallPage = lazy(() => import('./pages/WallPage'))
 const NotFoundPage = lazy(() => import('./pages/NotFoundPage'))
 
 /** New pages start at the top; back and forward keep the browser's position. */
@@ -56,6 +60,10 @@ export function App() {
             <Route path="/settings" element={<SettingsPage />} />
             <Route path="/admin/audit" element={<AuditPage />} />
             <Route path="/s/:token" element={<SharedPage />} />
+            <Route path="/g/:token" element={<GuestUploadPage />} />
+            <Route path="/wall/:kind/:id" element={<WallPage />} />
+            <Route path="/albums/:id/review" element={<ReviewPage />} />
+            <Route path="/albums/:id/upload-links/:linkId/poster" element={<PosterPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </Suspense>

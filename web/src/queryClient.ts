@@ -36,6 +36,9 @@ export const keys = {
   shareLinks: (albumId: number) => ['albums', albumId, 'shares'] as const,
   shared: (token: string) => ['shared', token] as const,
   sharedPhotos: (token: string) => ['shared', token, 'photos'] as const,
+  uploadLinks: (albumId: number) => ['albums', albumId, 'upload-links'] as const,
+  review: (albumId: number) => ['albums', albumId, 'review'] as const,
+  guestLink: (token: string) => ['guest', token] as const,
   pandal: (id: number) => ['pandals', id] as const,
   search: (q: string) => ['search', q] as const,
 }

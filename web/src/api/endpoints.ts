@@ -17,8 +17,12 @@ import type {
   Photo,
   Profile,
   SearchResults,
+  GuestLink,
+  PendingPhoto,
+  Reviewed,
   Shared,
   ShareLink,
+  UploadLink,
   Visibility,
 } from './types'
 
@@ -189,3 +193,28 @@ export const listSharedPhotos = (token: string, p: PageParams, signal?: AbortSig
 /** Gives a share link's password; the answer's cookie opens the link in this browser. */
 export const unlockShared = (token: string, password: string) =>
   apiSend<void>('POST', `${API}/shared/${encodeURIComponent(token)}/unlock`, { password })
+
+// Guest uploads and their review
+
+export interface UploadLinkInput {
+  label?: string
+  needs_review?: boolean
+  per_guest?: number | null
+  total?: number | null
+  expires_at?: string | null
+}
+
+export const listUploadLinks = (albumId: number, signal?: AbortSignal) =>
+  apiFetch<{ items: UploadLink[] }>(`${API}/albums/${albumId}/upload-links`, { signal })
+export const createUploadLink = (albumId: number, input: UploadLinkInput) =>
+  apiSend<UploadLink>('POST', `${API}/albums/${albumId}/upload-links`, input)
+export const revokeUploadLink = (albumId: number, id: number) =>
+  apiSend<void>('DELETE', `${API}/albums/${albumId}/upload-links/${id}`)
+export const getGuestLink = (token: string, signal?: AbortSignal) =>
+  apiFetch<GuestLink>(`${API}/guest/${encodeURIComponent(token)}`, { signal })
+/** Where a guest's photos go (multipart, one file per request: see upload.ts). */
+export const guestPhotosUrl = (token: string) => `${API}/guest/${encodeURIComponent(token)}/photos`
+export const listReview = (albumId: number, p: PageParams, signal?: AbortSignal) =>
+  apiFetch<Page<PendingPhoto>>(`${API}/albums/${albumId}/review${query({ limit: p.limit, cursor: p.cursor })}`, { signal })
+export const review = (albumId: number, approve: number[], reject: number[]) =>
+  apiSend<Reviewed>('POST', `${API}/albums/${albumId}/review`, { approve, reject })

@@ -37,6 +37,10 @@ const PAIRS: [string, string][] = [
   ['SearchResults', 'SearchResults'],
   ['ShareLink', 'ShareLink'],
   ['Shared', 'Shared'],
+  ['UploadLink', 'UploadLink'],
+  ['GuestLink', 'GuestLink'],
+  ['PendingPhoto', 'PendingPhoto'],
+  ['Reviewed', 'Reviewed'],
 ]
 
 function schemaFields(schema: Schema): Set<string> {

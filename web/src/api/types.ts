@@ -99,6 +99,8 @@ export interface Photo {
   gps_privacy?: GpsPrivacy
   /** Only sent to the owner. */
   allow_original?: boolean
+  /** Who sent it through an upload link (absent for the owner's own). */
+  guest_name?: string
 }
 
 export interface AlbumCover {
@@ -146,6 +148,62 @@ export interface ShareLink {
   created_at: string
   token?: string
   url?: string
+}
+
+/** A guest upload link as its album's owner sees it. */
+export interface UploadLink {
+  id: number
+  album_id: number
+  token: string
+  /** The site's guest page (`/g/{token}`). */
+  url: string
+  /** Where its QR code is drawn (SVG). */
+  qr: string
+  label: string
+  needs_review: boolean
+  per_guest: number | null
+  total: number | null
+  taken: number
+  expires_at: string | null
+  expired: boolean
+  created_at: string
+}
+
+/** What a guest sees of an upload link (`GET /api/v1/guest/{token}`). */
+export interface GuestLink {
+  album: { title: string; owner: string }
+  label: string
+  needs_review: boolean
+  expires_at: string | null
+  per_guest: number | null
+  remaining: number | null
+}
+
+/** What became of one photo a guest sent. */
+export interface GuestUploaded {
+  id: number
+  status: 'pending' | 'approved'
+}
+
+/** A guest's photo waiting for review. */
+export interface PendingPhoto {
+  id: number
+  album_id: number
+  guest_name: string
+  link_label: string | null
+  caption: string
+  width: number
+  height: number
+  thumbhash: string | null
+  created_at: string
+  urls: { thumb: string; medium: string; display: string }
+}
+
+/** What `POST /api/v1/albums/{id}/review` did. */
+export interface Reviewed {
+  approved: { id: number; photo_id: number }[]
+  rejected: number[]
+  missing: number[]
 }
 
 /** What a share link opens (`GET /api/v1/shared/{token}`). */

@@ -7,9 +7,9 @@
  */
 import { ApiError, INVALID_RESPONSE } from './client'
 import { failure, type Transport } from './transport'
-import { albumPhotosUrl } from './endpoints'
+import { albumPhotosUrl, guestPhotosUrl } from './endpoints'
 import { fingerprint, sendResumable, terminateUpload, type ResumeStore } from './tus'
-import type { Photo } from './types'
+import type { GuestUploaded, Photo } from './types'
 
 export interface UploadOptions {
   caption?: string
@@ -35,6 +35,31 @@ export async function uploadPhoto(transport: Transport, albumId: number, file: F
     throw new ApiError(answer.status, INVALID_RESPONSE, 'The server sent a response that is not a photo list')
   }
   return items as Photo[]
+}
+
+/**
+ * `POST /api/v1/guest/{token}/photos`: one photo through an upload link, without an
+ * account, with the guest's name (optional). Resolves with what became of it:
+ * waiting for review, or (a link that needs none) already a photo of the album.
+ */
+export async function uploadAsGuest(
+  transport: Transport,
+  token: string,
+  file: File,
+  options: UploadOptions & { name?: string } = {},
+): Promise<GuestUploaded[]> {
+  const { caption, name, onProgress, signal } = options
+  const form = new FormData()
+  if (name && name.trim() !== '') form.append('name', name.trim())
+  if (caption && caption.trim() !== '') form.append('caption', caption.trim())
+  form.append('file', file, file.name)
+  const answer = await transport('POST', guestPhotosUrl(token), {}, form, signal, onProgress)
+  if (answer.status < 200 || answer.status >= 300) throw failure(answer)
+  const items = (answer.body as { items?: unknown } | undefined)?.items
+  if (!Array.isArray(items)) {
+    throw new ApiError(answer.status, INVALID_RESPONSE, 'The server sent a response that is not a list')
+  }
+  return items as GuestUploaded[]
 }
 
 export interface ResumableUploadOptions {

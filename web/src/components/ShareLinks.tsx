@@ -68,6 +68,7 @@ export function ShareLinks({ albumId }: { albumId: number }) {
       {url && (
         <div className="share-link__made" role="status">
           <p>{t('share.made')}</p>
+          <p className="field__hint">{t('wall.share_hint', { url: `${window.location.origin}/wall/s/${made?.token ?? ''}` })}</p>
           <input className="share-link__url" readOnly value={url} aria-label={t('share.url')} onFocus={(e) => e.target.select()} />
           <div className="actions">
             <button

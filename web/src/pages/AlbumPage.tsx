@@ -10,6 +10,7 @@ import { FormError } from '../components/FormError'
 import { PageTitle } from '../components/PageTitle'
 import { PhotoBrowser } from '../components/PhotoBrowser'
 import { ShareLinks } from '../components/ShareLinks'
+import { UploadLinks } from '../components/UploadLinks'
 import { Loading, ResourceError } from '../components/Status'
 import { useCursorList } from '../hooks/useCursorList'
 import { useIdParam } from '../hooks/useIdParam'
@@ -30,6 +31,7 @@ function Album({ id }: { id: number }) {
   const client = useQueryClient()
   const [editing, setEditing] = useState(false)
   const [sharing, setSharing] = useState(false)
+  const [guests, setGuests] = useState(false)
   // An unlisted album opens with its link key (`?key=`) alone.
   const key = useLinkKey()
   const album = useQuery({ queryKey: keys.album(id), queryFn: ({ signal }) => getAlbum(id, signal, key) })
@@ -81,6 +83,20 @@ function Album({ id }: { id: number }) {
             <button type="button" className="button button--quiet" aria-expanded={sharing} onClick={() => setSharing(!sharing)}>
               {t('share.open')}
             </button>
+            <button type="button" className="button button--quiet" aria-expanded={guests} onClick={() => setGuests(!guests)}>
+              {t('guest.open')}
+            </button>
+            <Link className="button button--quiet" to={`/albums/${a.id}/review`}>
+              {t('guest.review')}
+            </Link>
+            {a.visibility !== 'private' && (
+              <Link
+                className="button button--quiet"
+                to={`/wall/album/${a.id}${a.visibility === 'unlisted' && a.link_key ? `?key=${a.link_key}` : ''}`}
+              >
+                {t('wall.open')}
+              </Link>
+            )}
             <ConfirmAction
               label={t('album.delete')}
               question={t('album.delete_question', { title: a.title })}
@@ -94,6 +110,7 @@ function Album({ id }: { id: number }) {
       {editing && <AlbumForm album={a} onDone={() => setEditing(false)} onCancel={() => setEditing(false)} />}
       {a.can_edit && a.visibility === 'unlisted' && a.link_key && <ShareLink album={a} linkKey={a.link_key} />}
       {a.can_edit && sharing && <ShareLinks albumId={a.id} />}
+      {a.can_edit && guests && <UploadLinks albumId={a.id} />}
       <PhotoBrowser list={photos} label={t('album.photos')} empty={a.can_edit ? t('album.empty_owner') : t('album.empty')} />
     </>
   )

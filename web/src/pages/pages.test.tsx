@@ -14,6 +14,9 @@ import PandalsPage from './PandalsPage'
 import RegisterPage from './RegisterPage'
 import SearchPage from './SearchPage'
 import SharedPage from './SharedPage'
+import GuestUploadPage from './GuestUploadPage'
+import ReviewPage from './ReviewPage'
+import WallPage from './WallPage'
 import UploadPage from './UploadPage'
 
 afterEach(() => {
@@ -607,5 +610,147 @@ describe('AlbumPage share links', () => {
     fireEvent.click(await screen.findByRole('button', { name: 'Yes, revoke' }))
     expect(await screen.findByText('No share links yet.')).toBeTruthy()
     expect(screen.queryByLabelText('Share link')).toBeNull()
+  })
+})
+
+describe('GuestUploadPage', () => {
+  const TOKEN = 'G'.repeat(43)
+  const guestLink = { album: { title: 'Ekdalia 2026', owner: 'Barowari' }, label: '', needs_review: true, expires_at: null, per_guest: 2, remaining: null }
+
+  it('sends each photo on its own with the guest’s name, and stops at a full cap', async () => {
+    stubApi({ [`GET /api/v1/guest/${TOKEN}`]: () => json(guestLink) })
+    vi.stubGlobal('XMLHttpRequest', FakeXhr)
+    renderWithProviders(
+      <Routes>
+        <Route path="/g/:token" element={<GuestUploadPage />} />
+      </Routes>,
+      { route: `/g/${TOKEN}` },
+    )
+    expect(await screen.findByRole('heading', { level: 1, name: 'Ekdalia 2026' })).toBeTruthy()
+    expect(screen.getByText(/once the organisers have looked at them/)).toBeTruthy()
+    fireEvent.change(screen.getByLabelText('Your name'), { target: { value: 'Rumki' } })
+    const files = [1, 2, 3].map((n) => new File([new Uint8Array([0xff, 0xd8, n])], `p${n}.jpg`, { type: 'image/jpeg' }))
+    fireEvent.change(screen.getByLabelText('Photos'), { target: { files } })
+    fireEvent.click(screen.getByRole('button', { name: 'Send 3 photos' }))
+    await waitFor(() => expect(FakeXhr.all).toHaveLength(1))
+    const first = FakeXhr.all[0]!
+    expect(`${first.method} ${first.url}`).toBe(`POST /api/v1/guest/${TOKEN}/photos`)
+    expect(first.body?.get('name')).toBe('Rumki')
+    expect((first.body?.get('file') as File).name).toBe('p1.jpg')
+    act(() => first.respond(201, { items: [{ id: 7, status: 'pending' }] }))
+    await waitFor(() => expect(FakeXhr.all).toHaveLength(2))
+    act(() => FakeXhr.all[1]!.respond(201, { items: [{ id: 8, status: 'pending' }] }))
+    await waitFor(() => expect(FakeXhr.all).toHaveLength(3))
+    act(() => FakeXhr.all[2]!.respond(403, { error: { code: 'forbidden', message: 'this link takes no more photos from you' } }))
+    const list = await screen.findByRole('list', { name: 'Your photos' })
+    await waitFor(() => expect(within(list).getAllByText('Sent, waiting for review')).toHaveLength(2))
+    expect(within(list).getByText('Not sent')).toBeTruthy()
+  })
+
+  it('says an expired link has expired', async () => {
+    stubApi({ [`GET /api/v1/guest/${TOKEN}`]: () => apiError(410, 'expired') })
+    renderWithProviders(
+      <Routes>
+        <Route path="/g/:token" element={<GuestUploadPage />} />
+      </Routes>,
+      { route: `/g/${TOKEN}` },
+    )
+    expect(await screen.findByRole('heading', { level: 1, name: 'This upload link has expired' })).toBeTruthy()
+  })
+})
+
+describe('ReviewPage', () => {
+  const pending = (id: number, name: string) => ({
+    id,
+    album_id: 10,
+    guest_name: name,
+    link_label: 'gate poster',
+    caption: '',
+    width: 800,
+    height: 600,
+    thumbhash: null,
+    created_at: '2026-10-20T18:00:00Z',
+    urls: { thumb: `/media/pending/${id}/thumb`, medium: `/media/pending/${id}/medium`, display: `/media/pending/${id}/display` },
+  })
+
+  it('approves one, then rejects the ticked ones at once', async () => {
+    let queue = [pending(3, 'Rumki'), pending(2, ''), pending(1, 'Tuktuki')]
+    const calls = stubApi({
+      'GET /api/v1/albums/10': () => json(album),
+      'GET /api/v1/albums/10/review': () => json({ items: queue, next_cursor: null }),
+      'POST /api/v1/albums/10/review': (call) => {
+        const { approve, reject } = call.body as { approve: number[]; reject: number[] }
+        queue = queue.filter((p) => !approve.includes(p.id) && !reject.includes(p.id))
+        return json({ approved: approve.map((id) => ({ id, photo_id: 100 + id })), rejected: reject, missing: [] })
+      },
+    })
+    renderWithProviders(
+      <Routes>
+        <Route path="/albums/:id/review" element={<ReviewPage />} />
+      </Routes>,
+      { route: '/albums/10/review' },
+    )
+    const list = await screen.findByRole('list', { name: 'Photos waiting for review' })
+    expect(within(list).getAllByRole('img')[0]!.getAttribute('src')).toBe('/media/pending/3/medium')
+    expect(within(list).getByText(/From a guest/)).toBeTruthy()
+    fireEvent.click(within(list).getAllByRole('button', { name: 'Approve' })[0]!)
+    await waitFor(() => expect(within(screen.getByRole('list', { name: 'Photos waiting for review' })).getAllByRole('img')).toHaveLength(2))
+    for (const box of within(screen.getByRole('list', { name: 'Photos waiting for review' })).getAllByRole('checkbox')) fireEvent.click(box)
+    fireEvent.click(screen.getByRole('button', { name: 'Reject 2' }))
+    expect(await screen.findByText('Nothing waits for review.')).toBeTruthy()
+    expect(calls.filter((c) => c.method === 'POST').map((c) => c.body)).toEqual([
+      { approve: [3], reject: [] },
+      { approve: [], reject: [2, 1] },
+    ])
+  })
+})
+
+describe('WallPage', () => {
+  class FakeEventSource {
+    static last: FakeEventSource | null = null
+    url: string
+    onopen: (() => void) | null = null
+    onerror: (() => void) | null = null
+    listeners: Record<string, ((e: { data: string }) => void)[]> = {}
+    closed = false
+    constructor(url: string) {
+      this.url = url
+      FakeEventSource.last = this
+    }
+    addEventListener(type: string, fn: (e: { data: string }) => void) {
+      ;(this.listeners[type] ??= []).push(fn)
+    }
+    close() {
+      this.closed = true
+    }
+    emit(type: string, data: unknown) {
+      for (const fn of this.listeners[type] ?? []) fn({ data: JSON.stringify(data) })
+    }
+  }
+
+  it('listens to the album’s wall and shows each new photo at once, in both languages', async () => {
+    vi.stubGlobal('EventSource', FakeEventSource)
+    const { unmount } = renderWithProviders(
+      <Routes>
+        <Route path="/wall/:kind/:id" element={<WallPage />} />
+      </Routes>,
+      { route: '/wall/album/10?key=abc' },
+    )
+    expect(await screen.findByText('Waiting for photos…')).toBeTruthy()
+    const source = FakeEventSource.last!
+    expect(source.url).toBe('/api/v1/albums/10/wall?key=abc')
+    act(() => source.onopen?.())
+    expect(screen.getByLabelText('Live')).toBeTruthy()
+    act(() => source.emit('photo', photo(5, { caption: 'Sandhi puja', guest_name: 'Rumki' })))
+    expect(screen.getByText('Sandhi puja')).toBeTruthy()
+    expect(screen.getByText('Rumki')).toBeTruthy()
+    expect(screen.getByText('New photo')).toBeTruthy()
+    expect(screen.getByText('নতুন ছবি')).toBeTruthy()
+    act(() => source.emit('photo', photo(6, { caption: 'Dhunuchi' })))
+    expect(screen.getByText('Dhunuchi')).toBeTruthy()
+    act(() => source.onerror?.())
+    expect(screen.getByLabelText('Reconnecting')).toBeTruthy()
+    unmount()
+    expect(source.closed).toBe(true)
   })
 })

@@ -1,0 +1,436 @@
+//! Guest uploads and their review: most people at a pandal never make an account.
+//!
+//! - An album's owner makes upload links (`/api/v1/albums/{id}/upload-links`): a
+//!   label, an expiry, caps per guest and in total, and whether photos wait for
+//!   review (the default). Each has a QR code, drawn here as SVG for a poster, and is
+//!   revoked at once by deleting it.
+//! - Anyone with a link (`/g/{token}` in the site) sends photos without an account
+//!   (`POST /api/v1/guest/{token}/photos`), with an optional name: the same form,
+//!   limits and checks as anybody's upload, no location kept. A guest is a browser,
+//!   known by a random HttpOnly cookie, so that the cap per guest holds for each phone
+//!   even when a whole pandal shares one address behind carrier NAT; per address the
+//!   bound is only the crowd-sized one.
+//! - Guests' photos wait in the review queue (`/api/v1/albums/{id}/review`), seen by
+//!   the album's owner alone (their images at `/media/pending/{id}/...`), until they
+//!   are approved (they become the album's photos, with who sent them) or rejected.
+
+use std::time::Duration;
+
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::accounts::{cookie, require_user, set_cookie_named};
+use super::albums::own_album;
+use super::audit::{Origin, actor};
+use super::views::{Check, Query, path_id, path_param, rfc3339};
+use super::{ApiError, json, parse_json};
+use crate::cache::Tag;
+use crate::db::{NewUploadLink, PageRequest, PendingPhoto, UploadLink};
+use crate::http::Body;
+use crate::ratelimit::{GUEST_UPLOADS_PER_CLIENT, GUEST_UPLOADS_PER_GUEST, Limit, REFUSED_UPLOADS_PER_ACCOUNT};
+use crate::state::AppState;
+
+const BODY_LIMIT: usize = 8 * 1024;
+/// The longest a link may be made to last.
+const LONGEST: time::Duration = time::Duration::days(366);
+/// How long a guest cookie lasts (a year: the same phone next Puja is the same guest).
+const GUEST_COOKIE_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
+/// Photos approved or rejected in one request.
+const MAX_REVIEWED: usize = 100;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewLinkBody {
+    #[serde(default)]
+    label: String,
+    #[serde(default = "yes")]
+    needs_review: bool,
+    #[serde(default)]
+    per_guest: Option<super::views::Int>,
+    #[serde(default)]
+    total: Option<super::views::Int>,
+    #[serde(default)]
+    expires_at: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Serialize)]
+struct LinkJson {
+    id: i64,
+    album_id: i64,
+    token: String,
+    url: String,
+    qr: String,
+    label: String,
+    needs_review: bool,
+    per_guest: Option<i64>,
+    total: Option<i64>,
+    taken: i64,
+    expires_at: Option<String>,
+    expired: bool,
+    created_at: String,
+}
+
+impl LinkJson {
+    fn of(l: &UploadLink) -> LinkJson {
+        LinkJson {
+            id: l.id,
+            album_id: l.album_id,
+            url: format!("/g/{}", l.token),
+            qr: format!("/api/v1/albums/{}/upload-links/{}/qr.svg", l.album_id, l.id),
+            token: l.token.clone(),
+            label: l.label.clone(),
+            needs_review: l.needs_review,
+            per_guest: l.per_guest,
+            total: l.total,
+            taken: l.taken,
+            expires_at: l.expires_at.map(rfc3339),
+            expired: l.expired(OffsetDateTime::now_utc()),
+            created_at: rfc3339(l.created_at),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ItemsJson<T> {
+    items: Vec<T>,
+}
+
+/// `GET /api/v1/albums/{id}/upload-links`: the album's links, for its owner.
+pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let user = require_user(state, &req).await?;
+    let album = own_album(state, path_id(&req, 0)?, user.id).await?;
+    let links = state.db.upload_links(album.id).await?;
+    Ok(private(json(StatusCode::OK, &ItemsJson { items: links.iter().map(LinkJson::of).collect() })))
+}
+
+/// `POST /api/v1/albums/{id}/upload-links`.
+pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let origin = Origin::of(state, &req);
+    let user = require_user(state, &req).await?;
+    let album = own_album(state, path_id(&req, 0)?, user.id).await?;
+    let body: NewLinkBody = parse_json(req, BODY_LIMIT).await?;
+    let mut check = Check::default();
+    check.text("label", &body.label, 0, 80, false);
+    let cap = |check: &mut Check, name: &str, value: Option<super::views::Int>| {
+        let value = value.map(|v| v.0);
+        if value.is_some_and(|v| !(1..=100_000).contains(&v)) {
+            check.fail(name, "between 1 and 100000, or none");
+        }
+        value
+    };
+    let per_guest = cap(&mut check, "per_guest", body.per_guest);
+    let total = cap(&mut check, "total", body.total);
+    let expires_at = super::shares::expiry(&mut check, body.expires_at.as_deref(), LONGEST);
+    check.finish()?;
+    let new = NewUploadLink {
+        album_id: album.id,
+        token: crate::auth::new_session_token().0,
+        label: body.label.trim().to_owned(),
+        needs_review: body.needs_review,
+        per_guest,
+        total,
+        expires_at,
+        created_by: user.id,
+    };
+    let link = state.db.create_upload_link(&new).await?.ok_or(ApiError::Validation(format!(
+        "an album has at most {} upload links; revoke one first",
+        crate::db::UPLOAD_LINKS_PER_ALBUM
+    )))?;
+    let object = format!("{} album {}{}", link.id, album.id, if link.needs_review { " review" } else { "" });
+    origin.record(state, actor(&user), "upload_link.created", ("upload_link", object)).await;
+    Ok(private(json(StatusCode::CREATED, &LinkJson::of(&link))))
+}
+
+/// `DELETE /api/v1/albums/{id}/upload-links/{link_id}`: the link takes nothing more.
+/// Photos it brought stay (waiting ones in the queue).
+pub async fn revoke(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let origin = Origin::of(state, &req);
+    let user = require_user(state, &req).await?;
+    let album = own_album(state, path_id(&req, 0)?, user.id).await?;
+    let id = path_id(&req, 1)?;
+    if !state.db.delete_upload_link(album.id, id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let object = ("upload_link", format!("{id} album {}", album.id));
+    origin.record(state, actor(&user), "upload_link.revoked", object).await;
+    Ok(super::no_content())
+}
+
+/// `GET /api/v1/albums/{id}/upload-links/{link_id}/qr.svg`: the link's QR code, for
+/// its owner to print.
+pub async fn qr(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let user = require_user(state, &req).await?;
+    let album = own_album(state, path_id(&req, 0)?, user.id).await?;
+    let id = path_id(&req, 1)?;
+    let link = state.db.upload_links(album.id).await?.into_iter().find(|l| l.id == id).ok_or(ApiError::NotFound)?;
+    let scheme = if state.secure_cookies { "https" } else { "http" };
+    let host = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
+        .ok_or(ApiError::Validation("the request names no host".into()))?;
+    let url = format!("{scheme}://{host}/g/{}", link.token);
+    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let svg = code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(320, 320).quiet_zone(true).build();
+    Ok(Response::builder()
+        .header(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"))
+        .header(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"))
+        .header(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+        )
+        .body(crate::http::full(bytes::Bytes::from(svg)))
+        .expect("valid response"))
+}
+
+/// What a guest sees first.
+#[derive(Serialize)]
+struct GuestLinkJson {
+    album: GuestAlbumJson,
+    label: String,
+    needs_review: bool,
+    expires_at: Option<String>,
+    /// Photos one guest may send through it, if capped.
+    per_guest: Option<i64>,
+    /// Photos it still takes in all, if capped.
+    remaining: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct GuestAlbumJson {
+    title: String,
+    owner: String,
+}
+
+/// `GET /api/v1/guest/{token}`: the album a link sends photos to, and its terms.
+pub async fn open(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    Query::of(&req, &[])?;
+    let link = live_link(state, path_param(&req, 0)).await?;
+    let album = state.db.album(link.album_id, link.created_by, None).await?.ok_or(ApiError::NotFound)?;
+    let remaining = link.total.map(|t| (t - link.taken).max(0));
+    let body = GuestLinkJson {
+        album: GuestAlbumJson {
+            title: album.title,
+            owner: if album.owner.display_name.is_empty() { album.owner.username } else { album.owner.display_name },
+        },
+        label: link.label.clone(),
+        needs_review: link.needs_review,
+        expires_at: link.expires_at.map(rfc3339),
+        per_guest: link.per_guest,
+        remaining,
+    };
+    Ok(private(json(StatusCode::OK, &body)))
+}
+
+#[derive(Serialize)]
+struct GuestUploadedJson {
+    items: Vec<GuestItemJson>,
+}
+
+#[derive(Serialize)]
+struct GuestItemJson {
+    id: i64,
+    status: &'static str,
+}
+
+/// `POST /api/v1/guest/{token}/photos`: a guest's photos (multipart `file` parts, an
+/// optional `caption` and `name`).
+pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let link = live_link(state, path_param(&req, 0)).await?;
+    let album = state.db.album(link.album_id, link.created_by, None).await?.ok_or(ApiError::NotFound)?;
+    // The guest: this browser's cookie, or a new one.
+    let (guest_cookie, new_guest) = match cookie(&req, &guest_cookie_name(state)).filter(|v| valid_guest(v)) {
+        Some(v) => (v.to_owned(), false),
+        None => (crate::auth::new_session_token().0, true),
+    };
+    let guest = crate::auth::token_hash(&guest_cookie);
+    let guest_hex = crate::util::hex(&guest[..16]);
+    // Bounded per browser and, generously, per address: a pandal's phones share one.
+    let client = crate::http::client_address::client_bucket(state.client_ip(&req));
+    hit(state, &format!("guest-uploads:{client}"), GUEST_UPLOADS_PER_CLIENT).await?;
+    hit(state, &format!("guest-uploads:guest:{guest_hex}"), GUEST_UPLOADS_PER_GUEST).await?;
+    let refusals = format!("refused-uploads:guest:{guest_hex}");
+    state.limiter.check(&refusals, REFUSED_UPLOADS_PER_ACCOUNT).await.map_err(ApiError::RateLimited)?;
+    let result = super::media::take_guest_upload(state, req, &link, album.owner.id, guest).await;
+    if result.as_ref().is_err_and(super::media::is_refusal) {
+        let _ = state.limiter.hit(&refusals, REFUSED_UPLOADS_PER_ACCOUNT).await;
+    }
+    let taken = result?;
+    let items = taken
+        .into_iter()
+        .map(|t| match t.photo_id {
+            Some(id) => GuestItemJson { id, status: "approved" },
+            None => GuestItemJson { id: t.pending.id, status: "pending" },
+        })
+        .collect();
+    let mut response = json(StatusCode::CREATED, &GuestUploadedJson { items });
+    if new_guest {
+        let max_age = GUEST_COOKIE_LIFETIME.as_secs();
+        set_cookie_named(state, &mut response, &guest_cookie_name(state), &guest_cookie, max_age);
+    }
+    Ok(response)
+}
+
+async fn hit(state: &AppState, key: &str, limit: Limit) -> Result<(), ApiError> {
+    state.limiter.hit(key, limit).await.map_err(ApiError::RateLimited)
+}
+
+fn valid_guest(value: &str) -> bool {
+    value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn guest_cookie_name(state: &AppState) -> String {
+    if state.secure_cookies { "__Host-pujo_guest".to_owned() } else { "pujo_guest".to_owned() }
+}
+
+/// The link a token names, if it takes photos now: 404 for none, 410 once expired.
+async fn live_link(state: &AppState, token: &str) -> Result<UploadLink, ApiError> {
+    if !valid_guest(token) {
+        return Err(ApiError::NotFound);
+    }
+    let link = state.db.upload_link_by_token(token).await?.ok_or(ApiError::NotFound)?;
+    if link.expired(OffsetDateTime::now_utc()) {
+        return Err(ApiError::Expired("this upload link has expired"));
+    }
+    Ok(link)
+}
+
+/// A photo in the review queue, for its reviewers.
+#[derive(Serialize)]
+struct PendingJson {
+    id: i64,
+    album_id: i64,
+    guest_name: String,
+    link_label: Option<String>,
+    caption: String,
+    width: i64,
+    height: i64,
+    thumbhash: Option<String>,
+    created_at: String,
+    urls: PendingUrls,
+}
+
+#[derive(Serialize)]
+struct PendingUrls {
+    thumb: String,
+    medium: String,
+    display: String,
+}
+
+impl PendingJson {
+    fn of(p: PendingPhoto) -> PendingJson {
+        use base64::Engine;
+        PendingJson {
+            id: p.id,
+            album_id: p.album_id,
+            guest_name: p.guest_name,
+            link_label: p.link_label,
+            caption: p.caption,
+            width: p.width,
+            height: p.height,
+            thumbhash: p.thumbhash.map(|t| base64::engine::general_purpose::STANDARD.encode(t)),
+            created_at: rfc3339(p.created_at),
+            urls: PendingUrls {
+                thumb: format!("/media/pending/{}/thumb", p.id),
+                medium: format!("/media/pending/{}/medium", p.id),
+                display: format!("/media/pending/{}/display", p.id),
+            },
+        }
+    }
+}
+
+/// `GET /api/v1/albums/{id}/review?limit=&cursor=`: photos waiting, newest first.
+pub async fn queue(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let user = require_user(state, &req).await?;
+    let album = own_album(state, path_id(&req, 0)?, user.id).await?;
+    let query = Query::of(&req, &["limit", "cursor"])?;
+    let page: PageRequest = query.page(super::views::MAX_LIMIT)?;
+    let pending = state.db.pending_photos(album.id, page).await?;
+    Ok(private(json(StatusCode::OK, &super::views::PageJson::of(pending, PendingJson::of))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewBody {
+    #[serde(default)]
+    approve: Vec<super::views::Int>,
+    #[serde(default)]
+    reject: Vec<super::views::Int>,
+}
+
+#[derive(Serialize)]
+struct ReviewedJson {
+    /// Each approved waiting photo and the photo it became.
+    approved: Vec<Approved>,
+    rejected: Vec<i64>,
+    /// Ids that named nothing waiting in this album (already reviewed, or never).
+    missing: Vec<i64>,
+}
+
+#[derive(Serialize)]
+struct Approved {
+    id: i64,
+    photo_id: i64,
+}
+
+/// `POST /api/v1/albums/{id}/review`: approves and rejects waiting photos, one or many.
+pub async fn review(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let origin = Origin::of(state, &req);
+    let user = require_user(state, &req).await?;
+    let album = own_album(state, path_id(&req, 0)?, user.id).await?;
+    let body: ReviewBody = parse_json(req, BODY_LIMIT).await?;
+    if body.approve.len() + body.reject.len() > MAX_REVIEWED {
+        return Err(ApiError::Validation(format!("at most {MAX_REVIEWED} photos at once")));
+    }
+    if body.approve.iter().chain(&body.reject).any(|i| i.0 < 1) {
+        return Err(ApiError::Validation("photo ids are positive".into()));
+    }
+    if body.approve.iter().any(|a| body.reject.iter().any(|r| r.0 == a.0)) {
+        return Err(ApiError::Validation("a photo cannot be approved and rejected at once".into()));
+    }
+    let mut done = ReviewedJson { approved: vec![], rejected: vec![], missing: vec![] };
+    let mut touched = vec![Tag::Album(album.id), Tag::Lists];
+    for id in body.approve.iter().map(|i| i.0) {
+        match state.db.approve_pending_photo(album.id, id).await? {
+            Some(photo_id) => {
+                touched.push(Tag::Photo(photo_id));
+                done.approved.push(Approved { id, photo_id });
+            }
+            None => done.missing.push(id),
+        }
+    }
+    for id in body.reject.iter().map(|i| i.0) {
+        if state.db.reject_pending_photo(album.id, id).await? {
+            done.rejected.push(id);
+        } else {
+            done.missing.push(id);
+        }
+    }
+    if !done.approved.is_empty() {
+        state.cache.publish(&state.db, &touched).await;
+    }
+    for (action, ids) in [
+        ("review.approved", done.approved.iter().map(|a| a.photo_id).collect::<Vec<_>>()),
+        ("review.rejected", done.rejected.clone()),
+    ] {
+        if !ids.is_empty() {
+            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let object = ("album", format!("{} photos {list}", album.id));
+            origin.record(state, actor(&user), action, object).await;
+        }
+    }
+    Ok(private(json(StatusCode::OK, &done)))
+}
+
+fn private(mut response: Response<Body>) -> Response<Body> {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    response
+}

@@ -1,0 +1,294 @@
+//! Guest uploads and their review, on SQLite and on PostgreSQL: people without an
+//! account send photos through an album's upload link; the photos wait, seen by the
+//! album's owner alone, until approved (then everyone who may see the album sees them,
+//! with the guest's name and without a location) or rejected.
+
+use crate::common;
+
+use bytes::Bytes;
+use common::api::Api;
+use common::db::{Backend, spawn_app_with_db};
+use common::images::Jpeg;
+use common::{Answer, TestApp};
+use http::StatusCode;
+use pujo::db::{AuditFilter, Database, PageRequest};
+use serde_json::{Value, json};
+
+per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
+    guests_send_photos_that_wait_for_review_and_appear_once_approved,
+    a_link_without_review_adds_photos_at_once_and_caps_hold_per_browser_and_in_total,
+    a_revoked_or_expired_link_takes_nothing_and_only_the_owner_manages_links,
+    a_pandal_behind_one_address_is_many_guests,
+]);
+
+const KOLKATA: (f64, f64) = (22.5726, 88.3639);
+
+/// A browser with no account: its guest cookie, once it has one.
+struct Guest<'a> {
+    app: &'a TestApp,
+    cookie: Option<String>,
+}
+
+impl<'a> Guest<'a> {
+    fn new(app: &'a TestApp) -> Guest<'a> {
+        Guest { app, cookie: None }
+    }
+
+    async fn upload(&mut self, token: &str, seeds: &[u8], name: &str) -> Answer {
+        let boundary = "pujo-guest-boundary-5Xx1";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\n{name}\r\n").as_bytes(),
+        );
+        for seed in seeds {
+            let bytes =
+                Jpeg { gps: Some(KOLKATA), seed: *seed, width: 400 + 2 * u32::from(*seed), ..Jpeg::default() }.encode();
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p{seed}.jpg\"\r\n\
+                     Content-Type: image/jpeg\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(&bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let origin = format!("http://{}", self.app.addr);
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        let mut headers = vec![("origin", origin.as_str()), ("content-type", content_type.as_str())];
+        if let Some(cookie) = &self.cookie {
+            headers.push(("cookie", cookie));
+        }
+        let url = self.app.url(&format!("/api/v1/guest/{token}/photos"));
+        let answer = common::send("POST", &url, &headers, Bytes::from(body)).await;
+        let set = answer.header("set-cookie");
+        if !set.is_empty() {
+            self.cookie = Some(set.split(';').next().unwrap_or("").to_owned());
+        }
+        answer
+    }
+}
+
+async fn album(owner: &Api<'_>, title: &str, visibility: &str) -> i64 {
+    let answer = owner.post("/api/v1/albums", json!({"title": title, "visibility": visibility})).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    answer.json()["id"].as_i64().expect("id")
+}
+
+async fn link(owner: &Api<'_>, album: i64, terms: Value) -> Value {
+    let made = owner.post(&format!("/api/v1/albums/{album}/upload-links"), terms).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    made.json()
+}
+
+fn token(link: &Value) -> String {
+    link["token"].as_str().expect("token").to_owned()
+}
+
+fn ids(items: &Value) -> Vec<i64> {
+    items.as_array().expect("items").iter().map(|i| i["id"].as_i64().expect("id")).collect()
+}
+
+async fn actions(db: &Database) -> Vec<(String, String)> {
+    let page = db.audit_page(&AuditFilter::default(), PageRequest { before: None, limit: 100 }).await.expect("audit");
+    page.items.into_iter().map(|e| (e.action, e.object_id)).collect()
+}
+
+async fn guests_send_photos_that_wait_for_review_and_appear_once_approved(backend: Backend) {
+    let (app, db) = spawn_app_with_db(backend).await;
+    let owner = Api::register(&app, "barowari").await;
+    let nobody = Api::anonymous(&app);
+    let id = album(&owner, "Ekdalia Evergreen 2026", "public").await;
+    let made = link(&owner, id, json!({"label": "gate poster"})).await;
+    assert_eq!(made["needs_review"], true, "review is the default");
+    let token = token(&made);
+    assert_eq!(made["url"], format!("/g/{token}"));
+
+    // The QR code: an SVG of the whole address, for the owner alone.
+    let qr = owner.get(made["qr"].as_str().unwrap()).await;
+    assert_eq!(qr.status, StatusCode::OK);
+    assert_eq!(qr.header("content-type"), "image/svg+xml");
+    assert!(qr.text().starts_with("<?xml") && qr.text().contains("<svg"), "{}", &qr.text()[..80.min(qr.text().len())]);
+    assert_eq!(nobody.get(made["qr"].as_str().unwrap()).await.status, StatusCode::UNAUTHORIZED);
+
+    // What a guest sees first.
+    let opened = nobody.get(&format!("/api/v1/guest/{token}")).await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.text());
+    let opened = opened.json();
+    assert_eq!(opened["album"]["title"], "Ekdalia Evergreen 2026");
+    assert_eq!(opened["needs_review"], true);
+
+    let mut guest = Guest::new(&app);
+    let sent = guest.upload(&token, &[1, 2], "Rumki").await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
+    assert!(guest.cookie.as_deref().is_some_and(|c| c.starts_with("pujo_guest=")), "a guest cookie");
+    let sent = sent.json();
+    assert!(sent["items"].as_array().unwrap().iter().all(|i| i["status"] == "pending"), "{sent}");
+    let pending = ids(&sent["items"]);
+
+    // Waiting: in no list, page, search or count, to anybody, the owner included;
+    // only in the owner's review queue, whose images are the owner's alone.
+    for who in [&owner, &nobody] {
+        assert!(ids(&who.get(&format!("/api/v1/albums/{id}/photos")).await.json()["items"]).is_empty());
+        assert!(ids(&who.get("/api/v1/photos").await.json()["items"]).is_empty());
+        assert_eq!(who.get(&format!("/api/v1/albums/{id}")).await.json()["photo_count"], 0);
+    }
+    let queue = owner.get(&format!("/api/v1/albums/{id}/review")).await;
+    assert_eq!(queue.status, StatusCode::OK);
+    let queue = queue.json();
+    let mut waiting = ids(&queue["items"]);
+    waiting.sort_unstable();
+    let mut expected = pending.clone();
+    expected.sort_unstable();
+    assert_eq!(waiting, expected);
+    assert_eq!(queue["items"][0]["guest_name"], "Rumki");
+    assert_eq!(queue["items"][0]["link_label"], "gate poster");
+    let display = queue["items"][0]["urls"]["display"].as_str().unwrap().to_owned();
+    assert_eq!(owner.get(&display).await.status, StatusCode::OK);
+    assert_eq!(nobody.get(&display).await.status, StatusCode::NOT_FOUND);
+    let stranger = Api::register(&app, "pathchakra").await;
+    assert_eq!(stranger.get(&display).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(stranger.get(&format!("/api/v1/albums/{id}/review")).await.status, StatusCode::FORBIDDEN);
+    // Their blobs are held: `pujo blobs gc` would keep them.
+    let row = db.pending_photo(pending[0]).await.unwrap().unwrap();
+    assert!(db.content_in_use(&row.sha256).await.unwrap());
+
+    // Approve one, reject the other.
+    let (keep, drop) = (pending[0], pending[1]);
+    let both = owner.post(&format!("/api/v1/albums/{id}/review"), json!({"approve": [keep], "reject": [keep]})).await;
+    assert_eq!(both.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let done = owner.post(&format!("/api/v1/albums/{id}/review"), json!({"approve": [keep], "reject": [drop]})).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+    let done = done.json();
+    let photo = done["approved"][0]["photo_id"].as_i64().expect("a photo");
+    assert_eq!(done["rejected"], json!([drop]));
+    let again = owner.post(&format!("/api/v1/albums/{id}/review"), json!({"approve": [keep]})).await.json();
+    assert_eq!(again["missing"], json!([keep]));
+
+    // Approved: everybody who may see the album sees it, with who sent it, without a
+    // location (the file had one), and owned by the album's owner.
+    let photos = nobody.get(&format!("/api/v1/albums/{id}/photos")).await.json();
+    assert_eq!(ids(&photos["items"]), [photo]);
+    assert_eq!(photos["items"][0]["guest_name"], "Rumki");
+    assert!(photos["items"][0]["location"].is_null());
+    let own = owner.get(&format!("/api/v1/photos/{photo}")).await.json();
+    assert!(own["location"].is_null(), "no location even for the owner: {own}");
+    assert_eq!(own["owner"]["username"], "barowari");
+    assert_eq!(nobody.get(&format!("/api/v1/albums/{id}")).await.json()["photo_count"], 1);
+    assert_eq!(nobody.get(&format!("/media/{photo}/thumb")).await.status, StatusCode::OK);
+    assert!(ids(&owner.get(&format!("/api/v1/albums/{id}/review")).await.json()["items"]).is_empty());
+
+    let events = actions(&db).await;
+    let names: Vec<&str> = events.iter().map(|(a, _)| a.as_str()).filter(|a| !a.starts_with("auth")).collect();
+    assert_eq!(names, ["review.rejected", "review.approved", "upload_link.created"]);
+    assert!(events.iter().all(|(_, o)| !o.contains(&token)), "{events:?}");
+}
+
+async fn a_link_without_review_adds_photos_at_once_and_caps_hold_per_browser_and_in_total(backend: Backend) {
+    let (app, _db) = spawn_app_with_db(backend).await;
+    let owner = Api::register(&app, "committee").await;
+    let nobody = Api::anonymous(&app);
+    let id = album(&owner, "Sandhi puja", "public").await;
+    let made = link(&owner, id, json!({"needs_review": false, "per_guest": 2, "total": 3})).await;
+    let token = token(&made);
+    let mut first = Guest::new(&app);
+    let sent = first.upload(&token, &[10], "").await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
+    assert_eq!(sent.json()["items"][0]["status"], "approved");
+    assert_eq!(ids(&nobody.get(&format!("/api/v1/albums/{id}/photos")).await.json()["items"]).len(), 1);
+    // A refused file gives its slot back: the link's count stays as it was.
+    let junk = {
+        let (content_type, body) = common::api::multipart(&[("junk.jpg", b"not a photo at all")], None);
+        let origin = format!("http://{}", app.addr);
+        let headers = [("origin", origin.as_str()), ("content-type", content_type.as_str())];
+        common::send("POST", &app.url(&format!("/api/v1/guest/{token}/photos")), &headers, body).await
+    };
+    assert_eq!(junk.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", junk.text());
+    let links = owner.get(&format!("/api/v1/albums/{id}/upload-links")).await.json();
+    assert_eq!(links["items"][0]["taken"], 1);
+    assert_eq!(first.upload(&token, &[11], "").await.status, StatusCode::CREATED);
+    // Two from this browser: its third is refused, whatever the file.
+    let over = first.upload(&token, &[12], "").await;
+    assert_eq!(over.status, StatusCode::FORBIDDEN, "{}", over.text());
+    // Another browser has its own two, but the link takes three in all.
+    let mut second = Guest::new(&app);
+    assert_eq!(second.upload(&token, &[13], "").await.status, StatusCode::CREATED);
+    assert_eq!(second.upload(&token, &[14], "").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(ids(&nobody.get(&format!("/api/v1/albums/{id}/photos")).await.json()["items"]).len(), 3);
+    let links = owner.get(&format!("/api/v1/albums/{id}/upload-links")).await.json();
+    assert_eq!(links["items"][0]["taken"], 3);
+}
+
+async fn a_revoked_or_expired_link_takes_nothing_and_only_the_owner_manages_links(backend: Backend) {
+    let (app, _db) = spawn_app_with_db(backend).await;
+    let owner = Api::register(&app, "puja-committee").await;
+    let stranger = Api::register(&app, "outsider").await;
+    let nobody = Api::anonymous(&app);
+    let id = album(&owner, "Kumari puja", "private").await;
+    assert_eq!(
+        stranger.post(&format!("/api/v1/albums/{id}/upload-links"), json!({})).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let public = album(&owner, "Bisarjan", "public").await;
+    assert_eq!(
+        stranger.post(&format!("/api/v1/albums/{public}/upload-links"), json!({})).await.status,
+        StatusCode::FORBIDDEN
+    );
+    for (terms, field) in [
+        (json!({"per_guest": 0}), "per_guest"),
+        (json!({"total": 100001}), "total"),
+        (json!({"expires_at": "2001-01-01T00:00:00Z"}), "expires_at"),
+        (json!({"label": "x\ny"}), "label"),
+    ] {
+        let answer = owner.post(&format!("/api/v1/albums/{id}/upload-links"), terms.clone()).await;
+        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{terms}");
+        assert!(answer.json()["error"]["fields"].get(field).is_some(), "{terms}: {}", answer.text());
+    }
+
+    // A private album takes guests' photos too: only its owner ever sees them.
+    let made = link(&owner, id, json!({})).await;
+    let token = token(&made);
+    let mut guest = Guest::new(&app);
+    assert_eq!(guest.upload(&token, &[20], "Tuktuki").await.status, StatusCode::CREATED);
+    let revoke = format!("/api/v1/albums/{id}/upload-links/{}", made["id"]);
+    assert_eq!(stranger.delete(&revoke).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(owner.delete(&revoke).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(nobody.get(&format!("/api/v1/guest/{token}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(guest.upload(&token, &[21], "Tuktuki").await.status, StatusCode::NOT_FOUND);
+    // What it brought still waits, now without a link's label.
+    let queue = owner.get(&format!("/api/v1/albums/{id}/review")).await.json();
+    assert_eq!(queue["items"].as_array().unwrap().len(), 1);
+    assert!(queue["items"][0]["link_label"].is_null());
+
+    let soon = (time::OffsetDateTime::now_utc() + time::Duration::seconds(2))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let short = self::token(&link(&owner, id, json!({"expires_at": soon})).await);
+    assert_eq!(nobody.get(&format!("/api/v1/guest/{short}")).await.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let gone = nobody.get(&format!("/api/v1/guest/{short}")).await;
+    assert_eq!(gone.status, StatusCode::GONE);
+    assert_eq!(guest.upload(&short, &[22], "").await.status, StatusCode::GONE);
+}
+
+/// Carrier NAT puts a whole pandal's phones behind one address: each is its own guest
+/// (its own cookie), and one address is not one guest.
+async fn a_pandal_behind_one_address_is_many_guests(backend: Backend) {
+    let (app, _db) = spawn_app_with_db(backend).await;
+    let owner = Api::register(&app, "sarbojanin").await;
+    let id = album(&owner, "Navami crowd", "public").await;
+    let token = token(&link(&owner, id, json!({"per_guest": 1})).await);
+    for seed in 0..25u8 {
+        let mut phone = Guest::new(&app);
+        let sent = phone.upload(&token, &[100 + seed], "").await;
+        assert_eq!(sent.status, StatusCode::CREATED, "phone {seed}: {}", sent.text());
+        assert_eq!(
+            phone.upload(&token, &[200 + seed], "").await.status,
+            StatusCode::FORBIDDEN,
+            "phone {seed}'s second"
+        );
+    }
+    let queue = owner.get(&format!("/api/v1/albums/{id}/review?limit=100")).await.json();
+    assert_eq!(queue["items"].as_array().unwrap().len(), 25);
+}
