@@ -116,11 +116,11 @@ bench_needs() {
   [ ${#missing[@]} -eq 0 ] || { echo "bench needs: ${missing[*]} (see README.md, Working on Pujo)" >&2; exit 1; }
 }
 
-# bench_python MODULE...: a virtualenv under ~/.cache/pujo with these PyPI packages
-# (import name = package name); sets $py to its python.
+# bench_python MODULE[=PACKAGE]...: a virtualenv under ~/.cache/pujo with these PyPI
+# packages (PACKAGE when its name is not the module's); sets $py to its python.
 bench_python() {
-  local venv=${XDG_CACHE_HOME:-$HOME/.cache}/pujo/bench-venv
-  step "preparing Python with $* (in $venv)" venv
+  local venv=${XDG_CACHE_HOME:-$HOME/.cache}/pujo/bench-venv spec missing=()
+  step "preparing Python with ${*%%=*} (in $venv)" venv
   if ! [ -x "$venv/bin/python" ]; then
     python3 -m venv "$venv" >>"$logs/venv.log" 2>&1 || {
       echo "python3 -m venv failed: apt-get install python3-venv" >&2
@@ -129,11 +129,9 @@ bench_python() {
     }
   fi
   py=$venv/bin/python
-  local m
-  for m in "$@"; do
-    "$py" -c "import $m" 2>/dev/null || "$venv/bin/pip" install --quiet --disable-pip-version-check "$@" >>"$logs/venv.log" 2>&1
-  done
-  for m in "$@"; do "$py" -c "import $m" || { echo "could not install $m into $venv" >&2; return 1; }; done
+  for spec in "$@"; do "$py" -c "import ${spec%%=*}" 2>/dev/null || missing+=("${spec#*=}"); done
+  [ ${#missing[@]} -eq 0 ] || "$venv/bin/pip" install --quiet --disable-pip-version-check "${missing[@]}" >>"$logs/venv.log" 2>&1 \
+    || { echo "pip could not install ${missing[*]} into $venv" >&2; return 1; }
 }
 
 # build_release [EXAMPLE...]: the static release binary (and examples) as the test
