@@ -23,8 +23,8 @@ pujo=$bin/pujo
 start_postgres 1GB
 psql_() { "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U pujo -d postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
 
-echo "seeding PostgreSQL (1,000,000 photos)..." >&2
-"$pujo" migrate --database-url "$url" >/dev/null
+step "migrating and seeding PostgreSQL (1,000,000 photos)" migrate
+"$pujo" migrate --database-url "$url" >>"$logs/migrate.log" 2>&1
 started=$SECONDS
 # Bulk load with triggers off (a per-row count update of album 1, 100,000 times in one
 # transaction, would take longer than the benchmark), then count once, as V3 does.
@@ -36,8 +36,8 @@ psql_ -v now='now()' -v hash='sha256(int8send(CAST(g AS BIGINT)))' \
 psql_ -c 'VACUUM ANALYZE' -c 'CHECKPOINT'
 echo "  seeded in $((SECONDS - started)) s" >&2
 
-echo "seeding SQLite (the same rows)..." >&2
-"$pujo" migrate --data-dir "$work/lite" >/dev/null
+step "migrating and seeding SQLite (the same rows)" migrate
+"$pujo" migrate --data-dir "$work/lite" >>"$logs/migrate.log" 2>&1
 started=$SECONDS
 sed -e "s/:now/(CAST(strftime('%s','now') AS INTEGER) * 1000)/g" -e 's/:hash/randomblob(32)/g' scripts/bench/seed.sql \
   | sqlite3 -bail "$work/lite/pujo.db"
@@ -82,13 +82,13 @@ run_pujo() {  # backend args...
   # No in-process tier and no Redis: every request reads the database, which is
   # what this benchmark measures (scripts/bench/cache.sh measures the cache).
   "$pujo" serve --listen "127.0.0.1:$p" --admin-listen off --log warn --access-log false --cache-local-bytes 0 \
-    "$@" >"$work/pujo.log" 2>&1 &
-  pids+=($!)
-  wait_ready "$p"
+    "$@" >"$logs/pujo-$p.log" 2>&1 &
+  pids+=("$!")
+  wait_ready "$p" "pujo ($*)" "$!" 30
   local base="http://127.0.0.1:$p/api/v1/albums/1/photos?limit=50"
   curl -fs "$base" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d["items"])==50, d' >&2
   curl -fs "$base&cursor=$CURSOR" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d["items"])==50, d' >&2
-  wrk -t2 -c32 -d2s "$base" >/dev/null; wrk -t2 -c32 -d2s "$base&cursor=$CURSOR" >/dev/null
+  wrk -t2 -c32 -d2s "$base" >>"$logs/wrk-warmup.log"; wrk -t2 -c32 -d2s "$base&cursor=$CURSOR" >>"$logs/wrk-warmup.log"
   local first="" last=""
   for _ in 1 2 3; do
     first+="$(load "$base")"$'\n'
@@ -99,8 +99,9 @@ run_pujo() {  # backend args...
   kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 }
 
-echo "measuring..." >&2
+step "measuring pujo on PostgreSQL"
 pg_results=$(CURSOR=$c1000 run_pujo --database-url "$url"); echo "$pg_results" >&2
+step "measuring pujo on SQLite"
 lite_results=$(CURSOR=$lite_c1000 run_pujo --data-dir "$work/lite"); echo "$lite_results" >&2
 
 # The reference: PostgreSQL alone answering Pujo's statement for page 1,000 (the text
@@ -120,11 +121,12 @@ print(text.replace("$1", "0").replace("$2", "1").replace("$3", ":before").replac
 PY
 )
 echo "$sql" > "$work/page.sql"
+step "measuring PostgreSQL alone (pgbench)" pgbench
 refs=""
-for round in 1 2 3; do
+for _ in 1 2 3; do
   rm -f "$work"/txlog*
   (cd "$work" && "$pg_bin/pgbench" -h 127.0.0.1 -p "$pg_port" -U pujo -n -M prepared -c 32 -j 2 -T "$duration" \
-    -D before="$before1000" -f page.sql -l --log-prefix=txlog postgres >"$work/pgbench.out")
+    -D before="$before1000" -f page.sql -l --log-prefix=txlog postgres >"$work/pgbench.out" 2>>"$logs/pgbench.log")
   refs+="$(python3 - "$work" <<'PY'
 import glob, re, sys
 lat = []

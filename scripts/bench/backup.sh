@@ -24,7 +24,7 @@ pujo=$bin/pujo
 seconds() {
   local start end
   start=$(date +%s.%N)
-  "$@" >/dev/null
+  "$@" >>"$logs/commands.log" 2>&1
   end=$(date +%s.%N)
   python3 -c "print(f'{$end - $start:.2f}')"
 }
@@ -34,13 +34,14 @@ copy_synced() { cp -a "$1" "$2" && sync; }
 rsync_synced() { rsync -a "$1/" "$2/" && sync; }
 
 data=$work/data
-"$pujo" migrate --data-dir "$data" >/dev/null
-echo "seeding $photos photos..." >&2
+step "seeding $photos photos" migrate
+"$pujo" migrate --data-dir "$data" >>"$logs/migrate.log" 2>&1
 python3 scripts/bench/backup_seed.py "$data" 1 "$photos" | sqlite3 -bail "$data/pujo.db"
 sync
 size=$(mb "$data")
 echo "data folder: $size MB" >&2
 
+step "backing up, verifying, copying and restoring" commands
 full=$(seconds "$pujo" backup --data-dir "$data" --to "$work/backups")
 verify=$(seconds "$pujo" backup verify "$work/backups")
 cp_full=$(seconds copy_synced "$data" "$work/cp")
@@ -50,7 +51,7 @@ cp_back=$(seconds copy_synced "$work/cp" "$work/cp-back")
 restored_photos=$(sqlite3 "$work/restored/pujo.db" 'SELECT count(*) FROM photos')
 [ "$restored_photos" = "$photos" ] || { echo "restored $restored_photos photos, expected $photos" >&2; exit 1; }
 
-echo "adding 100 photos..." >&2
+step "adding 100 photos and backing up again" commands
 python3 scripts/bench/backup_seed.py "$data" $((photos + 1)) 100 | sqlite3 -bail "$data/pujo.db"
 sync
 incremental=$(seconds "$pujo" backup --data-dir "$data" --to "$work/backups")
@@ -68,8 +69,8 @@ printf '| Incremental backup after 100 new photos vs `rsync -a` + sync | %s | %s
   "$incremental" "$rsync_incremental" "$(ratio "$incremental" "$rsync_incremental")"
 
 [ "${PUJO_BENCH_MIGRATE:-1}" = 1 ] || exit 0
-echo "seeding SQLite with 1,000,000 photos (scripts/bench/seed.sql)..." >&2
-"$pujo" migrate --data-dir "$work/lite" >/dev/null
+step "seeding SQLite with 1,000,000 photos (scripts/bench/seed.sql)" migrate
+"$pujo" migrate --data-dir "$work/lite" >>"$logs/migrate.log" 2>&1
 sed -e "s/:now/(CAST(strftime('%s','now') AS INTEGER) * 1000)/g" -e 's/:hash/randomblob(32)/g' scripts/bench/seed.sql \
   | sqlite3 -bail "$work/lite/pujo.db"
 rows=$(sqlite3 "$work/lite/pujo.db" 'SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM albums)
@@ -77,9 +78,10 @@ rows=$(sqlite3 "$work/lite/pujo.db" 'SELECT (SELECT count(*) FROM users) + (SELE
 start_postgres 1GB
 psql_() { "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U pujo -v ON_ERROR_STOP=1 -qAt "$@"; }
 psql_ -d postgres -c 'CREATE DATABASE moved' -c 'CREATE DATABASE copied'
+step "moving the rows to PostgreSQL: pujo db migrate, then pg_dump | psql" commands
 base=${url%/*}
 move=$(seconds "$pujo" db --data-dir "$work/lite" --database-url "$base/moved" migrate --from sqlite --to postgres)
-pg_copy() { "$pg_bin/pg_dump" -h 127.0.0.1 -p "$pg_port" -U pujo moved | psql_ -d copied >/dev/null; }
+pg_copy() { "$pg_bin/pg_dump" -h 127.0.0.1 -p "$pg_port" -U pujo moved | psql_ -d copied; }
 dump=$(seconds pg_copy)
 printf '| `db migrate` of %s rows (1,000,000 photos) vs `pg_dump | psql` of the same rows | %s | %s | %sx | %s rows/s |\n' \
   "$rows" "$move" "$dump" "$(ratio "$move" "$dump")" "$(python3 -c "print(f'{$rows / $move:,.0f}')")"
@@ -88,15 +90,17 @@ printf '| `db migrate` of %s rows (1,000,000 photos) vs `pg_dump | psql` of the 
 serve_on() {
   local p=$1
   shift
+  step "starting pujo to compare the databases ($*)" "serve-$p"
   "$pujo" serve --listen "127.0.0.1:$p" --admin-listen off --log warn --access-log false --cache-local-bytes 0 \
-    --data-dir "$work/lite" "$@" >>"$work/serve.log" 2>&1 &
-  pids+=($!)
-  wait_ready "$p"
+    --data-dir "$work/lite" "$@" >"$logs/serve-$p.log" 2>&1 &
+  pids+=("$!")
+  wait_ready "$p" "pujo (${*:-SQLite})" "$!"
 }
 lite_at=$(port)
 moved_at=$(port)
 serve_on "$lite_at"
 serve_on "$moved_at" --database-url "$base/moved"
+step "asking both databases the same questions"
 python3 - "$lite_at" "$moved_at" <<'PY'
 import json, sys, urllib.request
 lite, moved = sys.argv[1], sys.argv[2]

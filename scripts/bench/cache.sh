@@ -27,13 +27,15 @@ wait_listening() { # the cache bus is up once /health says so
   for _ in $(seq 1 500); do
     curl -fs "http://127.0.0.1:$1/health" | grep -q '"cache_bus":{"status":"ok"' && return 0; sleep 0.02
   done
+  echo "$2 on 127.0.0.1:$1 did not report its cache bus ok on /health within 10 s" >&2
   return 1
 }
 
 start_postgres 256MB taskset -c 0
-"$bin/pujo" migrate --database-url "$url" >/dev/null
+step "migrating and seeding PostgreSQL" migrate
+"$bin/pujo" migrate --database-url "$url" >>"$logs/migrate.log" 2>&1
 # One person, one public album of 50 photos, a like on each and a comment on every fifth.
-"$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U pujo -d postgres -v ON_ERROR_STOP=1 -q <<'SQL'
+"$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U pujo -d postgres -v ON_ERROR_STOP=1 -q >>"$logs/migrate.log" 2>&1 <<'SQL'
 INSERT INTO users (username, email, display_name, password_hash) VALUES ('ananya', 'ananya@pujo.example', 'Ananya', 'x');
 INSERT INTO albums (owner_id, title, description, visibility, created_at, updated_at, search_text)
 VALUES (1, 'Ashtami at Bagbazar', '', 'public', now(), now(), 'ashtami at bagbazar');
@@ -49,21 +51,24 @@ SQL
 
 redis_port=$(port)
 start_redis() {
-  taskset -c 0 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >/dev/null &
+  step "starting redis-server" redis
+  taskset -c 0 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >>"$logs/redis.log" 2>&1 &
   redis_pid=$!
   pids+=("$redis_pid")
-  wait_port "$redis_port"
+  wait_port "$redis_port" redis-server "$redis_pid"
 }
 start_redis
 
 path="/api/v1/albums/1/photos?limit=50"
 start_pujo() { # NAME PORT ARGS... (run from CPU 0)
-  local p=$2
+  local name=$1 p=$2
   shift 2
+  step "starting pujo ($name)" "pujo-$name"
   PUJO_LOG=warn PUJO_ACCESS_LOG=false taskset -c 0 "$bin/pujo" serve --listen "127.0.0.1:$p" --admin-listen off \
-    --data-dir "$work/data-$p" --database-url "$url" "$@" >/dev/null 2>&1 &
-  pids+=($!)
-  wait_listening "$p"
+    --data-dir "$work/data-$p" --database-url "$url" "$@" >"$logs/pujo-$name.log" 2>&1 &
+  pids+=("$!")
+  wait_ready "$p" "pujo ($name)" "$!"
+  wait_listening "$p" "pujo ($name)"
 }
 moka_port=$(port); start_pujo moka "$moka_port" --redis-url "redis://127.0.0.1:$redis_port"
 redis_only_port=$(port); start_pujo redis "$redis_only_port" --redis-url "redis://127.0.0.1:$redis_port" --cache-local-bytes 0
@@ -72,24 +77,26 @@ db_port=$(port); start_pujo postgres "$db_port" --cache-local-bytes 0
 # The ceiling answers Pujo's own bytes and headers for this listing.
 curl -fs -o "$work/body" -D "$work/head" "http://127.0.0.1:$moka_port$path"
 tr -d '\r' < "$work/head" | grep -viE '^(HTTP/|date:|content-length:|connection:|keep-alive:|$)' > "$work/headers"
+step "starting the ceiling server" ceiling
 ceiling_port=$(port)
-taskset -c 0 "$bin/examples/bench_ceiling" "127.0.0.1:$ceiling_port" "$work/body" "$work/headers" &
-pids+=($!)
-wait_port "$ceiling_port"
+taskset -c 0 "$bin/examples/bench_ceiling" "127.0.0.1:$ceiling_port" "$work/body" "$work/headers" >"$logs/ceiling.log" 2>&1 &
+pids+=("$!")
+wait_port "$ceiling_port" "the ceiling server" "$!"
 for p in "$moka_port" "$redis_only_port" "$db_port"; do
   cmp -s "$work/body" <(curl -fs "http://127.0.0.1:$p$path") || { echo "replicas disagree on the listing" >&2; exit 1; }
 done
 
 run_wrk() { # URL -> "rps p50 p99"
-  taskset -c 1 wrk -t1 -c64 -d"${duration}s" --latency "$1" > "$work/wrk.out"
-  wrk_summary "$work/wrk.out"
+  taskset -c 1 wrk -t1 -c64 -d"${duration}s" --latency "$1" > "$logs/wrk.log"
+  wrk_summary "$logs/wrk.log"
 }
 
 echo "machine: $(nproc) cores; servers (pujo, postgres, redis, ceiling) on CPU 0, wrk -t1 -c64 -d${duration}s on CPU 1; loopback; median of 3 rounds"
 echo "request: GET $path (anonymous), $(wc -c < "$work/body") bytes of JSON"
 printf '%-40s %10s %9s %9s\n' "case" "req/s" "p50 ms" "p99 ms"
+step "measuring the listing from each tier" wrk
 declare -A runs=() result=()
-for round in 1 2 3; do
+for _ in 1 2 3; do
   for case in ceiling moka redis postgres; do
     case $case in
       ceiling) p=$ceiling_port ;; moka) p=$moka_port ;; redis) p=$redis_only_port ;; postgres) p=$db_port ;;
@@ -98,8 +105,9 @@ for round in 1 2 3; do
   done
 done
 # Redis stopped: the moka replica keeps answering (misses go to PostgreSQL, Redis is skipped).
+step "measuring with Redis stopped" wrk
 kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=
-for round in 1 2 3; do
+for _ in 1 2 3; do
   runs[redis-down]+="$(run_wrk "http://127.0.0.1:$moka_port$path");"
 done
 for case in ceiling moka redis postgres redis-down; do

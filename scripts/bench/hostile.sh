@@ -46,12 +46,14 @@ listing_runs() {
 # measure RATE: one Pujo with PUJO_CONNECTION_RATE=RATE, quiet then attacked; prints its results.
 measure() {
 local rate=$1
+step "starting pujo (PUJO_CONNECTION_RATE=$rate)" "pujo-$rate"
 port=$(port)
 PUJO_LOG=warn PUJO_CONNECTION_RATE=$rate taskset -c 0 "$pujo" serve --listen "127.0.0.1:$port" --admin-listen off --data-dir "$work/data-$rate" \
-  >"$work/pujo-$rate.log" 2>&1 &
+  >"$logs/pujo-$rate.log" 2>&1 &
 server=$!
 pids+=("$server")
-wait_ready "$port"
+wait_ready "$port" "pujo (PUJO_CONNECTION_RATE=$rate)" "$server"
+step "making the listing (an account, an album, three photos) on pujo (PUJO_CONNECTION_RATE=$rate)" "pujo-$rate"
 base="http://127.0.0.1:$port"
 jar=$work/jar
 curl -fs -c "$jar" -H 'content-type: application/json' \
@@ -79,10 +81,13 @@ rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
 hwm() { awk '/VmHWM/ {print $2}' "/proc/$server/status"; }
 idle_rss=$(rss)
 
+step "reading the listing, quiet (PUJO_CONNECTION_RATE=$rate)" "pujo-$rate"
 listing_runs quiet
 
 cookie=$(awk '$6 ~ /pujo_session/ {print $6"="$7}' "$jar")
-taskset -c 1 nice -n 19 python3 - "$port" "$album" "$cookie" "$((2 * duration + 3))" "$work/attack-$rate.json" <<'PY' &
+step "reading the listing under attack (PUJO_CONNECTION_RATE=$rate)" "pujo-$rate"
+taskset -c 1 nice -n 19 python3 - "$port" "$album" "$cookie" "$((2 * duration + 3))" "$work/attack-$rate.json" \
+  >>"$logs/attackers.log" 2>&1 <<'PY' &
 import http.client, json, socket, struct, sys, threading, time
 port, album, cookie, seconds, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5]
 origin = f"http://127.0.0.1:{port}"

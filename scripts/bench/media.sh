@@ -37,14 +37,14 @@ upload() {  # port cookiejar album file -> photo id
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])'
 }
 
-echo "making test photos..." >&2
-"$tool" gen "$work/12mp.jpg" 4000 3000 90 1
-for i in 1 2 3 4 5 6 7 8; do "$tool" gen "$work/12mp-$i.jpg" 4000 3000 90 "$((i + 10))"; done
-"$tool" gen "$work/original.jpg" 5600 3700 98 99
+step "making test photos" bench_media
+"$tool" gen "$work/12mp.jpg" 4000 3000 90 1 >>"$logs/bench_media.log" 2>&1
+for i in 1 2 3 4 5 6 7 8; do "$tool" gen "$work/12mp-$i.jpg" 4000 3000 90 "$((i + 10))" >>"$logs/bench_media.log" 2>&1; done
+"$tool" gen "$work/original.jpg" 5600 3700 98 99 >>"$logs/bench_media.log" 2>&1
 
 # ---------------------------------------------------------------- 1. derivatives
-echo "1. derivatives of a 12 MP JPEG..." >&2
-pujo_ms=$(taskset -c 0 "$tool" process "$work/12mp.jpg" 7)
+step "1. derivatives of a 12 MP JPEG" bench_media
+pujo_ms=$(taskset -c 0 "$tool" process "$work/12mp.jpg" 7 2>>"$logs/bench_media.log")
 mkdir -p "$work/vips"
 cat > "$work/vips.sh" <<EOF
 vipsthumbnail $work/12mp.jpg -s 400 -o $work/vips/thumb.webp[Q=80,strip]
@@ -54,17 +54,17 @@ vipsthumbnail $work/12mp.jpg -s 800 -o $work/vips/medium.jpg[Q=82,strip]
 vipsthumbnail $work/12mp.jpg -s 1600 -o $work/vips/display.webp[Q=80,strip]
 vipsthumbnail $work/12mp.jpg -s 1600 -o $work/vips/display.jpg[Q=82,strip]
 EOF
-VIPS_CONCURRENCY=1 taskset -c 0 hyperfine -N -w 1 -r 7 --export-json "$work/vips.json" "sh $work/vips.sh" >/dev/null 2>&1 \
-  || VIPS_CONCURRENCY=1 taskset -c 0 hyperfine -w 1 -r 7 --export-json "$work/vips.json" "sh $work/vips.sh" >/dev/null
+VIPS_CONCURRENCY=1 taskset -c 0 hyperfine -N -w 1 -r 7 --export-json "$work/vips.json" "sh $work/vips.sh" >>"$logs/hyperfine.log" 2>&1 \
+  || VIPS_CONCURRENCY=1 taskset -c 0 hyperfine -w 1 -r 7 --export-json "$work/vips.json" "sh $work/vips.sh" >>"$logs/hyperfine.log" 2>&1
 vips_ms=$(python3 -c "import json; print(round(json.load(open('$work/vips.json'))['results'][0]['median']*1000,1))")
 
 # ---------------------------------------------------------------- 2. hot thumbnail
-echo "2. a hot thumbnail against nginx..." >&2
+step "2. a hot thumbnail against nginx: starting pujo" pujo
 p=$(port)
 taskset -c 0 "$pujo" serve --listen "127.0.0.1:$p" --admin-listen off --data-dir "$work/data" \
-  --log warn --access-log false >/dev/null 2>&1 &
-pids+=($!)
-wait_ready "$p"
+  --log warn --access-log false >"$logs/pujo.log" 2>&1 &
+pids+=("$!")
+wait_ready "$p" pujo "$!"
 album=$(session "$p" "$work/jar")
 id=$(upload "$p" "$work/jar" "$album" "$work/12mp.jpg")
 thumb_url="http://127.0.0.1:$p/media/$id/thumb"
@@ -76,7 +76,7 @@ chmod -R a+rX "$work/nginx"
 cat > "$work/nginx/nginx.conf" <<NGINX
 worker_processes 1;
 pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
+error_log $logs/nginx-error.log;
 events { worker_connections 4096; }
 http {
   include /etc/nginx/mime.types;
@@ -93,9 +93,11 @@ http {
   }
 }
 NGINX
-taskset -c 0 nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' &
-pids+=($!)
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$np/thumb.webp" >/dev/null && break; sleep 0.02; done
+step "2. a hot thumbnail against nginx: starting nginx" nginx-error
+taskset -c 0 nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' >"$logs/nginx.log" 2>&1 &
+pids+=("$!")
+wait_port "$np" nginx "$!"
+step "2. a hot thumbnail against nginx: measuring"
 rps() { taskset -c 1 wrk -t1 -c64 -d"${duration}s" -H 'Accept: image/webp,*/*' "$1" | awk '/Requests\/sec/ {print $2}'; }
 pujo_rps=""; nginx_rps=""
 for _ in 1 2 3; do pujo_rps+="$(rps "$thumb_url") "; nginx_rps+="$(rps "http://127.0.0.1:$np/thumb.webp") "; done
@@ -106,12 +108,12 @@ thumb_bytes=$(stat -c %s "$thumb_file")
 # Its own Pujo on both cores (the one above is pinned to one): eight uploads sent at
 # once; it takes as many as its upload slots and queue allow and refuses the rest with
 # 503 (back-pressure). The count of each is reported with the peak.
-echo "4. peak RSS while 8 uploads of 12 MP photos arrive at once..." >&2
+step "4. peak RSS while 8 uploads of 12 MP photos arrive at once" pujo-rss
 rp=$(port)
 "$pujo" serve --listen "127.0.0.1:$rp" --admin-listen off --data-dir "$work/rss" \
-  --log warn --access-log false >/dev/null 2>&1 &
-rss_pid=$!; pids+=($rss_pid)
-wait_ready "$rp"
+  --log warn --access-log false >"$logs/pujo-rss.log" 2>&1 &
+rss_pid=$!; pids+=("$rss_pid")
+wait_ready "$rp" "pujo (peak RSS)" "$rss_pid"
 rss_album=$(session "$rp" "$work/jar-rss")
 rss_before=$(awk '/VmHWM/ {print $2}' "/proc/$rss_pid/status")
 sent=()
@@ -127,18 +129,20 @@ rss_peak=$(awk '/VmHWM/ {print $2}' "/proc/$rss_pid/status")
 kill "$rss_pid"; wait "$rss_pid" 2>/dev/null || true
 
 # ---------------------------------------------------------------- 3. streaming from S3
-echo "3. a large original streamed from S3..." >&2
+step "3. a large original streamed from S3: starting s3s-fs" s3s-fs
 s3p=$(port)
 mkdir -p "$work/s3/bench"
-s3s-fs --host 127.0.0.1 --port "$s3p" --access-key bench --secret-key bench-secret "$work/s3" >/dev/null 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$s3p") 2>/dev/null && break; sleep 0.05; done
+s3s-fs --host 127.0.0.1 --port "$s3p" --access-key bench --secret-key bench-secret "$work/s3" >"$logs/s3s-fs.log" 2>&1 &
+pids+=("$!")
+wait_port "$s3p" s3s-fs "$!"
+step "3. a large original streamed from S3: starting pujo on S3" pujo-s3
 sp=$(port)
 "$pujo" serve --listen "127.0.0.1:$sp" --admin-listen off --data-dir "$work/data-s3" --log warn --access-log false \
   --s3-bucket bench --s3-endpoint "http://127.0.0.1:$s3p" --s3-path-style true \
-  --s3-access-key-id bench --s3-secret-access-key bench-secret >/dev/null 2>&1 &
-pids+=($!)
-wait_ready "$sp"
+  --s3-access-key-id bench --s3-secret-access-key bench-secret >"$logs/pujo-s3.log" 2>&1 &
+pids+=("$!")
+wait_ready "$sp" "pujo (on S3)" "$!"
+step "3. a large original streamed from S3: measuring" pujo-s3
 s3album=$(session "$sp" "$work/jar-s3")
 big=$(upload "$sp" "$work/jar-s3" "$s3album" "$work/original.jpg")
 sha=$(sha256sum "$work/original.jpg" | cut -d' ' -f1)

@@ -17,50 +17,54 @@
 #
 #   scripts/bench/server.sh [SECONDS_PER_RUN]
 #
-# Needs wrk and nginx (apt-get install wrk nginx). Every server listens on 127.0.0.1
-# and every load run stops by itself after SECONDS_PER_RUN (default 10).
+# Needs root, wrk, nginx and python3-venv (apt-get install wrk nginx python3-venv).
+# Every server listens on 127.0.0.1 and every load run stops by itself after
+# SECONDS_PER_RUN (default 10). Each server logs to the work folder; a failure names
+# its step and keeps the logs (scripts/bench/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-10}
 cap=${PUJO_BENCH_CAP:-33}
 rounds=${PUJO_BENCH_ROUNDS:-5}
 . scripts/bench/lib.sh
-bench_needs wrk nginx python3
+bench_needs wrk nginx python3 taskset curl
 build_release bench_ceiling
 
+step "copying the built site (web/dist) and compressing it for nginx"
 # The same files for every server: the built site and its precompressed variants.
+[ -f web/dist/index.html ] || { echo "web/dist is missing: build Pujo once (cargo build, which runs npm) or unset PUJO_BIN" >&2; exit 1; }
 site=$work/site
 cp -r web/dist "$site"
 chmod 755 "$work"
+# shellcheck disable=SC2012 # the bundles have hashed, plain names
 bundle=$(cd "$site" && ls -S assets/*.js | head -1)
 gzip -9 -k "$site/index.html" "$site/$bundle"
-python3 -c "import brotli" 2>/dev/null || python3 -m pip install --quiet --root-user-action=ignore brotli
 chmod -R a+rX "$site"
-python3 - "$site/index.html" "$site/$bundle" <<'PY'
+bench_python brotli
+"$py" - "$site/index.html" "$site/$bundle" <<'PY'
 import sys
-try:
-    import brotli
-except ImportError:
-    sys.exit("python3 brotli module needed: pip install brotli")
+import brotli
 for path in sys.argv[1:]:
     data = open(path, "rb").read()
     open(path + ".br", "wb").write(brotli.compress(data, quality=11, lgwin=22))
 PY
 
+step "making the CPU cgroup for the servers"
 cap_setup || { echo "bench needs a cgroup cpu controller it can write to (run as root)" >&2; exit 1; }
 
+step "starting pujo in the CPU cap" pujo
 pujo_port=$(port)
 (PUJO_LOG=info in_cap taskset -c 0 "$bin/pujo" serve --listen "127.0.0.1:$pujo_port" --admin-listen off \
-  --data-dir "$work/data" >/dev/null 2>&1) &
+  --data-dir "$work/data") >"$logs/pujo.log" 2>&1 &
 pids+=($!); pujo_pid=$!
-wait_port "$pujo_port"
+wait_port "$pujo_port" pujo "$pujo_pid"
 
 nginx_port=$(port)
 mkdir -p "$work/nginx"
 cat > "$work/nginx/nginx.conf" <<NGINX
 worker_processes 1;
 pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
+error_log $logs/nginx-error.log;
 events { worker_connections 4096; }
 http {
   include /etc/nginx/mime.types;
@@ -79,9 +83,10 @@ http {
   }
 }
 NGINX
-(in_cap taskset -c 0 nginx -c "$work/nginx/nginx.conf" -g 'daemon off;') &
+step "starting nginx in the CPU cap" nginx
+(in_cap taskset -c 0 nginx -c "$work/nginx/nginx.conf" -g 'daemon off;') >"$logs/nginx.log" 2>&1 &
 pids+=($!); nginx_pid=$!
-wait_port "$nginx_port"
+wait_port "$nginx_port" nginx "$nginx_pid"
 
 # CPU time (user + system, in clock ticks) of a process and its children: the
 # server's own cost, whoever the bottleneck is.
@@ -95,10 +100,10 @@ cpu_ticks() {
 run_wrk() { # URL ENCODING SERVER_PID -> "rps p50 p99 cpu_us_per_request wrk_cpu_percent"
   local before after TIMEFORMAT='%U %S' user sys
   before=$(cpu_ticks "$3")
-  { time taskset -c 1 wrk -t1 -c64 -d"${duration}s" --latency -H "Accept-Encoding: $2" "$1" > "$work/wrk.out"; } 2> "$work/wrk.time"
+  { time taskset -c 1 wrk -t1 -c64 -d"${duration}s" --latency -H "Accept-Encoding: $2" "$1" > "$logs/wrk.log"; } 2> "$work/wrk.time"
   after=$(cpu_ticks "$3")
   read -r user sys < "$work/wrk.time"
-  echo "$(wrk_summary "$work/wrk.out" "$((after - before))") $(python3 -c "print(f'{($user + $sys) / $duration * 100:.0f}')")"
+  echo "$(wrk_summary "$logs/wrk.log" "$((after - before))") $(python3 -c "print(f'{($user + $sys) / $duration * 100:.0f}')")"
 }
 
 echo "machine: $(nproc) cores, $(grep MemTotal /proc/meminfo | awk '{print int($2/1024)}') MiB; servers on CPU 0, wrk -t1 -c64 -d${duration}s on CPU 1; loopback; median of $rounds rounds"
@@ -109,19 +114,22 @@ for file in index.html "$bundle"; do
     *) label="largest JS bundle" ;;
   esac
   enc="gzip, br"
+  step "starting the ceiling server for $label in the CPU cap" ceiling
   ceiling_port=$(port)
   # The ceiling replays Pujo's own headers for this file (less those hyper adds itself).
   curl -s -o /dev/null -D - -H "Accept-Encoding: $enc" "http://127.0.0.1:$pujo_port/$file" | tr -d '\r' \
     | grep -viE '^(HTTP/|date:|content-length:|connection:|keep-alive:|$)' > "$work/headers"
-  (in_cap taskset -c 0 "$bin/examples/bench_ceiling" "127.0.0.1:$ceiling_port" "$site/$file.br" "$work/headers") &
-  ceiling_pid=$!; pids+=($ceiling_pid)
-  wait_port "$ceiling_port"
+  (in_cap taskset -c 0 "$bin/examples/bench_ceiling" "127.0.0.1:$ceiling_port" "$site/$file.br" "$work/headers") \
+    >>"$logs/ceiling.log" 2>&1 &
+  ceiling_pid=$!; pids+=("$ceiling_pid")
+  wait_port "$ceiling_port" "the ceiling server" "$ceiling_pid"
   for share in 100 "$cap"; do
+    step "measuring $label with the servers at $share% of a core" wrk
     set_cap "$share"
     case=$label; [ "$share" -ge 100 ] || case="$label, servers at $share% of a core"
     declare -A runs=()
     order=(pujo nginx ceiling)
-    for round in $(seq 1 "$rounds"); do
+    for _ in $(seq 1 "$rounds"); do
       # Each round starts with the next server, so none is always first after a pause.
       for server in "${order[@]}"; do
         case $server in
@@ -155,12 +163,14 @@ done
 echo "  (pujo sends brotli; nginx gzip_static sends gzip; the ceiling sends pujo's brotli bytes and headers)"
 
 # Idle memory after start-up and a few requests.
+step "measuring idle memory" pujo-idle
 for _ in 1 2 3; do curl -s -o /dev/null "http://127.0.0.1:$pujo_port/" || true; done
 kill "$pujo_pid"; wait "$pujo_pid" 2>/dev/null || true
 idle_port=$(port)
-PUJO_LOG=info "$bin/pujo" serve --listen "127.0.0.1:$idle_port" --admin-listen off --data-dir "$work/idle" >/dev/null 2>&1 &
-idle_pid=$!; pids+=($idle_pid)
-wait_port "$idle_port"
+PUJO_LOG=info "$bin/pujo" serve --listen "127.0.0.1:$idle_port" --admin-listen off --data-dir "$work/idle" \
+  >"$logs/pujo-idle.log" 2>&1 &
+idle_pid=$!; pids+=("$idle_pid")
+wait_port "$idle_port" "pujo (idle memory)" "$idle_pid"
 python3 - "$idle_port" <<'PY'
 import http.client, sys
 for path in ["/", "/api/v1/health", "/ready"]:
@@ -171,17 +181,21 @@ echo "idle RSS: $(grep VmRSS /proc/$idle_pid/status | awk '{printf "%.1f MiB", $
 kill "$idle_pid"; wait "$idle_pid" 2>/dev/null || true
 
 # From exec to the first 200 from /ready, embedded defaults, 20 runs.
-python3 - "$bin/pujo" "$work" <<'PY'
+step "measuring the time from exec to ready" pujo-start
+python3 - "$bin/pujo" "$work" "$logs/pujo-start.log" <<'PY'
 import http.client, os, socket, statistics, subprocess, sys, time
-binary, work = sys.argv[1], sys.argv[2]
+binary, work, log_path = sys.argv[1], sys.argv[2], sys.argv[3]
+log = open(log_path, "ab")
 times = []
 for i in range(20):
     s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
     env = {"PATH": os.environ["PATH"], "PUJO_LOG": "info"}
     start = time.perf_counter()
     p = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}", "--admin-listen", "off",
-                          "--data-dir", f"{work}/start{i}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                          "--data-dir", f"{work}/start{i}"], env=env, stdout=log, stderr=log)
     while True:
+        if p.poll() is not None:
+            sys.exit(f"pujo exited (status {p.returncode}) before /ready answered 200 on 127.0.0.1:{port}")
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
             c.request("GET", "/ready")
