@@ -46,6 +46,8 @@ pub const SHARE_UNLOCKS_PER_LINK: Limit = Limit { max: 100, window: Duration::fr
 /// address with room for a whole pandal behind one carrier NAT address.
 pub const GUEST_UPLOADS_PER_GUEST: Limit = Limit { max: 120, window: Duration::from_secs(3600) };
 pub const GUEST_UPLOADS_PER_CLIENT: Limit = Limit { max: 5000, window: Duration::from_secs(3600) };
+/// Reports of photos and comments from one client (an IPv6 /64 is one).
+pub const REPORTS_PER_CLIENT: Limit = Limit { max: 30, window: Duration::from_secs(3600) };
 pub const REGISTRATIONS_PER_CLIENT: Limit = Limit { max: 30, window: Duration::from_secs(3600) };
 
 /// Most keys this process counts at once (about 40 bytes each); past it, expired

@@ -126,6 +126,34 @@ pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Bo
     .await
 }
 
+/// The album if `user` looks after it: its owner, an admin, or a moderator of its
+/// pandal (for an album that is not private). 404 when they may not see it, 403 when
+/// they may see it but not look after it.
+pub(super) async fn steward_album(state: &AppState, id: i64, user: &crate::db::User) -> Result<Album, ApiError> {
+    if let Some(album) = state.db.album(id, user.id, None).await? {
+        if album.owner.id == user.id || user.role == crate::db::Role::Admin || moderates(state, &album, user.id).await?
+        {
+            return Ok(album);
+        }
+        return Err(ApiError::Forbidden("only the album's owner, its pandal's moderators or an admin may do this"));
+    }
+    // Unlisted albums are not visible by id; their pandal's moderators look after them too.
+    if let Some(album) = state.db.album_not_private(id).await?
+        && (user.role == crate::db::Role::Admin || moderates(state, &album, user.id).await?)
+    {
+        return Ok(album);
+    }
+    Err(ApiError::NotFound)
+}
+
+/// Whether `user_id` moderates the album's pandal (never for a private album).
+async fn moderates(state: &AppState, album: &Album, user_id: i64) -> Result<bool, ApiError> {
+    match &album.pandal {
+        Some(p) if album.visibility != Visibility::Private => Ok(state.db.is_moderator(p.id, user_id).await?),
+        _ => Ok(false),
+    }
+}
+
 /// The album if the viewer owns it: 404 when they may not see it, 403 when they may
 /// see but not change it.
 pub(super) async fn own_album(state: &AppState, id: i64, viewer: i64) -> Result<Album, ApiError> {

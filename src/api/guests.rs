@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::accounts::{cookie, require_user, set_cookie_named};
-use super::albums::own_album;
+use super::albums::steward_album;
 use super::audit::{Origin, actor};
 use super::views::{Check, Query, path_id, path_param, rfc3339};
 use super::{ApiError, json, parse_json};
@@ -104,7 +104,7 @@ struct ItemsJson<T> {
 /// `GET /api/v1/albums/{id}/upload-links`: the album's links, for its owner.
 pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let user = require_user(state, &req).await?;
-    let album = own_album(state, path_id(&req, 0)?, user.id).await?;
+    let album = steward_album(state, path_id(&req, 0)?, &user).await?;
     let links = state.db.upload_links(album.id).await?;
     Ok(private(json(StatusCode::OK, &ItemsJson { items: links.iter().map(LinkJson::of).collect() })))
 }
@@ -113,7 +113,7 @@ pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<B
 pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let origin = Origin::of(state, &req);
     let user = require_user(state, &req).await?;
-    let album = own_album(state, path_id(&req, 0)?, user.id).await?;
+    let album = steward_album(state, path_id(&req, 0)?, &user).await?;
     let body: NewLinkBody = parse_json(req, BODY_LIMIT).await?;
     let mut check = Check::default();
     check.text("label", &body.label, 0, 80, false);
@@ -152,7 +152,7 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
 pub async fn revoke(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let origin = Origin::of(state, &req);
     let user = require_user(state, &req).await?;
-    let album = own_album(state, path_id(&req, 0)?, user.id).await?;
+    let album = steward_album(state, path_id(&req, 0)?, &user).await?;
     let id = path_id(&req, 1)?;
     if !state.db.delete_upload_link(album.id, id).await? {
         return Err(ApiError::NotFound);
@@ -166,7 +166,7 @@ pub async fn revoke(state: &AppState, req: Request<Incoming>) -> Result<Response
 /// its owner to print.
 pub async fn qr(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let user = require_user(state, &req).await?;
-    let album = own_album(state, path_id(&req, 0)?, user.id).await?;
+    let album = steward_album(state, path_id(&req, 0)?, &user).await?;
     let id = path_id(&req, 1)?;
     let link = state.db.upload_links(album.id).await?.into_iter().find(|l| l.id == id).ok_or(ApiError::NotFound)?;
     let scheme = if state.secure_cookies { "https" } else { "http" };
@@ -350,7 +350,7 @@ impl PendingJson {
 /// `GET /api/v1/albums/{id}/review?limit=&cursor=`: photos waiting, newest first.
 pub async fn queue(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let user = require_user(state, &req).await?;
-    let album = own_album(state, path_id(&req, 0)?, user.id).await?;
+    let album = steward_album(state, path_id(&req, 0)?, &user).await?;
     let query = Query::of(&req, &["limit", "cursor"])?;
     let page: PageRequest = query.page(super::views::MAX_LIMIT)?;
     let pending = state.db.pending_photos(album.id, page).await?;
@@ -385,7 +385,7 @@ struct Approved {
 pub async fn review(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let origin = Origin::of(state, &req);
     let user = require_user(state, &req).await?;
-    let album = own_album(state, path_id(&req, 0)?, user.id).await?;
+    let album = steward_album(state, path_id(&req, 0)?, &user).await?;
     let body: ReviewBody = parse_json(req, BODY_LIMIT).await?;
     if body.approve.len() + body.reject.len() > MAX_REVIEWED {
         return Err(ApiError::Validation(format!("at most {MAX_REVIEWED} photos at once")));

@@ -496,8 +496,12 @@ pub async fn serve_pending(state: &AppState, req: Request<Incoming>) -> Result<R
     if !matches!(variant, "thumb" | "medium" | "display") {
         return Err(ApiError::NotFound);
     }
-    let viewer = viewer_id(state, &req).await?;
-    let pending = state.db.pending_photo(id).await?.filter(|p| p.owner_id == viewer).ok_or(ApiError::NotFound)?;
+    let user = super::accounts::current_user(state, &req).await?.ok_or(ApiError::NotFound)?;
+    let pending = state.db.pending_photo(id).await?.ok_or(ApiError::NotFound)?;
+    // Its reviewers alone: the album's owner, its pandal's moderators, admins.
+    if pending.owner_id != user.id {
+        super::albums::steward_album(state, pending.album_id, &user).await.map_err(|_| ApiError::NotFound)?;
+    }
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     let format = if accepts_webp(accept) { Format::Webp } else { Format::Jpeg };
     let key = derivative_key(&pending.sha256, variant, format);

@@ -14,6 +14,7 @@ pub mod multipart;
 pub(crate) mod pandals;
 mod photos;
 mod probes;
+mod reports;
 mod routes;
 mod shares;
 mod uploads;

@@ -112,12 +112,14 @@ pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response
     let origin = super::audit::Origin::of(state, &req);
     let (user, photo) = visible_photo(state, &req).await?;
     if photo.owner.id != user.id && user.role != Role::Admin {
-        return Err(ApiError::Forbidden("only the photo's owner or an admin may delete it"));
+        super::albums::steward_album(state, photo.album_id, &user).await.map_err(|_| {
+            ApiError::Forbidden("only the photo's owner, its pandal's moderators or an admin may delete it")
+        })?;
     }
     state.db.delete_photo(photo.id).await?;
     touched(state, &[&photo]).await;
     if photo.owner.id != user.id {
-        tracing::info!(photo_id = photo.id, admin_id = user.id, "photo removed by an admin");
+        tracing::info!(photo_id = photo.id, by = user.id, "photo removed by a moderator or an admin");
         let actor = super::audit::actor(&user);
         origin.record(state, actor, "moderation.photo_removed", ("photo", photo.id.to_string())).await;
     }
@@ -173,7 +175,11 @@ pub async fn delete_comment(state: &AppState, req: Request<Incoming>) -> Result<
     // A comment on a photo the person cannot see does not exist for them.
     let photo = state.db.photo(comment.photo_id, user.id, key.as_deref()).await?.ok_or(ApiError::NotFound)?;
     if !may_delete_comment(Some(&user), comment.author.id, photo.owner.id) {
-        return Err(ApiError::Forbidden("only the comment's author, the photo's owner or an admin may delete it"));
+        super::albums::steward_album(state, photo.album_id, &user).await.map_err(|_| {
+            ApiError::Forbidden(
+                "only the comment's author, the photo's owner, its pandal's moderators or an admin may delete it",
+            )
+        })?;
     }
     state.db.delete_comment(comment.id).await?;
     touched(state, &[&photo]).await;

@@ -29,7 +29,7 @@ macro_rules! photo_select {
              p.taken_at, p.exif, p.sha256, p.content_type, p.byte_size, p.thumbhash, p.gps_privacy, p.lat, p.lon, \
              p.allow_original, a.visibility, p.like_count, p.comment_count, ",
             $liked,
-            ", p.created_at, p.updated_at, a.link_key, p.guest_name \
+            ", p.created_at, p.updated_at, a.link_key, p.guest_name, p.upload_link_id \
              FROM photos p JOIN albums a ON a.id = p.album_id JOIN users u ON u.id = p.owner_id "
         )
     };
@@ -158,6 +158,9 @@ const UPDATE_PHOTO: Sql = Sql::same(
 const DELETE_PHOTO: Sql = Sql::same("DELETE FROM photos WHERE id = $1");
 
 const ALBUM_BY_ID: Sql = Sql::same(concat!(album_select!(), "WHERE a.id = $2 AND ", visible!("$3")));
+/// An album as its pandal's moderators may see it: any but a private one (a person's
+/// private album is theirs alone, pandal or not).
+const ALBUM_NOT_PRIVATE: Sql = Sql::same(concat!(album_select!(), "WHERE a.id = $1 AND a.visibility <> 'private'"));
 const SHARED_ALBUM: Sql =
     Sql::same(concat!(album_select!(), "WHERE a.id = (SELECT s.album_id FROM share_links s WHERE s.id = $1)"));
 const ALBUMS: Sql = Sql::same(concat!(
@@ -320,6 +323,7 @@ fn photo_from(r: &dyn Row) -> Result<Photo, DbError> {
         updated_at: r.time(23)?,
         link_key: r.opt_text(24)?.unwrap_or_default(),
         guest_name: r.opt_text(25)?,
+        upload_link_id: r.opt_int(26)?,
     })
 }
 
@@ -834,6 +838,12 @@ impl Database {
             )
             .await?;
         Ok(paged(items, page, |p| p.id))
+    }
+
+    /// The album unless it is private, whoever asks (for moderators; the caller
+    /// checks that they moderate its pandal).
+    pub async fn album_not_private(&self, id: i64) -> Result<Option<Album>, DbError> {
+        self.query_opt(ALBUM_NOT_PRIVATE, params![id], album_from).await
     }
 
     /// The album a share link opens, while the link exists.

@@ -251,6 +251,8 @@ pub struct Photo {
     pub link_key: String,
     /// Who sent it through an upload link (a guest's own words), if a guest did.
     pub guest_name: Option<String>,
+    /// The upload link it came through, while that link exists.
+    pub upload_link_id: Option<i64>,
 }
 
 #[derive(Debug, Clone)]

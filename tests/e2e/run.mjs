@@ -586,6 +586,22 @@ await h.step(
 )
 
 await h.step(
+  'an anonymous visitor reports the photo',
+  async () => {
+    await owner.goto(url(`/photos/${h.state.photoId}`))
+    await owner.getByRole('button', { name: 'Report this photo' }).click()
+    const form = owner.getByRole('form', { name: 'Report this photo' })
+    await form.getByLabel('Why?').selectOption('private')
+    await form.getByLabel('Anything the reviewers should know (optional)').fill('That is my grandmother.')
+    await axe(owner, 'photo (reporting)')
+    await form.getByRole('button', { name: 'Send report' }).click()
+    await owner.getByRole('status').filter({ hasText: 'The album’s keepers will look at it.' }).waitFor()
+    h.set('reported', true)
+  },
+  { needs: ['loggedOut', 'photoId'] },
+)
+
+await h.step(
   'an anonymous visitor gets "not found" for the private album',
   async () => {
     await owner.goto(url(`/albums/${h.state.privateAlbum}`))
@@ -614,6 +630,20 @@ await h.step(
     h.set('loggedInAgain', true)
   },
   { needs: ['loggedOut'] },
+)
+
+await h.step(
+  'the owner sees the report and dismisses it',
+  async () => {
+    await owner.goto(url('/reports'))
+    const list = owner.getByRole('list', { name: 'Open reports' })
+    await list.getByText('That is my grandmother.').waitFor()
+    await imagesLoaded(owner, '.report img', 1)
+    await axe(owner, 'reports')
+    await list.getByRole('button', { name: 'Dismiss' }).click()
+    await owner.getByText('No open reports.').waitFor()
+  },
+  { needs: ['loggedInAgain', 'reported'] },
 )
 
 await h.step(

@@ -20,6 +20,7 @@ mod fuzz_corpus;
 mod guests;
 mod lifecycle;
 mod media;
+mod moderation;
 mod postgres_server;
 mod shares;
 mod site;

@@ -23,6 +23,7 @@ const GuestUploadPage = lazy(() => import('./pages/GuestUploadPage'))
 const ReviewPage = lazy(() => import('./pages/ReviewPage'))
 const PosterPage = lazy(() => import('./pages/PosterPage'))
 const WallPage = lazy(() => import('./pages/WallPage'))
+const ReportsPage = lazy(() => import('./pages/ReportsPage'))
 const NotFoundPage = lazy(() => import('./pages/NotFoundPage'))
 
 /** New pages start at the top; back and forward keep the browser's position. */
@@ -62,6 +63,7 @@ export function App() {
             <Route path="/s/:token" element={<SharedPage />} />
             <Route path="/g/:token" element={<GuestUploadPage />} />
             <Route path="/wall/:kind/:id" element={<WallPage />} />
+            <Route path="/reports" element={<ReportsPage />} />
             <Route path="/albums/:id/review" element={<ReviewPage />} />
             <Route path="/albums/:id/upload-links/:linkId/poster" element={<PosterPage />} />
             <Route path="*" element={<NotFoundPage />} />

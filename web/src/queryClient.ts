@@ -39,6 +39,8 @@ export const keys = {
   uploadLinks: (albumId: number) => ['albums', albumId, 'upload-links'] as const,
   review: (albumId: number) => ['albums', albumId, 'review'] as const,
   guestLink: (token: string) => ['guest', token] as const,
+  reports: ['reports'] as const,
+  moderators: (pandalId: number) => ['pandals', pandalId, 'moderators'] as const,
   pandal: (id: number) => ['pandals', id] as const,
   search: (q: string) => ['search', q] as const,
 }

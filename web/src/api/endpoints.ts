@@ -19,10 +19,12 @@ import type {
   SearchResults,
   GuestLink,
   PendingPhoto,
+  Report,
   Reviewed,
   Shared,
   ShareLink,
   UploadLink,
+  UserRef,
   Visibility,
 } from './types'
 
@@ -218,3 +220,19 @@ export const listReview = (albumId: number, p: PageParams, signal?: AbortSignal)
   apiFetch<Page<PendingPhoto>>(`${API}/albums/${albumId}/review${query({ limit: p.limit, cursor: p.cursor })}`, { signal })
 export const review = (albumId: number, approve: number[], reject: number[]) =>
   apiSend<Reviewed>('POST', `${API}/albums/${albumId}/review`, { approve, reject })
+
+// Reports and moderators
+
+export type ReportReason = Report['reason']
+export type ReportAction = 'remove' | 'dismiss' | 'ban_link'
+
+/** Reports a photo or a comment (an unlisted one with its album's key). */
+export const report = (kind: 'photo' | 'comment', id: number, reason: ReportReason, note: string, key?: string | null) =>
+  apiSend<{ status: string }>('POST', `${API}/${kind === 'photo' ? 'photos' : 'comments'}/${id}/report${query({ key })}`, { reason, note })
+export const listReports = (p: PageParams, signal?: AbortSignal) =>
+  apiFetch<Page<Report>>(`${API}/reports${query({ limit: p.limit, cursor: p.cursor })}`, { signal })
+export const actOnReport = (id: number, action: ReportAction) => apiSend<{ closed: number }>('POST', `${API}/reports/${id}`, { action })
+export const listModerators = (pandalId: number, signal?: AbortSignal) =>
+  apiFetch<{ items: UserRef[] }>(`${API}/pandals/${pandalId}/moderators`, { signal })
+export const setModerator = (pandalId: number, username: string, moderator: boolean) =>
+  apiSend<void>(moderator ? 'PUT' : 'DELETE', `${API}/pandals/${pandalId}/moderators/${encodeURIComponent(username)}`)

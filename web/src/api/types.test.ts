@@ -41,6 +41,7 @@ const PAIRS: [string, string][] = [
   ['GuestLink', 'GuestLink'],
   ['PendingPhoto', 'PendingPhoto'],
   ['Reviewed', 'Reviewed'],
+  ['Report', 'Report'],
 ]
 
 function schemaFields(schema: Schema): Set<string> {

@@ -206,6 +206,26 @@ export interface Reviewed {
   missing: number[]
 }
 
+/** An open report, for those who may act on it (`GET /api/v1/reports`). */
+export interface Report {
+  id: number
+  target: {
+    kind: 'photo' | 'comment'
+    id: number
+    /** A photo's thumbnail. */
+    thumb?: string
+    /** A comment's text. */
+    text?: string
+    photo_id: number | null
+    from_guest_link: boolean
+  }
+  album_id: number
+  reason: 'spam' | 'abuse' | 'private' | 'copyright' | 'other'
+  note: string
+  by_member: boolean
+  created_at: string
+}
+
 /** What a share link opens (`GET /api/v1/shared/{token}`). */
 export interface Shared {
   album: Album

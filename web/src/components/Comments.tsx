@@ -10,6 +10,7 @@ import { keys } from '../queryClient'
 import { TextArea } from './Field'
 import { FormError, fieldErrors } from './FormError'
 import { LoadMore } from './LoadMore'
+import { ReportButton } from './ReportButton'
 import { ErrorNotice, Loading } from './Status'
 
 function CommentItem({ comment, photoId, linkKey }: { comment: Comment; photoId: number; linkKey?: string }) {
@@ -40,6 +41,7 @@ function CommentItem({ comment, photoId, linkKey }: { comment: Comment; photoId:
           {t('comments.delete')}
         </button>
       )}
+      {!comment.can_delete && <ReportButton kind="comment" id={comment.id} linkKey={linkKey} />}
       {remove.error != null && <ErrorNotice error={remove.error} />}
     </li>
   )

@@ -1,8 +1,10 @@
 import { useQuery } from '@tanstack/react-query'
 import { useState } from 'react'
+import { Link } from 'react-router'
 import { getPandal, listPhotos } from '../api/endpoints'
 import { AlbumList, pandalPlace } from '../components/Cards'
 import { PageTitle } from '../components/PageTitle'
+import { Moderators } from '../components/Moderators'
 import { PandalForm } from '../components/PandalForm'
 import { PhotoBrowser } from '../components/PhotoBrowser'
 import { Loading, ResourceError } from '../components/Status'
@@ -64,6 +66,13 @@ function Pandal({ id }: { id: number }) {
           }}
         />
       )}
+
+      {me?.role === 'admin' && <Moderators pandalId={pandal.id} />}
+      <p>
+        <Link className="button button--quiet" to={`/wall/pandal/${pandal.id}`}>
+          {t('wall.open')}
+        </Link>
+      </p>
 
       <section aria-labelledby="pandal-albums">
         <h2 id="pandal-albums" className="section-title">

@@ -4,6 +4,7 @@ import { Link, useNavigate } from 'react-router'
 import { deletePhoto, getAlbum, getPhoto, listAlbumPhotos, setLiked } from '../api/endpoints'
 import type { Photo } from '../api/types'
 import { Comments } from '../components/Comments'
+import { ReportButton } from '../components/ReportButton'
 import { ConfirmAction } from '../components/ConfirmAction'
 import { FormError } from '../components/FormError'
 import { photoAlt } from '../components/JustifiedGrid'
@@ -220,6 +221,7 @@ function PhotoView({ id }: { id: number }) {
               )}
             </div>
             <FormError error={remove.error} />
+            {!p.can_edit && <ReportButton kind="photo" id={p.id} linkKey={p.link_key} />}
             {editing && <PhotoEditor photo={p} onDone={() => setEditing(false)} />}
             <Comments photo={p} />
           </div>

@@ -161,6 +161,20 @@ function ExportData() {
   )
 }
 
+/** The reports on one's albums (and, for moderators and admins, theirs to act on). */
+function ReportsLink() {
+  const { t } = useI18n()
+  return (
+    <section className="panel" aria-labelledby="settings-reports">
+      <h2 id="settings-reports">{t('reports.title')}</h2>
+      <p>{t('reports.settings_text')}</p>
+      <Link className="button" to="/reports">
+        {t('reports.open')}
+      </Link>
+    </section>
+  )
+}
+
 /** Admins: the way to the audit log. */
 function AuditLink() {
   const { t } = useI18n()
@@ -233,6 +247,7 @@ export default function SettingsPage() {
           <LanguageForm />
           <PasswordForm />
           <ExportData />
+          <ReportsLink />
           {me.role === 'admin' && <AuditLink />}
           <DeleteAccount />
         </div>

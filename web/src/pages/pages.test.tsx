@@ -17,6 +17,7 @@ import SharedPage from './SharedPage'
 import GuestUploadPage from './GuestUploadPage'
 import ReviewPage from './ReviewPage'
 import WallPage from './WallPage'
+import ReportsPage from './ReportsPage'
 import UploadPage from './UploadPage'
 
 afterEach(() => {
@@ -752,5 +753,37 @@ describe('WallPage', () => {
     expect(screen.getByLabelText('Reconnecting')).toBeTruthy()
     unmount()
     expect(source.closed).toBe(true)
+  })
+})
+
+describe('ReportsPage', () => {
+  it('shows what was reported and why, and bans a guest’s upload link', async () => {
+    let open = [
+      {
+        id: 4,
+        target: { kind: 'photo', id: 9, thumb: '/media/9/thumb', photo_id: 9, from_guest_link: true },
+        album_id: 10,
+        reason: 'private',
+        note: 'my face',
+        by_member: false,
+        created_at: '2026-10-21T10:00:00Z',
+      },
+    ]
+    const calls = stubApi({
+      'GET /api/v1/auth/session': () => json({ user: ME }),
+      'GET /api/v1/reports': () => json({ items: open, next_cursor: null }),
+      'POST /api/v1/reports/4': () => {
+        open = []
+        return json({ closed: 1 })
+      },
+    })
+    renderWithProviders(<ReportsPage />, { route: '/reports' })
+    const list = await screen.findByRole('list', { name: 'Open reports' })
+    expect(within(list).getByText('my face')).toBeTruthy()
+    expect(within(list).getByText('Shows me or my family without consent')).toBeTruthy()
+    expect(within(list).getByRole('img').getAttribute('src')).toBe('/media/9/thumb')
+    fireEvent.click(within(list).getByRole('button', { name: 'Ban the upload link' }))
+    expect(await screen.findByText('No open reports.')).toBeTruthy()
+    expect(calls.filter((c) => c.method === 'POST').map((c) => c.body)).toEqual([{ action: 'ban_link' }])
   })
 })
