@@ -263,6 +263,10 @@ async fn purge_sessions(state: Arc<AppState>, stop: CancellationToken) {
             in_batches("old audit events", |batch| state.db.purge_audit(before, batch)).await;
         }
         in_batches("old audit events", |batch| state.db.trim_audit(MAX_AUDIT_EVENTS, batch)).await;
+        // Reports closed more than 90 days ago: the audit log keeps what was done.
+        if let Some(before) = time::OffsetDateTime::now_utc().checked_sub(time::Duration::days(90)) {
+            in_batches("closed reports", |batch| state.db.purge_closed_reports(before, batch)).await;
+        }
         // Share links a month past their expiry (until then, opening one says it expired).
         if let Some(before) = time::OffsetDateTime::now_utc().checked_sub(time::Duration::days(30))
             && let Err(e) = state.db.purge_expired_share_links(before).await

@@ -48,6 +48,9 @@ pub const GUEST_UPLOADS_PER_GUEST: Limit = Limit { max: 120, window: Duration::f
 pub const GUEST_UPLOADS_PER_CLIENT: Limit = Limit { max: 5000, window: Duration::from_secs(3600) };
 /// Reports of photos and comments from one client (an IPv6 /64 is one).
 pub const REPORTS_PER_CLIENT: Limit = Limit { max: 30, window: Duration::from_secs(3600) };
+/// Guests' files refused for their content from one address, all its guests together
+/// (room for a pandal's phones; each browser has the account-sized bound too).
+pub const REFUSED_GUEST_UPLOADS_PER_CLIENT: Limit = Limit { max: 600, window: Duration::from_secs(10 * 60) };
 pub const REGISTRATIONS_PER_CLIENT: Limit = Limit { max: 30, window: Duration::from_secs(3600) };
 
 /// Most keys this process counts at once (about 40 bytes each); past it, expired

@@ -42,7 +42,11 @@ CREATE TABLE pending_photos (
     byte_size      BIGINT NOT NULL,
     thumbhash      BYTEA,
     search_text    TEXT NOT NULL DEFAULT '',
-    created_at     TIMESTAMPTZ NOT NULL
+    created_at     TIMESTAMPTZ NOT NULL,
+    -- Set by the review that decided it, before anything else is done: one decision
+    -- wins however many reviewers act at once, and an approval stopped half way is
+    -- finished by approving again (the row stays in the queue until it is a photo).
+    decided        TEXT CHECK (decided IN ('approved', 'rejected'))
 );
 CREATE UNIQUE INDEX pending_photos_album_sha256_key ON pending_photos (album_id, sha256);
 CREATE INDEX pending_photos_sha256 ON pending_photos (sha256);
@@ -50,3 +54,17 @@ CREATE INDEX pending_photos_owner ON pending_photos (owner_id);
 -- Who sent an approved guest photo (NULL for the owner's own).
 ALTER TABLE photos ADD COLUMN guest_name TEXT;
 ALTER TABLE photos ADD COLUMN upload_link_id BIGINT REFERENCES upload_links (id) ON DELETE SET NULL;
+-- At most 50 upload links per album (UPLOAD_LINKS_PER_ALBUM in src/db/guests.rs),
+-- held under concurrent inserts as share links are (V10): the album's row lock first,
+-- then a count that sees every link committed before.
+CREATE FUNCTION upload_links_bounded() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM albums WHERE id = NEW.album_id FOR UPDATE;
+    IF (SELECT count(*) FROM upload_links WHERE album_id = NEW.album_id) >= 50 THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER upload_links_bounded BEFORE INSERT ON upload_links
+    FOR EACH ROW EXECUTE FUNCTION upload_links_bounded();

@@ -42,7 +42,11 @@ CREATE TABLE pending_photos (
     byte_size      INTEGER NOT NULL,
     thumbhash      BLOB,
     search_text    TEXT NOT NULL DEFAULT '',
-    created_at     INTEGER NOT NULL
+    created_at     INTEGER NOT NULL,
+    -- Set by the review that decided it, before anything else is done: one decision
+    -- wins however many reviewers act at once, and an approval stopped half way is
+    -- finished by approving again (the row stays in the queue until it is a photo).
+    decided        TEXT CHECK (decided IN ('approved', 'rejected'))
 ) STRICT;
 CREATE UNIQUE INDEX pending_photos_album_sha256_key ON pending_photos (album_id, sha256);
 CREATE INDEX pending_photos_sha256 ON pending_photos (sha256);

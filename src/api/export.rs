@@ -163,7 +163,15 @@ async fn write_archive(
     let mut zip = ZipWriter::new();
     let mut missing = std::collections::HashSet::new();
     for photo in &data.photos {
-        let mut stream = match state.media.store.get(&state.metrics, &original_key(&photo.sha256), None).await {
+        // A guest's photo is exported as the copy without its metadata: its GPS was
+        // never the owner's.
+        let key = if photo.from_guest {
+            let format = crate::media::Format::from_mime(&photo.content_type).unwrap_or(crate::media::Format::Jpeg);
+            crate::media::public_original_key(&photo.sha256, format)
+        } else {
+            original_key(&photo.sha256)
+        };
+        let mut stream = match state.media.store.get(&state.metrics, &key, None).await {
             Ok(stream) => stream,
             Err(StoreError::NotFound) => {
                 missing.insert(photo.id);

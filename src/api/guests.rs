@@ -29,7 +29,9 @@ use super::{ApiError, json, parse_json};
 use crate::cache::Tag;
 use crate::db::{NewUploadLink, PageRequest, PendingPhoto, UploadLink};
 use crate::http::Body;
-use crate::ratelimit::{GUEST_UPLOADS_PER_CLIENT, GUEST_UPLOADS_PER_GUEST, Limit, REFUSED_UPLOADS_PER_ACCOUNT};
+use crate::ratelimit::{
+    GUEST_UPLOADS_PER_CLIENT, GUEST_UPLOADS_PER_GUEST, REFUSED_GUEST_UPLOADS_PER_CLIENT, REFUSED_UPLOADS_PER_ACCOUNT,
+};
 use crate::state::AppState;
 
 const BODY_LIMIT: usize = 8 * 1024;
@@ -127,6 +129,10 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
     let per_guest = cap(&mut check, "per_guest", body.per_guest);
     let total = cap(&mut check, "total", body.total);
     let expires_at = super::shares::expiry(&mut check, body.expires_at.as_deref(), LONGEST);
+    // Photos that skip review become the owner's at once: only the owner may choose that.
+    if !body.needs_review && album.owner.id != user.id {
+        check.fail("needs_review", "only the album's owner may let guests' photos in without review");
+    }
     check.finish()?;
     let new = NewUploadLink {
         album_id: album.id,
@@ -214,7 +220,7 @@ struct GuestAlbumJson {
 pub async fn open(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     Query::of(&req, &[])?;
     let link = live_link(state, path_param(&req, 0)).await?;
-    let album = state.db.album(link.album_id, link.created_by, None).await?.ok_or(ApiError::NotFound)?;
+    let album = link_album(state, &link).await?;
     let remaining = link.total.map(|t| (t - link.taken).max(0));
     let body = GuestLinkJson {
         album: GuestAlbumJson {
@@ -245,7 +251,7 @@ struct GuestItemJson {
 /// optional `caption` and `name`).
 pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let link = live_link(state, path_param(&req, 0)).await?;
-    let album = state.db.album(link.album_id, link.created_by, None).await?.ok_or(ApiError::NotFound)?;
+    let album = link_album(state, &link).await?;
     // The guest: this browser's cookie, or a new one.
     let (guest_cookie, new_guest) = match cookie(&req, &guest_cookie_name(state)).filter(|v| valid_guest(v)) {
         Some(v) => (v.to_owned(), false),
@@ -253,15 +259,35 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
     };
     let guest = crate::auth::token_hash(&guest_cookie);
     let guest_hex = crate::util::hex(&guest[..16]);
-    // Bounded per browser and, generously, per address: a pandal's phones share one.
     let client = crate::http::client_address::client_bucket(state.client_ip(&req));
-    hit(state, &format!("guest-uploads:{client}"), GUEST_UPLOADS_PER_CLIENT).await?;
-    hit(state, &format!("guest-uploads:guest:{guest_hex}"), GUEST_UPLOADS_PER_GUEST).await?;
-    let refusals = format!("refused-uploads:guest:{guest_hex}");
-    state.limiter.check(&refusals, REFUSED_UPLOADS_PER_ACCOUNT).await.map_err(ApiError::RateLimited)?;
-    let result = super::media::take_guest_upload(state, req, &link, album.owner.id, guest).await;
+    // Refused before the body when nothing it holds could be taken: the link is full,
+    // or this guest is, or their files keep being refused.
+    if link.total.is_some_and(|t| link.taken >= t) {
+        return Err(ApiError::Forbidden("this link takes no more photos"));
+    }
+    if let Some(cap) = link.per_guest
+        && state.db.guest_taken(link.id, &guest).await? >= cap
+    {
+        return Err(ApiError::Forbidden("this link takes no more photos from you"));
+    }
+    let refusals = [
+        (format!("refused-uploads:guest:{guest_hex}"), REFUSED_UPLOADS_PER_ACCOUNT),
+        (format!("refused-uploads:guest-client:{client}"), REFUSED_GUEST_UPLOADS_PER_CLIENT),
+    ];
+    for (key, limit) in &refusals {
+        state.limiter.check(key, *limit).await.map_err(ApiError::RateLimited)?;
+    }
+    // Each file counts, per browser and, generously, per address (a pandal's phones
+    // share one).
+    let per_file = vec![
+        (format!("guest-uploads:{client}"), GUEST_UPLOADS_PER_CLIENT),
+        (format!("guest-uploads:guest:{guest_hex}"), GUEST_UPLOADS_PER_GUEST),
+    ];
+    let result = super::media::take_guest_upload(state, req, &link, album.owner.id, guest, &per_file).await;
     if result.as_ref().is_err_and(super::media::is_refusal) {
-        let _ = state.limiter.hit(&refusals, REFUSED_UPLOADS_PER_ACCOUNT).await;
+        for (key, limit) in &refusals {
+            let _ = state.limiter.hit(key, *limit).await;
+        }
     }
     let taken = result?;
     let items = taken
@@ -279,16 +305,28 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
     Ok(response)
 }
 
-async fn hit(state: &AppState, key: &str, limit: Limit) -> Result<(), ApiError> {
-    state.limiter.hit(key, limit).await.map_err(ApiError::RateLimited)
-}
-
 fn valid_guest(value: &str) -> bool {
     value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn guest_cookie_name(state: &AppState) -> String {
     if state.secure_cookies { "__Host-pujo_guest".to_owned() } else { "pujo_guest".to_owned() }
+}
+
+/// The album a link sends photos to, while whoever made the link still looks after
+/// the album (its owner; or an admin, or a moderator of its pandal who still is one):
+/// a link outlives nobody's role. 404 otherwise, as for a link that never was.
+async fn link_album(state: &AppState, link: &UploadLink) -> Result<crate::db::Album, ApiError> {
+    // A private album only its owner's links reach; any other, whoever made the link.
+    let album = match state.db.album_not_private(link.album_id).await? {
+        Some(album) => album,
+        None => state.db.album(link.album_id, link.created_by, None).await?.ok_or(ApiError::NotFound)?,
+    };
+    if album.owner.id == link.created_by {
+        return Ok(album);
+    }
+    let creator = state.db.user_by_id(link.created_by).await?.ok_or(ApiError::NotFound)?;
+    steward_album(state, album.id, &creator).await.map_err(|_| ApiError::NotFound)
 }
 
 /// The link a token names, if it takes photos now: 404 for none, 410 once expired.

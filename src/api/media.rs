@@ -406,11 +406,15 @@ pub(super) async fn take_guest_upload(
     link: &crate::db::UploadLink,
     owner_id: i64,
     guest: [u8; 32],
+    per_file: &[(String, crate::ratelimit::Limit)],
 ) -> Result<Vec<GuestPhoto>, ApiError> {
     let started = Instant::now();
     let UploadForm { files, caption, name } = read_form(state, req, started, true).await?;
     let mut taken = Vec::with_capacity(files.len());
     for file in files {
+        for (key, limit) in per_file {
+            state.limiter.hit(key, *limit).await.map_err(ApiError::RateLimited)?;
+        }
         match state.db.take_upload_slot(link, &guest).await? {
             Ok(()) => {}
             Err("per_guest") => {
@@ -605,6 +609,7 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
             allow_original: p.allow_original,
             sha256: p.sha256,
             content_type: p.content_type,
+            from_guest: p.guest_name.is_some(),
         }))
     };
     let photo = state.cache.photo_row(id, load).await?.ok_or(ApiError::NotFound)?;
@@ -656,8 +661,8 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
             let format = if accepts_webp(accept) { Format::Webp } else { Format::Jpeg };
             (derivative_key(&photo.sha256, variant, format), format, true, variant)
         }
-        "original" if own => (original_key(&photo.sha256), original_format, false, "original"),
-        "original" if allow_original => {
+        "original" if own && !photo.from_guest => (original_key(&photo.sha256), original_format, false, "original"),
+        "original" if allow_original || own => {
             (public_original_key(&photo.sha256, original_format), original_format, false, "stripped")
         }
         _ => return Err(ApiError::NotFound),

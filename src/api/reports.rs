@@ -85,14 +85,16 @@ pub async fn report_comment(state: &AppState, req: Request<Incoming>) -> Result<
     file(state, req, user, reporter, "comment", comment.id, photo.album_id).await
 }
 
-/// Who reports: a person (`u<id>`), or a client's network; bounded per client.
+/// Who reports: a person (`u<id>`), or somebody on a network (its /24 or /48, as the
+/// audit log keeps it: never a whole address); bounded per client.
 async fn reporter(state: &AppState, req: &Request<Incoming>) -> Result<(Option<crate::db::User>, String), ApiError> {
-    let client = crate::http::client_address::client_bucket(state.client_ip(req));
+    let ip = state.client_ip(req);
+    let client = crate::http::client_address::client_bucket(ip);
     state.limiter.hit(&format!("reports:{client}"), REPORTS_PER_CLIENT).await.map_err(ApiError::RateLimited)?;
     let user = current_user(state, req).await?;
     let who = match &user {
         Some(u) => format!("u{}", u.id),
-        None => format!("c{client}"),
+        None => format!("n{}", crate::http::client_address::truncated(ip)),
     };
     Ok((user, who))
 }
@@ -166,10 +168,14 @@ async fn report_json(state: &AppState, r: Report) -> Result<ReportJson, ApiError
         Some(id) => state.db.photo_unchecked(id).await?,
         None => None,
     };
+    // Only while the target is still in the reported album: one moved elsewhere shows
+    // nothing of its new album (its key above all) to this album's reviewers.
+    let photo = photo.filter(|p| p.album_id == r.album_id);
     let thumb = photo.as_ref().filter(|_| r.target_kind == "photo").map(|p| {
         let key = if p.visibility == Visibility::Unlisted { format!("?key={}", p.link_key) } else { String::new() };
         format!("/media/{}/thumb{key}", p.id)
     });
+    let (photo_id, text) = if photo.is_some() { (photo_id, text) } else { (None, None) };
     Ok(ReportJson {
         id: r.id,
         target: TargetJson {
@@ -230,12 +236,23 @@ pub async fn act(state: &AppState, req: Request<Incoming>) -> Result<Response<Bo
     let origin = Origin::of(state, &req);
     let user = require_user(state, &req).await?;
     let report = state.db.report(path_id(&req, 0)?).await?.ok_or(ApiError::NotFound)?;
-    let album = steward_album(state, report.album_id, &user).await?;
+    // Who may act is decided by the album the target is in now (it may have moved
+    // since it was reported), and the reported album's reviewers see the report.
+    let kind = report.target_kind.as_str();
+    let photo_now = match kind {
+        "photo" => state.db.photo_unchecked(report.target_id).await?,
+        _ => match state.db.comment(report.target_id).await? {
+            Some(c) => state.db.photo_unchecked(c.photo_id).await?,
+            None => None,
+        },
+    };
+    let current_album = photo_now.as_ref().map_or(report.album_id, |p| p.album_id);
+    steward_album(state, report.album_id, &user).await?;
+    let album = steward_album(state, current_album, &user).await?;
     let body: ActBody = parse_json(req, BODY_LIMIT).await?;
     if report.status != "open" {
         return Err(ApiError::Conflict("report"));
     }
-    let kind = report.target_kind.as_str();
     let object = (if kind == "photo" { "photo" } else { "comment" }, report.target_id.to_string());
     let status = match body.action {
         Action::Dismiss => {
@@ -245,7 +262,7 @@ pub async fn act(state: &AppState, req: Request<Incoming>) -> Result<Response<Bo
         Action::Remove | Action::BanLink => {
             let mut touched = vec![Tag::Lists, Tag::Album(album.id)];
             if kind == "photo" {
-                let photo = state.db.photo_unchecked(report.target_id).await?;
+                let photo = photo_now;
                 if body.action == Action::BanLink {
                     let link = photo
                         .as_ref()

@@ -176,6 +176,8 @@ pub async fn revoke(state: &AppState, req: Request<Incoming>) -> Result<Response
     if !state.db.delete_share_link(album.id, id).await? {
         return Err(ApiError::NotFound);
     }
+    // Its live walls end now, on every replica (they read the link again).
+    state.cache.publish(&state.db, &[crate::cache::Tag::Album(album.id)]).await;
     origin.record(state, actor(&user), "share.revoked", ("share_link", format!("{id} album {}", album.id))).await;
     Ok(super::no_content())
 }

@@ -7,7 +7,8 @@
 //!   link of a private album) answer `text/event-stream`: first the newest photos
 //!   (or, when the browser reconnects with `Last-Event-ID`, only those after it),
 //!   then each new photo as it arrives. Each event's id is the photo's id, its data
-//!   the photo's JSON as anybody sees it.
+//!   the photo's JSON as anybody sees it; a photo removed from among the newest
+//!   is an `event: remove` with its id.
 //! - A stream waits on its wall's version (`cache::Walls`), which the bus moves on
 //!   every write that touches the wall, here or on another replica; what the wall
 //!   shows at a version is read once per process for all its screens.
@@ -39,6 +40,8 @@ const SHOWN: usize = 30;
 const MAX_STREAMS: usize = 20_000;
 const MAX_STREAMS_PER_CLIENT: usize = 64;
 const KEEPALIVE: Duration = Duration::from_secs(15);
+/// The least time between two reloads of what a screen's wall shows.
+const RELOAD_EVERY: Duration = Duration::from_secs(1);
 
 static OPEN: AtomicUsize = AtomicUsize::new(0);
 static PER_CLIENT: LazyLock<Mutex<std::collections::HashMap<String, usize>>> = LazyLock::new(Default::default);
@@ -153,6 +156,17 @@ async fn load(state: &AppState, key: WallKey, access: &Access) -> Result<Shown, 
     Ok(Some(Arc::new(photos.into_iter().map(|p| event(p.id, &PhotoJson::view(p, NOBODY))).collect())))
 }
 
+/// Whether a share link's wall may go on (the others are checked by their writes).
+async fn still_open(state: &AppState, access: &Access) -> bool {
+    let Access::Share(token) = access else { return true };
+    match state.db.share_link_by_token(&crate::auth::token_hash(token)).await {
+        Ok(Some(link)) => !link.expired(time::OffsetDateTime::now_utc()),
+        Ok(None) => false,
+        // The database away for a moment: the screen keeps what it shows.
+        Err(_) => true,
+    }
+}
+
 /// One photo as an event: its id, and its JSON on one line.
 fn event(id: i64, photo: &PhotoJson) -> (i64, Bytes) {
     let data = serde_json::to_string(photo).expect("API values serialize");
@@ -220,6 +234,9 @@ async fn stream(
             return;
         }
         let mut shown_now = now;
+        // What this screen holds: photos it was sent that are still among the newest.
+        let mut held = std::collections::BTreeSet::new();
+        let mut reloaded = tokio::time::Instant::now();
         loop {
             // Oldest first, so the screen shows the newest last.
             for (id, bytes) in shown_now.iter().rev() {
@@ -228,11 +245,17 @@ async fn stream(
                         return;
                     }
                     last = *id;
+                    held.insert(*id);
                 }
             }
             let changed = tokio::select! {
                 changed = version.changed() => changed.is_ok(),
                 () = tokio::time::sleep(KEEPALIVE) => {
+                    // A link that was revoked or expired while nothing was written ends
+                    // its screens here, within a keep-alive.
+                    if !still_open(&state, &access).await {
+                        return;
+                    }
                     if tx.send(Ok(Bytes::from_static(b": keepalive\n\n"))).await.is_err() {
                         return;
                     }
@@ -244,11 +267,25 @@ async fn stream(
             if !changed {
                 return;
             }
+            // A burst of writes (likes, comments, approvals) is one reload a second.
+            tokio::time::sleep_until(reloaded + RELOAD_EVERY).await;
+            reloaded = tokio::time::Instant::now();
             let at = *version.borrow_and_update();
-            match shown(&state, key, at, &access).await {
-                Some(next) => shown_now = next,
-                None => return,
+            let Some(next) = shown(&state, key, at, &access).await else { return };
+            // Photos removed since (by their owner or a moderator) leave the screen.
+            if let Some(oldest) = next.iter().map(|(id, _)| *id).min() {
+                let now_shown: std::collections::HashSet<i64> = next.iter().map(|(id, _)| *id).collect();
+                let gone: Vec<i64> = held.range(oldest..).filter(|id| !now_shown.contains(id)).copied().collect();
+                for id in gone {
+                    held.remove(&id);
+                    let event = format!("event: remove\ndata: {{\"id\":{id}}}\n\n");
+                    if tx.send(Ok(Bytes::from(event))).await.is_err() {
+                        return;
+                    }
+                }
+                held = held.split_off(&oldest);
             }
+            shown_now = next;
         }
     });
     let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));

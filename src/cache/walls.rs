@@ -32,6 +32,10 @@ pub type Shown = Option<Arc<Vec<(i64, Bytes)>>>;
 /// The walls being watched in this process.
 pub struct Walls {
     versions: Mutex<HashMap<WallKey, watch::Sender<u64>>>,
+    /// Where versions come from, for every wall of the process: a version is never
+    /// used twice, so a wall that was forgotten (nobody watched it) and is watched
+    /// again can never be answered from what `newest` kept of its earlier life.
+    next: std::sync::atomic::AtomicU64,
     /// What a wall shows, by wall, version and how its media are reached (the URL
     /// suffix: the same album through two share links shows other links).
     newest: moka::future::Cache<(WallKey, u64, String), Shown>,
@@ -48,6 +52,7 @@ impl Default for Walls {
     fn default() -> Walls {
         Walls {
             versions: Mutex::new(HashMap::new()),
+            next: std::sync::atomic::AtomicU64::new(1),
             newest: moka::future::Cache::builder().max_capacity(4_096).time_to_live(Duration::from_secs(300)).build(),
             closing: watch::Sender::new(false),
         }
@@ -60,7 +65,7 @@ impl Walls {
         let mut versions = self.versions.lock().expect("walls lock");
         // Walls nobody watches any more are forgotten as others come and go.
         versions.retain(|_, sender| sender.receiver_count() > 0);
-        versions.entry(key).or_insert_with(|| watch::Sender::new(0)).subscribe()
+        versions.entry(key).or_insert_with(|| watch::Sender::new(self.version())).subscribe()
     }
 
     /// A write touched `tags`: every watched wall they concern moves to a new version.
@@ -77,9 +82,13 @@ impl Walls {
                 WallKey::Pandal(_) => lists,
             };
             if hit {
-                sender.send_modify(|v| *v += 1);
+                sender.send_replace(self.version());
             }
         }
+    }
+
+    fn version(&self) -> u64 {
+        self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// What the wall shows at `version` (through `suffix`), loaded once per process.
@@ -112,17 +121,36 @@ mod tests {
     #[test]
     fn a_write_bumps_the_walls_it_concerns_and_no_other() {
         let walls = Walls::default();
-        let album = walls.subscribe(WallKey::Album(7));
-        let other = walls.subscribe(WallKey::Album(8));
-        let pandal = walls.subscribe(WallKey::Pandal(3));
+        let mut album = walls.subscribe(WallKey::Album(7));
+        let mut other = walls.subscribe(WallKey::Album(8));
+        let mut pandal = walls.subscribe(WallKey::Pandal(3));
+        let moved = |r: &mut watch::Receiver<u64>| {
+            r.has_changed().unwrap_or(false) && {
+                r.borrow_and_update();
+                true
+            }
+        };
         walls.touched(&[Tag::Album(7), Tag::Photo(70)]);
-        assert_eq!((*album.borrow(), *other.borrow(), *pandal.borrow()), (1, 0, 0));
+        assert_eq!((moved(&mut album), moved(&mut other), moved(&mut pandal)), (true, false, false));
         walls.touched(&[Tag::Lists]);
-        assert_eq!((*album.borrow(), *other.borrow(), *pandal.borrow()), (1, 0, 1));
+        assert_eq!((moved(&mut album), moved(&mut other), moved(&mut pandal)), (false, false, true));
         walls.touched(&[Tag::Global]);
-        assert_eq!((*album.borrow(), *other.borrow(), *pandal.borrow()), (2, 1, 2));
+        assert_eq!((moved(&mut album), moved(&mut other), moved(&mut pandal)), (true, true, true));
         drop(other);
         let _again = walls.subscribe(WallKey::Album(9));
         assert_eq!(walls.watched(), 3);
+    }
+
+    #[test]
+    fn a_wall_watched_again_never_reuses_a_version_of_its_earlier_life() {
+        let walls = Walls::default();
+        let first = walls.subscribe(WallKey::Album(7));
+        walls.touched(&[Tag::Album(7)]);
+        let seen = *first.borrow();
+        drop(first);
+        // Forgotten (nobody watches it) as another wall is watched, then watched again.
+        let _other = walls.subscribe(WallKey::Album(8));
+        let again = walls.subscribe(WallKey::Album(7));
+        assert!(*again.borrow() > seen, "{} after {seen}", *again.borrow());
     }
 }

@@ -400,7 +400,8 @@ const OWN_ALBUMS: Sql = Sql::same(
 );
 const OWN_PHOTOS: Sql = Sql::same(
     "SELECT id, album_id, caption, width, height, taken_at, exif, sha256, content_type, byte_size, gps_privacy, \
-     lat, lon, allow_original, created_at, updated_at FROM photos WHERE owner_id = $1 ORDER BY id",
+     lat, lon, allow_original, created_at, updated_at, guest_name IS NOT NULL FROM photos WHERE owner_id = $1 \
+     ORDER BY id",
 );
 const OWN_COMMENTS: Sql =
     Sql::same("SELECT id, photo_id, body, created_at FROM comments WHERE author_id = $1 ORDER BY id");
@@ -435,6 +436,7 @@ fn own_photo_from(r: &dyn Row) -> Result<OwnPhoto, DbError> {
         allow_original: r.bool(13)?,
         created_at: r.time(14)?,
         updated_at: r.time(15)?,
+        from_guest: r.bool(16)?,
     })
 }
 

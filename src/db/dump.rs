@@ -64,8 +64,9 @@ pub struct Summary {
 const SUMMARY: &str = "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM albums), \
                        (SELECT count(*) FROM photos), (SELECT count(*) FROM comments)";
 
-/// The originals a backup must hold.
-pub(super) const PHOTO_CONTENTS: &str = "SELECT DISTINCT sha256 FROM photos";
+/// The originals a backup must hold: photos', and those of guests' photos waiting
+/// for review (approved after a restore, they must find their blobs).
+pub(super) const PHOTO_CONTENTS: &str = "SELECT sha256 FROM photos UNION SELECT sha256 FROM pending_photos";
 
 /// Tables not dumped: the migration tool's bookkeeping (the schema is recreated by
 /// migrating, so its history is too), resumable uploads in progress (their bytes are

@@ -129,6 +129,7 @@ const TAKE_FOR_GUEST: Sql = Sql {
            ON CONFLICT (link_id, guest) DO UPDATE SET taken = upload_link_guests.taken + 1 \
            WHERE $3 IS NULL OR upload_link_guests.taken < $3 RETURNING taken",
 };
+const GUEST_TAKEN: Sql = Sql::same("SELECT taken FROM upload_link_guests WHERE link_id = $1 AND guest = $2");
 const GIVE_BACK_FOR_GUEST: Sql =
     Sql::same("UPDATE upload_link_guests SET taken = taken - 1 WHERE link_id = $1 AND guest = $2 AND taken > 0");
 
@@ -150,7 +151,17 @@ macro_rules! pending_select {
 }
 const PENDING_BY_CONTENT: Sql = pending_select!("WHERE q.album_id = $1 AND q.sha256 = $2");
 const PENDING_BY_ID: Sql = pending_select!("WHERE q.id = $1");
-const PENDING_OF_ALBUM: Sql = pending_select!("WHERE q.album_id = $1 AND q.id < $2 ORDER BY q.id DESC LIMIT $3");
+const PENDING_OF_ALBUM: Sql = pending_select!(
+    "WHERE q.album_id = $1 AND q.id < $2 AND (q.decided IS NULL OR q.decided = 'approved') \
+     ORDER BY q.id DESC LIMIT $3"
+);
+/// The decision, taken before anything else: only one reviewer's wins.
+const DECIDE_APPROVE: Sql = Sql::same(
+    "UPDATE pending_photos SET decided = 'approved' WHERE id = $1 AND album_id = $2 \
+     AND (decided IS NULL OR decided = 'approved')",
+);
+const DECIDE_REJECT: Sql =
+    Sql::same("UPDATE pending_photos SET decided = 'rejected' WHERE id = $1 AND album_id = $2 AND decided IS NULL");
 /// Approval: the waiting row becomes a photo of its album (the owner's location
 /// setting; no location at all, whatever the file said), then goes. A photo of the
 /// same bytes already in the album is kept as it is.
@@ -160,7 +171,7 @@ const APPROVE: Sql = Sql::same(
      SELECT q.owner_id, q.album_id, q.caption, q.width, q.height, q.taken_at, q.exif, q.sha256, q.content_type, \
      q.byte_size, q.thumbhash, u.gps_privacy, NULL, NULL, $3, $3, q.search_text, q.guest_name, q.upload_link_id \
      FROM pending_photos q JOIN users u ON u.id = q.owner_id WHERE q.id = $1 AND q.album_id = $2 \
-     ON CONFLICT (album_id, sha256) DO NOTHING",
+     AND q.decided = 'approved' ON CONFLICT (album_id, sha256) DO NOTHING",
 );
 const APPROVED_ID: Sql = Sql::same(
     "SELECT p.id FROM photos p JOIN pending_photos q ON q.album_id = p.album_id AND q.sha256 = p.sha256 \
@@ -265,6 +276,11 @@ impl Database {
         }
     }
 
+    /// Photos this guest sent through the link so far.
+    pub async fn guest_taken(&self, link_id: i64, guest: &[u8; 32]) -> Result<i64, DbError> {
+        Ok(self.query_opt(GUEST_TAKEN, params![link_id, guest.to_vec()], int_from).await?.unwrap_or(0))
+    }
+
     /// Gives back a slot taken for a photo that was not taken in after all.
     pub async fn give_back_upload_slot(&self, link_id: i64, guest: &[u8; 32]) -> Result<(), DbError> {
         self.execute(GIVE_BACK_ON_LINK, params![link_id]).await?;
@@ -323,6 +339,11 @@ impl Database {
     /// Approves a waiting photo of the album: the id of the photo it became (or the
     /// photo of the same bytes already there), `None` when nothing waits by that id.
     pub async fn approve_pending_photo(&self, album_id: i64, id: i64) -> Result<Option<i64>, DbError> {
+        // Decided first: a rejection at the same moment either wins (nothing is
+        // published) or finds the photo approved.
+        if self.execute(DECIDE_APPROVE, params![id, album_id]).await? == 0 {
+            return Ok(None);
+        }
         self.execute(APPROVE, params![id, album_id, OffsetDateTime::now_utc()]).await?;
         let photo = self.query_opt(APPROVED_ID, params![id, album_id], int_from).await?;
         if photo.is_some() {
@@ -331,8 +352,13 @@ impl Database {
         Ok(photo)
     }
 
-    /// Rejects a waiting photo of the album; whether one waited by that id.
+    /// Rejects a waiting photo of the album; whether one waited by that id (and was
+    /// not approved by someone else first).
     pub async fn reject_pending_photo(&self, album_id: i64, id: i64) -> Result<bool, DbError> {
-        Ok(self.execute(DELETE_PENDING, params![id, album_id]).await? == 1)
+        if self.execute(DECIDE_REJECT, params![id, album_id]).await? == 0 {
+            return Ok(false);
+        }
+        self.execute(DELETE_PENDING, params![id, album_id]).await?;
+        Ok(true)
     }
 }

@@ -364,6 +364,8 @@ pub struct OwnPhoto {
     pub allow_original: bool,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// A guest sent it: its original is the stripped copy, for its owner too.
+    pub from_guest: bool,
 }
 
 #[derive(Debug, Clone)]

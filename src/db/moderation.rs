@@ -41,6 +41,12 @@ const GRANT: Sql = Sql::same(
      ON CONFLICT (pandal_id, user_id) DO NOTHING",
 );
 const REVOKE: Sql = Sql::same("DELETE FROM pandal_moderators WHERE pandal_id = $1 AND user_id = $2");
+/// The upload links a moderator made in the pandal's albums (not their own albums):
+/// they go with the role.
+const DROP_MODERATOR_LINKS: Sql = Sql::same(
+    "DELETE FROM upload_links WHERE created_by = $2 AND album_id IN \
+     (SELECT id FROM albums WHERE pandal_id = $1 AND owner_id <> $2)",
+);
 const MODERATORS: Sql = Sql::same(
     "SELECT u.id, u.username, u.display_name FROM pandal_moderators m JOIN users u ON u.id = m.user_id \
      WHERE m.pandal_id = $1 ORDER BY u.username",
@@ -61,14 +67,22 @@ macro_rules! report_select {
     };
 }
 const REPORT_BY_ID: Sql = report_select!("WHERE r.id = $1");
-/// Open reports for an admin: all of them.
-const OPEN_ALL: Sql = report_select!("WHERE r.status = 'open' AND r.id < $1 ORDER BY r.id DESC LIMIT $2");
+/// Open reports for an admin: all of them but those on private albums (a person's
+/// private album is theirs alone; an admin cannot act there either).
+const OPEN_ALL: Sql = report_select!(
+    "JOIN albums a ON a.id = r.album_id WHERE r.status = 'open' AND a.visibility <> 'private' AND r.id < $1 \
+     ORDER BY r.id DESC LIMIT $2"
+);
 /// Open reports for anybody else: on their own albums, and on the albums (not
 /// private) of the pandals they moderate.
 const OPEN_FOR: Sql = report_select!(
     "JOIN albums a ON a.id = r.album_id WHERE r.status = 'open' AND r.id < $2 AND (a.owner_id = $1 OR \
      (a.visibility <> 'private' AND a.pandal_id IN (SELECT pandal_id FROM pandal_moderators WHERE user_id = $1))) \
      ORDER BY r.id DESC LIMIT $3"
+);
+/// Closed reports past their keeping time, a batch at a time.
+const PURGE_CLOSED: Sql = Sql::same(
+    "DELETE FROM reports WHERE id IN (SELECT id FROM reports WHERE status <> 'open' AND resolved_at < $1 LIMIT $2)",
 );
 const CLOSE: Sql = Sql::same(
     "UPDATE reports SET status = $3, resolved_by = $4, resolved_at = $5 \
@@ -104,8 +118,11 @@ impl Database {
         Ok(self.execute(GRANT, params).await? == 1)
     }
 
+    /// Ends the role, and the upload links it made in the pandal's albums.
     pub async fn revoke_moderator(&self, pandal_id: i64, user_id: i64) -> Result<bool, DbError> {
-        Ok(self.execute(REVOKE, params![pandal_id, user_id]).await? == 1)
+        let revoked = self.execute(REVOKE, params![pandal_id, user_id]).await? == 1;
+        self.execute(DROP_MODERATOR_LINKS, params![pandal_id, user_id]).await?;
+        Ok(revoked)
     }
 
     pub async fn moderators(&self, pandal_id: i64) -> Result<Vec<UserRef>, DbError> {
@@ -151,6 +168,11 @@ impl Database {
             None
         };
         Ok(Page { items, next })
+    }
+
+    /// Deletes up to `batch` reports closed before `before`.
+    pub async fn purge_closed_reports(&self, before: OffsetDateTime, batch: i64) -> Result<u64, DbError> {
+        self.execute(PURGE_CLOSED, params![before, batch]).await
     }
 
     /// Closes every open report of a target as `status` (`removed` or `dismissed`).

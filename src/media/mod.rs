@@ -79,6 +79,9 @@ pub struct PhotoRow {
     pub allow_original: bool,
     pub sha256: Vec<u8>,
     pub content_type: String,
+    /// A guest sent it: its GPS is nobody's to have, so even the album's owner gets
+    /// the stripped copy as its original.
+    pub from_guest: bool,
 }
 
 pub struct Media {

@@ -19,6 +19,7 @@ per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
     a_link_without_review_adds_photos_at_once_and_caps_hold_per_browser_and_in_total,
     a_revoked_or_expired_link_takes_nothing_and_only_the_owner_manages_links,
     a_pandal_behind_one_address_is_many_guests,
+    one_decision_wins_when_reviewers_act_at_once_and_links_are_bounded_under_a_crowd,
 ]);
 
 const KOLKATA: (f64, f64) = (22.5726, 88.3639);
@@ -175,6 +176,13 @@ async fn guests_send_photos_that_wait_for_review_and_appear_once_approved(backen
     let own = owner.get(&format!("/api/v1/photos/{photo}")).await.json();
     assert!(own["location"].is_null(), "no location even for the owner: {own}");
     assert_eq!(own["owner"]["username"], "barowari");
+    // Not in the original either, not even the owner's: the guest's GPS was never theirs.
+    let original = owner.get(&format!("/media/{photo}/original")).await;
+    assert_eq!(original.status, StatusCode::OK);
+    let exif = exif::Reader::new().read_from_container(&mut std::io::Cursor::new(&original.body[..]));
+    if let Ok(exif) = exif {
+        assert!(exif.fields().all(|f| f.tag.context() != exif::Context::Gps), "GPS in the owner's original");
+    }
     assert_eq!(nobody.get(&format!("/api/v1/albums/{id}")).await.json()["photo_count"], 1);
     assert_eq!(nobody.get(&format!("/media/{photo}/thumb")).await.status, StatusCode::OK);
     assert!(ids(&owner.get(&format!("/api/v1/albums/{id}/review")).await.json()["items"]).is_empty());
@@ -291,4 +299,43 @@ async fn a_pandal_behind_one_address_is_many_guests(backend: Backend) {
     }
     let queue = owner.get(&format!("/api/v1/albums/{id}/review?limit=100")).await.json();
     assert_eq!(queue["items"].as_array().unwrap().len(), 25);
+}
+
+/// Found by review: an approval and a rejection at once could both "win" (the photo
+/// published although the rejecter was told it was rejected); upload links passed
+/// their bound per album under concurrent inserts on PostgreSQL.
+async fn one_decision_wins_when_reviewers_act_at_once_and_links_are_bounded_under_a_crowd(backend: Backend) {
+    let (app, db) = spawn_app_with_db(backend).await;
+    let owner = Api::register(&app, "samiti").await;
+    let id = album(&owner, "Crowded", "public").await;
+    let token = token(&link(&owner, id, json!({})).await);
+    let mut guest = Guest::new(&app);
+    let seeds: Vec<u8> = (30..42).collect();
+    let sent = guest.upload(&token, &seeds, "").await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
+    let pending = ids(&sent.json()["items"]);
+    for p in &pending {
+        let (approved, rejected) = tokio::join!(db.approve_pending_photo(id, *p), db.reject_pending_photo(id, *p));
+        let (approved, rejected) = (approved.expect("approve"), rejected.expect("reject"));
+        assert!(approved.is_some() != rejected, "pending {p}: approved {approved:?}, rejected {rejected}");
+        match approved {
+            Some(photo) => assert!(db.photo_unchecked(photo).await.unwrap().is_some_and(|p| p.album_id == id)),
+            None => assert!(db.pending_photo(*p).await.unwrap().is_none(), "a rejected photo still waits"),
+        }
+    }
+    let links: Vec<pujo::db::NewUploadLink> = (0..200u32)
+        .map(|i| pujo::db::NewUploadLink {
+            album_id: id,
+            token: format!("crowd-{i:038}"),
+            label: String::new(),
+            needs_review: true,
+            per_guest: None,
+            total: None,
+            expires_at: None,
+            created_by: owner.id(),
+        })
+        .collect();
+    let made = futures_util::future::join_all(links.iter().map(|l| db.create_upload_link(l))).await;
+    let created = made.into_iter().map(|r| r.expect("no error")).filter(Option::is_some).count();
+    assert_eq!(created + 1, pujo::db::UPLOAD_LINKS_PER_ALBUM as usize, "one link was made before the crowd");
 }

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
     anyone_reports_and_the_owner_removes_what_was_reported_everywhere,
     a_moderator_acts_in_their_pandal_and_nowhere_else,
+    a_report_follows_its_target_and_a_moderators_links_go_with_the_role,
     banning_a_guest_link_revokes_it_and_removes_the_photo,
 ]);
 
@@ -104,7 +105,10 @@ async fn anyone_reports_and_the_owner_removes_what_was_reported_everywhere(backe
     assert_eq!(on_photo.len(), 2);
     assert_eq!(on_photo[1]["note"], "my face");
     assert_eq!(on_photo[1]["target"]["thumb"], format!("/media/{pic}/thumb"));
-    assert!(!open.to_string().contains("darshanarthi"), "{open}");
+    // Who reported is never shown: not the member, not the visitor's address.
+    assert!(!open.to_string().contains("darshanarthi") && !open.to_string().contains("127.0.0"), "{open}");
+    let by: Vec<bool> = on_photo.iter().map(|r| r["by_member"].as_bool().unwrap()).collect();
+    assert_eq!(by, [true, false]);
     let about_comment = open["items"].as_array().unwrap().iter().find(|r| r["target"]["kind"] == "comment").unwrap();
     assert_eq!(about_comment["target"]["text"], "buy cheap watches");
     // Nobody else does.
@@ -219,4 +223,44 @@ async fn banning_a_guest_link_revokes_it_and_removes_the_photo(backend: Backend)
     assert_eq!(nobody.get(&format!("/api/v1/guest/{token}")).await.status, StatusCode::NOT_FOUND);
     let again = common::send("POST", &app.url(&format!("/api/v1/guest/{token}/photos")), &headers, body).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
+
+/// Found by review: a report's reviewers acted on (and saw the key of) the album a
+/// photo was moved to; a moderator's upload link outlived the role.
+async fn a_report_follows_its_target_and_a_moderators_links_go_with_the_role(backend: Backend) {
+    let (app, db) = spawn_app_with_db(backend).await;
+    let boss = admin(&app, &db, "sampadak").await;
+    let owner = Api::register(&app, "para-club").await;
+    let moderator = Api::register(&app, "rakshak").await;
+    let ours = pandal(&db, "Simla Byayam Samiti").await;
+    let public = album(&owner, "In the pandal", Some(ours)).await;
+    let hidden = owner.post("/api/v1/albums", json!({"title": "Elsewhere", "visibility": "unlisted"})).await.json();
+    let (hidden, hidden_key) = (hidden["id"].as_i64().unwrap(), hidden["link_key"].as_str().unwrap().to_owned());
+    assert_eq!(boss.put(&format!("/api/v1/pandals/{ours}/moderators/rakshak")).await.status, StatusCode::NO_CONTENT);
+    let pic = photo(&owner, public, 20).await;
+    assert_eq!(
+        moderator.post(&format!("/api/v1/photos/{pic}/report"), json!({"reason": "spam"})).await.status,
+        StatusCode::CREATED
+    );
+    // The owner moves it into an unlisted album of no pandal.
+    let moved = owner.patch(&format!("/api/v1/photos/{pic}"), json!({"album_id": hidden})).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
+    let seen = moderator.get("/api/v1/reports").await.json();
+    assert_eq!(seen["items"].as_array().unwrap().len(), 1);
+    assert!(!seen.to_string().contains(&hidden_key), "the new album's key reached a moderator: {seen}");
+    assert!(seen["items"][0]["target"]["photo_id"].is_null(), "{seen}");
+    let act = moderator.post(&format!("/api/v1/reports/{}", seen["items"][0]["id"]), json!({"action": "remove"})).await;
+    // The album it is in now is not one the moderator may even see.
+    assert_eq!(act.status, StatusCode::NOT_FOUND, "{}", act.text());
+    assert_eq!(owner.get(&format!("/api/v1/photos/{pic}")).await.status, StatusCode::OK, "still there");
+
+    // A moderator's links always wait for review, and end with the role.
+    let open = moderator.post(&format!("/api/v1/albums/{public}/upload-links"), json!({"needs_review": false})).await;
+    assert_eq!(open.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", open.text());
+    let link = moderator.post(&format!("/api/v1/albums/{public}/upload-links"), json!({})).await.json();
+    let token = link["token"].as_str().unwrap().to_owned();
+    let nobody = Api::anonymous(&app);
+    assert_eq!(nobody.get(&format!("/api/v1/guest/{token}")).await.status, StatusCode::OK);
+    assert_eq!(boss.delete(&format!("/api/v1/pandals/{ours}/moderators/rakshak")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(nobody.get(&format!("/api/v1/guest/{token}")).await.status, StatusCode::NOT_FOUND);
 }

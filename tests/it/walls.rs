@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
     a_wall_shows_the_newest_then_each_approval_and_resumes_after_the_last_event,
     a_wall_ends_when_its_album_turns_private_and_a_share_link_opens_a_private_wall,
+    a_removed_photo_leaves_the_screens_and_never_comes_back_to_a_wall_watched_again,
 ]);
 
 /// What the test promises a screen: an approved photo on it within two seconds.
@@ -63,6 +64,17 @@ impl Wall {
             while let Some(end) = self.buf.find("\n\n") {
                 let block: String = self.buf.drain(..end + 2).collect();
                 let (mut id, mut data) = (None, None);
+                // A removal is given back as the photo's id, negated.
+                if block.lines().any(|l| l == "event: remove") {
+                    let data: Value = block
+                        .lines()
+                        .find_map(|l| l.strip_prefix("data: "))
+                        .and_then(|v| serde_json::from_str(v).ok())
+                        .unwrap_or_default();
+                    if let Some(gone) = data["id"].as_i64() {
+                        return Ok(Some((-gone, data)));
+                    }
+                }
                 for line in block.lines() {
                     if let Some(v) = line.strip_prefix("id: ") {
                         id = v.parse().ok();
@@ -208,4 +220,36 @@ async fn an_approval_on_one_replica_reaches_a_screen_on_another_within_two_secon
         assert_eq!(event, photo);
         assert!(started.elapsed() < WITHIN + Duration::from_secs(1), "{:?}", started.elapsed());
     }
+}
+
+/// Found by review: a wall nobody watched restarted its versions and was answered
+/// from what the process kept of its earlier life (a removed photo came back, a new
+/// one never came); screens kept photos that were removed.
+async fn a_removed_photo_leaves_the_screens_and_never_comes_back_to_a_wall_watched_again(backend: Backend) {
+    let (app, _db) = spawn_app_with_db(backend).await;
+    let owner = Api::register(&app, "kalighat").await;
+    let id = album(&owner, "Removals", "public").await;
+    let path = format!("/api/v1/albums/{id}/wall");
+    let kept = approved(&app, &owner, id, 12).await;
+    let mut screen = Wall::open(&app, &path, None).await.expect("opens");
+    assert_eq!(screen.drain(Duration::from_millis(300)).await, [kept]);
+    let removed = approved(&app, &owner, id, 13).await;
+    assert_eq!(screen.next(WITHIN).await.expect("in time").expect("goes on").0, removed);
+    assert_eq!(owner.delete(&format!("/api/v1/photos/{removed}")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        screen.next(WITHIN).await.expect("in time").expect("goes on").0,
+        -removed,
+        "the removal reaches the screen"
+    );
+    // Every screen leaves; the wall is watched again later.
+    drop(screen);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut again = Wall::open(&app, &path, None).await.expect("reopens");
+    assert_eq!(again.drain(Duration::from_millis(300)).await, [kept]);
+    let next = approved(&app, &owner, id, 14).await;
+    assert_eq!(
+        again.next(WITHIN).await.expect("in time").expect("goes on").0,
+        next,
+        "the new photo, not the removed one"
+    );
 }

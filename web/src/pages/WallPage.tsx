@@ -47,6 +47,12 @@ export default function WallPage() {
       setIndex(0)
       setFresh(photo.id)
     })
+    // A photo removed (by its owner or a moderator) leaves the screen at once.
+    source.addEventListener('remove', (event) => {
+      const { id } = JSON.parse((event as MessageEvent<string>).data) as { id: number }
+      setPhotos((now) => now.filter((p) => p.id !== id))
+      setIndex(0)
+    })
     return () => source.close()
   }, [url])
 

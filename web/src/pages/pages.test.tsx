@@ -749,6 +749,10 @@ describe('WallPage', () => {
     expect(screen.getByText('নতুন ছবি')).toBeTruthy()
     act(() => source.emit('photo', photo(6, { caption: 'Dhunuchi' })))
     expect(screen.getByText('Dhunuchi')).toBeTruthy()
+    // Removed by a moderator: off the screen at once.
+    act(() => source.emit('remove', { id: 6 }))
+    expect(screen.queryByText('Dhunuchi')).toBeNull()
+    expect(screen.getByText('Sandhi puja')).toBeTruthy()
     act(() => source.onerror?.())
     expect(screen.getByLabelText('Reconnecting')).toBeTruthy()
     unmount()
