@@ -71,6 +71,18 @@ fn jpeg(seed: u32) -> Vec<u8> {
     out
 }
 
+/// A new guest's proof of work, as a browser makes it.
+async fn proof(base: &str) -> String {
+    use sha2::Digest;
+    let challenge = json(&request(base, "GET", "/api/v1/proof", &[], Bytes::new()).await.2);
+    let salt = challenge["salt"].as_str().expect("salt").to_owned();
+    let bits = challenge["bits"].as_u64().expect("bits") as u32;
+    let zeros =
+        |h: &[u8]| h.iter().position(|b| *b != 0).map_or(h.len() as u32 * 8, |i| i as u32 * 8 + h[i].leading_zeros());
+    let n = (0u64..).find(|n| zeros(&sha2::Sha256::digest(format!("{salt}:{n}"))) >= bits).expect("a number");
+    format!("{salt}:{n}")
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -104,7 +116,7 @@ async fn main() {
     let cookie = heads
         .iter()
         .find(|(k, _)| k == "set-cookie")
-        .map(|(_, v)| v.split(';').next().unwrap().to_owned())
+        .map(|(_, v)| v.split(';').next().unwrap_or_default().to_owned())
         .expect("cookie");
     let authed = [("content-type", "application/json"), ("cookie", cookie.as_str())];
     let album =
@@ -177,9 +189,9 @@ async fn main() {
             body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
             (format!("multipart/form-data; boundary={boundary}"), Bytes::from(body))
         };
-        let sent =
-            request(&base, "POST", &format!("/api/v1/guest/{token}/photos"), &[("content-type", &content_type)], body)
-                .await;
+        let proof = proof(&base).await;
+        let headers = [("content-type", content_type.as_str()), ("x-pujo-proof", proof.as_str())];
+        let sent = request(&base, "POST", &format!("/api/v1/guest/{token}/photos"), &headers, body).await;
         assert_eq!(sent.0, 201, "guest upload: {:?}", sent.2);
         let pending = json(&sent.2)["items"][0]["id"].as_i64().expect("pending");
         let approve = serde_json::json!({"approve": [pending]}).to_string();

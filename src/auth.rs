@@ -185,6 +185,39 @@ pub fn share_grant_holds(grant: &str, link_id: i64, password_hash: &str, now: i6
     until > now && share_grant_mac(link_id, until, password_hash).verify_slice(&bytes[8..]).is_ok()
 }
 
+/// A proof-of-work challenge's salt: when it stops being accepted (Unix seconds) and
+/// 128 random bits. The server keeps nothing: the salt says when it expires, and a
+/// salt is accepted once (the caller remembers the ones it took until they expire).
+pub fn new_proof_salt(expires: i64) -> String {
+    format!("{expires}.{}", random_key())
+}
+
+/// Whether `number` proves work on `salt`: SHA-256 of `salt:number` starts with at
+/// least `bits` zero bits, and the salt is well formed and holds at `now` (and does
+/// not claim to hold longer than `longest` seconds from now).
+pub fn proof_holds(salt: &str, number: u64, bits: u32, now: i64, longest: i64) -> bool {
+    let Some((expires, random)) = salt.split_once('.') else { return false };
+    let Ok(expires) = expires.parse::<i64>() else { return false };
+    if expires <= now || expires > now + longest || random.len() != 32 || !random.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return false;
+    }
+    let hash = Sha256::digest(format!("{salt}:{number}").as_bytes());
+    leading_zero_bits(&hash) >= bits
+}
+
+fn leading_zero_bits(bytes: &[u8]) -> u32 {
+    let mut bits = 0;
+    for b in bytes {
+        if *b == 0 {
+            bits += 8;
+        } else {
+            return bits + b.leading_zeros();
+        }
+    }
+    bits
+}
+
 /// A new session token (256 random bits, URL-safe) and the hash that is stored.
 pub fn new_session_token() -> (String, [u8; 32]) {
     let mut bytes = [0u8; 32];
@@ -210,6 +243,22 @@ pub fn token_hash(token: &str) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn work_is_proved_only_for_a_live_salt_with_enough_zero_bits() {
+        let salt = new_proof_salt(1_000);
+        let number = (0u64..).find(|n| proof_holds(&salt, *n, 8, 900, 600)).expect("a number");
+        assert!(proof_holds(&salt, number, 8, 900, 600));
+        // The same number proves nothing once the salt expired, or for more bits than it has.
+        assert!(!proof_holds(&salt, number, 8, 1_000, 600));
+        let zeros = leading_zero_bits(&Sha256::digest(format!("{salt}:{number}").as_bytes()));
+        assert!(!proof_holds(&salt, number, zeros + 1, 900, 600));
+        // A salt that claims to live longer than the server gives, or is not one.
+        assert!(!proof_holds(&new_proof_salt(100_000), 0, 0, 900, 600));
+        assert!(!proof_holds("1000.xyz", 0, 0, 900, 600));
+        assert!(!proof_holds("soon", 0, 0, 900, 600));
+        assert_eq!(leading_zero_bits(&[0, 0x10, 0xff]), 11);
+    }
+
+    #[test]
     fn a_share_grant_opens_its_own_link_until_its_time_and_no_other() {
         let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
         let grant = new_share_grant(7, 1_000, hash);
@@ -218,7 +267,7 @@ mod tests {
         assert!(!share_grant_holds(&grant, 8, hash, 999), "another link");
         assert!(!share_grant_holds(&grant, 7, &format!("{hash}x"), 999), "the password changed");
         // A later time written into the grant breaks its MAC.
-        let mut bytes = URL_SAFE_NO_PAD.decode(&grant).unwrap();
+        let mut bytes = URL_SAFE_NO_PAD.decode(&grant).expect("base64");
         bytes[7] = 0xff;
         let forged = URL_SAFE_NO_PAD.encode(&bytes);
         assert!(!share_grant_holds(&forged, 7, hash, 999));

@@ -93,6 +93,9 @@ macro_rules! setting_flags {
             /// how long the audit log keeps an event [PUJO_AUDIT_RETENTION; 365d]
             #[argh(option)]
             pub audit_retention: Option<String>,
+            /// zero bits of the proof of work a new guest does [PUJO_GUEST_PROOF_BITS; 16]
+            #[argh(option)]
+            pub guest_proof_bits: Option<String>,
             /// time an upload request may take [PUJO_UPLOAD_TIMEOUT; 15m]
             #[argh(option)]
             pub upload_timeout: Option<String>,
@@ -236,6 +239,7 @@ macro_rules! setting_flags {
                     ("upload-timeout", &self.upload_timeout),
                     ("upload-expiry", &self.upload_expiry),
                     ("audit-retention", &self.audit_retention),
+                    ("guest-proof-bits", &self.guest_proof_bits),
                     ("max-body-bytes", &self.max_body_bytes),
                     ("max-upload-bytes", &self.max_upload_bytes),
                     ("max-pixels", &self.max_pixels),

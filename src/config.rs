@@ -95,6 +95,11 @@ pub const SETTINGS: &[Setting] = &[
         "memory all photo decodes at once may take, in bytes; a photo that alone needs more is refused",
     ),
     setting(
+        "guest-proof-bits",
+        Some("16"),
+        "work a new guest's browser does before its first upload through an upload link: leading zero bits of a SHA-256 (each one doubles it; 0 turns it off)",
+    ),
+    setting(
         "audit-retention",
         Some("365d"),
         "how long the audit log keeps an event (log-ins, role changes, removals) before it is deleted",
@@ -243,6 +248,8 @@ pub struct Config {
     pub upload_expiry: Duration,
     /// How long the audit log keeps an event.
     pub audit_retention: Duration,
+    /// Leading zero bits a new guest's proof of work must find (0: none asked).
+    pub guest_proof_bits: u32,
     pub max_body_bytes: usize,
     pub shutdown_delay: Duration,
     pub drain_timeout: Duration,
@@ -351,6 +358,16 @@ impl Config {
             upload_timeout: raw.positive_duration("upload-timeout")?,
             upload_expiry: raw.positive_duration("upload-expiry")?,
             audit_retention: raw.positive_duration("audit-retention")?,
+            guest_proof_bits: match raw.u32("guest-proof-bits")? {
+                bits @ 0..=28 => bits,
+                _ => {
+                    return Err(raw.invalid(
+                        "guest-proof-bits",
+                        raw.str("guest-proof-bits").unwrap_or(""),
+                        "must be 0 to 28",
+                    ));
+                }
+            },
             max_body_bytes: raw.positive_usize("max-body-bytes")?,
             shutdown_delay: raw.duration("shutdown-delay")?,
             drain_timeout: raw.duration("drain-timeout")?,

@@ -57,6 +57,9 @@ pub enum ApiError {
     /// A resumable upload's chunk whose `Upload-Checksum` did not match (tus: 460).
     #[error("the chunk's checksum does not match its bytes; it was not kept")]
     ChecksumMismatch,
+    /// A new guest's upload without the proof of work it needs (`GET /api/v1/proof`).
+    #[error("a new guest sends a proof of work with their first upload: {0} zero bits (see /api/v1/proof)")]
+    ProofRequired(u32),
     /// A share link with a password this browser has not given (yet).
     #[error("this link needs its password")]
     PasswordRequired,
@@ -87,6 +90,7 @@ impl ApiError {
             ApiError::OffsetMismatch(_) => "offset_mismatch",
             ApiError::ChecksumMismatch => "checksum_mismatch",
             ApiError::PasswordRequired => "password_required",
+            ApiError::ProofRequired(_) => "proof_required",
             ApiError::Expired(_) => "expired",
             ApiError::Internal(_) => "internal",
         }
@@ -111,6 +115,7 @@ impl ApiError {
             ApiError::OffsetMismatch(_) => StatusCode::CONFLICT,
             ApiError::ChecksumMismatch => StatusCode::from_u16(460).expect("a valid status"),
             ApiError::PasswordRequired => StatusCode::UNAUTHORIZED,
+            ApiError::ProofRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::Expired(_) => StatusCode::GONE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

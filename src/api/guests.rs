@@ -257,6 +257,11 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
         Some(v) => (v.to_owned(), false),
         None => (crate::auth::new_session_token().0, true),
     };
+    // Becoming a guest costs a little work (a browser's fraction of a second), so that
+    // a script cannot mint guests, each with a fresh cap, for nothing.
+    if new_guest && state.config.guest_proof_bits > 0 {
+        check_proof(state, &req).await?;
+    }
     let guest = crate::auth::token_hash(&guest_cookie);
     let guest_hex = crate::util::hex(&guest[..16]);
     let client = crate::http::client_address::client_bucket(state.client_ip(&req));
@@ -303,6 +308,45 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
         set_cookie_named(state, &mut response, &guest_cookie_name(state), &guest_cookie, max_age);
     }
     Ok(response)
+}
+
+/// How long a proof-of-work salt is accepted.
+const PROOF_LIFETIME: i64 = 10 * 60;
+
+#[derive(Serialize)]
+struct ProofJson {
+    algorithm: &'static str,
+    salt: String,
+    bits: u32,
+}
+
+/// `GET /api/v1/proof`: a challenge for a new guest: find a number such that
+/// SHA-256 of `salt:number` starts with `bits` zero bits, and send
+/// `X-Pujo-Proof: salt:number` with the first upload.
+pub async fn proof(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    Query::of(&req, &[])?;
+    let expires = OffsetDateTime::now_utc().unix_timestamp() + PROOF_LIFETIME;
+    let body = ProofJson {
+        algorithm: "SHA-256",
+        salt: crate::auth::new_proof_salt(expires),
+        bits: state.config.guest_proof_bits,
+    };
+    Ok(private(json(StatusCode::OK, &body)))
+}
+
+/// The request's proof of work: well formed, enough zero bits, a live salt not used
+/// before (remembered across replicas through Redis when there is one).
+async fn check_proof<B>(state: &AppState, req: &Request<B>) -> Result<(), ApiError> {
+    let bits = state.config.guest_proof_bits;
+    let given = req.headers().get("x-pujo-proof").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (salt, number) = given.rsplit_once(':').ok_or(ApiError::ProofRequired(bits))?;
+    let number: u64 = number.parse().map_err(|_| ApiError::ProofRequired(bits))?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    if salt.len() > 64 || !crate::auth::proof_holds(salt, number, bits, now, PROOF_LIFETIME) {
+        return Err(ApiError::ProofRequired(bits));
+    }
+    let once = crate::ratelimit::Limit { max: 1, window: Duration::from_secs(PROOF_LIFETIME as u64) };
+    state.limiter.hit(&format!("proof:{salt}"), once).await.map_err(|_| ApiError::ProofRequired(bits))
 }
 
 fn valid_guest(value: &str) -> bool {

@@ -58,8 +58,12 @@ impl<'a> Guest<'a> {
         let origin = format!("http://{}", self.app.addr);
         let content_type = format!("multipart/form-data; boundary={boundary}");
         let mut headers = vec![("origin", origin.as_str()), ("content-type", content_type.as_str())];
+        // A browser that is not a guest yet proves a little work first.
+        let proof = if self.cookie.is_none() { common::guest_proof(self.app).await } else { String::new() };
         if let Some(cookie) = &self.cookie {
             headers.push(("cookie", cookie));
+        } else {
+            headers.push(("x-pujo-proof", &proof));
         }
         let url = self.app.url(&format!("/api/v1/guest/{token}/photos"));
         let answer = common::send("POST", &url, &headers, Bytes::from(body)).await;
@@ -107,11 +111,11 @@ async fn guests_send_photos_that_wait_for_review_and_appear_once_approved(backen
     assert_eq!(made["url"], format!("/g/{token}"));
 
     // The QR code: an SVG of the whole address, for the owner alone.
-    let qr = owner.get(made["qr"].as_str().unwrap()).await;
+    let qr = owner.get(made["qr"].as_str().expect("as the test made it")).await;
     assert_eq!(qr.status, StatusCode::OK);
     assert_eq!(qr.header("content-type"), "image/svg+xml");
     assert!(qr.text().starts_with("<?xml") && qr.text().contains("<svg"), "{}", &qr.text()[..80.min(qr.text().len())]);
-    assert_eq!(nobody.get(made["qr"].as_str().unwrap()).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(nobody.get(made["qr"].as_str().expect("as the test made it")).await.status, StatusCode::UNAUTHORIZED);
 
     // What a guest sees first.
     let opened = nobody.get(&format!("/api/v1/guest/{token}")).await;
@@ -125,7 +129,7 @@ async fn guests_send_photos_that_wait_for_review_and_appear_once_approved(backen
     assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
     assert!(guest.cookie.as_deref().is_some_and(|c| c.starts_with("pujo_guest=")), "a guest cookie");
     let sent = sent.json();
-    assert!(sent["items"].as_array().unwrap().iter().all(|i| i["status"] == "pending"), "{sent}");
+    assert!(sent["items"].as_array().expect("as the test made it").iter().all(|i| i["status"] == "pending"), "{sent}");
     let pending = ids(&sent["items"]);
 
     // Waiting: in no list, page, search or count, to anybody, the owner included;
@@ -145,15 +149,15 @@ async fn guests_send_photos_that_wait_for_review_and_appear_once_approved(backen
     assert_eq!(waiting, expected);
     assert_eq!(queue["items"][0]["guest_name"], "Rumki");
     assert_eq!(queue["items"][0]["link_label"], "gate poster");
-    let display = queue["items"][0]["urls"]["display"].as_str().unwrap().to_owned();
+    let display = queue["items"][0]["urls"]["display"].as_str().expect("as the test made it").to_owned();
     assert_eq!(owner.get(&display).await.status, StatusCode::OK);
     assert_eq!(nobody.get(&display).await.status, StatusCode::NOT_FOUND);
     let stranger = Api::register(&app, "pathchakra").await;
     assert_eq!(stranger.get(&display).await.status, StatusCode::NOT_FOUND);
     assert_eq!(stranger.get(&format!("/api/v1/albums/{id}/review")).await.status, StatusCode::FORBIDDEN);
     // Their blobs are held: `pujo blobs gc` would keep them.
-    let row = db.pending_photo(pending[0]).await.unwrap().unwrap();
-    assert!(db.content_in_use(&row.sha256).await.unwrap());
+    let row = db.pending_photo(pending[0]).await.expect("as the test made it").expect("as the test made it");
+    assert!(db.content_in_use(&row.sha256).await.expect("as the test made it"));
 
     // Approve one, reject the other.
     let (keep, drop) = (pending[0], pending[1]);
@@ -209,7 +213,8 @@ async fn a_link_without_review_adds_photos_at_once_and_caps_hold_per_browser_and
     let junk = {
         let (content_type, body) = common::api::multipart(&[("junk.jpg", b"not a photo at all")], None);
         let origin = format!("http://{}", app.addr);
-        let headers = [("origin", origin.as_str()), ("content-type", content_type.as_str())];
+        let proof = common::guest_proof(&app).await;
+        let headers = [("origin", origin.as_str()), ("content-type", content_type.as_str()), ("x-pujo-proof", &proof)];
         common::send("POST", &app.url(&format!("/api/v1/guest/{token}/photos")), &headers, body).await
     };
     assert_eq!(junk.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", junk.text());
@@ -266,12 +271,12 @@ async fn a_revoked_or_expired_link_takes_nothing_and_only_the_owner_manages_link
     assert_eq!(guest.upload(&token, &[21], "Tuktuki").await.status, StatusCode::NOT_FOUND);
     // What it brought still waits, now without a link's label.
     let queue = owner.get(&format!("/api/v1/albums/{id}/review")).await.json();
-    assert_eq!(queue["items"].as_array().unwrap().len(), 1);
+    assert_eq!(queue["items"].as_array().expect("as the test made it").len(), 1);
     assert!(queue["items"][0]["link_label"].is_null());
 
     let soon = (time::OffsetDateTime::now_utc() + time::Duration::seconds(2))
         .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
+        .expect("as the test made it");
     let short = self::token(&link(&owner, id, json!({"expires_at": soon})).await);
     assert_eq!(nobody.get(&format!("/api/v1/guest/{short}")).await.status, StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
@@ -287,6 +292,29 @@ async fn a_pandal_behind_one_address_is_many_guests(backend: Backend) {
     let owner = Api::register(&app, "sarbojanin").await;
     let id = album(&owner, "Navami crowd", "public").await;
     let token = token(&link(&owner, id, json!({"per_guest": 1})).await);
+    // Becoming a guest costs a proof of work: none, a wrong one, or one used twice is 428.
+    let (content_type, body) =
+        common::api::multipart(&[("p.jpg", &Jpeg { seed: 99, ..Jpeg::default() }.encode())], None);
+    let origin = format!("http://{}", app.addr);
+    let url = app.url(&format!("/api/v1/guest/{token}/photos"));
+    let base = [("origin", origin.as_str()), ("content-type", content_type.as_str())];
+    let none = common::send("POST", &url, &base, body.clone()).await;
+    assert_eq!(none.status, StatusCode::PRECONDITION_REQUIRED, "{}", none.text());
+    assert_eq!(none.json()["error"]["code"], "proof_required");
+    let proof = common::guest_proof(&app).await;
+    let (salt, _) = proof.rsplit_once(':').expect("as the test made it");
+    let wrong = format!("{salt}:{}", u64::MAX);
+    let mut with = base.to_vec();
+    with.push(("x-pujo-proof", &wrong));
+    assert_eq!(common::send("POST", &url, &with, body.clone()).await.status, StatusCode::PRECONDITION_REQUIRED);
+    let mut with = base.to_vec();
+    with.push(("x-pujo-proof", &proof));
+    assert_eq!(common::send("POST", &url, &with, body.clone()).await.status, StatusCode::CREATED);
+    assert_eq!(
+        common::send("POST", &url, &with, body).await.status,
+        StatusCode::PRECONDITION_REQUIRED,
+        "a proof is taken once"
+    );
     for seed in 0..25u8 {
         let mut phone = Guest::new(&app);
         let sent = phone.upload(&token, &[100 + seed], "").await;
@@ -298,7 +326,7 @@ async fn a_pandal_behind_one_address_is_many_guests(backend: Backend) {
         );
     }
     let queue = owner.get(&format!("/api/v1/albums/{id}/review?limit=100")).await.json();
-    assert_eq!(queue["items"].as_array().unwrap().len(), 25);
+    assert_eq!(queue["items"].as_array().expect("as the test made it").len(), 26);
 }
 
 /// Found by review: an approval and a rejection at once could both "win" (the photo
@@ -319,8 +347,13 @@ async fn one_decision_wins_when_reviewers_act_at_once_and_links_are_bounded_unde
         let (approved, rejected) = (approved.expect("approve"), rejected.expect("reject"));
         assert!(approved.is_some() != rejected, "pending {p}: approved {approved:?}, rejected {rejected}");
         match approved {
-            Some(photo) => assert!(db.photo_unchecked(photo).await.unwrap().is_some_and(|p| p.album_id == id)),
-            None => assert!(db.pending_photo(*p).await.unwrap().is_none(), "a rejected photo still waits"),
+            Some(photo) => {
+                assert!(db.photo_unchecked(photo).await.expect("as the test made it").is_some_and(|p| p.album_id == id))
+            }
+            None => assert!(
+                db.pending_photo(*p).await.expect("as the test made it").is_none(),
+                "a rejected photo still waits"
+            ),
         }
     }
     let links: Vec<pujo::db::NewUploadLink> = (0..200u32)

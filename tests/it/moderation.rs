@@ -50,7 +50,7 @@ async fn pandal(db: &Database, name: &str) -> i64 {
 /// A person made an admin, logged in again (their session carries the role).
 async fn admin<'a>(app: &'a TestApp, db: &Database, name: &str) -> Api<'a> {
     Api::register(app, name).await;
-    assert!(db.set_role(name, Role::Admin).await.unwrap());
+    assert!(db.set_role(name, Role::Admin).await.expect("as the test made it"));
     Api::with_session(app, &Api::login(app, name, "shiuli-phool-2026").await)
 }
 
@@ -72,7 +72,7 @@ async fn anyone_reports_and_the_owner_removes_what_was_reported_everywhere(backe
     let pic = photo(&owner, id, 1).await;
     let comment =
         fan.post(&format!("/api/v1/photos/{pic}/comments"), json!({"body": "buy cheap watches"})).await.json();
-    let comment = comment["id"].as_i64().unwrap();
+    let comment = comment["id"].as_i64().expect("as the test made it");
 
     // Anyone who can see it reports it, once while their report is open.
     let first =
@@ -99,17 +99,26 @@ async fn anyone_reports_and_the_owner_removes_what_was_reported_everywhere(backe
     let open = owner.get("/api/v1/reports").await;
     assert_eq!(open.status, StatusCode::OK, "{}", open.text());
     let open = open.json();
-    assert_eq!(open["items"].as_array().unwrap().len(), 3);
-    let on_photo: Vec<&Value> =
-        open["items"].as_array().unwrap().iter().filter(|r| r["target"]["kind"] == "photo").collect();
+    assert_eq!(open["items"].as_array().expect("as the test made it").len(), 3);
+    let on_photo: Vec<&Value> = open["items"]
+        .as_array()
+        .expect("as the test made it")
+        .iter()
+        .filter(|r| r["target"]["kind"] == "photo")
+        .collect();
     assert_eq!(on_photo.len(), 2);
     assert_eq!(on_photo[1]["note"], "my face");
     assert_eq!(on_photo[1]["target"]["thumb"], format!("/media/{pic}/thumb"));
     // Who reported is never shown: not the member, not the visitor's address.
     assert!(!open.to_string().contains("darshanarthi") && !open.to_string().contains("127.0.0"), "{open}");
-    let by: Vec<bool> = on_photo.iter().map(|r| r["by_member"].as_bool().unwrap()).collect();
+    let by: Vec<bool> = on_photo.iter().map(|r| r["by_member"].as_bool().expect("as the test made it")).collect();
     assert_eq!(by, [true, false]);
-    let about_comment = open["items"].as_array().unwrap().iter().find(|r| r["target"]["kind"] == "comment").unwrap();
+    let about_comment = open["items"]
+        .as_array()
+        .expect("as the test made it")
+        .iter()
+        .find(|r| r["target"]["kind"] == "comment")
+        .expect("as the test made it");
     assert_eq!(about_comment["target"]["text"], "buy cheap watches");
     // Nobody else does.
     assert!(ids(&fan.get("/api/v1/reports").await.json()).is_empty());
@@ -162,7 +171,7 @@ async fn a_moderator_acts_in_their_pandal_and_nowhere_else(backend: Backend) {
     nobody.post(&format!("/api/v1/photos/{a}/report"), json!({"reason": "abuse"})).await;
     nobody.post(&format!("/api/v1/photos/{b}/report"), json!({"reason": "abuse"})).await;
     let theirs_to_act = moderator.get("/api/v1/reports").await.json();
-    assert_eq!(theirs_to_act["items"].as_array().unwrap().len(), 1, "{theirs_to_act}");
+    assert_eq!(theirs_to_act["items"].as_array().expect("as the test made it").len(), 1, "{theirs_to_act}");
     assert_eq!(theirs_to_act["items"][0]["target"]["id"], a);
     assert_eq!(moderator.delete(&format!("/api/v1/photos/{extra}")).await.status, StatusCode::NO_CONTENT);
     assert_eq!(moderator.get(&format!("/api/v1/albums/{in_ours}/review")).await.status, StatusCode::OK);
@@ -175,17 +184,17 @@ async fn a_moderator_acts_in_their_pandal_and_nowhere_else(backend: Backend) {
     assert_eq!(moderator.get(&format!("/api/v1/albums/{in_theirs}/review")).await.status, StatusCode::FORBIDDEN);
     let report_b = boss.get("/api/v1/reports").await.json()["items"]
         .as_array()
-        .unwrap()
+        .expect("as the test made it")
         .iter()
         .find(|r| r["target"]["id"] == b)
-        .unwrap()["id"]
+        .expect("as the test made it")["id"]
         .clone();
     let refused = moderator.post(&format!("/api/v1/reports/{report_b}"), json!({"action": "remove"})).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     // A person's private album is theirs alone, even in a pandal the moderator has.
     let private =
         owner.post("/api/v1/albums", json!({"title": "Family", "visibility": "private", "pandal_id": ours})).await;
-    let private = private.json()["id"].as_i64().unwrap();
+    let private = private.json()["id"].as_i64().expect("as the test made it");
     assert_eq!(moderator.get(&format!("/api/v1/albums/{private}/review")).await.status, StatusCode::NOT_FOUND);
 
     // Revoked: nothing more, at once.
@@ -203,11 +212,12 @@ async fn banning_a_guest_link_revokes_it_and_removes_the_photo(backend: Backend)
     let owner = Api::register(&app, "sarbojanin").await;
     let id = album(&owner, "Guests", None).await;
     let link = owner.post(&format!("/api/v1/albums/{id}/upload-links"), json!({"needs_review": false})).await.json();
-    let token = link["token"].as_str().unwrap().to_owned();
+    let token = link["token"].as_str().expect("as the test made it").to_owned();
     let bytes = Jpeg { seed: 9, width: 360, ..Jpeg::default() }.encode();
     let (content_type, body) = common::api::multipart(&[("p.jpg", &bytes)], None);
     let origin = format!("http://{}", app.addr);
-    let headers = [("origin", origin.as_str()), ("content-type", content_type.as_str())];
+    let proof = common::guest_proof(&app).await;
+    let headers = [("origin", origin.as_str()), ("content-type", content_type.as_str()), ("x-pujo-proof", &proof)];
     let sent = common::send("POST", &app.url(&format!("/api/v1/guest/{token}/photos")), &headers, body.clone()).await;
     let pic = sent.json()["items"][0]["id"].as_i64().expect("approved at once");
     let nobody = Api::anonymous(&app);
@@ -235,7 +245,10 @@ async fn a_report_follows_its_target_and_a_moderators_links_go_with_the_role(bac
     let ours = pandal(&db, "Simla Byayam Samiti").await;
     let public = album(&owner, "In the pandal", Some(ours)).await;
     let hidden = owner.post("/api/v1/albums", json!({"title": "Elsewhere", "visibility": "unlisted"})).await.json();
-    let (hidden, hidden_key) = (hidden["id"].as_i64().unwrap(), hidden["link_key"].as_str().unwrap().to_owned());
+    let (hidden, hidden_key) = (
+        hidden["id"].as_i64().expect("as the test made it"),
+        hidden["link_key"].as_str().expect("as the test made it").to_owned(),
+    );
     assert_eq!(boss.put(&format!("/api/v1/pandals/{ours}/moderators/rakshak")).await.status, StatusCode::NO_CONTENT);
     let pic = photo(&owner, public, 20).await;
     assert_eq!(
@@ -246,7 +259,7 @@ async fn a_report_follows_its_target_and_a_moderators_links_go_with_the_role(bac
     let moved = owner.patch(&format!("/api/v1/photos/{pic}"), json!({"album_id": hidden})).await;
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
     let seen = moderator.get("/api/v1/reports").await.json();
-    assert_eq!(seen["items"].as_array().unwrap().len(), 1);
+    assert_eq!(seen["items"].as_array().expect("as the test made it").len(), 1);
     assert!(!seen.to_string().contains(&hidden_key), "the new album's key reached a moderator: {seen}");
     assert!(seen["items"][0]["target"]["photo_id"].is_null(), "{seen}");
     let act = moderator.post(&format!("/api/v1/reports/{}", seen["items"][0]["id"]), json!({"action": "remove"})).await;
@@ -258,7 +271,7 @@ async fn a_report_follows_its_target_and_a_moderators_links_go_with_the_role(bac
     let open = moderator.post(&format!("/api/v1/albums/{public}/upload-links"), json!({"needs_review": false})).await;
     assert_eq!(open.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", open.text());
     let link = moderator.post(&format!("/api/v1/albums/{public}/upload-links"), json!({})).await.json();
-    let token = link["token"].as_str().unwrap().to_owned();
+    let token = link["token"].as_str().expect("as the test made it").to_owned();
     let nobody = Api::anonymous(&app);
     assert_eq!(nobody.get(&format!("/api/v1/guest/{token}")).await.status, StatusCode::OK);
     assert_eq!(boss.delete(&format!("/api/v1/pandals/{ours}/moderators/rakshak")).await.status, StatusCode::NO_CONTENT);

@@ -114,7 +114,7 @@ async fn a_link_opens_its_album_and_nothing_else_until_it_is_revoked(backend: Ba
 
     // The owner's list never shows a token again.
     let list = owner.get(&format!("/api/v1/albums/{shared}/shares")).await.json();
-    assert_eq!(ids(&list["items"]), [link["id"].as_i64().unwrap()]);
+    assert_eq!(ids(&list["items"]), [link["id"].as_i64().expect("as the test made it")]);
     assert!(list["items"][0].get("token").is_none(), "{list}");
 
     // Revoked: nothing, from the next request on.
@@ -140,7 +140,7 @@ async fn a_password_is_asked_once_per_browser_and_guessed_slowly(backend: Backen
     let pic = photo(&owner, id, 4).await;
     let link = share(&owner, id, json!({"password": "pecha-2026"})).await;
     let token = token(&link);
-    let link_id = link["id"].as_i64().unwrap();
+    let link_id = link["id"].as_i64().expect("as the test made it");
     assert_eq!(link["has_password"], true);
     let other_album = album(&owner, "Lokkhi pujo bhog", "private").await;
     let other = share(&owner, other_album, json!({"password": "pecha-2026"})).await;
@@ -162,9 +162,15 @@ async fn a_password_is_asked_once_per_browser_and_guessed_slowly(backend: Backen
     let set = right.header("set-cookie").to_owned();
     assert!(set.starts_with(&format!("pujo_share_{link_id}=")), "{set}");
     assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
-    let max_age: u64 = set.split("Max-Age=").nth(1).and_then(|s| s.split(';').next()).unwrap().parse().unwrap();
+    let max_age: u64 = set
+        .split("Max-Age=")
+        .nth(1)
+        .and_then(|s| s.split(';').next())
+        .expect("as the test made it")
+        .parse()
+        .expect("as the test made it");
     assert!((12 * 3600 - 60..=12 * 3600).contains(&max_age), "{set}");
-    let grant = set.split(';').next().unwrap().to_owned();
+    let grant = set.split(';').next().expect("as the test made it").to_owned();
     let browser = Api { app: &app, cookie: Some(grant.clone()), user: Value::Null };
     assert_eq!(browser.get(&format!("/api/v1/shared/{token}")).await.status, StatusCode::OK);
     let photos = browser.get(&format!("/api/v1/shared/{token}/photos")).await.json();
@@ -173,8 +179,8 @@ async fn a_password_is_asked_once_per_browser_and_guessed_slowly(backend: Backen
 
     // The grant opens its own link only: not another link with the same password, even
     // under that link's cookie name.
-    let other_token = other["token"].as_str().unwrap();
-    let value = grant.split_once('=').unwrap().1;
+    let other_token = other["token"].as_str().expect("as the test made it");
+    let value = grant.split_once('=').expect("as the test made it").1;
     let borrowed = format!("pujo_share_{}={value}", other["id"]);
     let thief = Api { app: &app, cookie: Some(borrowed), user: Value::Null };
     assert_eq!(thief.get(&format!("/api/v1/shared/{other_token}")).await.status, StatusCode::UNAUTHORIZED);
@@ -228,7 +234,7 @@ async fn an_expired_link_says_so_and_opens_nothing(backend: Backend) {
     let id = album(&owner, "Hate khori", "private").await;
     let pic = photo(&owner, id, 6).await;
     let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
-    let soon = soon.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let soon = soon.format(&time::format_description::well_known::Rfc3339).expect("as the test made it");
     let link = share(&owner, id, json!({"expires_at": soon})).await;
     let token = token(&link);
     assert_eq!(nobody.get(&format!("/api/v1/shared/{token}")).await.status, StatusCode::OK);
@@ -278,7 +284,7 @@ async fn only_the_owner_makes_and_sees_links_and_bad_terms_are_422(backend: Back
     let past = "2001-01-01T00:00:00Z";
     let far = (time::OffsetDateTime::now_utc() + time::Duration::days(400))
         .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
+        .expect("as the test made it");
     for (terms, field) in [
         (json!({"password": "short"}), "password"),
         (json!({"label": "x".repeat(81)}), "label"),

@@ -122,7 +122,8 @@ async fn approved(app: &TestApp, owner: &Api<'_>, album: i64, seed: u8) -> i64 {
     let bytes = Jpeg { seed, width: 300 + u32::from(seed) * 3, ..Jpeg::default() }.encode();
     let (content_type, body) = common::api::multipart(&[("p.jpg", &bytes)], None);
     let origin = format!("http://{}", app.addr);
-    let headers = [("origin", origin.as_str()), ("content-type", content_type.as_str())];
+    let proof = common::guest_proof(app).await;
+    let headers = [("origin", origin.as_str()), ("content-type", content_type.as_str()), ("x-pujo-proof", &proof)];
     let sent = common::send("POST", &app.url(&format!("/api/v1/guest/{token}/photos")), &headers, body).await;
     assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
     let pending = sent.json()["items"][0]["id"].as_i64().expect("pending id");
@@ -149,7 +150,9 @@ async fn a_wall_shows_the_newest_then_each_approval_and_resumes_after_the_last_e
     assert!(started.elapsed() < WITHIN + Duration::from_secs(1));
     assert_eq!(event, third);
     assert_eq!(photo["id"], third);
-    assert!(photo["urls"]["display"].as_str().unwrap().starts_with(&format!("/media/{third}/display")));
+    assert!(
+        photo["urls"]["display"].as_str().expect("as the test made it").starts_with(&format!("/media/{third}/display"))
+    );
     assert!(photo.get("gps_privacy").is_none(), "the owner's settings are not on a wall: {photo}");
 
     // A screen that dropped after `second` gets only what came after.
@@ -180,7 +183,7 @@ async fn a_wall_ends_when_its_album_turns_private_and_a_share_link_opens_a_priva
     // Its owner puts it on a screen through a share link (no session on the screen).
     assert_eq!(Wall::open(&app, &format!("/api/v1/albums/{id}/wall"), None).await.err(), Some(StatusCode::NOT_FOUND));
     let link = owner.post(&format!("/api/v1/albums/{id}/shares"), json!({"label": "screen"})).await.json();
-    let token = link["token"].as_str().unwrap().to_owned();
+    let token = link["token"].as_str().expect("as the test made it").to_owned();
     let mut shared = Wall::open(&app, &format!("/api/v1/shared/{token}/wall"), None).await.expect("opens");
     let (event, data) = shared.next(WITHIN).await.expect("in time").expect("an event");
     assert_eq!(event, photo);

@@ -280,3 +280,25 @@ pub mod db;
 pub mod images;
 pub mod pg;
 pub mod redis;
+
+/// A proof of work for a new guest's first upload (`X-Pujo-Proof`): a challenge from
+/// the server, solved here as a browser would.
+pub async fn guest_proof(app: &TestApp) -> String {
+    use sha2::Digest;
+    let challenge = get(&app.url("/api/v1/proof"), &[]).await.json();
+    let salt = challenge["salt"].as_str().expect("salt").to_owned();
+    let bits = u32::try_from(challenge["bits"].as_u64().expect("bits")).expect("bits");
+    let zeros = |hash: &[u8]| {
+        let mut n = 0;
+        for b in hash {
+            if *b == 0 {
+                n += 8;
+            } else {
+                return n + b.leading_zeros();
+            }
+        }
+        n
+    };
+    let number = (0u64..).find(|n| zeros(&sha2::Sha256::digest(format!("{salt}:{n}"))) >= bits).expect("a number");
+    format!("{salt}:{number}")
+}

@@ -214,6 +214,9 @@ export const revokeUploadLink = (albumId: number, id: number) =>
   apiSend<void>('DELETE', `${API}/albums/${albumId}/upload-links/${id}`)
 export const getGuestLink = (token: string, signal?: AbortSignal) =>
   apiFetch<GuestLink>(`${API}/guest/${encodeURIComponent(token)}`, { signal })
+/** A proof-of-work challenge for a browser that is not a guest yet (see lib/proof.ts). */
+export const getProofChallenge = (signal?: AbortSignal) =>
+  apiFetch<{ algorithm: string; salt: string; bits: number }>(`${API}/proof`, { signal })
 /** Where a guest's photos go (multipart, one file per request: see upload.ts). */
 export const guestPhotosUrl = (token: string) => `${API}/guest/${encodeURIComponent(token)}/photos`
 export const listReview = (albumId: number, p: PageParams, signal?: AbortSignal) =>

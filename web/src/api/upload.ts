@@ -46,14 +46,15 @@ export async function uploadAsGuest(
   transport: Transport,
   token: string,
   file: File,
-  options: UploadOptions & { name?: string } = {},
+  options: UploadOptions & { name?: string; proof?: string } = {},
 ): Promise<GuestUploaded[]> {
-  const { caption, name, onProgress, signal } = options
+  const { caption, name, proof, onProgress, signal } = options
   const form = new FormData()
   if (name && name.trim() !== '') form.append('name', name.trim())
   if (caption && caption.trim() !== '') form.append('caption', caption.trim())
   form.append('file', file, file.name)
-  const answer = await transport('POST', guestPhotosUrl(token), {}, form, signal, onProgress)
+  const headers: Record<string, string> = proof ? { 'X-Pujo-Proof': proof } : {}
+  const answer = await transport('POST', guestPhotosUrl(token), headers, form, signal, onProgress)
   if (answer.status < 200 || answer.status >= 300) throw failure(answer)
   const items = (answer.body as { items?: unknown } | undefined)?.items
   if (!Array.isArray(items)) {

@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query'
 import { useRef, useState, type FormEvent } from 'react'
 import { useParams } from 'react-router'
 import { ApiError } from '../api/client'
-import { getGuestLink } from '../api/endpoints'
+import { getGuestLink, getProofChallenge } from '../api/endpoints'
 import { uploadAsGuest } from '../api/upload'
 import { xhrSend } from '../api/xhr'
 import { TextField } from '../components/Field'
@@ -10,6 +10,7 @@ import { PageTitle } from '../components/PageTitle'
 import { Loading, ResourceError } from '../components/Status'
 import { useI18n } from '../i18n'
 import { errorText } from '../i18n/errors'
+import { solve } from '../lib/proof'
 import { keys } from '../queryClient'
 
 type State = 'waiting' | 'sending' | 'pending' | 'approved' | 'failed'
@@ -57,10 +58,21 @@ export default function GuestUploadPage() {
       if (item.state === 'pending' || item.state === 'approved') continue
       update(index, { state: 'sending', progress: 0, error: undefined })
       try {
-        const [done] = await uploadAsGuest(xhrSend, token, item.file, {
-          name,
-          onProgress: (loaded, total) => update(index, { progress: total > 0 ? loaded / total : 0 }),
-        })
+        const send = (proof?: string) =>
+          uploadAsGuest(xhrSend, token, item.file, {
+            name,
+            proof,
+            onProgress: (loaded, total) => update(index, { progress: total > 0 ? loaded / total : 0 }),
+          })
+        let answer
+        try {
+          answer = await send()
+        } catch (err) {
+          // Not a guest yet: a little work first (a fraction of a second), once.
+          if (!(err instanceof ApiError) || err.code !== 'proof_required') throw err
+          answer = await send(await solve(await getProofChallenge()))
+        }
+        const [done] = answer
         update(index, { state: done?.status === 'approved' ? 'approved' : 'pending', progress: 1 })
       } catch (err) {
         update(index, { state: 'failed', error: errorText(i18n, err) })

@@ -619,7 +619,10 @@ describe('GuestUploadPage', () => {
   const guestLink = { album: { title: 'Ekdalia 2026', owner: 'Barowari' }, label: '', needs_review: true, expires_at: null, per_guest: 2, remaining: null }
 
   it('sends each photo on its own with the guest’s name, and stops at a full cap', async () => {
-    stubApi({ [`GET /api/v1/guest/${TOKEN}`]: () => json(guestLink) })
+    stubApi({
+      [`GET /api/v1/guest/${TOKEN}`]: () => json(guestLink),
+      'GET /api/v1/proof': () => json({ algorithm: 'SHA-256', salt: '1700000000.00112233445566778899aabbccddeeff', bits: 4 }),
+    })
     vi.stubGlobal('XMLHttpRequest', FakeXhr)
     renderWithProviders(
       <Routes>
@@ -638,11 +641,17 @@ describe('GuestUploadPage', () => {
     expect(`${first.method} ${first.url}`).toBe(`POST /api/v1/guest/${TOKEN}/photos`)
     expect(first.body?.get('name')).toBe('Rumki')
     expect((first.body?.get('file') as File).name).toBe('p1.jpg')
-    act(() => first.respond(201, { items: [{ id: 7, status: 'pending' }] }))
+    // Not a guest yet: the page proves a little work and sends the photo again.
+    act(() => first.respond(428, { error: { code: 'proof_required', message: 'x' } }))
     await waitFor(() => expect(FakeXhr.all).toHaveLength(2))
-    act(() => FakeXhr.all[1]!.respond(201, { items: [{ id: 8, status: 'pending' }] }))
+    const proof = FakeXhr.all[1]!.headers['X-Pujo-Proof']!
+    expect(proof.startsWith('1700000000.00112233445566778899aabbccddeeff:')).toBe(true)
+    act(() => FakeXhr.all[1]!.respond(201, { items: [{ id: 7, status: 'pending' }] }))
     await waitFor(() => expect(FakeXhr.all).toHaveLength(3))
-    act(() => FakeXhr.all[2]!.respond(403, { error: { code: 'forbidden', message: 'this link takes no more photos from you' } }))
+    expect(FakeXhr.all[2]!.headers['X-Pujo-Proof']).toBeUndefined()
+    act(() => FakeXhr.all[2]!.respond(201, { items: [{ id: 8, status: 'pending' }] }))
+    await waitFor(() => expect(FakeXhr.all).toHaveLength(4))
+    act(() => FakeXhr.all[3]!.respond(403, { error: { code: 'forbidden', message: 'this link takes no more photos from you' } }))
     const list = await screen.findByRole('list', { name: 'Your photos' })
     await waitFor(() => expect(within(list).getAllByText('Sent, waiting for review')).toHaveLength(2))
     expect(within(list).getByText('Not sent')).toBeTruthy()
