@@ -453,15 +453,15 @@ fn hash_from(r: &dyn Row) -> Result<Vec<u8>, DbError> {
 }
 
 /// Asks for one more row than the page holds, to learn whether another page follows.
-fn fetch_limit(page: PageRequest) -> i64 {
+pub(super) fn fetch_limit(page: PageRequest) -> i64 {
     i64::try_from(page.limit).unwrap_or(100) + 1
 }
 
-fn before(page: PageRequest) -> i64 {
+pub(super) fn before(page: PageRequest) -> i64 {
     page.before.unwrap_or(i64::MAX)
 }
 
-fn paged<T>(mut items: Vec<T>, page: PageRequest, id: fn(&T) -> i64) -> Page<T> {
+pub(super) fn paged<T>(mut items: Vec<T>, page: PageRequest, id: fn(&T) -> i64) -> Page<T> {
     let next = if items.len() > page.limit {
         items.truncate(page.limit);
         items.last().map(id)

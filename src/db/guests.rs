@@ -6,6 +6,7 @@
 
 use time::OffsetDateTime;
 
+use super::content::{before, fetch_limit, paged};
 use super::query::{Row, Sql, params};
 use super::{Database, DbError, Page, PageRequest, text};
 
@@ -324,16 +325,9 @@ impl Database {
 
     /// An album's review queue, newest first.
     pub async fn pending_photos(&self, album_id: i64, page: PageRequest) -> Result<Page<PendingPhoto>, DbError> {
-        let before = page.before.unwrap_or(i64::MAX);
-        let limit = i64::try_from(page.limit).unwrap_or(i64::MAX).saturating_add(1);
-        let mut items = self.query(PENDING_OF_ALBUM, params![album_id, before, limit], pending_from).await?;
-        let next = if items.len() > page.limit {
-            items.truncate(page.limit);
-            items.last().map(|p| p.id)
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        let params = params![album_id, before(page), fetch_limit(page)];
+        let items = self.query(PENDING_OF_ALBUM, params, pending_from).await?;
+        Ok(paged(items, page, |p| p.id))
     }
 
     /// Approves a waiting photo of the album: the id of the photo it became (or the

@@ -5,6 +5,7 @@
 
 use time::OffsetDateTime;
 
+use super::content::{before, fetch_limit, paged};
 use super::query::{Row, Sql, params};
 use super::{Database, DbError, Page, PageRequest, UserRef};
 
@@ -154,20 +155,13 @@ impl Database {
 
     /// Open reports `viewer` may act on (every one for an admin), newest first.
     pub async fn open_reports(&self, viewer: i64, admin: bool, page: PageRequest) -> Result<Page<Report>, DbError> {
-        let before = page.before.unwrap_or(i64::MAX);
-        let limit = i64::try_from(page.limit).unwrap_or(i64::MAX).saturating_add(1);
-        let mut items = if admin {
+        let (before, limit) = (before(page), fetch_limit(page));
+        let items = if admin {
             self.query(OPEN_ALL, params![before, limit], report_from).await?
         } else {
             self.query(OPEN_FOR, params![viewer, before, limit], report_from).await?
         };
-        let next = if items.len() > page.limit {
-            items.truncate(page.limit);
-            items.last().map(|r| r.id)
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Ok(paged(items, page, |r| r.id))
     }
 
     /// Deletes up to `batch` reports closed before `before`.

@@ -5,7 +5,8 @@ import type { ShareLink } from '../api/types'
 import { useI18n } from '../i18n'
 import { keys } from '../queryClient'
 import { ConfirmAction } from './ConfirmAction'
-import { SelectField, TextField } from './Field'
+import { TextField } from './Field'
+import { LifetimeField, expiresIn } from './LifetimeField'
 import { FormError, fieldErrors } from './FormError'
 import { ErrorNotice, Loading } from './Status'
 
@@ -18,7 +19,7 @@ const LIFETIMES = [1, 7, 30, 0] as const
  * is shown (once: the server keeps only its hash), revoke any at once.
  */
 export function ShareLinks({ albumId }: { albumId: number }) {
-  const { t, tn, date } = useI18n()
+  const { t, date } = useI18n()
   const client = useQueryClient()
   const [made, setMade] = useState<ShareLink | null>(null)
   const [copied, setCopied] = useState(false)
@@ -29,16 +30,13 @@ export function ShareLinks({ albumId }: { albumId: number }) {
   const links = useQuery({ queryKey: keys.shareLinks(albumId), queryFn: ({ signal }) => listShareLinks(albumId, signal) })
 
   const create = useMutation({
-    mutationFn: () => {
-      const lifetime = Number(days)
-      const expires_at = lifetime > 0 ? new Date(Date.now() + lifetime * 86_400_000).toISOString() : null
-      return createShareLink(albumId, {
+    mutationFn: () =>
+      createShareLink(albumId, {
         label: label.trim(),
         password: password === '' ? null : password,
         allow_download: download,
-        expires_at,
-      })
-    },
+        expires_at: expiresIn(Number(days)),
+      }),
     onSuccess: (link) => {
       setMade(link)
       setCopied(false)
@@ -86,13 +84,7 @@ export function ShareLinks({ albumId }: { albumId: number }) {
       )}
       <form className="form" onSubmit={submit} noValidate aria-label={t('share.new')}>
         <TextField label={t('share.label')} value={label} onChange={(e) => setLabel(e.target.value)} maxLength={80} error={errors.label} />
-        <SelectField label={t('share.lasts')} value={days} onChange={(e) => setDays(e.target.value)} error={errors.expires_at}>
-          {LIFETIMES.map((d) => (
-            <option key={d} value={String(d)}>
-              {d === 0 ? t('share.until_revoked') : tn('share.days', d)}
-            </option>
-          ))}
-        </SelectField>
+        <LifetimeField choices={LIFETIMES} value={days} onChange={setDays} error={errors.expires_at} />
         <TextField
           label={t('share.password')}
           type="password"

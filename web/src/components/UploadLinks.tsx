@@ -5,7 +5,8 @@ import { createUploadLink, listUploadLinks, revokeUploadLink } from '../api/endp
 import { useI18n } from '../i18n'
 import { keys } from '../queryClient'
 import { ConfirmAction } from './ConfirmAction'
-import { SelectField, TextField } from './Field'
+import { TextField } from './Field'
+import { LifetimeField, expiresIn } from './LifetimeField'
 import { FormError, fieldErrors } from './FormError'
 import { ErrorNotice, Loading } from './Status'
 
@@ -33,16 +34,14 @@ export function UploadLinks({ albumId }: { albumId: number }) {
   const [days, setDays] = useState('3')
   const links = useQuery({ queryKey: keys.uploadLinks(albumId), queryFn: ({ signal }) => listUploadLinks(albumId, signal) })
   const create = useMutation({
-    mutationFn: () => {
-      const lifetime = Number(days)
-      return createUploadLink(albumId, {
+    mutationFn: () =>
+      createUploadLink(albumId, {
         label: label.trim(),
         needs_review: review,
         per_guest: capOf(perGuest),
         total: capOf(total),
-        expires_at: lifetime > 0 ? new Date(Date.now() + lifetime * 86_400_000).toISOString() : null,
-      })
-    },
+        expires_at: expiresIn(Number(days)),
+      }),
     onSuccess: () => {
       setLabel('')
       void client.invalidateQueries({ queryKey: keys.uploadLinks(albumId) })
@@ -87,13 +86,7 @@ export function UploadLinks({ albumId }: { albumId: number }) {
           hint={t('guest.cap_hint')}
           error={errors.total}
         />
-        <SelectField label={t('share.lasts')} value={days} onChange={(e) => setDays(e.target.value)} error={errors.expires_at}>
-          {LIFETIMES.map((d) => (
-            <option key={d} value={String(d)}>
-              {d === 0 ? t('share.until_revoked') : tn('share.days', d)}
-            </option>
-          ))}
-        </SelectField>
+        <LifetimeField choices={LIFETIMES} value={days} onChange={setDays} error={errors.expires_at} />
         <FormError error={create.error} />
         <div className="actions">
           <button className="button" type="submit" disabled={create.isPending}>
