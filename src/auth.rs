@@ -218,6 +218,12 @@ fn leading_zero_bits(bytes: &[u8]) -> u32 {
     bits
 }
 
+/// Whether `text` has the shape of a token this module makes (256 bits, URL-safe,
+/// 43 characters): anything else is no token, before any lookup.
+pub fn is_token(text: &str) -> bool {
+    text.len() == 43 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// A new session token (256 random bits, URL-safe) and the hash that is stored.
 pub fn new_session_token() -> (String, [u8; 32]) {
     let mut bytes = [0u8; 32];

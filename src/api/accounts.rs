@@ -376,9 +376,7 @@ pub(super) fn cookie<'r, B>(req: &'r Request<B>, name: &str) -> Option<&'r str> 
 }
 
 fn session_token<B>(state: &AppState, req: &Request<B>) -> Option<String> {
-    cookie(req, cookie_name(state))
-        .filter(|v| v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-        .map(str::to_owned)
+    cookie(req, cookie_name(state)).filter(|v| auth::is_token(v)).map(str::to_owned)
 }
 
 fn set_cookie(state: &AppState, response: &mut Response<Body>, token: &str, max_age: u64) {

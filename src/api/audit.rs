@@ -124,7 +124,5 @@ pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<B
     }
     let filter = AuditFilter { action, actor_id: query.id("actor")? };
     let events = state.db.audit_page(&filter, page).await?;
-    let mut response = super::json(StatusCode::OK, &PageJson::of(events, EventJson::from));
-    response.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("private, no-store"));
-    Ok(response)
+    Ok(super::no_store(super::json(StatusCode::OK, &PageJson::of(events, EventJson::from))))
 }

@@ -53,6 +53,13 @@ pub fn no_content() -> Response<Body> {
     response
 }
 
+/// An answer for its reader alone, kept by no cache (`private, no-store`): what a
+/// link's holder, an album's reviewers or an admin read.
+pub fn no_store(mut response: Response<Body>) -> Response<Body> {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    response
+}
+
 /// A JSON response with the given status.
 pub fn json(status: StatusCode, value: &impl Serialize) -> Response<Body> {
     json_bytes(status, Bytes::from(serde_json::to_vec(value).expect("API values serialize")))

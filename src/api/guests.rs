@@ -25,7 +25,7 @@ use super::accounts::{cookie, require_user, set_cookie_named};
 use super::albums::steward_album;
 use super::audit::{Origin, actor};
 use super::views::{Check, Query, path_id, path_param, rfc3339};
-use super::{ApiError, json, parse_json};
+use super::{ApiError, json, no_store, parse_json};
 use crate::cache::Tag;
 use crate::db::{NewUploadLink, PageRequest, PendingPhoto, UploadLink};
 use crate::http::Body;
@@ -108,7 +108,7 @@ pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<B
     let user = require_user(state, &req).await?;
     let album = steward_album(state, path_id(&req, 0)?, &user).await?;
     let links = state.db.upload_links(album.id).await?;
-    Ok(private(json(StatusCode::OK, &ItemsJson { items: links.iter().map(LinkJson::of).collect() })))
+    Ok(no_store(json(StatusCode::OK, &ItemsJson { items: links.iter().map(LinkJson::of).collect() })))
 }
 
 /// `POST /api/v1/albums/{id}/upload-links`.
@@ -150,7 +150,7 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
     )))?;
     let object = format!("{} album {}{}", link.id, album.id, if link.needs_review { " review" } else { "" });
     origin.record(state, actor(&user), "upload_link.created", ("upload_link", object)).await;
-    Ok(private(json(StatusCode::CREATED, &LinkJson::of(&link))))
+    Ok(no_store(json(StatusCode::CREATED, &LinkJson::of(&link))))
 }
 
 /// `DELETE /api/v1/albums/{id}/upload-links/{link_id}`: the link takes nothing more.
@@ -233,7 +233,7 @@ pub async fn open(state: &AppState, req: Request<Incoming>) -> Result<Response<B
         per_guest: link.per_guest,
         remaining,
     };
-    Ok(private(json(StatusCode::OK, &body)))
+    Ok(no_store(json(StatusCode::OK, &body)))
 }
 
 #[derive(Serialize)]
@@ -253,7 +253,7 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
     let link = live_link(state, path_param(&req, 0)).await?;
     let album = link_album(state, &link).await?;
     // The guest: this browser's cookie, or a new one.
-    let (guest_cookie, new_guest) = match cookie(&req, &guest_cookie_name(state)).filter(|v| valid_guest(v)) {
+    let (guest_cookie, new_guest) = match cookie(&req, &guest_cookie_name(state)).filter(|v| crate::auth::is_token(v)) {
         Some(v) => (v.to_owned(), false),
         None => (crate::auth::new_session_token().0, true),
     };
@@ -331,7 +331,7 @@ pub async fn proof(state: &AppState, req: Request<Incoming>) -> Result<Response<
         salt: crate::auth::new_proof_salt(expires),
         bits: state.config.guest_proof_bits,
     };
-    Ok(private(json(StatusCode::OK, &body)))
+    Ok(no_store(json(StatusCode::OK, &body)))
 }
 
 /// The request's proof of work: well formed, enough zero bits, a live salt not used
@@ -347,10 +347,6 @@ async fn check_proof<B>(state: &AppState, req: &Request<B>) -> Result<(), ApiErr
     }
     let once = crate::ratelimit::Limit { max: 1, window: Duration::from_secs(PROOF_LIFETIME as u64) };
     state.limiter.hit(&format!("proof:{salt}"), once).await.map_err(|_| ApiError::ProofRequired(bits))
-}
-
-fn valid_guest(value: &str) -> bool {
-    value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn guest_cookie_name(state: &AppState) -> String {
@@ -375,7 +371,7 @@ async fn link_album(state: &AppState, link: &UploadLink) -> Result<crate::db::Al
 
 /// The link a token names, if it takes photos now: 404 for none, 410 once expired.
 async fn live_link(state: &AppState, token: &str) -> Result<UploadLink, ApiError> {
-    if !valid_guest(token) {
+    if !crate::auth::is_token(token) {
         return Err(ApiError::NotFound);
     }
     let link = state.db.upload_link_by_token(token).await?.ok_or(ApiError::NotFound)?;
@@ -436,7 +432,7 @@ pub async fn queue(state: &AppState, req: Request<Incoming>) -> Result<Response<
     let query = Query::of(&req, &["limit", "cursor"])?;
     let page: PageRequest = query.page(super::views::MAX_LIMIT)?;
     let pending = state.db.pending_photos(album.id, page).await?;
-    Ok(private(json(StatusCode::OK, &super::views::PageJson::of(pending, PendingJson::of))))
+    Ok(no_store(json(StatusCode::OK, &super::views::PageJson::of(pending, PendingJson::of))))
 }
 
 #[derive(Deserialize)]
@@ -509,10 +505,5 @@ pub async fn review(state: &AppState, req: Request<Incoming>) -> Result<Response
             origin.record(state, actor(&user), action, object).await;
         }
     }
-    Ok(private(json(StatusCode::OK, &done)))
-}
-
-fn private(mut response: Response<Body>) -> Response<Body> {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    response
+    Ok(no_store(json(StatusCode::OK, &done)))
 }

@@ -22,6 +22,6 @@ pub(crate) mod views;
 mod wall;
 
 pub use error::{ApiError, not_found, panic_response, timeout_response};
-pub use extract::{json, json_value, no_content, parse_json, read_body};
+pub use extract::{json, json_value, no_content, no_store, parse_json, read_body};
 pub use routes::{ADMIN_ROUTES, Endpoint, PUBLIC_ROUTES, dispatch};
 pub use uploads::{parse_metadata, sweep as sweep_uploads};

@@ -13,7 +13,7 @@
 //! - Admins grant and revoke the moderator role per pandal
 //!   (`/api/v1/pandals/{id}/moderators/{username}`).
 
-use http::{HeaderValue, Request, Response, StatusCode, header};
+use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use serde::{Deserialize, Serialize};
 
@@ -205,9 +205,7 @@ pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<B
         items.push(report_json(state, r).await?);
     }
     let body = PageJson::of(crate::db::Page { items, next: reports.next }, |r| r);
-    let mut response = json(StatusCode::OK, &body);
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    Ok(response)
+    Ok(super::no_store(json(StatusCode::OK, &body)))
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,7 @@
 
 use std::time::Duration;
 
-use http::{HeaderValue, Request, Response, StatusCode, header};
+use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -24,7 +24,7 @@ use super::accounts::{cookie, require_user, set_cookie_named};
 use super::albums::own_album;
 use super::audit::{Origin, actor};
 use super::views::{AlbumJson, Check, PageJson, PhotoJson, Query, path_id, path_param, rfc3339};
-use super::{ApiError, json, parse_json};
+use super::{ApiError, json, no_store, parse_json};
 use crate::db::{NewShareLink, ShareLink};
 use crate::http::Body;
 use crate::ratelimit::{SHARE_UNLOCKS_PER_CLIENT, SHARE_UNLOCKS_PER_LINK};
@@ -112,7 +112,7 @@ pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<B
     let album = own_album(state, path_id(&req, 0)?, user.id).await?;
     let links = state.db.share_links(album.id).await?;
     let body = ItemsJson { items: links.iter().map(|l| ShareJson::of(l, None)).collect() };
-    Ok(private(json(StatusCode::OK, &body)))
+    Ok(no_store(json(StatusCode::OK, &body)))
 }
 
 /// `POST /api/v1/albums/{id}/shares`: a new link; its token is in this answer only.
@@ -150,7 +150,7 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
         crate::db::SHARE_LINKS_PER_ALBUM
     )))?;
     origin.record(state, actor(&user), "share.created", ("share_link", described(&link))).await;
-    Ok(private(json(StatusCode::CREATED, &ShareJson::of(&link, Some(token)))))
+    Ok(no_store(json(StatusCode::CREATED, &ShareJson::of(&link, Some(token)))))
 }
 
 /// An expiry given as RFC 3339: in the future and at most `longest` ahead (else a
@@ -208,7 +208,7 @@ pub async fn open(state: &AppState, req: Request<Incoming>) -> Result<Response<B
         allow_download: link.allow_download,
         expires_at: link.expires_at.map(rfc3339),
     };
-    Ok(private(json(StatusCode::OK, &body)))
+    Ok(no_store(json(StatusCode::OK, &body)))
 }
 
 /// `GET /api/v1/shared/{token}/photos?limit=&cursor=`: its photos, newest first.
@@ -218,7 +218,7 @@ pub async fn photos(state: &AppState, req: Request<Incoming>) -> Result<Response
     let (token, link) = opened(state, &req).await?;
     let photos = state.db.shared_photos(link.id, page).await?;
     let body = PageJson::of(photos, |p| PhotoJson::shared(p, &token, link.allow_download));
-    Ok(private(json(StatusCode::OK, &body)))
+    Ok(no_store(json(StatusCode::OK, &body)))
 }
 
 /// `POST /api/v1/shared/{token}/unlock`: the link's password; the answer sets the
@@ -264,8 +264,8 @@ pub async fn unlock(state: &AppState, req: Request<Incoming>) -> Result<Response
 
 /// The link a token names, if it opens at all now: 404 for none (a malformed token
 /// included), 410 `expired` once past its expiry.
-async fn live_link(state: &AppState, token: &str) -> Result<ShareLink, ApiError> {
-    if token.len() != 43 || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+pub(super) async fn live_link(state: &AppState, token: &str) -> Result<ShareLink, ApiError> {
+    if !crate::auth::is_token(token) {
         return Err(ApiError::NotFound);
     }
     let link = state.db.share_link_by_token(&crate::auth::token_hash(token)).await?.ok_or(ApiError::NotFound)?;
@@ -327,10 +327,4 @@ pub async fn media_access<B>(
         Err(e) => return Err(e),
     };
     Ok((link.album_id == album_id && granted(state, req, &link)).then_some(link.allow_download))
-}
-
-/// Answers a link's holder, or its owner, and nobody else: no shared cache keeps them.
-fn private(mut response: Response<Body>) -> Response<Body> {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    response
 }

@@ -130,11 +130,11 @@ async fn load(state: &AppState, key: WallKey, access: &Access) -> Result<Shown, 
             state.db.photo_feed(NOBODY, Some(id), page).await?.items
         }
         (WallKey::Album(id), Access::Share(token)) => {
-            let hash = crate::auth::token_hash(token);
-            let Some(link) = state.db.share_link_by_token(&hash).await? else { return Ok(None) };
-            if link.album_id != id || link.expired(time::OffsetDateTime::now_utc()) {
-                return Ok(None);
-            }
+            let link = match super::shares::live_link(state, token).await {
+                Ok(link) if link.album_id == id => link,
+                Ok(_) | Err(ApiError::NotFound | ApiError::Expired(_)) => return Ok(None),
+                Err(e) => return Err(crate::db::DbError::Unavailable(e.to_string())),
+            };
             let photos = state.db.shared_photos(link.id, page).await?.items;
             let rendered = photos.into_iter().map(|p| event(p.id, &PhotoJson::shared(p, token, false))).collect();
             return Ok(Some(Arc::new(rendered)));
@@ -159,9 +159,9 @@ async fn load(state: &AppState, key: WallKey, access: &Access) -> Result<Shown, 
 /// Whether a share link's wall may go on (the others are checked by their writes).
 async fn still_open(state: &AppState, access: &Access) -> bool {
     let Access::Share(token) = access else { return true };
-    match state.db.share_link_by_token(&crate::auth::token_hash(token)).await {
-        Ok(Some(link)) => !link.expired(time::OffsetDateTime::now_utc()),
-        Ok(None) => false,
+    match super::shares::live_link(state, token).await {
+        Ok(_) => true,
+        Err(ApiError::NotFound | ApiError::Expired(_)) => false,
         // The database away for a moment: the screen keeps what it shows.
         Err(_) => true,
     }
