@@ -5,7 +5,9 @@
 //!   review (the default). Each has a QR code, drawn here as SVG for a poster, and is
 //!   revoked at once by deleting it.
 //! - Anyone with a link (`/g/{token}` in the site) sends photos without an account
-//!   (`POST /api/v1/guest/{token}/photos`), with an optional name: the same form,
+//!   (`POST /api/v1/guest/{token}/photos`, or resumably: `POST
+//!   /api/v1/guest/{token}/uploads` makes a tus upload that goes on at
+//!   `/api/v1/uploads/{id}` as anybody's), with an optional name: the same form,
 //!   limits and checks as anybody's upload, no location kept. A guest is a browser,
 //!   known by a random HttpOnly cookie, so that the cap per guest holds for each phone
 //!   even when a whole pandal shares one address behind carrier NAT; per address the
@@ -29,6 +31,7 @@ use super::{ApiError, json, no_store, parse_json};
 use crate::cache::Tag;
 use crate::db::{NewUploadLink, PageRequest, PendingPhoto, UploadLink};
 use crate::http::Body;
+use crate::http::client_address::ClientBucket;
 use crate::ratelimit::{
     GUEST_UPLOADS_PER_CLIENT, GUEST_UPLOADS_PER_GUEST, REFUSED_GUEST_UPLOADS_PER_CLIENT, REFUSED_UPLOADS_PER_ACCOUNT,
 };
@@ -39,6 +42,8 @@ const BODY_LIMIT: usize = 8 * 1024;
 const LONGEST: time::Duration = time::Duration::days(366);
 /// How long a guest cookie lasts (a year: the same phone next Puja is the same guest).
 const GUEST_COOKIE_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
+/// The longest name a guest may give.
+pub(super) const MAX_GUEST_NAME_CHARS: usize = 60;
 /// Photos approved or rejected in one request.
 const MAX_REVIEWED: usize = 100;
 
@@ -252,47 +257,11 @@ struct GuestItemJson {
 pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let link = live_link(state, path_param(&req, 0)).await?;
     let album = link_album(state, &link).await?;
-    // The guest: this browser's cookie, or a new one.
-    let (guest_cookie, new_guest) = match cookie(&req, &guest_cookie_name(state)).filter(|v| crate::auth::is_token(v)) {
-        Some(v) => (v.to_owned(), false),
-        None => (crate::auth::new_session_token().0, true),
-    };
-    // Becoming a guest costs a little work (a browser's fraction of a second), so that
-    // a script cannot mint guests, each with a fresh cap, for nothing.
-    if new_guest && state.config.guest_proof_bits > 0 {
-        check_proof(state, &req).await?;
-    }
-    let guest = crate::auth::token_hash(&guest_cookie);
-    let guest_hex = crate::util::hex(&guest[..16]);
-    let client = crate::http::client_address::client_bucket(state.client_ip(&req));
-    // Refused before the body when nothing it holds could be taken: the link is full,
-    // or this guest is, or their files keep being refused.
-    if link.total.is_some_and(|t| link.taken >= t) {
-        return Err(ApiError::Forbidden("this link takes no more photos"));
-    }
-    if let Some(cap) = link.per_guest
-        && state.db.guest_taken(link.id, &guest).await? >= cap
-    {
-        return Err(ApiError::Forbidden("this link takes no more photos from you"));
-    }
-    let refusals = [
-        (format!("refused-uploads:guest:{guest_hex}"), REFUSED_UPLOADS_PER_ACCOUNT),
-        (format!("refused-uploads:guest-client:{client}"), REFUSED_GUEST_UPLOADS_PER_CLIENT),
-    ];
-    for (key, limit) in &refusals {
-        state.limiter.check(key, *limit).await.map_err(ApiError::RateLimited)?;
-    }
-    // Each file counts, per browser and, generously, per address (a pandal's phones
-    // share one).
-    let per_file = vec![
-        (format!("guest-uploads:{client}"), GUEST_UPLOADS_PER_CLIENT),
-        (format!("guest-uploads:guest:{guest_hex}"), GUEST_UPLOADS_PER_GUEST),
-    ];
-    let result = super::media::take_guest_upload(state, req, &link, album.owner.id, guest, &per_file).await;
+    let guest = Guest::of(state, &req).await?;
+    guest.admit(state, &link).await?;
+    let result = super::media::take_guest_upload(state, req, &link, album.owner.id, guest.key, &guest.per_file()).await;
     if result.as_ref().is_err_and(super::media::is_refusal) {
-        for (key, limit) in &refusals {
-            let _ = state.limiter.hit(key, *limit).await;
-        }
+        note_refusal(state, &guest.key, guest.client).await;
     }
     let taken = result?;
     let items = taken
@@ -303,11 +272,153 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
         })
         .collect();
     let mut response = json(StatusCode::CREATED, &GuestUploadedJson { items });
-    if new_guest {
-        let max_age = GUEST_COOKIE_LIFETIME.as_secs();
-        set_cookie_named(state, &mut response, &guest_cookie_name(state), &guest_cookie, max_age);
-    }
+    guest.remembered(state, &mut response);
     Ok(response)
+}
+
+/// `POST /api/v1/guest/{token}/uploads`: a guest's resumable upload (tus creation, with
+/// or without its first bytes). `Upload-Metadata` may hold `filename`, `caption` and
+/// `guest_name`; the upload then goes on at `/api/v1/uploads/{id}` as anybody's, with
+/// this browser's guest cookie.
+pub async fn create_upload(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    if let Some(refused) = super::uploads::version_refusal(&req) {
+        return Ok(refused);
+    }
+    let link = live_link(state, path_param(&req, 0)).await?;
+    let album = link_album(state, &link).await?;
+    let guest = Guest::of(state, &req).await?;
+    guest.admit(state, &link).await?;
+    let (length, meta) = super::uploads::declared(state, req.headers())?;
+    // A file counts when its upload starts, as a multipart file counts when it arrives.
+    for (key, limit) in guest.per_file() {
+        state.limiter.hit(&key, limit).await.map_err(ApiError::RateLimited)?;
+    }
+    let sender =
+        crate::db::GuestSender { link_id: link.id, guest: guest.key, name: meta.guest_name.trim().to_owned() };
+    let open = state.db.open_uploads_of_guest(&guest.key).await?;
+    let upload = super::uploads::new_upload(state, open, album.owner.id, album.id, length, meta, Some(sender))?;
+    let caller = super::uploads::Caller { user: None, guest: Some(guest.key) };
+    let mut response = super::uploads::start(state, caller, upload, req).await?;
+    guest.remembered(state, &mut response);
+    Ok(response)
+}
+
+/// The last byte of a guest's resumable upload: the whole file into the review queue
+/// of the link's album, as a multipart file is, while the link still takes photos.
+pub(super) async fn take_resumable(
+    state: &AppState,
+    sender: &crate::db::GuestSender,
+    upload: &crate::db::Upload,
+    whole: std::path::PathBuf,
+    client: ClientBucket,
+) -> Result<super::media::GuestPhoto, ApiError> {
+    let link = match state.db.upload_link(sender.link_id).await {
+        Ok(Some(link)) if !link.expired(OffsetDateTime::now_utc()) => Ok(link),
+        Ok(Some(_)) => Err(ApiError::Expired("this upload link has expired")),
+        Ok(None) => Err(ApiError::NotFound),
+        Err(e) => Err(e.into()),
+    };
+    let link = match link {
+        Ok(link) => link,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&whole).await;
+            return Err(e);
+        }
+    };
+    let album = match link_album(state, &link).await {
+        Ok(album) => album,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&whole).await;
+            return Err(e);
+        }
+    };
+    let result =
+        super::media::take_guest_in_file(state, &link, album.owner.id, sender, whole, &upload.caption).await;
+    if result.as_ref().is_err_and(super::media::is_refusal) {
+        note_refusal(state, &sender.guest, client).await;
+    }
+    result
+}
+
+/// The guest a request comes from: its browser's guest cookie, or a new one.
+struct Guest {
+    cookie: String,
+    new: bool,
+    key: [u8; 32],
+    client: ClientBucket,
+}
+
+impl Guest {
+    /// The request's guest; becoming a new one costs a little work (a browser's
+    /// fraction of a second), so that a script cannot mint guests, each with a fresh
+    /// cap, for nothing.
+    async fn of<B>(state: &AppState, req: &Request<B>) -> Result<Guest, ApiError> {
+        let (cookie, new) = match cookie(req, &guest_cookie_name(state)).filter(|v| crate::auth::is_token(v)) {
+            Some(v) => (v.to_owned(), false),
+            None => (crate::auth::new_session_token().0, true),
+        };
+        if new && state.config.guest_proof_bits > 0 {
+            check_proof(state, req).await?;
+        }
+        let key = crate::auth::token_hash(&cookie);
+        let client = crate::http::client_address::client_bucket(state.client_ip(req));
+        Ok(Guest { cookie, new, key, client })
+    }
+
+    /// Refused before the body when nothing it holds could be taken: the link is
+    /// full, or this guest is, or their files keep being refused.
+    async fn admit(&self, state: &AppState, link: &UploadLink) -> Result<(), ApiError> {
+        if link.total.is_some_and(|t| link.taken >= t) {
+            return Err(ApiError::Forbidden("this link takes no more photos"));
+        }
+        if let Some(cap) = link.per_guest
+            && state.db.guest_taken(link.id, &self.key).await? >= cap
+        {
+            return Err(ApiError::Forbidden("this link takes no more photos from you"));
+        }
+        for (key, limit) in refusal_limits(&self.key, self.client) {
+            state.limiter.check(&key, limit).await.map_err(ApiError::RateLimited)?;
+        }
+        Ok(())
+    }
+
+    /// What each file counts against: this browser, and, generously, its address (a
+    /// pandal's phones share one).
+    fn per_file(&self) -> Vec<(String, crate::ratelimit::Limit)> {
+        vec![
+            (format!("guest-uploads:{}", self.client), GUEST_UPLOADS_PER_CLIENT),
+            (format!("guest-uploads:guest:{}", crate::util::hex(&self.key[..16])), GUEST_UPLOADS_PER_GUEST),
+        ]
+    }
+
+    /// Gives a new guest their cookie with the answer.
+    fn remembered(&self, state: &AppState, response: &mut Response<Body>) {
+        if self.new {
+            let max_age = GUEST_COOKIE_LIFETIME.as_secs();
+            set_cookie_named(state, response, &guest_cookie_name(state), &self.cookie, max_age);
+        }
+    }
+}
+
+/// The guest whose cookie the request carries, if any: the key their uploads are
+/// kept under.
+pub(super) fn guest_key<B>(state: &AppState, req: &Request<B>) -> Option<[u8; 32]> {
+    cookie(req, &guest_cookie_name(state)).filter(|v| crate::auth::is_token(v)).map(crate::auth::token_hash)
+}
+
+/// Files refused one after another (not photos, too large) stop a guest, and their
+/// address, for a while.
+fn refusal_limits(guest: &[u8; 32], client: ClientBucket) -> [(String, crate::ratelimit::Limit); 2] {
+    [
+        (format!("refused-uploads:guest:{}", crate::util::hex(&guest[..16])), REFUSED_UPLOADS_PER_ACCOUNT),
+        (format!("refused-uploads:guest-client:{client}"), REFUSED_GUEST_UPLOADS_PER_CLIENT),
+    ]
+}
+
+async fn note_refusal(state: &AppState, guest: &[u8; 32], client: ClientBucket) {
+    for (key, limit) in refusal_limits(guest, client) {
+        let _ = state.limiter.hit(&key, limit).await;
+    }
 }
 
 /// How long a proof-of-work salt is accepted.

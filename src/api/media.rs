@@ -185,7 +185,7 @@ async fn read_form(
                 let bytes = read_small(field, MAX_CAPTION_BYTES).await?;
                 let text = String::from_utf8(bytes.to_vec()).map_err(|_| field_error("name", "not UTF-8 text"))?;
                 let mut check = super::views::Check::default();
-                check.text("name", &text, 0, 60, false);
+                check.text("name", &text, 0, super::guests::MAX_GUEST_NAME_CHARS, false);
                 check.finish()?;
                 name = Some(text.trim().to_owned());
             }
@@ -336,6 +336,34 @@ pub(super) async fn own_album(state: &AppState, user_id: i64, album_id: i64) -> 
     Ok(album)
 }
 
+/// A whole file on disk (a finished resumable upload), hashed as a multipart part is
+/// while it arrives. An empty file is refused.
+async fn hashed(temp: TempFile) -> Result<Received, ApiError> {
+    let source = temp.0.clone();
+    let (sha256, len) = tokio::task::spawn_blocking(move || -> std::io::Result<(Vec<u8>, u64)> {
+        use std::io::Read;
+        let mut file = std::fs::File::open(source)?;
+        let mut hashing = Hashing::default();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hashing.update(&buf[..n]);
+        }
+        let len = hashing.len;
+        Ok((hashing.finish(), len))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(Box::new(e)))?
+    .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    if len == 0 {
+        return Err(field_error("file", "the file is empty"));
+    }
+    Ok(Received { temp, sha256, len, _space: None })
+}
+
 /// A whole file already on disk (a finished resumable upload) taken in as an upload of
 /// one file into `album_id`: the same ownership rule, checks, dedupe, derivatives and
 /// limits as a multipart upload. The file is removed however it ends.
@@ -351,30 +379,8 @@ pub(super) async fn take_in_file(
     let temp = TempFile(path);
     let result = async {
         let album = own_album(state, user.id, album_id).await?;
-        let source = temp.0.clone();
-        let hashed = tokio::task::spawn_blocking(move || -> std::io::Result<(Vec<u8>, u64)> {
-            use std::io::Read;
-            let mut file = std::fs::File::open(source)?;
-            let mut hashing = Hashing::default();
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                let n = file.read(&mut buf)?;
-                if n == 0 {
-                    break;
-                }
-                hashing.update(&buf[..n]);
-            }
-            let len = hashing.len;
-            Ok((hashing.finish(), len))
-        })
-        .await
-        .map_err(|e| ApiError::Internal(Box::new(e)))?
-        .map_err(|e| ApiError::Internal(Box::new(e)))?;
-        let (sha256, len) = hashed;
-        if len == 0 {
-            return Err(field_error("file", "the file is empty"));
-        }
-        let file = Received { temp, sha256: sha256.clone(), len, _space: None };
+        let file = hashed(temp).await?;
+        let sha256 = file.sha256.clone();
         claim_contents(state, std::slice::from_ref(&sha256)).await?;
         let result = record_files(state, user, &album, vec![file], caption, started, request_time).await;
         if let Err(e) = state.db.release_content(&sha256).await {
@@ -415,31 +421,60 @@ pub(super) async fn take_guest_upload(
         for (key, limit) in per_file {
             state.limiter.hit(key, *limit).await.map_err(ApiError::RateLimited)?;
         }
-        match state.db.take_upload_slot(link, &guest).await? {
-            Ok(()) => {}
-            Err("per_guest") => {
-                return Err(ApiError::Forbidden("this link takes no more photos from you"));
-            }
-            Err(_) => return Err(ApiError::Forbidden("this link takes no more photos")),
-        }
-        let sha256 = file.sha256.clone();
-        claim_contents(state, std::slice::from_ref(&sha256)).await?;
-        let result =
-            take_guest_file(state, link, owner_id, &file, &caption, name.as_deref().unwrap_or(""), started).await;
-        if let Err(e) = state.db.release_content(&sha256).await {
-            tracing::warn!(error = %e, "could not release an upload's hold on its content");
-        }
-        match result {
-            Ok(photo) => taken.push(photo),
-            Err(e) => {
-                if let Err(e) = state.db.give_back_upload_slot(link.id, &guest).await {
-                    tracing::warn!(error = %e, "could not give back an upload link's slot");
-                }
-                return Err(e);
-            }
-        }
+        let sender = crate::db::GuestSender { link_id: link.id, guest, name: name.clone().unwrap_or_default() };
+        taken.push(take_guest_one(state, link, owner_id, &sender, &file, &caption, started).await?);
     }
     Ok(taken)
+}
+
+/// A finished resumable upload of a guest through `link`, taken in as one file of
+/// their multipart upload is. The file is removed however it ends.
+pub(super) async fn take_guest_in_file(
+    state: &AppState,
+    link: &crate::db::UploadLink,
+    owner_id: i64,
+    sender: &crate::db::GuestSender,
+    path: PathBuf,
+    caption: &str,
+) -> Result<GuestPhoto, ApiError> {
+    let started = Instant::now();
+    let file = hashed(TempFile(path)).await?;
+    take_guest_one(state, link, owner_id, sender, &file, caption, started).await
+}
+
+/// One file of a guest: a slot of the link's caps taken first (given back if the file
+/// is not taken in), then the same pipeline as anybody's.
+async fn take_guest_one(
+    state: &AppState,
+    link: &crate::db::UploadLink,
+    owner_id: i64,
+    sender: &crate::db::GuestSender,
+    file: &Received,
+    caption: &str,
+    started: Instant,
+) -> Result<GuestPhoto, ApiError> {
+    match state.db.take_upload_slot(link, &sender.guest).await? {
+        Ok(()) => {}
+        Err("per_guest") => return Err(ApiError::Forbidden("this link takes no more photos from you")),
+        Err(_) => return Err(ApiError::Forbidden("this link takes no more photos")),
+    }
+    let sha256 = file.sha256.clone();
+    let result = match claim_contents(state, std::slice::from_ref(&sha256)).await {
+        Ok(()) => {
+            let result = take_guest_file(state, link, owner_id, file, caption, &sender.name, started).await;
+            if let Err(e) = state.db.release_content(&sha256).await {
+                tracing::warn!(error = %e, "could not release an upload's hold on its content");
+            }
+            result
+        }
+        Err(e) => Err(e),
+    };
+    if result.is_err()
+        && let Err(e) = state.db.give_back_upload_slot(link.id, &sender.guest).await
+    {
+        tracing::warn!(error = %e, "could not give back an upload link's slot");
+    }
+    result
 }
 
 async fn take_guest_file(

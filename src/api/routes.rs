@@ -42,6 +42,7 @@ pub enum Endpoint {
     UploadLinkQr,
     Guest,
     GuestPhotos,
+    GuestUploads,
     Review,
     PendingMedia,
     Proof,
@@ -99,6 +100,7 @@ pub const PUBLIC_ROUTES: &[(&str, Endpoint)] = &[
     ("/api/v1/albums/{id}/review", Endpoint::Review),
     ("/api/v1/guest/{token}", Endpoint::Guest),
     ("/api/v1/guest/{token}/photos", Endpoint::GuestPhotos),
+    ("/api/v1/guest/{token}/uploads", Endpoint::GuestUploads),
     ("/api/v1/proof", Endpoint::Proof),
     ("/media/pending/{id}/{variant}", Endpoint::PendingMedia),
     ("/api/v1/albums/{id}/wall", Endpoint::AlbumWall),
@@ -215,6 +217,10 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
         ),
         Endpoint::Guest => by_method!(as_get, GET => guests::open(s, req).await),
         Endpoint::GuestPhotos => by_method!(as_get, POST => guests::upload(s, req).await),
+        Endpoint::GuestUploads => by_method!(method,
+            OPTIONS => uploads::options(s),
+            POST => guests::create_upload(s, req).await,
+        ),
         Endpoint::Proof => by_method!(as_get, GET => guests::proof(s, req).await),
         Endpoint::PendingMedia => by_method!(as_get, GET => media::serve_pending(s, req).await),
         Endpoint::AlbumWall => by_method!(as_get, GET => wall::album(s, req).await),
@@ -271,7 +277,7 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
         Endpoint::Media => by_method!(as_get, GET => media::serve(s, req).await),
     };
     let mut response = result.unwrap_or_else(ApiError::into_response);
-    if matches!(endpoint, Endpoint::Uploads | Endpoint::Upload) {
+    if matches!(endpoint, Endpoint::Uploads | Endpoint::Upload | Endpoint::GuestUploads) {
         // tus: every answer says the protocol version, errors too.
         response.headers_mut().insert("tus-resumable", HeaderValue::from_static(uploads::TUS_VERSION));
     }

@@ -9,6 +9,11 @@
 //! byte arrives, the file goes through the same pipeline as a multipart upload, and
 //! the answer (and any `HEAD` after it) names the photo in `Pujo-Photo-Id`.
 //! `Upload-Metadata` keys: `album_id` (required), `filename`, `caption`.
+//!
+//! Guests send through an upload link the same way (`POST /api/v1/guest/{token}/uploads`
+//! makes the upload, in `guests`); the upload is then the guest's (their guest
+//! cookie), its last byte goes through the guest pipeline (caps, review queue) and its
+//! answer names the photo waiting for review in `Pujo-Pending-Id`.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -21,9 +26,9 @@ use time::OffsetDateTime;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use super::ApiError;
-use super::accounts::require_user;
+use super::accounts::{current_user, require_user};
 use super::views::{Check, path_param};
-use crate::db::{Upload, User};
+use crate::db::{GuestSender, Upload, User};
 use crate::http::{Body, empty};
 use crate::state::AppState;
 
@@ -42,9 +47,19 @@ const MAX_FILENAME_CHARS: usize = 255;
 /// What `Upload-Metadata` says of a new upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
-    pub album_id: i64,
+    /// The album a person's upload goes to (a guest's goes where its link says).
+    pub album_id: Option<i64>,
     pub filename: String,
     pub caption: String,
+    /// The name a guest gives (`guest_name`).
+    pub guest_name: String,
+}
+
+impl Metadata {
+    /// The album of a person's upload, which they must name.
+    pub fn album(&self) -> Result<i64, MetadataError> {
+        self.album_id.ok_or(MetadataError::NoAlbum)
+    }
 }
 
 /// Why `Upload-Metadata` was refused.
@@ -60,7 +75,7 @@ pub enum MetadataError {
     NotText(String),
     #[error("Upload-Metadata needs `album_id`, one of your albums' ids")]
     NoAlbum,
-    #[error("Upload-Metadata key {0:?} is not known; send album_id, filename and caption")]
+    #[error("Upload-Metadata key {0:?} is not known; send album_id, filename, caption and guest_name")]
     Unknown(String),
 }
 
@@ -87,18 +102,21 @@ pub fn parse_metadata(text: &str) -> Result<Metadata, MetadataError> {
         }
     }
     let mut album_id = None;
-    let (mut filename, mut caption) = (String::new(), String::new());
+    let (mut filename, mut caption, mut guest_name) = (String::new(), String::new(), String::new());
     for (key, value) in pairs {
         match key.as_str() {
-            "album_id" => album_id = value.trim().parse::<i64>().ok().filter(|id| *id > 0),
+            "album_id" => {
+                album_id = Some(value.trim().parse::<i64>().ok().filter(|id| *id > 0).ok_or(MetadataError::NoAlbum)?);
+            }
             "filename" => filename = value,
             "caption" => caption = value,
+            "guest_name" => guest_name = value,
             // What tus clients send of their own accord.
             "filetype" | "name" | "type" | "relativePath" => {}
             _ => return Err(MetadataError::Unknown(key)),
         }
     }
-    Ok(Metadata { album_id: album_id.ok_or(MetadataError::NoAlbum)?, filename, caption })
+    Ok(Metadata { album_id, filename, caption, guest_name })
 }
 
 /// A tus answer (`Tus-Resumable` goes on every one, errors included, in `routes`).
@@ -108,7 +126,7 @@ fn answer(status: StatusCode) -> http::response::Builder {
 
 /// The version check of every request but OPTIONS: the 412 naming the version for a
 /// request that speaks another.
-fn version_refusal<B>(req: &Request<B>) -> Option<Response<Body>> {
+pub(super) fn version_refusal<B>(req: &Request<B>) -> Option<Response<Body>> {
     if req.headers().get("tus-resumable").is_some_and(|v| v == TUS_VERSION) {
         return None;
     }
@@ -152,7 +170,20 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
     }
     let user = require_user(state, &req).await?;
     super::media::check_refusals(state, user.id).await?;
-    let headers = req.headers();
+    let (length, meta) = declared(state, req.headers())?;
+    let album_id = meta.album().map_err(|e| ApiError::Validation(e.to_string()))?;
+    if !meta.guest_name.is_empty() {
+        return Err(ApiError::Validation("Upload-Metadata guest_name is for uploads through an upload link".into()));
+    }
+    let album = super::media::own_album(state, user.id, album_id).await?;
+    let open = state.db.open_uploads_of(user.id).await?;
+    let upload = new_upload(state, open, user.id, album.id, length, meta, None)?;
+    start(state, Caller { user: Some(user), guest: None }, upload, req).await
+}
+
+/// What a new upload declares: its length (within the size limit, not empty) and
+/// its `Upload-Metadata`, checked.
+pub(super) fn declared(state: &AppState, headers: &HeaderMap) -> Result<(i64, Metadata), ApiError> {
     if headers.contains_key("upload-defer-length") {
         return Err(ApiError::Validation("send Upload-Length: uploads of unknown length are not taken".into()));
     }
@@ -172,45 +203,72 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
     let mut check = Check::default();
     check.text("caption", &meta.caption, 0, MAX_CAPTION_CHARS, false);
     check.text("filename", &meta.filename, 0, MAX_FILENAME_CHARS, true);
+    check.text("guest_name", &meta.guest_name, 0, super::guests::MAX_GUEST_NAME_CHARS, false);
     check.finish()?;
-    let album = super::media::own_album(state, user.id, meta.album_id).await?;
-    let (open_count, open_bytes) = state.db.open_uploads_of(user.id).await?;
+    Ok((length, meta))
+}
+
+/// A new upload's row, if whoever sends it (their unfinished uploads: `open`, count
+/// and bytes) may start one more of `length` bytes.
+pub(super) fn new_upload(
+    state: &AppState,
+    open: (i64, i64),
+    owner_id: i64,
+    album_id: i64,
+    length: i64,
+    meta: Metadata,
+    guest: Option<GuestSender>,
+) -> Result<Upload, ApiError> {
+    let (open_count, open_bytes) = open;
     if open_count >= OPEN_PER_ACCOUNT {
         return Err(ApiError::Validation(format!(
             "at most {OPEN_PER_ACCOUNT} unfinished uploads at once; finish or delete some first"
         )));
     }
-    // One person's unfinished uploads may hold an eighth of the shared budget below,
-    // so that idle uploads of one account cannot keep everyone else from starting.
+    // One sender's unfinished uploads may hold an eighth of the shared budget, so
+    // that idle uploads of one account (or guest) cannot keep everyone else from
+    // starting.
     let own_limit = state.media.settings.temp_bytes / 8;
     if u64::try_from(open_bytes).unwrap_or(0).saturating_add(u64::try_from(length).unwrap_or(u64::MAX)) > own_limit {
         return Err(ApiError::Validation(format!(
             "your unfinished uploads would hold more than {own_limit} bytes; finish or delete some first"
         )));
     }
-    // Partial files may grow to what every unfinished upload declared: that total is
-    // bounded by the temp disk setting, like the multipart uploads in progress.
-    let open = u64::try_from(state.db.open_upload_bytes().await?).unwrap_or(0);
-    if open.saturating_add(u64::try_from(length).unwrap_or(u64::MAX)) > state.media.settings.temp_bytes {
-        state.metrics.tus_uploads.with_label_values(&["no_space"]).inc();
-        return Err(ApiError::Unavailable);
-    }
-    let id = crate::auth::random_key();
-    let expires_at = OffsetDateTime::now_utc() + state.config.upload_expiry;
-    let upload = Upload {
-        id: id.clone(),
-        owner_id: user.id,
-        album_id: album.id,
+    Ok(Upload {
+        id: crate::auth::random_key(),
+        owner_id,
+        album_id,
         filename: meta.filename,
         caption: meta.caption,
         length,
         received: 0,
         photo_id: None,
-        expires_at,
+        expires_at: OffsetDateTime::now_utc() + state.config.upload_expiry,
         parted: 0,
         part_tags: Vec::new(),
         multipart: None,
-    };
+        guest,
+        pending_id: None,
+    })
+}
+
+/// Makes `upload` (and takes the request's body as its first bytes, when it has any):
+/// the answer names its address.
+pub(super) async fn start(
+    state: &AppState,
+    caller: Caller,
+    upload: Upload,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ApiError> {
+    // Partial files may grow to what every unfinished upload declared: that total is
+    // bounded by the temp disk setting, like the multipart uploads in progress.
+    let open = u64::try_from(state.db.open_upload_bytes().await?).unwrap_or(0);
+    if open.saturating_add(u64::try_from(upload.length).unwrap_or(u64::MAX)) > state.media.settings.temp_bytes {
+        state.metrics.tus_uploads.with_label_values(&["no_space"]).inc();
+        return Err(ApiError::Unavailable);
+    }
+    let id = upload.id.clone();
+    let expires_at = upload.expires_at;
     // On the local folder the bytes grow in a file of their own; on S3 in the bucket
     // (`media::partial`), where any replica finds them.
     if state.media.store.s3().is_none() {
@@ -222,13 +280,13 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
     let with_body = is_chunk(req.headers());
     let mut response = if with_body {
         let writer = claim(state, &id).await?;
-        let appended = append(state, &user, upload, req, &writer).await;
+        let appended = Box::pin(append(state, &caller, upload, req, &writer)).await;
         release(state, &id).await;
         match appended {
             Ok(response) => response,
             Err(e) => {
                 // The client never learnt this upload's address: it goes, bytes and all.
-                let multipart = state.db.upload(&id, user.id).await.ok().flatten().and_then(|u| u.multipart);
+                let multipart = mine(state, &caller, &id).await.ok().and_then(|u| u.multipart);
                 let _ = state.db.forget_upload(&id).await;
                 remove_partial(state, &id, multipart.as_deref()).await;
                 return Err(e);
@@ -244,19 +302,46 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
     Ok(response)
 }
 
+/// Who asks about an upload: the session's person, the browser's guest (its guest
+/// cookie), or both (an owner trying their own link). An upload is found for either.
+pub(super) struct Caller {
+    pub user: Option<User>,
+    pub guest: Option<[u8; 32]>,
+}
+
+impl Caller {
+    async fn of<B>(state: &AppState, req: &Request<B>) -> Result<Caller, ApiError> {
+        let caller = Caller { user: current_user(state, req).await?, guest: super::guests::guest_key(state, req) };
+        if caller.user.is_none() && caller.guest.is_none() {
+            return Err(ApiError::Unauthorized("not logged in"));
+        }
+        Ok(caller)
+    }
+}
+
 fn is_chunk(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"application/offset+octet-stream"))
 }
 
-/// The upload the path names, if it is the person's and not expired.
-async fn mine(state: &AppState, user: &User, id: &str) -> Result<Upload, ApiError> {
+/// The upload the path names, if it is the caller's (as a person or as a guest) and
+/// not expired.
+async fn mine(state: &AppState, caller: &Caller, id: &str) -> Result<Upload, ApiError> {
     if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::NotFound);
     }
-    let upload = state.db.upload(id, user.id).await?.ok_or(ApiError::NotFound)?;
-    if upload.photo_id.is_none() && upload.expires_at <= OffsetDateTime::now_utc() {
+    let mut found = None;
+    if let Some(user) = &caller.user {
+        found = state.db.upload(id, user.id).await?;
+    }
+    if found.is_none()
+        && let Some(guest) = &caller.guest
+    {
+        found = state.db.guest_upload(id, guest).await?;
+    }
+    let upload = found.ok_or(ApiError::NotFound)?;
+    if !upload.finished() && upload.expires_at <= OffsetDateTime::now_utc() {
         return Err(ApiError::NotFound);
     }
     Ok(upload)
@@ -270,6 +355,9 @@ fn progress(upload: &Upload, status: StatusCode) -> http::response::Builder {
     if let Some(photo) = upload.photo_id {
         builder = builder.header("pujo-photo-id", photo);
     }
+    if let Some(pending) = upload.pending_id {
+        builder = builder.header("pujo-pending-id", pending);
+    }
     builder
 }
 
@@ -278,8 +366,8 @@ pub async fn head(state: &AppState, req: Request<Incoming>) -> Result<Response<B
     if let Some(refused) = version_refusal(&req) {
         return Ok(refused);
     }
-    let user = require_user(state, &req).await?;
-    let upload = mine(state, &user, path_param(&req, 0)).await?;
+    let caller = Caller::of(state, &req).await?;
+    let upload = mine(state, &caller, path_param(&req, 0)).await?;
     Ok(progress(&upload, StatusCode::OK).body(empty()).expect("valid response"))
 }
 
@@ -288,12 +376,16 @@ pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response
     if let Some(refused) = version_refusal(&req) {
         return Ok(refused);
     }
-    let user = require_user(state, &req).await?;
-    let upload = mine(state, &user, path_param(&req, 0)).await?;
+    let caller = Caller::of(state, &req).await?;
+    let upload = mine(state, &caller, path_param(&req, 0)).await?;
     // Not while a chunk is being written or the last one is becoming a photo.
     let _writer = claim(state, &upload.id).await?;
-    let upload = mine(state, &user, &upload.id).await?;
-    if !state.db.delete_upload(&upload.id, user.id).await? {
+    let upload = mine(state, &caller, &upload.id).await?;
+    let deleted = match &upload.guest {
+        Some(sender) => state.db.delete_guest_upload(&upload.id, &sender.guest).await?,
+        None => state.db.delete_upload(&upload.id, upload.owner_id).await?,
+    };
+    if !deleted {
         return Err(ApiError::NotFound);
     }
     remove_partial(state, &upload.id, upload.multipart.as_deref()).await;
@@ -305,7 +397,7 @@ pub async fn patch(state: &AppState, req: Request<Incoming>) -> Result<Response<
     if let Some(refused) = version_refusal(&req) {
         return Ok(refused);
     }
-    let user = require_user(state, &req).await?;
+    let caller = Caller::of(state, &req).await?;
     if !is_chunk(req.headers()) {
         return Err(ApiError::UnsupportedMediaType("application/offset+octet-stream"));
     }
@@ -313,12 +405,13 @@ pub async fn patch(state: &AppState, req: Request<Incoming>) -> Result<Response<
         return Err(ApiError::Validation("send Upload-Offset: where this chunk starts".into()));
     }
     let id = path_param(&req, 0).to_owned();
-    mine(state, &user, &id).await?;
+    mine(state, &caller, &id).await?;
     // One writer per partial file, and the row read again under it: what another
     // request acknowledged meanwhile is what this one starts from.
     let writer = claim(state, &id).await?;
-    let appended = match mine(state, &user, &id).await {
-        Ok(upload) => append(state, &user, upload, req, &writer).await,
+    let appended = match mine(state, &caller, &id).await {
+        // Boxed: with the store's and the pipeline's, its future is large.
+        Ok(upload) => Box::pin(append(state, &caller, upload, req, &writer)).await,
         Err(e) => Err(e),
     };
     release(state, &id).await;
@@ -445,15 +538,16 @@ impl ChunkChecksum {
 /// fails is dropped whole (460).
 async fn append(
     state: &AppState,
-    user: &User,
+    caller: &Caller,
     upload: Upload,
     req: Request<Incoming>,
     _writer: &crate::media::PartialLock,
 ) -> Result<Response<Body>, ApiError> {
     let started = Instant::now();
+    let client = crate::http::client_address::client_bucket(state.client_ip(&req));
     let headers = req.headers();
     let offset = number(headers, "upload-offset")?.unwrap_or(0);
-    if upload.photo_id.is_some() || offset != upload.received {
+    if upload.finished() || offset != upload.received {
         return Err(ApiError::OffsetMismatch(upload.received));
     }
     let mut checksum = ChunkChecksum::from_headers(headers)?;
@@ -556,35 +650,28 @@ async fn append(
     // than a receiving claim holds.
     renew(state, &upload.id).await?;
     let whole = sink.whole(state, &upload, written).await?;
-    let outcome = super::media::take_in_file(state, user, upload.album_id, whole, upload.caption.clone()).await;
+    let finished = take_in(state, caller, &upload, whole, client).await;
     state.metrics.tus_chunk_seconds.observe(started.elapsed().as_secs_f64());
-    let finished = match outcome {
-        Ok((_, photo)) => state
-            .db
-            .finish_upload(&upload.id, photo.id(), upload.received, &state.media.instance)
-            .await
-            .map(|done| (photo.id(), done))
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
     match finished {
-        Ok((photo_id, true)) => {
+        Ok((made, true)) => {
             remove_partial(state, &upload.id, None).await;
             state.metrics.tus_uploads.with_label_values(&["completed"]).inc();
-            let upload = Upload { received, photo_id: Some(photo_id), ..upload };
+            let upload = Upload { received, photo_id: made.photo_id, pending_id: made.pending_id, ..upload };
             Ok(progress(&upload, StatusCode::NO_CONTENT).body(empty()).expect("valid response"))
         }
         Ok((_, false)) => {
             // Another request finished or moved the upload first: what it recorded
             // stands (the same bytes made the same photo).
-            let now = mine(state, user, &upload.id).await?;
-            if now.photo_id.is_none() {
+            let now = mine(state, caller, &upload.id).await?;
+            if !now.finished() {
                 return Err(ApiError::OffsetMismatch(now.received));
             }
             Ok(progress(&now, StatusCode::NO_CONTENT).body(empty()).expect("valid response"))
         }
         Err(e) => {
-            if super::media::is_refusal(&e) {
+            // A refused file, or (a guest's) a link that takes no more: the upload ends.
+            let ended = matches!(e.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::GONE);
+            if super::media::is_refusal(&e) || ended {
                 let _ = state.db.forget_upload(&upload.id).await;
                 remove_partial(state, &upload.id, None).await;
                 state.metrics.tus_uploads.with_label_values(&["refused"]).inc();
@@ -593,6 +680,48 @@ async fn append(
                 sink.discard().await;
             }
             Err(e)
+        }
+    }
+}
+
+/// What the last byte of an upload made: a photo, or (a guest's) a photo waiting for
+/// review, and the photo too when its link needs no review.
+struct Made {
+    photo_id: Option<i64>,
+    pending_id: Option<i64>,
+}
+
+/// The whole file of a finished upload through the pipeline its sender's uploads go
+/// through (a person's into their album, a guest's into the review queue of their
+/// link's album), then recorded on the upload: `false` when another request finished
+/// or moved it first.
+async fn take_in(
+    state: &AppState,
+    caller: &Caller,
+    upload: &Upload,
+    whole: std::path::PathBuf,
+    client: crate::http::client_address::ClientBucket,
+) -> Result<(Made, bool), ApiError> {
+    let claim = &state.media.instance;
+    match (&upload.guest, &caller.user) {
+        (Some(sender), _) => {
+            // Boxed, as the person's below: the pipeline's futures are large.
+            let photo = Box::pin(super::guests::take_resumable(state, sender, upload, whole, client)).await?;
+            let made = Made { photo_id: photo.photo_id, pending_id: Some(photo.pending.id) };
+            let done =
+                state.db.finish_guest_upload(&upload.id, photo.pending.id, photo.photo_id, upload.received, claim).await?;
+            Ok((made, done))
+        }
+        (None, Some(user)) => {
+            let (_, photo) =
+                Box::pin(super::media::take_in_file(state, user, upload.album_id, whole, upload.caption.clone()))
+                    .await?;
+            let done = state.db.finish_upload(&upload.id, photo.id(), upload.received, claim).await?;
+            Ok((Made { photo_id: Some(photo.id()), pending_id: None }, done))
+        }
+        (None, None) => {
+            let _ = tokio::fs::remove_file(&whole).await;
+            Err(ApiError::NotFound)
         }
     }
 }
@@ -830,7 +959,10 @@ mod tests {
         assert_eq!(
             parse_metadata(&text),
             Ok(Metadata {
-                album_id: 12, filename: "ashtami.jpg".into(), caption: "সন্ধি পুজো".into()
+                album_id: Some(12),
+                filename: "ashtami.jpg".into(),
+                caption: "সন্ধি পুজো".into(),
+                guest_name: String::new()
             })
         );
         assert_eq!(parse_metadata(&format!("album_id {},filename", b64("3"))).map(|m| m.filename), Ok(String::new()));
@@ -838,8 +970,11 @@ mod tests {
 
     #[test]
     fn bad_metadata_is_refused_by_name() {
-        assert_eq!(parse_metadata(""), Err(MetadataError::NoAlbum));
+        assert_eq!(parse_metadata("").and_then(|m| m.album()), Err(MetadataError::NoAlbum));
         assert_eq!(parse_metadata(&format!("album_id {}", b64("-1"))), Err(MetadataError::NoAlbum));
+        // A guest names no album (their link does), and may give their name.
+        let guest = parse_metadata(&format!("filename {},guest_name {}", b64("a.jpg"), b64("Mou"))).expect("taken");
+        assert_eq!((guest.album_id, guest.guest_name.as_str()), (None, "Mou"));
         assert_eq!(parse_metadata("album_id ***"), Err(MetadataError::NotText("album_id".into())));
         let twice = format!("album_id {0},album_id {0}", b64("1"));
         assert_eq!(parse_metadata(&twice), Err(MetadataError::Repeated("album_id".into())));

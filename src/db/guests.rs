@@ -239,6 +239,10 @@ impl Database {
         }
     }
 
+    pub async fn upload_link(&self, id: i64) -> Result<Option<UploadLink>, DbError> {
+        self.query_opt(LINK_BY_ID, params![id], link_from).await
+    }
+
     pub async fn upload_link_by_token(&self, token: &str) -> Result<Option<UploadLink>, DbError> {
         self.query_opt(LINK_BY_TOKEN, params![token], link_from).await
     }

@@ -30,6 +30,19 @@ pub struct Upload {
     pub part_tags: Vec<String>,
     /// On S3: the multipart upload's id while it takes parts.
     pub multipart: Option<String>,
+    /// A guest's upload through an upload link: who sent it. `None` for a person's.
+    pub guest: Option<GuestSender>,
+    /// The photo waiting for review a guest's upload became.
+    pub pending_id: Option<i64>,
+}
+
+/// The guest a resumable upload belongs to: the link it came through, the guest (the
+/// SHA-256 of their guest cookie) and the name they gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestSender {
+    pub link_id: i64,
+    pub guest: [u8; 32],
+    pub name: String,
 }
 
 impl Upload {
@@ -37,19 +50,32 @@ impl Upload {
     pub fn joined(&self) -> bool {
         self.multipart.is_none() && self.parted > 0
     }
+
+    /// Whether the last byte arrived and became a photo (or a photo waiting for review).
+    pub fn finished(&self) -> bool {
+        self.photo_id.is_some() || self.pending_id.is_some()
+    }
 }
 
 macro_rules! upload_columns {
     () => {
-        "id, owner_id, album_id, filename, caption, length, received, photo_id, expires_at, parted, part_tags, multipart"
+        "id, owner_id, album_id, filename, caption, length, received, photo_id, expires_at, parted, part_tags, multipart, \
+         upload_link_id, guest, guest_name, pending_id"
     };
 }
 
 const CREATE: Sql = Sql::same(
-    "INSERT INTO uploads (id, owner_id, album_id, filename, caption, length, received, created_at, expires_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
+    "INSERT INTO uploads (id, owner_id, album_id, filename, caption, length, received, created_at, expires_at, \
+     upload_link_id, guest, guest_name) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, $11)",
 );
-const BY_ID: Sql = Sql::same(concat!("SELECT ", upload_columns!(), " FROM uploads WHERE id = $1 AND owner_id = $2"));
+/// A person's upload: never a guest's, even one sent to their album.
+const BY_ID: Sql = Sql::same(concat!(
+    "SELECT ",
+    upload_columns!(),
+    " FROM uploads WHERE id = $1 AND owner_id = $2 AND guest IS NULL"
+));
+const BY_GUEST: Sql =
+    Sql::same(concat!("SELECT ", upload_columns!(), " FROM uploads WHERE id = $1 AND guest = $2"));
 /// Moves the acknowledged offset from `$2` to `$3`, only if it still is `$2` and the
 /// request still holds the claim (`$4`): a writer whose claim lapsed and went to
 /// another replica acknowledges nothing.
@@ -58,7 +84,13 @@ const ADVANCE: Sql = Sql::same("UPDATE uploads SET received = $3 WHERE id = $1 A
 /// only now, once, so a failure before it leaves the last chunk to be sent again.
 const FINISH: Sql = Sql::same(
     "UPDATE uploads SET photo_id = $2, received = length \
-     WHERE id = $1 AND photo_id IS NULL AND received = $3 AND claim = $4",
+     WHERE id = $1 AND photo_id IS NULL AND pending_id IS NULL AND received = $3 AND claim = $4",
+);
+/// The same for a guest's upload: the photo waiting for review `$2` it became (and the
+/// photo `$5`, when its link needs no review).
+const FINISH_GUEST: Sql = Sql::same(
+    "UPDATE uploads SET pending_id = $2, photo_id = $5, received = length \
+     WHERE id = $1 AND photo_id IS NULL AND pending_id IS NULL AND received = $3 AND claim = $4",
 );
 /// Acknowledges bytes that made a part: `received` moves from `$2` to `$3`, and the
 /// parts grow to `$3` bytes with ETags `$4` in multipart upload `$5`.
@@ -78,14 +110,22 @@ const RENEW: Sql = Sql::same("UPDATE uploads SET claimed_until = $3 WHERE id = $
 /// Every claim of one process, at its shutdown.
 const RELEASE_ALL: Sql = Sql::same("UPDATE uploads SET claim = NULL, claimed_until = NULL WHERE claim = $1");
 const RELEASE: Sql = Sql::same("UPDATE uploads SET claim = NULL, claimed_until = NULL WHERE id = $1 AND claim = $2");
-const DELETE: Sql = Sql::same("DELETE FROM uploads WHERE id = $1 AND owner_id = $2");
+const DELETE: Sql = Sql::same("DELETE FROM uploads WHERE id = $1 AND owner_id = $2 AND guest IS NULL");
+const DELETE_GUEST: Sql = Sql::same("DELETE FROM uploads WHERE id = $1 AND guest = $2");
 const DELETE_ANY: Sql = Sql::same("DELETE FROM uploads WHERE id = $1");
 const EXPIRED: Sql = Sql::same("SELECT id, multipart FROM uploads WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2");
+/// A person's own unfinished uploads (guests' uploads to their albums are the guests').
 const OPEN_OF: Sql = Sql::same(
-    "SELECT count(*), CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads WHERE owner_id = $1 AND photo_id IS NULL",
+    "SELECT count(*), CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads \
+     WHERE owner_id = $1 AND guest IS NULL AND photo_id IS NULL AND pending_id IS NULL",
 );
-const OPEN_BYTES: Sql =
-    Sql::same("SELECT CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads WHERE photo_id IS NULL");
+const OPEN_OF_GUEST: Sql = Sql::same(
+    "SELECT count(*), CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads \
+     WHERE guest = $1 AND photo_id IS NULL AND pending_id IS NULL",
+);
+const OPEN_BYTES: Sql = Sql::same(
+    "SELECT CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads WHERE photo_id IS NULL AND pending_id IS NULL",
+);
 const ALL_IDS: Sql = Sql::same("SELECT id FROM uploads");
 
 fn upload_from(r: &dyn Row) -> Result<Upload, DbError> {
@@ -102,7 +142,20 @@ fn upload_from(r: &dyn Row) -> Result<Upload, DbError> {
         parted: r.int(9)?,
         part_tags: r.text(10)?.lines().map(str::to_owned).collect(),
         multipart: r.opt_text(11)?,
+        guest: match (r.opt_int(12)?, r.opt_bytes(13)?) {
+            (Some(link_id), Some(guest)) => Some(GuestSender {
+                link_id,
+                guest: guest.try_into().map_err(|_| DbError::Other("a guest's key is not 32 bytes".into()))?,
+                name: r.text(14)?,
+            }),
+            _ => None,
+        },
+        pending_id: r.opt_int(15)?,
     })
+}
+
+fn count_and_bytes(r: &dyn Row) -> Result<(i64, i64), DbError> {
+    Ok((r.int(0)?, r.int(1)?))
 }
 
 fn text_from(r: &dyn Row) -> Result<String, DbError> {
@@ -117,14 +170,26 @@ impl Database {
     pub async fn create_upload(&self, upload: &Upload) -> Result<(), DbError> {
         let u = upload.clone();
         let now = OffsetDateTime::now_utc();
-        self.execute(CREATE, params![u.id, u.owner_id, u.album_id, u.filename, u.caption, u.length, now, u.expires_at])
-            .await?;
+        let (link, guest, name) = match u.guest {
+            Some(g) => (Some(g.link_id), Some(g.guest.to_vec()), g.name),
+            None => (None, None, String::new()),
+        };
+        self.execute(
+            CREATE,
+            params![u.id, u.owner_id, u.album_id, u.filename, u.caption, u.length, now, u.expires_at, link, guest, name],
+        )
+        .await?;
         Ok(())
     }
 
     /// The upload `id` of `owner` (another person's is `None`, as a missing one is).
     pub async fn upload(&self, id: &str, owner: i64) -> Result<Option<Upload>, DbError> {
         self.query_opt(BY_ID, params![id, owner], upload_from).await
+    }
+
+    /// The upload `id` of the guest `guest` (anyone else's is `None`).
+    pub async fn guest_upload(&self, id: &str, guest: &[u8; 32]) -> Result<Option<Upload>, DbError> {
+        self.query_opt(BY_GUEST, params![id, guest.to_vec()], upload_from).await
     }
 
     /// Acknowledges bytes: `received` moves from `from` to `to`; `false` when another
@@ -184,6 +249,24 @@ impl Database {
         Ok(self.execute(FINISH, params![id, photo_id, from, claim.to_owned()]).await? == 1)
     }
 
+    /// Records what a guest's upload became: photo `pending_id` waiting for review, and
+    /// `photo_id` when it was approved at once; as [`Database::finish_upload`].
+    pub async fn finish_guest_upload(
+        &self,
+        id: &str,
+        pending_id: i64,
+        photo_id: Option<i64>,
+        from: i64,
+        claim: &str,
+    ) -> Result<bool, DbError> {
+        Ok(self.execute(FINISH_GUEST, params![id, pending_id, from, claim.to_owned(), photo_id]).await? == 1)
+    }
+
+    /// Deletes the guest `guest`'s upload `id`; `false` when there was none.
+    pub async fn delete_guest_upload(&self, id: &str, guest: &[u8; 32]) -> Result<bool, DbError> {
+        Ok(self.execute(DELETE_GUEST, params![id, guest.to_vec()]).await? == 1)
+    }
+
     /// Deletes `owner`'s upload `id`; `false` when there was none.
     pub async fn delete_upload(&self, id: &str, owner: i64) -> Result<bool, DbError> {
         Ok(self.execute(DELETE, params![id, owner]).await? == 1)
@@ -206,10 +289,13 @@ impl Database {
     /// How many of `owner`'s uploads are still waiting for bytes, and the bytes they
     /// declared.
     pub async fn open_uploads_of(&self, owner: i64) -> Result<(i64, i64), DbError> {
-        fn count_and_bytes(r: &dyn Row) -> Result<(i64, i64), DbError> {
-            Ok((r.int(0)?, r.int(1)?))
-        }
         self.query_one(OPEN_OF, params![owner], count_and_bytes).await
+    }
+
+    /// How many of the guest `guest`'s uploads are still waiting for bytes, and the
+    /// bytes they declared.
+    pub async fn open_uploads_of_guest(&self, guest: &[u8; 32]) -> Result<(i64, i64), DbError> {
+        self.query_one(OPEN_OF_GUEST, params![guest.to_vec()], count_and_bytes).await
     }
 
     /// The bytes every unfinished upload declared: what their partial files may grow to.

@@ -20,6 +20,7 @@ per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
     a_revoked_or_expired_link_takes_nothing_and_only_the_owner_manages_links,
     a_pandal_behind_one_address_is_many_guests,
     one_decision_wins_when_reviewers_act_at_once_and_links_are_bounded_under_a_crowd,
+    a_guest_sends_resumably_across_a_drop_and_the_upload_is_theirs_alone,
 ]);
 
 const KOLKATA: (f64, f64) = (22.5726, 88.3639);
@@ -72,6 +73,42 @@ impl<'a> Guest<'a> {
             self.cookie = Some(set.split(';').next().unwrap_or("").to_owned());
         }
         answer
+    }
+}
+
+impl Guest<'_> {
+    /// A tus request as this browser: its guest cookie, or (not a guest yet) a proof.
+    async fn tus(&mut self, method: &str, path: &str, extra: &[(&str, &str)], body: &[u8]) -> Answer {
+        let origin = format!("http://{}", self.app.addr);
+        let mut headers = vec![("origin", origin.as_str()), ("tus-resumable", "1.0.0")];
+        let proof = if self.cookie.is_none() { common::guest_proof(self.app).await } else { String::new() };
+        match &self.cookie {
+            Some(cookie) => headers.push(("cookie", cookie)),
+            None => headers.push(("x-pujo-proof", &proof)),
+        }
+        headers.extend_from_slice(extra);
+        let answer = common::send(method, &self.app.url(path), &headers, Bytes::copy_from_slice(body)).await;
+        let set = answer.header("set-cookie");
+        if !set.is_empty() {
+            self.cookie = Some(set.split(';').next().unwrap_or("").to_owned());
+        }
+        answer
+    }
+
+    /// Begins a resumable upload of `length` bytes through link `token`.
+    async fn begin(&mut self, token: &str, length: usize, name: &str) -> Answer {
+        use base64::Engine;
+        let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+        let metadata = format!("filename {},guest_name {},caption {}", b64("mandap.jpg"), b64(name), b64("Aarati"));
+        let length = length.to_string();
+        let path = format!("/api/v1/guest/{token}/uploads");
+        self.tus("POST", &path, &[("upload-length", &length), ("upload-metadata", &metadata)], b"").await
+    }
+
+    async fn chunk(&mut self, path: &str, offset: usize, bytes: &[u8]) -> Answer {
+        let offset = offset.to_string();
+        let headers = [("content-type", "application/offset+octet-stream"), ("upload-offset", offset.as_str())];
+        self.tus("PATCH", path, &headers, bytes).await
     }
 }
 
@@ -371,4 +408,131 @@ async fn one_decision_wins_when_reviewers_act_at_once_and_links_are_bounded_unde
     let made = futures_util::future::join_all(links.iter().map(|l| db.create_upload_link(l))).await;
     let created = made.into_iter().map(|r| r.expect("no error")).filter(Option::is_some).count();
     assert_eq!(created + 1, pujo::db::UPLOAD_LINKS_PER_ALBUM as usize, "one link was made before the crowd");
+}
+
+/// Guests use the same resumable uploads as everyone: a phone that loses its
+/// connection goes on from what arrived. The upload is the browser's (its guest
+/// cookie) and nobody else's, the album's owner included; its last byte puts the photo
+/// in the review queue with the guest's name and no location, and the link's caps are
+/// taken then, so two uploads begun under a cap of one make one photo.
+async fn a_guest_sends_resumably_across_a_drop_and_the_upload_is_theirs_alone(backend: Backend) {
+    let (app, db) = spawn_app_with_db(backend).await;
+    let owner = Api::register(&app, "bonedi-bari").await;
+    let nobody = Api::anonymous(&app);
+    let id = album(&owner, "Thakur dalan", "public").await;
+    let made = link(&owner, id, json!({"per_guest": 1, "label": "dalan"})).await;
+    let token = token(&made);
+    let photo = Jpeg { gps: Some(KOLKATA), seed: 40, width: 800, height: 600, ..Jpeg::default() }.encode();
+
+    // No guest cookie and no proof: 428, and nothing made.
+    let origin = format!("http://{}", app.addr);
+    let bare = common::send(
+        "POST",
+        &app.url(&format!("/api/v1/guest/{token}/uploads")),
+        &[("origin", origin.as_str()), ("tus-resumable", "1.0.0"), ("upload-length", "100")],
+        Bytes::new(),
+    )
+    .await;
+    assert_eq!(bare.status, StatusCode::PRECONDITION_REQUIRED, "{}", bare.text());
+    assert_eq!(bare.header("tus-resumable"), "1.0.0");
+
+    let mut guest = Guest::new(&app);
+    let created = guest.begin(&token, photo.len(), "Tumpa").await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert!(guest.cookie.as_deref().is_some_and(|c| c.starts_with("pujo_guest=")), "a guest cookie");
+    let path = created.header("location").to_owned();
+    assert!(path.starts_with("/api/v1/uploads/"), "{path}");
+    // A second upload begun before the first is done: the cap of one is taken at the
+    // last byte, not here.
+    let second = guest.begin(&token, photo.len(), "Tumpa").await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.text());
+    let second = second.header("location").to_owned();
+
+    // The upload is this browser's: nobody else's, not the album owner's, not another guest's.
+    let head = |who: &Api<'_>| {
+        let path = path.clone();
+        let app = &app;
+        let cookie = who.cookie.clone();
+        async move {
+            let mut headers = vec![("tus-resumable", "1.0.0")];
+            if let Some(c) = &cookie {
+                headers.push(("cookie", c.as_str()));
+            }
+            common::send("HEAD", &app.url(&path), &headers, Bytes::new()).await.status
+        }
+    };
+    assert_eq!(head(&nobody).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(head(&owner).await, StatusCode::NOT_FOUND);
+    let mut other = Guest::new(&app);
+    assert_eq!(other.begin(&token, 10, "").await.status, StatusCode::CREATED, "another browser, a guest now");
+    assert_eq!(other.tus("HEAD", &path, &[], b"").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(other.chunk(&path, 0, &photo[..100]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(other.tus("DELETE", &path, &[], b"").await.status, StatusCode::NOT_FOUND);
+    // The owner's own unfinished uploads are not the guests': their count stays theirs.
+    assert_eq!(db.open_uploads_of(owner.user["id"].as_i64().expect("id")).await.expect("count").0, 0);
+
+    // Half arrives, the connection drops; the guest asks where it stopped and goes on.
+    let half = photo.len() / 2;
+    let first = guest.chunk(&path, 0, &photo[..half]).await;
+    assert_eq!(first.status, StatusCode::NO_CONTENT, "{}", first.text());
+    let at = guest.tus("HEAD", &path, &[], b"").await;
+    assert_eq!((at.status, at.header("upload-offset")), (StatusCode::OK, half.to_string().as_str()));
+    let last = guest.chunk(&path, half, &photo[half..]).await;
+    assert_eq!(last.status, StatusCode::NO_CONTENT, "{}", last.text());
+    let pending: i64 = last.header("pujo-pending-id").parse().expect("the photo waiting for review");
+    assert_eq!(last.header("pujo-photo-id"), "", "it waits for review");
+    let again = guest.tus("HEAD", &path, &[], b"").await;
+    assert_eq!(again.header("pujo-pending-id"), pending.to_string());
+
+    // Waiting, with the guest's name, in the owner's queue only.
+    assert!(ids(&nobody.get(&format!("/api/v1/albums/{id}/photos")).await.json()["items"]).is_empty());
+    let queue = owner.get(&format!("/api/v1/albums/{id}/review")).await.json();
+    assert_eq!(ids(&queue["items"]), [pending]);
+    assert_eq!(queue["items"][0]["guest_name"], "Tumpa");
+    assert_eq!(queue["items"][0]["caption"], "Aarati");
+    assert_eq!(queue["items"][0]["link_label"], "dalan");
+
+    // The second upload reaches its last byte with the cap already taken: refused,
+    // and forgotten with its bytes.
+    let full = guest.chunk(&second, 0, &photo).await;
+    assert_eq!(full.status, StatusCode::FORBIDDEN, "{}", full.text());
+    assert_eq!(guest.tus("HEAD", &second, &[], b"").await.status, StatusCode::NOT_FOUND);
+    // And a new one is refused before any byte.
+    assert_eq!(guest.begin(&token, photo.len(), "Tumpa").await.status, StatusCode::FORBIDDEN);
+    let links = owner.get(&format!("/api/v1/albums/{id}/upload-links")).await.json();
+    assert_eq!(links["items"][0]["taken"], 1);
+
+    // Approved: the photo has no location, as a multipart guest's.
+    let done = owner.post(&format!("/api/v1/albums/{id}/review"), json!({"approve": [pending]})).await.json();
+    let photo_id = done["approved"][0]["photo_id"].as_i64().expect("a photo");
+    let shown = nobody.get(&format!("/api/v1/photos/{photo_id}")).await.json();
+    assert_eq!(shown["guest_name"], "Tumpa");
+    assert!(shown["location"].is_null(), "{shown}");
+
+    // Revoking a link ends the unfinished uploads begun through it.
+    let other_link = link(&owner, id, json!({})).await;
+    let mut late = Guest::new(&app);
+    let begun = late.begin(&self::token(&other_link), photo.len(), "").await;
+    assert_eq!(begun.status, StatusCode::CREATED, "{}", begun.text());
+    let begun = begun.header("location").to_owned();
+    assert_eq!(late.chunk(&begun, 0, &photo[..half]).await.status, StatusCode::NO_CONTENT);
+    let revoke = format!("/api/v1/albums/{id}/upload-links/{}", other_link["id"]);
+    assert_eq!(owner.delete(&revoke).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(late.tus("HEAD", &begun, &[], b"").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(late.chunk(&begun, half, &photo[half..]).await.status, StatusCode::NOT_FOUND);
+
+    // A person's own upload names its album and no guest.
+    use base64::Engine;
+    let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+    let metadata = format!("album_id {},guest_name {}", b64(&id.to_string()), b64("Tumpa"));
+    let cookie = owner.cookie.clone().expect("session");
+    let headers = [
+        ("origin", origin.as_str()),
+        ("cookie", cookie.as_str()),
+        ("tus-resumable", "1.0.0"),
+        ("upload-length", "100"),
+        ("upload-metadata", metadata.as_str()),
+    ];
+    let mixed = common::send("POST", &app.url("/api/v1/uploads"), &headers, Bytes::new()).await;
+    assert_eq!(mixed.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", mixed.text());
 }
