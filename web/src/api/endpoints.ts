@@ -218,7 +218,7 @@ export const getGuestLink = (token: string, signal?: AbortSignal) =>
 export const getProofChallenge = (signal?: AbortSignal) =>
   apiFetch<{ algorithm: string; salt: string; bits: number }>(`${API}/proof`, { signal })
 /** Where a guest's photos go (multipart, one file per request: see upload.ts). */
-export const guestPhotosUrl = (token: string) => `${API}/guest/${encodeURIComponent(token)}/photos`
+export const guestUploadsUrl = (token: string) => `${API}/guest/${encodeURIComponent(token)}/uploads`
 export const listReview = (albumId: number, p: PageParams, signal?: AbortSignal) =>
   apiFetch<Page<PendingPhoto>>(`${API}/albums/${albumId}/review${query({ limit: p.limit, cursor: p.cursor })}`, { signal })
 export const review = (albumId: number, approve: number[], reject: number[]) =>

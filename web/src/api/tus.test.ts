@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ApiError } from './client'
 import { FakeXhr } from '../test/fakeXhr'
-import { fingerprint, sendResumable, uploadMetadata, type ResumeStore } from './tus'
+import { fingerprint, guestMetadata, sendResumable, sendResumableUpload, uploadMetadata, type ResumeStore } from './tus'
 import { xhrSend as transport } from './xhr'
 
 const URL_A = '/api/v1/uploads/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
@@ -112,6 +112,38 @@ describe('sendResumable', () => {
     ;(await request(0)).respond(200, '', { 'Upload-Offset': '10', 'Pujo-Photo-Id': '9' })
     await expect(done).resolves.toBe(9)
     expect(FakeXhr.all).toHaveLength(1)
+    expect(store.map.size).toBe(0)
+  })
+
+  it('sends a guest’s upload to its link with the proof on the creation alone, and resumes to the photo waiting for review', async () => {
+    const store = memoryStore()
+    const file = photo()
+    const options = {
+      transport,
+      createUrl: '/api/v1/guest/TOKEN/uploads',
+      metadata: guestMetadata(file.name, '', 'Rumki'),
+      createHeaders: { 'X-Pujo-Proof': 'salt:42' },
+      key: 'guest-key',
+      store,
+      chunkBytes: 6,
+    }
+    const first = sendResumableUpload(file, options)
+    const create = await request(0)
+    expect(`${create.method} ${create.url}`).toBe('POST /api/v1/guest/TOKEN/uploads')
+    expect(create.headers['X-Pujo-Proof']).toBe('salt:42')
+    expect(create.headers['Upload-Metadata']).toBe(`filename ${btoa(unescape(encodeURIComponent('ঠাকুর.jpg')))},guest_name ${btoa('Rumki')}`)
+    create.respond(201, '', created)
+    const chunk = await request(1)
+    expect(chunk.headers['X-Pujo-Proof']).toBeUndefined()
+    chunk.respond(204, '', { 'Upload-Offset': '6' })
+    // The connection drops in the last chunk: the address stays for the next try.
+    ;(await request(2)).respond(0, '')
+    await expect(first).rejects.toBeInstanceOf(ApiError)
+    expect(store.map.get('guest-key')).toBe(URL_A)
+    // The last chunk had arrived after all: the next try asks, and finds the photo waiting.
+    const again = sendResumableUpload(file, options)
+    ;(await request(3)).respond(200, '', { 'Upload-Offset': '10', 'Pujo-Pending-Id': '5' })
+    await expect(again).resolves.toEqual({ photoId: null, pendingId: 5 })
     expect(store.map.size).toBe(0)
   })
 

@@ -44,7 +44,17 @@ export function fingerprint(file: File, albumId: number, caption: string, form =
 export interface ResumableOptions {
   /** How each request goes (XMLHttpRequest in the page, fetch in the service worker). */
   transport: Transport
-  albumId: number
+  /**
+   * The album a person's upload goes to. A guest's goes where its link says (see
+   * `createUrl`) and needs none, given its `metadata` and `key`.
+   */
+  albumId?: number
+  /** Where uploads are made: `/api/v1/uploads` (default), or a guest's upload link's. */
+  createUrl?: string
+  /** `Upload-Metadata` (default: {@link uploadMetadata} of the album, the file's name and the caption). */
+  metadata?: string
+  /** Headers of the creation request alone (a guest's proof of work). */
+  createHeaders?: Record<string, string>
   caption?: string
   /** Remembers upload addresses; without one nothing resumes across page loads. */
   store?: ResumeStore
@@ -82,6 +92,14 @@ export function uploadMetadata(albumId: number, filename: string, caption: strin
   return pairs.join(',')
 }
 
+/** `Upload-Metadata` of a guest's upload: the link names the album; the guest may give their name. */
+export function guestMetadata(filename: string, caption: string, name: string): string {
+  const pairs = [`filename ${b64(filename)}`]
+  if (caption !== '') pairs.push(`caption ${b64(caption)}`)
+  if (name !== '') pairs.push(`guest_name ${b64(name)}`)
+  return pairs.join(',')
+}
+
 function send(
   transport: Transport,
   method: string,
@@ -108,31 +126,40 @@ function isGone(err: unknown): boolean {
   return err instanceof ApiError && (err.status === 404 || err.status === 410)
 }
 
-interface Progress {
-  offset: number
+/** What an upload became once its last byte arrived: a photo, or (a guest's) one waiting for review. */
+export interface Done {
   photoId: number | null
+  pendingId: number | null
+}
+
+interface Progress extends Done {
+  offset: number
 }
 
 function progressOf(answer: Answer): Progress {
   const offset = whole(answer.header('Upload-Offset'))
   if (offset === null) throw new ApiError(answer.status, INVALID_RESPONSE, 'The server sent no Upload-Offset')
-  return { offset, photoId: whole(answer.header('Pujo-Photo-Id')) }
+  return { offset, photoId: whole(answer.header('Pujo-Photo-Id')), pendingId: whole(answer.header('Pujo-Pending-Id')) }
 }
 
-/** `POST /api/v1/uploads`: a new upload of `length` bytes; resolves with its address. */
+function isDone(progress: Progress): boolean {
+  return progress.photoId !== null || progress.pendingId !== null
+}
+
+/** `POST <createUrl>`: a new upload of `length` bytes; resolves with its address. */
 export async function createUpload(
   transport: Transport,
+  createUrl: string,
   length: number,
-  albumId: number,
-  filename: string,
-  caption: string,
+  metadata: string,
+  headers: Record<string, string> = {},
   signal?: AbortSignal,
 ): Promise<string> {
   const answer = await send(
     transport,
     'POST',
-    uploadsUrl,
-    { 'Upload-Length': String(length), 'Upload-Metadata': uploadMetadata(albumId, filename, caption) },
+    createUrl,
+    { ...headers, 'Upload-Length': String(length), 'Upload-Metadata': metadata },
     null,
     signal,
   )
@@ -211,16 +238,32 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
  * the next try; a refusal forgets it) or an `AbortError`.
  */
 export async function sendResumable(file: File, options: ResumableOptions): Promise<number> {
+  const done = await sendResumableUpload(file, options)
+  if (done.photoId === null) throw new ApiError(200, INVALID_RESPONSE, 'The upload ended without a photo')
+  return done.photoId
+}
+
+/**
+ * {@link sendResumable} for any upload, a guest's included: resolves with what the
+ * upload became (a photo, or a photo waiting for review).
+ */
+export async function sendResumableUpload(file: File, options: ResumableOptions): Promise<Done> {
   const { transport, albumId, store, signal, onProgress } = options
   const caption = options.caption ?? ''
   const chunkBytes = Math.max(1, options.chunkBytes ?? CHUNK_BYTES)
   const wait = options.wait ?? delay
-  const key = options.key ?? fingerprint(file, albumId, caption)
+  const album = (): number => {
+    if (albumId === undefined) throw new TypeError('An upload needs an album, or its metadata and key')
+    return albumId
+  }
+  const key = options.key ?? fingerprint(file, album(), caption)
+  const createUrl = options.createUrl ?? uploadsUrl
+  const metadata = options.metadata ?? uploadMetadata(album(), file.name, caption)
   const total = file.size
-  const finished = async (photoId: number): Promise<number> => {
+  const finished = async ({ photoId, pendingId }: Done): Promise<Done> => {
     if (!options.keepWhenDone) await store?.remove(key)
     onProgress?.(total, total)
-    return photoId
+    return { photoId, pendingId }
   }
 
   let url = (await store?.get(key)) ?? null
@@ -229,7 +272,7 @@ export async function sendResumable(file: File, options: ResumableOptions): Prom
     try {
       const known = await uploadProgress(transport, url, signal)
       // The last chunk arrived but its answer did not: the photo exists already.
-      if (known.photoId !== null) return finished(known.photoId)
+      if (isDone(known)) return finished(known)
       offset = known.offset
     } catch (err) {
       if (!isGone(err)) throw err
@@ -241,7 +284,7 @@ export async function sendResumable(file: File, options: ResumableOptions): Prom
   let tries = 0
   for (;;) {
     if (url === null) {
-      url = await createUpload(transport, total, albumId, file.name, caption, signal)
+      url = await createUpload(transport, createUrl, total, metadata, options.createHeaders, signal)
       await store?.set(key, url)
       offset = 0
     }
@@ -253,7 +296,7 @@ export async function sendResumable(file: File, options: ResumableOptions): Prom
         onProgress?.(Math.min(total, base + loaded), total),
       )
       tries = 0
-      if (next.photoId !== null) return finished(next.photoId)
+      if (isDone(next)) return finished(next)
       if (next.offset <= offset || next.offset > total) {
         throw new ApiError(204, INVALID_RESPONSE, `The server answered offset ${next.offset} after ${offset}`)
       }
@@ -261,8 +304,8 @@ export async function sendResumable(file: File, options: ResumableOptions): Prom
       if (offset === total) {
         // Every byte is there but no photo was named: ask once more.
         const known = await uploadProgress(transport, url, signal)
-        if (known.photoId === null) throw new ApiError(200, INVALID_RESPONSE, 'The upload ended without a photo')
-        return finished(known.photoId)
+        if (!isDone(known)) throw new ApiError(200, INVALID_RESPONSE, 'The upload ended without a photo')
+        return finished(known)
       }
     } catch (err) {
       if (isAbort(err)) throw err
@@ -280,7 +323,7 @@ export async function sendResumable(file: File, options: ResumableOptions): Prom
         // 423: another request (a tab, or the one a reload cut) is still appending.
         if (err.status === 423) await wait((err.retryAfter ?? tries) * 1000, signal)
         const known = await uploadProgress(transport, url, signal)
-        if (known.photoId !== null) return finished(known.photoId)
+        if (isDone(known)) return finished(known)
         offset = known.offset
         continue
       }

@@ -7,8 +7,8 @@
  */
 import { ApiError, INVALID_RESPONSE } from './client'
 import { failure, type Transport } from './transport'
-import { albumPhotosUrl, guestPhotosUrl } from './endpoints'
-import { fingerprint, sendResumable, terminateUpload, type ResumeStore } from './tus'
+import { albumPhotosUrl, guestUploadsUrl } from './endpoints'
+import { fingerprint, guestMetadata, sendResumable, sendResumableUpload, terminateUpload, type ResumeStore } from './tus'
 import type { GuestUploaded, Photo } from './types'
 
 export interface UploadOptions {
@@ -38,29 +38,31 @@ export async function uploadPhoto(transport: Transport, albumId: number, file: F
 }
 
 /**
- * `POST /api/v1/guest/{token}/photos`: one photo through an upload link, without an
- * account, with the guest's name (optional). Resolves with what became of it:
- * waiting for review, or (a link that needs none) already a photo of the album.
+ * Sends one photo through upload link `token` as a guest, resumably (tus): a
+ * dropped connection or a reload goes on from what arrived. `proof` is the proof
+ * of work a browser that is not a guest yet sends with its first upload. Resolves
+ * with what the photo became: waiting for review, or approved.
  */
 export async function uploadAsGuest(
   transport: Transport,
   token: string,
   file: File,
-  options: UploadOptions & { name?: string; proof?: string } = {},
-): Promise<GuestUploaded[]> {
-  const { caption, name, proof, onProgress, signal } = options
-  const form = new FormData()
-  if (name && name.trim() !== '') form.append('name', name.trim())
-  if (caption && caption.trim() !== '') form.append('caption', caption.trim())
-  form.append('file', file, file.name)
-  const headers: Record<string, string> = proof ? { 'X-Pujo-Proof': proof } : {}
-  const answer = await transport('POST', guestPhotosUrl(token), headers, form, signal, onProgress)
-  if (answer.status < 200 || answer.status >= 300) throw failure(answer)
-  const items = (answer.body as { items?: unknown } | undefined)?.items
-  if (!Array.isArray(items)) {
-    throw new ApiError(answer.status, INVALID_RESPONSE, 'The server sent a response that is not a list')
-  }
-  return items as GuestUploaded[]
+  options: ResumableUploadOptions & { name?: string; proof?: string } = {},
+): Promise<GuestUploaded> {
+  const { caption = '', name = '', proof, onProgress, signal, store } = options
+  const done = await sendResumableUpload(file, {
+    transport,
+    createUrl: guestUploadsUrl(token),
+    metadata: guestMetadata(file.name, caption.trim(), name.trim()),
+    createHeaders: proof ? { 'X-Pujo-Proof': proof } : {},
+    key: JSON.stringify(['guest', token, file.name, file.type, file.size, file.lastModified, caption.trim(), name.trim()]),
+    store,
+    onProgress,
+    signal,
+  })
+  if (done.photoId !== null) return { id: done.photoId, status: 'approved' }
+  if (done.pendingId !== null) return { id: done.pendingId, status: 'pending' }
+  throw new ApiError(200, INVALID_RESPONSE, 'The upload ended without a photo')
 }
 
 export interface ResumableUploadOptions {

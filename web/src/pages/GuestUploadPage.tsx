@@ -11,6 +11,7 @@ import { Loading, ResourceError } from '../components/Status'
 import { useI18n } from '../i18n'
 import { errorText } from '../i18n/errors'
 import { solve } from '../lib/proof'
+import { idbResumeStore } from '../lib/uploadStore'
 import { keys } from '../queryClient'
 
 type State = 'waiting' | 'sending' | 'pending' | 'approved' | 'failed'
@@ -22,11 +23,15 @@ interface Item {
   error?: string
 }
 
+/** Where a guest's unfinished uploads are remembered, so that a reload goes on from what arrived. */
+const resumes = idbResumeStore()
+
 /**
  * `/g/{token}`: where a guest at the pandal sends photos through an upload link,
- * with no account: an optional name, the photos (each its own request with its
- * own progress, so one bad file or a dropped connection costs only itself, and a
- * failed one can be sent again), and a clear word on what happens next.
+ * with no account: an optional name, the photos (each a resumable upload with its
+ * own progress, so one bad file costs only itself, a dropped connection costs only
+ * the chunk it cut, and a failed one can be sent again), and a clear word on what
+ * happens next.
  */
 export default function GuestUploadPage() {
   const { token = '' } = useParams()
@@ -62,6 +67,7 @@ export default function GuestUploadPage() {
           uploadAsGuest(xhrSend, token, item.file, {
             name,
             proof,
+            store: resumes,
             onProgress: (loaded, total) => update(index, { progress: total > 0 ? loaded / total : 0 }),
           })
         let answer
@@ -72,8 +78,7 @@ export default function GuestUploadPage() {
           if (!(err instanceof ApiError) || err.code !== 'proof_required') throw err
           answer = await send(await solve(await getProofChallenge()))
         }
-        const [done] = answer
-        update(index, { state: done?.status === 'approved' ? 'approved' : 'pending', progress: 1 })
+        update(index, { state: answer.status === 'approved' ? 'approved' : 'pending', progress: 1 })
       } catch (err) {
         update(index, { state: 'failed', error: errorText(i18n, err) })
         // A full cap or an expired link ends the round: the rest would fail alike.

@@ -618,7 +618,7 @@ describe('GuestUploadPage', () => {
   const TOKEN = 'G'.repeat(43)
   const guestLink = { album: { title: 'Ekdalia 2026', owner: 'Barowari' }, label: '', needs_review: true, expires_at: null, per_guest: 2, remaining: null }
 
-  it('sends each photo on its own with the guest’s name, and stops at a full cap', async () => {
+  it('sends each photo resumably with the guest’s name, and stops at a full cap', async () => {
     stubApi({
       [`GET /api/v1/guest/${TOKEN}`]: () => json(guestLink),
       'GET /api/v1/proof': () => json({ algorithm: 'SHA-256', salt: '1700000000.00112233445566778899aabbccddeeff', bits: 4 }),
@@ -638,20 +638,29 @@ describe('GuestUploadPage', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Send 3 photos' }))
     await waitFor(() => expect(FakeXhr.all).toHaveLength(1))
     const first = FakeXhr.all[0]!
-    expect(`${first.method} ${first.url}`).toBe(`POST /api/v1/guest/${TOKEN}/photos`)
-    expect(first.body?.get('name')).toBe('Rumki')
-    expect((first.body?.get('file') as File).name).toBe('p1.jpg')
-    // Not a guest yet: the page proves a little work and sends the photo again.
+    expect(`${first.method} ${first.url}`).toBe(`POST /api/v1/guest/${TOKEN}/uploads`)
+    expect(first.headers['Upload-Length']).toBe('3')
+    expect(first.headers['Upload-Metadata']).toBe(`filename ${btoa('p1.jpg')},guest_name ${btoa('Rumki')}`)
+    // Not a guest yet: the page proves a little work and begins the upload again.
     act(() => first.respond(428, { error: { code: 'proof_required', message: 'x' } }))
     await waitFor(() => expect(FakeXhr.all).toHaveLength(2))
     const proof = FakeXhr.all[1]!.headers['X-Pujo-Proof']!
     expect(proof.startsWith('1700000000.00112233445566778899aabbccddeeff:')).toBe(true)
-    act(() => FakeXhr.all[1]!.respond(201, { items: [{ id: 7, status: 'pending' }] }))
-    await waitFor(() => expect(FakeXhr.all).toHaveLength(3))
-    expect(FakeXhr.all[2]!.headers['X-Pujo-Proof']).toBeUndefined()
-    act(() => FakeXhr.all[2]!.respond(201, { items: [{ id: 8, status: 'pending' }] }))
+    // Each photo: made, then its bytes, which end in a photo waiting for review.
+    const sends = async (at: number, upload: string, pending: number) => {
+      act(() => FakeXhr.all[at]!.respond(201, '', { Location: `/api/v1/uploads/${upload}`, 'Upload-Offset': '0' }))
+      await waitFor(() => expect(FakeXhr.all).toHaveLength(at + 2))
+      const chunk = FakeXhr.all[at + 1]!
+      expect(`${chunk.method} ${chunk.url}`).toBe(`PATCH /api/v1/uploads/${upload}`)
+      expect(chunk.headers['X-Pujo-Proof']).toBeUndefined()
+      act(() => chunk.respond(204, '', { 'Upload-Offset': '3', 'Pujo-Pending-Id': String(pending) }))
+    }
+    await sends(1, 'a'.repeat(32), 7)
     await waitFor(() => expect(FakeXhr.all).toHaveLength(4))
-    act(() => FakeXhr.all[3]!.respond(403, { error: { code: 'forbidden', message: 'this link takes no more photos from you' } }))
+    expect(FakeXhr.all[3]!.headers['X-Pujo-Proof']).toBeUndefined()
+    await sends(3, 'b'.repeat(32), 8)
+    await waitFor(() => expect(FakeXhr.all).toHaveLength(6))
+    act(() => FakeXhr.all[5]!.respond(403, { error: { code: 'forbidden', message: 'this link takes no more photos from you' } }))
     const list = await screen.findByRole('list', { name: 'Your photos' })
     await waitFor(() => expect(within(list).getAllByText('Sent, waiting for review')).toHaveLength(2))
     expect(within(list).getByText('Not sent')).toBeTruthy()
