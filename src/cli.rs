@@ -96,6 +96,9 @@ macro_rules! setting_flags {
             /// zero bits of the proof of work a new guest does [PUJO_GUEST_PROOF_BITS; 16]
             #[argh(option)]
             pub guest_proof_bits: Option<String>,
+            /// zero bits of the proof of work a registration does [PUJO_REGISTER_PROOF_BITS; 16]
+            #[argh(option)]
+            pub register_proof_bits: Option<String>,
             /// time an upload request may take [PUJO_UPLOAD_TIMEOUT; 15m]
             #[argh(option)]
             pub upload_timeout: Option<String>,
@@ -240,6 +243,7 @@ macro_rules! setting_flags {
                     ("upload-expiry", &self.upload_expiry),
                     ("audit-retention", &self.audit_retention),
                     ("guest-proof-bits", &self.guest_proof_bits),
+                    ("register-proof-bits", &self.register_proof_bits),
                     ("max-body-bytes", &self.max_body_bytes),
                     ("max-upload-bytes", &self.max_upload_bytes),
                     ("max-pixels", &self.max_pixels),

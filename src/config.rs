@@ -100,6 +100,11 @@ pub const SETTINGS: &[Setting] = &[
         "work a new guest's browser does before its first upload through an upload link: leading zero bits of a SHA-256 (each one doubles it; 0 turns it off)",
     ),
     setting(
+        "register-proof-bits",
+        Some("16"),
+        "work a browser does before it makes an account: leading zero bits of a SHA-256 (each one doubles it; 0 turns it off)",
+    ),
+    setting(
         "audit-retention",
         Some("365d"),
         "how long the audit log keeps an event (log-ins, role changes, removals) before it is deleted",
@@ -250,6 +255,8 @@ pub struct Config {
     pub audit_retention: Duration,
     /// Leading zero bits a new guest's proof of work must find (0: none asked).
     pub guest_proof_bits: u32,
+    /// Leading zero bits the proof of work of a registration must find (0: none asked).
+    pub register_proof_bits: u32,
     pub max_body_bytes: usize,
     pub shutdown_delay: Duration,
     pub drain_timeout: Duration,
@@ -358,16 +365,8 @@ impl Config {
             upload_timeout: raw.positive_duration("upload-timeout")?,
             upload_expiry: raw.positive_duration("upload-expiry")?,
             audit_retention: raw.positive_duration("audit-retention")?,
-            guest_proof_bits: match raw.u32("guest-proof-bits")? {
-                bits @ 0..=28 => bits,
-                _ => {
-                    return Err(raw.invalid(
-                        "guest-proof-bits",
-                        raw.str("guest-proof-bits").unwrap_or(""),
-                        "must be 0 to 28",
-                    ));
-                }
-            },
+            guest_proof_bits: proof_bits(&raw, "guest-proof-bits")?,
+            register_proof_bits: proof_bits(&raw, "register-proof-bits")?,
             max_body_bytes: raw.positive_usize("max-body-bytes")?,
             shutdown_delay: raw.duration("shutdown-delay")?,
             drain_timeout: raw.duration("drain-timeout")?,
@@ -463,6 +462,14 @@ fn media_settings(raw: &Raw<'_>) -> Result<crate::media::MediaSettings, ConfigEr
         temp_bytes: raw.positive_usize("upload-temp-bytes")? as u64,
         s3,
     })
+}
+
+/// A proof of work's cost: 0 (none asked) to 28 zero bits (minutes on a phone).
+fn proof_bits(raw: &Raw<'_>, name: &str) -> Result<u32, ConfigError> {
+    match raw.u32(name)? {
+        bits @ 0..=28 => Ok(bits),
+        _ => Err(raw.invalid(name, raw.str(name).unwrap_or(""), "must be 0 to 28")),
+    }
 }
 
 fn cache_settings(raw: &Raw<'_>) -> Result<crate::cache::CacheSettings, ConfigError> {

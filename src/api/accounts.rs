@@ -74,6 +74,9 @@ pub async fn register(state: &AppState, req: Request<Incoming>) -> Result<Respon
     let user_agent = user_agent(&req);
     let client = format!("register:{}", client_bucket(state.client_ip(&req)));
     state.limiter.hit(&client, REGISTRATIONS_PER_CLIENT).await.map_err(ApiError::RateLimited)?;
+    // A little work per account (a browser's fraction of a second), so that a script
+    // cannot mint accounts for nothing; before the body is read or a password hashed.
+    super::proof::check(state, &req, super::proof::Purpose::Register).await?;
     let body: Register = parse_json(req, BODY_LIMIT).await?;
     validate_registration(&body)?;
     let new = NewUser {

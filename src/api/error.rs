@@ -57,8 +57,9 @@ pub enum ApiError {
     /// A resumable upload's chunk whose `Upload-Checksum` did not match (tus: 460).
     #[error("the chunk's checksum does not match its bytes; it was not kept")]
     ChecksumMismatch,
-    /// A new guest's upload without the proof of work it needs (`GET /api/v1/proof`).
-    #[error("a new guest sends a proof of work with their first upload: {0} zero bits (see /api/v1/proof)")]
+    /// A new guest's first upload, or a registration, without the proof of work it
+    /// needs (`GET /api/v1/proof`).
+    #[error("this request needs a proof of work: {0} zero bits (see /api/v1/proof)")]
     ProofRequired(u32),
     /// A share link with a password this browser has not given (yet).
     #[error("this link needs its password")]

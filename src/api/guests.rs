@@ -357,8 +357,8 @@ impl Guest {
             Some(v) => (v.to_owned(), false),
             None => (crate::auth::new_session_token().0, true),
         };
-        if new && state.config.guest_proof_bits > 0 {
-            check_proof(state, req).await?;
+        if new {
+            super::proof::check(state, req, super::proof::Purpose::Guest).await?;
         }
         let key = crate::auth::token_hash(&cookie);
         let client = crate::http::client_address::client_bucket(state.client_ip(req));
@@ -419,45 +419,6 @@ async fn note_refusal(state: &AppState, guest: &[u8; 32], client: ClientBucket) 
     for (key, limit) in refusal_limits(guest, client) {
         let _ = state.limiter.hit(&key, limit).await;
     }
-}
-
-/// How long a proof-of-work salt is accepted.
-const PROOF_LIFETIME: i64 = 10 * 60;
-
-#[derive(Serialize)]
-struct ProofJson {
-    algorithm: &'static str,
-    salt: String,
-    bits: u32,
-}
-
-/// `GET /api/v1/proof`: a challenge for a new guest: find a number such that
-/// SHA-256 of `salt:number` starts with `bits` zero bits, and send
-/// `X-Pujo-Proof: salt:number` with the first upload.
-pub async fn proof(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
-    Query::of(&req, &[])?;
-    let expires = OffsetDateTime::now_utc().unix_timestamp() + PROOF_LIFETIME;
-    let body = ProofJson {
-        algorithm: "SHA-256",
-        salt: crate::auth::new_proof_salt(expires),
-        bits: state.config.guest_proof_bits,
-    };
-    Ok(no_store(json(StatusCode::OK, &body)))
-}
-
-/// The request's proof of work: well formed, enough zero bits, a live salt not used
-/// before (remembered across replicas through Redis when there is one).
-async fn check_proof<B>(state: &AppState, req: &Request<B>) -> Result<(), ApiError> {
-    let bits = state.config.guest_proof_bits;
-    let given = req.headers().get("x-pujo-proof").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let (salt, number) = given.rsplit_once(':').ok_or(ApiError::ProofRequired(bits))?;
-    let number: u64 = number.parse().map_err(|_| ApiError::ProofRequired(bits))?;
-    let now = OffsetDateTime::now_utc().unix_timestamp();
-    if salt.len() > 64 || !crate::auth::proof_holds(salt, number, bits, now, PROOF_LIFETIME) {
-        return Err(ApiError::ProofRequired(bits));
-    }
-    let once = crate::ratelimit::Limit { max: 1, window: Duration::from_secs(PROOF_LIFETIME as u64) };
-    state.limiter.hit(&format!("proof:{salt}"), once).await.map_err(|_| ApiError::ProofRequired(bits))
 }
 
 fn guest_cookie_name(state: &AppState) -> String {

@@ -14,6 +14,7 @@ pub mod multipart;
 pub(crate) mod pandals;
 mod photos;
 mod probes;
+pub mod proof;
 mod reports;
 mod routes;
 mod shares;

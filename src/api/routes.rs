@@ -221,7 +221,7 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
             OPTIONS => uploads::options(s),
             POST => guests::create_upload(s, req).await,
         ),
-        Endpoint::Proof => by_method!(as_get, GET => guests::proof(s, req).await),
+        Endpoint::Proof => by_method!(as_get, GET => proof::challenge(s, req).await),
         Endpoint::PendingMedia => by_method!(as_get, GET => media::serve_pending(s, req).await),
         Endpoint::AlbumWall => by_method!(as_get, GET => wall::album(s, req).await),
         Endpoint::PandalWall => by_method!(as_get, GET => wall::pandal(s, req).await),

@@ -131,7 +131,7 @@ impl Query {
     }
 }
 
-fn field(name: &str, problem: &str) -> ApiError {
+pub(crate) fn field(name: &str, problem: &str) -> ApiError {
     ApiError::Fields(BTreeMap::from([(name.to_owned(), problem.to_owned())]))
 }
 

@@ -33,6 +33,7 @@ import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { CHROMIUM, CHROMIUM_FLAGS } from './lib/chromium.mjs'
 import { Harness, assert } from './lib/harness.mjs'
+import { solveProof } from './lib/proof.mjs'
 
 const BASE = process.env.E2E_BASE_URL
 const ARTIFACTS = process.env.E2E_ARTIFACTS
@@ -52,19 +53,19 @@ const h = new Harness({ artifacts: join(ARTIFACTS, 'offline'), browser })
 console.log(`chromium ${browser.version()}, ${BASE} (offline, resumable uploads)`)
 
 /** JSON API call from the page (same origin: the browser sends Origin and the cookie). */
-function api(page, method, path, body) {
+function api(page, method, path, body, headers = {}) {
   return page.evaluate(
-    async ({ method, path, body }) => {
+    async ({ method, path, body, headers }) => {
       const response = await fetch(path, {
         method,
-        headers: { Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}) },
+        headers: { Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
         body: body ? JSON.stringify(body) : undefined,
       })
       const text = await response.text()
       if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`)
       return text ? JSON.parse(text) : null
     },
-    { method, path, body },
+    { method, path, body, headers },
   )
 }
 
@@ -185,11 +186,14 @@ const page = h.watch(await context.newPage(), 'resume')
 
 await h.step('an account and a private album, through the API', async () => {
   await page.goto(url('/'))
-  await api(page, 'POST', '/api/v1/auth/register', {
-    username: ACCOUNT.username,
-    email: `${ACCOUNT.username}@example.test`,
-    password: ACCOUNT.password,
-  })
+  const proof = solveProof(await api(page, 'GET', '/api/v1/proof?for=register'))
+  await api(
+    page,
+    'POST',
+    '/api/v1/auth/register',
+    { username: ACCOUNT.username, email: `${ACCOUNT.username}@example.test`, password: ACCOUNT.password },
+    { 'X-Pujo-Proof': proof },
+  )
   const album = await api(page, 'POST', '/api/v1/albums', { title: 'Queued through the storm', visibility: 'private' })
   h.set('album', album.id)
   return `album ${album.id}`

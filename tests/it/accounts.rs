@@ -29,7 +29,15 @@ fn session_cookie(answer: &Answer) -> String {
 
 async fn register(app: &TestApp, username: &str, email: &str) -> Answer {
     let body = format!(r#"{{"username":"{username}","email":"{email}","password":"shiuli-phool-2026"}}"#);
-    post_json(app, "/api/v1/auth/register", &body, &[]).await
+    register_json(app, &body, &[]).await
+}
+
+/// `POST /api/v1/auth/register` with `body` and the proof of work it needs.
+async fn register_json(app: &TestApp, body: &str, extra: &[(&str, &str)]) -> Answer {
+    let proof = common::proof(app, "register").await;
+    let mut headers = vec![("x-pujo-proof", proof.as_str())];
+    headers.extend_from_slice(extra);
+    post_json(app, "/api/v1/auth/register", body, &headers).await
 }
 
 async fn register_log_out_and_log_in_again(backend: Backend) {
@@ -97,21 +105,22 @@ async fn bad_bodies_are_refused_with_stable_codes(backend: Backend) {
         (r#"[]"#, StatusCode::UNPROCESSABLE_ENTITY, "validation"),
     ];
     for (body, status, code) in cases {
-        let r = post_json(&app, "/api/v1/auth/register", body, &[]).await;
+        let r = register_json(&app, body, &[]).await;
         assert_eq!(r.status, status, "{body}: {}", r.text());
         assert_eq!(r.json()["error"]["code"], code, "{body}");
     }
-    let fields = post_json(&app, "/api/v1/auth/register", cases[0].0, &[]).await.json();
+    let fields = register_json(&app, cases[0].0, &[]).await.json();
     for field in ["username", "email", "password"] {
         assert!(fields["error"]["fields"][field].is_string(), "{fields}");
     }
-    let unknown = post_json(&app, "/api/v1/auth/register", cases[1].0, &[]).await.json();
+    let unknown = register_json(&app, cases[1].0, &[]).await.json();
     assert!(unknown["error"]["fields"]["admin"].is_string(), "{unknown}");
     let huge = format!(r#"{{"username":"x","email":"x@y.org","password":"{}"}}"#, "p".repeat(10_000));
-    let big = post_json(&app, "/api/v1/auth/register", &huge, &[]).await;
+    let big = register_json(&app, &huge, &[]).await;
     assert_eq!(big.status, StatusCode::PAYLOAD_TOO_LARGE);
-    let text =
-        send("POST", &app.url("/api/v1/auth/register"), &[("content-type", "text/plain")], Bytes::from("x")).await;
+    let proof = common::proof(&app, "register").await;
+    let headers = [("content-type", "text/plain"), ("x-pujo-proof", proof.as_str())];
+    let text = send("POST", &app.url("/api/v1/auth/register"), &headers, Bytes::from("x")).await;
     assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     // Nothing was created by any of them.
     let login = post_json(&app, "/api/v1/auth/login", r#"{"login":"okname","password":"long enough pw"}"#, &[]).await;
@@ -133,16 +142,55 @@ async fn wrong_credentials_get_the_same_answer_whether_or_not_the_account_exists
 async fn cross_site_writes_are_refused(backend: Backend) {
     let app = spawn_app_on(backend).await;
     let body = r#"{"username":"santosh","email":"s@pujo.example","password":"shiuli-phool-2026"}"#;
-    let evil = post_json(&app, "/api/v1/auth/register", body, &[("origin", "https://evil.example")]).await;
+    let evil = register_json(&app, body, &[("origin", "https://evil.example")]).await;
     assert_eq!(evil.status, StatusCode::FORBIDDEN);
     assert_eq!(evil.json()["error"]["code"], "csrf");
-    let fetch = post_json(&app, "/api/v1/auth/register", body, &[("sec-fetch-site", "cross-site")]).await;
+    let fetch = register_json(&app, body, &[("sec-fetch-site", "cross-site")]).await;
     assert_eq!(fetch.status, StatusCode::FORBIDDEN);
     let same_origin = format!("http://{}", app.addr);
     let ok =
-        post_json(&app, "/api/v1/auth/register", body, &[("origin", &same_origin), ("sec-fetch-site", "same-origin")])
+        register_json(&app, body, &[("origin", &same_origin), ("sec-fetch-site", "same-origin")])
             .await;
     assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text());
+}
+
+/// Making an account costs a proof of work, as becoming a guest does, each at its own
+/// cost: none, a malformed one, or one used before is 428 before the body is read,
+/// and no account is made.
+#[tokio::test]
+async fn a_registration_needs_a_fresh_proof_of_work() {
+    let app = common::spawn_app_with(&[("register-proof-bits", "12"), ("guest-proof-bits", "4")]).await;
+    let challenge = get(&app.url("/api/v1/proof?for=register"), &[]).await.json();
+    assert_eq!(challenge["bits"], 12);
+    assert_eq!(challenge["algorithm"], "SHA-256");
+    assert_eq!(get(&app.url("/api/v1/proof"), &[]).await.json()["bits"], 4, "a guest's, by default");
+    assert_eq!(get(&app.url("/api/v1/proof?for=admin"), &[]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let body = |name: &str| format!(r#"{{"username":"{name}","email":"{name}@pujo.example","password":"shiuli-phool-2026"}}"#);
+    let without = post_json(&app, "/api/v1/auth/register", &body("bagbazar"), &[]).await;
+    assert_eq!(without.status, StatusCode::PRECONDITION_REQUIRED, "{}", without.text());
+    assert_eq!(without.json()["error"]["code"], "proof_required");
+    let proof = common::solve_proof(&challenge);
+    // The solver takes the first number that holds: every one before it has too few
+    // zero bits.
+    let (salt, number) = proof.rsplit_once(':').expect("salt:number");
+    let number: u64 = number.parse().expect("a number");
+    let weak = number.checked_sub(1).map(|n| format!("{salt}:{n}"));
+    for bad in ["nonsense", "1:2"].into_iter().map(str::to_owned).chain(weak) {
+        let refused = post_json(&app, "/api/v1/auth/register", &body("bagbazar"), &[("x-pujo-proof", &bad)]).await;
+        assert_eq!(refused.status, StatusCode::PRECONDITION_REQUIRED, "{bad}");
+    }
+    let made = post_json(&app, "/api/v1/auth/register", &body("bagbazar"), &[("x-pujo-proof", &proof)]).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    // A proof is taken once: the same work does not make a second account.
+    let again = post_json(&app, "/api/v1/auth/register", &body("kumartuli"), &[("x-pujo-proof", &proof)]).await;
+    assert_eq!(again.status, StatusCode::PRECONDITION_REQUIRED, "{}", again.text());
+    let login = r#"{"login":"kumartuli","password":"shiuli-phool-2026"}"#;
+    assert_eq!(post_json(&app, "/api/v1/auth/login", login, &[]).await.status, StatusCode::UNAUTHORIZED);
+
+    // An operator may turn it off.
+    let free = common::spawn_app_with(&[("register-proof-bits", "0")]).await;
+    assert_eq!(post_json(&free, "/api/v1/auth/register", &body("sovabazar"), &[]).await.status, StatusCode::CREATED);
 }
 
 #[tokio::test]

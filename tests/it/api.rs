@@ -423,7 +423,7 @@ async fn bad_input_is_422_naming_the_field_and_changes_nothing(backend: Backend)
     assert_eq!(me.post("/api/v1/albums", huge).await.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(ids(&me.get("/api/v1/albums?owner=durga").await.json()["items"]).is_empty(), "nothing was created");
     let control = json!({"username": "bell", "email": "bell@pujo.example", "password": "shiuli-phool-2026", "display_name": "\u{7} "});
-    let refused = Api::anonymous(&app).post("/api/v1/auth/register", control).await;
+    let refused = Api::register_with(&app, &control).await;
     assert!(refused.json()["error"]["fields"]["display_name"].is_string(), "{}", refused.text());
     let search = me.get("/api/v1/search?q=").await;
     assert_eq!(search.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -165,6 +165,27 @@ fn every_multipart_corpus_input_is_answered_within_its_bytes() {
     assert!(matches!(seed("no-closing-boundary"), Err(FormError::Malformed(_))));
 }
 
+/// `fuzz/corpus/proof_header` (grown by `cargo +nightly fuzz run proof_header`),
+/// `X-Pujo-Proof`: every input is answered; only `salt:digits` with a bounded salt is
+/// taken, and the seeds say what they are.
+#[test]
+fn every_proof_header_corpus_input_is_answered_within_its_limits() {
+    use pujo::api::proof::parse;
+    let inputs = corpus("fuzz/corpus/proof_header");
+    assert!(inputs.len() >= 10, "the corpus has its seeds: {}", inputs.len());
+    let mut taken = Vec::new();
+    for (name, data) in &inputs {
+        let Ok(text) = std::str::from_utf8(data) else { continue };
+        if let Some((salt, number)) = parse(text) {
+            assert!(!salt.is_empty() && salt.len() <= 64, "{name}");
+            assert_eq!(text.rsplit_once(':').map(|(s, n)| (s, n.parse::<u64>().ok())), Some((salt, Some(number))));
+            taken.push(name.clone());
+        }
+    }
+    taken.sort();
+    assert_eq!(taken, ["colon-in-salt", "valid"]);
+}
+
 /// `fuzz/corpus/tus_metadata` (grown by `cargo +nightly fuzz run tus_metadata`):
 /// every input is answered, only what names an album is taken, and the seeds say what
 /// they are.

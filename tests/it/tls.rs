@@ -45,8 +45,13 @@ async fn browser_writes_over_http2_pass_the_origin_check() {
     let body = bytes::Bytes::from_static(
         br#"{"username":"durga","email":"durga@pujo.example","password":"a long enough secret"}"#,
     );
-    let headers =
-        [("origin", origin.as_str()), ("content-type", "application/json"), ("sec-fetch-site", "same-origin")];
+    let proof = common::solve_proof(&tls_get(app.addr, &pem, "/api/v1/proof?for=register").await.0.json());
+    let headers = [
+        ("origin", origin.as_str()),
+        ("content-type", "application/json"),
+        ("sec-fetch-site", "same-origin"),
+        ("x-pujo-proof", proof.as_str()),
+    ];
     let (answer, _) = tls_send(app.addr, &pem, "POST", "/api/v1/auth/register", &headers, body.clone()).await;
     assert_eq!(answer.version, http::Version::HTTP_2);
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
@@ -69,7 +74,9 @@ async fn a_photo_uploads_over_http2() {
     let account = bytes::Bytes::from_static(
         br#"{"username":"alokchitra","email":"alok@pujo.example","password":"a long enough secret"}"#,
     );
-    let (registered, _) = tls_send(app.addr, &pem, "POST", "/api/v1/auth/register", &json, account).await;
+    let proof = common::solve_proof(&tls_get(app.addr, &pem, "/api/v1/proof?for=register").await.0.json());
+    let register = [json[0], json[1], ("x-pujo-proof", proof.as_str())];
+    let (registered, _) = tls_send(app.addr, &pem, "POST", "/api/v1/auth/register", &register, account).await;
     assert_eq!(registered.status, StatusCode::CREATED, "{}", registered.text());
     let cookie = registered.header("set-cookie").split(';').next().expect("a cookie").to_owned();
     let with_cookie = [json[0], json[1], ("cookie", cookie.as_str())];

@@ -36,6 +36,21 @@ PASSWORD = "tuspy-password-1"
 CHUNK = 64 * 1024
 
 
+def proof(base, purpose):
+    """The proof of work a browser does before it makes an account (`X-Pujo-Proof`)."""
+    challenge = requests.get(f"{base}/api/v1/proof?for={purpose}", timeout=10).json()
+    salt, bits = challenge["salt"], challenge["bits"]
+
+    def holds(number):
+        digest = hashlib.sha256(f"{salt}:{number}".encode()).digest()
+        return bits == 0 or int.from_bytes(digest, "big") >> (256 - bits) == 0
+
+    number = 0
+    while not holds(number):
+        number += 1
+    return f"{salt}:{number}"
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -81,7 +96,8 @@ class Person:
         self.http = requests.Session()
         self.http.headers["Origin"] = pujo.base
         got = self.http.post(pujo.base + "/api/v1/auth/register", json={
-            "username": name, "email": f"{name}@example.org", "password": PASSWORD})
+            "username": name, "email": f"{name}@example.org", "password": PASSWORD},
+            headers={"X-Pujo-Proof": proof(pujo.base, "register")})
         check(got.status_code == 201, f"register {name}: {got.status_code} {got.text[:200]}")
         album = self.http.post(pujo.base + "/api/v1/albums", json={"title": f"{name}'s Ashtami"})
         check(album.status_code == 201, f"album: {album.status_code} {album.text[:200]}")

@@ -24,9 +24,23 @@ impl<'a> Api<'a> {
             "email": format!("{username}@pujo.example"),
             "password": "shiuli-phool-2026",
         });
-        let answer = Api::anonymous(app).call("POST", "/api/v1/auth/register", Some(&body.to_string())).await;
+        let answer = Api::register_with(app, &body).await;
         assert_eq!(answer.status, http::StatusCode::CREATED, "{}", answer.text());
         Api::with_session(app, &answer)
+    }
+
+    /// `POST /api/v1/auth/register` with `body`, as the site sends it: with the proof
+    /// of work a registration needs.
+    pub async fn register_with(app: &TestApp, body: &serde_json::Value) -> Answer {
+        let proof = super::proof(app, "register").await;
+        let origin = format!("http://{}", app.addr);
+        let headers = [
+            ("origin", origin.as_str()),
+            ("sec-fetch-site", "same-origin"),
+            ("content-type", "application/json"),
+            ("x-pujo-proof", proof.as_str()),
+        ];
+        send("POST", &app.url("/api/v1/auth/register"), &headers, Bytes::from(body.to_string())).await
     }
 
     /// Logs in and keeps the new session.

@@ -284,8 +284,17 @@ pub mod redis;
 /// A proof of work for a new guest's first upload (`X-Pujo-Proof`): a challenge from
 /// the server, solved here as a browser would.
 pub async fn guest_proof(app: &TestApp) -> String {
+    proof(app, "guest").await
+}
+
+/// A proof of work for `purpose` (`guest` or `register`), found as a browser finds it.
+pub async fn proof(app: &TestApp, purpose: &str) -> String {
+    solve_proof(&get(&app.url(&format!("/api/v1/proof?for={purpose}")), &[]).await.json())
+}
+
+/// The answer to a challenge of `GET /api/v1/proof`: `salt:number`.
+pub fn solve_proof(challenge: &serde_json::Value) -> String {
     use sha2::Digest;
-    let challenge = get(&app.url("/api/v1/proof"), &[]).await.json();
     let salt = challenge["salt"].as_str().expect("salt").to_owned();
     let bits = u32::try_from(challenge["bits"].as_u64().expect("bits")).expect("bits");
     let zeros = |hash: &[u8]| {

@@ -42,7 +42,9 @@ export interface RegisterInput {
   display_name?: string
 }
 
-export const register = (input: RegisterInput) => apiSend<Me>('POST', `${API}/auth/register`, input)
+/** Makes an account; `proof` is the proof of work it needs (`getProofChallenge('register')`). */
+export const register = (input: RegisterInput, proof: string) =>
+  apiSend<Me>('POST', `${API}/auth/register`, input, { headers: { 'X-Pujo-Proof': proof } })
 export const login = (login: string, password: string) => apiSend<Me>('POST', `${API}/auth/login`, { login, password })
 export const logout = () => apiSend<void>('POST', `${API}/auth/logout`)
 
@@ -215,8 +217,9 @@ export const revokeUploadLink = (albumId: number, id: number) =>
 export const getGuestLink = (token: string, signal?: AbortSignal) =>
   apiFetch<GuestLink>(`${API}/guest/${encodeURIComponent(token)}`, { signal })
 /** A proof-of-work challenge for a browser that is not a guest yet (see lib/proof.ts). */
-export const getProofChallenge = (signal?: AbortSignal) =>
-  apiFetch<{ algorithm: string; salt: string; bits: number }>(`${API}/proof`, { signal })
+/** A proof-of-work challenge: for a new guest's first upload, or for making an account. */
+export const getProofChallenge = (purpose: 'guest' | 'register' = 'guest', signal?: AbortSignal) =>
+  apiFetch<{ algorithm: string; salt: string; bits: number }>(`${API}/proof?for=${purpose}`, { signal })
 /** Where a guest's photos go (multipart, one file per request: see upload.ts). */
 export const guestUploadsUrl = (token: string) => `${API}/guest/${encodeURIComponent(token)}/uploads`
 export const listReview = (albumId: number, p: PageParams, signal?: AbortSignal) =>

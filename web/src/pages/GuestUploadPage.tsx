@@ -76,7 +76,7 @@ export default function GuestUploadPage() {
         } catch (err) {
           // Not a guest yet: a little work first (a fraction of a second), once.
           if (!(err instanceof ApiError) || err.code !== 'proof_required') throw err
-          answer = await send(await solve(await getProofChallenge()))
+          answer = await send(await solve(await getProofChallenge('guest')))
         }
         update(index, { state: answer.status === 'approved' ? 'approved' : 'pending', progress: 1 })
       } catch (err) {

@@ -1,13 +1,14 @@
 import { useMutation } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
 import { Link, useNavigate, useSearchParams } from 'react-router'
-import { register } from '../api/endpoints'
+import { getProofChallenge, register } from '../api/endpoints'
 import { TextField } from '../components/Field'
 import { FormError, fieldErrors } from '../components/FormError'
 import { PageTitle } from '../components/PageTitle'
 import { safeNext } from '../components/RequireLogin'
 import { useSetSession } from '../hooks/useSession'
 import { useI18n } from '../i18n'
+import { solve } from '../lib/proof'
 
 export default function RegisterPage() {
   const { t } = useI18n()
@@ -20,13 +21,18 @@ export default function RegisterPage() {
   const [password, setPassword] = useState('')
   const [displayName, setDisplayName] = useState('')
   const mutation = useMutation({
-    mutationFn: () =>
-      register({
-        username: username.trim(),
-        email: email.trim(),
-        password,
-        ...(displayName.trim() ? { display_name: displayName.trim() } : {}),
-      }),
+    // An account costs the browser a little work first (a fraction of a second), so
+    // that a script cannot mint accounts for nothing.
+    mutationFn: async () =>
+      register(
+        {
+          username: username.trim(),
+          email: email.trim(),
+          password,
+          ...(displayName.trim() ? { display_name: displayName.trim() } : {}),
+        },
+        await solve(await getProofChallenge('register')),
+      ),
     onSuccess: (me) => {
       setSession(me)
       navigate(next, { replace: true })

@@ -76,7 +76,10 @@ describe('LoginPage', () => {
 
 describe('RegisterPage', () => {
   it('shows the server’s message next to the field it names', async () => {
-    stubApi({ 'POST /api/v1/auth/register': () => apiError(409, 'conflict', 'taken', { username: 'is already taken' }) })
+    const calls = stubApi({
+      'GET /api/v1/proof': () => json({ algorithm: 'SHA-256', salt: '1700000000.aabbccddeeff00112233445566778899', bits: 4 }),
+      'POST /api/v1/auth/register': () => apiError(409, 'conflict', 'taken', { username: 'is already taken' }),
+    })
     renderWithProviders(<RegisterPage />, { route: '/register' })
     fireEvent.change(screen.getByLabelText('Username'), { target: { value: 'durga' } })
     fireEvent.change(screen.getByLabelText('Email'), { target: { value: 'd@example.com' } })
@@ -88,6 +91,10 @@ describe('RegisterPage', () => {
     expect(username.getAttribute('aria-invalid')).toBe('true')
     expect(username.getAttribute('aria-describedby')).toContain(screen.getByText('is already taken').id)
     expect(screen.getByRole('alert').textContent).toBe('That is already taken.')
+    // The account's proof of work went with it, solved for the registration's challenge.
+    expect(calls[0]!.search.get('for')).toBe('register')
+    const sent = calls.find((c) => c.method === 'POST')!
+    expect(sent.headers.get('X-Pujo-Proof')?.startsWith('1700000000.aabbccddeeff00112233445566778899:')).toBe(true)
   })
 })
 

@@ -26,6 +26,7 @@ export interface Call {
   path: string
   search: URLSearchParams
   body: unknown
+  headers: Headers
 }
 
 type Handler = (call: Call) => Response | Promise<Response>
@@ -42,7 +43,7 @@ export function stubApi(routes: Record<string, Handler>): Call[] {
       const url = new URL(String(input), 'http://pujo.test')
       const method = (init?.method ?? 'GET').toUpperCase()
       const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined
-      const call = { method, path: url.pathname, search: url.searchParams, body }
+      const call = { method, path: url.pathname, search: url.searchParams, body, headers: new Headers(init?.headers) }
       calls.push(call)
       const handler = routes[`${method} ${url.pathname}`]
       return handler ? handler(call) : apiError(404, 'not_found')
