@@ -16,6 +16,7 @@
 //!   the album's owner alone (their images at `/media/pending/{id}/...`), until they
 //!   are approved (they become the album's photos, with who sent them) or rejected.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderValue, Request, Response, StatusCode, header};
@@ -254,7 +255,7 @@ struct GuestItemJson {
 
 /// `POST /api/v1/guest/{token}/photos`: a guest's photos (multipart `file` parts, an
 /// optional `caption` and `name`).
-pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+pub async fn upload(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let link = live_link(state, path_param(&req, 0)).await?;
     let album = link_album(state, &link).await?;
     let guest = Guest::of(state, &req).await?;
@@ -280,7 +281,7 @@ pub async fn upload(state: &AppState, req: Request<Incoming>) -> Result<Response
 /// or without its first bytes). `Upload-Metadata` may hold `filename`, `caption` and
 /// `guest_name`; the upload then goes on at `/api/v1/uploads/{id}` as anybody's, with
 /// this browser's guest cookie.
-pub async fn create_upload(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+pub async fn create_upload(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     if let Some(refused) = super::uploads::version_refusal(&req) {
         return Ok(refused);
     }
@@ -306,7 +307,7 @@ pub async fn create_upload(state: &AppState, req: Request<Incoming>) -> Result<R
 /// The last byte of a guest's resumable upload: the whole file into the review queue
 /// of the link's album, as a multipart file is, while the link still takes photos.
 pub(super) async fn take_resumable(
-    state: &AppState,
+    state: &Arc<AppState>,
     sender: &crate::db::GuestSender,
     upload: &crate::db::Upload,
     whole: std::path::PathBuf,

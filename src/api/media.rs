@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -407,7 +408,7 @@ pub(super) struct GuestPhoto {
 /// before it is taken in (and given back if it is not), kept without its location,
 /// and put in the review queue (or approved at once when the link needs no review).
 pub(super) async fn take_guest_upload(
-    state: &AppState,
+    state: &Arc<AppState>,
     req: Request<Incoming>,
     link: &crate::db::UploadLink,
     owner_id: i64,
@@ -422,7 +423,7 @@ pub(super) async fn take_guest_upload(
             state.limiter.hit(key, *limit).await.map_err(ApiError::RateLimited)?;
         }
         let sender = crate::db::GuestSender { link_id: link.id, guest, name: name.clone().unwrap_or_default() };
-        taken.push(take_guest_one(state, link, owner_id, &sender, &file, &caption, started).await?);
+        taken.push(take_guest_one(state, link, owner_id, &sender, file, &caption, started).await?);
     }
     Ok(taken)
 }
@@ -430,7 +431,7 @@ pub(super) async fn take_guest_upload(
 /// A finished resumable upload of a guest through `link`, taken in as one file of
 /// their multipart upload is. The file is removed however it ends.
 pub(super) async fn take_guest_in_file(
-    state: &AppState,
+    state: &Arc<AppState>,
     link: &crate::db::UploadLink,
     owner_id: i64,
     sender: &crate::db::GuestSender,
@@ -439,12 +440,29 @@ pub(super) async fn take_guest_in_file(
 ) -> Result<GuestPhoto, ApiError> {
     let started = Instant::now();
     let file = hashed(TempFile(path)).await?;
-    take_guest_one(state, link, owner_id, sender, &file, caption, started).await
+    take_guest_one(state, link, owner_id, sender, file, caption, started).await
 }
 
 /// One file of a guest: a slot of the link's caps taken first (given back if the file
-/// is not taken in), then the same pipeline as anybody's.
+/// is not taken in), then the same pipeline as anybody's. The file has arrived whole:
+/// the work goes on in a task of its own even if the guest's connection drops
+/// meanwhile, so that a slot taken is never left without its photo.
 async fn take_guest_one(
+    state: &Arc<AppState>,
+    link: &crate::db::UploadLink,
+    owner_id: i64,
+    sender: &crate::db::GuestSender,
+    file: Received,
+    caption: &str,
+    started: Instant,
+) -> Result<GuestPhoto, ApiError> {
+    let (state, link, sender, caption) = (Arc::clone(state), link.clone(), sender.clone(), caption.to_owned());
+    tokio::spawn(async move { take_guest_counted(&state, &link, owner_id, &sender, &file, &caption, started).await })
+        .await
+        .map_err(|e| ApiError::Internal(Box::new(e)))?
+}
+
+async fn take_guest_counted(
     state: &AppState,
     link: &crate::db::UploadLink,
     owner_id: i64,

@@ -16,6 +16,7 @@
 //! answer names the photo waiting for review in `Pujo-Pending-Id`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -164,7 +165,7 @@ pub fn options(state: &AppState) -> Result<Response<Body>, ApiError> {
 }
 
 /// `POST /api/v1/uploads`: a new upload (and its first bytes, when the body has any).
-pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+pub async fn create(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     if let Some(refused) = version_refusal(&req) {
         return Ok(refused);
     }
@@ -255,7 +256,7 @@ pub(super) fn new_upload(
 /// Makes `upload` (and takes the request's body as its first bytes, when it has any):
 /// the answer names its address.
 pub(super) async fn start(
-    state: &AppState,
+    state: &Arc<AppState>,
     caller: Caller,
     upload: Upload,
     req: Request<Incoming>,
@@ -393,7 +394,7 @@ pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response
 }
 
 /// `PATCH /api/v1/uploads/{id}`: the next bytes, at the offset the client names.
-pub async fn patch(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+pub async fn patch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     if let Some(refused) = version_refusal(&req) {
         return Ok(refused);
     }
@@ -537,7 +538,7 @@ impl ChunkChecksum {
 /// connection is kept (it is what a client resumes from); a chunk whose checksum
 /// fails is dropped whole (460).
 async fn append(
-    state: &AppState,
+    state: &Arc<AppState>,
     caller: &Caller,
     upload: Upload,
     req: Request<Incoming>,
@@ -696,7 +697,7 @@ struct Made {
 /// link's album), then recorded on the upload: `false` when another request finished
 /// or moved it first.
 async fn take_in(
-    state: &AppState,
+    state: &Arc<AppState>,
     caller: &Caller,
     upload: &Upload,
     whole: std::path::PathBuf,

@@ -21,6 +21,7 @@ per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
     a_pandal_behind_one_address_is_many_guests,
     one_decision_wins_when_reviewers_act_at_once_and_links_are_bounded_under_a_crowd,
     a_guest_sends_resumably_across_a_drop_and_the_upload_is_theirs_alone,
+    a_guest_cut_off_while_their_photo_is_made_leaves_no_slot_without_its_photo,
 ]);
 
 const KOLKATA: (f64, f64) = (22.5726, 88.3639);
@@ -535,4 +536,50 @@ async fn a_guest_sends_resumably_across_a_drop_and_the_upload_is_theirs_alone(ba
     ];
     let mixed = common::send("POST", &app.url("/api/v1/uploads"), &headers, Bytes::new()).await;
     assert_eq!(mixed.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", mixed.text());
+}
+
+/// A phone that drops its connection after its photo arrived whole, while the photo is
+/// being made, still gets it made: a slot of the link's caps is never left taken
+/// without its photo (before, the work stopped with the connection and the slot
+/// stayed taken).
+async fn a_guest_cut_off_while_their_photo_is_made_leaves_no_slot_without_its_photo(backend: Backend) {
+    use tokio::io::AsyncWriteExt;
+    let (app, _db) = spawn_app_with_db(backend).await;
+    let owner = Api::register(&app, "kolkata-club").await;
+    let id = album(&owner, "Ashtami anjali", "public").await;
+    let token = token(&link(&owner, id, json!({"total": 5})).await);
+    // Large enough that making its derivatives takes a while.
+    let photo = Jpeg { seed: 77, width: 2400, height: 1800, ..Jpeg::default() }.encode();
+    let (content_type, body) = common::api::multipart(&[("big.jpg", &photo)], None);
+    let proof = common::guest_proof(&app).await;
+    let head = format!(
+        "POST /api/v1/guest/{token}/photos HTTP/1.1\r\nHost: {0}\r\nOrigin: http://{0}\r\nContent-Type: {content_type}\r\n\
+         X-Pujo-Proof: {proof}\r\nContent-Length: {1}\r\n\r\n",
+        app.addr,
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream.write_all(&body).await.expect("body");
+    stream.flush().await.expect("flush");
+    // The whole file is there once its slot is taken; the phone goes away then, while
+    // Pujo works on it.
+    let started = std::time::Instant::now();
+    while owner.get(&format!("/api/v1/albums/{id}/upload-links")).await.json()["items"][0]["taken"] != 1 {
+        assert!(started.elapsed().as_secs() < 30, "the file never arrived");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    drop(stream);
+
+    let started = std::time::Instant::now();
+    loop {
+        let links = owner.get(&format!("/api/v1/albums/{id}/upload-links")).await.json();
+        let queue = owner.get(&format!("/api/v1/albums/{id}/review")).await.json();
+        let (taken, waiting) = (links["items"][0]["taken"].as_i64(), ids(&queue["items"]).len());
+        if taken == Some(1) && waiting == 1 {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 90, "taken {taken:?} with {waiting} photos waiting");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
