@@ -290,6 +290,24 @@ pub async fn create_upload(state: &Arc<AppState>, req: Request<Incoming>) -> Res
     let guest = Guest::of(state, &req).await?;
     guest.admit(state, &link).await?;
     let (length, meta) = super::uploads::declared(state, req.headers())?;
+    // Unfinished uploads hold slots in all but name: no more may be under way than the
+    // link's caps have left, and one link's may hold a quarter of the temp disk budget,
+    // so that uploads begun and left (by a script with many guest cookies) cannot keep
+    // other links' and members' uploads from starting.
+    let (link_open, link_bytes, own_open) = state.db.open_uploads_of_link(link.id, &guest.key).await?;
+    if link.total.is_some_and(|t| link.taken + link_open >= t) {
+        return Err(ApiError::Forbidden("this link takes no more photos"));
+    }
+    if let Some(cap) = link.per_guest
+        && state.db.guest_taken(link.id, &guest.key).await? + own_open >= cap
+    {
+        return Err(ApiError::Forbidden("this link takes no more photos from you"));
+    }
+    let link_budget = state.media.settings.temp_bytes / 4;
+    if u64::try_from(link_bytes).unwrap_or(0).saturating_add(u64::try_from(length).unwrap_or(u64::MAX)) > link_budget {
+        state.metrics.tus_uploads.with_label_values(&["no_space"]).inc();
+        return Err(ApiError::Unavailable);
+    }
     // A file counts when its upload starts, as a multipart file counts when it arrives.
     for (key, limit) in guest.per_file() {
         state.limiter.hit(&key, limit).await.map_err(ApiError::RateLimited)?;

@@ -3,7 +3,9 @@
  * speaks HTTP/2 to it (ALPN), where a request names its authority in `:authority`
  * and carries no `Host` header. Every write must pass the CSRF check there:
  *
- *   register -> create an album -> upload a photo (tus) -> like and comment,
+ *   register -> create an album -> upload a photo (tus) -> like and comment ->
+ *   a guest sends a photo through an upload link (proof of work, tus) while the
+ *   album's live wall (Server-Sent Events) shows it,
  *
  * each checked to have gone over h2 (the Resource Timing `nextHopProtocol`).
  *
@@ -99,6 +101,7 @@ await h.step(
     await form.getByLabel('Who can see it').selectOption('public')
     await form.getByRole('button', { name: 'Create album' }).click()
     await page.waitForURL(/[?&]album=\d+/)
+    h.set('album', Number(new URL(page.url()).searchParams.get('album')))
     const [photo] = await makePhotos(page)
     await page.locator('input[type=file]').setInputFiles([{ name: photo.name, mimeType: photo.mimeType, buffer: photo.buffer }])
     await page.getByRole('button', { name: 'Upload 1 photo' }).click()
@@ -132,6 +135,56 @@ await h.step(
     await overH2('/media/')
   },
   { needs: ['uploaded'] },
+)
+
+await h.step(
+  'a guest sends a photo through an upload link while the wall shows it live (SSE over h2)',
+  async () => {
+    const link = await page.evaluate(async (album) => {
+      const res = await fetch(`/api/v1/albums/${album}/upload-links`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ label: 'TLS gate', needs_review: false }),
+      })
+      if (!res.ok) throw new Error(`upload link: ${res.status} ${await res.text()}`)
+      return (await res.json()).url
+    }, h.state.album)
+    // The screen and the guest are browsers of their own (no service worker yet, so
+    // the wall page itself comes over the network, and its event stream with it).
+    const screenContext = await browser.newContext({ locale: 'en-IN', ignoreHTTPSErrors: true })
+    const guestContext = await browser.newContext({ locale: 'en-IN', ignoreHTTPSErrors: true })
+    guestContext.setDefaultTimeout(10_000)
+    screenContext.setDefaultTimeout(10_000)
+    const screen = h.watch(await screenContext.newPage(), 'tls wall')
+    try {
+      await screen.goto(url(`/wall/album/${h.state.album}`))
+      await screen.locator('.wall__live--on').waitFor()
+      const wallProtocol = await screen.evaluate(() => performance.getEntriesByType('navigation')[0].nextHopProtocol)
+      assert(wallProtocol === 'h2', `the wall page went over ${wallProtocol}`)
+      const guest = h.watch(await guestContext.newPage(), 'tls guest')
+      await guest.goto(url(link))
+      await guest.getByLabel('Your name').fill('Tumpa')
+      const photo = (await makePhotos(guest))[1]
+      await guest.getByLabel('Photos', { exact: true }).setInputFiles([{ name: photo.name, mimeType: photo.mimeType, buffer: photo.buffer }])
+      await guest.getByRole('button', { name: 'Send 1 photo' }).click()
+      await guest.getByRole('status').filter({ hasText: 'Your 1 photo was sent' }).waitFor({ timeout: 30_000 })
+      const seen = await guest.evaluate(() =>
+        performance
+          .getEntriesByType('resource')
+          .filter((e) => /^\/api\/v1\/(guest|uploads|proof)/.test(new URL(e.name).pathname))
+          .map((e) => e.nextHopProtocol),
+      )
+      assert(seen.length >= 3 && seen.every((p) => p === 'h2'), `the guest's requests went over ${JSON.stringify(seen)}`)
+      // No review on this link: the wall, on its event stream over the same h2
+      // connection, shows the photo with who sent it.
+      await screen.getByText('New photo').waitFor({ timeout: 5_000 })
+      await screen.locator('.wall__by', { hasText: 'Tumpa' }).waitFor()
+    } finally {
+      await guestContext.close()
+      await screenContext.close()
+    }
+  },
+  { needs: ['uploaded'], timeout: 90_000 },
 )
 
 await h.step('no CSP violations or uncaught errors over TLS', async () => {

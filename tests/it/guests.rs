@@ -414,14 +414,15 @@ async fn one_decision_wins_when_reviewers_act_at_once_and_links_are_bounded_unde
 /// Guests use the same resumable uploads as everyone: a phone that loses its
 /// connection goes on from what arrived. The upload is the browser's (its guest
 /// cookie) and nobody else's, the album's owner included; its last byte puts the photo
-/// in the review queue with the guest's name and no location, and the link's caps are
-/// taken then, so two uploads begun under a cap of one make one photo.
+/// in the review queue with the guest's name and no location. Uploads under way count
+/// against the link's caps when one begins, and the caps are taken at the last byte,
+/// so an upload whose cap filled meanwhile ends refused.
 async fn a_guest_sends_resumably_across_a_drop_and_the_upload_is_theirs_alone(backend: Backend) {
     let (app, db) = spawn_app_with_db(backend).await;
     let owner = Api::register(&app, "bonedi-bari").await;
     let nobody = Api::anonymous(&app);
     let id = album(&owner, "Thakur dalan", "public").await;
-    let made = link(&owner, id, json!({"per_guest": 1, "label": "dalan"})).await;
+    let made = link(&owner, id, json!({"per_guest": 2, "label": "dalan"})).await;
     let token = token(&made);
     let photo = Jpeg { gps: Some(KOLKATA), seed: 40, width: 800, height: 600, ..Jpeg::default() }.encode();
 
@@ -443,11 +444,13 @@ async fn a_guest_sends_resumably_across_a_drop_and_the_upload_is_theirs_alone(ba
     assert!(guest.cookie.as_deref().is_some_and(|c| c.starts_with("pujo_guest=")), "a guest cookie");
     let path = created.header("location").to_owned();
     assert!(path.starts_with("/api/v1/uploads/"), "{path}");
-    // A second upload begun before the first is done: the cap of one is taken at the
-    // last byte, not here.
+    // A second upload begun before the first is done; a third would be more than the
+    // cap of two leaves.
     let second = guest.begin(&token, photo.len(), "Tumpa").await;
     assert_eq!(second.status, StatusCode::CREATED, "{}", second.text());
     let second = second.header("location").to_owned();
+    let third = guest.begin(&token, photo.len(), "Tumpa").await;
+    assert_eq!(third.status, StatusCode::FORBIDDEN, "{}", third.text());
 
     // The upload is this browser's: nobody else's, not the album owner's, not another guest's.
     let head = |who: &Api<'_>| {
@@ -493,15 +496,16 @@ async fn a_guest_sends_resumably_across_a_drop_and_the_upload_is_theirs_alone(ba
     assert_eq!(queue["items"][0]["caption"], "Aarati");
     assert_eq!(queue["items"][0]["link_label"], "dalan");
 
-    // The second upload reaches its last byte with the cap already taken: refused,
-    // and forgotten with its bytes.
+    // A photo sent the other way meanwhile takes the cap's last slot: the second upload
+    // reaches its last byte with the cap full, is refused, and forgotten with its bytes.
+    assert_eq!(guest.upload(&token, &[41], "Tumpa").await.status, StatusCode::CREATED);
     let full = guest.chunk(&second, 0, &photo).await;
     assert_eq!(full.status, StatusCode::FORBIDDEN, "{}", full.text());
     assert_eq!(guest.tus("HEAD", &second, &[], b"").await.status, StatusCode::NOT_FOUND);
     // And a new one is refused before any byte.
     assert_eq!(guest.begin(&token, photo.len(), "Tumpa").await.status, StatusCode::FORBIDDEN);
     let links = owner.get(&format!("/api/v1/albums/{id}/upload-links")).await.json();
-    assert_eq!(links["items"][0]["taken"], 1);
+    assert_eq!(links["items"][0]["taken"], 2);
 
     // Approved: the photo has no location, as a multipart guest's.
     let done = owner.post(&format!("/api/v1/albums/{id}/review"), json!({"approve": [pending]})).await.json();
@@ -582,4 +586,43 @@ async fn a_guest_cut_off_while_their_photo_is_made_leaves_no_slot_without_its_ph
         assert!(started.elapsed().as_secs() < 90, "taken {taken:?} with {waiting} photos waiting");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+/// Uploads begun through one link and left unfinished (a script with many guest
+/// cookies) hold at most a quarter of the temp disk budget: past it a new one is 503,
+/// and members and other links still begin theirs.
+#[tokio::test]
+async fn one_links_unfinished_uploads_hold_at_most_a_quarter_of_the_disk_budget() {
+    // A quarter of 800,000 bytes: 200,000 per link (and 100,000 per sender).
+    let app = common::spawn_app_with(&[("upload-temp-bytes", "800000")]).await;
+    let owner = Api::register(&app, "barowari-samiti").await;
+    let id = album(&owner, "Mahalaya", "public").await;
+    let busy = token(&link(&owner, id, json!({})).await);
+    for _ in 0..2 {
+        let mut script = Guest::new(&app);
+        let begun = script.begin(&busy, 90_000, "").await;
+        assert_eq!(begun.status, StatusCode::CREATED, "{}", begun.text());
+    }
+    let mut one_more = Guest::new(&app);
+    let refused = one_more.begin(&busy, 90_000, "").await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE, "{}", refused.text());
+    assert!(!refused.header("retry-after").is_empty());
+    // Another link of the album, and the owner, begin theirs.
+    let quiet = token(&link(&owner, id, json!({})).await);
+    assert_eq!(Guest::new(&app).begin(&quiet, 90_000, "").await.status, StatusCode::CREATED);
+    let origin = format!("http://{}", app.addr);
+    let cookie = owner.cookie.clone().expect("session");
+    let metadata = {
+        use base64::Engine;
+        format!("album_id {}", base64::engine::general_purpose::STANDARD.encode(id.to_string()))
+    };
+    let headers = [
+        ("origin", origin.as_str()),
+        ("cookie", cookie.as_str()),
+        ("tus-resumable", "1.0.0"),
+        ("upload-length", "90000"),
+        ("upload-metadata", metadata.as_str()),
+    ];
+    let own = common::send("POST", &app.url("/api/v1/uploads"), &headers, Bytes::new()).await;
+    assert_eq!(own.status, StatusCode::CREATED, "{}", own.text());
 }
