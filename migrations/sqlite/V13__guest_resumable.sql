@@ -10,3 +10,8 @@ ALTER TABLE uploads ADD COLUMN guest_name TEXT NOT NULL DEFAULT '';
 -- needs no review and it was approved at once).
 ALTER TABLE uploads ADD COLUMN pending_id INTEGER;
 CREATE INDEX uploads_guest ON uploads (guest) WHERE guest IS NOT NULL;
+-- Guests' photos keep no location unless the album's owner chose, per upload link,
+-- to keep where they were taken (for a pandal's own map); it waits with the photo.
+ALTER TABLE upload_links ADD COLUMN keep_location INTEGER NOT NULL DEFAULT 0 CHECK (keep_location IN (0, 1));
+ALTER TABLE pending_photos ADD COLUMN lat REAL;
+ALTER TABLE pending_photos ADD COLUMN lon REAL;

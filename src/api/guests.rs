@@ -61,6 +61,9 @@ struct NewLinkBody {
     total: Option<super::views::Int>,
     #[serde(default)]
     expires_at: Option<String>,
+    /// Keep where guests' photos were taken (off by default).
+    #[serde(default)]
+    keep_location: bool,
 }
 
 fn yes() -> bool {
@@ -82,6 +85,7 @@ struct LinkJson {
     expires_at: Option<String>,
     expired: bool,
     created_at: String,
+    keep_location: bool,
 }
 
 impl LinkJson {
@@ -100,6 +104,7 @@ impl LinkJson {
             expires_at: l.expires_at.map(rfc3339),
             expired: l.expired(OffsetDateTime::now_utc()),
             created_at: rfc3339(l.created_at),
+            keep_location: l.keep_location,
         }
     }
 }
@@ -139,6 +144,10 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
     if !body.needs_review && album.owner.id != user.id {
         check.fail("needs_review", "only the album's owner may let guests' photos in without review");
     }
+    // Where guests were is the owner's to keep, and only the owner's.
+    if body.keep_location && album.owner.id != user.id {
+        check.fail("keep_location", "only the album's owner may keep where guests' photos were taken");
+    }
     check.finish()?;
     let new = NewUploadLink {
         album_id: album.id,
@@ -149,6 +158,7 @@ pub async fn create(state: &AppState, req: Request<Incoming>) -> Result<Response
         total,
         expires_at,
         created_by: user.id,
+        keep_location: body.keep_location,
     };
     let link = state.db.create_upload_link(&new).await?.ok_or(ApiError::Validation(format!(
         "an album has at most {} upload links; revoke one first",

@@ -530,6 +530,8 @@ async fn take_guest_file(
             content_type: done.format.mime().to_owned(),
             byte_size: i64::try_from(done.byte_size).unwrap_or(i64::MAX),
             thumbhash: Some(p.thumbhash),
+            lat: if link.keep_location { p.exif.lat } else { None },
+            lon: if link.keep_location { p.exif.lon } else { None },
         })
         .await?;
     record(state, "stored", file.len, started);

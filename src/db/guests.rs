@@ -27,6 +27,8 @@ pub struct UploadLink {
     pub expires_at: Option<OffsetDateTime>,
     pub created_by: i64,
     pub created_at: OffsetDateTime,
+    /// Whether guests' photos keep where they were taken (the album owner's choice).
+    pub keep_location: bool,
 }
 
 impl UploadLink {
@@ -46,6 +48,7 @@ pub struct NewUploadLink {
     pub total: Option<i64>,
     pub expires_at: Option<OffsetDateTime>,
     pub created_by: i64,
+    pub keep_location: bool,
 }
 
 /// A guest's photo, taken in (decoded, its blobs stored), about to wait for review.
@@ -65,6 +68,9 @@ pub struct NewPendingPhoto {
     pub content_type: String,
     pub byte_size: i64,
     pub thumbhash: Option<Vec<u8>>,
+    /// Where it was taken, kept only when the link says so.
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
 }
 
 /// A photo waiting for review, as its reviewers see it.
@@ -93,7 +99,7 @@ macro_rules! link_select {
     ($tail:literal) => {
         Sql::same(concat!(
             "SELECT id, album_id, token, label, needs_review, per_guest, total, taken, expires_at, created_by, \
-             created_at FROM upload_links ",
+             created_at, keep_location FROM upload_links ",
             $tail
         ))
     };
@@ -103,11 +109,12 @@ macro_rules! link_select {
 /// parameters of a SELECT list by their casts; SQLite, with one writer, needs none).
 const INSERT_LINK: Sql = Sql {
     pg: "INSERT INTO upload_links (album_id, token, label, needs_review, per_guest, total, expires_at, created_by, \
-         created_at) SELECT CAST($1 AS BIGINT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS BOOLEAN), \
-         CAST($5 AS BIGINT), CAST($6 AS BIGINT), CAST($7 AS TIMESTAMPTZ), CAST($8 AS BIGINT), CAST($9 AS TIMESTAMPTZ) \
+         created_at, keep_location) SELECT CAST($1 AS BIGINT), CAST($2 AS TEXT), CAST($3 AS TEXT), \
+         CAST($4 AS BOOLEAN), CAST($5 AS BIGINT), CAST($6 AS BIGINT), CAST($7 AS TIMESTAMPTZ), CAST($8 AS BIGINT), \
+         CAST($9 AS TIMESTAMPTZ), CAST($11 AS BOOLEAN) \
          WHERE (SELECT count(*) FROM upload_links WHERE album_id = $1) < $10 RETURNING id",
     lite: "INSERT INTO upload_links (album_id, token, label, needs_review, per_guest, total, expires_at, created_by, \
-           created_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
+           created_at, keep_location) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $11 \
            WHERE (SELECT count(*) FROM upload_links WHERE album_id = $1) < $10 RETURNING id",
 };
 const LINK_BY_ID: Sql = link_select!("WHERE id = $1");
@@ -136,8 +143,8 @@ const GIVE_BACK_FOR_GUEST: Sql =
 
 const INSERT_PENDING: Sql = Sql::same(
     "INSERT INTO pending_photos (album_id, owner_id, upload_link_id, guest_name, caption, width, height, taken_at, \
-     exif, sha256, content_type, byte_size, thumbhash, search_text, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     exif, sha256, content_type, byte_size, thumbhash, search_text, created_at, lat, lon) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
      ON CONFLICT (album_id, sha256) DO NOTHING",
 );
 macro_rules! pending_select {
@@ -164,13 +171,13 @@ const DECIDE_APPROVE: Sql = Sql::same(
 const DECIDE_REJECT: Sql =
     Sql::same("UPDATE pending_photos SET decided = 'rejected' WHERE id = $1 AND album_id = $2 AND decided IS NULL");
 /// Approval: the waiting row becomes a photo of its album (the owner's location
-/// setting; no location at all, whatever the file said), then goes. A photo of the
+/// setting; no location unless its link kept one, whatever the file said), then goes. A photo of the
 /// same bytes already in the album is kept as it is.
 const APPROVE: Sql = Sql::same(
     "INSERT INTO photos (owner_id, album_id, caption, width, height, taken_at, exif, sha256, content_type, \
      byte_size, thumbhash, gps_privacy, lat, lon, created_at, updated_at, search_text, guest_name, upload_link_id) \
      SELECT q.owner_id, q.album_id, q.caption, q.width, q.height, q.taken_at, q.exif, q.sha256, q.content_type, \
-     q.byte_size, q.thumbhash, u.gps_privacy, NULL, NULL, $3, $3, q.search_text, q.guest_name, q.upload_link_id \
+     q.byte_size, q.thumbhash, u.gps_privacy, q.lat, q.lon, $3, $3, q.search_text, q.guest_name, q.upload_link_id \
      FROM pending_photos q JOIN users u ON u.id = q.owner_id WHERE q.id = $1 AND q.album_id = $2 \
      AND q.decided = 'approved' ON CONFLICT (album_id, sha256) DO NOTHING",
 );
@@ -193,6 +200,7 @@ fn link_from(r: &dyn Row) -> Result<UploadLink, DbError> {
         expires_at: r.opt_time(8)?,
         created_by: r.int(9)?,
         created_at: r.time(10)?,
+        keep_location: r.bool(11)?,
     })
 }
 
@@ -231,7 +239,8 @@ impl Database {
             new.expires_at,
             new.created_by,
             OffsetDateTime::now_utc(),
-            UPLOAD_LINKS_PER_ALBUM
+            UPLOAD_LINKS_PER_ALBUM,
+            new.keep_location
         ];
         match self.query_opt(INSERT_LINK, params, int_from).await? {
             Some(id) => self.query_opt(LINK_BY_ID, params![id], link_from).await,
@@ -314,7 +323,9 @@ impl Database {
                 new.byte_size,
                 new.thumbhash.clone(),
                 search,
-                OffsetDateTime::now_utc()
+                OffsetDateTime::now_utc(),
+                new.lat,
+                new.lon
             ],
         )
         .await?;

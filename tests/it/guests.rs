@@ -22,6 +22,7 @@ per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
     one_decision_wins_when_reviewers_act_at_once_and_links_are_bounded_under_a_crowd,
     a_guest_sends_resumably_across_a_drop_and_the_upload_is_theirs_alone,
     a_guest_cut_off_while_their_photo_is_made_leaves_no_slot_without_its_photo,
+    an_owner_may_keep_where_guests_photos_were_taken,
 ]);
 
 const KOLKATA: (f64, f64) = (22.5726, 88.3639);
@@ -404,6 +405,7 @@ async fn one_decision_wins_when_reviewers_act_at_once_and_links_are_bounded_unde
             total: None,
             expires_at: None,
             created_by: owner.id(),
+            keep_location: false,
         })
         .collect();
     let made = futures_util::future::join_all(links.iter().map(|l| db.create_upload_link(l))).await;
@@ -625,4 +627,29 @@ async fn one_links_unfinished_uploads_hold_at_most_a_quarter_of_the_disk_budget(
     ];
     let own = common::send("POST", &app.url("/api/v1/uploads"), &headers, Bytes::new()).await;
     assert_eq!(own.status, StatusCode::CREATED, "{}", own.text());
+}
+
+/// Guests' photos keep no location unless the album's owner chose, for one link, to
+/// keep where they were taken; then the photo carries it as the owner's own photos do.
+async fn an_owner_may_keep_where_guests_photos_were_taken(backend: Backend) {
+    let (app, _db) = spawn_app_with_db(backend).await;
+    let owner = Api::register(&app, "para-committee").await;
+    let id = album(&owner, "Pandal map", "public").await;
+    let kept = link(&owner, id, json!({"needs_review": false, "keep_location": true})).await;
+    assert_eq!(kept["keep_location"], true);
+    let plain = link(&owner, id, json!({"needs_review": false})).await;
+    assert_eq!(plain["keep_location"], false, "off by default");
+
+    let mut guest = Guest::new(&app);
+    let sent = guest.upload(&token(&kept), &[50], "Mitul").await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
+    let with = sent.json()["items"][0]["id"].as_i64().expect("a photo");
+    let sent = guest.upload(&token(&plain), &[51], "Mitul").await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
+    let without = sent.json()["items"][0]["id"].as_i64().expect("a photo");
+
+    let shown = owner.get(&format!("/api/v1/photos/{with}")).await.json();
+    let lat = shown["location"]["lat"].as_f64().expect("a location kept");
+    assert!((lat - KOLKATA.0).abs() < 0.01, "{shown}");
+    assert!(owner.get(&format!("/api/v1/photos/{without}")).await.json()["location"].is_null());
 }

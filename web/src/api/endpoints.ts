@@ -206,6 +206,8 @@ export interface UploadLinkInput {
   per_guest?: number | null
   total?: number | null
   expires_at?: string | null
+  /** Keep where guests' photos were taken (the album's owner alone may). */
+  keep_location?: boolean
 }
 
 export const listUploadLinks = (albumId: number, signal?: AbortSignal) =>

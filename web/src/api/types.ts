@@ -167,6 +167,8 @@ export interface UploadLink {
   expires_at: string | null
   expired: boolean
   created_at: string
+  /** Whether guests' photos keep where they were taken. */
+  keep_location: boolean
 }
 
 /** What a guest sees of an upload link (`GET /api/v1/guest/{token}`). */

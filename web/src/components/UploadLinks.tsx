@@ -29,6 +29,7 @@ export function UploadLinks({ albumId }: { albumId: number }) {
   const client = useQueryClient()
   const [label, setLabel] = useState('')
   const [review, setReview] = useState(true)
+  const [keepLocation, setKeepLocation] = useState(false)
   const [perGuest, setPerGuest] = useState('20')
   const [total, setTotal] = useState('')
   const [days, setDays] = useState('3')
@@ -38,6 +39,7 @@ export function UploadLinks({ albumId }: { albumId: number }) {
       createUploadLink(albumId, {
         label: label.trim(),
         needs_review: review,
+        keep_location: keepLocation,
         per_guest: capOf(perGuest),
         total: capOf(total),
         expires_at: expiresIn(Number(days)),
@@ -66,6 +68,18 @@ export function UploadLinks({ albumId }: { albumId: number }) {
         <label className="checkbox">
           <input type="checkbox" checked={review} onChange={(e) => setReview(e.target.checked)} /> {t('guest.needs_review')}
         </label>
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            checked={keepLocation}
+            onChange={(e) => setKeepLocation(e.target.checked)}
+            aria-describedby="keep-location-hint"
+          />{' '}
+          {t('guest.keep_location')}
+        </label>
+        <p id="keep-location-hint" className={errors.keep_location ? 'field__error' : 'field__hint'}>
+          {errors.keep_location ?? t('guest.keep_location_hint')}
+        </p>
         <TextField
           label={t('guest.per_guest')}
           type="number"
@@ -112,6 +126,7 @@ export function UploadLinks({ albumId }: { albumId: number }) {
                   <p className="share-link__terms">
                     {[
                       link.needs_review ? t('guest.reviewed') : t('guest.not_reviewed'),
+                      ...(link.keep_location ? [t('guest.location_kept')] : []),
                       tn('guest.taken', link.taken),
                       link.expired ? t('share.expired') : link.expires_at ? t('share.until', { date: date(link.expires_at) }) : t('share.until_revoked'),
                     ].join(' · ')}
