@@ -494,6 +494,7 @@ struct PendingJson {
     height: i64,
     thumbhash: Option<String>,
     created_at: String,
+    album_title: String,
     urls: PendingUrls,
 }
 
@@ -517,6 +518,7 @@ impl PendingJson {
             height: p.height,
             thumbhash: p.thumbhash.map(|t| base64::engine::general_purpose::STANDARD.encode(t)),
             created_at: rfc3339(p.created_at),
+            album_title: p.album_title,
             urls: PendingUrls {
                 thumb: format!("/media/pending/{}/thumb", p.id),
                 medium: format!("/media/pending/{}/medium", p.id),
@@ -533,6 +535,20 @@ pub async fn queue(state: &AppState, req: Request<Incoming>) -> Result<Response<
     let query = Query::of(&req, &["limit", "cursor"])?;
     let page: PageRequest = query.page(super::views::MAX_LIMIT)?;
     let pending = state.db.pending_photos(album.id, page).await?;
+    Ok(no_store(json(StatusCode::OK, &super::views::PageJson::of(pending, PendingJson::of))))
+}
+
+/// `GET /api/v1/pandals/{id}/review`: what waits in the pandal's albums that are not
+/// private, for its moderators and admins; each is decided in its album's queue.
+pub async fn pandal_queue(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let user = require_user(state, &req).await?;
+    let pandal = state.db.pandal(path_id(&req, 0)?).await?.ok_or(ApiError::NotFound)?;
+    if user.role != crate::db::Role::Admin && !state.db.is_moderator(pandal.id, user.id).await? {
+        return Err(ApiError::Forbidden("only the pandal's moderators and admins review its albums"));
+    }
+    let query = Query::of(&req, &["limit", "cursor"])?;
+    let page: PageRequest = query.page(super::views::MAX_LIMIT)?;
+    let pending = state.db.pending_photos_of_pandal(pandal.id, page).await?;
     Ok(no_store(json(StatusCode::OK, &super::views::PageJson::of(pending, PendingJson::of))))
 }
 

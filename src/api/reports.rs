@@ -310,6 +310,20 @@ pub async fn moderators(state: &AppState, req: Request<Incoming>) -> Result<Resp
     Ok(json(StatusCode::OK, &ModeratorsJson { items }))
 }
 
+#[derive(Serialize)]
+struct ModeratesJson {
+    pandals: Vec<i64>,
+}
+
+/// `GET /api/v1/me/moderates`: the pandals the person moderates (the site links their
+/// review queues).
+pub async fn moderates(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    Query::of(&req, &[])?;
+    let user = require_user(state, &req).await?;
+    let pandals = state.db.moderated_by(user.id).await?;
+    Ok(super::no_store(json(StatusCode::OK, &ModeratesJson { pandals })))
+}
+
 /// `PUT` and `DELETE /api/v1/pandals/{id}/moderators/{username}`: admins only.
 pub async fn set_moderator(state: &AppState, req: Request<Incoming>, grant: bool) -> Result<Response<Body>, ApiError> {
     let origin = Origin::of(state, &req);

@@ -90,6 +90,8 @@ pub struct PendingPhoto {
     pub content_type: String,
     pub thumbhash: Option<Vec<u8>>,
     pub created_at: OffsetDateTime,
+    /// The title of the album it waits in.
+    pub album_title: String,
 }
 
 /// The most upload links one album may have at once.
@@ -151,8 +153,9 @@ macro_rules! pending_select {
     ($tail:literal) => {
         Sql::same(concat!(
             "SELECT q.id, q.album_id, q.owner_id, q.upload_link_id, l.label, q.guest_name, q.caption, q.width, \
-             q.height, q.sha256, q.content_type, q.thumbhash, q.created_at \
-             FROM pending_photos q LEFT JOIN upload_links l ON l.id = q.upload_link_id ",
+             q.height, q.sha256, q.content_type, q.thumbhash, q.created_at, a.title \
+             FROM pending_photos q JOIN albums a ON a.id = q.album_id \
+             LEFT JOIN upload_links l ON l.id = q.upload_link_id ",
             $tail
         ))
     };
@@ -162,6 +165,12 @@ const PENDING_BY_ID: Sql = pending_select!("WHERE q.id = $1");
 const PENDING_OF_ALBUM: Sql = pending_select!(
     "WHERE q.album_id = $1 AND q.id < $2 AND (q.decided IS NULL OR q.decided = 'approved') \
      ORDER BY q.id DESC LIMIT $3"
+);
+/// A pandal's review queue: what waits in its albums that are not private (a
+/// moderator's reach), newest first.
+const PENDING_OF_PANDAL: Sql = pending_select!(
+    "WHERE a.pandal_id = $1 AND a.visibility <> 'private' AND q.id < $2 \
+     AND (q.decided IS NULL OR q.decided = 'approved') ORDER BY q.id DESC LIMIT $3"
 );
 /// The decision, taken before anything else: only one reviewer's wins.
 const DECIDE_APPROVE: Sql = Sql::same(
@@ -219,6 +228,7 @@ fn pending_from(r: &dyn Row) -> Result<PendingPhoto, DbError> {
         content_type: r.text(10)?,
         thumbhash: r.opt_bytes(11)?,
         created_at: r.time(12)?,
+        album_title: r.text(13)?,
     })
 }
 
@@ -342,6 +352,17 @@ impl Database {
     pub async fn pending_photos(&self, album_id: i64, page: PageRequest) -> Result<Page<PendingPhoto>, DbError> {
         let params = params![album_id, before(page), fetch_limit(page)];
         let items = self.query(PENDING_OF_ALBUM, params, pending_from).await?;
+        Ok(paged(items, page, |p| p.id))
+    }
+
+    /// A pandal's review queue (its albums that are not private), newest first.
+    pub async fn pending_photos_of_pandal(
+        &self,
+        pandal_id: i64,
+        page: PageRequest,
+    ) -> Result<Page<PendingPhoto>, DbError> {
+        let params = params![pandal_id, before(page), fetch_limit(page)];
+        let items = self.query(PENDING_OF_PANDAL, params, pending_from).await?;
         Ok(paged(items, page, |p| p.id))
     }
 

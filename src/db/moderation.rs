@@ -53,6 +53,8 @@ const MODERATORS: Sql = Sql::same(
      WHERE m.pandal_id = $1 ORDER BY u.username",
 );
 const IS_MODERATOR: Sql = Sql::same("SELECT 1 FROM pandal_moderators WHERE pandal_id = $1 AND user_id = $2");
+const MODERATED_BY: Sql =
+    Sql::same("SELECT pandal_id FROM pandal_moderators WHERE user_id = $1 ORDER BY pandal_id LIMIT 1000");
 const INSERT_REPORT: Sql = Sql::same(
     "INSERT INTO reports (target_kind, target_id, album_id, reason, note, reporter_id, reporter, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (target_kind, target_id, reporter) WHERE status = 'open' \
@@ -128,6 +130,11 @@ impl Database {
 
     pub async fn moderators(&self, pandal_id: i64) -> Result<Vec<UserRef>, DbError> {
         self.query(MODERATORS, params![pandal_id], user_ref_from).await
+    }
+
+    /// The pandals `user_id` moderates (at most a thousand).
+    pub async fn moderated_by(&self, user_id: i64) -> Result<Vec<i64>, DbError> {
+        self.query(MODERATED_BY, params![user_id], |r| r.int(0)).await
     }
 
     pub async fn is_moderator(&self, pandal_id: i64, user_id: i64) -> Result<bool, DbError> {

@@ -18,6 +18,7 @@ per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
     a_moderator_acts_in_their_pandal_and_nowhere_else,
     a_report_follows_its_target_and_a_moderators_links_go_with_the_role,
     banning_a_guest_link_revokes_it_and_removes_the_photo,
+    a_pandals_review_queue_gathers_its_albums_for_its_moderators,
 ]);
 
 async fn album(owner: &Api<'_>, title: &str, pandal: Option<i64>) -> i64 {
@@ -276,4 +277,63 @@ async fn a_report_follows_its_target_and_a_moderators_links_go_with_the_role(bac
     assert_eq!(nobody.get(&format!("/api/v1/guest/{token}")).await.status, StatusCode::OK);
     assert_eq!(boss.delete(&format!("/api/v1/pandals/{ours}/moderators/rakshak")).await.status, StatusCode::NO_CONTENT);
     assert_eq!(nobody.get(&format!("/api/v1/guest/{token}")).await.status, StatusCode::NOT_FOUND);
+}
+
+/// A guest's photo, sent through a new upload link of `album` (made by `owner`); its
+/// id in the review queue.
+async fn guest_photo(app: &TestApp, owner: &Api<'_>, album: i64, seed: u8) -> i64 {
+    let link = owner.post(&format!("/api/v1/albums/{album}/upload-links"), json!({})).await.json();
+    let token = link["token"].as_str().expect("a token").to_owned();
+    let bytes = Jpeg { seed, width: 300 + u32::from(seed), ..Jpeg::default() }.encode();
+    let (content_type, body) = common::api::multipart(&[("p.jpg", &bytes)], None);
+    let origin = format!("http://{}", app.addr);
+    let proof = common::guest_proof(app).await;
+    let headers = [("origin", origin.as_str()), ("content-type", content_type.as_str()), ("x-pujo-proof", &proof)];
+    let sent = common::send("POST", &app.url(&format!("/api/v1/guest/{token}/photos")), &headers, body).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
+    sent.json()["items"][0]["id"].as_i64().expect("waiting")
+}
+
+/// A pandal's moderators review what guests sent to all its albums from one queue
+/// (the pandal's), never a private album's, and decide each in its album.
+async fn a_pandals_review_queue_gathers_its_albums_for_its_moderators(backend: Backend) {
+    let (app, db) = spawn_app_with_db(backend).await;
+    let boss = admin(&app, &db, "kendriya").await;
+    let ours = pandal(&db, "Bagbazar Sarbojanin").await;
+    let theirs = pandal(&db, "Kumartuli Park").await;
+    let club = Api::register(&app, "bagbazar-club").await;
+    let family = Api::register(&app, "bose-bari").await;
+    let (first, second) = (album(&club, "Gate", Some(ours)).await, album(&family, "Aarati", Some(ours)).await);
+    let private = album(&family, "Family only", Some(ours)).await;
+    assert!(family.patch(&format!("/api/v1/albums/{private}"), json!({"visibility": "private"})).await.status.is_success());
+    let elsewhere = album(&club, "Elsewhere", Some(theirs)).await;
+    let waiting = [
+        guest_photo(&app, &club, first, 1).await,
+        guest_photo(&app, &family, second, 2).await,
+        guest_photo(&app, &family, private, 3).await,
+        guest_photo(&app, &club, elsewhere, 4).await,
+    ];
+    let moderator = Api::register(&app, "rakshi").await;
+    let queue = format!("/api/v1/pandals/{ours}/review");
+    assert_eq!(moderator.get(&queue).await.status, StatusCode::FORBIDDEN, "not a moderator yet");
+    assert_eq!(Api::anonymous(&app).get(&queue).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(moderator.get("/api/v1/me/moderates").await.json()["pandals"], json!([]));
+    assert_eq!(boss.put(&format!("/api/v1/pandals/{ours}/moderators/rakshi")).await.status, StatusCode::NO_CONTENT);
+    // The site learns where to link the queue from.
+    assert_eq!(moderator.get("/api/v1/me/moderates").await.json()["pandals"], json!([ours]));
+
+    // The pandal's two albums that are not private, newest first; nothing of the
+    // private album or of another pandal.
+    let page = moderator.get(&queue).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let page = page.json();
+    assert_eq!(ids(&page), [waiting[1], waiting[0]]);
+    assert_eq!(page["items"][0]["album_id"], second);
+    assert_eq!(ids(&boss.get(&queue).await.json()), [waiting[1], waiting[0]], "admins too");
+    assert_eq!(moderator.get(&format!("/api/v1/pandals/{theirs}/review")).await.status, StatusCode::FORBIDDEN);
+
+    // Each is decided in its album's queue; then it leaves the pandal's.
+    let done = moderator.post(&format!("/api/v1/albums/{second}/review"), json!({"approve": [waiting[1]]})).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+    assert_eq!(ids(&moderator.get(&queue).await.json()), [waiting[0]]);
 }

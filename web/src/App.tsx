@@ -65,6 +65,7 @@ export function App() {
             <Route path="/wall/:kind/:id" element={<WallPage />} />
             <Route path="/reports" element={<ReportsPage />} />
             <Route path="/albums/:id/review" element={<ReviewPage />} />
+            <Route path="/pandals/:id/review" element={<ReviewPage of="pandal" />} />
             <Route path="/albums/:id/upload-links/:linkId/poster" element={<PosterPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>

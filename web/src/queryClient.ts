@@ -38,6 +38,9 @@ export const keys = {
   sharedPhotos: (token: string) => ['shared', token, 'photos'] as const,
   uploadLinks: (albumId: number) => ['albums', albumId, 'upload-links'] as const,
   review: (albumId: number) => ['albums', albumId, 'review'] as const,
+  pandalReview: (pandalId: number) => ['pandals', pandalId, 'review'] as const,
+  /** Not under `me`: dropped with everything else when the session changes. */
+  moderates: ['moderation', 'mine'] as const,
   guestLink: (token: string) => ['guest', token] as const,
   reports: ['reports'] as const,
   moderators: (pandalId: number) => ['pandals', pandalId, 'moderators'] as const,

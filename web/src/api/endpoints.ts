@@ -226,6 +226,11 @@ export const getProofChallenge = (purpose: 'guest' | 'register' = 'guest', signa
 export const guestUploadsUrl = (token: string) => `${API}/guest/${encodeURIComponent(token)}/uploads`
 export const listReview = (albumId: number, p: PageParams, signal?: AbortSignal) =>
   apiFetch<Page<PendingPhoto>>(`${API}/albums/${albumId}/review${query({ limit: p.limit, cursor: p.cursor })}`, { signal })
+/** The pandals the logged-in person moderates. */
+export const getModerates = (signal?: AbortSignal) => apiFetch<{ pandals: number[] }>(`${API}/me/moderates`, { signal })
+/** A pandal's review queue: its albums that are not private, for its moderators and admins. */
+export const listPandalReview = (pandalId: number, p: PageParams, signal?: AbortSignal) =>
+  apiFetch<Page<PendingPhoto>>(`${API}/pandals/${pandalId}/review${query({ limit: p.limit, cursor: p.cursor })}`, { signal })
 export const review = (albumId: number, approve: number[], reject: number[]) =>
   apiSend<Reviewed>('POST', `${API}/albums/${albumId}/review`, { approve, reject })
 

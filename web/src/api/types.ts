@@ -198,6 +198,8 @@ export interface PendingPhoto {
   height: number
   thumbhash: string | null
   created_at: string
+  /** The album it waits in (a pandal's queue gathers many). */
+  album_title: string
   urls: { thumb: string; medium: string; display: string }
 }
 

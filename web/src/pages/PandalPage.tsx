@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query'
 import { useState } from 'react'
 import { Link } from 'react-router'
-import { getPandal, listPhotos } from '../api/endpoints'
+import { getModerates, getPandal, listPhotos } from '../api/endpoints'
 import { AlbumList, pandalPlace } from '../components/Cards'
 import { PageTitle } from '../components/PageTitle'
 import { Moderators } from '../components/Moderators'
@@ -28,6 +28,13 @@ function Pandal({ id }: { id: number }) {
   const [editing, setEditing] = useState(false)
   const detail = useQuery({ queryKey: keys.pandal(id), queryFn: ({ signal }) => getPandal(id, signal) })
   const photos = useCursorList(keys.pandalPhotos(id), (cursor, signal) => listPhotos({ pandal: id, cursor }, signal))
+  const moderates = useQuery({
+    queryKey: keys.moderates,
+    queryFn: ({ signal }) => getModerates(signal),
+    enabled: me != null && me.role !== 'admin',
+    staleTime: 5 * 60_000,
+  })
+  const reviews = me?.role === 'admin' || (moderates.data?.pandals.includes(id) ?? false)
 
   if (detail.isPending) return <Loading />
   if (detail.error) return <ResourceError error={detail.error} onRetry={() => void detail.refetch()} />
@@ -72,6 +79,14 @@ function Pandal({ id }: { id: number }) {
         <Link className="button button--quiet" to={`/wall/pandal/${pandal.id}`}>
           {t('wall.open')}
         </Link>
+        {reviews && (
+          <>
+            {' '}
+            <Link className="button button--quiet" to={`/pandals/${pandal.id}/review`}>
+              {t('review.pandal_link')}
+            </Link>
+          </>
+        )}
       </p>
 
       <section aria-labelledby="pandal-albums">

@@ -686,9 +686,10 @@ describe('GuestUploadPage', () => {
 })
 
 describe('ReviewPage', () => {
-  const pending = (id: number, name: string) => ({
+  const pending = (id: number, name: string, album_id = 10) => ({
     id,
-    album_id: 10,
+    album_id,
+    album_title: album_id === 10 ? 'Navami' : 'Dashami',
     guest_name: name,
     link_label: 'gate poster',
     caption: '',
@@ -727,6 +728,41 @@ describe('ReviewPage', () => {
     expect(calls.filter((c) => c.method === 'POST').map((c) => c.body)).toEqual([
       { approve: [3], reject: [] },
       { approve: [], reject: [2, 1] },
+    ])
+  })
+
+  it('gathers a pandal’s albums, and decides each photo in its own album', async () => {
+    let queue = [pending(5, 'Rumki', 11), pending(4, 'Tuktuki', 10)]
+    const calls = stubApi({
+      'GET /api/v1/pandals/7': () => json({ pandal: { id: 7, name: 'Bagbazar Sarbojanin' }, albums: [], photos: [] }),
+      'GET /api/v1/pandals/7/review': () => json({ items: queue, next_cursor: null }),
+      'POST /api/v1/albums/10/review': (call) => {
+        const { approve } = call.body as { approve: number[] }
+        queue = queue.filter((p) => !approve.includes(p.id))
+        return json({ approved: approve.map((id) => ({ id, photo_id: 100 + id })), rejected: [], missing: [] })
+      },
+      'POST /api/v1/albums/11/review': (call) => {
+        const { approve } = call.body as { approve: number[] }
+        queue = queue.filter((p) => !approve.includes(p.id))
+        return json({ approved: approve.map((id) => ({ id, photo_id: 100 + id })), rejected: [], missing: [] })
+      },
+    })
+    renderWithProviders(
+      <Routes>
+        <Route path="/pandals/:id/review" element={<ReviewPage of="pandal" />} />
+      </Routes>,
+      { route: '/pandals/7/review' },
+    )
+    expect(await screen.findByRole('heading', { level: 1, name: 'Review: Bagbazar Sarbojanin' })).toBeTruthy()
+    const list = await screen.findByRole('list', { name: 'Photos waiting for review' })
+    expect(within(list).getByRole('link', { name: 'In “Dashami”' }).getAttribute('href')).toBe('/albums/11')
+    for (const box of within(list).getAllByRole('checkbox')) fireEvent.click(box)
+    fireEvent.click(screen.getByRole('button', { name: 'Approve 2' }))
+    expect(await screen.findByText('Nothing waits for review.')).toBeTruthy()
+    const posts = calls.filter((c) => c.method === 'POST').map((c) => [c.path, c.body])
+    expect(posts).toEqual([
+      ['/api/v1/albums/11/review', { approve: [5], reject: [] }],
+      ['/api/v1/albums/10/review', { approve: [4], reject: [] }],
     ])
   })
 })
