@@ -73,7 +73,10 @@ pub async fn challenge(state: &AppState, req: Request<Incoming>) -> Result<Respo
 /// without allocating and bounded.
 pub fn parse(header: &str) -> Option<(&str, u64)> {
     let (salt, number) = header.rsplit_once(':')?;
-    if salt.is_empty() || salt.len() > MAX_SALT || number.is_empty() || number.len() > 20 {
+    if salt.is_empty() || salt.len() > MAX_SALT || number.is_empty() || number.len() > 19 {
+        return None;
+    }
+    if !salt.bytes().all(|b| b.is_ascii_graphic()) {
         return None;
     }
     if !number.bytes().all(|b| b.is_ascii_digit()) {
@@ -87,10 +90,16 @@ pub fn parse(header: &str) -> Option<(&str, u64)> {
 /// 428 `proof_required` (with the cost in `X-Pujo-Proof-Bits`) otherwise.
 pub async fn check<B>(state: &AppState, req: &Request<B>, purpose: Purpose) -> Result<(), ApiError> {
     let bits = purpose.bits(state);
+    let header = req.headers().get("x-pujo-proof");
     if bits == 0 {
+        // None asked; one sent is still a stranger's header, and a malformed one is
+        // refused as any malformed input is.
+        if header.is_some_and(|v| v.to_str().ok().and_then(parse).is_none()) {
+            return Err(super::views::field("X-Pujo-Proof", "salt:number, as GET /api/v1/proof describes"));
+        }
         return Ok(());
     }
-    let given = req.headers().get("x-pujo-proof").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let given = header.and_then(|v| v.to_str().ok()).unwrap_or("");
     let (salt, number) = parse(given).ok_or(ApiError::ProofRequired(bits))?;
     let now = OffsetDateTime::now_utc().unix_timestamp();
     if !crate::auth::proof_holds(salt, number, bits, now, PROOF_LIFETIME) {
@@ -109,10 +118,10 @@ mod tests {
         assert_eq!(parse("1700000000.abcd:42"), Some(("1700000000.abcd", 42)));
         // The salt may hold a colon; the number is what follows the last one.
         assert_eq!(parse("a:b:7"), Some(("a:b", 7)));
-        for bad in ["", ":", "salt:", ":5", "salt", "salt:-1", "salt:+1", "salt: 1", "salt:18446744073709551616"] {
+        for bad in ["", ":", "salt:", ":5", "salt", "salt:-1", "salt:+1", "salt: 1", "sa lt:1", "সল্ট:1", "salt:18446744073709551616"] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
         assert_eq!(parse(&format!("{}:1", "s".repeat(MAX_SALT + 1))), None);
-        assert_eq!(parse(&format!("s:{}", "1".repeat(21))), None);
+        assert_eq!(parse(&format!("s:{}", "1".repeat(20))), None);
     }
 }

@@ -190,6 +190,8 @@ async fn a_registration_needs_a_fresh_proof_of_work() {
 
     // An operator may turn it off.
     let free = common::spawn_app_with(&[("register-proof-bits", "0")]).await;
+    let junk = post_json(&free, "/api/v1/auth/register", &body("sovabazar"), &[("x-pujo-proof", "junk")]).await;
+    assert_eq!(junk.status, StatusCode::UNPROCESSABLE_ENTITY, "a malformed header is still refused");
     assert_eq!(post_json(&free, "/api/v1/auth/register", &body("sovabazar"), &[]).await.status, StatusCode::CREATED);
 }
 
