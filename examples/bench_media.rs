@@ -50,7 +50,7 @@ fn main() {
             std::fs::write(&args[2], out).expect("write");
         }
         Some("process") => {
-            let path = std::path::Path::new(&args[2]);
+            let path = Path::new(&args[2]);
             let runs: usize = args[3].parse().expect("runs");
             let bytes = std::fs::read(path).expect("read");
             let (format, w, h) = inspect(&bytes[..bytes.len().min(256 * 1024)], 100_000_000).expect("an image");
