@@ -138,7 +138,9 @@ fn lanczos(px: &[u8], w: u32, h: u32, dw: u32, dh: u32) -> Vec<u8> {
 /// whose whole window is inside the image.
 fn ssim(a: &[u8], b: &[u8], w: u32, h: u32) -> f64 {
     let luma = |px: &[u8]| -> Vec<f64> {
-        px.chunks_exact(3).map(|p| 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2])).collect()
+        px.chunks_exact(3)
+            .map(|p| 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]))
+            .collect()
     };
     let (x, y) = (luma(a), luma(b));
     let (w, h) = (w as usize, h as usize);

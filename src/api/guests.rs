@@ -322,8 +322,7 @@ pub async fn create_upload(state: &Arc<AppState>, req: Request<Incoming>) -> Res
     for (key, limit) in guest.per_file() {
         state.limiter.hit(&key, limit).await.map_err(ApiError::RateLimited)?;
     }
-    let sender =
-        crate::db::GuestSender { link_id: link.id, guest: guest.key, name: meta.guest_name.trim().to_owned() };
+    let sender = crate::db::GuestSender { link_id: link.id, guest: guest.key, name: meta.guest_name.trim().to_owned() };
     let open = state.db.open_uploads_of_guest(&guest.key).await?;
     let upload = super::uploads::new_upload(state, open, album.owner.id, album.id, length, meta, Some(sender))?;
     let caller = super::uploads::Caller { user: None, guest: Some(guest.key) };
@@ -361,8 +360,7 @@ pub(super) async fn take_resumable(
             return Err(e);
         }
     };
-    let result =
-        super::media::take_guest_in_file(state, &link, album.owner.id, sender, whole, &upload.caption).await;
+    let result = super::media::take_guest_in_file(state, &link, album.owner.id, sender, whole, &upload.caption).await;
     if result.as_ref().is_err_and(super::media::is_refusal) {
         note_refusal(state, &sender.guest, client).await;
     }

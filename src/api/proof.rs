@@ -61,11 +61,8 @@ pub async fn challenge(state: &AppState, req: Request<Incoming>) -> Result<Respo
         Some(_) => return Err(super::views::field("for", "guest or register")),
     };
     let expires = OffsetDateTime::now_utc().unix_timestamp() + PROOF_LIFETIME;
-    let body = ProofJson {
-        algorithm: "SHA-256",
-        salt: crate::auth::new_proof_salt(expires),
-        bits: purpose.bits(state),
-    };
+    let body =
+        ProofJson { algorithm: "SHA-256", salt: crate::auth::new_proof_salt(expires), bits: purpose.bits(state) };
     Ok(no_store(json(StatusCode::OK, &body)))
 }
 
@@ -118,7 +115,19 @@ mod tests {
         assert_eq!(parse("1700000000.abcd:42"), Some(("1700000000.abcd", 42)));
         // The salt may hold a colon; the number is what follows the last one.
         assert_eq!(parse("a:b:7"), Some(("a:b", 7)));
-        for bad in ["", ":", "salt:", ":5", "salt", "salt:-1", "salt:+1", "salt: 1", "sa lt:1", "সল্ট:1", "salt:18446744073709551616"] {
+        for bad in [
+            "",
+            ":",
+            "salt:",
+            ":5",
+            "salt",
+            "salt:-1",
+            "salt:+1",
+            "salt: 1",
+            "sa lt:1",
+            "সল্ট:1",
+            "salt:18446744073709551616",
+        ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
         assert_eq!(parse(&format!("{}:1", "s".repeat(MAX_SALT + 1))), None);

@@ -709,8 +709,10 @@ async fn take_in(
             // Boxed, as the person's below: the pipeline's futures are large.
             let photo = Box::pin(super::guests::take_resumable(state, sender, upload, whole, client)).await?;
             let made = Made { photo_id: photo.photo_id, pending_id: Some(photo.pending.id) };
-            let done =
-                state.db.finish_guest_upload(&upload.id, photo.pending.id, photo.photo_id, upload.received, claim).await?;
+            let done = state
+                .db
+                .finish_guest_upload(&upload.id, photo.pending.id, photo.photo_id, upload.received, claim)
+                .await?;
             Ok((made, done))
         }
         (None, Some(user)) => {

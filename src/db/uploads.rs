@@ -69,13 +69,9 @@ const CREATE: Sql = Sql::same(
      upload_link_id, guest, guest_name) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, $11)",
 );
 /// A person's upload: never a guest's, even one sent to their album.
-const BY_ID: Sql = Sql::same(concat!(
-    "SELECT ",
-    upload_columns!(),
-    " FROM uploads WHERE id = $1 AND owner_id = $2 AND guest IS NULL"
-));
-const BY_GUEST: Sql =
-    Sql::same(concat!("SELECT ", upload_columns!(), " FROM uploads WHERE id = $1 AND guest = $2"));
+const BY_ID: Sql =
+    Sql::same(concat!("SELECT ", upload_columns!(), " FROM uploads WHERE id = $1 AND owner_id = $2 AND guest IS NULL"));
+const BY_GUEST: Sql = Sql::same(concat!("SELECT ", upload_columns!(), " FROM uploads WHERE id = $1 AND guest = $2"));
 /// Moves the acknowledged offset from `$2` to `$3`, only if it still is `$2` and the
 /// request still holds the claim (`$4`): a writer whose claim lapsed and went to
 /// another replica acknowledges nothing.
@@ -182,7 +178,19 @@ impl Database {
         };
         self.execute(
             CREATE,
-            params![u.id, u.owner_id, u.album_id, u.filename, u.caption, u.length, now, u.expires_at, link, guest, name],
+            params![
+                u.id,
+                u.owner_id,
+                u.album_id,
+                u.filename,
+                u.caption,
+                u.length,
+                now,
+                u.expires_at,
+                link,
+                guest,
+                name
+            ],
         )
         .await?;
         Ok(())

@@ -148,9 +148,7 @@ async fn cross_site_writes_are_refused(backend: Backend) {
     let fetch = register_json(&app, body, &[("sec-fetch-site", "cross-site")]).await;
     assert_eq!(fetch.status, StatusCode::FORBIDDEN);
     let same_origin = format!("http://{}", app.addr);
-    let ok =
-        register_json(&app, body, &[("origin", &same_origin), ("sec-fetch-site", "same-origin")])
-            .await;
+    let ok = register_json(&app, body, &[("origin", &same_origin), ("sec-fetch-site", "same-origin")]).await;
     assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text());
 }
 
@@ -166,7 +164,8 @@ async fn a_registration_needs_a_fresh_proof_of_work() {
     assert_eq!(get(&app.url("/api/v1/proof"), &[]).await.json()["bits"], 4, "a guest's, by default");
     assert_eq!(get(&app.url("/api/v1/proof?for=admin"), &[]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let body = |name: &str| format!(r#"{{"username":"{name}","email":"{name}@pujo.example","password":"shiuli-phool-2026"}}"#);
+    let body =
+        |name: &str| format!(r#"{{"username":"{name}","email":"{name}@pujo.example","password":"shiuli-phool-2026"}}"#);
     let without = post_json(&app, "/api/v1/auth/register", &body("bagbazar"), &[]).await;
     assert_eq!(without.status, StatusCode::PRECONDITION_REQUIRED, "{}", without.text());
     assert_eq!(without.json()["error"]["code"], "proof_required");

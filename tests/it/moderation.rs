@@ -305,7 +305,9 @@ async fn a_pandals_review_queue_gathers_its_albums_for_its_moderators(backend: B
     let family = Api::register(&app, "bose-bari").await;
     let (first, second) = (album(&club, "Gate", Some(ours)).await, album(&family, "Aarati", Some(ours)).await);
     let private = album(&family, "Family only", Some(ours)).await;
-    assert!(family.patch(&format!("/api/v1/albums/{private}"), json!({"visibility": "private"})).await.status.is_success());
+    assert!(
+        family.patch(&format!("/api/v1/albums/{private}"), json!({"visibility": "private"})).await.status.is_success()
+    );
     let elsewhere = album(&club, "Elsewhere", Some(theirs)).await;
     let waiting = [
         guest_photo(&app, &club, first, 1).await,
