@@ -8,7 +8,8 @@
 //!   (`POST /api/v1/guest/{token}/photos`, or resumably: `POST
 //!   /api/v1/guest/{token}/uploads` makes a tus upload that goes on at
 //!   `/api/v1/uploads/{id}` as anybody's), with an optional name: the same form,
-//!   limits and checks as anybody's upload, no location kept. A guest is a browser,
+//!   limits and checks as anybody's upload, no location kept (unless the owner chose
+//!   for the link to keep it, which the guest is told). A guest is a browser,
 //!   known by a random HttpOnly cookie, so that the cap per guest holds for each phone
 //!   even when a whole pandal shares one address behind carrier NAT; per address the
 //!   bound is only the crowd-sized one.
@@ -43,6 +44,10 @@ const BODY_LIMIT: usize = 8 * 1024;
 const LONGEST: time::Duration = time::Duration::days(366);
 /// How long a guest cookie lasts (a year: the same phone next Puja is the same guest).
 const GUEST_COOKIE_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
+/// How long a guest's unfinished upload lives after its last bytes arrived (members'
+/// live `PUJO_UPLOAD_EXPIRY` from their start): a guest's upload holds its link's disk
+/// only while it is being sent.
+pub(super) const GUEST_UPLOAD_IDLE: time::Duration = time::Duration::minutes(15);
 /// The longest name a guest may give.
 pub(super) const MAX_GUEST_NAME_CHARS: usize = 60;
 /// Photos approved or rejected in one request.
@@ -219,6 +224,8 @@ struct GuestLinkJson {
     album: GuestAlbumJson,
     label: String,
     needs_review: bool,
+    /// Whether its photos keep where they were taken: the guest is told before sending.
+    keep_location: bool,
     expires_at: Option<String>,
     /// Photos one guest may send through it, if capped.
     per_guest: Option<i64>,
@@ -245,6 +252,7 @@ pub async fn open(state: &AppState, req: Request<Incoming>) -> Result<Response<B
         },
         label: link.label.clone(),
         needs_review: link.needs_review,
+        keep_location: link.keep_location,
         expires_at: link.expires_at.map(rfc3339),
         per_guest: link.per_guest,
         remaining,
@@ -300,21 +308,24 @@ pub async fn create_upload(state: &Arc<AppState>, req: Request<Incoming>) -> Res
     let guest = Guest::of(state, &req).await?;
     guest.admit(state, &link).await?;
     let (length, meta) = super::uploads::declared(state, req.headers())?;
-    // Unfinished uploads hold slots in all but name: no more may be under way than the
-    // link's caps have left, and one link's may hold a quarter of the temp disk budget,
-    // so that uploads begun and left (by a script with many guest cookies) cannot keep
-    // other links' and members' uploads from starting.
-    let (link_open, link_bytes, own_open) = state.db.open_uploads_of_link(link.id, &guest.key).await?;
-    if link.total.is_some_and(|t| link.taken + link_open >= t) {
-        return Err(ApiError::Forbidden("this link takes no more photos"));
-    }
+    // A guest's own uploads under way count against their cap (the link's total is
+    // taken, in one statement, at each last byte: uploads begun and left must not hold
+    // it). Unfinished uploads hold disk: one link's at most a quarter of the temp disk
+    // budget and all guests' at most half, so that uploads begun and left by a script
+    // with many guest cookies cannot keep other links' or members' uploads from
+    // starting; and they live only while their bytes keep coming (`GUEST_UPLOAD_IDLE`).
+    let (_, link_bytes, own_open) = state.db.open_uploads_of_link(link.id, &guest.key).await?;
     if let Some(cap) = link.per_guest
         && state.db.guest_taken(link.id, &guest.key).await? + own_open >= cap
     {
         return Err(ApiError::Forbidden("this link takes no more photos from you"));
     }
-    let link_budget = state.media.settings.temp_bytes / 4;
-    if u64::try_from(link_bytes).unwrap_or(0).saturating_add(u64::try_from(length).unwrap_or(u64::MAX)) > link_budget {
+    let temp = state.media.settings.temp_bytes;
+    let declared = u64::try_from(length).unwrap_or(u64::MAX);
+    let all_guests = u64::try_from(state.db.open_guest_upload_bytes().await?).unwrap_or(0);
+    if u64::try_from(link_bytes).unwrap_or(0).saturating_add(declared) > temp / 4
+        || all_guests.saturating_add(declared) > temp / 2
+    {
         state.metrics.tus_uploads.with_label_values(&["no_space"]).inc();
         return Err(ApiError::Unavailable);
     }
@@ -324,7 +335,8 @@ pub async fn create_upload(state: &Arc<AppState>, req: Request<Incoming>) -> Res
     }
     let sender = crate::db::GuestSender { link_id: link.id, guest: guest.key, name: meta.guest_name.trim().to_owned() };
     let open = state.db.open_uploads_of_guest(&guest.key).await?;
-    let upload = super::uploads::new_upload(state, open, album.owner.id, album.id, length, meta, Some(sender))?;
+    let mut upload = super::uploads::new_upload(state, open, album.owner.id, album.id, length, meta, Some(sender))?;
+    upload.expires_at = upload.expires_at.min(OffsetDateTime::now_utc() + GUEST_UPLOAD_IDLE);
     let caller = super::uploads::Caller { user: None, guest: Some(guest.key) };
     let mut response = super::uploads::start(state, caller, upload, req).await?;
     guest.remembered(state, &mut response);

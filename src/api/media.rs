@@ -471,6 +471,14 @@ async fn take_guest_counted(
     caption: &str,
     started: Instant,
 ) -> Result<GuestPhoto, ApiError> {
+    // The same bytes through the same link already wait (a last chunk sent again
+    // while its first sending was still being made into the photo): that photo, with
+    // no second slot of the caps.
+    if let Some(pending) = state.db.pending_photo_by_content(link.album_id, &file.sha256).await?
+        && pending.upload_link_id == Some(link.id)
+    {
+        return Ok(GuestPhoto { pending, photo_id: None });
+    }
     match state.db.take_upload_slot(link, &sender.guest).await? {
         Ok(()) => {}
         Err("per_guest") => return Err(ApiError::Forbidden("this link takes no more photos from you")),

@@ -82,9 +82,9 @@ pub fn parse(header: &str) -> Option<(&str, u64)> {
     Some((salt, number.parse().ok()?))
 }
 
-/// The request's proof of work for `purpose`: well formed, enough zero bits, a live
-/// salt of this process's key not used before. Nothing is asked when its cost is 0.
-/// 428 `proof_required` (with the cost in `X-Pujo-Proof-Bits`) otherwise.
+/// The request's proof of work for `purpose`: well formed, enough zero bits, a salt
+/// still live and not used before. Nothing is asked when its cost is 0. 428
+/// `proof_required` (its message names the cost) otherwise.
 pub async fn check<B>(state: &AppState, req: &Request<B>, purpose: Purpose) -> Result<(), ApiError> {
     let bits = purpose.bits(state);
     let header = req.headers().get("x-pujo-proof");

@@ -636,10 +636,16 @@ async fn append(
             sink.keep(state, &upload, written).await?;
         }
         state.metrics.tus_chunk_seconds.observe(started.elapsed().as_secs_f64());
+        let mut upload = Upload { received, ..upload };
+        if upload.guest.is_some() && written > 0 {
+            // A guest's upload lives while its bytes keep coming.
+            let until = OffsetDateTime::now_utc() + super::guests::GUEST_UPLOAD_IDLE;
+            state.db.extend_guest_upload(&upload.id, until).await?;
+            upload.expires_at = until;
+        }
         if let Some(e) = cut_short {
             return Err(e);
         }
-        let upload = Upload { received, ..upload };
         return Ok(progress(&upload, StatusCode::NO_CONTENT).body(empty()).expect("valid response"));
     }
     // The last byte: the file becomes a photo through the same pipeline as a
@@ -834,12 +840,15 @@ impl Sink {
     }
 
     /// The whole file, the last chunk included, as a temp file of its own for the
-    /// photo pipeline: a hard link to the partial file, or fetched from the bucket.
+    /// photo pipeline: a copy of the partial file, or fetched from the bucket.
     async fn whole(&mut self, state: &AppState, upload: &Upload, chunk: u64) -> Result<std::path::PathBuf, ApiError> {
         let internal = |e: std::io::Error| ApiError::Internal(Box::new(e));
         let whole = crate::media::TempFile(state.media.temp_path());
         if !self.on_s3() {
-            tokio::fs::hard_link(&self.path, &whole.0).await.map_err(internal)?;
+            // A copy, not a link to the partial file: a client that sends the last chunk
+            // again cuts the partial file back while the pipeline may still be reading
+            // the whole one (a guest's goes on after its request is gone).
+            tokio::fs::copy(&self.path, &whole.0).await.map_err(internal)?;
             return Ok(whole.keep());
         }
         // The whole file and the pipeline's stripped copy (a reservation counts both)

@@ -344,6 +344,15 @@ impl Database {
             .ok_or_else(|| DbError::Other("a pending photo vanished after insert".into()))
     }
 
+    /// What waits in album `album_id` with these bytes, if anything.
+    pub async fn pending_photo_by_content(
+        &self,
+        album_id: i64,
+        sha256: &[u8],
+    ) -> Result<Option<PendingPhoto>, DbError> {
+        self.query_opt(PENDING_BY_CONTENT, params![album_id, sha256.to_vec()], pending_from).await
+    }
+
     pub async fn pending_photo(&self, id: i64) -> Result<Option<PendingPhoto>, DbError> {
         self.query_opt(PENDING_BY_ID, params![id], pending_from).await
     }

@@ -125,6 +125,13 @@ const OPEN_OF_LINK: Sql = Sql::same(
      CAST(COALESCE(SUM(CASE WHEN guest = $2 THEN 1 ELSE 0 END), 0) AS BIGINT) FROM uploads \
      WHERE upload_link_id = $1 AND photo_id IS NULL AND pending_id IS NULL",
 );
+/// The bytes every guest's unfinished upload declared.
+const OPEN_GUEST_BYTES: Sql = Sql::same(
+    "SELECT CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads \
+     WHERE guest IS NOT NULL AND photo_id IS NULL AND pending_id IS NULL",
+);
+/// A guest's upload lives while its bytes keep coming: a new expiry after each chunk.
+const EXTEND: Sql = Sql::same("UPDATE uploads SET expires_at = $2 WHERE id = $1 AND guest IS NOT NULL");
 const OPEN_BYTES: Sql = Sql::same(
     "SELECT CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads WHERE photo_id IS NULL AND pending_id IS NULL",
 );
@@ -319,6 +326,17 @@ impl Database {
             Ok((r.int(0)?, r.int(1)?, r.int(2)?))
         }
         self.query_one(OPEN_OF_LINK, params![link_id, guest.to_vec()], three).await
+    }
+
+    /// The bytes every guest's unfinished upload declared.
+    pub async fn open_guest_upload_bytes(&self) -> Result<i64, DbError> {
+        self.query_one(OPEN_GUEST_BYTES, params![], int_from).await
+    }
+
+    /// Moves a guest's upload's expiry to `until` (its bytes keep coming).
+    pub async fn extend_guest_upload(&self, id: &str, until: OffsetDateTime) -> Result<(), DbError> {
+        self.execute(EXTEND, params![id, until]).await?;
+        Ok(())
     }
 
     /// The bytes every unfinished upload declared: what their partial files may grow to.

@@ -448,7 +448,8 @@ async fn a_guest_sends_resumably_across_a_drop_and_the_upload_is_theirs_alone(ba
     assert!(path.starts_with("/api/v1/uploads/"), "{path}");
     // A second upload begun before the first is done; a third would be more than the
     // cap of two leaves.
-    let second = guest.begin(&token, photo.len(), "Tumpa").await;
+    let another = Jpeg { seed: 42, width: 640, height: 480, ..Jpeg::default() }.encode();
+    let second = guest.begin(&token, another.len(), "Tumpa").await;
     assert_eq!(second.status, StatusCode::CREATED, "{}", second.text());
     let second = second.header("location").to_owned();
     let third = guest.begin(&token, photo.len(), "Tumpa").await;
@@ -501,7 +502,7 @@ async fn a_guest_sends_resumably_across_a_drop_and_the_upload_is_theirs_alone(ba
     // A photo sent the other way meanwhile takes the cap's last slot: the second upload
     // reaches its last byte with the cap full, is refused, and forgotten with its bytes.
     assert_eq!(guest.upload(&token, &[41], "Tumpa").await.status, StatusCode::CREATED);
-    let full = guest.chunk(&second, 0, &photo).await;
+    let full = guest.chunk(&second, 0, &another).await;
     assert_eq!(full.status, StatusCode::FORBIDDEN, "{}", full.text());
     assert_eq!(guest.tus("HEAD", &second, &[], b"").await.status, StatusCode::NOT_FOUND);
     // And a new one is refused before any byte.
@@ -588,6 +589,16 @@ async fn a_guest_cut_off_while_their_photo_is_made_leaves_no_slot_without_its_ph
         assert!(started.elapsed().as_secs() < 90, "taken {taken:?} with {waiting} photos waiting");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    // The same bytes sent again through the link (a phone that never heard back) are
+    // the photo already waiting, and take no second slot of the caps.
+    let proof = common::guest_proof(&app).await;
+    let origin = format!("http://{}", app.addr);
+    let headers = [("origin", origin.as_str()), ("content-type", content_type.as_str()), ("x-pujo-proof", &proof)];
+    let again = common::send("POST", &app.url(&format!("/api/v1/guest/{token}/photos")), &headers, body).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text());
+    let links = owner.get(&format!("/api/v1/albums/{id}/upload-links")).await.json();
+    assert_eq!(links["items"][0]["taken"], 1);
+    assert_eq!(ids(&owner.get(&format!("/api/v1/albums/{id}/review")).await.json()["items"]).len(), 1);
 }
 
 /// Uploads begun through one link and left unfinished (a script with many guest
@@ -604,6 +615,10 @@ async fn one_links_unfinished_uploads_hold_at_most_a_quarter_of_the_disk_budget(
         let mut script = Guest::new(&app);
         let begun = script.begin(&busy, 90_000, "").await;
         assert_eq!(begun.status, StatusCode::CREATED, "{}", begun.text());
+        // It lives while its bytes keep coming, not the day a member's upload does.
+        let expires = httpdate::parse_http_date(begun.header("upload-expires")).expect("a date");
+        let left = expires.duration_since(std::time::SystemTime::now()).unwrap_or_default();
+        assert!(left <= std::time::Duration::from_secs(15 * 60), "{left:?}");
     }
     let mut one_more = Guest::new(&app);
     let refused = one_more.begin(&busy, 90_000, "").await;

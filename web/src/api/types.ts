@@ -176,6 +176,8 @@ export interface GuestLink {
   album: { title: string; owner: string }
   label: string
   needs_review: boolean
+  /** Whether the album keeps where guests' photos were taken: the page says so. */
+  keep_location: boolean
   expires_at: string | null
   per_guest: number | null
   remaining: number | null

@@ -95,12 +95,15 @@ export default function GuestUploadPage() {
 
   const sent = items.filter((i) => i.state === 'pending' || i.state === 'approved').length
   const failed = items.filter((i) => i.state === 'failed').length
-  const { album, needs_review } = link.data
+  const { album, needs_review, keep_location } = link.data
   return (
     <div className="guest-upload">
       <PageTitle title={album.title} />
       <p className="lede">{t('guest.intro', { owner: album.owner })}</p>
-      <p className="field__hint">{needs_review ? t('guest.review_note') : t('guest.no_review_note')}</p>
+      <p className="field__hint">
+        {needs_review ? t('guest.review_note') : t('guest.no_review_note')}{' '}
+        {keep_location ? t('guest.location_kept_note') : t('guest.location_never')}
+      </p>
       <form className="form panel narrow" onSubmit={submit} noValidate aria-label={t('guest.form')}>
         <TextField label={t('guest.your_name')} value={name} onChange={(e) => setName(e.target.value)} maxLength={60} hint={t('guest.name_hint')} />
         <div className="field">
