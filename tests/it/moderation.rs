@@ -281,15 +281,9 @@ async fn a_report_follows_its_target_and_a_moderators_links_go_with_the_role(bac
 
 /// A guest's photo, sent through a new upload link of `album` (made by `owner`); its
 /// id in the review queue.
-async fn guest_photo(app: &TestApp, owner: &Api<'_>, album: i64, seed: u8) -> i64 {
-    let link = owner.post(&format!("/api/v1/albums/{album}/upload-links"), json!({})).await.json();
-    let token = link["token"].as_str().expect("a token").to_owned();
+async fn guest_photo(owner: &Api<'_>, album: i64, seed: u8) -> i64 {
     let bytes = Jpeg { seed, width: 300 + u32::from(seed), ..Jpeg::default() }.encode();
-    let (content_type, body) = common::api::multipart(&[("p.jpg", &bytes)], None);
-    let origin = format!("http://{}", app.addr);
-    let proof = common::guest_proof(app).await;
-    let headers = [("origin", origin.as_str()), ("content-type", content_type.as_str()), ("x-pujo-proof", &proof)];
-    let sent = common::send("POST", &app.url(&format!("/api/v1/guest/{token}/photos")), &headers, body).await;
+    let sent = owner.through_guest_link(album, &bytes).await;
     assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
     sent.json()["items"][0]["id"].as_i64().expect("waiting")
 }
@@ -310,10 +304,10 @@ async fn a_pandals_review_queue_gathers_its_albums_for_its_moderators(backend: B
     );
     let elsewhere = album(&club, "Elsewhere", Some(theirs)).await;
     let waiting = [
-        guest_photo(&app, &club, first, 1).await,
-        guest_photo(&app, &family, second, 2).await,
-        guest_photo(&app, &family, private, 3).await,
-        guest_photo(&app, &club, elsewhere, 4).await,
+        guest_photo(&club, first, 1).await,
+        guest_photo(&family, second, 2).await,
+        guest_photo(&family, private, 3).await,
+        guest_photo(&club, elsewhere, 4).await,
     ];
     let moderator = Api::register(&app, "rakshi").await;
     let queue = format!("/api/v1/pandals/{ours}/review");

@@ -116,15 +116,9 @@ async fn album(owner: &Api<'_>, title: &str, visibility: &str) -> i64 {
 }
 
 /// A guest's photo through a fresh upload link, approved by the owner: its photo id.
-async fn approved(app: &TestApp, owner: &Api<'_>, album: i64, seed: u8) -> i64 {
-    let link = owner.post(&format!("/api/v1/albums/{album}/upload-links"), json!({})).await.json();
-    let token = link["token"].as_str().expect("token");
+async fn approved(owner: &Api<'_>, album: i64, seed: u8) -> i64 {
     let bytes = Jpeg { seed, width: 300 + u32::from(seed) * 3, ..Jpeg::default() }.encode();
-    let (content_type, body) = common::api::multipart(&[("p.jpg", &bytes)], None);
-    let origin = format!("http://{}", app.addr);
-    let proof = common::guest_proof(app).await;
-    let headers = [("origin", origin.as_str()), ("content-type", content_type.as_str()), ("x-pujo-proof", &proof)];
-    let sent = common::send("POST", &app.url(&format!("/api/v1/guest/{token}/photos")), &headers, body).await;
+    let sent = owner.through_guest_link(album, &bytes).await;
     assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
     let pending = sent.json()["items"][0]["id"].as_i64().expect("pending id");
     let done = owner.post(&format!("/api/v1/albums/{album}/review"), json!({"approve": [pending]})).await;
@@ -136,8 +130,8 @@ async fn a_wall_shows_the_newest_then_each_approval_and_resumes_after_the_last_e
     let (app, _db) = spawn_app_with_db(backend).await;
     let owner = Api::register(&app, "ekdalia").await;
     let id = album(&owner, "Wall of Ashtami", "public").await;
-    let first = approved(&app, &owner, id, 1).await;
-    let second = approved(&app, &owner, id, 2).await;
+    let first = approved(&owner, id, 1).await;
+    let second = approved(&owner, id, 2).await;
     let path = format!("/api/v1/albums/{id}/wall");
 
     // A screen that connects: the newest, oldest first.
@@ -145,7 +139,7 @@ async fn a_wall_shows_the_newest_then_each_approval_and_resumes_after_the_last_e
     assert_eq!(screen.drain(Duration::from_millis(500)).await, [first, second]);
     // An approval reaches it within two seconds, with the photo as anybody sees it.
     let started = std::time::Instant::now();
-    let third = approved(&app, &owner, id, 3).await;
+    let third = approved(&owner, id, 3).await;
     let (event, photo) = screen.next(WITHIN).await.expect("in time").expect("the stream goes on");
     assert!(started.elapsed() < WITHIN + Duration::from_secs(1));
     assert_eq!(event, third);
@@ -162,7 +156,7 @@ async fn a_wall_shows_the_newest_then_each_approval_and_resumes_after_the_last_e
     // Walls of other albums and of nothing.
     let other = album(&owner, "Elsewhere", "public").await;
     let mut elsewhere = Wall::open(&app, &format!("/api/v1/albums/{other}/wall"), None).await.expect("opens");
-    let fourth = approved(&app, &owner, id, 4).await;
+    let fourth = approved(&owner, id, 4).await;
     assert_eq!(screen.next(WITHIN).await.expect("in time").expect("goes on").0, fourth);
     assert!(elsewhere.next(Duration::from_millis(500)).await.is_err(), "another album's wall stays quiet");
     assert_eq!(Wall::open(&app, "/api/v1/albums/999999/wall", None).await.err(), Some(StatusCode::NOT_FOUND));
@@ -172,7 +166,7 @@ async fn a_wall_ends_when_its_album_turns_private_and_a_share_link_opens_a_priva
     let (app, _db) = spawn_app_with_db(backend).await;
     let owner = Api::register(&app, "bagbazar").await;
     let id = album(&owner, "Sindoor", "public").await;
-    let photo = approved(&app, &owner, id, 5).await;
+    let photo = approved(&owner, id, 5).await;
     let mut screen = Wall::open(&app, &format!("/api/v1/albums/{id}/wall"), None).await.expect("opens");
     assert_eq!(screen.drain(Duration::from_millis(300)).await, [photo]);
     assert_eq!(
@@ -188,12 +182,12 @@ async fn a_wall_ends_when_its_album_turns_private_and_a_share_link_opens_a_priva
     let (event, data) = shared.next(WITHIN).await.expect("in time").expect("an event");
     assert_eq!(event, photo);
     assert_eq!(data["urls"]["thumb"], format!("/media/{photo}/thumb?share={token}"));
-    let next = approved(&app, &owner, id, 6).await;
+    let next = approved(&owner, id, 6).await;
     assert_eq!(shared.next(WITHIN).await.expect("in time").expect("goes on").0, next);
     // Revoked: the wall ends with the next write to it.
     let revoke = format!("/api/v1/albums/{id}/shares/{}", link["id"]);
     assert_eq!(owner.delete(&revoke).await.status, StatusCode::NO_CONTENT);
-    approved(&app, &owner, id, 7).await;
+    approved(&owner, id, 7).await;
     assert_eq!(shared.next(WITHIN).await, Ok(None), "a revoked link's wall ends");
 }
 
@@ -218,7 +212,7 @@ async fn an_approval_on_one_replica_reaches_a_screen_on_another_within_two_secon
     let mut screen = Wall::open(&b, &format!("/api/v1/albums/{id}/wall"), None).await.expect("opens on b");
     for seed in 8..11u8 {
         let started = std::time::Instant::now();
-        let photo = approved(&a, &owner, id, seed).await;
+        let photo = approved(&owner, id, seed).await;
         let (event, _) = screen.next(WITHIN).await.expect("within two seconds").expect("the stream goes on");
         assert_eq!(event, photo);
         assert!(started.elapsed() < WITHIN + Duration::from_secs(1), "{:?}", started.elapsed());
@@ -233,10 +227,10 @@ async fn a_removed_photo_leaves_the_screens_and_never_comes_back_to_a_wall_watch
     let owner = Api::register(&app, "kalighat").await;
     let id = album(&owner, "Removals", "public").await;
     let path = format!("/api/v1/albums/{id}/wall");
-    let kept = approved(&app, &owner, id, 12).await;
+    let kept = approved(&owner, id, 12).await;
     let mut screen = Wall::open(&app, &path, None).await.expect("opens");
     assert_eq!(screen.drain(Duration::from_millis(300)).await, [kept]);
-    let removed = approved(&app, &owner, id, 13).await;
+    let removed = approved(&owner, id, 13).await;
     assert_eq!(screen.next(WITHIN).await.expect("in time").expect("goes on").0, removed);
     assert_eq!(owner.delete(&format!("/api/v1/photos/{removed}")).await.status, StatusCode::NO_CONTENT);
     assert_eq!(
@@ -249,7 +243,7 @@ async fn a_removed_photo_leaves_the_screens_and_never_comes_back_to_a_wall_watch
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut again = Wall::open(&app, &path, None).await.expect("reopens");
     assert_eq!(again.drain(Duration::from_millis(300)).await, [kept]);
-    let next = approved(&app, &owner, id, 14).await;
+    let next = approved(&owner, id, 14).await;
     assert_eq!(
         again.next(WITHIN).await.expect("in time").expect("goes on").0,
         next,

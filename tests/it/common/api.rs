@@ -119,6 +119,21 @@ impl<'a> Api<'a> {
     }
 }
 
+impl Api<'_> {
+    /// A photo (`bytes`) sent by a guest with no account through a new upload link of
+    /// this person's album `album`: what the link answered (201 with the item, waiting
+    /// for review).
+    pub async fn through_guest_link(&self, album: i64, bytes: &[u8]) -> Answer {
+        let link = self.post(&format!("/api/v1/albums/{album}/upload-links"), serde_json::json!({})).await.json();
+        let token = link["token"].as_str().expect("a token").to_owned();
+        let (content_type, body) = multipart(&[("p.jpg", bytes)], None);
+        let origin = format!("http://{}", self.app.addr);
+        let proof = super::guest_proof(self.app).await;
+        let headers = [("origin", origin.as_str()), ("content-type", content_type.as_str()), ("x-pujo-proof", &proof)];
+        send("POST", &self.app.url(&format!("/api/v1/guest/{token}/photos")), &headers, body).await
+    }
+}
+
 /// A multipart/form-data body: `file` parts and an optional `caption`.
 pub fn multipart(files: &[(&str, &[u8])], caption: Option<&str>) -> (String, Bytes) {
     let boundary = "pujo-test-boundary-7MA4YWxkTrZu0gW";
