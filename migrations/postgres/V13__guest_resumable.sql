@@ -10,6 +10,8 @@ ALTER TABLE uploads ADD COLUMN guest_name TEXT NOT NULL DEFAULT '';
 -- needs no review and it was approved at once).
 ALTER TABLE uploads ADD COLUMN pending_id BIGINT;
 CREATE INDEX uploads_guest ON uploads (guest) WHERE guest IS NOT NULL;
+-- A link's unfinished uploads are counted when one begins, and go with the link.
+CREATE INDEX uploads_link ON uploads (upload_link_id) WHERE upload_link_id IS NOT NULL;
 -- Guests' photos keep no location unless the album's owner chose, per upload link,
 -- to keep where they were taken (for a pandal's own map); it waits with the photo.
 ALTER TABLE upload_links ADD COLUMN keep_location BOOLEAN NOT NULL DEFAULT FALSE;
