@@ -352,26 +352,13 @@ pub(super) async fn take_resumable(
     whole: std::path::PathBuf,
     client: ClientBucket,
 ) -> Result<super::media::GuestPhoto, ApiError> {
-    let link = match state.db.upload_link(sender.link_id).await {
-        Ok(Some(link)) if !link.expired(OffsetDateTime::now_utc()) => Ok(link),
-        Ok(Some(_)) => Err(ApiError::Expired("this upload link has expired")),
-        Ok(None) => Err(ApiError::NotFound),
-        Err(e) => Err(e.into()),
-    };
-    let link = match link {
-        Ok(link) => link,
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&whole).await;
-            return Err(e);
-        }
-    };
-    let album = match link_album(state, &link).await {
-        Ok(album) => album,
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&whole).await;
-            return Err(e);
-        }
-    };
+    // Removed however this ends, as the pipeline's temp files are.
+    let whole = crate::media::TempFile(whole);
+    let link = state.db.upload_link(sender.link_id).await?.ok_or(ApiError::NotFound)?;
+    if link.expired(OffsetDateTime::now_utc()) {
+        return Err(ApiError::Expired("this upload link has expired"));
+    }
+    let album = link_album(state, &link).await?;
     let result = super::media::take_guest_in_file(state, &link, album.owner.id, sender, whole, &upload.caption).await;
     if result.as_ref().is_err_and(super::media::is_refusal) {
         note_refusal(state, &sender.guest, client).await;

@@ -435,11 +435,11 @@ pub(super) async fn take_guest_in_file(
     link: &crate::db::UploadLink,
     owner_id: i64,
     sender: &crate::db::GuestSender,
-    path: PathBuf,
+    whole: TempFile,
     caption: &str,
 ) -> Result<GuestPhoto, ApiError> {
     let started = Instant::now();
-    let file = hashed(TempFile(path)).await?;
+    let file = hashed(whole).await?;
     take_guest_one(state, link, owner_id, sender, file, caption, started).await
 }
 
