@@ -5,6 +5,7 @@
   stdenv,
   rustPlatform,
   cmake,
+  nasm,
   perl,
   pkg-config,
   web,
@@ -37,10 +38,12 @@ rustPlatform.buildRustPackage {
 
   cargoLock.lockFile = root + "/Cargo.lock";
 
-  # aws-lc-sys (rustls' crypto provider) builds C code: compiler from stdenv,
-  # plus cmake and perl.
+  # aws-lc-sys (rustls' crypto provider) and mozjpeg-sys (the JPEG decoder,
+  # libjpeg-turbo) build C code: compiler from stdenv, plus cmake and perl, and
+  # nasm for libjpeg-turbo's SIMD.
   nativeBuildInputs = [
     cmake
+    nasm
     perl
     pkg-config
   ];

@@ -11,6 +11,7 @@
   cargo-deny,
   nodejs_22,
   cmake,
+  nasm,
   perl,
   pkg-config,
   postgresql_17,
@@ -39,6 +40,7 @@ mkShell {
     cargo-nextest
     cargo-deny
     cmake
+    nasm
     perl
     pkg-config
     # web/

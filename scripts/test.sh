@@ -61,6 +61,9 @@ need_cmd python3 python3
 need_cmd kill procps
 need_cmd ldd libc-bin
 need_cmd cc gcc
+# libjpeg-turbo's SIMD (the JPEG decoder) is assembled with NASM; without it the
+# build still works, with a slower decoder.
+need_cmd nasm nasm
 need_cmd chromium chromium
 need_cmd curl curl
 need_cmd redis-server redis-server

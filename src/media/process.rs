@@ -7,13 +7,17 @@
 //! of the original, which no scale avoids, then the WebP encodes (libwebp at effort 2,
 //! see [`WEBP_METHOD`]), then resampling and the JPEG encodes (AVX2 when the CPU has it).
 
+use std::cell::Cell;
 use std::fs::File;
-use std::io::{BufReader, Seek};
+use std::io::{BufRead, BufReader, Read, Seek};
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
+use std::rc::Rc;
 
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::metadata::Orientation;
+use mozjpeg::ColorSpace;
 
 pub use super::exif::Exif;
 use super::sniff::Format;
@@ -93,45 +97,14 @@ fn orientation_swaps(orientation: u16) -> bool {
     (5..=8).contains(&orientation)
 }
 
+/// Decoded pixels: 8-bit samples, width, height, channels (3 or 4).
+pub type Decoded = (Vec<u8>, u32, u32, usize);
+
 /// Decodes to 8-bit RGB (3 channels) or RGBA (4, when the image has alpha). JPEGs are
 /// decoded at the smallest DCT scale (1/8 to 1/1) that still covers the display size.
-fn decode(
-    path: &Path,
-    format: Format,
-    width: u32,
-    height: u32,
-    limit: usize,
-) -> Result<(Vec<u8>, u32, u32, usize), ProcessError> {
+fn decode(path: &Path, format: Format, width: u32, height: u32, limit: usize) -> Result<Decoded, ProcessError> {
     match format {
-        Format::Jpeg => {
-            let mut decoder = jpeg_decoder::Decoder::new(BufReader::new(File::open(path)?));
-            decoder.set_max_decoding_buffer_size(limit);
-            decoder.read_info().map_err(|e| ProcessError::Decode(e.to_string()))?;
-            let (want_w, want_h) = scaled_to_cover(width, height, DISPLAY_EDGE);
-            decoder
-                .scale(u16::try_from(want_w).unwrap_or(u16::MAX), u16::try_from(want_h).unwrap_or(u16::MAX))
-                .map_err(|e| ProcessError::Decode(e.to_string()))?;
-            let data = decoder.decode().map_err(|e| ProcessError::Decode(e.to_string()))?;
-            let info = decoder.info().ok_or_else(|| ProcessError::Decode("no frame".into()))?;
-            let (w, h) = (u32::from(info.width), u32::from(info.height));
-            let rgb = match info.pixel_format {
-                jpeg_decoder::PixelFormat::RGB24 => data,
-                jpeg_decoder::PixelFormat::L8 => data.iter().flat_map(|&v| [v, v, v]).collect(),
-                jpeg_decoder::PixelFormat::L16 => data.chunks_exact(2).flat_map(|v| [v[0], v[0], v[0]]).collect(),
-                // Adobe CMYK is stored inverted: 255 means no ink.
-                jpeg_decoder::PixelFormat::CMYK32 => data
-                    .chunks_exact(4)
-                    .flat_map(|p| {
-                        let k = u16::from(p[3]);
-                        [p[0], p[1], p[2]].map(|c| u8::try_from(u16::from(c) * k / 255).unwrap_or(255))
-                    })
-                    .collect(),
-            };
-            if rgb.len() != (w as usize) * (h as usize) * 3 {
-                return Err(ProcessError::Decode("truncated image data".into()));
-            }
-            Ok((rgb, w, h, 3))
-        }
+        Format::Jpeg => decode_jpeg(BufReader::new(File::open(path)?), width, height),
         Format::Png | Format::Webp => {
             let mut reader = BufReader::new(File::open(path)?);
             reader.rewind()?;
@@ -153,6 +126,157 @@ fn decode(
             }
         }
     }
+}
+
+/// Decodes a JPEG (`width`x`height` by its header, already within the pixel limit
+/// and the decode budget) with libjpeg-turbo at the smallest DCT scale that covers the
+/// display size ([`jpeg_eighths`]), to 8-bit RGB. Grey images come out as RGB; CMYK
+/// and YCCK are converted here (stored inverted, as Photoshop, libvips and browsers
+/// have them). A file that ends before its image is refused. libjpeg's fatal errors
+/// unwind out of C as panics carrying their message; they come back as `Decode` errors.
+pub fn decode_jpeg<R: BufRead>(reader: R, width: u32, height: u32) -> Result<Decoded, ProcessError> {
+    let eighths = jpeg_eighths(width, height);
+    let ended = Rc::new(Cell::new(Ended::No));
+    let reader = Watched { inner: reader, ended: Rc::clone(&ended), scans: 0, after_ff: false, counted: 0, handed: 0 };
+    let decoded = std::panic::catch_unwind(AssertUnwindSafe(move || -> Result<Decoded, ProcessError> {
+        let mut decompress = mozjpeg::Decompress::builder().from_reader(reader).map_err(decode_error)?;
+        if (decompress.width(), decompress.height()) != (width as usize, height as usize) {
+            return Err(ProcessError::Decode("the frame is not the size the header said".into()));
+        }
+        decompress.scale(eighths);
+        let cmyk = matches!(decompress.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
+        let mut started = if cmyk {
+            decompress.to_colorspace(ColorSpace::JCS_CMYK).map_err(decode_error)?
+        } else {
+            decompress.rgb().map_err(decode_error)?
+        };
+        let (w, h) = (started.width(), started.height());
+        let data: Vec<u8> = started.read_scanlines().map_err(decode_error)?;
+        // What is left of the file (an EOI, trailers) is not read.
+        drop(started);
+        match ended.get() {
+            Ended::No => {}
+            // libjpeg would show the rest grey; an upload that lost its end is refused.
+            Ended::CutShort => return Err(ProcessError::Decode("the file ends before its image does".into())),
+            Ended::TooManyScans => {
+                return Err(ProcessError::Decode(format!("more than {MAX_SCANS} scans")));
+            }
+        }
+        let rgb = if cmyk {
+            // Adobe CMYK is stored inverted: 255 means no ink.
+            data.chunks_exact(4)
+                .flat_map(|p| {
+                    let k = u16::from(p[3]);
+                    [p[0], p[1], p[2]].map(|c| u8::try_from(u16::from(c) * k / 255).unwrap_or(255))
+                })
+                .collect()
+        } else {
+            data
+        };
+        if rgb.len() != w * h * 3 {
+            return Err(ProcessError::Decode("truncated image data".into()));
+        }
+        let w = u32::try_from(w).map_err(|_| ProcessError::Decode("too wide".into()))?;
+        let h = u32::try_from(h).map_err(|_| ProcessError::Decode("too tall".into()))?;
+        Ok((rgb, w, h, 3))
+    }));
+    decoded.unwrap_or_else(|fatal| {
+        let message = fatal
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| fatal.downcast_ref::<&str>().copied())
+            .unwrap_or("libjpeg failed");
+        Err(ProcessError::Decode(message.trim_start_matches("libjpeg fatal error: ").to_owned()))
+    })
+}
+
+/// At most this many scans (SOS markers) in a JPEG: a progressive image has about 10,
+/// and each scan walks the whole image, so a small file of thousands of empty scans
+/// would cost seconds of CPU. libjpeg-turbo's own fuzzing uses the same limit.
+const MAX_SCANS: u32 = 500;
+
+/// How the bytes ran out, if they did before the decoder finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    No,
+    CutShort,
+    TooManyScans,
+}
+
+/// The reader libjpeg reads through: it remembers whether the decoder asked past the
+/// end (libjpeg then pretends an EOI and only warns), and counts scans before it hands
+/// their bytes on, ending the input at the scan past [`MAX_SCANS`].
+struct Watched<R> {
+    inner: R,
+    ended: Rc<Cell<Ended>>,
+    scans: u32,
+    after_ff: bool,
+    /// How much of the inner reader's buffer is counted; `handed` of it may be read.
+    counted: usize,
+    handed: usize,
+}
+
+impl<R: BufRead> Read for Watched<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Watched<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        let buf = self.inner.fill_buf()?;
+        if self.scans <= MAX_SCANS {
+            while self.counted < buf.len() {
+                let byte = buf[self.counted];
+                if self.after_ff && byte == 0xDA {
+                    self.scans += 1;
+                    if self.scans > MAX_SCANS {
+                        // Up to the 0xFF before this scan's marker code.
+                        self.handed = self.counted.saturating_sub(1);
+                        break;
+                    }
+                }
+                // Fill bytes (more 0xFF) may come before a marker's code.
+                self.after_ff = byte == 0xFF;
+                self.counted += 1;
+                self.handed = self.counted;
+            }
+        }
+        if self.handed == 0 {
+            let why = if self.scans > MAX_SCANS { Ended::TooManyScans } else { Ended::CutShort };
+            if self.ended.get() == Ended::No {
+                self.ended.set(why);
+            }
+        }
+        Ok(&buf[..self.handed])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        let amount = amount.min(self.handed);
+        self.inner.consume(amount);
+        self.counted -= amount;
+        self.handed -= amount;
+    }
+}
+
+fn decode_error(e: std::io::Error) -> ProcessError {
+    ProcessError::Decode(e.to_string())
+}
+
+/// The DCT scale a JPEG is decoded at, in eighths (1 to 8): the smallest whose image
+/// still covers the display size. Decoding and its memory estimate both use it.
+fn jpeg_eighths(width: u32, height: u32) -> u8 {
+    let (want_w, want_h) = scaled_to_cover(width, height, DISPLAY_EDGE);
+    (1..=8u8)
+        .find(|&k| {
+            u64::from(width) * u64::from(k) >= u64::from(want_w) * 8
+                && u64::from(height) * u64::from(k) >= u64::from(want_h) * 8
+        })
+        .unwrap_or(8)
 }
 
 /// Memory the derivatives take beside the decoded image: the display, medium and
@@ -177,12 +301,7 @@ pub fn decode_memory(head: &[u8], format: Format, width: u32, height: u32) -> u6
             } else {
                 0
             };
-            let (want_w, want_h) = scaled_to_cover(width, height, DISPLAY_EDGE);
-            let eighths = (1..=8u64)
-                .find(|k| {
-                    u64::from(width) * k >= u64::from(want_w) * 8 && u64::from(height) * k >= u64::from(want_h) * 8
-                })
-                .unwrap_or(8);
+            let eighths = u64::from(jpeg_eighths(width, height));
             let scaled = u64::from(width).div_ceil(8) * eighths * u64::from(height).div_ceil(8) * eighths;
             let components = frame.sampling.len() as u64;
             // The decoder's planes, its output, and the RGB conversion.
@@ -314,6 +433,79 @@ mod tests {
     }
 
     const MIB: u64 = 1024 * 1024;
+
+    /// A small JPEG of a red left half and a blue right half.
+    fn halves_jpeg(progressive: bool) -> Vec<u8> {
+        let (w, h) = (64u16, 32u16);
+        let px: Vec<u8> =
+            (0..h).flat_map(|_| (0..w).flat_map(|x| if x < w / 2 { [220, 30, 40] } else { [30, 40, 220] })).collect();
+        let mut out = Vec::new();
+        let mut encoder = jpeg_encoder::Encoder::new(&mut out, 90);
+        encoder.set_progressive(progressive);
+        encoder.encode(&px, w, h, jpeg_encoder::ColorType::Rgb).expect("encodes");
+        out
+    }
+
+    fn decode_bytes(bytes: &[u8], width: u32, height: u32) -> Result<Decoded, ProcessError> {
+        decode_jpeg(bytes, width, height)
+    }
+
+    #[test]
+    fn jpegs_decode_to_rgb_and_broken_ones_are_refused_with_a_reason() {
+        for progressive in [false, true] {
+            let jpeg = halves_jpeg(progressive);
+            let (px, w, h, channels) = decode_bytes(&jpeg, 64, 32).expect("decodes");
+            assert_eq!((w, h, channels, px.len()), (64, 32, 3, 64 * 32 * 3));
+            assert!(px[0] > 180 && px[2] < 80, "red on the left: {:?}", &px[..3]);
+            let right = (10 * 64 + 60) * 3;
+            assert!(px[right + 2] > 180 && px[right] < 80, "blue on the right: {:?}", &px[right..right + 3]);
+            // Cut short in its last scan: libjpeg would fill the rest with grey, Pujo
+            // refuses it; cut short elsewhere, libjpeg refuses it itself.
+            let Err(err) = decode_bytes(&jpeg[..jpeg.len() - 20], 64, 32) else { panic!("cut short") };
+            assert!(err.to_string().contains("ends before"), "{err}");
+            assert!(decode_bytes(&jpeg[..jpeg.len() * 2 / 3], 64, 32).is_err());
+            // A header that says another size than the frame's.
+            assert!(decode_bytes(&jpeg, 65, 32).is_err());
+            // libjpeg's fatal errors come back as errors, not panics.
+            let mut garbage = jpeg[..200].to_vec();
+            garbage.extend(std::iter::repeat_n(0xFF, 20));
+            garbage.extend_from_slice(&[0xFF, 0xC0, 0, 3]);
+            assert!(decode_bytes(&garbage, 64, 32).is_err());
+        }
+    }
+
+    #[test]
+    fn adobe_cmyk_is_read_as_photoshop_and_libvips_write_it() {
+        // Written by libvips from the ink amounts C 0, M 200, Y 180, K 0: a red.
+        let jpeg = include_bytes!("../../tests/fixtures/images/cmyk-adobe-red.jpg");
+        let (px, w, h, _) = decode_bytes(jpeg, 48, 32).expect("decodes");
+        assert_eq!((w, h), (48, 32));
+        let p = &px[(10 * 48 + 10) * 3..][..3];
+        assert!(p[0] > 230 && p[1] < 80 && p[2] < 80, "red, as libvips shows it: {p:?}");
+    }
+
+    #[test]
+    fn a_jpeg_of_endless_scans_is_refused_before_they_are_decoded() {
+        let jpeg = halves_jpeg(true);
+        // The first scan (SOS to the next marker), sent again and again: libjpeg only
+        // warns about each repeat, and each walks the whole image.
+        let sos = jpeg.windows(2).position(|m| m == [0xFF, 0xDA]).expect("a scan");
+        let next = (sos + 2..jpeg.len() - 1)
+            .find(|&i| jpeg[i] == 0xFF && !matches!(jpeg[i + 1], 0x00 | 0xD0..=0xD7))
+            .expect("a marker after it");
+        let scan = &jpeg[sos..next];
+        let with_repeats = |n: usize| {
+            let mut out = jpeg[..next].to_vec();
+            for _ in 0..n {
+                out.extend_from_slice(scan);
+            }
+            out.extend_from_slice(&jpeg[next..]);
+            out
+        };
+        assert!(decode_bytes(&with_repeats(20), 64, 32).is_ok(), "a few repeats are only warned about");
+        let Err(err) = decode_bytes(&with_repeats(MAX_SCANS as usize + 10), 64, 32) else { panic!("refused") };
+        assert!(err.to_string().contains("scans"), "{err}");
+    }
 
     #[test]
     fn decode_memory_follows_what_the_decoders_hold() {

@@ -1,9 +1,10 @@
-//! Replays the fuzz corpora (`fuzz/corpus/{sniff,strip,exif,multipart,tus_metadata}`, grown by
+//! Replays the fuzz corpora (`fuzz/corpus/{sniff,strip,exif,multipart,tus_metadata,jpeg_decode,...}`, grown by
 //! `cargo +nightly fuzz run NAME`) and the camera fixtures on stable, with the fuzz
 //! targets' own checks, so every input that ever mattered keeps being answered
 //! without a panic.
 
 use pujo::media::exif::{parse, read_bytes};
+use pujo::media::process::decode_jpeg;
 use pujo::media::sniff::{Format, format, inspect};
 use pujo::media::strip::strip_bytes;
 
@@ -207,4 +208,31 @@ fn every_tus_metadata_corpus_input_is_answered_within_its_limits() {
     }
     taken.sort();
     assert_eq!(taken, ["empty-pairs", "tus-js-client", "valid-bengali"]);
+}
+
+/// `fuzz/corpus/jpeg_decode` and the camera fixtures through libjpeg-turbo, with the
+/// target's checks: pixels of the size said, or an error, never a panic.
+#[test]
+fn every_jpeg_decode_corpus_input_is_answered_with_pixels_or_an_error() {
+    let inputs = [corpus("fuzz/corpus/jpeg_decode"), corpus("tests/fixtures/exif")].concat();
+    assert!(inputs.len() >= 15, "the corpus has its seeds: {}", inputs.len());
+    let mut decoded = Vec::new();
+    for (name, data) in &inputs {
+        let Ok((Format::Jpeg, width, height)) = inspect(data, 16_000_000) else { continue };
+        if let Ok((pixels, w, h, channels)) = decode_jpeg(&data[..], width, height) {
+            assert_eq!(channels, 3, "{name}");
+            assert!(w >= 1 && h >= 1 && w <= width && h <= height, "{name}");
+            assert_eq!(pixels.len(), w as usize * h as usize * channels, "{name}");
+            decoded.push(name.clone());
+        }
+    }
+    // What the seeds are there for: these decode, headers without their scans do not.
+    for name in
+        ["jpeg-grey", "jpeg-cmyk-adobe", "jpeg-progressive-420", "jpeg-restarts-444", "nikon-d800-broken-dpi.jpg"]
+    {
+        assert!(decoded.iter().any(|d| d == name), "{name} should decode: {decoded:?}");
+    }
+    for name in ["jpeg-baseline", "jpeg-progressive", "jpeg-truncated"] {
+        assert!(!decoded.iter().any(|d| d == name), "{name} should be refused");
+    }
 }

@@ -96,8 +96,9 @@ impl Jpeg {
         encoder.add_app_segment(1, exif(self.orientation, self.gps)).expect("APP1");
         let (w, h) = (self.width as u16, self.height as u16);
         if self.cmyk {
-            // Adobe's convention, which Photoshop's files follow: inverted, 255 = no ink.
-            let cmyk: Vec<u8> = px.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+            // Ink amounts (0 = none): jpeg-encoder stores them inverted with an Adobe
+            // marker, as Photoshop and libvips write CMYK JPEGs.
+            let cmyk: Vec<u8> = px.chunks_exact(3).flat_map(|p| [255 - p[0], 255 - p[1], 255 - p[2], 0]).collect();
             encoder.encode(&cmyk, w, h, jpeg_encoder::ColorType::Cmyk).expect("CMYK JPEG");
         } else {
             encoder.encode(&px, w, h, jpeg_encoder::ColorType::Rgb).expect("JPEG");
