@@ -231,8 +231,16 @@ impl<R: BufRead> BufRead for Watched<R> {
         let buf = self.inner.fill_buf()?;
         if self.scans <= MAX_SCANS {
             while self.counted < buf.len() {
+                if !self.after_ff {
+                    // Entropy-coded data is most of the file: skip to the next 0xFF.
+                    let at = memchr::memchr(0xFF, &buf[self.counted..]);
+                    self.counted = at.map_or(buf.len(), |at| self.counted + at + 1);
+                    self.handed = self.counted;
+                    self.after_ff = at.is_some();
+                    continue;
+                }
                 let byte = buf[self.counted];
-                if self.after_ff && byte == 0xDA {
+                if byte == 0xDA {
                     self.scans += 1;
                     if self.scans > MAX_SCANS {
                         // Up to the 0xFF before this scan's marker code.
