@@ -172,6 +172,39 @@ describe('sendResumable', () => {
     await expect(done).resolves.toBe(3)
   })
 
+  it('forgets a guest’s remembered upload once the guest cookie is gone (401), and begins anew', async () => {
+    const store = memoryStore()
+    const file = photo()
+    await store.set('guest-key', URL_A)
+    const options = {
+      transport,
+      createUrl: '/api/v1/guest/TOKEN/uploads',
+      metadata: guestMetadata(file.name, '', ''),
+      key: 'guest-key',
+      store,
+      forgetWhenSignedOut: true,
+    }
+    const done = sendResumableUpload(file, options)
+    ;(await request(0)).respond(401, { error: { code: 'unauthorized', message: 'log in' } })
+    const create = await request(1)
+    expect(`${create.method} ${create.url}`).toBe('POST /api/v1/guest/TOKEN/uploads')
+    create.respond(201, '', { Location: URL_B })
+    ;(await request(2)).respond(204, '', { 'Upload-Offset': '10', 'Pujo-Pending-Id': '9' })
+    await expect(done).resolves.toEqual({ photoId: null, pendingId: 9 })
+    expect(store.map.size).toBe(0)
+  })
+
+  it('keeps a signed-in person’s remembered upload through a 401, for after they log in again', async () => {
+    const store = memoryStore()
+    const file = photo()
+    await store.set(fingerprint(file, 7, ''), URL_A)
+    const done = sendResumable(file, { transport, albumId: 7, store })
+    ;(await request(0)).respond(401, { error: { code: 'unauthorized', message: 'log in' } })
+    await expect(done).rejects.toMatchObject({ status: 401 })
+    expect(FakeXhr.all).toHaveLength(1)
+    await expect(store.get(fingerprint(file, 7, ''))).resolves.toBe(URL_A)
+  })
+
   it('keeps the address when the connection drops, for the next try', async () => {
     const store = memoryStore()
     const file = photo()

@@ -70,6 +70,12 @@ export interface ResumableOptions {
    * (HEAD) instead of sending the file a second time.
    */
   keepWhenDone?: boolean
+  /**
+   * The remembered address belongs to an identity that never comes back once gone
+   * (a guest's cookie): a 401 for it forgets it and begins anew, where a person who
+   * logs in again would find their upload.
+   */
+  forgetWhenSignedOut?: boolean
   /** Waits between tries while another request holds the upload (423); injectable for tests. */
   wait?: (ms: number, signal?: AbortSignal) => Promise<void>
 }
@@ -275,7 +281,8 @@ export async function sendResumableUpload(file: File, options: ResumableOptions)
       if (isDone(known)) return finished(known)
       offset = known.offset
     } catch (err) {
-      if (!isGone(err)) throw err
+      const signedOut = options.forgetWhenSignedOut && err instanceof ApiError && err.status === 401
+      if (!isGone(err) && !signedOut) throw err
       await store?.remove(key)
       url = null
     }

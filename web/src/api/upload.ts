@@ -57,6 +57,8 @@ export async function uploadAsGuest(
     createHeaders: proof ? { 'X-Pujo-Proof': proof } : {},
     key: JSON.stringify(['guest', token, file.name, file.type, file.size, file.lastModified, caption.trim(), name.trim()]),
     store,
+    // A guest whose cookie is gone is a new guest: their old uploads are not theirs.
+    forgetWhenSignedOut: true,
     onProgress,
     signal,
   })
