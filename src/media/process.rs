@@ -1,11 +1,12 @@
 //! From an uploaded file to what the site shows: EXIF read once, the image decoded
-//! once (JPEGs at a reduced scale when the derivatives are much smaller, as libvips'
-//! shrink-on-load does), oriented, resampled with SIMD, and encoded without any
-//! metadata. Runs on the blocking pool.
+//! once (JPEGs by libjpeg-turbo at a reduced scale when the derivatives are much
+//! smaller, as libvips' shrink-on-load does), oriented, resampled with SIMD, and
+//! encoded without any metadata. Runs on the background threads
+//! (`util::in_background`).
 //!
-//! Where a 12 MP upload's CPU goes (docs/BENCHMARKS.md, "Media"): the entropy decoding
-//! of the original, which no scale avoids, then the WebP encodes (libwebp at effort 2,
-//! see [`WEBP_METHOD`]), then resampling and the JPEG encodes (AVX2 when the CPU has it).
+//! Where a 12 MP upload's CPU goes (docs/BENCHMARKS.md, "Media"): the WebP encodes
+//! (libwebp at effort 2, see [`WEBP_METHOD`]) and the entropy decoding of the original,
+//! which no scale avoids, then resampling and the JPEG encodes (AVX2 when the CPU has it).
 
 use std::cell::Cell;
 use std::fs::File;
