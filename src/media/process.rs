@@ -21,7 +21,7 @@ use image::metadata::Orientation;
 use mozjpeg::ColorSpace;
 
 pub use super::exif::Exif;
-use super::sniff::Format;
+use super::sniff::{Format, JpegFrame};
 
 /// The long edge of each derivative.
 pub const THUMB_EDGE: u32 = 400;
@@ -35,6 +35,8 @@ const WEBP_QUALITY: f32 = 80.0;
 /// (docs/BENCHMARKS.md, "Media"). Below 2 the files grow by 15 to 45%.
 const WEBP_METHOD: i32 = 2;
 const JPEG_QUALITY: u8 = 82;
+/// The bytes of a file its headers are read from (as `Media::ingest` reads them).
+pub const HEAD_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
@@ -105,7 +107,15 @@ pub type Decoded = (Vec<u8>, u32, u32, usize);
 /// decoded at the smallest DCT scale (1/8 to 1/1) that still covers the display size.
 fn decode(path: &Path, format: Format, width: u32, height: u32, limit: usize) -> Result<Decoded, ProcessError> {
     match format {
-        Format::Jpeg => decode_jpeg(BufReader::new(File::open(path)?), width, height),
+        Format::Jpeg => {
+            // The frame as the sniffer read it (the decode budget was reserved for it).
+            let mut head = Vec::with_capacity(HEAD_BYTES);
+            File::open(path)?.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
+            let frame = super::sniff::jpeg_frame(&head)
+                .filter(|f| (f.width, f.height) == (width, height))
+                .ok_or_else(|| ProcessError::Decode("no frame header of the size checked".into()))?;
+            decode_jpeg(BufReader::new(File::open(path)?), &frame)
+        }
         Format::Png | Format::Webp => {
             let mut reader = BufReader::new(File::open(path)?);
             reader.rewind()?;
@@ -135,14 +145,31 @@ fn decode(path: &Path, format: Format, width: u32, height: u32, limit: usize) ->
 /// and YCCK are converted here (stored inverted, as Photoshop, libvips and browsers
 /// have them). A file that ends before its image is refused. libjpeg's fatal errors
 /// unwind out of C as panics carrying their message; they come back as `Decode` errors.
-pub fn decode_jpeg<R: BufRead>(reader: R, width: u32, height: u32) -> Result<Decoded, ProcessError> {
+pub fn decode_jpeg<R: BufRead>(reader: R, frame: &JpegFrame) -> Result<Decoded, ProcessError> {
+    let (width, height) = (frame.width, frame.height);
     let eighths = jpeg_eighths(width, height);
+    let max_scans = scan_limit(frame);
     let ended = Rc::new(Cell::new(Ended::No));
-    let reader = Watched { inner: reader, ended: Rc::clone(&ended), scans: 0, after_ff: false, counted: 0, handed: 0 };
+    let reader = Watched {
+        inner: reader,
+        ended: Rc::clone(&ended),
+        max_scans,
+        scans: 0,
+        after_ff: false,
+        counted: 0,
+        handed: 0,
+    };
     let decoded = std::panic::catch_unwind(AssertUnwindSafe(move || -> Result<Decoded, ProcessError> {
         let mut decompress = mozjpeg::Decompress::builder().from_reader(reader).map_err(decode_error)?;
-        if (decompress.width(), decompress.height()) != (width as usize, height as usize) {
-            return Err(ProcessError::Decode("the frame is not the size the header said".into()));
+        // The frame libjpeg reads is the one the budget was reserved for.
+        let sampling: Vec<(u8, u8)> = decompress
+            .components()
+            .iter()
+            .map(|c| (u8::try_from(c.h_samp_factor).unwrap_or(0), u8::try_from(c.v_samp_factor).unwrap_or(0)))
+            .collect();
+        if (decompress.width(), decompress.height()) != (width as usize, height as usize) || sampling != frame.sampling
+        {
+            return Err(ProcessError::Decode("the frame is not the one its header said".into()));
         }
         decompress.scale(eighths);
         let cmyk = matches!(decompress.color_space(), ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK);
@@ -160,7 +187,7 @@ pub fn decode_jpeg<R: BufRead>(reader: R, width: u32, height: u32) -> Result<Dec
             // libjpeg would show the rest grey; an upload that lost its end is refused.
             Ended::CutShort => return Err(ProcessError::Decode("the file ends before its image does".into())),
             Ended::TooManyScans => {
-                return Err(ProcessError::Decode(format!("more than {MAX_SCANS} scans")));
+                return Err(ProcessError::Decode(format!("more than {max_scans} scans")));
             }
         }
         let rgb = if cmyk {
@@ -191,10 +218,19 @@ pub fn decode_jpeg<R: BufRead>(reader: R, width: u32, height: u32) -> Result<Dec
     })
 }
 
-/// At most this many scans (SOS markers) in a JPEG: a progressive image has about 10,
-/// and each scan walks the whole image, so a small file of thousands of empty scans
-/// would cost seconds of CPU. libjpeg-turbo's own fuzzing uses the same limit.
+/// Scans (SOS markers) a JPEG may have: a progressive image has about 10 (libjpeg and
+/// mozjpeg write at most 64), and each scan may walk every coefficient of the image
+/// even when it carries no data, so a small file of many empty scans would cost
+/// seconds of CPU. At least [`MIN_SCANS`]; more for small images, as long as scans
+/// times blocks stays within [`MAX_BLOCK_SCANS`]; never more than [`MAX_SCANS`] (the
+/// limit libjpeg-turbo's own fuzzing uses).
+const MIN_SCANS: u32 = 64;
 const MAX_SCANS: u32 = 500;
+const MAX_BLOCK_SCANS: u64 = 64_000_000;
+
+fn scan_limit(frame: &JpegFrame) -> u32 {
+    u32::try_from(MAX_BLOCK_SCANS / frame.blocks().max(1)).unwrap_or(MAX_SCANS).clamp(MIN_SCANS, MAX_SCANS)
+}
 
 /// How the bytes ran out, if they did before the decoder finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,10 +242,11 @@ enum Ended {
 
 /// The reader libjpeg reads through: it remembers whether the decoder asked past the
 /// end (libjpeg then pretends an EOI and only warns), and counts scans before it hands
-/// their bytes on, ending the input at the scan past [`MAX_SCANS`].
+/// their bytes on, ending the input at the scan past `max_scans` ([`scan_limit`]).
 struct Watched<R> {
     inner: R,
     ended: Rc<Cell<Ended>>,
+    max_scans: u32,
     scans: u32,
     after_ff: bool,
     /// How much of the inner reader's buffer is counted; `handed` of it may be read.
@@ -230,7 +267,7 @@ impl<R: BufRead> Read for Watched<R> {
 impl<R: BufRead> BufRead for Watched<R> {
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         let buf = self.inner.fill_buf()?;
-        if self.scans <= MAX_SCANS {
+        if self.scans <= self.max_scans {
             while self.counted < buf.len() {
                 if !self.after_ff {
                     // Entropy-coded data is most of the file: skip to the next 0xFF.
@@ -243,7 +280,7 @@ impl<R: BufRead> BufRead for Watched<R> {
                 let byte = buf[self.counted];
                 if byte == 0xDA {
                     self.scans += 1;
-                    if self.scans > MAX_SCANS {
+                    if self.scans > self.max_scans {
                         // Up to the 0xFF before this scan's marker code.
                         self.handed = self.counted.saturating_sub(1);
                         break;
@@ -256,7 +293,7 @@ impl<R: BufRead> BufRead for Watched<R> {
             }
         }
         if self.handed == 0 {
-            let why = if self.scans > MAX_SCANS { Ended::TooManyScans } else { Ended::CutShort };
+            let why = if self.scans > self.max_scans { Ended::TooManyScans } else { Ended::CutShort };
             if self.ended.get() == Ended::No {
                 self.ended.set(why);
             }
@@ -293,23 +330,18 @@ fn jpeg_eighths(width: u32, height: u32) -> u8 {
 const DERIVATIVES_MEMORY: u64 = 1600 * 1600 * 4 * 3 + 8 * 1024 * 1024;
 
 /// An upper estimate of the memory decoding this image takes at its peak, from its
-/// header (`head`, the file's first bytes) and its dimensions. Progressive JPEGs keep
-/// every DCT coefficient at full resolution (two bytes per sample, whatever the
-/// scale); baseline JPEGs only the image at the reduced scale they are read at; PNG
+/// header (`head`, the file's first bytes) and its dimensions. Progressive JPEGs, and
+/// baseline ones whose first scan does not hold every component, keep every DCT
+/// coefficient at full resolution (two bytes per sample, whatever the scale); other
+/// baseline JPEGs only the image at the reduced scale they are read at; PNG
 /// and WebP the whole image, and a converted copy when it is not 8-bit RGB(A).
 pub fn decode_memory(head: &[u8], format: Format, width: u32, height: u32) -> u64 {
     let pixels = u64::from(width) * u64::from(height);
     let image = match format {
         Format::Jpeg => {
             let Some(frame) = super::sniff::jpeg_frame(head) else { return u64::MAX };
-            let (hmax, vmax) = frame.sampling.iter().fold((1, 1), |(h, v), &(a, b)| (h.max(a), v.max(b)));
-            let mcus_x = u64::from(width).div_ceil(8 * u64::from(hmax));
-            let mcus_y = u64::from(height).div_ceil(8 * u64::from(vmax));
-            let coefficients: u64 = if frame.progressive {
-                frame.sampling.iter().map(|&(h, v)| mcus_x * u64::from(h) * mcus_y * u64::from(v) * 64 * 2).sum()
-            } else {
-                0
-            };
+            // Two bytes for each of every block's 64 coefficients.
+            let coefficients = if frame.whole_image_buffered() { frame.blocks() * 64 * 2 } else { 0 };
             let eighths = u64::from(jpeg_eighths(width, height));
             let scaled = u64::from(width).div_ceil(8) * eighths * u64::from(height).div_ceil(8) * eighths;
             let components = frame.sampling.len() as u64;
@@ -427,8 +459,16 @@ fn placeholder(px: &[u8], w: u32, h: u32, channels: usize) -> Result<Vec<u8>, Pr
 mod tests {
     use super::*;
 
-    /// A JPEG head with a frame header: `marker`, dimensions, component samplings.
+    /// A JPEG head with a frame header (`marker`, dimensions, component samplings) and
+    /// the header of a first scan holding every component.
     fn jpeg_head(marker: u8, width: u16, height: u16, sampling: &[u8]) -> Vec<u8> {
+        let mut b = frame_head(marker, width, height, sampling);
+        let n = u8::try_from(sampling.len()).expect("small");
+        b.extend_from_slice(&[0xFF, 0xDA, 0, 6 + 2 * n, n]);
+        b
+    }
+
+    fn frame_head(marker: u8, width: u16, height: u16, sampling: &[u8]) -> Vec<u8> {
         let mut b = vec![0xFF, 0xD8, 0xFF, marker];
         b.extend_from_slice(&u16::try_from(8 + 3 * sampling.len()).expect("small").to_be_bytes());
         b.push(8);
@@ -455,8 +495,13 @@ mod tests {
         out
     }
 
+    /// Decodes through a small buffer, so that markers fall across the reads as they
+    /// do in a file.
     fn decode_bytes(bytes: &[u8], width: u32, height: u32) -> Result<Decoded, ProcessError> {
-        decode_jpeg(bytes, width, height)
+        let frame = crate::media::sniff::jpeg_frame(bytes)
+            .filter(|f| (f.width, f.height) == (width, height))
+            .ok_or_else(|| ProcessError::Decode("not the size the test said".into()))?;
+        decode_jpeg(BufReader::with_capacity(7, bytes), &frame)
     }
 
     #[test]
@@ -513,6 +558,18 @@ mod tests {
         };
         assert!(decode_bytes(&with_repeats(20), 64, 32).is_ok(), "a few repeats are only warned about");
         let Err(err) = decode_bytes(&with_repeats(MAX_SCANS as usize + 10), 64, 32) else { panic!("refused") };
+        assert!(err.to_string().contains("500 scans"), "a small image may have the most: {err}");
+        // A large image may have fewer: scans times blocks is what costs.
+        let large = JpegFrame {
+            width: 8000,
+            height: 6000,
+            progressive: true,
+            sampling: vec![(1, 1); 3],
+            first_scan_components: Some(1),
+        };
+        assert_eq!(scan_limit(&large), MIN_SCANS);
+        let phone = JpegFrame { width: 4000, height: 3000, sampling: vec![(2, 2), (1, 1), (1, 1)], ..large };
+        assert_eq!(scan_limit(&phone), 226);
         assert!(err.to_string().contains("scans"), "{err}");
     }
 
@@ -529,6 +586,13 @@ mod tests {
         // 100 MP progressive 4:4:4, the bomb: 600 MB of coefficients.
         let bomb = jpeg_head(0xC2, 10000, 10000, &[0x11, 0x11, 0x11]);
         assert!(decode_memory(&bomb, Format::Jpeg, 10000, 10000) > 600 * 1000 * 1000);
+        // Baseline, but its first scan holds one component: every coefficient is kept.
+        let mut one_by_one = frame_head(0xC0, 4000, 3000, &[0x22, 0x11, 0x11]);
+        one_by_one.extend_from_slice(&[0xFF, 0xDA, 0, 8, 1]);
+        assert_eq!(decode_memory(&one_by_one, Format::Jpeg, 4000, 3000) - baseline, extra);
+        // And where the first scan's header is not in the bytes read.
+        let unknown = frame_head(0xC0, 4000, 3000, &[0x22, 0x11, 0x11]);
+        assert_eq!(decode_memory(&unknown, Format::Jpeg, 4000, 3000) - baseline, extra);
         // 100 MP baseline is read at a quarter of its size.
         let big = jpeg_head(0xC0, 10000, 10000, &[0x22, 0x11, 0x11]);
         assert!(decode_memory(&big, Format::Jpeg, 10000, 10000) < 128 * MIB);

@@ -110,57 +110,89 @@ pub struct JpegFrame {
     pub progressive: bool,
     /// Each component's horizontal and vertical sampling factors.
     pub sampling: Vec<(u8, u8)>,
+    /// How many components the first scan holds, if its header is in the bytes read.
+    /// Fewer than the frame's (one scan per component) and the decoder keeps every
+    /// coefficient, as for a progressive image.
+    pub first_scan_components: Option<usize>,
+}
+
+impl JpegFrame {
+    /// Whether the decoder holds the whole image's coefficients (progressive, or the
+    /// components in scans of their own, or unknown).
+    pub fn whole_image_buffered(&self) -> bool {
+        self.progressive || self.first_scan_components != Some(self.sampling.len())
+    }
+
+    /// 8x8 blocks in the image, over all components, in whole MCUs.
+    pub fn blocks(&self) -> u64 {
+        let (hmax, vmax) = self.sampling.iter().fold((1, 1), |(h, v), &(a, b)| (h.max(a), v.max(b)));
+        let mcus_x = u64::from(self.width).div_ceil(8 * u64::from(hmax));
+        let mcus_y = u64::from(self.height).div_ceil(8 * u64::from(vmax));
+        self.sampling.iter().map(|&(h, v)| mcus_x * u64::from(h) * mcus_y * u64::from(v)).sum()
+    }
 }
 
 fn jpeg_size(b: &[u8]) -> Option<(u32, u32)> {
     jpeg_frame(b).map(|f| (f.width, f.height))
 }
 
-/// Walks the JPEG's segments to the first start-of-frame marker.
+/// Walks the JPEG's segments to the first start-of-frame marker, and on to the first
+/// scan's header if it is in `b`. Bytes a decoder would skip between segments (not a
+/// marker, or the marker code 0) are refused, so that this walk and the decoder's
+/// (and `strip`'s) read the same segments.
 pub fn jpeg_frame(b: &[u8]) -> Option<JpegFrame> {
     let mut at = 2;
+    let mut frame: Option<JpegFrame> = None;
     loop {
         // Markers may be padded with any number of 0xFF bytes.
-        while *b.get(at)? == 0xFF && *b.get(at + 1)? == 0xFF {
+        while b.get(at) == Some(&0xFF) && b.get(at + 1) == Some(&0xFF) {
             at += 1;
         }
-        if *b.get(at)? != 0xFF {
-            return None;
-        }
-        let marker = *b.get(at + 1)?;
+        let (Some(&0xFF), Some(&marker)) = (b.get(at), b.get(at + 1)) else {
+            // The bytes read end here (a frame without its scan in them is still a
+            // frame), or something other than a marker is where one belongs.
+            return frame.filter(|_| at >= b.len().saturating_sub(1));
+        };
         at += 2;
-        match marker {
+        match (marker, &mut frame) {
+            (0x00, _) => return None,
             // Standalone markers carry no length.
-            0x01 | 0xD0..=0xD7 => continue,
+            (0x01 | 0xD0..=0xD7, _) => continue,
             // End of image or start of scan before any frame header: damaged.
-            0xD9 | 0xDA => return None,
-            // SOF0-SOF15 except DHT (C4), JPG (C8) and DAC (CC).
-            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
+            (0xD9 | 0xDA, None) => return None,
+            (0xD9, Some(_)) => return frame,
+            (0xDA, Some(f)) => {
+                f.first_scan_components = b.get(at + 2).map(|&n| usize::from(n));
+                return frame;
+            }
+            // SOF0-SOF15 except DHT (C4), JPG (C8) and DAC (CC); a second is damage.
+            (0xC0..=0xCF, Some(_)) if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => return None,
+            (0xC0..=0xCF, None) if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
                 let height = be16(b, at + 3)?;
                 let width = be16(b, at + 5)?;
-                // Components and their sampling; where the head is cut before them,
-                // the costliest common case (three at full resolution).
-                let sampling = b
-                    .get(at + 7)
-                    .and_then(|&count| {
-                        (0..usize::from(count))
-                            .map(|i| b.get(at + 9 + 3 * i).map(|hv| ((hv >> 4).clamp(1, 4), (hv & 0x0F).clamp(1, 4))))
-                            .collect::<Option<Vec<_>>>()
-                    })
-                    .unwrap_or_else(|| vec![(1, 1); 3]);
-                return Some(JpegFrame {
+                // Components and their sampling, all of them within the bytes read.
+                let count = usize::from(*b.get(at + 7)?);
+                if count == 0 {
+                    return None;
+                }
+                let sampling = (0..count)
+                    .map(|i| b.get(at + 9 + 3 * i).map(|hv| ((hv >> 4).clamp(1, 4), (hv & 0x0F).clamp(1, 4))))
+                    .collect::<Option<Vec<_>>>()?;
+                frame = Some(JpegFrame {
                     width: u32::from(width),
                     height: u32::from(height),
                     progressive: matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE),
                     sampling,
+                    first_scan_components: None,
                 });
+                at += usize::from(be16(b, at)?.max(2));
             }
             _ => {
-                let length = usize::from(be16(b, at)?);
+                let Some(length) = be16(b, at) else { return frame };
                 if length < 2 {
                     return None;
                 }
-                at += length;
+                at += usize::from(length);
             }
         }
     }
@@ -229,12 +261,58 @@ mod tests {
         assert_eq!(inspect(&png(4000, 3000)[..20], 100_000_000), Err(SniffError::BadHeader));
     }
 
-    #[test]
-    fn jpeg_frames_are_found_after_metadata() {
-        let mut b = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x06, b'E', b'x', b'i', b'f', 0xFF, 0xFF, 0xC2, 0x00, 0x11, 8];
+    /// SOI, an EXIF segment, a frame header (`sof`) of three components, 4:2:0.
+    fn jpeg(sof: u8) -> Vec<u8> {
+        let mut b = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x06, b'E', b'x', b'i', b'f', 0xFF, 0xFF, sof, 0x00, 0x11, 8];
         b.extend_from_slice(&3000u16.to_be_bytes());
         b.extend_from_slice(&4000u16.to_be_bytes());
+        b.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+        b
+    }
+
+    #[test]
+    fn jpeg_frames_are_found_after_metadata() {
+        let b = jpeg(0xC2);
         assert_eq!(inspect(&b, 100_000_000), Ok((Format::Jpeg, 4000, 3000)));
+        let frame = jpeg_frame(&b).expect("a frame");
+        assert_eq!(frame.sampling, [(2, 2), (1, 1), (1, 1)]);
+        assert!(frame.progressive && frame.whole_image_buffered());
+        assert_eq!(frame.blocks(), 500 * 376 + 2 * 250 * 188);
         assert_eq!(inspect(&b[..10], 100_000_000), Err(SniffError::BadHeader));
+        // Cut inside the component list: refused, not guessed.
+        assert_eq!(inspect(&b[..b.len() - 2], 100_000_000), Err(SniffError::BadHeader));
+    }
+
+    #[test]
+    fn a_baseline_frame_is_buffered_whole_unless_its_first_scan_holds_every_component() {
+        let scan = |components: u8| {
+            let mut b = jpeg(0xC0);
+            b.extend_from_slice(&[0xFF, 0xC4, 0x00, 0x04, 0x00, 0x00]);
+            b.extend_from_slice(&[0xFF, 0xDA, 0x00, 6 + 2 * components, components]);
+            b
+        };
+        let interleaved = jpeg_frame(&scan(3)).expect("a frame");
+        assert_eq!(interleaved.first_scan_components, Some(3));
+        assert!(!interleaved.whole_image_buffered());
+        let one_by_one = jpeg_frame(&scan(1)).expect("a frame");
+        assert!(one_by_one.whole_image_buffered(), "one component a scan keeps every coefficient");
+        // The scan's header not in the bytes read: assume the costly case.
+        assert!(jpeg_frame(&jpeg(0xC0)).expect("a frame").whole_image_buffered());
+    }
+
+    #[test]
+    fn bytes_a_decoder_would_skip_between_segments_are_refused() {
+        // FF 00 is no marker: a decoder skips it and reads on, so a walk that took it
+        // for a segment could find a decoy frame the decoder never reads.
+        let mut decoy = vec![0xFF, 0xD8, 0xFF, 0x00, 0x00, 0x0A];
+        decoy.extend_from_slice(&jpeg(0xC0)[2..]);
+        assert_eq!(jpeg_frame(&decoy), None);
+        let mut junk = vec![0xFF, 0xD8, 0x12];
+        junk.extend_from_slice(&jpeg(0xC0)[2..]);
+        assert_eq!(jpeg_frame(&junk), None);
+        // A second frame header is damage.
+        let mut twice = jpeg(0xC0);
+        twice.extend_from_slice(&jpeg(0xC2)[10..]);
+        assert_eq!(jpeg_frame(&twice), None);
     }
 }

@@ -138,6 +138,9 @@ fn jpeg(r: &mut impl BufRead, w: &mut impl Write, orientation: u16) -> std::io::
         match marker {
             0xD9 => return w.write_all(&EOI),
             0xD8 => return Err(bad("a second JPEG start inside the image")),
+            // Not a marker: a decoder skips it and reads on, so taking it for a
+            // segment would walk other segments than the decoder (as `sniff` refuses).
+            0x00 => return Err(bad("JPEG marker code 0 where a segment belongs")),
             // Standalone markers outside a scan carry nothing an image needs.
             0x01 | 0xD0..=0xD7 => continue,
             _ => {}
