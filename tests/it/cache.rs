@@ -691,7 +691,7 @@ async fn festival_album(db: &pujo::db::Database, owner: i64, visibility: pujo::d
 }
 
 /// Where the photo with `id` is in a list or search answer's photos.
-fn photo_in<'v>(answer: &'v Value, id: i64) -> &'v Value {
+fn photo_in(answer: &Value, id: i64) -> &Value {
     let photos = answer.get("items").or_else(|| answer.get("photos")).expect("photos");
     photos.as_array().expect("array").iter().find(|p| p["id"] == id).expect("the photo is listed")
 }
