@@ -232,8 +232,8 @@ async fn search_matches_word_prefixes_in_bengali_and_english(backend: Backend) {
     assert_eq!(w.db.search(NOBODY, "shashthi", 10).await.expect("album").albums.len(), 1);
 }
 
-/// Search walks the newest photos first and falls back to the word index when they do
-/// not fill the page: the answer is the same whichever way it was found.
+/// Search walks the newest photos and albums first and falls back to the word index
+/// when they do not fill the page: the answer is the same whichever way it was found.
 async fn search_finds_old_matches_behind_newer_photos(backend: Backend) {
     let w = world(backend).await;
     let (owner, other) = (w.person("kartik").await, w.person("ganesh").await);
@@ -241,17 +241,32 @@ async fn search_finds_old_matches_behind_newer_photos(backend: Backend) {
     let private = w.album(&owner, "Ghore", Visibility::Private).await;
     let old = w.photo(&owner, public, "sindoor khela").await;
     let hidden = w.photo(&owner, private, "sindoor at home").await;
-    let mut dhak = Vec::new();
+    let old_album = w.album(&owner, "Sindoor khela", Visibility::Public).await;
+    let hidden_album = w.album(&owner, "Sindoor ghore", Visibility::Private).await;
+    let (mut dhak, mut dhak_albums) = (Vec::new(), Vec::new());
     for i in 0..6 {
         dhak.push(w.photo(&owner, public, &format!("dhak {i}")).await);
+        dhak_albums.push(w.album(&owner, &format!("Dhak {i}"), Visibility::Public).await);
     }
     dhak.reverse();
+    dhak_albums.reverse();
     let ids = |hits: pujo::db::SearchHits| hits.photos.iter().map(|p| p.id).collect::<Vec<_>>();
+    let album_ids = |hits: pujo::db::SearchHits| hits.albums.iter().map(|a| a.id).collect::<Vec<_>>();
     for newest in [1, 3, 100, pujo::db::SEARCH_NEWEST] {
         let search = |viewer: i64, q: &'static str, limit: usize| {
             let db = &w.db;
             async move { ids(db.search_newest_first(viewer, q, limit, newest).await.expect("search")) }
         };
+        let albums = |viewer: i64, q: &'static str, limit: usize| {
+            let db = &w.db;
+            async move { album_ids(db.search_newest_first(viewer, q, limit, newest).await.expect("search")) }
+        };
+        assert_eq!(albums(NOBODY, "sindoor", 10).await, [old_album], "newest {newest}");
+        assert_eq!(albums(other.id, "sindoor", 10).await, [old_album], "newest {newest}");
+        assert_eq!(albums(owner.id, "sindoor", 10).await, [hidden_album, old_album], "newest {newest}");
+        assert!(albums(NOBODY, "sindoor dhak", 10).await.is_empty(), "newest {newest}");
+        assert_eq!(albums(NOBODY, "dhak", 2).await, dhak_albums[..2], "newest {newest}");
+        assert_eq!(albums(NOBODY, "dhak", 10).await, dhak_albums, "newest {newest}");
         // Only past the newest photos, or nowhere.
         assert_eq!(search(NOBODY, "sindoor", 10).await, [old], "newest {newest}");
         assert_eq!(search(other.id, "sindoor", 10).await, [old], "newest {newest}");
