@@ -66,12 +66,13 @@ PG_MAX_CONNECTIONS=200 PG_OPTIONS="-c work_mem=8MB -c effective_cache_size=4GB \
   -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top" start_postgres 1GB
 psql_() { "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U pujo -d postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
 psql_ -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' >>"$logs/postgres.log" 2>&1
-# pg_top FILE: the statements that took the most database time since the last reset, then a reset.
+# pg_top FILE: the statements that took the most database time since the last reset (each one's
+# start and end: the WHERE tells them apart), then a reset.
 pg_top() {
   "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U pujo -d postgres -q -P pager=off -c "SELECT calls,
       round(total_exec_time::numeric / 1000, 1) AS total_s, round(mean_exec_time::numeric, 2) AS mean_ms,
       round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1) AS pct, shared_blks_hit + shared_blks_read AS blocks,
-      left(regexp_replace(query, '\s+', ' ', 'g'), 300) AS query
+      left(regexp_replace(query, '\s+', ' ', 'g'), 90) || ' … ' || right(regexp_replace(query, '\s+', ' ', 'g'), 210) AS query
     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15" >"$1" 2>&1 || true
   psql_ -c 'SELECT pg_stat_statements_reset()' >/dev/null 2>&1 || true
 }
