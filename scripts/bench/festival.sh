@@ -61,8 +61,21 @@ media=${XDG_CACHE_HOME:-$HOME/.cache}/pujo/festival-media
 users=20000 hot=300 walls=10
 read -r pandals albums photos < <(python3 -c "s=float('$scale'); print(max(40, int(2000*s)), max(100, int(100000*s)), max(1000, int(1000000*s)))")
 
-PG_MAX_CONNECTIONS=200 PG_OPTIONS="-c work_mem=8MB -c effective_cache_size=4GB" start_postgres 1GB
+# pg_stat_statements: what the database spent its time on, written per step (pg-top-*.txt).
+PG_MAX_CONNECTIONS=200 PG_OPTIONS="-c work_mem=8MB -c effective_cache_size=4GB \
+  -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top" start_postgres 1GB
 psql_() { "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U pujo -d postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
+psql_ -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' >>"$logs/postgres.log" 2>&1
+# pg_top FILE: the statements that took the most database time since the last reset (each one's
+# start and end: the WHERE tells them apart), then a reset.
+pg_top() {
+  "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U pujo -d postgres -q -P pager=off -c "SELECT calls,
+      round(total_exec_time::numeric / 1000, 1) AS total_s, round(mean_exec_time::numeric, 2) AS mean_ms,
+      round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1) AS pct, shared_blks_hit + shared_blks_read AS blocks,
+      left(regexp_replace(query, '\s+', ' ', 'g'), 90) || ' … ' || right(regexp_replace(query, '\s+', ' ', 'g'), 210) AS query
+    FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15" >"$1" 2>&1 || true
+  psql_ -c 'SELECT pg_stat_statements_reset()' >/dev/null 2>&1 || true
+}
 step "migrating PostgreSQL" migrate
 "$pujo" migrate --database-url "$url" >>"$logs/migrate.log" 2>&1
 step "seeding $pandals pandals, $albums albums, $photos photos, $users accounts (SQL)" seed
@@ -187,10 +200,12 @@ for replicas in $replica_runs; do
     lg=$!; pids+=("$lg")
     sleep "$from"
     kill -0 "$lg" 2>/dev/null || { wait "$lg" || true; echo "the load generator stopped early" >&2; exit 1; }
+    pg_top /dev/null
     before=$(snapshot "$lg"); t0=$(date +%s.%N)
     # The CPU window ends a second before the load generator does, while it is still there to read.
     sleep $((until - from - 1))
     after=$(snapshot "$lg"); t1=$(date +%s.%N)
+    pg_top "$out/pg-top-$name.txt"
     # Visitors stop at the end of the window; a load generator still there 60 s later is stuck.
     for _ in $(seq 1 600); do kill -0 "$lg" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$lg" 2>/dev/null && { kill "$lg"; echo "the load generator did not stop within 60 s of the end" >&2; exit 1; }

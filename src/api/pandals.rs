@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::accounts::{require_user, viewer_id};
 use super::albums::EMBEDDED_ALBUMS;
 use super::cached::cached;
+use super::photos::list_tags;
 use super::views::{AlbumJson, Check, Int, PageJson, PandalJson, PhotoJson, Query, double_option, path_id};
 use super::{ApiError, json, parse_json};
 use crate::cache::{Fresh, Kind, Tag};
@@ -91,12 +92,13 @@ pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Bo
             .await?;
         let photos =
             state.db.photo_feed(viewer, Some(pandal.id), PageRequest { before: None, limit: EMBEDDED_PHOTOS }).await?;
+        let deps = list_tags(photos.items.iter());
         let body = PandalPage {
             pandal: pandal.into(),
             albums: albums.items.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),
             photos: photos.items.into_iter().map(|p| PhotoJson::view(p, viewer)).collect(),
         };
-        Ok(Fresh::json(&body, vec![Tag::Lists]))
+        Ok(Fresh::json(&body, deps))
     })
     .await
 }
@@ -225,12 +227,13 @@ pub async fn search(state: &AppState, req: Request<Incoming>) -> Result<Response
     let limit = query.limit(SEARCH_LIMIT, SEARCH_MAX)?;
     cached(state, &query, viewer, Kind::Query, &[Tag::Lists], async {
         let hits = state.db.search(viewer, q, limit).await?;
+        let deps = list_tags(hits.photos.iter());
         let body = SearchResults {
             photos: hits.photos.into_iter().map(|p| PhotoJson::view(p, viewer)).collect(),
             albums: hits.albums.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),
             pandals: hits.pandals.into_iter().map(PandalJson::from).collect(),
         };
-        Ok(Fresh::json(&body, vec![Tag::Lists]))
+        Ok(Fresh::json(&body, deps))
     })
     .await
 }

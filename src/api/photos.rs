@@ -23,7 +23,8 @@ pub async fn feed(state: &AppState, req: Request<Incoming>) -> Result<Response<B
     let pandal = query.id("pandal")?;
     cached(state, &query, viewer, Kind::Query, &[Tag::Lists], async {
         let photos = state.db.photo_feed(viewer, pandal, page).await?;
-        Ok(Fresh::json(&PageJson::of(photos, |p| PhotoJson::view(p, viewer)), vec![Tag::Lists]))
+        let deps = list_tags(photos.items.iter());
+        Ok(Fresh::json(&PageJson::of(photos, |p| PhotoJson::view(p, viewer)), deps))
     })
     .await
 }
@@ -46,8 +47,23 @@ pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Bo
     .await
 }
 
+/// What a list or search answer that shows these photos depends on: every list (which
+/// photos it holds), and each photo shown (its counts of likes and comments).
+pub(super) fn list_tags<'a>(photos: impl Iterator<Item = &'a Photo>) -> Vec<Tag> {
+    let mut tags = vec![Tag::Lists];
+    tags.extend(photos.map(|p| Tag::Photo(p.id)));
+    tags
+}
+
+/// Tells every replica that a like or a comment changed a photo's counts: the photo,
+/// its album's photo list, and the lists that show it (through `list_tags`), not every
+/// list: which photos a list holds does not change.
+async fn counted(state: &AppState, photo: &Photo) {
+    state.cache.publish(&state.db, &photo_tags(photo)).await;
+}
+
 /// Tells every replica that a write touched these photos (and so their albums' pages
-/// and every list that counts their likes and comments).
+/// and every list, which may now hold other photos).
 async fn touched(state: &AppState, photos: &[&Photo]) {
     let mut tags = vec![Tag::Lists];
     for tag in photos.iter().flat_map(|p| photo_tags(p)) {
@@ -163,7 +179,7 @@ pub async fn comment(state: &AppState, req: Request<Incoming>) -> Result<Respons
     check.text("body", &body.body, 1, 2000, true);
     check.finish()?;
     let comment = state.db.create_comment(photo.id, user.id, body.body.trim()).await?;
-    touched(state, &[&photo]).await;
+    counted(state, &photo).await;
     Ok(json(StatusCode::CREATED, &CommentJson::view(comment, true)))
 }
 
@@ -182,7 +198,7 @@ pub async fn delete_comment(state: &AppState, req: Request<Incoming>) -> Result<
         })?;
     }
     state.db.delete_comment(comment.id).await?;
-    touched(state, &[&photo]).await;
+    counted(state, &photo).await;
     if comment.author.id != user.id {
         let actor = super::audit::actor(&user);
         origin.record(state, actor, "moderation.comment_removed", ("comment", comment.id.to_string())).await;
@@ -200,6 +216,6 @@ struct LikeState {
 pub async fn like(state: &AppState, req: Request<Incoming>, liked: bool) -> Result<Response<Body>, ApiError> {
     let (user, photo) = visible_photo(state, &req).await?;
     let (like_count, liked_by_me) = state.db.set_like(photo.id, user.id, liked).await?;
-    touched(state, &[&photo]).await;
+    counted(state, &photo).await;
     Ok(json(StatusCode::OK, &LikeState { like_count, liked_by_me }))
 }

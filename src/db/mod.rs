@@ -21,7 +21,7 @@ mod text;
 mod uploads;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, NewAuditEvent};
-pub use content::NOBODY;
+pub use content::{NOBODY, SEARCH_NEWEST};
 pub use guests::{NewPendingPhoto, NewUploadLink, PendingPhoto, UPLOAD_LINKS_PER_ALBUM, UploadLink};
 pub use model::*;
 pub use moderation::{NewReport, Report};

@@ -8,11 +8,16 @@ use crate::common;
 use std::time::Duration;
 
 use common::api::Api;
-use common::db::create_postgres_database;
+use common::db::{Backend, create_postgres_database, spawn_app_with_db};
 use common::redis::RedisServer;
 use common::{Answer, TestApp, eventually, get, spawn_app_in, stop};
 use http::StatusCode;
 use serde_json::{Value, json};
+
+per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
+    likes_and_comments_leave_other_lists_cached_and_show_in_theirs,
+    an_album_made_private_leaves_every_cached_list_at_once,
+]);
 
 /// One second, as the cache promises, measured from the write's answer.
 const WITHIN: Duration = Duration::from_secs(1);
@@ -635,4 +640,140 @@ async fn admin_role_changes_reach_a_running_sqlite_server_with_redis() {
     })
     .await;
     assert!(revoked, "revoke-admin did not reach the running server");
+}
+
+/// A pandal with a public album of two photos, straight in the database (the cache has
+/// seen nothing yet): (pandal, album, [dhunuchi photo, sindoor photo]).
+async fn festival_album(db: &pujo::db::Database, owner: i64, visibility: pujo::db::Visibility) -> (i64, i64, [i64; 2]) {
+    use pujo::db::{AlbumPatch, NewAlbum, NewPandal, NewPhoto};
+    let pandal = NewPandal {
+        name: "Bagbazar Sarbojanin".to_owned(),
+        para: "Bagbazar".to_owned(),
+        city: "Kolkata".to_owned(),
+        year: 2026,
+        lat: None,
+        lon: None,
+        created_by: None,
+    };
+    let pandal = db.create_pandal(&pandal).await.expect("pandal").id;
+    let new = NewAlbum {
+        owner_id: owner,
+        title: "Ashtami".to_owned(),
+        description: String::new(),
+        visibility,
+        pandal_id: None,
+        link_key: pujo::auth::random_key(),
+    };
+    let album = db.create_album(&new).await.expect("album");
+    let patch = AlbumPatch { pandal_id: Some(Some(pandal)), ..Default::default() };
+    let album = db.update_album(&album, patch).await.expect("pandal set").id;
+    let mut photos = [0; 2];
+    for (i, caption) in ["dhunuchi naach", "sindoor khela"].into_iter().enumerate() {
+        let new = NewPhoto {
+            owner_id: owner,
+            album_id: album,
+            caption: caption.to_owned(),
+            width: 64,
+            height: 48,
+            taken_at: None,
+            exif: json!({}),
+            sha256: vec![u8::try_from(i).expect("small"); 32],
+            content_type: "image/jpeg".to_owned(),
+            byte_size: 100,
+            thumbhash: None,
+            gps_privacy: pujo::db::GpsPrivacy::Hidden,
+            lat: None,
+            lon: None,
+        };
+        photos[i] = db.create_photo(&new).await.expect("photo").id;
+    }
+    (pandal, album, photos)
+}
+
+/// Where the photo with `id` is in a list or search answer's photos.
+fn photo_in(answer: &Value, id: i64) -> &Value {
+    let photos = answer.get("items").or_else(|| answer.get("photos")).expect("photos");
+    photos.as_array().expect("array").iter().find(|p| p["id"] == id).expect("the photo is listed")
+}
+
+/// A like or a comment changes one photo's counts, not which photos a list holds: the
+/// lists that show the photo show the new counts at once, every other list stays cached.
+async fn likes_and_comments_leave_other_lists_cached_and_show_in_theirs(backend: Backend) {
+    let (app, db) = spawn_app_with_db(backend).await;
+    let (owner, fan, nobody) =
+        (Api::register(&app, "pratima").await, Api::register(&app, "dhaki").await, Api::anonymous(&app));
+    let (pandal, _, [dhunuchi, _]) = festival_album(&db, owner.id(), pujo::db::Visibility::Public).await;
+    let untouched = ["/api/v1/search?q=sindoor", "/api/v1/albums", "/api/v1/pandals", "/api/v1/users/pratima"];
+    let showing =
+        ["/api/v1/photos".to_owned(), format!("/api/v1/pandals/{pandal}"), "/api/v1/search?q=dhunuchi".to_owned()];
+    for path in untouched.iter().copied().chain(showing.iter().map(String::as_str)) {
+        for who in [&nobody, &fan] {
+            assert_eq!(who.get(path).await.status, StatusCode::OK, "{path}");
+        }
+    }
+
+    assert_eq!(fan.put(&format!("/api/v1/photos/{dhunuchi}/like")).await.status, StatusCode::OK);
+    let comment = fan.post(&format!("/api/v1/photos/{dhunuchi}/comments"), json!({"body": "Darun!"})).await;
+    assert_eq!(comment.status, StatusCode::CREATED, "{}", comment.text());
+
+    let hits_before = metric(&app, "cache_requests_total", &[("tier", "moka"), ("result", "hit")]).await;
+    for path in untouched {
+        assert_eq!(nobody.get(path).await.status, StatusCode::OK, "{path}");
+    }
+    let hits = metric(&app, "cache_requests_total", &[("tier", "moka"), ("result", "hit")]).await - hits_before;
+    assert_eq!(hits, untouched.len() as f64, "lists without the photo were answered from the cache");
+    for path in &showing {
+        let anonymous = nobody.get(path).await.json();
+        let seen = photo_in(&anonymous, dhunuchi);
+        assert_eq!((seen["like_count"].as_i64(), seen["comment_count"].as_i64()), (Some(1), Some(1)), "{path}");
+        assert_eq!(photo_in(&fan.get(path).await.json(), dhunuchi)["liked_by_me"], true, "{path}");
+    }
+    assert_eq!(fan.delete(&format!("/api/v1/photos/{dhunuchi}/like")).await.status, StatusCode::OK);
+    for path in &showing {
+        assert_eq!(photo_in(&fan.get(path).await.json(), dhunuchi)["liked_by_me"], false, "{path}");
+        assert_eq!(photo_in(&nobody.get(path).await.json(), dhunuchi)["like_count"], 0, "{path}");
+    }
+}
+
+/// Lists and search keep their answers longer now (a like no longer retires them), so
+/// an album turning private must still leave every one of them, for everyone but its
+/// owner, with the answer to the change.
+async fn an_album_made_private_leaves_every_cached_list_at_once(backend: Backend) {
+    let (app, db) = spawn_app_with_db(backend).await;
+    let (owner, fan, nobody) =
+        (Api::register(&app, "lakshmi").await, Api::register(&app, "pecha").await, Api::anonymous(&app));
+    let (pandal, album, _) = festival_album(&db, owner.id(), pujo::db::Visibility::Public).await;
+    let lists = [
+        "/api/v1/photos".to_owned(),
+        format!("/api/v1/pandals/{pandal}"),
+        "/api/v1/search?q=dhunuchi".to_owned(),
+        "/api/v1/search?q=ashtami".to_owned(),
+        "/api/v1/albums".to_owned(),
+        format!("/api/v1/albums?pandal={pandal}"),
+        "/api/v1/users/lakshmi".to_owned(),
+    ];
+    for path in &lists {
+        for who in [&nobody, &fan, &owner] {
+            let text = who.get(path).await.text();
+            assert!(text.contains("\"Ashtami\"") || text.contains("dhunuchi naach"), "{path}: {text}");
+        }
+    }
+    let changed = owner.patch(&format!("/api/v1/albums/{album}"), json!({"visibility": "private"})).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+    for path in &lists {
+        for who in [&nobody, &fan] {
+            let text = who.get(path).await.text();
+            for shown in ["Ashtami", "dhunuchi naach", "sindoor khela"] {
+                assert!(!text.contains(shown), "{path} still shows {shown}: {text}");
+            }
+        }
+        // The feed is of public photos only, for everyone.
+        if path != "/api/v1/photos" {
+            let own = owner.get(path).await.text();
+            assert!(
+                own.contains("Ashtami") || own.contains("dhunuchi naach"),
+                "the owner still sees it: {path}: {own}"
+            );
+        }
+    }
 }

@@ -15,6 +15,8 @@ per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
     keyset_pages_have_no_duplicates_or_gaps_under_inserts,
     search_matches_word_prefixes_in_bengali_and_english,
     searching_for_a_huge_word_is_an_answer_not_an_error,
+    search_finds_old_matches_behind_newer_photos,
+    a_pandals_feed_is_its_newest_photos_across_its_albums,
     likes_are_idempotent_and_counted,
     comments_page_newest_first_and_go_with_their_photo,
     the_same_content_twice_in_one_album_is_one_photo,
@@ -228,6 +230,115 @@ async fn search_matches_word_prefixes_in_bengali_and_english(backend: Backend) {
     assert_eq!(pandals.iter().map(|p| p.id).collect::<Vec<_>>(), [pandal.id]);
     assert_eq!(w.db.search(NOBODY, "kolk", 10).await.expect("city").pandals.len(), 1);
     assert_eq!(w.db.search(NOBODY, "shashthi", 10).await.expect("album").albums.len(), 1);
+}
+
+/// Search walks the newest photos and albums first and falls back to the word index
+/// when they do not fill the page: the answer is the same whichever way it was found.
+async fn search_finds_old_matches_behind_newer_photos(backend: Backend) {
+    let w = world(backend).await;
+    let (owner, other) = (w.person("kartik").await, w.person("ganesh").await);
+    let public = w.album(&owner, "Dashami", Visibility::Public).await;
+    let private = w.album(&owner, "Ghore", Visibility::Private).await;
+    let old = w.photo(&owner, public, "sindoor khela").await;
+    let hidden = w.photo(&owner, private, "sindoor at home").await;
+    let old_album = w.album(&owner, "Sindoor khela", Visibility::Public).await;
+    let hidden_album = w.album(&owner, "Sindoor ghore", Visibility::Private).await;
+    let (mut dhak, mut dhak_albums) = (Vec::new(), Vec::new());
+    for i in 0..6 {
+        dhak.push(w.photo(&owner, public, &format!("dhak {i}")).await);
+        dhak_albums.push(w.album(&owner, &format!("Dhak {i}"), Visibility::Public).await);
+    }
+    dhak.reverse();
+    dhak_albums.reverse();
+    let ids = |hits: pujo::db::SearchHits| hits.photos.iter().map(|p| p.id).collect::<Vec<_>>();
+    let album_ids = |hits: pujo::db::SearchHits| hits.albums.iter().map(|a| a.id).collect::<Vec<_>>();
+    for newest in [1, 3, 100, pujo::db::SEARCH_NEWEST] {
+        let search = |viewer: i64, q: &'static str, limit: usize| {
+            let db = &w.db;
+            async move { ids(db.search_newest_first(viewer, q, limit, newest).await.expect("search")) }
+        };
+        let albums = |viewer: i64, q: &'static str, limit: usize| {
+            let db = &w.db;
+            async move { album_ids(db.search_newest_first(viewer, q, limit, newest).await.expect("search")) }
+        };
+        assert_eq!(albums(NOBODY, "sindoor", 10).await, [old_album], "newest {newest}");
+        assert_eq!(albums(other.id, "sindoor", 10).await, [old_album], "newest {newest}");
+        assert_eq!(albums(owner.id, "sindoor", 10).await, [hidden_album, old_album], "newest {newest}");
+        assert!(albums(NOBODY, "sindoor dhak", 10).await.is_empty(), "newest {newest}");
+        assert_eq!(albums(NOBODY, "dhak", 2).await, dhak_albums[..2], "newest {newest}");
+        assert_eq!(albums(NOBODY, "dhak", 10).await, dhak_albums, "newest {newest}");
+        // Only past the newest photos, or nowhere.
+        assert_eq!(search(NOBODY, "sindoor", 10).await, [old], "newest {newest}");
+        assert_eq!(search(other.id, "sindoor", 10).await, [old], "newest {newest}");
+        assert_eq!(search(owner.id, "sindoor", 10).await, [hidden, old], "newest {newest}");
+        assert!(search(NOBODY, "sindoor dhak", 10).await.is_empty(), "newest {newest}");
+        assert!(search(NOBODY, "visarjan", 10).await.is_empty(), "newest {newest}");
+        // Among the newest, and more of them than fit.
+        assert_eq!(search(NOBODY, "dhak", 2).await, dhak[..2], "newest {newest}");
+        assert_eq!(search(NOBODY, "dhak", 10).await, dhak, "newest {newest}");
+    }
+}
+
+/// A pandal's feed: the newest photos of its albums the viewer may list, newest first
+/// across albums, page after page without duplicates or gaps.
+async fn a_pandals_feed_is_its_newest_photos_across_its_albums(backend: Backend) {
+    let w = world(backend).await;
+    let (owner, other) = (w.person("asur").await, w.person("mahish").await);
+    let pandal = |name: &str| NewPandal {
+        name: name.to_owned(),
+        para: "Kumartuli".to_owned(),
+        city: "Kolkata".to_owned(),
+        year: 2026,
+        lat: None,
+        lon: None,
+        created_by: None,
+    };
+    let here = w.db.create_pandal(&pandal("Kumartuli Park")).await.expect("pandal").id;
+    let there = w.db.create_pandal(&pandal("Ahiritola")).await.expect("pandal").id;
+    let mut albums = Vec::new();
+    for (title, visibility, pandal) in [
+        ("Saptami", Visibility::Public, here),
+        ("Ashtami", Visibility::Public, here),
+        ("Mine", Visibility::Private, here),
+        ("Elsewhere", Visibility::Public, there),
+    ] {
+        let id = w.album(&owner, title, visibility).await;
+        let patch = AlbumPatch { pandal_id: Some(Some(pandal)), ..Default::default() };
+        let album = w.db.album(id, owner.id, None).await.expect("album").expect("own album");
+        w.db.update_album(&album, patch).await.expect("pandal set");
+        albums.push(id);
+    }
+    // Photos interleaved over the albums, so that the newest come from each in turn.
+    let (mut public, mut all) = (Vec::new(), Vec::new());
+    for i in 0..7 {
+        for (k, album) in albums.iter().enumerate() {
+            let id = w.photo(&owner, *album, &format!("photo {i} of {k}")).await;
+            if k < 2 {
+                public.push(id);
+            }
+            if k < 3 {
+                all.push(id);
+            }
+        }
+    }
+    public.reverse();
+    all.reverse();
+    for (viewer, expected) in [(NOBODY, &public), (other.id, &public), (owner.id, &all)] {
+        for limit in [1, 3, 5, 48] {
+            let mut seen = Vec::new();
+            let mut before = None;
+            loop {
+                let page = w.db.photo_feed(viewer, Some(here), PageRequest { before, limit }).await.expect("feed");
+                assert!(page.items.len() <= limit);
+                seen.extend(page.items.iter().map(|p| p.id));
+                match page.next {
+                    Some(next) => before = Some(next),
+                    None => break,
+                }
+            }
+            assert_eq!(&seen, expected, "viewer {viewer}, pages of {limit}");
+        }
+    }
 }
 
 /// A 200-character query that NFKC expands past 2 KB (U+FDFA is eighteen characters
