@@ -314,7 +314,7 @@ pub async fn create_upload(state: &Arc<AppState>, req: Request<Incoming>) -> Res
     // budget and all guests' at most half, so that uploads begun and left by a script
     // with many guest cookies cannot keep other links' or members' uploads from
     // starting; and they live only while their bytes keep coming (`GUEST_UPLOAD_IDLE`).
-    let (_, link_bytes, own_open) = state.db.open_uploads_of_link(link.id, &guest.key).await?;
+    let (own_open, link_bytes) = state.db.open_uploads_of_link(link.id, &guest.key).await?;
     if let Some(cap) = link.per_guest
         && state.db.guest_taken(link.id, &guest.key).await? + own_open >= cap
     {

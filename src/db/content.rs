@@ -991,7 +991,10 @@ impl Database {
     /// Photos, albums and pandals matching every word of `q` (as word prefixes) that
     /// `viewer` may see in lists, newest first, at most `limit` of each.
     pub async fn search(&self, viewer: i64, q: &str, limit: usize) -> Result<SearchHits, DbError> {
-        self.search_newest_first(viewer, q, limit, SEARCH_NEWEST).await
+        // The newest-first pass is for PostgreSQL's planner; SQLite's word index answers
+        // the same either way, and a pass that fell short would read it twice.
+        let newest = matches!(self, Database::Postgres(_)).then_some(SEARCH_NEWEST);
+        self.search_within(viewer, q, limit, newest).await
     }
 
     /// `search`, looking first among the photos (and albums) whose ids are within
@@ -1006,30 +1009,51 @@ impl Database {
         limit: usize,
         newest: i64,
     ) -> Result<SearchHits, DbError> {
+        self.search_within(viewer, q, limit, Some(newest)).await
+    }
+
+    async fn search_within(
+        &self,
+        viewer: i64,
+        q: &str,
+        limit: usize,
+        newest: Option<i64>,
+    ) -> Result<SearchHits, DbError> {
         let query = match self {
             Database::Postgres(_) => text::pg_query(q),
             Database::Sqlite(_) => text::fts5_query(q),
         };
         let Some(query) = query else { return Ok(SearchHits::default()) };
-        let page = limit;
-        let limit = i64::try_from(limit).unwrap_or(100);
-        let mut photos = self
-            .query(SEARCH_NEWEST_PHOTOS.for_viewer(viewer), params![viewer, query.as_str(), limit, newest], photo_from)
-            .await?;
-        if photos.len() < page {
-            photos = self
-                .query(SEARCH_PHOTOS.for_viewer(viewer), params![viewer, query.as_str(), limit], photo_from)
-                .await?;
-        }
-        let mut albums =
-            self.query(SEARCH_NEWEST_ALBUMS, params![viewer, query.as_str(), limit, newest], album_from).await?;
-        if albums.len() < page {
-            albums = self.query(SEARCH_ALBUMS, params![viewer, query.as_str(), limit], album_from).await?;
-        }
+        let query = query.as_str();
+        let photos = (SEARCH_NEWEST_PHOTOS.for_viewer(viewer), SEARCH_PHOTOS.for_viewer(viewer));
+        let albums = (SEARCH_NEWEST_ALBUMS, SEARCH_ALBUMS);
         Ok(SearchHits {
-            photos,
-            albums,
-            pandals: self.query(SEARCH_PANDALS, params![query.as_str(), limit], pandal_from).await?,
+            photos: self.newest_then_all(photos, newest, viewer, query, limit, photo_from).await?,
+            albums: self.newest_then_all(albums, newest, viewer, query, limit, album_from).await?,
+            pandals: self
+                .query(SEARCH_PANDALS, params![query, i64::try_from(limit).unwrap_or(100)], pandal_from)
+                .await?,
         })
+    }
+
+    /// `first` (among the ids within `newest` of the highest), then `all` when that does
+    /// not fill a page of `limit`; `all` alone without `newest`.
+    async fn newest_then_all<T: Send + 'static>(
+        &self,
+        (first, all): (Sql, Sql),
+        newest: Option<i64>,
+        viewer: i64,
+        query: &str,
+        limit: usize,
+        decode: Decode<T>,
+    ) -> Result<Vec<T>, DbError> {
+        let page = i64::try_from(limit).unwrap_or(100);
+        if let Some(newest) = newest {
+            let found = self.query(first, params![viewer, query, page, newest], decode).await?;
+            if found.len() >= limit {
+                return Ok(found);
+            }
+        }
+        self.query(all, params![viewer, query, page], decode).await
     }
 }

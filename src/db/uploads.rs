@@ -119,10 +119,10 @@ const OPEN_OF_GUEST: Sql = Sql::same(
     "SELECT count(*), CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads \
      WHERE guest = $1 AND photo_id IS NULL AND pending_id IS NULL",
 );
-/// A link's unfinished uploads (count and bytes), and how many of them are guest `$2`'s.
+/// How many of a link's unfinished uploads are guest `$2`'s, and the bytes they all declared.
 const OPEN_OF_LINK: Sql = Sql::same(
-    "SELECT count(*), CAST(COALESCE(SUM(length), 0) AS BIGINT), \
-     CAST(COALESCE(SUM(CASE WHEN guest = $2 THEN 1 ELSE 0 END), 0) AS BIGINT) FROM uploads \
+    "SELECT CAST(COALESCE(SUM(CASE WHEN guest = $2 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads \
      WHERE upload_link_id = $1 AND photo_id IS NULL AND pending_id IS NULL",
 );
 /// The bytes every guest's unfinished upload declared.
@@ -319,13 +319,10 @@ impl Database {
         self.query_one(OPEN_OF_GUEST, params![guest.to_vec()], count_and_bytes).await
     }
 
-    /// Link `link_id`'s unfinished uploads: how many, the bytes they declared, and how
-    /// many of them are the guest `guest`'s.
-    pub async fn open_uploads_of_link(&self, link_id: i64, guest: &[u8; 32]) -> Result<(i64, i64, i64), DbError> {
-        fn three(r: &dyn Row) -> Result<(i64, i64, i64), DbError> {
-            Ok((r.int(0)?, r.int(1)?, r.int(2)?))
-        }
-        self.query_one(OPEN_OF_LINK, params![link_id, guest.to_vec()], three).await
+    /// Link `link_id`'s unfinished uploads: how many are the guest `guest`'s, and the
+    /// bytes they all declared.
+    pub async fn open_uploads_of_link(&self, link_id: i64, guest: &[u8; 32]) -> Result<(i64, i64), DbError> {
+        self.query_one(OPEN_OF_LINK, params![link_id, guest.to_vec()], count_and_bytes).await
     }
 
     /// The bytes every guest's unfinished upload declared.

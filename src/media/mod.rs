@@ -299,7 +299,7 @@ impl Media {
         let stripped_path = stripped.clone();
         // Decoding waits behind everything else on a busy machine (`util::in_background`).
         let processed = crate::util::in_background(move || -> Result<process::Processed, IngestError> {
-            let processed = process::process(&source, format, width, height, limit)?;
+            let processed = process::process(&source, &head, format, width, height, limit)?;
             strip::strip(&source, &stripped_path, format, processed.exif.orientation).map_err(|e| match e.kind() {
                 // The decoder took it, the whitelist cannot walk it: refused, not a fault.
                 std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => {

@@ -35,8 +35,6 @@ const WEBP_QUALITY: f32 = 80.0;
 /// (docs/BENCHMARKS.md, "Media"). Below 2 the files grow by 15 to 45%.
 const WEBP_METHOD: i32 = 2;
 const JPEG_QUALITY: u8 = 82;
-/// The bytes of a file its headers are read from (as `Media::ingest` reads them).
-pub const HEAD_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
@@ -68,15 +66,23 @@ pub struct Processed {
     pub thumbhash: Vec<u8>,
 }
 
-/// Reads, decodes and derives. `width`/`height` are the stored dimensions from the
-/// header (already checked against the pixel limit).
+/// Reads, decodes and derives. `head` is the file's first bytes as `sniff` read them,
+/// and `width`/`height` the stored dimensions it found (already checked against the
+/// pixel limit).
 /// `limit` caps any one buffer the decoders allocate (a header that lies about its
 /// size cannot take more).
-pub fn process(path: &Path, format: Format, width: u32, height: u32, limit: usize) -> Result<Processed, ProcessError> {
+pub fn process(
+    path: &Path,
+    head: &[u8],
+    format: Format,
+    width: u32,
+    height: u32,
+    limit: usize,
+) -> Result<Processed, ProcessError> {
     let exif = super::exif::read(path, format);
     let orientation =
         Orientation::from_exif(u8::try_from(exif.orientation).unwrap_or(1)).unwrap_or(Orientation::NoTransforms);
-    let (pixels, w, h, channels) = decode(path, format, width, height, limit)?;
+    let (pixels, w, h, channels) = decode(path, head, format, width, height, limit)?;
 
     let display = fit(&pixels, w, h, channels, DISPLAY_EDGE)?;
     drop(pixels);
@@ -105,15 +111,18 @@ pub type Decoded = (Vec<u8>, u32, u32, usize);
 
 /// Decodes to 8-bit RGB (3 channels) or RGBA (4, when the image has alpha). JPEGs are
 /// decoded at the smallest DCT scale (1/8 to 1/1) that still covers the display size.
-fn decode(path: &Path, format: Format, width: u32, height: u32, limit: usize) -> Result<Decoded, ProcessError> {
+fn decode(
+    path: &Path,
+    head: &[u8],
+    format: Format,
+    width: u32,
+    height: u32,
+    limit: usize,
+) -> Result<Decoded, ProcessError> {
     match format {
         Format::Jpeg => {
             // The frame as the sniffer read it (the decode budget was reserved for it).
-            let mut head = Vec::with_capacity(HEAD_BYTES);
-            File::open(path)?.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
-            let frame = super::sniff::jpeg_frame(&head)
-                .filter(|f| (f.width, f.height) == (width, height))
-                .ok_or_else(|| ProcessError::Decode("no frame header of the size checked".into()))?;
+            let frame = super::sniff::jpeg_frame(head).ok_or_else(|| ProcessError::Decode("no frame header".into()))?;
             decode_jpeg(BufReader::new(File::open(path)?), &frame)
         }
         Format::Png | Format::Webp => {
