@@ -586,7 +586,8 @@ pub async fn serve_pending(state: &AppState, req: Request<Incoming>) -> Result<R
 /// Streams one `file` part to a temp file, hashing as it goes.
 async fn receive(state: &AppState, mut field: multer::Field<'_>, limit: u64) -> Result<Received, ApiError> {
     let temp = TempFile(state.media.temp_path());
-    let mut file = tokio::fs::File::create(&temp.0).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let file = tokio::fs::File::create(&temp.0).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let mut file = crate::media::buffered(file);
     let mut hashing = Hashing::default();
     let mut space = None;
     loop {

@@ -739,7 +739,8 @@ async fn take_in(
 /// upload's partial file (past the acknowledged offset until they are synced); on S3
 /// into a temp file, from which they go to the bucket once the chunk is whole.
 struct Sink {
-    file: tokio::fs::File,
+    /// Behind a write buffer: a chunk arrives in frames of a few kilobytes.
+    file: tokio::io::BufWriter<tokio::fs::File>,
     path: std::path::PathBuf,
     /// The acknowledged offset the chunk starts at.
     start: u64,
@@ -757,7 +758,7 @@ impl Sink {
         let internal = |e: std::io::Error| ApiError::Internal(Box::new(e));
         if state.media.store.s3().is_some() {
             let temp = crate::media::TempFile(state.media.temp_path());
-            let file = tokio::fs::File::create(&temp.0).await.map_err(internal)?;
+            let file = crate::media::buffered(tokio::fs::File::create(&temp.0).await.map_err(internal)?);
             return Ok(Sink { file, path: temp.0.clone(), start, temp: Some(temp), space: None });
         }
         let path = state.media.partial_path(&upload.id);
@@ -775,7 +776,7 @@ impl Sink {
         }
         file.set_len(start).await.map_err(internal)?;
         file.seek(std::io::SeekFrom::Start(start)).await.map_err(internal)?;
-        Ok(Sink { file, path, start, temp: None, space: None })
+        Ok(Sink { file: crate::media::buffered(file), path, start, temp: None, space: None })
     }
 
     fn on_s3(&self) -> bool {
@@ -786,7 +787,8 @@ impl Sink {
     /// (on S3 the temp file goes when the sink does).
     async fn discard(&self) {
         if !self.on_s3() {
-            let _ = self.file.set_len(self.start).await;
+            // What the buffer still holds is never written: the cut goes below it.
+            let _ = self.file.get_ref().set_len(self.start).await;
         }
     }
 
@@ -794,7 +796,7 @@ impl Sink {
     async fn finish(&mut self) -> Result<(), ApiError> {
         self.file.flush().await.map_err(|e| ApiError::Internal(Box::new(e)))?;
         if !self.on_s3() {
-            self.file.sync_all().await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+            self.file.get_ref().sync_all().await.map_err(|e| ApiError::Internal(Box::new(e)))?;
         }
         Ok(())
     }
@@ -859,7 +861,7 @@ impl Sink {
             return Err(ApiError::Unavailable);
         }
         let fetched = async {
-            let mut out = tokio::fs::File::create(&whole.0).await.map_err(internal)?;
+            let mut out = crate::media::buffered(tokio::fs::File::create(&whole.0).await.map_err(internal)?);
             let write_by = renew(state, &upload.id).await?;
             match state.media.fetch_partial(upload, &mut out, write_by).await {
                 Ok(Some(multipart)) => {
@@ -868,8 +870,7 @@ impl Sink {
                 Ok(None) => {}
                 Err(e) => return Err(partial_error(state, upload, e).await),
             }
-            let mut chunk = tokio::fs::File::open(&self.path).await.map_err(internal)?;
-            tokio::io::copy(&mut chunk, &mut out).await.map_err(internal)?;
+            crate::media::append_file(&self.path, &mut out).await.map_err(internal)?;
             out.flush().await.map_err(internal)?;
             Ok(())
         }

@@ -23,6 +23,9 @@ use super::Media;
 use super::store::{S3Store, StoreError};
 use crate::db::Upload;
 
+/// Where fetched bytes are written: a temp file behind a write buffer.
+pub type Out = tokio::io::BufWriter<tokio::fs::File>;
+
 /// S3's smallest part (but the last).
 pub const PART_MIN: u64 = 5 * 1024 * 1024;
 
@@ -96,12 +99,11 @@ impl Media {
         let key = parts_key(&upload.id);
         // The part is the waiting segments and the chunk, in one temp file.
         let body = super::TempFile(self.temp_path());
-        let mut out = tokio::fs::File::create(&body.0).await?;
+        let mut out = super::buffered(tokio::fs::File::create(&body.0).await?);
         if self.copy_segments(upload, &mut out).await? != start {
             return Err(PartialError::Gap);
         }
-        let mut from = tokio::fs::File::open(chunk).await?;
-        tokio::io::copy(&mut from, &mut out).await?;
+        super::append_file(chunk, &mut out).await?;
         out.flush().await?;
         drop(out);
         in_time(write_by)?;
@@ -154,7 +156,7 @@ impl Media {
     /// Writes the segments of `upload` from `parted` on to `out`, checking that each
     /// starts where the one before ended; the offset reached. Segments at or past
     /// `received` (written but never acknowledged) are not the upload's.
-    async fn copy_segments(&self, upload: &Upload, out: &mut tokio::fs::File) -> Result<u64, PartialError> {
+    async fn copy_segments(&self, upload: &Upload, out: &mut Out) -> Result<u64, PartialError> {
         let s3 = self.bucket()?;
         let prefix = segments_prefix(&upload.id);
         let received = u64::try_from(upload.received).unwrap_or(0);
@@ -186,7 +188,7 @@ impl Media {
     pub async fn fetch_partial(
         &self,
         upload: &Upload,
-        out: &mut tokio::fs::File,
+        out: &mut Out,
         write_by: std::time::Instant,
     ) -> Result<Option<String>, PartialError> {
         let s3 = self.bucket()?;
@@ -274,7 +276,7 @@ impl Media {
 }
 
 /// Writes a blob's stream to `out`; the bytes written.
-async fn write_stream(mut stream: super::store::ByteStream, out: &mut tokio::fs::File) -> Result<u64, PartialError> {
+async fn write_stream(mut stream: super::store::ByteStream, out: &mut Out) -> Result<u64, PartialError> {
     let mut written = 0u64;
     while let Some(bytes) = stream.next().await {
         let bytes = bytes?;

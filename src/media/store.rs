@@ -472,6 +472,17 @@ pub fn content_type_of(key: &str) -> &'static str {
 
 // ------------------------------------------------------------------ S3
 
+/// A file as a request body, read [`super::FILE_IO_BUFFER`] at a time (the SDK's own
+/// default is 4 KiB: hundreds of blocking-pool hops a megabyte).
+async fn file_body(path: &Path) -> Result<aws_sdk_s3::primitives::ByteStream, StoreError> {
+    aws_sdk_s3::primitives::ByteStream::read_from()
+        .path(path)
+        .buffer_size(super::FILE_IO_BUFFER)
+        .build()
+        .await
+        .map_err(|e| StoreError::Other(format!("cannot read {}: {e}", path.display())))
+}
+
 pub struct S3Store {
     client: aws_sdk_s3::Client,
     bucket: String,
@@ -537,9 +548,7 @@ impl S3Store {
     }
 
     pub(super) async fn put_file(&self, key: &str, path: &Path, content_type: &str) -> Result<(), StoreError> {
-        let body = aws_sdk_s3::primitives::ByteStream::from_path(path)
-            .await
-            .map_err(|e| StoreError::Other(format!("cannot read {}: {e}", path.display())))?;
+        let body = file_body(path).await?;
         self.put(key, content_type).body(body).send().await.map_err(s3_error)?;
         Ok(())
     }
@@ -614,9 +623,7 @@ impl S3Store {
 
     /// Sends the file at `path` as part `number` (from 1) of multipart upload `id`; its ETag.
     pub async fn upload_part(&self, key: &str, id: &str, number: i32, path: &Path) -> Result<String, StoreError> {
-        let body = aws_sdk_s3::primitives::ByteStream::from_path(path)
-            .await
-            .map_err(|e| StoreError::Other(format!("cannot read {}: {e}", path.display())))?;
+        let body = file_body(path).await?;
         let out = self
             .client
             .upload_part()
