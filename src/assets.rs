@@ -253,9 +253,9 @@ fn clean_path(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
 /// over `Accept-Encoding`: a coding is accepted when named (or, if not named, covered
 /// by `*`) with q > 0. Brotli is preferred when both are.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct Accepted {
-    br: bool,
-    gzip: bool,
+pub struct Accepted {
+    pub br: bool,
+    pub gzip: bool,
 }
 
 impl From<&HeaderMap> for Accepted {

@@ -1,6 +1,7 @@
 //! API answers through the edge cache: keys that name the viewer, ETags, 304s.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
@@ -55,7 +56,7 @@ pub async fn cached(
 ) -> Result<Response<Body>, ApiError> {
     // Boxed: the cache's futures are large, and handler futures nest them.
     let answer = Box::pin(state.cache.answer(&key(query, viewer), kind, own, Box::pin(load))).await?;
-    Ok(respond(&answer))
+    Ok(respond(answer))
 }
 
 /// The JSON bytes of a response made by `api::json`, kept beside the body so that a
@@ -87,9 +88,35 @@ pub fn conditional(response: Response<Body>, if_none_match: &[HeaderValue]) -> R
     Response::from_parts(parts, crate::http::empty())
 }
 
+/// The cached answer a response was made from, for [`compressed`].
+#[derive(Debug, Clone)]
+struct FromCache(Arc<Answer>);
+
+/// A cached 200 answer in the coding the client takes best (brotli, then gzip), from
+/// the copies kept with the answer: a hot list is compressed once per process, not
+/// once a request. Anything else passes to the pipeline's compression as it is.
+pub fn compressed(mut response: Response<Body>, accepted: crate::assets::Accepted) -> Response<Body> {
+    let Some(FromCache(answer)) = response.extensions_mut().remove::<FromCache>() else { return response };
+    if response.status() != StatusCode::OK || answer.body.len() < usize::from(crate::http::COMPRESS_ABOVE) {
+        return response;
+    }
+    let (coding, bytes) = if accepted.br {
+        ("br", answer.compressed.br(&answer.body))
+    } else if accepted.gzip {
+        ("gzip", answer.compressed.gzip(&answer.body))
+    } else {
+        return response;
+    };
+    *response.body_mut() = full(bytes);
+    let headers = response.headers_mut();
+    headers.remove(header::CONTENT_LENGTH);
+    headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    response
+}
+
 /// A cached answer as a response; `conditional` (in the dispatcher) turns it into a 304
-/// when the client already holds it.
-fn respond(answer: &Answer) -> Response<Body> {
+/// when the client already holds it, and `compressed` gives it in the client's coding.
+fn respond(answer: Arc<Answer>) -> Response<Body> {
     let mut response = Response::new(full(answer.body.clone()));
     *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
     let headers = response.headers_mut();
@@ -103,6 +130,7 @@ fn respond(answer: &Answer) -> Response<Body> {
     } else {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    headers.insert(header::VARY, HeaderValue::from_static("Cookie"));
+    headers.insert(header::VARY, HeaderValue::from_static("Cookie, Accept-Encoding"));
+    response.extensions_mut().insert(FromCache(answer));
     response
 }

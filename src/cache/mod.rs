@@ -69,6 +69,37 @@ pub struct Answer {
     pub status: u16,
     pub etag: String,
     pub body: Bytes,
+    /// The body's compressed copies, made when a client first asks for each.
+    pub compressed: Compressed,
+}
+
+/// A JSON body compressed once for every client that takes it compressed, instead of
+/// once a response: the copies live as long as the answer does in this process.
+#[derive(Debug, Clone, Default)]
+pub struct Compressed {
+    br: std::sync::OnceLock<Bytes>,
+    gzip: std::sync::OnceLock<Bytes>,
+}
+
+impl PartialEq for Compressed {
+    /// Copies made from one body are the same content: answers are equal by their body.
+    fn eq(&self, _: &Compressed) -> bool {
+        true
+    }
+}
+
+impl Eq for Compressed {}
+
+impl Compressed {
+    /// The brotli copy of `body` (made now if it is the first asked for).
+    pub fn br(&self, body: &[u8]) -> Bytes {
+        self.br.get_or_init(|| crate::http::brotli(body)).clone()
+    }
+
+    /// The gzip copy of `body`.
+    pub fn gzip(&self, body: &[u8]) -> Bytes {
+        self.gzip.get_or_init(|| crate::http::gzip(body)).clone()
+    }
 }
 
 /// `PJA2` carries the stamp's epoch; `PJA1` answers (without it) are not read.
@@ -84,7 +115,7 @@ pub fn weak_etag(body: &[u8]) -> String {
 impl Answer {
     fn new(stamp: Stamp, deps: Vec<Tag>, until_ms: u64, status: u16, body: Bytes) -> Answer {
         let etag = weak_etag(&body);
-        Answer { stamp, deps, until_ms, status, etag, body }
+        Answer { stamp, deps, until_ms, status, etag, body, compressed: Compressed::default() }
     }
 
     /// The Redis form: a fixed header, the tags, the ETag, then the body.
@@ -138,6 +169,7 @@ impl Answer {
             status,
             etag,
             body: Bytes::copy_from_slice(rest),
+            compressed: Compressed::default(),
         })
     }
 }
@@ -223,7 +255,10 @@ impl Cache {
         let bus = Arc::new(Bus::new(longest + Duration::from_secs(300), listening, epoch));
         let answers = moka::future::Cache::builder()
             .weigher(|key: &String, value: &Arc<Answer>| {
-                u32::try_from(key.len() + value.body.len() + value.etag.len() + 128).unwrap_or(u32::MAX)
+                // Half the body again for its compressed copies (JSON compresses to a
+                // quarter or less, and there are two codings).
+                let body = value.body.len() + value.body.len() / 2;
+                u32::try_from(key.len() + body + value.etag.len() + 128).unwrap_or(u32::MAX)
             })
             .max_capacity(settings.local_bytes)
             .time_to_live(settings.local_ttl)
@@ -632,6 +667,20 @@ pub async fn listen(db: &Database, cache: &Cache, stop: tokio_util::sync::Cancel
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_is_compressed_once_per_coding() {
+        let body =
+            Bytes::from("{\"photos\":[".to_owned() + &"{\"id\":1,\"caption\":\"Kumartuli\"},".repeat(100) + "]}");
+        let answer = Answer::new(Stamp { seen: 1, created_ms: 1, epoch: 1 }, vec![], 2, 200, body.clone());
+        let (br, gzip) = (answer.compressed.br(&answer.body), answer.compressed.gzip(&answer.body));
+        assert!(br.len() < body.len() / 4 && gzip.len() < body.len() / 4, "{} and {}", br.len(), gzip.len());
+        // The same bytes, not a second compression of the body.
+        assert_eq!(answer.compressed.br(&answer.body).as_ptr(), br.as_ptr());
+        assert_eq!(answer.compressed.gzip(&answer.body).as_ptr(), gzip.as_ptr());
+        let shared = answer.clone();
+        assert_eq!(shared.compressed.br(&shared.body).as_ptr(), br.as_ptr(), "a clone shares what was made");
+    }
 
     #[test]
     fn answers_round_trip_through_their_redis_form() {

@@ -25,6 +25,27 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
 }
 
+/// Bodies this size or larger are worth compressing; smaller ones go as they are.
+pub const COMPRESS_ABOVE: u16 = 1024;
+
+/// `bytes` in brotli, at a quality that costs little more than gzip's default.
+pub fn brotli(bytes: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(bytes.len() / 4);
+    let params = brotli::enc::BrotliEncoderParams { quality: 5, lgwin: 22, ..Default::default() };
+    // Reading a slice and writing a Vec cannot fail.
+    let _ = brotli::BrotliCompress(&mut &bytes[..], &mut out, &params);
+    out.into()
+}
+
+/// `bytes` in gzip, at its default level.
+pub fn gzip(bytes: &[u8]) -> Bytes {
+    use std::io::Write;
+    let mut encoder =
+        flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::default());
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default().into()
+}
+
 /// A stream of bytes (a blob from the store) as a response body.
 pub fn streamed(stream: impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static) -> Body {
     use futures_util::TryStreamExt;

@@ -131,12 +131,13 @@ fn route_elsewhere(pipeline: &Pipeline, listener: Listener, path: &str) -> Route
 
 /// Builds the pipeline for one listener.
 pub fn service(pipeline: Arc<Pipeline>, listener: Listener) -> HttpService {
-    let compress_json =
-        SizeAbove::new(1024).and(|_: http::StatusCode, _: http::Version, h: &http::HeaderMap, _: &http::Extensions| {
+    let compress_json = SizeAbove::new(crate::http::COMPRESS_ABOVE).and(
+        |_: http::StatusCode, _: http::Version, h: &http::HeaderMap, _: &http::Extensions| {
             h.get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("text/plain; version=0.0.4"))
-        });
+        },
+    );
     let inner = pipeline.clone();
     // Handlers that may wait on I/O run under a timeout and get JSON compression.
     let handlers = ServiceBuilder::new().layer(CompressionLayer::new().compress_when(compress_json)).service_fn(

@@ -356,6 +356,44 @@ async fn api_answers_carry_etags_and_answer_304() {
 }
 
 #[tokio::test]
+async fn cached_answers_go_in_the_coding_asked_for_with_one_etag() {
+    let app = common::spawn_app().await;
+    let alice = Api::register(&app, "alice").await;
+    let album_id = album(&alice, "Dashami", "public").await;
+    let path = format!("/api/v1/albums/{album_id}");
+    let long = "Sindur khela at the ghat, then the immersion. ".repeat(40);
+    assert_eq!(alice.patch(&path, json!({ "description": long })).await.status, StatusCode::OK);
+    let plain = get(&app.url(&path), &[("accept-encoding", "identity")]).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(plain.body.len() > 1800, "{} bytes", plain.body.len());
+    assert!(plain.headers.get("content-encoding").is_none());
+    assert_eq!(plain.header("vary"), "Cookie, Accept-Encoding");
+    let etag = plain.header("etag").to_owned();
+    for (asked, coding) in [("gzip, deflate, br, zstd", "br"), ("gzip", "gzip"), ("br;q=0, gzip", "gzip")] {
+        // Twice: the second is the copy kept with the cached answer.
+        for _ in 0..2 {
+            let r = get(&app.url(&path), &[("accept-encoding", asked)]).await;
+            assert_eq!(r.status, StatusCode::OK);
+            assert_eq!(r.header("content-encoding"), coding, "{asked}");
+            assert_eq!(r.header("etag"), etag, "one content, one ETag");
+            assert_eq!(r.header("vary"), "Cookie, Accept-Encoding");
+            assert!(r.body.len() < plain.body.len() / 4, "{coding}: {} bytes", r.body.len());
+            let mut decoded = Vec::new();
+            if coding == "br" {
+                brotli::BrotliDecompress(&mut &r.body[..], &mut decoded).expect("valid brotli");
+            } else {
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&r.body[..]), &mut decoded)
+                    .expect("valid gzip");
+            }
+            assert_eq!(decoded, plain.body, "{coding} is the same JSON");
+        }
+    }
+    let held = get(&app.url(&path), &[("accept-encoding", "br"), ("if-none-match", &etag)]).await;
+    assert_eq!(held.status, StatusCode::NOT_MODIFIED);
+    assert!(held.body.is_empty() && held.headers.get("content-encoding").is_none());
+}
+
+#[tokio::test]
 async fn a_cold_key_burst_makes_one_database_query() {
     let redis = RedisServer::start();
     let (a, b, _db_url) = two_replicas(&redis).await;
