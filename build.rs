@@ -33,6 +33,9 @@ const COMPRESSIBLE: &[&str] = &["html", "js", "mjs", "css", "svg", "json", "txt"
 fn main() {
     println!("cargo:rerun-if-env-changed=PUJO_WEB_DIST");
     println!("cargo:rerun-if-env-changed=PUJO_GIT_SHA");
+    // The migrations are embedded by a macro that tells cargo nothing: a new file alone
+    // must still rebuild the binary that applies them.
+    println!("cargo:rerun-if-changed=migrations");
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
 

@@ -13,8 +13,8 @@ fn pujo_migrate_applies_once_on_postgres_and_sqlite() {
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     let text = String::from_utf8_lossy(&first.stdout);
     assert!(text.contains("applied V1__accounts"), "{text}");
-    assert!(text.contains("applied V13__guest_resumable"), "{text}");
-    assert!(text.contains("postgres schema at version 13"), "{text}");
+    assert!(text.contains("applied V14__pandal_counts"), "{text}");
+    assert!(text.contains("postgres schema at version 14"), "{text}");
     let second = binary(&["migrate"], &[("PUJO_DATABASE_URL", &url)]).output().expect("run");
     let text = String::from_utf8_lossy(&second.stdout);
     assert!(second.status.success());
@@ -23,7 +23,7 @@ fn pujo_migrate_applies_once_on_postgres_and_sqlite() {
     let data = tempfile::tempdir().expect("dir");
     let sqlite = binary(&["migrate", "--data-dir", &data.path().display().to_string()], &[]).output().expect("run");
     assert!(sqlite.status.success(), "{}", String::from_utf8_lossy(&sqlite.stderr));
-    assert!(String::from_utf8_lossy(&sqlite.stdout).contains("sqlite schema at version 13"));
+    assert!(String::from_utf8_lossy(&sqlite.stdout).contains("sqlite schema at version 14"));
     assert!(data.path().join("pujo.db").is_file());
 
     let down =

@@ -8,7 +8,7 @@ use common::db::{Backend, fresh};
 use pujo::db::{Database, DbError, NewUser};
 
 /// How many migrations each backend has (`migrations/*/V*.sql`).
-const MIGRATIONS: u32 = 13;
+const MIGRATIONS: u32 = 14;
 
 per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
     migrations_apply_once_and_record_their_version,
