@@ -80,13 +80,14 @@ pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<B
                 Some(user) => Some(user.id),
                 None => {
                     let empty = PageJson::<AlbumJson> { items: vec![], next_cursor: None };
-                    return Ok(Fresh::json(&empty, vec![Tag::Lists]));
+                    return Ok(Fresh::json(&empty, vec![Tag::Lists, Tag::NewPhotos]));
                 }
             },
             None => None,
         };
         let albums = state.db.albums(viewer, owner, pandal, page).await?;
-        Ok(Fresh::json(&PageJson::of(albums, |a| AlbumJson::view(a, viewer)), vec![Tag::Lists]))
+        // Albums show their counts and covers: new photos change them.
+        Ok(Fresh::json(&PageJson::of(albums, |a| AlbumJson::view(a, viewer)), vec![Tag::Lists, Tag::NewPhotos]))
     })
     .await
 }
@@ -265,7 +266,7 @@ pub async fn profile(state: &AppState, req: Request<Incoming>) -> Result<Respons
             user: UserJson::public(&user),
             albums: albums.items.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),
         };
-        Ok(Fresh::json(&body, vec![Tag::Lists]))
+        Ok(Fresh::json(&body, vec![Tag::Lists, Tag::NewPhotos]))
     })
     .await
 }

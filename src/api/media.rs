@@ -294,7 +294,7 @@ async fn record_files(
             }
         }
     }
-    let mut touched = vec![Tag::Album(album.id), Tag::Lists];
+    let mut touched = super::photos::new_photo_tags(album);
     let mut recorded = Ok(());
     let mut any_new = false;
     for (new, len) in rows {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::accounts::{require_user, viewer_id};
 use super::albums::EMBEDDED_ALBUMS;
 use super::cached::cached;
-use super::photos::list_tags;
+use super::photos::{list_tags, pandal_tags};
 use super::views::{AlbumJson, Check, Int, PageJson, PandalJson, PhotoJson, Query, double_option, path_id};
 use super::{ApiError, json, parse_json};
 use crate::cache::{Fresh, Kind, Tag};
@@ -92,7 +92,7 @@ pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Bo
             .await?;
         let photos =
             state.db.photo_feed(viewer, Some(pandal.id), PageRequest { before: None, limit: EMBEDDED_PHOTOS }).await?;
-        let deps = list_tags(photos.items.iter());
+        let deps = pandal_tags(pandal.id, photos.items.iter());
         let body = PandalPage {
             pandal: pandal.into(),
             albums: albums.items.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),

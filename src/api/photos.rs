@@ -47,11 +47,28 @@ pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Bo
     .await
 }
 
-/// What a list or search answer that shows these photos depends on: every list (which
-/// photos it holds), and each photo shown (its counts of likes and comments).
+/// What a list or search answer that shows these photos depends on: every list and
+/// new photos (which photos it holds), and each photo shown (its counts of likes and
+/// comments).
 pub(super) fn list_tags<'a>(photos: impl Iterator<Item = &'a Photo>) -> Vec<Tag> {
-    let mut tags = vec![Tag::Lists];
+    let mut tags = vec![Tag::Lists, Tag::NewPhotos];
     tags.extend(photos.map(|p| Tag::Photo(p.id)));
+    tags
+}
+
+/// What a pandal's page depends on: every list, the pandal's own new photos (not
+/// everyone's), and each photo shown.
+pub(super) fn pandal_tags<'a>(pandal: i64, photos: impl Iterator<Item = &'a Photo>) -> Vec<Tag> {
+    let mut tags = vec![Tag::Lists, Tag::Pandal(pandal)];
+    tags.extend(photos.map(|p| Tag::Photo(p.id)));
+    tags
+}
+
+/// What new photos in `album` touch: the album, the lists of photos, and its pandal's
+/// page (no other pandal's).
+pub(super) fn new_photo_tags(album: &crate::db::Album) -> Vec<Tag> {
+    let mut tags = vec![Tag::Album(album.id), Tag::NewPhotos];
+    tags.extend(album.pandal.as_ref().map(|p| Tag::Pandal(p.id)));
     tags
 }
 

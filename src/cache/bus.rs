@@ -24,6 +24,13 @@ pub enum Tag {
     Global,
     /// Every list and search result (the feed, album lists, pandal lists, counts).
     Lists,
+    /// New photos anywhere: the lists that show photos or albums' counts and covers
+    /// (the feed, search, album lists, profiles), but not pandal pages, which follow
+    /// their own pandal's tag. The busiest writes of a festival night touch this, not
+    /// `Lists`.
+    NewPhotos,
+    /// One pandal's page: its albums and newest photos.
+    Pandal(i64),
     /// One album: its fields, its photo list, and its photos' visibility.
     Album(i64),
     /// One photo: its fields, comments and likes.
@@ -38,6 +45,8 @@ impl Tag {
         let _ = match self {
             Tag::Global => write!(out, "G"),
             Tag::Lists => write!(out, "L"),
+            Tag::NewPhotos => write!(out, "N"),
+            Tag::Pandal(id) => write!(out, "d{id}"),
             Tag::Album(id) => write!(out, "a{id}"),
             Tag::Photo(id) => write!(out, "p{id}"),
             Tag::User(id) => write!(out, "u{id}"),
@@ -49,6 +58,8 @@ impl Tag {
         match kind {
             "G" if id.is_empty() => Some(Tag::Global),
             "L" if id.is_empty() => Some(Tag::Lists),
+            "N" if id.is_empty() => Some(Tag::NewPhotos),
+            "d" => id.parse().ok().map(Tag::Pandal),
             "a" => id.parse().ok().map(Tag::Album),
             "p" => id.parse().ok().map(Tag::Photo),
             "u" => id.parse().ok().map(Tag::User),
@@ -69,11 +80,13 @@ pub fn encode_tags(tags: &[Tag]) -> String {
     out
 }
 
-/// A notification's payload: `<number> <tag> <tag> ...`.
+/// A notification's payload: `<number> <tag> <tag> ...`. A tag this release does not
+/// know (a newer replica's, during a rolling update) is taken as `Global`: whatever it
+/// meant, nothing cached stays trusted past it.
 pub fn parse_payload(payload: &str) -> Option<(u64, Vec<Tag>)> {
     let mut parts = payload.split(' ');
     let seq = parts.next()?.parse().ok()?;
-    Some((seq, parts.filter_map(Tag::decode).collect()))
+    Some((seq, parts.filter(|t| !t.is_empty()).map(|t| Tag::decode(t).unwrap_or(Tag::Global)).collect()))
 }
 
 /// Milliseconds since the Unix epoch, the clock cached answers are dated by.
@@ -201,12 +214,22 @@ mod tests {
 
     #[test]
     fn tags_round_trip_through_payloads() {
-        let tags = [Tag::Global, Tag::Lists, Tag::Album(12), Tag::Photo(-1), Tag::User(9_000_000_000)];
+        let tags = [
+            Tag::Global,
+            Tag::Lists,
+            Tag::NewPhotos,
+            Tag::Pandal(7),
+            Tag::Album(12),
+            Tag::Photo(-1),
+            Tag::User(9_000_000_000),
+        ];
         let payload = format!("42 {}", encode_tags(&tags));
         assert_eq!(parse_payload(&payload), Some((42, tags.to_vec())));
         assert_eq!(Tag::decode("Gx"), None);
         assert_eq!(Tag::decode("a"), None);
+        assert_eq!(Tag::decode("Nx"), None);
         assert_eq!(parse_payload("x a1"), None);
+        assert_eq!(parse_payload("43 z9 a1"), Some((43, vec![Tag::Global, Tag::Album(1)])), "unknown is everything");
     }
 
     #[test]

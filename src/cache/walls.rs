@@ -79,7 +79,7 @@ impl Walls {
         for (key, sender) in versions.iter() {
             let hit = match key {
                 WallKey::Album(id) => everything || tags.contains(&Tag::Album(*id)),
-                WallKey::Pandal(_) => lists,
+                WallKey::Pandal(id) => lists || tags.contains(&Tag::Pandal(*id)),
             };
             if hit {
                 sender.send_replace(self.version());

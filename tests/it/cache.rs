@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
     likes_and_comments_leave_other_lists_cached_and_show_in_theirs,
     an_album_made_private_leaves_every_cached_list_at_once,
+    a_new_photo_retires_its_own_pandals_page_and_no_other,
 ]);
 
 /// One second, as the cache promises, measured from the write's answer.
@@ -683,9 +684,18 @@ async fn admin_role_changes_reach_a_running_sqlite_server_with_redis() {
 /// A pandal with a public album of two photos, straight in the database (the cache has
 /// seen nothing yet): (pandal, album, [dhunuchi photo, sindoor photo]).
 async fn festival_album(db: &pujo::db::Database, owner: i64, visibility: pujo::db::Visibility) -> (i64, i64, [i64; 2]) {
+    festival_album_at(db, owner, visibility, "Bagbazar Sarbojanin").await
+}
+
+async fn festival_album_at(
+    db: &pujo::db::Database,
+    owner: i64,
+    visibility: pujo::db::Visibility,
+    pandal: &str,
+) -> (i64, i64, [i64; 2]) {
     use pujo::db::{AlbumPatch, NewAlbum, NewPandal, NewPhoto};
     let pandal = NewPandal {
-        name: "Bagbazar Sarbojanin".to_owned(),
+        name: pandal.to_owned(),
         para: "Bagbazar".to_owned(),
         city: "Kolkata".to_owned(),
         year: 2026,
@@ -770,6 +780,45 @@ async fn likes_and_comments_leave_other_lists_cached_and_show_in_theirs(backend:
     for path in &showing {
         assert_eq!(photo_in(&fan.get(path).await.json(), dhunuchi)["liked_by_me"], false, "{path}");
         assert_eq!(photo_in(&nobody.get(path).await.json(), dhunuchi)["like_count"], 0, "{path}");
+    }
+}
+
+/// A new photo changes its own pandal's page and the lists of photos, not any other
+/// pandal's page: on a festival night photos arrive every few seconds, and every pandal
+/// page was loaded from the database again after each one.
+async fn a_new_photo_retires_its_own_pandals_page_and_no_other(backend: Backend) {
+    let (app, db) = spawn_app_with_db(backend).await;
+    let (owner, nobody) = (Api::register(&app, "kumor").await, Api::anonymous(&app));
+    let (here, album, _) = festival_album(&db, owner.id(), pujo::db::Visibility::Public).await;
+    let (other, _, _) = festival_album_at(&db, owner.id(), pujo::db::Visibility::Public, "Kumartuli Park").await;
+    let untouched = [format!("/api/v1/pandals/{other}"), "/api/v1/pandals".to_owned()];
+    let showing = [
+        format!("/api/v1/pandals/{here}"),
+        "/api/v1/photos".to_owned(),
+        format!("/api/v1/photos?pandal={here}"),
+        "/api/v1/search?q=bisarjan".to_owned(),
+    ];
+    let counting = ["/api/v1/albums".to_owned(), "/api/v1/users/kumor".to_owned()];
+    for path in untouched.iter().chain(&showing).chain(&counting) {
+        assert_eq!(nobody.get(path).await.status, StatusCode::OK, "{path}");
+    }
+
+    let new = photo(&owner, album, 9, "pratima bisarjan").await;
+
+    let hits_before = metric(&app, "cache_requests_total", &[("tier", "moka"), ("result", "hit")]).await;
+    for path in &untouched {
+        assert_eq!(nobody.get(path).await.status, StatusCode::OK, "{path}");
+    }
+    let hits = metric(&app, "cache_requests_total", &[("tier", "moka"), ("result", "hit")]).await - hits_before;
+    assert_eq!(hits, untouched.len() as f64, "another pandal's page and the pandal list were answered from the cache");
+    for path in &showing {
+        photo_in(&nobody.get(path).await.json(), new);
+    }
+    for path in &counting {
+        let answer = nobody.get(path).await.json();
+        let albums = answer.get("items").or_else(|| answer.get("albums")).expect("albums");
+        let shown = albums.as_array().expect("array").iter().find(|a| a["id"] == album).expect("the album is listed");
+        assert_eq!(shown["photo_count"], 3, "{path}: {shown}");
     }
 }
 
