@@ -20,7 +20,9 @@
 # of every server process and of the load generator itself (from /proc, as a share of
 # one core). Results go to PUJO_BENCH_OUT (default target/bench-results/festival-<UTC
 # time>/): steps.csv, steps.json, summary.txt and festival.png (latency percentiles
-# against load), and the summary is printed.
+# against load), and per step pg-top-<step>.txt (PostgreSQL's costliest statements)
+# and metrics-<step>-replica<N>.txt (each replica's Prometheus counters at the end of
+# the window: pool waits, blob store and cache timings); the summary is printed.
 #
 # Other settings: PUJO_BIN (a release binary: no build), PUJO_BENCH_MIX (e.g.
 # browser=76,participant=20,uploader=3,wall=1), PUJO_BENCH_SCALE (default 1).
@@ -112,22 +114,22 @@ s3_pid=$!; pids+=("$s3_pid")
 wait_port "$s3_port" s3s-fs "$s3_pid"
 
 # start_replicas COUNT: COUNT Pujo replicas (stopping any before) and HAProxy over them.
-replica_pids=() haproxy_pid=
+replica_pids=() admin_ports=() haproxy_pid=
 start_replicas() {
-  local count=$1 i p ports=()
+  local count=$1 i p a ports=()
   for p in "${replica_pids[@]}" $haproxy_pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  replica_pids=()
+  replica_pids=() admin_ports=()
   for i in $(seq 1 "$count"); do
     step "starting pujo replica $i of $count" "pujo-$count-$i"
-    p=$(port)
-    PUJO_LOG=warn PUJO_ACCESS_LOG=false "$pujo" serve --listen "127.0.0.1:$p" --admin-listen off \
+    p=$(port) a=$(port)
+    PUJO_LOG=warn PUJO_ACCESS_LOG=false "$pujo" serve --listen "127.0.0.1:$p" --admin-listen "127.0.0.1:$a" \
       --data-dir "$work/replica-$count-$i" --database-url "$url" --redis-url "redis://127.0.0.1:$redis_port" \
       --s3-bucket festival --s3-endpoint "http://127.0.0.1:$s3_port" --s3-path-style true --s3-region us-east-1 \
       --s3-access-key-id festival --s3-secret-access-key festival-secret --trusted-proxies 127.0.0.1/32 \
       >"$logs/pujo-$count-$i.log" 2>&1 &
     pids+=("$!"); replica_pids+=("$!")
     wait_ready "$p" "pujo replica $i" "$!" 30
-    ports+=("$p")
+    ports+=("$p") admin_ports+=("$a")
   done
   step "starting HAProxy over $count replica(s)" haproxy
   lb_port=$(port)
@@ -195,7 +197,7 @@ for replicas in $replica_runs; do
       FESTIVAL_ALBUMS=$albums FESTIVAL_PANDALS=$pandals FESTIVAL_PHOTOS_DIR="$media/phone" FESTIVAL_WALL_ALBUMS=$walls \
       FESTIVAL_MIX=$mix \
       "$loadgen" --host "http://127.0.0.1:$lb_port" --users "$visitors" --increase-time "${ramp}s" \
-      --run-time "$((seconds - ramp))s" --timeout 30 --no-telnet --no-metrics --quiet \
+      --run-time "${seconds}s" --timeout 30 --no-telnet --no-metrics --quiet \
       >"$logs/loadgen-$name.log" 2>&1 &
     lg=$!; pids+=("$lg")
     sleep "$from"
@@ -205,7 +207,12 @@ for replicas in $replica_runs; do
     # The CPU window ends a second before the load generator does, while it is still there to read.
     sleep $((until - from - 1))
     after=$(snapshot "$lg"); t1=$(date +%s.%N)
+    kill -0 "$lg" 2>/dev/null || { echo "the load generator ended before the CPU window did" >&2; exit 1; }
     pg_top "$out/pg-top-$name.txt"
+    # Each replica's own counters (database pool waits, blob store and cache timings).
+    for i in "${!admin_ports[@]}"; do
+      curl -s "http://127.0.0.1:${admin_ports[$i]}/metrics" >"$out/metrics-$name-replica$((i + 1)).txt" || true
+    done
     # Visitors stop at the end of the window; a load generator still there 60 s later is stuck.
     for _ in $(seq 1 600); do kill -0 "$lg" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$lg" 2>/dev/null && { kill "$lg"; echo "the load generator did not stop within 60 s of the end" >&2; exit 1; }

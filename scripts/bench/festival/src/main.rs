@@ -36,6 +36,9 @@ const PHOTOS_OPENED: usize = 10;
 /// Photos an uploader sends in one go, and the seconds between two goes.
 const UPLOAD_BATCH: (usize, usize) = (1, 5);
 const UPLOADER_THINK: (u64, u64) = (60, 300);
+/// How often an uploader arrives in the middle of a batch rather than of a think: about
+/// a batch's share of the cycle (three photos take a few seconds, a think three minutes).
+const ARRIVE_IN_BATCH: f64 = 0.05;
 /// tus chunk size (a phone on a festival's network sends small chunks).
 const CHUNK: usize = 1 << 20;
 /// A live wall polls its album this often.
@@ -450,9 +453,13 @@ fn unique_photo() -> Vec<u8> {
 /// chunks; the last chunk's answer comes once the photo is processed.
 async fn upload_batch(user: &mut GooseUser) -> TransactionResult {
     use base64::Engine as _;
-    if user.get_session_data_unchecked_mut::<Visitor>().first_page.take().is_some_and(|p| p > 0) {
-        // Arrived between two batches.
-        think(UPLOADER_THINK).await;
+    let arriving = user.get_session_data_unchecked_mut::<Visitor>().first_page.take().is_some();
+    if arriving && !rand::rng().random_bool(ARRIVE_IN_BATCH) {
+        // Arrived part-way through the think between two batches: what is left of one,
+        // so that uploads reach the steady window at the mix's rate (waiting a whole
+        // think first left most uploaders silent for the window's length).
+        let left = rand::rng().random_range(0..=pick(UPLOADER_THINK) * 1000);
+        pause(Duration::from_millis(left)).await;
     }
     let album = visitor(user).account;
     let origin = user.base_url.as_str().trim_end_matches('/').to_owned();
