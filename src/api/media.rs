@@ -313,6 +313,13 @@ async fn record_files(
         items.push(PhotoJson::view(photo, user.id));
     }
     if any_new {
+        // The album's pandal as it is now that the photos are in: an album moved to
+        // another pandal while they arrived must retire the page that shows it now
+        // (a move after this read retires every list itself). Gone: every list.
+        match state.db.album(album.id, user.id, None).await {
+            Ok(Some(now)) => touched.extend(now.pandal.map(|p| Tag::Pandal(p.id))),
+            _ => touched.push(Tag::Lists),
+        }
         state.cache.publish(&state.db, &touched).await;
     }
     recorded?;
