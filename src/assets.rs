@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
 
-use crate::http::{Body, full};
+use crate::http::{Accepted, Body, full};
 
 #[derive(rust_embed::Embed)]
 #[folder = "$OUT_DIR/site"]
@@ -249,45 +249,6 @@ fn clean_path(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
     })
 }
 
-/// The content codings a request accepts that the site has variants for, from one pass
-/// over `Accept-Encoding`: a coding is accepted when named (or, if not named, covered
-/// by `*`) with q > 0. Brotli is preferred when both are.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Accepted {
-    pub br: bool,
-    pub gzip: bool,
-}
-
-impl From<&HeaderMap> for Accepted {
-    fn from(headers: &HeaderMap) -> Accepted {
-        let (mut br, mut gzip, mut wildcard) = (None, None, None);
-        for value in headers.get_all(header::ACCEPT_ENCODING) {
-            let Ok(value) = value.to_str() else { continue };
-            for item in value.split(',') {
-                let mut parts = item.split(';');
-                let name = parts.next().unwrap_or("").trim();
-                let slot = if name.eq_ignore_ascii_case("br") {
-                    &mut br
-                } else if name.eq_ignore_ascii_case("gzip") {
-                    &mut gzip
-                } else if name == "*" {
-                    &mut wildcard
-                } else {
-                    continue;
-                };
-                // The first mention of a coding is the one that counts.
-                if slot.is_none() {
-                    let q = parts
-                        .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()))
-                        .unwrap_or(1.0);
-                    *slot = Some(q > 0.0);
-                }
-            }
-        }
-        Accepted { br: br.or(wildcard).unwrap_or(false), gzip: gzip.or(wildcard).unwrap_or(false) }
-    }
-}
-
 fn plain(status: StatusCode, text: &'static str, allow: Option<&'static str>) -> Response<Body> {
     let mut response = Response::new(full(text));
     *response.status_mut() = status;
@@ -322,28 +283,6 @@ fn content_type(name: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(accept: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(accept).unwrap());
-        h
-    }
-
-    #[test]
-    fn accept_encoding_is_negotiated_with_q_values() {
-        let accepted = |br, gzip| Accepted { br, gzip };
-        assert_eq!(Accepted::from(&headers("gzip, deflate, br, zstd")), accepted(true, true));
-        assert_eq!(Accepted::from(&headers("gzip, br;q=0")), accepted(false, true));
-        assert_eq!(Accepted::from(&headers("GZIP;q=0.5, Br; q=0.1")), accepted(true, true));
-        assert_eq!(Accepted::from(&headers("identity")), accepted(false, false));
-        assert_eq!(Accepted::from(&headers("*")), accepted(true, true));
-        assert_eq!(Accepted::from(&headers("*;q=0, gzip")), accepted(false, true));
-        assert_eq!(Accepted::from(&headers("br;q=0, *")), accepted(false, true));
-        assert_eq!(Accepted::from(&HeaderMap::new()), accepted(false, false));
-        let mut two_lines = headers("deflate");
-        two_lines.append(header::ACCEPT_ENCODING, HeaderValue::from_static("br"));
-        assert_eq!(Accepted::from(&two_lines), accepted(true, false));
-    }
 
     #[test]
     fn traversal_and_hidden_paths_are_refused() {

@@ -95,7 +95,7 @@ struct FromCache(Arc<Answer>);
 /// A cached 200 answer in the coding the client takes best (brotli, then gzip), from
 /// the copies kept with the answer: a hot list is compressed once per process, not
 /// once a request. Anything else passes to the pipeline's compression as it is.
-pub fn compressed(mut response: Response<Body>, accepted: crate::assets::Accepted) -> Response<Body> {
+pub fn compressed(mut response: Response<Body>, accepted: crate::http::Accepted) -> Response<Body> {
     let Some(FromCache(answer)) = response.extensions_mut().remove::<FromCache>() else { return response };
     if response.status() != StatusCode::OK || answer.body.len() < usize::from(crate::http::COMPRESS_ABOVE) {
         return response;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use http::{HeaderValue, Request, Response, header};
+use http::{HeaderMap, HeaderValue, Request, Response, header};
 use http_body_util::{BodyExt, Empty, Full, combinators::UnsyncBoxBody};
 use hyper::body::Incoming;
 
@@ -25,6 +25,50 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
 }
 
+/// The content codings a request accepts of those Pujo sends (the site's variants and
+/// cached answers' copies), from one pass over `Accept-Encoding`: a coding is accepted when named (or, if not named, covered
+/// by `*`) with q > 0. Brotli is preferred when both are.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Accepted {
+    pub br: bool,
+    pub gzip: bool,
+}
+
+impl From<&HeaderMap> for Accepted {
+    fn from(headers: &HeaderMap) -> Accepted {
+        let (mut br, mut gzip, mut wildcard) = (None, None, None);
+        for value in headers.get_all(header::ACCEPT_ENCODING) {
+            let Ok(value) = value.to_str() else { continue };
+            for item in value.split(',') {
+                let mut parts = item.split(';');
+                let name = parts.next().unwrap_or("").trim();
+                let slot = if name.eq_ignore_ascii_case("br") {
+                    &mut br
+                } else if name.eq_ignore_ascii_case("gzip") {
+                    &mut gzip
+                } else if name == "*" {
+                    &mut wildcard
+                } else {
+                    continue;
+                };
+                // The first mention of a coding is the one that counts.
+                if slot.is_none() {
+                    let q = parts
+                        .find_map(|p| {
+                            let p = p.trim();
+                            // The parameter's name is case-insensitive (`Q=0` refuses too).
+                            let value = p.get(..2).filter(|n| n.eq_ignore_ascii_case("q=")).map(|_| &p[2..]);
+                            value.and_then(|q| q.trim().parse::<f32>().ok())
+                        })
+                        .unwrap_or(1.0);
+                    *slot = Some(q > 0.0);
+                }
+            }
+        }
+        Accepted { br: br.or(wildcard).unwrap_or(false), gzip: gzip.or(wildcard).unwrap_or(false) }
+    }
+}
+
 /// Bodies this size or larger are worth compressing; smaller ones go as they are.
 pub const COMPRESS_ABOVE: u16 = 1024;
 
@@ -34,6 +78,7 @@ pub fn brotli(bytes: &[u8]) -> Bytes {
     let params = brotli::enc::BrotliEncoderParams { quality: 5, lgwin: 22, ..Default::default() };
     // Reading a slice and writing a Vec cannot fail.
     let _ = brotli::BrotliCompress(&mut &bytes[..], &mut out, &params);
+    out.shrink_to_fit();
     out.into()
 }
 
@@ -43,7 +88,9 @@ pub fn gzip(bytes: &[u8]) -> Bytes {
     let mut encoder =
         flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::default());
     let _ = encoder.write_all(bytes);
-    encoder.finish().unwrap_or_default().into()
+    let mut out = encoder.finish().unwrap_or_default();
+    out.shrink_to_fit();
+    out.into()
 }
 
 /// A stream of bytes (a blob from the store) as a response body.
@@ -104,7 +151,7 @@ const PERMISSIONS: &str = "camera=(), microphone=(), geolocation=(), payment=(),
 /// else a CSP that allows nothing, unless the response set its own. A 304 gets only
 /// `nosniff`: a browser copies a 304's headers onto the response it kept, so a policy
 /// here would replace the page's own (a 304 has no content type to choose by).
-pub fn security_headers(h: &mut http::HeaderMap, not_modified: bool) {
+pub fn security_headers(h: &mut HeaderMap, not_modified: bool) {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if not_modified {
         return;
@@ -124,6 +171,31 @@ pub fn security_headers(h: &mut http::HeaderMap, not_modified: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn headers(accept: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(accept).expect("header"));
+        h
+    }
+
+    #[test]
+    fn accept_encoding_is_negotiated_with_q_values() {
+        let accepted = |br, gzip| Accepted { br, gzip };
+        assert_eq!(Accepted::from(&headers("gzip, deflate, br, zstd")), accepted(true, true));
+        assert_eq!(Accepted::from(&headers("gzip, br;q=0")), accepted(false, true));
+        assert_eq!(Accepted::from(&headers("GZIP;q=0.5, Br; q=0.1")), accepted(true, true));
+        assert_eq!(Accepted::from(&headers("identity")), accepted(false, false));
+        assert_eq!(Accepted::from(&headers("*")), accepted(true, true));
+        assert_eq!(Accepted::from(&headers("*;q=0, gzip")), accepted(false, true));
+        assert_eq!(Accepted::from(&headers("br;q=0, *")), accepted(false, true));
+        assert_eq!(Accepted::from(&HeaderMap::new()), accepted(false, false));
+        // The parameter's name is case-insensitive: `Q=0` refuses as `q=0` does.
+        assert_eq!(Accepted::from(&headers("gzip;Q=0, br")), accepted(true, false));
+        assert_eq!(Accepted::from(&headers("br; Q=0.5")), accepted(true, false));
+        let mut two_lines = headers("deflate");
+        two_lines.append(header::ACCEPT_ENCODING, HeaderValue::from_static("br"));
+        assert_eq!(Accepted::from(&two_lines), accepted(true, false));
+    }
 
     #[test]
     fn etags_match_strong_weak_lists_and_star() {
