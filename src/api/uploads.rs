@@ -740,7 +740,7 @@ async fn take_in(
 /// into a temp file, from which they go to the bucket once the chunk is whole.
 struct Sink {
     /// Behind a write buffer: a chunk arrives in frames of a few kilobytes.
-    file: tokio::io::BufWriter<tokio::fs::File>,
+    file: crate::media::Buffered,
     path: std::path::PathBuf,
     /// The acknowledged offset the chunk starts at.
     start: u64,
@@ -788,7 +788,7 @@ impl Sink {
     async fn discard(&self) {
         if !self.on_s3() {
             // What the buffer still holds is never written: the cut goes below it.
-            let _ = self.file.get_ref().set_len(self.start).await;
+            let _ = self.file.file().set_len(self.start).await;
         }
     }
 
@@ -796,7 +796,7 @@ impl Sink {
     async fn finish(&mut self) -> Result<(), ApiError> {
         self.file.flush().await.map_err(|e| ApiError::Internal(Box::new(e)))?;
         if !self.on_s3() {
-            self.file.get_ref().sync_all().await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+            self.file.file().sync_all().await.map_err(|e| ApiError::Internal(Box::new(e)))?;
         }
         Ok(())
     }

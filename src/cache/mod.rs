@@ -255,9 +255,9 @@ impl Cache {
         let bus = Arc::new(Bus::new(longest + Duration::from_secs(300), listening, epoch));
         let answers = moka::future::Cache::builder()
             .weigher(|key: &String, value: &Arc<Answer>| {
-                // Half the body again for its compressed copies (JSON compresses to a
-                // quarter or less, and there are two codings).
-                let body = value.body.len() + value.body.len() / 2;
+                // The body again for its compressed copies: two codings, and a small
+                // body compresses little.
+                let body = 2 * value.body.len();
                 u32::try_from(key.len() + body + value.etag.len() + 128).unwrap_or(u32::MAX)
             })
             .max_capacity(settings.local_bytes)

@@ -387,16 +387,76 @@ async fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
 /// hops a megabyte, and its latency grew with the load (the festival benchmark's tus
 /// chunks). A quarter megabyte a hop keeps a chunk to a few.
 pub const FILE_IO_BUFFER: usize = 256 * 1024;
+/// What a file buffer is when the budget below is spent: a frame's size, as before.
+const SMALL_FILE_IO_BUFFER: usize = 16 * 1024;
+/// Memory the process's large file buffers take together, at most. Each costs twice its
+/// size (the buffer, and tokio's copy of each write or read), so 128 uploads or
+/// transfers at once get them; any more get small ones, and a crowd of slow uploads
+/// holds no more than it did before there were large ones.
+const FILE_IO_BUDGET_KIB: u32 = 64 * 1024;
 
-/// `file` behind a [`FILE_IO_BUFFER`] write buffer (flush it before its bytes count).
-pub fn buffered(file: tokio::fs::File) -> tokio::io::BufWriter<tokio::fs::File> {
-    tokio::io::BufWriter::with_capacity(FILE_IO_BUFFER, file)
+/// A size for one file buffer, with its share of [`FILE_IO_BUDGET_KIB`] (held as long
+/// as the buffer lives), or the small size without one.
+pub(crate) fn file_buffer() -> (usize, Option<tokio::sync::OwnedSemaphorePermit>) {
+    static BUDGET: std::sync::OnceLock<Arc<Semaphore>> = std::sync::OnceLock::new();
+    let budget = BUDGET.get_or_init(|| Arc::new(Semaphore::new(FILE_IO_BUDGET_KIB as usize)));
+    let cost = u32::try_from(2 * FILE_IO_BUFFER / 1024).unwrap_or(u32::MAX);
+    match budget.clone().try_acquire_many_owned(cost) {
+        Ok(permit) => (FILE_IO_BUFFER, Some(permit)),
+        Err(_) => (SMALL_FILE_IO_BUFFER, None),
+    }
 }
 
-/// Appends the file at `from` to `out`, [`FILE_IO_BUFFER`] at a time; the bytes copied.
+/// A file behind a write buffer (flush it before its bytes count), large while the
+/// budget lasts.
+#[derive(Debug)]
+pub struct Buffered {
+    writer: tokio::io::BufWriter<tokio::fs::File>,
+    _budget: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Buffered {
+    /// The file itself: what is still in the buffer is not in it.
+    pub fn file(&self) -> &tokio::fs::File {
+        self.writer.get_ref()
+    }
+}
+
+impl tokio::io::AsyncWrite for Buffered {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.writer).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.writer).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.writer).poll_shutdown(cx)
+    }
+}
+
+/// `file` behind a write buffer.
+pub fn buffered(file: tokio::fs::File) -> Buffered {
+    let (size, budget) = file_buffer();
+    Buffered { writer: tokio::io::BufWriter::with_capacity(size, file), _budget: budget }
+}
+
+/// Appends the file at `from` to `out`, a buffer at a time; the bytes copied.
 pub async fn append_file(from: &Path, out: &mut (impl tokio::io::AsyncWrite + Unpin)) -> std::io::Result<u64> {
     let file = tokio::fs::File::open(from).await?;
-    tokio::io::copy_buf(&mut tokio::io::BufReader::with_capacity(FILE_IO_BUFFER, file), out).await
+    let (size, _budget) = file_buffer();
+    tokio::io::copy_buf(&mut tokio::io::BufReader::with_capacity(size, file), out).await
 }
 
 /// A temp file deleted when its owner is done with it, however that ends (a request
@@ -449,6 +509,23 @@ impl Hashing {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn large_file_buffers_are_bounded_in_total() {
+        let mut held = Vec::new();
+        loop {
+            let (size, permit) = file_buffer();
+            if permit.is_none() {
+                assert_eq!(size, SMALL_FILE_IO_BUFFER, "past the budget, a small buffer");
+                break;
+            }
+            assert_eq!(size, FILE_IO_BUFFER);
+            held.push(permit);
+            assert!(held.len() <= 128, "at most 64 MiB of large buffers at once");
+        }
+        drop(held);
+        assert_eq!(file_buffer().0, FILE_IO_BUFFER, "given back when they go");
+    }
+
     use super::*;
 
     #[test]

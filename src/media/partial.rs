@@ -24,7 +24,7 @@ use super::store::{S3Store, StoreError};
 use crate::db::Upload;
 
 /// Where fetched bytes are written: a temp file behind a write buffer.
-pub type Out = tokio::io::BufWriter<tokio::fs::File>;
+pub type Out = super::Buffered;
 
 /// S3's smallest part (but the last).
 pub const PART_MIN: u64 = 5 * 1024 * 1024;

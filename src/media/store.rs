@@ -472,15 +472,20 @@ pub fn content_type_of(key: &str) -> &'static str {
 
 // ------------------------------------------------------------------ S3
 
-/// A file as a request body, read [`super::FILE_IO_BUFFER`] at a time (the SDK's own
-/// default is 4 KiB: hundreds of blocking-pool hops a megabyte).
-async fn file_body(path: &Path) -> Result<aws_sdk_s3::primitives::ByteStream, StoreError> {
-    aws_sdk_s3::primitives::ByteStream::read_from()
+/// A file as a request body, read [`super::FILE_IO_BUFFER`] at a time while the
+/// budget for large buffers lasts (the SDK's own default is 4 KiB: hundreds of
+/// blocking-pool hops a megabyte); the budget's share is held until the body is sent.
+async fn file_body(
+    path: &Path,
+) -> Result<(aws_sdk_s3::primitives::ByteStream, Option<tokio::sync::OwnedSemaphorePermit>), StoreError> {
+    let (size, budget) = super::file_buffer();
+    let body = aws_sdk_s3::primitives::ByteStream::read_from()
         .path(path)
-        .buffer_size(super::FILE_IO_BUFFER)
+        .buffer_size(size)
         .build()
         .await
-        .map_err(|e| StoreError::Other(format!("cannot read {}: {e}", path.display())))
+        .map_err(|e| StoreError::Other(format!("cannot read {}: {e}", path.display())))?;
+    Ok((body, budget))
 }
 
 pub struct S3Store {
@@ -548,7 +553,7 @@ impl S3Store {
     }
 
     pub(super) async fn put_file(&self, key: &str, path: &Path, content_type: &str) -> Result<(), StoreError> {
-        let body = file_body(path).await?;
+        let (body, _budget) = file_body(path).await?;
         self.put(key, content_type).body(body).send().await.map_err(s3_error)?;
         Ok(())
     }
@@ -623,7 +628,7 @@ impl S3Store {
 
     /// Sends the file at `path` as part `number` (from 1) of multipart upload `id`; its ETag.
     pub async fn upload_part(&self, key: &str, id: &str, number: i32, path: &Path) -> Result<String, StoreError> {
-        let body = file_body(path).await?;
+        let (body, _budget) = file_body(path).await?;
         let out = self
             .client
             .upload_part()

@@ -80,7 +80,15 @@ pub async fn serve(config: Config, data: tempfile::TempDir) -> super::TestApp {
 /// Pujo on a fresh database, plus a second handle on that database for a test to
 /// arrange what the API cannot create yet (photos) or should not (admins).
 pub async fn spawn_app_with_db(backend: Backend) -> (super::TestApp, pujo::db::Database) {
-    let t = fresh(backend, &[]).await;
+    spawn_app_with_db_and(backend, &[]).await
+}
+
+/// As [`spawn_app_with_db`], with settings of its own.
+pub async fn spawn_app_with_db_and(
+    backend: Backend,
+    extra: &[(&'static str, &str)],
+) -> (super::TestApp, pujo::db::Database) {
+    let t = fresh(backend, extra).await;
     let db_config = t.config.clone();
     let app = pujo::app::App::build(t.config).await.expect("app builds");
     let db = pujo::db::Database::open(&db_config.db, &db_config.data_dir).await.expect("second handle");
