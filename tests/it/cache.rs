@@ -829,33 +829,14 @@ async fn a_new_photo_retires_its_own_pandals_page_and_no_other(backend: Backend)
 /// photo is, not the one it was in when the upload began.
 #[tokio::test]
 async fn a_photo_uploaded_while_its_album_moves_shows_on_the_new_pandals_page() {
-    use http_body_util::StreamBody;
-    use hyper::body::Frame;
     let (app, db) = common::db::spawn_app_with_db_and(Backend::Sqlite, &[("cache-local-ttl", "60s")]).await;
     let (owner, nobody) = (Api::register(&app, "shilpi").await, Api::anonymous(&app));
     let (_, album, _) = festival_album_at(&db, owner.id(), pujo::db::Visibility::Public, "Ahiritola").await;
     let (there, _, _) = festival_album_at(&db, owner.id(), pujo::db::Visibility::Public, "Kumartuli Park").await;
 
     let photo = jpeg(11);
-    let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(4);
-    let body = StreamBody::new(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<_, std::convert::Infallible>(Frame::data(b)), rx))
-    }));
-    let request = http::Request::post(app.url(&format!("/api/v1/albums/{album}/photos")))
-        .header("host", app.addr.to_string())
-        .header("content-type", "multipart/form-data; boundary=XyZ")
-        .header("origin", format!("http://{}", app.addr))
-        .header("cookie", owner.cookie.clone().expect("session"))
-        .body(body)
-        .expect("request");
-    let tcp = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp)).await.expect("h1");
-    let connection = tokio::spawn(conn);
-    let upload = tokio::spawn(sender.send_request(request));
-    let head = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n\r\n";
-    tx.send(bytes::Bytes::from_static(head.as_bytes())).await.expect("send");
-    tx.send(bytes::Bytes::copy_from_slice(&photo[..photo.len() / 2])).await.expect("send");
+    let upload = common::HeldUpload::start(&app, &owner.cookie.clone().expect("session"), album).await;
+    upload.send(bytes::Bytes::copy_from_slice(&photo[..photo.len() / 2])).await;
     // The upload has begun (its album read) when its first bytes reach the temp folder.
     let temp = app.data.path().join("tmp");
     let begun = eventually(Duration::from_secs(10), || async {
@@ -869,12 +850,8 @@ async fn a_photo_uploaded_while_its_album_moves_shows_on_the_new_pandals_page() 
     let page = format!("/api/v1/pandals/{there}");
     assert!(nobody.get(&page).await.text().contains("\"Ashtami\""), "the album is on its new pandal's page");
 
-    tx.send(bytes::Bytes::copy_from_slice(&photo[photo.len() / 2..])).await.expect("send");
-    tx.send(bytes::Bytes::from_static(b"\r\n--XyZ--\r\n")).await.expect("send");
-    drop(tx);
-    let response = upload.await.expect("task").expect("response");
-    assert_eq!(response.status(), StatusCode::CREATED);
-    connection.abort();
+    upload.send(bytes::Bytes::copy_from_slice(&photo[photo.len() / 2..])).await;
+    assert_eq!(upload.finish().await.status(), StatusCode::CREATED);
     let newest = db.photo_feed(pujo::db::NOBODY, Some(there), pujo::db::PageRequest { before: None, limit: 1 });
     let new = newest.await.expect("feed").items[0].id;
     photo_in(&nobody.get(&page).await.json(), new);

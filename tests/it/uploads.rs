@@ -689,8 +689,6 @@ async fn one_persons_idle_uploads_hold_at_most_an_eighth_of_the_disk_budget() {
 /// space is back, the same chunk makes the photo.
 #[tokio::test]
 async fn on_s3_chunks_take_their_temp_disk_from_the_shared_budget() {
-    use http_body_util::StreamBody;
-    use hyper::body::Frame;
     let mut settings: Vec<(&'static str, String)> = crate::media::s3_settings();
     settings.push(("upload-temp-bytes", (8 * 1024 * 1024).to_string()));
     let settings: Vec<(&'static str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -702,26 +700,9 @@ async fn on_s3_chunks_take_their_temp_disk_from_the_shared_budget() {
     let path = create(&owner, album_id, photo.len(), "").await;
 
     // A slow phone's multipart upload: 3.5 MiB sent, then nothing (it holds 7 of 8 MiB).
-    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
-    let body = StreamBody::new(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<_, std::convert::Infallible>(Frame::data(b)), rx))
-    }));
-    let request = http::Request::post(app.url(&format!("/api/v1/albums/{album_id}/photos")))
-        .header("host", app.addr.to_string())
-        .header("content-type", "multipart/form-data; boundary=XyZ")
-        .header("origin", format!("http://{}", app.addr))
-        .header("cookie", owner.cookie.clone().expect("session"))
-        .body(body)
-        .expect("request");
-    let tcp = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp)).await.expect("h1");
-    let connection = tokio::spawn(conn);
-    let slow = tokio::spawn(sender.send_request(request));
-    let head = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n\r\n";
-    tx.send(Bytes::from_static(head.as_bytes())).await.expect("send");
+    let slow = common::HeldUpload::start(&app, &owner.cookie.clone().expect("session"), album_id).await;
     for _ in 0..14 {
-        tx.send(Bytes::from(vec![0xFF; 256 * 1024])).await.expect("send");
+        slow.send(vec![0xFF; 256 * 1024]).await;
     }
     let temp = app.data.path().join("tmp");
     // On disk less what the server's write buffer still holds (a quarter megabyte).
@@ -737,9 +718,7 @@ async fn on_s3_chunks_take_their_temp_disk_from_the_shared_budget() {
     assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE, "{}", refused.text());
     assert_eq!(offset_of(&owner, &path).await.header("upload-offset"), "0", "nothing was acknowledged");
 
-    drop(tx);
-    slow.abort();
-    connection.abort();
+    slow.abandon();
     let done = common::eventually(Duration::from_secs(10), || async {
         chunk(&owner, &path, 0, &photo).await.status == StatusCode::NO_CONTENT
     })

@@ -134,6 +134,58 @@ pub async fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Bytes
     read(response).await
 }
 
+/// A multipart upload of one file (`a.jpg`) into `album` whose body the test sends a
+/// piece at a time, as a phone on a slow network does: the file part's head goes at
+/// once, then whatever [`HeldUpload::send`] is given, and [`HeldUpload::finish`] ends it.
+pub struct HeldUpload {
+    parts: tokio::sync::mpsc::Sender<Bytes>,
+    response: tokio::task::JoinHandle<hyper::Result<http::Response<hyper::body::Incoming>>>,
+    connection: tokio::task::JoinHandle<hyper::Result<()>>,
+}
+
+impl HeldUpload {
+    pub async fn start(app: &TestApp, cookie: &str, album: i64) -> HeldUpload {
+        let (parts, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+        let body = http_body_util::StreamBody::new(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|b| (Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(b)), rx))
+        }));
+        let request = Request::post(app.url(&format!("/api/v1/albums/{album}/photos")))
+            .header("host", app.addr.to_string())
+            .header("content-type", "multipart/form-data; boundary=XyZ")
+            .header("origin", format!("http://{}", app.addr))
+            .header("cookie", cookie)
+            .body(body)
+            .expect("request");
+        let tcp = TcpStream::connect(app.addr).await.expect("connect");
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await.expect("h1");
+        let connection = tokio::spawn(conn);
+        let response = tokio::spawn(sender.send_request(request));
+        let upload = HeldUpload { parts, response, connection };
+        upload.send("--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n\r\n").await;
+        upload
+    }
+
+    pub async fn send(&self, bytes: impl Into<Bytes>) {
+        self.parts.send(bytes.into()).await.expect("send");
+    }
+
+    /// Sends the closing boundary: the server's answer.
+    pub async fn finish(self) -> http::Response<hyper::body::Incoming> {
+        self.send("\r\n--XyZ--\r\n").await;
+        let HeldUpload { parts, response, connection } = self;
+        drop(parts);
+        let answer = response.await.expect("task").expect("response");
+        connection.abort();
+        answer
+    }
+
+    /// The phone gives up: the connection goes with nothing more sent.
+    pub fn abandon(self) {
+        self.response.abort();
+        self.connection.abort();
+    }
+}
+
 pub async fn read(response: http::Response<hyper::body::Incoming>) -> Answer {
     let (parts, body) = response.into_parts();
     let body = body.collect().await.expect("body").to_bytes();
