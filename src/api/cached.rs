@@ -101,9 +101,9 @@ pub fn compressed(mut response: Response<Body>, accepted: crate::http::Accepted)
         return response;
     }
     let (coding, bytes) = if accepted.br {
-        ("br", answer.compressed.br(&answer.body))
+        ("br", answer.brotli())
     } else if accepted.gzip {
-        ("gzip", answer.compressed.gzip(&answer.body))
+        ("gzip", answer.gzip())
     } else {
         return response;
     };

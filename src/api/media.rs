@@ -294,7 +294,7 @@ async fn record_files(
             }
         }
     }
-    let mut touched = super::photos::new_photo_tags(album);
+    let mut touched = Vec::with_capacity(rows.len());
     let mut recorded = Ok(());
     let mut any_new = false;
     for (new, len) in rows {
@@ -313,14 +313,15 @@ async fn record_files(
         items.push(PhotoJson::view(photo, user.id));
     }
     if any_new {
-        // The album's pandal as it is now that the photos are in: an album moved to
-        // another pandal while they arrived must retire the page that shows it now
-        // (a move after this read retires every list itself). Gone: every list.
-        match state.db.album(album.id, user.id, None).await {
-            Ok(Some(now)) => touched.extend(now.pandal.map(|p| Tag::Pandal(p.id))),
-            _ => touched.push(Tag::Lists),
-        }
-        state.cache.publish(&state.db, &touched).await;
+        // The album as it is now that the photos are in: an album moved to another
+        // pandal while they arrived must retire the page that shows it now (a move
+        // after this read retires every list itself). Gone: every list.
+        let mut tags = match state.db.album(album.id, user.id, None).await {
+            Ok(Some(now)) => super::photos::new_photo_tags(&now),
+            _ => vec![Tag::Album(album.id), Tag::Lists],
+        };
+        tags.append(&mut touched);
+        state.cache.publish(&state.db, &tags).await;
     }
     recorded?;
     let status = if any_new { StatusCode::CREATED } else { StatusCode::OK };

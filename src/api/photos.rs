@@ -51,15 +51,17 @@ pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Bo
 /// new photos (which photos it holds), and each photo shown (its counts of likes and
 /// comments).
 pub(super) fn list_tags<'a>(photos: impl Iterator<Item = &'a Photo>) -> Vec<Tag> {
-    let mut tags = vec![Tag::Lists, Tag::NewPhotos];
-    tags.extend(photos.map(|p| Tag::Photo(p.id)));
-    tags
+    showing(vec![Tag::Lists, Tag::NewPhotos], photos)
 }
 
 /// What a pandal's page depends on: every list, the pandal's own new photos (not
 /// everyone's), and each photo shown.
 pub(super) fn pandal_tags<'a>(pandal: i64, photos: impl Iterator<Item = &'a Photo>) -> Vec<Tag> {
-    let mut tags = vec![Tag::Lists, Tag::Pandal(pandal)];
+    showing(vec![Tag::Lists, Tag::Pandal(pandal)], photos)
+}
+
+/// `tags`, and the tag of each photo shown.
+fn showing<'a>(mut tags: Vec<Tag>, photos: impl Iterator<Item = &'a Photo>) -> Vec<Tag> {
     tags.extend(photos.map(|p| Tag::Photo(p.id)));
     tags
 }

@@ -171,7 +171,7 @@ pub async fn dispatch(endpoint: Endpoint, state: Arc<AppState>, req: Request<Inc
         );
     let if_none_match: Vec<HeaderValue> =
         if conditional { req.headers().get_all(header::IF_NONE_MATCH).iter().cloned().collect() } else { Vec::new() };
-    let accepted = crate::http::Accepted::from(req.headers());
+    let accepted = if conditional { crate::http::Accepted::from(req.headers()) } else { Default::default() };
     let s = &state;
     let result = match endpoint {
         Endpoint::Health | Endpoint::ApiHealth => by_method!(as_get, GET => Ok(probes::health(s))),

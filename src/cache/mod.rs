@@ -69,14 +69,15 @@ pub struct Answer {
     pub status: u16,
     pub etag: String,
     pub body: Bytes,
-    /// The body's compressed copies, made when a client first asks for each.
-    pub compressed: Compressed,
+    /// The body's compressed copies, made when a client first asks for each
+    /// ([`Answer::brotli`], [`Answer::gzip`]).
+    compressed: Compressed,
 }
 
 /// A JSON body compressed once for every client that takes it compressed, instead of
 /// once a response: the copies live as long as the answer does in this process.
 #[derive(Debug, Clone, Default)]
-pub struct Compressed {
+struct Compressed {
     br: std::sync::OnceLock<Bytes>,
     gzip: std::sync::OnceLock<Bytes>,
 }
@@ -89,18 +90,6 @@ impl PartialEq for Compressed {
 }
 
 impl Eq for Compressed {}
-
-impl Compressed {
-    /// The brotli copy of `body` (made now if it is the first asked for).
-    pub fn br(&self, body: &[u8]) -> Bytes {
-        self.br.get_or_init(|| crate::http::brotli(body)).clone()
-    }
-
-    /// The gzip copy of `body`.
-    pub fn gzip(&self, body: &[u8]) -> Bytes {
-        self.gzip.get_or_init(|| crate::http::gzip(body)).clone()
-    }
-}
 
 /// `PJA2` carries the stamp's epoch; `PJA1` answers (without it) are not read.
 const ANSWER_MAGIC: &[u8; 4] = b"PJA2";
@@ -116,6 +105,16 @@ impl Answer {
     fn new(stamp: Stamp, deps: Vec<Tag>, until_ms: u64, status: u16, body: Bytes) -> Answer {
         let etag = weak_etag(&body);
         Answer { stamp, deps, until_ms, status, etag, body, compressed: Compressed::default() }
+    }
+
+    /// The body in brotli (compressed now if it is the first asked for).
+    pub fn brotli(&self) -> Bytes {
+        self.compressed.br.get_or_init(|| crate::http::brotli(&self.body)).clone()
+    }
+
+    /// The body in gzip.
+    pub fn gzip(&self) -> Bytes {
+        self.compressed.gzip.get_or_init(|| crate::http::gzip(&self.body)).clone()
     }
 
     /// The Redis form: a fixed header, the tags, the ETag, then the body.
@@ -673,13 +672,13 @@ mod tests {
         let body =
             Bytes::from("{\"photos\":[".to_owned() + &"{\"id\":1,\"caption\":\"Kumartuli\"},".repeat(100) + "]}");
         let answer = Answer::new(Stamp { seen: 1, created_ms: 1, epoch: 1 }, vec![], 2, 200, body.clone());
-        let (br, gzip) = (answer.compressed.br(&answer.body), answer.compressed.gzip(&answer.body));
+        let (br, gzip) = (answer.brotli(), answer.gzip());
         assert!(br.len() < body.len() / 4 && gzip.len() < body.len() / 4, "{} and {}", br.len(), gzip.len());
         // The same bytes, not a second compression of the body.
-        assert_eq!(answer.compressed.br(&answer.body).as_ptr(), br.as_ptr());
-        assert_eq!(answer.compressed.gzip(&answer.body).as_ptr(), gzip.as_ptr());
+        assert_eq!(answer.brotli().as_ptr(), br.as_ptr());
+        assert_eq!(answer.gzip().as_ptr(), gzip.as_ptr());
         let shared = answer.clone();
-        assert_eq!(shared.compressed.br(&shared.body).as_ptr(), br.as_ptr(), "a clone shares what was made");
+        assert_eq!(shared.brotli().as_ptr(), br.as_ptr(), "a clone shares what was made");
     }
 
     #[test]

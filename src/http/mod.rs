@@ -26,8 +26,9 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
 }
 
 /// The content codings a request accepts of those Pujo sends (the site's variants and
-/// cached answers' copies), from one pass over `Accept-Encoding`: a coding is accepted when named (or, if not named, covered
-/// by `*`) with q > 0. Brotli is preferred when both are.
+/// cached answers' copies), from one pass over `Accept-Encoding`: a coding is accepted
+/// when named (or, if not named, covered by `*`) with q > 0. Brotli is preferred when
+/// both are.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Accepted {
     pub br: bool,

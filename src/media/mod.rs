@@ -509,6 +509,8 @@ impl Hashing {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn large_file_buffers_are_bounded_in_total() {
         let mut held = Vec::new();
@@ -525,8 +527,6 @@ mod tests {
         drop(held);
         assert_eq!(file_buffer().0, FILE_IO_BUFFER, "given back when they go");
     }
-
-    use super::*;
 
     #[test]
     fn the_queue_turns_away_what_it_cannot_hold() {

@@ -693,17 +693,8 @@ async fn festival_album_at(
     visibility: pujo::db::Visibility,
     pandal: &str,
 ) -> (i64, i64, [i64; 2]) {
-    use pujo::db::{AlbumPatch, NewAlbum, NewPandal, NewPhoto};
-    let pandal = NewPandal {
-        name: pandal.to_owned(),
-        para: "Bagbazar".to_owned(),
-        city: "Kolkata".to_owned(),
-        year: 2026,
-        lat: None,
-        lon: None,
-        created_by: None,
-    };
-    let pandal = db.create_pandal(&pandal).await.expect("pandal").id;
+    use pujo::db::{AlbumPatch, NewAlbum, NewPhoto};
+    let pandal = common::db::bagbazar_pandal(db, pandal).await;
     let new = NewAlbum {
         owner_id: owner,
         title: "Ashtami".to_owned(),

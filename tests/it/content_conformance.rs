@@ -200,18 +200,7 @@ async fn keyset_pages_have_no_duplicates_or_gaps_under_inserts(backend: Backend)
 async fn search_matches_word_prefixes_in_bengali_and_english(backend: Backend) {
     let w = world(backend).await;
     let owner = w.person("durga").await;
-    let pandal =
-        w.db.create_pandal(&NewPandal {
-            name: "বাগবাজার সার্বজনীন".to_owned(),
-            para: "Bagbazar".to_owned(),
-            city: "Kolkata".to_owned(),
-            year: 2026,
-            lat: None,
-            lon: None,
-            created_by: None,
-        })
-        .await
-        .expect("pandal");
+    let pandal = common::db::bagbazar_pandal(&w.db, "বাগবাজার সার্বজনীন").await;
     let album = w.album(&owner, "Shashthi night", Visibility::Public).await;
     let bengali = w.photo(&owner, album, "দুর্গাপূজার সন্ধ্যা আরতি").await;
     let english = w.photo(&owner, album, "Dhunuchi NAACH at the Ghat").await;
@@ -227,7 +216,7 @@ async fn search_matches_word_prefixes_in_bengali_and_english(backend: Backend) {
     assert_eq!(ids(&w.db.search(NOBODY, "\"quoted\" OR", 10).await.expect("syntax")), [sql]);
     assert!(w.db.search(NOBODY, " ;:!? ", 10).await.expect("no words").photos.is_empty());
     let pandals = w.db.search(NOBODY, "বাগবাজার 2026", 10).await.expect("pandal").pandals;
-    assert_eq!(pandals.iter().map(|p| p.id).collect::<Vec<_>>(), [pandal.id]);
+    assert_eq!(pandals.iter().map(|p| p.id).collect::<Vec<_>>(), [pandal]);
     assert_eq!(w.db.search(NOBODY, "kolk", 10).await.expect("city").pandals.len(), 1);
     assert_eq!(w.db.search(NOBODY, "shashthi", 10).await.expect("album").albums.len(), 1);
 }

@@ -10,7 +10,7 @@ use common::api::Api;
 use common::db::{Backend, spawn_app_with_db};
 use common::images::Jpeg;
 use http::StatusCode;
-use pujo::db::{AuditFilter, Database, NewPandal, PageRequest, Role};
+use pujo::db::{AuditFilter, Database, PageRequest, Role};
 use serde_json::{Value, json};
 
 per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
@@ -36,16 +36,7 @@ async fn photo(owner: &Api<'_>, album: i64, seed: u8) -> i64 {
 }
 
 async fn pandal(db: &Database, name: &str) -> i64 {
-    let new = NewPandal {
-        name: name.into(),
-        para: "Bagbazar".into(),
-        city: "Kolkata".into(),
-        year: 2026,
-        lat: None,
-        lon: None,
-        created_by: None,
-    };
-    db.create_pandal(&new).await.expect("pandal").id
+    common::db::bagbazar_pandal(db, name).await
 }
 
 /// A person made an admin, logged in again (their session carries the role).

@@ -97,3 +97,17 @@ pub async fn spawn_app_with_db_and(
     let task = tokio::spawn(app.run());
     (super::TestApp { addr, admin, redirect, handle, data: t.data, task }, db)
 }
+
+/// A pandal in Bagbazar, Kolkata, 2026, named `name`, straight in the database: its id.
+pub async fn bagbazar_pandal(db: &pujo::db::Database, name: &str) -> i64 {
+    let new = pujo::db::NewPandal {
+        name: name.to_owned(),
+        para: "Bagbazar".to_owned(),
+        city: "Kolkata".to_owned(),
+        year: 2026,
+        lat: None,
+        lon: None,
+        created_by: None,
+    };
+    db.create_pandal(&new).await.expect("pandal").id
+}
