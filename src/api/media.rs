@@ -317,7 +317,7 @@ async fn record_files(
         // pandal while they arrived must retire the page that shows it now (a move
         // after this read retires every list itself). Gone: every list.
         let mut tags = match state.db.album(album.id, user.id, None).await {
-            Ok(Some(now)) => super::photos::new_photo_tags(&now),
+            Ok(Some(now)) => super::photos::new_photo_tags(&now, &caption),
             _ => vec![Tag::Album(album.id), Tag::Lists],
         };
         tags.append(&mut touched);

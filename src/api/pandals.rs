@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::accounts::{require_user, viewer_id};
 use super::albums::EMBEDDED_ALBUMS;
 use super::cached::cached;
-use super::photos::{list_tags, pandal_tags};
+use super::photos::{pandal_tags, search_tags};
 use super::views::{AlbumJson, Check, Int, PageJson, PandalJson, PhotoJson, Query, double_option, path_id};
 use super::{ApiError, json, parse_json};
 use crate::cache::{Fresh, Kind, Tag};
@@ -227,7 +227,7 @@ pub async fn search(state: &AppState, req: Request<Incoming>) -> Result<Response
     let limit = query.limit(SEARCH_LIMIT, SEARCH_MAX)?;
     cached(state, &query, viewer, Kind::Query, &[Tag::Lists], async {
         let hits = state.db.search(viewer, q, limit).await?;
-        let deps = list_tags(hits.photos.iter());
+        let deps = search_tags(q, hits.photos.iter(), hits.albums.iter());
         let body = SearchResults {
             photos: hits.photos.into_iter().map(|p| PhotoJson::view(p, viewer)).collect(),
             albums: hits.albums.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),

@@ -66,11 +66,36 @@ fn showing<'a>(mut tags: Vec<Tag>, photos: impl Iterator<Item = &'a Photo>) -> V
     tags
 }
 
-/// What new photos in `album` touch: the album, the lists of photos, and its pandal's
-/// page (no other pandal's).
-pub(super) fn new_photo_tags(album: &crate::db::Album) -> Vec<Tag> {
+/// Past this many groups of words, a new photo retires every search (`Tag::Search`)
+/// instead of naming them: a notification's payload stays small.
+const MAX_WORD_TAGS: usize = 48;
+
+/// What new photos in `album` with `caption` touch: the album, the lists of photos,
+/// its pandal's page (no other pandal's), and the searches that could find them (by
+/// their caption's words; none without one).
+pub(super) fn new_photo_tags(album: &crate::db::Album, caption: &str) -> Vec<Tag> {
     let mut tags = vec![Tag::Album(album.id), Tag::NewPhotos];
     tags.extend(album.pandal.as_ref().map(|p| Tag::Pandal(p.id)));
+    let groups = crate::db::word_groups(caption);
+    if groups.len() > MAX_WORD_TAGS {
+        tags.push(Tag::Search);
+    } else {
+        tags.extend(groups.into_iter().map(Tag::Words));
+    }
+    tags
+}
+
+/// What the answer to search `q` depends on: every list, every search, the searches
+/// of its words' group, and each photo and album shown (an album's count and cover
+/// change with its new photos, which need not match).
+pub(super) fn search_tags<'a>(
+    q: &str,
+    photos: impl Iterator<Item = &'a Photo>,
+    albums: impl Iterator<Item = &'a crate::db::Album>,
+) -> Vec<Tag> {
+    let mut tags = showing(vec![Tag::Lists, Tag::Search], photos);
+    tags.extend(crate::db::query_group(q).map(Tag::Words));
+    tags.extend(albums.map(|a| Tag::Album(a.id)));
     tags
 }
 

@@ -25,10 +25,16 @@ pub enum Tag {
     /// Every list and search result (the feed, album lists, pandal lists, counts).
     Lists,
     /// New photos anywhere: the lists that show photos or albums' counts and covers
-    /// (the feed, search, album lists, profiles), but not pandal pages, which follow
-    /// their own pandal's tag. The busiest writes of a festival night touch this, not
-    /// `Lists`.
+    /// (the feed, album lists, profiles), but not pandal pages, which follow their own
+    /// pandal's tag, nor searches, which follow their words' (`Words`). The busiest
+    /// writes of a festival night touch this, not `Lists`.
     NewPhotos,
+    /// Every search's answer: a new photo with too many words to name their groups.
+    Search,
+    /// The searches whose longest word begins as this group's words do
+    /// (`db::query_group`): a new photo retires the searches that could find it
+    /// (`db::word_groups` of its caption), and a photo without a caption none.
+    Words(u16),
     /// One pandal's page: its albums and newest photos.
     Pandal(i64),
     /// One album: its fields, its photo list, and its photos' visibility.
@@ -45,7 +51,9 @@ impl Tag {
         let _ = match self {
             Tag::Global => write!(out, "G"),
             Tag::Lists => write!(out, "L"),
-            Tag::NewPhotos => write!(out, "N"),
+            Tag::NewPhotos => write!(out, "n"),
+            Tag::Search => write!(out, "s"),
+            Tag::Words(group) => write!(out, "w{group}"),
             Tag::Pandal(id) => write!(out, "d{id}"),
             Tag::Album(id) => write!(out, "a{id}"),
             Tag::Photo(id) => write!(out, "p{id}"),
@@ -58,7 +66,10 @@ impl Tag {
         match kind {
             "G" if id.is_empty() => Some(Tag::Global),
             "L" if id.is_empty() => Some(Tag::Lists),
-            "N" if id.is_empty() => Some(Tag::NewPhotos),
+            // "N" is how releases before `Words` wrote it (see `parse_payload`).
+            "n" | "N" if id.is_empty() => Some(Tag::NewPhotos),
+            "s" if id.is_empty() => Some(Tag::Search),
+            "w" => id.parse().ok().map(Tag::Words),
             "d" => id.parse().ok().map(Tag::Pandal),
             "a" => id.parse().ok().map(Tag::Album),
             "p" => id.parse().ok().map(Tag::Photo),
@@ -82,11 +93,20 @@ pub fn encode_tags(tags: &[Tag]) -> String {
 
 /// A notification's payload: `<number> <tag> <tag> ...`. A tag this release does not
 /// know (a newer replica's, during a rolling update) is taken as `Global`: whatever it
-/// meant, nothing cached stays trusted past it.
+/// meant, nothing cached stays trusted past it. `N` is an older replica's new photos,
+/// which named no words, so it retires every search too. (This release writes `n`,
+/// which an older replica takes as `Global`.)
 pub fn parse_payload(payload: &str) -> Option<(u64, Vec<Tag>)> {
     let mut parts = payload.split(' ');
     let seq = parts.next()?.parse().ok()?;
-    Some((seq, parts.filter(|t| !t.is_empty()).map(|t| Tag::decode(t).unwrap_or(Tag::Global)).collect()))
+    let mut tags = Vec::new();
+    for text in parts.filter(|t| !t.is_empty()) {
+        tags.push(Tag::decode(text).unwrap_or(Tag::Global));
+        if text == "N" {
+            tags.push(Tag::Search);
+        }
+    }
+    Some((seq, tags))
 }
 
 /// Milliseconds since the Unix epoch, the clock cached answers are dated by.
@@ -218,6 +238,8 @@ mod tests {
             Tag::Global,
             Tag::Lists,
             Tag::NewPhotos,
+            Tag::Search,
+            Tag::Words(4095),
             Tag::Pandal(7),
             Tag::Album(12),
             Tag::Photo(-1),
@@ -228,6 +250,12 @@ mod tests {
         assert_eq!(Tag::decode("Gx"), None);
         assert_eq!(Tag::decode("a"), None);
         assert_eq!(Tag::decode("Nx"), None);
+        assert_eq!(Tag::decode("w"), None);
+        assert_eq!(
+            parse_payload("44 a1 N p2"),
+            Some((44, vec![Tag::Album(1), Tag::NewPhotos, Tag::Search, Tag::Photo(2)])),
+            "an older replica's new photos retire every search"
+        );
         assert_eq!(parse_payload("x a1"), None);
         assert_eq!(parse_payload("43 z9 a1"), Some((43, vec![Tag::Global, Tag::Album(1)])), "unknown is everything");
     }

@@ -68,6 +68,47 @@ pub fn fts5_query(q: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" AND "))
 }
 
+/// How many groups the words of photos' captions fall into for the edge cache: a new
+/// photo retires the searches of its words' groups (`Tag::Words`), not every search.
+const WORD_GROUPS: u16 = 4096;
+
+/// A group is named by a word's first characters, at most this many: a query's word
+/// matches as a prefix, so it shares its first characters (up to its length) with
+/// every word it finds.
+const GROUP_PREFIX_CHARS: usize = 3;
+
+/// The group of `prefix`: FNV-1a, the same in every process and release.
+fn group(prefix: &str) -> u16 {
+    let hash = prefix.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    u16::try_from(hash % u32::from(WORD_GROUPS)).unwrap_or(0)
+}
+
+/// The groups a photo whose search text is made of `text` belongs to: those of each
+/// word's first one, two and three characters. Sorted, each once.
+pub fn word_groups(text: &str) -> Vec<u16> {
+    let mut groups = Vec::new();
+    for word in words(text) {
+        let mut ends = word.char_indices().map(|(i, _)| i).skip(1).chain([word.len()]);
+        for end in ends.by_ref().take(GROUP_PREFIX_CHARS) {
+            groups.push(group(&word[..end]));
+        }
+    }
+    groups.sort_unstable();
+    groups.dedup();
+    groups
+}
+
+/// The group whose new photos may change the answer to `q`: a photo is found only if
+/// it holds every word of the query as a prefix of one of its own, so it belongs to
+/// the group of each query word's first characters. The longest word's is taken (the
+/// fewest photos share it). `None` when `q` has no words (it finds nothing).
+pub fn query_group(q: &str) -> Option<u16> {
+    let words = words(q);
+    let longest = words.iter().take(MAX_QUERY_WORDS).rev().max_by_key(|w| w.chars().count())?;
+    let end = longest.char_indices().nth(GROUP_PREFIX_CHARS).map_or(longest.len(), |(i, _)| i);
+    Some(group(&longest[..end]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +137,27 @@ mod tests {
         assert_eq!(pg_query("it's Kol").as_deref(), Some("'it''s':* & 'kol':*"));
         assert_eq!(fts5_query("\"x\" OR y").as_deref(), Some("\"x\"* AND \"or\"* AND \"y\"*"));
         assert_eq!(pg_query("  ,;  "), None);
+    }
+
+    #[test]
+    fn a_query_s_group_is_among_the_groups_of_every_photo_it_finds() {
+        for (caption, query) in [
+            ("Dhunuchi at Bagbazar", "bagbazar"),
+            ("Dhunuchi at Bagbazar", "dhun BAG"),
+            ("Dhunuchi at Bagbazar", "b"),
+            ("Dhunuchi at Bagbazar", "ba"),
+            ("সন্ধি পুজো", "পুজো"),
+            ("সন্ধি পুজো", "স"),
+            ("Ｆｕｌｌ width", "full"),
+        ] {
+            let group = query_group(query).expect("a query with words");
+            assert!(word_groups(caption).contains(&group), "{query:?} finds {caption:?}");
+        }
+        assert_eq!(query_group(" ,; "), None);
+        // Different first letters rarely share a group (4,096 of them).
+        let groups = word_groups("Dhunuchi at Bagbazar");
+        assert_eq!(groups.len(), 8, "d, dh, dhu, a, at, b, ba, bag");
+        assert!(!groups.contains(&query_group("kumartuli").expect("words")));
+        assert!(word_groups("").is_empty());
     }
 }

@@ -774,9 +774,10 @@ async fn likes_and_comments_leave_other_lists_cached_and_show_in_theirs(backend:
     }
 }
 
-/// A new photo changes its own pandal's page and the lists of photos, not any other
-/// pandal's page: on a festival night photos arrive every few seconds, and every pandal
-/// page was loaded from the database again after each one.
+/// A new photo changes its own pandal's page, the lists of photos and the searches
+/// that could find it (by its caption's words), not any other pandal's page nor other
+/// searches: on a festival night photos arrive every few seconds, and every pandal page
+/// and every search was loaded from the database again after each one.
 async fn a_new_photo_retires_its_own_pandals_page_and_no_other(backend: Backend) {
     // In-process answers live a minute here, so that only a retirement (not the clock,
     // on a slow machine) makes a read miss.
@@ -784,14 +785,21 @@ async fn a_new_photo_retires_its_own_pandals_page_and_no_other(backend: Backend)
     let (owner, nobody) = (Api::register(&app, "kumor").await, Api::anonymous(&app));
     let (here, album, _) = festival_album(&db, owner.id(), pujo::db::Visibility::Public).await;
     let (other, _, _) = festival_album_at(&db, owner.id(), pujo::db::Visibility::Public, "Kumartuli Park").await;
-    let untouched = [format!("/api/v1/pandals/{other}"), "/api/v1/pandals".to_owned()];
+    let untouched = [
+        format!("/api/v1/pandals/{other}"),
+        "/api/v1/pandals".to_owned(),
+        // Finds the two albums' first photos, and could not find the new one.
+        "/api/v1/search?q=dhunuchi".to_owned(),
+    ];
     let showing = [
         format!("/api/v1/pandals/{here}"),
         "/api/v1/photos".to_owned(),
         format!("/api/v1/photos?pandal={here}"),
         "/api/v1/search?q=bisarjan".to_owned(),
     ];
-    let counting = ["/api/v1/albums".to_owned(), "/api/v1/users/kumor".to_owned()];
+    // Search finds the album by its title, and shows its count.
+    let counting =
+        ["/api/v1/albums".to_owned(), "/api/v1/users/kumor".to_owned(), "/api/v1/search?q=ashtami".to_owned()];
     for path in untouched.iter().chain(&showing).chain(&counting) {
         assert_eq!(nobody.get(path).await.status, StatusCode::OK, "{path}");
     }
@@ -803,7 +811,11 @@ async fn a_new_photo_retires_its_own_pandals_page_and_no_other(backend: Backend)
         assert_eq!(nobody.get(path).await.status, StatusCode::OK, "{path}");
     }
     let hits = metric(&app, "cache_requests_total", &[("tier", "moka"), ("result", "hit")]).await - hits_before;
-    assert_eq!(hits, untouched.len() as f64, "another pandal's page and the pandal list were answered from the cache");
+    assert_eq!(
+        hits,
+        untouched.len() as f64,
+        "another pandal's page, the pandal list and another search were answered from the cache"
+    );
     for path in &showing {
         photo_in(&nobody.get(path).await.json(), new);
     }
