@@ -329,7 +329,7 @@ fn is_chunk(headers: &HeaderMap) -> bool {
 /// The upload the path names, if it is the caller's (as a person or as a guest) and
 /// not expired.
 async fn mine(state: &AppState, caller: &Caller, id: &str) -> Result<Upload, ApiError> {
-    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !is_upload_id(id) {
         return Err(ApiError::NotFound);
     }
     let mut found = None;
@@ -342,10 +342,49 @@ async fn mine(state: &AppState, caller: &Caller, id: &str) -> Result<Upload, Api
         found = state.db.guest_upload(id, guest).await?;
     }
     let upload = found.ok_or(ApiError::NotFound)?;
-    if !upload.finished() && upload.expires_at <= OffsetDateTime::now_utc() {
+    if lapsed(&upload) {
         return Err(ApiError::NotFound);
     }
     Ok(upload)
+}
+
+/// Upload ids are 32 hexadecimal digits; anything else names none.
+fn is_upload_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// An unfinished upload past its expiry: gone for its sender, left for the sweep.
+fn lapsed(upload: &Upload) -> bool {
+    !upload.finished() && upload.expires_at <= OffsetDateTime::now_utc()
+}
+
+/// [`claim`] of the caller's upload `id` and the upload as it is under the claim, in
+/// one round trip when it is free: what another request acknowledged meanwhile is what
+/// this one starts from. 404 as [`mine`] says, 423 while another request holds it.
+async fn claim_mine(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<(crate::media::PartialLock, Upload), ApiError> {
+    if !is_upload_id(id) {
+        return Err(ApiError::NotFound);
+    }
+    let Some(local) = state.media.lock_partial(id) else {
+        mine(state, caller, id).await?;
+        return Err(ApiError::Locked);
+    };
+    let (user, guest) = (caller.user.as_ref().map(|u| u.id), caller.guest.as_ref());
+    match state.db.claim_own_upload(id, user, guest, &state.media.instance, RECEIVE_HOLD).await? {
+        Some(upload) if lapsed(&upload) => {
+            release(state, id).await;
+            Err(ApiError::NotFound)
+        }
+        Some(upload) => Ok((local, upload)),
+        None => {
+            mine(state, caller, id).await?;
+            Err(ApiError::Locked)
+        }
+    }
 }
 
 fn progress(upload: &Upload, status: StatusCode) -> http::response::Builder {
@@ -378,10 +417,8 @@ pub async fn delete(state: &AppState, req: Request<Incoming>) -> Result<Response
         return Ok(refused);
     }
     let caller = Caller::of(state, &req).await?;
-    let upload = mine(state, &caller, path_param(&req, 0)).await?;
     // Not while a chunk is being written or the last one is becoming a photo.
-    let _writer = claim(state, &upload.id).await?;
-    let upload = mine(state, &caller, &upload.id).await?;
+    let (_writer, upload) = claim_mine(state, &caller, path_param(&req, 0)).await?;
     let deleted = match &upload.guest {
         Some(sender) => state.db.delete_guest_upload(&upload.id, &sender.guest).await?,
         None => state.db.delete_upload(&upload.id, upload.owner_id).await?,
@@ -406,15 +443,10 @@ pub async fn patch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Resp
         return Err(ApiError::Validation("send Upload-Offset: where this chunk starts".into()));
     }
     let id = path_param(&req, 0).to_owned();
-    mine(state, &caller, &id).await?;
-    // One writer per partial file, and the row read again under it: what another
-    // request acknowledged meanwhile is what this one starts from.
-    let writer = claim(state, &id).await?;
-    let appended = match mine(state, &caller, &id).await {
-        // Boxed: with the store's and the pipeline's, its future is large.
-        Ok(upload) => Box::pin(append(state, &caller, upload, req, &writer)).await,
-        Err(e) => Err(e),
-    };
+    // One writer per partial file, and the row as it is under it.
+    let (writer, upload) = claim_mine(state, &caller, &id).await?;
+    // Boxed: with the store's and the pipeline's, its future is large.
+    let appended = Box::pin(append(state, &caller, upload, req, &writer)).await;
     release(state, &id).await;
     appended
 }

@@ -105,6 +105,14 @@ const CLAIM: Sql = Sql::same(
 const RENEW: Sql = Sql::same("UPDATE uploads SET claimed_until = $3 WHERE id = $1 AND claim = $2");
 /// Every claim of one process, at its shutdown.
 const RELEASE_ALL: Sql = Sql::same("UPDATE uploads SET claim = NULL, claimed_until = NULL WHERE claim = $1");
+/// `CLAIM` of an upload that is person `$5`'s (not a guest's) or guest `$6`'s, reading
+/// it under the claim: a chunk's way in, in one round trip.
+const CLAIM_OWN: Sql = Sql::same(concat!(
+    "UPDATE uploads SET claim = $2, claimed_until = $3 WHERE id = $1 \
+     AND (claim IS NULL OR claim = $2 OR claimed_until < $4) AND ((owner_id = $5 AND guest IS NULL) OR guest = $6) \
+     RETURNING ",
+    upload_columns!()
+));
 const RELEASE: Sql = Sql::same("UPDATE uploads SET claim = NULL, claimed_until = NULL WHERE id = $1 AND claim = $2");
 const DELETE: Sql = Sql::same("DELETE FROM uploads WHERE id = $1 AND owner_id = $2 AND guest IS NULL");
 const DELETE_GUEST: Sql = Sql::same("DELETE FROM uploads WHERE id = $1 AND guest = $2");
@@ -257,6 +265,22 @@ impl Database {
     pub async fn claim_upload(&self, id: &str, token: &str, hold: std::time::Duration) -> Result<bool, DbError> {
         let now = OffsetDateTime::now_utc();
         Ok(self.execute(CLAIM, params![id, token.to_owned(), now + hold, now]).await? == 1)
+    }
+
+    /// `claim_upload` of an upload that is `owner`'s (not a guest's) or `guest`'s, and
+    /// the upload as it is under the claim; `None` when it is neither's, is not there,
+    /// or another request holds it (`upload` and `guest_upload` tell which).
+    pub async fn claim_own_upload(
+        &self,
+        id: &str,
+        owner: Option<i64>,
+        guest: Option<&[u8; 32]>,
+        token: &str,
+        hold: std::time::Duration,
+    ) -> Result<Option<Upload>, DbError> {
+        let now = OffsetDateTime::now_utc();
+        let guest = guest.map(|g| g.to_vec());
+        self.query_opt(CLAIM_OWN, params![id, token.to_owned(), now + hold, now, owner, guest], upload_from).await
     }
 
     pub async fn release_upload(&self, id: &str, token: &str) -> Result<(), DbError> {
