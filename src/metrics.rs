@@ -154,7 +154,8 @@ impl Metrics {
         let cache_requests = IntCounterVec::new(
             Opts::new(
                 "cache_requests_total",
-                "Edge cache lookups, by tier (moka, redis) and result (hit, miss, stale, error, skipped, bypass)",
+                "Edge cache lookups, by tier (moka, redis, and rows: the photo rows of media requests) and result \
+                 (hit, miss, stale, error, skipped, bypass)",
             ),
             &["tier", "result"],
         )

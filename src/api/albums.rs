@@ -239,10 +239,13 @@ pub async fn photos(state: &AppState, req: Request<Incoming>) -> Result<Response
     cached(state, &query, viewer, Kind::Item, &[Tag::Album(album)], async {
         // The photo query checks the album's visibility itself; only an empty page needs
         // to tell "no photos here" from "no album you may see" (404).
+        let stamp = state.cache.bus.stamp();
         let photos = state.db.album_photos(album, viewer, key.as_deref(), page).await?;
         if photos.items.is_empty() && state.db.album(album, viewer, key.as_deref()).await?.is_none() {
             return Err(ApiError::NotFound);
         }
+        // Their thumbnails come next.
+        super::media::keep_rows(state, &stamp, &photos.items).await;
         Ok(Fresh::json(&PageJson::of(photos, |p| PhotoJson::view(p, viewer)), vec![Tag::Album(album)]))
     })
     .await

@@ -665,25 +665,35 @@ const SHARED_MEDIA_CACHE: &str = "public, max-age=300";
 
 /// `GET /media/{id}/{variant}`: the same visibility as the API (a photo the viewer may
 /// not see is 404), WebP or JPEG by `Accept`, single byte ranges, strong ETags.
+/// What a media request needs of a photo's row.
+fn photo_row(p: &crate::db::Photo) -> crate::media::PhotoRow {
+    crate::media::PhotoRow {
+        owner_id: p.owner.id,
+        album_id: p.album_id,
+        private: p.visibility == Visibility::Private,
+        public: p.visibility == Visibility::Public,
+        link_key: p.link_key.clone(),
+        allow_original: p.allow_original,
+        sha256: p.sha256.clone(),
+        content_type: p.content_type.clone(),
+        from_guest: p.guest_name.is_some(),
+    }
+}
+
+/// Keeps, for the media requests that follow, the rows of the photos a list read from
+/// the database at `stamp` (taken before the read).
+pub(super) async fn keep_rows(state: &AppState, stamp: &crate::cache::Stamp, photos: &[crate::db::Photo]) {
+    let rows = photos.iter().map(|p| (p.id, photo_row(p))).collect();
+    state.cache.keep_photo_rows(stamp, rows).await;
+}
+
 pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let id = path_id(&req, 0)?;
     // Before anything is looked up: a malformed key is 422 whether or not the photo
     // exists, so the answer says nothing about the id.
     let key = super::views::link_key(&req)?;
     let share = super::shares::token_param(&req);
-    let load = async {
-        Ok::<_, crate::db::DbError>(state.db.photo_unchecked(id).await?.map(|p| crate::media::PhotoRow {
-            owner_id: p.owner.id,
-            album_id: p.album_id,
-            private: p.visibility == Visibility::Private,
-            public: p.visibility == Visibility::Public,
-            link_key: p.link_key,
-            allow_original: p.allow_original,
-            sha256: p.sha256,
-            content_type: p.content_type,
-            from_guest: p.guest_name.is_some(),
-        }))
-    };
+    let load = async { Ok::<_, crate::db::DbError>(state.db.photo_unchecked(id).await?.as_ref().map(photo_row)) };
     let photo = state.cache.photo_row(id, load).await?.ok_or(ApiError::NotFound)?;
     let variant = path_param(&req, 1);
     let (own, allow_original, cache_control) = match share.as_deref() {

@@ -22,7 +22,9 @@ pub async fn feed(state: &AppState, req: Request<Incoming>) -> Result<Response<B
     let page = query.page(super::views::MAX_LIMIT)?;
     let pandal = query.id("pandal")?;
     cached(state, &query, viewer, Kind::Query, &[Tag::Lists], async {
+        let stamp = state.cache.bus.stamp();
         let photos = state.db.photo_feed(viewer, pandal, page).await?;
+        super::media::keep_rows(state, &stamp, &photos.items).await;
         let deps = list_tags(photos.items.iter());
         Ok(Fresh::json(&PageJson::of(photos, |p| PhotoJson::view(p, viewer)), deps))
     })

@@ -288,10 +288,12 @@ impl Cache {
         let deps = |row: &PhotoRow| [Tag::Global, Tag::Photo(id), Tag::Album(row.album_id)];
         if let Some((stamp, row)) = self.photo_rows.get(&id).await {
             if self.bus.is_fresh(&stamp, &deps(&row)) {
+                self.count("rows", "hit");
                 return Ok(Some(row));
             }
             self.photo_rows.invalidate(&id).await;
         }
+        self.count("rows", "miss");
         let stamp = self.bus.stamp();
         let Some(row) = load.await? else { return Ok(None) };
         let row = Arc::new(row);
@@ -299,6 +301,18 @@ impl Cache {
             self.photo_rows.insert(id, (stamp, row.clone())).await;
         }
         Ok(Some(row))
+    }
+
+    /// Keeps the rows of photos a list just read (at `stamp`, taken before the read),
+    /// for the media requests that follow it: a page of an album is followed by its
+    /// thumbnails, each of which would read its row again.
+    pub async fn keep_photo_rows(&self, stamp: &Stamp, rows: Vec<(i64, PhotoRow)>) {
+        for (id, row) in rows {
+            let deps = [Tag::Global, Tag::Photo(id), Tag::Album(row.album_id)];
+            if self.bus.is_fresh(stamp, &deps) {
+                self.photo_rows.insert(id, (stamp.clone(), Arc::new(row))).await;
+            }
+        }
     }
 
     fn count(&self, tier: &'static str, result: &'static str) {

@@ -827,6 +827,37 @@ async fn a_new_photo_retires_its_own_pandals_page_and_no_other(backend: Backend)
     }
 }
 
+/// An album's page is followed by its thumbnails: the page keeps its photos' rows, and
+/// the thumbnails read none of them again (on a festival night those reads were one
+/// in twelve of PostgreSQL's milliseconds). A kept row still leaves with its album's
+/// visibility.
+#[tokio::test]
+async fn an_album_page_keeps_its_photos_rows_for_their_thumbnails() {
+    let (app, _db) = common::db::spawn_app_with_db_and(Backend::Sqlite, &[("cache-local-ttl", "60s")]).await;
+    let (owner, nobody) = (Api::register(&app, "dulal").await, Api::anonymous(&app));
+    let album = album(&owner, "Nabami bhog", "public").await;
+    let photos = [photo(&owner, album, 21, "bhog").await, photo(&owner, album, 22, "aarti").await];
+    let rows = |result: &'static str| {
+        let app = &app;
+        async move { metric(app, "cache_requests_total", &[("tier", "rows"), ("result", result)]).await }
+    };
+
+    assert_eq!(nobody.get(&format!("/api/v1/albums/{album}/photos")).await.status, StatusCode::OK);
+    let (misses, hits) = (rows("miss").await, rows("hit").await);
+    for id in photos {
+        assert_eq!(nobody.get(&format!("/media/{id}/thumb")).await.status, StatusCode::OK);
+    }
+    assert_eq!(rows("miss").await - misses, 0.0, "the page's rows served its thumbnails");
+    assert_eq!(rows("hit").await - hits, photos.len() as f64);
+
+    let private = owner.patch(&format!("/api/v1/albums/{album}"), json!({ "visibility": "private" })).await;
+    assert_eq!(private.status, StatusCode::OK, "{}", private.text());
+    for id in photos {
+        assert_eq!(nobody.get(&format!("/media/{id}/thumb")).await.status, StatusCode::NOT_FOUND, "photo {id}");
+        assert_eq!(owner.get(&format!("/media/{id}/thumb")).await.status, StatusCode::OK, "photo {id}");
+    }
+}
+
 /// A phone's upload can take minutes to arrive. An album moved to another pandal
 /// meanwhile: the new photo must retire the page of the pandal the album is in when the
 /// photo is, not the one it was in when the upload began.
