@@ -83,14 +83,35 @@ fn group(prefix: &str) -> u16 {
     u16::try_from(hash % u32::from(WORD_GROUPS)).unwrap_or(0)
 }
 
-/// The groups a photo whose search text is made of `text` belongs to: those of each
-/// word's first one, two and three characters. Sorted, each once.
+/// Whether `c` is a format character (Unicode's `Cf`: the soft hyphen, the zero-width
+/// joiner and non-joiner common in Bengali, bidirectional marks, ...). Word boundaries
+/// pass over them, so they stay inside Pujo's words, but SQLite's index splits a word
+/// at each one (its tokenizer keeps letters, marks, numbers, punctuation and symbols).
+fn is_format(c: char) -> bool {
+    matches!(c,
+        '\u{AD}' | '\u{600}'..='\u{605}' | '\u{61C}' | '\u{6DD}' | '\u{70F}' | '\u{890}'..='\u{891}' | '\u{8E2}'
+        | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{110BD}' | '\u{110CD}'
+        | '\u{13430}'..='\u{1343F}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0001}'
+        | '\u{E0020}'..='\u{E007F}')
+}
+
+/// The pieces of `text`'s words between format characters. A query word found as a
+/// prefix of an indexed word (PostgreSQL), or each piece of it as a prefix of one of
+/// an indexed word's pieces (SQLite), has each of its pieces a prefix of a piece of
+/// the words it finds, either way.
+fn pieces(text: &str) -> Vec<String> {
+    words(text).iter().flat_map(|w| w.split(is_format)).filter(|p| !p.is_empty()).map(str::to_owned).collect()
+}
+
+/// The groups a photo whose search text is made of `text` belongs to: those of the
+/// first one, two and three characters of each piece of its words. Sorted, each once.
 pub fn word_groups(text: &str) -> Vec<u16> {
     let mut groups = Vec::new();
-    for word in words(text) {
-        let mut ends = word.char_indices().map(|(i, _)| i).skip(1).chain([word.len()]);
+    for piece in pieces(text) {
+        let mut ends = piece.char_indices().map(|(i, _)| i).skip(1).chain([piece.len()]);
         for end in ends.by_ref().take(GROUP_PREFIX_CHARS) {
-            groups.push(group(&word[..end]));
+            groups.push(group(&piece[..end]));
         }
     }
     groups.sort_unstable();
@@ -99,12 +120,13 @@ pub fn word_groups(text: &str) -> Vec<u16> {
 }
 
 /// The group whose new photos may change the answer to `q`: a photo is found only if
-/// it holds every word of the query as a prefix of one of its own, so it belongs to
-/// the group of each query word's first characters. The longest word's is taken (the
+/// each piece of each query word begins a piece of one of its words, so it belongs to
+/// the group of every such piece's first characters. The longest piece's is taken (the
 /// fewest photos share it). `None` when `q` has no words (it finds nothing).
 pub fn query_group(q: &str) -> Option<u16> {
-    let words = words(q);
-    let longest = words.iter().take(MAX_QUERY_WORDS).rev().max_by_key(|w| w.chars().count())?;
+    let words: Vec<String> = words(q).into_iter().take(MAX_QUERY_WORDS).collect();
+    let pieces = words.iter().flat_map(|w| w.split(is_format)).filter(|p| !p.is_empty());
+    let longest = pieces.rev().max_by_key(|p| p.chars().count())?;
     let end = longest.char_indices().nth(GROUP_PREFIX_CHARS).map_or(longest.len(), |(i, _)| i);
     Some(group(&longest[..end]))
 }
@@ -149,6 +171,11 @@ mod tests {
             ("সন্ধি পুজো", "পুজো"),
             ("সন্ধি পুজো", "স"),
             ("Ｆｕｌｌ width", "full"),
+            // A soft hyphen and a zero-width joiner: SQLite's index splits words at them.
+            ("Kumar\u{AD}tuli", "tuli"),
+            ("Kumar\u{AD}tuli", "kumar\u{AD}tu"),
+            ("ab cdx", "ab\u{200D}cd"),
+            ("ক্\u{200D}ষমা", "ষমা"),
         ] {
             let group = query_group(query).expect("a query with words");
             assert!(word_groups(caption).contains(&group), "{query:?} finds {caption:?}");

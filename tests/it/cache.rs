@@ -827,6 +827,21 @@ async fn a_new_photo_retires_its_own_pandals_page_and_no_other(backend: Backend)
     }
 }
 
+/// SQLite's word index splits a word at a format character (a soft hyphen pasted from
+/// the web, a zero-width joiner in Bengali): a new photo must retire the searches for
+/// each piece, which find it there, not only those for the whole word.
+#[tokio::test]
+async fn a_photo_captioned_across_a_soft_hyphen_shows_in_a_cached_search_for_either_piece() {
+    let (app, _db) = common::db::spawn_app_with_db_and(Backend::Sqlite, &[("cache-local-ttl", "60s")]).await;
+    let (owner, nobody) = (Api::register(&app, "kumor").await, Api::anonymous(&app));
+    let album = album(&owner, "Murti", "public").await;
+    let search = "/api/v1/search?q=tuli";
+    assert_eq!(nobody.get(search).await.json()["photos"], json!([]), "nothing yet, and now cached");
+
+    let new = photo(&owner, album, 23, "Kumar\u{AD}tuli").await;
+    photo_in(&nobody.get(search).await.json(), new);
+}
+
 /// An album's page is followed by its thumbnails: the page keeps its photos' rows, and
 /// the thumbnails read none of them again (on a festival night those reads were one
 /// in twelve of PostgreSQL's milliseconds). A kept row still leaves with its album's
