@@ -663,8 +663,6 @@ fn ingest_error(e: IngestError) -> (&'static str, ApiError) {
 /// revalidating (five minutes): the longest a visibility change waits to reach them.
 const SHARED_MEDIA_CACHE: &str = "public, max-age=300";
 
-/// `GET /media/{id}/{variant}`: the same visibility as the API (a photo the viewer may
-/// not see is 404), WebP or JPEG by `Accept`, single byte ranges, strong ETags.
 /// What a media request needs of a photo's row.
 fn photo_row(p: &crate::db::Photo) -> crate::media::PhotoRow {
     crate::media::PhotoRow {
@@ -687,6 +685,8 @@ pub(super) async fn keep_rows(state: &AppState, stamp: &crate::cache::Stamp, pho
     state.cache.keep_photo_rows(stamp, rows).await;
 }
 
+/// `GET /media/{id}/{variant}`: the same visibility as the API (a photo the viewer may
+/// not see is 404), WebP or JPEG by `Accept`, single byte ranges, strong ETags.
 pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let id = path_id(&req, 0)?;
     // Before anything is looked up: a malformed key is 422 whether or not the photo

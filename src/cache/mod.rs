@@ -23,6 +23,12 @@ use crate::metrics::Metrics;
 /// How long a cached photo row may serve at most (writes retire it sooner).
 const PHOTO_ROW_TTL: Duration = Duration::from_secs(60);
 
+/// What a photo's row for its media depends on: the photo, and its album (visibility,
+/// link key).
+fn row_deps(id: i64, row: &PhotoRow) -> [Tag; 3] {
+    [Tag::Global, Tag::Photo(id), Tag::Album(row.album_id)]
+}
+
 /// Cache settings (`PUJO_REDIS_*`, `PUJO_CACHE_*`).
 #[derive(Debug, Clone)]
 pub struct CacheSettings {
@@ -285,9 +291,8 @@ impl Cache {
         id: i64,
         load: impl Future<Output = Result<Option<PhotoRow>, E>>,
     ) -> Result<Option<Arc<PhotoRow>>, E> {
-        let deps = |row: &PhotoRow| [Tag::Global, Tag::Photo(id), Tag::Album(row.album_id)];
         if let Some((stamp, row)) = self.photo_rows.get(&id).await {
-            if self.bus.is_fresh(&stamp, &deps(&row)) {
+            if self.bus.is_fresh(&stamp, &row_deps(id, &row)) {
                 self.count("rows", "hit");
                 return Ok(Some(row));
             }
@@ -297,9 +302,7 @@ impl Cache {
         let stamp = self.bus.stamp();
         let Some(row) = load.await? else { return Ok(None) };
         let row = Arc::new(row);
-        if self.bus.is_fresh(&stamp, &deps(&row)) {
-            self.photo_rows.insert(id, (stamp, row.clone())).await;
-        }
+        self.keep_photo_row(&stamp, id, row.clone()).await;
         Ok(Some(row))
     }
 
@@ -308,10 +311,15 @@ impl Cache {
     /// thumbnails, each of which would read its row again.
     pub async fn keep_photo_rows(&self, stamp: &Stamp, rows: Vec<(i64, PhotoRow)>) {
         for (id, row) in rows {
-            let deps = [Tag::Global, Tag::Photo(id), Tag::Album(row.album_id)];
-            if self.bus.is_fresh(stamp, &deps) {
-                self.photo_rows.insert(id, (stamp.clone(), Arc::new(row))).await;
-            }
+            self.keep_photo_row(stamp, id, Arc::new(row)).await;
+        }
+    }
+
+    /// Keeps photo `id`'s row read at `stamp`, unless a write the bus has heard of
+    /// since touched it.
+    async fn keep_photo_row(&self, stamp: &Stamp, id: i64, row: Arc<PhotoRow>) {
+        if self.bus.is_fresh(stamp, &row_deps(id, &row)) {
+            self.photo_rows.insert(id, (stamp.clone(), row)).await;
         }
     }
 

@@ -96,23 +96,28 @@ fn is_format(c: char) -> bool {
         | '\u{E0020}'..='\u{E007F}')
 }
 
-/// The pieces of `text`'s words between format characters. A query word found as a
-/// prefix of an indexed word (PostgreSQL), or each piece of it as a prefix of one of
-/// an indexed word's pieces (SQLite), has each of its pieces a prefix of a piece of
-/// the words it finds, either way.
-fn pieces(text: &str) -> Vec<String> {
-    words(text).iter().flat_map(|w| w.split(is_format)).filter(|p| !p.is_empty()).map(str::to_owned).collect()
+/// The pieces of `words` between format characters. A query word found as a prefix of
+/// an indexed word (PostgreSQL), or each piece of it as a prefix of one of an indexed
+/// word's pieces (SQLite), has each of its pieces a prefix of a piece of the words it
+/// finds, either way.
+fn pieces(words: &[String]) -> impl DoubleEndedIterator<Item = &str> {
+    words.iter().flat_map(|w| w.split(is_format)).filter(|p| !p.is_empty())
+}
+
+/// `piece` cut to its first `GROUP_PREFIX_CHARS` characters.
+fn group_prefix(piece: &str) -> &str {
+    &piece[..piece.char_indices().nth(GROUP_PREFIX_CHARS).map_or(piece.len(), |(i, _)| i)]
 }
 
 /// The groups a photo whose search text is made of `text` belongs to: those of the
 /// first one, two and three characters of each piece of its words. Sorted, each once.
 pub fn word_groups(text: &str) -> Vec<u16> {
+    let words = words(text);
     let mut groups = Vec::new();
-    for piece in pieces(text) {
-        let mut ends = piece.char_indices().map(|(i, _)| i).skip(1).chain([piece.len()]);
-        for end in ends.by_ref().take(GROUP_PREFIX_CHARS) {
-            groups.push(group(&piece[..end]));
-        }
+    for piece in pieces(&words) {
+        let prefix = group_prefix(piece);
+        let ends = prefix.char_indices().map(|(i, _)| i).skip(1).chain([prefix.len()]);
+        groups.extend(ends.map(|end| group(&prefix[..end])));
     }
     groups.sort_unstable();
     groups.dedup();
@@ -125,10 +130,8 @@ pub fn word_groups(text: &str) -> Vec<u16> {
 /// fewest photos share it). `None` when `q` has no words (it finds nothing).
 pub fn query_group(q: &str) -> Option<u16> {
     let words: Vec<String> = words(q).into_iter().take(MAX_QUERY_WORDS).collect();
-    let pieces = words.iter().flat_map(|w| w.split(is_format)).filter(|p| !p.is_empty());
-    let longest = pieces.rev().max_by_key(|p| p.chars().count())?;
-    let end = longest.char_indices().nth(GROUP_PREFIX_CHARS).map_or(longest.len(), |(i, _)| i);
-    Some(group(&longest[..end]))
+    let longest = pieces(&words).rev().max_by_key(|p| p.chars().count())?;
+    Some(group(group_prefix(longest)))
 }
 
 #[cfg(test)]
