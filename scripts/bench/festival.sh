@@ -41,7 +41,8 @@ mix=${PUJO_BENCH_MIX:-}
 for r in $replica_runs; do [[ $r == 1 || $r == 2 ]] || { echo "REPLICAS: 1, 2 or 1,2 (not $r)" >&2; exit 2; }; done
 for n in "${steps[@]}"; do [[ $n =~ ^[0-9]+$ && $n -ge 2 ]] || { echo "VISITORS: whole numbers of 2 or more (not $n)" >&2; exit 2; }; done
 . scripts/bench/lib.sh
-# A connection per visitor, at the load generator, HAProxy and Pujo.
+# A connection per visitor (two at times: the client opens a second while the first
+# goes back to its pool) at the load generator and HAProxy: every descriptor allowed.
 ulimit -n "$(ulimit -Hn)"
 out=${PUJO_BENCH_OUT:-$PWD/target/bench-results/festival-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out"
@@ -133,13 +134,26 @@ start_replicas() {
   done
   step "starting HAProxy over $count replica(s)" haproxy
   lb_port=$(port)
+  # Visitors' connections may take nearly every descriptor: connections to the
+  # replicas are reused, so HAProxy holds a few dozen of those, not one a visitor.
+  # (Its default keeps half of the descriptors for them; past maxconn, visitors'
+  # connections wait unaccepted in the kernel and time out; without strict-limits it
+  # does not insist on two descriptors a connection.) The fd ratios keep
+  # connections to the replicas pooled however many visitors there are: by default
+  # HAProxy stops pooling them once a fifth of its descriptors are in use, and then
+  # opens a connection to a replica for every request.
+  local haproxy_maxconn=$(( $(ulimit -n) - 1000 ))
   {
     cat <<CFG
 global
-  maxconn $(( ($(ulimit -n) - 100) / 2 ))
+  maxconn $haproxy_maxconn
+  no strict-limits
   nbthread 2
+  tune.pool-low-fd-ratio 90
+  tune.pool-high-fd-ratio 95
 defaults
   mode http
+  maxconn $haproxy_maxconn
   timeout connect 5s
   timeout client 60s
   timeout server 60s

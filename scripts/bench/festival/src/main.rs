@@ -24,6 +24,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+/// jemalloc, as Pujo uses (see Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 // ------------------------------------------------------------------ the mix
 /// Visitor kinds and their share of the visitors (weights; FESTIVAL_MIX overrides).
 const MIX: [(&str, usize); 4] = [("browser", 80), ("participant", 18), ("uploader", 1), ("wall", 1)];
