@@ -154,8 +154,9 @@ impl Metrics {
         let cache_requests = IntCounterVec::new(
             Opts::new(
                 "cache_requests_total",
-                "Edge cache lookups, by tier (moka, redis, and rows: the photo rows of media requests) and result \
-                 (hit, miss, stale, error, skipped, bypass)",
+                "Edge cache lookups, by tier (moka, redis; rows: the photo rows of media requests; search: what a \
+                 search finds for nobody, for logged-in viewers' searches) and result (hit, miss, stale, error, \
+                 skipped, bypass)",
             ),
             &["tier", "result"],
         )

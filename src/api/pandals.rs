@@ -13,7 +13,7 @@ use super::photos::{pandal_tags, search_tags};
 use super::views::{AlbumJson, Check, Int, PageJson, PandalJson, PhotoJson, Query, double_option, path_id};
 use super::{ApiError, json, parse_json};
 use crate::cache::{Fresh, Kind, Tag};
-use crate::db::{NewPandal, PageRequest, PandalPatch, Role, User};
+use crate::db::{NOBODY, NewPandal, PageRequest, PandalPatch, Role, SearchHits, User};
 use crate::http::Body;
 use crate::state::AppState;
 
@@ -34,7 +34,7 @@ pub async fn list(state: &AppState, req: Request<Incoming>) -> Result<Response<B
             ApiError::Fields(BTreeMap::from([("year".to_owned(), "a year from 1800 to 2200".to_owned())]))
         })?),
     };
-    cached(state, &query, crate::db::NOBODY, Kind::Query, &[Tag::Lists], async {
+    cached(state, &query, NOBODY, Kind::Query, &[Tag::Lists], async {
         let pandals = state.db.pandals(city, year, page).await?;
         Ok(Fresh::json(&PageJson::of(pandals, PandalJson::from), vec![Tag::Lists]))
     })
@@ -61,7 +61,7 @@ struct Facets {
 
 pub async fn facets(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let query = Query::of(&req, &[])?;
-    cached(state, &query, crate::db::NOBODY, Kind::Query, &[Tag::Lists], async {
+    cached(state, &query, NOBODY, Kind::Query, &[Tag::Lists], async {
         let f = state.db.pandal_facets().await?;
         let body = Facets {
             cities: f.cities.into_iter().map(|(city, count)| CityCount { city, count }).collect(),
@@ -216,6 +216,46 @@ struct SearchResults {
     pandals: Vec<PandalJson>,
 }
 
+/// What `viewer` finds searching `q`: what nobody finds (the costly part, shared by
+/// everyone's searches of the same words through the cache), with the viewer's own
+/// photos and albums that match (everything else a viewer may see in lists is public)
+/// and their likes. The same hits `Database::search` gives the viewer, newest first.
+async fn search_hits(state: &AppState, viewer: i64, q: &str, limit: usize) -> Result<SearchHits, ApiError> {
+    let public = state
+        .cache
+        .shared_search(format!("{limit}:{q}"), async {
+            let hits = state.db.search(NOBODY, q, limit).await?;
+            let deps = search_tags(q, hits.photos.iter(), hits.albums.iter());
+            Ok::<_, ApiError>((hits, deps))
+        })
+        .await?;
+    if viewer == NOBODY {
+        return Ok(SearchHits::clone(&public));
+    }
+    let own = state.db.search_own(viewer, q, limit).await?;
+    let mut photos = public.photos.clone();
+    let liked = state.db.liked_among(viewer, &photos.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
+    for photo in &mut photos {
+        photo.liked_by_me = liked.contains(&photo.id);
+    }
+    Ok(SearchHits {
+        photos: newest_of(photos, own.photos, limit, |p| p.id),
+        albums: newest_of(public.albums.clone(), own.albums, limit, |a| a.id),
+        pandals: public.pandals.clone(),
+    })
+}
+
+/// The `limit` newest of two lists each newest first, once each (the viewer's own
+/// public photos are in both).
+fn newest_of<T>(shared: Vec<T>, own: Vec<T>, limit: usize, id: fn(&T) -> i64) -> Vec<T> {
+    let mut all: Vec<T> = own;
+    let mine: std::collections::HashSet<i64> = all.iter().map(id).collect();
+    all.extend(shared.into_iter().filter(|t| !mine.contains(&id(t))));
+    all.sort_unstable_by_key(|t| std::cmp::Reverse(id(t)));
+    all.truncate(limit);
+    all
+}
+
 /// `GET /api/v1/search?q=&limit=`.
 pub async fn search(state: &AppState, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
     let viewer = viewer_id(state, &req).await?;
@@ -226,7 +266,7 @@ pub async fn search(state: &AppState, req: Request<Incoming>) -> Result<Response
     check.finish()?;
     let limit = query.limit(SEARCH_LIMIT, SEARCH_MAX)?;
     cached(state, &query, viewer, Kind::Query, &[Tag::Lists], async {
-        let hits = state.db.search(viewer, q, limit).await?;
+        let hits = search_hits(state, viewer, q, limit).await?;
         let deps = search_tags(q, hits.photos.iter(), hits.albums.iter());
         let body = SearchResults {
             photos: hits.photos.into_iter().map(|p| PhotoJson::view(p, viewer)).collect(),

@@ -16,12 +16,26 @@ pub use bus::{Bus, Stamp, Tag};
 pub use redis::{Redis, RedisSettings, SetupError};
 pub use walls::{Shown, WallKey, Walls};
 
-use crate::db::{Database, DbError, User};
+use crate::db::{Database, DbError, SearchHits, User};
 use crate::media::PhotoRow;
 use crate::metrics::Metrics;
 
 /// How long a cached photo row may serve at most (writes retire it sooner).
 const PHOTO_ROW_TTL: Duration = Duration::from_secs(60);
+
+/// How long what a search finds for nobody may serve logged-in viewers' searches at
+/// most (writes retire it sooner).
+const SHARED_SEARCH_TTL: Duration = Duration::from_secs(60);
+/// The photos, albums and pandals kept of those searches, all together.
+const SHARED_SEARCH_ITEMS: u64 = 20_000;
+
+/// What a search found for nobody, kept for logged-in viewers' searches of the same
+/// words (`Cache::shared_search`): read at `stamp`, retired by `deps`.
+struct SharedHits {
+    stamp: Stamp,
+    deps: Vec<Tag>,
+    hits: Arc<SearchHits>,
+}
 
 /// What a photo's row for its media depends on: the photo, and its album (visibility,
 /// link key).
@@ -222,6 +236,8 @@ pub struct Cache {
     sessions: moka::future::Cache<[u8; 32], Arc<SessionEntry>>,
     /// Photo rows for media requests (visibility, owner, hash), by photo id.
     photo_rows: moka::future::Cache<i64, (Stamp, Arc<PhotoRow>)>,
+    /// What searches found for nobody, by limit and words, for logged-in viewers.
+    shared_searches: moka::future::Cache<String, Arc<SharedHits>>,
     settings: CacheSettings,
     metrics: Metrics,
     /// Answers' keys carry the build, so a rolling update never serves one release's
@@ -270,6 +286,14 @@ impl Cache {
             .build();
         let sessions = moka::future::Cache::builder().max_capacity(100_000).time_to_live(settings.local_ttl).build();
         let photo_rows = moka::future::Cache::builder().max_capacity(100_000).time_to_live(PHOTO_ROW_TTL).build();
+        let shared_searches = moka::future::Cache::builder()
+            .weigher(|_: &String, kept: &Arc<SharedHits>| {
+                let h = &kept.hits;
+                u32::try_from(1 + h.photos.len() + h.albums.len() + h.pandals.len()).unwrap_or(u32::MAX)
+            })
+            .max_capacity(SHARED_SEARCH_ITEMS)
+            .time_to_live(SHARED_SEARCH_TTL)
+            .build();
         Ok(Cache {
             bus,
             redis,
@@ -277,6 +301,7 @@ impl Cache {
             answers,
             sessions,
             photo_rows,
+            shared_searches,
             answer_prefix: format!("pujo:{}:{}:a:", crate::util::VERSION, crate::util::GIT_SHA),
             settings,
             metrics: metrics.clone(),
@@ -321,6 +346,33 @@ impl Cache {
         if self.bus.is_fresh(stamp, &row_deps(id, &row)) {
             self.photo_rows.insert(id, (stamp.clone(), row)).await;
         }
+    }
+
+    /// What search `key` finds for nobody, from memory while the bus says it is fresh,
+    /// or from `load` (the hits and what they depend on), then kept. A logged-in
+    /// viewer's search is this plus their own (`api::pandals::search`): their answer is
+    /// their own, but the costly part of it is everyone's. In this process only.
+    pub async fn shared_search<E>(
+        &self,
+        key: String,
+        load: impl Future<Output = Result<(SearchHits, Vec<Tag>), E>>,
+    ) -> Result<Arc<SearchHits>, E> {
+        if let Some(kept) = self.shared_searches.get(&key).await {
+            if self.bus.is_fresh(&kept.stamp, &kept.deps) {
+                self.count("search", "hit");
+                return Ok(kept.hits.clone());
+            }
+            self.shared_searches.invalidate(&key).await;
+        }
+        self.count("search", "miss");
+        let stamp = self.bus.stamp();
+        let (hits, mut deps) = load.await?;
+        deps.push(Tag::Global);
+        let hits = Arc::new(hits);
+        if self.bus.is_fresh(&stamp, &deps) {
+            self.shared_searches.insert(key, Arc::new(SharedHits { stamp, deps, hits: hits.clone() })).await;
+        }
+        Ok(hits)
     }
 
     fn count(&self, tier: &'static str, result: &'static str) {

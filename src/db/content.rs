@@ -170,6 +170,22 @@ const SEARCH_PHOTOS: PhotoSql = photo_sql!(
     lite: "WHERE p.id IN (SELECT rowid FROM photos_fts WHERE photos_fts MATCH $2) \
            AND (a.visibility = 'public' OR a.owner_id = $1) ORDER BY p.id DESC LIMIT $3"
 );
+/// A logged-in viewer's own photos that match, whatever their albums' visibility
+/// (`Database::search_own`): found through the viewer's albums, never the word index
+/// (`IS TRUE`), so words that never meet cost a walk of the viewer's own photos, not
+/// the index's lists for the whole site.
+const SEARCH_OWN_PHOTOS: Sql = Sql {
+    pg: concat!(
+        photo_select!(liked!(viewer)),
+        "WHERE p.album_id IN (SELECT b.id FROM albums b WHERE b.owner_id = $1) \
+         AND (p.search @@ CAST(CAST($2 AS TEXT) AS tsquery)) IS TRUE ORDER BY p.id DESC LIMIT $3"
+    ),
+    lite: concat!(
+        photo_select!(liked!(viewer)),
+        "WHERE a.owner_id = $1 AND p.id IN (SELECT rowid FROM photos_fts WHERE photos_fts MATCH $2) \
+         ORDER BY p.id DESC LIMIT $3"
+    ),
+};
 const INSERT_PHOTO: Sql = Sql::same(
     "INSERT INTO photos (owner_id, album_id, caption, width, height, taken_at, exif, sha256, content_type, \
      byte_size, thumbhash, gps_privacy, lat, lon, created_at, updated_at, search_text) \
@@ -233,6 +249,25 @@ const SEARCH_ALBUMS: Sql = Sql {
         "WHERE a.id IN (SELECT rowid FROM albums_fts WHERE albums_fts MATCH $2) \
          AND (a.visibility = 'public' OR a.owner_id = $1) ORDER BY a.id DESC LIMIT $3"
     ),
+};
+/// A logged-in viewer's own albums that match, whatever their visibility.
+const SEARCH_OWN_ALBUMS: Sql = Sql {
+    pg: concat!(
+        album_select!(),
+        "WHERE a.owner_id = $1 AND (a.search @@ CAST(CAST($2 AS TEXT) AS tsquery)) IS TRUE \
+         ORDER BY a.id DESC LIMIT $3"
+    ),
+    lite: concat!(
+        album_select!(),
+        "WHERE a.owner_id = $1 AND a.id IN (SELECT rowid FROM albums_fts WHERE albums_fts MATCH $2) \
+         ORDER BY a.id DESC LIMIT $3"
+    ),
+};
+/// Which of the photos named in `$2` (a JSON array of ids) `$1` likes.
+const LIKED_AMONG: Sql = Sql {
+    pg: "SELECT l.photo_id FROM likes l WHERE l.user_id = $1 AND l.photo_id IN \
+         (SELECT CAST(x AS BIGINT) FROM jsonb_array_elements_text(CAST(CAST($2 AS TEXT) AS jsonb)) x)",
+    lite: "SELECT l.photo_id FROM likes l WHERE l.user_id = $1 AND l.photo_id IN (SELECT value FROM json_each($2))",
 };
 const INSERT_ALBUM: Sql = Sql::same(
     "INSERT INTO albums (owner_id, title, description, visibility, pandal_id, created_at, updated_at, search_text, \
@@ -995,6 +1030,33 @@ impl Database {
         // the same either way, and a pass that fell short would read it twice.
         let newest = matches!(self, Database::Postgres(_)).then_some(SEARCH_NEWEST);
         self.search_within(viewer, q, limit, newest).await
+    }
+
+    /// What `search` would add for `viewer` to what it finds for nobody: the viewer's
+    /// own photos and albums that match, in any visibility (everything else a viewer
+    /// may see in lists is public), at most `limit` of each, newest first. Pandals are
+    /// the same for everyone, so none.
+    pub async fn search_own(&self, viewer: i64, q: &str, limit: usize) -> Result<SearchHits, DbError> {
+        let query = match self {
+            Database::Postgres(_) => text::pg_query(q),
+            Database::Sqlite(_) => text::fts5_query(q),
+        };
+        let Some(query) = query else { return Ok(SearchHits::default()) };
+        let page = i64::try_from(limit).unwrap_or(100);
+        Ok(SearchHits {
+            photos: self.query(SEARCH_OWN_PHOTOS, params![viewer, query.as_str(), page], photo_from).await?,
+            albums: self.query(SEARCH_OWN_ALBUMS, params![viewer, query.as_str(), page], album_from).await?,
+            pandals: Vec::new(),
+        })
+    }
+
+    /// Which of `photos` `viewer` likes.
+    pub async fn liked_among(&self, viewer: i64, photos: &[i64]) -> Result<Vec<i64>, DbError> {
+        if photos.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = serde_json::to_string(photos).map_err(|e| DbError::Other(e.to_string()))?;
+        self.query(LIKED_AMONG, params![viewer, ids], id_from).await
     }
 
     /// `search`, looking first among the photos (and albums) whose ids are within

@@ -18,6 +18,7 @@ per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
     likes_and_comments_leave_other_lists_cached_and_show_in_theirs,
     an_album_made_private_leaves_every_cached_list_at_once,
     a_new_photo_retires_its_own_pandals_page_and_no_other,
+    logged_in_searches_share_what_everyone_finds_and_add_their_own,
 ]);
 
 /// One second, as the cache promises, measured from the write's answer.
@@ -947,4 +948,61 @@ async fn an_album_made_private_leaves_every_cached_list_at_once(backend: Backend
             );
         }
     }
+}
+
+/// A logged-in visitor's search answer is their own (their likes, their private
+/// albums' photos), but its costly part is everyone's: what nobody finds for the same
+/// words is read once and shared by every viewer's search (on a festival night the
+/// participants' searches of words that never meet were a third of PostgreSQL's time),
+/// and a new photo those words find retires it.
+async fn logged_in_searches_share_what_everyone_finds_and_add_their_own(backend: Backend) {
+    let (app, _db) = spawn_app_with_db(backend).await;
+    let listening = eventually(Duration::from_secs(10), || async {
+        get(&app.url("/health"), &[]).await.json()["checks"]["cache_bus"]["status"] == "ok"
+    })
+    .await;
+    assert!(listening, "the cache bus is heard");
+    let (owner, fan, other, nobody) = (
+        Api::register(&app, "kalyani").await,
+        Api::register(&app, "bapi").await,
+        Api::register(&app, "tuktuki").await,
+        Api::anonymous(&app),
+    );
+    let public = album(&owner, "Saptami", "public").await;
+    let shared = photo(&owner, public, 31, "dhunuchi naach").await;
+    let home = album(&fan, "Barir pujo", "private").await;
+    let mine = photo(&fan, home, 90, "dhunuchi at home").await;
+    assert_eq!(fan.put(&format!("/api/v1/photos/{shared}/like")).await.status, StatusCode::OK);
+    let searches = |result: &'static str| {
+        let app = &app;
+        async move { metric(app, "cache_requests_total", &[("tier", "search"), ("result", result)]).await }
+    };
+    let (misses, hits) = (searches("miss").await, searches("hit").await);
+    let ids = |answer: &Value| -> Vec<i64> {
+        answer["photos"].as_array().expect("photos").iter().map(|p| p["id"].as_i64().expect("id")).collect()
+    };
+    let path = "/api/v1/search?q=dhunuchi";
+
+    let seen = fan.get(path).await.json();
+    assert_eq!(ids(&seen), [mine, shared], "the fan's own private photo, then everyone's: {seen}");
+    assert_eq!(photo_in(&seen, shared)["liked_by_me"], true, "the fan's like");
+    assert_eq!(photo_in(&seen, mine)["liked_by_me"], false);
+    assert_eq!(seen["albums"].as_array().expect("albums").len(), 0, "no album's title has the word");
+    for who in [&other, &nobody] {
+        let seen = who.get(path).await.json();
+        assert_eq!(ids(&seen), [shared], "nobody else sees the fan's private photo: {seen}");
+        assert_eq!(photo_in(&seen, shared)["liked_by_me"], false, "the fan's like is theirs: {seen}");
+    }
+    assert_eq!(searches("miss").await - misses, 1.0, "what nobody finds was read once");
+    assert_eq!(searches("hit").await - hits, 2.0, "and served the other two searches");
+
+    // The owner's own search: their photo as its owner sees it (can download the original).
+    let own = owner.get("/api/v1/search?q=naach").await.json();
+    assert!(photo_in(&own, shared)["urls"]["original"].is_string(), "the owner's view: {own}");
+
+    let new = photo(&owner, public, 160, "dhunuchi again").await;
+    seen_within(&fan, path, "a new photo the words find", |a| {
+        a.json()["photos"].as_array().is_some_and(|p| p.iter().any(|p| p["id"] == new))
+    })
+    .await;
 }
