@@ -218,9 +218,15 @@ struct SearchResults {
 
 /// What `viewer` finds searching `q`: what nobody finds (the costly part, shared by
 /// everyone's searches of the same words through the cache), with the viewer's own
-/// photos and albums that match (everything else a viewer may see in lists is public)
-/// and their likes. The same hits `Database::search` gives the viewer, newest first.
-async fn search_hits(state: &AppState, viewer: i64, q: &str, limit: usize) -> Result<SearchHits, ApiError> {
+/// photos and albums that match in their private and unlisted albums (everything else
+/// a viewer may see in lists is public) and their likes. The same hits
+/// `Database::search` gives the viewer, newest first, and when the shared part was read.
+async fn search_hits(
+    state: &AppState,
+    viewer: i64,
+    q: &str,
+    limit: usize,
+) -> Result<(SearchHits, crate::cache::Stamp), ApiError> {
     let public = state
         .cache
         .shared_search(format!("{limit}:{q}"), async {
@@ -229,8 +235,10 @@ async fn search_hits(state: &AppState, viewer: i64, q: &str, limit: usize) -> Re
             Ok::<_, ApiError>((hits, deps))
         })
         .await?;
+    let read_at = public.stamp.clone();
+    let public = &public.hits;
     if viewer == NOBODY {
-        return Ok(SearchHits::clone(&public));
+        return Ok((public.clone(), read_at));
     }
     let own = state.db.search_own(viewer, q, limit).await?;
     let mut photos = public.photos.clone();
@@ -238,15 +246,15 @@ async fn search_hits(state: &AppState, viewer: i64, q: &str, limit: usize) -> Re
     for photo in &mut photos {
         photo.liked_by_me = liked.contains(&photo.id);
     }
-    Ok(SearchHits {
+    let hits = SearchHits {
         photos: newest_of(photos, own.photos, limit, |p| p.id),
         albums: newest_of(public.albums.clone(), own.albums, limit, |a| a.id),
         pandals: public.pandals.clone(),
-    })
+    };
+    Ok((hits, read_at))
 }
 
-/// The `limit` newest of two lists each newest first, once each (the viewer's own
-/// public photos are in both).
+/// The `limit` newest of two lists each newest first, once each.
 fn newest_of<T>(shared: Vec<T>, own: Vec<T>, limit: usize, id: fn(&T) -> i64) -> Vec<T> {
     let mut all: Vec<T> = own;
     let mine: std::collections::HashSet<i64> = all.iter().map(id).collect();
@@ -266,14 +274,14 @@ pub async fn search(state: &AppState, req: Request<Incoming>) -> Result<Response
     check.finish()?;
     let limit = query.limit(SEARCH_LIMIT, SEARCH_MAX)?;
     cached(state, &query, viewer, Kind::Query, &[Tag::Lists], async {
-        let hits = search_hits(state, viewer, q, limit).await?;
+        let (hits, read_at) = search_hits(state, viewer, q, limit).await?;
         let deps = search_tags(q, hits.photos.iter(), hits.albums.iter());
         let body = SearchResults {
             photos: hits.photos.into_iter().map(|p| PhotoJson::view(p, viewer)).collect(),
             albums: hits.albums.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),
             pandals: hits.pandals.into_iter().map(PandalJson::from).collect(),
         };
-        Ok(Fresh::json(&body, deps))
+        Ok(Fresh::json(&body, deps).made_from(&read_at))
     })
     .await
 }

@@ -126,6 +126,14 @@ pub struct Stamp {
     pub epoch: u64,
 }
 
+impl Stamp {
+    /// The earlier of two stamps of this process (one run of the numbers): what an
+    /// answer made of parts read at each may claim.
+    pub fn older(&self, other: &Stamp) -> Stamp {
+        Stamp { seen: self.seen.min(other.seen), created_ms: self.created_ms.min(other.created_ms), epoch: self.epoch }
+    }
+}
+
 pub struct Bus {
     /// Tag -> highest number that touched it. Kept for `horizon`, longer than any
     /// cached answer may live, and never evicted by size.

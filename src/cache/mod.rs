@@ -26,15 +26,22 @@ const PHOTO_ROW_TTL: Duration = Duration::from_secs(60);
 /// How long what a search finds for nobody may serve logged-in viewers' searches at
 /// most (writes retire it sooner).
 const SHARED_SEARCH_TTL: Duration = Duration::from_secs(60);
-/// The photos, albums and pandals kept of those searches, all together.
-const SHARED_SEARCH_ITEMS: u64 = 20_000;
-
 /// What a search found for nobody, kept for logged-in viewers' searches of the same
 /// words (`Cache::shared_search`): read at `stamp`, retired by `deps`.
-struct SharedHits {
-    stamp: Stamp,
+pub struct SharedHits {
+    pub stamp: Stamp,
     deps: Vec<Tag>,
-    hits: Arc<SearchHits>,
+    pub hits: SearchHits,
+}
+
+impl SharedHits {
+    /// About the bytes it holds: its text and a fixed share for each row's other fields.
+    fn weight(&self) -> u32 {
+        let h = &self.hits;
+        let photos: usize = h.photos.iter().map(|p| 512 + p.caption.len() + p.exif.to_string().len()).sum();
+        let albums: usize = h.albums.iter().map(|a| 512 + a.title.len() + a.description.len()).sum();
+        u32::try_from(256 + photos + albums + 256 * h.pandals.len()).unwrap_or(u32::MAX)
+    }
 }
 
 /// What a photo's row for its media depends on: the photo, and its album (visibility,
@@ -198,11 +205,21 @@ impl Answer {
 pub struct Fresh {
     pub body: Vec<u8>,
     pub deps: Vec<Tag>,
+    /// When the oldest of what the answer was made from was read, if before the
+    /// answer's own read began (a part kept in process, `Cache::shared_search`): the
+    /// answer is stamped with it, so a write the bus hears late still retires it.
+    pub read_at: Option<Stamp>,
 }
 
 impl Fresh {
     pub fn json(value: &impl serde::Serialize, deps: Vec<Tag>) -> Fresh {
-        Fresh { body: serde_json::to_vec(value).expect("API values serialize"), deps }
+        Fresh { body: serde_json::to_vec(value).expect("API values serialize"), deps, read_at: None }
+    }
+
+    /// The answer was made from a part read at `stamp`.
+    pub fn made_from(mut self, stamp: &Stamp) -> Fresh {
+        self.read_at = Some(self.read_at.map_or_else(|| stamp.clone(), |s| s.older(stamp)));
+        self
     }
 }
 
@@ -286,12 +303,10 @@ impl Cache {
             .build();
         let sessions = moka::future::Cache::builder().max_capacity(100_000).time_to_live(settings.local_ttl).build();
         let photo_rows = moka::future::Cache::builder().max_capacity(100_000).time_to_live(PHOTO_ROW_TTL).build();
+        // An eighth of the answers' budget (none without an in-process tier).
         let shared_searches = moka::future::Cache::builder()
-            .weigher(|_: &String, kept: &Arc<SharedHits>| {
-                let h = &kept.hits;
-                u32::try_from(1 + h.photos.len() + h.albums.len() + h.pandals.len()).unwrap_or(u32::MAX)
-            })
-            .max_capacity(SHARED_SEARCH_ITEMS)
+            .weigher(|key: &String, kept: &Arc<SharedHits>| kept.weight().saturating_add(key.len() as u32))
+            .max_capacity(settings.local_bytes / 8)
             .time_to_live(SHARED_SEARCH_TTL)
             .build();
         Ok(Cache {
@@ -350,29 +365,30 @@ impl Cache {
 
     /// What search `key` finds for nobody, from memory while the bus says it is fresh,
     /// or from `load` (the hits and what they depend on), then kept. A logged-in
-    /// viewer's search is this plus their own (`api::pandals::search`): their answer is
-    /// their own, but the costly part of it is everyone's. In this process only.
+    /// viewer's search is this plus their own (`api::pandals::search_hits`): their
+    /// answer is their own, but the costly part of it is everyone's. In this process
+    /// only. An answer made from it is stamped no later than it (`Fresh::made_from`).
     pub async fn shared_search<E>(
         &self,
         key: String,
         load: impl Future<Output = Result<(SearchHits, Vec<Tag>), E>>,
-    ) -> Result<Arc<SearchHits>, E> {
-        if let Some(kept) = self.shared_searches.get(&key).await {
-            if self.bus.is_fresh(&kept.stamp, &kept.deps) {
-                self.count("search", "hit");
-                return Ok(kept.hits.clone());
-            }
-            self.shared_searches.invalidate(&key).await;
+    ) -> Result<Arc<SharedHits>, E> {
+        if let Some(kept) = self.shared_searches.get(&key).await
+            && self.bus.is_fresh(&kept.stamp, &kept.deps)
+        {
+            self.count("search", "hit");
+            return Ok(kept);
         }
         self.count("search", "miss");
         let stamp = self.bus.stamp();
         let (hits, mut deps) = load.await?;
         deps.push(Tag::Global);
-        let hits = Arc::new(hits);
-        if self.bus.is_fresh(&stamp, &deps) {
-            self.shared_searches.insert(key, Arc::new(SharedHits { stamp, deps, hits: hits.clone() })).await;
+        let kept = Arc::new(SharedHits { stamp, deps, hits });
+        if self.bus.is_fresh(&kept.stamp, &kept.deps) {
+            // Replaces a stale copy; a concurrent load's may replace this one, read as late.
+            self.shared_searches.insert(key, kept.clone()).await;
         }
-        Ok(hits)
+        Ok(kept)
     }
 
     fn count(&self, tier: &'static str, result: &'static str) {
@@ -516,15 +532,16 @@ impl Cache {
         stamp: Stamp,
         load: impl Future<Output = Result<Fresh, E>>,
     ) -> Result<(Answer, Duration), E> {
-        let (status, body, mut deps, ttl) = match load.await {
+        let (status, body, mut deps, ttl, stamp) = match load.await {
             Ok(fresh) => {
                 let ttl = match kind {
                     Kind::Item => self.settings.response_ttl,
                     Kind::Query => self.settings.query_ttl,
                 };
-                (200, Bytes::from(fresh.body), fresh.deps, ttl)
+                let stamp = fresh.read_at.map_or_else(|| stamp.clone(), |part| part.older(&stamp));
+                (200, Bytes::from(fresh.body), fresh.deps, ttl, stamp)
             }
-            Err(e) if e.is_not_found() => (404, E::not_found_body(), own.to_vec(), self.settings.negative_ttl),
+            Err(e) if e.is_not_found() => (404, E::not_found_body(), own.to_vec(), self.settings.negative_ttl, stamp),
             Err(e) => return Err(e),
         };
         deps.push(Tag::Global);
@@ -740,6 +757,34 @@ pub async fn listen(db: &Database, cache: &Cache, stop: tokio_util::sync::Cancel
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An answer made from a part kept in process (what nobody finds for a search) is
+    /// as old as that part: a write numbered before the answer's own read began, but
+    /// heard only after it (another replica's, announced late), still retires it.
+    #[tokio::test]
+    async fn an_answer_made_from_a_kept_part_is_as_old_as_the_part() {
+        let settings = CacheSettings {
+            redis: None,
+            local_ttl: Duration::from_secs(60),
+            local_bytes: 1 << 20,
+            response_ttl: Duration::from_secs(300),
+            query_ttl: Duration::from_secs(600),
+            negative_ttl: Duration::from_secs(10),
+        };
+        let cache = Cache::new(settings, &Metrics::new("test", "test"), true).expect("cache");
+        cache.bus.apply(5, &[Tag::Photo(1)]);
+        let part = cache.bus.stamp();
+        cache.bus.apply(7, &[Tag::Photo(2)]);
+        let load = |body: &'static str| {
+            let part = part.clone();
+            async move { Ok::<_, crate::api::ApiError>(Fresh::json(&body, vec![Tag::Album(3)]).made_from(&part)) }
+        };
+        let first = cache.answer("k", Kind::Query, &[], load("before")).await.expect("answer");
+        assert_eq!(first.stamp.seen, 5, "stamped when its part was read");
+        cache.bus.apply(6, &[Tag::Album(3)]);
+        let second = cache.answer("k", Kind::Query, &[], load("after")).await.expect("answer");
+        assert_eq!(&second.body[..], b"\"after\"", "the late write retired the answer");
+    }
 
     #[test]
     fn an_answer_is_compressed_once_per_coding() {

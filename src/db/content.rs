@@ -170,20 +170,21 @@ const SEARCH_PHOTOS: PhotoSql = photo_sql!(
     lite: "WHERE p.id IN (SELECT rowid FROM photos_fts WHERE photos_fts MATCH $2) \
            AND (a.visibility = 'public' OR a.owner_id = $1) ORDER BY p.id DESC LIMIT $3"
 );
-/// A logged-in viewer's own photos that match, whatever their albums' visibility
-/// (`Database::search_own`): found through the viewer's albums, never the word index
-/// (`IS TRUE`), so words that never meet cost a walk of the viewer's own photos, not
-/// the index's lists for the whole site.
+/// A logged-in viewer's own photos that match in their private and unlisted albums
+/// (`Database::search_own`): found through those albums, never the word index (`IS
+/// TRUE`), so words that never meet cost a walk of the viewer's unlisted and private
+/// photos, not the index's lists for the whole site (`p.id + 0`: nor a walk of every
+/// id down).
 const SEARCH_OWN_PHOTOS: Sql = Sql {
     pg: concat!(
         photo_select!(liked!(viewer)),
-        "WHERE p.album_id IN (SELECT b.id FROM albums b WHERE b.owner_id = $1) \
-         AND (p.search @@ CAST(CAST($2 AS TEXT) AS tsquery)) IS TRUE ORDER BY p.id DESC LIMIT $3"
+        "WHERE p.album_id IN (SELECT b.id FROM albums b WHERE b.owner_id = $1 AND b.visibility <> 'public') \
+         AND (p.search @@ CAST(CAST($2 AS TEXT) AS tsquery)) IS TRUE ORDER BY p.id + 0 DESC LIMIT $3"
     ),
     lite: concat!(
         photo_select!(liked!(viewer)),
-        "WHERE a.owner_id = $1 AND p.id IN (SELECT rowid FROM photos_fts WHERE photos_fts MATCH $2) \
-         ORDER BY p.id DESC LIMIT $3"
+        "WHERE a.owner_id = $1 AND a.visibility <> 'public' \
+         AND p.id IN (SELECT rowid FROM photos_fts WHERE photos_fts MATCH $2) ORDER BY p.id DESC LIMIT $3"
     ),
 };
 const INSERT_PHOTO: Sql = Sql::same(
@@ -250,17 +251,17 @@ const SEARCH_ALBUMS: Sql = Sql {
          AND (a.visibility = 'public' OR a.owner_id = $1) ORDER BY a.id DESC LIMIT $3"
     ),
 };
-/// A logged-in viewer's own albums that match, whatever their visibility.
+/// A logged-in viewer's own private and unlisted albums that match.
 const SEARCH_OWN_ALBUMS: Sql = Sql {
     pg: concat!(
         album_select!(),
-        "WHERE a.owner_id = $1 AND (a.search @@ CAST(CAST($2 AS TEXT) AS tsquery)) IS TRUE \
-         ORDER BY a.id DESC LIMIT $3"
+        "WHERE a.owner_id = $1 AND a.visibility <> 'public' \
+         AND (a.search @@ CAST(CAST($2 AS TEXT) AS tsquery)) IS TRUE ORDER BY a.id + 0 DESC LIMIT $3"
     ),
     lite: concat!(
         album_select!(),
-        "WHERE a.owner_id = $1 AND a.id IN (SELECT rowid FROM albums_fts WHERE albums_fts MATCH $2) \
-         ORDER BY a.id DESC LIMIT $3"
+        "WHERE a.owner_id = $1 AND a.visibility <> 'public' \
+         AND a.id IN (SELECT rowid FROM albums_fts WHERE albums_fts MATCH $2) ORDER BY a.id DESC LIMIT $3"
     ),
 };
 /// Which of the photos named in `$2` (a JSON array of ids) `$1` likes.
@@ -1033,9 +1034,9 @@ impl Database {
     }
 
     /// What `search` would add for `viewer` to what it finds for nobody: the viewer's
-    /// own photos and albums that match, in any visibility (everything else a viewer
-    /// may see in lists is public), at most `limit` of each, newest first. Pandals are
-    /// the same for everyone, so none.
+    /// own photos and albums that match in their private and unlisted albums
+    /// (everything else a viewer may see in lists is public), at most `limit` of each,
+    /// newest first. Pandals are the same for everyone, so none.
     pub async fn search_own(&self, viewer: i64, q: &str, limit: usize) -> Result<SearchHits, DbError> {
         let query = match self {
             Database::Postgres(_) => text::pg_query(q),

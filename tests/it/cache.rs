@@ -1000,6 +1000,21 @@ async fn logged_in_searches_share_what_everyone_finds_and_add_their_own(backend:
     let own = owner.get("/api/v1/search?q=naach").await.json();
     assert!(photo_in(&own, shared)["urls"]["original"].is_string(), "the owner's view: {own}");
 
+    // The fan's own public photo is shown once; their private album with the word in
+    // its title is theirs alone; a page is the newest of everything they may see.
+    let open = album(&fan, "Para", "public").await;
+    let theirs = photo(&fan, open, 200, "dhunuchi para").await;
+    let secret = album(&fan, "Dhunuchi ghore", "private").await;
+    let seen = fan.get(path).await.json();
+    assert_eq!(ids(&seen), [theirs, mine, shared], "{seen}");
+    let albums = |v: &Value| -> Vec<i64> {
+        v["albums"].as_array().expect("albums").iter().map(|a| a["id"].as_i64().expect("id")).collect()
+    };
+    assert_eq!(albums(&seen), [secret]);
+    assert_eq!(albums(&other.get(path).await.json()), Vec::<i64>::new(), "another's private album");
+    let page = fan.get(&format!("{path}&limit=2")).await.json();
+    assert_eq!(ids(&page), [theirs, mine], "{page}");
+
     let new = photo(&owner, public, 160, "dhunuchi again").await;
     seen_within(&fan, path, "a new photo the words find", |a| {
         a.json()["photos"].as_array().is_some_and(|p| p.iter().any(|p| p["id"] == new))
