@@ -154,8 +154,8 @@ impl Metrics {
         let cache_requests = IntCounterVec::new(
             Opts::new(
                 "cache_requests_total",
-                "Edge cache lookups, by tier (moka, redis; rows: the photo rows of media requests; search: what a \
-                 search finds for nobody, for logged-in viewers' searches) and result (hit, miss, stale, error, \
+                "Edge cache lookups, by tier (moka, redis; rows: the photo rows of media requests; shared: what \
+                 nobody sees of a search or a pandal page, for logged-in viewers' answers) and result (hit, miss, stale, error, \
                  skipped, bypass)",
             ),
             &["tier", "result"],

@@ -85,20 +85,31 @@ pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Bo
     let id = path_id(&req, 0)?;
     let query = Query::of(&req, &[])?;
     cached(state, &query, viewer, Kind::Query, &[Tag::Lists], async {
-        let pandal = state.db.pandal(id).await?.ok_or(ApiError::NotFound)?;
-        let albums = state
-            .db
-            .albums(viewer, None, Some(pandal.id), PageRequest { before: None, limit: EMBEDDED_ALBUMS })
+        // What nobody sees of the page, shared by every viewer (as a search's hits are).
+        let public = state
+            .cache
+            .shared_hits(format!("d:{id}"), async {
+                let pandal = state.db.pandal(id).await?.ok_or(ApiError::NotFound)?;
+                let first = |limit| PageRequest { before: None, limit };
+                let albums = state.db.albums(NOBODY, None, Some(id), first(EMBEDDED_ALBUMS)).await?.items;
+                let photos = state.db.photo_feed(NOBODY, Some(id), first(EMBEDDED_PHOTOS)).await?.items;
+                let deps = pandal_tags(id, photos.iter());
+                Ok::<_, ApiError>((SearchHits { photos, albums, pandals: vec![pandal] }, deps))
+            })
             .await?;
-        let photos =
-            state.db.photo_feed(viewer, Some(pandal.id), PageRequest { before: None, limit: EMBEDDED_PHOTOS }).await?;
-        let deps = pandal_tags(pandal.id, photos.items.iter());
+        let own = match viewer {
+            NOBODY => SearchHits::default(),
+            _ => state.db.pandal_own(viewer, id, EMBEDDED_ALBUMS, EMBEDDED_PHOTOS).await?,
+        };
+        let mut hits = with_own(state, viewer, &public.hits, own, (EMBEDDED_ALBUMS, EMBEDDED_PHOTOS)).await?;
+        let pandal = hits.pandals.pop().ok_or(ApiError::NotFound)?;
+        let deps = pandal_tags(pandal.id, hits.photos.iter());
         let body = PandalPage {
             pandal: pandal.into(),
-            albums: albums.items.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),
-            photos: photos.items.into_iter().map(|p| PhotoJson::view(p, viewer)).collect(),
+            albums: hits.albums.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),
+            photos: hits.photos.into_iter().map(|p| PhotoJson::view(p, viewer)).collect(),
         };
-        Ok(Fresh::json(&body, deps))
+        Ok(Fresh::json(&body, deps).made_from(&public.stamp))
     })
     .await
 }
@@ -218,8 +229,7 @@ struct SearchResults {
 
 /// What `viewer` finds searching `q`: what nobody finds (the costly part, shared by
 /// everyone's searches of the same words through the cache), with the viewer's own
-/// photos and albums that match in their private and unlisted albums (everything else
-/// a viewer may see in lists is public) and their likes. The same hits
+/// photos and albums that match in their private and unlisted albums. The same hits
 /// `Database::search` gives the viewer, newest first, and when the shared part was read.
 async fn search_hits(
     state: &AppState,
@@ -229,29 +239,43 @@ async fn search_hits(
 ) -> Result<(SearchHits, crate::cache::Stamp), ApiError> {
     let public = state
         .cache
-        .shared_search(format!("{limit}:{q}"), async {
+        .shared_hits(format!("s:{limit}:{q}"), async {
             let hits = state.db.search(NOBODY, q, limit).await?;
             let deps = search_tags(q, hits.photos.iter(), hits.albums.iter());
             Ok::<_, ApiError>((hits, deps))
         })
         .await?;
-    let read_at = public.stamp.clone();
-    let public = &public.hits;
+    let own = match viewer {
+        NOBODY => SearchHits::default(),
+        _ => state.db.search_own(viewer, q, limit).await?,
+    };
+    Ok((with_own(state, viewer, &public.hits, own, (limit, limit)).await?, public.stamp.clone()))
+}
+
+/// What nobody sees (`shared`) as `viewer` sees it: with the viewer's own photos and
+/// albums in their private and unlisted albums (`own`; everything else a viewer may
+/// see in lists is public), at most `(albums, photos)` of the newest, and their likes
+/// among the shared photos.
+async fn with_own(
+    state: &AppState,
+    viewer: i64,
+    shared: &SearchHits,
+    own: SearchHits,
+    (albums, photos): (usize, usize),
+) -> Result<SearchHits, ApiError> {
     if viewer == NOBODY {
-        return Ok((public.clone(), read_at));
+        return Ok(shared.clone());
     }
-    let own = state.db.search_own(viewer, q, limit).await?;
-    let mut photos = public.photos.clone();
-    let liked = state.db.liked_among(viewer, &photos.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
-    for photo in &mut photos {
+    let mut liked_photos = shared.photos.clone();
+    let liked = state.db.liked_among(viewer, &liked_photos.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
+    for photo in &mut liked_photos {
         photo.liked_by_me = liked.contains(&photo.id);
     }
-    let hits = SearchHits {
-        photos: newest_of(photos, own.photos, limit, |p| p.id),
-        albums: newest_of(public.albums.clone(), own.albums, limit, |a| a.id),
-        pandals: public.pandals.clone(),
-    };
-    Ok((hits, read_at))
+    Ok(SearchHits {
+        photos: newest_of(liked_photos, own.photos, photos, |p| p.id),
+        albums: newest_of(shared.albums.clone(), own.albums, albums, |a| a.id),
+        pandals: shared.pandals.clone(),
+    })
 }
 
 /// The `limit` newest of two lists each newest first, once each.

@@ -23,11 +23,11 @@ use crate::metrics::Metrics;
 /// How long a cached photo row may serve at most (writes retire it sooner).
 const PHOTO_ROW_TTL: Duration = Duration::from_secs(60);
 
-/// How long what a search finds for nobody may serve logged-in viewers' searches at
-/// most (writes retire it sooner).
-const SHARED_SEARCH_TTL: Duration = Duration::from_secs(60);
-/// What a search found for nobody, kept for logged-in viewers' searches of the same
-/// words (`Cache::shared_search`): read at `stamp`, retired by `deps`.
+/// How long what nobody sees of a search or a pandal page may serve logged-in
+/// viewers' at most (writes retire it sooner).
+const SHARED_HITS_TTL: Duration = Duration::from_secs(60);
+/// What nobody sees of a search or a pandal page, kept for logged-in viewers' answers
+/// (`Cache::shared_hits`): read at `stamp`, retired by `deps`.
 pub struct SharedHits {
     pub stamp: Stamp,
     deps: Vec<Tag>,
@@ -206,7 +206,7 @@ pub struct Fresh {
     pub body: Vec<u8>,
     pub deps: Vec<Tag>,
     /// When the oldest of what the answer was made from was read, if before the
-    /// answer's own read began (a part kept in process, `Cache::shared_search`): the
+    /// answer's own read began (a part kept in process, `Cache::shared_hits`): the
     /// answer is stamped with it, so a write the bus hears late still retires it.
     pub read_at: Option<Stamp>,
 }
@@ -253,8 +253,9 @@ pub struct Cache {
     sessions: moka::future::Cache<[u8; 32], Arc<SessionEntry>>,
     /// Photo rows for media requests (visibility, owner, hash), by photo id.
     photo_rows: moka::future::Cache<i64, (Stamp, Arc<PhotoRow>)>,
-    /// What searches found for nobody, by limit and words, for logged-in viewers.
-    shared_searches: moka::future::Cache<String, Arc<SharedHits>>,
+    /// What nobody sees of searches (by limit and words) and pandal pages, for
+    /// logged-in viewers.
+    shared_hits: moka::future::Cache<String, Arc<SharedHits>>,
     settings: CacheSettings,
     metrics: Metrics,
     /// Answers' keys carry the build, so a rolling update never serves one release's
@@ -304,10 +305,10 @@ impl Cache {
         let sessions = moka::future::Cache::builder().max_capacity(100_000).time_to_live(settings.local_ttl).build();
         let photo_rows = moka::future::Cache::builder().max_capacity(100_000).time_to_live(PHOTO_ROW_TTL).build();
         // An eighth of the answers' budget (none without an in-process tier).
-        let shared_searches = moka::future::Cache::builder()
+        let shared_hits = moka::future::Cache::builder()
             .weigher(|key: &String, kept: &Arc<SharedHits>| kept.weight().saturating_add(key.len() as u32))
             .max_capacity(settings.local_bytes / 8)
-            .time_to_live(SHARED_SEARCH_TTL)
+            .time_to_live(SHARED_HITS_TTL)
             .build();
         Ok(Cache {
             bus,
@@ -316,7 +317,7 @@ impl Cache {
             answers,
             sessions,
             photo_rows,
-            shared_searches,
+            shared_hits,
             answer_prefix: format!("pujo:{}:{}:a:", crate::util::VERSION, crate::util::GIT_SHA),
             settings,
             metrics: metrics.clone(),
@@ -363,30 +364,31 @@ impl Cache {
         }
     }
 
-    /// What search `key` finds for nobody, from memory while the bus says it is fresh,
-    /// or from `load` (the hits and what they depend on), then kept. A logged-in
-    /// viewer's search is this plus their own (`api::pandals::search_hits`): their
-    /// answer is their own, but the costly part of it is everyone's. In this process
-    /// only. An answer made from it is stamped no later than it (`Fresh::made_from`).
-    pub async fn shared_search<E>(
+    /// What nobody sees of `key` (a search, a pandal page), from memory while the bus
+    /// says it is fresh, or from `load` (the hits and what they depend on), then kept.
+    /// A logged-in viewer's answer is this plus their own (`api::pandals::with_own`):
+    /// their answer is their own, but the costly part of it is everyone's. In this
+    /// process only. An answer made from it is stamped no later than it
+    /// (`Fresh::made_from`).
+    pub async fn shared_hits<E>(
         &self,
         key: String,
         load: impl Future<Output = Result<(SearchHits, Vec<Tag>), E>>,
     ) -> Result<Arc<SharedHits>, E> {
-        if let Some(kept) = self.shared_searches.get(&key).await
+        if let Some(kept) = self.shared_hits.get(&key).await
             && self.bus.is_fresh(&kept.stamp, &kept.deps)
         {
-            self.count("search", "hit");
+            self.count("shared", "hit");
             return Ok(kept);
         }
-        self.count("search", "miss");
+        self.count("shared", "miss");
         let stamp = self.bus.stamp();
         let (hits, mut deps) = load.await?;
         deps.push(Tag::Global);
         let kept = Arc::new(SharedHits { stamp, deps, hits });
         if self.bus.is_fresh(&kept.stamp, &kept.deps) {
             // Replaces a stale copy; a concurrent load's may replace this one, read as late.
-            self.shared_searches.insert(key, kept.clone()).await;
+            self.shared_hits.insert(key, kept.clone()).await;
         }
         Ok(kept)
     }

@@ -251,6 +251,17 @@ const SEARCH_ALBUMS: Sql = Sql {
          AND (a.visibility = 'public' OR a.owner_id = $1) ORDER BY a.id DESC LIMIT $3"
     ),
 };
+/// A logged-in viewer's own private and unlisted albums on a pandal's page
+/// (`Database::pandal_own`), and their photos, newest first.
+const OWN_ALBUMS_OF_PANDAL: Sql = Sql::same(concat!(
+    album_select!(),
+    "WHERE a.owner_id = $1 AND a.pandal_id = $2 AND a.visibility <> 'public' ORDER BY a.id DESC LIMIT $3"
+));
+const OWN_FEED_OF_PANDAL: Sql = Sql::same(concat!(
+    photo_select!(liked!(viewer)),
+    "WHERE p.album_id IN (SELECT b.id FROM albums b WHERE b.owner_id = $1 AND b.pandal_id = $2 \
+     AND b.visibility <> 'public') ORDER BY p.id + 0 DESC LIMIT $3"
+));
 /// A logged-in viewer's own private and unlisted albums that match.
 const SEARCH_OWN_ALBUMS: Sql = Sql {
     pg: concat!(
@@ -1047,6 +1058,24 @@ impl Database {
         Ok(SearchHits {
             photos: self.query(SEARCH_OWN_PHOTOS, params![viewer, query.as_str(), page], photo_from).await?,
             albums: self.query(SEARCH_OWN_ALBUMS, params![viewer, query.as_str(), page], album_from).await?,
+            pandals: Vec::new(),
+        })
+    }
+
+    /// What a pandal's page shows `viewer` beyond what it shows nobody: their own
+    /// private and unlisted albums on it and those albums' photos, at most `albums` and
+    /// `photos` of the newest.
+    pub async fn pandal_own(
+        &self,
+        viewer: i64,
+        pandal: i64,
+        albums: usize,
+        photos: usize,
+    ) -> Result<SearchHits, DbError> {
+        let limit = |n: usize| i64::try_from(n).unwrap_or(100);
+        Ok(SearchHits {
+            photos: self.query(OWN_FEED_OF_PANDAL, params![viewer, pandal, limit(photos)], photo_from).await?,
+            albums: self.query(OWN_ALBUMS_OF_PANDAL, params![viewer, pandal, limit(albums)], album_from).await?,
             pandals: Vec::new(),
         })
     }

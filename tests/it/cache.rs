@@ -19,6 +19,7 @@ per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
     an_album_made_private_leaves_every_cached_list_at_once,
     a_new_photo_retires_its_own_pandals_page_and_no_other,
     logged_in_searches_share_what_everyone_finds_and_add_their_own,
+    logged_in_pandal_pages_share_what_everyone_sees_and_add_their_own,
 ]);
 
 /// One second, as the cache promises, measured from the write's answer.
@@ -975,7 +976,7 @@ async fn logged_in_searches_share_what_everyone_finds_and_add_their_own(backend:
     assert_eq!(fan.put(&format!("/api/v1/photos/{shared}/like")).await.status, StatusCode::OK);
     let searches = |result: &'static str| {
         let app = &app;
-        async move { metric(app, "cache_requests_total", &[("tier", "search"), ("result", result)]).await }
+        async move { metric(app, "cache_requests_total", &[("tier", "shared"), ("result", result)]).await }
     };
     let (misses, hits) = (searches("miss").await, searches("hit").await);
     let ids = |answer: &Value| -> Vec<i64> {
@@ -1017,6 +1018,59 @@ async fn logged_in_searches_share_what_everyone_finds_and_add_their_own(backend:
 
     let new = photo(&owner, public, 160, "dhunuchi again").await;
     seen_within(&fan, path, "a new photo the words find", |a| {
+        a.json()["photos"].as_array().is_some_and(|p| p.iter().any(|p| p["id"] == new))
+    })
+    .await;
+}
+
+/// A pandal's page for a logged-in visitor is theirs too (their private album on it,
+/// their likes), and what nobody sees of it is read once for every viewer: a pandal's
+/// page for the participants of a festival night cost PostgreSQL as much as everyone
+/// else's.
+async fn logged_in_pandal_pages_share_what_everyone_sees_and_add_their_own(backend: Backend) {
+    let (app, db) = spawn_app_with_db(backend).await;
+    let listening = eventually(Duration::from_secs(10), || async {
+        get(&app.url("/health"), &[]).await.json()["checks"]["cache_bus"]["status"] == "ok"
+    })
+    .await;
+    assert!(listening, "the cache bus is heard");
+    let (owner, fan, other, nobody) = (
+        Api::register(&app, "kalyani").await,
+        Api::register(&app, "bapi").await,
+        Api::register(&app, "tuktuki").await,
+        Api::anonymous(&app),
+    );
+    let (pandal, public, [dhunuchi, _]) = festival_album(&db, owner.id(), pujo::db::Visibility::Public).await;
+    let home = album(&fan, "Barir thakur", "private").await;
+    let moved = fan.patch(&format!("/api/v1/albums/{home}"), json!({ "pandal_id": pandal })).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
+    let mine = photo(&fan, home, 90, "ghorer pratima").await;
+    assert_eq!(fan.put(&format!("/api/v1/photos/{dhunuchi}/like")).await.status, StatusCode::OK);
+    let shared = |result: &'static str| {
+        let app = &app;
+        async move { metric(app, "cache_requests_total", &[("tier", "shared"), ("result", result)]).await }
+    };
+    let (misses, hits) = (shared("miss").await, shared("hit").await);
+    let ids = |answer: &Value, what: &str| -> Vec<i64> {
+        answer[what].as_array().expect("list").iter().map(|p| p["id"].as_i64().expect("id")).collect()
+    };
+    let page = format!("/api/v1/pandals/{pandal}");
+
+    let seen = fan.get(&page).await.json();
+    assert_eq!(ids(&seen, "albums"), [home, public], "{seen}");
+    assert_eq!(ids(&seen, "photos")[0], mine, "the fan's own photo, newest: {seen}");
+    assert_eq!(photo_in(&seen, dhunuchi)["liked_by_me"], true, "the fan's like");
+    for who in [&other, &nobody] {
+        let seen = who.get(&page).await.json();
+        assert_eq!(ids(&seen, "albums"), [public], "nobody else sees the fan's private album: {seen}");
+        assert!(!ids(&seen, "photos").contains(&mine), "nor its photo: {seen}");
+        assert_eq!(photo_in(&seen, dhunuchi)["liked_by_me"], false, "the fan's like is theirs: {seen}");
+    }
+    assert_eq!(shared("miss").await - misses, 1.0, "what nobody sees was read once");
+    assert_eq!(shared("hit").await - hits, 2.0, "and served the other two pages");
+
+    let new = photo(&owner, public, 160, "dhak").await;
+    seen_within(&fan, &page, "a new photo on the pandal", |a| {
         a.json()["photos"].as_array().is_some_and(|p| p.iter().any(|p| p["id"] == new))
     })
     .await;
