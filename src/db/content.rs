@@ -257,11 +257,22 @@ const OWN_ALBUMS_OF_PANDAL: Sql = Sql::same(concat!(
     album_select!(),
     "WHERE a.owner_id = $1 AND a.pandal_id = $2 AND a.visibility <> 'public' ORDER BY a.id DESC LIMIT $3"
 ));
-const OWN_FEED_OF_PANDAL: Sql = Sql::same(concat!(
-    photo_select!(liked!(viewer)),
-    "WHERE p.album_id IN (SELECT b.id FROM albums b WHERE b.owner_id = $1 AND b.pandal_id = $2 \
-     AND b.visibility <> 'public') ORDER BY p.id + 0 DESC LIMIT $3"
-));
+/// PostgreSQL takes the newest few of each of those albums first, as `FEED_OF_PANDAL`
+/// does, so a large private album costs a page, not all of its photos.
+const OWN_FEED_OF_PANDAL: Sql = Sql {
+    pg: concat!(
+        photo_select!(liked!(viewer)),
+        "WHERE p.id IN (SELECT x.id FROM albums b CROSS JOIN LATERAL \
+           (SELECT y.id FROM photos y WHERE y.album_id = b.id ORDER BY y.id DESC LIMIT $3) x \
+           WHERE b.owner_id = $1 AND b.pandal_id = $2 AND b.visibility <> 'public' ORDER BY x.id DESC LIMIT $3) \
+         ORDER BY p.id DESC LIMIT $3"
+    ),
+    lite: concat!(
+        photo_select!(liked!(viewer)),
+        "WHERE p.album_id IN (SELECT b.id FROM albums b WHERE b.owner_id = $1 AND b.pandal_id = $2 \
+         AND b.visibility <> 'public') ORDER BY p.id DESC LIMIT $3"
+    ),
+};
 /// A logged-in viewer's own private and unlisted albums that match.
 const SEARCH_OWN_ALBUMS: Sql = Sql {
     pg: concat!(
