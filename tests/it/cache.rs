@@ -951,6 +951,27 @@ async fn an_album_made_private_leaves_every_cached_list_at_once(backend: Backend
     }
 }
 
+/// Once `app` hears its cache bus (nothing is kept before): an owner of public
+/// photos, a fan, someone else, and nobody.
+async fn three_people_and_nobody(app: &TestApp) -> (Api<'_>, Api<'_>, Api<'_>, Api<'_>) {
+    let listening = eventually(Duration::from_secs(10), || async {
+        get(&app.url("/health"), &[]).await.json()["checks"]["cache_bus"]["status"] == "ok"
+    })
+    .await;
+    assert!(listening, "the cache bus is heard");
+    (
+        Api::register(app, "kalyani").await,
+        Api::register(app, "bapi").await,
+        Api::register(app, "tuktuki").await,
+        Api::anonymous(app),
+    )
+}
+
+/// The `tier="shared"` lookups with `result` so far.
+async fn shared_lookups(app: &TestApp, result: &str) -> f64 {
+    metric(app, "cache_requests_total", &[("tier", "shared"), ("result", result)]).await
+}
+
 /// A logged-in visitor's search answer is their own (their likes, their private
 /// albums' photos), but its costly part is everyone's: what nobody finds for the same
 /// words is read once and shared by every viewer's search (on a festival night the
@@ -958,27 +979,13 @@ async fn an_album_made_private_leaves_every_cached_list_at_once(backend: Backend
 /// and a new photo those words find retires it.
 async fn logged_in_searches_share_what_everyone_finds_and_add_their_own(backend: Backend) {
     let (app, _db) = spawn_app_with_db(backend).await;
-    let listening = eventually(Duration::from_secs(10), || async {
-        get(&app.url("/health"), &[]).await.json()["checks"]["cache_bus"]["status"] == "ok"
-    })
-    .await;
-    assert!(listening, "the cache bus is heard");
-    let (owner, fan, other, nobody) = (
-        Api::register(&app, "kalyani").await,
-        Api::register(&app, "bapi").await,
-        Api::register(&app, "tuktuki").await,
-        Api::anonymous(&app),
-    );
+    let (owner, fan, other, nobody) = three_people_and_nobody(&app).await;
     let public = album(&owner, "Saptami", "public").await;
     let shared = photo(&owner, public, 31, "dhunuchi naach").await;
     let home = album(&fan, "Barir pujo", "private").await;
     let mine = photo(&fan, home, 90, "dhunuchi at home").await;
     assert_eq!(fan.put(&format!("/api/v1/photos/{shared}/like")).await.status, StatusCode::OK);
-    let searches = |result: &'static str| {
-        let app = &app;
-        async move { metric(app, "cache_requests_total", &[("tier", "shared"), ("result", result)]).await }
-    };
-    let (misses, hits) = (searches("miss").await, searches("hit").await);
+    let (misses, hits) = (shared_lookups(&app, "miss").await, shared_lookups(&app, "hit").await);
     let ids = |answer: &Value| -> Vec<i64> {
         answer["photos"].as_array().expect("photos").iter().map(|p| p["id"].as_i64().expect("id")).collect()
     };
@@ -994,8 +1001,8 @@ async fn logged_in_searches_share_what_everyone_finds_and_add_their_own(backend:
         assert_eq!(ids(&seen), [shared], "nobody else sees the fan's private photo: {seen}");
         assert_eq!(photo_in(&seen, shared)["liked_by_me"], false, "the fan's like is theirs: {seen}");
     }
-    assert_eq!(searches("miss").await - misses, 1.0, "what nobody finds was read once");
-    assert_eq!(searches("hit").await - hits, 2.0, "and served the other two searches");
+    assert_eq!(shared_lookups(&app, "miss").await - misses, 1.0, "what nobody finds was read once");
+    assert_eq!(shared_lookups(&app, "hit").await - hits, 2.0, "and served the other two searches");
 
     // The owner's own search: their photo as its owner sees it (can download the original).
     let own = owner.get("/api/v1/search?q=naach").await.json();
@@ -1029,28 +1036,14 @@ async fn logged_in_searches_share_what_everyone_finds_and_add_their_own(backend:
 /// else's.
 async fn logged_in_pandal_pages_share_what_everyone_sees_and_add_their_own(backend: Backend) {
     let (app, db) = spawn_app_with_db(backend).await;
-    let listening = eventually(Duration::from_secs(10), || async {
-        get(&app.url("/health"), &[]).await.json()["checks"]["cache_bus"]["status"] == "ok"
-    })
-    .await;
-    assert!(listening, "the cache bus is heard");
-    let (owner, fan, other, nobody) = (
-        Api::register(&app, "kalyani").await,
-        Api::register(&app, "bapi").await,
-        Api::register(&app, "tuktuki").await,
-        Api::anonymous(&app),
-    );
+    let (owner, fan, other, nobody) = three_people_and_nobody(&app).await;
     let (pandal, public, [dhunuchi, _]) = festival_album(&db, owner.id(), pujo::db::Visibility::Public).await;
     let home = album(&fan, "Barir thakur", "private").await;
     let moved = fan.patch(&format!("/api/v1/albums/{home}"), json!({ "pandal_id": pandal })).await;
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
     let mine = photo(&fan, home, 90, "ghorer pratima").await;
     assert_eq!(fan.put(&format!("/api/v1/photos/{dhunuchi}/like")).await.status, StatusCode::OK);
-    let shared = |result: &'static str| {
-        let app = &app;
-        async move { metric(app, "cache_requests_total", &[("tier", "shared"), ("result", result)]).await }
-    };
-    let (misses, hits) = (shared("miss").await, shared("hit").await);
+    let (misses, hits) = (shared_lookups(&app, "miss").await, shared_lookups(&app, "hit").await);
     let ids = |answer: &Value, what: &str| -> Vec<i64> {
         answer[what].as_array().expect("list").iter().map(|p| p["id"].as_i64().expect("id")).collect()
     };
@@ -1066,8 +1059,8 @@ async fn logged_in_pandal_pages_share_what_everyone_sees_and_add_their_own(backe
         assert!(!ids(&seen, "photos").contains(&mine), "nor its photo: {seen}");
         assert_eq!(photo_in(&seen, dhunuchi)["liked_by_me"], false, "the fan's like is theirs: {seen}");
     }
-    assert_eq!(shared("miss").await - misses, 1.0, "what nobody sees was read once");
-    assert_eq!(shared("hit").await - hits, 2.0, "and served the other two pages");
+    assert_eq!(shared_lookups(&app, "miss").await - misses, 1.0, "what nobody sees was read once");
+    assert_eq!(shared_lookups(&app, "hit").await - hits, 2.0, "and served the other two pages");
 
     let new = photo(&owner, public, 160, "dhak").await;
     seen_within(&fan, &page, "a new photo on the pandal", |a| {
