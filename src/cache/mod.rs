@@ -760,6 +760,22 @@ pub async fn listen(db: &Database, cache: &Cache, stop: tokio_util::sync::Cancel
 mod tests {
     use super::*;
 
+    /// A loader's error for tests whose loaders succeed.
+    #[derive(Debug)]
+    struct NeverFails;
+
+    impl Missing for NeverFails {
+        fn is_not_found(&self) -> bool {
+            false
+        }
+        fn not_found_body() -> Bytes {
+            Bytes::new()
+        }
+        fn reissue(&self) -> Self {
+            NeverFails
+        }
+    }
+
     /// An answer made from a part kept in process (what nobody finds for a search) is
     /// as old as that part: a write numbered before the answer's own read began, but
     /// heard only after it (another replica's, announced late), still retires it.
@@ -779,7 +795,7 @@ mod tests {
         cache.bus.apply(7, &[Tag::Photo(2)]);
         let load = |body: &'static str| {
             let part = part.clone();
-            async move { Ok::<_, crate::api::ApiError>(Fresh::json(&body, vec![Tag::Album(3)]).made_from(&part)) }
+            async move { Ok::<_, NeverFails>(Fresh::json(&body, vec![Tag::Album(3)]).made_from(&part)) }
         };
         let first = cache.answer("k", Kind::Query, &[], load("before")).await.expect("answer");
         assert_eq!(first.stamp.seen, 5, "stamped when its part was read");
