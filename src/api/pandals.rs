@@ -85,23 +85,17 @@ pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Bo
     let id = path_id(&req, 0)?;
     let query = Query::of(&req, &[])?;
     cached(state, &query, viewer, Kind::Query, &[Tag::Lists], async {
-        // What nobody sees of the page, shared by every viewer (as a search's hits are).
-        let public = state
-            .cache
-            .shared_hits(format!("d:{id}"), async {
-                let pandal = state.db.pandal(id).await?.ok_or(ApiError::NotFound)?;
-                let first = |limit| PageRequest { before: None, limit };
-                let albums = state.db.albums(NOBODY, None, Some(id), first(EMBEDDED_ALBUMS)).await?.items;
-                let photos = state.db.photo_feed(NOBODY, Some(id), first(EMBEDDED_PHOTOS)).await?.items;
-                let deps = pandal_tags(id, photos.iter());
-                Ok::<_, ApiError>((SearchHits { photos, albums, pandals: vec![pandal] }, deps))
-            })
-            .await?;
-        let own = match viewer {
-            NOBODY => SearchHits::default(),
-            _ => state.db.pandal_own(viewer, id, EMBEDDED_ALBUMS, EMBEDDED_PHOTOS).await?,
+        let public = async {
+            let pandal = state.db.pandal(id).await?.ok_or(ApiError::NotFound)?;
+            let first = |limit| PageRequest { before: None, limit };
+            let albums = state.db.albums(NOBODY, None, Some(id), first(EMBEDDED_ALBUMS)).await?.items;
+            let photos = state.db.photo_feed(NOBODY, Some(id), first(EMBEDDED_PHOTOS)).await?.items;
+            let deps = pandal_tags(id, photos.iter());
+            Ok((SearchHits { photos, albums, pandals: vec![pandal] }, deps))
         };
-        let mut hits = with_own(state, viewer, &public.hits, own, (EMBEDDED_ALBUMS, EMBEDDED_PHOTOS)).await?;
+        let own = || state.db.pandal_own(viewer, id, EMBEDDED_ALBUMS, EMBEDDED_PHOTOS);
+        let limits = (EMBEDDED_ALBUMS, EMBEDDED_PHOTOS);
+        let (mut hits, read_at) = as_seen_by(state, viewer, format!("d:{id}"), public, own, limits).await?;
         let pandal = hits.pandals.pop().ok_or(ApiError::NotFound)?;
         let deps = pandal_tags(pandal.id, hits.photos.iter());
         let body = PandalPage {
@@ -109,7 +103,7 @@ pub async fn get(state: &AppState, req: Request<Incoming>) -> Result<Response<Bo
             albums: hits.albums.into_iter().map(|a| AlbumJson::view(a, viewer)).collect(),
             photos: hits.photos.into_iter().map(|p| PhotoJson::view(p, viewer)).collect(),
         };
-        Ok(Fresh::json(&body, deps).made_from(&public.stamp))
+        Ok(Fresh::json(&body, deps).made_from(&read_at))
     })
     .await
 }
@@ -227,55 +221,38 @@ struct SearchResults {
     pandals: Vec<PandalJson>,
 }
 
-/// What `viewer` finds searching `q`: what nobody finds (the costly part, shared by
-/// everyone's searches of the same words through the cache), with the viewer's own
-/// photos and albums that match in their private and unlisted albums. The same hits
-/// `Database::search` gives the viewer, newest first, and when the shared part was read.
-async fn search_hits(
+/// What `viewer` sees of `key` (a search, a pandal page): what nobody sees of it
+/// (`public`: the hits and what they depend on; the costly part, kept in process and
+/// shared by every viewer's answer), with the viewer's own photos and albums in their
+/// private and unlisted albums (`own`, read for a logged-in viewer only; everything
+/// else a viewer may see in lists is public) and their likes among the shared photos;
+/// at most `(albums, photos)` of the newest of each. Returns when the shared part was
+/// read, for `Fresh::made_from`.
+async fn as_seen_by<O: Future<Output = Result<SearchHits, crate::db::DbError>>>(
     state: &AppState,
     viewer: i64,
-    q: &str,
-    limit: usize,
-) -> Result<(SearchHits, crate::cache::Stamp), ApiError> {
-    let public = state
-        .cache
-        .shared_hits(format!("s:{limit}:{q}"), async {
-            let hits = state.db.search(NOBODY, q, limit).await?;
-            let deps = search_tags(q, hits.photos.iter(), hits.albums.iter());
-            Ok::<_, ApiError>((hits, deps))
-        })
-        .await?;
-    let own = match viewer {
-        NOBODY => SearchHits::default(),
-        _ => state.db.search_own(viewer, q, limit).await?,
-    };
-    Ok((with_own(state, viewer, &public.hits, own, (limit, limit)).await?, public.stamp.clone()))
-}
-
-/// What nobody sees (`shared`) as `viewer` sees it: with the viewer's own photos and
-/// albums in their private and unlisted albums (`own`; everything else a viewer may
-/// see in lists is public), at most `(albums, photos)` of the newest, and their likes
-/// among the shared photos.
-async fn with_own(
-    state: &AppState,
-    viewer: i64,
-    shared: &SearchHits,
-    own: SearchHits,
+    key: String,
+    public: impl Future<Output = Result<(SearchHits, Vec<Tag>), ApiError>>,
+    own: impl FnOnce() -> O,
     (albums, photos): (usize, usize),
-) -> Result<SearchHits, ApiError> {
+) -> Result<(SearchHits, crate::cache::Stamp), ApiError> {
+    let public = state.cache.shared_hits(key, public).await?;
+    let (shared, read_at) = (&public.hits, public.stamp.clone());
     if viewer == NOBODY {
-        return Ok(shared.clone());
+        return Ok((shared.clone(), read_at));
     }
+    let own = own().await?;
     let mut liked_photos = shared.photos.clone();
     let liked = state.db.liked_among(viewer, &liked_photos.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
     for photo in &mut liked_photos {
         photo.liked_by_me = liked.contains(&photo.id);
     }
-    Ok(SearchHits {
+    let hits = SearchHits {
         photos: newest_of(liked_photos, own.photos, photos, |p| p.id),
         albums: newest_of(shared.albums.clone(), own.albums, albums, |a| a.id),
         pandals: shared.pandals.clone(),
-    })
+    };
+    Ok((hits, read_at))
 }
 
 /// The `limit` newest of two lists each newest first, once each.
@@ -298,7 +275,13 @@ pub async fn search(state: &AppState, req: Request<Incoming>) -> Result<Response
     check.finish()?;
     let limit = query.limit(SEARCH_LIMIT, SEARCH_MAX)?;
     cached(state, &query, viewer, Kind::Query, &[Tag::Lists], async {
-        let (hits, read_at) = search_hits(state, viewer, q, limit).await?;
+        let public = async {
+            let hits = state.db.search(NOBODY, q, limit).await?;
+            let deps = search_tags(q, hits.photos.iter(), hits.albums.iter());
+            Ok((hits, deps))
+        };
+        let own = || state.db.search_own(viewer, q, limit);
+        let (hits, read_at) = as_seen_by(state, viewer, format!("s:{limit}:{q}"), public, own, (limit, limit)).await?;
         let deps = search_tags(q, hits.photos.iter(), hits.albums.iter());
         let body = SearchResults {
             photos: hits.photos.into_iter().map(|p| PhotoJson::view(p, viewer)).collect(),

@@ -483,6 +483,11 @@ fn comment_from(r: &dyn Row) -> Result<Comment, DbError> {
     })
 }
 
+/// A page's size as a statement's `LIMIT`.
+fn sql_limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(100)
+}
+
 fn id_from(r: &dyn Row) -> Result<i64, DbError> {
     r.int(0)
 }
@@ -1060,17 +1065,21 @@ impl Database {
     /// (everything else a viewer may see in lists is public), at most `limit` of each,
     /// newest first. Pandals are the same for everyone, so none.
     pub async fn search_own(&self, viewer: i64, q: &str, limit: usize) -> Result<SearchHits, DbError> {
-        let query = match self {
-            Database::Postgres(_) => text::pg_query(q),
-            Database::Sqlite(_) => text::fts5_query(q),
-        };
-        let Some(query) = query else { return Ok(SearchHits::default()) };
-        let page = i64::try_from(limit).unwrap_or(100);
+        let Some(query) = self.text_query(q) else { return Ok(SearchHits::default()) };
+        let page = sql_limit(limit);
         Ok(SearchHits {
             photos: self.query(SEARCH_OWN_PHOTOS, params![viewer, query.as_str(), page], photo_from).await?,
             albums: self.query(SEARCH_OWN_ALBUMS, params![viewer, query.as_str(), page], album_from).await?,
             pandals: Vec::new(),
         })
+    }
+
+    /// `q` as this database's word index reads it; `None` when it has no words.
+    fn text_query(&self, q: &str) -> Option<String> {
+        match self {
+            Database::Postgres(_) => text::pg_query(q),
+            Database::Sqlite(_) => text::fts5_query(q),
+        }
     }
 
     /// What a pandal's page shows `viewer` beyond what it shows nobody: their own
@@ -1083,10 +1092,9 @@ impl Database {
         albums: usize,
         photos: usize,
     ) -> Result<SearchHits, DbError> {
-        let limit = |n: usize| i64::try_from(n).unwrap_or(100);
         Ok(SearchHits {
-            photos: self.query(OWN_FEED_OF_PANDAL, params![viewer, pandal, limit(photos)], photo_from).await?,
-            albums: self.query(OWN_ALBUMS_OF_PANDAL, params![viewer, pandal, limit(albums)], album_from).await?,
+            photos: self.query(OWN_FEED_OF_PANDAL, params![viewer, pandal, sql_limit(photos)], photo_from).await?,
+            albums: self.query(OWN_ALBUMS_OF_PANDAL, params![viewer, pandal, sql_limit(albums)], album_from).await?,
             pandals: Vec::new(),
         })
     }
@@ -1122,20 +1130,14 @@ impl Database {
         limit: usize,
         newest: Option<i64>,
     ) -> Result<SearchHits, DbError> {
-        let query = match self {
-            Database::Postgres(_) => text::pg_query(q),
-            Database::Sqlite(_) => text::fts5_query(q),
-        };
-        let Some(query) = query else { return Ok(SearchHits::default()) };
+        let Some(query) = self.text_query(q) else { return Ok(SearchHits::default()) };
         let query = query.as_str();
         let photos = (SEARCH_NEWEST_PHOTOS.for_viewer(viewer), SEARCH_PHOTOS.for_viewer(viewer));
         let albums = (SEARCH_NEWEST_ALBUMS, SEARCH_ALBUMS);
         Ok(SearchHits {
             photos: self.newest_then_all(photos, newest, viewer, query, limit, photo_from).await?,
             albums: self.newest_then_all(albums, newest, viewer, query, limit, album_from).await?,
-            pandals: self
-                .query(SEARCH_PANDALS, params![query, i64::try_from(limit).unwrap_or(100)], pandal_from)
-                .await?,
+            pandals: self.query(SEARCH_PANDALS, params![query, sql_limit(limit)], pandal_from).await?,
         })
     }
 
@@ -1150,7 +1152,7 @@ impl Database {
         limit: usize,
         decode: Decode<T>,
     ) -> Result<Vec<T>, DbError> {
-        let page = i64::try_from(limit).unwrap_or(100);
+        let page = sql_limit(limit);
         if let Some(newest) = newest {
             let found = self.query(first, params![viewer, query, page, newest], decode).await?;
             if found.len() >= limit {
