@@ -776,20 +776,56 @@ mod tests {
         }
     }
 
+    fn settings(local_bytes: u64) -> CacheSettings {
+        CacheSettings {
+            redis: None,
+            local_ttl: Duration::from_secs(60),
+            local_bytes,
+            response_ttl: Duration::from_secs(300),
+            query_ttl: Duration::from_secs(600),
+            negative_ttl: Duration::from_secs(10),
+        }
+    }
+
+    /// What nobody sees of searches is kept within its bytes, not its count of rows:
+    /// albums with 2,000-character descriptions are as many rows as short ones.
+    #[tokio::test]
+    async fn kept_shared_hits_stay_within_their_bytes() {
+        let budget: u64 = 256 * 1024;
+        let cache = Cache::new(settings(budget * 8), &Metrics::new("test", "test"), true).expect("cache");
+        let album = |id| crate::db::Album {
+            id,
+            owner: crate::db::UserRef { id: 1, username: "u".into(), display_name: "u".into() },
+            title: "Kumartuli".into(),
+            description: "ঢাকের আওয়াজ ".repeat(100),
+            visibility: crate::db::Visibility::Public,
+            pandal: None,
+            cover: None,
+            photo_count: 0,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            updated_at: time::OffsetDateTime::UNIX_EPOCH,
+            link_key: String::new(),
+        };
+        for key in 0..100 {
+            let hits = SearchHits { albums: (0..20).map(album).collect(), ..SearchHits::default() };
+            let load = async { Ok::<_, NeverFails>((hits, vec![Tag::Lists])) };
+            cache.shared_hits(format!("s:20:{key}"), load).await.map_err(|_| "load").expect("hits");
+        }
+        cache.shared_hits.run_pending_tasks().await;
+        let text = 20 * album(0).description.len() as u64;
+        assert!(
+            cache.shared_hits.entry_count() * text <= budget,
+            "{} searches of {text} bytes each kept in {budget}",
+            cache.shared_hits.entry_count()
+        );
+    }
+
     /// An answer made from a part kept in process (what nobody finds for a search) is
     /// as old as that part: a write numbered before the answer's own read began, but
     /// heard only after it (another replica's, announced late), still retires it.
     #[tokio::test]
     async fn an_answer_made_from_a_kept_part_is_as_old_as_the_part() {
-        let settings = CacheSettings {
-            redis: None,
-            local_ttl: Duration::from_secs(60),
-            local_bytes: 1 << 20,
-            response_ttl: Duration::from_secs(300),
-            query_ttl: Duration::from_secs(600),
-            negative_ttl: Duration::from_secs(10),
-        };
-        let cache = Cache::new(settings, &Metrics::new("test", "test"), true).expect("cache");
+        let cache = Cache::new(settings(1 << 20), &Metrics::new("test", "test"), true).expect("cache");
         cache.bus.apply(5, &[Tag::Photo(1)]);
         let part = cache.bus.stamp();
         cache.bus.apply(7, &[Tag::Photo(2)]);
