@@ -366,7 +366,7 @@ impl Cache {
 
     /// What nobody sees of `key` (a search, a pandal page), from memory while the bus
     /// says it is fresh, or from `load` (the hits and what they depend on), then kept.
-    /// A logged-in viewer's answer is this plus their own (`api::pandals::with_own`):
+    /// A logged-in viewer's answer is this plus their own (`api::pandals::as_seen_by`):
     /// their answer is their own, but the costly part of it is everyone's. In this
     /// process only. An answer made from it is stamped no later than it
     /// (`Fresh::made_from`).
