@@ -236,7 +236,8 @@ async fn as_seen_by<O: Future<Output = Result<SearchHits, crate::db::DbError>>>(
     own: impl FnOnce() -> O,
     (albums, photos): (usize, usize),
 ) -> Result<(SearchHits, crate::cache::Stamp), ApiError> {
-    let public = state.cache.shared_hits(key, public).await?;
+    let recount = |ids: Vec<i64>| async move { state.db.photo_counts(&ids).await.map_err(ApiError::from) };
+    let public = state.cache.shared_hits(key, public, recount).await?;
     let (shared, read_at) = (&public.hits, public.stamp.clone());
     if viewer == NOBODY {
         return Ok((shared.clone(), read_at));

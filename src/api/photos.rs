@@ -101,11 +101,13 @@ pub(super) fn search_tags<'a>(
     tags
 }
 
-/// Tells every replica that a like or a comment changed a photo's counts: the photo,
-/// its album's photo list, and the lists that show it (through `list_tags`), not every
-/// list: which photos a list holds does not change.
+/// Tells every replica that a like or a comment changed a photo's counts: what shows
+/// the photo (its tag), its album's photo list, and the lists that show it (through
+/// `list_tags`), not every list: which photos a list holds does not change. Counts
+/// alone: what shows none (a photo's row for its media) or reads them apart (the
+/// shared part of a search or pandal page) stays.
 async fn counted(state: &AppState, photo: &Photo) {
-    state.cache.publish(&state.db, &photo_tags(photo)).await;
+    state.cache.publish(&state.db, &[Tag::PhotoCounts(photo.id), Tag::AlbumCounts(photo.album_id)]).await;
 }
 
 /// Tells every replica that a write touched these photos (and so their albums' pages

@@ -41,6 +41,16 @@ pub enum Tag {
     Album(i64),
     /// One photo: its fields, comments and likes.
     Photo(i64),
+    /// Announced, never depended on: a like or comment changed one photo's counts
+    /// (and its comments), nothing else about it. Retires what depends on
+    /// `Photo(id)`, but not what is judged apart from counts
+    /// (`Bus::is_fresh_apart_from_counts`: a photo's row for its media, the shared part
+    /// of a search or pandal page, whose counts are read again on their own).
+    PhotoCounts(i64),
+    /// Announced, never depended on: the counts of one album's photos changed (its
+    /// photo list shows them). Retires what depends on `Album(id)`, apart from counts
+    /// as `PhotoCounts`.
+    AlbumCounts(i64),
     /// One person's account as sessions see it (role, name, revocation).
     User(i64),
 }
@@ -57,6 +67,8 @@ impl Tag {
             Tag::Pandal(id) => write!(out, "d{id}"),
             Tag::Album(id) => write!(out, "a{id}"),
             Tag::Photo(id) => write!(out, "p{id}"),
+            Tag::PhotoCounts(id) => write!(out, "c{id}"),
+            Tag::AlbumCounts(id) => write!(out, "k{id}"),
             Tag::User(id) => write!(out, "u{id}"),
         };
     }
@@ -73,8 +85,19 @@ impl Tag {
             "d" => id.parse().ok().map(Tag::Pandal),
             "a" => id.parse().ok().map(Tag::Album),
             "p" => id.parse().ok().map(Tag::Photo),
+            "c" => id.parse().ok().map(Tag::PhotoCounts),
+            "k" => id.parse().ok().map(Tag::AlbumCounts),
             "u" => id.parse().ok().map(Tag::User),
             _ => None,
+        }
+    }
+
+    /// Where the bus keeps what touched this tag, and whether it touches counts alone.
+    fn entry(self) -> (Tag, bool) {
+        match self {
+            Tag::PhotoCounts(id) => (Tag::Photo(id), true),
+            Tag::AlbumCounts(id) => (Tag::Album(id), true),
+            tag => (tag, false),
         }
     }
 }
@@ -124,20 +147,36 @@ pub struct Stamp {
     /// fresh. A stamp without one (an older release's) is epoch 0.
     #[serde(default)]
     pub epoch: u64,
+    /// The number the answer's counts of likes and comments are as of, when they were
+    /// read again after the rest (`Cache::shared_hits`); `seen` when this is lower (0:
+    /// read with the rest).
+    #[serde(default)]
+    pub counts_seen: u64,
 }
 
 impl Stamp {
     /// The earlier of two stamps of this process (one run of the numbers): what an
     /// answer made of parts read at each may claim.
     pub fn older(&self, other: &Stamp) -> Stamp {
-        Stamp { seen: self.seen.min(other.seen), created_ms: self.created_ms.min(other.created_ms), epoch: self.epoch }
+        Stamp {
+            seen: self.seen.min(other.seen),
+            created_ms: self.created_ms.min(other.created_ms),
+            epoch: self.epoch,
+            counts_seen: self.counts().min(other.counts()),
+        }
+    }
+
+    /// The number the counts are as of.
+    pub fn counts(&self) -> u64 {
+        self.counts_seen.max(self.seen)
     }
 }
 
 pub struct Bus {
-    /// Tag -> highest number that touched it. Kept for `horizon`, longer than any
-    /// cached answer may live, and never evicted by size.
-    touched: moka::sync::Cache<Tag, u64>,
+    /// Tag -> the highest numbers that touched it: (apart from counts, with counts;
+    /// `Tag::entry`). Kept for `horizon`, longer than any cached answer may live, and
+    /// never evicted by size.
+    touched: moka::sync::Cache<Tag, (u64, u64)>,
     /// The highest number this replica has heard of.
     watermark: AtomicU64,
     /// Answers read before this number are not trusted: this replica was not
@@ -182,7 +221,7 @@ impl Bus {
 
     /// The stamp for an answer about to be read from the database.
     pub fn stamp(&self) -> Stamp {
-        Stamp { seen: self.watermark.load(Ordering::Acquire), created_ms: now_ms(), epoch: self.epoch }
+        Stamp { seen: self.watermark.load(Ordering::Acquire), created_ms: now_ms(), epoch: self.epoch, counts_seen: 0 }
     }
 
     pub fn is_listening(&self) -> bool {
@@ -191,20 +230,48 @@ impl Bus {
 
     /// Whether an answer read at `stamp` that depends on `deps` may still be served.
     pub fn is_fresh(&self, stamp: &Stamp, deps: &[Tag]) -> bool {
+        self.trusted(stamp)
+            && deps.iter().all(|tag| {
+                let (entry, counts_only) = tag.entry();
+                self.touched
+                    .get(&entry)
+                    .is_none_or(|(rest, all)| (counts_only || rest <= stamp.seen) && all <= stamp.counts())
+            })
+    }
+
+    /// Whether what was read at `stamp` and depends on `deps` is still true apart from
+    /// counts of likes and comments (`Tag::PhotoCounts`, `Tag::AlbumCounts`): for what
+    /// shows no counts, or reads them again (`counts_changed`).
+    pub fn is_fresh_apart_from_counts(&self, stamp: &Stamp, deps: &[Tag]) -> bool {
+        self.trusted(stamp)
+            && deps.iter().all(|tag| match tag.entry() {
+                (_, true) => true,
+                (entry, false) => self.touched.get(&entry).is_none_or(|(rest, _)| rest <= stamp.seen),
+            })
+    }
+
+    /// Which of `photos` had their counts changed since `stamp`'s counts were read.
+    pub fn counts_changed(&self, stamp: &Stamp, photos: impl Iterator<Item = i64>) -> Vec<i64> {
+        photos.filter(|id| self.touched.get(&Tag::Photo(*id)).is_some_and(|(_, all)| all > stamp.counts())).collect()
+    }
+
+    /// Whether anything read at `stamp` may be trusted at all: this run of the numbers,
+    /// read while listening, and younger than the horizon.
+    fn trusted(&self, stamp: &Stamp) -> bool {
         if !self.is_listening() || stamp.epoch != self.epoch || stamp.seen < self.floor.load(Ordering::Acquire) {
             return false;
         }
-        let age = Duration::from_millis(now_ms().saturating_sub(stamp.created_ms));
-        if age >= self.horizon {
-            return false;
-        }
-        deps.iter().all(|tag| self.touched.get(tag).is_none_or(|n| n <= stamp.seen))
+        Duration::from_millis(now_ms().saturating_sub(stamp.created_ms)) < self.horizon
     }
 
     /// Records that write `seq` touched `tags`.
     pub fn apply(&self, seq: u64, tags: &[Tag]) {
         for tag in tags {
-            self.touched.entry(*tag).and_upsert_with(|old| old.map_or(seq, |o| (*o.value()).max(seq)));
+            let (entry, counts_only) = tag.entry();
+            self.touched.entry(entry).and_upsert_with(|old| {
+                let (rest, all) = old.map_or((0, 0), |o| *o.value());
+                (if counts_only { rest } else { rest.max(seq) }, all.max(seq))
+            });
         }
         self.watermark.fetch_max(seq, Ordering::AcqRel);
     }
@@ -231,7 +298,11 @@ impl Bus {
     /// it cached about `tags` until the horizon passes.
     pub fn poison(&self, tags: &[Tag]) {
         for tag in tags {
-            self.touched.insert(*tag, u64::MAX);
+            let (entry, counts_only) = tag.entry();
+            self.touched.entry(entry).and_upsert_with(|old| {
+                let rest = old.map_or(0, |o| o.value().0);
+                (if counts_only { rest } else { u64::MAX }, u64::MAX)
+            });
         }
     }
 }
@@ -292,9 +363,38 @@ mod tests {
     }
 
     #[test]
+    fn counts_alone_retire_what_shows_them_and_nothing_judged_apart_from_them() {
+        let bus = Bus::new(Duration::from_secs(60), true, 0);
+        bus.listening_from(10);
+        let stamp = bus.stamp();
+        let deps = [Tag::Photo(1), Tag::Album(2)];
+        bus.apply(11, &[Tag::PhotoCounts(1), Tag::AlbumCounts(2)]);
+        assert!(!bus.is_fresh(&stamp, &deps), "what shows the counts");
+        assert!(bus.is_fresh_apart_from_counts(&stamp, &deps), "a media row, a shared part");
+        assert_eq!(bus.counts_changed(&stamp, [1, 3].into_iter()), [1]);
+        // Counts read again at 11: fresh with them, and its rows are still as of 10.
+        let recounted = Stamp { counts_seen: 11, ..stamp.clone() };
+        assert!(bus.is_fresh(&recounted, &deps));
+        assert!(bus.counts_changed(&recounted, [1].into_iter()).is_empty());
+        assert_eq!(recounted.older(&stamp).counts(), 10, "an answer made of both is as old as the older");
+        // A change to the photo itself retires both.
+        bus.apply(12, &[Tag::Photo(1)]);
+        assert!(!bus.is_fresh(&recounted, &deps));
+        assert!(!bus.is_fresh_apart_from_counts(&recounted, &deps));
+        bus.apply(13, &[Tag::AlbumCounts(2)]);
+        assert!(bus.is_fresh_apart_from_counts(&Stamp { seen: 12, ..stamp.clone() }, &deps));
+        // A counts write that could not be announced poisons counts alone.
+        let later = bus.stamp();
+        bus.poison(&[Tag::PhotoCounts(5)]);
+        assert!(!bus.is_fresh(&later, &[Tag::Photo(5)]));
+        assert!(bus.is_fresh_apart_from_counts(&later, &[Tag::Photo(5)]));
+        assert_eq!(parse_payload("14 c5 k6"), Some((14, vec![Tag::PhotoCounts(5), Tag::AlbumCounts(6)])));
+    }
+
+    #[test]
     fn answers_older_than_the_horizon_are_never_trusted() {
         let bus = Bus::new(Duration::from_secs(60), true, 0);
-        let old = Stamp { seen: 0, created_ms: now_ms() - 61_000, epoch: 0 };
+        let old = Stamp { seen: 0, created_ms: now_ms() - 61_000, epoch: 0, counts_seen: 0 };
         assert!(!bus.is_fresh(&old, &[]));
     }
 

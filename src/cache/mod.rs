@@ -46,6 +46,7 @@ impl SharedHits {
 
 /// What a photo's row for its media depends on: the photo, and its album (visibility,
 /// link key).
+/// It shows no counts: judged apart from them, so likes and comments leave it kept.
 fn row_deps(id: i64, row: &PhotoRow) -> [Tag; 3] {
     [Tag::Global, Tag::Photo(id), Tag::Album(row.album_id)]
 }
@@ -118,8 +119,9 @@ impl PartialEq for Compressed {
 
 impl Eq for Compressed {}
 
-/// `PJA2` carries the stamp's epoch; `PJA1` answers (without it) are not read.
-const ANSWER_MAGIC: &[u8; 4] = b"PJA2";
+/// `PJA3` carries the stamp's epoch and the number its counts are as of; `PJA1` and
+/// `PJA2` answers (without them) are not read.
+const ANSWER_MAGIC: &[u8; 4] = b"PJA3";
 
 /// The ETag of a JSON body: weak, since compression may change the bytes on the
 /// wire but not the content.
@@ -152,6 +154,7 @@ impl Answer {
         out.extend_from_slice(&self.stamp.seen.to_le_bytes());
         out.extend_from_slice(&self.stamp.created_ms.to_le_bytes());
         out.extend_from_slice(&self.stamp.epoch.to_le_bytes());
+        out.extend_from_slice(&self.stamp.counts_seen.to_le_bytes());
         out.extend_from_slice(&self.until_ms.to_le_bytes());
         out.extend_from_slice(&self.status.to_le_bytes());
         for part in [tags.as_bytes(), self.etag.as_bytes()] {
@@ -178,6 +181,7 @@ impl Answer {
         let seen = u64_of(&mut rest)?;
         let created_ms = u64_of(&mut rest)?;
         let epoch = u64_of(&mut rest)?;
+        let counts_seen = u64_of(&mut rest)?;
         let until_ms = u64_of(&mut rest)?;
         let status = u16::from_le_bytes(take(&mut rest, 2)?.try_into().ok()?);
         let mut text = || -> Option<String> {
@@ -189,7 +193,7 @@ impl Answer {
         let deps =
             if tags.is_empty() { Vec::new() } else { tags.split(' ').map(Tag::decode).collect::<Option<_>>()? };
         Some(Answer {
-            stamp: Stamp { seen, created_ms, epoch },
+            stamp: Stamp { seen, created_ms, epoch, counts_seen },
             deps,
             until_ms,
             status,
@@ -333,7 +337,7 @@ impl Cache {
         load: impl Future<Output = Result<Option<PhotoRow>, E>>,
     ) -> Result<Option<Arc<PhotoRow>>, E> {
         if let Some((stamp, row)) = self.photo_rows.get(&id).await {
-            if self.bus.is_fresh(&stamp, &row_deps(id, &row)) {
+            if self.bus.is_fresh_apart_from_counts(&stamp, &row_deps(id, &row)) {
                 self.count("rows", "hit");
                 return Ok(Some(row));
             }
@@ -359,7 +363,7 @@ impl Cache {
     /// Keeps photo `id`'s row read at `stamp`, unless a write the bus has heard of
     /// since touched it.
     async fn keep_photo_row(&self, stamp: &Stamp, id: i64, row: Arc<PhotoRow>) {
-        if self.bus.is_fresh(stamp, &row_deps(id, &row)) {
+        if self.bus.is_fresh_apart_from_counts(stamp, &row_deps(id, &row)) {
             self.photo_rows.insert(id, (stamp.clone(), row)).await;
         }
     }
@@ -370,16 +374,43 @@ impl Cache {
     /// their answer is their own, but the costly part of it is everyone's. In this
     /// process only. An answer made from it is stamped no later than it
     /// (`Fresh::made_from`).
-    pub async fn shared_hits<E>(
+    ///
+    /// Likes and comments do not retire it: it is judged apart from counts, and the
+    /// counts of its photos that changed since they were read are read again through
+    /// `counts` (id, likes, comments), then kept with it (`Stamp::counts_seen`).
+    pub async fn shared_hits<E, C: Future<Output = Result<Vec<(i64, i64, i64)>, E>>>(
         &self,
         key: String,
         load: impl Future<Output = Result<(SearchHits, Vec<Tag>), E>>,
+        counts: impl FnOnce(Vec<i64>) -> C,
     ) -> Result<Arc<SharedHits>, E> {
         if let Some(kept) = self.shared_hits.get(&key).await
-            && self.bus.is_fresh(&kept.stamp, &kept.deps)
+            && self.bus.is_fresh_apart_from_counts(&kept.stamp, &kept.deps)
         {
-            self.count("shared", "hit");
-            return Ok(kept);
+            let changed = self.bus.counts_changed(&kept.stamp, kept.hits.photos.iter().map(|p| p.id));
+            if changed.is_empty() {
+                self.count("shared", "hit");
+                return Ok(kept);
+            }
+            // Kept again with new counts, but never past its time from its first read.
+            let age = Duration::from_millis(bus::now_ms().saturating_sub(kept.stamp.created_ms));
+            if age < SHARED_HITS_TTL {
+                self.count("shared", "recounted");
+                let counts_at = self.bus.stamp();
+                let recounted = counts(changed).await?;
+                let mut hits = kept.hits.clone();
+                for photo in &mut hits.photos {
+                    if let Some(&(_, likes, comments)) = recounted.iter().find(|(id, ..)| *id == photo.id) {
+                        (photo.like_count, photo.comment_count) = (likes, comments);
+                    }
+                }
+                let stamp = Stamp { counts_seen: counts_at.seen, ..kept.stamp.clone() };
+                let renewed = Arc::new(SharedHits { stamp, deps: kept.deps.clone(), hits });
+                if self.bus.is_fresh(&renewed.stamp, &renewed.deps) {
+                    self.shared_hits.insert(key, renewed.clone()).await;
+                }
+                return Ok(renewed);
+            }
         }
         self.count("shared", "miss");
         let stamp = self.bus.stamp();
@@ -809,7 +840,8 @@ mod tests {
         for key in 0..100 {
             let hits = SearchHits { albums: (0..20).map(album).collect(), ..SearchHits::default() };
             let load = async { Ok::<_, NeverFails>((hits, vec![Tag::Lists])) };
-            cache.shared_hits(format!("s:20:{key}"), load).await.map_err(|_| "load").expect("hits");
+            let recount = |_| async { Ok::<_, NeverFails>(Vec::new()) };
+            cache.shared_hits(format!("s:20:{key}"), load, recount).await.map_err(|_| "load").expect("hits");
         }
         cache.shared_hits.run_pending_tasks().await;
         let text = 20 * album(0).description.len() as u64;
@@ -844,7 +876,8 @@ mod tests {
     fn an_answer_is_compressed_once_per_coding() {
         let body =
             Bytes::from("{\"photos\":[".to_owned() + &"{\"id\":1,\"caption\":\"Kumartuli\"},".repeat(100) + "]}");
-        let answer = Answer::new(Stamp { seen: 1, created_ms: 1, epoch: 1 }, vec![], 2, 200, body.clone());
+        let answer =
+            Answer::new(Stamp { seen: 1, created_ms: 1, epoch: 1, counts_seen: 0 }, vec![], 2, 200, body.clone());
         let (br, gzip) = (answer.brotli(), answer.gzip());
         assert!(br.len() < body.len() / 4 && gzip.len() < body.len() / 4, "{} and {}", br.len(), gzip.len());
         // The same bytes, not a second compression of the body.
@@ -857,7 +890,7 @@ mod tests {
     #[test]
     fn answers_round_trip_through_their_redis_form() {
         let answer = Answer::new(
-            Stamp { seen: 7, created_ms: 1_700_000_000_000, epoch: 42 },
+            Stamp { seen: 7, created_ms: 1_700_000_000_000, epoch: 42, counts_seen: 9 },
             vec![Tag::Global, Tag::Album(3)],
             1_700_000_300_000,
             200,

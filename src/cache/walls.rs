@@ -78,7 +78,9 @@ impl Walls {
         let lists = everything || tags.contains(&Tag::Lists);
         for (key, sender) in versions.iter() {
             let hit = match key {
-                WallKey::Album(id) => everything || tags.contains(&Tag::Album(*id)),
+                WallKey::Album(id) => {
+                    everything || tags.contains(&Tag::Album(*id)) || tags.contains(&Tag::AlbumCounts(*id))
+                }
                 WallKey::Pandal(id) => lists || tags.contains(&Tag::Pandal(*id)),
             };
             if hit {

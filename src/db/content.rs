@@ -292,6 +292,12 @@ const LIKED_AMONG: Sql = Sql {
          (SELECT CAST(x AS BIGINT) FROM jsonb_array_elements_text(CAST(CAST($2 AS TEXT) AS jsonb)) x)",
     lite: "SELECT l.photo_id FROM likes l WHERE l.user_id = $1 AND l.photo_id IN (SELECT value FROM json_each($2))",
 };
+/// The counts of likes and comments of the photos named in `$1` (a JSON array of ids).
+const COUNTS_AMONG: Sql = Sql {
+    pg: "SELECT p.id, p.like_count, p.comment_count FROM photos p WHERE p.id IN \
+         (SELECT CAST(x AS BIGINT) FROM jsonb_array_elements_text(CAST(CAST($1 AS TEXT) AS jsonb)) x)",
+    lite: "SELECT p.id, p.like_count, p.comment_count FROM photos p WHERE p.id IN (SELECT value FROM json_each($1))",
+};
 const INSERT_ALBUM: Sql = Sql::same(
     "INSERT INTO albums (owner_id, title, description, visibility, pandal_id, created_at, updated_at, search_text, \
      link_key) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING id",
@@ -1106,6 +1112,16 @@ impl Database {
         }
         let ids = serde_json::to_string(photos).map_err(|e| DbError::Other(e.to_string()))?;
         self.query(LIKED_AMONG, params![viewer, ids], id_from).await
+    }
+
+    /// The counts of likes and comments of `photos`: (id, likes, comments) of those
+    /// that still exist.
+    pub async fn photo_counts(&self, photos: &[i64]) -> Result<Vec<(i64, i64, i64)>, DbError> {
+        if photos.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = serde_json::to_string(photos).map_err(|e| DbError::Other(e.to_string()))?;
+        self.query(COUNTS_AMONG, params![ids], |r| Ok((r.int(0)?, r.int(1)?, r.int(2)?))).await
     }
 
     /// `search`, looking first among the photos (and albums) whose ids are within
