@@ -149,7 +149,7 @@ impl Answer {
     /// The Redis form: a fixed header, the tags, the ETag, then the body.
     fn encode(&self) -> Vec<u8> {
         let tags = bus::encode_tags(&self.deps);
-        let mut out = Vec::with_capacity(40 + tags.len() + self.etag.len() + self.body.len());
+        let mut out = Vec::with_capacity(48 + tags.len() + self.etag.len() + self.body.len());
         out.extend_from_slice(ANSWER_MAGIC);
         out.extend_from_slice(&self.stamp.seen.to_le_bytes());
         out.extend_from_slice(&self.stamp.created_ms.to_le_bytes());
@@ -375,49 +375,54 @@ impl Cache {
     /// process only. An answer made from it is stamped no later than it
     /// (`Fresh::made_from`).
     ///
-    /// Likes and comments do not retire it: it is judged apart from counts, and the
-    /// counts of its photos that changed since they were read are read again through
-    /// `counts` (id, likes, comments), then kept with it (`Stamp::counts_seen`).
+    /// Likes and comments do not retire it: it is judged apart from counts, and once
+    /// the counts of any of its photos changed, its photos' counts are read again
+    /// through `counts` (id, likes, comments), then kept with it (`Stamp::counts_seen`).
     pub async fn shared_hits<E, C: Future<Output = Result<Vec<(i64, i64, i64)>, E>>>(
         &self,
         key: String,
         load: impl Future<Output = Result<(SearchHits, Vec<Tag>), E>>,
         counts: impl FnOnce(Vec<i64>) -> C,
     ) -> Result<Arc<SharedHits>, E> {
+        // Never past its time from its first read, however often its counts are read again.
+        let young = |kept: &SharedHits| {
+            Duration::from_millis(bus::now_ms().saturating_sub(kept.stamp.created_ms)) < SHARED_HITS_TTL
+        };
         if let Some(kept) = self.shared_hits.get(&key).await
+            && young(&kept)
             && self.bus.is_fresh_apart_from_counts(&kept.stamp, &kept.deps)
         {
-            let changed = self.bus.counts_changed(&kept.stamp, kept.hits.photos.iter().map(|p| p.id));
-            if changed.is_empty() {
+            let photos = || kept.hits.photos.iter().map(|p| p.id);
+            // Taken first: a like heard while the counts are read is newer than them.
+            let counts_at = self.bus.stamp();
+            if self.bus.counts_changed(&kept.stamp, photos()).is_empty() {
                 self.count("shared", "hit");
                 return Ok(kept);
             }
-            // Kept again with new counts, but never past its time from its first read.
-            let age = Duration::from_millis(bus::now_ms().saturating_sub(kept.stamp.created_ms));
-            if age < SHARED_HITS_TTL {
-                self.count("shared", "recounted");
-                let counts_at = self.bus.stamp();
-                let recounted = counts(changed).await?;
-                let mut hits = kept.hits.clone();
-                for photo in &mut hits.photos {
-                    if let Some(&(_, likes, comments)) = recounted.iter().find(|(id, ..)| *id == photo.id) {
-                        (photo.like_count, photo.comment_count) = (likes, comments);
-                    }
+            // Every photo's counts, not only the changed ones': a like numbered before
+            // `counts_at` but heard after it is then as of `counts_at` too.
+            self.count("shared", "recounted");
+            let recounted = counts(photos().collect()).await?;
+            let mut hits = kept.hits.clone();
+            for photo in &mut hits.photos {
+                if let Some(&(_, likes, comments)) = recounted.iter().find(|(id, ..)| *id == photo.id) {
+                    (photo.like_count, photo.comment_count) = (likes, comments);
                 }
-                let stamp = Stamp { counts_seen: counts_at.seen, ..kept.stamp.clone() };
-                let renewed = Arc::new(SharedHits { stamp, deps: kept.deps.clone(), hits });
-                if self.bus.is_fresh(&renewed.stamp, &renewed.deps) {
-                    self.shared_hits.insert(key, renewed.clone()).await;
-                }
-                return Ok(renewed);
             }
+            let stamp = Stamp { counts_seen: counts_at.seen, ..kept.stamp.clone() };
+            let renewed = Arc::new(SharedHits { stamp, deps: kept.deps.clone(), hits });
+            // Kept even if counts changed meanwhile: the next lookup reads them again.
+            if self.bus.is_fresh_apart_from_counts(&renewed.stamp, &renewed.deps) {
+                self.shared_hits.insert(key, renewed.clone()).await;
+            }
+            return Ok(renewed);
         }
         self.count("shared", "miss");
         let stamp = self.bus.stamp();
         let (hits, mut deps) = load.await?;
         deps.push(Tag::Global);
         let kept = Arc::new(SharedHits { stamp, deps, hits });
-        if self.bus.is_fresh(&kept.stamp, &kept.deps) {
+        if self.bus.is_fresh_apart_from_counts(&kept.stamp, &kept.deps) {
             // Replaces a stale copy; a concurrent load's may replace this one, read as late.
             self.shared_hits.insert(key, kept.clone()).await;
         }
@@ -870,6 +875,62 @@ mod tests {
         cache.bus.apply(6, &[Tag::Album(3)]);
         let second = cache.answer("k", Kind::Query, &[], load("after")).await.expect("answer");
         assert_eq!(&second.body[..], b"\"after\"", "the late write retired the answer");
+    }
+
+    /// A kept part whose counts changed reads every photo's counts again, not only
+    /// the changed ones': a like numbered before the recount but heard after it (another
+    /// replica's, announced late) is then in the counts the part claims to be as of.
+    #[tokio::test]
+    async fn a_kept_part_reads_all_its_counts_again_when_any_changed() {
+        let cache = Cache::new(settings(1 << 20), &Metrics::new("test", "test"), true).expect("cache");
+        cache.bus.apply(10, &[Tag::Lists]);
+        let photo = |id: i64| crate::db::Photo {
+            id,
+            album_id: 3,
+            owner: crate::db::UserRef { id: 1, username: "pal".into(), display_name: "Pal".into() },
+            caption: String::new(),
+            width: 1,
+            height: 1,
+            taken_at: None,
+            exif: serde_json::Value::Null,
+            sha256: Vec::new(),
+            content_type: "image/jpeg".into(),
+            byte_size: 1,
+            thumbhash: None,
+            gps_privacy: crate::db::GpsPrivacy::Hidden,
+            lat: None,
+            lon: None,
+            allow_original: false,
+            visibility: crate::db::Visibility::Public,
+            like_count: 0,
+            comment_count: 0,
+            liked_by_me: false,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            updated_at: time::OffsetDateTime::UNIX_EPOCH,
+            link_key: String::new(),
+            guest_name: None,
+            upload_link_id: None,
+        };
+        let load = || async {
+            let hits = SearchHits { photos: vec![photo(1), photo(2)], ..SearchHits::default() };
+            Ok::<_, NeverFails>((hits, vec![Tag::Lists, Tag::Photo(1), Tag::Photo(2)]))
+        };
+        let nothing = |_: Vec<i64>| async { Ok::<_, NeverFails>(Vec::new()) };
+        cache.shared_hits("d:1".into(), load(), nothing).await.map_err(|_| "load").expect("read");
+        // Photo 1's like is heard; photo 2's, numbered before it, only during the recount.
+        cache.bus.apply(12, &[Tag::PhotoCounts(1)]);
+        let asked = std::sync::Mutex::new(Vec::new());
+        let recount = |ids: Vec<i64>| {
+            asked.lock().expect("lock").extend(ids);
+            cache.bus.apply(11, &[Tag::PhotoCounts(2)]);
+            async { Ok::<_, NeverFails>(vec![(1, 1, 0), (2, 1, 0)]) }
+        };
+        let kept = cache.shared_hits("d:1".into(), load(), recount).await.map_err(|_| "load").expect("recounted");
+        assert_eq!(*asked.lock().expect("lock"), [1, 2], "every photo's counts");
+        let counts: Vec<i64> = kept.hits.photos.iter().map(|p| p.like_count).collect();
+        assert_eq!(counts, [1, 1]);
+        let again = cache.shared_hits("d:1".into(), load(), nothing).await.map_err(|_| "load").expect("kept");
+        assert_eq!(again.hits.photos[1].like_count, 1, "photo 2's like is in what is kept");
     }
 
     #[test]

@@ -90,8 +90,7 @@ pub fn brotli(bytes: &[u8]) -> Bytes {
 /// CPU on a festival night (docs/BENCHMARKS.md), whose load generator asks for gzip.
 pub fn gzip(bytes: &[u8]) -> Bytes {
     use std::io::Write;
-    let mut encoder =
-        flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::fast());
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::fast());
     let _ = encoder.write_all(bytes);
     let mut out = encoder.finish().unwrap_or_default();
     out.shrink_to_fit();
