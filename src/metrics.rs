@@ -155,8 +155,9 @@ impl Metrics {
             Opts::new(
                 "cache_requests_total",
                 "Edge cache lookups, by tier (moka, redis; rows: the photo rows of media requests; shared: what \
-                 nobody sees of a search or a pandal page, for logged-in viewers' answers) and result (hit, miss, stale, error, \
-                 skipped, bypass)",
+                 nobody sees of a search or a pandal page, in process, for every viewer's answer; shared_redis: the \
+                 same in Redis) and result (hit, miss, stale, error, skipped, bypass; recounted: a kept part whose \
+                 photos' counts were read again)",
             ),
             &["tier", "result"],
         )

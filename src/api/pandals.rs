@@ -227,7 +227,8 @@ struct SearchResults {
 /// private and unlisted albums (`own`, read for a logged-in viewer only; everything
 /// else a viewer may see in lists is public) and their likes among the shared photos;
 /// at most `(albums, photos)` of the newest of each. Returns when the shared part was
-/// read, for `Fresh::made_from`.
+/// read, for `Fresh::made_from`. A part that came through Redis holds locations as
+/// others see them: the viewer's own photos' are read again for them.
 async fn as_seen_by<O: Future<Output = Result<SearchHits, crate::db::DbError>>>(
     state: &AppState,
     viewer: i64,
@@ -247,6 +248,13 @@ async fn as_seen_by<O: Future<Output = Result<SearchHits, crate::db::DbError>>>(
     let liked = state.db.liked_among(viewer, &liked_photos.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
     for photo in &mut liked_photos {
         photo.liked_by_me = liked.contains(&photo.id);
+        // The viewer's own photo's location as they see it, which Redis was never told.
+        if photo.owner.id == viewer
+            && public.withheld.contains(&photo.id)
+            && let Some(theirs) = state.db.photo(photo.id, viewer, None).await?
+        {
+            (photo.lat, photo.lon) = (theirs.lat, theirs.lon);
+        }
     }
     let hits = SearchHits {
         photos: newest_of(liked_photos, own.photos, photos, |p| p.id),

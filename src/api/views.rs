@@ -17,9 +17,6 @@ use crate::http::PathParams;
 pub const DEFAULT_LIMIT: usize = 24;
 pub const MAX_LIMIT: usize = 100;
 
-/// EXIF fields shown to viewers; anything else stored (GPS above all) never is.
-const SHOWN_EXIF: &[&str] = &["camera", "lens", "exposure", "aperture", "iso", "focal_length"];
-
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
@@ -473,24 +470,13 @@ impl PhotoJson {
         let own = p.owner.id == viewer;
         let location = match (p.lat, p.lon) {
             (Some(lat), Some(lon)) if own => Some(LocationJson { lat, lon, precision: "exact" }),
-            (Some(lat), Some(lon)) => match p.gps_privacy {
-                GpsPrivacy::Hidden => None,
-                // Two decimals: about 1.1 km north-south.
-                GpsPrivacy::Coarse => Some(LocationJson {
-                    lat: (lat * 100.0).round() / 100.0,
-                    lon: (lon * 100.0).round() / 100.0,
-                    precision: "coarse",
-                }),
-                GpsPrivacy::Exact => Some(LocationJson { lat, lon, precision: "exact" }),
-            },
-            _ => None,
+            _ => p.location_for_others().map(|(lat, lon)| LocationJson {
+                lat,
+                lon,
+                precision: if p.gps_privacy == GpsPrivacy::Coarse { "coarse" } else { "exact" },
+            }),
         };
-        let exif = match p.exif {
-            serde_json::Value::Object(map) => {
-                map.into_iter().filter(|(k, _)| SHOWN_EXIF.contains(&k.as_str())).collect()
-            }
-            _ => serde_json::Map::new(),
-        };
+        let exif = p.shown_exif();
         let key = media_key(p.visibility, &p.link_key).map(str::to_owned);
         PhotoJson {
             id: p.id,

@@ -23,15 +23,28 @@ use crate::metrics::Metrics;
 /// How long a cached photo row may serve at most (writes retire it sooner).
 const PHOTO_ROW_TTL: Duration = Duration::from_secs(60);
 
-/// How long what nobody sees of a search or a pandal page may serve logged-in
-/// viewers' at most (writes retire it sooner).
+/// How long what nobody sees of a search or a pandal page stays in process (writes
+/// retire it sooner; it is trusted for the lists' TTL from its first read, and in Redis
+/// lives that long).
 const SHARED_HITS_TTL: Duration = Duration::from_secs(60);
-/// What nobody sees of a search or a pandal page, kept for logged-in viewers' answers
+/// What nobody sees of a search or a pandal page, kept for every viewer's answer
 /// (`Cache::shared_hits`): read at `stamp`, retired by `deps`.
 pub struct SharedHits {
     pub stamp: Stamp,
     deps: Vec<Tag>,
     pub hits: SearchHits,
+    /// Photos whose location `hits` holds as others see it (`Photo::location_for_others`),
+    /// not as their owner does: what came through Redis, which is never told more.
+    pub withheld: Vec<i64>,
+}
+
+/// The Redis form of a kept part.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredHits {
+    stamp: Stamp,
+    deps: String,
+    hits: SearchHits,
+    withheld: Vec<i64>,
 }
 
 impl SharedHits {
@@ -41,6 +54,33 @@ impl SharedHits {
         let photos: usize = h.photos.iter().map(|p| 512 + p.caption.len() + p.exif.to_string().len()).sum();
         let albums: usize = h.albums.iter().map(|a| 512 + a.title.len() + a.description.len()).sum();
         u32::try_from(256 + photos + albums + 256 * h.pandals.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Its Redis form: every location as others see it, and which photos' owners see
+    /// more, and the EXIF anyone is shown (no location its owner keeps to themselves
+    /// leaves the process).
+    fn encode(&self) -> Vec<u8> {
+        let mut hits = self.hits.clone();
+        let mut withheld = self.withheld.clone();
+        for photo in &mut hits.photos {
+            photo.exif = serde_json::Value::Object(photo.shown_exif());
+            let others = photo.location_for_others();
+            if photo.lat.zip(photo.lon) != others {
+                (photo.lat, photo.lon) = (others.map(|l| l.0), others.map(|l| l.1));
+                withheld.push(photo.id);
+            }
+        }
+        let stored = StoredHits { stamp: self.stamp.clone(), deps: bus::encode_tags(&self.deps), hits, withheld };
+        serde_json::to_vec(&stored).unwrap_or_default()
+    }
+
+    fn decode(bytes: &[u8]) -> Option<SharedHits> {
+        let stored: StoredHits = serde_json::from_slice(bytes).ok()?;
+        let deps = match stored.deps.as_str() {
+            "" => Vec::new(),
+            tags => tags.split(' ').map(Tag::decode).collect::<Option<_>>()?,
+        };
+        Some(SharedHits { stamp: stored.stamp, deps, hits: stored.hits, withheld: stored.withheld })
     }
 }
 
@@ -368,12 +408,13 @@ impl Cache {
         }
     }
 
-    /// What nobody sees of `key` (a search, a pandal page), from memory while the bus
-    /// says it is fresh, or from `load` (the hits and what they depend on), then kept.
-    /// A logged-in viewer's answer is this plus their own (`api::pandals::as_seen_by`):
-    /// their answer is their own, but the costly part of it is everyone's. In this
-    /// process only. An answer made from it is stamped no later than it
-    /// (`Fresh::made_from`).
+    /// What nobody sees of `key` (a search, a pandal page): from memory, else from
+    /// Redis, while the bus says it is fresh, else from `load` (the hits and what they
+    /// depend on), then kept in both. Every viewer's answer is made from it
+    /// (`api::pandals::as_seen_by`): a logged-in viewer's answer is their own, but the
+    /// costly part of it is everyone's, and on a festival night the 2,000 pandal pages
+    /// are too many for one process's memory. An answer made from it is stamped no
+    /// later than it (`Fresh::made_from`).
     ///
     /// Likes and comments do not retire it: it is judged apart from counts, and once
     /// the counts of any of its photos changed, its photos' counts are read again
@@ -384,19 +425,36 @@ impl Cache {
         load: impl Future<Output = Result<(SearchHits, Vec<Tag>), E>>,
         counts: impl FnOnce(Vec<i64>) -> C,
     ) -> Result<Arc<SharedHits>, E> {
-        // Never past its time from its first read, however often its counts are read again.
-        let young = |kept: &SharedHits| {
-            Duration::from_millis(bus::now_ms().saturating_sub(kept.stamp.created_ms)) < SHARED_HITS_TTL
+        // Trusted as long as a list's answer in Redis, however often its counts are read again.
+        let usable = |kept: &SharedHits| {
+            Duration::from_millis(bus::now_ms().saturating_sub(kept.stamp.created_ms)) < self.settings.query_ttl
+                && self.bus.is_fresh_apart_from_counts(&kept.stamp, &kept.deps)
         };
-        if let Some(kept) = self.shared_hits.get(&key).await
-            && young(&kept)
-            && self.bus.is_fresh_apart_from_counts(&kept.stamp, &kept.deps)
+        let redis_key = format!("{}h:{}", self.answer_prefix, crate::util::hex(&Sha256::digest(key.as_bytes())[..16]));
+        let mut found = self.shared_hits.get(&key).await.filter(|kept| usable(kept)).map(|kept| (kept, false));
+        if found.is_none()
+            && let Some(redis) = &self.redis
         {
+            match redis.get(&redis_key).await {
+                Ok(Some(bytes)) => match SharedHits::decode(&bytes).filter(|kept| usable(kept)) {
+                    Some(kept) => found = Some((Arc::new(kept), true)),
+                    None => self.count("shared_redis", "stale"),
+                },
+                Ok(None) => self.count("shared_redis", "miss"),
+                Err(fault) => self.count_fault(fault),
+            }
+        }
+        if let Some((kept, from_redis)) = found {
             let photos = || kept.hits.photos.iter().map(|p| p.id);
             // Taken first: a like heard while the counts are read is newer than them.
             let counts_at = self.bus.stamp();
             if self.bus.counts_changed(&kept.stamp, photos()).is_empty() {
-                self.count("shared", "hit");
+                if from_redis {
+                    self.count("shared_redis", "hit");
+                    self.shared_hits.insert(key, kept.clone()).await;
+                } else {
+                    self.count("shared", "hit");
+                }
                 return Ok(kept);
             }
             // Every photo's counts, not only the changed ones': a like numbered before
@@ -410,23 +468,34 @@ impl Cache {
                 }
             }
             let stamp = Stamp { counts_seen: counts_at.seen, ..kept.stamp.clone() };
-            let renewed = Arc::new(SharedHits { stamp, deps: kept.deps.clone(), hits });
-            // Kept even if counts changed meanwhile: the next lookup reads them again.
-            if self.bus.is_fresh_apart_from_counts(&renewed.stamp, &renewed.deps) {
-                self.shared_hits.insert(key, renewed.clone()).await;
-            }
+            let renewed = SharedHits { stamp, deps: kept.deps.clone(), hits, withheld: kept.withheld.clone() };
+            let renewed = Arc::new(renewed);
+            self.keep_shared(key, &redis_key, &renewed).await;
             return Ok(renewed);
         }
         self.count("shared", "miss");
         let stamp = self.bus.stamp();
         let (hits, mut deps) = load.await?;
         deps.push(Tag::Global);
-        let kept = Arc::new(SharedHits { stamp, deps, hits });
-        if self.bus.is_fresh_apart_from_counts(&kept.stamp, &kept.deps) {
-            // Replaces a stale copy; a concurrent load's may replace this one, read as late.
-            self.shared_hits.insert(key, kept.clone()).await;
-        }
+        let kept = Arc::new(SharedHits { stamp, deps, hits, withheld: Vec::new() });
+        self.keep_shared(key, &redis_key, &kept).await;
         Ok(kept)
+    }
+
+    /// Keeps a part in process and in Redis, unless a write apart from counts was
+    /// heard since it was read (a like was not: the next lookup reads its counts
+    /// again). Replaces a stale copy; a concurrent load's may replace this one, read
+    /// as late.
+    async fn keep_shared(&self, key: String, redis_key: &str, kept: &Arc<SharedHits>) {
+        if !self.bus.is_fresh_apart_from_counts(&kept.stamp, &kept.deps) {
+            return;
+        }
+        self.shared_hits.insert(key, kept.clone()).await;
+        if let Some(redis) = &self.redis
+            && let Err(fault) = redis.set(redis_key, &kept.encode(), self.settings.query_ttl).await
+        {
+            self.count_fault(fault);
+        }
     }
 
     fn count(&self, tier: &'static str, result: &'static str) {
@@ -877,14 +946,8 @@ mod tests {
         assert_eq!(&second.body[..], b"\"after\"", "the late write retired the answer");
     }
 
-    /// A kept part whose counts changed reads every photo's counts again, not only
-    /// the changed ones': a like numbered before the recount but heard after it (another
-    /// replica's, announced late) is then in the counts the part claims to be as of.
-    #[tokio::test]
-    async fn a_kept_part_reads_all_its_counts_again_when_any_changed() {
-        let cache = Cache::new(settings(1 << 20), &Metrics::new("test", "test"), true).expect("cache");
-        cache.bus.apply(10, &[Tag::Lists]);
-        let photo = |id: i64| crate::db::Photo {
+    fn test_photo(id: i64) -> crate::db::Photo {
+        crate::db::Photo {
             id,
             album_id: 3,
             owner: crate::db::UserRef { id: 1, username: "pal".into(), display_name: "Pal".into() },
@@ -910,7 +973,50 @@ mod tests {
             link_key: String::new(),
             guest_name: None,
             upload_link_id: None,
+        }
+    }
+
+    /// What a kept part tells Redis: every location as others see it, the EXIF anyone
+    /// is shown, and which photos' owners see more; the rest comes back as it was.
+    #[test]
+    fn a_kept_part_tells_redis_no_location_its_owner_keeps() {
+        let mut hidden = test_photo(1);
+        (hidden.lat, hidden.lon) = (Some(22.573_456), Some(88.363_891));
+        hidden.exif = serde_json::json!({"camera": "Pixel 9", "gps": {"lat": 22.5}});
+        let mut coarse = hidden.clone();
+        (coarse.id, coarse.gps_privacy) = (2, crate::db::GpsPrivacy::Coarse);
+        let mut exact = hidden.clone();
+        (exact.id, exact.gps_privacy) = (3, crate::db::GpsPrivacy::Exact);
+        let kept = SharedHits {
+            stamp: Stamp { seen: 4, created_ms: 5, epoch: 0, counts_seen: 6 },
+            deps: vec![Tag::Lists, Tag::Photo(1), Tag::Words(9)],
+            hits: SearchHits { photos: vec![hidden.clone(), coarse, exact.clone()], ..SearchHits::default() },
+            withheld: Vec::new(),
         };
+        let stored = kept.encode();
+        let text = String::from_utf8(stored.clone()).expect("JSON");
+        assert_eq!(text.matches("22.573456").count(), 1, "the exact photo's alone: {text}");
+        assert!(!text.contains("\"gps\""), "{text}");
+        let back = SharedHits::decode(&stored).expect("decodes");
+        assert_eq!((back.stamp, back.deps), (kept.stamp.clone(), kept.deps.clone()));
+        assert_eq!(back.withheld, [1, 2]);
+        let at = |i: usize| (back.hits.photos[i].lat, back.hits.photos[i].lon);
+        assert_eq!([at(0), at(1), at(2)], [(None, None), (Some(22.57), Some(88.36)), (exact.lat, exact.lon)]);
+        assert_eq!(back.hits.photos[2].exif, serde_json::json!({"camera": "Pixel 9"}));
+        let (mut as_stored, mut as_read) = (exact, back.hits.photos[2].clone());
+        as_stored.exif = serde_json::Value::Null;
+        as_read.exif = serde_json::Value::Null;
+        assert_eq!(as_read, as_stored, "every other field comes back as it was");
+    }
+
+    /// A kept part whose counts changed reads every photo's counts again, not only
+    /// the changed ones': a like numbered before the recount but heard after it (another
+    /// replica's, announced late) is then in the counts the part claims to be as of.
+    #[tokio::test]
+    async fn a_kept_part_reads_all_its_counts_again_when_any_changed() {
+        let cache = Cache::new(settings(1 << 20), &Metrics::new("test", "test"), true).expect("cache");
+        cache.bus.apply(10, &[Tag::Lists]);
+        let photo = test_photo;
         let load = || async {
             let hits = SearchHits { photos: vec![photo(1), photo(2)], ..SearchHits::default() };
             Ok::<_, NeverFails>((hits, vec![Tag::Lists, Tag::Photo(1), Tag::Photo(2)]))

@@ -123,14 +123,14 @@ impl GpsPrivacy {
 }
 
 /// A person as others see them next to their things.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct UserRef {
     pub id: i64,
     pub username: String,
     pub display_name: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct PandalRef {
     pub id: i64,
     pub name: String,
@@ -139,7 +139,7 @@ pub struct PandalRef {
     pub year: i64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Pandal {
     pub id: i64,
     pub name: String,
@@ -176,7 +176,7 @@ pub struct PandalPatch {
 }
 
 /// The photo that stands for an album in lists.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Cover {
     pub id: i64,
     pub width: i64,
@@ -184,7 +184,7 @@ pub struct Cover {
     pub thumbhash: Option<Vec<u8>>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Album {
     pub id: i64,
     pub owner: UserRef,
@@ -221,7 +221,7 @@ pub struct AlbumPatch {
     pub cover_photo_id: Option<Option<i64>>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Photo {
     pub id: i64,
     pub album_id: i64,
@@ -311,8 +311,38 @@ pub struct Page<T> {
     pub next: Option<i64>,
 }
 
-/// Everything a search found that the viewer may see.
-#[derive(Debug, Clone, Default)]
+/// The EXIF fields anyone is shown, its owner too; anything else a photo's row holds
+/// (GPS above all) never is.
+pub const SHOWN_EXIF: &[&str] = &["camera", "lens", "exposure", "aperture", "iso", "focal_length"];
+
+impl Photo {
+    /// Its EXIF as anyone is shown it (`SHOWN_EXIF`).
+    pub fn shown_exif(&self) -> serde_json::Map<String, serde_json::Value> {
+        match &self.exif {
+            serde_json::Value::Object(map) => map
+                .iter()
+                .filter(|(k, _)| SHOWN_EXIF.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            _ => serde_json::Map::new(),
+        }
+    }
+
+    /// Where everyone but its owner sees it was taken (its owner sees `lat` and `lon`):
+    /// nowhere when hidden, to two decimals (about 1.1 km north-south) when coarse.
+    pub fn location_for_others(&self) -> Option<(f64, f64)> {
+        let (lat, lon) = self.lat.zip(self.lon)?;
+        match self.gps_privacy {
+            GpsPrivacy::Hidden => None,
+            GpsPrivacy::Coarse => Some(((lat * 100.0).round() / 100.0, (lon * 100.0).round() / 100.0)),
+            GpsPrivacy::Exact => Some((lat, lon)),
+        }
+    }
+}
+
+/// Everything a search found that the viewer may see. Serializable because what
+/// nobody sees of a search or pandal page is kept in Redis (`cache::SharedHits`).
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct SearchHits {
     pub photos: Vec<Photo>,
     pub albums: Vec<Album>,

@@ -962,6 +962,82 @@ async fn likes_and_comments_recount_shared_pages_and_leave_what_they_hold(backen
     }
 }
 
+/// On a festival night the 2,000 pandal pages were too many for one process's memory:
+/// what nobody sees of a page is kept in Redis too, so a page one replica read is not
+/// read from the database again by the other. Redis is never told a location its owner
+/// keeps to themselves, nor EXIF nobody is shown: the other replica gives the owner
+/// their photo's exact place, read again for them, and everyone else what they may see.
+#[tokio::test]
+async fn a_pandal_page_read_on_one_replica_is_not_read_again_on_another() {
+    use pujo::db::{GpsPrivacy, NewPhoto};
+    let redis = RedisServer::start();
+    let t = common::db::fresh(Backend::Postgres, &[("redis-url", &redis.url())]).await;
+    let db_url = t.url.clone().expect("PostgreSQL");
+    let db = pujo::db::Database::open(&t.config.db, &t.config.data_dir).await.expect("second handle");
+    let a = common::db::serve(t.config, t.data).await;
+    let (owner, reader, _, _) = three_people_and_nobody(&a).await;
+    let b = replica(&db_url, &redis, &[]).await;
+    // Registered first: a new account retires every list.
+    let (stranger, anyone) = (Api::register(&b, "bhola").await, Api::anonymous(&b));
+    let (pandal, album, _) = festival_album(&db, owner.id(), pujo::db::Visibility::Public).await;
+    let mut placed = Vec::new();
+    for (privacy, caption) in [(GpsPrivacy::Hidden, "ghat at dawn"), (GpsPrivacy::Coarse, "kumortuli lane")] {
+        let new = NewPhoto {
+            owner_id: owner.id(),
+            album_id: album,
+            caption: caption.to_owned(),
+            width: 64,
+            height: 48,
+            taken_at: None,
+            exif: json!({"camera": "Pixel 9", "gps": {"lat": 22.5}}),
+            sha256: vec![placed.len() as u8 + 7; 32],
+            content_type: "image/jpeg".to_owned(),
+            byte_size: 100,
+            thumbhash: None,
+            gps_privacy: privacy,
+            lat: Some(22.573_456),
+            lon: Some(88.363_891),
+        };
+        placed.push(db.create_photo(&new).await.expect("photo").id);
+    }
+    let [hidden, coarse] = [placed[0], placed[1]];
+    let page = format!("/api/v1/pandals/{pandal}");
+    let location = |answer: &Value, id| photo_in(answer, id)["location"].clone();
+
+    let seen = reader.get(&page).await.json();
+    assert_eq!(location(&seen, hidden), Value::Null, "{seen}");
+    let client = redis::Client::open(redis.url()).expect("client");
+    let mut redis_conn = client.get_multiplexed_async_connection().await.expect("connect");
+    let keys: Vec<String> = redis::cmd("KEYS").arg("pujo:*:h:*").query_async(&mut redis_conn).await.expect("keys");
+    assert_eq!(keys.len(), 1, "the page's shared part: {keys:?}");
+    let stored: Vec<u8> = redis::cmd("GET").arg(&keys[0]).query_async(&mut redis_conn).await.expect("get");
+    let stored = String::from_utf8(stored).expect("JSON");
+    for secret in ["22.573456", "88.363891", "\"gps\""] {
+        assert!(!stored.contains(secret), "Redis was told {secret}: {stored}");
+    }
+    assert!(stored.contains("22.57") && stored.contains("ghat at dawn"), "{stored}");
+
+    let (loads, from_redis) = (
+        shared_lookups(&b, "miss").await,
+        metric(&b, "cache_requests_total", &[("tier", "shared_redis"), ("result", "hit")]).await,
+    );
+    for who in [&stranger, &anyone] {
+        let seen = who.get(&page).await.json();
+        assert_eq!(location(&seen, hidden), Value::Null, "{seen}");
+        assert_eq!(location(&seen, coarse), json!({"lat": 22.57, "lon": 88.36, "precision": "coarse"}), "{seen}");
+        assert_eq!(photo_in(&seen, coarse)["exif"], json!({"camera": "Pixel 9"}), "{seen}");
+    }
+    let own = on(&b, &owner).get(&page).await.json();
+    for id in [hidden, coarse] {
+        assert_eq!(location(&own, id), json!({"lat": 22.573_456, "lon": 88.363_891, "precision": "exact"}), "{own}");
+    }
+    assert_eq!(shared_lookups(&b, "miss").await - loads, 0.0, "the other replica read nothing of it again");
+    assert!(
+        metric(&b, "cache_requests_total", &[("tier", "shared_redis"), ("result", "hit")]).await - from_redis >= 1.0,
+        "it came from Redis"
+    );
+}
+
 /// A phone's upload can take minutes to arrive. An album moved to another pandal
 /// meanwhile: the new photo must retire the page of the pandal the album is in when the
 /// photo is, not the one it was in when the upload began.
