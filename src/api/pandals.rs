@@ -246,14 +246,14 @@ async fn as_seen_by<O: Future<Output = Result<SearchHits, crate::db::DbError>>>(
     let own = own().await?;
     let mut liked_photos = shared.photos.clone();
     let liked = state.db.liked_among(viewer, &liked_photos.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
+    // The viewer's own photos' locations as they see them, which Redis was never told.
+    let withheld: Vec<i64> =
+        liked_photos.iter().filter(|p| p.owner.id == viewer && public.withheld.contains(&p.id)).map(|p| p.id).collect();
+    let theirs = state.db.own_locations(viewer, &withheld).await?;
     for photo in &mut liked_photos {
         photo.liked_by_me = liked.contains(&photo.id);
-        // The viewer's own photo's location as they see it, which Redis was never told.
-        if photo.owner.id == viewer
-            && public.withheld.contains(&photo.id)
-            && let Some(theirs) = state.db.photo(photo.id, viewer, None).await?
-        {
-            (photo.lat, photo.lon) = (theirs.lat, theirs.lon);
+        if let Some(&(_, lat, lon)) = theirs.iter().find(|(id, ..)| *id == photo.id) {
+            (photo.lat, photo.lon) = (lat, lon);
         }
     }
     let hits = SearchHits {

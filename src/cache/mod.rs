@@ -57,18 +57,20 @@ impl SharedHits {
     }
 
     /// Its Redis form: every location as others see it, and which photos' owners see
-    /// more, and the EXIF anyone is shown (no location its owner keeps to themselves
-    /// leaves the process).
+    /// more, the EXIF anyone is shown, and no blob hash or key (no location its owner
+    /// keeps to themselves leaves the process in it).
     fn encode(&self) -> Vec<u8> {
         let mut hits = self.hits.clone();
         let mut withheld = self.withheld.clone();
         for photo in &mut hits.photos {
             photo.exif = serde_json::Value::Object(photo.shown_exif());
             let others = photo.location_for_others();
-            if photo.lat.zip(photo.lon) != others {
-                (photo.lat, photo.lon) = (others.map(|l| l.0), others.map(|l| l.1));
+            if photo.lat.zip(photo.lon) != others && !withheld.contains(&photo.id) {
                 withheld.push(photo.id);
             }
+            (photo.lat, photo.lon) = (others.map(|l| l.0), others.map(|l| l.1));
+            // What no answer built from it shows (its public rows open without a key).
+            (photo.sha256, photo.link_key, photo.upload_link_id) = (Vec::new(), String::new(), None);
         }
         let stored = StoredHits { stamp: self.stamp.clone(), deps: bus::encode_tags(&self.deps), hits, withheld };
         serde_json::to_vec(&stored).unwrap_or_default()
@@ -325,8 +327,10 @@ impl Cache {
             Some(r) => Some(Redis::new(r, metrics)?),
             None => None,
         };
-        // Longer than any tier keeps an answer, with room for clocks a little apart.
-        let longest = settings.response_ttl.max(settings.query_ttl).max(settings.local_ttl).max(SESSION_TOUCH);
+        // Longer than any tier keeps an answer, with room for clocks a little apart. An
+        // answer made from a kept part (trusted for the lists' TTL from its first read)
+        // may be kept that long again from the part's stamp.
+        let longest = settings.response_ttl.max(2 * settings.query_ttl).max(settings.local_ttl).max(SESSION_TOUCH);
         // With SQLite (`listening`: the numbers are this process's own) every start is a
         // run of its own: a random, non-zero epoch.
         let epoch = if listening {
@@ -470,7 +474,7 @@ impl Cache {
             let stamp = Stamp { counts_seen: counts_at.seen, ..kept.stamp.clone() };
             let renewed = SharedHits { stamp, deps: kept.deps.clone(), hits, withheld: kept.withheld.clone() };
             let renewed = Arc::new(renewed);
-            self.keep_shared(key, &redis_key, &renewed).await;
+            self.keep_shared(key, None, &renewed).await;
             return Ok(renewed);
         }
         self.count("shared", "miss");
@@ -478,21 +482,25 @@ impl Cache {
         let (hits, mut deps) = load.await?;
         deps.push(Tag::Global);
         let kept = Arc::new(SharedHits { stamp, deps, hits, withheld: Vec::new() });
-        self.keep_shared(key, &redis_key, &kept).await;
+        self.keep_shared(key, Some(&redis_key), &kept).await;
         Ok(kept)
     }
 
-    /// Keeps a part in process and in Redis, unless a write apart from counts was
-    /// heard since it was read (a like was not: the next lookup reads its counts
-    /// again). Replaces a stale copy; a concurrent load's may replace this one, read
-    /// as late.
-    async fn keep_shared(&self, key: String, redis_key: &str, kept: &Arc<SharedHits>) {
+    /// Keeps a part in process, and a part just read in Redis too, for what is left of
+    /// its time, unless a write apart from counts was heard since it was read (a like
+    /// was not: the next lookup reads its counts again). A recounted part stays out of
+    /// Redis: each replica reads counts again by itself, in one small query, rather than
+    /// write the whole part for every like. Replaces a stale copy; a concurrent load's
+    /// may replace this one, read as late.
+    async fn keep_shared(&self, key: String, redis_key: Option<&str>, kept: &Arc<SharedHits>) {
         if !self.bus.is_fresh_apart_from_counts(&kept.stamp, &kept.deps) {
             return;
         }
         self.shared_hits.insert(key, kept.clone()).await;
-        if let Some(redis) = &self.redis
-            && let Err(fault) = redis.set(redis_key, &kept.encode(), self.settings.query_ttl).await
+        let age = Duration::from_millis(bus::now_ms().saturating_sub(kept.stamp.created_ms));
+        if let (Some(redis), Some(redis_key)) = (&self.redis, redis_key)
+            && let Some(left) = self.settings.query_ttl.checked_sub(age).filter(|left| !left.is_zero())
+            && let Err(fault) = redis.set(redis_key, &kept.encode(), left).await
         {
             self.count_fault(fault);
         }
@@ -986,11 +994,14 @@ mod tests {
         let mut coarse = hidden.clone();
         (coarse.id, coarse.gps_privacy) = (2, crate::db::GpsPrivacy::Coarse);
         let mut exact = hidden.clone();
-        (exact.id, exact.gps_privacy) = (3, crate::db::GpsPrivacy::Exact);
+        // As EXIF degrees come out: seventeen digits, which must come back to the last bit.
+        (exact.id, exact.gps_privacy, exact.lat) = (3, crate::db::GpsPrivacy::Exact, Some(22.573_456_789_012_347));
+        let mut half = hidden.clone();
+        (half.id, half.lon) = (4, None);
         let kept = SharedHits {
             stamp: Stamp { seen: 4, created_ms: 5, epoch: 0, counts_seen: 6 },
             deps: vec![Tag::Lists, Tag::Photo(1), Tag::Words(9)],
-            hits: SearchHits { photos: vec![hidden.clone(), coarse, exact.clone()], ..SearchHits::default() },
+            hits: SearchHits { photos: vec![hidden.clone(), coarse, exact.clone(), half], ..SearchHits::default() },
             withheld: Vec::new(),
         };
         let stored = kept.encode();
@@ -998,15 +1009,34 @@ mod tests {
         assert_eq!(text.matches("22.573456").count(), 1, "the exact photo's alone: {text}");
         assert!(!text.contains("\"gps\""), "{text}");
         let back = SharedHits::decode(&stored).expect("decodes");
-        assert_eq!((back.stamp, back.deps), (kept.stamp.clone(), kept.deps.clone()));
-        assert_eq!(back.withheld, [1, 2]);
+        assert_eq!((&back.stamp, &back.deps), (&kept.stamp, &kept.deps));
+        assert_eq!(back.withheld, [1, 2], "a half location is no location, for anyone");
         let at = |i: usize| (back.hits.photos[i].lat, back.hits.photos[i].lon);
-        assert_eq!([at(0), at(1), at(2)], [(None, None), (Some(22.57), Some(88.36)), (exact.lat, exact.lon)]);
+        let shown = [at(0), at(1), at(2), at(3)];
+        assert_eq!(shown, [(None, None), (Some(22.57), Some(88.36)), (exact.lat, exact.lon), (None, None)]);
         assert_eq!(back.hits.photos[2].exif, serde_json::json!({"camera": "Pixel 9"}));
+        assert!(back.hits.photos.iter().all(|p| p.sha256.is_empty()), "no blob's hash");
         let (mut as_stored, mut as_read) = (exact, back.hits.photos[2].clone());
-        as_stored.exif = serde_json::Value::Null;
+        (as_stored.exif, as_stored.sha256) = (serde_json::Value::Null, Vec::new());
         as_read.exif = serde_json::Value::Null;
         assert_eq!(as_read, as_stored, "every other field comes back as it was");
+        assert_eq!(SharedHits::decode(&back.encode()).expect("again").withheld, [1, 2], "named once");
+    }
+
+    /// Coordinates as EXIF degrees come out (seventeen significant digits) come back
+    /// from a kept part's JSON to the last bit: an exact location read through Redis is
+    /// the one the database holds, on every replica.
+    #[test]
+    fn locations_come_back_from_json_to_the_last_bit() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let lat = -90.0 + 180.0 * (x >> 11) as f64 / (1u64 << 53) as f64;
+            let back: f64 = serde_json::from_str(&serde_json::to_string(&lat).expect("writes")).expect("reads");
+            assert_eq!(back.to_bits(), lat.to_bits(), "{lat}");
+        }
     }
 
     /// A kept part whose counts changed reads every photo's counts again, not only

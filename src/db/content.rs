@@ -298,6 +298,12 @@ const COUNTS_AMONG: Sql = Sql {
          (SELECT CAST(x AS BIGINT) FROM jsonb_array_elements_text(CAST(CAST($1 AS TEXT) AS jsonb)) x)",
     lite: "SELECT p.id, p.like_count, p.comment_count FROM photos p WHERE p.id IN (SELECT value FROM json_each($1))",
 };
+/// Where `$1`'s own photos among those named in `$2` (a JSON array of ids) were taken.
+const OWN_LOCATIONS: Sql = Sql {
+    pg: "SELECT p.id, p.lat, p.lon FROM photos p WHERE p.owner_id = $1 AND p.id IN \
+         (SELECT CAST(x AS BIGINT) FROM jsonb_array_elements_text(CAST(CAST($2 AS TEXT) AS jsonb)) x)",
+    lite: "SELECT p.id, p.lat, p.lon FROM photos p WHERE p.owner_id = $1 AND p.id IN (SELECT value FROM json_each($2))",
+};
 const INSERT_ALBUM: Sql = Sql::same(
     "INSERT INTO albums (owner_id, title, description, visibility, pandal_id, created_at, updated_at, search_text, \
      link_key) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING id",
@@ -1112,6 +1118,19 @@ impl Database {
         }
         let ids = serde_json::to_string(photos).map_err(|e| DbError::Other(e.to_string()))?;
         self.query(LIKED_AMONG, params![viewer, ids], id_from).await
+    }
+
+    /// Where `owner`'s own photos among `photos` were taken: (id, lat, lon).
+    pub async fn own_locations(
+        &self,
+        owner: i64,
+        photos: &[i64],
+    ) -> Result<Vec<(i64, Option<f64>, Option<f64>)>, DbError> {
+        if photos.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = serde_json::to_string(photos).map_err(|e| DbError::Other(e.to_string()))?;
+        self.query(OWN_LOCATIONS, params![owner, ids], |r| Ok((r.int(0)?, r.opt_float(1)?, r.opt_float(2)?))).await
     }
 
     /// The counts of likes and comments of `photos`: (id, likes, comments) of those
