@@ -678,6 +678,10 @@ fn photo_row(p: &crate::db::Photo) -> crate::media::PhotoRow {
     }
 }
 
+/// Photo rows a media request's miss reads at once: its own and the ones before it in
+/// its album, a page of an album's photos.
+const ROWS_READ_TOGETHER: usize = super::views::DEFAULT_LIMIT;
+
 /// Keeps, for the media requests that follow, the rows of the photos a list read from
 /// the database at `stamp` (taken before the read).
 pub(super) async fn keep_rows(state: &AppState, stamp: &crate::cache::Stamp, photos: &[crate::db::Photo]) {
@@ -693,7 +697,14 @@ pub async fn serve(state: &AppState, req: Request<Incoming>) -> Result<Response<
     // exists, so the answer says nothing about the id.
     let key = super::views::link_key(&req)?;
     let share = super::shares::token_param(&req);
-    let load = async { Ok::<_, crate::db::DbError>(state.db.photo_unchecked(id).await?.as_ref().map(photo_row)) };
+    // A miss reads the rows of the photos after it on its album's page too: with two
+    // replicas, the one that did not read the page read each thumbnail's row by itself.
+    let load = async {
+        let stamp = state.cache.bus.stamp();
+        let rows = state.db.photo_and_older_unchecked(id, ROWS_READ_TOGETHER).await?;
+        keep_rows(state, &stamp, rows.get(1..).unwrap_or_default()).await;
+        Ok::<_, crate::db::DbError>(rows.first().filter(|p| p.id == id).map(photo_row))
+    };
     let photo = state.cache.photo_row(id, load).await?.ok_or(ApiError::NotFound)?;
     let variant = path_param(&req, 1);
     let (own, allow_original, cache_control) = match share.as_deref() {

@@ -127,6 +127,11 @@ const PHOTO_BY_ID: PhotoSql = photo_sql!(concat!("WHERE p.id = $2 AND ", visible
 /// Without the visibility rule: only for the media cache, which applies the same rule
 /// to the row itself (`Visibility::visible_to`).
 const PHOTO_ANY: PhotoSql = photo_sql!("WHERE p.id = $2");
+/// A photo and at most `$3` - 1 before it in its album, newest first, whatever the
+/// album's visibility (`Database::photo_and_older_unchecked`).
+const PHOTO_AND_OLDER_ANY: PhotoSql = photo_sql!(
+    "WHERE p.album_id = (SELECT q.album_id FROM photos q WHERE q.id = $2) AND p.id <= $2 ORDER BY p.id DESC LIMIT $3"
+);
 const PHOTO_OF_OWNER_BY_CONTENT: PhotoSql = photo_sql!("WHERE p.owner_id = $1 AND p.sha256 = $2 ORDER BY p.id LIMIT 1");
 const ALBUM_PHOTOS: PhotoSql =
     photo_sql!(concat!("WHERE p.album_id = $2 AND p.id < $3 AND ", visible!("$5"), " ORDER BY p.id DESC LIMIT $4"));
@@ -947,6 +952,15 @@ impl Database {
     /// A photo whatever its album's visibility; the caller decides who may see it.
     pub async fn photo_unchecked(&self, id: i64) -> Result<Option<Photo>, DbError> {
         self.query_opt(PHOTO_ANY.for_viewer(NOBODY), params![NOBODY, id], photo_from).await
+    }
+
+    /// Photo `id` and at most `limit` - 1 of the photos before it in its album, newest
+    /// first, whatever the album's visibility (the caller decides who may see them):
+    /// an album's page is shown newest first, so a media request that misses a
+    /// photo's row reads the rows its page's next thumbnails will ask for.
+    pub async fn photo_and_older_unchecked(&self, id: i64, limit: usize) -> Result<Vec<Photo>, DbError> {
+        let sql = PHOTO_AND_OLDER_ANY.for_viewer(NOBODY);
+        self.query(sql, params![NOBODY, id, sql_limit(limit)], photo_from).await
     }
 
     /// Photos of an album (whose visibility the query checks again), newest first.
