@@ -38,7 +38,11 @@ pub struct SharedHits {
     pub withheld: Vec<i64>,
 }
 
-/// The Redis form of a kept part.
+/// The most a kept part's Redis form may inflate to: a part holds at most 50 photos
+/// and 50 albums, about 100 kB of JSON.
+const SHARED_HITS_MAX_BYTES: u64 = 4 << 20;
+
+/// The Redis form of a kept part (JSON, deflated).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct StoredHits {
     stamp: Stamp,
@@ -73,11 +77,21 @@ impl SharedHits {
             (photo.sha256, photo.link_key, photo.upload_link_id) = (Vec::new(), String::new(), None);
         }
         let stored = StoredHits { stamp: self.stamp.clone(), deps: bus::encode_tags(&self.deps), hits, withheld };
-        serde_json::to_vec(&stored).unwrap_or_default()
+        // Deflated: a pandal page's part is about 70 kB of JSON, and a festival's 2,000
+        // of them would fill a small Redis.
+        crate::http::gzip(&serde_json::to_vec(&stored).unwrap_or_default()).to_vec()
     }
 
+    /// Its Redis form read back, if it inflates to at most `SHARED_HITS_MAX_BYTES`.
     fn decode(bytes: &[u8]) -> Option<SharedHits> {
-        let stored: StoredHits = serde_json::from_slice(bytes).ok()?;
+        use std::io::Read;
+        let mut json = Vec::new();
+        let mut inflated = flate2::read::GzDecoder::new(bytes).take(SHARED_HITS_MAX_BYTES + 1);
+        inflated.read_to_end(&mut json).ok()?;
+        if json.len() as u64 > SHARED_HITS_MAX_BYTES {
+            return None;
+        }
+        let stored: StoredHits = serde_json::from_slice(&json).ok()?;
         let deps = match stored.deps.as_str() {
             "" => Vec::new(),
             tags => tags.split(' ').map(Tag::decode).collect::<Option<_>>()?,
@@ -1005,7 +1019,9 @@ mod tests {
             withheld: Vec::new(),
         };
         let stored = kept.encode();
-        let text = String::from_utf8(stored.clone()).expect("JSON");
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&stored[..]), &mut text).expect("gzip of JSON");
+        assert!(stored.len() < text.len() / 2, "deflated: {} of {}", stored.len(), text.len());
         assert_eq!(text.matches("22.573456").count(), 1, "the exact photo's alone: {text}");
         assert!(!text.contains("\"gps\""), "{text}");
         let back = SharedHits::decode(&stored).expect("decodes");
@@ -1021,6 +1037,13 @@ mod tests {
         as_read.exif = serde_json::Value::Null;
         assert_eq!(as_read, as_stored, "every other field comes back as it was");
         assert_eq!(SharedHits::decode(&back.encode()).expect("again").withheld, [1, 2], "named once");
+        // What inflates past its bound is not read (Redis is shared, and bytes there outlive releases).
+        let padded = text.clone() + &" ".repeat(SHARED_HITS_MAX_BYTES as usize);
+        assert!(SharedHits::decode(&crate::http::gzip(text.as_bytes())).is_some(), "the part itself reads");
+        let bomb = crate::http::gzip(padded.as_bytes());
+        assert!(bomb.len() < 64 << 10, "{} bytes", bomb.len());
+        assert!(SharedHits::decode(&bomb).is_none(), "inflated past its bound");
+        assert!(SharedHits::decode(b"not gzip").is_none());
     }
 
     /// Coordinates as EXIF degrees come out (seventeen significant digits) come back

@@ -1042,8 +1042,9 @@ async fn a_pandal_page_read_on_one_replica_is_not_read_again_on_another() {
     let mut redis_conn = client.get_multiplexed_async_connection().await.expect("connect");
     let keys: Vec<String> = redis::cmd("KEYS").arg("pujo:*:h:*").query_async(&mut redis_conn).await.expect("keys");
     assert_eq!(keys.len(), 1, "the page's shared part: {keys:?}");
-    let stored: Vec<u8> = redis::cmd("GET").arg(&keys[0]).query_async(&mut redis_conn).await.expect("get");
-    let stored = String::from_utf8(stored).expect("JSON");
+    let deflated: Vec<u8> = redis::cmd("GET").arg(&keys[0]).query_async(&mut redis_conn).await.expect("get");
+    let mut stored = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&deflated[..]), &mut stored).expect("gzip");
     for secret in ["22.573456", "88.363891", "\"gps\""] {
         assert!(!stored.contains(secret), "Redis was told {secret}: {stored}");
     }
