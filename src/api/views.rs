@@ -466,7 +466,7 @@ impl PhotoJson {
 impl PhotoJson {
     /// The photo as `viewer` may see it: the owner sees the exact location and their
     /// settings; everyone else sees the location only as coarsely as the owner chose.
-    pub fn view(p: Photo, viewer: i64) -> PhotoJson {
+    pub fn view(mut p: Photo, viewer: i64) -> PhotoJson {
         let own = p.owner.id == viewer;
         let location = match (p.lat, p.lon) {
             (Some(lat), Some(lon)) if own => Some(LocationJson { lat, lon, precision: "exact" }),
@@ -476,7 +476,7 @@ impl PhotoJson {
                 precision: if p.gps_privacy == GpsPrivacy::Coarse { "coarse" } else { "exact" },
             }),
         };
-        let exif = p.shown_exif();
+        let exif = p.take_shown_exif();
         let key = media_key(p.visibility, &p.link_key).map(str::to_owned);
         PhotoJson {
             id: p.id,

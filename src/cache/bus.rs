@@ -114,6 +114,14 @@ pub fn encode_tags(tags: &[Tag]) -> String {
     out
 }
 
+/// Tags written by `encode_tags` read back; `None` if any is not this release's.
+pub fn decode_tags(text: &str) -> Option<Vec<Tag>> {
+    if text.is_empty() {
+        return Some(Vec::new());
+    }
+    text.split(' ').map(Tag::decode).collect()
+}
+
 /// A notification's payload: `<number> <tag> <tag> ...`. A tag this release does not
 /// know (a newer replica's, during a rolling update) is taken as `Global`: whatever it
 /// meant, nothing cached stays trusted past it. `N` is an older replica's new photos,
@@ -169,6 +177,11 @@ impl Stamp {
     /// The number the counts are as of.
     pub fn counts(&self) -> u64 {
         self.counts_seen.max(self.seen)
+    }
+
+    /// How long ago it was read, by this machine's clock.
+    pub fn age(&self) -> Duration {
+        Duration::from_millis(now_ms().saturating_sub(self.created_ms))
     }
 }
 
@@ -230,23 +243,24 @@ impl Bus {
 
     /// Whether an answer read at `stamp` that depends on `deps` may still be served.
     pub fn is_fresh(&self, stamp: &Stamp, deps: &[Tag]) -> bool {
-        self.trusted(stamp)
-            && deps.iter().all(|tag| {
-                let (entry, counts_only) = tag.entry();
-                self.touched
-                    .get(&entry)
-                    .is_none_or(|(rest, all)| (counts_only || rest <= stamp.seen) && all <= stamp.counts())
-            })
+        self.fresh(stamp, deps, true)
     }
 
     /// Whether what was read at `stamp` and depends on `deps` is still true apart from
     /// counts of likes and comments (`Tag::PhotoCounts`, `Tag::AlbumCounts`): for what
     /// shows no counts, or reads them again (`counts_changed`).
     pub fn is_fresh_apart_from_counts(&self, stamp: &Stamp, deps: &[Tag]) -> bool {
+        self.fresh(stamp, deps, false)
+    }
+
+    /// `is_fresh`, judging counts too or not.
+    fn fresh(&self, stamp: &Stamp, deps: &[Tag], with_counts: bool) -> bool {
         self.trusted(stamp)
-            && deps.iter().all(|tag| match tag.entry() {
-                (_, true) => true,
-                (entry, false) => self.touched.get(&entry).is_none_or(|(rest, _)| rest <= stamp.seen),
+            && deps.iter().all(|tag| {
+                let (entry, counts_only) = tag.entry();
+                self.touched.get(&entry).is_none_or(|(rest, all)| {
+                    (counts_only || rest <= stamp.seen) && (!with_counts || all <= stamp.counts())
+                })
             })
     }
 
@@ -261,19 +275,24 @@ impl Bus {
         if !self.is_listening() || stamp.epoch != self.epoch || stamp.seen < self.floor.load(Ordering::Acquire) {
             return false;
         }
-        Duration::from_millis(now_ms().saturating_sub(stamp.created_ms)) < self.horizon
+        stamp.age() < self.horizon
     }
 
     /// Records that write `seq` touched `tags`.
     pub fn apply(&self, seq: u64, tags: &[Tag]) {
         for tag in tags {
-            let (entry, counts_only) = tag.entry();
-            self.touched.entry(entry).and_upsert_with(|old| {
-                let (rest, all) = old.map_or((0, 0), |o| *o.value());
-                (if counts_only { rest } else { rest.max(seq) }, all.max(seq))
-            });
+            self.touch(*tag, seq);
         }
         self.watermark.fetch_max(seq, Ordering::AcqRel);
+    }
+
+    /// Records that number `seq` touched `tag` (counts alone, or everything).
+    fn touch(&self, tag: Tag, seq: u64) {
+        let (entry, counts_only) = tag.entry();
+        self.touched.entry(entry).and_upsert_with(|old| {
+            let (rest, all) = old.map_or((0, 0), |o| *o.value());
+            (if counts_only { rest } else { rest.max(seq) }, all.max(seq))
+        });
     }
 
     /// The next number for a write when the numbers are kept in process (SQLite).
@@ -298,11 +317,7 @@ impl Bus {
     /// it cached about `tags` until the horizon passes.
     pub fn poison(&self, tags: &[Tag]) {
         for tag in tags {
-            let (entry, counts_only) = tag.entry();
-            self.touched.entry(entry).and_upsert_with(|old| {
-                let rest = old.map_or(0, |o| o.value().0);
-                (if counts_only { rest } else { u64::MAX }, u64::MAX)
-            });
+            self.touch(*tag, u64::MAX);
         }
     }
 }

@@ -67,7 +67,7 @@ impl SharedHits {
         let mut hits = self.hits.clone();
         let mut withheld = self.withheld.clone();
         for photo in &mut hits.photos {
-            photo.exif = serde_json::Value::Object(photo.shown_exif());
+            photo.exif = serde_json::Value::Object(photo.take_shown_exif());
             let others = photo.location_for_others();
             if photo.lat.zip(photo.lon) != others && !withheld.contains(&photo.id) {
                 withheld.push(photo.id);
@@ -92,10 +92,7 @@ impl SharedHits {
             return None;
         }
         let stored: StoredHits = serde_json::from_slice(&json).ok()?;
-        let deps = match stored.deps.as_str() {
-            "" => Vec::new(),
-            tags => tags.split(' ').map(Tag::decode).collect::<Option<_>>()?,
-        };
+        let deps = bus::decode_tags(&stored.deps)?;
         Some(SharedHits { stamp: stored.stamp, deps, hits: stored.hits, withheld: stored.withheld })
     }
 }
@@ -246,8 +243,7 @@ impl Answer {
         };
         let tags = text()?;
         let etag = text()?;
-        let deps =
-            if tags.is_empty() { Vec::new() } else { tags.split(' ').map(Tag::decode).collect::<Option<_>>()? };
+        let deps = bus::decode_tags(&tags)?;
         Some(Answer {
             stamp: Stamp { seen, created_ms, epoch, counts_seen },
             deps,
@@ -445,15 +441,13 @@ impl Cache {
     ) -> Result<Arc<SharedHits>, E> {
         // Trusted as long as a list's answer in Redis, however often its counts are read again.
         let usable = |kept: &SharedHits| {
-            Duration::from_millis(bus::now_ms().saturating_sub(kept.stamp.created_ms)) < self.settings.query_ttl
-                && self.bus.is_fresh_apart_from_counts(&kept.stamp, &kept.deps)
+            kept.stamp.age() < self.settings.query_ttl && self.bus.is_fresh_apart_from_counts(&kept.stamp, &kept.deps)
         };
-        let redis_key = format!("{}h:{}", self.answer_prefix, crate::util::hex(&Sha256::digest(key.as_bytes())[..16]));
         let mut found = self.shared_hits.get(&key).await.filter(|kept| usable(kept)).map(|kept| (kept, false));
         if found.is_none()
             && let Some(redis) = &self.redis
         {
-            match redis.get(&redis_key).await {
+            match redis.get(&self.shared_key(&key)).await {
                 Ok(Some(bytes)) => match SharedHits::decode(&bytes).filter(|kept| usable(kept)) {
                     Some(kept) => found = Some((Arc::new(kept), true)),
                     None => self.count("shared_redis", "stale"),
@@ -488,7 +482,7 @@ impl Cache {
             let stamp = Stamp { counts_seen: counts_at.seen, ..kept.stamp.clone() };
             let renewed = SharedHits { stamp, deps: kept.deps.clone(), hits, withheld: kept.withheld.clone() };
             let renewed = Arc::new(renewed);
-            self.keep_shared(key, None, &renewed).await;
+            self.keep_shared(key, false, &renewed).await;
             return Ok(renewed);
         }
         self.count("shared", "miss");
@@ -496,7 +490,7 @@ impl Cache {
         let (hits, mut deps) = load.await?;
         deps.push(Tag::Global);
         let kept = Arc::new(SharedHits { stamp, deps, hits, withheld: Vec::new() });
-        self.keep_shared(key, Some(&redis_key), &kept).await;
+        self.keep_shared(key, true, &kept).await;
         Ok(kept)
     }
 
@@ -506,18 +500,23 @@ impl Cache {
     /// Redis: each replica reads counts again by itself, in one small query, rather than
     /// write the whole part for every like. Replaces a stale copy; a concurrent load's
     /// may replace this one, read as late.
-    async fn keep_shared(&self, key: String, redis_key: Option<&str>, kept: &Arc<SharedHits>) {
+    async fn keep_shared(&self, key: String, to_redis: bool, kept: &Arc<SharedHits>) {
         if !self.bus.is_fresh_apart_from_counts(&kept.stamp, &kept.deps) {
             return;
         }
-        self.shared_hits.insert(key, kept.clone()).await;
-        let age = Duration::from_millis(bus::now_ms().saturating_sub(kept.stamp.created_ms));
-        if let (Some(redis), Some(redis_key)) = (&self.redis, redis_key)
-            && let Some(left) = self.settings.query_ttl.checked_sub(age).filter(|left| !left.is_zero())
-            && let Err(fault) = redis.set(redis_key, &kept.encode(), left).await
+        if let Some(redis) = self.redis.as_ref().filter(|_| to_redis)
+            && let Some(left) = self.settings.query_ttl.checked_sub(kept.stamp.age()).filter(|left| !left.is_zero())
+            && let Err(fault) = redis.set(&self.shared_key(&key), &kept.encode(), left).await
         {
             self.count_fault(fault);
         }
+        self.shared_hits.insert(key, kept.clone()).await;
+    }
+
+    /// Where a kept part lives in Redis: by a hash of its key (a search's words are the
+    /// visitor's).
+    fn shared_key(&self, key: &str) -> String {
+        format!("{}h:{}", self.answer_prefix, crate::util::hex(&Sha256::digest(key.as_bytes())[..16]))
     }
 
     fn count(&self, tier: &'static str, result: &'static str) {
@@ -693,7 +692,7 @@ impl Cache {
             return load.await;
         }
         let fresh = |entry: &SessionEntry| {
-            let age = Duration::from_millis(bus::now_ms().saturating_sub(entry.stamp.created_ms));
+            let age = entry.stamp.age();
             entry
                 .user
                 .as_ref()

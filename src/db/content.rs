@@ -291,23 +291,30 @@ const SEARCH_OWN_ALBUMS: Sql = Sql {
          AND a.id IN (SELECT rowid FROM albums_fts WHERE albums_fts MATCH $2) ORDER BY a.id DESC LIMIT $3"
     ),
 };
-/// Which of the photos named in `$2` (a JSON array of ids) `$1` likes.
+/// The ids in parameter `$n`, a JSON array: one statement whatever their number
+/// (`Database::among`).
+macro_rules! ids_in {
+    (pg: $n:literal) => {
+        concat!("(SELECT CAST(x AS BIGINT) FROM jsonb_array_elements_text(CAST(CAST(", $n, " AS TEXT) AS jsonb)) x)")
+    };
+    (lite: $n:literal) => {
+        concat!("(SELECT value FROM json_each(", $n, "))")
+    };
+}
+/// Which of the photos named in `$2` `$1` likes.
 const LIKED_AMONG: Sql = Sql {
-    pg: "SELECT l.photo_id FROM likes l WHERE l.user_id = $1 AND l.photo_id IN \
-         (SELECT CAST(x AS BIGINT) FROM jsonb_array_elements_text(CAST(CAST($2 AS TEXT) AS jsonb)) x)",
-    lite: "SELECT l.photo_id FROM likes l WHERE l.user_id = $1 AND l.photo_id IN (SELECT value FROM json_each($2))",
+    pg: concat!("SELECT l.photo_id FROM likes l WHERE l.user_id = $1 AND l.photo_id IN ", ids_in!(pg: "$2")),
+    lite: concat!("SELECT l.photo_id FROM likes l WHERE l.user_id = $1 AND l.photo_id IN ", ids_in!(lite: "$2")),
 };
-/// The counts of likes and comments of the photos named in `$1` (a JSON array of ids).
+/// The counts of likes and comments of the photos named in `$1`.
 const COUNTS_AMONG: Sql = Sql {
-    pg: "SELECT p.id, p.like_count, p.comment_count FROM photos p WHERE p.id IN \
-         (SELECT CAST(x AS BIGINT) FROM jsonb_array_elements_text(CAST(CAST($1 AS TEXT) AS jsonb)) x)",
-    lite: "SELECT p.id, p.like_count, p.comment_count FROM photos p WHERE p.id IN (SELECT value FROM json_each($1))",
+    pg: concat!("SELECT p.id, p.like_count, p.comment_count FROM photos p WHERE p.id IN ", ids_in!(pg: "$1")),
+    lite: concat!("SELECT p.id, p.like_count, p.comment_count FROM photos p WHERE p.id IN ", ids_in!(lite: "$1")),
 };
-/// Where `$1`'s own photos among those named in `$2` (a JSON array of ids) were taken.
+/// Where `$1`'s own photos among those named in `$2` were taken.
 const OWN_LOCATIONS: Sql = Sql {
-    pg: "SELECT p.id, p.lat, p.lon FROM photos p WHERE p.owner_id = $1 AND p.id IN \
-         (SELECT CAST(x AS BIGINT) FROM jsonb_array_elements_text(CAST(CAST($2 AS TEXT) AS jsonb)) x)",
-    lite: "SELECT p.id, p.lat, p.lon FROM photos p WHERE p.owner_id = $1 AND p.id IN (SELECT value FROM json_each($2))",
+    pg: concat!("SELECT p.id, p.lat, p.lon FROM photos p WHERE p.owner_id = $1 AND p.id IN ", ids_in!(pg: "$2")),
+    lite: concat!("SELECT p.id, p.lat, p.lon FROM photos p WHERE p.owner_id = $1 AND p.id IN ", ids_in!(lite: "$2")),
 };
 const INSERT_ALBUM: Sql = Sql::same(
     "INSERT INTO albums (owner_id, title, description, visibility, pandal_id, created_at, updated_at, search_text, \
@@ -1127,11 +1134,7 @@ impl Database {
 
     /// Which of `photos` `viewer` likes.
     pub async fn liked_among(&self, viewer: i64, photos: &[i64]) -> Result<Vec<i64>, DbError> {
-        if photos.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids = serde_json::to_string(photos).map_err(|e| DbError::Other(e.to_string()))?;
-        self.query(LIKED_AMONG, params![viewer, ids], id_from).await
+        self.among(LIKED_AMONG, params![viewer], photos, id_from).await
     }
 
     /// Where `owner`'s own photos among `photos` were taken: (id, lat, lon).
@@ -1140,21 +1143,28 @@ impl Database {
         owner: i64,
         photos: &[i64],
     ) -> Result<Vec<(i64, Option<f64>, Option<f64>)>, DbError> {
-        if photos.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids = serde_json::to_string(photos).map_err(|e| DbError::Other(e.to_string()))?;
-        self.query(OWN_LOCATIONS, params![owner, ids], |r| Ok((r.int(0)?, r.opt_float(1)?, r.opt_float(2)?))).await
+        self.among(OWN_LOCATIONS, params![owner], photos, |r| Ok((r.int(0)?, r.opt_float(1)?, r.opt_float(2)?))).await
     }
 
     /// The counts of likes and comments of `photos`: (id, likes, comments) of those
     /// that still exist.
     pub async fn photo_counts(&self, photos: &[i64]) -> Result<Vec<(i64, i64, i64)>, DbError> {
-        if photos.is_empty() {
+        self.among(COUNTS_AMONG, params![], photos, |r| Ok((r.int(0)?, r.int(1)?, r.int(2)?))).await
+    }
+
+    /// `sql` with `params`, then `ids` as its last parameter (`ids_in!`); nothing for none.
+    async fn among<T: Send + 'static>(
+        &self,
+        sql: Sql,
+        mut params: Vec<Value>,
+        ids: &[i64],
+        decode: Decode<T>,
+    ) -> Result<Vec<T>, DbError> {
+        if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = serde_json::to_string(photos).map_err(|e| DbError::Other(e.to_string()))?;
-        self.query(COUNTS_AMONG, params![ids], |r| Ok((r.int(0)?, r.int(1)?, r.int(2)?))).await
+        params.push(Value::from(serde_json::to_string(ids).map_err(|e| DbError::Other(e.to_string()))?));
+        self.query(sql, params, decode).await
     }
 
     /// `search`, looking first among the photos (and albums) whose ids are within

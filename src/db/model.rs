@@ -316,14 +316,12 @@ pub struct Page<T> {
 pub const SHOWN_EXIF: &[&str] = &["camera", "lens", "exposure", "aperture", "iso", "focal_length"];
 
 impl Photo {
-    /// Its EXIF as anyone is shown it (`SHOWN_EXIF`).
-    pub fn shown_exif(&self) -> serde_json::Map<String, serde_json::Value> {
-        match &self.exif {
-            serde_json::Value::Object(map) => map
-                .iter()
-                .filter(|(k, _)| SHOWN_EXIF.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+    /// Its EXIF as anyone is shown it (`SHOWN_EXIF`), taken out of the photo.
+    pub fn take_shown_exif(&mut self) -> serde_json::Map<String, serde_json::Value> {
+        match std::mem::take(&mut self.exif) {
+            serde_json::Value::Object(map) => {
+                map.into_iter().filter(|(k, _)| SHOWN_EXIF.contains(&k.as_str())).collect()
+            }
             _ => serde_json::Map::new(),
         }
     }

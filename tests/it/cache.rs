@@ -696,7 +696,7 @@ async fn festival_album_at(
     visibility: pujo::db::Visibility,
     pandal: &str,
 ) -> (i64, i64, [i64; 2]) {
-    use pujo::db::{AlbumPatch, NewAlbum, NewPhoto};
+    use pujo::db::{AlbumPatch, NewAlbum};
     let pandal = common::db::bagbazar_pandal(db, pandal).await;
     let new = NewAlbum {
         owner_id: owner,
@@ -711,25 +711,31 @@ async fn festival_album_at(
     let album = db.update_album(&album, patch).await.expect("pandal set").id;
     let mut photos = [0; 2];
     for (i, caption) in ["dhunuchi naach", "sindoor khela"].into_iter().enumerate() {
-        let new = NewPhoto {
-            owner_id: owner,
-            album_id: album,
-            caption: caption.to_owned(),
-            width: 64,
-            height: 48,
-            taken_at: None,
-            exif: json!({}),
-            sha256: vec![u8::try_from(i).expect("small"); 32],
-            content_type: "image/jpeg".to_owned(),
-            byte_size: 100,
-            thumbhash: None,
-            gps_privacy: pujo::db::GpsPrivacy::Hidden,
-            lat: None,
-            lon: None,
-        };
+        let new = new_photo(owner, album, caption, u8::try_from(i).expect("small"));
         photos[i] = db.create_photo(&new).await.expect("photo").id;
     }
     (pandal, album, photos)
+}
+
+/// A photo's row for the database straight (no blob: its media are never asked for),
+/// without a place, told apart by `seed`.
+fn new_photo(owner: i64, album: i64, caption: &str, seed: u8) -> pujo::db::NewPhoto {
+    pujo::db::NewPhoto {
+        owner_id: owner,
+        album_id: album,
+        caption: caption.to_owned(),
+        width: 64,
+        height: 48,
+        taken_at: None,
+        exif: json!({}),
+        sha256: vec![seed; 32],
+        content_type: "image/jpeg".to_owned(),
+        byte_size: 100,
+        thumbhash: None,
+        gps_privacy: pujo::db::GpsPrivacy::Hidden,
+        lat: None,
+        lon: None,
+    }
 }
 
 /// Where the photo with `id` is in a list or search answer's photos.
@@ -855,18 +861,14 @@ async fn an_album_page_keeps_its_photos_rows_for_their_thumbnails() {
     let (owner, nobody) = (Api::register(&app, "dulal").await, Api::anonymous(&app));
     let album = album(&owner, "Nabami bhog", "public").await;
     let photos = [photo(&owner, album, 21, "bhog").await, photo(&owner, album, 22, "aarti").await];
-    let rows = |result: &'static str| {
-        let app = &app;
-        async move { metric(app, "cache_requests_total", &[("tier", "rows"), ("result", result)]).await }
-    };
 
     assert_eq!(nobody.get(&format!("/api/v1/albums/{album}/photos")).await.status, StatusCode::OK);
-    let (misses, hits) = (rows("miss").await, rows("hit").await);
+    let (misses, hits) = (row_lookups(&app, "miss").await, row_lookups(&app, "hit").await);
     for id in photos {
         assert_eq!(nobody.get(&format!("/media/{id}/thumb")).await.status, StatusCode::OK);
     }
-    assert_eq!(rows("miss").await - misses, 0.0, "the page's rows served its thumbnails");
-    assert_eq!(rows("hit").await - hits, photos.len() as f64);
+    assert_eq!(row_lookups(&app, "miss").await - misses, 0.0, "the page's rows served its thumbnails");
+    assert_eq!(row_lookups(&app, "hit").await - hits, photos.len() as f64);
 
     let private = owner.patch(&format!("/api/v1/albums/{album}"), json!({ "visibility": "private" })).await;
     assert_eq!(private.status, StatusCode::OK, "{}", private.text());
@@ -890,16 +892,12 @@ async fn a_thumbnail_that_misses_its_row_reads_the_rows_after_it_on_the_page() {
         photos.push(photo(&owner, album, seed, "kolakuli").await);
     }
     photos.reverse();
-    let rows = |result: &'static str| {
-        let app = &app;
-        async move { metric(app, "cache_requests_total", &[("tier", "rows"), ("result", result)]).await }
-    };
-    let (misses, hits) = (rows("miss").await, rows("hit").await);
+    let (misses, hits) = (row_lookups(&app, "miss").await, row_lookups(&app, "hit").await);
     for id in &photos {
         assert_eq!(nobody.get(&format!("/media/{id}/thumb")).await.status, StatusCode::OK, "photo {id}");
     }
-    assert_eq!(rows("miss").await - misses, 1.0, "the newest photo's miss read the page's rows");
-    assert_eq!(rows("hit").await - hits, 3.0);
+    assert_eq!(row_lookups(&app, "miss").await - misses, 1.0, "the newest photo's miss read the page's rows");
+    assert_eq!(row_lookups(&app, "hit").await - hits, 3.0);
 
     let private = owner.patch(&format!("/api/v1/albums/{album}"), json!({ "visibility": "private" })).await;
     assert_eq!(private.status, StatusCode::OK, "{}", private.text());
@@ -919,10 +917,6 @@ async fn likes_and_comments_leave_the_photos_rows_kept() {
         (Api::register(&app, "ananda").await, Api::register(&app, "mela").await, Api::anonymous(&app));
     let album = album(&owner, "Dashami", "public").await;
     let photos = [photo(&owner, album, 41, "sindoor").await, photo(&owner, album, 42, "bisarjan").await];
-    let rows = |result: &'static str| {
-        let app = &app;
-        async move { metric(app, "cache_requests_total", &[("tier", "rows"), ("result", result)]).await }
-    };
     for id in photos {
         assert_eq!(nobody.get(&format!("/media/{id}/thumb")).await.status, StatusCode::OK);
     }
@@ -930,11 +924,11 @@ async fn likes_and_comments_leave_the_photos_rows_kept() {
     assert_eq!(fan.put(&format!("/api/v1/photos/{}/like", photos[0])).await.status, StatusCode::OK);
     let comment = fan.post(&format!("/api/v1/photos/{}/comments", photos[1]), json!({"body": "Asche bochor!"})).await;
     assert_eq!(comment.status, StatusCode::CREATED, "{}", comment.text());
-    let misses = rows("miss").await;
+    let misses = row_lookups(&app, "miss").await;
     for id in photos {
         assert_eq!(nobody.get(&format!("/media/{id}/thumb")).await.status, StatusCode::OK);
     }
-    assert_eq!(rows("miss").await - misses, 0.0, "a like and a comment left both rows kept");
+    assert_eq!(row_lookups(&app, "miss").await - misses, 0.0, "a like and a comment left both rows kept");
 
     let private = owner.patch(&format!("/api/v1/albums/{album}"), json!({ "visibility": "private" })).await;
     assert_eq!(private.status, StatusCode::OK, "{}", private.text());
@@ -1001,7 +995,7 @@ async fn likes_and_comments_recount_shared_pages_and_leave_what_they_hold(backen
 /// their photo's exact place, read again for them, and everyone else what they may see.
 #[tokio::test]
 async fn a_pandal_page_read_on_one_replica_is_not_read_again_on_another() {
-    use pujo::db::{GpsPrivacy, NewPhoto};
+    use pujo::db::GpsPrivacy;
     let redis = RedisServer::start();
     let t = common::db::fresh(Backend::Postgres, &[("redis-url", &redis.url())]).await;
     let db_url = t.url.clone().expect("PostgreSQL");
@@ -1014,21 +1008,12 @@ async fn a_pandal_page_read_on_one_replica_is_not_read_again_on_another() {
     let (pandal, album, _) = festival_album(&db, owner.id(), pujo::db::Visibility::Public).await;
     let mut placed = Vec::new();
     for (privacy, caption) in [(GpsPrivacy::Hidden, "ghat at dawn"), (GpsPrivacy::Coarse, "kumortuli lane")] {
-        let new = NewPhoto {
-            owner_id: owner.id(),
-            album_id: album,
-            caption: caption.to_owned(),
-            width: 64,
-            height: 48,
-            taken_at: None,
+        let new = pujo::db::NewPhoto {
             exif: json!({"camera": "Pixel 9", "gps": {"lat": 22.5}}),
-            sha256: vec![placed.len() as u8 + 7; 32],
-            content_type: "image/jpeg".to_owned(),
-            byte_size: 100,
-            thumbhash: None,
             gps_privacy: privacy,
             lat: Some(22.573_456),
             lon: Some(88.363_891),
+            ..new_photo(owner.id(), album, caption, placed.len() as u8 + 7)
         };
         placed.push(db.create_photo(&new).await.expect("photo").id);
     }
@@ -1161,6 +1146,11 @@ async fn three_people_and_nobody(app: &TestApp) -> (Api<'_>, Api<'_>, Api<'_>, A
         Api::register(app, "tuktuki").await,
         Api::anonymous(app),
     )
+}
+
+/// The `tier="rows"` lookups (media requests' photo rows) with `result` so far.
+async fn row_lookups(app: &TestApp, result: &str) -> f64 {
+    metric(app, "cache_requests_total", &[("tier", "rows"), ("result", result)]).await
 }
 
 /// The `tier="shared"` lookups with `result` so far.
