@@ -97,6 +97,25 @@ impl SharedHits {
     }
 }
 
+/// Reads `bytes` as each of the cache's Redis forms (an answer; a kept part) and
+/// checks what it takes: whatever a shared Redis holds (another release's bytes,
+/// anything a client with access wrote), reading it answers without a panic, a part
+/// inflates to at most `SHARED_HITS_MAX_BYTES`, and what is read writes back to the
+/// same stamp and tags. Returns which forms it was. For the fuzz target `redis_forms`
+/// and its corpus replay (`tests/it/fuzz_corpus.rs`).
+pub fn check_redis_forms(bytes: &[u8]) -> (bool, bool) {
+    let answer = Answer::decode(bytes);
+    if let Some(answer) = &answer {
+        assert_eq!(Answer::decode(&answer.encode()).as_ref(), Some(answer), "an answer writes back as it read");
+    }
+    let part = SharedHits::decode(bytes);
+    if let Some(part) = &part {
+        let again = SharedHits::decode(&part.encode()).expect("a part written back reads");
+        assert_eq!((&again.stamp, &again.deps), (&part.stamp, &part.deps), "a part writes back as it read");
+    }
+    (answer.is_some(), part.is_some())
+}
+
 /// What a photo's row for its media depends on: the photo, and its album (visibility,
 /// link key).
 /// It shows no counts: judged apart from them, so likes and comments leave it kept.
@@ -1004,6 +1023,7 @@ mod tests {
         let mut hidden = test_photo(1);
         (hidden.lat, hidden.lon) = (Some(22.573_456), Some(88.363_891));
         hidden.exif = serde_json::json!({"camera": "Pixel 9", "gps": {"lat": 22.5}});
+        (hidden.sha256, hidden.link_key, hidden.upload_link_id) = (vec![7; 32], "6816426".into(), Some(5));
         let mut coarse = hidden.clone();
         (coarse.id, coarse.gps_privacy) = (2, crate::db::GpsPrivacy::Coarse);
         let mut exact = hidden.clone();
@@ -1030,9 +1050,11 @@ mod tests {
         let shown = [at(0), at(1), at(2), at(3)];
         assert_eq!(shown, [(None, None), (Some(22.57), Some(88.36)), (exact.lat, exact.lon), (None, None)]);
         assert_eq!(back.hits.photos[2].exif, serde_json::json!({"camera": "Pixel 9"}));
-        assert!(back.hits.photos.iter().all(|p| p.sha256.is_empty()), "no blob's hash");
+        let keyless = |p: &crate::db::Photo| p.sha256.is_empty() && p.link_key.is_empty() && p.upload_link_id.is_none();
+        assert!(back.hits.photos.iter().all(keyless), "no blob's hash, no key");
         let (mut as_stored, mut as_read) = (exact, back.hits.photos[2].clone());
-        (as_stored.exif, as_stored.sha256) = (serde_json::Value::Null, Vec::new());
+        (as_stored.exif, as_stored.sha256, as_stored.link_key) = (serde_json::Value::Null, Vec::new(), String::new());
+        as_stored.upload_link_id = None;
         as_read.exif = serde_json::Value::Null;
         assert_eq!(as_read, as_stored, "every other field comes back as it was");
         assert_eq!(SharedHits::decode(&back.encode()).expect("again").withheld, [1, 2], "named once");
@@ -1059,6 +1081,32 @@ mod tests {
             let back: f64 = serde_json::from_str(&serde_json::to_string(&lat).expect("writes")).expect("reads");
             assert_eq!(back.to_bits(), lat.to_bits(), "{lat}");
         }
+    }
+
+    /// A kept part is trusted for the lists' TTL from its first read, however often
+    /// its counts are read again: recounting keeps it (in moka, whose own time starts
+    /// again at each insert) but never makes it younger.
+    #[tokio::test]
+    async fn a_recounted_part_is_as_old_as_its_first_read() {
+        let settings = CacheSettings { query_ttl: Duration::from_millis(300), ..settings(1 << 20) };
+        let cache = Cache::new(settings, &Metrics::new("test", "test"), true).expect("cache");
+        cache.bus.apply(1, &[Tag::Lists]);
+        let loads = std::sync::atomic::AtomicUsize::new(0);
+        let load = || async {
+            loads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let hits = SearchHits { photos: vec![test_photo(1)], ..SearchHits::default() };
+            Ok::<_, NeverFails>((hits, vec![Tag::Lists, Tag::Photo(1)]))
+        };
+        let recount = |_: Vec<i64>| async { Ok::<_, NeverFails>(vec![(1, 1, 0)]) };
+        let look = || cache.shared_hits("d:1".into(), load(), recount);
+        look().await.map_err(|_| "load").expect("read");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        cache.bus.apply(2, &[Tag::PhotoCounts(1)]);
+        assert_eq!(look().await.map_err(|_| "load").expect("recounted").hits.photos[0].like_count, 1);
+        assert_eq!(loads.load(std::sync::atomic::Ordering::Relaxed), 1, "recounted, not read again");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        look().await.map_err(|_| "load").expect("read again");
+        assert_eq!(loads.load(std::sync::atomic::Ordering::Relaxed), 2, "past its time from the first read");
     }
 
     /// A kept part whose counts changed reads every photo's counts again, not only

@@ -239,3 +239,22 @@ fn every_jpeg_decode_corpus_input_is_answered_with_pixels_or_an_error() {
         assert!(!decoded.iter().any(|d| d == name), "{name} should be refused");
     }
 }
+
+/// `fuzz/corpus/redis_forms` (grown by `cargo +nightly fuzz run redis_forms`), what Pujo
+/// reads back from Redis: every input is answered; only this release's forms within
+/// their bound are read, and the seeds say what they are.
+#[test]
+fn every_redis_forms_corpus_input_is_answered_and_read_only_within_its_bound() {
+    let inputs = corpus("fuzz/corpus/redis_forms");
+    assert!(inputs.len() >= 6, "the corpus has its seeds: {}", inputs.len());
+    let mut read = Vec::new();
+    for (name, data) in &inputs {
+        match pujo::cache::check_redis_forms(data) {
+            (true, false) => read.push(format!("{name}: an answer")),
+            (false, true) => read.push(format!("{name}: a part")),
+            (false, false) => {}
+            (true, true) => panic!("{name} read as both forms"),
+        }
+    }
+    assert_eq!(read, ["answer: an answer", "part: a part"]);
+}
