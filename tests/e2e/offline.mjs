@@ -123,10 +123,41 @@ async function pickOffline(context, tab, photos) {
   await tab.getByRole('button', { name: `Upload ${photos.length} photos` }).click()
   const n = photos.length
   await tab.waitForFunction((n) => document.querySelectorAll('.upload-item--paused').length === n, n, { timeout: 10_000 })
+  // The page shows a state before IndexedDB has it: what closes the tab or the browser next
+  // must find it kept (a person takes longer than this between pressing Upload and leaving).
+  await tab.waitForFunction(
+    (n) =>
+      new Promise((resolve) => {
+        const open = indexedDB.open('pujo')
+        open.onerror = () => resolve(false)
+        open.onsuccess = () => {
+          const db = open.result
+          const rows = db.transaction('uploads').objectStore('uploads').getAll()
+          rows.onerror = () => resolve(false)
+          rows.onsuccess = () => {
+            db.close()
+            resolve(rows.result.filter((row) => row.status === 'paused').length === n)
+          }
+        }
+      }),
+    n,
+    { timeout: 10_000, polling: 100 },
+  )
 }
 
 const pending = '.upload-item--queued, .upload-item--uploading, .upload-item--ready, .upload-item--paused'
-const allSettled = (page) => page.waitForFunction((sel) => document.querySelectorAll(sel).length === 0, pending, { timeout: 90_000 })
+/** Waits until no file on the page is on its way; a timeout says what each one shows. */
+async function allSettled(page) {
+  try {
+    await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 0, pending, { timeout: 90_000 })
+  } catch (err) {
+    const shown = await page
+      .locator('.upload-item')
+      .evaluateAll((items) => items.map((i) => `${i.className.replace('upload-item ', '')}: ${i.textContent}`))
+      .catch(() => [])
+    throw new Error(`${err.message.split('\n')[0]} The queue shows: ${shown.join(' | ')}`)
+  }
+}
 
 await h.step('the site installs (manifest, icons, service worker) and opens offline', async () => {
   const context = await browser.newContext(CONTEXT)

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { RESUME_TTL_MS, idbResumeStore, indexedDbStore, migrateLocalResumes, pruneResumes, resetDatabase } from './uploadStore'
+import { IDBObjectStore as FakeObjectStore } from 'fake-indexeddb'
 import { stubIndexedDb } from '../test/fakeIndexedDb'
 
 beforeEach(stubIndexedDb)
@@ -28,6 +29,48 @@ describe('indexedDbStore', () => {
     await mine.delete(10)
     expect((await mine.load()).map((k) => k.id)).toEqual([11])
     expect((await theirs.load()).map((k) => k.file.name)).toEqual(['c.jpg'])
+  })
+})
+
+describe('indexedDbStore, writing', () => {
+  it('writes a file’s bytes once: a caption typed or a status changed writes only its state', async () => {
+    const put = vi.spyOn(FakeObjectStore.prototype, 'put')
+    const blobsWritten = () => put.mock.calls.filter(([row]) => (row as { bytes?: unknown }).bytes instanceof Blob).length
+    const mine = indexedDbStore(1)!
+    const a = photo('a.jpg')
+    await mine.save({ id: 10, file: a, caption: '', status: 'ready', albumId: null, error: null })
+    for (const caption of ['S', 'Si', 'Sin', 'Sindoor']) await mine.save({ id: 10, file: a, caption, status: 'ready', albumId: null, error: null })
+    for (const status of ['queued', 'uploading', 'paused'] as const) await mine.save({ id: 10, file: a, caption: 'Sindoor', status, albumId: 7, error: null })
+    expect(blobsWritten()).toBe(1)
+    expect(put.mock.calls.length).toBe(9)
+
+    const kept = await mine.load()
+    expect(kept.map((k) => [k.id, k.status, k.caption, k.albumId])).toEqual([[10, 'paused', 'Sindoor', 7]])
+    expect(await kept[0]!.file.text()).toBe('jpeg bytes')
+    put.mockRestore()
+  })
+
+  it('leaves out a file whose bytes are not there, and forgets both records of a deleted one', async () => {
+    const mine = indexedDbStore(1)!
+    await mine.save({ id: 10, file: photo('a.jpg'), caption: '', status: 'queued', albumId: 7, error: null })
+    await mine.save({ id: 11, file: photo('b.jpg'), caption: '', status: 'queued', albumId: 7, error: null })
+    const db = await new Promise<IDBDatabase>((resolve) => {
+      const open = indexedDB.open('pujo')
+      open.onsuccess = () => resolve(open.result)
+    })
+    const count = (name: string) =>
+      new Promise<number>((resolve) => {
+        const req = db.transaction(name).objectStore(name).count()
+        req.onsuccess = () => resolve(req.result)
+      })
+    const tx = db.transaction('upload-bytes', 'readwrite')
+    tx.objectStore('upload-bytes').delete([1, 11])
+    await new Promise((resolve) => (tx.oncomplete = resolve))
+    expect((await mine.load()).map((k) => k.id)).toEqual([10])
+
+    await mine.delete(10)
+    expect([await count('uploads'), await count('upload-bytes')]).toEqual([1, 0])
+    db.close()
   })
 })
 
@@ -136,7 +179,46 @@ describe('the database', () => {
     db.close()
 
     expect((await indexedDbStore(1)!.load()).map((k) => [k.id, k.status])).toEqual([[5, 'paused']])
+    expect(await (await indexedDbStore(1)!.load())[0]!.file.text()).toBe('jpeg bytes')
     await idbResumeStore().set('k', URL_A)
     expect(await idbResumeStore().get('k')).toBe(URL_A)
+  })
+})
+
+describe('the database, from version 2', () => {
+  it('moves each kept file’s bytes out of its state record, and keeps the resume addresses', async () => {
+    const old = indexedDB.open('pujo', 2)
+    old.onupgradeneeded = () => {
+      old.result.createObjectStore('uploads', { keyPath: ['owner', 'id'] })
+      old.result.createObjectStore('resume', { keyPath: 'key' })
+    }
+    const db = await new Promise<IDBDatabase>((resolve) => (old.onsuccess = () => resolve(old.result)))
+    const tx = db.transaction(['uploads', 'resume'], 'readwrite')
+    for (const [owner, id, name] of [[1, 5, 'x.jpg'], [1, 6, 'y.jpg'], [2, 5, 'z.jpg']] as const) {
+      tx.objectStore('uploads').put({ owner, id, bytes: photo(name), name, type: 'image/jpeg', lastModified: 1759400000000, caption: name, status: 'paused', albumId: 7, error: null })
+    }
+    tx.objectStore('resume').put({ key: 'k', url: URL_A, at: Date.now() })
+    await new Promise((resolve) => (tx.oncomplete = resolve))
+    db.close()
+
+    const kept = await indexedDbStore(1)!.load()
+    expect(kept.map((k) => [k.id, k.caption, k.status, k.file.name, k.file.lastModified])).toEqual([
+      [5, 'x.jpg', 'paused', 'x.jpg', 1759400000000],
+      [6, 'y.jpg', 'paused', 'y.jpg', 1759400000000],
+    ])
+    expect(await kept[1]!.file.text()).toBe('jpeg bytes')
+    expect((await indexedDbStore(2)!.load()).map((k) => k.file.name)).toEqual(['z.jpg'])
+    expect(await idbResumeStore().get('k')).toBe(URL_A)
+    // The state records hold no bytes any more: a status change no longer copies them.
+    const upgraded = await new Promise<IDBDatabase>((resolve) => {
+      const open = indexedDB.open('pujo')
+      open.onsuccess = () => resolve(open.result)
+    })
+    const rows = await new Promise<Record<string, unknown>[]>((resolve) => {
+      const req = upgraded.transaction('uploads').objectStore('uploads').getAll()
+      req.onsuccess = () => resolve(req.result)
+    })
+    upgraded.close()
+    expect(rows.map((r) => 'bytes' in r)).toEqual([false, false, false])
   })
 })

@@ -1,9 +1,17 @@
 /**
  * The upload queue's files in IndexedDB, bytes and all, so that photos picked
  * in a pandal with no signal are still there after the tab is closed or the
- * phone restarts. One record per file, keyed by the owner's account and the
- * file's queue id: a shared device never sends one person's files with
- * another's session.
+ * phone restarts. Two records per file, keyed by the owner's account and the
+ * file's queue id (a shared device never sends one person's files with
+ * another's session):
+ *
+ * - its state (status, caption, album, error), written at every change;
+ * - its bytes, written once, when the file is first kept.
+ *
+ * So a caption typed or a status changed writes a few hundred bytes, not the
+ * photo again: on a phone a 6 MB photo would otherwise be copied at every
+ * keystroke, and a state written just before the browser closes would wait
+ * behind those copies (and be lost with them).
  *
  * The same database keeps the addresses of unfinished tus uploads (the resume
  * store), so that the page and the service worker, which has no localStorage,
@@ -14,22 +22,32 @@ import type { ResumeStore } from '../api/tus'
 import type { QueueStore, StoredUpload } from './uploadItem'
 
 const DB_NAME = 'pujo'
-/** 1: the queue's files; 2: the resume addresses too. */
-const DB_VERSION = 2
+/** 1: the queue's files; 2: the resume addresses too; 3: each file's bytes apart from its state. */
+const DB_VERSION = 3
 const STORE = 'uploads'
+const BYTES = 'upload-bytes'
 const RESUME = 'resume'
 
-/**
- * A file is kept as its bytes (a Blob) and its name, type and date, and made a
- * File again on the way out: the date is part of the resume fingerprint.
- */
-interface StoredRow extends Omit<StoredUpload, 'file'> {
+/** A file's state, without its bytes. */
+interface StateRow extends Omit<StoredUpload, 'file'> {
   owner: number
+}
+
+/**
+ * A file's bytes (a Blob) and its name, type and date, made a File again on the
+ * way out: the date is part of the resume fingerprint.
+ */
+interface BytesRow {
+  owner: number
+  id: number
   bytes: Blob
   name: string
   type: string
   lastModified: number
 }
+
+/** A state row as version 1 and 2 kept it: the bytes in the same record. */
+type OldRow = StateRow & Partial<Omit<BytesRow, 'owner' | 'id'>>
 
 function request<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -46,16 +64,36 @@ function done(tx: IDBTransaction): Promise<void> {
   })
 }
 
+/** Splits a state row of version 1 or 2 into its state and its bytes (within the upgrade). */
+function splitOldRows(tx: IDBTransaction): void {
+  const states = tx.objectStore(STORE)
+  const bytes = tx.objectStore(BYTES)
+  states.openCursor().onsuccess = (event) => {
+    const cursor = (event.target as IDBRequest<IDBCursorWithValue | null>).result
+    if (!cursor) return
+    const { bytes: blob, name, type, lastModified, ...state } = cursor.value as OldRow
+    if (blob !== undefined) {
+      bytes.put({ owner: state.owner, id: state.id, bytes: blob, name: name ?? '', type: type ?? '', lastModified: lastModified ?? 0 } satisfies BytesRow)
+      cursor.update(state)
+    }
+    cursor.continue()
+  }
+}
+
 let opening: Promise<IDBDatabase> | null = null
 
 /** The site's database, opened once per page (or worker). */
 export function openDatabase(factory: IDBFactory = indexedDB): Promise<IDBDatabase> {
   if (opening) return opening
   const req = factory.open(DB_NAME, DB_VERSION)
-  req.onupgradeneeded = () => {
+  req.onupgradeneeded = (event) => {
     const db = req.result
     if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE, { keyPath: ['owner', 'id'] })
     if (!db.objectStoreNames.contains(RESUME)) db.createObjectStore(RESUME, { keyPath: 'key' })
+    if (!db.objectStoreNames.contains(BYTES)) {
+      db.createObjectStore(BYTES, { keyPath: ['owner', 'id'] })
+      if (event.oldVersion > 0) splitOldRows(req.transaction!)
+    }
   }
   opening = request(req).then((db) => {
     // Another tab upgrading the schema: let it, and open again next time.
@@ -83,32 +121,38 @@ export function indexedDbStore(owner: number): QueueStore | null {
   return {
     async load() {
       const db = await openDatabase()
-      const tx = db.transaction(STORE, 'readonly')
-      const rows = (await request(tx.objectStore(STORE).getAll(range()))) as StoredRow[]
-      return rows.map(({ owner: _owner, bytes, name, type, lastModified, ...kept }) => ({
-        ...kept,
-        file: new File([bytes], name, { type, lastModified }),
-      }))
+      const tx = db.transaction([STORE, BYTES], 'readonly')
+      const [states, files] = await Promise.all([
+        request(tx.objectStore(STORE).getAll(range())) as Promise<StateRow[]>,
+        request(tx.objectStore(BYTES).getAll(range())) as Promise<BytesRow[]>,
+      ])
+      const byId = new Map(files.map((f) => [f.id, f]))
+      // A state whose bytes are not there (never written, or cleared by the browser) cannot be sent: left out.
+      return states.flatMap(({ owner: _owner, ...state }) => {
+        const kept = byId.get(state.id)
+        if (!kept) return []
+        const { bytes, name, type, lastModified } = kept
+        return [{ ...state, file: new File([bytes], name, { type, lastModified }) }]
+      })
     },
     async save(item) {
       const db = await openDatabase()
-      const tx = db.transaction(STORE, 'readwrite')
-      const { file, ...kept } = item
-      const row: StoredRow = {
-        ...kept,
-        owner,
-        bytes: file,
-        name: file.name,
-        type: file.type,
-        lastModified: file.lastModified,
+      const tx = db.transaction([STORE, BYTES], 'readwrite')
+      const { file, ...state } = item
+      tx.objectStore(STORE).put({ ...state, owner } satisfies StateRow)
+      // The bytes of a queue id never change: written only if they are not there yet.
+      const bytes = tx.objectStore(BYTES)
+      bytes.getKey([owner, item.id]).onsuccess = (event) => {
+        if ((event.target as IDBRequest<IDBValidKey | undefined>).result !== undefined) return
+        bytes.put({ owner, id: item.id, bytes: file, name: file.name, type: file.type, lastModified: file.lastModified } satisfies BytesRow)
       }
-      tx.objectStore(STORE).put(row)
       await done(tx)
     },
     async delete(id) {
       const db = await openDatabase()
-      const tx = db.transaction(STORE, 'readwrite')
+      const tx = db.transaction([STORE, BYTES], 'readwrite')
       tx.objectStore(STORE).delete([owner, id])
+      tx.objectStore(BYTES).delete([owner, id])
       await done(tx)
     },
   }
