@@ -70,8 +70,17 @@ impl bb8::ManageConnection for Manager {
     }
 }
 
-/// Consecutive failures that open the breaker.
+/// Failures in a row that open the breaker, if nothing succeeded meanwhile for
+/// [`SILENCE_TIMEOUTS`] timeouts.
 const TRIP_AFTER: u32 = 3;
+/// How many timeouts long Redis must have answered nothing for the breaker to open.
+/// Failures alone are not enough: in a process whose cores are all busy, a stall of a
+/// few tens of milliseconds times out every operation in flight at once, while the
+/// ones just before and after it are answered. Counted as Redis failing, that stall
+/// opened the breaker and sent every lookup to the database for a second, which made
+/// the process busier still (docs/BENCHMARKS.md, "A festival night"). A Redis that is
+/// down or frozen answers nothing at all, and still opens it after three failures.
+const SILENCE_TIMEOUTS: u32 = 2;
 const FIRST_PAUSE: Duration = Duration::from_secs(1);
 const LONGEST_PAUSE: Duration = Duration::from_secs(30);
 
@@ -81,6 +90,10 @@ const LONGEST_PAUSE: Duration = Duration::from_secs(30);
 struct Breaker {
     epoch: Instant,
     failures: AtomicU32,
+    /// Milliseconds since `epoch` of the last answer (or of the start).
+    answered_at: AtomicU64,
+    /// How long without an answer counts as silence (ms).
+    silence_ms: u64,
     /// Milliseconds since `epoch`; 0 when closed.
     open_until: AtomicU64,
     pause_ms: AtomicU64,
@@ -88,10 +101,12 @@ struct Breaker {
 }
 
 impl Breaker {
-    fn new() -> Breaker {
+    fn new(timeout: Duration) -> Breaker {
         Breaker {
             epoch: Instant::now(),
             failures: AtomicU32::new(0),
+            answered_at: AtomicU64::new(1),
+            silence_ms: u64::try_from((timeout * SILENCE_TIMEOUTS).as_millis()).unwrap_or(u64::MAX),
             open_until: AtomicU64::new(0),
             pause_ms: AtomicU64::new(FIRST_PAUSE.as_millis() as u64),
             probing: AtomicBool::new(false),
@@ -116,6 +131,7 @@ impl Breaker {
     }
 
     fn success(&self) {
+        self.answered_at.store(self.now_ms(), Ordering::Release);
         self.failures.store(0, Ordering::Release);
         if self.open_until.swap(0, Ordering::AcqRel) != 0 {
             self.pause_ms.store(FIRST_PAUSE.as_millis() as u64, Ordering::Release);
@@ -127,7 +143,8 @@ impl Breaker {
     fn failure(&self) {
         let was_probe = self.probing.swap(false, Ordering::AcqRel);
         let failures = self.failures.fetch_add(1, Ordering::AcqRel) + 1;
-        if was_probe || (failures >= TRIP_AFTER && self.open_until.load(Ordering::Acquire) == 0) {
+        let silent = self.now_ms().saturating_sub(self.answered_at.load(Ordering::Acquire)) >= self.silence_ms;
+        if was_probe || (failures >= TRIP_AFTER && silent && self.open_until.load(Ordering::Acquire) == 0) {
             let pause = self.pause_ms.load(Ordering::Acquire);
             if was_probe {
                 self.pause_ms.store((pause * 2).min(LONGEST_PAUSE.as_millis() as u64), Ordering::Release);
@@ -188,7 +205,12 @@ impl Redis {
             .connection_timeout(settings.timeout)
             .retry_connection(false)
             .build_unchecked(Manager(manager));
-        Ok(Redis { pool, timeout: settings.timeout, breaker: Arc::new(Breaker::new()), metrics: metrics.clone() })
+        Ok(Redis {
+            pool,
+            timeout: settings.timeout,
+            breaker: Arc::new(Breaker::new(settings.timeout)),
+            metrics: metrics.clone(),
+        })
     }
 
     /// Runs one command or pipeline within the timeout, through the breaker.
@@ -321,7 +343,7 @@ mod tests {
 
     #[test]
     fn the_breaker_opens_after_repeated_failures_and_probes_once() {
-        let breaker = Breaker::new();
+        let breaker = Breaker::new(Duration::ZERO);
         assert!(breaker.allow());
         breaker.failure();
         breaker.failure();
@@ -341,5 +363,26 @@ mod tests {
         breaker.success();
         assert!(!breaker.is_open());
         assert!(breaker.allow() && breaker.allow(), "closed again");
+    }
+
+    #[test]
+    fn failures_while_redis_still_answers_leave_the_breaker_shut() {
+        // Ten seconds old, so that a hundred milliseconds can be taken off its clock.
+        let breaker =
+            Breaker { epoch: Instant::now() - Duration::from_secs(10), ..Breaker::new(Duration::from_millis(50)) };
+        breaker.success();
+        // A stall of the process: every operation in flight times out at once, right
+        // after others were answered.
+        for _ in 0..10 {
+            breaker.failure();
+        }
+        assert!(!breaker.is_open(), "ten timeouts within 100 ms of an answer opened the breaker");
+        assert!(breaker.allow());
+
+        // Nothing answered for two timeouts: Redis is down or frozen.
+        breaker.answered_at.store(breaker.now_ms().saturating_sub(100), Ordering::Release);
+        breaker.failure();
+        assert!(breaker.is_open(), "failures after 100 ms of silence left the breaker shut");
+        assert!(!breaker.allow());
     }
 }
