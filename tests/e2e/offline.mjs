@@ -125,24 +125,32 @@ async function pickOffline(context, tab, photos) {
   await tab.waitForFunction((n) => document.querySelectorAll('.upload-item--paused').length === n, n, { timeout: 10_000 })
   // The page shows a state before IndexedDB has it: what closes the tab or the browser next
   // must find it kept (a person takes longer than this between pressing Upload and leaving).
-  await tab.waitForFunction(
-    (n) =>
-      new Promise((resolve) => {
-        const open = indexedDB.open('pujo')
-        open.onerror = () => resolve(false)
-        open.onsuccess = () => {
-          const db = open.result
-          const rows = db.transaction('uploads').objectStore('uploads').getAll()
-          rows.onerror = () => resolve(false)
-          rows.onsuccess = () => {
-            db.close()
-            resolve(rows.result.filter((row) => row.status === 'paused').length === n)
+  // Asked from here, as `page.evaluate` awaits the page's promise (a polling wait would not).
+  const keptPaused = () =>
+    tab.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const open = indexedDB.open('pujo')
+          open.onerror = () => resolve(-1)
+          open.onsuccess = () => {
+            const db = open.result
+            try {
+              const rows = db.transaction('uploads').objectStore('uploads').getAll()
+              rows.onerror = () => (db.close(), resolve(-1))
+              rows.onsuccess = () => (db.close(), resolve(rows.result.filter((row) => row.status === 'paused').length))
+            } catch {
+              db.close()
+              resolve(-1)
+            }
           }
-        }
-      }),
-    n,
-    { timeout: 10_000, polling: 100 },
-  )
+        }),
+    )
+  let kept = await keptPaused()
+  for (const started = Date.now(); kept !== n && Date.now() - started < 10_000; ) {
+    await tab.waitForTimeout(100)
+    kept = await keptPaused()
+  }
+  assert(kept === n, `IndexedDB holds ${kept} of the ${n} files as paused`)
 }
 
 const pending = '.upload-item--queued, .upload-item--uploading, .upload-item--ready, .upload-item--paused'

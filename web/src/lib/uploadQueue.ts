@@ -115,7 +115,12 @@ export class UploadQueue {
   private items: readonly UploadItem[] = []
   private readonly listeners = new Set<() => void>()
   private readonly controllers = new Map<number, { controller: AbortController; reason: StopReason | null }>()
-  private nextId = Date.now()
+  /**
+   * Queue ids are the store's keys, shared by every tab and the service worker: a
+   * thousand a millisecond, from a random one, so that two tabs opened in the same
+   * millisecond (a browser restoring its session) do not draw the same.
+   */
+  private nextId = Date.now() * 1000 + Math.floor(Math.random() * 1000)
   private readonly concurrency: number
   private readonly options: QueueOptions
   private readonly send: Sender

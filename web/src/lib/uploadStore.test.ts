@@ -50,6 +50,16 @@ describe('indexedDbStore, writing', () => {
     put.mockRestore()
   })
 
+  it('writes the bytes again when a queue id comes back with another file (two tabs that drew the same id)', async () => {
+    const mine = indexedDbStore(1)!
+    await mine.save({ id: 10, file: photo('a.jpg'), caption: 'Kumari puja', status: 'paused', albumId: 7, error: null })
+    const other = new File(['other bytes, longer'], 'b.jpg', { type: 'image/jpeg', lastModified: 1759400000001 })
+    await mine.save({ id: 10, file: other, caption: 'Sandhi puja', status: 'paused', albumId: 8, error: null })
+    const [kept] = await mine.load()
+    expect([kept!.caption, kept!.albumId, kept!.file.name, kept!.file.lastModified]).toEqual(['Sandhi puja', 8, 'b.jpg', 1759400000001])
+    expect(await kept!.file.text()).toBe('other bytes, longer')
+  })
+
   it('leaves out a file whose bytes are not there, and forgets both records of a deleted one', async () => {
     const mine = indexedDbStore(1)!
     await mine.save({ id: 10, file: photo('a.jpg'), caption: '', status: 'queued', albumId: 7, error: null })

@@ -80,6 +80,11 @@ function splitOldRows(tx: IDBTransaction): void {
   }
 }
 
+/** Whether kept bytes are `file`'s, as far as a File tells (name, type, date and size). */
+function sameFile(kept: BytesRow, file: File): boolean {
+  return kept.name === file.name && kept.type === file.type && kept.lastModified === file.lastModified && kept.bytes.size === file.size
+}
+
 let opening: Promise<IDBDatabase> | null = null
 
 /** The site's database, opened once per page (or worker). */
@@ -140,10 +145,12 @@ export function indexedDbStore(owner: number): QueueStore | null {
       const tx = db.transaction([STORE, BYTES], 'readwrite')
       const { file, ...state } = item
       tx.objectStore(STORE).put({ ...state, owner } satisfies StateRow)
-      // The bytes of a queue id never change: written only if they are not there yet.
+      // Written when they are not there yet, or are another file's (two tabs that drew the same
+      // queue id): a state change alone writes no bytes.
       const bytes = tx.objectStore(BYTES)
-      bytes.getKey([owner, item.id]).onsuccess = (event) => {
-        if ((event.target as IDBRequest<IDBValidKey | undefined>).result !== undefined) return
+      bytes.get([owner, item.id]).onsuccess = (event) => {
+        const kept = (event.target as IDBRequest<BytesRow | undefined>).result
+        if (kept && sameFile(kept, file)) return
         bytes.put({ owner, id: item.id, bytes: file, name: file.name, type: file.type, lastModified: file.lastModified } satisfies BytesRow)
       }
       await done(tx)
