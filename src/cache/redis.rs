@@ -84,6 +84,29 @@ const SILENCE_TIMEOUTS: u32 = 2;
 const FIRST_PAUSE: Duration = Duration::from_secs(1);
 const LONGEST_PAUSE: Duration = Duration::from_secs(30);
 
+/// What the breaker let through: an operation while closed, or the one probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    Closed,
+    Probe,
+}
+
+/// Lets the probe go if its operation is dropped before it ends: without it, a probe
+/// whose request went away would leave the breaker waiting for an outcome that never
+/// comes, and Redis skipped until the process restarts.
+struct ProbeGuard<'a> {
+    breaker: &'a Breaker,
+    armed: bool,
+}
+
+impl Drop for ProbeGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.breaker.abandon_probe();
+        }
+    }
+}
+
 /// Closed (Redis is asked), open (it is not, until `open_until`), or half-open (one
 /// probe is let through; success closes, failure opens for twice as long).
 #[derive(Debug)]
@@ -106,7 +129,7 @@ impl Breaker {
             epoch: Instant::now(),
             failures: AtomicU32::new(0),
             answered_at: AtomicU64::new(1),
-            silence_ms: u64::try_from((timeout * SILENCE_TIMEOUTS).as_millis()).unwrap_or(u64::MAX),
+            silence_ms: u64::try_from(timeout.saturating_mul(SILENCE_TIMEOUTS).as_millis()).unwrap_or(u64::MAX),
             open_until: AtomicU64::new(0),
             pause_ms: AtomicU64::new(FIRST_PAUSE.as_millis() as u64),
             probing: AtomicBool::new(false),
@@ -117,17 +140,23 @@ impl Breaker {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX).max(1)
     }
 
-    /// Whether an operation may go to Redis now.
-    fn allow(&self) -> bool {
+    /// Whether an operation may go to Redis now, and whether it is the probe.
+    fn allow(&self) -> Option<Turn> {
         let until = self.open_until.load(Ordering::Acquire);
         if until == 0 {
-            return true;
+            return Some(Turn::Closed);
         }
         if self.now_ms() < until {
-            return false;
+            return None;
         }
         // Half-open: one caller probes.
-        self.probing.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_ok()
+        self.probing.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).ok().map(|_| Turn::Probe)
+    }
+
+    /// The probe ended without an outcome (its request was dropped: the client went,
+    /// or the request's own timeout): the next caller probes instead.
+    fn abandon_probe(&self) {
+        self.probing.store(false, Ordering::Release);
     }
 
     fn success(&self) {
@@ -215,9 +244,8 @@ impl Redis {
 
     /// Runs one command or pipeline within the timeout, through the breaker.
     pub async fn run<T: FromRedisValue>(&self, op: &'static str, request: Request<'_>) -> Result<T, Fault> {
-        if !self.breaker.allow() {
-            return Err(Fault::Skipped);
-        }
+        let Some(turn) = self.breaker.allow() else { return Err(Fault::Skipped) };
+        let mut probe = ProbeGuard { breaker: &self.breaker, armed: turn == Turn::Probe };
         let deadline = tokio::time::Instant::now() + self.timeout;
         let result = async {
             let mut conn = match tokio::time::timeout_at(deadline, self.pool.get()).await {
@@ -258,6 +286,7 @@ impl Redis {
             }
         }
         .await;
+        probe.armed = false;
         match result {
             // An error reply still proves Redis is there.
             Ok(_) | Err(Fault::Response) => self.breaker.success(),
@@ -344,25 +373,25 @@ mod tests {
     #[test]
     fn the_breaker_opens_after_repeated_failures_and_probes_once() {
         let breaker = Breaker::new(Duration::ZERO);
-        assert!(breaker.allow());
+        assert!(breaker.allow().is_some());
         breaker.failure();
         breaker.failure();
-        assert!(breaker.allow(), "two failures are not a pattern");
+        assert!(breaker.allow().is_some(), "two failures are not a pattern");
         breaker.failure();
         assert!(breaker.is_open());
-        assert!(!breaker.allow(), "open: Redis is not asked");
+        assert!(breaker.allow().is_none(), "open: Redis is not asked");
         // Pretend the pause has passed.
         breaker.open_until.store(1, Ordering::Release);
-        assert!(breaker.allow(), "one probe goes through");
-        assert!(!breaker.allow(), "and only one");
+        assert_eq!(breaker.allow(), Some(Turn::Probe), "one probe goes through");
+        assert!(breaker.allow().is_none(), "and only one");
         breaker.failure();
-        assert!(!breaker.allow(), "a failed probe opens it again");
+        assert!(breaker.allow().is_none(), "a failed probe opens it again");
         assert_eq!(breaker.pause_ms.load(Ordering::Acquire), 2 * FIRST_PAUSE.as_millis() as u64);
         breaker.open_until.store(1, Ordering::Release);
-        assert!(breaker.allow());
+        assert!(breaker.allow().is_some());
         breaker.success();
         assert!(!breaker.is_open());
-        assert!(breaker.allow() && breaker.allow(), "closed again");
+        assert!(breaker.allow().is_some() && breaker.allow().is_some(), "closed again");
     }
 
     #[test]
@@ -377,12 +406,32 @@ mod tests {
             breaker.failure();
         }
         assert!(!breaker.is_open(), "ten timeouts within 100 ms of an answer opened the breaker");
-        assert!(breaker.allow());
+        assert!(breaker.allow().is_some());
 
         // Nothing answered for two timeouts: Redis is down or frozen.
         breaker.answered_at.store(breaker.now_ms().saturating_sub(100), Ordering::Release);
         breaker.failure();
         assert!(breaker.is_open(), "failures after 100 ms of silence left the breaker shut");
-        assert!(!breaker.allow());
+        assert!(breaker.allow().is_none());
+    }
+
+    #[test]
+    fn a_probe_whose_request_went_away_lets_the_next_caller_probe() {
+        let breaker = Breaker::new(Duration::ZERO);
+        for _ in 0..TRIP_AFTER {
+            breaker.failure();
+        }
+        breaker.open_until.store(1, Ordering::Release);
+        {
+            assert_eq!(breaker.allow(), Some(Turn::Probe));
+            // The probe's operation is dropped before Redis answers.
+            let _probe = ProbeGuard { breaker: &breaker, armed: true };
+        }
+        assert_eq!(breaker.allow(), Some(Turn::Probe), "the breaker still waits for the dropped probe");
+        let mut ended = ProbeGuard { breaker: &breaker, armed: true };
+        ended.armed = false;
+        breaker.success();
+        drop(ended);
+        assert_eq!(breaker.allow(), Some(Turn::Closed));
     }
 }

@@ -584,6 +584,35 @@ async fn a_redis_that_stops_answering_costs_each_request_at_most_the_timeout() {
     assert_eq!(metric(&a, "redis_circuit_open", &[]).await, 0.0);
 }
 
+/// The breaker's probe is one operation; if its request goes away before Redis answers
+/// (the client hung up, the request's own timeout), the next operation probes instead.
+/// Before, the breaker waited for the lost probe's outcome forever and skipped Redis
+/// until the process restarted.
+#[tokio::test]
+async fn a_probe_dropped_before_redis_answers_does_not_keep_redis_skipped() {
+    use pujo::cache::redis::{Fault, Redis, RedisSettings};
+    let server = RedisServer::start();
+    let settings =
+        RedisSettings { url: server.url(), password: None, timeout: Duration::from_millis(50), pool_size: 4 };
+    let redis = Redis::new(&settings, &pujo::metrics::Metrics::new("test", "test")).expect("redis settings");
+    redis.ping().await.expect("redis answers");
+
+    server.freeze();
+    let opened = eventually(Duration::from_secs(5), || async { redis.get("k").await == Err(Fault::Skipped) }).await;
+    assert!(opened, "a frozen Redis did not open the breaker");
+    // The pause (1 s) passes; the next operation is the probe, and it is dropped while
+    // Redis still says nothing.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let dropped = tokio::time::timeout(Duration::from_millis(10), redis.get("k")).await;
+    assert!(dropped.is_err(), "the probe ended: {dropped:?}");
+
+    server.thaw();
+    // A later operation probes, finds Redis, and closes the breaker (the pause may
+    // have doubled meanwhile: up to 4 s).
+    let back = eventually(Duration::from_secs(6), || async { redis.get("k").await == Ok(None) }).await;
+    assert!(back, "Redis is still skipped after it answers again: {:?}", redis.get("k").await);
+}
+
 // ---------------------------------------------------------------- SQLite + Redis
 
 /// A SQLite Pujo with Redis, in `data` (kept by the caller across restarts).
