@@ -613,6 +613,80 @@ async fn a_probe_dropped_before_redis_answers_does_not_keep_redis_skipped() {
     assert!(back, "Redis is still skipped after it answers again: {:?}", redis.get("k").await);
 }
 
+/// Redis's own count of the connections it accepted, asked on `raw`.
+fn connections_received(raw: &mut std::net::TcpStream) -> u64 {
+    use std::io::{Read, Write};
+    raw.write_all(b"INFO stats\r\n").expect("INFO");
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 4096];
+    // A bulk string: `$<len>\r\n<body>\r\n`.
+    while reply.len() < header_and_body(&reply) {
+        let n = raw.read(&mut buf).expect("INFO reply");
+        assert!(n > 0, "redis closed the connection");
+        reply.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&reply);
+    let line = text.lines().find(|l| l.starts_with("total_connections_received:")).expect("the counter");
+    line["total_connections_received:".len()..].trim().parse().expect("a number")
+}
+
+/// How long a bulk reply is, header and all, once its header is in.
+fn header_and_body(reply: &[u8]) -> usize {
+    let Some(end) = reply.windows(2).position(|w| w == b"\r\n") else { return usize::MAX };
+    let len: usize = std::str::from_utf8(&reply[1..end]).ok().and_then(|n| n.parse().ok()).unwrap_or(0);
+    end + 2 + len + 2
+}
+
+/// Keeps Redis busy for `ms` with a script sent on `raw` (its answer is read by `finish`).
+fn keep_busy(raw: &mut std::net::TcpStream, ms: u64) {
+    use std::io::Write;
+    let script = "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] \
+                  repeat local n = redis.call('TIME') until (n[1] * 1000000 + n[2]) - s >= tonumber(ARGV[1]) return 1";
+    let micros = (ms * 1000).to_string();
+    let command =
+        format!("*4\r\n$4\r\nEVAL\r\n${}\r\n{script}\r\n$1\r\n0\r\n${}\r\n{micros}\r\n", script.len(), micros.len());
+    raw.write_all(command.as_bytes()).expect("EVAL");
+}
+
+fn finish(raw: &mut std::net::TcpStream) {
+    use std::io::Read;
+    let mut buf = [0u8; 4];
+    raw.read_exact(&mut buf).expect("the script's answer");
+    assert_eq!(&buf, b":1\r\n", "the script's answer");
+}
+
+/// One operation that timed out (Redis busy for a moment, or this process) leaves its
+/// connection in the pool: the late answer is dropped on it and the next operation
+/// uses it. Two in a row give it up, as a connection that died unclosed would do.
+#[tokio::test]
+async fn one_late_answer_keeps_the_connection_and_two_in_a_row_replace_it() {
+    use pujo::cache::redis::{Fault, Redis, RedisSettings};
+    let server = RedisServer::start();
+    // One connection in the pool: every operation goes on the same one.
+    let settings =
+        RedisSettings { url: server.url(), password: None, timeout: Duration::from_millis(50), pool_size: 1 };
+    let redis = Redis::new(&settings, &pujo::metrics::Metrics::new("test", "test")).expect("redis settings");
+    redis.ping().await.expect("redis answers");
+    let mut raw = std::net::TcpStream::connect(("127.0.0.1", server.port)).expect("a connection of the test's own");
+    let before = connections_received(&mut raw);
+
+    // Redis is busy from before the operation is sent until well after its timeout.
+    keep_busy(&mut raw, 250);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(redis.get("k").await, Err(Fault::Timeout));
+    finish(&mut raw);
+    assert_eq!(redis.get("k").await, Ok(None), "the connection after its late answer");
+    assert_eq!(connections_received(&mut raw), before, "one timeout replaced the connection");
+
+    keep_busy(&mut raw, 400);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(redis.get("k").await, Err(Fault::Timeout));
+    assert_eq!(redis.get("k").await, Err(Fault::Timeout));
+    finish(&mut raw);
+    assert_eq!(redis.get("k").await, Ok(None), "a new connection after two timeouts in a row");
+    assert_eq!(connections_received(&mut raw), before + 1, "two timeouts in a row kept the connection");
+}
+
 // ---------------------------------------------------------------- SQLite + Redis
 
 /// A SQLite Pujo with Redis, in `data` (kept by the caller across restarts).
