@@ -48,27 +48,6 @@ impl Fault {
 pub struct Conn {
     inner: MultiplexedConnection,
     broken: bool,
-    /// Operations on it in a row that had no answer in time.
-    timeouts: u32,
-}
-
-/// Timeouts in a row after which a connection is given up. One is not enough: a
-/// multiplexed connection hands a late answer to the request it belongs to (dropped,
-/// so the answer is dropped) and goes on, and one late answer is what a stall of a
-/// busy process looks like; dropping the connection then would cost a new one (a TLS
-/// handshake with ElastiCache) at the moment the process has the least CPU to spare.
-/// A connection that died without being closed (a failover, a half-open socket)
-/// answers nothing, and goes after the second.
-const TIMEOUTS_TO_DROP: u32 = 2;
-
-impl Conn {
-    /// An operation on it had no answer in time.
-    fn timed_out(&mut self) {
-        self.timeouts += 1;
-        if self.timeouts >= TIMEOUTS_TO_DROP {
-            self.broken = true;
-        }
-    }
 }
 
 /// bb8-redis's manager, with broken connections reported to the pool.
@@ -79,7 +58,7 @@ impl bb8::ManageConnection for Manager {
     type Error = redis::RedisError;
 
     async fn connect(&self) -> Result<Conn, redis::RedisError> {
-        Ok(Conn { inner: self.0.connect().await?, broken: false, timeouts: 0 })
+        Ok(Conn { inner: self.0.connect().await?, broken: false })
     }
 
     async fn is_valid(&self, conn: &mut Conn) -> Result<(), redis::RedisError> {
@@ -281,12 +260,9 @@ impl Redis {
                 }
             };
             match tokio::time::timeout_at(deadline, query).await {
-                Ok(Ok(value)) => {
-                    conn.timeouts = 0;
-                    Ok(value)
-                }
+                Ok(Ok(value)) => Ok(value),
                 Ok(Err(e)) if e.is_timeout() => {
-                    conn.timed_out();
+                    conn.broken = true;
                     Err(Fault::Timeout)
                 }
                 Ok(Err(e))
@@ -299,14 +275,12 @@ impl Redis {
                     Err(Fault::Connection)
                 }
                 Ok(Err(e)) => {
-                    // An answer all the same.
-                    conn.timeouts = 0;
                     tracing::debug!(op, error = %e, "redis refused a command");
                     Err(Fault::Response)
                 }
                 Err(_) => {
-                    // The answer may still come on this connection: it is dropped there.
-                    conn.timed_out();
+                    // The answer may still come on this connection; do not reuse it.
+                    conn.broken = true;
                     Err(Fault::Timeout)
                 }
             }
