@@ -169,8 +169,14 @@ impl Breaker {
         self.probing.store(false, Ordering::Release);
     }
 
-    fn failure(&self) {
-        let was_probe = self.probing.swap(false, Ordering::AcqRel);
+    /// An operation let through as `turn` failed. Only the probe's own failure counts as
+    /// the probe's: an operation from before the breaker opened that fails late does not
+    /// take its place.
+    fn failure(&self, turn: Turn) {
+        let was_probe = turn == Turn::Probe;
+        if was_probe {
+            self.probing.store(false, Ordering::Release);
+        }
         let failures = self.failures.fetch_add(1, Ordering::AcqRel) + 1;
         let silent = self.now_ms().saturating_sub(self.answered_at.load(Ordering::Acquire)) >= self.silence_ms;
         if was_probe || (failures >= TRIP_AFTER && silent && self.open_until.load(Ordering::Acquire) == 0) {
@@ -290,7 +296,7 @@ impl Redis {
         match result {
             // An error reply still proves Redis is there.
             Ok(_) | Err(Fault::Response) => self.breaker.success(),
-            Err(_) => self.breaker.failure(),
+            Err(_) => self.breaker.failure(turn),
         }
         if let Err(fault) = result {
             self.metrics.redis_errors.with_label_values(&[op, fault.label()]).inc();
@@ -374,17 +380,21 @@ mod tests {
     fn the_breaker_opens_after_repeated_failures_and_probes_once() {
         let breaker = Breaker::new(Duration::ZERO);
         assert!(breaker.allow().is_some());
-        breaker.failure();
-        breaker.failure();
+        breaker.failure(Turn::Closed);
+        breaker.failure(Turn::Closed);
         assert!(breaker.allow().is_some(), "two failures are not a pattern");
-        breaker.failure();
+        breaker.failure(Turn::Closed);
         assert!(breaker.is_open());
         assert!(breaker.allow().is_none(), "open: Redis is not asked");
         // Pretend the pause has passed.
         breaker.open_until.store(1, Ordering::Release);
         assert_eq!(breaker.allow(), Some(Turn::Probe), "one probe goes through");
         assert!(breaker.allow().is_none(), "and only one");
-        breaker.failure();
+        // An operation from before the breaker opened fails late: not the probe's outcome.
+        breaker.failure(Turn::Closed);
+        assert_eq!(breaker.pause_ms.load(Ordering::Acquire), FIRST_PAUSE.as_millis() as u64);
+        assert!(breaker.allow().is_none(), "the probe is still out");
+        breaker.failure(Turn::Probe);
         assert!(breaker.allow().is_none(), "a failed probe opens it again");
         assert_eq!(breaker.pause_ms.load(Ordering::Acquire), 2 * FIRST_PAUSE.as_millis() as u64);
         breaker.open_until.store(1, Ordering::Release);
@@ -403,14 +413,14 @@ mod tests {
         // A stall of the process: every operation in flight times out at once, right
         // after others were answered.
         for _ in 0..10 {
-            breaker.failure();
+            breaker.failure(Turn::Closed);
         }
         assert!(!breaker.is_open(), "ten timeouts within 100 ms of an answer opened the breaker");
         assert!(breaker.allow().is_some());
 
         // Nothing answered for two timeouts: Redis is down or frozen.
         breaker.answered_at.store(breaker.now_ms().saturating_sub(100), Ordering::Release);
-        breaker.failure();
+        breaker.failure(Turn::Closed);
         assert!(breaker.is_open(), "failures after 100 ms of silence left the breaker shut");
         assert!(breaker.allow().is_none());
     }
@@ -419,7 +429,7 @@ mod tests {
     fn a_probe_whose_request_went_away_lets_the_next_caller_probe() {
         let breaker = Breaker::new(Duration::ZERO);
         for _ in 0..TRIP_AFTER {
-            breaker.failure();
+            breaker.failure(Turn::Closed);
         }
         breaker.open_until.store(1, Ordering::Release);
         {

@@ -6,7 +6,8 @@
  * another's session):
  *
  * - its state (status, caption, album, error), written at every change;
- * - its bytes, written once, when the file is first kept.
+ * - its bytes, written when the file is first kept (and again only if another
+ *   file comes under the same queue id).
  *
  * So a caption typed or a status changed writes a few hundred bytes, not the
  * photo again: on a phone a 6 MB photo would otherwise be copied at every
