@@ -115,6 +115,44 @@ async function captionsIn(page, albumId) {
   return captions.sort()
 }
 
+/** Asks `read` until `done` says yes of what it gave, or `ms` pass; resolves with the last answer. */
+async function pollFor(read, done, { ms = 10_000, every = 100 } = {}) {
+  let value = await read()
+  for (const started = Date.now(); !done(value) && Date.now() - started < ms; ) {
+    await new Promise((resolve) => setTimeout(resolve, every))
+    value = await read()
+  }
+  return value
+}
+
+/**
+ * The rows of `stores` in the site's IndexedDB (the upload queue's), read in `page`
+ * and awaited from here (a polling `waitForFunction` would not await the page's
+ * promise); null when they cannot be read.
+ */
+function keptRows(page, stores) {
+  return page.evaluate(
+    (stores) =>
+      new Promise((resolve) => {
+        const open = indexedDB.open('pujo')
+        open.onerror = () => resolve(null)
+        open.onsuccess = () => {
+          const db = open.result
+          try {
+            const tx = db.transaction(stores)
+            const reads = stores.map((name) => tx.objectStore(name).getAll())
+            tx.oncomplete = () => (db.close(), resolve(reads.map((r) => r.result)))
+            tx.onabort = () => (db.close(), resolve(null))
+          } catch {
+            db.close()
+            resolve(null)
+          }
+        }
+      }),
+    stores,
+  )
+}
+
 /** Takes the network away, picks `photos` with a caption each and presses Upload: all of them wait, paused. */
 async function pickOffline(context, tab, photos) {
   await context.setOffline(true)
@@ -125,31 +163,8 @@ async function pickOffline(context, tab, photos) {
   await tab.waitForFunction((n) => document.querySelectorAll('.upload-item--paused').length === n, n, { timeout: 10_000 })
   // The page shows a state before IndexedDB has it: what closes the tab or the browser next
   // must find it kept (a person takes longer than this between pressing Upload and leaving).
-  // Asked from here, as `page.evaluate` awaits the page's promise (a polling wait would not).
-  const keptPaused = () =>
-    tab.evaluate(
-      () =>
-        new Promise((resolve) => {
-          const open = indexedDB.open('pujo')
-          open.onerror = () => resolve(-1)
-          open.onsuccess = () => {
-            const db = open.result
-            try {
-              const rows = db.transaction('uploads').objectStore('uploads').getAll()
-              rows.onerror = () => (db.close(), resolve(-1))
-              rows.onsuccess = () => (db.close(), resolve(rows.result.filter((row) => row.status === 'paused').length))
-            } catch {
-              db.close()
-              resolve(-1)
-            }
-          }
-        }),
-    )
-  let kept = await keptPaused()
-  for (const started = Date.now(); kept !== n && Date.now() - started < 10_000; ) {
-    await tab.waitForTimeout(100)
-    kept = await keptPaused()
-  }
+  const paused = (rows) => rows?.[0].filter((row) => row.status === 'paused').length ?? -1
+  const kept = paused(await pollFor(() => keptRows(tab, ['uploads']), (rows) => paused(rows) === n))
   assert(kept === n, `IndexedDB holds ${kept} of the ${n} files as paused`)
 }
 
@@ -200,11 +215,7 @@ await h.step('the site installs (manifest, icons, service worker) and opens offl
         }
         return 0
       })
-    let kept = 0
-    for (const started = Date.now(); kept === 0 && Date.now() - started < 20_000; ) {
-      kept = await shellKept()
-      if (kept === 0) await page.waitForTimeout(100)
-    }
+    const kept = await pollFor(shellKept, (files) => files > 0, { ms: 20_000 })
     assert(kept > 10, `the shell was not kept: ${kept} files`)
     await context.setOffline(true)
     const response = await page.goto(url('/pandals'))
@@ -408,11 +419,7 @@ await h.step(
       await pickOffline(swContext, tab, photos)
       // The page asks for the sync as it pauses the files (a moment after they show paused).
       const syncAsked = () => tab.evaluate(async () => (await navigator.serviceWorker.ready).sync.getTags())
-      let tags = await syncAsked()
-      for (const started = Date.now(); !tags.includes('pujo-uploads') && Date.now() - started < 5_000; ) {
-        await tab.waitForTimeout(100)
-        tags = await syncAsked()
-      }
+      const tags = await pollFor(syncAsked, (tags) => tags.includes('pujo-uploads'), { ms: 5_000 })
       assert(tags.includes('pujo-uploads'), `sync tags: ${JSON.stringify(tags)}`)
 
       // Every page goes; the context (its cookie, its service worker) stays.
@@ -427,11 +434,7 @@ await h.step(
         assert(response.ok(), `album photos: ${response.status()}`)
         return (await response.json()).items.map((p) => p.caption).sort()
       }
-      let captions = []
-      for (const started = Date.now(); captions.length < 3 && Date.now() - started < 60_000; ) {
-        captions = await captionsNow()
-        if (captions.length < 3) await new Promise((resolve) => setTimeout(resolve, 250))
-      }
+      let captions = await pollFor(captionsNow, (captions) => captions.length >= 3, { ms: 60_000, every: 250 })
       assert(swContext.pages().length === 0, 'a page opened while the photos went')
       // Once each: nothing more comes after a while either.
       await new Promise((resolve) => setTimeout(resolve, 1500))
@@ -451,26 +454,8 @@ await h.step(
       assert(summary === '3 of 3 uploaded, 0 uploading, 0 failed.', `the reopened tab says: ${summary}`)
       assert((await tab.getByRole('link', { name: 'View' }).count()) === 3, 'the reopened tab does not link the three photos')
       // Shown once: the queue forgets them (and their resume addresses) now.
-      const left = async () =>
-        tab.evaluate(
-          () =>
-            new Promise((resolve, reject) => {
-              const open = indexedDB.open('pujo')
-              open.onerror = () => reject(open.error)
-              open.onsuccess = () => {
-                const db = open.result
-                const tx = db.transaction(['uploads', 'resume'])
-                const uploads = tx.objectStore('uploads').count()
-                const resume = tx.objectStore('resume').count()
-                tx.oncomplete = () => (db.close(), resolve([uploads.result, resume.result]))
-              }
-            }),
-        )
-      let kept = await left()
-      for (const started = Date.now(); (kept[0] > 0 || kept[1] > 0) && Date.now() - started < 10_000; ) {
-        await tab.waitForTimeout(100)
-        kept = await left()
-      }
+      const counts = (rows) => rows?.map((r) => r.length) ?? [-1, -1]
+      const kept = counts(await pollFor(() => keptRows(tab, ['uploads', 'resume']), (rows) => counts(rows).every((c) => c === 0)))
       assert(kept[0] === 0 && kept[1] === 0, `still kept after the tab showed them: ${kept[0]} files, ${kept[1]} addresses`)
       const notes = await tab.evaluate(async () =>
         (await (await navigator.serviceWorker.ready).getNotifications({ tag: 'pujo-uploads' })).map((n) => `${n.title}: ${n.body}`),
