@@ -613,6 +613,29 @@ async fn a_probe_dropped_before_redis_answers_does_not_keep_redis_skipped() {
     assert!(back, "Redis is still skipped after it answers again: {:?}", redis.get("k").await);
 }
 
+/// An operation that sent its command and whose task is not run again for a while (a
+/// process whose cores are busy) must not keep the others from Redis. Each operation
+/// used to hold its pooled connection until its task read the answer: with a pool of
+/// one, the second operation waited for the first one's task and timed out.
+#[tokio::test]
+async fn an_operation_waiting_for_its_task_does_not_hold_a_connection() {
+    use pujo::cache::redis::{Redis, RedisSettings};
+    let server = RedisServer::start();
+    let settings =
+        RedisSettings { url: server.url(), password: None, timeout: Duration::from_millis(300), pool_size: 1 };
+    let redis = Redis::new(&settings, &pujo::metrics::Metrics::new("test", "test")).expect("redis settings");
+    redis.ping().await.expect("redis answers");
+
+    server.freeze();
+    let mut first = std::pin::pin!(redis.get("first"));
+    let sent = tokio::time::timeout(Duration::from_millis(30), first.as_mut()).await;
+    assert!(sent.is_err(), "a frozen Redis answered: {sent:?}");
+    server.thaw();
+    // From here the first operation is not polled until the second is done.
+    assert_eq!(redis.get("second").await, Ok(None), "the second operation waited for the first one's task");
+    assert_eq!(first.await, Ok(None), "the first operation's answer came on the shared connection");
+}
+
 // ---------------------------------------------------------------- SQLite + Redis
 
 /// A SQLite Pujo with Redis, in `data` (kept by the caller across restarts).

@@ -17,6 +17,7 @@ import hashlib
 import io
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -158,6 +159,8 @@ def main():
         run(pujo, data)
     finally:
         pujo.stop()
+    # Kept when a check fails (the exception skips this), for its server.log.
+    shutil.rmtree(data)
     expiry()
     print("tuspy: all checks passed")
 
@@ -258,6 +261,7 @@ def expiry():
             check(e.status_code == 404, f"tuspy's HEAD of an expired upload answers {e.status_code}")
     finally:
         pujo.stop()
+    shutil.rmtree(data)
     passed("an upload past Upload-Expires is gone, and tuspy cannot resume it")
 
 
