@@ -235,7 +235,12 @@ impl Redis {
         let manager = RedisConnectionManager::new(info).map_err(|e| SetupError::Client(e.to_string()))?;
         let pool = bb8::Pool::builder()
             .max_size(settings.pool_size)
-            .min_idle(None)
+            // Every connection kept open, so that the handles taken in turn (the pool
+            // hands out the longest idle first) spread the operations over all of
+            // them: one connection's reader is one task, and a stall of that task
+            // would time out everything in flight at once. Opened in the background;
+            // while Redis is down, `get` tries again on demand.
+            .min_idle(Some(settings.pool_size))
             // A PING per checkout would double every operation's round trips; broken
             // connections are reported instead (`Conn::broken`).
             .test_on_check_out(false)
