@@ -195,7 +195,7 @@ macro_rules! setting_flags {
             /// time allowed for one Redis operation [PUJO_REDIS_TIMEOUT; 50ms]
             #[argh(option)]
             pub redis_timeout: Option<String>,
-            /// connections to Redis per process [PUJO_REDIS_POOL_SIZE; 16]
+            /// connections to Redis per process [PUJO_REDIS_POOL_SIZE; 64]
             #[argh(option)]
             pub redis_pool_size: Option<String>,
             /// time an answer or session stays in process [PUJO_CACHE_LOCAL_TTL; 5s]

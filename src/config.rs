@@ -160,7 +160,7 @@ pub const SETTINGS: &[Setting] = &[
         Some("50ms"),
         "time allowed for one Redis operation; past it the request goes on without Redis",
     ),
-    setting("redis-pool-size", Some("16"), "Redis connections per process (each multiplexed)"),
+    setting("redis-pool-size", Some("64"), "Redis connections per process (each multiplexed)"),
     setting("cache-local-ttl", Some("5s"), "how long an API answer or a session stays in process"),
     setting(
         "cache-local-bytes",
@@ -704,7 +704,7 @@ mod tests {
         let c = Config::from_sources(&[], e).unwrap();
         let redis = c.cache.redis.as_ref().expect("configured");
         assert_eq!(redis.timeout, Duration::from_millis(50));
-        assert_eq!(redis.pool_size, 16);
+        assert_eq!(redis.pool_size, 64);
         let shown = c.render();
         assert!(!shown.contains("s3cret") && !shown.contains("t0ken"), "{shown}");
         assert!(shown.contains("PUJO_REDIS_URL=********"));

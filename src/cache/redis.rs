@@ -45,11 +45,9 @@ impl Fault {
 
 /// A pooled connection that remembers failing, so the pool drops it instead of
 /// handing it out again (a multiplexed connection does not reconnect by itself).
-/// The mark is shared with the handles taken from it ([`Redis::run`]), which are used
-/// after the connection went back to the pool.
 pub struct Conn {
     inner: MultiplexedConnection,
-    broken: Arc<AtomicBool>,
+    broken: bool,
 }
 
 /// bb8-redis's manager, with broken connections reported to the pool.
@@ -60,7 +58,7 @@ impl bb8::ManageConnection for Manager {
     type Error = redis::RedisError;
 
     async fn connect(&self) -> Result<Conn, redis::RedisError> {
-        Ok(Conn { inner: self.0.connect().await?, broken: Arc::new(AtomicBool::new(false)) })
+        Ok(Conn { inner: self.0.connect().await?, broken: false })
     }
 
     async fn is_valid(&self, conn: &mut Conn) -> Result<(), redis::RedisError> {
@@ -68,7 +66,7 @@ impl bb8::ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
-        conn.broken.load(Ordering::Relaxed)
+        conn.broken
     }
 }
 
@@ -235,12 +233,7 @@ impl Redis {
         let manager = RedisConnectionManager::new(info).map_err(|e| SetupError::Client(e.to_string()))?;
         let pool = bb8::Pool::builder()
             .max_size(settings.pool_size)
-            // Every connection kept open, so that the handles taken in turn (the pool
-            // hands out the longest idle first) spread the operations over all of
-            // them: one connection's reader is one task, and a stall of that task
-            // would time out everything in flight at once. Opened in the background;
-            // while Redis is down, `get` tries again on demand.
-            .min_idle(Some(settings.pool_size))
+            .min_idle(None)
             // A PING per checkout would double every operation's round trips; broken
             // connections are reported instead (`Conn::broken`).
             .test_on_check_out(false)
@@ -261,34 +254,21 @@ impl Redis {
         let mut probe = ProbeGuard { breaker: &self.breaker, armed: turn == Turn::Probe };
         let deadline = tokio::time::Instant::now() + self.timeout;
         let result = async {
-            let (mut conn, broken) = loop {
-                let pooled = match tokio::time::timeout_at(deadline, self.pool.get()).await {
-                    Ok(Ok(pooled)) => pooled,
-                    Ok(Err(bb8::RunError::TimedOut)) | Err(_) => return Err(Fault::Timeout),
-                    Ok(Err(bb8::RunError::User(_))) => return Err(Fault::Connection),
-                };
-                // Marked by a handle after it went back: the pool drops it now.
-                if pooled.broken.load(Ordering::Relaxed) {
-                    continue;
-                }
-                // A multiplexed connection carries any number of commands at once, each
-                // matched to its own answer. Take a handle and give the connection back
-                // before the answer comes: held until then, each connection served one
-                // operation at a time, and in a process whose cores were busy the
-                // operations queued for the pool and timed out there while Redis sat
-                // idle (docs/BENCHMARKS.md, "A festival night").
-                break (pooled.inner.clone(), pooled.broken.clone());
+            let mut conn = match tokio::time::timeout_at(deadline, self.pool.get()).await {
+                Ok(Ok(conn)) => conn,
+                Ok(Err(bb8::RunError::TimedOut)) | Err(_) => return Err(Fault::Timeout),
+                Ok(Err(bb8::RunError::User(_))) => return Err(Fault::Connection),
             };
             let query = async {
                 match request {
-                    Request::Cmd(cmd) => cmd.query_async::<T>(&mut conn).await,
-                    Request::Pipe(pipe) => pipe.query_async::<T>(&mut conn).await,
+                    Request::Cmd(cmd) => cmd.query_async::<T>(&mut conn.inner).await,
+                    Request::Pipe(pipe) => pipe.query_async::<T>(&mut conn.inner).await,
                 }
             };
             match tokio::time::timeout_at(deadline, query).await {
                 Ok(Ok(value)) => Ok(value),
                 Ok(Err(e)) if e.is_timeout() => {
-                    broken.store(true, Ordering::Relaxed);
+                    conn.broken = true;
                     Err(Fault::Timeout)
                 }
                 Ok(Err(e))
@@ -297,7 +277,7 @@ impl Redis {
                         || e.is_connection_refusal()
                         || e.is_unrecoverable_error() =>
                 {
-                    broken.store(true, Ordering::Relaxed);
+                    conn.broken = true;
                     Err(Fault::Connection)
                 }
                 Ok(Err(e)) => {
@@ -305,10 +285,8 @@ impl Redis {
                     Err(Fault::Response)
                 }
                 Err(_) => {
-                    // Silent for the whole timeout: the connection may be dead without
-                    // a word (a failover, a dropped route), and every handle on it would
-                    // wait the same. The pool opens another.
-                    broken.store(true, Ordering::Relaxed);
+                    // The answer may still come on this connection; do not reuse it.
+                    conn.broken = true;
                     Err(Fault::Timeout)
                 }
             }
