@@ -27,7 +27,12 @@ pub struct RedisSettings {
 pub enum Fault {
     /// The breaker is open: Redis was failing, it is not asked for a while.
     Skipped,
+    /// No answer within the timeout.
     Timeout,
+    /// Every pooled connection stayed held for the whole timeout: the wait was for
+    /// the pool, not for Redis (operations hold a connection until their task has
+    /// read the answer, and on a busy process tasks wait to run).
+    PoolFull,
     Connection,
     Response,
 }
@@ -37,6 +42,7 @@ impl Fault {
         match self {
             Fault::Skipped => "skipped",
             Fault::Timeout => "timeout",
+            Fault::PoolFull => "pool",
             Fault::Connection => "connection",
             Fault::Response => "response",
         }
@@ -256,7 +262,13 @@ impl Redis {
         let result = async {
             let mut conn = match tokio::time::timeout_at(deadline, self.pool.get()).await {
                 Ok(Ok(conn)) => conn,
-                Ok(Err(bb8::RunError::TimedOut)) | Err(_) => return Err(Fault::Timeout),
+                Ok(Err(bb8::RunError::TimedOut)) | Err(_) => {
+                    // A connection being opened to a Redis that does not answer also
+                    // leaves the checkout waiting: that is Redis's silence.
+                    let state = self.pool.state();
+                    let held = state.idle_connections == 0 && state.connections >= self.pool.config().max_size;
+                    return Err(if held { Fault::PoolFull } else { Fault::Timeout });
+                }
                 Ok(Err(bb8::RunError::User(_))) => return Err(Fault::Connection),
             };
             let query = async {
