@@ -590,12 +590,9 @@ async fn a_redis_that_stops_answering_costs_each_request_at_most_the_timeout() {
 /// until the process restarted.
 #[tokio::test]
 async fn a_probe_dropped_before_redis_answers_does_not_keep_redis_skipped() {
-    use pujo::cache::redis::{Fault, Redis, RedisSettings};
+    use pujo::cache::redis::Fault;
     let server = RedisServer::start();
-    let settings =
-        RedisSettings { url: server.url(), password: None, timeout: Duration::from_millis(50), pool_size: 4 };
-    let redis = Redis::new(&settings, &pujo::metrics::Metrics::new("test", "test")).expect("redis settings");
-    redis.ping().await.expect("redis answers");
+    let redis = redis_tier(&server, Duration::from_millis(50), 4).await;
 
     server.freeze();
     let opened = eventually(Duration::from_secs(5), || async { redis.get("k").await == Err(Fault::Skipped) }).await;
@@ -621,15 +618,13 @@ async fn a_probe_dropped_before_redis_answers_does_not_keep_redis_skipped() {
 /// night"). The default leaves room beside 32 of them.
 #[tokio::test]
 async fn the_default_pool_has_room_beside_operations_whose_tasks_wait_to_run() {
-    use pujo::cache::redis::{Redis, RedisSettings};
     let server = RedisServer::start();
-    let url = server.url();
-    let config = pujo::config::Config::from_sources(&[("redis-url", url.clone())], std::iter::empty()).expect("config");
+    let config =
+        pujo::config::Config::from_sources(&[("redis-url", server.url())], std::iter::empty()).expect("config");
     let pool_size = config.cache.redis.as_ref().expect("redis configured").pool_size;
-    let settings = RedisSettings { url, password: None, timeout: Duration::from_millis(500), pool_size };
-    let redis = Redis::new(&settings, &pujo::metrics::Metrics::new("test", "test")).expect("redis settings");
+    let redis = redis_tier(&server, Duration::from_millis(500), pool_size).await;
     const WAITING: usize = 32;
-    // Connections are opened as needed: as many as operations at once.
+    // Connections are opened as needed: as many as operations at once (one is open).
     let pings = futures_util::future::join_all((0..WAITING).map(|_| redis.ping())).await;
     assert!(pings.iter().all(Result::is_ok), "{pings:?}");
     assert_eq!(redis.pool_state(), (32, 0), "connections (idle, in use) before Redis is frozen");
@@ -655,12 +650,9 @@ async fn the_default_pool_has_room_beside_operations_whose_tasks_wait_to_run() {
 /// points at the pod (its pool, or its CPU), the second at Redis.
 #[tokio::test]
 async fn an_operation_that_finds_every_connection_held_says_so() {
-    use pujo::cache::redis::{Fault, Redis, RedisSettings};
+    use pujo::cache::redis::Fault;
     let server = RedisServer::start();
-    let settings =
-        RedisSettings { url: server.url(), password: None, timeout: Duration::from_millis(100), pool_size: 1 };
-    let redis = Redis::new(&settings, &pujo::metrics::Metrics::new("test", "test")).expect("redis settings");
-    redis.ping().await.expect("redis answers");
+    let redis = redis_tier(&server, Duration::from_millis(100), 1).await;
 
     server.freeze();
     let mut holder = std::pin::pin!(redis.get("holder"));
@@ -668,6 +660,15 @@ async fn an_operation_that_finds_every_connection_held_says_so() {
     assert_eq!(redis.get("next").await, Err(Fault::PoolFull), "the next operation waited for the pool");
     assert_eq!(holder.await, Err(Fault::Timeout), "the holder waited for Redis");
     server.thaw();
+}
+
+/// The Redis tier on its own, on `server`, once it has answered.
+async fn redis_tier(server: &RedisServer, timeout: Duration, pool_size: u32) -> pujo::cache::redis::Redis {
+    let settings = pujo::cache::redis::RedisSettings { url: server.url(), password: None, timeout, pool_size };
+    let redis = pujo::cache::redis::Redis::new(&settings, &pujo::metrics::Metrics::new("test", "test"))
+        .expect("redis settings");
+    redis.ping().await.expect("redis answers");
+    redis
 }
 
 // ---------------------------------------------------------------- SQLite + Redis
