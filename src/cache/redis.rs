@@ -265,9 +265,8 @@ impl Redis {
                 Ok(Err(bb8::RunError::TimedOut)) | Err(_) => {
                     // A connection being opened to a Redis that does not answer also
                     // leaves the checkout waiting: that is Redis's silence.
-                    let state = self.pool.state();
-                    let held = state.idle_connections == 0 && state.connections >= self.pool.config().max_size;
-                    return Err(if held { Fault::PoolFull } else { Fault::Timeout });
+                    let (idle, in_use) = self.pool_state();
+                    return Err(if idle == 0 && in_use >= self.pool_max() { Fault::PoolFull } else { Fault::Timeout });
                 }
                 Ok(Err(bb8::RunError::User(_))) => return Err(Fault::Connection),
             };

@@ -623,11 +623,11 @@ async fn the_default_pool_has_room_beside_operations_whose_tasks_wait_to_run() {
         pujo::config::Config::from_sources(&[("redis-url", server.url())], std::iter::empty()).expect("config");
     let pool_size = config.cache.redis.as_ref().expect("redis configured").pool_size;
     let redis = redis_tier(&server, Duration::from_millis(500), pool_size).await;
-    const WAITING: usize = 32;
+    const WAITING: u32 = 32;
     // Connections are opened as needed: as many as operations at once (one is open).
     let pings = futures_util::future::join_all((0..WAITING).map(|_| redis.ping())).await;
     assert!(pings.iter().all(Result::is_ok), "{pings:?}");
-    assert_eq!(redis.pool_state(), (32, 0), "connections (idle, in use) before Redis is frozen");
+    assert_eq!(redis.pool_state(), (WAITING, 0), "connections (idle, in use) before Redis is frozen");
 
     server.freeze();
     let keys: Vec<String> = (0..WAITING).map(|i| format!("waiting-{i}")).collect();
@@ -636,7 +636,7 @@ async fn the_default_pool_has_room_beside_operations_whose_tasks_wait_to_run() {
         // Polled until its command is out; Redis says nothing yet.
         assert!(tokio::time::timeout(Duration::from_millis(5), op.as_mut()).await.is_err());
     }
-    assert_eq!(redis.pool_state(), (0, 32), "each waiting operation holds a connection");
+    assert_eq!(redis.pool_state(), (0, WAITING), "each waiting operation holds a connection");
     server.thaw();
     // None of them is polled again until this one is done.
     assert_eq!(redis.get("next").await, Ok(None), "the next operation found no connection free");
