@@ -66,7 +66,7 @@ read -r pandals albums photos < <(python3 -c "s=float('$scale'); print(max(40, i
 
 # pg_stat_statements: what the database spent its time on, written per step (pg-top-*.txt).
 PG_MAX_CONNECTIONS=200 PG_OPTIONS="-c work_mem=8MB -c effective_cache_size=4GB \
-  -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top" start_postgres 1GB
+  -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top -c track_wal_io_timing=on" start_postgres 1GB
 psql_() { "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U pujo -d postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
 psql_ -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' >>"$logs/postgres.log" 2>&1
 # pg_top FILE: the statements that took the most database time since the last reset (each one's
@@ -79,6 +79,19 @@ pg_top() {
     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15" >"$1" 2>&1 || true
   psql_ -c 'SELECT pg_stat_statements_reset()' >/dev/null 2>&1 || true
 }
+# pg_waits FILE: until killed, four times a second, what each busy client backend waits
+# for ("CPU" when running), one line a backend; "sample" marks each look. With the WAL
+# counters below, this tells a database short of CPU from one queued on a lock or on
+# its WAL's flushes.
+# Run in the background: psql takes the subshell's place, so killing it stops the sampling.
+pg_waits() {
+  exec "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U pujo -d postgres -qAt >"$1" 2>/dev/null <<'SQL'
+SELECT 'sample' UNION ALL SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU')
+  FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid();
+\watch 0.25
+SQL
+}
+wal_stats() { psql_ -F ' ' -c 'SELECT wal_records, wal_bytes, wal_write, wal_sync, round(wal_sync_time) FROM pg_stat_wal'; }
 step "migrating PostgreSQL" migrate
 "$pujo" migrate --database-url "$url" >>"$logs/migrate.log" 2>&1
 step "seeding $pandals pandals, $albums albums, $photos photos, $users accounts (SQL)" seed
@@ -217,10 +230,14 @@ for replicas in $replica_runs; do
     sleep "$from"
     kill -0 "$lg" 2>/dev/null || { wait "$lg" || true; echo "the load generator stopped early" >&2; exit 1; }
     pg_top /dev/null
+    pg_waits "$out/pg-waits-$name.raw" & waits_pid=$!
+    wal_before=$(wal_stats)
     before=$(snapshot "$lg"); t0=$(date +%s.%N)
     # The CPU window ends a second before the load generator does, while it is still there to read.
     sleep $((until - from - 1))
     after=$(snapshot "$lg"); t1=$(date +%s.%N)
+    wal_after=$(wal_stats)
+    kill "$waits_pid" 2>/dev/null || true; wait "$waits_pid" 2>/dev/null || true
     kill -0 "$lg" 2>/dev/null || { echo "the load generator ended before the CPU window did" >&2; exit 1; }
     pg_top "$out/pg-top-$name.txt"
     # Each replica's own counters (database pool waits, blob store and cache timings).
@@ -231,11 +248,23 @@ for replicas in $replica_runs; do
     for _ in $(seq 1 600); do kill -0 "$lg" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$lg" 2>/dev/null && { kill "$lg"; echo "the load generator did not stop within 60 s of the end" >&2; exit 1; }
     wait "$lg"
-    python3 - "$out/$name.json" "$replicas" "$visitors" "$before" "$after" "$t0" "$t1" "$(getconf CLK_TCK)" <<'PY'
-import json, sys
-path, replicas, visitors, before, after, t0, t1, hz = sys.argv[1:]
+    python3 - "$out/$name.json" "$replicas" "$visitors" "$before" "$after" "$t0" "$t1" "$(getconf CLK_TCK)" \
+      "$wal_before" "$wal_after" "$out/pg-waits-$name.raw" <<'PY'
+import collections, json, os, sys
+path, replicas, visitors, before, after, t0, t1, hz, wal_before, wal_after, waits = sys.argv[1:]
 d = json.load(open(path))
 wall = float(t1) - float(t0)
+# PostgreSQL's WAL over the window: flushes a second and their mean time.
+w0, w1 = ([float(x) for x in v.split()] for v in (wal_before, wal_after))
+syncs = w1[3] - w0[3]
+d["postgres_wal"] = {"records_per_s": round((w1[0] - w0[0]) / wall), "flushes_per_s": round(syncs / wall, 1),
+                     "flush_ms_mean": round((w1[4] - w0[4]) / syncs, 2) if syncs else None}
+# What busy backends waited for: the mean number of backends in each state at a look.
+lines = open(waits).read().split() if os.path.exists(waits) else []
+looks = lines.count("sample") or 1
+d["postgres_waits"] = {k: round(n / looks, 2) for k, n in collections.Counter(
+    x for x in lines if x != "sample").most_common()}
+os.remove(waits) if os.path.exists(waits) else None
 names = ["loadgen", "pujo", "haproxy", "postgres", "redis", "s3s-fs"]
 d["cpu_percent_of_a_core"] = {n: round((int(a) - int(b)) / int(hz) / wall * 100, 1)
                                for n, b, a in zip(names, before.split(), after.split())}

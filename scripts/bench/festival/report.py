@@ -84,6 +84,12 @@ for s in steps:
     for kind, t in sorted(s["types"].items()):
         errs = ", ".join(f"{v} x {k}" for k, v in t.get("errors", {}).items()) or "none"
         print(f"    {kind:64} {t['rps']:8.1f}/s  {t['p50_ms']:7.1f} {t['p95_ms']:7.1f} {t['p99_ms']:7.1f}  errors: {errs}")
+    # Older runs' steps have no PostgreSQL evidence.
+    if "postgres_wal" in s:
+        wal = s["postgres_wal"]
+        waits = ", ".join(f"{k} {v}" for k, v in s["postgres_waits"].items()) or "none"
+        print(f"    PostgreSQL: {wal['records_per_s']:,} WAL records/s, {wal['flushes_per_s']} flushes/s of "
+              f"{wal['flush_ms_mean']} ms; busy backends at a look, by wait: {waits}")
 
 for replicas in sorted({s["replicas"] for s in steps}):
     held = [s for s in steps if s["replicas"] == replicas and verdict(s)[0]]
