@@ -9,7 +9,7 @@ use super::cached::cached;
 use super::views::{Check, CommentJson, Int, PageJson, PhotoJson, Query, link_key, path_id};
 use super::{ApiError, json, no_content, parse_json};
 use crate::cache::{Fresh, Kind, Tag};
-use crate::db::{GpsPrivacy, NOBODY, Photo, PhotoPatch, Role, User};
+use crate::db::{Announced, DbError, GpsPrivacy, NOBODY, Photo, PhotoPatch, Role, User};
 use crate::http::Body;
 use crate::state::AppState;
 
@@ -106,8 +106,22 @@ pub(super) fn search_tags<'a>(
 /// `list_tags`), not every list: which photos a list holds does not change. Counts
 /// alone: what shows none (a photo's row for its media) or reads them apart (the
 /// shared part of a search or pandal page) stays.
-async fn counted(state: &AppState, photo: &Photo) {
-    state.cache.publish(&state.db, &[Tag::PhotoCounts(photo.id), Tag::AlbumCounts(photo.album_id)]).await;
+fn counts_of(photo: &Photo) -> [Tag; 2] {
+    [Tag::PhotoCounts(photo.id), Tag::AlbumCounts(photo.album_id)]
+}
+
+/// A like or a comment, made with its announcement (`db::Announced`): tells this
+/// replica's caches what the announcement said, and gives the write's outcome.
+async fn counted<T>(
+    state: &AppState,
+    photo: &Photo,
+    write: impl AsyncFnOnce(&str) -> Result<Announced<T>, DbError>,
+) -> Result<T, ApiError> {
+    let tags = counts_of(photo);
+    let payload = crate::cache::bus::encode_tags(&tags);
+    let done = write(&payload).await?;
+    state.cache.announced(&state.db, &tags, payload, done.note).await;
+    Ok(done.write?)
 }
 
 /// Tells every replica that a write touched these photos (and so their albums' pages
@@ -226,8 +240,9 @@ pub async fn comment(state: &AppState, req: Request<Incoming>) -> Result<Respons
     let mut check = Check::default();
     check.text("body", &body.body, 1, 2000, true);
     check.finish()?;
-    let comment = state.db.create_comment(photo.id, user.id, body.body.trim()).await?;
-    counted(state, &photo).await;
+    let text = body.body.trim();
+    let comment =
+        counted(state, &photo, async |tags| state.db.create_comment(photo.id, user.id, text, tags).await).await?;
     Ok(json(StatusCode::CREATED, &CommentJson::view(comment, true)))
 }
 
@@ -246,7 +261,7 @@ pub async fn delete_comment(state: &AppState, req: Request<Incoming>) -> Result<
         })?;
     }
     state.db.delete_comment(comment.id).await?;
-    counted(state, &photo).await;
+    state.cache.publish(&state.db, &counts_of(&photo)).await;
     if comment.author.id != user.id {
         let actor = super::audit::actor(&user);
         origin.record(state, actor, "moderation.comment_removed", ("comment", comment.id.to_string())).await;
@@ -263,7 +278,7 @@ struct LikeState {
 /// `PUT` and `DELETE /api/v1/photos/{id}/like`; both idempotent.
 pub async fn like(state: &AppState, req: Request<Incoming>, liked: bool) -> Result<Response<Body>, ApiError> {
     let (user, photo) = visible_photo(state, &req).await?;
-    let (like_count, liked_by_me) = state.db.set_like(photo.id, user.id, liked).await?;
-    counted(state, &photo).await;
+    let (like_count, liked_by_me) =
+        counted(state, &photo, async |tags| state.db.set_like(photo.id, user.id, liked, tags).await).await?;
     Ok(json(StatusCode::OK, &LikeState { like_count, liked_by_me }))
 }

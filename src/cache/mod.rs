@@ -814,10 +814,23 @@ impl Cache {
         if tags.is_empty() {
             return;
         }
-        let count = u64::try_from(tags.len()).unwrap_or(0);
-        self.metrics.cache_invalidations.with_label_values(&["local"]).inc_by(count);
         let payload = bus::encode_tags(tags);
         let announced = db.announce(&payload).await;
+        self.announced(db, tags, payload, announced).await;
+    }
+
+    /// What `publish` does once the announcement of `tags` (`payload`, from
+    /// `bus::encode_tags`) was made, for a write that made it on its own connection
+    /// (`db::Announced`).
+    pub async fn announced(
+        &self,
+        db: &Database,
+        tags: &[Tag],
+        payload: String,
+        announced: Result<Option<u64>, DbError>,
+    ) {
+        let count = u64::try_from(tags.len()).unwrap_or(0);
+        self.metrics.cache_invalidations.with_label_values(&["local"]).inc_by(count);
         // This replica's walls move at once (the others when they hear of it).
         self.walls.touched(tags);
         match announced {

@@ -14,9 +14,9 @@ use super::accounts::{USER_BY_USERNAME, user_from};
 use super::query::{Decode, Row, Sql, Value, params};
 use super::text;
 use super::{
-    Album, AlbumPatch, Comment, Cover, Database, DbError, GpsPrivacy, NewAlbum, NewPandal, NewPhoto, OwnAlbum,
-    OwnComment, OwnLike, OwnPhoto, Page, PageRequest, Pandal, PandalFacets, PandalPatch, PandalRef, PersonalData,
-    Photo, PhotoPatch, ProfilePatch, SearchHits, User, UserRef, Visibility,
+    Album, AlbumPatch, Announced, Comment, Cover, Database, DbError, GpsPrivacy, NewAlbum, NewPandal, NewPhoto,
+    OwnAlbum, OwnComment, OwnLike, OwnPhoto, Page, PageRequest, Pandal, PandalFacets, PandalPatch, PandalRef,
+    PersonalData, Photo, PhotoPatch, ProfilePatch, SearchHits, User, UserRef, Visibility,
 };
 
 /// The viewer id of somebody who is not logged in (no user has it).
@@ -365,6 +365,11 @@ const COMMENTS: Sql =
 const COMMENT_BY_ID: Sql = Sql::same(concat!(comment_select!(), "WHERE c.id = $1"));
 const INSERT_COMMENT: Sql =
     Sql::same("INSERT INTO comments (photo_id, author_id, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id");
+/// PostgreSQL adds a comment and reads it back, with its author, in one statement.
+const INSERT_COMMENT_RETURNING: &str = "WITH c AS (INSERT INTO comments (photo_id, author_id, body, created_at) \
+     VALUES ($1, $2, $3, $4) RETURNING id, photo_id, author_id, body, created_at) \
+     SELECT c.id, c.photo_id, c.author_id, u.username, u.display_name, c.body, c.created_at \
+     FROM c JOIN users u ON u.id = c.author_id";
 const DELETE_COMMENT: Sql = Sql::same("DELETE FROM comments WHERE id = $1");
 
 const LIKE: Sql = Sql::same(
@@ -375,6 +380,14 @@ const LIKE_STATE: Sql = Sql::same(
     "SELECT p.like_count, EXISTS (SELECT 1 FROM likes l WHERE l.photo_id = $1 AND l.user_id = $2) \
      FROM photos p WHERE p.id = $1",
 );
+// PostgreSQL makes a like and reads its state in one statement. The count is read as the
+// statement began, before the trigger counted this like (V3__counts.sql), so the
+// statement adds what it changed itself. No row: the photo is gone.
+const LIKE_RETURNING_STATE: &str = "WITH changed AS (INSERT INTO likes (photo_id, user_id, created_at) \
+     VALUES ($1, $2, $3) ON CONFLICT (photo_id, user_id) DO NOTHING RETURNING 1) \
+     SELECT p.like_count + (SELECT count(*) FROM changed), true FROM photos p WHERE p.id = $1";
+const UNLIKE_RETURNING_STATE: &str = "WITH changed AS (DELETE FROM likes WHERE photo_id = $1 AND user_id = $2 \
+     RETURNING 1) SELECT p.like_count - (SELECT count(*) FROM changed), false FROM photos p WHERE p.id = $1";
 
 const UPDATE_PROFILE: Sql =
     Sql::same("UPDATE users SET display_name = $2, bio = $3, gps_privacy = $4, updated_at = $5 WHERE id = $1");
@@ -1061,25 +1074,72 @@ impl Database {
         self.query_opt(COMMENT_BY_ID, params![id], comment_from).await
     }
 
-    pub async fn create_comment(&self, photo_id: i64, author_id: i64, body: &str) -> Result<Comment, DbError> {
+    /// Adds a comment and announces `tags` on the cache bus once it has committed
+    /// (`Pg::query_announcing`: one round trip with PostgreSQL). `Err` when nothing was
+    /// written.
+    pub async fn create_comment(
+        &self,
+        photo_id: i64,
+        author_id: i64,
+        body: &str,
+        tags: &str,
+    ) -> Result<Announced<Comment>, DbError> {
         let now = OffsetDateTime::now_utc();
-        let id = self.query_one(INSERT_COMMENT, params![photo_id, author_id, body, now], id_from).await?;
-        self.comment(id).await?.ok_or_else(|| DbError::Other("comment vanished after insert".into()))
+        match self {
+            Database::Postgres(db) => {
+                let params = params![photo_id, author_id, body, now];
+                let done = db.query_announcing(INSERT_COMMENT_RETURNING, &params, tags, comment_from).await?;
+                Ok(done.first_row())
+            }
+            // One process: nothing to announce beyond it.
+            Database::Sqlite(_) => {
+                let write = async {
+                    let id = self.query_one(INSERT_COMMENT, params![photo_id, author_id, body, now], id_from).await?;
+                    self.comment(id).await?.ok_or_else(|| DbError::Other("comment vanished after insert".into()))
+                };
+                Ok(Announced { write: write.await, note: Ok(None) })
+            }
+        }
     }
 
     pub async fn delete_comment(&self, id: i64) -> Result<bool, DbError> {
         Ok(self.execute(DELETE_COMMENT, params![id]).await? == 1)
     }
 
-    /// Likes or unlikes a photo (idempotent); returns the like count and whether the
-    /// user likes it now (`Gone` when the photo was deleted meanwhile).
-    pub async fn set_like(&self, photo_id: i64, user_id: i64, liked: bool) -> Result<(i64, bool), DbError> {
-        if liked {
-            self.execute(LIKE, params![photo_id, user_id, OffsetDateTime::now_utc()]).await?;
-        } else {
-            self.execute(UNLIKE, params![photo_id, user_id]).await?;
+    /// Likes or unlikes a photo (idempotent) and announces `tags` on the cache bus once
+    /// that has committed (with PostgreSQL, one statement and one round trip:
+    /// `Pg::query_announcing`). The write's outcome is the like count and whether the
+    /// user likes it now (`Gone` when the photo was deleted meanwhile). `Err` when
+    /// nothing was written.
+    pub async fn set_like(
+        &self,
+        photo_id: i64,
+        user_id: i64,
+        liked: bool,
+        tags: &str,
+    ) -> Result<Announced<(i64, bool)>, DbError> {
+        match self {
+            Database::Postgres(db) => {
+                let (sql, params) = if liked {
+                    (LIKE_RETURNING_STATE, params![photo_id, user_id, OffsetDateTime::now_utc()])
+                } else {
+                    (UNLIKE_RETURNING_STATE, params![photo_id, user_id])
+                };
+                let done = db.query_announcing(sql, &params, tags, like_state).await?;
+                Ok(done.first_row())
+            }
+            Database::Sqlite(_) => {
+                let write = async {
+                    if liked {
+                        self.execute(LIKE, params![photo_id, user_id, OffsetDateTime::now_utc()]).await?;
+                    } else {
+                        self.execute(UNLIKE, params![photo_id, user_id]).await?;
+                    }
+                    self.query_opt(LIKE_STATE, params![photo_id, user_id], like_state).await?.ok_or(DbError::Gone)
+                };
+                Ok(Announced { write: write.await, note: Ok(None) })
+            }
         }
-        self.query_opt(LIKE_STATE, params![photo_id, user_id], like_state).await?.ok_or(DbError::Gone)
     }
 
     // ------------------------------------------------------------------ search

@@ -68,6 +68,21 @@ impl std::fmt::Debug for Database {
     }
 }
 
+/// A write made together with its announcement on the cache bus
+/// (`Database::query_announcing`): the write's outcome, and the announcement's as
+/// `Database::announce` gives it.
+pub struct Announced<T> {
+    pub write: Result<T, DbError>,
+    pub note: Result<Option<u64>, DbError>,
+}
+
+impl<T> Announced<Vec<T>> {
+    /// The write's first row; `Gone` when it returned none (its subject was deleted).
+    pub(crate) fn first_row(self) -> Announced<T> {
+        Announced { write: self.write.and_then(|rows| rows.into_iter().next().ok_or(DbError::Gone)), note: self.note }
+    }
+}
+
 /// What `migrate` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Migrated {

@@ -12,6 +12,14 @@ mod embedded {
     refinery::embed_migrations!("migrations/postgres");
 }
 
+/// Draws a write's number from the bus's sequence and announces it with its tags.
+const ANNOUNCE: &str =
+    "SELECT n, pg_notify('pujo_cache', n::text || ' ' || $1) FROM (SELECT nextval('pujo_cache_seq') AS n) s";
+
+fn announced_number(row: &tokio_postgres::Row) -> u64 {
+    u64::try_from(row.get::<_, i64>(0)).unwrap_or(0)
+}
+
 /// Key of the advisory lock that serialises migrations across replicas ("pujo" in ASCII).
 const MIGRATION_LOCK: i64 = 0x70_75_6a_6f;
 
@@ -166,16 +174,33 @@ impl Pg {
 
     /// Announces a write on the cache bus; returns its number.
     pub async fn announce(&self, tags: &str) -> Result<u64, DbError> {
-        let row = self
-            .client()
-            .await?
-            .query_one(
-                "SELECT n, pg_notify('pujo_cache', n::text || ' ' || $1) FROM (SELECT nextval('pujo_cache_seq') AS n) s",
-                &[&tags],
-            )
-            .await
-            .map_err(classify)?;
-        Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+        let row = self.client().await?.query_one(ANNOUNCE, &[&tags]).await.map_err(classify)?;
+        Ok(announced_number(&row))
+    }
+
+    /// Runs one write and announces it on the cache bus on the same connection, the
+    /// announcement sent behind the write without waiting for its answer (pipelined: one
+    /// round trip for both, where a busy process pays for each). Each is its own
+    /// transaction, run in the order sent, so the write has committed before its number
+    /// is drawn, as `announce` requires. A write that fails is announced all the same,
+    /// which only retires a few cached answers early. `Err` when neither was sent.
+    pub async fn query_announcing<T>(
+        &self,
+        sql: &str,
+        params: &[Value],
+        tags: &str,
+        decode: Decode<T>,
+    ) -> Result<super::Announced<Vec<T>>, DbError> {
+        let client = self.client().await?;
+        let (statement, announce) =
+            tokio::try_join!(client.prepare_cached(sql), client.prepare_cached(ANNOUNCE)).map_err(classify)?;
+        let params: Vec<_> = params.iter().map(Value::as_pg).collect();
+        let note_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&tags];
+        let (rows, note) = tokio::join!(client.query(&statement, &params), client.query_one(&announce, &note_params));
+        Ok(super::Announced {
+            write: rows.map_err(classify).and_then(|rows| rows.iter().map(|row| decode(row)).collect()),
+            note: note.map(|row| Some(announced_number(&row))).map_err(classify),
+        })
     }
 
     /// Opens the cache bus listener: LISTEN first, then read where the sequence stands,

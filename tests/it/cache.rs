@@ -445,6 +445,45 @@ async fn a_cold_key_burst_makes_one_database_query() {
     assert_eq!(after - before, 1.0, "100 requests on two replicas, one query");
 }
 
+/// A like or a comment on a festival night makes two trips to PostgreSQL: the check that
+/// the photo is visible, then the write with its announcement on the bus, sent together.
+/// (They were four: the write, its counts read again, and the announcement, each
+/// waiting for a connection and a turn on a busy core.) The other replica still hears
+/// of it.
+#[tokio::test]
+async fn a_like_or_a_comment_is_two_database_calls_with_its_announcement() {
+    let redis = RedisServer::start();
+    let (a, b, _db_url) = two_replicas(&redis).await;
+    let owner = Api::register(&a, "owner").await;
+    let album_id = album(&owner, "Ashtami", "public").await;
+    let photo_id = photo(&owner, album_id, 3, "Anjali").await;
+    let fan = Api::register(&a, "fan").await;
+    let like = format!("/api/v1/photos/{photo_id}/like");
+    // The first like warms the session and the statements.
+    assert_eq!(fan.put(&like).await.status, StatusCode::OK);
+
+    let before = metric(&a, "db_queries_total", &[]).await;
+    let unliked = fan.delete(&like).await;
+    assert_eq!((unliked.status, unliked.json()["like_count"].as_i64()), (StatusCode::OK, Some(0)));
+    assert_eq!(metric(&a, "db_queries_total", &[]).await - before, 2.0, "an unlike");
+
+    let before = metric(&a, "db_queries_total", &[]).await;
+    let liked = fan.put(&like).await;
+    assert_eq!((liked.status, liked.json()["liked_by_me"].as_bool()), (StatusCode::OK, Some(true)));
+    assert_eq!(metric(&a, "db_queries_total", &[]).await - before, 2.0, "a like");
+
+    let before = metric(&a, "db_queries_total", &[]).await;
+    let comment = fan.post(&format!("/api/v1/photos/{photo_id}/comments"), json!({"body": "Shubho Ashtami"})).await;
+    assert_eq!((comment.status, comment.json()["author"]["username"].as_str()), (StatusCode::CREATED, Some("fan")));
+    assert_eq!(metric(&a, "db_queries_total", &[]).await - before, 2.0, "a comment");
+
+    let anon_b = Api::anonymous(&b);
+    seen_within(&anon_b, &format!("/api/v1/photos/{photo_id}"), "the counts on the other replica", |r| {
+        r.json()["like_count"] == 1 && r.json()["comment_count"] == 1
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn redis_stopping_and_restarting_costs_speed_not_answers() {
     let mut redis = RedisServer::start();

@@ -5,8 +5,8 @@ use crate::common;
 
 use common::db::{Backend, fresh};
 use pujo::db::{
-    AlbumPatch, Database, DbError, GpsPrivacy, NOBODY, NewAlbum, NewPandal, NewPhoto, NewUser, PageRequest,
-    PandalPatch, PhotoPatch, User, Visibility,
+    AlbumPatch, Announced, Comment, Database, DbError, GpsPrivacy, NOBODY, NewAlbum, NewPandal, NewPhoto, NewUser,
+    PageRequest, PandalPatch, PhotoPatch, User, Visibility,
 };
 
 per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
@@ -18,6 +18,7 @@ per_backend!(Backend { sqlite: Sqlite, postgres: Postgres } [
     search_finds_old_matches_behind_newer_photos,
     a_pandals_feed_is_its_newest_photos_across_its_albums,
     likes_are_idempotent_and_counted,
+    a_like_or_comment_on_a_deleted_photo_is_gone_and_still_announced,
     comments_page_newest_first_and_go_with_their_photo,
     the_same_content_twice_in_one_album_is_one_photo,
     album_covers_must_be_photos_of_the_album,
@@ -67,6 +68,23 @@ impl World {
 
     async fn photo(&self, owner: &User, album: i64, caption: &str) -> i64 {
         self.db.create_photo(&new_photo(owner, album, caption, caption.as_bytes())).await.expect("photo").id
+    }
+
+    /// A like as the API makes it, with its announcement; the like's outcome.
+    async fn like(&self, photo: i64, user: &User, liked: bool) -> Result<(i64, bool), DbError> {
+        self.announced(self.db.set_like(photo, user.id, liked, &format!("c{photo}")).await.expect("sent"))
+    }
+
+    async fn comment(&self, photo: i64, user: &User, text: &str) -> Result<Comment, DbError> {
+        self.announced(self.db.create_comment(photo, user.id, text, &format!("c{photo}")).await.expect("sent"))
+    }
+
+    /// The write's outcome, once its announcement is checked: a number from PostgreSQL,
+    /// none from SQLite (whose process is the only one).
+    fn announced<T>(&self, done: Announced<T>) -> Result<T, DbError> {
+        let number = done.note.expect("announced");
+        assert_eq!(number.is_some(), matches!(self.db, Database::Postgres(_)), "{number:?}");
+        done.write
     }
 }
 
@@ -348,15 +366,32 @@ async fn likes_are_idempotent_and_counted(backend: Backend) {
     let (owner, a, b) = (w.person("saraswati").await, w.person("a_fan").await, w.person("b_fan").await);
     let album = w.album(&owner, "Anjali", Visibility::Public).await;
     let photo = w.photo(&owner, album, "pushpanjali").await;
-    assert_eq!(w.db.set_like(photo, a.id, true).await.expect("like"), (1, true));
-    assert_eq!(w.db.set_like(photo, a.id, true).await.expect("again"), (1, true));
-    assert_eq!(w.db.set_like(photo, b.id, true).await.expect("like"), (2, true));
+    assert_eq!(w.like(photo, &a, true).await.expect("like"), (1, true));
+    assert_eq!(w.like(photo, &a, true).await.expect("again"), (1, true));
+    assert_eq!(w.like(photo, &b, true).await.expect("like"), (2, true));
     let seen_by_a = w.db.photo(photo, a.id, None).await.expect("photo").expect("visible");
     assert_eq!((seen_by_a.like_count, seen_by_a.liked_by_me), (2, true));
     let seen_by_owner = w.db.photo(photo, owner.id, None).await.expect("photo").expect("visible");
     assert!(!seen_by_owner.liked_by_me);
-    assert_eq!(w.db.set_like(photo, a.id, false).await.expect("unlike"), (1, false));
-    assert_eq!(w.db.set_like(photo, a.id, false).await.expect("unlike again"), (1, false));
+    assert_eq!(w.like(photo, &a, false).await.expect("unlike"), (1, false));
+    assert_eq!(w.like(photo, &a, false).await.expect("unlike again"), (1, false));
+    let seen_by_b = w.db.photo(photo, b.id, None).await.expect("photo").expect("visible");
+    assert_eq!((seen_by_b.like_count, seen_by_b.liked_by_me), (1, true), "the count stored is the count answered");
+}
+
+/// A photo deleted between the check that it is visible and the write: the write is
+/// `Gone` (a 404), nothing is left behind, and the announcement is made all the same.
+async fn a_like_or_comment_on_a_deleted_photo_is_gone_and_still_announced(backend: Backend) {
+    let w = world(backend).await;
+    let (owner, fan) = (w.person("kartik").await, w.person("ganesh").await);
+    let album = w.album(&owner, "Bisarjan", Visibility::Public).await;
+    let photo = w.photo(&owner, album, "ghat").await;
+    assert!(w.db.delete_photo(photo).await.expect("delete"));
+    assert!(matches!(w.like(photo, &fan, true).await, Err(DbError::Gone)));
+    assert!(matches!(w.like(photo, &fan, false).await, Err(DbError::Gone)));
+    assert!(matches!(w.comment(photo, &fan, "too late").await, Err(DbError::Gone)));
+    let left = w.db.personal_data(fan.id).await.expect("their data");
+    assert!(left.comments.is_empty() && left.likes.is_empty());
 }
 
 async fn comments_page_newest_first_and_go_with_their_photo(backend: Backend) {
@@ -366,7 +401,7 @@ async fn comments_page_newest_first_and_go_with_their_photo(backend: Backend) {
     let photo = w.photo(&owner, album, "108 lamps").await;
     let mut ids = Vec::new();
     for text in ["প্রথম", "🙏🪔", "Robert'); DROP TABLE comments;--"] {
-        let c = w.db.create_comment(photo, guest.id, text).await.expect("comment");
+        let c = w.comment(photo, &guest, text).await.expect("comment");
         assert_eq!(c.body, text);
         assert_eq!(c.author.username, "mahish");
         ids.push(c.id);
@@ -469,8 +504,8 @@ async fn deleting_a_person_deletes_everything_they_own(backend: Backend) {
     let photo = w.photo(&gone, album, "buffalo").await;
     let other_album = w.album(&stays, "Hers", Visibility::Public).await;
     let other_photo = w.photo(&stays, other_album, "trishul").await;
-    let comment = w.db.create_comment(other_photo, gone.id, "I will be back").await.expect("comment");
-    w.db.set_like(other_photo, gone.id, true).await.expect("like");
+    let comment = w.comment(other_photo, &gone, "I will be back").await.expect("comment");
+    w.like(other_photo, &gone, true).await.expect("like");
     w.db.create_session(b"gone-session", gone.id, std::time::Duration::from_secs(60), "").await.expect("session");
 
     let hashes = w.db.delete_user(gone.id).await.expect("delete");
