@@ -87,6 +87,9 @@ macro_rules! setting_flags {
             /// per-request time limit [PUJO_REQUEST_TIMEOUT; 30s]
             #[argh(option)]
             pub request_timeout: Option<String>,
+            /// requests worked on at once; more wait their turn [PUJO_MAX_ACTIVE_REQUESTS; 64]
+            #[argh(option)]
+            pub max_active_requests: Option<String>,
             /// how long a resumable upload may stay unfinished [PUJO_UPLOAD_EXPIRY; 24h]
             #[argh(option)]
             pub upload_expiry: Option<String>,
@@ -239,6 +242,7 @@ macro_rules! setting_flags {
                     ("connection-burst", &self.connection_burst),
                     ("keep-alive-timeout", &self.keep_alive_timeout),
                     ("request-timeout", &self.request_timeout),
+                    ("max-active-requests", &self.max_active_requests),
                     ("upload-timeout", &self.upload_timeout),
                     ("upload-expiry", &self.upload_expiry),
                     ("audit-retention", &self.audit_retention),

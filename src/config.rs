@@ -70,6 +70,11 @@ pub const SETTINGS: &[Setting] = &[
     setting("connection-burst", Some("200"), "new connections one client address may open at once before pacing"),
     setting("keep-alive-timeout", Some("75s"), "idle keep-alive connections are closed after this"),
     setting("request-timeout", Some("30s"), "a request still running after this gets 408"),
+    setting(
+        "max-active-requests",
+        Some("64"),
+        "requests a process works on at once; more wait their turn in order (uploads and probes are not counted)",
+    ),
     setting("upload-timeout", Some("15m"), "time an upload request may take (a silent one is cut after 60s)"),
     setting("max-body-bytes", Some("1048576"), "largest JSON request body, in bytes"),
     setting(
@@ -248,6 +253,8 @@ pub struct Config {
     pub connection_burst: u32,
     pub keep_alive_timeout: Duration,
     pub request_timeout: Duration,
+    /// Requests worked on at once (`pipeline::turns`).
+    pub max_active_requests: usize,
     pub upload_timeout: Duration,
     /// How long a resumable upload may take from its creation to its last byte.
     pub upload_expiry: Duration,
@@ -362,6 +369,7 @@ impl Config {
             connection_burst: raw.u32("connection-burst")?,
             keep_alive_timeout: raw.positive_duration("keep-alive-timeout")?,
             request_timeout: raw.positive_duration("request-timeout")?,
+            max_active_requests: raw.positive_usize("max-active-requests")?,
             upload_timeout: raw.positive_duration("upload-timeout")?,
             upload_expiry: raw.positive_duration("upload-expiry")?,
             audit_retention: raw.positive_duration("audit-retention")?,

@@ -15,6 +15,7 @@ pub struct Metrics {
     pub http_duration: HistogramVec,
     pub connections_active: IntGaugeVec,
     pub requests_in_flight: IntGauge,
+    pub requests_waiting: IntGauge,
     pub tls_handshake_errors: IntCounter,
     pub connections_paced: IntCounterVec,
     pub tls_reloads: IntCounterVec,
@@ -70,7 +71,12 @@ impl Metrics {
         .expect("valid metric");
         let requests_in_flight = IntGauge::new(
             "http_requests_in_flight",
-            "Requests a handler is working on now (site files are answered at once)",
+            "Requests being answered now, worked on or waiting for a turn (site files are answered at once)",
+        )
+        .expect("valid metric");
+        let requests_waiting = IntGauge::new(
+            "http_requests_waiting",
+            "Requests waiting for a turn, past PUJO_MAX_ACTIVE_REQUESTS being worked on",
         )
         .expect("valid metric");
         let tls_handshake_errors =
@@ -209,6 +215,7 @@ impl Metrics {
             Box::new(http_duration.clone()),
             Box::new(connections_active.clone()),
             Box::new(requests_in_flight.clone()),
+            Box::new(requests_waiting.clone()),
             Box::new(tls_handshake_errors.clone()),
             Box::new(connections_paced.clone()),
             Box::new(tls_reloads.clone()),
@@ -248,6 +255,7 @@ impl Metrics {
             http_duration,
             connections_active,
             requests_in_flight,
+            requests_waiting,
             tls_handshake_errors,
             connections_paced,
             tls_reloads,

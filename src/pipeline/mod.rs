@@ -10,6 +10,7 @@
 //! own [`Pipeline`]; handlers reach [`AppState`] alone.
 
 pub mod redirect;
+pub mod turns;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -41,17 +42,20 @@ pub struct Pipeline {
     /// The Strict-Transport-Security value when serving TLS.
     hsts: Option<HeaderValue>,
     request_ids: RequestIds,
+    /// How many of the public listeners' requests are worked on at once.
+    turns: turns::Turns,
 }
 
 impl Pipeline {
     pub fn new(state: Arc<AppState>, hsts: Option<HeaderValue>) -> Pipeline {
         Pipeline {
-            state,
             assets: Assets::load(),
             public_routes: Routes::new(PUBLIC_ROUTES),
             admin_routes: Routes::new(ADMIN_ROUTES),
             hsts,
             request_ids: RequestIds::new(),
+            turns: turns::Turns::new(state.config.max_active_requests, state.metrics.requests_waiting.clone()),
+            state,
         }
     }
 }
@@ -149,8 +153,16 @@ pub fn service(pipeline: Arc<Pipeline>, listener: Listener) -> HttpService {
                 let upload = matches!(*req.method(), http::Method::POST | http::Method::PATCH)
                     && req.extensions().get::<Routed>().is_some_and(|r| UPLOAD_ROUTES.contains(&r.template));
                 let limit = if upload { state.config.upload_timeout } else { state.config.request_timeout };
+                let counted = listener == Listener::Public && !upload && !is_probe(&req);
                 // A panicking handler costs its own request a 500, never the process.
-                let answer = tokio::time::timeout(limit, AssertUnwindSafe(handle(&pipeline, req)).catch_unwind()).await;
+                let answer = tokio::time::timeout(limit, async {
+                    let _turn = match counted {
+                        true => Some(pipeline.turns.take().await),
+                        false => None,
+                    };
+                    AssertUnwindSafe(handle(&pipeline, req)).catch_unwind().await
+                })
+                .await;
                 Ok::<_, Infallible>(match answer {
                     Ok(Ok(response)) => response,
                     Ok(Err(_)) => api::panic_response(),
@@ -292,6 +304,13 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.metrics.requests_in_flight.dec();
     }
+}
+
+/// The load balancer's and the kubelet's probes: answered however busy the process is.
+fn is_probe<B>(req: &Request<B>) -> bool {
+    req.extensions()
+        .get::<Routed>()
+        .is_some_and(|r| matches!(r.target, Target::Endpoint(Endpoint::Ready | Endpoint::Health | Endpoint::ApiHealth)))
 }
 
 async fn handle(pipeline: &Pipeline, req: Request<Incoming>) -> Response<Body> {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::api::Api;
 use common::db::{Backend, create_postgres_database, spawn_app_with_db};
 use common::redis::RedisServer;
-use common::{Answer, TestApp, eventually, get, spawn_app_in, stop};
+use common::{Answer, TestApp, eventually, get, metric, spawn_app_in, stop};
 use http::StatusCode;
 use serde_json::{Value, json};
 
@@ -52,16 +52,6 @@ async fn two_replicas(redis: &RedisServer) -> (TestApp, TestApp, String) {
 /// The same person on another replica.
 fn on<'a>(app: &'a TestApp, api: &Api<'_>) -> Api<'a> {
     Api { app, cookie: api.cookie.clone(), user: api.user.clone() }
-}
-
-/// A metric's value summed over the series whose labels include every `labels` pair.
-async fn metric(app: &TestApp, name: &str, labels: &[(&str, &str)]) -> f64 {
-    let text = get(&app.admin_url("/metrics"), &[]).await.text();
-    text.lines()
-        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
-        .filter(|l| labels.iter().all(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
 }
 
 /// Polls a GET on `api` until `check` holds for its answer, for at most a second.

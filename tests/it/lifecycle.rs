@@ -5,7 +5,7 @@ use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::{binary, eventually, get, signal, spawn_app_with, spawn_binary};
+use common::{binary, eventually, get, metric, signal, spawn_app_with, spawn_binary};
 use http::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -60,6 +60,53 @@ async fn sigterm_drains_in_flight_requests_refuses_new_ones_and_exits_zero() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(status.success(), "exit status {status:?}");
+}
+
+/// Past `PUJO_MAX_ACTIVE_REQUESTS` being worked on, a request waits its turn before any
+/// work is done for it, and goes on when one ends; the probes never wait.
+#[tokio::test]
+async fn past_the_active_bound_requests_wait_their_turn_and_probes_do_not() {
+    let app = spawn_app_with(&[("max-active-requests", "1")]).await;
+    // The only turn is held by a request whose body is still arriving.
+    let body = r#"{"csp-report":{"violated-directive":"img-src","blocked-uri":"https://x"}}"#;
+    let mut slow = TcpStream::connect(app.addr).await.expect("connect");
+    let head = format!(
+        "POST /api/v1/csp-report HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Type: application/csp-report\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    slow.write_all(head.as_bytes()).await.expect("head");
+    slow.write_all(&body.as_bytes()[..10]).await.expect("first bytes");
+    // Two in flight: the slow request, and the scrape that counts them.
+    let held =
+        eventually(Duration::from_secs(5), || async { metric(&app, "http_requests_in_flight", &[]).await == 2.0 });
+    assert!(held.await, "the slow request is being worked on");
+
+    let feed = app.url("/api/v1/photos");
+    let next = tokio::spawn(async move { get(&feed, &[]).await.status });
+    let waits =
+        eventually(Duration::from_secs(5), || async { metric(&app, "http_requests_waiting", &[]).await == 1.0 });
+    assert!(waits.await, "the next request waits for a turn");
+    for probe in ["/ready", "/health", "/api/v1/health"] {
+        let answer = tokio::time::timeout(Duration::from_secs(2), get(&app.url(probe), &[])).await;
+        assert_eq!(answer.expect("a probe does not wait").status, StatusCode::OK, "{probe}");
+    }
+    // Nor do uploads, which last as long as a phone's network takes (this one is
+    // refused, having no session, without waiting for the turn).
+    let (uploads, tus) = (app.url("/api/v1/uploads"), [("tus-resumable", "1.0.0"), ("upload-length", "10")]);
+    let upload =
+        tokio::time::timeout(Duration::from_secs(2), common::send("POST", &uploads, &tus, bytes::Bytes::new()));
+    assert_eq!(upload.await.expect("an upload does not wait").status, StatusCode::UNAUTHORIZED);
+    assert!(!next.is_finished(), "still waiting while the turn is held");
+
+    slow.write_all(&body.as_bytes()[10..]).await.expect("rest of body");
+    let answer = read_all(&mut slow, Duration::from_secs(5)).await.expect("the slow request's answer");
+    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(5), next).await.expect("its turn came").expect("task"),
+        StatusCode::OK
+    );
+    assert_eq!(metric(&app, "http_requests_waiting", &[]).await, 0.0);
 }
 
 #[tokio::test]

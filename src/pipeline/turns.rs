@@ -1,0 +1,99 @@
+//! Turns: how many requests a process works on at once (`PUJO_MAX_ACTIVE_REQUESTS`).
+//!
+//! A handler makes round trips (Redis, PostgreSQL, S3) one after the other, and after
+//! each its task waits for a core again. On a process whose cores are all busy, each
+//! request let in lengthens the queue every one of those waits stands in: under a
+//! festival crowd a like's round trips took a second, and Redis lookups timed out in
+//! that queue (50 ms), each then costing a PostgreSQL query, more work when there is
+//! least room for it. With a bound on the requests being worked on, the others wait
+//! for a turn before any work is done for them, in the order they came, costing no
+//! CPU; those let in finish quickly. (docs/BENCHMARKS.md, "A festival night".)
+//!
+//! Not counted: upload requests, which last as long as the phone's network takes and
+//! have bounds of their own (`PUJO_UPLOAD_TEMP_BYTES`, the pipeline's decoders); the
+//! readiness and health probes, which a busy pod must still answer; and the admin
+//! listener. A live wall's stream holds its turn only while its first answer is made.
+
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+/// The turns of one process, shared by its public listeners.
+#[derive(Debug)]
+pub struct Turns {
+    permits: Semaphore,
+    waiting: prometheus::IntGauge,
+}
+
+impl Turns {
+    /// `active` requests at once; `waiting` counts those waiting for a turn.
+    pub fn new(active: usize, waiting: prometheus::IntGauge) -> Turns {
+        Turns { permits: Semaphore::new(active), waiting }
+    }
+
+    /// Waits for a turn (first come, first served); the request holds it until the
+    /// permit is dropped.
+    pub async fn take(&self) -> SemaphorePermit<'_> {
+        if let Ok(permit) = self.permits.try_acquire() {
+            return permit;
+        }
+        self.waiting.inc();
+        let _counted = Counted(&self.waiting);
+        self.permits.acquire().await.expect("the turns' semaphore is never closed")
+    }
+}
+
+/// Uncounts a waiting request however its wait ends (a turn, or the client gone).
+struct Counted<'a>(&'a prometheus::IntGauge);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::pin::pin;
+    use std::task::{Context, Poll};
+
+    fn turns(active: usize) -> Turns {
+        Turns::new(active, prometheus::IntGauge::new("waiting", "test").expect("gauge"))
+    }
+
+    #[test]
+    fn past_the_bound_requests_wait_in_the_order_they_came() {
+        let turns = turns(2);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let first = pin!(turns.take());
+        let Poll::Ready(first) = first.poll(&mut cx) else { panic!("a free turn is taken at once") };
+        let second = pin!(turns.take());
+        let Poll::Ready(second) = second.poll(&mut cx) else { panic!("so is the second") };
+        let mut third = pin!(turns.take());
+        let mut fourth = pin!(turns.take());
+        assert!(third.as_mut().poll(&mut cx).is_pending());
+        assert!(fourth.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(turns.waiting.get(), 2);
+        drop(first);
+        // The turn goes to the one that waited longest, not to whoever asks next.
+        let Poll::Ready(third) = third.as_mut().poll(&mut cx) else { panic!("the third's turn") };
+        assert!(fourth.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(turns.waiting.get(), 1);
+        drop((second, third));
+        assert!(fourth.as_mut().poll(&mut cx).is_ready());
+        assert_eq!(turns.waiting.get(), 0);
+    }
+
+    #[test]
+    fn a_client_that_leaves_while_waiting_is_no_longer_counted() {
+        let turns = turns(1);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let held = pin!(turns.take());
+        let Poll::Ready(_held) = held.poll(&mut cx) else { panic!("a free turn") };
+        {
+            let mut waiting = Box::pin(turns.take());
+            assert!(waiting.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(turns.waiting.get(), 1);
+        }
+        assert_eq!(turns.waiting.get(), 0);
+    }
+}
