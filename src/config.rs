@@ -253,7 +253,7 @@ pub struct Config {
     pub connection_burst: u32,
     pub keep_alive_timeout: Duration,
     pub request_timeout: Duration,
-    /// Requests worked on at once (`pipeline::turns`).
+    /// Requests worked on at once (`http::turns`).
     pub max_active_requests: usize,
     pub upload_timeout: Duration,
     /// How long a resumable upload may take from its creation to its last byte.

@@ -9,6 +9,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use serde::Serialize;
 
+use crate::http::turns::Deferred;
 use crate::http::{Body, full};
 
 use super::*;
@@ -83,8 +84,15 @@ pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, Ap
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::PayloadTooLarge(limit));
     }
+    let turn = req.extensions().get::<Deferred>().cloned();
     match Limited::new(req.into_body(), limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
+        Ok(collected) => {
+            // The request's turn, now that its body is here (`http::turns`).
+            if let Some(turn) = turn {
+                turn.take().await;
+            }
+            Ok(collected.to_bytes())
+        }
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
             Err(ApiError::PayloadTooLarge(limit))
         }

@@ -1,8 +1,10 @@
 //! HTTP primitives every layer may use, importing no other Pujo module: the body type
 //! and its constructors, what a listener's service is and answers, ETag matching, the
-//! security headers, and the client's address (`client_address`).
+//! security headers, the client's address (`client_address`) and the turns requests
+//! take to be worked on (`turns`).
 
 pub mod client_address;
+pub mod turns;
 
 use std::sync::Arc;
 

@@ -10,7 +10,6 @@
 //! own [`Pipeline`]; handlers reach [`AppState`] alone.
 
 pub mod redirect;
-pub mod turns;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -22,6 +21,7 @@ use std::panic::AssertUnwindSafe;
 use futures_util::FutureExt;
 use http::{HeaderValue, Request, Response, header};
 use http_body_util::BodyExt;
+use hyper::body::Body as _;
 use hyper::body::Incoming;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_http::compression::CompressionLayer;
@@ -29,6 +29,7 @@ use tower_http::compression::predicate::{Predicate, SizeAbove};
 
 use crate::api::{self, ADMIN_ROUTES, Endpoint, PUBLIC_ROUTES};
 use crate::assets::Assets;
+use crate::http::turns::{Deferred, Turns};
 use crate::http::{Answer, Body, HttpService, PathParams, PeerAddr, X_REQUEST_ID, security_headers};
 use crate::state::AppState;
 
@@ -43,7 +44,7 @@ pub struct Pipeline {
     hsts: Option<HeaderValue>,
     request_ids: RequestIds,
     /// How many of the public listeners' requests are worked on at once.
-    turns: turns::Turns,
+    turns: Arc<Turns>,
 }
 
 impl Pipeline {
@@ -54,7 +55,7 @@ impl Pipeline {
             admin_routes: Routes::new(ADMIN_ROUTES),
             hsts,
             request_ids: RequestIds::new(),
-            turns: turns::Turns::new(state.config.max_active_requests, state.metrics.requests_waiting.clone()),
+            turns: Arc::new(Turns::new(state.config.max_active_requests, state.metrics.requests_waiting.clone())),
             state,
         }
     }
@@ -145,7 +146,7 @@ pub fn service(pipeline: Arc<Pipeline>, listener: Listener) -> HttpService {
     let inner = pipeline.clone();
     // Handlers that may wait on I/O run under a timeout and get JSON compression.
     let handlers = ServiceBuilder::new().layer(CompressionLayer::new().compress_when(compress_json)).service_fn(
-        move |req: Request<Incoming>| {
+        move |mut req: Request<Incoming>| {
             let pipeline = inner.clone();
             async move {
                 let state = &pipeline.state;
@@ -154,15 +155,24 @@ pub fn service(pipeline: Arc<Pipeline>, listener: Listener) -> HttpService {
                     && req.extensions().get::<Routed>().is_some_and(|r| UPLOAD_ROUTES.contains(&r.template));
                 let limit = if upload { state.config.upload_timeout } else { state.config.request_timeout };
                 let counted = listener == Listener::Public && !upload && !is_probe(&req);
+                // A request whose body is still coming takes its turn once the body has
+                // arrived (`api::extract::read_body`): slow senders hold no turn.
+                let mut later = None;
+                if counted && !req.body().is_end_stream() {
+                    let (deferred, held) = Deferred::new(pipeline.turns.clone());
+                    req.extensions_mut().insert(deferred);
+                    later = Some(held);
+                }
                 // A panicking handler costs its own request a 500, never the process.
                 let answer = tokio::time::timeout(limit, async {
-                    let _turn = match counted {
+                    let _turn = match counted && later.is_none() {
                         true => Some(pipeline.turns.take().await),
                         false => None,
                     };
                     AssertUnwindSafe(handle(&pipeline, req)).catch_unwind().await
                 })
                 .await;
+                drop(later);
                 Ok::<_, Infallible>(match answer {
                     Ok(Ok(response)) => response,
                     Ok(Err(_)) => api::panic_response(),

@@ -5,6 +5,8 @@ use crate::common;
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use common::api::Api;
 use common::{binary, eventually, get, metric, signal, spawn_app_with, spawn_binary};
 use http::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -63,11 +65,26 @@ async fn sigterm_drains_in_flight_requests_refuses_new_ones_and_exits_zero() {
 }
 
 /// Past `PUJO_MAX_ACTIVE_REQUESTS` being worked on, a request waits its turn before any
-/// work is done for it, and goes on when one ends; the probes never wait.
+/// work is done for it, and goes on when one ends. The probes and uploads never wait,
+/// and a client sending its body slowly holds no turn until its body is here.
 #[tokio::test]
-async fn past_the_active_bound_requests_wait_their_turn_and_probes_do_not() {
-    let app = spawn_app_with(&[("max-active-requests", "1")]).await;
-    // The only turn is held by a request whose body is still arriving.
+async fn past_the_active_bound_requests_wait_their_turn_and_slow_senders_hold_none() {
+    let db_url = common::db::create_postgres_database().await;
+    let data = tempfile::tempdir().expect("dir");
+    let settings = [("database-url", db_url.as_str()), ("migrate", "true"), ("max-active-requests", "1")];
+    let app = common::spawn_app_in(data, &settings).await;
+    let owner = Api::register(&app, "owner").await;
+    let album = owner.post("/api/v1/albums", serde_json::json!({"title": "Navami", "visibility": "public"})).await;
+    let uploaded = owner
+        .upload(
+            album.json()["id"].as_i64().expect("album"),
+            &[("dhak.jpg", &common::images::Jpeg { width: 64, height: 48, ..Default::default() }.encode())],
+            None,
+        )
+        .await;
+    let photo = uploaded.json()["items"][0]["id"].as_i64().expect("photo");
+
+    // A request whose body is still arriving holds a connection, not the only turn.
     let body = r#"{"csp-report":{"violated-directive":"img-src","blocked-uri":"https://x"}}"#;
     let mut slow = TcpStream::connect(app.addr).await.expect("connect");
     let head = format!(
@@ -77,35 +94,49 @@ async fn past_the_active_bound_requests_wait_their_turn_and_probes_do_not() {
     );
     slow.write_all(head.as_bytes()).await.expect("head");
     slow.write_all(&body.as_bytes()[..10]).await.expect("first bytes");
-    // Two in flight: the slow request, and the scrape that counts them.
-    let held =
-        eventually(Duration::from_secs(5), || async { metric(&app, "http_requests_in_flight", &[]).await == 2.0 });
-    assert!(held.await, "the slow request is being worked on");
+    let feed = tokio::time::timeout(Duration::from_secs(2), get(&app.url("/api/v1/photos?limit=5"), &[])).await;
+    assert_eq!(feed.expect("the slow sender holds no turn").status, StatusCode::OK);
 
-    let feed = app.url("/api/v1/photos");
-    let next = tokio::spawn(async move { get(&feed, &[]).await.status });
-    let waits =
-        eventually(Duration::from_secs(5), || async { metric(&app, "http_requests_waiting", &[]).await == 1.0 });
-    assert!(waits.await, "the next request waits for a turn");
-    for probe in ["/ready", "/health", "/api/v1/health"] {
-        let answer = tokio::time::timeout(Duration::from_secs(2), get(&app.url(probe), &[])).await;
-        assert_eq!(answer.expect("a probe does not wait").status, StatusCode::OK, "{probe}");
-    }
-    // Nor do uploads, which last as long as a phone's network takes (this one is
-    // refused, having no session, without waiting for the turn).
-    let (uploads, tus) = (app.url("/api/v1/uploads"), [("tus-resumable", "1.0.0"), ("upload-length", "10")]);
-    let upload =
-        tokio::time::timeout(Duration::from_secs(2), common::send("POST", &uploads, &tus, bytes::Bytes::new()));
-    assert_eq!(upload.await.expect("an upload does not wait").status, StatusCode::UNAUTHORIZED);
-    assert!(!next.is_finished(), "still waiting while the turn is held");
-
-    slow.write_all(&body.as_bytes()[10..]).await.expect("rest of body");
+    // A like waiting on a lock the test holds takes the only turn.
+    let (db, connection) = tokio_postgres::connect(&db_url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    db.batch_execute("BEGIN; LOCK TABLE likes IN ACCESS EXCLUSIVE MODE").await.expect("lock");
+    let like_path = format!("/api/v1/photos/{photo}/like");
+    let like = owner.put(&like_path);
+    let meanwhile = async {
+        let locked = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'";
+        let blocked = eventually(Duration::from_secs(5), || async {
+            db.query_one(locked, &[]).await.expect("activity").get::<_, i64>(0) == 1
+        });
+        assert!(blocked.await, "the like waits on the lock");
+        let feed = app.url("/api/v1/photos?limit=3");
+        let next = tokio::spawn(async move { get(&feed, &[]).await.status });
+        let waits =
+            eventually(Duration::from_secs(5), || async { metric(&app, "http_requests_waiting", &[]).await == 1.0 });
+        assert!(waits.await, "the next request waits for a turn");
+        for probe in ["/ready", "/health", "/api/v1/health"] {
+            let answer = tokio::time::timeout(Duration::from_secs(2), get(&app.url(probe), &[])).await;
+            assert_eq!(answer.expect("a probe does not wait").status, StatusCode::OK, "{probe}");
+        }
+        // Nor does an upload, which lasts as long as a phone's network takes (this one
+        // is refused, having no session, without waiting for the turn).
+        let (uploads, tus) = (app.url("/api/v1/uploads"), [("tus-resumable", "1.0.0"), ("upload-length", "10")]);
+        let upload = tokio::time::timeout(Duration::from_secs(2), common::send("POST", &uploads, &tus, Bytes::new()));
+        assert_eq!(upload.await.expect("an upload does not wait").status, StatusCode::UNAUTHORIZED);
+        // The slow request's body is here: now it waits for a turn too.
+        slow.write_all(&body.as_bytes()[10..]).await.expect("rest of body");
+        let both =
+            eventually(Duration::from_secs(5), || async { metric(&app, "http_requests_waiting", &[]).await == 2.0 });
+        assert!(both.await, "the slow request waits for a turn once its body is here");
+        assert!(!next.is_finished(), "still waiting while the turn is held");
+        db.batch_execute("COMMIT").await.expect("unlock");
+        tokio::time::timeout(Duration::from_secs(5), next).await.expect("its turn came").expect("task")
+    };
+    let (liked, next) = tokio::join!(like, meanwhile);
+    assert_eq!(liked.status, StatusCode::OK, "{}", liked.text());
+    assert_eq!(next, StatusCode::OK);
     let answer = read_all(&mut slow, Duration::from_secs(5)).await.expect("the slow request's answer");
     assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
-    assert_eq!(
-        tokio::time::timeout(Duration::from_secs(5), next).await.expect("its turn came").expect("task"),
-        StatusCode::OK
-    );
     assert_eq!(metric(&app, "http_requests_waiting", &[]).await, 0.0);
 }
 
@@ -199,7 +230,7 @@ async fn idle_http2_connections_are_closed_after_the_timeout() {
     let conn = tokio::spawn(conn);
     for path in ["/health", "/"] {
         let request = http::Request::get(format!("http://{}{path}", app.addr))
-            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .body(http_body_util::Empty::<Bytes>::new())
             .expect("request");
         let response = sender.send_request(request).await.expect("response");
         assert_eq!(response.status(), StatusCode::OK, "{path}");

@@ -9,35 +9,44 @@
 //! for a turn before any work is done for them, in the order they came, costing no
 //! CPU; those let in finish quickly. (docs/BENCHMARKS.md, "A festival night".)
 //!
+//! A request whose body is still coming takes its turn once the body has arrived
+//! (`api::extract::read_body`, [`Deferred`]): a client that sends its body slowly holds
+//! a connection, never a turn, so a few slow clients cannot stop a process. (A body
+//! that its handler never reads takes no turn at all: such a request does no more
+//! work than it did before turns, and only uploads, which are not counted, read
+//! bodies another way.)
+//!
 //! Not counted: upload requests, which last as long as the phone's network takes and
 //! have bounds of their own (`PUJO_UPLOAD_TEMP_BYTES`, the pipeline's decoders); the
 //! readiness and health probes, which a busy pod must still answer; and the admin
 //! listener. A live wall's stream holds its turn only while its first answer is made.
 
-use tokio::sync::{Semaphore, SemaphorePermit};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The turns of one process, shared by its public listeners.
 #[derive(Debug)]
 pub struct Turns {
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
     waiting: prometheus::IntGauge,
 }
 
 impl Turns {
     /// `active` requests at once; `waiting` counts those waiting for a turn.
     pub fn new(active: usize, waiting: prometheus::IntGauge) -> Turns {
-        Turns { permits: Semaphore::new(active), waiting }
+        Turns { permits: Arc::new(Semaphore::new(active)), waiting }
     }
 
     /// Waits for a turn (first come, first served); the request holds it until the
     /// permit is dropped.
-    pub async fn take(&self) -> SemaphorePermit<'_> {
-        if let Ok(permit) = self.permits.try_acquire() {
+    pub async fn take(&self) -> OwnedSemaphorePermit {
+        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
             return permit;
         }
         self.waiting.inc();
         let _counted = Counted(&self.waiting);
-        self.permits.acquire().await.expect("the turns' semaphore is never closed")
+        self.permits.clone().acquire_owned().await.expect("the turns' semaphore is never closed")
     }
 }
 
@@ -50,6 +59,29 @@ impl Drop for Counted<'_> {
     }
 }
 
+/// The turn of a request whose body was still coming when it reached its handler, in
+/// the request's extensions: taken when the body has been read, and held, like any
+/// turn, until the handler has answered (the pipeline keeps `held` until then).
+#[derive(Debug, Clone)]
+pub struct Deferred {
+    turns: Arc<Turns>,
+    held: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
+}
+
+impl Deferred {
+    /// A turn to take later, and what the caller keeps alive to hold it.
+    pub fn new(turns: Arc<Turns>) -> (Deferred, Arc<Mutex<Option<OwnedSemaphorePermit>>>) {
+        let held = Arc::new(Mutex::new(None));
+        (Deferred { turns, held: held.clone() }, held)
+    }
+
+    /// Waits for the turn (once the body has arrived).
+    pub async fn take(&self) {
+        let permit = self.turns.take().await;
+        *self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(permit);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,6 +90,18 @@ mod tests {
 
     fn turns(active: usize) -> Turns {
         Turns::new(active, prometheus::IntGauge::new("waiting", "test").expect("gauge"))
+    }
+
+    #[test]
+    fn a_deferred_turn_is_held_until_whoever_keeps_it_lets_go() {
+        let turns = Arc::new(turns(1));
+        let (deferred, held) = Deferred::new(turns.clone());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(pin!(deferred.take()).poll(&mut cx).is_ready());
+        drop(deferred);
+        assert!(pin!(turns.take()).poll(&mut cx).is_pending(), "the turn is still held");
+        drop(held);
+        assert!(pin!(turns.take()).poll(&mut cx).is_ready());
     }
 
     #[test]
