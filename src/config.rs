@@ -234,6 +234,10 @@ pub enum LogFormat {
     Text,
 }
 
+/// The most `PUJO_MAX_ACTIVE_REQUESTS` may be: far past what a process can work on
+/// at once, and within what a semaphore can count.
+pub const MAX_ACTIVE_REQUESTS: usize = 100_000;
+
 /// The effective configuration of one Pujo process.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -369,7 +373,7 @@ impl Config {
             connection_burst: raw.u32("connection-burst")?,
             keep_alive_timeout: raw.positive_duration("keep-alive-timeout")?,
             request_timeout: raw.positive_duration("request-timeout")?,
-            max_active_requests: raw.positive_usize("max-active-requests")?,
+            max_active_requests: raw.bounded_usize("max-active-requests", MAX_ACTIVE_REQUESTS)?,
             upload_timeout: raw.positive_duration("upload-timeout")?,
             upload_expiry: raw.positive_duration("upload-expiry")?,
             audit_retention: raw.positive_duration("audit-retention")?,
@@ -607,6 +611,15 @@ impl Raw<'_> {
         v.parse().map_err(|_| self.invalid(key, v, "is not a whole number below 2^32"))
     }
 
+    /// A count from 1 to `most`.
+    fn bounded_usize(&self, key: &str, most: usize) -> Result<usize, ConfigError> {
+        let n = self.positive_usize(key)?;
+        if n > most {
+            return Err(self.invalid(key, &n.to_string(), &format!("must be at most {most}")));
+        }
+        Ok(n)
+    }
+
     fn positive_usize(&self, key: &str) -> Result<usize, ConfigError> {
         let n = self.usize(key)?;
         if n == 0 {
@@ -646,6 +659,15 @@ mod tests {
         assert_eq!(c.tls, TlsMode::Off);
         assert_eq!(c.drain_timeout, Duration::from_secs(25));
         assert_eq!(c.hsts_max_age, Duration::from_secs(365 * 86400));
+    }
+
+    #[test]
+    fn requests_worked_on_at_once_are_bounded_both_ways() {
+        assert_eq!(Config::defaults().max_active_requests, 64);
+        for bad in ["0", "100001", "18446744073709551615"] {
+            let e = Config::from_sources(&[], env(&[("PUJO_MAX_ACTIVE_REQUESTS", bad)])).expect_err(bad);
+            assert!(e.to_string().contains("PUJO_MAX_ACTIVE_REQUESTS"), "{e}");
+        }
     }
 
     #[test]

@@ -230,7 +230,7 @@ for replicas in $replica_runs; do
     sleep "$from"
     kill -0 "$lg" 2>/dev/null || { wait "$lg" || true; echo "the load generator stopped early" >&2; exit 1; }
     pg_top /dev/null
-    pg_waits "$out/pg-waits-$name.raw" & waits_pid=$!
+    pg_waits "$out/pg-waits-$name.raw" & waits_pid=$!; pids+=("$waits_pid")
     wal_before=$(wal_stats)
     before=$(snapshot "$lg"); t0=$(date +%s.%N)
     # The CPU window ends a second before the load generator does, while it is still there to read.

@@ -120,7 +120,11 @@ async fn counted<T>(
     let tags = counts_of(photo);
     let payload = crate::cache::bus::encode_tags(&tags);
     let done = write(&payload).await?;
-    state.cache.announced(&state.db, &tags, payload, done.note).await;
+    // Both failed (a connection that died while idle in the pool): nothing changed, so
+    // nothing is retried; the person gets the error at once.
+    if done.write.is_ok() || done.note.is_ok() {
+        state.cache.announced(&state.db, &tags, payload, done.note).await;
+    }
     Ok(done.write?)
 }
 

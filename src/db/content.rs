@@ -382,7 +382,9 @@ const LIKE_STATE: Sql = Sql::same(
 );
 // PostgreSQL makes a like and reads its state in one statement. The count is read as the
 // statement began, before the trigger counted this like (V3__counts.sql), so the
-// statement adds what it changed itself. No row: the photo is gone.
+// statement adds what it changed itself. Others' likes committed meanwhile are not in
+// the answer (as with any read just after a write); the stored count, kept by the
+// trigger under the photo's row lock, is exact. No row: the photo is gone.
 const LIKE_RETURNING_STATE: &str = "WITH changed AS (INSERT INTO likes (photo_id, user_id, created_at) \
      VALUES ($1, $2, $3) ON CONFLICT (photo_id, user_id) DO NOTHING RETURNING 1) \
      SELECT p.like_count + (SELECT count(*) FROM changed), true FROM photos p WHERE p.id = $1";

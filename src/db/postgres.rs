@@ -196,7 +196,10 @@ impl Pg {
             tokio::try_join!(client.prepare_cached(sql), client.prepare_cached(ANNOUNCE)).map_err(classify)?;
         let params: Vec<_> = params.iter().map(Value::as_pg).collect();
         let note_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&tags];
-        let (rows, note) = tokio::join!(client.query(&statement, &params), client.query_one(&announce, &note_params));
+        // Biased: the write is polled, and so sent, first; each query goes out with its
+        // own Sync, so PostgreSQL runs them as two transactions in that order.
+        let (rows, note) =
+            tokio::join!(biased; client.query(&statement, &params), client.query_one(&announce, &note_params));
         Ok(super::Announced {
             write: rows.map_err(classify).and_then(|rows| rows.iter().map(|row| decode(row)).collect()),
             note: note.map(|row| Some(announced_number(&row))).map_err(classify),

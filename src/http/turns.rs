@@ -6,15 +6,17 @@
 //! festival crowd a like's round trips took a second, and Redis lookups timed out in
 //! that queue (50 ms), each then costing a PostgreSQL query, more work when there is
 //! least room for it. With a bound on the requests being worked on, the others wait
-//! for a turn before any work is done for them, in the order they came, costing no
+//! for a turn before their handler runs, in the order they came, costing no
 //! CPU; those let in finish quickly. (docs/BENCHMARKS.md, "A festival night".)
 //!
-//! A request whose body is still coming takes its turn once the body has arrived
-//! (`api::extract::read_body`, [`Deferred`]): a client that sends its body slowly holds
-//! a connection, never a turn, so a few slow clients cannot stop a process. (A body
-//! that its handler never reads takes no turn at all: such a request does no more
-//! work than it did before turns, and only uploads, which are not counted, read
-//! bodies another way.)
+//! A write (POST, PUT, PATCH) whose body is still coming takes its turn once the body
+//! has arrived (`api::extract::read_body`, [`Deferred`]): a client that sends its body
+//! slowly holds a connection, never a turn, so a few slow clients cannot stop a
+//! process. What its handler does before it reads the body (a session, a lookup) runs
+//! before the turn. A write whose handler reads no body, sent with one anyway, runs
+//! without a turn, as every request did before turns; reads (GET, HEAD, DELETE) take
+//! their turn at once whatever they send. Only uploads, which are not counted, read
+//! bodies another way.
 //!
 //! Not counted: upload requests, which last as long as the phone's network takes and
 //! have bounds of their own (`PUJO_UPLOAD_TEMP_BYTES`, the pipeline's decoders); the
@@ -75,8 +77,11 @@ impl Deferred {
         (Deferred { turns, held: held.clone() }, held)
     }
 
-    /// Waits for the turn (once the body has arrived).
+    /// Waits for the turn (once the body has arrived); a turn already taken is kept.
     pub async fn take(&self) {
+        if self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_some() {
+            return;
+        }
         let permit = self.turns.take().await;
         *self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(permit);
     }
@@ -97,6 +102,9 @@ mod tests {
         let turns = Arc::new(turns(1));
         let (deferred, held) = Deferred::new(turns.clone());
         let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(pin!(deferred.take()).poll(&mut cx).is_ready());
+        // Taken twice (a handler that reads its body twice): the turn it holds is kept,
+        // not waited for again behind itself.
         assert!(pin!(deferred.take()).poll(&mut cx).is_ready());
         drop(deferred);
         assert!(pin!(turns.take()).poll(&mut cx).is_pending(), "the turn is still held");

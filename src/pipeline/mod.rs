@@ -3,7 +3,8 @@
 //! Every request gets a request id and is routed once, by [`service`]; its answer then
 //! gets security headers, metrics, an access log line and the request id ([`Done`]).
 //! The embedded site is answered from memory at once; everything else goes through
-//! timeout -> JSON compression -> panic guard -> the endpoint's handler. The route
+//! JSON compression -> timeout -> a turn (`http::turns`) -> panic guard -> the
+//! endpoint's handler. The route
 //! template labels metrics even for answers the inner layers produce (such as a 408).
 //!
 //! What only the pipeline reads (routes, the site's files, HSTS, request ids) is its
@@ -155,10 +156,12 @@ pub fn service(pipeline: Arc<Pipeline>, listener: Listener) -> HttpService {
                     && req.extensions().get::<Routed>().is_some_and(|r| UPLOAD_ROUTES.contains(&r.template));
                 let limit = if upload { state.config.upload_timeout } else { state.config.request_timeout };
                 let counted = listener == Listener::Public && !upload && !is_probe(&req);
-                // A request whose body is still coming takes its turn once the body has
-                // arrived (`api::extract::read_body`): slow senders hold no turn.
+                // A write whose body is still coming takes its turn once the body has
+                // arrived (`api::extract::read_body`): slow senders hold no turn. Reads
+                // take theirs at once, whatever they send: their handlers read no body.
+                let writes = matches!(*req.method(), http::Method::POST | http::Method::PUT | http::Method::PATCH);
                 let mut later = None;
-                if counted && !req.body().is_end_stream() {
+                if counted && writes && !req.body().is_end_stream() {
                     let (deferred, held) = Deferred::new(pipeline.turns.clone());
                     req.extensions_mut().insert(deferred);
                     later = Some(held);
@@ -249,8 +252,13 @@ impl Done {
 
 /// The routes whose requests (a multipart upload, a resumable upload's chunks) may
 /// run for `PUJO_UPLOAD_TIMEOUT`.
-const UPLOAD_ROUTES: [&str; 4] =
-    ["/api/v1/albums/{id}/photos", "/api/v1/guest/{token}/photos", "/api/v1/uploads", "/api/v1/uploads/{id}"];
+const UPLOAD_ROUTES: [&str; 5] = [
+    "/api/v1/albums/{id}/photos",
+    "/api/v1/guest/{token}/photos",
+    "/api/v1/guest/{token}/uploads",
+    "/api/v1/uploads",
+    "/api/v1/uploads/{id}",
+];
 
 /// Request ids: the caller's `X-Request-Id` when it is sane (the ALB or a client may set
 /// one), otherwise a per-process random prefix and a counter (no syscall per request).

@@ -104,7 +104,8 @@ async fn past_the_active_bound_requests_wait_their_turn_and_slow_senders_hold_no
     let like_path = format!("/api/v1/photos/{photo}/like");
     let like = owner.put(&like_path);
     let meanwhile = async {
-        let locked = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'";
+        let locked = "SELECT count(*) FROM pg_stat_activity \
+                      WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'relation'";
         let blocked = eventually(Duration::from_secs(5), || async {
             db.query_one(locked, &[]).await.expect("activity").get::<_, i64>(0) == 1
         });
@@ -120,21 +121,36 @@ async fn past_the_active_bound_requests_wait_their_turn_and_slow_senders_hold_no
         }
         // Nor does an upload, which lasts as long as a phone's network takes (this one
         // is refused, having no session, without waiting for the turn).
-        let (uploads, tus) = (app.url("/api/v1/uploads"), [("tus-resumable", "1.0.0"), ("upload-length", "10")]);
-        let upload = tokio::time::timeout(Duration::from_secs(2), common::send("POST", &uploads, &tus, Bytes::new()));
-        assert_eq!(upload.await.expect("an upload does not wait").status, StatusCode::UNAUTHORIZED);
+        let tus = [("tus-resumable", "1.0.0"), ("upload-length", "10")];
+        for (path, refused) in
+            [("/api/v1/uploads", StatusCode::UNAUTHORIZED), ("/api/v1/guest/not-a-link/uploads", StatusCode::NOT_FOUND)]
+        {
+            let url = app.url(path);
+            let upload = common::send("POST", &url, &tus, Bytes::new());
+            let upload = tokio::time::timeout(Duration::from_secs(2), upload).await;
+            assert_eq!(upload.expect("an upload does not wait").status, refused, "{path}");
+        }
+        // A read sent with a body waits like any read (its handler reads no body, so
+        // the body cannot put off its turn).
+        let odd = app.url("/api/v1/photos?limit=2");
+        let odd = tokio::spawn(async move { common::send("GET", &odd, &[], Bytes::from_static(b"x")).await.status });
+        let two =
+            eventually(Duration::from_secs(5), || async { metric(&app, "http_requests_waiting", &[]).await == 2.0 });
+        assert!(two.await, "a read with a body waits too");
         // The slow request's body is here: now it waits for a turn too.
         slow.write_all(&body.as_bytes()[10..]).await.expect("rest of body");
-        let both =
-            eventually(Duration::from_secs(5), || async { metric(&app, "http_requests_waiting", &[]).await == 2.0 });
-        assert!(both.await, "the slow request waits for a turn once its body is here");
-        assert!(!next.is_finished(), "still waiting while the turn is held");
+        let three =
+            eventually(Duration::from_secs(5), || async { metric(&app, "http_requests_waiting", &[]).await == 3.0 });
+        assert!(three.await, "the slow request waits for a turn once its body is here");
+        assert!(!next.is_finished() && !odd.is_finished(), "still waiting while the turn is held");
         db.batch_execute("COMMIT").await.expect("unlock");
-        tokio::time::timeout(Duration::from_secs(5), next).await.expect("its turn came").expect("task")
+        let within =
+            |task| async move { tokio::time::timeout(Duration::from_secs(5), task).await.expect("its turn came") };
+        (within(next).await.expect("task"), within(odd).await.expect("task"))
     };
-    let (liked, next) = tokio::join!(like, meanwhile);
+    let (liked, (next, odd)) = tokio::join!(like, meanwhile);
     assert_eq!(liked.status, StatusCode::OK, "{}", liked.text());
-    assert_eq!(next, StatusCode::OK);
+    assert_eq!((next, odd), (StatusCode::OK, StatusCode::OK));
     let answer = read_all(&mut slow, Duration::from_secs(5)).await.expect("the slow request's answer");
     assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
     assert_eq!(metric(&app, "http_requests_waiting", &[]).await, 0.0);

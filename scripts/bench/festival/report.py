@@ -88,8 +88,9 @@ for s in steps:
     if "postgres_wal" in s:
         wal = s["postgres_wal"]
         waits = ", ".join(f"{k} {v}" for k, v in s["postgres_waits"].items()) or "none"
+        flush = f"{wal['flush_ms_mean']} ms" if wal["flush_ms_mean"] is not None else "no time"
         print(f"    PostgreSQL: {wal['records_per_s']:,} WAL records/s, {wal['flushes_per_s']} flushes/s of "
-              f"{wal['flush_ms_mean']} ms; busy backends at a look, by wait: {waits}")
+              f"{flush}; busy backends at a look, by wait: {waits}")
 
 for replicas in sorted({s["replicas"] for s in steps}):
     held = [s for s in steps if s["replicas"] == replicas and verdict(s)[0]]
