@@ -172,7 +172,9 @@ pub fn service(pipeline: Arc<Pipeline>, listener: Listener) -> HttpService {
                         true => Some(pipeline.turns.take().await),
                         false => None,
                     };
-                    AssertUnwindSafe(handle(&pipeline, req)).catch_unwind().await
+                    // Boxed: an upload's handler future is large, and the layers above
+                    // would otherwise hold it on the stack of whatever polls them.
+                    Box::pin(AssertUnwindSafe(handle(&pipeline, req)).catch_unwind()).await
                 })
                 .await;
                 drop(later);
