@@ -104,10 +104,16 @@ macro_rules! pandal_select {
     };
 }
 
+/// What `comment_from` decodes, from comments as `c` and their authors as `u`.
+macro_rules! comment_columns {
+    () => {
+        "c.id, c.photo_id, c.author_id, u.username, u.display_name, c.body, c.created_at"
+    };
+}
+
 macro_rules! comment_select {
     () => {
-        "SELECT c.id, c.photo_id, c.author_id, u.username, u.display_name, c.body, c.created_at \
-         FROM comments c JOIN users u ON u.id = c.author_id "
+        concat!("SELECT ", comment_columns!(), " FROM comments c JOIN users u ON u.id = c.author_id ")
     };
 }
 
@@ -366,10 +372,12 @@ const COMMENT_BY_ID: Sql = Sql::same(concat!(comment_select!(), "WHERE c.id = $1
 const INSERT_COMMENT: Sql =
     Sql::same("INSERT INTO comments (photo_id, author_id, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id");
 /// PostgreSQL adds a comment and reads it back, with its author, in one statement.
-const INSERT_COMMENT_RETURNING: &str = "WITH c AS (INSERT INTO comments (photo_id, author_id, body, created_at) \
-     VALUES ($1, $2, $3, $4) RETURNING id, photo_id, author_id, body, created_at) \
-     SELECT c.id, c.photo_id, c.author_id, u.username, u.display_name, c.body, c.created_at \
-     FROM c JOIN users u ON u.id = c.author_id";
+const INSERT_COMMENT_RETURNING: &str = concat!(
+    "WITH c AS (INSERT INTO comments (photo_id, author_id, body, created_at) VALUES ($1, $2, $3, $4) \
+     RETURNING id, photo_id, author_id, body, created_at) SELECT ",
+    comment_columns!(),
+    " FROM c JOIN users u ON u.id = c.author_id"
+);
 const DELETE_COMMENT: Sql = Sql::same("DELETE FROM comments WHERE id = $1");
 
 const LIKE: Sql = Sql::same(
@@ -1093,13 +1101,12 @@ impl Database {
                 let done = db.query_announcing(INSERT_COMMENT_RETURNING, &params, tags, comment_from).await?;
                 Ok(done.first_row())
             }
-            // One process: nothing to announce beyond it.
             Database::Sqlite(_) => {
                 let write = async {
                     let id = self.query_one(INSERT_COMMENT, params![photo_id, author_id, body, now], id_from).await?;
                     self.comment(id).await?.ok_or_else(|| DbError::Other("comment vanished after insert".into()))
                 };
-                Ok(Announced { write: write.await, note: Ok(None) })
+                Ok(Announced::local(write.await))
             }
         }
     }
@@ -1139,7 +1146,7 @@ impl Database {
                     }
                     self.query_opt(LIKE_STATE, params![photo_id, user_id], like_state).await?.ok_or(DbError::Gone)
                 };
-                Ok(Announced { write: write.await, note: Ok(None) })
+                Ok(Announced::local(write.await))
             }
         }
     }

@@ -69,11 +69,18 @@ impl std::fmt::Debug for Database {
 }
 
 /// A write made together with its announcement on the cache bus
-/// (`Database::query_announcing`): the write's outcome, and the announcement's as
+/// (`postgres::Pg::query_announcing`): the write's outcome, and the announcement's as
 /// `Database::announce` gives it.
 pub struct Announced<T> {
     pub write: Result<T, DbError>,
     pub note: Result<Option<u64>, DbError>,
+}
+
+impl<T> Announced<T> {
+    /// A write with SQLite: one process, nothing to announce beyond it.
+    pub(crate) fn local(write: Result<T, DbError>) -> Announced<T> {
+        Announced { write, note: Ok(None) }
+    }
 }
 
 impl<T> Announced<Vec<T>> {

@@ -122,6 +122,23 @@ pub fn names_etag<'a>(if_none_match: impl IntoIterator<Item = &'a HeaderValue>, 
         .any(|candidate| candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == ours)
 }
 
+/// Counts something in a gauge for as long as it lives, however it ends (answered,
+/// or dropped with its client): requests in flight, requests waiting for a turn.
+pub struct Counted<'a>(&'a prometheus::IntGauge);
+
+impl<'a> Counted<'a> {
+    pub fn enter(gauge: &'a prometheus::IntGauge) -> Counted<'a> {
+        gauge.inc();
+        Counted(gauge)
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
 /// The address a connection came from (a load balancer's, behind one); in every
 /// request's extensions.
 #[derive(Debug, Clone, Copy)]

@@ -23,9 +23,11 @@
 //! readiness and health probes, which a busy pod must still answer; and the admin
 //! listener. A live wall's stream holds its turn only while its first answer is made.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
+
+use super::Counted;
 
 /// The turns of one process, shared by its public listeners.
 #[derive(Debug)]
@@ -46,18 +48,8 @@ impl Turns {
         if let Ok(permit) = self.permits.clone().try_acquire_owned() {
             return permit;
         }
-        self.waiting.inc();
-        let _counted = Counted(&self.waiting);
+        let _waiting = Counted::enter(&self.waiting);
         self.permits.clone().acquire_owned().await.expect("the turns' semaphore is never closed")
-    }
-}
-
-/// Uncounts a waiting request however its wait ends (a turn, or the client gone).
-struct Counted<'a>(&'a prometheus::IntGauge);
-
-impl Drop for Counted<'_> {
-    fn drop(&mut self) {
-        self.0.dec();
     }
 }
 
@@ -67,23 +59,19 @@ impl Drop for Counted<'_> {
 #[derive(Debug, Clone)]
 pub struct Deferred {
     turns: Arc<Turns>,
-    held: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
+    held: Arc<OnceCell<OwnedSemaphorePermit>>,
 }
 
 impl Deferred {
     /// A turn to take later, and what the caller keeps alive to hold it.
-    pub fn new(turns: Arc<Turns>) -> (Deferred, Arc<Mutex<Option<OwnedSemaphorePermit>>>) {
-        let held = Arc::new(Mutex::new(None));
+    pub fn new(turns: Arc<Turns>) -> (Deferred, Arc<OnceCell<OwnedSemaphorePermit>>) {
+        let held = Arc::new(OnceCell::new());
         (Deferred { turns, held: held.clone() }, held)
     }
 
     /// Waits for the turn (once the body has arrived); a turn already taken is kept.
     pub async fn take(&self) {
-        if self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_some() {
-            return;
-        }
-        let permit = self.turns.take().await;
-        *self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(permit);
+        self.held.get_or_init(|| self.turns.take()).await;
     }
 }
 

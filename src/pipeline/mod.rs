@@ -31,7 +31,7 @@ use tower_http::compression::predicate::{Predicate, SizeAbove};
 use crate::api::{self, ADMIN_ROUTES, Endpoint, PUBLIC_ROUTES};
 use crate::assets::Assets;
 use crate::http::turns::{Deferred, Turns};
-use crate::http::{Answer, Body, HttpService, PathParams, PeerAddr, X_REQUEST_ID, security_headers};
+use crate::http::{Answer, Body, Counted, HttpService, PathParams, PeerAddr, X_REQUEST_ID, security_headers};
 use crate::state::AppState;
 
 /// What the pipeline alone reads, beside the state it hands to handlers.
@@ -151,11 +151,12 @@ pub fn service(pipeline: Arc<Pipeline>, listener: Listener) -> HttpService {
             let pipeline = inner.clone();
             async move {
                 let state = &pipeline.state;
+                let routed = req.extensions().get::<Routed>().copied();
                 // Uploads from phones on slow networks get longer than other requests.
                 let upload = matches!(*req.method(), http::Method::POST | http::Method::PATCH)
-                    && req.extensions().get::<Routed>().is_some_and(|r| UPLOAD_ROUTES.contains(&r.template));
+                    && routed.is_some_and(|r| UPLOAD_ROUTES.contains(&r.template));
                 let limit = if upload { state.config.upload_timeout } else { state.config.request_timeout };
-                let counted = listener == Listener::Public && !upload && !is_probe(&req);
+                let counted = listener == Listener::Public && !upload && !routed.is_some_and(is_probe);
                 // A write whose body is still coming takes its turn once the body has
                 // arrived (`api::extract::read_body`): slow senders hold no turn. Reads
                 // take theirs at once, whatever they send: their handlers read no body.
@@ -168,10 +169,7 @@ pub fn service(pipeline: Arc<Pipeline>, listener: Listener) -> HttpService {
                 }
                 // A panicking handler costs its own request a 500, never the process.
                 let answer = tokio::time::timeout(limit, async {
-                    let _turn = match counted && later.is_none() {
-                        true => Some(pipeline.turns.take().await),
-                        false => None,
-                    };
+                    let _turn = if counted && later.is_none() { Some(pipeline.turns.take().await) } else { None };
                     // Boxed: an upload's handler future is large, and the layers above
                     // would otherwise hold it on the stack of whatever polls them.
                     Box::pin(AssertUnwindSafe(handle(&pipeline, req)).catch_unwind()).await
@@ -202,7 +200,8 @@ pub fn service(pipeline: Arc<Pipeline>, listener: Listener) -> HttpService {
         Answer::Later(
             async move {
                 let method = req.method().clone();
-                let _in_flight = InFlight::start(&pipeline.state);
+                // The site's requests are answered before their call returns: never in flight.
+                let _in_flight = Counted::enter(&pipeline.state.metrics.requests_in_flight);
                 // Only handlers read these (the first extension allocates the request's
                 // extension map).
                 req.extensions_mut().insert(peer);
@@ -309,28 +308,9 @@ impl Default for RequestIds {
     }
 }
 
-/// Counts a handler's request in flight for as long as it lives (the site's are
-/// answered before their call returns, so they are never in flight).
-struct InFlight<'a>(&'a AppState);
-
-impl<'a> InFlight<'a> {
-    fn start(state: &'a AppState) -> InFlight<'a> {
-        state.metrics.requests_in_flight.inc();
-        InFlight(state)
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.metrics.requests_in_flight.dec();
-    }
-}
-
 /// The load balancer's and the kubelet's probes: answered however busy the process is.
-fn is_probe<B>(req: &Request<B>) -> bool {
-    req.extensions()
-        .get::<Routed>()
-        .is_some_and(|r| matches!(r.target, Target::Endpoint(Endpoint::Ready | Endpoint::Health | Endpoint::ApiHealth)))
+fn is_probe(routed: Routed) -> bool {
+    matches!(routed.target, Target::Endpoint(Endpoint::Ready | Endpoint::Health | Endpoint::ApiHealth))
 }
 
 async fn handle(pipeline: &Pipeline, req: Request<Incoming>) -> Response<Body> {

@@ -20,20 +20,27 @@ async fn read_all(s: &mut TcpStream, within: Duration) -> Option<String> {
     }
 }
 
+/// A CSP report whose first 10 bytes of body are sent, and the rest of its body.
+async fn slow_csp_report(addr: std::net::SocketAddr) -> (TcpStream, &'static [u8]) {
+    let body = r#"{"csp-report":{"violated-directive":"img-src","blocked-uri":"https://x"}}"#;
+    let mut slow = TcpStream::connect(addr).await.expect("connect");
+    let head = format!(
+        "POST /api/v1/csp-report HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Type: application/csp-report\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    slow.write_all(head.as_bytes()).await.expect("head");
+    slow.write_all(&body.as_bytes()[..10]).await.expect("first bytes");
+    (slow, &body.as_bytes()[10..])
+}
+
 #[tokio::test]
 async fn sigterm_drains_in_flight_requests_refuses_new_ones_and_exits_zero() {
     let data = tempfile::tempdir().expect("dir");
     let (mut child, addr, _) = spawn_binary(data.path(), &["--shutdown-delay", "1s", "--drain-timeout", "20s"]).await;
 
     // A request whose body is still arriving when the signal comes.
-    let body = r#"{"csp-report":{"violated-directive":"img-src","blocked-uri":"https://x"}}"#;
-    let mut slow = TcpStream::connect(addr).await.expect("connect");
-    let head = format!(
-        "POST /api/v1/csp-report HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/csp-report\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    slow.write_all(head.as_bytes()).await.expect("head");
-    slow.write_all(&body.as_bytes()[..10]).await.expect("first bytes");
+    let (mut slow, rest) = slow_csp_report(addr).await;
 
     signal(&child, "TERM");
     // Readiness fails at once while the listener still accepts (the shutdown delay).
@@ -49,7 +56,7 @@ async fn sigterm_drains_in_flight_requests_refuses_new_ones_and_exits_zero() {
     assert!(refused, "the listener kept accepting after the shutdown delay");
 
     // The in-flight request still completes.
-    slow.write_all(&body.as_bytes()[10..]).await.expect("rest of body");
+    slow.write_all(rest).await.expect("rest of body");
     let answer = read_all(&mut slow, Duration::from_secs(10)).await.expect("answer before the drain timeout");
     assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
 
@@ -85,15 +92,7 @@ async fn past_the_active_bound_requests_wait_their_turn_and_slow_senders_hold_no
     let photo = uploaded.json()["items"][0]["id"].as_i64().expect("photo");
 
     // A request whose body is still arriving holds a connection, not the only turn.
-    let body = r#"{"csp-report":{"violated-directive":"img-src","blocked-uri":"https://x"}}"#;
-    let mut slow = TcpStream::connect(app.addr).await.expect("connect");
-    let head = format!(
-        "POST /api/v1/csp-report HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
-         Content-Type: application/csp-report\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    slow.write_all(head.as_bytes()).await.expect("head");
-    slow.write_all(&body.as_bytes()[..10]).await.expect("first bytes");
+    let (mut slow, rest) = slow_csp_report(app.addr).await;
     let feed = tokio::time::timeout(Duration::from_secs(2), get(&app.url("/api/v1/photos?limit=5"), &[])).await;
     assert_eq!(feed.expect("the slow sender holds no turn").status, StatusCode::OK);
 
@@ -112,9 +111,14 @@ async fn past_the_active_bound_requests_wait_their_turn_and_slow_senders_hold_no
         assert!(blocked.await, "the like waits on the lock");
         let feed = app.url("/api/v1/photos?limit=3");
         let next = tokio::spawn(async move { get(&feed, &[]).await.status });
-        let waits =
-            eventually(Duration::from_secs(5), || async { metric(&app, "http_requests_waiting", &[]).await == 1.0 });
-        assert!(waits.await, "the next request waits for a turn");
+        let app = &app;
+        let waiting = |n: f64| {
+            eventually(
+                Duration::from_secs(5),
+                move || async move { metric(app, "http_requests_waiting", &[]).await == n },
+            )
+        };
+        assert!(waiting(1.0).await, "the next request waits for a turn");
         for probe in ["/ready", "/health", "/api/v1/health"] {
             let answer = tokio::time::timeout(Duration::from_secs(2), get(&app.url(probe), &[])).await;
             assert_eq!(answer.expect("a probe does not wait").status, StatusCode::OK, "{probe}");
@@ -134,14 +138,10 @@ async fn past_the_active_bound_requests_wait_their_turn_and_slow_senders_hold_no
         // the body cannot put off its turn).
         let odd = app.url("/api/v1/photos?limit=2");
         let odd = tokio::spawn(async move { common::send("GET", &odd, &[], Bytes::from_static(b"x")).await.status });
-        let two =
-            eventually(Duration::from_secs(5), || async { metric(&app, "http_requests_waiting", &[]).await == 2.0 });
-        assert!(two.await, "a read with a body waits too");
+        assert!(waiting(2.0).await, "a read with a body waits too");
         // The slow request's body is here: now it waits for a turn too.
-        slow.write_all(&body.as_bytes()[10..]).await.expect("rest of body");
-        let three =
-            eventually(Duration::from_secs(5), || async { metric(&app, "http_requests_waiting", &[]).await == 3.0 });
-        assert!(three.await, "the slow request waits for a turn once its body is here");
+        slow.write_all(rest).await.expect("rest of body");
+        assert!(waiting(3.0).await, "the slow request waits for a turn once its body is here");
         assert!(!next.is_finished() && !odd.is_finished(), "still waiting while the turn is held");
         db.batch_execute("COMMIT").await.expect("unlock");
         let within =
