@@ -90,6 +90,9 @@ macro_rules! setting_flags {
             /// requests worked on at once; more wait their turn [PUJO_MAX_ACTIVE_REQUESTS; 64]
             #[argh(option)]
             pub max_active_requests: Option<String>,
+            /// requests that may wait for a turn; more get 503 busy [PUJO_MAX_WAITING_REQUESTS; 2048]
+            #[argh(option)]
+            pub max_waiting_requests: Option<String>,
             /// how long a resumable upload may stay unfinished [PUJO_UPLOAD_EXPIRY; 24h]
             #[argh(option)]
             pub upload_expiry: Option<String>,
@@ -243,6 +246,7 @@ macro_rules! setting_flags {
                     ("keep-alive-timeout", &self.keep_alive_timeout),
                     ("request-timeout", &self.request_timeout),
                     ("max-active-requests", &self.max_active_requests),
+                    ("max-waiting-requests", &self.max_waiting_requests),
                     ("upload-timeout", &self.upload_timeout),
                     ("upload-expiry", &self.upload_expiry),
                     ("audit-retention", &self.audit_retention),

@@ -75,6 +75,11 @@ pub const SETTINGS: &[Setting] = &[
         Some("64"),
         "requests a process works on at once; more wait their turn in order (uploads and probes are not counted)",
     ),
+    setting(
+        "max-waiting-requests",
+        Some("2048"),
+        "requests that may wait for a turn; more are answered 503 busy with Retry-After: 1",
+    ),
     setting("upload-timeout", Some("15m"), "time an upload request may take (a silent one is cut after 60s)"),
     setting("max-body-bytes", Some("1048576"), "largest JSON request body, in bytes"),
     setting(
@@ -237,6 +242,9 @@ pub enum LogFormat {
 /// The most `PUJO_MAX_ACTIVE_REQUESTS` may be: far past what a process can work on
 /// at once, and within what a semaphore can count.
 pub const MAX_ACTIVE_REQUESTS: usize = 100_000;
+/// The most `PUJO_MAX_WAITING_REQUESTS` may be: each waiting request holds a
+/// connection, and a listener takes at most `PUJO_MAX_CONNECTIONS`.
+pub const MAX_WAITING_REQUESTS: usize = 1_000_000;
 
 /// The effective configuration of one Pujo process.
 #[derive(Debug, Clone)]
@@ -259,6 +267,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Requests worked on at once (`http::turns`).
     pub max_active_requests: usize,
+    /// Requests that may wait for a turn; more are turned away (503 `busy`).
+    pub max_waiting_requests: usize,
     pub upload_timeout: Duration,
     /// How long a resumable upload may take from its creation to its last byte.
     pub upload_expiry: Duration,
@@ -374,6 +384,7 @@ impl Config {
             keep_alive_timeout: raw.positive_duration("keep-alive-timeout")?,
             request_timeout: raw.positive_duration("request-timeout")?,
             max_active_requests: raw.bounded_usize("max-active-requests", MAX_ACTIVE_REQUESTS)?,
+            max_waiting_requests: raw.bounded_usize("max-waiting-requests", MAX_WAITING_REQUESTS)?,
             upload_timeout: raw.positive_duration("upload-timeout")?,
             upload_expiry: raw.positive_duration("upload-expiry")?,
             audit_retention: raw.positive_duration("audit-retention")?,
@@ -664,9 +675,14 @@ mod tests {
     #[test]
     fn requests_worked_on_at_once_are_bounded_both_ways() {
         assert_eq!(Config::defaults().max_active_requests, 64);
+        assert_eq!(Config::defaults().max_waiting_requests, 2048);
         for bad in ["0", "100001", "18446744073709551615"] {
             let e = Config::from_sources(&[], env(&[("PUJO_MAX_ACTIVE_REQUESTS", bad)])).expect_err(bad);
             assert!(e.to_string().contains("PUJO_MAX_ACTIVE_REQUESTS"), "{e}");
+        }
+        for bad in ["0", "1000001"] {
+            let e = Config::from_sources(&[], env(&[("PUJO_MAX_WAITING_REQUESTS", bad)])).expect_err(bad);
+            assert!(e.to_string().contains("PUJO_MAX_WAITING_REQUESTS"), "{e}");
         }
     }
 

@@ -16,6 +16,7 @@ pub struct Metrics {
     pub connections_active: IntGaugeVec,
     pub requests_in_flight: IntGauge,
     pub requests_waiting: IntGauge,
+    pub requests_turned_away: IntCounter,
     pub tls_handshake_errors: IntCounter,
     pub connections_paced: IntCounterVec,
     pub tls_reloads: IntCounterVec,
@@ -77,6 +78,11 @@ impl Metrics {
         let requests_waiting = IntGauge::new(
             "http_requests_waiting",
             "Requests waiting for a turn, past PUJO_MAX_ACTIVE_REQUESTS being worked on",
+        )
+        .expect("valid metric");
+        let requests_turned_away = IntCounter::new(
+            "http_requests_turned_away_total",
+            "Requests answered 503 busy at once: as many as PUJO_MAX_WAITING_REQUESTS already waited for a turn",
         )
         .expect("valid metric");
         let tls_handshake_errors =
@@ -216,6 +222,7 @@ impl Metrics {
             Box::new(connections_active.clone()),
             Box::new(requests_in_flight.clone()),
             Box::new(requests_waiting.clone()),
+            Box::new(requests_turned_away.clone()),
             Box::new(tls_handshake_errors.clone()),
             Box::new(connections_paced.clone()),
             Box::new(tls_reloads.clone()),
@@ -256,6 +263,7 @@ impl Metrics {
             connections_active,
             requests_in_flight,
             requests_waiting,
+            requests_turned_away,
             tls_handshake_errors,
             connections_paced,
             tls_reloads,

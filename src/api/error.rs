@@ -42,6 +42,10 @@ pub enum ApiError {
     Csrf,
     #[error("temporarily unavailable; try again shortly")]
     Unavailable,
+    /// Turned away: as many requests as may wait for a turn already do
+    /// (`http::turns`).
+    #[error("the server is busy; try again in a second")]
+    Busy,
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
     #[error("unsupported media type; send {0}")]
@@ -84,6 +88,7 @@ impl ApiError {
             ApiError::Timeout => "timeout",
             ApiError::Csrf => "csrf",
             ApiError::Unavailable => "unavailable",
+            ApiError::Busy => "busy",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::PreconditionFailed(_) => "precondition_failed",
@@ -108,7 +113,7 @@ impl ApiError {
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Csrf => StatusCode::FORBIDDEN,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
@@ -167,6 +172,9 @@ impl ApiError {
             }
             ApiError::Unavailable => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            ApiError::Busy => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             _ => {}
         }

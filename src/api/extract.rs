@@ -89,7 +89,7 @@ pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, Ap
         Ok(collected) => {
             // The request's turn, now that its body is here (`http::turns`).
             if let Some(turn) = turn {
-                turn.take().await;
+                turn.take().await.map_err(|_| ApiError::Busy)?;
             }
             Ok(collected.to_bytes())
         }

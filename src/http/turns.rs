@@ -22,34 +22,74 @@
 //! have bounds of their own (`PUJO_UPLOAD_TEMP_BYTES`, the pipeline's decoders); the
 //! readiness and health probes, which a busy pod must still answer; and the admin
 //! listener. A live wall's stream holds its turn only while its first answer is made.
+//!
+//! The wait has a bound of its own (`PUJO_MAX_WAITING_REQUESTS`): past it a request is
+//! turned away at once with 503 `busy` and `Retry-After: 1`, rather than held until
+//! its time limit (408) by a process that will not reach it in time. Memory and
+//! connections then go to requests that will be answered, and a load balancer or a
+//! client retries elsewhere or a second later.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
-
-use super::Counted;
 
 /// The turns of one process, shared by its public listeners.
 #[derive(Debug)]
 pub struct Turns {
     permits: Arc<Semaphore>,
+    /// Requests waiting now, and the most that may.
+    places: AtomicUsize,
+    max_waiting: usize,
     waiting: prometheus::IntGauge,
+    turned_away: prometheus::IntCounter,
 }
 
+/// A request turned away: as many were already waiting as may (503 `busy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full;
+
 impl Turns {
-    /// `active` requests at once; `waiting` counts those waiting for a turn.
-    pub fn new(active: usize, waiting: prometheus::IntGauge) -> Turns {
-        Turns { permits: Arc::new(Semaphore::new(active)), waiting }
+    /// `active` requests at once, and at most `max_waiting` waiting for a turn;
+    /// `waiting` counts those waiting, `turned_away` those refused a place.
+    pub fn new(
+        active: usize,
+        max_waiting: usize,
+        waiting: prometheus::IntGauge,
+        turned_away: prometheus::IntCounter,
+    ) -> Turns {
+        let permits = Arc::new(Semaphore::new(active));
+        Turns { permits, places: AtomicUsize::new(0), max_waiting, waiting, turned_away }
     }
 
     /// Waits for a turn (first come, first served); the request holds it until the
-    /// permit is dropped.
-    pub async fn take(&self) -> OwnedSemaphorePermit {
+    /// permit is dropped. [`Full`] at once when no place is left in the wait.
+    pub async fn take(&self) -> Result<OwnedSemaphorePermit, Full> {
         if let Ok(permit) = self.permits.clone().try_acquire_owned() {
-            return permit;
+            return Ok(permit);
         }
-        let _waiting = Counted::enter(&self.waiting);
-        self.permits.clone().acquire_owned().await.expect("the turns' semaphore is never closed")
+        let Some(_place) = self.place() else {
+            self.turned_away.inc();
+            return Err(Full);
+        };
+        Ok(self.permits.clone().acquire_owned().await.expect("the turns' semaphore is never closed"))
+    }
+
+    /// A place in the wait, given up when the request has its turn or leaves.
+    fn place(&self) -> Option<Place<'_>> {
+        let max = self.max_waiting;
+        self.places.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1)).ok()?;
+        self.waiting.inc();
+        Some(Place(self))
+    }
+}
+
+struct Place<'a>(&'a Turns);
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        self.0.places.fetch_sub(1, Ordering::AcqRel);
+        self.0.waiting.dec();
     }
 }
 
@@ -70,8 +110,8 @@ impl Deferred {
     }
 
     /// Waits for the turn (once the body has arrived); a turn already taken is kept.
-    pub async fn take(&self) {
-        self.held.get_or_init(|| self.turns.take()).await;
+    pub async fn take(&self) -> Result<(), Full> {
+        self.held.get_or_try_init(|| self.turns.take()).await.map(|_| ())
     }
 }
 
@@ -82,7 +122,13 @@ mod tests {
     use std::task::{Context, Poll};
 
     fn turns(active: usize) -> Turns {
-        Turns::new(active, prometheus::IntGauge::new("waiting", "test").expect("gauge"))
+        queue(active, 100)
+    }
+
+    fn queue(active: usize, max_waiting: usize) -> Turns {
+        let waiting = prometheus::IntGauge::new("waiting", "test").expect("gauge");
+        let turned_away = prometheus::IntCounter::new("turned_away", "test").expect("counter");
+        Turns::new(active, max_waiting, waiting, turned_away)
     }
 
     #[test]
@@ -105,9 +151,9 @@ mod tests {
         let turns = turns(2);
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let first = pin!(turns.take());
-        let Poll::Ready(first) = first.poll(&mut cx) else { panic!("a free turn is taken at once") };
+        let Poll::Ready(Ok(first)) = first.poll(&mut cx) else { panic!("a free turn is taken at once") };
         let second = pin!(turns.take());
-        let Poll::Ready(second) = second.poll(&mut cx) else { panic!("so is the second") };
+        let Poll::Ready(Ok(second)) = second.poll(&mut cx) else { panic!("so is the second") };
         let mut third = pin!(turns.take());
         let mut fourth = pin!(turns.take());
         assert!(third.as_mut().poll(&mut cx).is_pending());
@@ -115,7 +161,7 @@ mod tests {
         assert_eq!(turns.waiting.get(), 2);
         drop(first);
         // The turn goes to the one that waited longest, not to whoever asks next.
-        let Poll::Ready(third) = third.as_mut().poll(&mut cx) else { panic!("the third's turn") };
+        let Poll::Ready(Ok(third)) = third.as_mut().poll(&mut cx) else { panic!("the third's turn") };
         assert!(fourth.as_mut().poll(&mut cx).is_pending());
         assert_eq!(turns.waiting.get(), 1);
         drop((second, third));
@@ -128,12 +174,35 @@ mod tests {
         let turns = turns(1);
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let held = pin!(turns.take());
-        let Poll::Ready(_held) = held.poll(&mut cx) else { panic!("a free turn") };
+        let Poll::Ready(Ok(_held)) = held.poll(&mut cx) else { panic!("a free turn") };
         {
             let mut waiting = Box::pin(turns.take());
             assert!(waiting.as_mut().poll(&mut cx).is_pending());
             assert_eq!(turns.waiting.get(), 1);
         }
         assert_eq!(turns.waiting.get(), 0);
+    }
+
+    #[test]
+    fn past_the_places_in_the_wait_a_request_is_turned_away_at_once() {
+        let turns = queue(1, 2);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let Poll::Ready(Ok(held)) = pin!(turns.take()).poll(&mut cx) else { panic!("a free turn") };
+        let mut second = Box::pin(turns.take());
+        let mut third = pin!(turns.take());
+        assert!(second.as_mut().poll(&mut cx).is_pending());
+        assert!(third.as_mut().poll(&mut cx).is_pending());
+        // Both places are taken: the next is refused without waiting.
+        assert!(matches!(pin!(turns.take()).poll(&mut cx), Poll::Ready(Err(Full))));
+        assert_eq!(turns.turned_away.get(), 1);
+        assert_eq!(turns.waiting.get(), 2);
+        // A place given up (a client that left) is free again.
+        drop(second);
+        let mut fourth = pin!(turns.take());
+        assert!(fourth.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(turns.turned_away.get(), 1);
+        drop(held);
+        assert!(matches!(third.as_mut().poll(&mut cx), Poll::Ready(Ok(_))));
+        assert_eq!(turns.waiting.get(), 1);
     }
 }

@@ -56,7 +56,12 @@ impl Pipeline {
             admin_routes: Routes::new(ADMIN_ROUTES),
             hsts,
             request_ids: RequestIds::new(),
-            turns: Arc::new(Turns::new(state.config.max_active_requests, state.metrics.requests_waiting.clone())),
+            turns: Arc::new(Turns::new(
+                state.config.max_active_requests,
+                state.config.max_waiting_requests,
+                state.metrics.requests_waiting.clone(),
+                state.metrics.requests_turned_away.clone(),
+            )),
             state,
         }
     }
@@ -169,7 +174,15 @@ pub fn service(pipeline: Arc<Pipeline>, listener: Listener) -> HttpService {
                 }
                 // A panicking handler costs its own request a 500, never the process.
                 let answer = tokio::time::timeout(limit, async {
-                    let _turn = if counted && later.is_none() { Some(pipeline.turns.take().await) } else { None };
+                    let _turn = if counted && later.is_none() {
+                        match pipeline.turns.take().await {
+                            Ok(turn) => Some(turn),
+                            // As many wait as may: 503 now rather than 408 later.
+                            Err(_) => return Ok(api::ApiError::Busy.into_response()),
+                        }
+                    } else {
+                        None
+                    };
                     // Boxed: an upload's handler future is large, and the layers above
                     // would otherwise hold it on the stack of whatever polls them.
                     Box::pin(AssertUnwindSafe(handle(&pipeline, req)).catch_unwind()).await

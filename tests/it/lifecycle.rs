@@ -73,12 +73,18 @@ async fn sigterm_drains_in_flight_requests_refuses_new_ones_and_exits_zero() {
 
 /// Past `PUJO_MAX_ACTIVE_REQUESTS` being worked on, a request waits its turn before any
 /// work is done for it, and goes on when one ends. The probes and uploads never wait,
-/// and a client sending its body slowly holds no turn until its body is here.
+/// and a client sending its body slowly holds no turn until its body is here. Past
+/// `PUJO_MAX_WAITING_REQUESTS` waiting, a request is turned away at once (503 `busy`).
 #[tokio::test]
 async fn past_the_active_bound_requests_wait_their_turn_and_slow_senders_hold_none() {
     let db_url = common::db::create_postgres_database().await;
     let data = tempfile::tempdir().expect("dir");
-    let settings = [("database-url", db_url.as_str()), ("migrate", "true"), ("max-active-requests", "1")];
+    let settings = [
+        ("database-url", db_url.as_str()),
+        ("migrate", "true"),
+        ("max-active-requests", "1"),
+        ("max-waiting-requests", "3"),
+    ];
     let app = common::spawn_app_in(data, &settings).await;
     let owner = Api::register(&app, "owner").await;
     let album = owner.post("/api/v1/albums", serde_json::json!({"title": "Navami", "visibility": "public"})).await;
@@ -142,6 +148,28 @@ async fn past_the_active_bound_requests_wait_their_turn_and_slow_senders_hold_no
         // The slow request's body is here: now it waits for a turn too.
         slow.write_all(rest).await.expect("rest of body");
         assert!(waiting(3.0).await, "the slow request waits for a turn once its body is here");
+        // Every place in the wait is taken: a read and a write are turned away at once,
+        // and told when to come back; a probe is still answered.
+        let report = r#"{"csp-report":{"violated-directive":"img-src","blocked-uri":"https://y"}}"#;
+        let (read, write) = (app.url("/api/v1/photos?limit=4"), app.url("/api/v1/csp-report"));
+        let turned_away = [
+            common::send("GET", &read, &[], Bytes::new()),
+            common::send(
+                "POST",
+                &write,
+                &[("content-type", "application/csp-report")],
+                Bytes::from_static(report.as_bytes()),
+            ),
+        ];
+        for answer in turned_away {
+            let answer = tokio::time::timeout(Duration::from_secs(2), answer).await.expect("turned away at once");
+            assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{}", answer.text());
+            assert_eq!(answer.json()["error"]["code"], "busy");
+            assert_eq!(answer.headers.get("retry-after").map(|v| v.as_bytes()), Some(&b"1"[..]));
+        }
+        assert_eq!(metric(app, "http_requests_turned_away_total", &[]).await, 2.0);
+        assert_eq!(get(&app.url("/ready"), &[]).await.status, StatusCode::OK);
+        assert_eq!(metric(app, "http_requests_waiting", &[]).await, 3.0, "those waiting keep their places");
         assert!(!next.is_finished() && !odd.is_finished(), "still waiting while the turn is held");
         db.batch_execute("COMMIT").await.expect("unlock");
         let within =

@@ -12,6 +12,7 @@ const KNOWN: Record<string, MessageKey> = {
   payload_too_large: 'error.payload_too_large',
   unsupported_media_type: 'error.unsupported_media_type',
   unavailable: 'error.unavailable',
+  busy: 'error.unavailable',
   network_error: 'error.network_error',
   invalid_response: 'error.invalid_response',
 }
