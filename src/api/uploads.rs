@@ -280,9 +280,11 @@ pub(super) async fn start(
     let location = format!("/api/v1/uploads/{id}");
     let with_body = is_chunk(req.headers());
     let mut response = if with_body {
-        let writer = claim(state, &id).await?;
-        let appended = Box::pin(append(state, &caller, upload, req, &writer)).await;
-        release(state, &id).await;
+        let mut writer = Writer { _local: claim(state, &id).await?, claimed: true };
+        let appended = Box::pin(append(state, &caller, upload, req, &mut writer)).await;
+        if writer.claimed {
+            release(state, &id).await;
+        }
         match appended {
             Ok(response) => response,
             Err(e) => {
@@ -361,11 +363,7 @@ fn lapsed(upload: &Upload) -> bool {
 /// [`claim`] of the caller's upload `id` and the upload as it is under the claim, in
 /// one round trip when it is free: what another request acknowledged meanwhile is what
 /// this one starts from. 404 as [`mine`] says, 423 while another request holds it.
-async fn claim_mine(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-) -> Result<(crate::media::PartialLock, Upload), ApiError> {
+async fn claim_mine(state: &AppState, caller: &Caller, id: &str) -> Result<(Writer, Upload), ApiError> {
     if !is_upload_id(id) {
         return Err(ApiError::NotFound);
     }
@@ -379,7 +377,7 @@ async fn claim_mine(
             release(state, id).await;
             Err(ApiError::NotFound)
         }
-        Some(upload) => Ok((local, upload)),
+        Some(upload) => Ok((Writer { _local: local, claimed: true }, upload)),
         None => {
             mine(state, caller, id).await?;
             Err(ApiError::Locked)
@@ -444,11 +442,21 @@ pub async fn patch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Resp
     }
     let id = path_param(&req, 0).to_owned();
     // One writer per partial file, and the row as it is under it.
-    let (writer, upload) = claim_mine(state, &caller, &id).await?;
+    let (mut writer, upload) = claim_mine(state, &caller, &id).await?;
     // Boxed: with the store's and the pipeline's, its future is large.
-    let appended = Box::pin(append(state, &caller, upload, req, &writer)).await;
-    release(state, &id).await;
+    let appended = Box::pin(append(state, &caller, upload, req, &mut writer)).await;
+    if writer.claimed {
+        release(state, &id).await;
+    }
     appended
+}
+
+/// A request's right to append to an upload: this process's lock, and the row's
+/// claim, until the request ends or the chunk's acknowledgment lets go of the claim
+/// (then `claimed` is false, and nothing is left to release).
+struct Writer {
+    _local: crate::media::PartialLock,
+    claimed: bool,
 }
 
 /// How long a claim holds while bytes arrive, and how often a request renews it
@@ -574,7 +582,7 @@ async fn append(
     caller: &Caller,
     upload: Upload,
     req: Request<Incoming>,
-    _writer: &crate::media::PartialLock,
+    writer: &mut Writer,
 ) -> Result<Response<Body>, ApiError> {
     let started = Instant::now();
     let client = crate::http::client_address::client_bucket(state.client_ip(&req));
@@ -664,17 +672,20 @@ async fn append(
                 )));
             }
         }
+        let mut expires_at = upload.expires_at;
         if written > 0 {
-            sink.keep(state, &upload, written).await?;
+            // Acknowledged with the claim let go, and a guest's upload kept while its
+            // bytes keep coming, in one write.
+            let guest_until = OffsetDateTime::now_utc() + super::guests::GUEST_UPLOAD_IDLE;
+            let ack = crate::db::Ack { from: upload.received, to: received, claim: &state.media.instance, guest_until };
+            sink.keep(state, &upload, written, ack).await?;
+            writer.claimed = false;
+            if upload.guest.is_some() {
+                expires_at = guest_until;
+            }
         }
         state.metrics.tus_chunk_seconds.observe(started.elapsed().as_secs_f64());
-        let mut upload = Upload { received, ..upload };
-        if upload.guest.is_some() && written > 0 {
-            // A guest's upload lives while its bytes keep coming.
-            let until = OffsetDateTime::now_utc() + super::guests::GUEST_UPLOAD_IDLE;
-            state.db.extend_guest_upload(&upload.id, until).await?;
-            upload.expires_at = until;
-        }
+        let upload = Upload { received, expires_at, ..upload };
         if let Some(e) = cut_short {
             return Err(e);
         }
@@ -833,12 +844,17 @@ impl Sink {
         Ok(())
     }
 
-    /// Keeps the chunk's `written` bytes (in the bucket, on S3) and acknowledges them.
-    async fn keep(&self, state: &AppState, upload: &Upload, written: u64) -> Result<(), ApiError> {
-        let received = upload.received + i64::try_from(written).unwrap_or(i64::MAX);
-        let token = &state.media.instance;
+    /// Keeps the chunk's `written` bytes (in the bucket, on S3) and acknowledges them
+    /// with `ack`, which lets go of the request's claim.
+    async fn keep(
+        &self,
+        state: &AppState,
+        upload: &Upload,
+        written: u64,
+        ack: crate::db::Ack<'_>,
+    ) -> Result<(), ApiError> {
         if !self.on_s3() {
-            if !state.db.advance_upload(&upload.id, upload.received, received, token).await? {
+            if !state.db.advance_upload(&upload.id, ack).await? {
                 return Err(ApiError::OffsetMismatch(upload.received));
             }
             return Ok(());
@@ -849,11 +865,9 @@ impl Sink {
             Err(e) => return Err(partial_error(state, upload, e).await),
         };
         let moved = match &kept {
-            crate::media::partial::Kept::Segment => {
-                state.db.advance_upload(&upload.id, upload.received, received, token).await
-            }
+            crate::media::partial::Kept::Segment => state.db.advance_upload(&upload.id, ack).await,
             crate::media::partial::Kept::Part { tags, multipart, .. } => {
-                state.db.advance_upload_parts(&upload.id, upload.received, received, tags, multipart, token).await
+                state.db.advance_upload_parts(&upload.id, ack, tags, multipart).await
             }
         };
         if !matches!(moved, Ok(true))

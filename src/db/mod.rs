@@ -29,7 +29,7 @@ pub use moving::MovedTable;
 pub use postgres::Listener;
 pub use shares::{NewShareLink, SHARE_LINKS_PER_ALBUM, ShareLink};
 pub use text::{query_group, word_groups};
-pub use uploads::{GuestSender, Upload};
+pub use uploads::{Ack, GuestSender, Upload};
 
 use std::time::Duration;
 

@@ -36,6 +36,17 @@ pub struct Upload {
     pub pending_id: Option<i64>,
 }
 
+/// A chunk's acknowledgment: the offset moves from `from` to `to` under the claim
+/// `claim`, which is then let go (the chunk is done), and a guest's upload lives until
+/// `guest_until` (it lives while its bytes keep coming; a person's keeps its expiry).
+#[derive(Debug, Clone, Copy)]
+pub struct Ack<'a> {
+    pub from: i64,
+    pub to: i64,
+    pub claim: &'a str,
+    pub guest_until: OffsetDateTime,
+}
+
 /// The guest a resumable upload belongs to: the link it came through, the guest (the
 /// SHA-256 of their guest cookie) and the name they gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,8 +85,14 @@ const BY_ID: Sql =
 const BY_GUEST: Sql = Sql::same(concat!("SELECT ", upload_columns!(), " FROM uploads WHERE id = $1 AND guest = $2"));
 /// Moves the acknowledged offset from `$2` to `$3`, only if it still is `$2` and the
 /// request still holds the claim (`$4`): a writer whose claim lapsed and went to
-/// another replica acknowledges nothing.
-const ADVANCE: Sql = Sql::same("UPDATE uploads SET received = $3 WHERE id = $1 AND received = $2 AND claim = $4");
+/// another replica acknowledges nothing. The claim goes with it (the chunk is done),
+/// and a guest's upload lives until `$5` (it lives while its bytes keep coming): one
+/// write where there were three.
+const ADVANCE: Sql = Sql::same(
+    "UPDATE uploads SET received = $3, claim = NULL, claimed_until = NULL, \
+     expires_at = CASE WHEN guest IS NULL THEN expires_at ELSE $5 END \
+     WHERE id = $1 AND received = $2 AND claim = $4",
+);
 /// The last byte became photo `$2`: the offset moves from `$3` to the whole length
 /// only now, once, so a failure before it leaves the last chunk to be sent again.
 const FINISH: Sql = Sql::same(
@@ -88,10 +105,12 @@ const FINISH_GUEST: Sql = Sql::same(
     "UPDATE uploads SET pending_id = $2, photo_id = $5, received = length \
      WHERE id = $1 AND photo_id IS NULL AND pending_id IS NULL AND received = $3 AND claim = $4",
 );
-/// Acknowledges bytes that made a part: `received` moves from `$2` to `$3`, and the
-/// parts grow to `$3` bytes with ETags `$4` in multipart upload `$5`.
+/// Acknowledges bytes that made a part, as `ADVANCE` (`$7` for `$5`): `received` moves
+/// from `$2` to `$3`, and the parts grow to `$3` bytes with ETags `$4` in multipart
+/// upload `$5`.
 const ADVANCE_PARTS: Sql = Sql::same(
-    "UPDATE uploads SET received = $3, parted = $3, part_tags = $4, multipart = $5 \
+    "UPDATE uploads SET received = $3, parted = $3, part_tags = $4, multipart = $5, claim = NULL, \
+     claimed_until = NULL, expires_at = CASE WHEN guest IS NULL THEN expires_at ELSE $7 END \
      WHERE id = $1 AND received = $2 AND claim = $6",
 );
 /// The parts were joined into one object: no multipart upload any more.
@@ -139,7 +158,6 @@ const OPEN_GUEST_BYTES: Sql = Sql::same(
      WHERE guest IS NOT NULL AND photo_id IS NULL AND pending_id IS NULL",
 );
 /// A guest's upload lives while its bytes keep coming: a new expiry after each chunk.
-const EXTEND: Sql = Sql::same("UPDATE uploads SET expires_at = $2 WHERE id = $1 AND guest IS NOT NULL");
 const OPEN_BYTES: Sql = Sql::same(
     "SELECT CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads WHERE photo_id IS NULL AND pending_id IS NULL",
 );
@@ -221,25 +239,25 @@ impl Database {
         self.query_opt(BY_GUEST, params![id, guest.to_vec()], upload_from).await
     }
 
-    /// Acknowledges bytes: `received` moves from `from` to `to`; `false` when another
-    /// request moved it first.
-    pub async fn advance_upload(&self, id: &str, from: i64, to: i64, claim: &str) -> Result<bool, DbError> {
-        Ok(self.execute(ADVANCE, params![id, from, to, claim.to_owned()]).await? == 1)
+    /// Acknowledges a chunk's bytes of upload `id` (see [`Ack`]); `false` when
+    /// another request moved the offset first, or took the claim.
+    pub async fn advance_upload(&self, id: &str, ack: Ack<'_>) -> Result<bool, DbError> {
+        Ok(self.execute(ADVANCE, params![id, ack.from, ack.to, ack.claim.to_owned(), ack.guest_until]).await? == 1)
     }
 
-    /// Acknowledges bytes that made a new part: `received` and `parted` move from
-    /// `from` to `to`; `false` when another request moved the offset first.
+    /// [`Database::advance_upload`] of bytes that made a new part of multipart upload
+    /// `multipart`, whose parts' ETags are now `part_tags`: `parted` moves to `to` too.
     pub async fn advance_upload_parts(
         &self,
         id: &str,
-        from: i64,
-        to: i64,
+        ack: Ack<'_>,
         part_tags: &[String],
         multipart: &str,
-        claim: &str,
     ) -> Result<bool, DbError> {
         let tags = part_tags.join("\n");
-        Ok(self.execute(ADVANCE_PARTS, params![id, from, to, tags, multipart.to_owned(), claim.to_owned()]).await? == 1)
+        let Ack { from, to, claim, guest_until } = ack;
+        let params = params![id, from, to, tags, multipart.to_owned(), claim.to_owned(), guest_until];
+        Ok(self.execute(ADVANCE_PARTS, params).await? == 1)
     }
 
     /// Records that multipart upload `multipart` of upload `id` was joined into one object.
@@ -352,12 +370,6 @@ impl Database {
     /// The bytes every guest's unfinished upload declared.
     pub async fn open_guest_upload_bytes(&self) -> Result<i64, DbError> {
         self.query_one(OPEN_GUEST_BYTES, params![], int_from).await
-    }
-
-    /// Moves a guest's upload's expiry to `until` (its bytes keep coming).
-    pub async fn extend_guest_upload(&self, id: &str, until: OffsetDateTime) -> Result<(), DbError> {
-        self.execute(EXTEND, params![id, until]).await?;
-        Ok(())
     }
 
     /// The bytes every unfinished upload declared: what their partial files may grow to.

@@ -480,10 +480,21 @@ async fn a_guest_sends_resumably_across_a_drop_and_the_upload_is_theirs_alone(ba
 
     // Half arrives, the connection drops; the guest asks where it stopped and goes on.
     let half = photo.len() / 2;
+    // (A second later than its creation, so that an expiry moved on shows in HTTP dates.)
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let first = guest.chunk(&path, 0, &photo[..half]).await;
     assert_eq!(first.status, StatusCode::NO_CONTENT, "{}", first.text());
     let at = guest.tus("HEAD", &path, &[], b"").await;
     assert_eq!((at.status, at.header("upload-offset")), (StatusCode::OK, half.to_string().as_str()));
+    // It lives while its bytes keep coming: the chunk's acknowledgment moved its expiry on.
+    let expiry = |answer: &Answer| httpdate::parse_http_date(answer.header("upload-expires")).expect("a date");
+    assert!(
+        expiry(&at) > expiry(&created),
+        "{} then {}",
+        created.header("upload-expires"),
+        at.header("upload-expires")
+    );
+    assert_eq!(expiry(&at), expiry(&first), "the row holds what the chunk's answer said");
     let last = guest.chunk(&path, half, &photo[half..]).await;
     assert_eq!(last.status, StatusCode::NO_CONTENT, "{}", last.text());
     let pending: i64 = last.header("pujo-pending-id").parse().expect("the photo waiting for review");

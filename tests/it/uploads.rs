@@ -500,6 +500,32 @@ async fn on_s3_a_second_replica_finishes_an_upload_the_first_began() {
     assert!(!multipart_parts_left(&multipart));
 }
 
+/// A chunk between others costs three statements: its claim, which reads the upload;
+/// the claim renewed before the bucket's write; and the acknowledgment, which lets go
+/// of the claim in the same write (it was a fourth). Another replica then takes the
+/// next chunk at once, not when the claim would have lapsed.
+#[tokio::test]
+async fn on_s3_a_chunk_is_three_database_calls_and_lets_go_of_its_claim() {
+    let db_url = common::db::create_postgres_database().await;
+    let s3 = crate::media::s3_settings();
+    let a = replica(&db_url, &s3, &[]).await;
+    let b = replica(&db_url, &s3, &[]).await;
+    let owner = Api::register(&a, "alpana").await;
+    let album_id = album(&owner).await;
+    let photo = noisy(400, 300);
+    let path = create(&owner, album_id, photo.len(), "").await;
+    let size = 64 * 1024;
+    // The first chunk finds the session; the second is counted.
+    send_chunks(&owner, &path, &photo, 0, size, size).await;
+    let before = common::metric(&a, "db_queries_total", &[]).await;
+    send_chunks(&owner, &path, &photo, size, 2 * size, size).await;
+    assert_eq!(common::metric(&a, "db_queries_total", &[]).await - before, 3.0);
+    let on_b = Api { app: &b, cookie: owner.cookie.clone(), user: serde_json::Value::Null };
+    let next = chunk(&on_b, &path, 2 * size, &photo[2 * size..]).await;
+    assert_eq!(next.status, StatusCode::NO_CONTENT, "{}", next.text());
+    assert!(!next.header("pujo-photo-id").is_empty());
+}
+
 #[tokio::test]
 async fn on_s3_an_abandoned_upload_leaves_nothing_in_the_bucket() {
     let db_url = common::db::create_postgres_database().await;
