@@ -242,8 +242,8 @@ pub enum LogFormat {
 /// The most `PUJO_MAX_ACTIVE_REQUESTS` may be: far past what a process can work on
 /// at once, and within what a semaphore can count.
 pub const MAX_ACTIVE_REQUESTS: usize = 100_000;
-/// The most `PUJO_MAX_WAITING_REQUESTS` may be: each waiting request holds a
-/// connection, and a listener takes at most `PUJO_MAX_CONNECTIONS`.
+/// The most `PUJO_MAX_WAITING_REQUESTS` may be: far past what connections can bring
+/// (each waiting request holds an HTTP/1.1 connection or an HTTP/2 stream).
 pub const MAX_WAITING_REQUESTS: usize = 1_000_000;
 
 /// The effective configuration of one Pujo process.

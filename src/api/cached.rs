@@ -26,6 +26,7 @@ impl Missing for ApiError {
         match self {
             ApiError::NotFound => ApiError::NotFound,
             ApiError::Unavailable => ApiError::Unavailable,
+            ApiError::Busy => ApiError::Busy,
             ApiError::Timeout => ApiError::Timeout,
             ApiError::Forbidden(m) => ApiError::Forbidden(m),
             ApiError::Unauthorized(m) => ApiError::Unauthorized(m),

@@ -604,7 +604,7 @@ async fn append(
         state.metrics.tus_uploads.with_label_values(&["resumed"]).inc();
     }
     let start = u64::try_from(upload.received).unwrap_or(0);
-    let mut sink = Sink::open(state, &upload, start).await?;
+    let mut sink = Sink::open(state, &upload, start, declared).await?;
     let mut body = req.into_body();
     let mut written: u64 = 0;
     let mut cut_short = None;
@@ -629,14 +629,14 @@ async fn append(
                 "the chunk is longer than the {left} bytes the upload still needs"
             )));
         }
-        if sink.on_s3() && !state.media.reserve_temp(&mut sink.space, written + data.len() as u64) {
+        if sink.in_temp_file() && !state.media.reserve_temp(&mut sink.space, written + data.len() as u64) {
             state.metrics.tus_uploads.with_label_values(&["no_space"]).inc();
             return Err(ApiError::Unavailable);
         }
         if let Some(c) = checksum.as_mut() {
             c.update(&data);
         }
-        sink.file.write_all(&data).await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+        sink.write(&data).await?;
         written += data.len() as u64;
         if renewed.elapsed() > CLAIM_RENEW {
             if let Err(e) = renew_for(state, &upload.id, RECEIVE_HOLD).await {
@@ -780,29 +780,63 @@ async fn take_in(
 
 /// Where a chunk's bytes go while they arrive: on the local folder straight into the
 /// upload's partial file (past the acknowledged offset until they are synced); on S3
-/// into a temp file, from which they go to the bucket once the chunk is whole.
+/// into memory when the chunk declares a length the memory budget holds, else into a
+/// temp file, and from there to the bucket once the chunk is whole.
 struct Sink {
-    /// Behind a write buffer: a chunk arrives in frames of a few kilobytes.
-    file: crate::media::Buffered,
-    path: std::path::PathBuf,
+    to: To,
     /// The acknowledged offset the chunk starts at.
     start: u64,
-    /// On S3, the chunk's temp file, removed however the request ends.
-    temp: Option<crate::media::TempFile>,
     /// On S3, the temp disk this request holds (`PUJO_UPLOAD_TEMP_BYTES`, shared with
-    /// multipart uploads): the chunk as it grows, then the whole file for the photo
-    /// pipeline. (On the local folder the partial file is counted by its declared
-    /// length when the upload is made.)
+    /// multipart uploads): the chunk as it grows in a temp file, then the whole file for
+    /// the photo pipeline. (On the local folder the partial file is counted by its
+    /// declared length when the upload is made.)
     space: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
+enum To {
+    /// The upload's partial file (the local folder), behind a write buffer: a chunk
+    /// arrives in frames of a few kilobytes.
+    Partial { file: crate::media::Buffered, path: std::path::PathBuf },
+    /// A temp file (S3), removed however the request ends.
+    Temp { file: crate::media::Buffered, temp: crate::media::TempFile },
+    /// Memory (S3), within the chunk's share of [`CHUNK_MEMORY_KIB`]. On a busy
+    /// machine each write to a file is a trip to the blocking pool and back, each
+    /// waiting for a core; a chunk held in memory makes none of them.
+    Memory { bytes: bytes::BytesMut, declared: u64, _share: tokio::sync::OwnedSemaphorePermit },
+}
+
+/// The largest chunk held in memory while it arrives (one a phone sends is about a
+/// megabyte), and the memory all chunks held so together may take, in KiB: 64 chunks
+/// of a megabyte at once. Past either a chunk goes through a temp file, as it did
+/// before.
+const CHUNK_IN_MEMORY_MAX: u64 = 8 * 1024 * 1024;
+const CHUNK_MEMORY_KIB: u32 = 64 * 1024;
+
+/// A share of [`CHUNK_MEMORY_KIB`] for a chunk of `len` bytes, if one is left.
+fn chunk_memory(len: u64) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    static BUDGET: std::sync::OnceLock<Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
+    if len > CHUNK_IN_MEMORY_MAX {
+        return None;
+    }
+    let budget = BUDGET.get_or_init(|| Arc::new(tokio::sync::Semaphore::new(CHUNK_MEMORY_KIB as usize)));
+    let kib = u32::try_from(len.div_ceil(1024).max(1)).ok()?;
+    budget.clone().try_acquire_many_owned(kib).ok()
+}
+
 impl Sink {
-    async fn open(state: &AppState, upload: &Upload, start: u64) -> Result<Sink, ApiError> {
+    /// Where the chunk's bytes go; `declared` is its `Content-Length`, if it sent one.
+    async fn open(state: &AppState, upload: &Upload, start: u64, declared: Option<u64>) -> Result<Sink, ApiError> {
         let internal = |e: std::io::Error| ApiError::Internal(Box::new(e));
         if state.media.store.s3().is_some() {
+            if let Some(declared) = declared
+                && let Some(share) = chunk_memory(declared)
+            {
+                let bytes = bytes::BytesMut::with_capacity(usize::try_from(declared).unwrap_or(0));
+                return Ok(Sink { to: To::Memory { bytes, declared, _share: share }, start, space: None });
+            }
             let temp = crate::media::TempFile(state.media.temp_path());
             let file = crate::media::buffered(tokio::fs::File::create(&temp.0).await.map_err(internal)?);
-            return Ok(Sink { file, path: temp.0.clone(), start, temp: Some(temp), space: None });
+            return Ok(Sink { to: To::Temp { file, temp }, start, space: None });
         }
         let path = state.media.partial_path(&upload.id);
         let mut file = tokio::fs::OpenOptions::new().write(true).open(&path).await.map_err(|_| ApiError::NotFound)?;
@@ -819,35 +853,71 @@ impl Sink {
         }
         file.set_len(start).await.map_err(internal)?;
         file.seek(std::io::SeekFrom::Start(start)).await.map_err(internal)?;
-        Ok(Sink { file: crate::media::buffered(file), path, start, temp: None, space: None })
+        Ok(Sink { to: To::Partial { file: crate::media::buffered(file), path }, start, space: None })
     }
 
     fn on_s3(&self) -> bool {
-        self.temp.is_some()
+        !matches!(self.to, To::Partial { .. })
+    }
+
+    /// Whether the chunk grows on the temp disk (and must reserve it as it does).
+    fn in_temp_file(&self) -> bool {
+        matches!(self.to, To::Temp { .. })
+    }
+
+    /// The next bytes of the chunk.
+    async fn write(&mut self, data: &[u8]) -> Result<(), ApiError> {
+        match &mut self.to {
+            To::Partial { file, .. } | To::Temp { file, .. } => {
+                file.write_all(data).await.map_err(|e| ApiError::Internal(Box::new(e)))
+            }
+            To::Memory { bytes, declared, .. } => {
+                // Framing holds a body to its Content-Length; the share is no larger.
+                if (bytes.len() + data.len()) as u64 > *declared {
+                    return Err(ApiError::Validation("the chunk is longer than its Content-Length".into()));
+                }
+                bytes.extend_from_slice(data);
+                Ok(())
+            }
+        }
     }
 
     /// Drops what this chunk wrote to the partial file, past the acknowledged offset
-    /// (on S3 the temp file goes when the sink does).
+    /// (on S3 the temp file or the memory goes when the sink does).
     async fn discard(&self) {
-        if !self.on_s3() {
+        if let To::Partial { file, .. } = &self.to {
             // What the buffer still holds is never written: the cut goes below it.
-            let _ = self.file.file().set_len(self.start).await;
+            let _ = file.file().set_len(self.start).await;
         }
     }
 
     /// Synced before anything acknowledges it.
     async fn finish(&mut self) -> Result<(), ApiError> {
-        self.file.flush().await.map_err(|e| ApiError::Internal(Box::new(e)))?;
-        if !self.on_s3() {
-            self.file.file().sync_all().await.map_err(|e| ApiError::Internal(Box::new(e)))?;
+        let internal = |e: std::io::Error| ApiError::Internal(Box::new(e));
+        match &mut self.to {
+            To::Partial { file, .. } => {
+                file.flush().await.map_err(internal)?;
+                file.file().sync_all().await.map_err(internal)
+            }
+            To::Temp { file, .. } => file.flush().await.map_err(internal),
+            To::Memory { .. } => Ok(()),
         }
-        Ok(())
+    }
+
+    /// The chunk's bytes, for the bucket (on S3): the memory's are handed over.
+    fn chunk(&mut self) -> crate::media::partial::Chunk<'_> {
+        use crate::media::partial::Chunk;
+        match &mut self.to {
+            To::Partial { path, .. } => Chunk::File(path),
+            To::Temp { temp, .. } => Chunk::File(&temp.0),
+            To::Memory { bytes, .. } => Chunk::Memory(bytes.split().freeze()),
+        }
     }
 
     /// Keeps the chunk's `written` bytes (in the bucket, on S3) and acknowledges them
     /// with `ack`, which lets go of the request's claim.
     async fn keep(
-        &self,
+        &mut self,
         state: &AppState,
         upload: &Upload,
         written: u64,
@@ -860,7 +930,7 @@ impl Sink {
             return Ok(());
         }
         let write_by = renew(state, &upload.id).await?;
-        let kept = match state.media.keep_chunk(upload, &self.path, written, write_by).await {
+        let kept = match state.media.keep_chunk(upload, self.chunk(), written, write_by).await {
             Ok(kept) => kept,
             Err(e) => return Err(partial_error(state, upload, e).await),
         };
@@ -880,7 +950,7 @@ impl Sink {
             return Err(ApiError::OffsetMismatch(upload.received));
         }
         if matches!(kept, crate::media::partial::Kept::Part { .. })
-            && let Err(e) = state.media.drop_segments(&upload.id).await
+            && let Err(e) = state.media.drop_segments(&upload.id, u64::try_from(ack.to).unwrap_or(0)).await
         {
             tracing::warn!(upload = %upload.id, error = %e, "cannot remove segments that became a part; the sweep will");
         }
@@ -892,17 +962,19 @@ impl Sink {
     async fn whole(&mut self, state: &AppState, upload: &Upload, chunk: u64) -> Result<std::path::PathBuf, ApiError> {
         let internal = |e: std::io::Error| ApiError::Internal(Box::new(e));
         let whole = crate::media::TempFile(state.media.temp_path());
-        if !self.on_s3() {
+        if let To::Partial { path, .. } = &self.to {
             // A copy, not a link to the partial file: a client that sends the last chunk
             // again cuts the partial file back while the pipeline may still be reading
             // the whole one (a guest's goes on after its request is gone).
-            tokio::fs::copy(&self.path, &whole.0).await.map_err(internal)?;
+            tokio::fs::copy(path, &whole.0).await.map_err(internal)?;
             return Ok(whole.keep());
         }
-        // The whole file and the pipeline's stripped copy (a reservation counts both)
-        // beside the last chunk: room first, or the client sends it again.
+        // The whole file and the pipeline's stripped copy (a reservation counts both),
+        // beside the last chunk when it is in a temp file: room first, or the client
+        // sends it again.
         let length = u64::try_from(upload.length).unwrap_or(u64::MAX);
-        if !state.media.reserve_temp(&mut self.space, length.saturating_add(chunk)) {
+        let beside = if self.in_temp_file() { chunk } else { 0 };
+        if !state.media.reserve_temp(&mut self.space, length.saturating_add(beside)) {
             state.metrics.tus_uploads.with_label_values(&["no_space"]).inc();
             return Err(ApiError::Unavailable);
         }
@@ -916,7 +988,7 @@ impl Sink {
                 Ok(None) => {}
                 Err(e) => return Err(partial_error(state, upload, e).await),
             }
-            crate::media::append_file(&self.path, &mut out).await.map_err(internal)?;
+            self.chunk().append_to(&mut out).await.map_err(internal)?;
             out.flush().await.map_err(internal)?;
             Ok(())
         }

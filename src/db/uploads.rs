@@ -157,7 +157,7 @@ const OPEN_GUEST_BYTES: Sql = Sql::same(
     "SELECT CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads \
      WHERE guest IS NOT NULL AND photo_id IS NULL AND pending_id IS NULL",
 );
-/// A guest's upload lives while its bytes keep coming: a new expiry after each chunk.
+/// The bytes every unfinished upload declared.
 const OPEN_BYTES: Sql = Sql::same(
     "SELECT CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads WHERE photo_id IS NULL AND pending_id IS NULL",
 );

@@ -75,6 +75,19 @@ impl Turns {
         Ok(self.permits.clone().acquire_owned().await.expect("the turns' semaphore is never closed"))
     }
 
+    /// Whether a request arriving now would be turned away: no turn is free and every
+    /// place in the wait is taken (counted as turned away when so). A write whose body
+    /// is still coming asks before its handler runs, so that a handler never does work
+    /// (a rate limit's count, a proof of work spent) for a request refused when its
+    /// body has come.
+    pub fn refuses(&self) -> bool {
+        let full = self.permits.available_permits() == 0 && self.places.load(Ordering::Acquire) >= self.max_waiting;
+        if full {
+            self.turned_away.inc();
+        }
+        full
+    }
+
     /// A place in the wait, given up when the request has its turn or leaves.
     fn place(&self) -> Option<Place<'_>> {
         let max = self.max_waiting;

@@ -63,6 +63,25 @@ fn in_time(write_by: std::time::Instant) -> Result<(), PartialError> {
     if std::time::Instant::now() < write_by { Ok(()) } else { Err(PartialError::Late) }
 }
 
+/// A chunk's bytes as the request that received them holds them.
+#[derive(Debug, Clone)]
+pub enum Chunk<'a> {
+    /// In a temp file (a chunk of no declared length, or past the memory budget).
+    File(&'a Path),
+    /// In memory.
+    Memory(bytes::Bytes),
+}
+
+impl Chunk<'_> {
+    /// Writes the chunk's bytes to `out`.
+    pub async fn append_to(&self, out: &mut Out) -> std::io::Result<()> {
+        match self {
+            Chunk::File(path) => super::append_file(path, out).await.map(|_| ()),
+            Chunk::Memory(bytes) => out.write_all(bytes).await,
+        }
+    }
+}
+
 /// How a chunk was kept.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Kept {
@@ -80,13 +99,13 @@ impl Media {
     }
 
     /// Keeps bytes `[upload.received, upload.received + len)` of `upload`, which are
-    /// in the file `chunk`: as the next part when, with the segments waiting, they
-    /// reach [`PART_MIN`] (and the parts were not joined already), else as a segment.
-    /// No write starts after `write_by`.
+    /// `chunk`: as the next part when, with the segments waiting, they reach
+    /// [`PART_MIN`] (and the parts were not joined already), else as a segment. No
+    /// write starts after `write_by`.
     pub async fn keep_chunk(
         &self,
         upload: &Upload,
-        chunk: &Path,
+        chunk: Chunk<'_>,
         len: u64,
         write_by: std::time::Instant,
     ) -> Result<Kept, PartialError> {
@@ -103,7 +122,7 @@ impl Media {
         if self.copy_segments(upload, &mut out).await? != start {
             return Err(PartialError::Gap);
         }
-        super::append_file(chunk, &mut out).await?;
+        chunk.append_to(&mut out).await?;
         out.flush().await?;
         drop(out);
         in_time(write_by)?;
@@ -135,13 +154,16 @@ impl Media {
     async fn keep_segment(
         &self,
         upload: &Upload,
-        chunk: &Path,
+        chunk: Chunk<'_>,
         write_by: std::time::Instant,
     ) -> Result<Kept, PartialError> {
         let s3 = self.bucket()?;
         in_time(write_by)?;
         let key = segment_key(&upload.id, u64::try_from(upload.received).unwrap_or(0));
-        s3.put_file(&key, chunk, "application/octet-stream").await?;
+        match chunk {
+            Chunk::File(path) => s3.put_file(&key, path, "application/octet-stream").await?,
+            Chunk::Memory(bytes) => s3.put_bytes(&key, bytes, "application/octet-stream").await?,
+        }
         Ok(Kept::Segment)
     }
 
@@ -218,11 +240,18 @@ impl Media {
         Ok(joined_now)
     }
 
-    /// Removes the segments of upload `id` (after they became a part).
-    pub async fn drop_segments(&self, id: &str) -> Result<(), StoreError> {
+    /// Removes the segments of upload `id` that start before `parted`: those that
+    /// became a part. Only those: the request that made the part has let go of its
+    /// claim by now, and the next chunk, on any replica, may already be waiting as a
+    /// segment at `parted`.
+    pub async fn drop_segments(&self, id: &str, parted: u64) -> Result<(), StoreError> {
         let s3 = self.bucket()?;
-        for (key, _) in s3.list(&segments_prefix(id)).await? {
-            s3.delete(&key).await?;
+        let prefix = segments_prefix(id);
+        for (key, _) in s3.list(&prefix).await? {
+            let start = key.strip_prefix(&prefix).and_then(|s| s.parse::<u64>().ok());
+            if start.is_some_and(|start| start < parted) {
+                s3.delete(&key).await?;
+            }
         }
         Ok(())
     }

@@ -558,7 +558,7 @@ impl S3Store {
         Ok(())
     }
 
-    async fn put_bytes(&self, key: &str, bytes: Bytes, content_type: &str) -> Result<(), StoreError> {
+    pub(super) async fn put_bytes(&self, key: &str, bytes: Bytes, content_type: &str) -> Result<(), StoreError> {
         self.put(key, content_type).body(bytes.into()).send().await.map_err(s3_error)?;
         Ok(())
     }

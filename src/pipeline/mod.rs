@@ -168,6 +168,10 @@ pub fn service(pipeline: Arc<Pipeline>, listener: Listener) -> HttpService {
                 let writes = matches!(*req.method(), http::Method::POST | http::Method::PUT | http::Method::PATCH);
                 let mut later = None;
                 if counted && writes && !req.body().is_end_stream() {
+                    if pipeline.turns.refuses() {
+                        // Turned away before its body is read and its handler runs.
+                        return Ok(api::ApiError::Busy.into_response());
+                    }
                     let (deferred, held) = Deferred::new(pipeline.turns.clone());
                     req.extensions_mut().insert(deferred);
                     later = Some(held);

@@ -167,7 +167,16 @@ async fn past_the_active_bound_requests_wait_their_turn_and_slow_senders_hold_no
             assert_eq!(answer.json()["error"]["code"], "busy");
             assert_eq!(answer.headers.get("retry-after").map(|v| v.as_bytes()), Some(&b"1"[..]));
         }
-        assert_eq!(metric(app, "http_requests_turned_away_total", &[]).await, 2.0);
+        // A write is turned away before its body is read (and before its handler does
+        // anything for it): this one never sends the body it announces.
+        let mut announced = TcpStream::connect(app.addr).await.expect("connect");
+        let head = "POST /api/v1/csp-report HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+                    Content-Type: application/csp-report\r\nContent-Length: 100\r\n\r\n";
+        announced.write_all(head.as_bytes()).await.expect("head");
+        let answer = read_all(&mut announced, Duration::from_secs(2)).await.expect("answered without its body");
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(answer.contains(r#""code":"busy""#), "{answer}");
+        assert_eq!(metric(app, "http_requests_turned_away_total", &[]).await, 3.0);
         assert_eq!(get(&app.url("/ready"), &[]).await.status, StatusCode::OK);
         assert_eq!(metric(app, "http_requests_waiting", &[]).await, 3.0, "those waiting keep their places");
         assert!(!next.is_finished() && !odd.is_finished(), "still waiting while the turn is held");

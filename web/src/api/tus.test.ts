@@ -240,6 +240,39 @@ describe('sendResumable', () => {
     await expect(done).resolves.toBe(1)
   })
 
+  it('waits out a busy server (503 with Retry-After), then sends the chunk again and asks where it is', async () => {
+    const wait = vi.fn(() => Promise.resolve())
+    const done = sendResumable(photo(), { transport, albumId: 7, chunkBytes: 4, wait })
+    ;(await request(0)).respond(201, '', created)
+    const busy = { error: { code: 'busy', message: 'the server is busy' } }
+    ;(await request(1)).respond(503, busy, { 'Retry-After': '1' })
+    const again = await request(2)
+    expect(wait).toHaveBeenCalledWith(1000, undefined)
+    expect(again.method).toBe('PATCH')
+    expect(again.headers['Upload-Offset']).toBe('0')
+    again.respond(409, { error: { code: 'offset_mismatch', message: 'at 4' } })
+    // The offset's HEAD takes a turn, so it may be turned away too.
+    ;(await request(3)).respond(503, busy, { 'Retry-After': '2' })
+    const head = await request(4)
+    expect(wait).toHaveBeenCalledWith(2000, undefined)
+    expect(head.method).toBe('HEAD')
+    head.respond(200, '', { 'Upload-Offset': '4' })
+    ;(await request(5)).respond(204, '', { 'Upload-Offset': '8' })
+    ;(await request(6)).respond(204, '', { 'Upload-Offset': '10', 'Pujo-Photo-Id': '1' })
+    await expect(done).resolves.toBe(1)
+  })
+
+  it('gives up on a server that stays busy', async () => {
+    const wait = vi.fn(() => Promise.resolve())
+    const done = sendResumable(photo(), { transport, albumId: 7, wait })
+    ;(await request(0)).respond(201, '', created)
+    for (let n = 1; n <= 6; n++) {
+      ;(await request(n)).respond(503, { error: { code: 'busy', message: 'busy' } }, { 'Retry-After': '1' })
+    }
+    await expect(done).rejects.toMatchObject({ status: 503, code: 'busy' })
+    expect(wait).toHaveBeenCalledTimes(5)
+  })
+
   it('rejects a refused file with the server reason and forgets it', async () => {
     const store = memoryStore()
     const file = photo()

@@ -272,11 +272,30 @@ export async function sendResumableUpload(file: File, options: ResumableOptions)
     return { photoId, pendingId }
   }
 
+  let tries = 0
+  /**
+   * A request to a server too busy to take it now (503, `busy` past its bound of
+   * waiting requests, or `unavailable`): asked again after its `Retry-After`, a few
+   * times. A chunk refused so was not kept; sent again, it is (or a 409 says where the
+   * upload is).
+   */
+  const patiently = async <T>(ask: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        return await ask()
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.status !== 503 || ++tries > MAX_CHUNK_RETRIES) throw err
+        await wait((err.retryAfter ?? tries) * 1000, signal)
+      }
+    }
+  }
+
   let url = (await store?.get(key)) ?? null
   let offset = 0
   if (url !== null) {
+    const remembered = url
     try {
-      const known = await uploadProgress(transport, url, signal)
+      const known = await patiently(() => uploadProgress(transport, remembered, signal))
       // The last chunk arrived but its answer did not: the photo exists already.
       if (isDone(known)) return finished(known)
       offset = known.offset
@@ -288,19 +307,19 @@ export async function sendResumableUpload(file: File, options: ResumableOptions)
     }
   }
   let restarted = false
-  let tries = 0
   for (;;) {
     if (url === null) {
-      url = await createUpload(transport, createUrl, total, metadata, options.createHeaders, signal)
+      url = await patiently(() => createUpload(transport, createUrl, total, metadata, options.createHeaders, signal))
       await store?.set(key, url)
       offset = 0
     }
     onProgress?.(offset, total)
     const chunk = file.slice(offset, Math.min(total, offset + chunkBytes))
     const base = offset
+    const at = url
     try {
-      const next = await appendChunk(transport, url, offset, chunk, signal, (loaded) =>
-        onProgress?.(Math.min(total, base + loaded), total),
+      const next = await patiently(() =>
+        appendChunk(transport, at, base, chunk, signal, (loaded) => onProgress?.(Math.min(total, base + loaded), total)),
       )
       tries = 0
       if (isDone(next)) return finished(next)
@@ -310,7 +329,7 @@ export async function sendResumableUpload(file: File, options: ResumableOptions)
       offset = next.offset
       if (offset === total) {
         // Every byte is there but no photo was named: ask once more.
-        const known = await uploadProgress(transport, url, signal)
+        const known = await patiently(() => uploadProgress(transport, at, signal))
         if (!isDone(known)) throw new ApiError(200, INVALID_RESPONSE, 'The upload ended without a photo')
         return finished(known)
       }
@@ -329,7 +348,7 @@ export async function sendResumableUpload(file: File, options: ResumableOptions)
         if (++tries > MAX_CHUNK_RETRIES) throw err
         // 423: another request (a tab, or the one a reload cut) is still appending.
         if (err.status === 423) await wait((err.retryAfter ?? tries) * 1000, signal)
-        const known = await uploadProgress(transport, url, signal)
+        const known = await patiently(() => uploadProgress(transport, at, signal))
         if (isDone(known)) return finished(known)
         offset = known.offset
         continue
