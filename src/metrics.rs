@@ -27,6 +27,9 @@ pub struct Metrics {
     /// Audit events the database did not take (the action itself went ahead).
     pub audit_write_failures: IntCounter,
     pub tus_chunk_seconds: prometheus::Histogram,
+    /// A chunk's time by phase: its claim, its bytes arriving, and (all but the last)
+    /// keeping and acknowledging them.
+    pub tus_chunk_phase_seconds: HistogramVec,
     pub upload_bytes: IntCounterVec,
     pub upload_seconds: HistogramVec,
     pub media_processing: prometheus::Histogram,
@@ -120,6 +123,15 @@ impl Metrics {
             "resumable_upload_chunk_seconds",
             "Time to take in one chunk of a resumable upload, from its request to its acknowledgement",
         ))
+        .expect("valid metric");
+        let tus_chunk_phase_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "resumable_upload_chunk_phase_seconds",
+                "Time a chunk of a resumable upload spent in each phase: claim (the upload's claim and row), \
+                 receive (its bytes arriving), keep (all but the last: kept in the store and acknowledged)",
+            ),
+            &["phase"],
+        )
         .expect("valid metric");
         let uploads = IntCounterVec::new(
             Opts::new("uploads_total", "Uploaded files, by outcome (stored, duplicate, refused, too_large, failed)"),
@@ -232,6 +244,7 @@ impl Metrics {
             Box::new(tus_bytes.clone()),
             Box::new(audit_write_failures.clone()),
             Box::new(tus_chunk_seconds.clone()),
+            Box::new(tus_chunk_phase_seconds.clone()),
             Box::new(upload_bytes.clone()),
             Box::new(upload_seconds.clone()),
             Box::new(media_processing.clone()),
@@ -273,6 +286,7 @@ impl Metrics {
             tus_bytes,
             audit_write_failures,
             tus_chunk_seconds,
+            tus_chunk_phase_seconds,
             upload_bytes,
             upload_seconds,
             media_processing,

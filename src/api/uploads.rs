@@ -442,13 +442,20 @@ pub async fn patch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Resp
     }
     let id = path_param(&req, 0).to_owned();
     // One writer per partial file, and the row as it is under it.
+    let began = Instant::now();
     let (mut writer, upload) = claim_mine(state, &caller, &id).await?;
+    phase(state, "claim", began);
     // Boxed: with the store's and the pipeline's, its future is large.
     let appended = Box::pin(append(state, &caller, upload, req, &mut writer)).await;
     if writer.claimed {
         release(state, &id).await;
     }
     appended
+}
+
+/// Counts the time since `since` as a chunk's `phase` (`resumable_upload_chunk_phase_seconds`).
+fn phase(state: &AppState, phase: &str, since: Instant) {
+    state.metrics.tus_chunk_phase_seconds.with_label_values(&[phase]).observe(since.elapsed().as_secs_f64());
 }
 
 /// A request's right to append to an upload: this process's lock, and the row's
@@ -653,6 +660,7 @@ async fn append(
         return Err(ApiError::ChecksumMismatch);
     }
     sink.finish().await?;
+    phase(state, "receive", started);
     let received = upload.received + i64::try_from(written).unwrap_or(i64::MAX);
     // Every byte arrived, even if the connection dropped after the last: the photo is
     // made (a HEAD tells the client). Acknowledging the whole length without a photo
@@ -678,7 +686,9 @@ async fn append(
             // bytes keep coming, in one write.
             let guest_until = OffsetDateTime::now_utc() + super::guests::GUEST_UPLOAD_IDLE;
             let ack = crate::db::Ack { from: upload.received, to: received, claim: &state.media.instance, guest_until };
+            let keeping = Instant::now();
             sink.keep(state, &upload, written, ack).await?;
+            phase(state, "keep", keeping);
             writer.claimed = false;
             if upload.guest.is_some() {
                 expires_at = guest_until;

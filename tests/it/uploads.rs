@@ -526,6 +526,11 @@ async fn on_s3_a_chunk_is_three_database_calls_and_lets_go_of_its_claim() {
         calls.push(common::metric(&a, "db_queries_total", &[]).await - before);
     }
     assert_eq!(calls.iter().copied().fold(f64::MAX, f64::min), 3.0, "{calls:?}");
+    // Each phase of each chunk is timed, for an operator to tell where a slow one waits.
+    for phase in ["claim", "receive", "keep"] {
+        let timed = common::metric(&a, "resumable_upload_chunk_phase_seconds_count", &[("phase", phase)]).await;
+        assert_eq!(timed, 3.0, "{phase}");
+    }
     let on_b = Api { app: &b, cookie: owner.cookie.clone(), user: serde_json::Value::Null };
     let next = chunk(&on_b, &path, 3 * size, &photo[3 * size..]).await;
     assert_eq!(next.status, StatusCode::NO_CONTENT, "{}", next.text());
