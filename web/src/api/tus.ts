@@ -274,17 +274,18 @@ export async function sendResumableUpload(file: File, options: ResumableOptions)
 
   let tries = 0
   /**
-   * A request to a server too busy to take it now (503, `busy` past its bound of
-   * waiting requests, or `unavailable`): asked again after its `Retry-After`, a few
-   * times. A chunk refused so was not kept; sent again, it is (or a 409 says where the
-   * upload is).
+   * A request turned away by a server at its bound of waiting requests (503 `busy`):
+   * asked again after its `Retry-After`, a few times. A chunk refused so was not kept;
+   * sent again, it is (or a 409 says where the upload is). Other failures, a 503
+   * `unavailable` (the store or the database down) included, end the try as before,
+   * for the person to retry.
    */
   const patiently = async <T>(ask: () => Promise<T>): Promise<T> => {
     for (;;) {
       try {
         return await ask()
       } catch (err) {
-        if (!(err instanceof ApiError) || err.status !== 503 || ++tries > MAX_CHUNK_RETRIES) throw err
+        if (!(err instanceof ApiError) || err.code !== 'busy' || ++tries > MAX_CHUNK_RETRIES) throw err
         await wait((err.retryAfter ?? tries) * 1000, signal)
       }
     }
