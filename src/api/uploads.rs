@@ -280,11 +280,9 @@ pub(super) async fn start(
     let location = format!("/api/v1/uploads/{id}");
     let with_body = is_chunk(req.headers());
     let mut response = if with_body {
-        let mut writer = Writer { _local: claim(state, &id).await?, claimed: true };
+        let mut writer = claim(state, &id).await?;
         let appended = Box::pin(append(state, &caller, upload, req, &mut writer)).await;
-        if writer.claimed {
-            release(state, &id).await;
-        }
+        writer.release(state, &id).await;
         match appended {
             Ok(response) => response,
             Err(e) => {
@@ -377,7 +375,7 @@ async fn claim_mine(state: &AppState, caller: &Caller, id: &str) -> Result<(Writ
             release(state, id).await;
             Err(ApiError::NotFound)
         }
-        Some(upload) => Ok((Writer { _local: local, claimed: true }, upload)),
+        Some(upload) => Ok((Writer::holding(local), upload)),
         None => {
             mine(state, caller, id).await?;
             Err(ApiError::Locked)
@@ -447,9 +445,7 @@ pub async fn patch(state: &Arc<AppState>, req: Request<Incoming>) -> Result<Resp
     phase(state, "claim", began);
     // Boxed: with the store's and the pipeline's, its future is large.
     let appended = Box::pin(append(state, &caller, upload, req, &mut writer)).await;
-    if writer.claimed {
-        release(state, &id).await;
-    }
+    writer.release(state, &id).await;
     appended
 }
 
@@ -464,6 +460,20 @@ fn phase(state: &AppState, phase: &str, since: Instant) {
 struct Writer {
     _local: crate::media::PartialLock,
     claimed: bool,
+}
+
+impl Writer {
+    /// The right to append, with this process's lock `local` and the row's claim.
+    fn holding(local: crate::media::PartialLock) -> Writer {
+        Writer { _local: local, claimed: true }
+    }
+
+    /// Lets go of upload `id`'s claim, unless the chunk's acknowledgment did.
+    async fn release(self, state: &AppState, id: &str) {
+        if self.claimed {
+            release(state, id).await;
+        }
+    }
 }
 
 /// How long a claim holds while bytes arrive, and how often a request renews it
@@ -491,12 +501,12 @@ fn write_by(state: &AppState) -> Instant {
 
 /// The right to append to an upload, on every replica: this process's lock, then the
 /// row's claim (423 while either is held by another request).
-async fn claim(state: &AppState, id: &str) -> Result<crate::media::PartialLock, ApiError> {
+async fn claim(state: &AppState, id: &str) -> Result<Writer, ApiError> {
     let local = state.media.lock_partial(id).ok_or(ApiError::Locked)?;
     if !state.db.claim_upload(id, &state.media.instance, RECEIVE_HOLD).await? {
         return Err(ApiError::Locked);
     }
-    Ok(local)
+    Ok(Writer::holding(local))
 }
 
 /// Renews this request's claim for `hold`: [`RECEIVE_HOLD`] while bytes arrive,
@@ -687,7 +697,7 @@ async fn append(
             let guest_until = OffsetDateTime::now_utc() + super::guests::GUEST_UPLOAD_IDLE;
             let ack = crate::db::Ack { from: upload.received, to: received, claim: &state.media.instance, guest_until };
             let keeping = Instant::now();
-            sink.keep(state, &upload, written, ack).await?;
+            sink.keep(state, &upload, ack).await?;
             phase(state, "keep", keeping);
             writer.claimed = false;
             if upload.guest.is_some() {
@@ -924,15 +934,9 @@ impl Sink {
         }
     }
 
-    /// Keeps the chunk's `written` bytes (in the bucket, on S3) and acknowledges them
-    /// with `ack`, which lets go of the request's claim.
-    async fn keep(
-        &mut self,
-        state: &AppState,
-        upload: &Upload,
-        written: u64,
-        ack: crate::db::Ack<'_>,
-    ) -> Result<(), ApiError> {
+    /// Keeps the chunk's bytes (in the bucket, on S3) and acknowledges them with `ack`,
+    /// which lets go of the request's claim.
+    async fn keep(&mut self, state: &AppState, upload: &Upload, ack: crate::db::Ack<'_>) -> Result<(), ApiError> {
         if !self.on_s3() {
             if !state.db.advance_upload(&upload.id, ack).await? {
                 return Err(ApiError::OffsetMismatch(upload.received));
@@ -940,6 +944,7 @@ impl Sink {
             return Ok(());
         }
         let write_by = renew(state, &upload.id).await?;
+        let written = u64::try_from(ack.to - ack.from).unwrap_or(0);
         let kept = match state.media.keep_chunk(upload, self.chunk(), written, write_by).await {
             Ok(kept) => kept,
             Err(e) => return Err(partial_error(state, upload, e).await),
@@ -1083,6 +1088,17 @@ pub async fn sweep(state: &AppState) -> Result<u64, crate::db::DbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_held_in_memory_are_bounded_each_and_together() {
+        assert!(chunk_memory(CHUNK_IN_MEMORY_MAX + 1).is_none(), "a larger chunk goes through a temp file");
+        let whole = CHUNK_MEMORY_KIB as u64 * 1024;
+        let held: Vec<_> = (0..whole / CHUNK_IN_MEMORY_MAX).map(|_| chunk_memory(CHUNK_IN_MEMORY_MAX)).collect();
+        assert!(held.iter().all(Option::is_some), "the budget holds this many chunks of the largest size");
+        assert!(chunk_memory(1).is_none(), "the budget is spent: the next chunk goes through a temp file");
+        drop(held);
+        assert!(chunk_memory(CHUNK_IN_MEMORY_MAX).is_some(), "shares come back with their chunks");
+    }
 
     fn b64(text: &str) -> String {
         base64::engine::general_purpose::STANDARD.encode(text)

@@ -75,6 +75,18 @@ macro_rules! upload_columns {
     };
 }
 
+/// What every chunk's acknowledgment also does ([`Ack`]): the claim goes, and a guest's
+/// upload lives until the parameter named.
+macro_rules! acknowledged {
+    ($guest_until:literal) => {
+        concat!(
+            "claim = NULL, claimed_until = NULL, expires_at = CASE WHEN guest IS NULL THEN expires_at ELSE ",
+            $guest_until,
+            " END"
+        )
+    };
+}
+
 const CREATE: Sql = Sql::same(
     "INSERT INTO uploads (id, owner_id, album_id, filename, caption, length, received, created_at, expires_at, \
      upload_link_id, guest, guest_name) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, $11)",
@@ -88,11 +100,11 @@ const BY_GUEST: Sql = Sql::same(concat!("SELECT ", upload_columns!(), " FROM upl
 /// another replica acknowledges nothing. The claim goes with it (the chunk is done),
 /// and a guest's upload lives until `$5` (it lives while its bytes keep coming): one
 /// write where there were three.
-const ADVANCE: Sql = Sql::same(
-    "UPDATE uploads SET received = $3, claim = NULL, claimed_until = NULL, \
-     expires_at = CASE WHEN guest IS NULL THEN expires_at ELSE $5 END \
-     WHERE id = $1 AND received = $2 AND claim = $4",
-);
+const ADVANCE: Sql = Sql::same(concat!(
+    "UPDATE uploads SET received = $3, ",
+    acknowledged!("$5"),
+    " WHERE id = $1 AND received = $2 AND claim = $4"
+));
 /// The last byte became photo `$2`: the offset moves from `$3` to the whole length
 /// only now, once, so a failure before it leaves the last chunk to be sent again.
 const FINISH: Sql = Sql::same(
@@ -108,11 +120,11 @@ const FINISH_GUEST: Sql = Sql::same(
 /// Acknowledges bytes that made a part, as `ADVANCE` (`$7` for `$5`): `received` moves
 /// from `$2` to `$3`, and the parts grow to `$3` bytes with ETags `$4` in multipart
 /// upload `$5`.
-const ADVANCE_PARTS: Sql = Sql::same(
-    "UPDATE uploads SET received = $3, parted = $3, part_tags = $4, multipart = $5, claim = NULL, \
-     claimed_until = NULL, expires_at = CASE WHEN guest IS NULL THEN expires_at ELSE $7 END \
-     WHERE id = $1 AND received = $2 AND claim = $6",
-);
+const ADVANCE_PARTS: Sql = Sql::same(concat!(
+    "UPDATE uploads SET received = $3, parted = $3, part_tags = $4, multipart = $5, ",
+    acknowledged!("$7"),
+    " WHERE id = $1 AND received = $2 AND claim = $6"
+));
 /// The parts were joined into one object: no multipart upload any more.
 const JOINED: Sql = Sql::same("UPDATE uploads SET multipart = NULL WHERE id = $1 AND multipart = $2 AND claim = $3");
 /// Takes the right to append (token `$2` until `$3`) if nobody holds it at `$4`.

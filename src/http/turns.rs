@@ -34,6 +34,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 
+use super::Counted;
+
 /// The turns of one process, shared by its public listeners.
 #[derive(Debug)]
 pub struct Turns {
@@ -92,17 +94,19 @@ impl Turns {
     fn place(&self) -> Option<Place<'_>> {
         let max = self.max_waiting;
         self.places.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1)).ok()?;
-        self.waiting.inc();
-        Some(Place(self))
+        Some(Place { places: &self.places, _waiting: Counted::enter(&self.waiting) })
     }
 }
 
-struct Place<'a>(&'a Turns);
+/// A place taken in the wait, and the request counted as waiting, for as long as it is.
+struct Place<'a> {
+    places: &'a AtomicUsize,
+    _waiting: Counted<'a>,
+}
 
 impl Drop for Place<'_> {
     fn drop(&mut self) {
-        self.0.places.fetch_sub(1, Ordering::AcqRel);
-        self.0.waiting.dec();
+        self.places.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -180,11 +180,9 @@ impl Media {
     /// `received` (written but never acknowledged) are not the upload's.
     async fn copy_segments(&self, upload: &Upload, out: &mut Out) -> Result<u64, PartialError> {
         let s3 = self.bucket()?;
-        let prefix = segments_prefix(&upload.id);
         let received = u64::try_from(upload.received).unwrap_or(0);
         let mut at = u64::try_from(upload.parted).unwrap_or(0);
-        for (key, _) in s3.list(&prefix).await? {
-            let Some(start) = key.strip_prefix(&prefix).and_then(|s| s.parse::<u64>().ok()) else { continue };
+        for (start, key) in self.segments(&upload.id).await? {
             if start < at || start >= received {
                 continue;
             }
@@ -246,14 +244,23 @@ impl Media {
     /// segment at `parted`.
     pub async fn drop_segments(&self, id: &str, parted: u64) -> Result<(), StoreError> {
         let s3 = self.bucket()?;
-        let prefix = segments_prefix(id);
-        for (key, _) in s3.list(&prefix).await? {
-            let start = key.strip_prefix(&prefix).and_then(|s| s.parse::<u64>().ok());
-            if start.is_some_and(|start| start < parted) {
+        for (start, key) in self.segments(id).await? {
+            if start < parted {
                 s3.delete(&key).await?;
             }
         }
         Ok(())
+    }
+
+    /// The segments of upload `id` in the bucket, by the offset each starts at, in
+    /// order (a key that names no offset is no segment).
+    async fn segments(&self, id: &str) -> Result<Vec<(u64, String)>, StoreError> {
+        let prefix = segments_prefix(id);
+        let listed = self.bucket()?.list(&prefix).await?;
+        Ok(listed
+            .into_iter()
+            .filter_map(|(key, _)| Some((key.strip_prefix(&prefix)?.parse::<u64>().ok()?, key)))
+            .collect())
     }
 
     /// Removes everything of upload `id` in the bucket: its multipart upload, the

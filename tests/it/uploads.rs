@@ -102,6 +102,13 @@ async fn raw_patch_to(
     stream
 }
 
+/// The first read of the answer to a request sent by hand, lowercased.
+async fn raw_answer(stream: &mut tokio::net::TcpStream) -> String {
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::io::AsyncReadExt::read(stream, &mut answer).await.expect("answer");
+    String::from_utf8_lossy(&answer[..n]).to_lowercase()
+}
+
 async fn offset_of(api: &Api<'_>, path: &str) -> Answer {
     tus(api, "HEAD", path, &[], b"").await
 }
@@ -396,10 +403,15 @@ async fn replica(db_url: &str, s3: &[(&'static str, String)], extra: &[(&'static
     common::spawn_app_in(tempfile::tempdir().expect("dir"), &settings).await
 }
 
+/// The folder s3s-fs keeps the test's bucket in.
+fn bucket_root(s3: &[(&'static str, String)]) -> std::path::PathBuf {
+    let bucket = &s3.iter().find(|(k, _)| *k == "s3-bucket").expect("bucket").1;
+    std::path::Path::new(&std::env::var("TEST_S3_ROOT").expect("TEST_S3_ROOT")).join(bucket)
+}
+
 /// Every file under the bucket's `partial/` folder (s3s-fs keeps objects as files).
 fn partial_objects(s3: &[(&'static str, String)]) -> Vec<std::path::PathBuf> {
-    let bucket = &s3.iter().find(|(k, _)| *k == "s3-bucket").expect("bucket").1;
-    let root = std::path::Path::new(&std::env::var("TEST_S3_ROOT").expect("TEST_S3_ROOT")).join(bucket).join("partial");
+    let root = bucket_root(s3).join("partial");
     let mut found = Vec::new();
     let mut dirs = vec![root];
     while let Some(dir) = dirs.pop() {
@@ -481,9 +493,7 @@ async fn on_s3_a_second_replica_finishes_an_upload_the_first_began() {
     let racing = chunk(&owner, &path, half, &photo[half..]).await;
     assert_eq!(racing.status, StatusCode::LOCKED, "{}", racing.text());
     slow.write_all(&photo[half + 1000..]).await.expect("the rest");
-    let mut answer = vec![0u8; 4096];
-    let n = tokio::io::AsyncReadExt::read(&mut slow, &mut answer).await.expect("answer");
-    let answer = String::from_utf8_lossy(&answer[..n]).to_lowercase();
+    let answer = raw_answer(&mut slow).await;
     assert!(answer.starts_with("http/1.1 204"), "{answer}");
 
     // Both replicas name the photo, which is the file the phone sent.
@@ -552,11 +562,6 @@ async fn on_s3_a_chunk_without_a_length_goes_through_a_temp_file_and_both_kinds_
     let first = 100 * 1024;
     let temp = app.data.path().join("tmp");
     let temp_files = || std::fs::read_dir(&temp).map(|d| d.count()).unwrap_or(0);
-    let answer = |mut stream: tokio::net::TcpStream| async move {
-        let mut answer = vec![0u8; 4096];
-        let n = tokio::io::AsyncReadExt::read(&mut stream, &mut answer).await.expect("answer");
-        String::from_utf8_lossy(&answer[..n]).to_lowercase()
-    };
     let mut stream = raw_patch(&app, &owner, &path, 0, None).await;
     for part in photo[..first].chunks(30_000) {
         stream.write_all(format!("{:x}\r\n", part.len()).as_bytes()).await.expect("chunk size");
@@ -566,7 +571,7 @@ async fn on_s3_a_chunk_without_a_length_goes_through_a_temp_file_and_both_kinds_
     let in_file = common::eventually(Duration::from_secs(5), || async { temp_files() == 1 }).await;
     assert!(in_file, "a chunk without a length waits in a temp file");
     stream.write_all(b"0\r\n\r\n").await.expect("end of body");
-    let kept = answer(stream).await;
+    let kept = raw_answer(&mut stream).await;
     assert!(kept.starts_with("http/1.1 204"), "{kept}");
     assert!(kept.contains(&format!("upload-offset: {first}")), "{kept}");
     // The last chunk declares its length: it arrives in memory, no file is made for it.
@@ -575,7 +580,7 @@ async fn on_s3_a_chunk_without_a_length_goes_through_a_temp_file_and_both_kinds_
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(temp_files(), 0, "a chunk of a declared length waits in memory");
     stream.write_all(&photo[first + 70_000..]).await.expect("the rest");
-    let last = answer(stream).await;
+    let last = raw_answer(&mut stream).await;
     assert!(last.starts_with("http/1.1 204"), "{last}");
     let photo_id = offset_of(&owner, &path).await.header("pujo-photo-id").to_owned();
     let original = owner.get(&format!("/media/{photo_id}/original")).await;
@@ -600,8 +605,7 @@ async fn on_s3_a_new_part_removes_only_the_segments_it_took_in() {
     send_chunks(&owner, &path, &photo, 0, 4 * mib, mib).await;
     assert!(multipart_of(&db_url, &path).await.is_none(), "no part yet");
     let id = path.rsplit('/').next().expect("id");
-    let bucket = &s3.iter().find(|(k, _)| *k == "s3-bucket").expect("bucket").1;
-    let root = std::path::Path::new(&std::env::var("TEST_S3_ROOT").expect("TEST_S3_ROOT")).join(bucket);
+    let root = bucket_root(&s3);
     // The next chunk, as if another replica had already kept it (a stand-in: its bytes
     // are not the photo's, and the test ends before anything reads them).
     let next = root.join(format!("partial/{id}/s/{:012}", 5 * mib));
@@ -740,9 +744,7 @@ async fn on_s3_a_writer_whose_claim_lapsed_acknowledges_nothing() {
 
     // A's chunk ends: nothing of it is acknowledged, and the upload stays B's photo.
     slow.write_all(&photo[first + 70_000..]).await.expect("the rest");
-    let mut answer = vec![0u8; 4096];
-    let n = tokio::io::AsyncReadExt::read(&mut slow, &mut answer).await.expect("answer");
-    let answer = String::from_utf8_lossy(&answer[..n]).to_lowercase();
+    let answer = raw_answer(&mut slow).await;
     assert!(!answer.starts_with("http/1.1 2"), "the stale writer was answered {answer}");
     let head = offset_of(&owner, &path).await;
     assert_eq!(head.header("pujo-photo-id"), photo_id);
